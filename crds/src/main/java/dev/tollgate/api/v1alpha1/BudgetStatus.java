@@ -1,0 +1,79 @@
+package dev.tollgate.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.ArrayList;
+import java.util.List;
+import lombok.Data;
+import lombok.NoArgsConstructor;
+
+/** Observed state of a {@link Budget}: spend in the current period and where it went. */
+@Data
+@NoArgsConstructor
+@JsonInclude(JsonInclude.Include.NON_EMPTY)
+public class BudgetStatus {
+  private Long observedGeneration;
+  private List<Condition> conditions = new ArrayList<>();
+
+  /** RFC 3339 UTC. */
+  private String periodStart;
+
+  /** RFC 3339 UTC, exclusive. */
+  private String periodEnd;
+
+  /** USD, decimal strings. */
+  private String spent;
+
+  private String remaining;
+
+  /** Spent over limit, in percent. */
+  private String percentUsed;
+
+  private Phase phase;
+
+  /** Linear projection of spend at period end from the period so far. */
+  private String projected;
+
+  /** Thresholds (percent) already announced this period. */
+  private List<Integer> alertsFired = new ArrayList<>();
+
+  private List<SpendItem> byRoute = new ArrayList<>();
+  private List<SpendItem> byModel = new ArrayList<>();
+
+  /** Biggest callers this period when spec.perCaller is set. */
+  private List<SpendItem> topCallers = new ArrayList<>();
+
+  /** Totals of the last few periods. */
+  private List<PeriodTotal> history = new ArrayList<>();
+
+  /** Budget phase. */
+  public enum Phase {
+    @JsonProperty("Ok")
+    OK,
+    @JsonProperty("Warning")
+    WARNING,
+    @JsonProperty("Exceeded")
+    EXCEEDED
+  }
+
+  /** Spend of one route, model or caller. */
+  @Data
+  @NoArgsConstructor
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class SpendItem {
+    private String name;
+    private String spent;
+    private Long requests;
+  }
+
+  /** A finished period. */
+  @Data
+  @NoArgsConstructor
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class PeriodTotal {
+    private String periodStart;
+    private String periodEnd;
+    private String spent;
+  }
+}

@@ -1,0 +1,182 @@
+package dev.tollgate.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.ValidationRule;
+import java.util.ArrayList;
+import java.util.List;
+import lombok.Data;
+import lombok.NoArgsConstructor;
+
+/** Desired state of a {@link ProviderCredential}. */
+@Data
+@NoArgsConstructor
+@JsonInclude(JsonInclude.Include.NON_EMPTY)
+@ValidationRule(
+    value = "self.provider == 'ollama' || has(self.secretRef)",
+    message = "secretRef is required for every provider except ollama")
+@ValidationRule(
+    value =
+        "!(self.provider in ['ollama', 'openai-compatible', 'azure-openai']) || has(self.endpoint)",
+    message = "endpoint is required for ollama, openai-compatible and azure-openai")
+@ValidationRule(
+    value = "self.provider != 'bedrock' || has(self.bedrock)",
+    message = "bedrock.region is required when provider is bedrock")
+@ValidationRule(
+    value = "self.provider != 'vertex-ai' || has(self.vertex)",
+    message = "vertex.project and vertex.location are required when provider is vertex-ai")
+@ValidationRule(
+    value = "self.provider != 'azure-openai' || has(self.azure)",
+    message = "azure.deployment is required when provider is azure-openai")
+public class ProviderCredentialSpec {
+  @Required
+  @JsonPropertyDescription("Which provider API this account speaks.")
+  private Provider provider;
+
+  @Pattern(ApiFormats.URL)
+  @JsonPropertyDescription(
+      "Base URL. Defaulted per provider; required for ollama, openai-compatible and azure-openai.")
+  private String endpoint;
+
+  @JsonPropertyDescription(
+      "The API key: a key of a Secret in this namespace. Its value is mounted into sidecars as a"
+          + " file and never copied anywhere else.")
+  private SecretKeyRef secretRef;
+
+  private BedrockSettings bedrock;
+  private VertexSettings vertex;
+  private AzureSettings azure;
+
+  @JsonPropertyDescription(
+      "The account's own limits. They hold for the account as a whole and are divided among the"
+          + " sidecars that use it.")
+  private AccountLimits limits;
+
+  @JsonPropertyDescription("Per-model price overrides and a markup on top of the catalogue.")
+  private Pricing pricing;
+
+  @JsonPropertyDescription(
+      "Other namespaces whose LLMRoutes may use this credential (like Gateway API's"
+          + " ReferenceGrant). Empty: only this namespace.")
+  private List<String> allowedNamespaces = new ArrayList<>();
+
+  @JsonPropertyDescription("Active health probing of this account's models.")
+  private HealthCheck healthCheck;
+
+  /** AWS Bedrock settings. */
+  @Data
+  @NoArgsConstructor
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class BedrockSettings {
+    @Required
+    @Pattern("^[a-z]{2}(-[a-z]+)+-[0-9]$")
+    @JsonPropertyDescription("AWS region, e.g. us-east-1.")
+    private String region;
+  }
+
+  /** Google Vertex AI settings. */
+  @Data
+  @NoArgsConstructor
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class VertexSettings {
+    @Required
+    @JsonPropertyDescription("Google Cloud project id.")
+    private String project;
+
+    @Required
+    @JsonPropertyDescription("Vertex AI location, e.g. us-east5.")
+    private String location;
+  }
+
+  /** Azure OpenAI settings. */
+  @Data
+  @NoArgsConstructor
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class AzureSettings {
+    @Required
+    @JsonPropertyDescription("Deployment name, part of the request URL.")
+    private String deployment;
+
+    @Pattern("^[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?$")
+    @JsonPropertyDescription("api-version query parameter; default 2024-10-21.")
+    private String apiVersion;
+  }
+
+  /** Requests and tokens per minute allowed to the account. */
+  @Data
+  @NoArgsConstructor
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class AccountLimits {
+    @Min(1)
+    private Integer requestsPerMinute;
+
+    @Min(1)
+    private Long tokensPerMinute;
+  }
+
+  /** Price overrides; USD per million tokens, as decimal strings. */
+  @Data
+  @NoArgsConstructor
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  public static class Pricing {
+    @Pattern(ApiFormats.PERCENT)
+    @JsonPropertyDescription(
+        "Added to every price, in percent, e.g. \"10\" for a cloud marketplace markup.")
+    private String markupPercent;
+
+    private List<ModelPrice> models = new ArrayList<>();
+  }
+
+  /** One model's price. Fields left out fall back to the catalogue. */
+  @Data
+  @NoArgsConstructor
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class ModelPrice {
+    @Required
+    @Pattern(ApiFormats.MODEL_NAME)
+    private String model;
+
+    @Required
+    @Pattern(ApiFormats.MONEY)
+    @JsonPropertyDescription("USD per million input tokens.")
+    private String input;
+
+    @Required
+    @Pattern(ApiFormats.MONEY)
+    @JsonPropertyDescription("USD per million output tokens.")
+    private String output;
+
+    @Pattern(ApiFormats.MONEY)
+    @JsonPropertyDescription("USD per million cache-read input tokens.")
+    private String cacheRead;
+
+    @Pattern(ApiFormats.MONEY)
+    @JsonPropertyDescription("USD per million cache-write input tokens.")
+    private String cacheWrite;
+  }
+
+  /** Periodic probe of the account so a dead provider is known before a user hits it. */
+  @Data
+  @NoArgsConstructor
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class HealthCheck {
+    private Boolean enabled;
+
+    @Pattern(ApiFormats.DURATION)
+    @JsonPropertyDescription("How often to probe; default 30s.")
+    private String interval;
+
+    @Pattern(ApiFormats.MODEL_NAME)
+    @JsonPropertyDescription("Model to probe with a one-token request; default: list models.")
+    private String model;
+
+    @Min(1)
+    @Max(10)
+    @JsonPropertyDescription("Consecutive failed probes before the account is Unavailable.")
+    private Integer failureThreshold;
+  }
+}
