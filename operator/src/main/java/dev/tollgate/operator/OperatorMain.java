@@ -1,11 +1,22 @@
 package dev.tollgate.operator;
 
-/** Entry point of the operator. The reconcilers arrive with the operator issue. */
+import dev.tollgate.api.CrdSummary;
+
+/**
+ * Entry point of the operator. Until the reconcilers and {@code local} mode land, {@code local}
+ * prints what the generated API declares so that the README's main command shows something true.
+ */
 public final class OperatorMain {
   private OperatorMain() {}
 
   public static void main(String[] args) {
-    System.err.println("tollgate-operator: the reconcilers are not built yet (see the operator issue)");
+    String command = args.length == 0 ? "local" : args[0];
+    if (command.equals("local") || command.equals("crds")) {
+      System.out.println("Tollgate API (generated CRDs in crds/):");
+      CrdSummary.print(System.out);
+      return;
+    }
+    System.err.println("usage: tollgate-operator [local|crds]");
     System.exit(2);
   }
 }

@@ -43,8 +43,8 @@ public final class Conditions {
 
   /**
    * Returns {@code current} with the condition of {@code type} set to the given values. The
-   * transition time is kept when the status does not change, so re-applying the same condition is
-   * a no-op for the object's content. The result is sorted by type for stable output.
+   * transition time is kept when the status does not change, so re-applying the same condition is a
+   * no-op for the object's content. The result is sorted by type for stable output.
    *
    * @throws IllegalArgumentException if the reason is not a CamelCase word or the message is empty
    */

@@ -27,10 +27,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
     priority = 0)
 @AdditionalPrinterColumn(name = "Spend", jsonPath = ".status.usage.spend", priority = 0)
 @AdditionalPrinterColumn(name = "Requests", jsonPath = ".status.usage.requests", priority = 1)
-@AdditionalPrinterColumn(
-    name = "Failovers",
-    jsonPath = ".status.usage.failovers",
-    priority = 1)
+@AdditionalPrinterColumn(name = "Failovers", jsonPath = ".status.usage.failovers", priority = 1)
 @AdditionalPrinterColumn(
     name = "Age",
     jsonPath = ".metadata.creationTimestamp",

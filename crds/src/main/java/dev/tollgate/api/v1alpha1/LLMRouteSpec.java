@@ -308,8 +308,7 @@ public class LLMRouteSpec {
     @JsonPropertyDescription("Wait up to this long for capacity before failing over; default 0.")
     private String maxQueueWait;
 
-    @JsonPropertyDescription(
-        "Try another target with capacity before answering 429; default true.")
+    @JsonPropertyDescription("Try another target with capacity before answering 429; default true.")
     private Boolean failoverWhenLimited;
   }
 
