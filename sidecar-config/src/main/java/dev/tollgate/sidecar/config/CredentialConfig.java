@@ -1,0 +1,78 @@
+package dev.tollgate.sidecar.config;
+
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One ProviderCredential as the sidecar needs it: how to reach a provider account. The API key is
+ * never here, only the path of the file where the mounted Secret puts it.
+ *
+ * @param name the ProviderCredential's name; targets reference it
+ * @param provider which wire API the account speaks
+ * @param endpoint base URL; null means the provider's public default
+ * @param apiKeyFile absolute path of the mounted key file (null only for Ollama)
+ * @param azure Azure OpenAI deployment settings
+ * @param bedrock AWS Bedrock settings
+ * @param vertex Google Vertex AI settings
+ * @param limits the share of the account's limits this sidecar may use (null fields: unlimited)
+ * @param prices per-model price overrides; models not listed use the built-in catalogue
+ * @param markupPercent added on top of every price, e.g. 10 for a marketplace markup
+ * @param healthCheck active probing of the account
+ */
+public record CredentialConfig(
+    String name,
+    ProviderKind provider,
+    String endpoint,
+    String apiKeyFile,
+    Azure azure,
+    Bedrock bedrock,
+    Vertex vertex,
+    Limits limits,
+    List<ModelPrice> prices,
+    BigDecimal markupPercent,
+    HealthCheck healthCheck) {
+
+  public CredentialConfig {
+    prices = Defaults.list(prices);
+    markupPercent = Defaults.or(markupPercent, BigDecimal.ZERO);
+    healthCheck = Defaults.or(healthCheck, new HealthCheck(null, null, null, null));
+  }
+
+  /** The configured endpoint or the provider's public default. */
+  public Optional<String> effectiveEndpoint() {
+    return endpoint != null ? Optional.of(endpoint) : provider.defaultEndpoint();
+  }
+
+  /** The override for {@code model}, if any. */
+  public Optional<ModelPrice> price(String model) {
+    return prices.stream().filter(p -> p.model().equals(model)).findFirst();
+  }
+
+  /** Azure OpenAI: the deployment is part of the URL; api-version defaults to 2024-10-21. */
+  public record Azure(String deployment, String apiVersion) {
+    public Azure {
+      apiVersion = Defaults.or(apiVersion, "2024-10-21");
+    }
+  }
+
+  /** AWS Bedrock region. */
+  public record Bedrock(String region) {}
+
+  /** Google Vertex AI project and location. */
+  public record Vertex(String project, String location) {}
+
+  /** Requests and tokens per minute (null: unlimited). */
+  public record Limits(Integer requestsPerMinute, Long tokensPerMinute) {}
+
+  /** Periodic probe of the account (off by default; interval 30s, 3 failures). */
+  public record HealthCheck(
+      Boolean enabled, Duration interval, String model, Integer failureThreshold) {
+    public HealthCheck {
+      enabled = Defaults.or(enabled, false);
+      interval = Defaults.or(interval, Duration.ofSeconds(30));
+      failureThreshold = Defaults.or(failureThreshold, 3);
+    }
+  }
+}

@@ -1,0 +1,230 @@
+package dev.tollgate.sidecar.config;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * One LLMRoute as the sidecar needs it: what a model name means in the namespace. Defaults are
+ * filled in here (mirroring the CRD's descriptions) so that every reader sees the same effective
+ * values and the rendered ConfigMap shows them.
+ *
+ * @param model the name applications ask for, e.g. {@code support-chat}
+ * @param defaultRoute serves model names that no route declares
+ * @param tiers ordered; the first whose {@code when} matches serves the request
+ * @param budget name of the Budget this route draws from, or null
+ */
+public record RouteConfig(
+    String model,
+    @JsonProperty("default") Boolean defaultRoute,
+    List<Tier> tiers,
+    Classifier classifier,
+    Escalation escalation,
+    Retry retry,
+    Timeouts timeouts,
+    CircuitBreaker circuitBreaker,
+    RateLimit rateLimit,
+    Cache cache,
+    Affinity affinity,
+    String budget) {
+
+  public RouteConfig {
+    defaultRoute = Defaults.or(defaultRoute, false);
+    tiers = Defaults.list(tiers);
+    retry = Defaults.or(retry, Retry.defaults());
+    timeouts = Defaults.or(timeouts, Timeouts.defaults());
+    circuitBreaker = Defaults.or(circuitBreaker, CircuitBreaker.defaults());
+    cache = Defaults.or(cache, new Cache(null, null));
+  }
+
+  /** One tier: when it applies, where it sends requests, what it falls back to. */
+  public record Tier(
+      String name, Match when, List<Target> targets, List<TargetRef> fallbacks, Integer maxTokens) {
+    public Tier {
+      targets = Defaults.list(targets);
+      fallbacks = Defaults.list(fallbacks);
+    }
+  }
+
+  /** Rules on a request; all given rules must hold. */
+  public record Match(
+      Integer minInputTokens,
+      Integer maxInputTokens,
+      List<String> keywords,
+      List<String> patterns,
+      List<HeaderMatch> headers,
+      List<String> classifierLabels) {
+    public Match {
+      keywords = Defaults.list(keywords);
+      patterns = Defaults.list(patterns);
+      headers = Defaults.list(headers);
+      classifierLabels = Defaults.list(classifierLabels);
+    }
+  }
+
+  /** A header rule; empty {@code values} means the header only has to be present. */
+  public record HeaderMatch(String name, List<String> values) {
+    public HeaderMatch {
+      values = Defaults.list(values);
+    }
+  }
+
+  /** A provider model reached through a credential, with a relative split weight (default 100). */
+  public record Target(String credential, String model, Integer weight) {
+    public Target {
+      weight = Defaults.or(weight, 100);
+    }
+
+    public TargetRef ref() {
+      return new TargetRef(credential, model);
+    }
+  }
+
+  /** A provider model reached through a credential. */
+  public record TargetRef(String credential, String model) {}
+
+  /** Small-model call that labels a request before tier selection (seed "Pattern 2"). */
+  public record Classifier(
+      TargetRef target,
+      String prompt,
+      List<String> labels,
+      String defaultTier,
+      Duration timeout,
+      Duration cacheTtl) {
+    public Classifier {
+      labels = Defaults.list(labels);
+      timeout = Defaults.or(timeout, Duration.ofSeconds(2));
+      cacheTtl = Defaults.or(cacheTtl, Duration.ofMinutes(10));
+    }
+  }
+
+  /** Cheap first; an answer starting with the marker is asked again of a stronger tier. */
+  public record Escalation(String fromTier, String toTier, String lowConfidenceMarker) {}
+
+  /** Which failures retry and how long to wait between attempts. */
+  public record Retry(
+      Integer attempts, Duration backoffBase, Duration backoffCap, List<RetryOn> retryOn) {
+    public Retry {
+      attempts = Defaults.or(attempts, 2);
+      backoffBase = Defaults.or(backoffBase, Duration.ofMillis(250));
+      backoffCap = Defaults.or(backoffCap, Duration.ofSeconds(8));
+      retryOn =
+          retryOn == null || retryOn.isEmpty() ? List.of(RetryOn.values()) : List.copyOf(retryOn);
+    }
+
+    public static Retry defaults() {
+      return new Retry(null, null, null, null);
+    }
+  }
+
+  /** A retryable failure kind, spelled as in the CRD. */
+  public enum RetryOn {
+    @JsonProperty("RateLimited")
+    RATE_LIMITED,
+    @JsonProperty("ServerError")
+    SERVER_ERROR,
+    @JsonProperty("Timeout")
+    TIMEOUT,
+    @JsonProperty("ConnectionError")
+    CONNECTION_ERROR
+  }
+
+  /** Upstream timeouts: connect (5s), first token (30s), whole request including stream (300s). */
+  public record Timeouts(Duration connect, Duration firstToken, Duration total) {
+    public Timeouts {
+      connect = Defaults.or(connect, Duration.ofSeconds(5));
+      firstToken = Defaults.or(firstToken, Duration.ofSeconds(30));
+      total = Defaults.or(total, Duration.ofSeconds(300));
+    }
+
+    public static Timeouts defaults() {
+      return new Timeouts(null, null, null);
+    }
+  }
+
+  /** Passive health: eject a target crossing a threshold, probe it after a cooldown. */
+  public record CircuitBreaker(
+      Integer errorRatePercent,
+      Duration slowFirstToken,
+      Duration window,
+      Integer minRequests,
+      Duration cooldown) {
+    public CircuitBreaker {
+      errorRatePercent = Defaults.or(errorRatePercent, 10);
+      slowFirstToken = Defaults.or(slowFirstToken, Duration.ofSeconds(2));
+      window = Defaults.or(window, Duration.ofSeconds(60));
+      minRequests = Defaults.or(minRequests, 20);
+      cooldown = Defaults.or(cooldown, Duration.ofSeconds(30));
+    }
+
+    public static CircuitBreaker defaults() {
+      return new CircuitBreaker(null, null, null, null, null);
+    }
+  }
+
+  /** Route limits (null: unlimited), optionally per caller keyed by a header. */
+  public record RateLimit(
+      Integer requestsPerMinute,
+      Long tokensPerMinute,
+      String callerHeader,
+      CallerLimit perCaller,
+      Duration maxQueueWait,
+      Boolean failoverWhenLimited) {
+    public RateLimit {
+      maxQueueWait = Defaults.or(maxQueueWait, Duration.ZERO);
+      failoverWhenLimited = Defaults.or(failoverWhenLimited, true);
+    }
+  }
+
+  /** Limits for one caller (null: unlimited). */
+  public record CallerLimit(Integer requestsPerMinute, Long tokensPerMinute) {}
+
+  /** Response cache and provider prompt caching; both off by default. */
+  public record Cache(ResponseCache response, PromptCaching promptCaching) {
+    public Cache {
+      response = Defaults.or(response, new ResponseCache(null, null, null, null, null, null, null));
+      promptCaching = Defaults.or(promptCaching, new PromptCaching(null, null));
+    }
+  }
+
+  /** Exact-match replay of identical requests. */
+  public record ResponseCache(
+      Boolean enabled,
+      Duration ttl,
+      Integer maxEntries,
+      Long maxSizeBytes,
+      BigDecimal maxTemperature,
+      CacheBackend backend,
+      Redis redis) {
+    public ResponseCache {
+      enabled = Defaults.or(enabled, false);
+      ttl = Defaults.or(ttl, Duration.ofHours(1));
+      maxEntries = Defaults.or(maxEntries, 10_000);
+      maxSizeBytes = Defaults.or(maxSizeBytes, 32L * 1024 * 1024);
+      maxTemperature = Defaults.or(maxTemperature, BigDecimal.ZERO);
+      backend = Defaults.or(backend, CacheBackend.MEMORY);
+    }
+  }
+
+  /** Where cached answers live. */
+  public enum CacheBackend {
+    @JsonProperty("memory")
+    MEMORY,
+    @JsonProperty("redis")
+    REDIS
+  }
+
+  /** A shared Redis; the password comes from a mounted Secret file, never inline. */
+  public record Redis(String url, String passwordFile) {}
+
+  /** Mark the stable prompt prefix for provider-side caching. */
+  public record PromptCaching(Boolean enabled, Integer minTokens) {
+    public PromptCaching {
+      enabled = Defaults.or(enabled, false);
+    }
+  }
+
+  /** Keep a caller on one target of a weighted split, keyed by this request header. */
+  public record Affinity(String header) {}
+}

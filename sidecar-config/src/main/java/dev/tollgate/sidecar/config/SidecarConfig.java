@@ -1,0 +1,56 @@
+package dev.tollgate.sidecar.config;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The whole configuration of the sidecars of one namespace: what the operator renders into a
+ * ConfigMap and every sidecar of the namespace reads. It never holds secret values, only the paths
+ * of the files where the mounted Secrets put them.
+ *
+ * @param version content hash set by the renderer ({@link SidecarConfigCodec#withContentHash}); the
+ *     sidecar reports it so the operator knows who runs which configuration
+ * @param namespace the namespace whose resources this configuration was rendered from
+ * @param server listener settings of the sidecar
+ * @param routes the namespace's LLMRoutes, by the model name applications ask for
+ * @param credentials the ProviderCredentials the routes reference
+ * @param budgets the Budgets the routes draw from
+ */
+public record SidecarConfig(
+    String version,
+    String namespace,
+    ServerSettings server,
+    List<RouteConfig> routes,
+    List<CredentialConfig> credentials,
+    List<BudgetConfig> budgets) {
+
+  public SidecarConfig {
+    server = Defaults.or(server, ServerSettings.defaults());
+    routes = Defaults.list(routes);
+    credentials = Defaults.list(credentials);
+    budgets = Defaults.list(budgets);
+  }
+
+  /** The route applications name with {@code model}. */
+  public Optional<RouteConfig> route(String model) {
+    return routes.stream().filter(r -> r.model().equals(model)).findFirst();
+  }
+
+  /** The route that serves model names no route declares, if one says {@code default: true}. */
+  public Optional<RouteConfig> defaultRoute() {
+    return routes.stream().filter(RouteConfig::defaultRoute).findFirst();
+  }
+
+  public Optional<CredentialConfig> credential(String name) {
+    return credentials.stream().filter(c -> c.name().equals(name)).findFirst();
+  }
+
+  public Optional<BudgetConfig> budget(String name) {
+    return budgets.stream().filter(b -> b.name().equals(name)).findFirst();
+  }
+
+  /** A copy with another version (content hash). */
+  public SidecarConfig withVersion(String newVersion) {
+    return new SidecarConfig(newVersion, namespace, server, routes, credentials, budgets);
+  }
+}
