@@ -1,0 +1,77 @@
+package dev.tollgate.operator.webhook;
+
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * What the webhook injects: the sidecar image and its resources, where it listens, which ConfigMap
+ * holds the namespace's rendered configuration, and where the sidecar reports to.
+ *
+ * @param sidecarImage image of the Tollgate sidecar
+ * @param imagePullPolicy pull policy of the sidecar image
+ * @param port loopback port the sidecar listens on; apps' base URLs point there
+ * @param configMapName the per-namespace ConfigMap the operator renders
+ * @param reportUrl the operator's reporting endpoint (https URL inside the cluster)
+ * @param cpuRequest CPU request of the sidecar, e.g. {@code 50m}
+ * @param memoryRequest memory request of the sidecar, e.g. {@code 96Mi}
+ * @param memoryLimit memory limit of the sidecar, e.g. {@code 192Mi}
+ * @param protectedNamespaces namespaces never injected: kube-system and the operator's own
+ */
+public record InjectionSettings(
+    String sidecarImage,
+    String imagePullPolicy,
+    int port,
+    String configMapName,
+    String reportUrl,
+    String cpuRequest,
+    String memoryRequest,
+    String memoryLimit,
+    Set<String> protectedNamespaces) {
+
+  /** Pod annotation: {@code "true"} opts a pod in, {@code "false"} opts it out. */
+  public static final String INJECT_ANNOTATION = "tollgate.dev/inject";
+
+  /** Namespace label: {@code enabled} opts every pod of the namespace in. */
+  public static final String NAMESPACE_LABEL = "tollgate.dev/injection";
+
+  /** Pod annotation the webhook sets on pods it injected. */
+  public static final String INJECTED_ANNOTATION = "tollgate.dev/injected";
+
+  /** Name of the injected init container (a native sidecar). */
+  public static final String CONTAINER_NAME = "tollgate-sidecar";
+
+  /** Audience of the projected ServiceAccount token the sidecar presents to the operator. */
+  public static final String TOKEN_AUDIENCE = "tollgate";
+
+  public static final String CONFIG_MOUNT = "/etc/tollgate/config";
+  public static final String SECRETS_MOUNT_ROOT = "/var/run/tollgate/secrets";
+  public static final String TOKEN_MOUNT = "/var/run/secrets/tollgate";
+
+  public InjectionSettings {
+    Objects.requireNonNull(sidecarImage, "sidecarImage");
+    Objects.requireNonNull(configMapName, "configMapName");
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("sidecar port out of range: " + port);
+    }
+    imagePullPolicy = imagePullPolicy == null ? "IfNotPresent" : imagePullPolicy;
+    cpuRequest = cpuRequest == null ? "50m" : cpuRequest;
+    memoryRequest = memoryRequest == null ? "96Mi" : memoryRequest;
+    memoryLimit = memoryLimit == null ? "192Mi" : memoryLimit;
+    protectedNamespaces = Set.copyOf(protectedNamespaces);
+  }
+
+  /** Base URL for OpenAI SDKs (they append {@code /chat/completions}). */
+  public String openAiBaseUrl() {
+    return "http://127.0.0.1:" + port + "/v1";
+  }
+
+  /** Base URL for Anthropic SDKs (they append {@code /v1/messages}). */
+  public String anthropicBaseUrl() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  /** Where the sidecar finds a Secret's key: one read-only volume per Secret. */
+  public static String secretMountPath(String secretName) {
+    return SECRETS_MOUNT_ROOT + "/" + secretName;
+  }
+}

@@ -1,0 +1,270 @@
+package dev.tollgate.operator.webhook;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Decides whether a pod gets the Tollgate sidecar and adds it: a native sidecar (init container
+ * with {@code restartPolicy: Always}) with probes, resources and a hardened security context, the
+ * namespace's configuration and the referenced Secrets mounted read-only, a projected
+ * ServiceAccount token for the reporting channel, and the app containers' OpenAI/Anthropic base
+ * URLs pointed at the sidecar unless they set them. Pure: no API calls, so every case is testable.
+ */
+public final class SidecarInjector {
+  static final String CONFIG_VOLUME = "tollgate-config";
+  static final String TOKEN_VOLUME = "tollgate-token";
+  static final String SECRET_VOLUME_PREFIX = "tollgate-secret-";
+  static final long TOKEN_EXPIRATION_SECONDS = 3600;
+
+  private final InjectionSettings settings;
+
+  public SidecarInjector(InjectionSettings settings) {
+    this.settings = settings;
+  }
+
+  /** Why a pod was or was not injected; logged and counted by the webhook. */
+  public enum Decision {
+    INJECT,
+    PROTECTED_NAMESPACE,
+    OPTED_OUT,
+    NOT_OPTED_IN,
+    ALREADY_INJECTED
+  }
+
+  /**
+   * Whether the pod should be injected.
+   *
+   * @param namespaceLabels labels of the pod's namespace (empty if unknown)
+   */
+  public Decision decide(Pod pod, String namespace, Map<String, String> namespaceLabels) {
+    if (settings.protectedNamespaces().contains(namespace)) {
+      return Decision.PROTECTED_NAMESPACE;
+    }
+    String podChoice = annotations(pod).get(InjectionSettings.INJECT_ANNOTATION);
+    if ("false".equalsIgnoreCase(podChoice)) {
+      return Decision.OPTED_OUT;
+    }
+    if (alreadyInjected(pod)) {
+      return Decision.ALREADY_INJECTED;
+    }
+    boolean namespaceOptIn =
+        "enabled".equalsIgnoreCase(namespaceLabels.get(InjectionSettings.NAMESPACE_LABEL));
+    if ("true".equalsIgnoreCase(podChoice) || namespaceOptIn) {
+      return Decision.INJECT;
+    }
+    return Decision.NOT_OPTED_IN;
+  }
+
+  /**
+   * Adds the sidecar to {@code pod} in place. Call only when {@link #decide} said {@link
+   * Decision#INJECT}.
+   *
+   * @param secretNames Secrets the namespace's credentials reference; each is mounted read-only
+   */
+  public void inject(Pod pod, Set<String> secretNames) {
+    PodSpec spec = pod.getSpec();
+    Set<String> secrets = new TreeSet<>(secretNames);
+
+    List<Volume> volumes = new ArrayList<>(nullToEmpty(spec.getVolumes()));
+    volumes.add(configVolume());
+    volumes.add(tokenVolume());
+    secrets.forEach(name -> volumes.add(secretVolume(name)));
+    spec.setVolumes(volumes);
+
+    List<Container> initContainers = new ArrayList<>(nullToEmpty(spec.getInitContainers()));
+    // First, so the proxy is ready before any other init container or app container needs it.
+    initContainers.add(0, sidecar(secrets));
+    spec.setInitContainers(initContainers);
+
+    for (Container app : nullToEmpty(spec.getContainers())) {
+      pointBaseUrlsAtSidecar(app);
+    }
+
+    Map<String, String> annotations = new LinkedHashMap<>(annotations(pod));
+    annotations.put(InjectionSettings.INJECTED_ANNOTATION, "true");
+    pod.getMetadata().setAnnotations(annotations);
+  }
+
+  private Container sidecar(Set<String> secrets) {
+    List<VolumeMount> mounts = new ArrayList<>();
+    mounts.add(readOnlyMount(CONFIG_VOLUME, InjectionSettings.CONFIG_MOUNT));
+    mounts.add(readOnlyMount(TOKEN_VOLUME, InjectionSettings.TOKEN_MOUNT));
+    secrets.forEach(
+        name ->
+            mounts.add(
+                readOnlyMount(
+                    SECRET_VOLUME_PREFIX + name, InjectionSettings.secretMountPath(name))));
+
+    IntOrString port = new IntOrString(settings.port());
+    return new ContainerBuilder()
+        .withName(InjectionSettings.CONTAINER_NAME)
+        .withImage(settings.sidecarImage())
+        .withImagePullPolicy(settings.imagePullPolicy())
+        .withRestartPolicy("Always")
+        .withEnv(
+            env("TOLLGATE_CONFIG", InjectionSettings.CONFIG_MOUNT + "/config.yaml"),
+            env("TOLLGATE_PORT", Integer.toString(settings.port())),
+            env("TOLLGATE_REPORT_URL", settings.reportUrl()),
+            env("TOLLGATE_TOKEN_FILE", InjectionSettings.TOKEN_MOUNT + "/token"),
+            fieldRef("TOLLGATE_POD_NAME", "metadata.name"),
+            fieldRef("TOLLGATE_POD_NAMESPACE", "metadata.namespace"),
+            fieldRef("TOLLGATE_POD_UID", "metadata.uid"))
+        .addNewPort()
+        .withName("tollgate")
+        .withContainerPort(settings.port())
+        .withProtocol("TCP")
+        .endPort()
+        .withNewResources()
+        .addToRequests("cpu", new Quantity(settings.cpuRequest()))
+        .addToRequests("memory", new Quantity(settings.memoryRequest()))
+        .addToLimits("memory", new Quantity(settings.memoryLimit()))
+        .endResources()
+        .withNewStartupProbe()
+        .withNewHttpGet()
+        .withPath("/healthz")
+        .withPort(port)
+        .endHttpGet()
+        .withPeriodSeconds(1)
+        .withFailureThreshold(30)
+        .endStartupProbe()
+        .withNewLivenessProbe()
+        .withNewHttpGet()
+        .withPath("/healthz")
+        .withPort(port)
+        .endHttpGet()
+        .withPeriodSeconds(10)
+        .endLivenessProbe()
+        .withNewReadinessProbe()
+        .withNewHttpGet()
+        .withPath("/readyz")
+        .withPort(port)
+        .endHttpGet()
+        .withPeriodSeconds(5)
+        .endReadinessProbe()
+        // The sidecar flushes unreported usage on SIGTERM; the preStop gives it the same chance
+        // when the kubelet runs hooks before signals (and it is harmless when there is nothing).
+        .withNewLifecycle()
+        .withNewPreStop()
+        .withNewHttpGet()
+        .withPath("/flush")
+        .withPort(port)
+        .endHttpGet()
+        .endPreStop()
+        .endLifecycle()
+        .withNewSecurityContext()
+        .withRunAsNonRoot(true)
+        .withRunAsUser(65532L)
+        .withAllowPrivilegeEscalation(false)
+        .withReadOnlyRootFilesystem(true)
+        .withNewCapabilities()
+        .withDrop("ALL")
+        .endCapabilities()
+        .withNewSeccompProfile()
+        .withType("RuntimeDefault")
+        .endSeccompProfile()
+        .endSecurityContext()
+        .withVolumeMounts(mounts)
+        .build();
+  }
+
+  private void pointBaseUrlsAtSidecar(Container app) {
+    List<EnvVar> env = new ArrayList<>(nullToEmpty(app.getEnv()));
+    if (env.stream().noneMatch(e -> "OPENAI_BASE_URL".equals(e.getName()))) {
+      env.add(env("OPENAI_BASE_URL", settings.openAiBaseUrl()));
+    }
+    if (env.stream().noneMatch(e -> "ANTHROPIC_BASE_URL".equals(e.getName()))) {
+      env.add(env("ANTHROPIC_BASE_URL", settings.anthropicBaseUrl()));
+    }
+    app.setEnv(env);
+  }
+
+  private Volume configVolume() {
+    // Optional: a pod may start before the operator has rendered the namespace's configuration;
+    // the sidecar then reports not-ready until the file appears.
+    return new VolumeBuilder()
+        .withName(CONFIG_VOLUME)
+        .withNewConfigMap()
+        .withName(settings.configMapName())
+        .withOptional(true)
+        .endConfigMap()
+        .build();
+  }
+
+  private static Volume tokenVolume() {
+    return new VolumeBuilder()
+        .withName(TOKEN_VOLUME)
+        .withNewProjected()
+        .addNewSource()
+        .withNewServiceAccountToken()
+        .withAudience(InjectionSettings.TOKEN_AUDIENCE)
+        .withExpirationSeconds(TOKEN_EXPIRATION_SECONDS)
+        .withPath("token")
+        .endServiceAccountToken()
+        .endSource()
+        .endProjected()
+        .build();
+  }
+
+  private static Volume secretVolume(String secretName) {
+    return new VolumeBuilder()
+        .withName(SECRET_VOLUME_PREFIX + secretName)
+        .withNewSecret()
+        .withSecretName(secretName)
+        .withOptional(true)
+        .endSecret()
+        .build();
+  }
+
+  private static VolumeMount readOnlyMount(String volume, String path) {
+    return new VolumeMountBuilder().withName(volume).withMountPath(path).withReadOnly(true).build();
+  }
+
+  private static EnvVar env(String name, String value) {
+    return new EnvVarBuilder().withName(name).withValue(value).build();
+  }
+
+  private static EnvVar fieldRef(String name, String fieldPath) {
+    return new EnvVarBuilder()
+        .withName(name)
+        .withNewValueFrom()
+        .withNewFieldRef()
+        .withFieldPath(fieldPath)
+        .endFieldRef()
+        .endValueFrom()
+        .build();
+  }
+
+  private static boolean alreadyInjected(Pod pod) {
+    return nullToEmpty(pod.getSpec().getInitContainers()).stream()
+            .anyMatch(c -> InjectionSettings.CONTAINER_NAME.equals(c.getName()))
+        || nullToEmpty(pod.getSpec().getContainers()).stream()
+            .anyMatch(c -> InjectionSettings.CONTAINER_NAME.equals(c.getName()));
+  }
+
+  private static Map<String, String> annotations(Pod pod) {
+    if (pod.getMetadata() == null || pod.getMetadata().getAnnotations() == null) {
+      return Map.of();
+    }
+    return pod.getMetadata().getAnnotations();
+  }
+
+  private static <T> List<T> nullToEmpty(List<T> list) {
+    return list == null ? List.of() : list;
+  }
+}
