@@ -37,6 +37,12 @@ public record InjectionSettings(
   /** Pod annotation the webhook sets on pods it injected. */
   public static final String INJECTED_ANNOTATION = "tollgate.dev/injected";
 
+  /**
+   * Pod label the webhook sets on pods it injected, so that a PodMonitor (or a person with {@code
+   * kubectl get pods -l tollgate.dev/sidecar=injected}) can select them.
+   */
+  public static final String INJECTED_LABEL = "tollgate.dev/sidecar";
+
   /** Name of the injected init container (a native sidecar). */
   public static final String CONTAINER_NAME = "tollgate-sidecar";
 

@@ -99,6 +99,11 @@ public final class SidecarInjector {
     Map<String, String> annotations = new LinkedHashMap<>(annotations(pod));
     annotations.put(InjectionSettings.INJECTED_ANNOTATION, "true");
     pod.getMetadata().setAnnotations(annotations);
+    Map<String, String> labels =
+        new LinkedHashMap<>(
+            pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels());
+    labels.put(InjectionSettings.INJECTED_LABEL, "injected");
+    pod.getMetadata().setLabels(labels);
   }
 
   private Container sidecar(Set<String> secrets) {

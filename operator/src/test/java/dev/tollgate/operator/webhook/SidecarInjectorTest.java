@@ -87,6 +87,7 @@ class SidecarInjectorTest {
         .extracting(v -> v.getSecret().getSecretName())
         .containsExactlyInAnyOrder("openai-api-key", "anthropic-api-key");
     assertThat(pod.getMetadata().getAnnotations()).containsEntry("tollgate.dev/injected", "true");
+    assertThat(pod.getMetadata().getLabels()).containsEntry("tollgate.dev/sidecar", "injected");
   }
 
   @Test

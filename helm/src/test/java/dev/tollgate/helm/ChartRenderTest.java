@@ -1,0 +1,135 @@
+package dev.tollgate.helm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** The chart as a platform engineer installs it: lint, default render, full render, bad values. */
+class ChartRenderTest {
+
+  @Test
+  void lintsStrictlyWithDefaultAndFullValues() throws Exception {
+    HelmChart.Run defaults = HelmChart.helm("lint", "--strict", HelmChart.CHART.toString());
+    HelmChart.Run full =
+        HelmChart.helm(
+            "lint", "--strict", HelmChart.CHART.toString(), "-f", HelmChart.fullValues());
+
+    assertThat(defaults.exitCode()).as(defaults.output()).isZero();
+    assertThat(full.exitCode()).as(full.output()).isZero();
+  }
+
+  @Test
+  void defaultInstallRunsTwoOperatorReplicasWithLeaderElection() throws Exception {
+    HelmChart.Manifests m = HelmChart.template();
+
+    JsonNode deployment = m.one("Deployment");
+    assertThat(deployment.at("/spec/replicas").asInt()).isEqualTo(2);
+    JsonNode container = deployment.at("/spec/template/spec/containers/0");
+    assertThat(env(container, "TOLLGATE_LEADER_ELECTION")).isEqualTo("true");
+    assertThat(env(container, "TOLLGATE_WATCH_NAMESPACES")).isEmpty();
+    assertThat(container.at("/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
+    assertThat(deployment.at("/spec/template/spec/securityContext/runAsNonRoot").asBoolean())
+        .isTrue();
+    assertThat(container.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/readyz");
+    assertThat(m.one("PodDisruptionBudget").at("/spec/minAvailable").asInt()).isEqualTo(1);
+    assertThat(m.kinds()).doesNotContain("Certificate", "ServiceMonitor", "PrometheusRule");
+  }
+
+  @Test
+  void webhookNeverBlocksPodsAndNeverSeesSystemNamespaces() throws Exception {
+    JsonNode webhook = HelmChart.template().one("MutatingWebhookConfiguration").at("/webhooks/0");
+
+    assertThat(webhook.at("/failurePolicy").asText()).isEqualTo("Ignore");
+    assertThat(webhook.at("/timeoutSeconds").asInt()).isLessThanOrEqualTo(5);
+    assertThat(webhook.at("/sideEffects").asText()).isEqualTo("None");
+    assertThat(webhook.at("/clientConfig/service/path").asText()).isEqualTo("/mutate-pods");
+    List<String> excluded = new ArrayList<>();
+    webhook
+        .at("/namespaceSelector/matchExpressions/0/values")
+        .forEach(v -> excluded.add(v.asText()));
+    assertThat(excluded).contains("tollgate-system", "kube-system");
+    assertThat(webhook.at("/rules/0/operations/0").asText()).isEqualTo("CREATE");
+  }
+
+  @Test
+  void rbacGrantsStatusWritesButNoSpecWrites() throws Exception {
+    JsonNode role = HelmChart.template().named("ClusterRole", "-operator");
+
+    List<String> tollgateVerbs = new ArrayList<>();
+    List<String> statusVerbs = new ArrayList<>();
+    for (JsonNode rule : role.get("rules")) {
+      if (!rule.path("apiGroups").toString().contains("tollgate.dev")) {
+        continue;
+      }
+      boolean status = rule.get("resources").toString().contains("/status");
+      rule.get("verbs").forEach(v -> (status ? statusVerbs : tollgateVerbs).add(v.asText()));
+    }
+    // Argo CD stays in sync only if the operator never writes spec.
+    assertThat(tollgateVerbs).containsExactlyInAnyOrder("get", "list", "watch");
+    assertThat(statusVerbs).contains("patch");
+  }
+
+  @Test
+  void fullValuesTurnOnCertManagerMonitoringAndAlerts() throws Exception {
+    HelmChart.Manifests m = HelmChart.template("-f", HelmChart.fullValues());
+
+    assertThat(m.kinds()).contains("Certificate", "Issuer", "ServiceMonitor", "PodMonitor");
+    JsonNode certificate = m.one("Certificate");
+    assertThat(certificate.at("/spec/privateKey/encoding").asText()).isEqualTo("PKCS8");
+    assertThat(certificate.at("/spec/dnsNames/0").asText())
+        .isEqualTo("tg-tollgate-webhook.tollgate-system.svc");
+    JsonNode webhook = m.one("MutatingWebhookConfiguration");
+    assertThat(webhook.at("/metadata/annotations").toString())
+        .contains("cert-manager.io/inject-ca-from");
+    assertThat(webhook.at("/webhooks/0/clientConfig/caBundle").isMissingNode()).isTrue();
+    JsonNode container = m.one("Deployment").at("/spec/template/spec/containers/0");
+    assertThat(env(container, "TOLLGATE_WATCH_NAMESPACES")).isEqualTo("support,assistant");
+    assertThat(env(container, "TOLLGATE_WEBHOOK_CERT_DIR")).isEqualTo("/etc/tollgate/webhook-tls");
+    assertThat(m.one("Deployment").at("/spec/replicas").asInt()).isEqualTo(3);
+  }
+
+  @Test
+  void invalidValuesAreRejectedByTheSchema() throws Exception {
+    for (String bad :
+        List.of(
+            "operator.replicas=9",
+            "webhook.failurePolicy=Sometimes",
+            "sidecar.port=70000",
+            "typo=1")) {
+      HelmChart.Run run =
+          HelmChart.helm("template", "tg", HelmChart.CHART.toString(), "--set", bad);
+      assertThat(run.exitCode()).as(bad).isNotZero();
+      assertThat(run.output()).as(bad).contains("schema");
+    }
+  }
+
+  @Test
+  void chartCrdsAreTheGeneratedOnes() throws IOException {
+    Path generated = HelmChart.CHART.resolve("../../crds").normalize();
+    try (Stream<Path> files = Files.list(HelmChart.CHART.resolve("crds"))) {
+      List<Path> chartCrds = files.sorted().toList();
+      assertThat(chartCrds).hasSize(3);
+      for (Path crd : chartCrds) {
+        assertThat(Files.readString(crd))
+            .as(crd.getFileName().toString())
+            .isEqualTo(Files.readString(generated.resolve(crd.getFileName())));
+      }
+    }
+  }
+
+  private static String env(JsonNode container, String name) {
+    for (JsonNode e : container.get("env")) {
+      if (name.equals(e.get("name").asText())) {
+        return e.path("value").asText();
+      }
+    }
+    throw new AssertionError("no env " + name);
+  }
+}
