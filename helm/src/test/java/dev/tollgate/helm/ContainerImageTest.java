@@ -1,0 +1,50 @@
+package dev.tollgate.helm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Images cannot be built or pushed here (no container engine), so the build checks what it can:
+ * each Dockerfile copies the jar its module's build produces and the JVM options that exist, runs
+ * as a non-root user, and starts the jar.
+ */
+class ContainerImageTest {
+  private static final Path ROOT = Path.of("").toAbsolutePath().getParent();
+  private static final Pattern COPY = Pattern.compile("(?m)^COPY\\s+(\\S+)\\s+(\\S+)$");
+
+  @ParameterizedTest
+  @CsvSource({"operator, tollgate-operator.jar", "sidecar-proxy, tollgate-sidecar.jar"})
+  void dockerfileMatchesTheBuild(String module, String jar) throws IOException {
+    Path moduleDir = ROOT.resolve(module);
+    String dockerfile = Files.readString(moduleDir.resolve("Dockerfile"));
+    String pom = Files.readString(moduleDir.resolve("pom.xml"));
+
+    assertThat(pom)
+        .as("the shade plugin's finalName is the jar the Dockerfile copies")
+        .contains("<finalName>" + jar.replace(".jar", "") + "</finalName>");
+    Matcher copies = COPY.matcher(dockerfile);
+    int count = 0;
+    while (copies.find()) {
+      count++;
+      String source = copies.group(1);
+      if (!source.startsWith("target/")) {
+        assertThat(moduleDir.resolve(source)).as("COPY source %s", source).isRegularFile();
+      } else {
+        assertThat(source).isEqualTo("target/" + jar);
+      }
+    }
+    assertThat(count).isEqualTo(2);
+    assertThat(dockerfile).containsPattern("(?m)^FROM \\S+:nonroot$");
+    assertThat(dockerfile).containsPattern("(?m)^USER 65532:65532$");
+    List<String> entrypoint = dockerfile.lines().filter(l -> l.startsWith("ENTRYPOINT")).toList();
+    assertThat(entrypoint).singleElement().asString().contains("/opt/tollgate/" + jar);
+  }
+}
