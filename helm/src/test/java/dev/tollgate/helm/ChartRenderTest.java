@@ -96,6 +96,53 @@ class ChartRenderTest {
   }
 
   @Test
+  void alertsCarryTheSeedThresholds() throws Exception {
+    JsonNode rules =
+        HelmChart.template("-f", HelmChart.fullValues())
+            .one("PrometheusRule")
+            .at("/spec/groups/0/rules");
+
+    java.util.Map<String, String> exprByAlert = new java.util.HashMap<>();
+    rules.forEach(r -> exprByAlert.put(r.get("alert").asText(), r.get("expr").asText()));
+    assertThat(exprByAlert)
+        .containsOnlyKeys(
+            "TollgateCostSpike",
+            "TollgateHighErrorRate",
+            "TollgateSlowResponses",
+            "TollgateLowCacheHitRate",
+            "TollgateBudgetWarning",
+            "TollgateBudgetCritical");
+    assertThat(exprByAlert.get("TollgateCostSpike")).contains("> 2 * (").contains("[7d])) / 168");
+    assertThat(exprByAlert.get("TollgateHighErrorRate")).containsPattern(">\\s+0\\.05\\s*$");
+    assertThat(exprByAlert.get("TollgateSlowResponses")).containsPattern(">\\s+10\\s*$");
+    assertThat(exprByAlert.get("TollgateLowCacheHitRate")).contains("< 0.7");
+    assertThat(exprByAlert.get("TollgateBudgetWarning")).endsWith(">= 50");
+    assertThat(exprByAlert.get("TollgateBudgetCritical")).endsWith(">= 90");
+  }
+
+  @Test
+  void dashboardShowsSpendTokensLatencyCacheFailoversAndBudget() throws Exception {
+    JsonNode configMap = HelmChart.template().named("ConfigMap", "-dashboard");
+    JsonNode dashboard =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(configMap.at("/data/tollgate.json").asText());
+
+    List<String> queries = new ArrayList<>();
+    dashboard
+        .get("panels")
+        .forEach(p -> p.get("targets").forEach(t -> queries.add(t.get("expr").asText())));
+    assertThat(String.join("\n", queries))
+        .contains("tollgate_cost_usd_total")
+        .contains("tollgate_tokens_total")
+        .contains("tollgate_request_duration_seconds_bucket")
+        .contains("tollgate_time_to_first_token_seconds_bucket")
+        .contains("cache_read")
+        .contains("tollgate_failovers_total")
+        .contains("tollgate_budget_used_percent");
+    assertThat(configMap.at("/metadata/labels/grafana_dashboard").asText()).isEqualTo("1");
+  }
+
+  @Test
   void invalidValuesAreRejectedByTheSchema() throws Exception {
     for (String bad :
         List.of(
