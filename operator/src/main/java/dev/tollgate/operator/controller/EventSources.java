@@ -1,0 +1,86 @@
+package dev.tollgate.operator.controller;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMapper;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.TransformingItemStore;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/** Builds the informer event sources the controllers share in shape, and their helpers. */
+final class EventSources {
+  private EventSources() {}
+
+  /**
+   * An informer of {@code type} in the controller's namespaces, mapped to primaries by {@code
+   * mapper}.
+   */
+  static <R extends HasMetadata, P extends HasMetadata> InformerEventSource<R, P> informer(
+      String name,
+      Class<R> type,
+      EventSourceContext<P> context,
+      SecondaryToPrimaryMapper<R> mapper) {
+    return new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(type, context.getPrimaryResourceClass())
+            .withName(name)
+            .withSecondaryToPrimaryMapper(mapper)
+            .build(),
+        context);
+  }
+
+  /**
+   * A Secret informer that keeps only names and key names in memory: values, annotations (kubectl's
+   * last-applied annotation holds the values too) and managed fields are dropped as objects enter
+   * the cache, so no secret value can leak from the operator's memory into status, logs or
+   * configuration.
+   */
+  static <P extends HasMetadata> InformerEventSource<Secret, P> secrets(
+      EventSourceContext<P> context, SecondaryToPrimaryMapper<Secret> mapper) {
+    return new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(Secret.class, context.getPrimaryResourceClass())
+            .withName("secrets")
+            .withSecondaryToPrimaryMapper(mapper)
+            .withItemStore(new TransformingItemStore<>(EventSources::keysOnly))
+            .build(),
+        context);
+  }
+
+  static Secret keysOnly(Secret secret) {
+    Map<String, String> keys = new TreeMap<>();
+    if (secret.getData() != null) {
+      secret.getData().keySet().forEach(k -> keys.put(k, ""));
+    }
+    if (secret.getStringData() != null) {
+      secret.getStringData().keySet().forEach(k -> keys.put(k, ""));
+    }
+    return new SecretBuilder()
+        .withMetadata(
+            new ObjectMetaBuilder()
+                .withName(secret.getMetadata().getName())
+                .withNamespace(secret.getMetadata().getNamespace())
+                .withUid(secret.getMetadata().getUid())
+                .withResourceVersion(secret.getMetadata().getResourceVersion())
+                .build())
+        .withType(secret.getType())
+        .withData(keys)
+        .build();
+  }
+
+  static Set<ResourceID> ids(Collection<? extends HasMetadata> resources) {
+    return resources.stream().map(ResourceID::fromResource).collect(Collectors.toSet());
+  }
+
+  /** Index key of an object in a namespace. */
+  static String key(String namespace, String name) {
+    return namespace + "/" + name;
+  }
+}

@@ -1,0 +1,14 @@
+package dev.tollgate.operator.status;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+
+/**
+ * Records Kubernetes Events about a resource. Callers record only transitions (a route becoming
+ * rejected, a Secret going missing), never once per reconcile. Messages must not hold secret
+ * values.
+ */
+public interface EventRecorder {
+  void warning(HasMetadata regarding, String reason, String message);
+
+  void normal(HasMetadata regarding, String reason, String message);
+}
