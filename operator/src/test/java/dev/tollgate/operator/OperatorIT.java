@@ -48,8 +48,7 @@ class OperatorIT {
   static TollgateOperator operator;
 
   @BeforeAll
-  static void start() throws Exception {
-    MockApi.installCrds(client);
+  static void start() {
     metrics = new OperatorMetrics(new PrometheusRegistry());
     operator =
         new TollgateOperator(
