@@ -21,6 +21,11 @@ public final class OperatorMain {
   private OperatorMain() {}
 
   public static void main(String[] args) throws Exception {
+    // Must happen before the first logger exists, hence no static Logger in this class.
+    if ("json".equalsIgnoreCase(System.getenv("TOLLGATE_LOG_FORMAT"))
+        && System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "logback-json.xml");
+    }
     String command = args.length == 0 || args[0].startsWith("--") ? "run" : args[0];
     String[] rest =
         args.length == 0 || args[0].startsWith("--")

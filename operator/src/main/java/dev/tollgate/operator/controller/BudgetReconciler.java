@@ -71,7 +71,10 @@ public final class BudgetReconciler implements Reconciler<Budget> {
       if (Statuses.changed(old, updated.getStatus().getConditions(), Conditions.ACCEPTED)
           && !problems.isEmpty()) {
         events.warning(
-            budget, problems.get(0).reason(), "Budget rejected: " + Problem.summarize(problems));
+            budget,
+            Statuses.transitionKey(old, updated.getStatus().getConditions(), Conditions.ACCEPTED),
+            problems.get(0).reason(),
+            "Budget rejected: " + Problem.summarize(problems));
       }
       LOG.debug("budget {}", problems.isEmpty() ? "accepted" : "rejected");
       return Objects.equals(budget.getStatus(), updated.getStatus())

@@ -204,14 +204,20 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
     if (!Statuses.changed(old, after.getStatus().getConditions(), Conditions.ACCEPTED)) {
       return;
     }
+    String transition =
+        Statuses.transitionKey(old, after.getStatus().getConditions(), Conditions.ACCEPTED);
     if (!verdict.valid()) {
       events.warning(
           before,
+          transition,
           verdict.problems().get(0).reason(),
           "Route rejected: " + Problem.summarize(verdict.problems()));
     } else if (Conditions.find(old, Conditions.ACCEPTED).isPresent()) {
       events.normal(
-          before, "Accepted", "Route accepted and rendered into the sidecar configuration");
+          before,
+          transition,
+          "Accepted",
+          "Route accepted and rendered into the sidecar configuration");
     }
   }
 

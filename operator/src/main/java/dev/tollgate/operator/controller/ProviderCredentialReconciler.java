@@ -99,11 +99,12 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
     if (!Statuses.changed(old, now, Conditions.SECRET_RESOLVED)) {
       return;
     }
+    String transition = Statuses.transitionKey(old, now, Conditions.SECRET_RESOLVED);
     if (!Conditions.isTrue(now, Conditions.SECRET_RESOLVED)) {
       String reason = Conditions.find(now, Conditions.SECRET_RESOLVED).orElseThrow().getReason();
-      events.warning(before, reason, result.secretMessage());
+      events.warning(before, transition, reason, result.secretMessage());
     } else if (Conditions.find(old, Conditions.SECRET_RESOLVED).isPresent()) {
-      events.normal(before, "SecretResolved", result.secretMessage());
+      events.normal(before, transition, "SecretResolved", result.secretMessage());
     }
   }
 }

@@ -6,9 +6,12 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.net.HttpURLConnection;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.HexFormat;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,26 +34,25 @@ public final class KubernetesEventRecorder implements EventRecorder {
   }
 
   @Override
-  public void warning(HasMetadata regarding, String reason, String message) {
-    record(regarding, "Warning", reason, message);
+  public void warning(HasMetadata regarding, String transition, String reason, String message) {
+    record(regarding, transition, "Warning", reason, message);
   }
 
   @Override
-  public void normal(HasMetadata regarding, String reason, String message) {
-    record(regarding, "Normal", reason, message);
+  public void normal(HasMetadata regarding, String transition, String reason, String message) {
+    record(regarding, transition, "Normal", reason, message);
   }
 
-  private void record(HasMetadata regarding, String type, String reason, String message) {
+  private void record(
+      HasMetadata regarding, String transition, String type, String reason, String message) {
     String now = dev.tollgate.api.status.Conditions.format(clock.instant());
     String ns = regarding.getMetadata().getNamespace();
     Event event =
         new EventBuilder()
             .withNewMetadata()
-            // the same naming scheme as client-go: object name plus a unique suffix
-            .withName(
-                regarding.getMetadata().getName()
-                    + "."
-                    + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()))
+            // object name plus a suffix, as client-go does; the suffix is derived from the
+            // transition so that recording it twice is refused as a duplicate
+            .withName(regarding.getMetadata().getName() + "." + suffix(regarding, transition))
             .withNamespace(ns)
             .endMetadata()
             .withInvolvedObject(
@@ -77,11 +79,28 @@ public final class KubernetesEventRecorder implements EventRecorder {
     try {
       client.v1().events().inNamespace(ns).resource(event).create();
     } catch (KubernetesClientException e) {
+      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
+        LOG.debug("Event {} already recorded", event.getMetadata().getName());
+        return;
+      }
       LOG.warn(
           "could not record Event {} on {}: {}",
           reason,
           regarding.getMetadata().getName(),
           e.getMessage());
+    }
+  }
+
+  private static String suffix(HasMetadata regarding, String transition) {
+    try {
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256")
+              .digest(
+                  (regarding.getKind() + "/" + regarding.getMetadata().getUid() + "/" + transition)
+                      .getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JRE", e);
     }
   }
 

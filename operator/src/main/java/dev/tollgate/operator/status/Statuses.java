@@ -197,6 +197,20 @@ public final class Statuses {
     return !key(before, type).equals(key(after, type));
   }
 
+  /**
+   * Identifies the change of condition {@code type} from {@code before} to {@code after}: the new
+   * status and reason together with the condition they replace, including its transition time, so
+   * that the same change computed twice from the same old status gets the same key while a later,
+   * separate change to the same state gets another.
+   */
+  public static String transitionKey(List<Condition> before, List<Condition> after, String type) {
+    String from =
+        Conditions.find(before, type)
+            .map(c -> c.getStatus() + "/" + c.getReason() + "@" + c.getLastTransitionTime())
+            .orElse("none");
+    return type + ":" + from + "->" + key(after, type);
+  }
+
   private static String key(List<Condition> conditions, String type) {
     return Conditions.find(conditions, type)
         .map(c -> c.getStatus() + "/" + c.getReason())
