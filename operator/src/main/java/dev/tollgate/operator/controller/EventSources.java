@@ -32,6 +32,7 @@ final class EventSources {
     return new InformerEventSource<>(
         InformerEventSourceConfiguration.from(type, context.getPrimaryResourceClass())
             .withName(name)
+            .withNamespacesInheritedFromController()
             .withSecondaryToPrimaryMapper(mapper)
             .build(),
         context);
@@ -48,6 +49,7 @@ final class EventSources {
     return new InformerEventSource<>(
         InformerEventSourceConfiguration.from(Secret.class, context.getPrimaryResourceClass())
             .withName("secrets")
+            .withNamespacesInheritedFromController()
             .withSecondaryToPrimaryMapper(mapper)
             .withItemStore(new TransformingItemStore<>(EventSources::keysOnly))
             .build(),

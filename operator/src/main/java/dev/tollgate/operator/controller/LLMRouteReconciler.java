@@ -5,6 +5,7 @@ import dev.tollgate.api.v1alpha1.Budget;
 import dev.tollgate.api.v1alpha1.LLMRoute;
 import dev.tollgate.api.v1alpha1.LLMRouteStatus;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
+import dev.tollgate.operator.render.ConfigMapConflictException;
 import dev.tollgate.operator.render.SidecarConfigSync;
 import dev.tollgate.operator.status.EventRecorder;
 import dev.tollgate.operator.status.Statuses;
@@ -167,7 +168,7 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
     try (ReconcileLog ignored = ReconcileLog.start("LLMRoute", route)) {
       // A foreign ConfigMap in the way cannot be fixed by retrying; the periodic resync (or a
       // change to the route) tries again after a person removed it.
-      boolean permanent = e instanceof IllegalStateException;
+      boolean permanent = e instanceof ConfigMapConflictException;
       LOG.warn("reconcile failed{}: {}", permanent ? " (no retry)" : "", e.getMessage());
       LLMRouteStatus status = Optional.ofNullable(route.getStatus()).orElseGet(LLMRouteStatus::new);
       List<Condition> conditions =

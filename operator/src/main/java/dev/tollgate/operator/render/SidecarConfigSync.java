@@ -106,7 +106,7 @@ public final class SidecarConfigSync {
     }
     ConfigMap current = existing.get();
     if (!isOurs(current)) {
-      throw new IllegalStateException(
+      throw new ConfigMapConflictException(
           "ConfigMap "
               + ns
               + "/"
