@@ -189,6 +189,70 @@ class OperatorIT {
   }
 
   @Test
+  void deletingACredentialTakesItsRoutesOut() throws Exception {
+    String ns = "credential-deletion";
+    apply(secret(ns, "openai-key", "api-key"));
+    apply(credential(ns, "openai", Provider.OPENAI, "openai-key", "api-key"));
+    apply(route(ns, "chat", "chat", tier("t", "openai", "gpt-4o")));
+    awaitCondition(LLMRoute.class, ns, "chat", Conditions.READY, "True");
+
+    client.resources(ProviderCredential.class).inNamespace(ns).withName("openai").delete();
+
+    assertThat(awaitCondition(LLMRoute.class, ns, "chat", Conditions.ACCEPTED, "False").getReason())
+        .isEqualTo("CredentialNotFound");
+    await().untilAsserted(() -> assertThat(config(ns).routes()).isEmpty());
+    assertThat(config(ns).credentials()).isEmpty();
+  }
+
+  @Test
+  void aRouteThatLostAModelConflictIsAcceptedOnceTheWinnerGoes() throws Exception {
+    String ns = "conflict";
+    apply(secret(ns, "openai-key", "api-key"));
+    apply(credential(ns, "openai", Provider.OPENAI, "openai-key", "api-key"));
+    apply(route(ns, "first", "chat", tier("t", "openai", "gpt-4o")));
+    awaitCondition(LLMRoute.class, ns, "first", Conditions.READY, "True");
+    apply(route(ns, "second", "chat", tier("t", "openai", "gpt-4o-mini")));
+
+    Condition lost = awaitCondition(LLMRoute.class, ns, "second", Conditions.ACCEPTED, "False");
+    assertThat(lost.getReason()).isEqualTo("ModelConflict");
+    assertThat(lost.getMessage()).contains("spec.model").contains("'first'");
+
+    client.resources(LLMRoute.class).inNamespace(ns).withName("first").delete();
+
+    awaitCondition(LLMRoute.class, ns, "second", Conditions.READY, "True");
+    await()
+        .untilAsserted(
+            () ->
+                assertThat(
+                        config(ns)
+                            .route("chat")
+                            .orElseThrow()
+                            .tiers()
+                            .get(0)
+                            .targets()
+                            .get(0)
+                            .model())
+                    .isEqualTo("gpt-4o-mini"));
+  }
+
+  @Test
+  void modelsWithoutAPriceAreFlaggedOnTheCredential() throws Exception {
+    String ns = "pricing";
+    apply(secret(ns, "openai-key", "api-key"));
+    apply(credential(ns, "openai", Provider.OPENAI, "openai-key", "api-key"));
+    apply(route(ns, "chat", "chat", tier("t", "openai", "gpt-4o", "my-finetune-v2")));
+
+    Condition accepted = awaitCondition(LLMRoute.class, ns, "chat", Conditions.ACCEPTED, "True");
+    assertThat(accepted.getMessage()).contains("my-finetune-v2");
+    await()
+        .untilAsserted(
+            () ->
+                assertThat(
+                        get(ProviderCredential.class, ns, "openai").getStatus().getUnpricedModels())
+                    .containsExactly("my-finetune-v2"));
+  }
+
+  @Test
   void unchangedInputWritesNothing() throws Exception {
     String ns = "steady";
     apply(secret(ns, "openai-key", "api-key"));
