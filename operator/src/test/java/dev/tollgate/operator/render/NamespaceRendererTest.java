@@ -160,6 +160,50 @@ class NamespaceRendererTest {
   }
 
   @Test
+  void onlyOneRouteMayBeTheDefaultAndClassifierTiersMustExist() {
+    LLMRoute a = route(NS, "a", "a", tier("t", "openai", "gpt-4o"));
+    a.getSpec().setDefaultRoute(true);
+    a.getMetadata().setCreationTimestamp("2026-01-01T00:00:00Z");
+    LLMRoute b = route(NS, "b", "b", tier("t", "openai", "gpt-4o"));
+    b.getSpec().setDefaultRoute(true);
+    b.getMetadata().setCreationTimestamp("2026-01-02T00:00:00Z");
+    LLMRoute c = route(NS, "c", "c", tier("t", "openai", "gpt-4o"));
+    LLMRouteSpec.Classifier classifier = new LLMRouteSpec.Classifier();
+    LLMRouteSpec.TargetRef target = new LLMRouteSpec.TargetRef();
+    target.setCredential("openai");
+    target.setModel("gpt-4o-mini");
+    classifier.setTarget(target);
+    classifier.setLabels(List.of("SIMPLE"));
+    classifier.setDefaultTier("premium");
+    c.getSpec().setClassifier(classifier);
+
+    NamespaceRenderer.Rendering r = renderer.render(NS, valid().add(a, b, c));
+
+    assertThat(r.verdicts().get("a").valid()).isTrue();
+    assertThat(first(r, "b"))
+        .extracting(Problem::reason, Problem::field)
+        .containsExactly("DefaultConflict", "spec.default");
+    assertThat(first(r, "c"))
+        .extracting(Problem::reason, Problem::field)
+        .containsExactly("TierNotFound", "spec.classifier.defaultTier");
+  }
+
+  @Test
+  void problemsOnlyTheSidecarContractCatchesStillNameTheRouteField() {
+    LLMRoute route = route(NS, "r", "r", tier("t", "openai", "gpt-4o"));
+    LLMRouteSpec.Retry retry = new LLMRouteSpec.Retry();
+    retry.setBackoffBase("10s");
+    retry.setBackoffCap("1s");
+    route.getSpec().setRetry(retry);
+
+    Problem p = first(renderer.render(NS, valid().add(route)), "r");
+
+    assertThat(p.reason()).isEqualTo("InvalidConfiguration");
+    assertThat(p.field()).isEqualTo("spec.retry.backoffCap");
+    assertThat(p.message()).contains("backoffBase");
+  }
+
+  @Test
   void unpricedModelsAreFlaggedNotRejected() {
     FakeClusterView view =
         valid().add(route(NS, "odd", "odd", tier("t", "openai", "my-finetune-v2")));
