@@ -76,10 +76,9 @@ public final class BudgetReconciler implements Reconciler<Budget> {
             problems.get(0).reason(),
             "Budget rejected: " + Problem.summarize(problems));
       }
-      LOG.debug("budget {}", problems.isEmpty() ? "accepted" : "rejected");
-      return Objects.equals(budget.getStatus(), updated.getStatus())
-          ? UpdateControl.noUpdate()
-          : UpdateControl.patchStatus(updated);
+      boolean changed = !Objects.equals(budget.getStatus(), updated.getStatus());
+      ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());
+      return changed ? UpdateControl.patchStatus(updated) : UpdateControl.noUpdate();
     }
   }
 }

@@ -140,13 +140,10 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
               .orElseGet(() -> RouteValidator.validate(route, view));
       LLMRoute updated = Statuses.route(route, verdict, configMapName, clock.instant());
       announce(route, updated, verdict);
-      LOG.debug(
-          "route {} (config {})",
-          verdict.valid() ? "rendered" : "rejected",
-          result.version().orElse("none"));
-      return Objects.equals(route.getStatus(), updated.getStatus())
-          ? UpdateControl.noUpdate()
-          : UpdateControl.patchStatus(updated);
+      LOG.debug("namespace configuration {}", result.version().orElse("none"));
+      boolean changed = !Objects.equals(route.getStatus(), updated.getStatus());
+      ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());
+      return changed ? UpdateControl.patchStatus(updated) : UpdateControl.noUpdate();
     }
   }
 

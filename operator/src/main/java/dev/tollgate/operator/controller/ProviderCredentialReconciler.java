@@ -84,10 +84,9 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
       ProviderCredential updated =
           Statuses.credential(credential, result, unpriced, clock.instant());
       announce(credential, updated, result);
-      LOG.debug("credential {}", result.valid() ? "accepted" : "rejected");
-      return Objects.equals(credential.getStatus(), updated.getStatus())
-          ? UpdateControl.noUpdate()
-          : UpdateControl.patchStatus(updated);
+      boolean changed = !Objects.equals(credential.getStatus(), updated.getStatus());
+      ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());
+      return changed ? UpdateControl.patchStatus(updated) : UpdateControl.noUpdate();
     }
   }
 

@@ -1,8 +1,12 @@
 package dev.tollgate.operator.controller;
 
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
 import org.slf4j.MDC;
 
 /**
@@ -23,6 +27,24 @@ final class ReconcileLog implements AutoCloseable {
     MDC.put(NAME, resource.getMetadata().getName());
     MDC.put(RECONCILE_ID, HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()));
     return new ReconcileLog();
+  }
+
+  /**
+   * Logs the outcome of a reconcile: at INFO when the status changes (what a person wants in the
+   * log), at DEBUG when nothing did, so a resync of a thousand objects does not flood the log.
+   */
+  static void outcome(Logger log, boolean changed, List<Condition> conditions) {
+    String summary =
+        conditions == null
+            ? ""
+            : conditions.stream()
+                .map(c -> c.getType() + "=" + c.getStatus() + "(" + c.getReason() + ")")
+                .collect(Collectors.joining(" "));
+    if (changed) {
+      log.info("status changed: {}", summary);
+    } else {
+      log.debug("status unchanged: {}", summary);
+    }
   }
 
   @Override
