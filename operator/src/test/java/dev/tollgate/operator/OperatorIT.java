@@ -30,7 +30,6 @@ import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -121,7 +120,7 @@ class OperatorIT {
     assertThat(config(ns).route("bad")).isEmpty();
 
     // reconciling again (a credential change) must not repeat the Event
-    touch(ProviderCredential.class, ns, "openai");
+    touchCredential(ns, "openai");
     awaitReconciles();
     assertThat(warnings(ns, "bad"))
         .extracting(Event::getReason)
@@ -263,8 +262,9 @@ class OperatorIT {
     String routeVersion = get(LLMRoute.class, ns, "chat").getMetadata().getResourceVersion();
     double before = routeReconciles();
 
-    // an annotation on the credential re-renders every route using it; nothing they render changes
-    touch(ProviderCredential.class, ns, "openai");
+    // a spec change of the credential that the sidecar does not see: every route using it is
+    // reconciled and re-rendered, and nothing they render changes
+    touchCredential(ns, "openai");
 
     await().until(() -> routeReconciles() > before);
     assertThat(configMap(ns).orElseThrow().getMetadata().getResourceVersion()).isEqualTo(version);
@@ -304,15 +304,16 @@ class OperatorIT {
     return client.resources(type).inNamespace(ns).withName(name).get();
   }
 
-  private static <T extends HasMetadata> void touch(Class<T> type, String ns, String name) {
+  /** Changes the credential's spec in a way that does not reach the sidecar configuration. */
+  private static void touchCredential(String ns, String name) {
     client
-        .resources(type)
+        .resources(ProviderCredential.class)
         .inNamespace(ns)
         .withName(name)
         .edit(
-            r -> {
-              r.getMetadata().setAnnotations(Map.of("touched", String.valueOf(System.nanoTime())));
-              return r;
+            c -> {
+              c.getSpec().setAllowedNamespaces(List.of("t" + System.nanoTime()));
+              return c;
             });
   }
 

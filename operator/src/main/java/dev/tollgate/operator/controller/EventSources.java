@@ -12,6 +12,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import io.javaoperatorsdk.operator.processing.event.source.informer.TransformingItemStore;
 import java.util.Collection;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -34,6 +35,7 @@ final class EventSources {
             .withName(name)
             .withNamespacesInheritedFromController()
             .withSecondaryToPrimaryMapper(mapper)
+            .withOnUpdateFilter(EventSources::specOrDeletionChanged)
             .build(),
         context);
   }
@@ -51,9 +53,26 @@ final class EventSources {
             .withName("secrets")
             .withNamespacesInheritedFromController()
             .withSecondaryToPrimaryMapper(mapper)
+            .withOnUpdateFilter(EventSources::keysChanged)
             .withItemStore(new TransformingItemStore<>(EventSources::keysOnly))
             .build(),
         context);
+  }
+
+  /**
+   * Dependents care about another object's spec (and whether it is going away), never about its
+   * status or metadata: a status write by another controller, or spend written back every few
+   * seconds, must not re-render every route.
+   */
+  static <R extends HasMetadata> boolean specOrDeletionChanged(R now, R before) {
+    return !Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
+        || !Objects.equals(
+            now.getMetadata().getDeletionTimestamp(), before.getMetadata().getDeletionTimestamp());
+  }
+
+  /** Only the key names of a Secret matter (they are files); a rotated value changes nothing. */
+  static boolean keysChanged(Secret now, Secret before) {
+    return !keysOnly(now).getData().keySet().equals(keysOnly(before).getData().keySet());
   }
 
   static Secret keysOnly(Secret secret) {
