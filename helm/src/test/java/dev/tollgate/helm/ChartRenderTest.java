@@ -71,9 +71,29 @@ class ChartRenderTest {
       boolean status = rule.get("resources").toString().contains("/status");
       rule.get("verbs").forEach(v -> (status ? statusVerbs : tollgateVerbs).add(v.asText()));
     }
-    // Argo CD stays in sync only if the operator never writes spec.
-    assertThat(tollgateVerbs).containsExactlyInAnyOrder("get", "list", "watch");
-    assertThat(statusVerbs).contains("patch");
+    // Argo CD stays in sync only if the operator never writes spec: it may read the kinds and
+    // patch them (finalizers), but never create, update or delete them.
+    assertThat(tollgateVerbs).containsExactlyInAnyOrder("get", "list", "watch", "patch");
+    assertThat(statusVerbs).containsExactly("patch");
+  }
+
+  @Test
+  void watchingAListOfNamespacesBindsTheRulesOnlyThere() throws Exception {
+    HelmChart.Manifests all = HelmChart.template();
+    HelmChart.Manifests some = HelmChart.template("-f", HelmChart.fullValues());
+
+    assertThat(all.docs())
+        .filteredOn(d -> d.get("kind").asText().equals("ClusterRoleBinding"))
+        .extracting(d -> d.at("/roleRef/name").asText())
+        .containsExactlyInAnyOrder("tg-tollgate-operator", "tg-tollgate-webhook");
+    assertThat(some.docs())
+        .filteredOn(d -> d.get("kind").asText().equals("ClusterRoleBinding"))
+        .extracting(d -> d.at("/roleRef/name").asText())
+        .containsExactly("tg-tollgate-webhook");
+    assertThat(some.docs())
+        .filteredOn(d -> d.get("kind").asText().equals("RoleBinding"))
+        .extracting(d -> d.at("/metadata/namespace").asText())
+        .containsExactlyInAnyOrder("support", "assistant", "tollgate-system");
   }
 
   @Test

@@ -1,22 +1,86 @@
 package dev.tollgate.operator;
 
 import dev.tollgate.api.CrdSummary;
+import dev.tollgate.operator.ops.HealthServer;
+import dev.tollgate.operator.ops.OperatorMetrics;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Entry point of the operator. Until the reconcilers and {@code local} mode land, {@code local}
- * prints what the generated API declares so that the README's main command shows something true.
+ * Entry point. {@code run} (the default) runs the operator against the cluster of the ambient
+ * kubeconfig or service account; {@code local} and {@code crds} print what the generated API
+ * declares, until local mode (embedded API server, operator, sidecars, simulator) replaces it.
  */
 public final class OperatorMain {
   private OperatorMain() {}
 
-  public static void main(String[] args) {
-    String command = args.length == 0 ? "local" : args[0];
-    if (command.equals("local") || command.equals("crds")) {
-      System.out.println("Tollgate API (generated CRDs in crds/):");
-      CrdSummary.print(System.out);
+  public static void main(String[] args) throws Exception {
+    // Must happen before the first logger exists, hence no static Logger in this class.
+    if ("json".equalsIgnoreCase(System.getenv("TOLLGATE_LOG_FORMAT"))
+        && System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "logback-json.xml");
+    }
+    String command = args.length == 0 || args[0].startsWith("--") ? "run" : args[0];
+    String[] rest =
+        args.length == 0 || args[0].startsWith("--")
+            ? args
+            : Arrays.copyOfRange(args, 1, args.length);
+    switch (command) {
+      case "local", "crds" -> {
+        System.out.println("Tollgate API (generated CRDs in crds/):");
+        CrdSummary.print(System.out);
+      }
+      case "run" -> run(rest);
+      default -> {
+        System.err.println("usage: tollgate-operator [run|local|crds] [--flag=value ...]");
+        System.err.print(OperatorConfig.usage());
+        System.exit(2);
+      }
+    }
+  }
+
+  private static void run(String[] args) throws Exception {
+    OperatorConfig config;
+    try {
+      config = OperatorConfig.from(System.getenv(), args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
       return;
     }
-    System.err.println("usage: tollgate-operator [local|crds]");
-    System.exit(2);
+    Logger log = LoggerFactory.getLogger(OperatorMain.class);
+    log.info(
+        "starting: namespaces {}, leader election {} (Lease {}/{}), http port {}",
+        config.watchesAllNamespaces() ? "all" : config.watchNamespaces(),
+        config.leaderElection(),
+        config.operatorNamespace(),
+        config.leaseName(),
+        config.httpPort());
+    KubernetesClient client = new KubernetesClientBuilder().build();
+    OperatorMetrics metrics = new OperatorMetrics(new PrometheusRegistry());
+    TollgateOperator operator =
+        new TollgateOperator(config, client, metrics, Clock.systemUTC(), true);
+    HealthServer http = new HealthServer(config.httpPort(), operator::isReady, metrics.registry());
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  log.info("stopping");
+                  operator.close();
+                  http.close();
+                  client.close();
+                  stopped.countDown();
+                },
+                "tollgate-shutdown"));
+    http.start();
+    operator.start();
+    stopped.await();
   }
 }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Operator scale benchmark: N namespaces x M LLMRoutes (default 50 x 20 = 1,000) against fabric8's
+# mock API server; the operator runs as its own process (java -jar) so its memory is measured alone.
+# Writes bench/results/operator-scale.md. Not a test: nothing here passes or fails on a number.
+#   bench/operator-scale.sh            # 50 namespaces x 20 routes
+#   NAMESPACES=5 ROUTES_PER_NAMESPACE=4 bench/operator-scale.sh   # a quick run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+NAMESPACES=${NAMESPACES:-50}
+ROUTES_PER_NAMESPACE=${ROUTES_PER_NAMESPACE:-20}
+mkdir -p bench/out bench/results
+
+echo "== build (package only; nothing is installed into ~/.m2)"
+mvn -B -q -pl operator -am package dependency:build-classpath -DskipTests \
+  -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/bench/out/classpath.txt"
+
+echo "== run: $NAMESPACES namespaces x $ROUTES_PER_NAMESPACE routes"
+java -cp "operator/target/test-classes:operator/target/classes:$(cat bench/out/classpath.txt)" \
+  dev.tollgate.operator.bench.OperatorScaleBench \
+  operator/target/tollgate-operator.jar "$NAMESPACES" "$ROUTES_PER_NAMESPACE" bench/out/operator-scale-table.md
+
+{
+  echo "# Operator scale benchmark"
+  echo
+  echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/{print $2}') GiB RAM, shared with other work"
+  echo "- java: $(java -version 2>&1 | head -1)"
+  echo "- command: \`NAMESPACES=$NAMESPACES ROUTES_PER_NAMESPACE=$ROUTES_PER_NAMESPACE bench/operator-scale.sh\`"
+  echo "- setup: fabric8 kubernetes-server-mock 7.5.2 (CRUD mode, plain HTTP) in the benchmark JVM;"
+  echo "  the operator as \`java -Xmx512m -jar operator/target/tollgate-operator.jar run --leader-election=false --status-ssa=false --reconcile-threads=4\`"
+  echo "  in its own process. Each namespace has one Secret, one ProviderCredential (openai), one Budget and"
+  echo "  $ROUTES_PER_NAMESPACE LLMRoutes of two tiers each, all drawing from the Budget. Objects are applied one by one."
+  echo "- caveat: the mock API server is far slower than a real API server (it scans all objects per"
+  echo "  request and shares the machine's 2 cores with the operator), so times are an upper bound."
+  echo
+  cat bench/out/operator-scale-table.md
+} > bench/results/operator-scale.md
+echo "== wrote bench/results/operator-scale.md"

@@ -1,0 +1,265 @@
+package dev.tollgate.operator.controller;
+
+import dev.tollgate.api.status.Conditions;
+import dev.tollgate.api.v1alpha1.Budget;
+import dev.tollgate.api.v1alpha1.LLMRoute;
+import dev.tollgate.api.v1alpha1.LLMRouteStatus;
+import dev.tollgate.api.v1alpha1.ProviderCredential;
+import dev.tollgate.operator.render.ConfigMapConflictException;
+import dev.tollgate.operator.render.SidecarConfigSync;
+import dev.tollgate.operator.status.EventRecorder;
+import dev.tollgate.operator.status.Statuses;
+import dev.tollgate.operator.validation.ClusterView;
+import dev.tollgate.operator.validation.Pricing;
+import dev.tollgate.operator.validation.Problem;
+import dev.tollgate.operator.validation.RouteValidator;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.time.Clock;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reconciles LLMRoutes: renders the route's namespace into its sidecar ConfigMap and reports
+ * whether the route made it in. Credentials, their Secrets, Budgets and routes competing for the
+ * same model name are watched so that a change to any of them re-renders the routes that depend on
+ * it. Routes carry a finalizer so that a deleted route is taken out of the configuration.
+ */
+@ControllerConfiguration(name = LLMRouteReconciler.NAME)
+public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<LLMRoute> {
+  public static final String NAME = "llmroute";
+  private static final Logger LOG = LoggerFactory.getLogger(LLMRouteReconciler.class);
+  private static final String CREDENTIAL_INDEX = "credential";
+  private static final String SECRET_INDEX = "secret";
+  private static final Set<String> CONFLICTS = Set.of("ModelConflict", "DefaultConflict");
+
+  private final SidecarConfigSync sync;
+  private final EventRecorder events;
+  private final Clock clock;
+  private final String configMapName;
+  private ClusterView view;
+
+  public LLMRouteReconciler(
+      SidecarConfigSync sync, EventRecorder events, Clock clock, String configMapName) {
+    this.sync = sync;
+    this.events = events;
+    this.clock = clock;
+    this.configMapName = configMapName;
+  }
+
+  @Override
+  public List<EventSource<?, LLMRoute>> prepareEventSources(EventSourceContext<LLMRoute> context) {
+    IndexerResourceCache<LLMRoute> routes = context.getPrimaryCache();
+    routes.addIndexers(
+        Map.of(
+            CREDENTIAL_INDEX, LLMRouteReconciler::credentialKeys,
+            SECRET_INDEX, LLMRouteReconciler::secretKeys));
+    InformerEventSource<ProviderCredential, LLMRoute> credentials =
+        EventSources.informer(
+            "credentials",
+            ProviderCredential.class,
+            context,
+            c ->
+                EventSources.ids(
+                    routes.byIndex(
+                        CREDENTIAL_INDEX,
+                        EventSources.key(
+                            c.getMetadata().getNamespace(), c.getMetadata().getName()))));
+    InformerEventSource<Secret, LLMRoute> secrets =
+        EventSources.secrets(
+            context,
+            s -> {
+              String ns = s.getMetadata().getNamespace();
+              String name = s.getMetadata().getName();
+              Set<LLMRoute> dependents =
+                  new HashSet<>(routes.byIndex(SECRET_INDEX, EventSources.key(ns, name)));
+              credentials
+                  .list(
+                      ns,
+                      c ->
+                          c.getSpec() != null
+                              && c.getSpec().getSecretRef() != null
+                              && name.equals(c.getSpec().getSecretRef().getName()))
+                  .forEach(
+                      c ->
+                          dependents.addAll(
+                              routes.byIndex(
+                                  CREDENTIAL_INDEX,
+                                  EventSources.key(ns, c.getMetadata().getName()))));
+              return EventSources.ids(dependents);
+            });
+    // Budget resolution is namespace-wide (a route without budgetRef draws from the Budget that
+    // lists it or covers the namespace), so any Budget change concerns every route there.
+    InformerEventSource<Budget, LLMRoute> budgets =
+        EventSources.informer(
+            "budgets",
+            Budget.class,
+            context,
+            b -> EventSources.ids(routes.list(b.getMetadata().getNamespace()).toList()));
+    // A route that lost a model-name conflict must be re-checked when the winner changes or goes.
+    InformerEventSource<LLMRoute, LLMRoute> peers =
+        EventSources.informer(
+            "peer-routes",
+            LLMRoute.class,
+            context,
+            r ->
+                EventSources.ids(
+                    routes
+                        .list(r.getMetadata().getNamespace(), other -> competes(r, other))
+                        .toList()));
+    view = new InformerClusterView(routes, credentials, secrets, budgets);
+    return List.of(credentials, secrets, budgets, peers);
+  }
+
+  @Override
+  public UpdateControl<LLMRoute> reconcile(LLMRoute route, Context<LLMRoute> context) {
+    try (ReconcileLog ignored = ReconcileLog.start("LLMRoute", route)) {
+      String ns = route.getMetadata().getNamespace();
+      SidecarConfigSync.Result result = sync.sync(ns, view);
+      RouteValidator.Result verdict =
+          Optional.ofNullable(result.rendering().verdicts().get(route.getMetadata().getName()))
+              // not in the cache yet (we were handed a newer copy): judge it on its own
+              .orElseGet(() -> RouteValidator.validate(route, view));
+      LLMRoute updated = Statuses.route(route, verdict, configMapName, clock.instant());
+      announce(route, updated, verdict);
+      LOG.debug("namespace configuration {}", result.version().orElse("none"));
+      boolean changed = !Objects.equals(route.getStatus(), updated.getStatus());
+      ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());
+      return changed ? UpdateControl.patchStatus(updated) : UpdateControl.noUpdate();
+    }
+  }
+
+  @Override
+  public DeleteControl cleanup(LLMRoute route, Context<LLMRoute> context) {
+    try (ReconcileLog ignored = ReconcileLog.start("LLMRoute", route)) {
+      // The cache holds the route with its deletion timestamp, so the render leaves it out.
+      SidecarConfigSync.Result result = sync.sync(route.getMetadata().getNamespace(), view);
+      LOG.info(
+          "route deleted; removed from the sidecar configuration ({})",
+          result.version().orElse("ConfigMap removed, no routes left"));
+      return DeleteControl.defaultDelete();
+    }
+  }
+
+  @Override
+  public ErrorStatusUpdateControl<LLMRoute> updateErrorStatus(
+      LLMRoute route, Context<LLMRoute> context, Exception e) {
+    try (ReconcileLog ignored = ReconcileLog.start("LLMRoute", route)) {
+      // A foreign ConfigMap in the way cannot be fixed by retrying; the periodic resync (or a
+      // change to the route) tries again after a person removed it.
+      boolean permanent = e instanceof ConfigMapConflictException;
+      LOG.warn("reconcile failed{}: {}", permanent ? " (no retry)" : "", e.getMessage());
+      LLMRouteStatus status = Optional.ofNullable(route.getStatus()).orElseGet(LLMRouteStatus::new);
+      List<Condition> conditions =
+          Conditions.set(
+              status.getConditions(),
+              Conditions.READY,
+              false,
+              permanent ? "ConfigMapConflict" : "RenderFailed",
+              "Could not write the sidecar configuration: " + e.getMessage(),
+              route.getMetadata().getGeneration(),
+              clock.instant());
+      LLMRoute fresh = new LLMRoute();
+      fresh.setMetadata(
+          new ObjectMetaBuilder()
+              .withName(route.getMetadata().getName())
+              .withNamespace(route.getMetadata().getNamespace())
+              .build());
+      LLMRouteStatus copy = new LLMRouteStatus();
+      copy.setObservedGeneration(status.getObservedGeneration());
+      copy.setTiers(status.getTiers());
+      copy.setTargets(status.getTargets());
+      copy.setUsage(status.getUsage());
+      copy.setSidecars(status.getSidecars());
+      copy.setConditions(conditions);
+      fresh.setStatus(copy);
+      ErrorStatusUpdateControl<LLMRoute> control = ErrorStatusUpdateControl.patchStatus(fresh);
+      return permanent ? control.withNoRetry() : control;
+    }
+  }
+
+  /** One Event per transition of Accepted: rejected (and why), or accepted again. */
+  private void announce(LLMRoute before, LLMRoute after, RouteValidator.Result verdict) {
+    List<Condition> old = before.getStatus() == null ? null : before.getStatus().getConditions();
+    if (!Statuses.changed(old, after.getStatus().getConditions(), Conditions.ACCEPTED)) {
+      return;
+    }
+    String transition =
+        Statuses.transitionKey(old, after.getStatus().getConditions(), Conditions.ACCEPTED);
+    if (!verdict.valid()) {
+      events.warning(
+          before,
+          transition,
+          verdict.problems().get(0).reason(),
+          "Route rejected: " + Problem.summarize(verdict.problems()));
+    } else if (Conditions.find(old, Conditions.ACCEPTED).isPresent()) {
+      events.normal(
+          before,
+          transition,
+          "Accepted",
+          "Route accepted and rendered into the sidecar configuration");
+    }
+  }
+
+  private static List<String> credentialKeys(LLMRoute route) {
+    if (route.getSpec() == null) {
+      return List.of();
+    }
+    String ns = route.getMetadata().getNamespace();
+    return Pricing.targets(route.getSpec())
+        .map(t -> EventSources.key(ns, t.getCredential()))
+        .distinct()
+        .toList();
+  }
+
+  private static List<String> secretKeys(LLMRoute route) {
+    var spec = route.getSpec();
+    if (spec == null
+        || spec.getCache() == null
+        || spec.getCache().getResponse() == null
+        || spec.getCache().getResponse().getRedis() == null
+        || spec.getCache().getResponse().getRedis().getPasswordSecretRef() == null) {
+      return List.of();
+    }
+    return List.of(
+        EventSources.key(
+            route.getMetadata().getNamespace(),
+            spec.getCache().getResponse().getRedis().getPasswordSecretRef().getName()));
+  }
+
+  /** Whether {@code other} may be accepted or rejected depending on {@code changed}. */
+  private static boolean competes(LLMRoute changed, LLMRoute other) {
+    if (changed.getSpec() == null
+        || other.getSpec() == null
+        || other.getMetadata().getName().equals(changed.getMetadata().getName())) {
+      return false;
+    }
+    boolean lostConflict =
+        other.getStatus() != null
+            && Conditions.find(other.getStatus().getConditions(), Conditions.ACCEPTED)
+                .map(c -> CONFLICTS.contains(c.getReason()))
+                .orElse(false);
+    return lostConflict
+        || Objects.equals(changed.getSpec().getModel(), other.getSpec().getModel())
+        || (Boolean.TRUE.equals(changed.getSpec().getDefaultRoute())
+            && Boolean.TRUE.equals(other.getSpec().getDefaultRoute()));
+  }
+}

@@ -1,0 +1,109 @@
+package dev.tollgate.operator.controller;
+
+import dev.tollgate.api.status.Conditions;
+import dev.tollgate.api.v1alpha1.LLMRoute;
+import dev.tollgate.api.v1alpha1.ProviderCredential;
+import dev.tollgate.operator.status.EventRecorder;
+import dev.tollgate.operator.status.Statuses;
+import dev.tollgate.operator.validation.ClusterView;
+import dev.tollgate.operator.validation.CredentialValidator;
+import dev.tollgate.operator.validation.Pricing;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reconciles ProviderCredentials: validates them, resolves the API key Secret (by name and key,
+ * never reading the value) and flags models that routes send through the credential without a
+ * price. Secrets and routes are watched so that status follows them.
+ */
+@ControllerConfiguration(name = ProviderCredentialReconciler.NAME)
+public final class ProviderCredentialReconciler implements Reconciler<ProviderCredential> {
+  public static final String NAME = "providercredential";
+  private static final Logger LOG = LoggerFactory.getLogger(ProviderCredentialReconciler.class);
+
+  private final EventRecorder events;
+  private final Clock clock;
+  private ClusterView view;
+
+  public ProviderCredentialReconciler(EventRecorder events, Clock clock) {
+    this.events = events;
+    this.clock = clock;
+  }
+
+  @Override
+  public List<EventSource<?, ProviderCredential>> prepareEventSources(
+      EventSourceContext<ProviderCredential> context) {
+    IndexerResourceCache<ProviderCredential> credentials = context.getPrimaryCache();
+    InformerEventSource<Secret, ProviderCredential> secrets =
+        EventSources.secrets(
+            context,
+            s ->
+                EventSources.ids(
+                    credentials
+                        .list(
+                            s.getMetadata().getNamespace(),
+                            c ->
+                                c.getSpec() != null
+                                    && c.getSpec().getSecretRef() != null
+                                    && s.getMetadata()
+                                        .getName()
+                                        .equals(c.getSpec().getSecretRef().getName()))
+                        .toList()));
+    // A route that stops using a credential must clear its unpriced models too, and the mapper
+    // only sees the route's new spec, so every credential of the namespace is re-checked.
+    InformerEventSource<LLMRoute, ProviderCredential> routes =
+        EventSources.informer(
+            "routes",
+            LLMRoute.class,
+            context,
+            r -> EventSources.ids(credentials.list(r.getMetadata().getNamespace()).toList()));
+    view = new InformerClusterView(routes, credentials, secrets, null);
+    return List.of(secrets, routes);
+  }
+
+  @Override
+  public UpdateControl<ProviderCredential> reconcile(
+      ProviderCredential credential, Context<ProviderCredential> context) {
+    try (ReconcileLog ignored = ReconcileLog.start("ProviderCredential", credential)) {
+      CredentialValidator.Result result = CredentialValidator.validate(credential, view);
+      List<String> unpriced =
+          Pricing.unpricedModels(credential, view.routes(credential.getMetadata().getNamespace()));
+      ProviderCredential updated =
+          Statuses.credential(credential, result, unpriced, clock.instant());
+      announce(credential, updated, result);
+      boolean changed = !Objects.equals(credential.getStatus(), updated.getStatus());
+      ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());
+      return changed ? UpdateControl.patchStatus(updated) : UpdateControl.noUpdate();
+    }
+  }
+
+  /** One Event when the Secret goes missing (or its key does), and one when it is back. */
+  private void announce(
+      ProviderCredential before, ProviderCredential after, CredentialValidator.Result result) {
+    List<Condition> old = before.getStatus() == null ? null : before.getStatus().getConditions();
+    List<Condition> now = after.getStatus().getConditions();
+    if (!Statuses.changed(old, now, Conditions.SECRET_RESOLVED)) {
+      return;
+    }
+    String transition = Statuses.transitionKey(old, now, Conditions.SECRET_RESOLVED);
+    if (!Conditions.isTrue(now, Conditions.SECRET_RESOLVED)) {
+      String reason = Conditions.find(now, Conditions.SECRET_RESOLVED).orElseThrow().getReason();
+      events.warning(before, transition, reason, result.secretMessage());
+    } else if (Conditions.find(old, Conditions.SECRET_RESOLVED).isPresent()) {
+      events.normal(before, transition, "SecretResolved", result.secretMessage());
+    }
+  }
+}

@@ -1,0 +1,261 @@
+package dev.tollgate.operator.render;
+
+import dev.tollgate.api.v1alpha1.Budget;
+import dev.tollgate.api.v1alpha1.BudgetSpec;
+import dev.tollgate.api.v1alpha1.LLMRoute;
+import dev.tollgate.api.v1alpha1.LLMRouteSpec;
+import dev.tollgate.api.v1alpha1.ProviderCredential;
+import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
+import dev.tollgate.api.v1alpha1.SecretKeyRef;
+import dev.tollgate.sidecar.config.BudgetConfig;
+import dev.tollgate.sidecar.config.CredentialConfig;
+import dev.tollgate.sidecar.config.Durations;
+import dev.tollgate.sidecar.config.ModelPrice;
+import dev.tollgate.sidecar.config.ProviderKind;
+import dev.tollgate.sidecar.config.RouteConfig;
+import dev.tollgate.sidecar.config.SecretMounts;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Translates the custom resources into the sidecar's own configuration records. Secrets become the
+ * paths of their mounted files ({@link SecretMounts}); values are never read. Input is expected to
+ * have passed validation; the sidecar contract's validator checks the result again.
+ */
+public final class SidecarRecords {
+  private final String secretRoot;
+
+  public SidecarRecords(String secretRoot) {
+    this.secretRoot = secretRoot;
+  }
+
+  /** The route as the sidecar sees it, drawing from the named budget (or none). */
+  public RouteConfig route(LLMRoute route, String budget) {
+    LLMRouteSpec s = route.getSpec();
+    return new RouteConfig(
+        s.getModel(),
+        s.getDefaultRoute(),
+        s.getTiers().stream().map(SidecarRecords::tier).toList(),
+        map(s.getClassifier(), SidecarRecords::classifier),
+        map(
+            s.getEscalation(),
+            e ->
+                new RouteConfig.Escalation(
+                    e.getFromTier(), e.getToTier(), e.getLowConfidenceMarker())),
+        map(s.getRetry(), SidecarRecords::retry),
+        map(
+            s.getTimeouts(),
+            t ->
+                new RouteConfig.Timeouts(
+                    duration(t.getConnect()), duration(t.getFirstToken()), duration(t.getTotal()))),
+        map(
+            s.getCircuitBreaker(),
+            c ->
+                new RouteConfig.CircuitBreaker(
+                    c.getErrorRatePercent(),
+                    duration(c.getSlowFirstToken()),
+                    duration(c.getWindow()),
+                    c.getMinRequests(),
+                    duration(c.getCooldown()))),
+        map(s.getRateLimit(), SidecarRecords::rateLimit),
+        map(s.getCache(), this::cache),
+        map(s.getAffinity(), a -> new RouteConfig.Affinity(a.getHeader())),
+        budget);
+  }
+
+  /** The credential as the sidecar sees it: endpoint, key file path, limits, prices. */
+  public CredentialConfig credential(ProviderCredential credential) {
+    ProviderCredentialSpec s = credential.getSpec();
+    ProviderKind kind = ProviderKind.fromWireName(s.getProvider().wireName());
+    SecretKeyRef ref = s.getSecretRef();
+    ProviderCredentialSpec.Pricing pricing = s.getPricing();
+    return new CredentialConfig(
+        credential.getMetadata().getName(),
+        kind,
+        endpoint(s),
+        ref == null ? null : SecretMounts.keyFile(secretRoot, ref.getName(), ref.getKey()),
+        map(s.getAzure(), a -> new CredentialConfig.Azure(a.getDeployment(), a.getApiVersion())),
+        map(s.getBedrock(), b -> new CredentialConfig.Bedrock(b.getRegion())),
+        map(s.getVertex(), v -> new CredentialConfig.Vertex(v.getProject(), v.getLocation())),
+        // The account's whole limits for now; dividing them among live sidecars needs their
+        // reports (the write-back issue), which will hand each sidecar its share as live state.
+        map(
+            s.getLimits(),
+            l -> new CredentialConfig.Limits(l.getRequestsPerMinute(), l.getTokensPerMinute())),
+        pricing == null
+            ? List.of()
+            : pricing.getModels().stream()
+                .map(
+                    p ->
+                        new ModelPrice(
+                            p.getModel(),
+                            money(p.getInput()),
+                            money(p.getOutput()),
+                            money(p.getCacheRead()),
+                            money(p.getCacheWrite())))
+                .toList(),
+        pricing == null ? null : money(pricing.getMarkupPercent()),
+        map(
+            s.getHealthCheck(),
+            h ->
+                new CredentialConfig.HealthCheck(
+                    h.getEnabled(),
+                    duration(h.getInterval()),
+                    h.getModel(),
+                    h.getFailureThreshold())));
+  }
+
+  /** The budget as the sidecar sees it, covering the given route models (empty: all). */
+  public BudgetConfig budget(Budget budget, List<String> routeModels) {
+    BudgetSpec s = budget.getSpec();
+    return new BudgetConfig(
+        budget.getMetadata().getName(),
+        money(s.getLimit()),
+        map(s.getPeriod(), p -> BudgetConfig.Period.valueOf(p.name())),
+        s.getAlerts(),
+        map(s.getOnExceeded(), a -> BudgetConfig.ExceededAction.valueOf(a.name())),
+        map(
+            s.getDowngrade(),
+            d ->
+                new BudgetConfig.Downgrade(
+                    d.getTier(),
+                    map(
+                        d.getTarget(),
+                        t -> new RouteConfig.TargetRef(t.getCredential(), t.getModel())))),
+        routeModels,
+        map(
+            s.getPerCaller(),
+            q ->
+                new BudgetConfig.CallerQuota(q.getHeader(), money(q.getLimit()), q.getHashKeys())));
+  }
+
+  /**
+   * The configured endpoint; for Bedrock and Vertex AI, whose URL depends on the account, the
+   * regional endpoint; otherwise null (the provider's public default).
+   */
+  private static String endpoint(ProviderCredentialSpec s) {
+    if (s.getEndpoint() != null && !s.getEndpoint().isBlank()) {
+      return s.getEndpoint();
+    }
+    return switch (s.getProvider()) {
+      case BEDROCK -> "https://bedrock-runtime." + s.getBedrock().getRegion() + ".amazonaws.com";
+      case VERTEX_AI -> "https://" + s.getVertex().getLocation() + "-aiplatform.googleapis.com";
+      default -> null;
+    };
+  }
+
+  private static RouteConfig.Tier tier(LLMRouteSpec.Tier t) {
+    return new RouteConfig.Tier(
+        t.getName(),
+        map(
+            t.getWhen(),
+            w ->
+                new RouteConfig.Match(
+                    w.getMinInputTokens(),
+                    w.getMaxInputTokens(),
+                    w.getKeywords(),
+                    w.getPatterns(),
+                    w.getHeaders().stream()
+                        .map(h -> new RouteConfig.HeaderMatch(h.getName(), h.getValues()))
+                        .toList(),
+                    w.getClassifierLabels())),
+        t.getTargets().stream()
+            .map(x -> new RouteConfig.Target(x.getCredential(), x.getModel(), x.getWeight()))
+            .toList(),
+        t.getFallbacks().stream()
+            .map(f -> new RouteConfig.TargetRef(f.getCredential(), f.getModel()))
+            .toList(),
+        t.getMaxTokens());
+  }
+
+  private static RouteConfig.Classifier classifier(LLMRouteSpec.Classifier c) {
+    return new RouteConfig.Classifier(
+        map(c.getTarget(), t -> new RouteConfig.TargetRef(t.getCredential(), t.getModel())),
+        c.getPrompt(),
+        c.getLabels(),
+        c.getDefaultTier(),
+        duration(c.getTimeout()),
+        duration(c.getCacheTtl()));
+  }
+
+  private static RouteConfig.Retry retry(LLMRouteSpec.Retry r) {
+    return new RouteConfig.Retry(
+        r.getAttempts(),
+        duration(r.getBackoffBase()),
+        duration(r.getBackoffCap()),
+        r.getRetryOn().stream().map(x -> RouteConfig.RetryOn.valueOf(x.name())).toList());
+  }
+
+  private static RouteConfig.RateLimit rateLimit(LLMRouteSpec.RateLimit r) {
+    return new RouteConfig.RateLimit(
+        r.getRequestsPerMinute(),
+        r.getTokensPerMinute(),
+        r.getCallerHeader(),
+        map(
+            r.getPerCaller(),
+            p -> new RouteConfig.CallerLimit(p.getRequestsPerMinute(), p.getTokensPerMinute())),
+        duration(r.getMaxQueueWait()),
+        r.getFailoverWhenLimited());
+  }
+
+  private RouteConfig.Cache cache(LLMRouteSpec.Cache c) {
+    return new RouteConfig.Cache(
+        map(
+            c.getResponse(),
+            r ->
+                new RouteConfig.ResponseCache(
+                    r.getEnabled(),
+                    duration(r.getTtl()),
+                    r.getMaxEntries(),
+                    bytes(r.getMaxSize()),
+                    money(r.getMaxTemperature()),
+                    map(r.getBackend(), b -> RouteConfig.CacheBackend.valueOf(b.name())),
+                    map(
+                        r.getRedis(),
+                        redis ->
+                            new RouteConfig.Redis(
+                                redis.getUrl(),
+                                map(
+                                    redis.getPasswordSecretRef(),
+                                    ref ->
+                                        SecretMounts.keyFile(
+                                            secretRoot, ref.getName(), ref.getKey())))))),
+        map(
+            c.getPromptCaching(),
+            p -> new RouteConfig.PromptCaching(p.getEnabled(), p.getMinTokens())));
+  }
+
+  /** {@code 64Mi}-style sizes (the CRD allows Ki, Mi, Gi or plain bytes). */
+  static Long bytes(String size) {
+    if (size == null) {
+      return null;
+    }
+    long unit = 1;
+    String digits = size;
+    if (size.endsWith("Ki")) {
+      unit = 1024L;
+    } else if (size.endsWith("Mi")) {
+      unit = 1024L * 1024;
+    } else if (size.endsWith("Gi")) {
+      unit = 1024L * 1024 * 1024;
+    }
+    if (unit > 1) {
+      digits = size.substring(0, size.length() - 2);
+    }
+    return Math.multiplyExact(Long.parseLong(digits), unit);
+  }
+
+  private static Duration duration(String text) {
+    return text == null ? null : Durations.parse(text);
+  }
+
+  private static BigDecimal money(String text) {
+    return text == null ? null : new BigDecimal(text);
+  }
+
+  private static <A, B> B map(A value, Function<A, B> f) {
+    return value == null ? null : f.apply(value);
+  }
+}

@@ -1,0 +1,34 @@
+package dev.tollgate.sidecar.config;
+
+/**
+ * The ConfigMap through which the operator hands a namespace's {@link SidecarConfig} to its
+ * sidecars: its name, the key holding the YAML, and the labels and annotations the operator sets.
+ * The injection webhook mounts it; the sidecar reads {@link #KEY} from the mounted directory.
+ */
+public final class SidecarConfigMap {
+  /** Name of the ConfigMap in each namespace that has at least one LLMRoute. */
+  public static final String NAME = "tollgate-sidecar-config";
+
+  /** Key holding {@link SidecarConfigCodec#write} output of the namespace's configuration. */
+  public static final String KEY = "config.yaml";
+
+  /** Label set on every object the operator owns. */
+  public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+
+  /** Value of {@link #MANAGED_BY_LABEL}. */
+  public static final String MANAGED_BY = "tollgate-operator";
+
+  /** Label naming what the object is for. */
+  public static final String COMPONENT_LABEL = "app.kubernetes.io/component";
+
+  /** Value of {@link #COMPONENT_LABEL} on the sidecar ConfigMap. */
+  public static final String COMPONENT = "sidecar-config";
+
+  /**
+   * Annotation holding the configuration's version ({@link SidecarConfig#version()}, the content
+   * hash), so that the webhook can stamp pods with it and a person can see it without parsing YAML.
+   */
+  public static final String VERSION_ANNOTATION = "tollgate.dev/config-version";
+
+  private SidecarConfigMap() {}
+}
