@@ -163,6 +163,33 @@ class ChartRenderTest {
   }
 
   @Test
+  void everyVariableTheChartSetsIsReadByTheOperator() throws Exception {
+    JsonNode container =
+        HelmChart.template("-f", HelmChart.fullValues())
+            .one("Deployment")
+            .at("/spec/template/spec/containers/0");
+    StringBuilder operatorSources = new StringBuilder();
+    try (Stream<Path> files = Files.walk(HelmChart.CHART.resolve("../../operator/src/main"))) {
+      for (Path file : files.filter(Files::isRegularFile).toList()) {
+        operatorSources.append(Files.readString(file));
+      }
+    }
+
+    List<String> unread = new ArrayList<>();
+    container
+        .get("env")
+        .forEach(
+            e -> {
+              String name = e.get("name").asText();
+              String sources = operatorSources.toString();
+              if (!sources.contains("\"" + name + "\"") && !sources.contains("${" + name)) {
+                unread.add(name);
+              }
+            });
+    assertThat(unread).as("env vars set by the chart but read nowhere in operator/").isEmpty();
+  }
+
+  @Test
   void invalidValuesAreRejectedByTheSchema() throws Exception {
     for (String bad :
         List.of(

@@ -3,12 +3,15 @@ package dev.tollgate.operator;
 import dev.tollgate.api.CrdSummary;
 import dev.tollgate.operator.ops.HealthServer;
 import dev.tollgate.operator.ops.OperatorMetrics;
+import dev.tollgate.operator.webhook.SidecarWebhook;
+import dev.tollgate.operator.webhook.WebhookConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,12 +70,18 @@ public final class OperatorMain {
     TollgateOperator operator =
         new TollgateOperator(config, client, metrics, Clock.systemUTC(), true);
     HealthServer http = new HealthServer(config.httpPort(), operator::isReady, metrics.registry());
+    WebhookConfig webhookConfig =
+        WebhookConfig.fromEnv(System.getenv(), config.operatorNamespace(), config.configMapName());
     CountDownLatch stopped = new CountDownLatch(1);
+    AtomicReference<SidecarWebhook> webhook = new AtomicReference<>();
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   log.info("stopping");
+                  if (webhook.get() != null) {
+                    webhook.get().close();
+                  }
                   operator.close();
                   http.close();
                   client.close();
@@ -81,6 +90,13 @@ public final class OperatorMain {
                 "tollgate-shutdown"));
     http.start();
     operator.start();
+    if (webhookConfig.enabled()) {
+      webhook.set(
+          SidecarWebhook.start(
+              webhookConfig, config.operatorNamespace(), client, metrics.registry()));
+    } else {
+      log.info("sidecar-injection webhook disabled (TOLLGATE_WEBHOOK_ENABLED=false)");
+    }
     stopped.await();
   }
 }

@@ -1,5 +1,6 @@
 package dev.tollgate.operator.webhook;
 
+import dev.tollgate.sidecar.config.SidecarConfigMap;
 import java.util.Objects;
 import java.util.Set;
 
@@ -11,7 +12,8 @@ import java.util.Set;
  * @param imagePullPolicy pull policy of the sidecar image
  * @param port loopback port the sidecar listens on; apps' base URLs point there
  * @param configMapName the per-namespace ConfigMap the operator renders
- * @param reportUrl the operator's reporting endpoint (https URL inside the cluster)
+ * @param reportUrl the operator's reporting endpoint (https URL inside the cluster); null until the
+ *     reporting channel exists
  * @param cpuRequest CPU request of the sidecar, e.g. {@code 50m}
  * @param memoryRequest memory request of the sidecar, e.g. {@code 96Mi}
  * @param memoryLimit memory limit of the sidecar, e.g. {@code 192Mi}
@@ -49,13 +51,15 @@ public record InjectionSettings(
   /** Audience of the projected ServiceAccount token the sidecar presents to the operator. */
   public static final String TOKEN_AUDIENCE = "tollgate";
 
+  /** Where the namespace's ConfigMap is mounted; the sidecar reads {@code config.yaml} there. */
   public static final String CONFIG_MOUNT = "/etc/tollgate/config";
-  public static final String SECRETS_MOUNT_ROOT = "/var/run/tollgate/secrets";
+
+  /** Where the projected ServiceAccount token for the reporting channel is mounted. */
   public static final String TOKEN_MOUNT = "/var/run/secrets/tollgate";
 
   public InjectionSettings {
     Objects.requireNonNull(sidecarImage, "sidecarImage");
-    Objects.requireNonNull(configMapName, "configMapName");
+    configMapName = configMapName == null ? SidecarConfigMap.NAME : configMapName;
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("sidecar port out of range: " + port);
     }
@@ -74,10 +78,5 @@ public record InjectionSettings(
   /** Base URL for Anthropic SDKs (they append {@code /v1/messages}). */
   public String anthropicBaseUrl() {
     return "http://127.0.0.1:" + port;
-  }
-
-  /** Where the sidecar finds a Secret's key: one read-only volume per Secret. */
-  public static String secretMountPath(String secretName) {
-    return SECRETS_MOUNT_ROOT + "/" + secretName;
   }
 }

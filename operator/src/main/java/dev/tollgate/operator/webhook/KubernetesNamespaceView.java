@@ -1,22 +1,33 @@
 package dev.tollgate.operator.webhook;
 
-import dev.tollgate.api.v1alpha1.LLMRoute;
-import dev.tollgate.api.v1alpha1.LLMRouteSpec;
-import dev.tollgate.api.v1alpha1.ProviderCredential;
-import dev.tollgate.api.v1alpha1.SecretKeyRef;
+import dev.tollgate.sidecar.config.CredentialConfig;
+import dev.tollgate.sidecar.config.RouteConfig;
+import dev.tollgate.sidecar.config.SecretMounts;
+import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.config.SidecarConfigCodec;
+import dev.tollgate.sidecar.config.SidecarConfigException;
+import dev.tollgate.sidecar.config.SidecarConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 
-/** {@link NamespaceView} read from the Kubernetes API. */
+/**
+ * {@link NamespaceView} read from the Kubernetes API. The Secrets to mount are the ones the
+ * namespace's rendered configuration names (API keys, Redis passwords), so a pod mounts exactly
+ * what its sidecar will read.
+ */
 public final class KubernetesNamespaceView implements NamespaceView {
   private final KubernetesClient client;
+  private final String configMapName;
 
-  public KubernetesNamespaceView(KubernetesClient client) {
+  public KubernetesNamespaceView(KubernetesClient client, String configMapName) {
     this.client = client;
+    this.configMapName = configMapName;
   }
 
   @Override
@@ -30,24 +41,36 @@ public final class KubernetesNamespaceView implements NamespaceView {
 
   @Override
   public Set<String> referencedSecrets(String namespace) {
+    ConfigMap configMap = client.configMaps().inNamespace(namespace).withName(configMapName).get();
+    if (configMap == null
+        || configMap.getData() == null
+        || !configMap.getData().containsKey(SidecarConfigMap.KEY)) {
+      // Nothing rendered yet: the pod starts with the (optional) config volume only.
+      return Set.of();
+    }
+    try {
+      return secretsOf(SidecarConfigCodec.read(configMap.getData().get(SidecarConfigMap.KEY)));
+    } catch (SidecarConfigException e) {
+      // The handler admits the pod unchanged, with a warning: better no sidecar than no pod.
+      throw new IllegalStateException(
+          "the configuration in ConfigMap " + namespace + "/" + configMapName + " is unreadable",
+          e);
+    }
+  }
+
+  /** Secrets whose key files the configuration names. */
+  static Set<String> secretsOf(SidecarConfig config) {
     Set<String> secrets = new TreeSet<>();
-    for (ProviderCredential credential :
-        client.resources(ProviderCredential.class).inNamespace(namespace).list().getItems()) {
-      Optional.ofNullable(credential.getSpec())
-          .map(s -> s.getSecretRef())
-          .map(SecretKeyRef::getName)
-          .ifPresent(secrets::add);
-    }
-    for (LLMRoute route :
-        client.resources(LLMRoute.class).inNamespace(namespace).list().getItems()) {
-      Optional.ofNullable(route.getSpec())
-          .map(LLMRouteSpec::getCache)
-          .map(LLMRouteSpec.Cache::getResponse)
-          .map(LLMRouteSpec.ResponseCache::getRedis)
-          .map(LLMRouteSpec.RedisSettings::getPasswordSecretRef)
-          .map(SecretKeyRef::getName)
-          .ifPresent(secrets::add);
-    }
+    Stream.concat(
+            config.credentials().stream().map(CredentialConfig::apiKeyFile),
+            config.routes().stream()
+                .map(RouteConfig::cache)
+                .map(c -> c == null ? null : c.response())
+                .map(r -> r == null ? null : r.redis())
+                .map(r -> r == null ? null : r.passwordFile()))
+        .map(SecretMounts::secretNameOf)
+        .flatMap(Optional::stream)
+        .forEach(secrets::add);
     return secrets;
   }
 }

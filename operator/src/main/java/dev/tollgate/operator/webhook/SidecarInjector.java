@@ -1,5 +1,7 @@
 package dev.tollgate.operator.webhook;
 
+import dev.tollgate.sidecar.config.SecretMounts;
+import dev.tollgate.sidecar.config.SidecarConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -29,7 +31,6 @@ import java.util.TreeSet;
 public final class SidecarInjector {
   static final String CONFIG_VOLUME = "tollgate-config";
   static final String TOKEN_VOLUME = "tollgate-token";
-  static final String SECRET_VOLUME_PREFIX = "tollgate-secret-";
   static final long TOKEN_EXPIRATION_SECONDS = 3600;
 
   private final InjectionSettings settings;
@@ -112,9 +113,7 @@ public final class SidecarInjector {
     mounts.add(readOnlyMount(TOKEN_VOLUME, InjectionSettings.TOKEN_MOUNT));
     secrets.forEach(
         name ->
-            mounts.add(
-                readOnlyMount(
-                    SECRET_VOLUME_PREFIX + name, InjectionSettings.secretMountPath(name))));
+            mounts.add(readOnlyMount(SecretMounts.volumeName(name), SecretMounts.secretDir(name))));
 
     IntOrString port = new IntOrString(settings.port());
     return new ContainerBuilder()
@@ -122,14 +121,7 @@ public final class SidecarInjector {
         .withImage(settings.sidecarImage())
         .withImagePullPolicy(settings.imagePullPolicy())
         .withRestartPolicy("Always")
-        .withEnv(
-            env("TOLLGATE_CONFIG", InjectionSettings.CONFIG_MOUNT + "/config.yaml"),
-            env("TOLLGATE_PORT", Integer.toString(settings.port())),
-            env("TOLLGATE_REPORT_URL", settings.reportUrl()),
-            env("TOLLGATE_TOKEN_FILE", InjectionSettings.TOKEN_MOUNT + "/token"),
-            fieldRef("TOLLGATE_POD_NAME", "metadata.name"),
-            fieldRef("TOLLGATE_POD_NAMESPACE", "metadata.namespace"),
-            fieldRef("TOLLGATE_POD_UID", "metadata.uid"))
+        .withEnv(sidecarEnv())
         .addNewPort()
         .withName("tollgate")
         .withContainerPort(settings.port())
@@ -188,6 +180,20 @@ public final class SidecarInjector {
         .build();
   }
 
+  private List<EnvVar> sidecarEnv() {
+    List<EnvVar> env = new ArrayList<>();
+    env.add(env("TOLLGATE_CONFIG", InjectionSettings.CONFIG_MOUNT + "/" + SidecarConfigMap.KEY));
+    env.add(env("TOLLGATE_PORT", Integer.toString(settings.port())));
+    if (settings.reportUrl() != null) {
+      env.add(env("TOLLGATE_REPORT_URL", settings.reportUrl()));
+    }
+    env.add(env("TOLLGATE_TOKEN_FILE", InjectionSettings.TOKEN_MOUNT + "/token"));
+    env.add(fieldRef("TOLLGATE_POD_NAME", "metadata.name"));
+    env.add(fieldRef("TOLLGATE_POD_NAMESPACE", "metadata.namespace"));
+    env.add(fieldRef("TOLLGATE_POD_UID", "metadata.uid"));
+    return env;
+  }
+
   private void pointBaseUrlsAtSidecar(Container app) {
     List<EnvVar> env = new ArrayList<>(nullToEmpty(app.getEnv()));
     if (env.stream().noneMatch(e -> "OPENAI_BASE_URL".equals(e.getName()))) {
@@ -228,7 +234,7 @@ public final class SidecarInjector {
 
   private static Volume secretVolume(String secretName) {
     return new VolumeBuilder()
-        .withName(SECRET_VOLUME_PREFIX + secretName)
+        .withName(SecretMounts.volumeName(secretName))
         .withNewSecret()
         .withSecretName(secretName)
         .withOptional(true)

@@ -44,7 +44,10 @@ class PodInjectionHandlerTest {
         .satisfies(c -> assertThat(c.getRestartPolicy()).isEqualTo("Always"));
     assertThat(patched.getSpec().getVolumes())
         .extracting(v -> v.getName())
-        .containsExactly("tollgate-config", "tollgate-token", "tollgate-secret-openai-api-key");
+        .containsExactly(
+            "tollgate-config",
+            "tollgate-token",
+            dev.tollgate.sidecar.config.SecretMounts.volumeName("openai-api-key"));
     assertThat(patched.getSpec().getContainers().get(0).getEnv())
         .anySatisfy(e -> assertThat(e.getName()).isEqualTo("OPENAI_BASE_URL"));
     assertThat(decisions).containsExactly("INJECT support");

@@ -54,6 +54,22 @@ public final class SecretMounts {
   }
 
   /**
+   * The Secret a key file of this layout belongs to: the inverse of {@link #keyFile(String,
+   * String)}, for the webhook that mounts the Secrets a configuration names.
+   */
+  public static java.util.Optional<String> secretNameOf(String keyFile) {
+    String prefix = ROOT + "/";
+    if (keyFile == null || !keyFile.startsWith(prefix)) {
+      return java.util.Optional.empty();
+    }
+    String[] parts = keyFile.substring(prefix.length()).split("/");
+    if (parts.length != 2 || !SECRET_NAME.matcher(parts[0]).matches()) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(parts[0]);
+  }
+
+  /**
    * A pod volume name for the Secret: a DNS label (at most 63 characters) that is stable for a
    * given Secret name, {@code tollgate-secret-} and a hash of the name.
    */

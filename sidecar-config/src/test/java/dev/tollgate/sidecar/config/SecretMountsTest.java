@@ -24,6 +24,15 @@ class SecretMountsTest {
   }
 
   @Test
+  void secretNameIsReadBackFromAKeyFile() {
+    assertThat(SecretMounts.secretNameOf(SecretMounts.keyFile("openai-api-key", "api-key")))
+        .contains("openai-api-key");
+    assertThat(SecretMounts.secretNameOf("/etc/passwd")).isEmpty();
+    assertThat(SecretMounts.secretNameOf("/var/run/tollgate/secrets/a/b/c")).isEmpty();
+    assertThat(SecretMounts.secretNameOf(null)).isEmpty();
+  }
+
+  @Test
   void volumeNameIsAStableDnsLabel() {
     String name = SecretMounts.volumeName("a".repeat(253));
     assertThat(name).matches("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$");

@@ -1,0 +1,62 @@
+package dev.tollgate.operator.webhook;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class WebhookConfigTest {
+  @Test
+  void defaultsAreOffAndProtectTheSystemAndOperatorNamespaces() {
+    WebhookConfig config =
+        WebhookConfig.fromEnv(Map.of(), "tollgate-system", "tollgate-sidecar-config");
+
+    assertThat(config.enabled()).isFalse();
+    assertThat(config.port()).isEqualTo(8443);
+    assertThat(config.certDir()).isNull();
+    assertThat(config.injection().port()).isEqualTo(4000);
+    assertThat(config.injection().protectedNamespaces())
+        .containsExactlyInAnyOrder(
+            "tollgate-system", "kube-system", "kube-public", "kube-node-lease");
+    assertThat(config.dnsNames("tollgate-system"))
+        .containsExactly(
+            "tollgate-webhook.tollgate-system.svc",
+            "tollgate-webhook.tollgate-system.svc.cluster.local");
+  }
+
+  @Test
+  void readsWhatTheChartSets() {
+    WebhookConfig config =
+        WebhookConfig.fromEnv(
+            Map.of(
+                "TOLLGATE_WEBHOOK_ENABLED", "true",
+                "TOLLGATE_WEBHOOK_CERT_DIR", "/etc/tollgate/webhook-tls",
+                "TOLLGATE_PROTECTED_NAMESPACES", "tollgate-system,kube-system",
+                "TOLLGATE_SIDECAR_IMAGE", "registry.example/tollgate-sidecar:1.2.3",
+                "TOLLGATE_SIDECAR_PORT", "4100",
+                "TOLLGATE_SIDECAR_MEMORY_LIMIT", "256Mi"),
+            "tollgate-system",
+            "tollgate-sidecar-config");
+
+    assertThat(config.enabled()).isTrue();
+    assertThat(config.certDir()).isEqualTo(Path.of("/etc/tollgate/webhook-tls"));
+    assertThat(config.injection().sidecarImage())
+        .isEqualTo("registry.example/tollgate-sidecar:1.2.3");
+    assertThat(config.injection().openAiBaseUrl()).isEqualTo("http://127.0.0.1:4100/v1");
+    assertThat(config.injection().memoryLimit()).isEqualTo("256Mi");
+  }
+
+  @Test
+  void aBadNumberSaysWhichVariable() {
+    assertThatThrownBy(
+            () ->
+                WebhookConfig.fromEnv(
+                    Map.of("TOLLGATE_SIDECAR_PORT", "four thousand"),
+                    "ns",
+                    "tollgate-sidecar-config"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("TOLLGATE_SIDECAR_PORT");
+  }
+}
