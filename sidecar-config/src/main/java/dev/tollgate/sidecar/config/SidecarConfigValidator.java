@@ -104,7 +104,9 @@ public final class SidecarConfigValidator {
       problem(path + ".provider", "is required");
       return;
     }
-    if (c.endpoint() == null && c.provider().defaultEndpoint().isEmpty()) {
+    boolean endpointFromSettings =
+        c.provider() == ProviderKind.BEDROCK || c.provider() == ProviderKind.VERTEX_AI;
+    if (c.endpoint() == null && c.provider().defaultEndpoint().isEmpty() && !endpointFromSettings) {
       problem(path + ".endpoint", "is required for provider " + c.provider().wireName());
     } else if (c.endpoint() != null && !isHttpUrl(c.endpoint())) {
       problem(path + ".endpoint", "'" + c.endpoint() + "' is not an http(s) URL");

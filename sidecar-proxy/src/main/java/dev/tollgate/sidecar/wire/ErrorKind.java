@@ -24,6 +24,7 @@ public enum ErrorKind {
   MISSING_CREDENTIAL(503, "api_error", "api_error"),
   NOT_READY(503, "api_error", "overloaded_error"),
   SHUTTING_DOWN(503, "api_error", "overloaded_error"),
+  CLIENT_CLOSED(499, "api_error", "api_error"),
   INTERNAL(500, "api_error", "api_error");
 
   private final int status;
