@@ -11,12 +11,18 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Protects the sidecar from slow or stalled callers: a caller that stops sending in the middle of a
- * request gets 408 and is disconnected; an idle keep-alive connection is closed quietly. Silence
- * while the sidecar itself is answering (a long stream) is not the caller's fault and is ignored.
+ * request gets 408 and is disconnected. Silence while the sidecar itself is answering (a long
+ * stream) is not the caller's fault and is ignored. An idle keep-alive connection between requests
+ * is kept much longer ({@link #KEEP_ALIVE_IDLE}) than the read timeout: closing it while the
+ * application's HTTP client still pools it would make that client's next request fail.
  */
 final class ClientReadTimeout extends IdleStateHandler {
+  static final long KEEP_ALIVE_IDLE_NANOS = TimeUnit.MINUTES.toNanos(10);
+  private static final Duration KEEP_ALIVE_IDLE = Duration.ofNanos(KEEP_ALIVE_IDLE_NANOS);
+
   private final EndpointHandler endpoints;
   private String partialRequestUri;
+  private long lastActivity = System.nanoTime();
 
   ClientReadTimeout(Duration timeout, EndpointHandler endpoints) {
     super(timeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS);
@@ -25,6 +31,7 @@ final class ClientReadTimeout extends IdleStateHandler {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    lastActivity = System.nanoTime();
     if (msg instanceof HttpRequest req) {
       partialRequestUri = req.uri();
     }
@@ -36,15 +43,18 @@ final class ClientReadTimeout extends IdleStateHandler {
 
   @Override
   protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent evt) {
-    if (evt.state() != IdleState.READER_IDLE
-        || Boolean.TRUE.equals(ctx.channel().attr(EndpointHandler.CALL_ACTIVE).get())) {
+    if (evt.state() != IdleState.READER_IDLE) {
+      return;
+    }
+    if (Boolean.TRUE.equals(ctx.channel().attr(EndpointHandler.CALL_ACTIVE).get())) {
+      lastActivity = System.nanoTime();
       return;
     }
     if (partialRequestUri != null) {
       String uri = partialRequestUri;
       partialRequestUri = null;
       endpoints.clientTimeout(ctx, uri);
-    } else {
+    } else if (System.nanoTime() - lastActivity >= KEEP_ALIVE_IDLE.toNanos()) {
       ctx.close();
     }
   }

@@ -2,6 +2,7 @@ package dev.tollgate.sidecar.upstream;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
@@ -131,6 +132,8 @@ public final class UpstreamClient {
     }
   }
 
+  /** Sharable only in the sense that a retry re-adds it to a fresh connection's pipeline. */
+  @ChannelHandler.Sharable
   private static final class CallExchange extends ChannelInboundHandlerAdapter implements Exchange {
     private final EventLoop loop;
     private final SimpleChannelPool pool;
@@ -173,6 +176,14 @@ public final class UpstreamClient {
     }
 
     private void onAcquired(Future<Channel> f) {
+      try {
+        acquired(f);
+      } catch (RuntimeException e) {
+        fail(e);
+      }
+    }
+
+    private void acquired(Future<Channel> f) {
       connectTimer.cancel(false);
       if (!f.isSuccess()) {
         fail(
