@@ -32,6 +32,8 @@ import dev.tollgate.sidecar.wire.UsageAccumulator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -509,7 +511,14 @@ final class ProxyCall implements ExchangeListener {
     }
     // meter before the last byte leaves, so a caller that sees the end sees the ledger updated
     end(200, null);
-    ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    endStream();
+  }
+
+  private void endStream() {
+    ChannelFuture f = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    if (!keepAlive) {
+      f.addListener(ChannelFutureListener.CLOSE);
+    }
   }
 
   // ---- whole answers ----
@@ -611,7 +620,7 @@ final class ProxyCall implements ExchangeListener {
               : new AnthropicWire.Encoder().error(e.kind(), e.getMessage());
       ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer(event, StandardCharsets.UTF_8)));
       end(200, e.kind());
-      ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+      endStream();
     } else {
       failBeforeHead(e);
     }

@@ -10,6 +10,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.pool.AbstractChannelPoolHandler;
 import io.netty.channel.pool.ChannelHealthChecker;
 import io.netty.channel.pool.SimpleChannelPool;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
@@ -21,10 +22,13 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
@@ -47,6 +51,14 @@ public final class UpstreamClient {
 
   private final SslContext ssl;
   private final Duration idleTimeout;
+
+  /** Non-blocking DNS (honours /etc/resolv.conf search and ndots, as in a pod). */
+  private final DnsAddressResolverGroup resolver =
+      new DnsAddressResolverGroup(
+          new DnsNameResolverBuilder()
+              .datagramChannelType(NioDatagramChannel.class)
+              .socketChannelType(NioSocketChannel.class));
+
   private final Map<PoolKey, SimpleChannelPool> pools = new ConcurrentHashMap<>();
 
   private record PoolKey(EventLoop loop, String scheme, String host, int port) {}
@@ -80,6 +92,7 @@ public final class UpstreamClient {
   public void close() {
     pools.values().forEach(SimpleChannelPool::close);
     pools.clear();
+    resolver.close();
   }
 
   private SimpleChannelPool pool(EventLoop loop, URI origin) {
@@ -96,7 +109,8 @@ public final class UpstreamClient {
             .channel(NioSocketChannel.class)
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.AUTO_READ, false)
-            .remoteAddress(key.host(), key.port());
+            .resolver(resolver)
+            .remoteAddress(InetSocketAddress.createUnresolved(key.host(), key.port()));
     boolean tls = "https".equals(key.scheme());
     return new SimpleChannelPool(
         b,
