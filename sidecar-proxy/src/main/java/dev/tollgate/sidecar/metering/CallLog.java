@@ -9,7 +9,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes one JSON log line per call with the fields the seeds ask for. Prompt and answer text are
- * never logged here; the request id ties a line to whatever the application logs itself.
+ * only included when {@code server.logContent} is on (they may hold personal data); otherwise the
+ * request id ties a line to whatever the application logs itself.
  */
 public final class CallLog {
   private static final Logger LOG = LoggerFactory.getLogger("tollgate.call");
@@ -44,6 +45,15 @@ public final class CallLog {
     f.put("ttft_ms", r.ttftNanos() < 0 ? null : r.ttftNanos() / 1_000_000.0);
     f.put("finish_reason", r.finishReason());
     f.put("failovers", r.failovers());
+    if (r.upstreamStatus() != 0) {
+      f.put("upstream_status", r.upstreamStatus());
+    }
+    if (r.prompt() != null) {
+      f.put("prompt", r.prompt());
+    }
+    if (r.answer() != null) {
+      f.put("answer", r.answer());
+    }
     return f;
   }
 

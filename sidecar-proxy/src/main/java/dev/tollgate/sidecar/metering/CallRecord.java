@@ -13,6 +13,9 @@ import dev.tollgate.sidecar.wire.ErrorKind;
  *     are what was known, not the final count
  * @param ttftNanos time to the first byte of the provider's answer, or -1
  * @param errorKind null on success
+ * @param upstreamStatus HTTP status the provider answered with, or 0 when it never answered
+ * @param prompt the last user message, only when content logging is enabled, else null
+ * @param answer the answer text, only when content logging is enabled, else null
  */
 public record CallRecord(
     String requestId,
@@ -31,7 +34,10 @@ public record CallRecord(
     long latencyNanos,
     long ttftNanos,
     String finishReason,
-    int failovers) {
+    int failovers,
+    int upstreamStatus,
+    String prompt,
+    String answer) {
 
   public static final String UNKNOWN = "_unknown";
 }

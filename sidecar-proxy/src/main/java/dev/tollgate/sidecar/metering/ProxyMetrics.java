@@ -122,7 +122,7 @@ public final class ProxyMetrics {
         unpriced.labelValues(r.route(), p, m).inc();
       }
     }
-    if (!r.usageComplete() && r.provider() != null && r.status() != 0 && r.ttftNanos() >= 0) {
+    if (!r.usageComplete() && r.upstreamStatus() == 200) {
       usageMissing.labelValues(r.route(), p, m).inc();
     }
     latency.labelValues(r.route(), p, m).observe(r.latencyNanos() / 1e9);

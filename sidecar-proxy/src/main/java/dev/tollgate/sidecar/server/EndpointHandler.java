@@ -220,7 +220,10 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
             0,
             -1,
             null,
-            0);
+            0,
+            0,
+            null,
+            null);
     px.metrics().started(CallRecord.UNKNOWN);
     px.metrics().ended(r);
     CallLog.write(r);

@@ -71,6 +71,7 @@ final class ProxyCall implements ExchangeListener {
   private static final int MAX_UPSTREAM_BODY = 32 * 1024 * 1024;
   private static final int MAX_ERROR_BODY = 64 * 1024;
   private static final int MAX_SSE_EVENT = 4 * 1024 * 1024;
+  private static final int MAX_LOGGED_TEXT = 4000;
 
   private enum Mode {
     ERROR,
@@ -113,6 +114,9 @@ final class ProxyCall implements ExchangeListener {
   private boolean finished;
   private long ttftNanos = -1;
   private ScheduledFuture<?> firstTokenTimer;
+  private boolean logContent;
+  private String prompt;
+  private StringBuilder answer;
   private ScheduledFuture<?> totalTimer;
 
   ProxyCall(
@@ -200,6 +204,11 @@ final class ProxyCall implements ExchangeListener {
               + " is not available (its Secret file is missing or empty)");
     }
     stream = json.path("stream").asBoolean(false);
+    logContent = cfg.server().logContent();
+    if (logContent) {
+      prompt = clip(lastUserText(json), MAX_LOGGED_TEXT);
+      answer = new StringBuilder();
+    }
     callerWantsUsage =
         format == ApiFormat.OPENAI
             && json.path("stream_options").path("include_usage").asBoolean(false);
@@ -290,6 +299,28 @@ final class ProxyCall implements ExchangeListener {
     } catch (IOException e) {
       throw new ProxyException(ErrorKind.INVALID_REQUEST, "the request body cannot be read");
     }
+  }
+
+  /** The text of the last user message in either caller format (for content logging only). */
+  private static String lastUserText(JsonNode body) {
+    JsonNode messages = body.path("messages");
+    for (int i = messages.size() - 1; i >= 0; i--) {
+      JsonNode m = messages.get(i);
+      if ("user".equals(m.path("role").asText())) {
+        JsonNode c = m.path("content");
+        if (c.isTextual()) {
+          return c.asText();
+        }
+        StringBuilder sb = new StringBuilder();
+        c.forEach(part -> sb.append(part.path("text").asText("")));
+        return sb.toString();
+      }
+    }
+    return "";
+  }
+
+  private static String clip(String s, int max) {
+    return s.length() > max ? s.substring(0, max) + "..." : s;
   }
 
   private static List<String> routeNames(SidecarConfig cfg) {
@@ -481,7 +512,11 @@ final class ProxyCall implements ExchangeListener {
 
   private void track(List<StreamEvent> events) {
     for (StreamEvent e : events) {
-      if (e instanceof StreamEvent.UsageUpdate u) {
+      if (e instanceof StreamEvent.TextDelta t
+          && answer != null
+          && answer.length() < MAX_LOGGED_TEXT) {
+        answer.append(t.text());
+      } else if (e instanceof StreamEvent.UsageUpdate u) {
         streamUsage.add(u);
       } else if (e instanceof StreamEvent.Finish f) {
         finish = f.reason();
@@ -536,6 +571,9 @@ final class ProxyCall implements ExchangeListener {
     usage = response.usage();
     usageComplete = usage != null;
     finish = response.finish();
+    if (answer != null) {
+      answer.append(response.text());
+    }
     FullHttpResponse out;
     if (passthrough) {
       out = Responses.of(200, body.retain(), "application/json");
@@ -683,7 +721,10 @@ final class ProxyCall implements ExchangeListener {
             finish == null
                 ? null
                 : (format == ApiFormat.OPENAI ? finish.openAi() : finish.anthropic()),
-            0);
+            0,
+            upstreamStatus,
+            prompt,
+            answer == null ? null : clip(answer.toString(), MAX_LOGGED_TEXT));
     if (!started) {
       px.metrics().started(route);
     } else {
