@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.AttributeKey;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -36,6 +37,7 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
   private static final Pattern SAFE_REQUEST_ID = Pattern.compile("^[A-Za-z0-9._:-]{1,128}$");
 
   private final ProxyContext px;
+  private final ArrayDeque<FullHttpRequest> pipelined = new ArrayDeque<>();
   private ProxyCall call;
 
   EndpointHandler(ProxyContext px) {
@@ -44,6 +46,15 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+    if (call != null) {
+      // a pipelined request (sent before the answer to the previous one): answer it after, in order
+      pipelined.add(req.retain());
+      return;
+    }
+    handle(ctx, req);
+  }
+
+  private void handle(ChannelHandlerContext ctx, FullHttpRequest req) {
     String path = pathOf(req.uri());
     ApiFormat format = ApiFormat.forPath(path);
     boolean keepAlive = HttpUtil.isKeepAlive(req) && !px.shuttingDown();
@@ -136,9 +147,30 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
             () -> {
               call = null;
               ctx.channel().attr(CALL_ACTIVE).set(false);
-              ctx.channel().config().setAutoRead(true);
+              FullHttpRequest next = pipelined.poll();
+              if (next == null) {
+                ctx.channel().config().setAutoRead(true);
+              } else {
+                ctx.executor().execute(() -> handlePipelined(ctx, next));
+              }
             });
     call.start(req);
+  }
+
+  private void handlePipelined(ChannelHandlerContext ctx, FullHttpRequest req) {
+    try {
+      if (ctx.channel().isActive()) {
+        handle(ctx, req);
+      }
+    } finally {
+      req.release();
+    }
+    if (call == null && pipelined.isEmpty()) {
+      ctx.channel().config().setAutoRead(true);
+    } else if (call == null) {
+      FullHttpRequest next = pipelined.poll();
+      ctx.executor().execute(() -> handlePipelined(ctx, next));
+    }
   }
 
   private boolean onlyGet(
@@ -265,6 +297,10 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
   public void channelInactive(ChannelHandlerContext ctx) {
     if (call != null) {
       call.onClientClosed();
+    }
+    FullHttpRequest r;
+    while ((r = pipelined.poll()) != null) {
+      r.release();
     }
     ctx.fireChannelInactive();
   }

@@ -259,14 +259,18 @@ final class ProxyCall implements ExchangeListener {
                 headers.copy(),
                 new DefaultHttpHeaders());
     RouteConfig.Timeouts timeouts = r.timeouts();
+    // A non-streamed answer arrives whole, so its first byte is its last: only the total timeout
+    // bounds it. Streams must start within the first-token timeout.
     firstTokenTimer =
-        schedule(
-            timeouts.firstToken(),
-            () ->
-                timeout(
-                    "no answer from the provider within "
-                        + timeouts.firstToken().toMillis()
-                        + " ms"));
+        !stream
+            ? null
+            : schedule(
+                timeouts.firstToken(),
+                () ->
+                    timeout(
+                        "no answer from the provider within "
+                            + timeouts.firstToken().toMillis()
+                            + " ms"));
     totalTimer =
         schedule(
             timeouts.total(),
@@ -366,7 +370,9 @@ final class ProxyCall implements ExchangeListener {
     }
     if (ttftNanos < 0 && (content.isReadable() || last)) {
       ttftNanos = System.nanoTime() - startNanos;
-      firstTokenTimer.cancel(false);
+      if (firstTokenTimer != null) {
+        firstTokenTimer.cancel(false);
+      }
     }
     try {
       switch (mode) {

@@ -331,12 +331,43 @@ class BadInputIT {
   @Test
   void providerThatNeverAnswersTimesOut() throws Exception {
     bed.sim.behavior(SimulatorBehavior.defaults().withFault(Fault.STALL));
-    assertOpenAiError(
+    HttpResponse<String> streamed =
         bed.post(
             CHAT,
-            "{\"model\":\"impatient\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"),
-        504,
-        ErrorKind.UPSTREAM_TIMEOUT);
+            "{\"model\":\"impatient\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertOpenAiError(streamed, 504, ErrorKind.UPSTREAM_TIMEOUT);
+    assertThat(json(streamed).at("/error/message").asText())
+        .contains("no answer from the provider within 300 ms");
+    HttpResponse<String> whole =
+        bed.post(
+            CHAT,
+            "{\"model\":\"impatient\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertOpenAiError(whole, 504, ErrorKind.UPSTREAM_TIMEOUT);
+    assertThat(json(whole).at("/error/message").asText()).contains("longer than 1000 ms");
+  }
+
+  @Test
+  void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+    String first = "{\"model\":\"oa\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    String second = "{\"model\":\"nope\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    String requests =
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+            + first.length()
+            + "\r\n\r\n"
+            + first
+            + "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: "
+            + second.length()
+            + "\r\n\r\n"
+            + second;
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", bed.sidecar.port()));
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(requests.getBytes(StandardCharsets.UTF_8));
+      s.getOutputStream().flush();
+      String answers = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(answers)
+          .containsSubsequence("HTTP/1.1 200", "t0 t1", "HTTP/1.1 404", "names no route");
+    }
   }
 
   @Test

@@ -81,7 +81,7 @@ final class TestBed implements AutoCloseable {
               - name: main
                 targets: [{credential: bedrock, model: anthropic.claude-3-haiku}]
           - model: impatient
-            timeouts: {firstToken: 300ms}
+            timeouts: {firstToken: 300ms, total: 1s}
             tiers:
               - name: main
                 targets: [{credential: openai, model: gpt-4o-mini}]
