@@ -118,6 +118,9 @@ public final class SidecarConfigValidator {
     } else if (!blank(c.apiKeyFile()) && !c.apiKeyFile().startsWith("/")) {
       problem(path + ".apiKeyFile", "must be an absolute path, got '" + c.apiKeyFile() + "'");
     }
+    if (c.caFile() != null && !c.caFile().startsWith("/")) {
+      problem(path + ".caFile", "must be an absolute path, got '" + c.caFile() + "'");
+    }
     if (c.provider() == ProviderKind.AZURE_OPENAI
         && (c.azure() == null || blank(c.azure().deployment()))) {
       problem(path + ".azure.deployment", "is required for provider azure-openai");
