@@ -32,7 +32,16 @@ public final class Sidecar implements AutoCloseable {
     config.reload();
     SidecarConfig initial = config.current();
     settings = initial == null ? ServerSettings.defaults() : initial.server();
-    server = new SidecarServer(new ProxyContext(config, metrics, ledger), threads);
+    ProxyContext px = new ProxyContext(config, metrics, ledger);
+    config.onApplied(
+        c ->
+            px.upstream()
+                .prepareTrust(
+                    c.credentials().stream()
+                        .map(dev.tollgate.sidecar.config.CredentialConfig::caFile)
+                        .filter(java.util.Objects::nonNull)
+                        .toList()));
+    server = new SidecarServer(px, threads);
     server.start(
         settings.bindAddress(), portOverride != null ? portOverride : settings.port(), settings);
     watcher = new ConfigWatcher(config, pollInterval);

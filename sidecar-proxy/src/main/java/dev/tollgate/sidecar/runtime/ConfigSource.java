@@ -28,6 +28,16 @@ public final class ConfigSource {
   private final ProxyMetrics metrics;
   private volatile SidecarConfig current;
   private String lastText;
+  private volatile java.util.function.Consumer<SidecarConfig> onApplied = c -> {};
+
+  /** Runs {@code action} on the watcher thread with each configuration before it takes effect. */
+  public void onApplied(java.util.function.Consumer<SidecarConfig> action) {
+    this.onApplied = action;
+    SidecarConfig c = current;
+    if (c != null) {
+      action.accept(c);
+    }
+  }
 
   public ConfigSource(Path file, ApiKeyStore keys, ProxyMetrics metrics) {
     this.file = file;
@@ -95,6 +105,7 @@ public final class ConfigSource {
             c.provider().wireName());
       }
     }
+    onApplied.accept(next);
     current = next;
     reloadKeys();
     metrics.configReload(true);

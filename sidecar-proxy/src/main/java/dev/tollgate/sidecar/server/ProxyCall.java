@@ -275,8 +275,19 @@ final class ProxyCall implements ExchangeListener {
         schedule(
             timeouts.total(),
             () -> timeout("the call took longer than " + timeouts.total().toMillis() + " ms"));
-    exchange =
-        px.upstream().send(ctx.channel().eventLoop(), url, factory, timeouts.connect(), this);
+    try {
+      exchange =
+          px.upstream()
+              .send(
+                  ctx.channel().eventLoop(),
+                  url,
+                  credential.caFile(),
+                  factory,
+                  timeouts.connect(),
+                  this);
+    } catch (IllegalStateException e) {
+      throw new ProxyException(ErrorKind.UPSTREAM_CONNECT, e.getMessage());
+    }
   }
 
   private ScheduledFuture<?> schedule(Duration d, Runnable r) {

@@ -34,6 +34,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -62,6 +63,7 @@ public final class ProviderSimulator implements AutoCloseable {
 
   private final EventLoopGroup group;
   private final Channel serverChannel;
+  private final boolean tls;
   private volatile SimulatorBehavior behavior = SimulatorBehavior.defaults();
   private volatile String requiredApiKey;
   private final AtomicLong requests = new AtomicLong();
@@ -72,7 +74,9 @@ public final class ProviderSimulator implements AutoCloseable {
   private final AtomicLong cacheWrite = new AtomicLong();
   private final ConcurrentLinkedDeque<RecordedRequest> recorded = new ConcurrentLinkedDeque<>();
 
-  private ProviderSimulator(String host, int port, int threads) throws InterruptedException {
+  private ProviderSimulator(String host, int port, int threads, SslContext tls)
+      throws InterruptedException {
+    this.tls = tls != null;
     group = new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory());
     serverChannel =
         new ServerBootstrap()
@@ -83,6 +87,9 @@ public final class ProviderSimulator implements AutoCloseable {
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel ch) {
+                    if (tls != null) {
+                      ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+                    }
                     ch.pipeline()
                         .addLast("http-codec", new HttpServerCodec())
                         .addLast("aggregator", new HttpObjectAggregator(16 * 1024 * 1024))
@@ -101,16 +108,21 @@ public final class ProviderSimulator implements AutoCloseable {
 
   public static ProviderSimulator start(String host, int port, int threads)
       throws InterruptedException {
-    return new ProviderSimulator(host, port, threads);
+    return new ProviderSimulator(host, port, threads, null);
+  }
+
+  /** Starts a simulator that speaks HTTPS with {@code tls} (a server context). */
+  public static ProviderSimulator startTls(SslContext tls) throws InterruptedException {
+    return new ProviderSimulator("127.0.0.1", 0, 1, tls);
   }
 
   public int port() {
     return ((InetSocketAddress) serverChannel.localAddress()).getPort();
   }
 
-  /** {@code http://127.0.0.1:<port>} */
+  /** {@code http://127.0.0.1:<port>} (https when started with TLS) */
   public String baseUrl() {
-    return "http://127.0.0.1:" + port();
+    return (tls ? "https" : "http") + "://127.0.0.1:" + port();
   }
 
   public SimulatorBehavior behavior() {

@@ -28,15 +28,19 @@ import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.File;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * HTTP/1.1 client for provider APIs. Connections are pooled per event loop and per origin, kept
@@ -45,6 +49,7 @@ import javax.net.ssl.SSLException;
  * and asks for the next one itself, which carries the caller's backpressure to the provider.
  */
 public final class UpstreamClient {
+  private static final Logger LOG = LoggerFactory.getLogger(UpstreamClient.class);
   private static final AttributeKey<Integer> USES = AttributeKey.valueOf("tollgate.uses");
   private static final AttributeKey<Boolean> BUSY = AttributeKey.valueOf("tollgate.busy");
   private static final String EXCHANGE = "exchange";
@@ -61,7 +66,10 @@ public final class UpstreamClient {
 
   private final Map<PoolKey, SimpleChannelPool> pools = new ConcurrentHashMap<>();
 
-  private record PoolKey(EventLoop loop, String scheme, String host, int port) {}
+  private record PoolKey(EventLoop loop, String scheme, String host, int port, String caFile) {}
+
+  /** Client TLS contexts trusting a credential's own CA file, built off the event loops. */
+  private final Map<String, SslContext> trustByCaFile = new ConcurrentHashMap<>();
 
   public UpstreamClient(Duration idleTimeout) {
     this.idleTimeout = idleTimeout;
@@ -79,11 +87,12 @@ public final class UpstreamClient {
   public Exchange send(
       EventLoop loop,
       URI origin,
+      String caFile,
       Supplier<FullHttpRequest> request,
       Duration connectTimeout,
       ExchangeListener listener) {
     CallExchange exchange =
-        new CallExchange(loop, pool(loop, origin), request, listener, connectTimeout);
+        new CallExchange(loop, pool(loop, origin, caFile), request, listener, connectTimeout);
     exchange.start();
     return exchange;
   }
@@ -95,14 +104,50 @@ public final class UpstreamClient {
     resolver.close();
   }
 
-  private SimpleChannelPool pool(EventLoop loop, URI origin) {
-    String scheme = origin.getScheme();
-    int port = origin.getPort() > 0 ? origin.getPort() : "https".equals(scheme) ? 443 : 80;
-    PoolKey key = new PoolKey(loop, scheme, origin.getHost(), port);
-    return pools.computeIfAbsent(key, this::newPool);
+  /**
+   * Builds the TLS contexts for these CA files (reading them), so that calls never read files on an
+   * event loop. Called with each configuration applied, on the configuration watcher's thread.
+   */
+  public void prepareTrust(Collection<String> caFiles) {
+    for (String f : caFiles) {
+      try {
+        trustByCaFile.put(
+            f,
+            SslContextBuilder.forClient()
+                .endpointIdentificationAlgorithm("HTTPS")
+                .trustManager(new File(f))
+                .build());
+      } catch (SSLException | IllegalArgumentException e) {
+        LOG.warn(
+            "cannot use CA file {}: {}; calls through its credential will fail their TLS handshake",
+            f,
+            e.toString());
+      }
+    }
   }
 
-  private SimpleChannelPool newPool(PoolKey key) {
+  private SslContext sslFor(String caFile) {
+    if (caFile == null) {
+      return ssl;
+    }
+    SslContext c = trustByCaFile.get(caFile);
+    if (c == null) {
+      throw new IllegalStateException(
+          "CA file " + caFile + " could not be loaded; see the sidecar's log");
+    }
+    return c;
+  }
+
+  private SimpleChannelPool pool(EventLoop loop, URI origin, String caFile) {
+    String scheme = origin.getScheme();
+    int port = origin.getPort() > 0 ? origin.getPort() : "https".equals(scheme) ? 443 : 80;
+    PoolKey key =
+        new PoolKey(loop, scheme, origin.getHost(), port, "https".equals(scheme) ? caFile : null);
+    SslContext context = "https".equals(scheme) ? sslFor(key.caFile()) : null;
+    return pools.computeIfAbsent(key, k -> newPool(k, context));
+  }
+
+  private SimpleChannelPool newPool(PoolKey key, SslContext context) {
     Bootstrap b =
         new Bootstrap()
             .group(key.loop())
@@ -111,7 +156,7 @@ public final class UpstreamClient {
             .option(ChannelOption.AUTO_READ, false)
             .resolver(resolver)
             .remoteAddress(InetSocketAddress.createUnresolved(key.host(), key.port()));
-    boolean tls = "https".equals(key.scheme());
+    boolean tls = context != null;
     return new SimpleChannelPool(
         b,
         new AbstractChannelPoolHandler() {
@@ -119,7 +164,7 @@ public final class UpstreamClient {
           public void channelCreated(Channel ch) {
             ch.attr(USES).set(0);
             if (tls) {
-              ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), key.host(), key.port()));
+              ch.pipeline().addLast("tls", context.newHandler(ch.alloc(), key.host(), key.port()));
             }
             ch.pipeline()
                 .addLast("http-codec", new HttpClientCodec())
@@ -134,8 +179,17 @@ public final class UpstreamClient {
         true);
   }
 
-  /** Closes pooled connections nobody used for a while, so providers' idle cut-offs never bite. */
+  /**
+   * Closes pooled connections nobody used for a while, so providers' idle cut-offs never bite, and
+   * closes a connection whose error arrives when no call is using it (the call already failed).
+   */
   private static final class IdleCloser extends ChannelInboundHandlerAdapter {
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      LOG.debug("provider connection {} failed: {}", ctx.channel(), cause.toString());
+      ctx.close();
+    }
+
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
       if (evt instanceof IdleStateEvent && !Boolean.TRUE.equals(ctx.channel().attr(BUSY).get())) {
