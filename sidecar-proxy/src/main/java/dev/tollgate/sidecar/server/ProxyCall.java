@@ -714,6 +714,10 @@ final class ProxyCall implements ExchangeListener {
       body.release();
       body = null;
     }
+    if (usage == null && mode == Mode.STREAM && streamUsage.known()) {
+      // the stream ended early (caller gone, timeout): meter what the provider reported so far
+      usage = streamUsage.usage();
+    }
     Cost cost =
         usage == null || credential == null
             ? Cost.UNPRICED

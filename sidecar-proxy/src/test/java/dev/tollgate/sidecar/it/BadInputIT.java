@@ -291,6 +291,40 @@ class BadInputIT {
   }
 
   @Test
+  void callerLeavingMidStreamIsMeteredAsFarAsKnown() throws Exception {
+    bed.sim.behavior(
+        SimulatorBehavior.defaults()
+            .withTiming(java.time.Duration.ZERO, 50)
+            .withUsage(33, 100, 0, 0));
+    long closedBefore = closedCount();
+    long inputBefore = bed.sidecar.ledger().total().inputTokens();
+    String body =
+        "{\"model\":\"an\",\"max_tokens\":500,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", bed.sidecar.port()));
+      s.setSoTimeout(10_000);
+      s.getOutputStream()
+          .write(
+              ("POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                      + body.length()
+                      + "\r\n\r\n"
+                      + body)
+                  .getBytes(StandardCharsets.UTF_8));
+      byte[] first = new byte[256];
+      assertThat(s.getInputStream().read(first)).isPositive();
+    }
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(10))
+        .until(() -> closedCount() > closedBefore);
+    assertThat(bed.sidecar.ledger().total().inputTokens() - inputBefore).isEqualTo(33);
+    assertThat(bed.sim.stats().outputTokens()).isLessThan(100);
+  }
+
+  private static long closedCount() {
+    return bed.sidecar.ledger().total().errors().getOrDefault(ErrorKind.CLIENT_CLOSED, 0L);
+  }
+
+  @Test
   void missingUsageIsServedAndFlagged() throws Exception {
     bed.sim.behavior(SimulatorBehavior.defaults().withoutUsage());
     HttpResponse<String> r =
