@@ -15,6 +15,7 @@ import dev.tollgate.sidecar.metering.CallLog;
 import dev.tollgate.sidecar.metering.CallRecord;
 import dev.tollgate.sidecar.metering.Cost;
 import dev.tollgate.sidecar.upstream.Adapters;
+import dev.tollgate.sidecar.upstream.EventStreamFramer;
 import dev.tollgate.sidecar.upstream.Exchange;
 import dev.tollgate.sidecar.upstream.ExchangeListener;
 import dev.tollgate.sidecar.upstream.ProviderAdapter;
@@ -59,6 +60,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.eventstream.HeaderValue;
+import software.amazon.eventstream.Message;
 
 /**
  * One call from an application to a provider, start to end, on the event loop of the caller's
@@ -103,6 +106,7 @@ final class ProxyCall implements ExchangeListener {
   private int upstreamStatus;
   private ByteBuf body;
   private SseParser sse;
+  private EventStreamFramer frames;
   private StreamDecoder decoder;
   private StreamEncoder encoder;
   private final UsageAccumulator streamUsage = new UsageAccumulator();
@@ -360,8 +364,12 @@ final class ProxyCall implements ExchangeListener {
       body = ctx.alloc().buffer(512);
     } else if (stream) {
       mode = Mode.STREAM;
-      sse = new SseParser(MAX_SSE_EVENT);
-      decoder = adapter.streamDecoder();
+      if (adapter.eventStream()) {
+        frames = new EventStreamFramer(MAX_SSE_EVENT);
+      } else {
+        sse = new SseParser(MAX_SSE_EVENT);
+      }
+      decoder = adapter.streamDecoder(model);
       if (!passthrough) {
         encoder =
             format == ApiFormat.OPENAI
@@ -409,9 +417,15 @@ final class ProxyCall implements ExchangeListener {
           }
         }
         case STREAM -> {
-          sse.feed(content, this::onSseEvent);
+          if (frames != null) {
+            feedFrames(content);
+          } else {
+            sse.feed(content, this::onSseEvent);
+          }
           if (last) {
-            sse.finish(this::onSseEvent);
+            if (sse != null) {
+              sse.finish(this::onSseEvent);
+            }
             emit(decoder.onEndOfBody());
             completeStream();
           } else {
@@ -513,6 +527,37 @@ final class ProxyCall implements ExchangeListener {
     }
   }
 
+  private void feedFrames(ByteBuf content) {
+    try {
+      frames.feed(content, this::onFrame);
+    } catch (ProxyException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new ProxyException(
+          ErrorKind.UPSTREAM_BAD_RESPONSE,
+          "the provider's event stream is malformed: " + e.getMessage());
+    }
+  }
+
+  /** One AWS event-stream frame: an event, or an exception the provider reports mid-stream. */
+  private void onFrame(Message frame) {
+    HeaderValue type = frame.getHeaders().get(":message-type");
+    String payload = new String(frame.getPayload(), StandardCharsets.UTF_8);
+    if (type != null && !"event".equals(type.getString())) {
+      HeaderValue which = frame.getHeaders().get(":exception-type");
+      String name = which == null ? "error" : which.getString();
+      JsonNode body = Json.parseOrNull(payload);
+      String message = body == null ? name : body.path("message").asText(name);
+      throw new ProxyException(
+          "throttlingException".equals(name)
+              ? ErrorKind.UPSTREAM_RATE_LIMITED
+              : ErrorKind.UPSTREAM_ERROR,
+          "the provider reported " + name + " mid-stream: " + message);
+    }
+    HeaderValue event = frame.getHeaders().get(":event-type");
+    emit(decoder.onEvent(event == null ? null : event.getString(), payload));
+  }
+
   private void emit(List<StreamEvent> events) {
     if (passthrough) {
       track(events);
@@ -584,7 +629,7 @@ final class ProxyCall implements ExchangeListener {
               + credential.provider().wireName()
               + " answered 200 with a body that is not JSON");
     }
-    ChatResponse response = adapter.decode(json);
+    ChatResponse response = adapter.decode(json, model);
     usage = response.usage();
     usageComplete = usage != null;
     finish = response.finish();

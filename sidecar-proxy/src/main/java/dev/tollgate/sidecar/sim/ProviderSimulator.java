@@ -36,6 +36,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -46,6 +47,8 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import software.amazon.eventstream.HeaderValue;
+import software.amazon.eventstream.Message;
 
 /**
  * A fake of the OpenAI, Anthropic and Gemini HTTP APIs, streaming and not, for tests, local mode
@@ -55,7 +58,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Paths: any path ending in {@code /chat/completions} speaks OpenAI (Azure's deployment paths
  * included), {@code /messages} speaks Anthropic, {@code :generateContent} and {@code
- * :streamGenerateContent} speak Gemini, and {@code GET .../models} lists models.
+ * :streamGenerateContent} speak Gemini, {@code /model/{id}/converse[-stream]} speaks Bedrock
+ * (streams as AWS event-stream frames), and {@code GET .../models} lists models.
  */
 public final class ProviderSimulator implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -173,7 +177,8 @@ public final class ProviderSimulator implements AutoCloseable {
   private enum Api {
     OPENAI,
     ANTHROPIC,
-    GEMINI
+    GEMINI,
+    BEDROCK
   }
 
   /** One call: the decoded request plus what to answer. */
@@ -211,6 +216,9 @@ public final class ProviderSimulator implements AutoCloseable {
         api = Api.ANTHROPIC;
       } else if (path.contains(":generateContent") || path.contains(":streamGenerateContent")) {
         api = Api.GEMINI;
+      } else if (path.startsWith("/model/")
+          && (path.endsWith("/converse") || path.endsWith("/converse-stream"))) {
+        api = Api.BEDROCK;
       } else {
         sendJson(
             ctx, HttpResponseStatus.NOT_FOUND, error(Api.OPENAI, 404, "no such path"), keepAlive);
@@ -306,6 +314,7 @@ public final class ProviderSimulator implements AutoCloseable {
             case OPENAI -> openAiFull(call);
             case ANTHROPIC -> anthropicFull(call);
             case GEMINI -> geminiFull(call);
+            case BEDROCK -> bedrockFull(call);
           };
       if (truncate) {
         byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
@@ -331,6 +340,7 @@ public final class ProviderSimulator implements AutoCloseable {
             case OPENAI -> openAiStream(call);
             case ANTHROPIC -> anthropicStream(call);
             case GEMINI -> geminiStream(call);
+            case BEDROCK -> bedrockStream(call);
           };
       startStream(ctx, call);
       int tps = call.b().tokensPerSecond();
@@ -350,7 +360,8 @@ public final class ProviderSimulator implements AutoCloseable {
       int i = from;
       while (i < stopAt) {
         Frame f = frames.get(i);
-        ctx.writeAndFlush(sse(f.event(), f.data()));
+        ctx.writeAndFlush(
+            f.binary() ? eventStreamFrame(f.event(), f.data()) : sse(f.event(), f.data()));
         outputTokens.addAndGet(f.tokens());
         i++;
         if (f.tokens() > 0 && intervalMicros > 0 && i < stopAt) {
@@ -376,7 +387,11 @@ public final class ProviderSimulator implements AutoCloseable {
     private void startStream(ChannelHandlerContext ctx, Call call) {
       HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
       head.headers()
-          .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream")
+          .set(
+              HttpHeaderNames.CONTENT_TYPE,
+              call.api() == Api.BEDROCK
+                  ? "application/vnd.amazon.eventstream"
+                  : "text/event-stream")
           .set(HttpHeaderNames.CACHE_CONTROL, "no-cache")
           .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
       ctx.writeAndFlush(head);
@@ -394,6 +409,10 @@ public final class ProviderSimulator implements AutoCloseable {
             }
             case ANTHROPIC ->
                 req.headers().contains("anthropic-version") ? req.headers().get("x-api-key") : null;
+            case BEDROCK -> {
+              String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+              yield auth != null && auth.startsWith("Bearer ") ? auth.substring(7) : null;
+            }
             case GEMINI -> {
               String h = req.headers().get("x-goog-api-key");
               List<String> q = qs.parameters().get("key");
@@ -423,20 +442,28 @@ public final class ProviderSimulator implements AutoCloseable {
     answered.incrementAndGet();
     inputTokens.addAndGet(call.input());
     cacheRead.addAndGet(call.b().cacheReadTokens());
-    cacheWrite.addAndGet(call.api() == Api.ANTHROPIC ? call.b().cacheWriteTokens() : 0);
+    cacheWrite.addAndGet(
+        call.api() == Api.ANTHROPIC || call.api() == Api.BEDROCK ? call.b().cacheWriteTokens() : 0);
   }
 
   private static Call call(
       Api api, String path, JsonNode json, int bodyBytes, SimulatorBehavior b) {
     boolean stream =
-        api == Api.GEMINI
-            ? path.contains(":streamGenerateContent")
-            : json.path("stream").asBoolean();
+        switch (api) {
+          case GEMINI -> path.contains(":streamGenerateContent");
+          case BEDROCK -> path.endsWith("/converse-stream");
+          default -> json.path("stream").asBoolean();
+        };
     boolean includeUsage = json.path("stream_options").path("include_usage").asBoolean();
     String model =
-        api == Api.GEMINI
-            ? path.substring(path.lastIndexOf('/') + 1, path.lastIndexOf(':'))
-            : json.path("model").asText("unknown");
+        switch (api) {
+          case GEMINI -> path.substring(path.lastIndexOf('/') + 1, path.lastIndexOf(':'));
+          case BEDROCK ->
+              java.net.URLDecoder.decode(
+                  path.substring("/model/".length(), path.lastIndexOf('/')),
+                  StandardCharsets.UTF_8);
+          default -> json.path("model").asText("unknown");
+        };
     int max =
         switch (api) {
           case OPENAI ->
@@ -446,11 +473,13 @@ public final class ProviderSimulator implements AutoCloseable {
           case ANTHROPIC -> json.path("max_tokens").asInt(Integer.MAX_VALUE);
           case GEMINI ->
               json.path("generationConfig").path("maxOutputTokens").asInt(Integer.MAX_VALUE);
+          case BEDROCK -> json.path("inferenceConfig").path("maxTokens").asInt(Integer.MAX_VALUE);
         };
     int output = Math.min(b.outputTokens(), max);
     int input = b.inputTokens() != null ? b.inputTokens() : Math.max(1, bodyBytes / 4);
-    boolean hasTools =
-        json.has("tools") && json.path("tools").size() > 0 && b.toolCallName() != null;
+    JsonNode tools =
+        api == Api.BEDROCK ? json.path("toolConfig").path("tools") : json.path("tools");
+    boolean hasTools = tools.size() > 0 && b.toolCallName() != null;
     return new Call(
         api, stream, includeUsage, model, input, output, output < b.outputTokens(), hasTools, b);
   }
@@ -467,7 +496,11 @@ public final class ProviderSimulator implements AutoCloseable {
     return sb.toString();
   }
 
-  private record Frame(String event, String data, int tokens) {}
+  private record Frame(String event, String data, int tokens, boolean binary) {
+    Frame(String event, String data, int tokens) {
+      this(event, data, tokens, false);
+    }
+  }
 
   // ---- OpenAI ----
 
@@ -731,6 +764,87 @@ public final class ProviderSimulator implements AutoCloseable {
     return frames;
   }
 
+  // ---- Bedrock (Converse) ----
+
+  private static ObjectNode bedrockUsage(Call c) {
+    ObjectNode u = JSON.createObjectNode();
+    u.put("inputTokens", c.input());
+    u.put("outputTokens", c.output());
+    u.put("totalTokens", c.input() + c.output());
+    u.put("cacheReadInputTokens", c.b().cacheReadTokens());
+    u.put("cacheWriteInputTokens", c.b().cacheWriteTokens());
+    return u;
+  }
+
+  private static String bedrockStop(Call c) {
+    return c.toolCall() ? "tool_use" : c.truncated() ? "max_tokens" : "end_turn";
+  }
+
+  private static ObjectNode bedrockFull(Call c) {
+    ObjectNode r = JSON.createObjectNode();
+    ObjectNode msg = r.putObject("output").putObject("message").put("role", "assistant");
+    ArrayNode content = msg.putArray("content");
+    if (c.toolCall()) {
+      ObjectNode use = content.addObject().putObject("toolUse").put("toolUseId", "tooluse_sim_1");
+      use.put("name", c.b().toolCallName());
+      use.set("input", parse(c.b().toolCallArguments()));
+    } else {
+      content.addObject().put("text", text(c.output()));
+    }
+    r.put("stopReason", bedrockStop(c));
+    if (!c.b().omitUsage()) {
+      r.set("usage", bedrockUsage(c));
+    }
+    r.putObject("metrics").put("latencyMs", 1);
+    return r;
+  }
+
+  private static List<Frame> bedrockStream(Call c) {
+    List<Frame> frames = new ArrayList<>();
+    frames.add(new Frame("messageStart", "{\"role\":\"assistant\"}", 0, true));
+    if (c.toolCall()) {
+      ObjectNode start = JSON.createObjectNode().put("contentBlockIndex", 0);
+      start
+          .putObject("start")
+          .putObject("toolUse")
+          .put("toolUseId", "tooluse_sim_1")
+          .put("name", c.b().toolCallName());
+      frames.add(new Frame("contentBlockStart", start.toString(), c.output(), true));
+      ObjectNode d = JSON.createObjectNode().put("contentBlockIndex", 0);
+      d.putObject("delta").putObject("toolUse").put("input", c.b().toolCallArguments());
+      frames.add(new Frame("contentBlockDelta", d.toString(), 0, true));
+    } else {
+      for (int i = 0; i < c.output(); i++) {
+        ObjectNode d = JSON.createObjectNode().put("contentBlockIndex", 0);
+        d.putObject("delta").put("text", token(i));
+        frames.add(new Frame("contentBlockDelta", d.toString(), 1, true));
+      }
+    }
+    frames.add(new Frame("contentBlockStop", "{\"contentBlockIndex\":0}", 0, true));
+    frames.add(
+        new Frame(
+            "messageStop",
+            JSON.createObjectNode().put("stopReason", bedrockStop(c)).toString(),
+            0,
+            true));
+    if (!c.b().omitUsage()) {
+      ObjectNode meta = JSON.createObjectNode();
+      meta.set("usage", bedrockUsage(c));
+      meta.putObject("metrics").put("latencyMs", 1);
+      frames.add(new Frame("metadata", meta.toString(), 0, true));
+    }
+    return frames;
+  }
+
+  private static DefaultHttpContent eventStreamFrame(String event, String json) {
+    Map<String, HeaderValue> headers = new LinkedHashMap<>();
+    headers.put(":event-type", HeaderValue.fromString(event));
+    headers.put(":content-type", HeaderValue.fromString("application/json"));
+    headers.put(":message-type", HeaderValue.fromString("event"));
+    ByteBuffer frame = new Message(headers, json.getBytes(StandardCharsets.UTF_8)).toByteBuffer();
+    return new DefaultHttpContent(Unpooled.wrappedBuffer(frame));
+  }
+
   // ---- plumbing ----
 
   private static ObjectNode error(Api api, int status, String message) {
@@ -748,6 +862,7 @@ public final class ProviderSimulator implements AutoCloseable {
             };
         r.putObject("error").put("type", type).put("message", message);
       }
+      case BEDROCK -> r.put("message", message);
       case GEMINI -> {
         String s =
             switch (status) {

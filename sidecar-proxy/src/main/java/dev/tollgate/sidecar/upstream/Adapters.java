@@ -8,6 +8,7 @@ import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.config.ProviderKind;
 import dev.tollgate.sidecar.wire.AnthropicWire;
 import dev.tollgate.sidecar.wire.ApiFormat;
+import dev.tollgate.sidecar.wire.BedrockWire;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.GeminiWire;
 import dev.tollgate.sidecar.wire.OpenAiWire;
@@ -24,21 +25,23 @@ public final class Adapters {
   private static final ProviderAdapter OPENAI = new OpenAiAdapter();
   private static final ProviderAdapter ANTHROPIC = new AnthropicAdapter();
   private static final ProviderAdapter GEMINI = new GeminiAdapter();
+  private static final ProviderAdapter BEDROCK = new BedrockAdapter();
 
   private Adapters() {}
 
   /**
    * The adapter for {@code provider}.
    *
-   * @throws ProxyException for Bedrock and Vertex AI, which this sidecar does not call yet: their
-   *     request signing (SigV4) and OAuth token minting are not implemented, and faking them would
-   *     only fail later at the provider
+   * @throws ProxyException for Vertex AI, which this sidecar does not call yet: minting OAuth
+   *     tokens from a service-account key is not implemented, and faking it would only fail later
+   *     at the provider
    */
   public static ProviderAdapter forProvider(ProviderKind provider) {
     return switch (provider) {
       case ANTHROPIC -> ANTHROPIC;
       case GEMINI -> GEMINI;
-      case BEDROCK, VERTEX_AI ->
+      case BEDROCK -> BEDROCK;
+      case VERTEX_AI ->
           throw new ProxyException(
               ErrorKind.UNSUPPORTED_PROVIDER,
               "provider "
@@ -50,7 +53,7 @@ public final class Adapters {
 
   /** Whether this sidecar can call {@code provider} at all. */
   public static boolean supported(ProviderKind provider) {
-    return provider != ProviderKind.BEDROCK && provider != ProviderKind.VERTEX_AI;
+    return provider != ProviderKind.VERTEX_AI;
   }
 
   private static String trimSlash(String s) {
@@ -109,12 +112,12 @@ public final class Adapters {
     }
 
     @Override
-    public ChatResponse decode(JsonNode body) {
+    public ChatResponse decode(JsonNode body, String model) {
       return OpenAiWire.decodeResponse(body);
     }
 
     @Override
-    public StreamDecoder streamDecoder() {
+    public StreamDecoder streamDecoder(String model) {
       return new OpenAiWire.Decoder();
     }
   }
@@ -152,12 +155,12 @@ public final class Adapters {
     }
 
     @Override
-    public ChatResponse decode(JsonNode body) {
+    public ChatResponse decode(JsonNode body, String model) {
       return AnthropicWire.decodeResponse(body);
     }
 
     @Override
-    public StreamDecoder streamDecoder() {
+    public StreamDecoder streamDecoder(String model) {
       return new AnthropicWire.Decoder();
     }
   }
@@ -193,13 +196,65 @@ public final class Adapters {
     }
 
     @Override
-    public ChatResponse decode(JsonNode body) {
+    public ChatResponse decode(JsonNode body, String model) {
       return GeminiWire.decodeResponse(body);
     }
 
     @Override
-    public StreamDecoder streamDecoder() {
+    public StreamDecoder streamDecoder(String model) {
       return new GeminiWire.Decoder();
+    }
+  }
+
+  /**
+   * AWS Bedrock's Converse API, authenticated with a Bedrock API key (a bearer token). IAM
+   * credentials (SigV4 request signing) are not supported.
+   */
+  static final class BedrockAdapter implements ProviderAdapter {
+    @Override
+    public ApiFormat nativeFormat() {
+      return null;
+    }
+
+    @Override
+    public URI url(CredentialConfig c, String model, boolean stream) {
+      String base =
+          c.endpoint() != null
+              ? trimSlash(c.endpoint())
+              : "https://bedrock-runtime." + c.bedrock().region() + ".amazonaws.com";
+      return URI.create(base + BedrockWire.path(model, stream));
+    }
+
+    @Override
+    public void authenticate(HttpHeaders h, CredentialConfig c, String apiKey) {
+      if (apiKey != null) {
+        h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + apiKey);
+      }
+    }
+
+    @Override
+    public ObjectNode encode(ChatRequest request, String model) {
+      return BedrockWire.encodeRequest(request);
+    }
+
+    @Override
+    public ObjectNode forward(ObjectNode body, String model, boolean stream) {
+      throw new IllegalStateException("no caller speaks Bedrock's format");
+    }
+
+    @Override
+    public ChatResponse decode(JsonNode body, String model) {
+      return BedrockWire.decodeResponse(body, model);
+    }
+
+    @Override
+    public StreamDecoder streamDecoder(String model) {
+      return new BedrockWire.Decoder(model);
+    }
+
+    @Override
+    public boolean eventStream() {
+      return true;
     }
   }
 }

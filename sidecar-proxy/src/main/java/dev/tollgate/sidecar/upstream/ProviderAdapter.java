@@ -33,9 +33,15 @@ public interface ProviderAdapter {
   /** Adjusts a same-format request forwarded as sent (target model, usage reporting). */
   ObjectNode forward(ObjectNode callerBody, String model, boolean stream);
 
-  ChatResponse decode(JsonNode body);
+  /** Reads a whole answer; {@code model} is the target model, for providers that do not echo it. */
+  ChatResponse decode(JsonNode body, String model);
 
-  StreamDecoder streamDecoder();
+  StreamDecoder streamDecoder(String model);
+
+  /** Whether streams come as AWS event-stream frames rather than server-sent events. */
+  default boolean eventStream() {
+    return false;
+  }
 
   /** The provider's error message inside its error body, or null. */
   default String errorMessage(JsonNode body) {
@@ -43,6 +49,9 @@ public interface ProviderAdapter {
       return null;
     }
     JsonNode m = body.path("error").path("message");
+    if (!m.isTextual()) {
+      m = body.path("message"); // AWS-style error bodies
+    }
     return m.isTextual() ? m.asText() : null;
   }
 }

@@ -172,7 +172,25 @@ class AnthropicSdkIT {
   }
 
   @Test
-  void toolUseTranslatesFromOpenAiAndGemini() {
+  void bedrockStreamsToAnAnthropicCaller() {
+    bed.sim.behavior(SimulatorBehavior.defaults().withUsage(100, 5, 40, 20));
+    List<String> types = new ArrayList<>();
+    Message m = stream(params("br").build(), types);
+    assertThat(text(m)).isEqualTo("t0 t1 t2 t3 t4");
+    assertThat(types)
+        .containsSubsequence(
+            "message_start",
+            "content_block_start",
+            "content_block_delta",
+            "message_delta",
+            "message_stop");
+    assertThat(m.usage().outputTokens()).isEqualTo(5);
+    assertThat(m.usage().cacheReadInputTokens()).contains(40L);
+    assertThat(m.usage().cacheCreationInputTokens()).contains(20L);
+  }
+
+  @Test
+  void toolUseTranslatesFromOpenAiGeminiAndBedrock() {
     bed.sim.behavior(
         SimulatorBehavior.defaults().withToolCall("get_weather", "{\"city\":\"Paris\"}"));
     Tool tool =
@@ -184,7 +202,7 @@ class AnthropicSdkIT {
                     .properties(JsonValue.from(Map.of("city", Map.of("type", "string"))))
                     .build())
             .build();
-    for (String route : List.of("oa", "ge")) {
+    for (String route : List.of("oa", "br", "ge")) {
       Message m = client.messages().create(params(route).addTool(tool).build());
       ToolUseBlock use =
           m.content().stream().flatMap(b -> b.toolUse().stream()).findFirst().orElseThrow();

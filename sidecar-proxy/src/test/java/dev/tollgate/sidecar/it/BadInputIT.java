@@ -325,6 +325,21 @@ class BadInputIT {
   }
 
   @Test
+  void bedrockEventStreamBrokenHalfwayEndsWithAnErrorEvent() throws Exception {
+    bed.sim.behavior(
+        SimulatorBehavior.defaults().withFault(Fault.BREAK_STREAM).withUsage(40, 8, 0, 0));
+    HttpResponse<String> r =
+        bed.post(
+            MESSAGES,
+            "{\"model\":\"br\",\"max_tokens\":50,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body())
+        .contains("event: content_block_delta")
+        .contains("event: error")
+        .doesNotContain("event: message_stop");
+  }
+
+  @Test
   void missingUsageIsServedAndFlagged() throws Exception {
     bed.sim.behavior(SimulatorBehavior.defaults().withoutUsage());
     HttpResponse<String> r =
@@ -357,9 +372,9 @@ class BadInputIT {
   @Test
   void unsupportedProviderSaysSo() throws Exception {
     HttpResponse<String> r =
-        bed.post(CHAT, "{\"model\":\"br\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+        bed.post(CHAT, "{\"model\":\"vx\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
     assertOpenAiError(r, 501, ErrorKind.UNSUPPORTED_PROVIDER);
-    assertThat(json(r).at("/error/message").asText()).contains("bedrock");
+    assertThat(json(r).at("/error/message").asText()).contains("vertex-ai");
   }
 
   @Test

@@ -219,7 +219,7 @@ class OpenAiSdkIT {
                             .build())
                     .build())
             .build();
-    for (String route : List.of("an", "ge")) {
+    for (String route : List.of("an", "br", "ge")) {
       ChatCompletion c = client.chat().completions().create(params(route).addTool(tool).build());
       ChatCompletionMessageFunctionToolCall call =
           c.choices().get(0).message().toolCalls().orElseThrow().get(0).asFunction();
@@ -291,6 +291,44 @@ class OpenAiSdkIT {
     assertThat(msgs.get(2).at("/content/0/type").asText()).isEqualTo("tool_result");
     assertThat(msgs.get(2).at("/content/0/tool_use_id").asText()).isEqualTo("call_1");
     assertThat(msgs.get(2).at("/content/0/content").asText()).isEqualTo("sunny");
+  }
+
+  @Test
+  void bedrockServesAnOpenAiCallerStreamingAndNot() {
+    bed.sim.behavior(SimulatorBehavior.defaults().withUsage(100, 8, 40, 20));
+    UsageLedger.Key key =
+        new UsageLedger.Key("br", "main", "bedrock", "anthropic.claude-3-haiku-20240307-v1:0");
+    UsageLedger.Totals before = bed.sidecar.ledger().snapshot().get(key);
+    BigDecimal costBefore = before == null ? BigDecimal.ZERO : before.costUsd();
+    ChatCompletion c = client.chat().completions().create(params("br").build());
+    assertThat(c.choices().get(0).message().content()).contains("t0 t1 t2 t3 t4 t5 t6 t7");
+    assertThat(c.usage().orElseThrow().promptTokens()).isEqualTo(160);
+    RecordedRequest up = bed.sim.lastRequest();
+    assertThat(up.uri()).isEqualTo("/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse");
+    assertThat(up.header("authorization")).isEqualTo("Bearer " + TestBed.BEDROCK_KEY);
+    assertThat(up.body().at("/system/0/text").asText()).isEqualTo("You are terse.");
+    assertThat(up.body().at("/inferenceConfig/maxTokens").asInt()).isEqualTo(50);
+    assertThat(up.body().at("/inferenceConfig/stopSequences/0").asText()).isEqualTo("END");
+    assertThat(up.body().at("/messages/0/content/0/text").asText()).isEqualTo("Say something.");
+
+    List<ChatCompletionChunk> chunks = new ArrayList<>();
+    try (StreamResponse<ChatCompletionChunk> s =
+        client
+            .chat()
+            .completions()
+            .createStreaming(
+                params("br")
+                    .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build())
+                    .build())) {
+      assertThat(streamText(s, chunks)).isEqualTo("t0 t1 t2 t3 t4 t5 t6 t7");
+    }
+    assertThat(bed.sim.lastRequest().uri()).endsWith("/converse-stream");
+    assertThat(chunks.get(chunks.size() - 1).usage().orElseThrow().completionTokens()).isEqualTo(8);
+    // Bedrock's Claude ids are priced like Anthropic's; per call on Haiku:
+    // 100*0.25 + 8*1.25 + 40*0.03 + 20*0.30 = 42.2 USD per million
+    UsageLedger.Totals t = bed.sidecar.ledger().snapshot().get(key);
+    assertThat(t.unpricedRequests()).isZero();
+    assertThat(t.costUsd().subtract(costBefore)).isEqualByComparingTo(new BigDecimal("0.0000844"));
   }
 
   @Test

@@ -21,6 +21,7 @@ final class TestBed implements AutoCloseable {
   static final String OPENAI_KEY = "sk-openai-test";
   static final String ANTHROPIC_KEY = "sk-ant-test";
   static final String GEMINI_KEY = "gem-test";
+  static final String BEDROCK_KEY = "bedrock-api-key-test";
 
   final ProviderSimulator sim;
   final Path dir;
@@ -41,6 +42,7 @@ final class TestBed implements AutoCloseable {
     Files.writeString(dir.resolve("openai.key"), OPENAI_KEY + "\n");
     Files.writeString(dir.resolve("anthropic.key"), ANTHROPIC_KEY);
     Files.writeString(dir.resolve("gemini.key"), GEMINI_KEY);
+    Files.writeString(dir.resolve("bedrock.key"), BEDROCK_KEY);
     Path config = dir.resolve("config.yaml");
     Files.writeString(config, config(sim.baseUrl(), dir, ""));
     Sidecar sidecar = Sidecar.start(config, 0, 2, Duration.ofMillis(200));
@@ -79,7 +81,11 @@ final class TestBed implements AutoCloseable {
           - model: br
             tiers:
               - name: main
-                targets: [{credential: bedrock, model: anthropic.claude-3-haiku}]
+                targets: [{credential: bedrock, model: "anthropic.claude-3-haiku-20240307-v1:0"}]
+          - model: vx
+            tiers:
+              - name: main
+                targets: [{credential: vertex, model: gemini-1.5-flash}]
           - model: impatient
             timeouts: {firstToken: 300ms, total: 1s}
             tiers:
@@ -97,10 +103,15 @@ final class TestBed implements AutoCloseable {
             azure: {deployment: prod-4o}
           - name: bedrock
             provider: bedrock
-            apiKeyFile: "%s/openai.key"
+            endpoint: "%s"
+            apiKeyFile: "%s/bedrock.key"
             bedrock: {region: us-east-1}
+          - name: vertex
+            provider: vertex-ai
+            apiKeyFile: "%s/gemini.key"
+            vertex: {project: p, location: us-east5}
         """
-        .formatted(extraRoutes, sim, dir, sim, dir, sim, dir, sim, dir, dir);
+        .formatted(extraRoutes, sim, dir, sim, dir, sim, dir, sim, dir, sim, dir, dir);
   }
 
   String url(String path) {
