@@ -1,11 +1,48 @@
 package dev.tollgate.sidecar;
 
-/** Entry point of the sidecar proxy. The proxy itself arrives with the sidecar-core issue. */
+import java.nio.file.Path;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Entry point of the sidecar proxy: {@code java -jar tollgate-sidecar.jar --config
+ * /etc/tollgate/config.yaml [--port 4000]} (or {@code TOLLGATE_CONFIG}, {@code TOLLGATE_PORT}). On
+ * SIGTERM it stops accepting and lets calls in flight finish for the configured grace period.
+ */
 public final class SidecarMain {
+  private static final Logger LOG = LoggerFactory.getLogger(SidecarMain.class);
+
   private SidecarMain() {}
 
-  public static void main(String[] args) {
-    System.err.println("tollgate-sidecar: the proxy is not built yet (see the sidecar-core issue)");
-    System.exit(2);
+  public static void main(String[] args) throws Exception {
+    String config = System.getenv().getOrDefault("TOLLGATE_CONFIG", "/etc/tollgate/config.yaml");
+    String port = System.getenv("TOLLGATE_PORT");
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      switch (args[i]) {
+        case "--config" -> config = args[i + 1];
+        case "--port" -> port = args[i + 1];
+        default -> {
+          System.err.println("unknown option " + args[i] + "; usage: --config FILE [--port N]");
+          System.exit(2);
+        }
+      }
+    }
+    int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+    Sidecar sidecar =
+        Sidecar.start(
+            Path.of(config),
+            port == null ? null : Integer.valueOf(port),
+            threads,
+            Duration.ofSeconds(2));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  LOG.info("termination signal: draining calls in flight");
+                  sidecar.close();
+                },
+                "tollgate-shutdown"));
+    Thread.currentThread().join();
   }
 }

@@ -20,6 +20,9 @@ import java.util.Optional;
  * @param prices per-model price overrides; models not listed use the built-in catalogue
  * @param markupPercent added on top of every price, e.g. 10 for a marketplace markup
  * @param healthCheck active probing of the account
+ * @param caFile optional PEM file of the certificate authorities to trust for an https endpoint
+ *     instead of the system's (an in-house OpenAI-compatible server with a private CA); added after
+ *     the first version of the contract
  */
 public record CredentialConfig(
     String name,
@@ -32,12 +35,41 @@ public record CredentialConfig(
     Limits limits,
     List<ModelPrice> prices,
     BigDecimal markupPercent,
-    HealthCheck healthCheck) {
+    HealthCheck healthCheck,
+    String caFile) {
 
   public CredentialConfig {
     prices = Defaults.list(prices);
     markupPercent = Defaults.or(markupPercent, BigDecimal.ZERO);
     healthCheck = Defaults.or(healthCheck, new HealthCheck(null, null, null, null));
+  }
+
+  /** The first version's constructor, kept so that code written against it still compiles. */
+  public CredentialConfig(
+      String name,
+      ProviderKind provider,
+      String endpoint,
+      String apiKeyFile,
+      Azure azure,
+      Bedrock bedrock,
+      Vertex vertex,
+      Limits limits,
+      List<ModelPrice> prices,
+      BigDecimal markupPercent,
+      HealthCheck healthCheck) {
+    this(
+        name,
+        provider,
+        endpoint,
+        apiKeyFile,
+        azure,
+        bedrock,
+        vertex,
+        limits,
+        prices,
+        markupPercent,
+        healthCheck,
+        null);
   }
 
   /** The configured endpoint or the provider's public default. */

@@ -63,9 +63,24 @@ public final class PriceCatalogue {
     return entries;
   }
 
-  /** The catalogue entry with the longest prefix of {@code model}. */
+  /**
+   * The catalogue entry with the longest prefix of {@code model}. Cloud model ids that prefix the
+   * vendor (Bedrock's {@code anthropic.claude-3-haiku-20240307-v1:0}, inference profiles such as
+   * {@code us.anthropic...}) are looked up again by the part after each dot, so they are priced
+   * like the vendor's own id (the seeds list Bedrock prices equal to Anthropic's).
+   */
   public Optional<ModelPrice> lookup(String model) {
-    return entries.stream().filter(p -> model.startsWith(p.model())).findFirst();
+    String id = model;
+    while (true) {
+      String candidate = id;
+      Optional<ModelPrice> hit =
+          entries.stream().filter(p -> candidate.startsWith(p.model())).findFirst();
+      int dot = id.indexOf('.');
+      if (hit.isPresent() || dot < 0) {
+        return hit;
+      }
+      id = id.substring(dot + 1);
+    }
   }
 
   /**

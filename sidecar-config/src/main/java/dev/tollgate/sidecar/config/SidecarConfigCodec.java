@@ -136,7 +136,8 @@ public final class SidecarConfigCodec {
         c.limits(),
         prices,
         c.markupPercent(),
-        c.healthCheck());
+        c.healthCheck(),
+        c.caFile());
   }
 
   private static String describe(JsonMappingException e) {

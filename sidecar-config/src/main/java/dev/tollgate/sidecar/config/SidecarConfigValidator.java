@@ -104,7 +104,9 @@ public final class SidecarConfigValidator {
       problem(path + ".provider", "is required");
       return;
     }
-    if (c.endpoint() == null && c.provider().defaultEndpoint().isEmpty()) {
+    boolean endpointFromSettings =
+        c.provider() == ProviderKind.BEDROCK || c.provider() == ProviderKind.VERTEX_AI;
+    if (c.endpoint() == null && c.provider().defaultEndpoint().isEmpty() && !endpointFromSettings) {
       problem(path + ".endpoint", "is required for provider " + c.provider().wireName());
     } else if (c.endpoint() != null && !isHttpUrl(c.endpoint())) {
       problem(path + ".endpoint", "'" + c.endpoint() + "' is not an http(s) URL");
@@ -115,6 +117,9 @@ public final class SidecarConfigValidator {
           "is required for provider " + c.provider().wireName() + " (path of the mounted key)");
     } else if (!blank(c.apiKeyFile()) && !c.apiKeyFile().startsWith("/")) {
       problem(path + ".apiKeyFile", "must be an absolute path, got '" + c.apiKeyFile() + "'");
+    }
+    if (c.caFile() != null && !c.caFile().startsWith("/")) {
+      problem(path + ".caFile", "must be an absolute path, got '" + c.caFile() + "'");
     }
     if (c.provider() == ProviderKind.AZURE_OPENAI
         && (c.azure() == null || blank(c.azure().deployment()))) {

@@ -29,6 +29,16 @@ class PriceCatalogueTest {
   }
 
   @Test
+  void vendorPrefixedCloudIdsArePricedLikeTheVendorsOwn() {
+    assertThat(catalogue.lookup("anthropic.claude-3-haiku-20240307-v1:0").orElseThrow().input())
+        .isEqualByComparingTo("0.25");
+    assertThat(
+            catalogue.lookup("us.anthropic.claude-3-5-sonnet-20241022-v2:0").orElseThrow().output())
+        .isEqualByComparingTo("15.00");
+    assertThat(catalogue.lookup("meta.llama3-1-70b-instruct-v1:0")).isEmpty();
+  }
+
+  @Test
   void unknownModelHasNoPriceRatherThanZero() {
     assertThat(catalogue.resolve(credential(List.of()), "my-finetune")).isEmpty();
   }

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Added latency of the sidecar versus calling the provider simulator directly, at fixed request
+# rates (hey -q), small non-streamed requests; plus the sidecar's RSS idle, under load and with
+# 200 concurrent streams, and its time to ready. Everything runs on loopback and stops by itself.
+#
+# usage: bench/sidecar-overhead.sh [seconds-per-rate (default 10)] [rates (default "500 1000 2000")]
+# writes bench/results/sidecar-overhead.md
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DURATION=${1:-10}
+RATES=${2:-"500 1000 2000"}
+WORKERS=20
+SIM_PORT=${SIM_PORT:-19081}
+SIDECAR_PORT=${SIDECAR_PORT:-14081}
+JAR="$ROOT/sidecar-proxy/target/tollgate-sidecar.jar"
+OUT="$ROOT/bench/results/sidecar-overhead.md"
+
+if ! command -v hey >/dev/null; then
+  apt-get install -y hey >/dev/null || { apt-get update -qq && apt-get install -y hey >/dev/null; }
+fi
+if [ ! -f "$JAR" ]; then
+  (cd "$ROOT" && mvn -B -q -pl sidecar-proxy -am package -DskipTests)
+fi
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+rss_mib() { awk '{printf "%.1f", $1/1024}' <(ps -o rss= -p "$1"); }
+
+wait_for() { # url, max seconds
+  for _ in $(seq 1 $(( $2 * 20 ))); do
+    curl -fs -o /dev/null "$1" && return 0
+    sleep 0.05
+  done
+  echo "timed out waiting for $1" >&2; return 1
+}
+
+echo "starting simulator on :$SIM_PORT"
+java -XX:+UseSerialGC -Xmx256m -cp "$JAR" dev.tollgate.sidecar.sim.SimulatorMain \
+  --port "$SIM_PORT" --threads 1 --output-tokens 8 >"$WORK/sim.log" 2>&1 &
+PIDS+=($!)
+wait_for "http://127.0.0.1:$SIM_PORT/v1/models" 20 || true
+
+echo "bench-key" >"$WORK/api-key"
+cat >"$WORK/config.yaml" <<YAML
+namespace: bench
+server:
+  port: $SIDECAR_PORT
+routes:
+  - model: bench
+    tiers:
+      - name: main
+        targets: [{credential: sim, model: gpt-4o-mini}]
+credentials:
+  - {name: sim, provider: openai, endpoint: "http://127.0.0.1:$SIM_PORT/v1", apiKeyFile: "$WORK/api-key"}
+YAML
+
+echo "starting sidecar on :$SIDECAR_PORT"
+START_NS=$(date +%s%N)
+# the sidecar logs its JSON line per call at INFO, as in production (to a file here)
+SIDECAR_JVM="-XX:+UseSerialGC -Xms16m -Xmx96m -Xmn48m -XX:ReservedCodeCacheSize=32m -XX:MaxMetaspaceSize=64m -Xss256k -XX:MaxDirectMemorySize=64m"
+java $SIDECAR_JVM -jar "$JAR" --config "$WORK/config.yaml" >"$WORK/sidecar.log" 2>&1 &
+SIDECAR_PID=$!
+PIDS+=($SIDECAR_PID)
+wait_for "http://127.0.0.1:$SIDECAR_PORT/readyz" 30
+READY_MS=$(( ($(date +%s%N) - START_NS) / 1000000 ))
+sleep 1
+RSS_IDLE=$(rss_mib $SIDECAR_PID)
+
+BODY_DIRECT='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"max_tokens":8}'
+BODY_SIDECAR='{"model":"bench","messages":[{"role":"user","content":"hi"}],"max_tokens":8}'
+
+# hey prints "  50% in 0.0004 secs"; returns the value in ms
+pct() { awk -v p="$1%" '$1==p && $2=="in" {printf "%.3f", $3*1000}' "$2"; }
+rps() { awk '/Requests\/sec:/ {printf "%.0f", $2}' "$1"; }
+errors() { awk '/Status code distribution:/{f=1;next} f && /\[/ {if ($1!="[200]") s+=$2} END {print s+0}' "$1"; }
+
+run() { # name url body rate seconds
+  local q=$(( $4 / WORKERS ))
+  hey -z "$5s" -c $WORKERS -q $q -m POST -T application/json -H "Authorization: Bearer bench-key" \
+    -d "$3" "$2" >"$WORK/$1.txt"
+}
+
+echo "warming up (JIT) for 10s"
+run warm "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" "$BODY_SIDECAR" 2000 10
+run warm-direct "http://127.0.0.1:$SIM_PORT/v1/chat/completions" "$BODY_DIRECT" 2000 5
+
+echo "sequential, one request at a time: per-request overhead without queueing"
+hey -n 5000 -c 1 -m POST -T application/json -H "Authorization: Bearer bench-key" -d "$BODY_DIRECT" \
+  "http://127.0.0.1:$SIM_PORT/v1/chat/completions" >"$WORK/seq-direct.txt"
+hey -n 5000 -c 1 -m POST -T application/json -d "$BODY_SIDECAR" \
+  "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" >"$WORK/seq-sidecar.txt"
+
+ROWS=""
+RSS_LOAD=0
+for rate in $RATES; do
+  echo "rate $rate/s: direct"
+  run "direct-$rate" "http://127.0.0.1:$SIM_PORT/v1/chat/completions" "$BODY_DIRECT" "$rate" "$DURATION"
+  echo "rate $rate/s: through the sidecar"
+  run "sidecar-$rate" "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" "$BODY_SIDECAR" "$rate" "$DURATION"
+  RSS_LOAD=$(rss_mib $SIDECAR_PID)
+  d50=$(pct 50 "$WORK/direct-$rate.txt"); s50=$(pct 50 "$WORK/sidecar-$rate.txt")
+  d99=$(pct 99 "$WORK/direct-$rate.txt"); s99=$(pct 99 "$WORK/sidecar-$rate.txt")
+  a50=$(awk -v a="$s50" -v b="$d50" 'BEGIN{printf "%.3f", a-b}')
+  a99=$(awk -v a="$s99" -v b="$d99" 'BEGIN{printf "%.3f", a-b}')
+  ROWS+="| $rate | $(rps "$WORK/direct-$rate.txt") / $(rps "$WORK/sidecar-$rate.txt") | $d50 | $s50 | **$a50** | $d99 | $s99 | **$a99** | $(errors "$WORK/sidecar-$rate.txt") | $RSS_LOAD |"$'\n'
+done
+
+echo "200 concurrent streams (100 tokens at 20 tokens/s each)"
+kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
+java -XX:+UseSerialGC -Xmx256m -cp "$JAR" dev.tollgate.sidecar.sim.SimulatorMain \
+  --port "$SIM_PORT" --threads 1 --output-tokens 100 --tps 20 >"$WORK/sim2.log" 2>&1 &
+PIDS+=($!)
+wait_for "http://127.0.0.1:$SIM_PORT/v1/models" 20 || true
+STREAM_BODY='{"model":"bench","stream":true,"messages":[{"role":"user","content":"hi"}]}'
+hey -n 200 -c 200 -t 60 -m POST -T application/json -d "$STREAM_BODY" \
+  "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" >"$WORK/streams.txt" &
+HEY=$!
+RSS_STREAMS=0
+while kill -0 $HEY 2>/dev/null; do
+  r=$(rss_mib $SIDECAR_PID); RSS_STREAMS=$(awk -v a="$r" -v b="$RSS_STREAMS" 'BEGIN{print (a>b)?a:b}')
+  sleep 0.25
+done
+STREAM_OK=$(awk '/\[200\]/ {print $2}' "$WORK/streams.txt")
+
+CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+{
+  echo "# Sidecar overhead"
+  echo
+  echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "- machine: $(nproc) cores ($CPU), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(java -version 2>&1 | head -1)"
+  echo "- command: \`bench/sidecar-overhead.sh $DURATION \"$RATES\"\`"
+  echo "- load: \`hey -z ${DURATION}s -c $WORKERS -q <rate/$WORKERS>\`, POST of a small non-streamed chat completion (8 output tokens), keep-alive"
+  echo "- the simulator, the sidecar and hey share the same $(nproc) cores, so absolute numbers include their contention;"
+  echo "  the added latency is the difference of the two runs at the same rate"
+  echo
+  echo "| rate (req/s) | achieved direct / sidecar | p50 direct (ms) | p50 sidecar (ms) | p50 added (ms) | p99 direct (ms) | p99 sidecar (ms) | p99 added (ms) | sidecar non-200 | sidecar RSS after (MiB) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+  printf "%s" "$ROWS"
+  echo "| sequential (1 at a time) | $(rps "$WORK/seq-direct.txt") / $(rps "$WORK/seq-sidecar.txt") | $(pct 50 "$WORK/seq-direct.txt") | $(pct 50 "$WORK/seq-sidecar.txt") | **$(awk -v a="$(pct 50 "$WORK/seq-sidecar.txt")" -v b="$(pct 50 "$WORK/seq-direct.txt")" 'BEGIN{printf "%.3f", a-b}')** | $(pct 99 "$WORK/seq-direct.txt") | $(pct 99 "$WORK/seq-sidecar.txt") | **$(awk -v a="$(pct 99 "$WORK/seq-sidecar.txt")" -v b="$(pct 99 "$WORK/seq-direct.txt")" 'BEGIN{printf "%.3f", a-b}')** | $(errors "$WORK/seq-sidecar.txt") | |"
+  echo
+  echo "hey reports latencies in steps of 0.1 ms."
+  echo
+  echo "| sidecar | value |"
+  echo "|---|---|"
+  echo "| time from start to /readyz 200 | ${READY_MS} ms |"
+  echo "| RSS idle (after start) | ${RSS_IDLE} MiB |"
+  echo "| RSS peak with 200 concurrent streams | ${RSS_STREAMS} MiB (${STREAM_OK:-0}/200 streams answered 200) |"
+  echo
+  echo "Sidecar JVM flags: \`$SIDECAR_JVM\`; NIO transport; one JSON log line per call written at INFO."
+  echo "Targets (DESIGN.md): p50 added ≤ 0.1 ms and"
+  echo "p99 added ≤ 1 ms at 2,000 req/s; ≤ 64 MiB RSS idle, ≤ 128 MiB with 200 streams; ready ≤ 1 s."
+} >"$OUT"
+cat "$OUT"

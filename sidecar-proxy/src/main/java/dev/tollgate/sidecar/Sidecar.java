@@ -1,0 +1,94 @@
+package dev.tollgate.sidecar;
+
+import dev.tollgate.sidecar.config.ServerSettings;
+import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.metering.ProxyMetrics;
+import dev.tollgate.sidecar.metering.UsageLedger;
+import dev.tollgate.sidecar.runtime.ApiKeyStore;
+import dev.tollgate.sidecar.runtime.ConfigSource;
+import dev.tollgate.sidecar.runtime.ConfigWatcher;
+import dev.tollgate.sidecar.server.ProxyContext;
+import dev.tollgate.sidecar.server.SidecarServer;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * A running sidecar: configuration source and watcher, metrics, ledger and the server, wired by
+ * hand. {@link SidecarMain} runs one per process; tests run one per test class.
+ */
+public final class Sidecar implements AutoCloseable {
+  private final ConfigSource config;
+  private final ConfigWatcher watcher;
+  private final UsageLedger ledger;
+  private final ProxyMetrics metrics;
+  private final SidecarServer server;
+  private final ServerSettings settings;
+
+  private Sidecar(Path configFile, Integer portOverride, int threads, Duration pollInterval)
+      throws InterruptedException {
+    metrics = new ProxyMetrics();
+    ledger = new UsageLedger();
+    config = new ConfigSource(configFile, new ApiKeyStore(), metrics);
+    config.reload();
+    SidecarConfig initial = config.current();
+    settings = initial == null ? ServerSettings.defaults() : initial.server();
+    ProxyContext px = new ProxyContext(config, metrics, ledger);
+    config.onApplied(
+        c ->
+            px.upstream()
+                .prepareTrust(
+                    c.credentials().stream()
+                        .map(dev.tollgate.sidecar.config.CredentialConfig::caFile)
+                        .filter(java.util.Objects::nonNull)
+                        .toList()));
+    server = new SidecarServer(px, threads);
+    server.start(
+        settings.bindAddress(), portOverride != null ? portOverride : settings.port(), settings);
+    watcher = new ConfigWatcher(config, pollInterval);
+    watcher.start();
+  }
+
+  /**
+   * Starts a sidecar reading {@code configFile}.
+   *
+   * @param portOverride port to bind instead of the configured one (0: any free port), or null
+   */
+  public static Sidecar start(
+      Path configFile, Integer portOverride, int threads, Duration pollInterval)
+      throws InterruptedException {
+    return new Sidecar(configFile, portOverride, threads, pollInterval);
+  }
+
+  public int port() {
+    return server.port();
+  }
+
+  public String baseUrl() {
+    return "http://127.0.0.1:" + port();
+  }
+
+  public UsageLedger ledger() {
+    return ledger;
+  }
+
+  public ProxyMetrics metrics() {
+    return metrics;
+  }
+
+  public ConfigSource config() {
+    return config;
+  }
+
+  /** Stops accepting and lets calls in flight finish for up to {@code grace}. */
+  public void shutdown(Duration grace) {
+    watcher.close();
+    server.shutdown(grace);
+  }
+
+  /** Shuts down with the configured grace period. */
+  @Override
+  public void close() {
+    SidecarConfig c = config.current();
+    shutdown(c == null ? settings.shutdownGrace() : c.server().shutdownGrace());
+  }
+}

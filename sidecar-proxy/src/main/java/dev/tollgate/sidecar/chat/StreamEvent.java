@@ -1,0 +1,29 @@
+package dev.tollgate.sidecar.chat;
+
+/** One step of a streamed answer in provider-neutral form. */
+public sealed interface StreamEvent {
+  /** The answer begins. */
+  record Start(String id, String model) implements StreamEvent {}
+
+  /** More text. */
+  record TextDelta(String text) implements StreamEvent {}
+
+  /** A tool call begins; {@code index} numbers the calls of this answer from 0. */
+  record ToolCallStart(int index, String id, String name) implements StreamEvent {}
+
+  /** More JSON text of a tool call's arguments. */
+  record ToolArgsDelta(int index, String json) implements StreamEvent {}
+
+  /** The model stopped. */
+  record Finish(FinishReason reason) implements StreamEvent {}
+
+  /**
+   * Usage as far as known. Providers report it in pieces (Anthropic: input at start, output at the
+   * end; Gemini: running totals); fields of -1 are "not in this event".
+   */
+  record UsageUpdate(long input, long output, long cacheRead, long cacheWrite)
+      implements StreamEvent {}
+
+  /** The provider ended the stream properly. */
+  record End() implements StreamEvent {}
+}

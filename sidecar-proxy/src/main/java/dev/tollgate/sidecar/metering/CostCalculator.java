@@ -1,0 +1,43 @@
+package dev.tollgate.sidecar.metering;
+
+import dev.tollgate.sidecar.chat.Usage;
+import dev.tollgate.sidecar.config.CredentialConfig;
+import dev.tollgate.sidecar.config.ModelPrice;
+import dev.tollgate.sidecar.config.PriceCatalogue;
+import java.math.BigDecimal;
+import java.util.Optional;
+
+/**
+ * Prices a call: tokens of each kind times the price per million tokens, plus the credential's
+ * markup. Exact decimal arithmetic; never a double.
+ */
+public final class CostCalculator {
+  private static final BigDecimal MILLION = BigDecimal.valueOf(1_000_000);
+  private static final BigDecimal HUNDRED = BigDecimal.valueOf(100);
+
+  private final PriceCatalogue catalogue;
+
+  public CostCalculator(PriceCatalogue catalogue) {
+    this.catalogue = catalogue;
+  }
+
+  public Cost cost(CredentialConfig credential, String model, Usage usage) {
+    Optional<ModelPrice> price = catalogue.resolve(credential, model);
+    if (price.isEmpty()) {
+      return Cost.UNPRICED;
+    }
+    ModelPrice p = price.get();
+    BigDecimal perMillion =
+        p.input()
+            .multiply(BigDecimal.valueOf(usage.inputTokens()))
+            .add(p.output().multiply(BigDecimal.valueOf(usage.outputTokens())))
+            .add(p.cacheRead().multiply(BigDecimal.valueOf(usage.cacheReadTokens())))
+            .add(p.cacheWrite().multiply(BigDecimal.valueOf(usage.cacheWriteTokens())));
+    BigDecimal usd = perMillion.divide(MILLION);
+    BigDecimal markup = credential == null ? BigDecimal.ZERO : credential.markupPercent();
+    if (markup.signum() != 0) {
+      usd = usd.add(usd.multiply(markup).divide(HUNDRED));
+    }
+    return new Cost(usd, true);
+  }
+}

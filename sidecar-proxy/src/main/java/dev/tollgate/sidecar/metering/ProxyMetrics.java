@@ -1,0 +1,156 @@
+package dev.tollgate.sidecar.metering;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+
+/**
+ * The sidecar's Prometheus metrics. Labels are route, provider and model (plus the bounded token
+ * type and error kind), never anything a caller typed or a secret.
+ */
+public final class ProxyMetrics {
+  private static final double[] LATENCY_BOUNDS = {
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300
+  };
+
+  private final PrometheusRegistry registry = new PrometheusRegistry();
+  private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+  private final Counter requests;
+  private final Counter errors;
+  private final Counter tokens;
+  private final Counter cost;
+  private final Counter unpriced;
+  private final Counter usageMissing;
+  private final Histogram latency;
+  private final Histogram ttft;
+  private final Gauge inFlight;
+  private final Counter configReloads;
+
+  public ProxyMetrics() {
+    requests =
+        Counter.builder()
+            .name("tollgate_requests_total")
+            .help("Calls handled.")
+            .labelNames("route", "provider", "model")
+            .register(registry);
+    errors =
+        Counter.builder()
+            .name("tollgate_errors_total")
+            .help("Calls that failed, by kind.")
+            .labelNames("route", "provider", "model", "kind")
+            .register(registry);
+    tokens =
+        Counter.builder()
+            .name("tollgate_tokens_total")
+            .help("Tokens reported by providers, by type (input, output, cache_read, cache_write).")
+            .labelNames("route", "provider", "model", "type")
+            .register(registry);
+    cost =
+        Counter.builder()
+            .name("tollgate_cost_usd_total")
+            .help("Cost of calls in US dollars.")
+            .labelNames("route", "provider", "model")
+            .register(registry);
+    unpriced =
+        Counter.builder()
+            .name("tollgate_unpriced_requests_total")
+            .help("Calls to a model with no known price: counted, not priced as zero.")
+            .labelNames("route", "provider", "model")
+            .register(registry);
+    usageMissing =
+        Counter.builder()
+            .name("tollgate_usage_incomplete_total")
+            .help(
+                "Calls whose provider reported no or partial usage (missing usage, broken stream).")
+            .labelNames("route", "provider", "model")
+            .register(registry);
+    latency =
+        Histogram.builder()
+            .name("tollgate_request_duration_seconds")
+            .help("Time from the request to the end of the answer.")
+            .classicUpperBounds(LATENCY_BOUNDS)
+            .classicOnly()
+            .labelNames("route", "provider", "model")
+            .register(registry);
+    ttft =
+        Histogram.builder()
+            .name("tollgate_time_to_first_token_seconds")
+            .help("Time from the request to the first byte of the provider's answer.")
+            .classicUpperBounds(LATENCY_BOUNDS)
+            .classicOnly()
+            .labelNames("route", "provider", "model")
+            .register(registry);
+    inFlight =
+        Gauge.builder()
+            .name("tollgate_in_flight_requests")
+            .help("Calls being served now.")
+            .labelNames("route")
+            .register(registry);
+    configReloads =
+        Counter.builder()
+            .name("tollgate_config_reloads_total")
+            .help("Configuration reloads, by result (applied, rejected).")
+            .labelNames("result")
+            .register(registry);
+  }
+
+  public void started(String route) {
+    inFlight.labelValues(route).inc();
+  }
+
+  public void ended(CallRecord r) {
+    inFlight.labelValues(r.route()).dec();
+    String p = label(r.provider());
+    String m = label(r.model());
+    requests.labelValues(r.route(), p, m).inc();
+    if (r.errorKind() != null) {
+      errors.labelValues(r.route(), p, m, r.errorKind().label()).inc();
+    }
+    if (r.usage() != null) {
+      tokens.labelValues(r.route(), p, m, "input").inc(r.usage().inputTokens());
+      tokens.labelValues(r.route(), p, m, "output").inc(r.usage().outputTokens());
+      tokens.labelValues(r.route(), p, m, "cache_read").inc(r.usage().cacheReadTokens());
+      tokens.labelValues(r.route(), p, m, "cache_write").inc(r.usage().cacheWriteTokens());
+      if (r.cost().priced()) {
+        // a metric sample is a double by nature; the ledger and the log keep the exact value
+        cost.labelValues(r.route(), p, m).inc(r.cost().usd().doubleValue());
+      } else {
+        unpriced.labelValues(r.route(), p, m).inc();
+      }
+    }
+    if (!r.usageComplete() && r.upstreamStatus() == 200) {
+      usageMissing.labelValues(r.route(), p, m).inc();
+    }
+    latency.labelValues(r.route(), p, m).observe(r.latencyNanos() / 1e9);
+    if (r.ttftNanos() >= 0) {
+      ttft.labelValues(r.route(), p, m).observe(r.ttftNanos() / 1e9);
+    }
+  }
+
+  public void configReload(boolean applied) {
+    configReloads.labelValues(applied ? "applied" : "rejected").inc();
+  }
+
+  public String contentType() {
+    return PrometheusTextFormatWriter.CONTENT_TYPE;
+  }
+
+  /** The text exposition of every metric. */
+  public byte[] scrape() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+    try {
+      writer.write(out, registry.scrape());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return out.toByteArray();
+  }
+
+  private static String label(String v) {
+    return v == null ? "" : v;
+  }
+}

@@ -1,0 +1,109 @@
+package dev.tollgate.sidecar.metering;
+
+import dev.tollgate.sidecar.wire.ErrorKind;
+import java.math.BigDecimal;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Usage accumulated in memory per route, tier, credential and model, for the report the operator
+ * will collect (spend and health write-back). Cost is summed exactly.
+ */
+public final class UsageLedger {
+  /** What a ledger line is about. */
+  public record Key(String route, String tier, String credential, String model) {}
+
+  /** Totals of one line; an immutable snapshot. */
+  public record Totals(
+      long requests,
+      long inputTokens,
+      long outputTokens,
+      long cacheReadTokens,
+      long cacheWriteTokens,
+      BigDecimal costUsd,
+      long unpricedRequests,
+      long failovers,
+      Map<ErrorKind, Long> errors) {}
+
+  private static final class Line {
+    long requests;
+    long input;
+    long output;
+    long cacheRead;
+    long cacheWrite;
+    BigDecimal cost = BigDecimal.ZERO;
+    long unpriced;
+    long failovers;
+    final EnumMap<ErrorKind, Long> errors = new EnumMap<>(ErrorKind.class);
+
+    synchronized void add(CallRecord r) {
+      requests++;
+      if (r.usage() != null) {
+        input += r.usage().inputTokens();
+        output += r.usage().outputTokens();
+        cacheRead += r.usage().cacheReadTokens();
+        cacheWrite += r.usage().cacheWriteTokens();
+      }
+      if (r.cost().priced()) {
+        cost = cost.add(r.cost().usd());
+      } else if (r.usage() != null) {
+        unpriced++;
+      }
+      failovers += r.failovers();
+      if (r.errorKind() != null) {
+        errors.merge(r.errorKind(), 1L, Long::sum);
+      }
+    }
+
+    synchronized Totals totals() {
+      return new Totals(
+          requests,
+          input,
+          output,
+          cacheRead,
+          cacheWrite,
+          cost,
+          unpriced,
+          failovers,
+          Map.copyOf(errors));
+    }
+  }
+
+  private final ConcurrentHashMap<Key, Line> lines = new ConcurrentHashMap<>();
+
+  public void record(CallRecord r) {
+    Key key = new Key(r.route(), r.tier(), r.credential(), r.model());
+    lines.computeIfAbsent(key, k -> new Line()).add(r);
+  }
+
+  /** All lines, sorted for stable output. */
+  public Map<Key, Totals> snapshot() {
+    Map<Key, Totals> out =
+        new TreeMap<>(
+            java.util.Comparator.comparing(Key::route)
+                .thenComparing(k -> String.valueOf(k.tier()))
+                .thenComparing(k -> String.valueOf(k.credential()))
+                .thenComparing(k -> String.valueOf(k.model())));
+    lines.forEach((k, v) -> out.put(k, v.totals()));
+    return out;
+  }
+
+  /** Sum over all lines (tests, logs). */
+  public Totals total() {
+    Line sum = new Line();
+    for (Totals t : snapshot().values()) {
+      sum.requests += t.requests();
+      sum.input += t.inputTokens();
+      sum.output += t.outputTokens();
+      sum.cacheRead += t.cacheReadTokens();
+      sum.cacheWrite += t.cacheWriteTokens();
+      sum.cost = sum.cost.add(t.costUsd());
+      sum.unpriced += t.unpricedRequests();
+      sum.failovers += t.failovers();
+      t.errors().forEach((k, v) -> sum.errors.merge(k, v, Long::sum));
+    }
+    return sum.totals();
+  }
+}

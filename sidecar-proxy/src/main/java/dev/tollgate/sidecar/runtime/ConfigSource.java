@@ -1,0 +1,150 @@
+package dev.tollgate.sidecar.runtime;
+
+import dev.tollgate.sidecar.config.CredentialConfig;
+import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.config.SidecarConfigCodec;
+import dev.tollgate.sidecar.config.SidecarConfigException;
+import dev.tollgate.sidecar.metering.ProxyMetrics;
+import dev.tollgate.sidecar.upstream.Adapters;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The configuration in force. A new file replaces it only when it parses and validates; otherwise
+ * the last good configuration stays and the problems are logged. Calls read {@link #current()} once
+ * at their start, so a reload never changes a call in flight.
+ */
+public final class ConfigSource {
+  private static final Logger LOG = LoggerFactory.getLogger(ConfigSource.class);
+
+  private final Path file;
+  private final ApiKeyStore keys;
+  private final ProxyMetrics metrics;
+  private volatile SidecarConfig current;
+  private String lastText;
+  private volatile java.util.function.Consumer<SidecarConfig> onApplied = c -> {};
+
+  /** Runs {@code action} on the watcher thread with each configuration before it takes effect. */
+  public void onApplied(java.util.function.Consumer<SidecarConfig> action) {
+    this.onApplied = action;
+    SidecarConfig c = current;
+    if (c != null) {
+      action.accept(c);
+    }
+  }
+
+  public ConfigSource(Path file, ApiKeyStore keys, ProxyMetrics metrics) {
+    this.file = file;
+    this.keys = keys;
+    this.metrics = metrics;
+  }
+
+  /** The configuration in force, or null before the first valid one. */
+  public SidecarConfig current() {
+    return current;
+  }
+
+  public ApiKeyStore keys() {
+    return keys;
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  /**
+   * Re-reads the file and the key files. Called by the watcher thread, never on an event loop.
+   *
+   * @return true when a new configuration was applied
+   */
+  public synchronized boolean reload() {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      if (lastText != null || current == null) {
+        LOG.warn(
+            "cannot read configuration file {}: {}; keeping the configuration in force",
+            file,
+            e.toString());
+      }
+      lastText = null;
+      reloadKeys();
+      return false;
+    }
+    if (Objects.equals(text, lastText)) {
+      reloadKeys();
+      return false;
+    }
+    lastText = text;
+    SidecarConfig next;
+    try {
+      next = SidecarConfigCodec.read(text);
+    } catch (SidecarConfigException e) {
+      metrics.configReload(false);
+      LOG.error(
+          "rejected configuration file {}: {}{}",
+          file,
+          e.problems(),
+          current == null
+              ? "; not ready until a valid configuration arrives"
+              : "; keeping version " + current.version());
+      return false;
+    }
+    for (CredentialConfig c : next.credentials()) {
+      if (!Adapters.supported(c.provider())) {
+        LOG.warn(
+            "credential {} uses provider {}, which this sidecar cannot call yet; its routes will answer 501",
+            c.name(),
+            c.provider().wireName());
+      }
+    }
+    onApplied.accept(next);
+    current = next;
+    reloadKeys();
+    metrics.configReload(true);
+    LOG.info(
+        "applied configuration version {} for namespace {}: {} route(s), {} credential(s)",
+        next.version(),
+        next.namespace(),
+        next.routes().size(),
+        next.credentials().size());
+    return true;
+  }
+
+  private void reloadKeys() {
+    SidecarConfig c = current;
+    if (c != null) {
+      List<String> paths =
+          c.credentials().stream()
+              .map(CredentialConfig::apiKeyFile)
+              .filter(Objects::nonNull)
+              .toList();
+      keys.reload(paths);
+    }
+  }
+
+  /** Directories worth watching: the configuration's and every key file's. */
+  public List<Path> watchedDirectories() {
+    SidecarConfig c = current;
+    java.util.Set<Path> dirs = new java.util.LinkedHashSet<>();
+    dirs.add(file.toAbsolutePath().getParent());
+    if (c != null) {
+      for (CredentialConfig cred : c.credentials()) {
+        if (cred.apiKeyFile() != null) {
+          Path parent = Path.of(cred.apiKeyFile()).getParent();
+          if (parent != null && Files.isDirectory(parent)) {
+            dirs.add(parent);
+          }
+        }
+      }
+    }
+    return List.copyOf(dirs);
+  }
+}

@@ -1,0 +1,13 @@
+package dev.tollgate.sidecar.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+
+/** Copies a buffer's readable bytes without moving its reader index. */
+final class ByteBufUtil2 {
+  private ByteBufUtil2() {}
+
+  static byte[] bytes(ByteBuf buf) {
+    return ByteBufUtil.getBytes(buf, buf.readerIndex(), buf.readableBytes(), false);
+  }
+}

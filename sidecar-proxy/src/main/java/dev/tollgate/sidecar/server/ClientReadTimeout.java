@@ -1,0 +1,61 @@
+package dev.tollgate.sidecar.server;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Protects the sidecar from slow or stalled callers: a caller that stops sending in the middle of a
+ * request gets 408 and is disconnected. Silence while the sidecar itself is answering (a long
+ * stream) is not the caller's fault and is ignored. An idle keep-alive connection between requests
+ * is kept much longer ({@link #KEEP_ALIVE_IDLE}) than the read timeout: closing it while the
+ * application's HTTP client still pools it would make that client's next request fail.
+ */
+final class ClientReadTimeout extends IdleStateHandler {
+  static final long KEEP_ALIVE_IDLE_NANOS = TimeUnit.MINUTES.toNanos(10);
+  private static final Duration KEEP_ALIVE_IDLE = Duration.ofNanos(KEEP_ALIVE_IDLE_NANOS);
+
+  private final EndpointHandler endpoints;
+  private String partialRequestUri;
+  private long lastActivity = System.nanoTime();
+
+  ClientReadTimeout(Duration timeout, EndpointHandler endpoints) {
+    super(timeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS);
+    this.endpoints = endpoints;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    lastActivity = System.nanoTime();
+    if (msg instanceof HttpRequest req) {
+      partialRequestUri = req.uri();
+    }
+    if (msg instanceof LastHttpContent) {
+      partialRequestUri = null;
+    }
+    super.channelRead(ctx, msg);
+  }
+
+  @Override
+  protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent evt) {
+    if (evt.state() != IdleState.READER_IDLE) {
+      return;
+    }
+    if (Boolean.TRUE.equals(ctx.channel().attr(EndpointHandler.CALL_ACTIVE).get())) {
+      lastActivity = System.nanoTime();
+      return;
+    }
+    if (partialRequestUri != null) {
+      String uri = partialRequestUri;
+      partialRequestUri = null;
+      endpoints.clientTimeout(ctx, uri);
+    } else if (System.nanoTime() - lastActivity >= KEEP_ALIVE_IDLE.toNanos()) {
+      ctx.close();
+    }
+  }
+}

@@ -1,0 +1,332 @@
+package dev.tollgate.sidecar.server;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.config.RouteConfig;
+import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.metering.CallLog;
+import dev.tollgate.sidecar.metering.CallRecord;
+import dev.tollgate.sidecar.metering.Cost;
+import dev.tollgate.sidecar.wire.ApiFormat;
+import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.Json;
+import dev.tollgate.sidecar.wire.ProxyException;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.util.AttributeKey;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sidecar's HTTP endpoints on one caller connection: the two chat APIs, the model list, health,
+ * readiness and metrics. One call at a time per connection; the connection stops reading while a
+ * call runs (HTTP/1.1 without pipelining, as the SDKs use it).
+ */
+final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+  private static final Logger LOG = LoggerFactory.getLogger(EndpointHandler.class);
+  static final AttributeKey<Boolean> CALL_ACTIVE = AttributeKey.valueOf("tollgate.call-active");
+  private static final Pattern SAFE_REQUEST_ID = Pattern.compile("^[A-Za-z0-9._:-]{1,128}$");
+
+  private final ProxyContext px;
+  private final ArrayDeque<FullHttpRequest> pipelined = new ArrayDeque<>();
+  private ProxyCall call;
+
+  EndpointHandler(ProxyContext px) {
+    this.px = px;
+  }
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+    if (call != null) {
+      // a pipelined request (sent before the answer to the previous one): answer it after, in order
+      pipelined.add(req.retain());
+      return;
+    }
+    handle(ctx, req);
+  }
+
+  private void handle(ChannelHandlerContext ctx, FullHttpRequest req) {
+    String path = pathOf(req.uri());
+    ApiFormat format = ApiFormat.forPath(path);
+    boolean keepAlive = HttpUtil.isKeepAlive(req) && !px.shuttingDown();
+    if (!req.decoderResult().isSuccess()) {
+      reject(
+          ctx,
+          format,
+          new ProxyException(ErrorKind.INVALID_REQUEST, "malformed HTTP request"),
+          false);
+      return;
+    }
+    switch (path) {
+      case "/v1/chat/completions", "/chat/completions" ->
+          chat(ctx, req, ApiFormat.OPENAI, keepAlive);
+      case "/v1/messages" -> chat(ctx, req, ApiFormat.ANTHROPIC, keepAlive);
+      case "/v1/models", "/models" -> {
+        if (onlyGet(ctx, req, format, keepAlive)) {
+          Responses.send(ctx, Responses.json(200, models(req)), keepAlive);
+        }
+      }
+      case "/healthz" -> {
+        if (onlyGet(ctx, req, format, keepAlive)) {
+          Responses.send(
+              ctx,
+              Responses.bytes(200, "ok\n".getBytes(StandardCharsets.UTF_8), "text/plain"),
+              keepAlive);
+        }
+      }
+      case "/readyz" -> {
+        if (onlyGet(ctx, req, format, keepAlive)) {
+          SidecarConfig cfg = px.config().current();
+          boolean ready = cfg != null && !px.shuttingDown();
+          String text =
+              ready
+                  ? "ready: configuration " + cfg.version() + "\n"
+                  : px.shuttingDown() ? "shutting down\n" : "no valid configuration loaded\n";
+          Responses.send(
+              ctx,
+              Responses.bytes(
+                  ready ? 200 : 503, text.getBytes(StandardCharsets.UTF_8), "text/plain"),
+              keepAlive);
+        }
+      }
+      case "/metrics" -> {
+        if (onlyGet(ctx, req, format, keepAlive)) {
+          Responses.send(
+              ctx,
+              Responses.bytes(200, px.metrics().scrape(), px.metrics().contentType()),
+              keepAlive);
+        }
+      }
+      default ->
+          reject(
+              ctx,
+              format,
+              new ProxyException(
+                  ErrorKind.NOT_FOUND,
+                  "no such endpoint: "
+                      + req.method()
+                      + " "
+                      + truncate(path)
+                      + "; the sidecar serves POST /v1/chat/completions and POST /v1/messages"),
+              keepAlive);
+    }
+  }
+
+  private void chat(
+      ChannelHandlerContext ctx, FullHttpRequest req, ApiFormat format, boolean keepAlive) {
+    if (!req.method().equals(HttpMethod.POST)) {
+      FullHttpResponse r =
+          Responses.error(
+              format,
+              new ProxyException(
+                  ErrorKind.METHOD_NOT_ALLOWED, req.method() + " is not allowed here; use POST"));
+      r.headers().set(HttpHeaderNames.ALLOW, "POST");
+      countRejected(format, ErrorKind.METHOD_NOT_ALLOWED, r.status().code());
+      Responses.send(ctx, r, keepAlive);
+      return;
+    }
+    String requestId = requestId(req);
+    ctx.channel().attr(CALL_ACTIVE).set(true);
+    ctx.channel().config().setAutoRead(false);
+    call =
+        new ProxyCall(
+            px,
+            ctx,
+            format,
+            requestId,
+            keepAlive,
+            () -> {
+              call = null;
+              ctx.channel().attr(CALL_ACTIVE).set(false);
+              FullHttpRequest next = pipelined.poll();
+              if (next == null) {
+                ctx.channel().config().setAutoRead(true);
+              } else {
+                ctx.executor().execute(() -> handlePipelined(ctx, next));
+              }
+            });
+    call.start(req);
+  }
+
+  private void handlePipelined(ChannelHandlerContext ctx, FullHttpRequest req) {
+    try {
+      if (ctx.channel().isActive()) {
+        handle(ctx, req);
+      }
+    } finally {
+      req.release();
+    }
+    if (call == null && pipelined.isEmpty()) {
+      ctx.channel().config().setAutoRead(true);
+    } else if (call == null) {
+      FullHttpRequest next = pipelined.poll();
+      ctx.executor().execute(() -> handlePipelined(ctx, next));
+    }
+  }
+
+  private boolean onlyGet(
+      ChannelHandlerContext ctx, FullHttpRequest req, ApiFormat format, boolean keepAlive) {
+    if (req.method().equals(HttpMethod.GET) || req.method().equals(HttpMethod.HEAD)) {
+      return true;
+    }
+    FullHttpResponse r =
+        Responses.error(
+            format,
+            new ProxyException(
+                ErrorKind.METHOD_NOT_ALLOWED, req.method() + " is not allowed here; use GET"));
+    r.headers().set(HttpHeaderNames.ALLOW, "GET");
+    Responses.send(ctx, r, keepAlive);
+    return false;
+  }
+
+  private ObjectNode models(FullHttpRequest req) {
+    SidecarConfig cfg = px.config().current();
+    boolean anthropic = req.headers().contains("anthropic-version");
+    ObjectNode root = Json.object();
+    ArrayNode data = Json.object().putArray("data");
+    if (cfg != null) {
+      cfg.routes().stream()
+          .map(RouteConfig::model)
+          .sorted()
+          .forEach(
+              name -> {
+                if (anthropic) {
+                  data.addObject()
+                      .put("type", "model")
+                      .put("id", name)
+                      .put("display_name", name)
+                      .put("created_at", "1970-01-01T00:00:00Z");
+                } else {
+                  data.addObject()
+                      .put("id", name)
+                      .put("object", "model")
+                      .put("created", 0)
+                      .put("owned_by", "tollgate");
+                }
+              });
+    }
+    if (anthropic) {
+      root.set("data", data);
+      root.put("has_more", false);
+      root.put("first_id", data.isEmpty() ? null : data.get(0).path("id").asText());
+      root.put("last_id", data.isEmpty() ? null : data.get(data.size() - 1).path("id").asText());
+    } else {
+      root.put("object", "list");
+      root.set("data", data);
+    }
+    return root;
+  }
+
+  private void reject(
+      ChannelHandlerContext ctx, ApiFormat format, ProxyException e, boolean keepAlive) {
+    countRejected(format, e.kind(), e.status());
+    Responses.send(ctx, Responses.error(format, e), keepAlive);
+  }
+
+  /** Rejections before a call starts are logged and counted like calls, with no route. */
+  private void countRejected(ApiFormat format, ErrorKind kind, int status) {
+    CallRecord r =
+        new CallRecord(
+            newRequestId(),
+            format.name().toLowerCase(java.util.Locale.ROOT),
+            CallRecord.UNKNOWN,
+            null,
+            null,
+            null,
+            null,
+            false,
+            status,
+            kind,
+            null,
+            false,
+            Cost.UNPRICED,
+            0,
+            -1,
+            null,
+            0,
+            0,
+            null,
+            null);
+    px.metrics().started(CallRecord.UNKNOWN);
+    px.metrics().ended(r);
+    CallLog.write(r);
+  }
+
+  /** Answers a request whose body exceeded the limit (called by the aggregator). */
+  void tooLarge(ChannelHandlerContext ctx, String uri, long limit) {
+    ApiFormat format = ApiFormat.forPath(pathOf(uri));
+    reject(
+        ctx,
+        format,
+        new ProxyException(
+            ErrorKind.TOO_LARGE,
+            "the request body is larger than the sidecar's limit of " + limit + " bytes"),
+        false);
+  }
+
+  /** Answers a caller that stopped sending mid-request. */
+  void clientTimeout(ChannelHandlerContext ctx, String uri) {
+    ApiFormat format = ApiFormat.forPath(pathOf(uri == null ? "/" : uri));
+    reject(
+        ctx,
+        format,
+        new ProxyException(
+            ErrorKind.CLIENT_TIMEOUT,
+            "the request was not received in time; the sidecar closed the connection"),
+        false);
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (call != null) {
+      call.onWritable();
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (call != null) {
+      call.onClientClosed();
+    }
+    FullHttpRequest r;
+    while ((r = pipelined.poll()) != null) {
+      r.release();
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    LOG.debug("caller connection failed: {}", cause.toString());
+    ctx.close();
+  }
+
+  private static String requestId(FullHttpRequest req) {
+    String given = req.headers().get("x-request-id");
+    return given != null && SAFE_REQUEST_ID.matcher(given).matches() ? given : newRequestId();
+  }
+
+  private static String newRequestId() {
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    return "tg-" + Long.toHexString(r.nextLong()) + Long.toHexString(r.nextLong());
+  }
+
+  static String pathOf(String uri) {
+    int q = uri.indexOf('?');
+    return q < 0 ? uri : uri.substring(0, q);
+  }
+
+  private static String truncate(String s) {
+    return s.length() > 100 ? s.substring(0, 100) + "..." : s;
+  }
+}

@@ -1,0 +1,812 @@
+package dev.tollgate.sidecar.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.chat.ChatRequest;
+import dev.tollgate.sidecar.chat.ChatResponse;
+import dev.tollgate.sidecar.chat.FinishReason;
+import dev.tollgate.sidecar.chat.StreamEvent;
+import dev.tollgate.sidecar.chat.Usage;
+import dev.tollgate.sidecar.config.CredentialConfig;
+import dev.tollgate.sidecar.config.RouteConfig;
+import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.metering.CallLog;
+import dev.tollgate.sidecar.metering.CallRecord;
+import dev.tollgate.sidecar.metering.Cost;
+import dev.tollgate.sidecar.upstream.Adapters;
+import dev.tollgate.sidecar.upstream.EventStreamFramer;
+import dev.tollgate.sidecar.upstream.Exchange;
+import dev.tollgate.sidecar.upstream.ExchangeListener;
+import dev.tollgate.sidecar.upstream.ProviderAdapter;
+import dev.tollgate.sidecar.upstream.SseParser;
+import dev.tollgate.sidecar.upstream.UpstreamBrokenException;
+import dev.tollgate.sidecar.wire.AnthropicWire;
+import dev.tollgate.sidecar.wire.ApiFormat;
+import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.Json;
+import dev.tollgate.sidecar.wire.OpenAiWire;
+import dev.tollgate.sidecar.wire.ProxyException;
+import dev.tollgate.sidecar.wire.StreamDecoder;
+import dev.tollgate.sidecar.wire.StreamEncoder;
+import dev.tollgate.sidecar.wire.UsageAccumulator;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.eventstream.HeaderValue;
+import software.amazon.eventstream.Message;
+
+/**
+ * One call from an application to a provider, start to end, on the event loop of the caller's
+ * connection: resolve the route, translate or forward the request, stream or relay the answer back
+ * in the caller's format, and meter it. Streamed answers are written event by event as they arrive;
+ * the provider connection is read only while the caller's connection is writable.
+ */
+final class ProxyCall implements ExchangeListener {
+  private static final Logger LOG = LoggerFactory.getLogger(ProxyCall.class);
+  private static final int MAX_UPSTREAM_BODY = 32 * 1024 * 1024;
+  private static final int MAX_ERROR_BODY = 64 * 1024;
+  private static final int MAX_SSE_EVENT = 4 * 1024 * 1024;
+  private static final int MAX_LOGGED_TEXT = 4000;
+
+  private enum Mode {
+    ERROR,
+    FULL,
+    STREAM
+  }
+
+  private final ProxyContext px;
+  private final ChannelHandlerContext ctx;
+  private final ApiFormat format;
+  private final String requestId;
+  private final boolean keepAlive;
+  private final Runnable onDone;
+  private final long startNanos = System.nanoTime();
+
+  private String route = CallRecord.UNKNOWN;
+  private String tier;
+  private String model;
+  private CredentialConfig credential;
+  private ProviderAdapter adapter;
+  private boolean stream;
+  private boolean callerWantsUsage;
+  private boolean passthrough;
+  private boolean started;
+
+  private Exchange exchange;
+  private Mode mode;
+  private String upstreamRetryAfter;
+  private int upstreamStatus;
+  private ByteBuf body;
+  private SseParser sse;
+  private EventStreamFramer frames;
+  private StreamDecoder decoder;
+  private StreamEncoder encoder;
+  private final UsageAccumulator streamUsage = new UsageAccumulator();
+  private Usage usage;
+  private boolean usageComplete;
+  private FinishReason finish;
+  private boolean headersSent;
+  private boolean wantRead;
+  private boolean finished;
+  private long ttftNanos = -1;
+  private ScheduledFuture<?> firstTokenTimer;
+  private boolean logContent;
+  private String prompt;
+  private StringBuilder answer;
+  private ScheduledFuture<?> totalTimer;
+
+  ProxyCall(
+      ProxyContext px,
+      ChannelHandlerContext ctx,
+      ApiFormat format,
+      String requestId,
+      boolean keepAlive,
+      Runnable onDone) {
+    this.px = px;
+    this.ctx = ctx;
+    this.format = format;
+    this.requestId = requestId;
+    this.keepAlive = keepAlive;
+    this.onDone = onDone;
+  }
+
+  void start(FullHttpRequest request) {
+    try {
+      begin(request);
+    } catch (ProxyException e) {
+      failBeforeHead(e);
+    } catch (RuntimeException e) {
+      LOG.error("request {} failed unexpectedly", requestId, e);
+      failBeforeHead(
+          new ProxyException(
+              ErrorKind.INTERNAL,
+              "the sidecar failed to handle this request; see its log for request " + requestId));
+    }
+  }
+
+  private void begin(FullHttpRequest request) {
+    SidecarConfig cfg = px.config().current();
+    if (cfg == null) {
+      throw new ProxyException(ErrorKind.NOT_READY, "the sidecar has no valid configuration yet");
+    }
+    JsonNode json = parseBody(request.content());
+    if (!json.isObject()) {
+      throw new ProxyException(ErrorKind.INVALID_REQUEST, "the request body must be a JSON object");
+    }
+    JsonNode modelNode = json.get("model");
+    if (modelNode == null || !modelNode.isTextual() || modelNode.asText().isBlank()) {
+      throw new ProxyException(
+          ErrorKind.INVALID_REQUEST,
+          "'model' is required: it names the route to use, one of " + routeNames(cfg));
+    }
+    String asked = modelNode.asText();
+    RouteConfig r =
+        cfg.route(asked)
+            .or(cfg::defaultRoute)
+            .orElseThrow(
+                () ->
+                    new ProxyException(
+                        ErrorKind.UNKNOWN_ROUTE,
+                        "model '"
+                            + truncate(asked)
+                            + "' names no route in namespace "
+                            + cfg.namespace()
+                            + "; declared routes: "
+                            + routeNames(cfg)));
+    route = r.model();
+    started = true;
+    px.inFlight().incrementAndGet();
+    px.metrics().started(route);
+    // until routing lands (issue 4), a route resolves to its first tier's first target with weight
+    RouteConfig.Tier t = r.tiers().get(0);
+    RouteConfig.Target target =
+        t.targets().stream().filter(x -> x.weight() > 0).findFirst().orElse(t.targets().get(0));
+    tier = t.name();
+    model = target.model();
+    credential =
+        cfg.credential(target.credential())
+            .orElseThrow(
+                () ->
+                    new ProxyException(
+                        ErrorKind.INTERNAL,
+                        "credential " + target.credential() + " is not declared"));
+    adapter = Adapters.forProvider(credential.provider());
+    String apiKey = px.config().keys().get(credential.apiKeyFile());
+    if (apiKey == null && credential.provider().requiresApiKey()) {
+      throw new ProxyException(
+          ErrorKind.MISSING_CREDENTIAL,
+          "the API key of credential "
+              + credential.name()
+              + " is not available (its Secret file is missing or empty)");
+    }
+    stream = json.path("stream").asBoolean(false);
+    logContent = cfg.server().logContent();
+    if (logContent) {
+      prompt = clip(lastUserText(json), MAX_LOGGED_TEXT);
+      answer = new StringBuilder();
+    }
+    callerWantsUsage =
+        format == ApiFormat.OPENAI
+            && json.path("stream_options").path("include_usage").asBoolean(false);
+    passthrough = adapter.nativeFormat() == format;
+    ObjectNode upstreamBody;
+    if (passthrough) {
+      upstreamBody = adapter.forward((ObjectNode) json, model, stream);
+    } else {
+      ChatRequest neutral =
+          format == ApiFormat.OPENAI
+              ? OpenAiWire.parseRequest(json)
+              : AnthropicWire.parseRequest(json);
+      upstreamBody = adapter.encode(neutral, model);
+    }
+    byte[] bytes;
+    try {
+      bytes = Json.MAPPER.writeValueAsBytes(upstreamBody);
+    } catch (JsonProcessingException e) {
+      throw new ProxyException(ErrorKind.INTERNAL, "cannot write the provider request");
+    }
+    URI url = adapter.url(credential, model, stream);
+    HttpHeaders headers = new DefaultHttpHeaders();
+    headers.set(
+        HttpHeaderNames.HOST,
+        url.getPort() > 0 ? url.getHost() + ":" + url.getPort() : url.getHost());
+    headers.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+    headers.set(HttpHeaderNames.ACCEPT, stream ? "text/event-stream" : "application/json");
+    headers.set(HttpHeaderNames.USER_AGENT, "tollgate-sidecar");
+    headers.set("x-request-id", requestId);
+    headers.setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+    if (passthrough && format == ApiFormat.ANTHROPIC) {
+      for (String h : List.of("anthropic-version", "anthropic-beta")) {
+        String v = request.headers().get(h);
+        if (v != null) {
+          headers.set(h, v);
+        }
+      }
+    }
+    adapter.authenticate(headers, credential, apiKey);
+    String target0 = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
+    Supplier<FullHttpRequest> factory =
+        () ->
+            new DefaultFullHttpRequest(
+                HttpVersion.HTTP_1_1,
+                HttpMethod.POST,
+                target0,
+                Unpooled.wrappedBuffer(bytes),
+                headers.copy(),
+                new DefaultHttpHeaders());
+    RouteConfig.Timeouts timeouts = r.timeouts();
+    // A non-streamed answer arrives whole, so its first byte is its last: only the total timeout
+    // bounds it. Streams must start within the first-token timeout.
+    firstTokenTimer =
+        !stream
+            ? null
+            : schedule(
+                timeouts.firstToken(),
+                () ->
+                    timeout(
+                        "no answer from the provider within "
+                            + timeouts.firstToken().toMillis()
+                            + " ms"));
+    totalTimer =
+        schedule(
+            timeouts.total(),
+            () -> timeout("the call took longer than " + timeouts.total().toMillis() + " ms"));
+    try {
+      exchange =
+          px.upstream()
+              .send(
+                  ctx.channel().eventLoop(),
+                  url,
+                  credential.caFile(),
+                  factory,
+                  timeouts.connect(),
+                  this);
+    } catch (IllegalStateException e) {
+      throw new ProxyException(ErrorKind.UPSTREAM_CONNECT, e.getMessage());
+    }
+  }
+
+  private ScheduledFuture<?> schedule(Duration d, Runnable r) {
+    return ctx.executor().schedule(r, d.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private static JsonNode parseBody(ByteBuf content) {
+    if (!content.isReadable()) {
+      throw new ProxyException(
+          ErrorKind.INVALID_REQUEST, "the request has no body; send a JSON object");
+    }
+    try {
+      JsonNode n =
+          Json.MAPPER.readTree((java.io.InputStream) new ByteBufInputStream(content.duplicate()));
+      if (n == null || n.isMissingNode()) {
+        throw new ProxyException(
+            ErrorKind.INVALID_REQUEST, "the request body is empty; send a JSON object");
+      }
+      return n;
+    } catch (JsonProcessingException e) {
+      throw new ProxyException(
+          ErrorKind.INVALID_REQUEST,
+          "the request body is not valid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new ProxyException(ErrorKind.INVALID_REQUEST, "the request body cannot be read");
+    }
+  }
+
+  /** The text of the last user message in either caller format (for content logging only). */
+  private static String lastUserText(JsonNode body) {
+    JsonNode messages = body.path("messages");
+    for (int i = messages.size() - 1; i >= 0; i--) {
+      JsonNode m = messages.get(i);
+      if ("user".equals(m.path("role").asText())) {
+        JsonNode c = m.path("content");
+        if (c.isTextual()) {
+          return c.asText();
+        }
+        StringBuilder sb = new StringBuilder();
+        c.forEach(part -> sb.append(part.path("text").asText("")));
+        return sb.toString();
+      }
+    }
+    return "";
+  }
+
+  private static String clip(String s, int max) {
+    return s.length() > max ? s.substring(0, max) + "..." : s;
+  }
+
+  private static List<String> routeNames(SidecarConfig cfg) {
+    return cfg.routes().stream().map(RouteConfig::model).sorted().toList();
+  }
+
+  private static String truncate(String s) {
+    return s.length() > 100 ? s.substring(0, 100) + "..." : s;
+  }
+
+  // ---- upstream events ----
+
+  @Override
+  public void onHead(HttpResponse head) {
+    if (finished) {
+      return;
+    }
+    upstreamStatus = head.status().code();
+    if (upstreamStatus != 200) {
+      mode = Mode.ERROR;
+      upstreamRetryAfter = head.headers().get(HttpHeaderNames.RETRY_AFTER);
+      body = ctx.alloc().buffer(512);
+    } else if (stream) {
+      mode = Mode.STREAM;
+      if (adapter.eventStream()) {
+        frames = new EventStreamFramer(MAX_SSE_EVENT);
+      } else {
+        sse = new SseParser(MAX_SSE_EVENT);
+      }
+      decoder = adapter.streamDecoder(model);
+      if (!passthrough) {
+        encoder =
+            format == ApiFormat.OPENAI
+                ? new OpenAiWire.Encoder(callerWantsUsage)
+                : new AnthropicWire.Encoder();
+      }
+    } else {
+      mode = Mode.FULL;
+      body = ctx.alloc().buffer(4096);
+    }
+  }
+
+  @Override
+  public void onContent(ByteBuf content, boolean last) {
+    if (finished) {
+      return;
+    }
+    if (ttftNanos < 0 && (content.isReadable() || last)) {
+      ttftNanos = System.nanoTime() - startNanos;
+      if (firstTokenTimer != null) {
+        firstTokenTimer.cancel(false);
+      }
+    }
+    try {
+      switch (mode) {
+        case ERROR -> {
+          body.writeBytes(
+              content,
+              Math.min(
+                  content.readableBytes(), Math.max(0, MAX_ERROR_BODY - body.readableBytes())));
+          if (last) {
+            failFromUpstreamStatus();
+          }
+        }
+        case FULL -> {
+          if (body.readableBytes() + content.readableBytes() > MAX_UPSTREAM_BODY) {
+            exchange.abort();
+            throw new ProxyException(
+                ErrorKind.UPSTREAM_BAD_RESPONSE,
+                "the provider's answer is larger than " + MAX_UPSTREAM_BODY + " bytes");
+          }
+          body.writeBytes(content);
+          if (last) {
+            completeFull();
+          }
+        }
+        case STREAM -> {
+          if (frames != null) {
+            feedFrames(content);
+          } else {
+            sse.feed(content, this::onSseEvent);
+          }
+          if (last) {
+            if (sse != null) {
+              sse.finish(this::onSseEvent);
+            }
+            emit(decoder.onEndOfBody());
+            completeStream();
+          } else {
+            ctx.flush();
+          }
+        }
+      }
+    } catch (ProxyException e) {
+      if (!last) {
+        exchange.abort();
+      }
+      fail(e);
+    } catch (IllegalStateException e) {
+      exchange.abort();
+      fail(new ProxyException(ErrorKind.UPSTREAM_BAD_RESPONSE, e.getMessage()));
+    }
+    if (!last && !finished) {
+      requestMore();
+    }
+  }
+
+  @Override
+  public void onFailure(Throwable cause, boolean afterHead) {
+    if (finished) {
+      return;
+    }
+    ProxyException e;
+    if (cause instanceof UpstreamBrokenException) {
+      e =
+          new ProxyException(
+              stream ? ErrorKind.UPSTREAM_STREAM_BROKEN : ErrorKind.UPSTREAM_BAD_RESPONSE,
+              cause.getMessage() + " (" + credential.provider().wireName() + ")");
+    } else {
+      e =
+          new ProxyException(
+              ErrorKind.UPSTREAM_CONNECT,
+              "cannot reach provider "
+                  + credential.provider().wireName()
+                  + " of credential "
+                  + credential.name()
+                  + ": "
+                  + cause.getMessage());
+    }
+    fail(e);
+  }
+
+  private void requestMore() {
+    if (ctx.channel().isWritable()) {
+      wantRead = false;
+      exchange.read();
+    } else {
+      wantRead = true;
+    }
+  }
+
+  /** The caller's connection drained: resume reading the provider. */
+  void onWritable() {
+    if (wantRead && !finished && ctx.channel().isWritable()) {
+      wantRead = false;
+      exchange.read();
+    }
+  }
+
+  /** The caller went away. */
+  void onClientClosed() {
+    if (!finished) {
+      if (exchange != null) {
+        exchange.abort();
+      }
+      end(ErrorKind.CLIENT_CLOSED.status(), ErrorKind.CLIENT_CLOSED);
+    }
+  }
+
+  private void timeout(String message) {
+    if (finished) {
+      return;
+    }
+    if (exchange != null) {
+      exchange.abort();
+    }
+    fail(new ProxyException(ErrorKind.UPSTREAM_TIMEOUT, message));
+  }
+
+  // ---- streaming ----
+
+  private void onSseEvent(String event, String data) {
+    List<StreamEvent> events = decoder.onEvent(event, data);
+    if (passthrough) {
+      track(events);
+      if (format == ApiFormat.OPENAI
+          && !callerWantsUsage
+          && events.size() == 1
+          && events.get(0) instanceof StreamEvent.UsageUpdate) {
+        return; // the usage chunk the sidecar asked for on its own behalf
+      }
+      write((event == null ? "" : "event: " + event + "\n") + "data: " + data + "\n\n");
+    } else {
+      emit(events);
+    }
+  }
+
+  private void feedFrames(ByteBuf content) {
+    try {
+      frames.feed(content, this::onFrame);
+    } catch (ProxyException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new ProxyException(
+          ErrorKind.UPSTREAM_BAD_RESPONSE,
+          "the provider's event stream is malformed: " + e.getMessage());
+    }
+  }
+
+  /** One AWS event-stream frame: an event, or an exception the provider reports mid-stream. */
+  private void onFrame(Message frame) {
+    HeaderValue type = frame.getHeaders().get(":message-type");
+    String payload = new String(frame.getPayload(), StandardCharsets.UTF_8);
+    if (type != null && !"event".equals(type.getString())) {
+      HeaderValue which = frame.getHeaders().get(":exception-type");
+      String name = which == null ? "error" : which.getString();
+      JsonNode body = Json.parseOrNull(payload);
+      String message = body == null ? name : body.path("message").asText(name);
+      throw new ProxyException(
+          "throttlingException".equals(name)
+              ? ErrorKind.UPSTREAM_RATE_LIMITED
+              : ErrorKind.UPSTREAM_ERROR,
+          "the provider reported " + name + " mid-stream: " + message);
+    }
+    HeaderValue event = frame.getHeaders().get(":event-type");
+    emit(decoder.onEvent(event == null ? null : event.getString(), payload));
+  }
+
+  private void emit(List<StreamEvent> events) {
+    if (passthrough) {
+      track(events);
+      return;
+    }
+    for (StreamEvent e : events) {
+      track(List.of(e));
+      String text = encoder.encode(e);
+      if (!text.isEmpty()) {
+        write(text);
+      }
+    }
+  }
+
+  private void track(List<StreamEvent> events) {
+    for (StreamEvent e : events) {
+      if (e instanceof StreamEvent.TextDelta t
+          && answer != null
+          && answer.length() < MAX_LOGGED_TEXT) {
+        answer.append(t.text());
+      } else if (e instanceof StreamEvent.UsageUpdate u) {
+        streamUsage.add(u);
+      } else if (e instanceof StreamEvent.Finish f) {
+        finish = f.reason();
+      }
+    }
+  }
+
+  private void write(String text) {
+    if (!headersSent) {
+      headersSent = true;
+      HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+      head.headers()
+          .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+          .set(HttpHeaderNames.CACHE_CONTROL, "no-cache")
+          .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+      decorate(head.headers());
+      ctx.write(head);
+    }
+    ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8)));
+  }
+
+  private void completeStream() {
+    usage = streamUsage.known() ? streamUsage.usage() : null;
+    usageComplete = usage != null;
+    if (!headersSent) {
+      write("");
+    }
+    // meter before the last byte leaves, so a caller that sees the end sees the ledger updated
+    end(200, null);
+    endStream();
+  }
+
+  private void endStream() {
+    ChannelFuture f = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    if (!keepAlive) {
+      f.addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  // ---- whole answers ----
+
+  private void completeFull() {
+    JsonNode json = Json.parseOrNull(ByteBufUtil2.bytes(body));
+    if (json == null) {
+      throw new ProxyException(
+          ErrorKind.UPSTREAM_BAD_RESPONSE,
+          "provider "
+              + credential.provider().wireName()
+              + " answered 200 with a body that is not JSON");
+    }
+    ChatResponse response = adapter.decode(json, model);
+    usage = response.usage();
+    usageComplete = usage != null;
+    finish = response.finish();
+    if (answer != null) {
+      answer.append(response.text());
+    }
+    FullHttpResponse out;
+    if (passthrough) {
+      out = Responses.of(200, body.retain(), "application/json");
+    } else {
+      ChatResponse named =
+          new ChatResponse(
+              response.id(),
+              response.model().isEmpty() ? model : response.model(),
+              response.content(),
+              response.finish(),
+              response.usage());
+      out =
+          Responses.json(
+              200,
+              format == ApiFormat.OPENAI
+                  ? OpenAiWire.renderResponse(named)
+                  : AnthropicWire.renderResponse(named));
+    }
+    decorate(out.headers());
+    end(200, null);
+    Responses.send(ctx, out, keepAlive);
+  }
+
+  private void failFromUpstreamStatus() {
+    JsonNode json = Json.parseOrNull(ByteBufUtil2.bytes(body));
+    String providerMessage = adapter.errorMessage(json);
+    String said = providerMessage == null ? "" : ": " + providerMessage;
+    String who =
+        "provider " + credential.provider().wireName() + " (credential " + credential.name() + ")";
+    int s = upstreamStatus;
+    ProxyException e;
+    if (s == 429) {
+      e =
+          new ProxyException(
+              ErrorKind.UPSTREAM_RATE_LIMITED,
+              429,
+              who + " is rate limiting" + said,
+              upstreamRetryAfter);
+    } else if (s == 401 || s == 403) {
+      e =
+          new ProxyException(
+              ErrorKind.UPSTREAM_AUTH,
+              who
+                  + " rejected the sidecar's API key (HTTP "
+                  + s
+                  + "); check the credential's Secret");
+    } else if (s == 503 || s == 529) {
+      e =
+          new ProxyException(
+              ErrorKind.UPSTREAM_OVERLOADED,
+              503,
+              who + " is overloaded (HTTP " + s + ")" + said,
+              upstreamRetryAfter);
+    } else if (s >= 400 && s < 500) {
+      e =
+          new ProxyException(
+              ErrorKind.UPSTREAM_REJECTED,
+              s == 404 || s == 413 || s == 422 ? s : 400,
+              who + " rejected the request (HTTP " + s + ")" + said,
+              null);
+    } else {
+      e = new ProxyException(ErrorKind.UPSTREAM_ERROR, who + " failed (HTTP " + s + ")" + said);
+    }
+    fail(e);
+  }
+
+  // ---- ending ----
+
+  private void fail(ProxyException e) {
+    if (finished) {
+      return;
+    }
+    if (mode == Mode.STREAM) {
+      usage = streamUsage.known() ? streamUsage.usage() : null;
+    }
+    usageComplete = false;
+    if (headersSent) {
+      // the caller already has part of the answer: end the stream with an error event in its format
+      String event =
+          format == ApiFormat.OPENAI
+              ? new OpenAiWire.Encoder(false).error(e.kind(), e.getMessage())
+              : new AnthropicWire.Encoder().error(e.kind(), e.getMessage());
+      ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer(event, StandardCharsets.UTF_8)));
+      end(200, e.kind());
+      endStream();
+    } else {
+      failBeforeHead(e);
+    }
+  }
+
+  private void failBeforeHead(ProxyException e) {
+    FullHttpResponse r = Responses.error(format, e);
+    decorate(r.headers());
+    end(e.status(), e.kind());
+    Responses.send(ctx, r, keepAlive);
+  }
+
+  private void decorate(HttpHeaders h) {
+    h.set("x-request-id", requestId);
+    if (credential != null) {
+      h.set("x-tollgate-route", route);
+      h.set("x-tollgate-tier", tier);
+      h.set("x-tollgate-provider", credential.provider().wireName());
+      h.set("x-tollgate-model", model);
+      h.set("x-tollgate-failovers", "0");
+    }
+  }
+
+  private void end(int status, ErrorKind kind) {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    if (firstTokenTimer != null) {
+      firstTokenTimer.cancel(false);
+    }
+    if (totalTimer != null) {
+      totalTimer.cancel(false);
+    }
+    if (body != null) {
+      body.release();
+      body = null;
+    }
+    if (usage == null && mode == Mode.STREAM && streamUsage.known()) {
+      // the stream ended early (caller gone, timeout): meter what the provider reported so far
+      usage = streamUsage.usage();
+    }
+    Cost cost =
+        usage == null || credential == null
+            ? Cost.UNPRICED
+            : px.costs().cost(credential, model, usage);
+    CallRecord record =
+        new CallRecord(
+            requestId,
+            format.name().toLowerCase(java.util.Locale.ROOT),
+            route,
+            tier,
+            credential == null ? null : credential.provider().wireName(),
+            credential == null ? null : credential.name(),
+            model,
+            stream,
+            status,
+            kind,
+            usage,
+            usageComplete,
+            cost,
+            System.nanoTime() - startNanos,
+            ttftNanos,
+            finish == null
+                ? null
+                : (format == ApiFormat.OPENAI ? finish.openAi() : finish.anthropic()),
+            0,
+            upstreamStatus,
+            prompt,
+            answer == null ? null : clip(answer.toString(), MAX_LOGGED_TEXT));
+    if (!started) {
+      px.metrics().started(route);
+    } else {
+      px.inFlight().decrementAndGet();
+    }
+    px.metrics().ended(record);
+    if (credential != null) {
+      px.ledger().record(record);
+    }
+    if (usage != null && !cost.priced() && px.firstUnpriced(credential.name(), model)) {
+      LOG.warn(
+          "model {} of credential {} has no price in the catalogue or the credential's overrides; its calls are counted but not priced",
+          model,
+          credential.name());
+    }
+    CallLog.write(record);
+    onDone.run();
+  }
+}

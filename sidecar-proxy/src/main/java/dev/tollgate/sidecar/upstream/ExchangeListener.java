@@ -1,0 +1,18 @@
+package dev.tollgate.sidecar.upstream;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpResponse;
+
+/** Receives one upstream exchange's response, on the event loop of the caller's channel. */
+public interface ExchangeListener {
+  void onHead(HttpResponse head);
+
+  /**
+   * A piece of the body; {@code content} is released by the caller after this returns. The listener
+   * calls {@link Exchange#read()} when it wants more (backpressure).
+   */
+  void onContent(ByteBuf content, boolean last);
+
+  /** The exchange failed; {@code afterHead} tells whether {@link #onHead} was already called. */
+  void onFailure(Throwable cause, boolean afterHead);
+}

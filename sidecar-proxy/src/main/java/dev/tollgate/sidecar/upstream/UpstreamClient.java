@@ -1,0 +1,404 @@
+package dev.tollgate.sidecar.upstream;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.pool.AbstractChannelPoolHandler;
+import io.netty.channel.pool.ChannelHealthChecker;
+import io.netty.channel.pool.SimpleChannelPool;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.File;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * HTTP/1.1 client for provider APIs. Connections are pooled per event loop and per origin, kept
+ * alive between requests, and always used on the event loop of the caller's channel, so a call
+ * never crosses threads. Responses are not aggregated: the listener gets each piece as it arrives
+ * and asks for the next one itself, which carries the caller's backpressure to the provider.
+ */
+public final class UpstreamClient {
+  private static final Logger LOG = LoggerFactory.getLogger(UpstreamClient.class);
+  private static final AttributeKey<Integer> USES = AttributeKey.valueOf("tollgate.uses");
+  private static final AttributeKey<Boolean> BUSY = AttributeKey.valueOf("tollgate.busy");
+  private static final String EXCHANGE = "exchange";
+
+  private final SslContext ssl;
+  private final Duration idleTimeout;
+
+  /** Non-blocking DNS (honours /etc/resolv.conf search and ndots, as in a pod). */
+  private final DnsAddressResolverGroup resolver =
+      new DnsAddressResolverGroup(
+          new DnsNameResolverBuilder()
+              .datagramChannelType(NioDatagramChannel.class)
+              .socketChannelType(NioSocketChannel.class));
+
+  private final Map<PoolKey, SimpleChannelPool> pools = new ConcurrentHashMap<>();
+
+  private record PoolKey(EventLoop loop, String scheme, String host, int port, String caFile) {}
+
+  /** Client TLS contexts trusting a credential's own CA file, built off the event loops. */
+  private final Map<String, SslContext> trustByCaFile = new ConcurrentHashMap<>();
+
+  public UpstreamClient(Duration idleTimeout) {
+    this.idleTimeout = idleTimeout;
+    try {
+      this.ssl = SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS").build();
+    } catch (SSLException e) {
+      throw new IllegalStateException("cannot create the TLS client context", e);
+    }
+  }
+
+  /**
+   * Sends a request made by {@code request} (called once per attempt) to {@code origin} on {@code
+   * loop}. The connect timeout covers acquiring a connection, pooled or new.
+   */
+  public Exchange send(
+      EventLoop loop,
+      URI origin,
+      String caFile,
+      Supplier<FullHttpRequest> request,
+      Duration connectTimeout,
+      ExchangeListener listener) {
+    CallExchange exchange =
+        new CallExchange(loop, pool(loop, origin, caFile), request, listener, connectTimeout);
+    exchange.start();
+    return exchange;
+  }
+
+  /** Closes every pooled connection. */
+  public void close() {
+    pools.values().forEach(SimpleChannelPool::close);
+    pools.clear();
+    resolver.close();
+  }
+
+  /**
+   * Builds the TLS contexts for these CA files (reading them), so that calls never read files on an
+   * event loop. Called with each configuration applied, on the configuration watcher's thread.
+   */
+  public void prepareTrust(Collection<String> caFiles) {
+    for (String f : caFiles) {
+      try {
+        trustByCaFile.put(
+            f,
+            SslContextBuilder.forClient()
+                .endpointIdentificationAlgorithm("HTTPS")
+                .trustManager(new File(f))
+                .build());
+      } catch (SSLException | IllegalArgumentException e) {
+        LOG.warn(
+            "cannot use CA file {}: {}; calls through its credential will fail their TLS handshake",
+            f,
+            e.toString());
+      }
+    }
+  }
+
+  private SslContext sslFor(String caFile) {
+    if (caFile == null) {
+      return ssl;
+    }
+    SslContext c = trustByCaFile.get(caFile);
+    if (c == null) {
+      throw new IllegalStateException(
+          "CA file " + caFile + " could not be loaded; see the sidecar's log");
+    }
+    return c;
+  }
+
+  private SimpleChannelPool pool(EventLoop loop, URI origin, String caFile) {
+    String scheme = origin.getScheme();
+    int port = origin.getPort() > 0 ? origin.getPort() : "https".equals(scheme) ? 443 : 80;
+    PoolKey key =
+        new PoolKey(loop, scheme, origin.getHost(), port, "https".equals(scheme) ? caFile : null);
+    SslContext context = "https".equals(scheme) ? sslFor(key.caFile()) : null;
+    return pools.computeIfAbsent(key, k -> newPool(k, context));
+  }
+
+  private SimpleChannelPool newPool(PoolKey key, SslContext context) {
+    Bootstrap b =
+        new Bootstrap()
+            .group(key.loop())
+            .channel(NioSocketChannel.class)
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.AUTO_READ, false)
+            .resolver(resolver)
+            .remoteAddress(InetSocketAddress.createUnresolved(key.host(), key.port()));
+    boolean tls = context != null;
+    return new SimpleChannelPool(
+        b,
+        new AbstractChannelPoolHandler() {
+          @Override
+          public void channelCreated(Channel ch) {
+            ch.attr(USES).set(0);
+            if (tls) {
+              ch.pipeline().addLast("tls", context.newHandler(ch.alloc(), key.host(), key.port()));
+            }
+            ch.pipeline()
+                .addLast("http-codec", new HttpClientCodec())
+                .addLast(
+                    "idle",
+                    new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS))
+                .addLast("idle-close", new IdleCloser());
+          }
+        },
+        ChannelHealthChecker.ACTIVE,
+        true,
+        true);
+  }
+
+  /**
+   * Closes pooled connections nobody used for a while, so providers' idle cut-offs never bite, and
+   * closes a connection whose error arrives when no call is using it (the call already failed).
+   */
+  private static final class IdleCloser extends ChannelInboundHandlerAdapter {
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      LOG.debug("provider connection {} failed: {}", ctx.channel(), cause.toString());
+      ctx.close();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof IdleStateEvent && !Boolean.TRUE.equals(ctx.channel().attr(BUSY).get())) {
+        ctx.close();
+      } else {
+        ctx.fireUserEventTriggered(evt);
+      }
+    }
+  }
+
+  /** Sharable only in the sense that a retry re-adds it to a fresh connection's pipeline. */
+  @ChannelHandler.Sharable
+  private static final class CallExchange extends ChannelInboundHandlerAdapter implements Exchange {
+    private final EventLoop loop;
+    private final SimpleChannelPool pool;
+    private final Supplier<FullHttpRequest> request;
+    private final ExchangeListener listener;
+    private final Duration connectTimeout;
+    private Channel channel;
+    private int attempt;
+    private boolean reused;
+    private boolean gotHead;
+    private boolean keepAlive;
+    private boolean done;
+    private ScheduledFuture<?> connectTimer;
+
+    CallExchange(
+        EventLoop loop,
+        SimpleChannelPool pool,
+        Supplier<FullHttpRequest> request,
+        ExchangeListener listener,
+        Duration connectTimeout) {
+      this.loop = loop;
+      this.pool = pool;
+      this.request = request;
+      this.listener = listener;
+      this.connectTimeout = connectTimeout;
+    }
+
+    void start() {
+      connectTimer =
+          loop.schedule(
+              () ->
+                  fail(
+                      new UpstreamConnectException(
+                          "no connection to the provider within "
+                              + connectTimeout.toMillis()
+                              + " ms")),
+              connectTimeout.toMillis(),
+              TimeUnit.MILLISECONDS);
+      pool.acquire().addListener((Future<Channel> f) -> onAcquired(f));
+    }
+
+    private void onAcquired(Future<Channel> f) {
+      try {
+        acquired(f);
+      } catch (RuntimeException e) {
+        fail(e);
+      }
+    }
+
+    private void acquired(Future<Channel> f) {
+      connectTimer.cancel(false);
+      if (!f.isSuccess()) {
+        fail(
+            new UpstreamConnectException(
+                "cannot connect to the provider: " + f.cause().getMessage()));
+        return;
+      }
+      Channel ch = f.getNow();
+      if (done) {
+        pool.release(ch);
+        return;
+      }
+      channel = ch;
+      int uses = ch.attr(USES).get();
+      reused = uses > 0;
+      ch.attr(USES).set(uses + 1);
+      ch.attr(BUSY).set(true);
+      ch.pipeline().addLast(EXCHANGE, this);
+      ch.writeAndFlush(request.get())
+          .addListener(
+              w -> {
+                if (!w.isSuccess()) {
+                  onBrokenConnection(w.cause());
+                } else if (channel == ch) {
+                  ch.read();
+                }
+              });
+    }
+
+    /**
+     * The connection broke. A pooled connection the provider had already closed fails before any
+     * answer: that request never reached the provider, so it is sent once more on a new connection.
+     */
+    private void onBrokenConnection(Throwable cause) {
+      if (done) {
+        return;
+      }
+      if (reused && !gotHead && attempt == 0) {
+        attempt++;
+        detach(false);
+        start();
+        return;
+      }
+      fail(cause);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      try {
+        if (done) {
+          return;
+        }
+        if (msg instanceof HttpResponse head) {
+          gotHead = true;
+          keepAlive = HttpUtil.isKeepAlive(head);
+          listener.onHead(head);
+        }
+        if (msg instanceof HttpContent content && !done) {
+          boolean last = msg instanceof LastHttpContent;
+          if (last) {
+            done = true;
+            detach(keepAlive);
+          }
+          listener.onContent(content.content(), last);
+        } else if (!done) {
+          ctx.read();
+        }
+      } finally {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (!done) {
+        onBrokenConnection(
+            gotHead
+                ? new UpstreamBrokenException("the provider closed the connection mid-response")
+                : new UpstreamConnectException(
+                    "the provider closed the connection before answering"));
+      }
+      ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      if (done) {
+        return;
+      }
+      if (gotHead) {
+        fail(
+            new UpstreamBrokenException(
+                "the connection to the provider failed mid-response: " + cause.getMessage()));
+      } else {
+        onBrokenConnection(cause);
+      }
+    }
+
+    @Override
+    public void read() {
+      if (channel != null && !done) {
+        channel.read();
+      }
+    }
+
+    @Override
+    public void abort() {
+      if (!done) {
+        done = true;
+        if (connectTimer != null) {
+          connectTimer.cancel(false);
+        }
+        detach(false);
+      }
+    }
+
+    private void fail(Throwable cause) {
+      if (done) {
+        return;
+      }
+      done = true;
+      if (connectTimer != null) {
+        connectTimer.cancel(false);
+      }
+      detach(false);
+      listener.onFailure(
+          cause instanceof ClosedChannelException
+              ? new UpstreamConnectException("the provider closed the connection")
+              : cause,
+          gotHead);
+    }
+
+    /** Hands the connection back to the pool: reusable only when the exchange ended cleanly. */
+    private void detach(boolean reusable) {
+      Channel ch = channel;
+      if (ch == null) {
+        return;
+      }
+      channel = null;
+      if (ch.pipeline().get(EXCHANGE) == this) {
+        ch.pipeline().remove(EXCHANGE);
+      }
+      ch.attr(BUSY).set(false);
+      if (!reusable) {
+        ch.close();
+      }
+      pool.release(ch);
+    }
+  }
+}

@@ -1,0 +1,55 @@
+package dev.tollgate.sidecar.wire;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+
+/** The one JSON mapper of the data path, and small helpers around it. */
+public final class Json {
+  public static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private Json() {}
+
+  public static ObjectNode object() {
+    return MAPPER.createObjectNode();
+  }
+
+  /** Parses {@code bytes}; null when they are not JSON. */
+  public static JsonNode parseOrNull(byte[] bytes) {
+    try {
+      return MAPPER.readTree(bytes);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  public static JsonNode parseOrNull(String text) {
+    try {
+      return text == null ? null : MAPPER.readTree(text);
+    } catch (JsonProcessingException e) {
+      return null;
+    }
+  }
+
+  public static String write(JsonNode node) {
+    try {
+      return MAPPER.writeValueAsString(node);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Text of a string field, or null when absent, null or not a string. */
+  public static String text(JsonNode node, String field) {
+    JsonNode v = node.get(field);
+    return v != null && v.isTextual() ? v.asText() : null;
+  }
+
+  /** A non-negative long field, or -1 when absent. */
+  public static long count(JsonNode node, String field) {
+    JsonNode v = node == null ? null : node.get(field);
+    return v != null && v.canConvertToLong() ? v.asLong() : -1;
+  }
+}

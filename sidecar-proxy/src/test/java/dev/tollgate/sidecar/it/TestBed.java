@@ -1,0 +1,157 @@
+package dev.tollgate.sidecar.it;
+
+import dev.tollgate.sidecar.Sidecar;
+import dev.tollgate.sidecar.sim.ProviderSimulator;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/**
+ * A simulator and a sidecar on loopback ephemeral ports, with a configuration file and key files in
+ * a temporary directory: one per integration test class.
+ */
+final class TestBed implements AutoCloseable {
+  static final String OPENAI_KEY = "sk-openai-test";
+  static final String ANTHROPIC_KEY = "sk-ant-test";
+  static final String GEMINI_KEY = "gem-test";
+  static final String BEDROCK_KEY = "bedrock-api-key-test";
+
+  final ProviderSimulator sim;
+  final Path dir;
+  final Path configFile;
+  final Sidecar sidecar;
+  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private TestBed(ProviderSimulator sim, Path dir, Path configFile, Sidecar sidecar) {
+    this.sim = sim;
+    this.dir = dir;
+    this.configFile = configFile;
+    this.sidecar = sidecar;
+  }
+
+  static TestBed start() throws Exception {
+    ProviderSimulator sim = ProviderSimulator.start();
+    Path dir = Files.createTempDirectory("tollgate-it");
+    Files.writeString(dir.resolve("openai.key"), OPENAI_KEY + "\n");
+    Files.writeString(dir.resolve("anthropic.key"), ANTHROPIC_KEY);
+    Files.writeString(dir.resolve("gemini.key"), GEMINI_KEY);
+    Files.writeString(dir.resolve("bedrock.key"), BEDROCK_KEY);
+    Path config = dir.resolve("config.yaml");
+    Files.writeString(config, config(sim.baseUrl(), dir, ""));
+    Sidecar sidecar = Sidecar.start(config, 0, 2, Duration.ofMillis(200));
+    return new TestBed(sim, dir, config, sidecar);
+  }
+
+  /** The standard configuration: one route per provider kind, plus {@code extraRoutes}. */
+  static String config(String sim, Path dir, String extraRoutes) {
+    return """
+        namespace: it
+        server:
+          maxRequestBodyBytes: 65536
+          clientReadTimeout: 500ms
+          shutdownGrace: 5s
+        routes:
+          - model: oa
+            tiers:
+              - name: main
+                targets: [{credential: openai, model: gpt-4o-mini}]
+          - model: an
+            tiers:
+              - name: main
+                targets: [{credential: anthropic, model: claude-3-5-sonnet-20241022}]
+          - model: ge
+            tiers:
+              - name: main
+                targets: [{credential: gemini, model: gemini-1.5-flash}]
+          - model: az
+            tiers:
+              - name: main
+                targets: [{credential: azure, model: gpt-4o}]
+          - model: unpriced
+            tiers:
+              - name: main
+                targets: [{credential: openai, model: my-finetune}]
+          - model: br
+            tiers:
+              - name: main
+                targets: [{credential: bedrock, model: "anthropic.claude-3-haiku-20240307-v1:0"}]
+          - model: vx
+            tiers:
+              - name: main
+                targets: [{credential: vertex, model: gemini-1.5-flash}]
+          - model: impatient
+            timeouts: {firstToken: 300ms, total: 1s}
+            tiers:
+              - name: main
+                targets: [{credential: openai, model: gpt-4o-mini}]
+        %s
+        credentials:
+          - {name: openai, provider: openai, endpoint: "%s/v1", apiKeyFile: "%s/openai.key"}
+          - {name: anthropic, provider: anthropic, endpoint: "%s", apiKeyFile: "%s/anthropic.key"}
+          - {name: gemini, provider: gemini, endpoint: "%s", apiKeyFile: "%s/gemini.key"}
+          - name: azure
+            provider: azure-openai
+            endpoint: "%s"
+            apiKeyFile: "%s/openai.key"
+            azure: {deployment: prod-4o}
+          - name: bedrock
+            provider: bedrock
+            endpoint: "%s"
+            apiKeyFile: "%s/bedrock.key"
+            bedrock: {region: us-east-1}
+          - name: vertex
+            provider: vertex-ai
+            apiKeyFile: "%s/gemini.key"
+            vertex: {project: p, location: us-east5}
+        """
+        .formatted(extraRoutes, sim, dir, sim, dir, sim, dir, sim, dir, sim, dir, dir);
+  }
+
+  String url(String path) {
+    return sidecar.baseUrl() + path;
+  }
+
+  HttpResponse<String> post(String path, String body, String... headers) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(url(path)))
+            .timeout(Duration.ofSeconds(20))
+            .header("content-type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> get(String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(20)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The value of a metric sample in the Prometheus text, or 0 when absent. */
+  double metric(String sample) throws Exception {
+    String text = get("/metrics").body();
+    return text.lines()
+        .filter(l -> l.startsWith(sample + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(sample.length() + 1).trim()))
+        .findFirst()
+        .orElse(0);
+  }
+
+  @Override
+  public void close() throws IOException {
+    sidecar.shutdown(Duration.ZERO);
+    sim.close();
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+}

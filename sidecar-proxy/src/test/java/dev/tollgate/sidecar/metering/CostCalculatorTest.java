@@ -1,0 +1,81 @@
+package dev.tollgate.sidecar.metering;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tollgate.sidecar.chat.Usage;
+import dev.tollgate.sidecar.config.CredentialConfig;
+import dev.tollgate.sidecar.config.ModelPrice;
+import dev.tollgate.sidecar.config.PriceCatalogue;
+import dev.tollgate.sidecar.config.ProviderKind;
+import java.math.BigDecimal;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class CostCalculatorTest {
+  private final CostCalculator calc = new CostCalculator(PriceCatalogue.builtIn());
+
+  private static CredentialConfig credential(String markup, List<ModelPrice> prices) {
+    return new CredentialConfig(
+        "c",
+        ProviderKind.ANTHROPIC,
+        null,
+        "/k",
+        null,
+        null,
+        null,
+        null,
+        prices,
+        markup == null ? null : new BigDecimal(markup),
+        null);
+  }
+
+  @Test
+  void seedExampleWithPromptCachingIsExact() {
+    // the seed's Sonnet example: 1,000 new input + 9,000 cached input + 1,000 output tokens
+    // = $0.003 + $0.0027 + $0.015
+    Cost cost =
+        calc.cost(
+            credential(null, List.of()),
+            "claude-3-5-sonnet-20241022",
+            new Usage(1000, 1000, 9000, 0));
+    assertThat(cost.priced()).isTrue();
+    assertThat(cost.usd()).isEqualByComparingTo("0.0207");
+    assertThat(cost.microDollars()).isEqualTo(20_700);
+  }
+
+  @Test
+  void cacheWritesUseTheirOwnPrice() {
+    // Haiku: 350 in * 0.25 + 120 out * 1.25 + 800 read * 0.03 + 200 write * 0.30 per million
+    Cost cost =
+        calc.cost(
+            credential(null, List.of()), "claude-3-haiku-20240307", new Usage(350, 120, 800, 200));
+    assertThat(cost.usd()).isEqualByComparingTo("0.0003215");
+  }
+
+  @Test
+  void tinyCallsKeepSubMicroDollarPrecision() {
+    // Gemini Flash-8B: 7 input tokens at $0.0375/M = $0.0000002625
+    Cost cost =
+        calc.cost(credential(null, List.of()), "gemini-1.5-flash-8b", new Usage(7, 0, 0, 0));
+    assertThat(cost.usd()).isEqualByComparingTo("0.0000002625");
+    assertThat(cost.usdText()).isEqualTo("0.0000002625");
+  }
+
+  @Test
+  void overrideAndMarkupApply() {
+    ModelPrice override =
+        new ModelPrice("gpt-4o", new BigDecimal("2.50"), new BigDecimal("10.00"), null, null);
+    Cost cost =
+        calc.cost(
+            credential("10", List.of(override)), "gpt-4o", new Usage(1_000_000, 100_000, 0, 0));
+    // (2.50 + 1.00) * 1.10
+    assertThat(cost.usd()).isEqualByComparingTo("3.85");
+  }
+
+  @Test
+  void unknownModelIsUnpricedNotZero() {
+    Cost cost = calc.cost(credential(null, List.of()), "my-finetune", new Usage(10, 10, 0, 0));
+    assertThat(cost.priced()).isFalse();
+    assertThat(cost.usdText()).isNull();
+  }
+}
