@@ -1,6 +1,7 @@
 package dev.tollgate.operator;
 
 import dev.tollgate.api.CrdSummary;
+import dev.tollgate.operator.local.LocalMode;
 import dev.tollgate.operator.ops.HealthServer;
 import dev.tollgate.operator.ops.OperatorMetrics;
 import dev.tollgate.operator.webhook.SidecarWebhook;
@@ -35,7 +36,8 @@ public final class OperatorMain {
             ? args
             : Arrays.copyOfRange(args, 1, args.length);
     switch (command) {
-      case "local", "crds" -> {
+      case "local" -> System.exit(LocalMode.run(rest, System.out));
+      case "crds" -> {
         System.out.println("Tollgate API (generated CRDs in crds/):");
         CrdSummary.print(System.out);
       }

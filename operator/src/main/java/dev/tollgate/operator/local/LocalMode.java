@@ -1,0 +1,726 @@
+package dev.tollgate.operator.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.tollgate.api.v1alpha1.Budget;
+import dev.tollgate.api.v1alpha1.LLMRoute;
+import dev.tollgate.api.v1alpha1.ProviderCredential;
+import dev.tollgate.api.v1alpha1.SecretKeyRef;
+import dev.tollgate.operator.OperatorConfig;
+import dev.tollgate.operator.TollgateOperator;
+import dev.tollgate.operator.ops.OperatorMetrics;
+import dev.tollgate.sidecar.Sidecar;
+import dev.tollgate.sidecar.config.SecretMounts;
+import dev.tollgate.sidecar.config.SidecarConfigMap;
+import dev.tollgate.sidecar.metering.UsageLedger;
+import dev.tollgate.sidecar.sim.Fault;
+import dev.tollgate.sidecar.sim.ProviderSimulator;
+import dev.tollgate.sidecar.sim.SimulatorBehavior;
+import dev.tollgate.sidecar.sim.SimulatorStats;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.NamespacedKubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * {@code tollgate-operator local}: the whole system in one process without a cluster. An embedded
+ * Kubernetes API (fabric8's mock server in CRUD mode), the operator, provider simulators (one per
+ * ProviderCredential, so one provider can fail alone) and sidecars reading the ConfigMap the
+ * operator renders, as the kubelet would project it. It applies an example, drives traffic through
+ * the sidecars with an outage of the primary provider part of the way, and prints what a platform
+ * engineer would look at.
+ */
+public final class LocalMode implements AutoCloseable {
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final Map<String, String> SEED_TARGETS =
+      Map.of(
+          "customer-support",
+          "$0.0017 per conversation (seed: 90% Groq Llama 3.1 70B at $0.00138, 10% Claude 3.5"
+              + " Sonnet at $0.00399)");
+  private static final Map<String, String> KEY_VARIABLES =
+      Map.of(
+          "openai", "OPENAI_API_KEY",
+          "anthropic", "ANTHROPIC_API_KEY",
+          "groq", "GROQ_API_KEY",
+          "gemini", "GEMINI_API_KEY",
+          "mistral", "MISTRAL_API_KEY",
+          "cohere", "COHERE_API_KEY",
+          "azure-openai", "AZURE_OPENAI_API_KEY",
+          "bedrock", "AWS_BEARER_TOKEN_BEDROCK",
+          "openai-compatible", "OPENAI_COMPATIBLE_API_KEY");
+
+  private final LocalOptions options;
+  private final PrintStream out;
+  private final Path workDir;
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+  private final Map<String, ProviderSimulator> simulators = new LinkedHashMap<>();
+  private final List<Sidecar> sidecars = new ArrayList<>();
+  private final ScheduledExecutorService projector =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "tollgate-local-projector");
+            t.setDaemon(true);
+            return t;
+          });
+  private NamespacedKubernetesClient client;
+  private int step;
+
+  LocalMode(LocalOptions options, PrintStream out) throws IOException {
+    this.options = options;
+    this.out = out;
+    this.workDir = Files.createTempDirectory("tollgate-local-");
+  }
+
+  /** Entry point of the {@code local} command; returns the process exit code. */
+  public static int run(String[] args, PrintStream out) {
+    LocalOptions options;
+    try {
+      options = LocalOptions.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      return 2;
+    }
+    if (!options.verbose()) {
+      quietLogs();
+    }
+    try (LocalMode local = new LocalMode(options, out)) {
+      return local.execute();
+    } catch (LocalModeException e) {
+      System.err.println("local: " + e.getMessage());
+      return 1;
+    } catch (Exception e) {
+      System.err.println("local: failed: " + e);
+      e.printStackTrace(System.err);
+      return 1;
+    }
+  }
+
+  /** Keeps the console for the report: the components log warnings only. */
+  private static void quietLogs() {
+    Map.of(
+            org.slf4j.Logger.ROOT_LOGGER_NAME,
+            ch.qos.logback.classic.Level.WARN,
+            "io.javaoperatorsdk",
+            ch.qos.logback.classic.Level.WARN,
+            // "unstable version v1alpha1" is true and said once per informer: noise here.
+            "io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils",
+            ch.qos.logback.classic.Level.ERROR)
+        .forEach(
+            (name, level) ->
+                ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(name))
+                    .setLevel(level));
+    MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
+  }
+
+  // Held so java.util.logging keeps the level (it references loggers weakly).
+  private static final java.util.logging.Logger MOCK_SERVER_LOG =
+      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
+  int execute() throws Exception {
+    Path exampleDir = options.examplesDir().resolve(options.example());
+    if (!Files.isDirectory(exampleDir)) {
+      throw new LocalModeException(
+          "no example '"
+              + options.example()
+              + "' in "
+              + options.examplesDir().toAbsolutePath()
+              + " (run from the repository root, or pass --examples-dir)");
+    }
+    out.printf(
+        "Tollgate local: example %s, %d sidecar(s), %d requests, %s%n%n",
+        options.example(),
+        options.sidecars(),
+        options.requests(),
+        options.realProviders()
+            ? "REAL providers (keys from the environment)"
+            : "simulated providers");
+
+    Example example = Example.load(exampleDir);
+    startApiServer();
+    startSimulators(example);
+    createSecrets(example);
+    startOperator();
+    String namespace = apply(example);
+    Path configFile = projectConfigMap(namespace);
+    startSidecars(configFile);
+
+    LLMRoute route = example.routes().get(0);
+    String primary = route.getSpec().getTiers().get(0).getTargets().get(0).getCredential();
+    TrafficDriver.Result result = drive(route.getSpec().getModel(), primary);
+
+    printResources(namespace);
+    printSummary(example, result);
+    if (options.keepRunning()) {
+      keepRunning(route.getSpec().getModel());
+    }
+    return 0;
+  }
+
+  private void progress(String message) {
+    out.printf("[%d/6] %s%n", ++step, message);
+  }
+
+  private void startApiServer() {
+    Map<
+            io.fabric8.mockwebserver.ServerRequest,
+            java.util.Queue<io.fabric8.mockwebserver.ServerResponse>>
+        responses = new HashMap<>();
+    KubernetesMockServer server =
+        new KubernetesMockServer(
+            new Context(Serialization.jsonMapper()),
+            new MockWebServer(),
+            responses,
+            new KubernetesMixedDispatcher(responses),
+            false);
+    server.init();
+    toClose.add(server::destroy);
+    client = server.createClient();
+    toClose.add(client);
+    progress(
+        "embedded Kubernetes API (fabric8 mock server, CRUD mode) at "
+            + client.getConfiguration().getMasterUrl());
+  }
+
+  private void startSimulators(Example example) throws InterruptedException {
+    if (options.realProviders()) {
+      progress("real providers: endpoints as declared by the example");
+      return;
+    }
+    List<String> lines = new ArrayList<>();
+    for (ProviderCredential credential : example.credentials()) {
+      String provider = credential.getSpec().getProvider().wireName();
+      if (provider.equals("vertex-ai")) {
+        lines.add(credential.getMetadata().getName() + " (vertex-ai: not simulated, calls fail)");
+        continue;
+      }
+      ProviderSimulator sim = ProviderSimulator.start();
+      toClose.add(sim);
+      // Seed numbers (customer-support): ~1,200 input and ~150 output tokens a conversation,
+      // Groq answering in ~150 ms; Claude with the ~1,000-token system prompt read from its cache.
+      boolean anthropic = provider.equals("anthropic");
+      Duration ttft = provider.equals("groq") ? Duration.ofMillis(150) : Duration.ofMillis(400);
+      sim.behavior(
+          SimulatorBehavior.defaults()
+              .withTiming(ttft, 2000)
+              .withUsage(anthropic ? 200 : 1200, 150, anthropic ? 1000 : 0, 0));
+      simulators.put(credential.getMetadata().getName(), sim);
+      boolean openAiFamily = !Set.of("anthropic", "gemini", "bedrock").contains(provider);
+      credential.getSpec().setEndpoint(sim.baseUrl() + (openAiFamily ? "/v1" : ""));
+      lines.add(credential.getMetadata().getName() + " (" + provider + ") -> " + sim.baseUrl());
+    }
+    progress("provider simulators: " + String.join(", ", lines));
+  }
+
+  private void createSecrets(Example example) throws IOException {
+    Path root = workDir.resolve("secrets");
+    for (ProviderCredential credential : example.credentials()) {
+      SecretKeyRef ref = credential.getSpec().getSecretRef();
+      if (ref == null) {
+        continue;
+      }
+      String value = "sk-tollgate-local-simulated";
+      if (options.realProviders()) {
+        String variable = KEY_VARIABLES.get(credential.getSpec().getProvider().wireName());
+        value = variable == null ? null : System.getenv(variable);
+        if (value == null || value.isBlank()) {
+          throw new LocalModeException(
+              "--real-providers: set "
+                  + (variable == null ? "a key" : variable)
+                  + " for ProviderCredential "
+                  + credential.getMetadata().getName());
+        }
+      }
+      String namespace = credential.getMetadata().getNamespace();
+      client
+          .secrets()
+          .inNamespace(namespace)
+          .resource(
+              new SecretBuilder()
+                  .withNewMetadata()
+                  .withName(ref.getName())
+                  .withNamespace(namespace)
+                  .endMetadata()
+                  .addToData(
+                      ref.getKey(),
+                      Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8)))
+                  .build())
+          .createOr(r -> r.update());
+      // What the kubelet does with a mounted Secret: one file per key.
+      Path file = Path.of(SecretMounts.keyFile(root.toString(), ref.getName(), ref.getKey()));
+      Files.createDirectories(file.getParent());
+      Files.writeString(file, value);
+    }
+  }
+
+  private void startOperator() {
+    OperatorConfig config =
+        new OperatorConfig(
+            Set.of(),
+            "tollgate-system",
+            false,
+            "tollgate-operator",
+            Duration.ofSeconds(15),
+            "local",
+            0,
+            workDir.resolve("secrets").toString(),
+            SidecarConfigMap.NAME,
+            false, // the mock API server does not speak server-side apply
+            Duration.ofMinutes(10),
+            2);
+    TollgateOperator operator =
+        new TollgateOperator(
+            config, client, new OperatorMetrics(new PrometheusRegistry()), Clock.systemUTC(), true);
+    operator.start();
+    toClose.add(operator);
+    progress("operator started against it (reconcilers for the three kinds, no leader election)");
+  }
+
+  private String apply(Example example) {
+    String namespace = example.namespace();
+    if (client.namespaces().withName(namespace).get() == null) {
+      Namespace ns =
+          example.namespaceObject() != null
+              ? example.namespaceObject()
+              : new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build();
+      client.namespaces().resource(ns).create();
+    }
+    example.credentials().forEach(c -> client.resource(c).create());
+    example.budgets().forEach(b -> client.resource(b).create());
+    example.routes().forEach(r -> client.resource(r).create());
+    progress(
+        String.format(
+            "applied examples/%s to namespace %s: %d ProviderCredential(s), %d LLMRoute(s), %d"
+                + " Budget(s)%s",
+            options.example(),
+            namespace,
+            example.credentials().size(),
+            example.routes().size(),
+            example.budgets().size(),
+            example.skipped().isEmpty()
+                ? ""
+                : "; not applied (the sidecars run in this process): "
+                    + String.join(", ", example.skipped())));
+    return namespace;
+  }
+
+  /** Waits for the rendered ConfigMap and keeps a file in step with it, as the kubelet does. */
+  private Path projectConfigMap(String namespace) throws Exception {
+    Path file = workDir.resolve("config").resolve(SidecarConfigMap.KEY);
+    Files.createDirectories(file.getParent());
+    Instant deadline = Instant.now().plusSeconds(30);
+    ConfigMap configMap;
+    while ((configMap = configMap(namespace)) == null) {
+      if (Instant.now().isAfter(deadline)) {
+        throw new LocalModeException(
+            "the operator rendered no configuration for namespace "
+                + namespace
+                + " within 30s; the resources' conditions say why:\n"
+                + conditions(namespace));
+      }
+      Thread.sleep(100);
+    }
+    Files.writeString(file, configMap.getData().get(SidecarConfigMap.KEY));
+    projector.scheduleWithFixedDelay(
+        () -> {
+          ConfigMap current = configMap(namespace);
+          if (current != null) {
+            try {
+              String yaml = current.getData().get(SidecarConfigMap.KEY);
+              if (!yaml.equals(Files.readString(file))) {
+                Path tmp = file.resolveSibling(SidecarConfigMap.KEY + ".tmp");
+                Files.writeString(tmp, yaml);
+                Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+              }
+            } catch (IOException e) {
+              // Next round tries again; the sidecars keep their last good configuration.
+            }
+          }
+        },
+        500,
+        500,
+        TimeUnit.MILLISECONDS);
+    return file;
+  }
+
+  private ConfigMap configMap(String namespace) {
+    ConfigMap cm = client.configMaps().inNamespace(namespace).withName(SidecarConfigMap.NAME).get();
+    return cm == null || cm.getData() == null || !cm.getData().containsKey(SidecarConfigMap.KEY)
+        ? null
+        : cm;
+  }
+
+  private void startSidecars(Path configFile) throws Exception {
+    List<String> urls = new ArrayList<>();
+    for (int i = 0; i < options.sidecars(); i++) {
+      Integer port = options.keepRunning() && i == 0 ? 4000 : 0;
+      Sidecar sidecar;
+      try {
+        sidecar = Sidecar.start(configFile, port, 1, Duration.ofMillis(200));
+      } catch (RuntimeException e) {
+        if (port == 0) {
+          throw e;
+        }
+        out.println("      port 4000 is busy; the first sidecar takes a free port instead");
+        sidecar = Sidecar.start(configFile, 0, 1, Duration.ofMillis(200));
+      }
+      sidecars.add(sidecar);
+      toClose.add(sidecar);
+      urls.add(sidecar.baseUrl());
+    }
+    awaitReady(urls);
+    progress("sidecars ready on the rendered configuration: " + String.join(", ", urls));
+  }
+
+  private void awaitReady(List<String> urls) throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    Instant deadline = Instant.now().plusSeconds(20);
+    for (String url : urls) {
+      while (true) {
+        try {
+          HttpResponse<Void> r =
+              http.send(
+                  HttpRequest.newBuilder(URI.create(url + "/readyz")).build(),
+                  HttpResponse.BodyHandlers.discarding());
+          if (r.statusCode() == 200) {
+            break;
+          }
+        } catch (IOException e) {
+          // not listening yet
+        }
+        if (Instant.now().isAfter(deadline)) {
+          throw new LocalModeException("sidecar " + url + " did not become ready within 20s");
+        }
+        Thread.sleep(100);
+      }
+    }
+  }
+
+  private TrafficDriver.Result drive(String model, String primary) throws InterruptedException {
+    ProviderSimulator primarySim = simulators.get(primary);
+    int outageStart = options.requests() * 45 / 100;
+    int outageEnd = options.requests() * 65 / 100;
+    out.printf(
+        "[%d/6] traffic: %d requests for model \"%s\"%s%n",
+        ++step,
+        options.requests(),
+        model,
+        primarySim == null
+            ? ""
+            : String.format(
+                ", primary %s fails (HTTP 500) from request %d to %d",
+                primary, outageStart, outageEnd));
+    TrafficDriver driver =
+        new TrafficDriver(sidecars.stream().map(Sidecar::baseUrl).toList(), model);
+    long start = System.nanoTime();
+    TrafficDriver.Result result =
+        driver.run(
+            options.requests(),
+            options.concurrency(),
+            done -> {
+              if (primarySim != null && done == outageStart) {
+                primarySim.behavior(primarySim.behavior().withFault(Fault.SERVER_ERROR, 1.0));
+              }
+              if (primarySim != null && done == outageEnd) {
+                primarySim.behavior(primarySim.behavior().withFault(Fault.NONE, 0));
+              }
+              progressBar(done);
+            });
+    out.printf("%n      done in %.1fs%n%n", (System.nanoTime() - start) / 1e9);
+    return result;
+  }
+
+  /**
+   * Redraws one line on a terminal; elsewhere (CI logs, pipes) prints a line at each quarter so the
+   * log stays readable.
+   */
+  private void progressBar(int done) {
+    int total = options.requests();
+    boolean terminal = System.console() != null;
+    int every = terminal ? Math.max(1, total / 60) : Math.max(1, total / 4);
+    if (done % every != 0 && done != total) {
+      return;
+    }
+    int width = 30;
+    int filled = width * done / total;
+    String bar = "#".repeat(filled) + "-".repeat(width - filled);
+    synchronized (out) {
+      if (terminal) {
+        out.printf("\r      [%s] %d/%d%s", bar, done, total, done == total ? "\n" : "");
+      } else {
+        out.printf("      [%s] %d/%d%n", bar, done, total);
+      }
+    }
+  }
+
+  private void printResources(String namespace) {
+    Instant now = Instant.now();
+    out.printf("$ kubectl -n %s get providercredentials,llmroutes,budgets%n", namespace);
+    out.println(
+        KubectlTable.render(
+            "providercredentials",
+            client.resources(ProviderCredential.class).inNamespace(namespace).list().getItems(),
+            now));
+    out.println(
+        KubectlTable.render(
+            "llmroutes",
+            client.resources(LLMRoute.class).inNamespace(namespace).list().getItems(),
+            now));
+    out.println(
+        KubectlTable.render(
+            "budgets",
+            client.resources(Budget.class).inNamespace(namespace).list().getItems(),
+            now));
+    out.println("Conditions:");
+    out.print(conditions(namespace));
+    out.printf("%n$ kubectl -n %s get events%n", namespace);
+    List<Event> events = client.v1().events().inNamespace(namespace).list().getItems();
+    if (events.isEmpty()) {
+      out.println("No events.");
+    } else {
+      List<List<String>> rows = new ArrayList<>();
+      rows.add(List.of("TYPE", "REASON", "OBJECT", "MESSAGE"));
+      for (Event e : events) {
+        rows.add(
+            List.of(
+                String.valueOf(e.getType()),
+                String.valueOf(e.getReason()),
+                e.getInvolvedObject().getKind().toLowerCase()
+                    + "/"
+                    + e.getInvolvedObject().getName(),
+                String.valueOf(e.getMessage())));
+      }
+      out.print(KubectlTable.format(rows));
+    }
+    out.println();
+  }
+
+  private String conditions(String namespace) {
+    StringBuilder sb = new StringBuilder();
+    Stream.of(
+            client.resources(ProviderCredential.class).inNamespace(namespace).list().getItems(),
+            client.resources(LLMRoute.class).inNamespace(namespace).list().getItems(),
+            client.resources(Budget.class).inNamespace(namespace).list().getItems())
+        .flatMap(List::stream)
+        .forEach(
+            r -> {
+              JsonNode status = Serialization.jsonMapper().valueToTree(r).path("status");
+              for (JsonNode c : status.path("conditions")) {
+                sb.append(
+                    String.format(
+                        "  %s/%s  %s=%s  %s: %s%n",
+                        r.getKind().toLowerCase(),
+                        r.getMetadata().getName(),
+                        c.path("type").asText(),
+                        c.path("status").asText(),
+                        c.path("reason").asText(),
+                        c.path("message").asText()));
+              }
+            });
+    return sb.toString();
+  }
+
+  private void printSummary(Example example, TrafficDriver.Result result) {
+    Map<UsageLedger.Key, long[]> byTarget = new LinkedHashMap<>();
+    BigDecimal cost = BigDecimal.ZERO;
+    long input = 0;
+    long output = 0;
+    long failovers = 0;
+    for (Sidecar sidecar : sidecars) {
+      UsageLedger.Totals total = sidecar.ledger().total();
+      cost = cost.add(total.costUsd());
+      input += total.inputTokens();
+      output += total.outputTokens();
+      failovers += total.failovers();
+      sidecar
+          .ledger()
+          .snapshot()
+          .forEach(
+              (k, v) -> {
+                long[] sums = byTarget.computeIfAbsent(k, x -> new long[2]);
+                sums[0] += v.requests();
+                sums[1] += v.errors().values().stream().mapToLong(Long::longValue).sum();
+              });
+    }
+    out.println("Summary (from the sidecars' own ledgers)");
+    out.printf(
+        "  requests %d, succeeded %d (%.1f%%), streamed %d, failed %s%n",
+        result.requests(),
+        result.succeeded(),
+        100.0 * result.succeeded() / result.requests(),
+        result.streamed(),
+        result.failuresByStatus().isEmpty()
+            ? "none"
+            : "by HTTP status " + result.failuresByStatus());
+    out.printf(
+        "  failovers %d, mean latency %d ms%n",
+        failovers, result.totalLatencyMillis() / result.requests());
+    List<List<String>> rows = new ArrayList<>();
+    rows.add(List.of("  ROUTE", "TIER", "CREDENTIAL", "MODEL", "REQUESTS", "ERRORS"));
+    byTarget.forEach(
+        (k, v) ->
+            rows.add(
+                List.of(
+                    "  " + k.route(),
+                    String.valueOf(k.tier()),
+                    String.valueOf(k.credential()),
+                    String.valueOf(k.model()),
+                    Long.toString(v[0]),
+                    Long.toString(v[1]))));
+    out.print(KubectlTable.format(rows));
+    BigDecimal perRequest =
+        result.succeeded() == 0
+            ? BigDecimal.ZERO
+            : cost.divide(BigDecimal.valueOf(result.succeeded()), 8, RoundingMode.HALF_UP);
+    out.printf(
+        "  cost $%s in total, $%s per answered request%n",
+        cost.setScale(6, RoundingMode.HALF_UP).toPlainString(),
+        perRequest.stripTrailingZeros().toPlainString());
+    String target = SEED_TARGETS.get(options.example());
+    if (target != null) {
+      out.printf("  seed target: %s%n", target);
+    }
+    if (!options.realProviders()) {
+      long servedIn = 0;
+      long servedOut = 0;
+      for (ProviderSimulator sim : simulators.values()) {
+        SimulatorStats s = sim.stats();
+        servedIn += s.inputTokens();
+        servedOut += s.outputTokens();
+      }
+      out.printf(
+          "  metering check: sidecars counted %d input / %d output tokens; simulators served %d /"
+              + " %d: %s%n",
+          input,
+          output,
+          servedIn,
+          servedOut,
+          input == servedIn && output == servedOut ? "match" : "MISMATCH");
+    }
+    out.println(
+        "  Not shown yet: spend and health in the resources' status, budget thresholds, failover"
+            + " and caching; they arrive with the routing, caching and write-back work.");
+  }
+
+  private void keepRunning(String model) throws InterruptedException {
+    out.printf(
+        "%nKeeping %d sidecar(s) running. Point an OpenAI SDK at %s/v1 with model \"%s\"; Ctrl-C"
+            + " stops.%n",
+        sidecars.size(), sidecars.get(0).baseUrl(), model);
+    CountDownLatch stop = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+    stop.await();
+  }
+
+  @Override
+  public void close() {
+    projector.shutdownNow();
+    for (int i = toClose.size() - 1; i >= 0; i--) {
+      try {
+        toClose.get(i).close();
+      } catch (Exception e) {
+        // Shutting down anyway; nothing else to do with it.
+      }
+    }
+    try (Stream<Path> files = Files.walk(workDir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // a temporary directory left behind is harmless
+    }
+  }
+
+  /** A failure with a message meant for the user, printed without a stack trace. */
+  static final class LocalModeException extends RuntimeException {
+    LocalModeException(String message) {
+      super(message);
+    }
+  }
+
+  /** The objects of one example folder, by kind. */
+  record Example(
+      List<ProviderCredential> credentials,
+      List<LLMRoute> routes,
+      List<Budget> budgets,
+      Namespace namespaceObject,
+      List<String> skipped) {
+
+    String namespace() {
+      if (routes.isEmpty()) {
+        throw new LocalModeException("the example declares no LLMRoute");
+      }
+      return routes.get(0).getMetadata().getNamespace();
+    }
+
+    static Example load(Path dir) throws IOException {
+      List<ProviderCredential> credentials = new ArrayList<>();
+      List<LLMRoute> routes = new ArrayList<>();
+      List<Budget> budgets = new ArrayList<>();
+      List<String> skipped = new ArrayList<>();
+      Namespace namespace = null;
+      List<Path> files;
+      try (Stream<Path> list = Files.list(dir)) {
+        files =
+            list.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml"))
+                .sorted()
+                .toList();
+      }
+      for (Path file : files) {
+        try (MappingIterator<JsonNode> docs =
+            YAML.readerFor(JsonNode.class).readValues(file.toFile())) {
+          while (docs.hasNext()) {
+            JsonNode doc = docs.next();
+            if (doc == null || !doc.has("kind")) {
+              continue;
+            }
+            String json = doc.toString();
+            switch (doc.get("kind").asText()) {
+              case "ProviderCredential" ->
+                  credentials.add(Serialization.unmarshal(json, ProviderCredential.class));
+              case "LLMRoute" -> routes.add(Serialization.unmarshal(json, LLMRoute.class));
+              case "Budget" -> budgets.add(Serialization.unmarshal(json, Budget.class));
+              case "Namespace" -> namespace = Serialization.unmarshal(json, Namespace.class);
+              default ->
+                  skipped.add(doc.get("kind").asText() + " " + doc.at("/metadata/name").asText());
+            }
+          }
+        }
+      }
+      return new Example(credentials, routes, budgets, namespace, skipped);
+    }
+  }
+}
