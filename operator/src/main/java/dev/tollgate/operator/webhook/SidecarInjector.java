@@ -107,6 +107,10 @@ public final class SidecarInjector {
     pod.getMetadata().setLabels(labels);
   }
 
+  // No preStop hook yet: the sidecar drains calls in flight on SIGTERM, which the kubelet sends to
+  // native sidecars after the app containers stop. A preStop that flushes unreported usage to the
+  // operator comes with the reporting channel; calling an endpoint that does not exist would only
+  // produce a FailedPreStopHook event on every pod deletion.
   private Container sidecar(Set<String> secrets) {
     List<VolumeMount> mounts = new ArrayList<>();
     mounts.add(readOnlyMount(CONFIG_VOLUME, InjectionSettings.CONFIG_MOUNT));
@@ -154,16 +158,6 @@ public final class SidecarInjector {
         .endHttpGet()
         .withPeriodSeconds(5)
         .endReadinessProbe()
-        // The sidecar flushes unreported usage on SIGTERM; the preStop gives it the same chance
-        // when the kubelet runs hooks before signals (and it is harmless when there is nothing).
-        .withNewLifecycle()
-        .withNewPreStop()
-        .withNewHttpGet()
-        .withPath("/flush")
-        .withPort(port)
-        .endHttpGet()
-        .endPreStop()
-        .endLifecycle()
         .withNewSecurityContext()
         .withRunAsNonRoot(true)
         .withRunAsUser(65532L)

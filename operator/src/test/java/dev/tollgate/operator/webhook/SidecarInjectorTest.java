@@ -63,7 +63,7 @@ class SidecarInjectorTest {
     assertThat(sidecar.getResources().getLimits()).containsKey("memory");
     assertThat(sidecar.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
     assertThat(sidecar.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
-    assertThat(sidecar.getLifecycle().getPreStop().getHttpGet().getPath()).isEqualTo("/flush");
+    assertThat(sidecar.getStartupProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(sidecar.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
     assertThat(sidecar.getSecurityContext().getRunAsNonRoot()).isTrue();
     assertThat(sidecar.getVolumeMounts())
