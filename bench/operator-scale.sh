@@ -15,6 +15,7 @@ mvn -B -q -pl operator -am package dependency:build-classpath -DskipTests \
   -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/bench/out/classpath.txt"
 
 echo "== run: $NAMESPACES namespaces x $ROUTES_PER_NAMESPACE routes"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 java -cp "operator/target/test-classes:operator/target/classes:$(cat bench/out/classpath.txt)" \
   dev.tollgate.operator.bench.OperatorScaleBench \
   operator/target/tollgate-operator.jar "$NAMESPACES" "$ROUTES_PER_NAMESPACE" bench/out/operator-scale-table.md
@@ -25,6 +26,7 @@ java -cp "operator/target/test-classes:operator/target/classes:$(cat bench/out/c
   echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/{print $2}') GiB RAM, shared with other work"
   echo "- java: $(java -version 2>&1 | head -1)"
+  echo "- load average (1/5/15 min) before / after the run: $LOAD_BEFORE / $LOAD_AFTER (other builds share the 2 cores)"
   echo "- command: \`NAMESPACES=$NAMESPACES ROUTES_PER_NAMESPACE=$ROUTES_PER_NAMESPACE bench/operator-scale.sh\`"
   echo "- setup: fabric8 kubernetes-server-mock 7.5.2 (CRUD mode, plain HTTP) in the benchmark JVM;"
   echo "  the operator as \`java -Xmx512m -jar operator/target/tollgate-operator.jar run --leader-election=false --status-ssa=false --reconcile-threads=4\`"
