@@ -55,7 +55,7 @@ public record OperatorConfig(
         "operator-namespace",
         "TOLLGATE_OPERATOR_NAMESPACE",
         "tollgate-system",
-        "namespace the operator runs in (holds the Lease)"),
+        "namespace the operator runs in (holds the Lease); else POD_NAMESPACE"),
     LEADER_ELECTION("leader-election", "TOLLGATE_LEADER_ELECTION", "true", "true or false"),
     LEASE_NAME("lease-name", "TOLLGATE_LEASE_NAME", "tollgate-operator", "leader-election Lease"),
     LEASE_DURATION(
@@ -130,7 +130,7 @@ public record OperatorConfig(
     }
     return new OperatorConfig(
         namespaces(get.apply(Setting.WATCH_NAMESPACES)),
-        get.apply(Setting.OPERATOR_NAMESPACE),
+        operatorNamespace(flags, env),
         bool(Setting.LEADER_ELECTION, get.apply(Setting.LEADER_ELECTION)),
         get.apply(Setting.LEASE_NAME),
         duration(Setting.LEASE_DURATION, get.apply(Setting.LEASE_DURATION)),
@@ -153,6 +153,13 @@ public record OperatorConfig(
               s.flag, s.env, s.help, s.defaultValue.isEmpty() ? "none" : s.defaultValue));
     }
     return sb.toString();
+  }
+
+  /** The flag, else the variable, else the pod's namespace from the downward API, else default. */
+  private static String operatorNamespace(Map<String, String> flags, Map<String, String> env) {
+    Setting s = Setting.OPERATOR_NAMESPACE;
+    String value = flags.getOrDefault(s.flag, env.getOrDefault(s.env, env.get("POD_NAMESPACE")));
+    return value == null || value.isBlank() ? s.defaultValue : value.trim();
   }
 
   private static Set<String> namespaces(String value) {

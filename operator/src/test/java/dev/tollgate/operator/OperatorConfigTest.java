@@ -33,6 +33,18 @@ class OperatorConfigTest {
   }
 
   @Test
+  void theLeaseLivesInThePodsNamespaceUnlessConfigured() {
+    assertThat(OperatorConfig.from(Map.of("POD_NAMESPACE", "ops")).operatorNamespace())
+        .isEqualTo("ops");
+    assertThat(
+            OperatorConfig.from(
+                    Map.of("POD_NAMESPACE", "ops", "TOLLGATE_OPERATOR_NAMESPACE", "tollgate"))
+                .operatorNamespace())
+        .isEqualTo("tollgate");
+    assertThat(OperatorConfig.from(Map.of()).operatorNamespace()).isEqualTo("tollgate-system");
+  }
+
+  @Test
   void wrongValuesNameTheSetting() {
     assertThatThrownBy(() -> OperatorConfig.from(Map.of("TOLLGATE_HTTP_PORT", "http")))
         .hasMessageContaining("TOLLGATE_HTTP_PORT");
