@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import java.time.Duration;
 import java.util.Set;
+import org.awaitility.Awaitility;
 
 /**
  * Helpers for running the operator against fabric8's mock API server in CRUD mode.
@@ -19,6 +20,15 @@ import java.util.Set;
  */
 public final class MockApi {
   private MockApi() {}
+
+  /**
+   * Awaitility's default of 10 s is too tight on a loaded 2-core machine; these bounds only stop a
+   * broken test from hanging, they do not assert speed.
+   */
+  public static void patientAwaits() {
+    Awaitility.setDefaultTimeout(Duration.ofSeconds(60));
+    Awaitility.setDefaultPollInterval(Duration.ofMillis(100));
+  }
 
   /** Creates {@code resource}, or replaces it (Secrets) if it exists; no server-side apply here. */
   public static void apply(KubernetesClient client, HasMetadata resource) {

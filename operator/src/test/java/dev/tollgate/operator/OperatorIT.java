@@ -28,7 +28,6 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
@@ -48,6 +47,7 @@ class OperatorIT {
 
   @BeforeAll
   static void start() {
+    MockApi.patientAwaits();
     metrics = new OperatorMetrics(new PrometheusRegistry());
     operator =
         new TollgateOperator(
@@ -332,7 +332,6 @@ class OperatorIT {
   private static <T extends HasMetadata> Condition awaitCondition(
       Class<T> type, String ns, String name, String conditionType, String status) {
     return await()
-        .atMost(Duration.ofSeconds(30))
         .until(
             () -> {
               T r = get(type, ns, name);

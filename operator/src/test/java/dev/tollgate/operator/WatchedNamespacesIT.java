@@ -29,6 +29,7 @@ class WatchedNamespacesIT {
 
   @Test
   void onlyTheConfiguredNamespacesAreReconciled() {
+    MockApi.patientAwaits();
     OperatorConfig defaults = MockApi.config(false, "it");
     OperatorConfig config =
         new OperatorConfig(
