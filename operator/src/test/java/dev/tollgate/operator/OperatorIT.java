@@ -20,6 +20,7 @@ import dev.tollgate.sidecar.config.SidecarConfigCodec;
 import dev.tollgate.sidecar.config.SidecarConfigMap;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -249,6 +250,32 @@ class OperatorIT {
                 assertThat(
                         get(ProviderCredential.class, ns, "openai").getStatus().getUnpricedModels())
                     .containsExactly("my-finetune-v2"));
+  }
+
+  @Test
+  void aForeignConfigMapInTheWayIsReportedNotOverwritten() throws Exception {
+    String ns = "foreign";
+    apply(
+        new ConfigMapBuilder()
+            .withNewMetadata()
+            .withName(SidecarConfigMap.NAME)
+            .withNamespace(ns)
+            .endMetadata()
+            .addToData("mine", "yes")
+            .build());
+    apply(secret(ns, "openai-key", "api-key"));
+    apply(credential(ns, "openai", Provider.OPENAI, "openai-key", "api-key"));
+    apply(route(ns, "chat", "chat", tier("t", "openai", "gpt-4o")));
+
+    awaitCondition(LLMRoute.class, ns, "chat", Conditions.READY, "False");
+    await()
+        .untilAsserted(
+            () ->
+                assertThat(condition(get(LLMRoute.class, ns, "chat"), Conditions.READY).getReason())
+                    .isEqualTo("ConfigMapConflict"));
+    assertThat(condition(get(LLMRoute.class, ns, "chat"), Conditions.READY).getMessage())
+        .contains("not managed by the operator");
+    assertThat(configMap(ns).orElseThrow().getData()).containsOnlyKeys("mine");
   }
 
   @Test
