@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 NAMESPACES=${NAMESPACES:-50}
 ROUTES_PER_NAMESPACE=${ROUTES_PER_NAMESPACE:-20}
+OPERATOR_JAVA_OPTS=${OPERATOR_JAVA_OPTS:--Xmx256m -XX:+UseSerialGC}
 mkdir -p bench/out bench/results
 
 echo "== build (package only; nothing is installed into ~/.m2)"
@@ -18,7 +19,9 @@ echo "== run: $NAMESPACES namespaces x $ROUTES_PER_NAMESPACE routes"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 java -cp "operator/target/test-classes:operator/target/classes:$(cat bench/out/classpath.txt)" \
   dev.tollgate.operator.bench.OperatorScaleBench \
-  operator/target/tollgate-operator.jar "$NAMESPACES" "$ROUTES_PER_NAMESPACE" bench/out/operator-scale-table.md
+  operator/target/tollgate-operator.jar "$NAMESPACES" "$ROUTES_PER_NAMESPACE" bench/out/operator-scale-table.md \
+  "$OPERATOR_JAVA_OPTS"
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 {
   echo "# Operator scale benchmark"
@@ -27,9 +30,9 @@ java -cp "operator/target/test-classes:operator/target/classes:$(cat bench/out/c
   echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/{print $2}') GiB RAM, shared with other work"
   echo "- java: $(java -version 2>&1 | head -1)"
   echo "- load average (1/5/15 min) before / after the run: $LOAD_BEFORE / $LOAD_AFTER (other builds share the 2 cores)"
-  echo "- command: \`NAMESPACES=$NAMESPACES ROUTES_PER_NAMESPACE=$ROUTES_PER_NAMESPACE bench/operator-scale.sh\`"
+  echo "- command: \`NAMESPACES=$NAMESPACES ROUTES_PER_NAMESPACE=$ROUTES_PER_NAMESPACE OPERATOR_JAVA_OPTS='$OPERATOR_JAVA_OPTS' bench/operator-scale.sh\`"
   echo "- setup: fabric8 kubernetes-server-mock 7.5.2 (CRUD mode, plain HTTP) in the benchmark JVM;"
-  echo "  the operator as \`java -Xmx512m -jar operator/target/tollgate-operator.jar run --leader-election=false --status-ssa=false --reconcile-threads=4\`"
+  echo "  the operator as \`java $OPERATOR_JAVA_OPTS -jar operator/target/tollgate-operator.jar run --leader-election=false --status-ssa=false --reconcile-threads=4\`"
   echo "  in its own process. Each namespace has one Secret, one ProviderCredential (openai), one Budget and"
   echo "  $ROUTES_PER_NAMESPACE LLMRoutes of two tiers each, all drawing from the Budget. Objects are applied one by one."
   echo "- caveat: the mock API server is far slower than a real API server (it scans all objects per"
