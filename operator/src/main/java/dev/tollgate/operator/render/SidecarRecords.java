@@ -133,15 +133,19 @@ public final class SidecarRecords {
 
   /**
    * The configured endpoint; for Bedrock and Vertex AI, whose URL depends on the account, the
-   * regional endpoint; otherwise null (the provider's public default).
+   * regional endpoint derived the way the sidecar derives it, spelled out so the rendered
+   * configuration shows where calls go; otherwise null (the provider's public default).
    */
-  private static String endpoint(ProviderCredentialSpec s) {
+  static String endpoint(ProviderCredentialSpec s) {
     if (s.getEndpoint() != null && !s.getEndpoint().isBlank()) {
       return s.getEndpoint();
     }
     return switch (s.getProvider()) {
       case BEDROCK -> "https://bedrock-runtime." + s.getBedrock().getRegion() + ".amazonaws.com";
-      case VERTEX_AI -> "https://" + s.getVertex().getLocation() + "-aiplatform.googleapis.com";
+      case VERTEX_AI ->
+          "global".equals(s.getVertex().getLocation())
+              ? "https://aiplatform.googleapis.com"
+              : "https://" + s.getVertex().getLocation() + "-aiplatform.googleapis.com";
       default -> null;
     };
   }
