@@ -1,7 +1,6 @@
 package dev.tollgate.operator;
 
 import dev.tollgate.sidecar.config.Durations;
-import dev.tollgate.sidecar.config.SecretMounts;
 import dev.tollgate.sidecar.config.SidecarConfigMap;
 import java.time.Duration;
 import java.util.Arrays;
@@ -24,7 +23,6 @@ import java.util.function.Function;
  * @param identity this replica's identity in the Lease (the pod name)
  * @param httpPort port of {@code /healthz}, {@code /readyz} and {@code /metrics}; 0 picks a free
  *     one
- * @param secretMountRoot directory under which sidecars find mounted Secrets
  * @param configMapName name of the per-namespace sidecar ConfigMap
  * @param useSsaForStatus patch status with server-side apply (the mock API server in tests cannot)
  * @param resyncInterval safety-net re-reconcile of every resource, on top of the event-driven ones
@@ -38,7 +36,6 @@ public record OperatorConfig(
     Duration leaseDuration,
     String identity,
     int httpPort,
-    String secretMountRoot,
     String configMapName,
     boolean useSsaForStatus,
     Duration resyncInterval,
@@ -62,11 +59,6 @@ public record OperatorConfig(
         "lease-duration", "TOLLGATE_LEASE_DURATION", "15s", "Lease validity without renewal"),
     IDENTITY("identity", "POD_NAME", "", "replica identity in the Lease; default: host name"),
     HTTP_PORT("http-port", "TOLLGATE_HTTP_PORT", "8080", "port of /healthz, /readyz, /metrics"),
-    SECRET_MOUNT_ROOT(
-        "secret-mount-root",
-        "TOLLGATE_SECRET_MOUNT_ROOT",
-        SecretMounts.ROOT,
-        "where sidecars find mounted Secrets"),
     CONFIG_MAP_NAME(
         "config-map-name",
         "TOLLGATE_CONFIG_MAP_NAME",
@@ -136,7 +128,6 @@ public record OperatorConfig(
         duration(Setting.LEASE_DURATION, get.apply(Setting.LEASE_DURATION)),
         identity,
         integer(Setting.HTTP_PORT, get.apply(Setting.HTTP_PORT)),
-        get.apply(Setting.SECRET_MOUNT_ROOT),
         get.apply(Setting.CONFIG_MAP_NAME),
         bool(Setting.STATUS_SSA, get.apply(Setting.STATUS_SSA)),
         duration(Setting.RESYNC_INTERVAL, get.apply(Setting.RESYNC_INTERVAL)),

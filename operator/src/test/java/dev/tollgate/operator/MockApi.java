@@ -48,7 +48,6 @@ public final class MockApi {
         Duration.ofSeconds(3),
         identity,
         0,
-        "/var/run/tollgate/secrets",
         "tollgate-sidecar-config",
         false,
         Duration.ofMinutes(10),

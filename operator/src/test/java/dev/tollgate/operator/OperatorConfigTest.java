@@ -15,7 +15,6 @@ class OperatorConfigTest {
     assertThat(c.leaderElection()).isTrue();
     assertThat(c.identity()).isEqualTo("pod-1");
     assertThat(c.configMapName()).isEqualTo("tollgate-sidecar-config");
-    assertThat(c.secretMountRoot()).isEqualTo("/var/run/tollgate/secrets");
     assertThat(c.httpPort()).isEqualTo(8080);
     assertThat(c.leaseDuration()).isEqualTo(Duration.ofSeconds(15));
   }

@@ -40,7 +40,6 @@ class WatchedNamespacesIT {
             defaults.leaseDuration(),
             defaults.identity(),
             0,
-            defaults.secretMountRoot(),
             defaults.configMapName(),
             false,
             Duration.ofMinutes(10),

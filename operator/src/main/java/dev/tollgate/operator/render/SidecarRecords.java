@@ -21,15 +21,11 @@ import java.util.function.Function;
 
 /**
  * Translates the custom resources into the sidecar's own configuration records. Secrets become the
- * paths of their mounted files ({@link SecretMounts}); values are never read. Input is expected to
- * have passed validation; the sidecar contract's validator checks the result again.
+ * paths of their mounted files ({@link SecretMounts}, the layout the injection webhook mounts);
+ * values are never read. Input is expected to have passed validation; the sidecar contract's
+ * validator checks the result again.
  */
 public final class SidecarRecords {
-  private final String secretRoot;
-
-  public SidecarRecords(String secretRoot) {
-    this.secretRoot = secretRoot;
-  }
 
   /** The route as the sidecar sees it, drawing from the named budget (or none). */
   public RouteConfig route(LLMRoute route, String budget) {
@@ -75,7 +71,7 @@ public final class SidecarRecords {
         credential.getMetadata().getName(),
         kind,
         endpoint(s),
-        ref == null ? null : SecretMounts.keyFile(secretRoot, ref.getName(), ref.getKey()),
+        ref == null ? null : SecretMounts.keyFile(ref.getName(), ref.getKey()),
         map(s.getAzure(), a -> new CredentialConfig.Azure(a.getDeployment(), a.getApiVersion())),
         map(s.getBedrock(), b -> new CredentialConfig.Bedrock(b.getRegion())),
         map(s.getVertex(), v -> new CredentialConfig.Vertex(v.getProject(), v.getLocation())),
@@ -223,9 +219,7 @@ public final class SidecarRecords {
                                 redis.getUrl(),
                                 map(
                                     redis.getPasswordSecretRef(),
-                                    ref ->
-                                        SecretMounts.keyFile(
-                                            secretRoot, ref.getName(), ref.getKey())))))),
+                                    ref -> SecretMounts.keyFile(ref.getName(), ref.getKey())))))),
         map(
             c.getPromptCaching(),
             p -> new RouteConfig.PromptCaching(p.getEnabled(), p.getMinTokens())));

@@ -10,7 +10,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.tollgate.api.v1alpha1.LLMRoute;
 import dev.tollgate.api.v1alpha1.Provider;
 import dev.tollgate.operator.FakeClusterView;
-import dev.tollgate.sidecar.config.SecretMounts;
 import dev.tollgate.sidecar.config.SidecarConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
@@ -69,7 +68,7 @@ class SidecarConfigSyncTest {
   private final MemoryStore store = new MemoryStore();
   private final SidecarConfigSync sync =
       new SidecarConfigSync(
-          new NamespaceRenderer(new SidecarRecords(SecretMounts.ROOT)),
+          new NamespaceRenderer(new SidecarRecords()),
           store,
           SidecarConfigMap.NAME,
           (ns, write) -> {});

@@ -7,13 +7,12 @@ import dev.tollgate.api.v1alpha1.Provider;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
 import dev.tollgate.sidecar.config.CredentialConfig;
-import dev.tollgate.sidecar.config.SecretMounts;
 import java.math.BigDecimal;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class SidecarRecordsTest {
-  private final SidecarRecords records = new SidecarRecords(SecretMounts.ROOT);
+  private final SidecarRecords records = new SidecarRecords();
 
   @Test
   void credentialsCarryKeyFilePathsPricesAndRegionalEndpoints() {
