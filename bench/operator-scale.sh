@@ -39,5 +39,12 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "  request and shares the machine's 2 cores with the operator), so times are an upper bound."
   echo
   cat bench/out/operator-scale-table.md
+  echo
+  echo "Notes: every LLMRoute is reconciled once while objects arrive (a route's own status patch does"
+  echo "not wake it, and other objects' status writes do not wake dependents); the other reconciles are"
+  echo "ProviderCredentials and Budgets re-checking unpriced models and covered routes as routes arrive."
+  echo "ConfigMap writes are fewer than routes because a render that finds several new routes writes once."
+  echo "The no-op re-render changes a credential's spec in a way the sidecar does not see; every route is"
+  echo "reconciled and re-rendered, and nothing is written. Live heap is the tenured 'used' after the full GC."
 } > bench/results/operator-scale.md
 echo "== wrote bench/results/operator-scale.md"
