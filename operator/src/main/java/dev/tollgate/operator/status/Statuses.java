@@ -201,7 +201,7 @@ public final class Statuses {
               Conditions.READY,
               true,
               "Rendered",
-              "Enforced by the sidecars of the routes it covers",
+              "In the sidecar configuration of every accepted route that draws from it",
               generation,
               now);
     } else {
