@@ -35,6 +35,7 @@ public final class BudgetReconciler implements Reconciler<Budget> {
 
   private final EventRecorder events;
   private final Clock clock;
+  // Built from this controller's informers in prepareEventSources, before the first reconcile.
   private ClusterView view;
 
   public BudgetReconciler(EventRecorder events, Clock clock) {

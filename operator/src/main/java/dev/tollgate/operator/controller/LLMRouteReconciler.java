@@ -53,6 +53,7 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
   private final EventRecorder events;
   private final Clock clock;
   private final String configMapName;
+  // Built from this controller's informers in prepareEventSources, before the first reconcile.
   private ClusterView view;
 
   public LLMRouteReconciler(

@@ -36,6 +36,7 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
 
   private final EventRecorder events;
   private final Clock clock;
+  // Built from this controller's informers in prepareEventSources, before the first reconcile.
   private ClusterView view;
 
   public ProviderCredentialReconciler(EventRecorder events, Clock clock) {
