@@ -37,7 +37,7 @@ public final class MockApi {
 
   /**
    * Settings for tests: no server-side apply (the mock server answers 415 to apply patches), no
-   * HTTP port, all namespaces, a short Lease.
+   * HTTP port, all namespaces, a short Lease (renewed every 4 s at the latest).
    */
   public static OperatorConfig config(boolean leaderElection, String identity) {
     return new OperatorConfig(
@@ -45,7 +45,9 @@ public final class MockApi {
         "tollgate-system",
         leaderElection,
         "tollgate-operator",
-        Duration.ofSeconds(3),
+        // short, so the standby takes over quickly; long enough that a loaded machine still renews
+        // it
+        Duration.ofSeconds(6),
         identity,
         0,
         "tollgate-sidecar-config",
