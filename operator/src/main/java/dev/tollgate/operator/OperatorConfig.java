@@ -1,7 +1,6 @@
 package dev.tollgate.operator;
 
 import dev.tollgate.sidecar.config.Durations;
-import dev.tollgate.sidecar.config.SecretMounts;
 import dev.tollgate.sidecar.config.SidecarConfigMap;
 import java.time.Duration;
 import java.util.Arrays;
@@ -24,7 +23,6 @@ import java.util.function.Function;
  * @param identity this replica's identity in the Lease (the pod name)
  * @param httpPort port of {@code /healthz}, {@code /readyz} and {@code /metrics}; 0 picks a free
  *     one
- * @param secretMountRoot directory under which sidecars find mounted Secrets
  * @param configMapName name of the per-namespace sidecar ConfigMap
  * @param useSsaForStatus patch status with server-side apply (the mock API server in tests cannot)
  * @param resyncInterval safety-net re-reconcile of every resource, on top of the event-driven ones
@@ -38,7 +36,6 @@ public record OperatorConfig(
     Duration leaseDuration,
     String identity,
     int httpPort,
-    String secretMountRoot,
     String configMapName,
     boolean useSsaForStatus,
     Duration resyncInterval,
@@ -55,18 +52,13 @@ public record OperatorConfig(
         "operator-namespace",
         "TOLLGATE_OPERATOR_NAMESPACE",
         "tollgate-system",
-        "namespace the operator runs in (holds the Lease)"),
+        "namespace the operator runs in (holds the Lease); else POD_NAMESPACE"),
     LEADER_ELECTION("leader-election", "TOLLGATE_LEADER_ELECTION", "true", "true or false"),
     LEASE_NAME("lease-name", "TOLLGATE_LEASE_NAME", "tollgate-operator", "leader-election Lease"),
     LEASE_DURATION(
         "lease-duration", "TOLLGATE_LEASE_DURATION", "15s", "Lease validity without renewal"),
     IDENTITY("identity", "POD_NAME", "", "replica identity in the Lease; default: host name"),
     HTTP_PORT("http-port", "TOLLGATE_HTTP_PORT", "8080", "port of /healthz, /readyz, /metrics"),
-    SECRET_MOUNT_ROOT(
-        "secret-mount-root",
-        "TOLLGATE_SECRET_MOUNT_ROOT",
-        SecretMounts.ROOT,
-        "where sidecars find mounted Secrets"),
     CONFIG_MAP_NAME(
         "config-map-name",
         "TOLLGATE_CONFIG_MAP_NAME",
@@ -130,13 +122,12 @@ public record OperatorConfig(
     }
     return new OperatorConfig(
         namespaces(get.apply(Setting.WATCH_NAMESPACES)),
-        get.apply(Setting.OPERATOR_NAMESPACE),
+        operatorNamespace(flags, env),
         bool(Setting.LEADER_ELECTION, get.apply(Setting.LEADER_ELECTION)),
         get.apply(Setting.LEASE_NAME),
         duration(Setting.LEASE_DURATION, get.apply(Setting.LEASE_DURATION)),
         identity,
         integer(Setting.HTTP_PORT, get.apply(Setting.HTTP_PORT)),
-        get.apply(Setting.SECRET_MOUNT_ROOT),
         get.apply(Setting.CONFIG_MAP_NAME),
         bool(Setting.STATUS_SSA, get.apply(Setting.STATUS_SSA)),
         duration(Setting.RESYNC_INTERVAL, get.apply(Setting.RESYNC_INTERVAL)),
@@ -153,6 +144,13 @@ public record OperatorConfig(
               s.flag, s.env, s.help, s.defaultValue.isEmpty() ? "none" : s.defaultValue));
     }
     return sb.toString();
+  }
+
+  /** The flag, else the variable, else the pod's namespace from the downward API, else default. */
+  private static String operatorNamespace(Map<String, String> flags, Map<String, String> env) {
+    Setting s = Setting.OPERATOR_NAMESPACE;
+    String value = flags.getOrDefault(s.flag, env.getOrDefault(s.env, env.get("POD_NAMESPACE")));
+    return value == null || value.isBlank() ? s.defaultValue : value.trim();
   }
 
   private static Set<String> namespaces(String value) {

@@ -62,7 +62,7 @@ public final class TollgateOperator implements AutoCloseable {
             });
     SidecarConfigSync sync =
         new SidecarConfigSync(
-            new NamespaceRenderer(new SidecarRecords(config.secretMountRoot())),
+            new NamespaceRenderer(new SidecarRecords()),
             new KubernetesConfigMapStore(client),
             config.configMapName(),
             metrics);

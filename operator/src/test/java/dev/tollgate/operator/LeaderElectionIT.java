@@ -21,7 +21,6 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import java.time.Clock;
-import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** Two replicas against one API server: only the Lease holder reconciles; the other takes over. */
@@ -32,6 +31,7 @@ class LeaderElectionIT {
 
   @Test
   void onlyTheLeaderReconcilesAndTheOtherTakesOverWhenItStops() {
+    MockApi.patientAwaits();
     allowLeases();
     OperatorMetrics metricsA = new OperatorMetrics(new PrometheusRegistry());
     OperatorMetrics metricsB = new OperatorMetrics(new PrometheusRegistry());
@@ -110,7 +110,6 @@ class LeaderElectionIT {
 
   private static void awaitReady(String ns, String name) {
     await()
-        .atMost(Duration.ofSeconds(60))
         .until(
             () -> {
               LLMRoute r = client.resources(LLMRoute.class).inNamespace(ns).withName(name).get();

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import java.time.Duration;
 import java.util.Set;
+import org.awaitility.Awaitility;
 
 /**
  * Helpers for running the operator against fabric8's mock API server in CRUD mode.
@@ -20,6 +21,15 @@ import java.util.Set;
 public final class MockApi {
   private MockApi() {}
 
+  /**
+   * Awaitility's default of 10 s is too tight on a loaded 2-core machine; these bounds only stop a
+   * broken test from hanging, they do not assert speed.
+   */
+  public static void patientAwaits() {
+    Awaitility.setDefaultTimeout(Duration.ofSeconds(60));
+    Awaitility.setDefaultPollInterval(Duration.ofMillis(100));
+  }
+
   /** Creates {@code resource}, or replaces it (Secrets) if it exists; no server-side apply here. */
   public static void apply(KubernetesClient client, HasMetadata resource) {
     client.resource(resource).createOr(NonDeletingOperation::update);
@@ -27,7 +37,7 @@ public final class MockApi {
 
   /**
    * Settings for tests: no server-side apply (the mock server answers 415 to apply patches), no
-   * HTTP port, all namespaces, a short Lease.
+   * HTTP port, all namespaces, a short Lease (renewed every 4 s at the latest).
    */
   public static OperatorConfig config(boolean leaderElection, String identity) {
     return new OperatorConfig(
@@ -35,10 +45,11 @@ public final class MockApi {
         "tollgate-system",
         leaderElection,
         "tollgate-operator",
-        Duration.ofSeconds(3),
+        // short, so the standby takes over quickly; long enough that a loaded machine still renews
+        // it
+        Duration.ofSeconds(6),
         identity,
         0,
-        "/var/run/tollgate/secrets",
         "tollgate-sidecar-config",
         false,
         Duration.ofMinutes(10),

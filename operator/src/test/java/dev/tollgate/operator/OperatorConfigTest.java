@@ -15,7 +15,6 @@ class OperatorConfigTest {
     assertThat(c.leaderElection()).isTrue();
     assertThat(c.identity()).isEqualTo("pod-1");
     assertThat(c.configMapName()).isEqualTo("tollgate-sidecar-config");
-    assertThat(c.secretMountRoot()).isEqualTo("/var/run/tollgate/secrets");
     assertThat(c.httpPort()).isEqualTo(8080);
     assertThat(c.leaseDuration()).isEqualTo(Duration.ofSeconds(15));
   }
@@ -30,6 +29,18 @@ class OperatorConfigTest {
     assertThat(c.watchNamespaces()).containsExactlyInAnyOrder("a", "b");
     assertThat(c.httpPort()).isEqualTo(9100);
     assertThat(c.leaderElection()).isFalse();
+  }
+
+  @Test
+  void theLeaseLivesInThePodsNamespaceUnlessConfigured() {
+    assertThat(OperatorConfig.from(Map.of("POD_NAMESPACE", "ops")).operatorNamespace())
+        .isEqualTo("ops");
+    assertThat(
+            OperatorConfig.from(
+                    Map.of("POD_NAMESPACE", "ops", "TOLLGATE_OPERATOR_NAMESPACE", "tollgate"))
+                .operatorNamespace())
+        .isEqualTo("tollgate");
+    assertThat(OperatorConfig.from(Map.of()).operatorNamespace()).isEqualTo("tollgate-system");
   }
 
   @Test

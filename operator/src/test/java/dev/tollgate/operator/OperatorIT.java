@@ -20,6 +20,7 @@ import dev.tollgate.sidecar.config.SidecarConfigCodec;
 import dev.tollgate.sidecar.config.SidecarConfigMap;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -28,7 +29,6 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
@@ -48,6 +48,7 @@ class OperatorIT {
 
   @BeforeAll
   static void start() {
+    MockApi.patientAwaits();
     metrics = new OperatorMetrics(new PrometheusRegistry());
     operator =
         new TollgateOperator(
@@ -252,6 +253,32 @@ class OperatorIT {
   }
 
   @Test
+  void aForeignConfigMapInTheWayIsReportedNotOverwritten() throws Exception {
+    String ns = "foreign";
+    apply(
+        new ConfigMapBuilder()
+            .withNewMetadata()
+            .withName(SidecarConfigMap.NAME)
+            .withNamespace(ns)
+            .endMetadata()
+            .addToData("mine", "yes")
+            .build());
+    apply(secret(ns, "openai-key", "api-key"));
+    apply(credential(ns, "openai", Provider.OPENAI, "openai-key", "api-key"));
+    apply(route(ns, "chat", "chat", tier("t", "openai", "gpt-4o")));
+
+    awaitCondition(LLMRoute.class, ns, "chat", Conditions.READY, "False");
+    await()
+        .untilAsserted(
+            () ->
+                assertThat(condition(get(LLMRoute.class, ns, "chat"), Conditions.READY).getReason())
+                    .isEqualTo("ConfigMapConflict"));
+    assertThat(condition(get(LLMRoute.class, ns, "chat"), Conditions.READY).getMessage())
+        .contains("not managed by the operator");
+    assertThat(configMap(ns).orElseThrow().getData()).containsOnlyKeys("mine");
+  }
+
+  @Test
   void unchangedInputWritesNothing() throws Exception {
     String ns = "steady";
     apply(secret(ns, "openai-key", "api-key"));
@@ -332,7 +359,6 @@ class OperatorIT {
   private static <T extends HasMetadata> Condition awaitCondition(
       Class<T> type, String ns, String name, String conditionType, String status) {
     return await()
-        .atMost(Duration.ofSeconds(30))
         .until(
             () -> {
               T r = get(type, ns, name);

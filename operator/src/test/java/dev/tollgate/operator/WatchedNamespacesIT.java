@@ -29,6 +29,7 @@ class WatchedNamespacesIT {
 
   @Test
   void onlyTheConfiguredNamespacesAreReconciled() {
+    MockApi.patientAwaits();
     OperatorConfig defaults = MockApi.config(false, "it");
     OperatorConfig config =
         new OperatorConfig(
@@ -39,7 +40,6 @@ class WatchedNamespacesIT {
             defaults.leaseDuration(),
             defaults.identity(),
             0,
-            defaults.secretMountRoot(),
             defaults.configMapName(),
             false,
             Duration.ofMinutes(10),

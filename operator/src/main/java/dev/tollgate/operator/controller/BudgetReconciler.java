@@ -35,6 +35,7 @@ public final class BudgetReconciler implements Reconciler<Budget> {
 
   private final EventRecorder events;
   private final Clock clock;
+  // Built from this controller's informers in prepareEventSources, before the first reconcile.
   private ClusterView view;
 
   public BudgetReconciler(EventRecorder events, Clock clock) {
@@ -64,21 +65,26 @@ public final class BudgetReconciler implements Reconciler<Budget> {
 
   @Override
   public UpdateControl<Budget> reconcile(Budget budget, Context<Budget> context) {
-    try (ReconcileLog ignored = ReconcileLog.start("Budget", budget)) {
-      List<Problem> problems = BudgetValidator.validate(budget, view);
-      Budget updated = Statuses.budget(budget, problems, clock.instant());
-      List<Condition> old = budget.getStatus() == null ? null : budget.getStatus().getConditions();
-      if (Statuses.changed(old, updated.getStatus().getConditions(), Conditions.ACCEPTED)
-          && !problems.isEmpty()) {
-        events.warning(
-            budget,
-            Statuses.transitionKey(old, updated.getStatus().getConditions(), Conditions.ACCEPTED),
-            problems.get(0).reason(),
-            "Budget rejected: " + Problem.summarize(problems));
-      }
-      boolean changed = !Objects.equals(budget.getStatus(), updated.getStatus());
-      ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());
-      return changed ? UpdateControl.patchStatus(updated) : UpdateControl.noUpdate();
-    }
+    return ReconcileLog.in(
+        "Budget",
+        budget,
+        () -> {
+          List<Problem> problems = BudgetValidator.validate(budget, view);
+          Budget updated = Statuses.budget(budget, problems, clock.instant());
+          List<Condition> old =
+              budget.getStatus() == null ? null : budget.getStatus().getConditions();
+          if (Statuses.changed(old, updated.getStatus().getConditions(), Conditions.ACCEPTED)
+              && !problems.isEmpty()) {
+            events.warning(
+                budget,
+                Statuses.transitionKey(
+                    old, updated.getStatus().getConditions(), Conditions.ACCEPTED),
+                problems.get(0).reason(),
+                "Budget rejected: " + Problem.summarize(problems));
+          }
+          boolean changed = !Objects.equals(budget.getStatus(), updated.getStatus());
+          ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());
+          return changed ? UpdateControl.patchStatus(updated) : UpdateControl.noUpdate();
+        });
   }
 }

@@ -3,7 +3,6 @@ package dev.tollgate.operator.controller;
 import dev.tollgate.api.status.Conditions;
 import dev.tollgate.api.v1alpha1.Budget;
 import dev.tollgate.api.v1alpha1.LLMRoute;
-import dev.tollgate.api.v1alpha1.LLMRouteStatus;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.operator.render.ConfigMapConflictException;
 import dev.tollgate.operator.render.SidecarConfigSync;
@@ -14,7 +13,6 @@ import dev.tollgate.operator.validation.Pricing;
 import dev.tollgate.operator.validation.Problem;
 import dev.tollgate.operator.validation.RouteValidator;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -55,6 +53,7 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
   private final EventRecorder events;
   private final Clock clock;
   private final String configMapName;
+  // Built from this controller's informers in prepareEventSources, before the first reconcile.
   private ClusterView view;
 
   public LLMRouteReconciler(
@@ -131,69 +130,60 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
 
   @Override
   public UpdateControl<LLMRoute> reconcile(LLMRoute route, Context<LLMRoute> context) {
-    try (ReconcileLog ignored = ReconcileLog.start("LLMRoute", route)) {
-      String ns = route.getMetadata().getNamespace();
-      SidecarConfigSync.Result result = sync.sync(ns, view);
-      RouteValidator.Result verdict =
-          Optional.ofNullable(result.rendering().verdicts().get(route.getMetadata().getName()))
-              // not in the cache yet (we were handed a newer copy): judge it on its own
-              .orElseGet(() -> RouteValidator.validate(route, view));
-      LLMRoute updated = Statuses.route(route, verdict, configMapName, clock.instant());
-      announce(route, updated, verdict);
-      LOG.debug("namespace configuration {}", result.version().orElse("none"));
-      boolean changed = !Objects.equals(route.getStatus(), updated.getStatus());
-      ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());
-      return changed ? UpdateControl.patchStatus(updated) : UpdateControl.noUpdate();
-    }
+    return ReconcileLog.in(
+        "LLMRoute",
+        route,
+        () -> {
+          String ns = route.getMetadata().getNamespace();
+          SidecarConfigSync.Result result = sync.sync(ns, view);
+          RouteValidator.Result verdict =
+              Optional.ofNullable(result.rendering().verdicts().get(route.getMetadata().getName()))
+                  // not in the cache yet (we were handed a newer copy): judge it on its own
+                  .orElseGet(() -> RouteValidator.validate(route, view));
+          LLMRoute updated = Statuses.route(route, verdict, configMapName, clock.instant());
+          announce(route, updated, verdict);
+          LOG.debug("namespace configuration {}", result.version().orElse("none"));
+          boolean changed = !Objects.equals(route.getStatus(), updated.getStatus());
+          ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());
+          return changed ? UpdateControl.patchStatus(updated) : UpdateControl.noUpdate();
+        });
   }
 
   @Override
   public DeleteControl cleanup(LLMRoute route, Context<LLMRoute> context) {
-    try (ReconcileLog ignored = ReconcileLog.start("LLMRoute", route)) {
-      // The cache holds the route with its deletion timestamp, so the render leaves it out.
-      SidecarConfigSync.Result result = sync.sync(route.getMetadata().getNamespace(), view);
-      LOG.info(
-          "route deleted; removed from the sidecar configuration ({})",
-          result.version().orElse("ConfigMap removed, no routes left"));
-      return DeleteControl.defaultDelete();
-    }
+    return ReconcileLog.in(
+        "LLMRoute",
+        route,
+        () -> {
+          // The cache holds the route with its deletion timestamp, so the render leaves it out.
+          SidecarConfigSync.Result result = sync.sync(route.getMetadata().getNamespace(), view);
+          LOG.info(
+              "route deleted; removed from the sidecar configuration ({})",
+              result.version().orElse("ConfigMap removed, no routes left"));
+          return DeleteControl.defaultDelete();
+        });
   }
 
   @Override
   public ErrorStatusUpdateControl<LLMRoute> updateErrorStatus(
       LLMRoute route, Context<LLMRoute> context, Exception e) {
-    try (ReconcileLog ignored = ReconcileLog.start("LLMRoute", route)) {
-      // A foreign ConfigMap in the way cannot be fixed by retrying; the periodic resync (or a
-      // change to the route) tries again after a person removed it.
-      boolean permanent = e instanceof ConfigMapConflictException;
-      LOG.warn("reconcile failed{}: {}", permanent ? " (no retry)" : "", e.getMessage());
-      LLMRouteStatus status = Optional.ofNullable(route.getStatus()).orElseGet(LLMRouteStatus::new);
-      List<Condition> conditions =
-          Conditions.set(
-              status.getConditions(),
-              Conditions.READY,
-              false,
-              permanent ? "ConfigMapConflict" : "RenderFailed",
-              "Could not write the sidecar configuration: " + e.getMessage(),
-              route.getMetadata().getGeneration(),
-              clock.instant());
-      LLMRoute fresh = new LLMRoute();
-      fresh.setMetadata(
-          new ObjectMetaBuilder()
-              .withName(route.getMetadata().getName())
-              .withNamespace(route.getMetadata().getNamespace())
-              .build());
-      LLMRouteStatus copy = new LLMRouteStatus();
-      copy.setObservedGeneration(status.getObservedGeneration());
-      copy.setTiers(status.getTiers());
-      copy.setTargets(status.getTargets());
-      copy.setUsage(status.getUsage());
-      copy.setSidecars(status.getSidecars());
-      copy.setConditions(conditions);
-      fresh.setStatus(copy);
-      ErrorStatusUpdateControl<LLMRoute> control = ErrorStatusUpdateControl.patchStatus(fresh);
-      return permanent ? control.withNoRetry() : control;
-    }
+    return ReconcileLog.in(
+        "LLMRoute",
+        route,
+        () -> {
+          // A foreign ConfigMap in the way cannot be fixed by retrying; the periodic resync (or a
+          // change to the route) tries again after a person removed it.
+          boolean permanent = e instanceof ConfigMapConflictException;
+          LOG.warn("reconcile failed{}: {}", permanent ? " (no retry)" : "", e.getMessage());
+          LLMRoute fresh =
+              Statuses.routeNotRendered(
+                  route,
+                  permanent ? "ConfigMapConflict" : "RenderFailed",
+                  "Could not write the sidecar configuration: " + e.getMessage(),
+                  clock.instant());
+          ErrorStatusUpdateControl<LLMRoute> control = ErrorStatusUpdateControl.patchStatus(fresh);
+          return permanent ? control.withNoRetry() : control;
+        });
   }
 
   /** One Event per transition of Accepted: rejected (and why), or accepted again. */

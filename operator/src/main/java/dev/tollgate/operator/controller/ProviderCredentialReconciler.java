@@ -36,6 +36,7 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
 
   private final EventRecorder events;
   private final Clock clock;
+  // Built from this controller's informers in prepareEventSources, before the first reconcile.
   private ClusterView view;
 
   public ProviderCredentialReconciler(EventRecorder events, Clock clock) {
@@ -77,17 +78,21 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
   @Override
   public UpdateControl<ProviderCredential> reconcile(
       ProviderCredential credential, Context<ProviderCredential> context) {
-    try (ReconcileLog ignored = ReconcileLog.start("ProviderCredential", credential)) {
-      CredentialValidator.Result result = CredentialValidator.validate(credential, view);
-      List<String> unpriced =
-          Pricing.unpricedModels(credential, view.routes(credential.getMetadata().getNamespace()));
-      ProviderCredential updated =
-          Statuses.credential(credential, result, unpriced, clock.instant());
-      announce(credential, updated, result);
-      boolean changed = !Objects.equals(credential.getStatus(), updated.getStatus());
-      ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());
-      return changed ? UpdateControl.patchStatus(updated) : UpdateControl.noUpdate();
-    }
+    return ReconcileLog.in(
+        "ProviderCredential",
+        credential,
+        () -> {
+          CredentialValidator.Result result = CredentialValidator.validate(credential, view);
+          List<String> unpriced =
+              Pricing.unpricedModels(
+                  credential, view.routes(credential.getMetadata().getNamespace()));
+          ProviderCredential updated =
+              Statuses.credential(credential, result, unpriced, clock.instant());
+          announce(credential, updated, result);
+          boolean changed = !Objects.equals(credential.getStatus(), updated.getStatus());
+          ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());
+          return changed ? UpdateControl.patchStatus(updated) : UpdateControl.noUpdate();
+        });
   }
 
   /** One Event when the Secret goes missing (or its key does), and one when it is back. */

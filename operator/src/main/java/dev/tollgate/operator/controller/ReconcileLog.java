@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.MDC;
@@ -21,7 +22,15 @@ final class ReconcileLog implements AutoCloseable {
 
   private ReconcileLog() {}
 
-  static ReconcileLog start(String kind, HasMetadata resource) {
+  /** Runs {@code body} with the resource in the logging context. */
+  @SuppressWarnings("try") // the scope's only job is to be closed
+  static <T> T in(String kind, HasMetadata resource, Supplier<T> body) {
+    try (ReconcileLog scope = start(kind, resource)) {
+      return body.get();
+    }
+  }
+
+  private static ReconcileLog start(String kind, HasMetadata resource) {
     MDC.put(KIND, kind);
     MDC.put(NAMESPACE, resource.getMetadata().getNamespace());
     MDC.put(NAME, resource.getMetadata().getName());

@@ -21,15 +21,11 @@ import java.util.function.Function;
 
 /**
  * Translates the custom resources into the sidecar's own configuration records. Secrets become the
- * paths of their mounted files ({@link SecretMounts}); values are never read. Input is expected to
- * have passed validation; the sidecar contract's validator checks the result again.
+ * paths of their mounted files ({@link SecretMounts}, the layout the injection webhook mounts);
+ * values are never read. Input is expected to have passed validation; the sidecar contract's
+ * validator checks the result again.
  */
 public final class SidecarRecords {
-  private final String secretRoot;
-
-  public SidecarRecords(String secretRoot) {
-    this.secretRoot = secretRoot;
-  }
 
   /** The route as the sidecar sees it, drawing from the named budget (or none). */
   public RouteConfig route(LLMRoute route, String budget) {
@@ -75,7 +71,7 @@ public final class SidecarRecords {
         credential.getMetadata().getName(),
         kind,
         endpoint(s),
-        ref == null ? null : SecretMounts.keyFile(secretRoot, ref.getName(), ref.getKey()),
+        ref == null ? null : SecretMounts.keyFile(ref.getName(), ref.getKey()),
         map(s.getAzure(), a -> new CredentialConfig.Azure(a.getDeployment(), a.getApiVersion())),
         map(s.getBedrock(), b -> new CredentialConfig.Bedrock(b.getRegion())),
         map(s.getVertex(), v -> new CredentialConfig.Vertex(v.getProject(), v.getLocation())),
@@ -133,15 +129,19 @@ public final class SidecarRecords {
 
   /**
    * The configured endpoint; for Bedrock and Vertex AI, whose URL depends on the account, the
-   * regional endpoint; otherwise null (the provider's public default).
+   * regional endpoint derived the way the sidecar derives it, spelled out so the rendered
+   * configuration shows where calls go; otherwise null (the provider's public default).
    */
-  private static String endpoint(ProviderCredentialSpec s) {
+  static String endpoint(ProviderCredentialSpec s) {
     if (s.getEndpoint() != null && !s.getEndpoint().isBlank()) {
       return s.getEndpoint();
     }
     return switch (s.getProvider()) {
       case BEDROCK -> "https://bedrock-runtime." + s.getBedrock().getRegion() + ".amazonaws.com";
-      case VERTEX_AI -> "https://" + s.getVertex().getLocation() + "-aiplatform.googleapis.com";
+      case VERTEX_AI ->
+          "global".equals(s.getVertex().getLocation())
+              ? "https://aiplatform.googleapis.com"
+              : "https://" + s.getVertex().getLocation() + "-aiplatform.googleapis.com";
       default -> null;
     };
   }
@@ -219,9 +219,7 @@ public final class SidecarRecords {
                                 redis.getUrl(),
                                 map(
                                     redis.getPasswordSecretRef(),
-                                    ref ->
-                                        SecretMounts.keyFile(
-                                            secretRoot, ref.getName(), ref.getKey())))))),
+                                    ref -> SecretMounts.keyFile(ref.getName(), ref.getKey())))))),
         map(
             c.getPromptCaching(),
             p -> new RouteConfig.PromptCaching(p.getEnabled(), p.getMinTokens())));

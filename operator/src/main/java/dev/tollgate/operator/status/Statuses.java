@@ -86,6 +86,34 @@ public final class Statuses {
     return fresh;
   }
 
+  /**
+   * The route's status when its namespace could not be rendered: Ready turns false with the reason,
+   * everything else stays as it was.
+   */
+  public static LLMRoute routeNotRendered(
+      LLMRoute current, String reason, String message, Instant now) {
+    LLMRouteStatus old = Optional.ofNullable(current.getStatus()).orElseGet(LLMRouteStatus::new);
+    LLMRouteStatus status = new LLMRouteStatus();
+    status.setObservedGeneration(old.getObservedGeneration());
+    status.setTiers(old.getTiers());
+    status.setTargets(old.getTargets());
+    status.setUsage(old.getUsage());
+    status.setSidecars(old.getSidecars());
+    status.setConditions(
+        Conditions.set(
+            old.getConditions(),
+            Conditions.READY,
+            false,
+            reason,
+            message,
+            current.getMetadata().getGeneration(),
+            now));
+    LLMRoute fresh = new LLMRoute();
+    fresh.setMetadata(identity(current));
+    fresh.setStatus(status);
+    return fresh;
+  }
+
   /** A ProviderCredential's status: Accepted, SecretResolved, Ready and unpriced models. */
   public static ProviderCredential credential(
       ProviderCredential current,
@@ -173,7 +201,7 @@ public final class Statuses {
               Conditions.READY,
               true,
               "Rendered",
-              "Enforced by the sidecars of the routes it covers",
+              "In the sidecar configuration of every accepted route that draws from it",
               generation,
               now);
     } else {

@@ -41,7 +41,8 @@ import java.util.regex.Pattern;
  * M LLMRoutes each, and reports how long until every route is Accepted, the reconcile throughput,
  * ConfigMap writes and the operator's memory. Run it with {@code bench/operator-scale.sh}.
  *
- * <p>Arguments: operator jar, namespaces, routes per namespace, report file.
+ * <p>Arguments: operator jar, namespaces, routes per namespace, report file, JVM options of the
+ * operator (space-separated).
  */
 public final class OperatorScaleBench {
   private static final Pattern SAMPLE =
@@ -54,6 +55,7 @@ public final class OperatorScaleBench {
     int namespaces = Integer.parseInt(args[1]);
     int perNamespace = Integer.parseInt(args[2]);
     Path report = Path.of(args[3]);
+    List<String> jvmOptions = List.of(args[4].trim().split("\\s+"));
     int total = namespaces * perNamespace;
     // the mock server logs every request through java.util.logging
     java.util.logging.Logger.getLogger("io.fabric8.mockwebserver")
@@ -82,17 +84,18 @@ public final class OperatorScaleBench {
             .formatted(client.getMasterUrl().toString()));
 
     int httpPort = 18080;
-    List<String> command =
+    List<String> command = new ArrayList<>();
+    command.add("java");
+    command.addAll(jvmOptions);
+    command.addAll(
         List.of(
-            "java",
-            "-Xmx512m",
             "-jar",
             jar,
             "run",
             "--leader-election=false",
             "--status-ssa=false",
             "--http-port=" + httpPort,
-            "--reconcile-threads=4");
+            "--reconcile-threads=4"));
     ProcessBuilder pb =
         new ProcessBuilder(command)
             .redirectErrorStream(true)
@@ -173,6 +176,8 @@ public final class OperatorScaleBench {
       double touchSeconds = seconds(touchStart);
       afterTouch = quiet(http, httpPort);
 
+      // a full GC first, so that "used" is the live data of 1,000 routes' worth of caches
+      jcmd(operator.pid(), "GC.run");
       String heap = jcmd(operator.pid(), "GC.heap_info");
       long rss = rssKb(operator.pid(), "VmRSS");
       long hwm = rssKb(operator.pid(), "VmHWM");
@@ -196,7 +201,7 @@ public final class OperatorScaleBench {
           | ConfigMap writes caused by the no-op re-render | %.0f |
           | operator RSS idle before load / peak during load / after | %d MiB / %d MiB / %d MiB (VmHWM %d MiB) |
 
-          Operator heap after the run (`jcmd GC.heap_info`):
+          Operator heap after the run and a full GC (`jcmd GC.run`, `jcmd GC.heap_info`):
 
           ```
           %s

@@ -15,7 +15,6 @@ import dev.tollgate.operator.FakeClusterView;
 import dev.tollgate.operator.Fixtures;
 import dev.tollgate.operator.validation.Problem;
 import dev.tollgate.operator.validation.RouteValidator;
-import dev.tollgate.sidecar.config.SecretMounts;
 import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.config.SidecarConfigCodec;
 import java.util.List;
@@ -23,8 +22,7 @@ import org.junit.jupiter.api.Test;
 
 class NamespaceRendererTest {
   private static final String NS = "team-a";
-  private final NamespaceRenderer renderer =
-      new NamespaceRenderer(new SidecarRecords(SecretMounts.ROOT));
+  private final NamespaceRenderer renderer = new NamespaceRenderer(new SidecarRecords());
 
   private FakeClusterView valid() {
     return new FakeClusterView()
