@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Entry point. {@code run} (the default) runs the operator against the cluster of the ambient
- * kubeconfig or service account; {@code local} and {@code crds} print what the generated API
- * declares, until local mode (embedded API server, operator, sidecars, simulator) replaces it.
+ * kubeconfig or service account; {@code local} runs the whole system in this process (embedded API
+ * server, operator, provider simulators, sidecars) on an example; {@code crds} prints what the
+ * generated API declares.
  */
 public final class OperatorMain {
   private OperatorMain() {}

@@ -298,7 +298,6 @@ public final class LocalMode implements AutoCloseable {
             Duration.ofSeconds(15),
             "local",
             0,
-            workDir.resolve("secrets").toString(),
             SidecarConfigMap.NAME,
             false, // the mock API server does not speak server-side apply
             Duration.ofMinutes(10),
@@ -355,13 +354,13 @@ public final class LocalMode implements AutoCloseable {
       }
       Thread.sleep(100);
     }
-    Files.writeString(file, configMap.getData().get(SidecarConfigMap.KEY));
+    Files.writeString(file, projected(configMap));
     projector.scheduleWithFixedDelay(
         () -> {
           ConfigMap current = configMap(namespace);
           if (current != null) {
             try {
-              String yaml = current.getData().get(SidecarConfigMap.KEY);
+              String yaml = projected(current);
               if (!yaml.equals(Files.readString(file))) {
                 Path tmp = file.resolveSibling(SidecarConfigMap.KEY + ".tmp");
                 Files.writeString(tmp, yaml);
@@ -376,6 +375,35 @@ public final class LocalMode implements AutoCloseable {
         500,
         TimeUnit.MILLISECONDS);
     return file;
+  }
+
+  /**
+   * The configuration as this process's stand-in for the kubelet mounts it: Secrets are not under
+   * {@link SecretMounts#ROOT} here but in the work directory, so key-file paths are moved there.
+   * Every other value is left as the operator rendered it.
+   */
+  private String projected(ConfigMap configMap) throws IOException {
+    JsonNode tree = YAML.readTree(configMap.getData().get(SidecarConfigMap.KEY));
+    String localRoot = workDir.resolve("secrets").toString();
+    moveSecretPaths(tree, SecretMounts.ROOT + "/", localRoot + "/");
+    return YAML.writeValueAsString(tree);
+  }
+
+  private static void moveSecretPaths(JsonNode node, String from, String to) {
+    if (node instanceof com.fasterxml.jackson.databind.node.ObjectNode object) {
+      List<String> names = new ArrayList<>();
+      object.fieldNames().forEachRemaining(names::add);
+      for (String name : names) {
+        JsonNode child = object.get(name);
+        if (child.isTextual() && child.asText().startsWith(from)) {
+          object.put(name, to + child.asText().substring(from.length()));
+        } else {
+          moveSecretPaths(child, from, to);
+        }
+      }
+    } else if (node.isArray()) {
+      node.forEach(child -> moveSecretPaths(child, from, to));
+    }
   }
 
   private ConfigMap configMap(String namespace) {
