@@ -60,8 +60,9 @@ public class ProviderCredentialSpec {
   private Pricing pricing;
 
   @JsonPropertyDescription(
-      "Other namespaces whose LLMRoutes may use this credential (like Gateway API's"
-          + " ReferenceGrant). Empty: only this namespace.")
+      "Reserved, not acted on yet: other namespaces whose LLMRoutes may use this credential (like"
+          + " Gateway API's ReferenceGrant). Today a route uses credentials of its own namespace"
+          + " only.")
   private List<String> allowedNamespaces = new ArrayList<>();
 
   @JsonPropertyDescription("Active health probing of this account's models.")
