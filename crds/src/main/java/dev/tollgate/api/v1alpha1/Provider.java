@@ -5,52 +5,44 @@ import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Arrays;
 import java.util.Optional;
 
-/** The LLM providers Tollgate can call, spelled as in {@code ProviderCredential.spec.provider}. */
+/**
+ * The LLM providers Tollgate can call, spelled as in {@code ProviderCredential.spec.provider}.
+ * Their default endpoints are the sidecar's knowledge ({@code ProviderKind} in sidecar-config).
+ */
 public enum Provider {
   @JsonProperty("openai")
-  OPENAI("openai", "https://api.openai.com/v1"),
+  OPENAI("openai"),
   @JsonProperty("anthropic")
-  ANTHROPIC("anthropic", "https://api.anthropic.com"),
+  ANTHROPIC("anthropic"),
   @JsonProperty("gemini")
-  GEMINI("gemini", "https://generativelanguage.googleapis.com"),
+  GEMINI("gemini"),
   @JsonProperty("vertex-ai")
-  VERTEX_AI("vertex-ai", null),
+  VERTEX_AI("vertex-ai"),
   @JsonProperty("bedrock")
-  BEDROCK("bedrock", null),
+  BEDROCK("bedrock"),
   @JsonProperty("azure-openai")
-  AZURE_OPENAI("azure-openai", null),
+  AZURE_OPENAI("azure-openai"),
   @JsonProperty("groq")
-  GROQ("groq", "https://api.groq.com/openai/v1"),
+  GROQ("groq"),
   @JsonProperty("mistral")
-  MISTRAL("mistral", "https://api.mistral.ai/v1"),
+  MISTRAL("mistral"),
   @JsonProperty("cohere")
-  COHERE("cohere", "https://api.cohere.com/compatibility/v1"),
+  COHERE("cohere"),
   @JsonProperty("ollama")
-  OLLAMA("ollama", null),
+  OLLAMA("ollama"),
   @JsonProperty("openai-compatible")
-  OPENAI_COMPATIBLE("openai-compatible", null);
+  OPENAI_COMPATIBLE("openai-compatible");
 
   private final String wireName;
-  private final String defaultEndpoint;
 
-  Provider(String wireName, String defaultEndpoint) {
+  Provider(String wireName) {
     this.wireName = wireName;
-    this.defaultEndpoint = defaultEndpoint;
   }
 
   /** The name used in the API ({@code openai}, {@code vertex-ai}, ...). */
   @JsonValue
   public String wireName() {
     return wireName;
-  }
-
-  /**
-   * The public endpoint used when {@code spec.endpoint} is empty; empty for providers whose URL
-   * depends on the account (Azure, Bedrock region, Vertex project) or that run anywhere (Ollama,
-   * generic OpenAI-compatible servers).
-   */
-  public Optional<String> defaultEndpoint() {
-    return Optional.ofNullable(defaultEndpoint);
   }
 
   /** Whether {@code spec.endpoint} must be given because there is no sensible default. */
