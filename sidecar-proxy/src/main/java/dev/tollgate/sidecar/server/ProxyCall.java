@@ -9,6 +9,7 @@ import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.config.CredentialConfig;
+import dev.tollgate.sidecar.config.ProviderKind;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.metering.CallLog;
@@ -199,7 +200,18 @@ final class ProxyCall implements ExchangeListener {
                         ErrorKind.INTERNAL,
                         "credential " + target.credential() + " is not declared"));
     adapter = Adapters.forProvider(credential.provider());
-    String apiKey = px.config().keys().get(credential.apiKeyFile());
+    boolean vertex = credential.provider() == ProviderKind.VERTEX_AI;
+    String apiKey =
+        vertex
+            ? px.vertexTokens().token(credential.apiKeyFile())
+            : px.config().keys().get(credential.apiKeyFile());
+    if (apiKey == null && vertex) {
+      throw new ProxyException(
+          ErrorKind.MISSING_CREDENTIAL,
+          "no Vertex AI access token for credential "
+              + credential.name()
+              + " yet: its service-account key is missing or invalid, or Google's token endpoint is unreachable (see the sidecar's log)");
+    }
     if (apiKey == null && credential.provider().requiresApiKey()) {
       throw new ProxyException(
           ErrorKind.MISSING_CREDENTIAL,

@@ -100,6 +100,7 @@ public final class SidecarServer implements AutoCloseable {
     }
     connections.close().awaitUninterruptibly();
     px.upstream().close();
+    px.vertexTokens().close();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     LOG.info("sidecar stopped");
   }

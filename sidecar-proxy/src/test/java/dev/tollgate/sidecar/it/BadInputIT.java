@@ -370,11 +370,11 @@ class BadInputIT {
   }
 
   @Test
-  void unsupportedProviderSaysSo() throws Exception {
+  void vertexWithoutAUsableServiceAccountKeySaysSo() throws Exception {
     HttpResponse<String> r =
         bed.post(CHAT, "{\"model\":\"vx\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
-    assertOpenAiError(r, 501, ErrorKind.UNSUPPORTED_PROVIDER);
-    assertThat(json(r).at("/error/message").asText()).contains("vertex-ai");
+    assertOpenAiError(r, 503, ErrorKind.MISSING_CREDENTIAL);
+    assertThat(json(r).at("/error/message").asText()).contains("service-account key");
   }
 
   @Test
