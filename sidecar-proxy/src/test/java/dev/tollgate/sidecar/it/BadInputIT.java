@@ -171,6 +171,36 @@ class BadInputIT {
   }
 
   @Test
+  void tricklingClientGets408Too() throws Exception {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", bed.sidecar.port()));
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write(
+          "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"
+              .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      InputStream in = s.getInputStream();
+      // one byte every 200 ms never leaves the connection idle for the 500 ms read timeout
+      StringBuilder response = new StringBuilder();
+      for (int i = 0; i < 40 && response.length() == 0; i++) {
+        Thread.sleep(200);
+        try {
+          out.write(' ');
+          out.flush();
+        } catch (java.io.IOException closed) {
+          break;
+        }
+        if (in.available() > 0) {
+          response.append(new String(in.readNBytes(in.available()), StandardCharsets.UTF_8));
+        }
+      }
+      response.append(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      assertThat(response.toString()).startsWith("HTTP/1.1 408").contains("client_timeout");
+    }
+  }
+
+  @Test
   void providerRateLimitIs429WithRetryAfter() throws Exception {
     bed.sim.behavior(SimulatorBehavior.defaults().withFault(Fault.RATE_LIMITED).withRetryAfter(3));
     HttpResponse<String> r =
