@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AttributeKey;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -270,7 +271,10 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
         new ProxyException(
             ErrorKind.TOO_LARGE,
             "the request body is larger than the sidecar's limit of " + limit + " bytes"),
-        false);
+        // HTTP/1.1: the rest of the body is still on the wire, so the connection must go. An
+        // HTTP/2 stream is answered and its remaining frames are read and dropped; closing it
+        // early would leave the caller waiting for flow-control credit to finish sending.
+        ctx.channel() instanceof Http2StreamChannel);
   }
 
   /** Answers a caller that stopped sending mid-request. */

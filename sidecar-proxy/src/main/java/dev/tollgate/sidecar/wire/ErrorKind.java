@@ -22,7 +22,6 @@ public enum ErrorKind {
   UPSTREAM_STREAM_BROKEN(502, "api_error", "api_error"),
   MISSING_CREDENTIAL(503, "api_error", "api_error"),
   NOT_READY(503, "api_error", "overloaded_error"),
-  SHUTTING_DOWN(503, "api_error", "overloaded_error"),
   CLIENT_CLOSED(499, "api_error", "api_error"),
   INTERNAL(500, "api_error", "api_error");
 

@@ -457,5 +457,20 @@ class BadInputIT {
             "{\"model\":\"an\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"http://x\"}}]}]}");
     assertOpenAiError(r, 400, ErrorKind.INVALID_REQUEST);
     assertThat(json(r).at("/error/message").asText()).contains("image_url");
+    HttpResponse<String> schema =
+        bed.post(
+            CHAT,
+            "{\"model\":\"an\",\"response_format\":{\"type\":\"json_schema\"},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertOpenAiError(schema, 400, ErrorKind.INVALID_REQUEST);
+    assertThat(json(schema).at("/error/message").asText())
+        .contains("response_format 'json_schema'");
+    // the same options are forwarded untouched when the provider speaks the caller's format
+    assertThat(
+            bed.post(
+                    CHAT,
+                    "{\"model\":\"oa\",\"n\":2,\"response_format\":{\"type\":\"json_object\"},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                .statusCode())
+        .isEqualTo(200);
+    assertThat(bed.sim.lastRequest().body().path("n").asInt()).isEqualTo(2);
   }
 }

@@ -60,5 +60,17 @@ class Http2CleartextIT {
     assertThat(unknown.version()).isEqualTo(HttpClient.Version.HTTP_2);
     assertThat(unknown.statusCode()).isEqualTo(404);
     assertThat(unknown.body()).contains("unknown_route");
+
+    HttpResponse<String> tooLarge =
+        post(
+            "{\"model\":\"oa\",\"messages\":[{\"role\":\"user\",\"content\":\""
+                + "x".repeat(200_000)
+                + "\"}]}");
+    assertThat(tooLarge.version()).isEqualTo(HttpClient.Version.HTTP_2);
+    assertThat(tooLarge.statusCode()).isEqualTo(413);
+    assertThat(
+            post("{\"model\":\"oa\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                .statusCode())
+        .isEqualTo(200);
   }
 }
