@@ -48,8 +48,10 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
     if (call != null) {
-      // a pipelined request (sent before the answer to the previous one): answer it after, in order
+      // a pipelined request (sent before the answer to the previous one): answer it after, in
+      // order, and read no further until then
       pipelined.add(req.retain());
+      ctx.channel().config().setAutoRead(false);
       return;
     }
     handle(ctx, req);
@@ -137,7 +139,6 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
     }
     String requestId = requestId(req);
     ctx.channel().attr(CALL_ACTIVE).set(true);
-    ctx.channel().config().setAutoRead(false);
     call =
         new ProxyCall(
             px,
@@ -150,7 +151,7 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
               ctx.channel().attr(CALL_ACTIVE).set(false);
               FullHttpRequest next = pipelined.poll();
               if (next == null) {
-                ctx.channel().config().setAutoRead(true);
+                resumeReading(ctx);
               } else {
                 ctx.executor().execute(() -> handlePipelined(ctx, next));
               }
@@ -167,10 +168,16 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
       req.release();
     }
     if (call == null && pipelined.isEmpty()) {
-      ctx.channel().config().setAutoRead(true);
+      resumeReading(ctx);
     } else if (call == null) {
       FullHttpRequest next = pipelined.poll();
       ctx.executor().execute(() -> handlePipelined(ctx, next));
+    }
+  }
+
+  private static void resumeReading(ChannelHandlerContext ctx) {
+    if (!ctx.channel().config().isAutoRead()) {
+      ctx.channel().config().setAutoRead(true);
     }
   }
 

@@ -115,7 +115,7 @@ final class ProxyCall implements ExchangeListener {
   private boolean usageComplete;
   private FinishReason finish;
   private boolean headersSent;
-  private boolean wantRead;
+  private boolean paused;
   private boolean finished;
   private long ttftNanos = -1;
   private ScheduledFuture<?> firstTokenTimer;
@@ -485,19 +485,17 @@ final class ProxyCall implements ExchangeListener {
   }
 
   private void requestMore() {
-    if (ctx.channel().isWritable()) {
-      wantRead = false;
-      exchange.read();
-    } else {
-      wantRead = true;
+    if (!paused && !ctx.channel().isWritable()) {
+      paused = true;
+      exchange.pause();
     }
   }
 
   /** The caller's connection drained: resume reading the provider. */
   void onWritable() {
-    if (wantRead && !finished && ctx.channel().isWritable()) {
-      wantRead = false;
-      exchange.read();
+    if (paused && !finished && ctx.channel().isWritable()) {
+      paused = false;
+      exchange.resume();
     }
   }
 

@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * HTTP/1.1 client for provider APIs. Connections are pooled per event loop and per origin, kept
  * alive between requests, and always used on the event loop of the caller's channel, so a call
  * never crosses threads. Responses are not aggregated: the listener gets each piece as it arrives
- * and asks for the next one itself, which carries the caller's backpressure to the provider.
+ * and pauses the connection while the caller's connection cannot take more (backpressure).
  */
 public final class UpstreamClient {
   private static final Logger LOG = LoggerFactory.getLogger(UpstreamClient.class);
@@ -186,7 +186,6 @@ public final class UpstreamClient {
             .group(key.loop())
             .channel(NioSocketChannel.class)
             .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.AUTO_READ, false)
             .resolver(resolver)
             .remoteAddress(InetSocketAddress.createUnresolved(key.host(), key.port()));
     boolean tls = context != null;
@@ -318,8 +317,6 @@ public final class UpstreamClient {
               w -> {
                 if (!w.isSuccess()) {
                   onBrokenConnection(w.cause());
-                } else if (channel == ch) {
-                  ch.read();
                 }
               });
     }
@@ -359,8 +356,6 @@ public final class UpstreamClient {
             detach(keepAlive);
           }
           listener.onContent(content.content(), last);
-        } else if (!done) {
-          ctx.read();
         }
       } finally {
         ReferenceCountUtil.release(msg);
@@ -394,9 +389,16 @@ public final class UpstreamClient {
     }
 
     @Override
-    public void read() {
+    public void pause() {
       if (channel != null && !done) {
-        channel.read();
+        channel.config().setAutoRead(false);
+      }
+    }
+
+    @Override
+    public void resume() {
+      if (channel != null && !done) {
+        channel.config().setAutoRead(true);
       }
     }
 
@@ -438,6 +440,7 @@ public final class UpstreamClient {
         ch.pipeline().remove(EXCHANGE);
       }
       ch.attr(BUSY).set(false);
+      ch.config().setAutoRead(true);
       if (!reusable) {
         ch.close();
       }
