@@ -96,6 +96,22 @@ public final class ConfigSource {
               : "; keeping version " + current.version());
       return false;
     }
+    List<String> unknown = SidecarConfigCodec.unknownFields(text);
+    if (!unknown.isEmpty()) {
+      LOG.warn(
+          "configuration file {} has fields this sidecar does not know, ignored: {} (a typo, or a newer operator)",
+          file,
+          unknown);
+    }
+    SidecarConfig previous = current;
+    if (previous != null
+        && (!previous.server().port().equals(next.server().port())
+            || !previous.server().bindAddress().equals(next.server().bindAddress()))) {
+      LOG.warn(
+          "server.port/bindAddress changed to {}:{}; the listener keeps its address until the sidecar restarts",
+          next.server().bindAddress(),
+          next.server().port());
+    }
     onApplied.accept(next);
     current = next;
     reloadKeys();
