@@ -36,6 +36,9 @@ import org.slf4j.LoggerFactory;
 public final class SidecarServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SidecarServer.class);
 
+  /** Concurrent HTTP/2 streams per caller connection. */
+  private static final int MAX_STREAMS = 128;
+
   private final ProxyContext px;
   private final EventLoopGroup group;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
@@ -65,7 +68,7 @@ public final class SidecarServer implements AutoCloseable {
                     EndpointHandler endpoints = new EndpointHandler(px);
                     HttpServerCodec http1 = new HttpServerCodec();
                     ch.pipeline()
-                        .addLast("h2c", h2c(http1, maxBody, endpoints))
+                        .addLast("h2c", h2c(http1, maxBody, readTimeout, endpoints))
                         .addLast("client-timeout", new ClientReadTimeout(readTimeout, endpoints))
                         .addLast("aggregator", new BoundedRequestAggregator(maxBody, endpoints))
                         .addLast("endpoints", endpoints);
@@ -84,7 +87,7 @@ public final class SidecarServer implements AutoCloseable {
    * child channel on the connection's event loop; the HTTP/1.1 steps of the connection are removed.
    */
   private CleartextHttp2ServerUpgradeHandler h2c(
-      HttpServerCodec http1, int maxBody, EndpointHandler http1Endpoints) {
+      HttpServerCodec http1, int maxBody, Duration readTimeout, EndpointHandler http1Endpoints) {
     ChannelInitializer<Channel> stream =
         new ChannelInitializer<>() {
           @Override
@@ -93,6 +96,7 @@ public final class SidecarServer implements AutoCloseable {
             child
                 .pipeline()
                 .addLast("h2-to-http", new Http2StreamFrameToHttpObjectCodec(true))
+                .addLast("client-timeout", new ClientReadTimeout(readTimeout, endpoints))
                 .addLast("aggregator", new BoundedRequestAggregator(maxBody, endpoints))
                 .addLast("endpoints", endpoints);
           }
@@ -102,10 +106,7 @@ public final class SidecarServer implements AutoCloseable {
           @Override
           protected void initChannel(Channel ch) {
             ch.pipeline()
-                .addAfter(
-                    ch.pipeline().context(this).name(),
-                    "h2-frames",
-                    Http2FrameCodecBuilder.forServer().build())
+                .addAfter(ch.pipeline().context(this).name(), "h2-frames", frameCodec())
                 .addAfter("h2-frames", "h2-streams", new Http2MultiplexHandler(stream));
             for (String http1Step : new String[] {"client-timeout", "aggregator", "endpoints"}) {
               if (ch.pipeline().get(http1Step) != null) {
@@ -120,9 +121,7 @@ public final class SidecarServer implements AutoCloseable {
             protocol ->
                 AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
                     ? new Http2ServerUpgradeCodec(
-                        Http2FrameCodecBuilder.forServer().build(),
-                        new Http2MultiplexHandler(stream),
-                        new Http1StepsRemover())
+                        frameCodec(), new Http2MultiplexHandler(stream), new Http1StepsRemover())
                     : null,
             maxBody,
             http1Endpoints);
@@ -151,6 +150,15 @@ public final class SidecarServer implements AutoCloseable {
         ctx.close();
       }
     }
+  }
+
+  /** HTTP/2 framing with a bound on concurrent streams per connection (each may hold a body). */
+  private static io.netty.handler.codec.http2.Http2FrameCodec frameCodec() {
+    return Http2FrameCodecBuilder.forServer()
+        .initialSettings(
+            io.netty.handler.codec.http2.Http2Settings.defaultSettings()
+                .maxConcurrentStreams(MAX_STREAMS))
+        .build();
   }
 
   /** After an upgrade to HTTP/2, takes the connection's HTTP/1.1 steps out of its pipeline. */

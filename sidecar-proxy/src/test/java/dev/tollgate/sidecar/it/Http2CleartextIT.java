@@ -73,4 +73,49 @@ class Http2CleartextIT {
                 .statusCode())
         .isEqualTo(200);
   }
+
+  @Test
+  void stalledHttp2StreamGets408() throws Exception {
+    assertThat(
+            post("{\"model\":\"oa\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                .version())
+        .isEqualTo(HttpClient.Version.HTTP_2);
+    // a body that sends its first bytes and then nothing more
+    java.util.concurrent.Flow.Publisher<java.nio.ByteBuffer> stalled =
+        subscriber ->
+            subscriber.onSubscribe(
+                new java.util.concurrent.Flow.Subscription() {
+                  private boolean sent;
+
+                  @Override
+                  public void request(long n) {
+                    if (!sent) {
+                      sent = true;
+                      subscriber.onNext(java.nio.ByteBuffer.wrap("{\"model\":".getBytes()));
+                    }
+                  }
+
+                  @Override
+                  public void cancel() {}
+                });
+    String timeouts =
+        "tollgate_errors_total{kind=\"client_timeout\",model=\"\",provider=\"\",route=\"_unknown\"}";
+    double before = bed.metric(timeouts);
+    java.util.concurrent.CompletableFuture<HttpResponse<String>> pending =
+        H2.sendAsync(
+            HttpRequest.newBuilder(URI.create(bed.url("/v1/chat/completions")))
+                .POST(HttpRequest.BodyPublishers.fromPublisher(stalled, 100))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    // the sidecar answers the stalled stream 408 and resets it; Java's client keeps waiting for
+    // its own body to finish, so the sidecar's count is what this test reads
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> bed.metric(timeouts) > before);
+    pending.cancel(true);
+    assertThat(
+            post("{\"model\":\"oa\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                .statusCode())
+        .isEqualTo(200);
+  }
 }
