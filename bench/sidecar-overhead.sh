@@ -23,6 +23,7 @@ if [ ! -f "$JAR" ]; then
   (cd "$ROOT" && mvn -B -q -pl sidecar-proxy -am package -DskipTests)
 fi
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -138,6 +139,7 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo "- machine: $(nproc) cores ($CPU), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(java -version 2>&1 | head -1)"
   echo "- command: \`bench/sidecar-overhead.sh $DURATION \"$RATES\"\`"
   echo "- load: \`hey -z ${DURATION}s -c $WORKERS -q <rate/$WORKERS>\`, POST of a small non-streamed chat completion (8 output tokens), keep-alive"
+  echo "- load average (1/5/15 min) before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the numbers)"
   echo "- the simulator, the sidecar and hey share the same $(nproc) cores, so absolute numbers include their contention;"
   echo "  the added latency is the difference of the two runs at the same rate"
   echo

@@ -41,6 +41,18 @@ public final class Sidecar implements AutoCloseable {
                         .map(dev.tollgate.sidecar.config.CredentialConfig::caFile)
                         .filter(java.util.Objects::nonNull)
                         .toList()));
+    config.onPoll(
+        c ->
+            px.vertexTokens()
+                .update(
+                    c.credentials().stream()
+                        .filter(
+                            cred ->
+                                cred.provider()
+                                    == dev.tollgate.sidecar.config.ProviderKind.VERTEX_AI)
+                        .map(dev.tollgate.sidecar.config.CredentialConfig::apiKeyFile)
+                        .filter(java.util.Objects::nonNull)
+                        .toList()));
     server = new SidecarServer(px, threads);
     server.start(
         settings.bindAddress(), portOverride != null ? portOverride : settings.port(), settings);

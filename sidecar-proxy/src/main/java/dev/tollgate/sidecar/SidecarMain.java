@@ -41,6 +41,11 @@ public final class SidecarMain {
                 () -> {
                   LOG.info("termination signal: draining calls in flight");
                   sidecar.close();
+                  // log lines are written by a background appender: flush them before exit
+                  if (LoggerFactory.getILoggerFactory()
+                      instanceof ch.qos.logback.classic.LoggerContext logback) {
+                    logback.stop();
+                  }
                 },
                 "tollgate-shutdown"));
     Thread.currentThread().join();

@@ -73,6 +73,66 @@ public final class SidecarConfigCodec {
     }
   }
 
+  /**
+   * Fields in {@code yaml} that no record declares, as paths such as {@code
+   * routes[0].tiers[1].timout}. Reading ignores them (a newer renderer may add fields); a sidecar
+   * logs them, since in a hand-written file they are usually typos.
+   */
+  public static List<String> unknownFields(String yaml) {
+    List<String> found = new java.util.ArrayList<>();
+    try {
+      com.fasterxml.jackson.databind.JsonNode tree = YAML.readTree(yaml);
+      if (tree != null) {
+        walk(tree, SidecarConfig.class, "", found);
+      }
+    } catch (JsonProcessingException e) {
+      // unreadable text is reported by read(); here only the unknown fields matter
+    }
+    return found;
+  }
+
+  /** Compares a YAML object with the record type it is read into, recursively. */
+  private static void walk(
+      com.fasterxml.jackson.databind.JsonNode node,
+      java.lang.reflect.Type type,
+      String path,
+      List<String> found) {
+    Class<?> raw =
+        type instanceof java.lang.reflect.ParameterizedType pt
+            ? (Class<?>) pt.getRawType()
+            : type instanceof Class<?> c ? c : Object.class;
+    if (List.class.isAssignableFrom(raw) && node.isArray()) {
+      java.lang.reflect.Type element =
+          ((java.lang.reflect.ParameterizedType) type).getActualTypeArguments()[0];
+      for (int i = 0; i < node.size(); i++) {
+        walk(node.get(i), element, path + "[" + i + "]", found);
+      }
+      return;
+    }
+    if (!raw.isRecord() || !node.isObject()) {
+      return;
+    }
+    java.util.Map<String, java.lang.reflect.Type> fields = new java.util.HashMap<>();
+    for (java.lang.reflect.RecordComponent rc : raw.getRecordComponents()) {
+      com.fasterxml.jackson.annotation.JsonProperty renamed =
+          rc.getAnnotation(com.fasterxml.jackson.annotation.JsonProperty.class);
+      fields.put(
+          renamed != null && !renamed.value().isEmpty() ? renamed.value() : rc.getName(),
+          rc.getGenericType());
+    }
+    node.fields()
+        .forEachRemaining(
+            e -> {
+              String child = path.isEmpty() ? e.getKey() : path + "." + e.getKey();
+              java.lang.reflect.Type t = fields.get(e.getKey());
+              if (t == null) {
+                found.add(child);
+              } else {
+                walk(e.getValue(), t, child, found);
+              }
+            });
+  }
+
   /** Canonical YAML text of {@code config}. */
   public static String write(SidecarConfig config) {
     try {

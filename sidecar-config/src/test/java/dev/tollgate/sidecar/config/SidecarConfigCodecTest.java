@@ -116,6 +116,16 @@ class SidecarConfigCodecTest {
   }
 
   @Test
+  void namesUnknownFieldsSoTyposCanBeLogged() {
+    assertThat(
+            SidecarConfigCodec.unknownFields(
+                "namespace: a\nroutes:\n  - model: m\n    timeout: {total: 5s}\n    tiers:\n"
+                    + "      - name: t\n        targets: [{credential: c, model: x, wieght: 5}]\n"))
+        .containsExactly("routes[0].timeout", "routes[0].tiers[0].targets[0].wieght");
+    assertThat(SidecarConfigCodec.unknownFields("namespace: a\n")).isEmpty();
+  }
+
+  @Test
   void reportsUnreadableValuesWithTheirPath() {
     assertThatThrownBy(
             () ->

@@ -5,7 +5,6 @@ import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.config.SidecarConfigCodec;
 import dev.tollgate.sidecar.config.SidecarConfigException;
 import dev.tollgate.sidecar.metering.ProxyMetrics;
-import dev.tollgate.sidecar.upstream.Adapters;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -97,13 +96,21 @@ public final class ConfigSource {
               : "; keeping version " + current.version());
       return false;
     }
-    for (CredentialConfig c : next.credentials()) {
-      if (!Adapters.supported(c.provider())) {
-        LOG.warn(
-            "credential {} uses provider {}, which this sidecar cannot call yet; its routes will answer 501",
-            c.name(),
-            c.provider().wireName());
-      }
+    List<String> unknown = SidecarConfigCodec.unknownFields(text);
+    if (!unknown.isEmpty()) {
+      LOG.warn(
+          "configuration file {} has fields this sidecar does not know, ignored: {} (a typo, or a newer operator)",
+          file,
+          unknown);
+    }
+    SidecarConfig previous = current;
+    if (previous != null
+        && (!previous.server().port().equals(next.server().port())
+            || !previous.server().bindAddress().equals(next.server().bindAddress()))) {
+      LOG.warn(
+          "server.port/bindAddress changed to {}:{}; the listener keeps its address until the sidecar restarts",
+          next.server().bindAddress(),
+          next.server().port());
     }
     onApplied.accept(next);
     current = next;
@@ -118,9 +125,21 @@ public final class ConfigSource {
     return true;
   }
 
+  private volatile java.util.function.Consumer<SidecarConfig> onPoll = c -> {};
+
+  /** Runs {@code action} on the watcher thread after every look at the key files. */
+  public void onPoll(java.util.function.Consumer<SidecarConfig> action) {
+    this.onPoll = action;
+    SidecarConfig c = current;
+    if (c != null) {
+      action.accept(c);
+    }
+  }
+
   private void reloadKeys() {
     SidecarConfig c = current;
     if (c != null) {
+      onPoll.accept(c);
       List<String> paths =
           c.credentials().stream()
               .map(CredentialConfig::apiKeyFile)

@@ -6,27 +6,32 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Protects the sidecar from slow or stalled callers: a caller that stops sending in the middle of a
- * request gets 408 and is disconnected. Silence while the sidecar itself is answering (a long
- * stream) is not the caller's fault and is ignored. An idle keep-alive connection between requests
- * is kept much longer ({@link #KEEP_ALIVE_IDLE}) than the read timeout: closing it while the
- * application's HTTP client still pools it would make that client's next request fail.
+ * request, or trickles it so that it is not complete within the read timeout, gets 408 and is
+ * disconnected. Silence while the sidecar itself is answering (a long stream) is not the caller's
+ * fault and is ignored. An idle keep-alive connection between requests is kept much longer ({@link
+ * #KEEP_ALIVE_IDLE}) than the read timeout: closing it while the application's HTTP client still
+ * pools it would make that client's next request fail.
  */
 final class ClientReadTimeout extends IdleStateHandler {
   static final long KEEP_ALIVE_IDLE_NANOS = TimeUnit.MINUTES.toNanos(10);
   private static final Duration KEEP_ALIVE_IDLE = Duration.ofNanos(KEEP_ALIVE_IDLE_NANOS);
 
   private final EndpointHandler endpoints;
+  private final Duration timeout;
   private String partialRequestUri;
+  private ScheduledFuture<?> requestDeadline;
   private long lastActivity = System.nanoTime();
 
   ClientReadTimeout(Duration timeout, EndpointHandler endpoints) {
     super(timeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS);
     this.endpoints = endpoints;
+    this.timeout = timeout;
   }
 
   @Override
@@ -34,11 +39,35 @@ final class ClientReadTimeout extends IdleStateHandler {
     lastActivity = System.nanoTime();
     if (msg instanceof HttpRequest req) {
       partialRequestUri = req.uri();
+      // a whole request must arrive within the timeout, however slowly its bytes trickle in
+      requestDeadline =
+          ctx.executor().schedule(() -> expire(ctx), timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
     if (msg instanceof LastHttpContent) {
       partialRequestUri = null;
+      if (requestDeadline != null) {
+        requestDeadline.cancel(false);
+        requestDeadline = null;
+      }
     }
     super.channelRead(ctx, msg);
+  }
+
+  private void expire(ChannelHandlerContext ctx) {
+    requestDeadline = null;
+    if (partialRequestUri != null && ctx.channel().isActive()) {
+      String uri = partialRequestUri;
+      partialRequestUri = null;
+      endpoints.clientTimeout(ctx, uri);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    if (requestDeadline != null) {
+      requestDeadline.cancel(false);
+    }
+    super.channelInactive(ctx);
   }
 
   @Override
@@ -51,9 +80,7 @@ final class ClientReadTimeout extends IdleStateHandler {
       return;
     }
     if (partialRequestUri != null) {
-      String uri = partialRequestUri;
-      partialRequestUri = null;
-      endpoints.clientTimeout(ctx, uri);
+      expire(ctx);
     } else if (System.nanoTime() - lastActivity >= KEEP_ALIVE_IDLE.toNanos()) {
       ctx.close();
     }

@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AttributeKey;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -47,8 +48,10 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
     if (call != null) {
-      // a pipelined request (sent before the answer to the previous one): answer it after, in order
+      // a pipelined request (sent before the answer to the previous one): answer it after, in
+      // order, and read no further until then
       pipelined.add(req.retain());
+      ctx.channel().config().setAutoRead(false);
       return;
     }
     handle(ctx, req);
@@ -136,7 +139,6 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
     }
     String requestId = requestId(req);
     ctx.channel().attr(CALL_ACTIVE).set(true);
-    ctx.channel().config().setAutoRead(false);
     call =
         new ProxyCall(
             px,
@@ -149,7 +151,7 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
               ctx.channel().attr(CALL_ACTIVE).set(false);
               FullHttpRequest next = pipelined.poll();
               if (next == null) {
-                ctx.channel().config().setAutoRead(true);
+                resumeReading(ctx);
               } else {
                 ctx.executor().execute(() -> handlePipelined(ctx, next));
               }
@@ -166,10 +168,16 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
       req.release();
     }
     if (call == null && pipelined.isEmpty()) {
-      ctx.channel().config().setAutoRead(true);
+      resumeReading(ctx);
     } else if (call == null) {
       FullHttpRequest next = pipelined.poll();
       ctx.executor().execute(() -> handlePipelined(ctx, next));
+    }
+  }
+
+  private static void resumeReading(ChannelHandlerContext ctx) {
+    if (!ctx.channel().config().isAutoRead()) {
+      ctx.channel().config().setAutoRead(true);
     }
   }
 
@@ -270,7 +278,10 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
         new ProxyException(
             ErrorKind.TOO_LARGE,
             "the request body is larger than the sidecar's limit of " + limit + " bytes"),
-        false);
+        // HTTP/1.1: the rest of the body is still on the wire, so the connection must go. An
+        // HTTP/2 stream is answered and its remaining frames are read and dropped; closing it
+        // early would leave the caller waiting for flow-control credit to finish sending.
+        ctx.channel() instanceof Http2StreamChannel);
   }
 
   /** Answers a caller that stopped sending mid-request. */

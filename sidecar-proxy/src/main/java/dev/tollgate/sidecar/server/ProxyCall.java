@@ -9,6 +9,7 @@ import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.config.CredentialConfig;
+import dev.tollgate.sidecar.config.ProviderKind;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.metering.CallLog;
@@ -114,11 +115,10 @@ final class ProxyCall implements ExchangeListener {
   private boolean usageComplete;
   private FinishReason finish;
   private boolean headersSent;
-  private boolean wantRead;
+  private boolean paused;
   private boolean finished;
   private long ttftNanos = -1;
   private ScheduledFuture<?> firstTokenTimer;
-  private boolean logContent;
   private String prompt;
   private StringBuilder answer;
   private ScheduledFuture<?> totalTimer;
@@ -152,6 +152,7 @@ final class ProxyCall implements ExchangeListener {
     }
   }
 
+  /** The steps of a call up to sending it: resolve, authenticate, write the request, send. */
   private void begin(FullHttpRequest request) {
     SidecarConfig cfg = px.config().current();
     if (cfg == null) {
@@ -161,6 +162,50 @@ final class ProxyCall implements ExchangeListener {
     if (!json.isObject()) {
       throw new ProxyException(ErrorKind.INVALID_REQUEST, "the request body must be a JSON object");
     }
+    RouteConfig r = resolveRoute(cfg, json);
+    resolveTarget(cfg, r);
+    String apiKey = apiKey();
+    stream = json.path("stream").asBoolean(false);
+    callerWantsUsage =
+        format == ApiFormat.OPENAI
+            && json.path("stream_options").path("include_usage").asBoolean(false);
+    if (cfg.server().logContent()) {
+      prompt = clip(lastUserText(json), MAX_LOGGED_TEXT);
+      answer = new StringBuilder();
+    }
+    URI url = adapter.url(credential, model, stream);
+    Supplier<FullHttpRequest> upstreamRequest =
+        upstreamRequest(url, upstreamBody((ObjectNode) json), request.headers(), apiKey);
+    RouteConfig.Timeouts timeouts = r.timeouts();
+    // A non-streamed answer arrives whole, so its first byte is its last: only the total timeout
+    // bounds it. Streams must start within the first-token timeout.
+    if (stream) {
+      firstTokenTimer =
+          schedule(
+              timeouts.firstToken(),
+              () ->
+                  timeout(
+                      "no answer from the provider within "
+                          + timeouts.firstToken().toMillis()
+                          + " ms"));
+    }
+    totalTimer =
+        schedule(
+            timeouts.total(),
+            () -> timeout("the call took longer than " + timeouts.total().toMillis() + " ms"));
+    exchange =
+        px.upstream()
+            .send(
+                ctx.channel().eventLoop(),
+                url,
+                credential.caFile(),
+                upstreamRequest,
+                timeouts.connect(),
+                this);
+  }
+
+  /** The route the request's {@code model} names, or the default route. */
+  private RouteConfig resolveRoute(SidecarConfig cfg, JsonNode json) {
     JsonNode modelNode = json.get("model");
     if (modelNode == null || !modelNode.isTextual() || modelNode.asText().isBlank()) {
       throw new ProxyException(
@@ -185,7 +230,11 @@ final class ProxyCall implements ExchangeListener {
     started = true;
     px.inFlight().incrementAndGet();
     px.metrics().started(route);
-    // until routing lands (issue 4), a route resolves to its first tier's first target with weight
+    return r;
+  }
+
+  /** Until routing lands (issue 4), a route resolves to its first tier's first weighted target. */
+  private void resolveTarget(SidecarConfig cfg, RouteConfig r) {
     RouteConfig.Tier t = r.tiers().get(0);
     RouteConfig.Target target =
         t.targets().stream().filter(x -> x.weight() > 0).findFirst().orElse(t.targets().get(0));
@@ -199,41 +248,58 @@ final class ProxyCall implements ExchangeListener {
                         ErrorKind.INTERNAL,
                         "credential " + target.credential() + " is not declared"));
     adapter = Adapters.forProvider(credential.provider());
-    String apiKey = px.config().keys().get(credential.apiKeyFile());
-    if (apiKey == null && credential.provider().requiresApiKey()) {
+    passthrough = adapter.nativeFormat() == format;
+  }
+
+  /** The credential's API key, or Vertex AI access token; null only for Ollama. */
+  private String apiKey() {
+    if (credential.provider() == ProviderKind.VERTEX_AI) {
+      String token = px.vertexTokens().token(credential.apiKeyFile());
+      if (token == null) {
+        throw new ProxyException(
+            ErrorKind.MISSING_CREDENTIAL,
+            "no Vertex AI access token for credential "
+                + credential.name()
+                + " yet: its service-account key is missing or invalid, or Google's token"
+                + " endpoint is unreachable (see the sidecar's log)");
+      }
+      return token;
+    }
+    String key = px.config().keys().get(credential.apiKeyFile());
+    if (key == null && credential.provider().requiresApiKey()) {
       throw new ProxyException(
           ErrorKind.MISSING_CREDENTIAL,
           "the API key of credential "
               + credential.name()
               + " is not available (its Secret file is missing or empty)");
     }
-    stream = json.path("stream").asBoolean(false);
-    logContent = cfg.server().logContent();
-    if (logContent) {
-      prompt = clip(lastUserText(json), MAX_LOGGED_TEXT);
-      answer = new StringBuilder();
-    }
-    callerWantsUsage =
-        format == ApiFormat.OPENAI
-            && json.path("stream_options").path("include_usage").asBoolean(false);
-    passthrough = adapter.nativeFormat() == format;
-    ObjectNode upstreamBody;
+    return key;
+  }
+
+  /** The caller's body forwarded as sent (same format) or translated through the neutral model. */
+  private byte[] upstreamBody(ObjectNode json) {
+    ObjectNode body;
     if (passthrough) {
-      upstreamBody = adapter.forward((ObjectNode) json, model, stream);
+      body = adapter.forward(json, model, stream);
     } else {
       ChatRequest neutral =
           format == ApiFormat.OPENAI
               ? OpenAiWire.parseRequest(json)
               : AnthropicWire.parseRequest(json);
-      upstreamBody = adapter.encode(neutral, model);
+      body = adapter.encode(neutral, model);
     }
-    byte[] bytes;
     try {
-      bytes = Json.MAPPER.writeValueAsBytes(upstreamBody);
+      return Json.MAPPER.writeValueAsBytes(body);
     } catch (JsonProcessingException e) {
       throw new ProxyException(ErrorKind.INTERNAL, "cannot write the provider request");
     }
-    URI url = adapter.url(credential, model, stream);
+  }
+
+  /**
+   * Makes the provider request, once per attempt (a retry on a fresh connection needs a new one).
+   */
+  private Supplier<FullHttpRequest> upstreamRequest(
+      URI url, byte[] body, HttpHeaders callerHeaders, String apiKey) {
     HttpHeaders headers = new DefaultHttpHeaders();
     headers.set(
         HttpHeaderNames.HOST,
@@ -242,56 +308,26 @@ final class ProxyCall implements ExchangeListener {
     headers.set(HttpHeaderNames.ACCEPT, stream ? "text/event-stream" : "application/json");
     headers.set(HttpHeaderNames.USER_AGENT, "tollgate-sidecar");
     headers.set("x-request-id", requestId);
-    headers.setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+    headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
     if (passthrough && format == ApiFormat.ANTHROPIC) {
+      // the caller's API version and beta features, since its body is forwarded as sent
       for (String h : List.of("anthropic-version", "anthropic-beta")) {
-        String v = request.headers().get(h);
+        String v = callerHeaders.get(h);
         if (v != null) {
           headers.set(h, v);
         }
       }
     }
     adapter.authenticate(headers, credential, apiKey);
-    String target0 = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
-    Supplier<FullHttpRequest> factory =
-        () ->
-            new DefaultFullHttpRequest(
-                HttpVersion.HTTP_1_1,
-                HttpMethod.POST,
-                target0,
-                Unpooled.wrappedBuffer(bytes),
-                headers.copy(),
-                new DefaultHttpHeaders());
-    RouteConfig.Timeouts timeouts = r.timeouts();
-    // A non-streamed answer arrives whole, so its first byte is its last: only the total timeout
-    // bounds it. Streams must start within the first-token timeout.
-    firstTokenTimer =
-        !stream
-            ? null
-            : schedule(
-                timeouts.firstToken(),
-                () ->
-                    timeout(
-                        "no answer from the provider within "
-                            + timeouts.firstToken().toMillis()
-                            + " ms"));
-    totalTimer =
-        schedule(
-            timeouts.total(),
-            () -> timeout("the call took longer than " + timeouts.total().toMillis() + " ms"));
-    try {
-      exchange =
-          px.upstream()
-              .send(
-                  ctx.channel().eventLoop(),
-                  url,
-                  credential.caFile(),
-                  factory,
-                  timeouts.connect(),
-                  this);
-    } catch (IllegalStateException e) {
-      throw new ProxyException(ErrorKind.UPSTREAM_CONNECT, e.getMessage());
-    }
+    String target = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
+    return () ->
+        new DefaultFullHttpRequest(
+            HttpVersion.HTTP_1_1,
+            HttpMethod.POST,
+            target,
+            Unpooled.wrappedBuffer(body),
+            headers.copy(),
+            new DefaultHttpHeaders());
   }
 
   private ScheduledFuture<?> schedule(Duration d, Runnable r) {
@@ -473,19 +509,17 @@ final class ProxyCall implements ExchangeListener {
   }
 
   private void requestMore() {
-    if (ctx.channel().isWritable()) {
-      wantRead = false;
-      exchange.read();
-    } else {
-      wantRead = true;
+    if (!paused && !ctx.channel().isWritable()) {
+      paused = true;
+      exchange.pause();
     }
   }
 
   /** The caller's connection drained: resume reading the provider. */
   void onWritable() {
-    if (wantRead && !finished && ctx.channel().isWritable()) {
-      wantRead = false;
-      exchange.read();
+    if (paused && !finished && ctx.channel().isWritable()) {
+      paused = false;
+      exchange.resume();
     }
   }
 

@@ -5,6 +5,7 @@ import dev.tollgate.sidecar.metering.CostCalculator;
 import dev.tollgate.sidecar.metering.ProxyMetrics;
 import dev.tollgate.sidecar.metering.UsageLedger;
 import dev.tollgate.sidecar.runtime.ConfigSource;
+import dev.tollgate.sidecar.runtime.VertexTokens;
 import dev.tollgate.sidecar.upstream.UpstreamClient;
 import java.time.Duration;
 import java.util.Set;
@@ -21,6 +22,7 @@ public final class ProxyContext {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Set<String> unpricedWarned = ConcurrentHashMap.newKeySet();
   private volatile boolean shuttingDown;
+  private final VertexTokens vertexTokens = new VertexTokens(java.time.Duration.ofSeconds(30));
 
   public ProxyContext(ConfigSource config, ProxyMetrics metrics, UsageLedger ledger) {
     this.config = config;
@@ -32,6 +34,10 @@ public final class ProxyContext {
 
   public ConfigSource config() {
     return config;
+  }
+
+  public VertexTokens vertexTokens() {
+    return vertexTokens;
   }
 
   public UpstreamClient upstream() {

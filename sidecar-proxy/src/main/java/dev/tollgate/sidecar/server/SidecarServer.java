@@ -13,6 +13,14 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.util.AsciiString;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -27,6 +35,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class SidecarServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SidecarServer.class);
+
+  /** Concurrent HTTP/2 streams per caller connection. */
+  private static final int MAX_STREAMS = 128;
 
   private final ProxyContext px;
   private final EventLoopGroup group;
@@ -55,8 +66,9 @@ public final class SidecarServer implements AutoCloseable {
                   protected void initChannel(SocketChannel ch) {
                     connections.add(ch);
                     EndpointHandler endpoints = new EndpointHandler(px);
+                    HttpServerCodec http1 = new HttpServerCodec();
                     ch.pipeline()
-                        .addLast("http-codec", new HttpServerCodec())
+                        .addLast("h2c", h2c(http1, maxBody, readTimeout, endpoints))
                         .addLast("client-timeout", new ClientReadTimeout(readTimeout, endpoints))
                         .addLast("aggregator", new BoundedRequestAggregator(maxBody, endpoints))
                         .addLast("endpoints", endpoints);
@@ -67,6 +79,99 @@ public final class SidecarServer implements AutoCloseable {
             .channel();
     LOG.info("sidecar listening on {}", listener.localAddress());
     return this;
+  }
+
+  /**
+   * HTTP/1.1 by default; HTTP/2 cleartext by upgrade or prior knowledge. Each HTTP/2 stream gets
+   * the same request handling as an HTTP/1.1 connection (its own aggregator and endpoints) in a
+   * child channel on the connection's event loop; the HTTP/1.1 steps of the connection are removed.
+   */
+  private CleartextHttp2ServerUpgradeHandler h2c(
+      HttpServerCodec http1, int maxBody, Duration readTimeout, EndpointHandler http1Endpoints) {
+    ChannelInitializer<Channel> stream =
+        new ChannelInitializer<>() {
+          @Override
+          protected void initChannel(Channel child) {
+            EndpointHandler endpoints = new EndpointHandler(px);
+            child
+                .pipeline()
+                .addLast("h2-to-http", new Http2StreamFrameToHttpObjectCodec(true))
+                .addLast("client-timeout", new ClientReadTimeout(readTimeout, endpoints))
+                .addLast("aggregator", new BoundedRequestAggregator(maxBody, endpoints))
+                .addLast("endpoints", endpoints);
+          }
+        };
+    ChannelInitializer<Channel> http2 =
+        new ChannelInitializer<>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            ch.pipeline()
+                .addAfter(ch.pipeline().context(this).name(), "h2-frames", frameCodec())
+                .addAfter("h2-frames", "h2-streams", new Http2MultiplexHandler(stream));
+            for (String http1Step : new String[] {"client-timeout", "aggregator", "endpoints"}) {
+              if (ch.pipeline().get(http1Step) != null) {
+                ch.pipeline().remove(http1Step);
+              }
+            }
+          }
+        };
+    HttpServerUpgradeHandler upgrade =
+        new BoundedUpgradeHandler(
+            http1,
+            protocol ->
+                AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
+                    ? new Http2ServerUpgradeCodec(
+                        frameCodec(), new Http2MultiplexHandler(stream), new Http1StepsRemover())
+                    : null,
+            maxBody,
+            http1Endpoints);
+    return new CleartextHttp2ServerUpgradeHandler(http1, upgrade, http2);
+  }
+
+  /** An upgrade request over the body limit gets the same 413 as any other request. */
+  private static final class BoundedUpgradeHandler extends HttpServerUpgradeHandler {
+    private final EndpointHandler endpoints;
+    private final int limit;
+
+    BoundedUpgradeHandler(
+        SourceCodec codec, UpgradeCodecFactory factory, int limit, EndpointHandler endpoints) {
+      super(codec, factory, limit);
+      this.limit = limit;
+      this.endpoints = endpoints;
+    }
+
+    @Override
+    protected void handleOversizedMessage(
+        io.netty.channel.ChannelHandlerContext ctx,
+        io.netty.handler.codec.http.HttpMessage oversized) {
+      if (oversized instanceof io.netty.handler.codec.http.HttpRequest req) {
+        endpoints.tooLarge(ctx, req.uri(), limit);
+      } else {
+        ctx.close();
+      }
+    }
+  }
+
+  /** HTTP/2 framing with a bound on concurrent streams per connection (each may hold a body). */
+  private static io.netty.handler.codec.http2.Http2FrameCodec frameCodec() {
+    return Http2FrameCodecBuilder.forServer()
+        .initialSettings(
+            io.netty.handler.codec.http2.Http2Settings.defaultSettings()
+                .maxConcurrentStreams(MAX_STREAMS))
+        .build();
+  }
+
+  /** After an upgrade to HTTP/2, takes the connection's HTTP/1.1 steps out of its pipeline. */
+  private static final class Http1StepsRemover extends io.netty.channel.ChannelHandlerAdapter {
+    @Override
+    public void handlerAdded(io.netty.channel.ChannelHandlerContext ctx) {
+      for (String http1Step : new String[] {"client-timeout", "aggregator", "endpoints"}) {
+        if (ctx.pipeline().get(http1Step) != null) {
+          ctx.pipeline().remove(http1Step);
+        }
+      }
+      ctx.pipeline().remove(this);
+    }
   }
 
   public int port() {
@@ -100,6 +205,7 @@ public final class SidecarServer implements AutoCloseable {
     }
     connections.close().awaitUninterruptibly();
     px.upstream().close();
+    px.vertexTokens().close();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     LOG.info("sidecar stopped");
   }

@@ -65,12 +65,16 @@ public final class ProviderSimulator implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int RECORDED_MAX = 64;
 
+  /** The access token the simulated OAuth endpoint ({@code POST /token}) hands out. */
+  public static final String VERTEX_TOKEN = "ya29.simulated-vertex-token";
+
   private final EventLoopGroup group;
   private final Channel serverChannel;
   private final boolean tls;
   private volatile SimulatorBehavior behavior = SimulatorBehavior.defaults();
   private volatile String requiredApiKey;
   private final AtomicLong requests = new AtomicLong();
+  private final AtomicLong tokenRequests = new AtomicLong();
   private final AtomicLong answered = new AtomicLong();
   private final AtomicLong inputTokens = new AtomicLong();
   private final AtomicLong outputTokens = new AtomicLong();
@@ -152,6 +156,11 @@ public final class ProviderSimulator implements AutoCloseable {
         cacheWrite.get());
   }
 
+  /** How many access tokens the simulated OAuth endpoint handed out. */
+  public long tokenRequests() {
+    return tokenRequests.get();
+  }
+
   /** The most recent request, or null. */
   public RecordedRequest lastRequest() {
     return recorded.peekLast();
@@ -209,10 +218,20 @@ public final class ProviderSimulator implements AutoCloseable {
         sendJson(ctx, HttpResponseStatus.OK, list, keepAlive);
         return;
       }
+      if (req.method().equals(HttpMethod.POST) && path.equals("/token")) {
+        // an OAuth token endpoint, as a service-account key's token_uri (Vertex AI)
+        tokenRequests.incrementAndGet();
+        ObjectNode token = JSON.createObjectNode().put("access_token", VERTEX_TOKEN);
+        token.put("expires_in", 3600).put("token_type", "Bearer");
+        sendJson(ctx, HttpResponseStatus.OK, token, keepAlive);
+        return;
+      }
       Api api;
       if (path.endsWith("/chat/completions")) {
         api = Api.OPENAI;
-      } else if (path.endsWith("/messages")) {
+      } else if (path.endsWith("/messages")
+          || path.contains(":rawPredict")
+          || path.contains(":streamRawPredict")) {
         api = Api.ANTHROPIC;
       } else if (path.contains(":generateContent") || path.contains(":streamGenerateContent")) {
         api = Api.GEMINI;
@@ -408,7 +427,11 @@ public final class ProviderSimulator implements AutoCloseable {
                   : auth != null && auth.startsWith("Bearer ") ? auth.substring(7) : null;
             }
             case ANTHROPIC ->
-                req.headers().contains("anthropic-version") ? req.headers().get("x-api-key") : null;
+                bearer(req) != null
+                    ? bearer(req)
+                    : req.headers().contains("anthropic-version")
+                        ? req.headers().get("x-api-key")
+                        : null;
             case BEDROCK -> {
               String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
               yield auth != null && auth.startsWith("Bearer ") ? auth.substring(7) : null;
@@ -416,11 +439,16 @@ public final class ProviderSimulator implements AutoCloseable {
             case GEMINI -> {
               String h = req.headers().get("x-goog-api-key");
               List<String> q = qs.parameters().get("key");
-              yield h != null ? h : q == null ? null : q.get(0);
+              yield h != null ? h : q != null ? q.get(0) : bearer(req);
             }
           };
       String required = requiredApiKey;
       return key != null && !key.isEmpty() && (required == null || required.equals(key));
+    }
+
+    private static String bearer(FullHttpRequest req) {
+      String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+      return auth != null && auth.startsWith("Bearer ") ? auth.substring(7) : null;
     }
 
     @Override
@@ -462,7 +490,10 @@ public final class ProviderSimulator implements AutoCloseable {
               java.net.URLDecoder.decode(
                   path.substring("/model/".length(), path.lastIndexOf('/')),
                   StandardCharsets.UTF_8);
-          default -> json.path("model").asText("unknown");
+          default ->
+              path.contains("Predict")
+                  ? path.substring(path.lastIndexOf('/') + 1, path.lastIndexOf(':'))
+                  : json.path("model").asText("unknown");
         };
     int max =
         switch (api) {

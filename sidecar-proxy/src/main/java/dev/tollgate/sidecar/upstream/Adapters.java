@@ -9,10 +9,8 @@ import dev.tollgate.sidecar.config.ProviderKind;
 import dev.tollgate.sidecar.wire.AnthropicWire;
 import dev.tollgate.sidecar.wire.ApiFormat;
 import dev.tollgate.sidecar.wire.BedrockWire;
-import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.GeminiWire;
 import dev.tollgate.sidecar.wire.OpenAiWire;
-import dev.tollgate.sidecar.wire.ProxyException;
 import dev.tollgate.sidecar.wire.StreamDecoder;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -26,34 +24,19 @@ public final class Adapters {
   private static final ProviderAdapter ANTHROPIC = new AnthropicAdapter();
   private static final ProviderAdapter GEMINI = new GeminiAdapter();
   private static final ProviderAdapter BEDROCK = new BedrockAdapter();
+  private static final ProviderAdapter VERTEX = new VertexAdapter();
 
   private Adapters() {}
 
-  /**
-   * The adapter for {@code provider}.
-   *
-   * @throws ProxyException for Vertex AI, which this sidecar does not call yet: minting OAuth
-   *     tokens from a service-account key is not implemented, and faking it would only fail later
-   *     at the provider
-   */
+  /** The adapter for {@code provider}. */
   public static ProviderAdapter forProvider(ProviderKind provider) {
     return switch (provider) {
       case ANTHROPIC -> ANTHROPIC;
       case GEMINI -> GEMINI;
       case BEDROCK -> BEDROCK;
-      case VERTEX_AI ->
-          throw new ProxyException(
-              ErrorKind.UNSUPPORTED_PROVIDER,
-              "provider "
-                  + provider.wireName()
-                  + " is not supported by this sidecar version; route this model to another credential");
+      case VERTEX_AI -> VERTEX;
       default -> OPENAI;
     };
-  }
-
-  /** Whether this sidecar can call {@code provider} at all. */
-  public static boolean supported(ProviderKind provider) {
-    return provider != ProviderKind.VERTEX_AI;
   }
 
   private static String trimSlash(String s) {
@@ -203,6 +186,84 @@ public final class Adapters {
     @Override
     public StreamDecoder streamDecoder(String model) {
       return new GeminiWire.Decoder();
+    }
+  }
+
+  /**
+   * Google Vertex AI: Gemini models through {@code publishers/google} (Gemini's wire format) and
+   * Claude models through {@code publishers/anthropic} ({@code rawPredict}, Anthropic's format with
+   * the model in the URL). Authenticated with an OAuth access token minted from the credential's
+   * service-account key (see {@code VertexTokens}), passed here as the API key.
+   */
+  static final class VertexAdapter implements ProviderAdapter {
+    static final String ANTHROPIC_VERSION = "vertex-2023-10-16";
+
+    private static boolean claude(String model) {
+      return model.startsWith("claude");
+    }
+
+    @Override
+    public ApiFormat nativeFormat() {
+      return null;
+    }
+
+    @Override
+    public URI url(CredentialConfig c, String model, boolean stream) {
+      String location = c.vertex().location();
+      String base =
+          c.endpoint() != null
+              ? trimSlash(c.endpoint())
+              : "global".equals(location)
+                  ? "https://aiplatform.googleapis.com"
+                  : "https://" + location + "-aiplatform.googleapis.com";
+      String verb =
+          claude(model)
+              ? (stream ? ":streamRawPredict" : ":rawPredict")
+              : (stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
+      return URI.create(
+          base
+              + "/v1/projects/"
+              + c.vertex().project()
+              + "/locations/"
+              + location
+              + "/publishers/"
+              + (claude(model) ? "anthropic" : "google")
+              + "/models/"
+              + model
+              + verb);
+    }
+
+    @Override
+    public void authenticate(HttpHeaders h, CredentialConfig c, String accessToken) {
+      if (accessToken != null) {
+        h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + accessToken);
+      }
+    }
+
+    @Override
+    public ObjectNode encode(ChatRequest request, String model) {
+      if (!claude(model)) {
+        return GeminiWire.encodeRequest(request);
+      }
+      ObjectNode body = AnthropicWire.encodeRequest(request, model);
+      body.remove("model");
+      body.put("anthropic_version", ANTHROPIC_VERSION);
+      return body;
+    }
+
+    @Override
+    public ObjectNode forward(ObjectNode body, String model, boolean stream) {
+      throw new IllegalStateException("Vertex AI calls are always translated");
+    }
+
+    @Override
+    public ChatResponse decode(JsonNode body, String model) {
+      return claude(model) ? AnthropicWire.decodeResponse(body) : GeminiWire.decodeResponse(body);
+    }
+
+    @Override
+    public StreamDecoder streamDecoder(String model) {
+      return claude(model) ? new AnthropicWire.Decoder() : new GeminiWire.Decoder();
     }
   }
 

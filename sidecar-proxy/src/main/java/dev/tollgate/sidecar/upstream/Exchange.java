@@ -1,9 +1,12 @@
 package dev.tollgate.sidecar.upstream;
 
-/** A running upstream request: ask for more of the response, or abandon it. */
+/** A running upstream request: pause or resume reading its response, or abandon it. */
 public interface Exchange {
-  /** Read the next piece of the response (the upstream channel does not auto-read). */
-  void read();
+  /** Stop reading the response (the caller's connection is full). */
+  void pause();
+
+  /** Read the response again. */
+  void resume();
 
   /** Abandon the exchange and close its connection (it cannot be reused mid-response). */
   void abort();

@@ -9,7 +9,7 @@ public interface ExchangeListener {
 
   /**
    * A piece of the body; {@code content} is released by the caller after this returns. The listener
-   * calls {@link Exchange#read()} when it wants more (backpressure).
+   * calls {@link Exchange#pause()} while it cannot pass more on (backpressure).
    */
   void onContent(ByteBuf content, boolean last);
 

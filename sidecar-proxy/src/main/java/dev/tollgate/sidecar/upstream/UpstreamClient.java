@@ -35,6 +35,7 @@ import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -46,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * HTTP/1.1 client for provider APIs. Connections are pooled per event loop and per origin, kept
  * alive between requests, and always used on the event loop of the caller's channel, so a call
  * never crosses threads. Responses are not aggregated: the listener gets each piece as it arrives
- * and asks for the next one itself, which carries the caller's backpressure to the provider.
+ * and pauses the connection while the caller's connection cannot take more (backpressure).
  */
 public final class UpstreamClient {
   private static final Logger LOG = LoggerFactory.getLogger(UpstreamClient.class);
@@ -54,7 +55,13 @@ public final class UpstreamClient {
   private static final AttributeKey<Boolean> BUSY = AttributeKey.valueOf("tollgate.busy");
   private static final String EXCHANGE = "exchange";
 
-  private final SslContext ssl;
+  /**
+   * The system-trust TLS context. Building it initialises the JDK's TLS stack (about a second on a
+   * small machine), so it is built on a background thread and does not delay readiness; a call to
+   * an https provider that arrives before it is ready waits for it without blocking its event loop.
+   */
+  private final CompletableFuture<SslContext> ssl;
+
   private final Duration idleTimeout;
 
   /** Non-blocking DNS (honours /etc/resolv.conf search and ndots, as in a pod). */
@@ -73,11 +80,22 @@ public final class UpstreamClient {
 
   public UpstreamClient(Duration idleTimeout) {
     this.idleTimeout = idleTimeout;
-    try {
-      this.ssl = SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS").build();
-    } catch (SSLException e) {
-      throw new IllegalStateException("cannot create the TLS client context", e);
-    }
+    this.ssl =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return SslContextBuilder.forClient()
+                    .endpointIdentificationAlgorithm("HTTPS")
+                    .build();
+              } catch (SSLException e) {
+                throw new IllegalStateException("cannot create the TLS client context", e);
+              }
+            },
+            r -> {
+              Thread t = new Thread(r, "tollgate-tls-init");
+              t.setDaemon(true);
+              t.start();
+            });
   }
 
   /**
@@ -91,10 +109,25 @@ public final class UpstreamClient {
       Supplier<FullHttpRequest> request,
       Duration connectTimeout,
       ExchangeListener listener) {
-    CallExchange exchange =
-        new CallExchange(loop, pool(loop, origin, caFile), request, listener, connectTimeout);
-    exchange.start();
+    CallExchange exchange = new CallExchange(loop, request, listener, connectTimeout);
+    boolean needsDefaultTls = "https".equals(origin.getScheme()) && caFile == null;
+    if (needsDefaultTls && !ssl.isDone()) {
+      ssl.whenComplete((c, e) -> loop.execute(() -> begin(exchange, loop, origin, caFile)));
+    } else {
+      begin(exchange, loop, origin, caFile);
+    }
     return exchange;
+  }
+
+  private void begin(CallExchange exchange, EventLoop loop, URI origin, String caFile) {
+    SimpleChannelPool pool;
+    try {
+      pool = pool(loop, origin, caFile);
+    } catch (RuntimeException e) {
+      exchange.failBeforeStart(e);
+      return;
+    }
+    exchange.start(pool);
   }
 
   /** Closes every pooled connection. */
@@ -128,7 +161,7 @@ public final class UpstreamClient {
 
   private SslContext sslFor(String caFile) {
     if (caFile == null) {
-      return ssl;
+      return ssl.join(); // completed: send() waits for it before building an https pool
     }
     SslContext c = trustByCaFile.get(caFile);
     if (c == null) {
@@ -153,7 +186,6 @@ public final class UpstreamClient {
             .group(key.loop())
             .channel(NioSocketChannel.class)
             .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.AUTO_READ, false)
             .resolver(resolver)
             .remoteAddress(InetSocketAddress.createUnresolved(key.host(), key.port()));
     boolean tls = context != null;
@@ -204,7 +236,7 @@ public final class UpstreamClient {
   @ChannelHandler.Sharable
   private static final class CallExchange extends ChannelInboundHandlerAdapter implements Exchange {
     private final EventLoop loop;
-    private final SimpleChannelPool pool;
+    private SimpleChannelPool pool;
     private final Supplier<FullHttpRequest> request;
     private final ExchangeListener listener;
     private final Duration connectTimeout;
@@ -218,18 +250,28 @@ public final class UpstreamClient {
 
     CallExchange(
         EventLoop loop,
-        SimpleChannelPool pool,
         Supplier<FullHttpRequest> request,
         ExchangeListener listener,
         Duration connectTimeout) {
       this.loop = loop;
-      this.pool = pool;
       this.request = request;
       this.listener = listener;
       this.connectTimeout = connectTimeout;
     }
 
+    void start(SimpleChannelPool pool) {
+      this.pool = pool;
+      start();
+    }
+
+    void failBeforeStart(Throwable cause) {
+      fail(cause);
+    }
+
     void start() {
+      if (done) {
+        return; // abandoned before a connection was asked for
+      }
       connectTimer =
           loop.schedule(
               () ->
@@ -275,8 +317,6 @@ public final class UpstreamClient {
               w -> {
                 if (!w.isSuccess()) {
                   onBrokenConnection(w.cause());
-                } else if (channel == ch) {
-                  ch.read();
                 }
               });
     }
@@ -316,8 +356,6 @@ public final class UpstreamClient {
             detach(keepAlive);
           }
           listener.onContent(content.content(), last);
-        } else if (!done) {
-          ctx.read();
         }
       } finally {
         ReferenceCountUtil.release(msg);
@@ -351,9 +389,16 @@ public final class UpstreamClient {
     }
 
     @Override
-    public void read() {
+    public void pause() {
       if (channel != null && !done) {
-        channel.read();
+        channel.config().setAutoRead(false);
+      }
+    }
+
+    @Override
+    public void resume() {
+      if (channel != null && !done) {
+        channel.config().setAutoRead(true);
       }
     }
 
@@ -395,6 +440,7 @@ public final class UpstreamClient {
         ch.pipeline().remove(EXCHANGE);
       }
       ch.attr(BUSY).set(false);
+      ch.config().setAutoRead(true);
       if (!reusable) {
         ch.close();
       }

@@ -20,10 +20,8 @@ public enum ErrorKind {
   UPSTREAM_TIMEOUT(504, "timeout_error", "timeout_error"),
   UPSTREAM_BAD_RESPONSE(502, "api_error", "api_error"),
   UPSTREAM_STREAM_BROKEN(502, "api_error", "api_error"),
-  UNSUPPORTED_PROVIDER(501, "api_error", "api_error"),
   MISSING_CREDENTIAL(503, "api_error", "api_error"),
   NOT_READY(503, "api_error", "overloaded_error"),
-  SHUTTING_DOWN(503, "api_error", "overloaded_error"),
   CLIENT_CLOSED(499, "api_error", "api_error"),
   INTERNAL(500, "api_error", "api_error");
 

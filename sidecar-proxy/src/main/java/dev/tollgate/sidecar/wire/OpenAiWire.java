@@ -26,6 +26,18 @@ public final class OpenAiWire {
 
   /** Reads a caller's request into neutral form (only needed when another provider serves it). */
   public static ChatRequest parseRequest(JsonNode body) {
+    // options whose meaning another provider cannot honour are refused, not silently dropped
+    if (body.path("n").asInt(1) > 1) {
+      throw invalid("n > 1 cannot be translated to this route's provider; ask once per answer");
+    }
+    String responseFormat = body.path("response_format").path("type").asText("text");
+    if (!"text".equals(responseFormat)) {
+      throw invalid(
+          "response_format '"
+              + responseFormat
+              + "' cannot be translated to this route's provider;"
+              + " describe the format in the prompt instead");
+    }
     JsonNode messages = body.get("messages");
     if (messages == null || !messages.isArray() || messages.isEmpty()) {
       throw invalid("'messages' must be a non-empty array");

@@ -171,6 +171,36 @@ class BadInputIT {
   }
 
   @Test
+  void tricklingClientGets408Too() throws Exception {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", bed.sidecar.port()));
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write(
+          "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"
+              .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      InputStream in = s.getInputStream();
+      // one byte every 200 ms never leaves the connection idle for the 500 ms read timeout
+      StringBuilder response = new StringBuilder();
+      for (int i = 0; i < 40 && response.length() == 0; i++) {
+        Thread.sleep(200);
+        try {
+          out.write(' ');
+          out.flush();
+        } catch (java.io.IOException closed) {
+          break;
+        }
+        if (in.available() > 0) {
+          response.append(new String(in.readNBytes(in.available()), StandardCharsets.UTF_8));
+        }
+      }
+      response.append(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      assertThat(response.toString()).startsWith("HTTP/1.1 408").contains("client_timeout");
+    }
+  }
+
+  @Test
   void providerRateLimitIs429WithRetryAfter() throws Exception {
     bed.sim.behavior(SimulatorBehavior.defaults().withFault(Fault.RATE_LIMITED).withRetryAfter(3));
     HttpResponse<String> r =
@@ -370,11 +400,11 @@ class BadInputIT {
   }
 
   @Test
-  void unsupportedProviderSaysSo() throws Exception {
+  void vertexWithoutAUsableServiceAccountKeySaysSo() throws Exception {
     HttpResponse<String> r =
         bed.post(CHAT, "{\"model\":\"vx\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
-    assertOpenAiError(r, 501, ErrorKind.UNSUPPORTED_PROVIDER);
-    assertThat(json(r).at("/error/message").asText()).contains("vertex-ai");
+    assertOpenAiError(r, 503, ErrorKind.MISSING_CREDENTIAL);
+    assertThat(json(r).at("/error/message").asText()).contains("service-account key");
   }
 
   @Test
@@ -427,5 +457,20 @@ class BadInputIT {
             "{\"model\":\"an\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"http://x\"}}]}]}");
     assertOpenAiError(r, 400, ErrorKind.INVALID_REQUEST);
     assertThat(json(r).at("/error/message").asText()).contains("image_url");
+    HttpResponse<String> schema =
+        bed.post(
+            CHAT,
+            "{\"model\":\"an\",\"response_format\":{\"type\":\"json_schema\"},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertOpenAiError(schema, 400, ErrorKind.INVALID_REQUEST);
+    assertThat(json(schema).at("/error/message").asText())
+        .contains("response_format 'json_schema'");
+    // the same options are forwarded untouched when the provider speaks the caller's format
+    assertThat(
+            bed.post(
+                    CHAT,
+                    "{\"model\":\"oa\",\"n\":2,\"response_format\":{\"type\":\"json_object\"},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                .statusCode())
+        .isEqualTo(200);
+    assertThat(bed.sim.lastRequest().body().path("n").asInt()).isEqualTo(2);
   }
 }
