@@ -16,6 +16,11 @@ SIDECAR_PORT=${SIDECAR_PORT:-14081}
 JAR="$ROOT/sidecar-proxy/target/tollgate-sidecar.jar"
 OUT="$ROOT/bench/results/sidecar-overhead.md"
 
+NGINX_PORT=${NGINX_PORT:-15081}
+if ! command -v nginx >/dev/null; then
+  apt-get install -y nginx-light >/dev/null 2>&1 || apt-get install -y nginx >/dev/null 2>&1 || \
+    { apt-get update -qq && apt-get install -y nginx >/dev/null; }
+fi
 if ! command -v hey >/dev/null; then
   apt-get install -y hey >/dev/null || { apt-get update -qq && apt-get install -y hey >/dev/null; }
 fi
@@ -49,6 +54,37 @@ java -XX:+UseSerialGC -Xmx256m -cp "$JAR" dev.tollgate.sidecar.sim.SimulatorMain
 PIDS+=($!)
 wait_for "http://127.0.0.1:$SIM_PORT/v1/models" 20 || true
 
+echo "starting nginx on :$NGINX_PORT (the baseline: a keep-alive reverse proxy to the simulator)"
+mkdir -p "$WORK/nginx"
+cat >"$WORK/nginx/nginx.conf" <<NGINX
+worker_processes auto;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/body;
+  proxy_temp_path $WORK/nginx/proxy;
+  fastcgi_temp_path $WORK/nginx/fastcgi;
+  uwsgi_temp_path $WORK/nginx/uwsgi;
+  scgi_temp_path $WORK/nginx/scgi;
+  upstream simulator { server 127.0.0.1:$SIM_PORT; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / {
+      proxy_pass http://simulator;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
+}
+NGINX
+nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
+PIDS+=($!)
+wait_for "http://127.0.0.1:$NGINX_PORT/v1/models" 20
+
 echo "bench-key" >"$WORK/api-key"
 cat >"$WORK/config.yaml" <<YAML
 namespace: bench
@@ -66,8 +102,10 @@ YAML
 echo "starting sidecar on :$SIDECAR_PORT"
 START_NS=$(date +%s%N)
 # the sidecar logs its JSON line per call at INFO, as in production (to a file here)
-SIDECAR_JVM="-XX:+UseSerialGC -Xms16m -Xmx96m -Xmn48m -XX:ReservedCodeCacheSize=32m -XX:MaxMetaspaceSize=64m -Xss256k -XX:MaxDirectMemorySize=64m"
-java $SIDECAR_JVM -jar "$JAR" --config "$WORK/config.yaml" >"$WORK/sidecar.log" 2>&1 &
+# The same JVM options as the container image (sidecar-proxy/Dockerfile).
+JVM_OPTIONS="$ROOT/sidecar-proxy/src/main/jvm/jvm.options"
+SIDECAR_JVM=$(grep -v '^#' "$JVM_OPTIONS" | tr '\n' ' ')
+java "@$JVM_OPTIONS" -jar "$JAR" --config "$WORK/config.yaml" >"$WORK/sidecar.log" 2>&1 &
 SIDECAR_PID=$!
 PIDS+=($SIDECAR_PID)
 wait_for "http://127.0.0.1:$SIDECAR_PORT/readyz" 30
@@ -100,10 +138,13 @@ hey -n 5000 -c 1 -m POST -T application/json -d "$BODY_SIDECAR" \
   "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" >"$WORK/seq-sidecar.txt"
 
 ROWS=""
+NGINX_ROWS=""
 RSS_LOAD=0
 for rate in $RATES; do
   echo "rate $rate/s: direct"
   run "direct-$rate" "http://127.0.0.1:$SIM_PORT/v1/chat/completions" "$BODY_DIRECT" "$rate" "$DURATION"
+  echo "rate $rate/s: through nginx"
+  run "nginx-$rate" "http://127.0.0.1:$NGINX_PORT/v1/chat/completions" "$BODY_DIRECT" "$rate" "$DURATION"
   echo "rate $rate/s: through the sidecar"
   run "sidecar-$rate" "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" "$BODY_SIDECAR" "$rate" "$DURATION"
   RSS_LOAD=$(rss_mib $SIDECAR_PID)
@@ -111,6 +152,12 @@ for rate in $RATES; do
   d99=$(pct 99 "$WORK/direct-$rate.txt"); s99=$(pct 99 "$WORK/sidecar-$rate.txt")
   a50=$(awk -v a="$s50" -v b="$d50" 'BEGIN{printf "%.3f", a-b}')
   a99=$(awk -v a="$s99" -v b="$d99" 'BEGIN{printf "%.3f", a-b}')
+  n50=$(pct 50 "$WORK/nginx-$rate.txt"); n99=$(pct 99 "$WORK/nginx-$rate.txt")
+  na50=$(awk -v a="$n50" -v b="$d50" 'BEGIN{printf "%.3f", a-b}')
+  na99=$(awk -v a="$n99" -v b="$d99" 'BEGIN{printf "%.3f", a-b}')
+  r50=$(awk -v a="$s50" -v b="$n50" 'BEGIN{printf (b>0)?"%.2f":"n/a", a/b}')
+  r99=$(awk -v a="$s99" -v b="$n99" 'BEGIN{printf (b>0)?"%.2f":"n/a", a/b}')
+  NGINX_ROWS+="| $rate | $(rps "$WORK/nginx-$rate.txt") | $n50 | $s50 | **$r50** | $n99 | $s99 | **$r99** | $na50 / $a50 | $(errors "$WORK/nginx-$rate.txt") |"$'\n'
   ROWS+="| $rate | $(rps "$WORK/direct-$rate.txt") / $(rps "$WORK/sidecar-$rate.txt") | $d50 | $s50 | **$a50** | $d99 | $s99 | **$a99** | $(errors "$WORK/sidecar-$rate.txt") | $RSS_LOAD |"$'\n'
 done
 
@@ -149,6 +196,15 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo "| sequential (1 at a time) | $(rps "$WORK/seq-direct.txt") / $(rps "$WORK/seq-sidecar.txt") | $(pct 50 "$WORK/seq-direct.txt") | $(pct 50 "$WORK/seq-sidecar.txt") | **$(awk -v a="$(pct 50 "$WORK/seq-sidecar.txt")" -v b="$(pct 50 "$WORK/seq-direct.txt")" 'BEGIN{printf "%.3f", a-b}')** | $(pct 99 "$WORK/seq-direct.txt") | $(pct 99 "$WORK/seq-sidecar.txt") | **$(awk -v a="$(pct 99 "$WORK/seq-sidecar.txt")" -v b="$(pct 99 "$WORK/seq-direct.txt")" 'BEGIN{printf "%.3f", a-b}')** | $(errors "$WORK/seq-sidecar.txt") | |"
   echo
   echo "hey reports latencies in steps of 0.1 ms."
+  echo
+  echo "## Against nginx (the same job, the same run)"
+  echo
+  echo "nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), \`worker_processes auto\`, keep-alive upstream (64 idle connections), no buffering, access log off."
+  echo "Target (DESIGN.md): the sidecar no worse than 1.5x nginx. Ratio = sidecar latency / nginx latency at the same rate."
+  echo
+  echo "| rate (req/s) | achieved nginx | p50 nginx (ms) | p50 sidecar (ms) | p50 ratio | p99 nginx (ms) | p99 sidecar (ms) | p99 ratio | p50 added nginx / sidecar (ms) | nginx non-200 |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+  printf "%s" "$NGINX_ROWS"
   echo
   echo "| sidecar | value |"
   echo "|---|---|"
