@@ -114,8 +114,9 @@ public final class SidecarConfigCodec {
     }
     java.util.Map<String, java.lang.reflect.Type> fields = new java.util.HashMap<>();
     for (java.lang.reflect.RecordComponent rc : raw.getRecordComponents()) {
+      // @JsonProperty cannot target a record component: Java copies it to the accessor.
       com.fasterxml.jackson.annotation.JsonProperty renamed =
-          rc.getAnnotation(com.fasterxml.jackson.annotation.JsonProperty.class);
+          rc.getAccessor().getAnnotation(com.fasterxml.jackson.annotation.JsonProperty.class);
       fields.put(
           renamed != null && !renamed.value().isEmpty() ? renamed.value() : rc.getName(),
           rc.getGenericType());

@@ -126,6 +126,16 @@ class SidecarConfigCodecTest {
   }
 
   @Test
+  void renamedFieldsAreKnown() {
+    // RouteConfig.defaultRoute is written as "default"; the renderer always writes it.
+    assertThat(
+            SidecarConfigCodec.unknownFields(
+                "namespace: a\nroutes:\n  - model: m\n    default: true\n    tiers:\n"
+                    + "      - name: t\n        targets: [{credential: c, model: x}]\n"))
+        .isEmpty();
+  }
+
+  @Test
   void reportsUnreadableValuesWithTheirPath() {
     assertThatThrownBy(
             () ->
