@@ -29,6 +29,8 @@ public final class ProxyMetrics {
   private final Histogram ttft;
   private final Gauge inFlight;
   private final Counter configReloads;
+  private final Counter failovers;
+  private final Gauge circuit;
 
   public ProxyMetrics() {
     requests =
@@ -96,6 +98,28 @@ public final class ProxyMetrics {
             .help("Configuration reloads, by result (applied, rejected).")
             .labelNames("result")
             .register(registry);
+    failovers =
+        Counter.builder()
+            .name("tollgate_failovers_total")
+            .help("Attempts that failed and moved the call on to another target or a retry.")
+            .labelNames("route", "provider", "model")
+            .register(registry);
+    circuit =
+        Gauge.builder()
+            .name("tollgate_circuit_state")
+            .help("Circuit breaker state of a route target: 0 closed, 1 open, 2 half-open.")
+            .labelNames("route", "provider", "model")
+            .register(registry);
+  }
+
+  /** A failed attempt at {@code provider}/{@code model} moved the call on to another attempt. */
+  public void failover(String route, String provider, String model) {
+    failovers.labelValues(route, label(provider), label(model)).inc();
+  }
+
+  /** A target's circuit state: 0 closed, 1 open, 2 half-open. */
+  public void circuit(String route, String provider, String model, int state) {
+    circuit.labelValues(route, label(provider), label(model)).set(state);
   }
 
   public void started(String route) {

@@ -4,6 +4,8 @@ import dev.tollgate.sidecar.config.PriceCatalogue;
 import dev.tollgate.sidecar.metering.CostCalculator;
 import dev.tollgate.sidecar.metering.ProxyMetrics;
 import dev.tollgate.sidecar.metering.UsageLedger;
+import dev.tollgate.sidecar.routing.HealthRegistry;
+import dev.tollgate.sidecar.routing.RateLimits;
 import dev.tollgate.sidecar.runtime.ConfigSource;
 import dev.tollgate.sidecar.runtime.VertexTokens;
 import dev.tollgate.sidecar.upstream.UpstreamClient;
@@ -22,6 +24,8 @@ public final class ProxyContext {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Set<String> unpricedWarned = ConcurrentHashMap.newKeySet();
   private volatile boolean shuttingDown;
+  private final HealthRegistry health = new HealthRegistry();
+  private final RateLimits limits = new RateLimits();
   private final VertexTokens vertexTokens = new VertexTokens(java.time.Duration.ofSeconds(30));
 
   public ProxyContext(ConfigSource config, ProxyMetrics metrics, UsageLedger ledger) {
@@ -38,6 +42,16 @@ public final class ProxyContext {
 
   public VertexTokens vertexTokens() {
     return vertexTokens;
+  }
+
+  /** Passive health of every route target; read by the reporting channel. */
+  public HealthRegistry health() {
+    return health;
+  }
+
+  /** Route, credential and caller rate limits; credential shares are replaceable at runtime. */
+  public RateLimits limits() {
+    return limits;
   }
 
   public UpstreamClient upstream() {
