@@ -1,0 +1,387 @@
+package dev.tollgate.sidecar.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import dev.tollgate.sidecar.Sidecar;
+import dev.tollgate.sidecar.sim.Fault;
+import dev.tollgate.sidecar.sim.ProviderSimulator;
+import dev.tollgate.sidecar.sim.SimulatorBehavior;
+import dev.tollgate.sidecar.wire.Json;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Routing and resilience end to end: two simulators play two providers (an OpenAI account and an
+ * Anthropic account) behind one sidecar; tests break one and watch where requests go.
+ */
+class RoutingIT {
+  private static final String CHAT = "/v1/chat/completions";
+  private static final String MESSAGES = "/v1/messages";
+  private static final String PRIMARY = "gpt-4o-mini";
+  private static final String FALLBACK = "claude-3-5-haiku-20241022";
+
+  private static ProviderSimulator simA;
+  private static ProviderSimulator simB;
+  private static Path dir;
+  private static Sidecar sidecar;
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  @BeforeAll
+  static void start() throws Exception {
+    simA = ProviderSimulator.start();
+    simB = ProviderSimulator.start();
+    dir = Files.createTempDirectory("tollgate-routing-it");
+    Files.writeString(dir.resolve("a.key"), "sk-a");
+    Files.writeString(dir.resolve("b.key"), "sk-b");
+    Path config = dir.resolve("config.yaml");
+    Files.writeString(config, config());
+    sidecar = Sidecar.start(config, 0, 2, Duration.ofMillis(200));
+  }
+
+  private static String config() {
+    String primaryThenFallback =
+        """
+              - name: main
+                targets: [{credential: a, model: %s}]
+                fallbacks: [{credential: b, model: %s}]
+        """
+            .formatted(PRIMARY, FALLBACK);
+    return """
+        namespace: it
+        routes:
+          - model: tiered
+            tiers:
+              - name: vip
+                when: {headers: [{name: x-plan, values: [gold]}]}
+                targets: [{credential: b, model: claude-3-5-sonnet-20241022}]
+              - name: legal
+                when: {keywords: [contract]}
+                targets: [{credential: b, model: claude-3-5-sonnet-20241022}]
+              - name: code
+                when: {patterns: ["stack ?trace"]}
+                targets: [{credential: b, model: claude-3-5-sonnet-20241022}]
+              - name: long
+                when: {minInputTokens: 200}
+                targets: [{credential: b, model: claude-3-5-sonnet-20241022}]
+              - name: cheap
+                maxTokens: 16
+                targets: [{credential: a, model: %1$s}]
+          - model: fo
+            retry: {attempts: 0}
+            circuitBreaker: {minRequests: 100000}
+            timeouts: {firstToken: 300ms, total: 5s}
+            tiers:
+        %3$s
+          - model: cb
+            retry: {attempts: 0}
+            circuitBreaker: {minRequests: 4, errorRatePercent: 50, window: 30s, cooldown: 300ms}
+            tiers:
+        %3$s
+          - model: retry
+            retry: {attempts: 2, backoffBase: 10ms, backoffCap: 100ms}
+            circuitBreaker: {minRequests: 100000}
+            tiers:
+              - name: main
+                targets: [{credential: a, model: %1$s}]
+          - model: split
+            affinity: {header: x-user}
+            tiers:
+              - name: main
+                targets:
+                  - {credential: a, model: %1$s, weight: 50}
+                  - {credential: b, model: %2$s, weight: 50}
+          - model: limited
+            rateLimit: {requestsPerMinute: 20}
+            tiers:
+              - name: main
+                targets: [{credential: a, model: %1$s}]
+        credentials:
+          - {name: a, provider: openai, endpoint: "%4$s/v1", apiKeyFile: "%6$s/a.key"}
+          - {name: b, provider: anthropic, endpoint: "%5$s", apiKeyFile: "%6$s/b.key"}
+        """
+        .formatted(PRIMARY, FALLBACK, primaryThenFallback, simA.baseUrl(), simB.baseUrl(), dir);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    sidecar.shutdown(Duration.ZERO);
+    simA.close();
+    simB.close();
+    try (var files = Files.walk(dir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  @BeforeEach
+  void reset() {
+    simA.reset();
+    simB.reset();
+  }
+
+  private static HttpResponse<String> post(String path, String body, String... headers)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(sidecar.baseUrl() + path))
+            .timeout(Duration.ofSeconds(20))
+            .header("content-type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpResponse<String> chat(String route, String text, boolean stream)
+      throws Exception {
+    return post(
+        CHAT,
+        Json.MAPPER
+            .createObjectNode()
+            .put("model", route)
+            .put("stream", stream)
+            .put("max_tokens", 500)
+            .set(
+                "messages",
+                Json.MAPPER
+                    .createArrayNode()
+                    .add(Json.MAPPER.createObjectNode().put("role", "user").put("content", text)))
+            .toString());
+  }
+
+  private static String header(HttpResponse<?> r, String name) {
+    return r.headers().firstValue(name).orElse(null);
+  }
+
+  private static double metric(String sample) throws Exception {
+    String text =
+        HTTP.send(
+                HttpRequest.newBuilder(URI.create(sidecar.baseUrl() + "/metrics")).GET().build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    return text.lines()
+        .filter(l -> l.startsWith(sample + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(sample.length() + 1).trim()))
+        .findFirst()
+        .orElse(0);
+  }
+
+  @Test
+  void eachRuleTypeChoosesItsTierAndTheCheapTierClampsOutput() throws Exception {
+    assertThat(header(chat("tiered", "hello", false), "x-tollgate-tier")).isEqualTo("cheap");
+    assertThat(simA.lastRequest().body().path("max_tokens").asInt())
+        .as("the tier's maxTokens clamps the caller's 500")
+        .isEqualTo(16);
+    assertThat(header(chat("tiered", "Review this Contract", false), "x-tollgate-tier"))
+        .isEqualTo("legal");
+    assertThat(header(chat("tiered", "here is my stacktrace", false), "x-tollgate-tier"))
+        .isEqualTo("code");
+    HttpResponse<String> longOne = chat("tiered", "word ".repeat(200), false);
+    assertThat(header(longOne, "x-tollgate-tier")).isEqualTo("long");
+    assertThat(header(longOne, "x-tollgate-provider")).isEqualTo("anthropic");
+    assertThat(header(longOne, "x-tollgate-model")).isEqualTo("claude-3-5-sonnet-20241022");
+    String body = "{\"model\":\"tiered\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    assertThat(header(post(CHAT, body, "x-plan", "gold"), "x-tollgate-tier")).isEqualTo("vip");
+    assertThat(header(post(CHAT, body, "x-tollgate-tier", "legal"), "x-tollgate-tier"))
+        .isEqualTo("legal");
+    // the Anthropic format: max_tokens is required there, and clamped the same way
+    HttpResponse<String> anthropic =
+        post(
+            MESSAGES,
+            "{\"model\":\"tiered\",\"max_tokens\":900,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(anthropic.statusCode()).isEqualTo(200);
+    assertThat(simA.lastRequest().body().path("max_tokens").asInt()).isEqualTo(16);
+  }
+
+  @Test
+  void everyFailureKindOfThePrimaryFailsOverAndEveryRequestSucceeds() throws Exception {
+    long failoversBefore = sidecar.ledger().total().failovers();
+    int served = 0;
+    for (Fault f :
+        List.of(
+            Fault.RATE_LIMITED,
+            Fault.SERVER_ERROR,
+            Fault.OVERLOADED,
+            Fault.RESET,
+            Fault.GARBAGE,
+            Fault.TRUNCATED_BODY,
+            Fault.STALL)) {
+      simA.behavior(SimulatorBehavior.defaults().withFault(f));
+      for (boolean stream : new boolean[] {false, true}) {
+        if (f == Fault.STALL && !stream) {
+          continue; // a whole answer is bounded only by the total timeout (see README)
+        }
+        if (f == Fault.TRUNCATED_BODY && stream) {
+          continue; // the simulator truncates whole answers only
+        }
+        HttpResponse<String> r = chat("fo", "hi", stream);
+        assertThat(r.statusCode()).as("%s stream=%s: %s", f, stream, r.body()).isEqualTo(200);
+        assertThat(header(r, "x-tollgate-provider"))
+            .as("%s stream=%s", f, stream)
+            .isEqualTo("anthropic");
+        assertThat(header(r, "x-tollgate-model")).isEqualTo(FALLBACK);
+        assertThat(header(r, "x-tollgate-failovers")).isEqualTo("1");
+        assertThat(r.body()).contains(stream ? "[DONE]" : "\"choices\"");
+        served++;
+      }
+    }
+    assertThat(simB.stats().answered()).isEqualTo(served);
+    assertThat(sidecar.ledger().total().failovers() - failoversBefore).isEqualTo(served);
+    assertThat(
+            metric(
+                "tollgate_failovers_total{model=\"gpt-4o-mini\",provider=\"openai\",route=\"fo\"}"))
+        .isGreaterThanOrEqualTo(served);
+  }
+
+  @Test
+  void officialSdkSeesNoFailureWhenThePrimaryIsDown() {
+    simA.behavior(SimulatorBehavior.defaults().withFault(Fault.SERVER_ERROR));
+    OpenAIClient client =
+        OpenAIOkHttpClient.builder()
+            .baseUrl(sidecar.baseUrl() + "/v1")
+            .apiKey("ignored")
+            .maxRetries(0)
+            .build();
+    try {
+      for (int i = 0; i < 5; i++) {
+        ChatCompletion c =
+            client
+                .chat()
+                .completions()
+                .create(
+                    ChatCompletionCreateParams.builder().model("fo").addUserMessage("hi").build());
+        assertThat(c.choices().get(0).message().content()).isPresent();
+      }
+    } finally {
+      client.close();
+    }
+    assertThat(simB.stats().answered()).isEqualTo(5);
+  }
+
+  @Test
+  void aRequestTheProviderRejectsIsReturnedNotRetried() throws Exception {
+    simA.behavior(SimulatorBehavior.defaults().withFault(Fault.BAD_REQUEST));
+    HttpResponse<String> r = chat("fo", "hi", false);
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("this request is invalid");
+    assertThat(header(r, "x-tollgate-failovers")).isEqualTo("0");
+    assertThat(simA.stats().requests()).isEqualTo(1);
+    assertThat(simB.stats().requests()).isZero();
+  }
+
+  @Test
+  void aStreamBrokenAfterItsFirstByteIsNotRetried() throws Exception {
+    simA.behavior(
+        SimulatorBehavior.defaults().withFault(Fault.BREAK_STREAM).withUsage(30, 8, 0, 0));
+    HttpResponse<String> r = chat("fo", "hi", true);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).contains("\"error\"").doesNotContain("[DONE]");
+    assertThat(simB.stats().requests()).as("no second attempt").isZero();
+  }
+
+  @Test
+  void retriesTheSameTargetWithBackoffThenReturnsTheProvidersAnswer() throws Exception {
+    simA.behavior(SimulatorBehavior.defaults().withFault(Fault.RATE_LIMITED).withRetryAfter(0));
+    HttpResponse<String> r = chat("retry", "hi", false);
+    assertThat(r.statusCode()).isEqualTo(429);
+    assertThat(simA.stats().requests()).as("first attempt and two retries").isEqualTo(3);
+    assertThat(header(r, "x-tollgate-failovers")).isEqualTo("2");
+
+    // a provider asking for more patience than the backoff cap allows is answered at once
+    simA.reset();
+    simA.behavior(SimulatorBehavior.defaults().withFault(Fault.RATE_LIMITED).withRetryAfter(1));
+    HttpResponse<String> patient = chat("retry", "hi", false);
+    assertThat(patient.statusCode()).isEqualTo(429);
+    assertThat(header(patient, "retry-after")).isEqualTo("1");
+    assertThat(simA.stats().requests()).as("no retry sooner than Retry-After").isEqualTo(1);
+  }
+
+  @Test
+  void circuitOpensOnErrorsSkipsTheDeadTargetThenClosesWhenItRecovers() throws Exception {
+    String state = "tollgate_circuit_state{model=\"gpt-4o-mini\",provider=\"openai\",route=\"cb\"}";
+    simA.behavior(SimulatorBehavior.defaults().withFault(Fault.SERVER_ERROR));
+    for (int i = 0; i < 4; i++) {
+      HttpResponse<String> r = chat("cb", "hi", false);
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(header(r, "x-tollgate-failovers")).isEqualTo("1");
+    }
+    assertThat(metric(state)).as("open").isEqualTo(1);
+    HttpResponse<String> skipped = chat("cb", "hi", false);
+    assertThat(skipped.statusCode()).isEqualTo(200);
+    assertThat(header(skipped, "x-tollgate-failovers"))
+        .as("the dead target is not even tried")
+        .isEqualTo("0");
+    assertThat(simA.stats().requests()).isEqualTo(4);
+
+    simA.behavior(SimulatorBehavior.defaults());
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> "openai".equals(header(chat("cb", "hi", false), "x-tollgate-provider")));
+    assertThat(metric(state)).as("closed after a successful probe").isZero();
+  }
+
+  @Test
+  void splitIsStickyPerCallerAndSpreadsCallers() throws Exception {
+    String body = "{\"model\":\"split\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    String first = header(post(CHAT, body, "x-user", "alice"), "x-tollgate-provider");
+    for (int i = 0; i < 10; i++) {
+      assertThat(header(post(CHAT, body, "x-user", "alice"), "x-tollgate-provider"))
+          .isEqualTo(first);
+    }
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < 40; i++) {
+      seen.add(header(post(CHAT, body, "x-user", "user-" + i), "x-tollgate-provider"));
+    }
+    assertThat(seen).containsExactlyInAnyOrder("openai", "anthropic");
+  }
+
+  @Test
+  void routeRateLimitHoldsWithinFivePercentAndAnswers429InTheCallersFormat() throws Exception {
+    int ok = 0;
+    HttpResponse<String> limited = null;
+    for (int i = 0; i < 30; i++) {
+      HttpResponse<String> r = chat("limited", "hi", false);
+      if (r.statusCode() == 200) {
+        ok++;
+      } else {
+        limited = r;
+      }
+    }
+    // 20 per minute, with a burst of one minute's worth: at most one more refills during the loop
+    assertThat(ok).isBetween(20, 21);
+    assertThat(limited).isNotNull();
+    assertThat(limited.statusCode()).isEqualTo(429);
+    assertThat(Integer.parseInt(header(limited, "retry-after"))).isPositive();
+    JsonNode err = Json.MAPPER.readTree(limited.body());
+    assertThat(err.at("/error/type").asText()).isEqualTo("rate_limit_error");
+    assertThat(simA.stats().requests()).isEqualTo(ok);
+
+    HttpResponse<String> anthropic =
+        post(
+            MESSAGES,
+            "{\"model\":\"limited\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(anthropic.statusCode()).isEqualTo(429);
+    JsonNode a = Json.MAPPER.readTree(anthropic.body());
+    assertThat(a.path("type").asText()).isEqualTo("error");
+    assertThat(a.at("/error/type").asText()).isEqualTo("rate_limit_error");
+  }
+}
