@@ -9,13 +9,13 @@ import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.config.CredentialConfig;
-import dev.tollgate.sidecar.config.ProviderKind;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.metering.CallLog;
 import dev.tollgate.sidecar.metering.CallRecord;
 import dev.tollgate.sidecar.metering.Cost;
 import dev.tollgate.sidecar.routing.Backoff;
+import dev.tollgate.sidecar.routing.ClassifierLabels;
 import dev.tollgate.sidecar.routing.Limiter;
 import dev.tollgate.sidecar.routing.OutputLimit;
 import dev.tollgate.sidecar.routing.RequestFacts;
@@ -116,6 +116,8 @@ final class ProxyCall implements ExchangeListener {
   private SidecarConfig cfg;
   private RouteConfig routeCfg;
   private ObjectNode requestJson;
+  private ObjectNode originalJson;
+  private boolean previousFailed;
   private HttpHeaders callerHeaders;
   private List<RouteConfig.TargetRef> candidates;
   private int nextCandidate;
@@ -131,6 +133,7 @@ final class ProxyCall implements ExchangeListener {
   private Duration providerWait;
   private Duration limitedWait;
   private boolean totalExpired;
+  private boolean escalated;
   private long queuedNanos;
   private long reservedTokens;
   private Limiter routeLimiter;
@@ -201,11 +204,7 @@ final class ProxyCall implements ExchangeListener {
     requestJson = (ObjectNode) json;
     callerHeaders = request.headers().copy();
     routeCfg = resolveRoute(cfg, json);
-    RequestFacts facts = RequestFacts.of(json, callerHeaders::get);
-    RouteConfig.Tier t = TierSelector.select(routeCfg, facts);
-    tier = t.name();
-    OutputLimit.apply(requestJson, t.maxTokens());
-    candidates = candidates(t);
+    originalJson = requestJson.deepCopy();
     stream = json.path("stream").asBoolean(false);
     callerWantsUsage =
         format == ApiFormat.OPENAI
@@ -214,7 +213,6 @@ final class ProxyCall implements ExchangeListener {
       prompt = clip(lastUserText(json), MAX_LOGGED_TEXT);
       answer = new StringBuilder();
     }
-    reservedTokens = facts.estimatedInputTokens() + OutputLimit.requested(requestJson);
     RouteConfig.Timeouts timeouts = routeCfg.timeouts();
     totalTimer =
         schedule(
@@ -223,7 +221,73 @@ final class ProxyCall implements ExchangeListener {
               totalExpired = true;
               timeout("the call took longer than " + timeouts.total().toMillis() + " ms");
             });
+    RequestFacts facts = RequestFacts.of(json, callerHeaders::get);
+    RouteConfig.Classifier classifier = routeCfg.classifier();
+    boolean tierAsked =
+        callerHeaders.contains(TierSelector.TIER_HEADER)
+            && TierSelector.named(routeCfg, callerHeaders.get(TierSelector.TIER_HEADER).trim())
+                .isPresent();
+    if (classifier == null || classifier.target() == null || tierAsked) {
+      route(facts, false);
+      return;
+    }
+    String key = classifierKey(classifier, facts.lastUserText());
+    ClassifierLabels.Entry cached = px.classifierLabels().get(key);
+    if (cached != null) {
+      route(facts.withClassifierLabel(cached.label()), true);
+      return;
+    }
+    ClassifierCall.classify(
+        px,
+        cfg,
+        ctx.channel().eventLoop(),
+        requestId,
+        format.name().toLowerCase(java.util.Locale.ROOT),
+        routeCfg,
+        facts.lastUserText(),
+        label -> {
+          if (finished) {
+            return;
+          }
+          if (label != null) {
+            px.classifierLabels().put(key, label, classifier.cacheTtl());
+          }
+          try {
+            route(facts.withClassifierLabel(label), true);
+          } catch (ProxyException e) {
+            finalFail(e);
+          }
+        });
+  }
+
+  private String classifierKey(RouteConfig.Classifier c, String text) {
+    return ClassifierLabels.key(route, c, text);
+  }
+
+  /**
+   * Chooses the tier and its candidates, then admits the call. When the route has a classifier and
+   * it gave no declared label, the classifier's default tier serves.
+   */
+  private void route(RequestFacts facts, boolean classified) {
+    RouteConfig.Classifier c = routeCfg.classifier();
+    RouteConfig.Tier t = null;
+    if (classified && facts.classifierLabel() == null && c.defaultTier() != null) {
+      t = TierSelector.named(routeCfg, c.defaultTier()).orElse(null);
+    }
+    if (t == null) {
+      t = TierSelector.select(routeCfg, facts);
+    }
+    useTier(t);
+    reservedTokens = facts.estimatedInputTokens() + OutputLimit.requested(requestJson);
     admit();
+  }
+
+  private void useTier(RouteConfig.Tier t) {
+    tier = t.name();
+    requestJson = originalJson.deepCopy();
+    OutputLimit.apply(requestJson, t.maxTokens());
+    candidates = candidates(t);
+    nextCandidate = 0;
   }
 
   /**
@@ -401,7 +465,8 @@ final class ProxyCall implements ExchangeListener {
       }
       return false;
     }
-    if (attemptNo > 0) {
+    if (previousFailed) {
+      previousFailed = false;
       failovers++;
       px.metrics().failover(route, failedProvider, failedModel);
     }
@@ -528,29 +593,8 @@ final class ProxyCall implements ExchangeListener {
     return r;
   }
 
-  /** The credential's API key, or Vertex AI access token; null only for Ollama. */
   private String apiKey() {
-    if (credential.provider() == ProviderKind.VERTEX_AI) {
-      String token = px.vertexTokens().token(credential.apiKeyFile());
-      if (token == null) {
-        throw new ProxyException(
-            ErrorKind.MISSING_CREDENTIAL,
-            "no Vertex AI access token for credential "
-                + credential.name()
-                + " yet: its service-account key is missing or invalid, or Google's token"
-                + " endpoint is unreachable (see the sidecar's log)");
-      }
-      return token;
-    }
-    String key = px.config().keys().get(credential.apiKeyFile());
-    if (key == null && credential.provider().requiresApiKey()) {
-      throw new ProxyException(
-          ErrorKind.MISSING_CREDENTIAL,
-          "the API key of credential "
-              + credential.name()
-              + " is not available (its Secret file is missing or empty)");
-    }
-    return key;
+    return ApiKeys.of(px, credential);
   }
 
   /** The caller's body forwarded as sent (same format) or translated through the neutral model. */
@@ -945,6 +989,9 @@ final class ProxyCall implements ExchangeListener {
     usage = response.usage();
     usageComplete = usage != null;
     finish = response.finish();
+    if (escalate(response)) {
+      return;
+    }
     if (answer != null) {
       answer.append(response.text());
     }
@@ -969,6 +1016,43 @@ final class ProxyCall implements ExchangeListener {
     decorate(out.headers());
     end(200, null);
     Responses.send(ctx, out, keepAlive);
+  }
+
+  /**
+   * Confidence escalation (seed "Pattern 3"): a whole answer from the route's cheap tier that
+   * starts with the low-confidence marker is metered as its own call and the request is asked again
+   * of the stronger tier, whose answer the caller gets. Streamed answers are never escalated: the
+   * marker is only known once bytes reached the caller.
+   */
+  private boolean escalate(ChatResponse response) {
+    RouteConfig.Escalation e = routeCfg.escalation();
+    if (e == null
+        || e.lowConfidenceMarker() == null
+        || e.lowConfidenceMarker().isEmpty()
+        || escalated
+        || !tier.equals(e.fromTier())
+        || !response.text().stripLeading().startsWith(e.lowConfidenceMarker())) {
+      return false;
+    }
+    RouteConfig.Tier stronger = TierSelector.named(routeCfg, e.toTier()).orElse(null);
+    if (stronger == null) {
+      return false;
+    }
+    escalated = true;
+    reportAttempt(null);
+    Cost cost = usage == null ? Cost.UNPRICED : px.costs().cost(credential, model, usage);
+    CallRecord cheap = record(200, null, cost);
+    px.metrics().started(route); // the cheap call counts as a call of its own
+    px.metrics().ended(cheap);
+    px.ledger().record(cheap);
+    CallLog.write(cheap);
+    usage = null;
+    usageComplete = false;
+    finish = null;
+    lastFailure = null;
+    useTier(stronger);
+    attemptNext();
+    return true;
   }
 
   private void failFromUpstreamStatus() {
@@ -1066,6 +1150,7 @@ final class ProxyCall implements ExchangeListener {
       credentialLimiter.settle(reservedTokens, 0);
       credentialLimiter = null;
     }
+    previousFailed = true;
     failedProvider = credential.provider().wireName();
     failedModel = model;
     lastFailure = e;
@@ -1181,30 +1266,7 @@ final class ProxyCall implements ExchangeListener {
         usage == null || credential == null
             ? Cost.UNPRICED
             : px.costs().cost(credential, model, usage);
-    CallRecord record =
-        new CallRecord(
-            requestId,
-            format.name().toLowerCase(java.util.Locale.ROOT),
-            route,
-            tier,
-            credential == null ? null : credential.provider().wireName(),
-            credential == null ? null : credential.name(),
-            model,
-            stream,
-            status,
-            kind,
-            usage,
-            usageComplete,
-            cost,
-            System.nanoTime() - startNanos,
-            ttftNanos,
-            finish == null
-                ? null
-                : (format == ApiFormat.OPENAI ? finish.openAi() : finish.anthropic()),
-            failovers,
-            upstreamStatus,
-            prompt,
-            answer == null ? null : clip(answer.toString(), MAX_LOGGED_TEXT));
+    CallRecord record = record(status, kind, cost);
     if (!started) {
       px.metrics().started(route);
     } else {
@@ -1222,5 +1284,30 @@ final class ProxyCall implements ExchangeListener {
     }
     CallLog.write(record);
     onDone.run();
+  }
+
+  /** What is known about this call (or its current attempt) for the log, metrics and ledger. */
+  private CallRecord record(int status, ErrorKind kind, Cost cost) {
+    return new CallRecord(
+        requestId,
+        format.name().toLowerCase(java.util.Locale.ROOT),
+        route,
+        tier,
+        credential == null ? null : credential.provider().wireName(),
+        credential == null ? null : credential.name(),
+        model,
+        stream,
+        status,
+        kind,
+        usage,
+        usageComplete,
+        cost,
+        System.nanoTime() - startNanos,
+        ttftNanos,
+        finish == null ? null : (format == ApiFormat.OPENAI ? finish.openAi() : finish.anthropic()),
+        failovers,
+        upstreamStatus,
+        prompt,
+        answer == null ? null : clip(answer.toString(), MAX_LOGGED_TEXT));
   }
 }

@@ -4,6 +4,7 @@ import dev.tollgate.sidecar.config.PriceCatalogue;
 import dev.tollgate.sidecar.metering.CostCalculator;
 import dev.tollgate.sidecar.metering.ProxyMetrics;
 import dev.tollgate.sidecar.metering.UsageLedger;
+import dev.tollgate.sidecar.routing.ClassifierLabels;
 import dev.tollgate.sidecar.routing.HealthRegistry;
 import dev.tollgate.sidecar.routing.RateLimits;
 import dev.tollgate.sidecar.runtime.ConfigSource;
@@ -26,6 +27,7 @@ public final class ProxyContext {
   private volatile boolean shuttingDown;
   private final HealthRegistry health = new HealthRegistry();
   private final RateLimits limits = new RateLimits();
+  private final ClassifierLabels classifierLabels = new ClassifierLabels();
   private final VertexTokens vertexTokens = new VertexTokens(java.time.Duration.ofSeconds(30));
 
   public ProxyContext(ConfigSource config, ProxyMetrics metrics, UsageLedger ledger) {
@@ -52,6 +54,10 @@ public final class ProxyContext {
   /** Route, credential and caller rate limits; credential shares are replaceable at runtime. */
   public RateLimits limits() {
     return limits;
+  }
+
+  public ClassifierLabels classifierLabels() {
+    return classifierLabels;
   }
 
   public UpstreamClient upstream() {

@@ -114,6 +114,47 @@ class RoutingIT {
             tiers:
               - name: main
                 targets: [{credential: a, model: %1$s}]
+          - model: classified
+            classifier:
+              target: {credential: a, model: %1$s}
+              prompt: Is this question hard?
+              labels: [t0, hard]
+              defaultTier: easy
+            tiers:
+              - name: strong
+                when: {classifierLabels: [t0]}
+                targets: [{credential: b, model: claude-3-5-sonnet-20241022}]
+              - name: easy
+                targets: [{credential: b, model: %2$s}]
+          - model: unlabelled
+            classifier:
+              target: {credential: a, model: %1$s}
+              labels: [simple, hard]
+              defaultTier: easy
+            tiers:
+              - name: strong
+                when: {classifierLabels: [hard]}
+                targets: [{credential: b, model: claude-3-5-sonnet-20241022}]
+              - name: other
+                targets: [{credential: b, model: claude-3-5-sonnet-20241022}]
+              - name: easy
+                targets: [{credential: b, model: %2$s}]
+          - model: escalating
+            escalation: {fromTier: cheap, toTier: strong, lowConfidenceMarker: "t0"}
+            tiers:
+              - name: cheap
+                when: {maxInputTokens: 1000}
+                targets: [{credential: a, model: %1$s}]
+              - name: strong
+                targets: [{credential: b, model: claude-3-5-sonnet-20241022}]
+          - model: confident
+            escalation: {fromTier: cheap, toTier: strong, lowConfidenceMarker: "UNSURE:"}
+            tiers:
+              - name: cheap
+                when: {maxInputTokens: 1000}
+                targets: [{credential: a, model: %1$s}]
+              - name: strong
+                targets: [{credential: b, model: claude-3-5-sonnet-20241022}]
         credentials:
           - {name: a, provider: openai, endpoint: "%4$s/v1", apiKeyFile: "%6$s/a.key"}
           - {name: b, provider: anthropic, endpoint: "%5$s", apiKeyFile: "%6$s/b.key"}
@@ -383,5 +424,74 @@ class RoutingIT {
     JsonNode a = Json.MAPPER.readTree(anthropic.body());
     assertThat(a.path("type").asText()).isEqualTo("error");
     assertThat(a.at("/error/type").asText()).isEqualTo("rate_limit_error");
+  }
+
+  private static long ledgerRequests(String route, String tier) {
+    return sidecar.ledger().snapshot().entrySet().stream()
+        .filter(e -> e.getKey().route().equals(route) && tier.equals(e.getKey().tier()))
+        .mapToLong(e -> e.getValue().requests())
+        .sum();
+  }
+
+  @Test
+  void classifierLabelChoosesTheTierIsCachedAndMeteredOnItsOwnLine() throws Exception {
+    // the simulator answers "t0 t1 ...", so the classifier's label is t0
+    long before = ledgerRequests("classified", "classifier");
+    HttpResponse<String> r = chat("classified", "Prove the Riemann hypothesis", false);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(header(r, "x-tollgate-tier")).isEqualTo("strong");
+    assertThat(simA.stats().requests()).as("the classifier call").isEqualTo(1);
+    assertThat(simA.lastRequest().body().toString()).contains("Is this question hard?");
+    assertThat(ledgerRequests("classified", "classifier") - before).isEqualTo(1);
+    assertThat(
+            sidecar.ledger().snapshot().entrySet().stream()
+                .filter(e -> "classifier".equals(e.getKey().tier()))
+                .filter(e -> e.getKey().route().equals("classified"))
+                .mapToLong(e -> e.getValue().inputTokens())
+                .sum())
+        .as("the classifier's tokens are metered")
+        .isPositive();
+
+    HttpResponse<String> again = chat("classified", "Prove the Riemann hypothesis", false);
+    assertThat(header(again, "x-tollgate-tier")).isEqualTo("strong");
+    assertThat(simA.stats().requests()).as("served from the classifier cache").isEqualTo(1);
+    assertThat(ledgerRequests("classified", "classifier") - before).isEqualTo(1);
+  }
+
+  @Test
+  void classifierFailureOrUnknownLabelFallsBackToTheDefaultTier() throws Exception {
+    HttpResponse<String> unknown = chat("unlabelled", "hello there", false);
+    assertThat(unknown.statusCode()).isEqualTo(200);
+    assertThat(header(unknown, "x-tollgate-tier")).isEqualTo("easy");
+
+    simA.behavior(SimulatorBehavior.defaults().withFault(Fault.SERVER_ERROR));
+    HttpResponse<String> failed = chat("classified", "a question never asked before", false);
+    assertThat(failed.statusCode()).isEqualTo(200);
+    assertThat(header(failed, "x-tollgate-tier")).isEqualTo("easy");
+    assertThat(header(failed, "x-tollgate-model")).isEqualTo(FALLBACK);
+  }
+
+  @Test
+  void lowConfidenceAnswerIsAskedAgainOfTheStrongerTierAndBothAreMetered() throws Exception {
+    long cheapBefore = ledgerRequests("escalating", "cheap");
+    long strongBefore = ledgerRequests("escalating", "strong");
+    HttpResponse<String> r = chat("escalating", "hi", false);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(header(r, "x-tollgate-tier")).isEqualTo("strong");
+    assertThat(header(r, "x-tollgate-provider")).isEqualTo("anthropic");
+    assertThat(simA.stats().answered()).isEqualTo(1);
+    assertThat(simB.stats().answered()).isEqualTo(1);
+    assertThat(ledgerRequests("escalating", "cheap") - cheapBefore).isEqualTo(1);
+    assertThat(ledgerRequests("escalating", "strong") - strongBefore).isEqualTo(1);
+
+    HttpResponse<String> streamed = chat("escalating", "hi", true);
+    assertThat(header(streamed, "x-tollgate-tier"))
+        .as("streams are not escalated")
+        .isEqualTo("cheap");
+    assertThat(simB.stats().requests()).isEqualTo(1);
+
+    HttpResponse<String> confident = chat("confident", "hi", false);
+    assertThat(header(confident, "x-tollgate-tier")).isEqualTo("cheap");
+    assertThat(simB.stats().requests()).isEqualTo(1);
   }
 }
