@@ -31,6 +31,7 @@ public final class ProxyMetrics {
   private final Counter configReloads;
   private final Counter failovers;
   private final Gauge circuit;
+  private final Gauge credentialUp;
 
   public ProxyMetrics() {
     requests =
@@ -110,6 +111,12 @@ public final class ProxyMetrics {
             .help("Circuit breaker state of a route target: 0 closed, 1 open, 2 half-open.")
             .labelNames("route", "provider", "model")
             .register(registry);
+    credentialUp =
+        Gauge.builder()
+            .name("tollgate_credential_up")
+            .help("Active health probe result of a credential: 1 up, 0 down.")
+            .labelNames("credential")
+            .register(registry);
   }
 
   /** A failed attempt at {@code provider}/{@code model} moved the call on to another attempt. */
@@ -120,6 +127,11 @@ public final class ProxyMetrics {
   /** A target's circuit state: 0 closed, 1 open, 2 half-open. */
   public void circuit(String route, String provider, String model, int state) {
     circuit.labelValues(route, label(provider), label(model)).set(state);
+  }
+
+  /** Result of a credential's active health probes: 1 up, 0 down. */
+  public void credentialUp(String credential, boolean up) {
+    credentialUp.labelValues(credential).set(up ? 1 : 0);
   }
 
   public void started(String route) {

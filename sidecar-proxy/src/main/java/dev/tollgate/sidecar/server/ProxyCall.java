@@ -440,6 +440,9 @@ final class ProxyCall implements ExchangeListener {
                 () ->
                     new ProxyException(
                         ErrorKind.INTERNAL, "credential " + c.credential() + " is not declared"));
+    if (px.activeHealth().isDown(cred.name()) && nextCandidate < candidates.size()) {
+      return false; // its probes fail; an alternative remains (the last candidate is still tried)
+    }
     TargetHealth h = px.health().of(routeCfg, cred, c.model());
     Limiter cl = px.limits().credential(cred);
     if (cl != null) {

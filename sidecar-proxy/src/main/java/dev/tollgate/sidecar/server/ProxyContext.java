@@ -4,6 +4,7 @@ import dev.tollgate.sidecar.config.PriceCatalogue;
 import dev.tollgate.sidecar.metering.CostCalculator;
 import dev.tollgate.sidecar.metering.ProxyMetrics;
 import dev.tollgate.sidecar.metering.UsageLedger;
+import dev.tollgate.sidecar.routing.ActiveHealth;
 import dev.tollgate.sidecar.routing.ClassifierLabels;
 import dev.tollgate.sidecar.routing.HealthRegistry;
 import dev.tollgate.sidecar.routing.RateLimits;
@@ -28,6 +29,7 @@ public final class ProxyContext {
   private final HealthRegistry health = new HealthRegistry();
   private final RateLimits limits = new RateLimits();
   private final ClassifierLabels classifierLabels = new ClassifierLabels();
+  private final ActiveHealth activeHealth = new ActiveHealth();
   private final VertexTokens vertexTokens = new VertexTokens(java.time.Duration.ofSeconds(30));
 
   public ProxyContext(ConfigSource config, ProxyMetrics metrics, UsageLedger ledger) {
@@ -54,6 +56,11 @@ public final class ProxyContext {
   /** Route, credential and caller rate limits; credential shares are replaceable at runtime. */
   public RateLimits limits() {
     return limits;
+  }
+
+  /** Results of the active health probes per credential. */
+  public ActiveHealth activeHealth() {
+    return activeHealth;
   }
 
   public ClassifierLabels classifierLabels() {

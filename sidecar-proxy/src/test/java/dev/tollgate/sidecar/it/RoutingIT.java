@@ -155,7 +155,17 @@ class RoutingIT {
                 targets: [{credential: a, model: %1$s}]
               - name: strong
                 targets: [{credential: b, model: claude-3-5-sonnet-20241022}]
+          - model: credlimited
+            tiers:
+              - name: main
+                targets: [{credential: c, model: %1$s}]
+                fallbacks: [{credential: b, model: %2$s}]
         credentials:
+          - name: c
+            provider: openai
+            endpoint: "%4$s/v1"
+            apiKeyFile: "%6$s/a.key"
+            limits: {requestsPerMinute: 3}
           - {name: a, provider: openai, endpoint: "%4$s/v1", apiKeyFile: "%6$s/a.key"}
           - {name: b, provider: anthropic, endpoint: "%5$s", apiKeyFile: "%6$s/b.key"}
         """
@@ -493,5 +503,20 @@ class RoutingIT {
     HttpResponse<String> confident = chat("confident", "hi", false);
     assertThat(header(confident, "x-tollgate-tier")).isEqualTo("cheap");
     assertThat(simB.stats().requests()).isEqualTo(1);
+  }
+
+  @Test
+  void aCredentialAtItsLimitSendsTheRequestToATargetWithCapacity() throws Exception {
+    int primary = 0;
+    for (int i = 0; i < 8; i++) {
+      HttpResponse<String> r = chat("credlimited", "hi", false);
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(header(r, "x-tollgate-failovers")).isEqualTo("0");
+      if ("openai".equals(header(r, "x-tollgate-provider"))) {
+        primary++;
+      }
+    }
+    assertThat(primary).as("3 per minute through credential c").isBetween(3, 4);
+    assertThat(simB.stats().answered()).isEqualTo(8 - primary);
   }
 }
