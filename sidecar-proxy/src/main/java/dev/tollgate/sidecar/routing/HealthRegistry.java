@@ -15,8 +15,10 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class HealthRegistry {
   private final Map<String, TargetHealth> targets = new ConcurrentHashMap<>();
 
-  public TargetHealth of(RouteConfig route, CredentialConfig credential, String model) {
-    String key = route.model() + "\n" + credential.name() + "\n" + model;
+  /** The health of one target of a route's tier (fallbacks included). */
+  public TargetHealth of(
+      RouteConfig route, String tier, CredentialConfig credential, String model) {
+    String key = route.model() + "\n" + tier + "\n" + credential.name() + "\n" + model;
     return targets.compute(
         key,
         (k, h) ->
@@ -24,6 +26,7 @@ public final class HealthRegistry {
                 ? h
                 : new TargetHealth(
                     route.model(),
+                    tier,
                     credential.name(),
                     credential.provider().wireName(),
                     model,
@@ -35,6 +38,7 @@ public final class HealthRegistry {
         .map(TargetHealth::snapshot)
         .sorted(
             Comparator.comparing(TargetHealthSnapshot::route)
+                .thenComparing(TargetHealthSnapshot::tier)
                 .thenComparing(TargetHealthSnapshot::credential)
                 .thenComparing(TargetHealthSnapshot::model))
         .toList();

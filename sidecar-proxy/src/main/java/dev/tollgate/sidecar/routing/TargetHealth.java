@@ -20,6 +20,7 @@ public final class TargetHealth {
   private static final int TTFT_SAMPLES = 256;
 
   private final String route;
+  private final String tier;
   private final String credential;
   private final String provider;
   private final String model;
@@ -33,18 +34,20 @@ public final class TargetHealth {
 
   TargetHealth(
       String route,
+      String tier,
       String credential,
       String provider,
       String model,
       RouteConfig.CircuitBreaker settings) {
     this.route = route;
+    this.tier = tier;
     this.credential = credential;
     this.provider = provider;
     this.model = model;
     this.settings = settings;
     this.breaker =
         CircuitBreaker.of(
-            route + "/" + credential + "/" + model,
+            route + "/" + tier + "/" + credential + "/" + model,
             CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.TIME_BASED)
                 .slidingWindowSize((int) Math.max(1, settings.window().toSeconds()))
@@ -116,6 +119,7 @@ public final class TargetHealth {
     float rate = m.getFailureRate();
     return new TargetHealthSnapshot(
         route,
+        tier,
         credential,
         provider,
         model,

@@ -13,6 +13,7 @@ import java.time.Instant;
  */
 public record TargetHealthSnapshot(
     String route,
+    String tier,
     String credential,
     String provider,
     String model,

@@ -222,6 +222,17 @@ final class ProxyCall implements ExchangeListener {
               timeout("the call took longer than " + timeouts.total().toMillis() + " ms");
             });
     RequestFacts facts = RequestFacts.of(json, callerHeaders::get);
+    RouteConfig.Tier forced =
+        px.tierOverrides()
+            .forced(route)
+            .flatMap(name -> TierSelector.named(routeCfg, name))
+            .orElse(null);
+    if (forced != null) {
+      useTier(forced);
+      reservedTokens = facts.estimatedInputTokens() + OutputLimit.requested(requestJson);
+      admit();
+      return;
+    }
     RouteConfig.Classifier classifier = routeCfg.classifier();
     boolean tierAsked =
         callerHeaders.contains(TierSelector.TIER_HEADER)
@@ -443,7 +454,7 @@ final class ProxyCall implements ExchangeListener {
     if (px.activeHealth().isDown(cred.name()) && nextCandidate < candidates.size()) {
       return false; // its probes fail; an alternative remains (the last candidate is still tried)
     }
-    TargetHealth h = px.health().of(routeCfg, cred, c.model());
+    TargetHealth h = px.health().of(routeCfg, tier, cred, c.model());
     Limiter cl = px.limits().credential(cred);
     if (cl != null) {
       Duration wait = cl.tryTake(reservedTokens);

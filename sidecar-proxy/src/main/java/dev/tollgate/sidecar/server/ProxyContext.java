@@ -8,6 +8,7 @@ import dev.tollgate.sidecar.routing.ActiveHealth;
 import dev.tollgate.sidecar.routing.ClassifierLabels;
 import dev.tollgate.sidecar.routing.HealthRegistry;
 import dev.tollgate.sidecar.routing.RateLimits;
+import dev.tollgate.sidecar.routing.TierOverrides;
 import dev.tollgate.sidecar.runtime.ConfigSource;
 import dev.tollgate.sidecar.runtime.VertexTokens;
 import dev.tollgate.sidecar.upstream.UpstreamClient;
@@ -30,6 +31,7 @@ public final class ProxyContext {
   private final RateLimits limits = new RateLimits();
   private final ClassifierLabels classifierLabels = new ClassifierLabels();
   private final ActiveHealth activeHealth = new ActiveHealth();
+  private final TierOverrides tierOverrides = new TierOverrides();
   private final VertexTokens vertexTokens = new VertexTokens(java.time.Duration.ofSeconds(30));
 
   public ProxyContext(ConfigSource config, ProxyMetrics metrics, UsageLedger ledger) {
@@ -61,6 +63,11 @@ public final class ProxyContext {
   /** Results of the active health probes per credential. */
   public ActiveHealth activeHealth() {
     return activeHealth;
+  }
+
+  /** Tiers forced on routes at runtime (a budget's Downgrade). */
+  public TierOverrides tierOverrides() {
+    return tierOverrides;
   }
 
   public ClassifierLabels classifierLabels() {

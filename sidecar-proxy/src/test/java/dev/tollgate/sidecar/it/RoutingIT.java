@@ -519,4 +519,18 @@ class RoutingIT {
     assertThat(primary).as("3 per minute through credential c").isBetween(3, 4);
     assertThat(simB.stats().answered()).isEqualTo(8 - primary);
   }
+
+  @Test
+  void aTierForcedAtRuntimeWinsOverRulesAndTheCallersHeader() throws Exception {
+    String body = "{\"model\":\"tiered\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    sidecar.context().tierOverrides().force("tiered", "cheap");
+    try {
+      assertThat(header(post(CHAT, body, "x-tollgate-tier", "vip"), "x-tollgate-tier"))
+          .isEqualTo("cheap");
+      assertThat(header(chat("tiered", "a contract", false), "x-tollgate-tier")).isEqualTo("cheap");
+    } finally {
+      sidecar.context().tierOverrides().clear("tiered");
+    }
+    assertThat(header(chat("tiered", "a contract", false), "x-tollgate-tier")).isEqualTo("legal");
+  }
 }

@@ -11,6 +11,7 @@ class TargetHealthTest {
   private static TargetHealth health() {
     return new TargetHealth(
         "r",
+        "main",
         "c",
         "openai",
         "m",
