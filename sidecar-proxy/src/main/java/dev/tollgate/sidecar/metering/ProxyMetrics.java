@@ -2,11 +2,16 @@ package dev.tollgate.sidecar.metering;
 
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * The sidecar's Prometheus metrics. Labels are route, provider and model (plus the bounded token
@@ -30,7 +35,6 @@ public final class ProxyMetrics {
   private final Gauge inFlight;
   private final Counter configReloads;
   private final Counter failovers;
-  private final Gauge circuit;
   private final Gauge credentialUp;
 
   public ProxyMetrics() {
@@ -105,12 +109,6 @@ public final class ProxyMetrics {
             .help("Attempts that failed and moved the call on to another target or a retry.")
             .labelNames("route", "provider", "model")
             .register(registry);
-    circuit =
-        Gauge.builder()
-            .name("tollgate_circuit_state")
-            .help("Circuit breaker state of a route target: 0 closed, 1 open, 2 half-open.")
-            .labelNames("route", "provider", "model")
-            .register(registry);
     credentialUp =
         Gauge.builder()
             .name("tollgate_credential_up")
@@ -124,9 +122,30 @@ public final class ProxyMetrics {
     failovers.labelValues(route, label(provider), label(model)).inc();
   }
 
-  /** A target's circuit state: 0 closed, 1 open, 2 half-open. */
-  public void circuit(String route, String provider, String model, int state) {
-    circuit.labelValues(route, label(provider), label(model)).set(state);
+  /** One route target's circuit state: 0 closed, 1 open, 2 half-open. */
+  public record CircuitSample(String route, String provider, String model, int state) {}
+
+  /**
+   * Exports {@code tollgate_circuit_state}, read from {@code states} at each scrape (so that it can
+   * never disagree with the breakers). A target in several tiers shows its worst state.
+   */
+  public void circuitStates(Supplier<List<CircuitSample>> states) {
+    GaugeWithCallback.builder()
+        .name("tollgate_circuit_state")
+        .help("Circuit breaker state of a route target: 0 closed, 1 open, 2 half-open.")
+        .labelNames("route", "provider", "model")
+        .callback(
+            cb -> {
+              Map<List<String>, Integer> worst = new HashMap<>();
+              for (CircuitSample c : states.get()) {
+                worst.merge(
+                    List.of(c.route(), label(c.provider()), label(c.model())),
+                    c.state(),
+                    Math::max);
+              }
+              worst.forEach((k, v) -> cb.call(v, k.toArray(String[]::new)));
+            })
+        .register(registry);
   }
 
   /** Result of a credential's active health probes: 1 up, 0 down. */

@@ -493,7 +493,6 @@ final class ProxyCall implements ExchangeListener {
     passthrough = adapter.nativeFormat() == format;
     resetAttemptState();
     attemptStartNanos = System.nanoTime();
-    px.metrics().circuit(route, credential.provider().wireName(), model, h.state().gaugeValue());
     try {
       send();
     } catch (ProxyException e) {
@@ -1204,7 +1203,6 @@ final class ProxyCall implements ExchangeListener {
     } else {
       h.released();
     }
-    px.metrics().circuit(route, credential.provider().wireName(), model, h.state().gaugeValue());
   }
 
   /** Ends the call with {@code e}: an error response, or an error event when streaming began. */
@@ -1268,12 +1266,12 @@ final class ProxyCall implements ExchangeListener {
       usage = streamUsage.usage();
     }
     reportAttempt(kind);
-    if (usage != null) {
-      long actual = usage.inputTokens() + usage.outputTokens();
-      for (Limiter l : new Limiter[] {routeLimiter, callerLimiter, credentialLimiter}) {
-        if (l != null) {
-          l.settle(reservedTokens, actual);
-        }
+    // settle the token reservations on what the provider reported; a call that produced no usage
+    // gives its tokens back (its request still counts)
+    long actual = usage == null ? 0 : usage.inputTokens() + usage.outputTokens();
+    for (Limiter l : new Limiter[] {routeLimiter, callerLimiter, credentialLimiter}) {
+      if (l != null) {
+        l.settle(reservedTokens, actual);
       }
     }
     Cost cost =

@@ -40,6 +40,14 @@ public final class ProxyContext {
     this.ledger = ledger;
     this.upstream = new UpstreamClient(Duration.ofSeconds(55));
     this.costs = new CostCalculator(PriceCatalogue.builtIn());
+    metrics.circuitStates(
+        () ->
+            health.snapshot().stream()
+                .map(
+                    h ->
+                        new ProxyMetrics.CircuitSample(
+                            h.route(), h.provider(), h.model(), h.state().gaugeValue()))
+                .toList());
   }
 
   public ConfigSource config() {

@@ -160,6 +160,16 @@ class RoutingIT {
               - name: main
                 targets: [{credential: c, model: %1$s}]
                 fallbacks: [{credential: b, model: %2$s}]
+          - model: percaller
+            rateLimit: {callerHeader: x-user, perCaller: {requestsPerMinute: 2}}
+            tiers:
+              - name: main
+                targets: [{credential: a, model: %1$s}]
+          - model: queued
+            rateLimit: {requestsPerMinute: 30, maxQueueWait: 10s}
+            tiers:
+              - name: main
+                targets: [{credential: a, model: %1$s}]
         credentials:
           - name: c
             provider: openai
@@ -532,5 +542,26 @@ class RoutingIT {
       sidecar.context().tierOverrides().clear("tiered");
     }
     assertThat(header(chat("tiered", "a contract", false), "x-tollgate-tier")).isEqualTo("legal");
+  }
+
+  @Test
+  void callersKeyedByAHeaderHaveTheirOwnLimit() throws Exception {
+    String body = "{\"model\":\"percaller\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    assertThat(post(CHAT, body, "x-user", "alice").statusCode()).isEqualTo(200);
+    assertThat(post(CHAT, body, "x-user", "alice").statusCode()).isEqualTo(200);
+    HttpResponse<String> third = post(CHAT, body, "x-user", "alice");
+    assertThat(third.statusCode()).isEqualTo(429);
+    assertThat(third.body()).contains("rate_limit_error");
+    assertThat(post(CHAT, body, "x-user", "bob").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aRequestOverTheLimitWaitsUpToMaxQueueWaitInsteadOfFailing() throws Exception {
+    for (int i = 0; i < 30; i++) {
+      assertThat(chat("queued", "hi", false).statusCode()).isEqualTo(200);
+    }
+    // the bucket is empty; one request refills every 2 s, well within the 10 s allowed to wait
+    assertThat(chat("queued", "hi", false).statusCode()).isEqualTo(200);
+    assertThat(simA.stats().requests()).isEqualTo(31);
   }
 }
