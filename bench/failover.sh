@@ -158,6 +158,7 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo "| **sequential: added by the dead target** | | | **$(added 50 seq-dead seq-healthy)** | **$(added 99 seq-dead seq-healthy)** |"
   echo
   echo "hey reports latencies in steps of 0.1 ms. Target (issue 4): every request succeeds with the primary failing; a dead target with an open circuit adds ≤ 1 ms."
+  echo "The runs are sequential on a shared machine: a negative difference means the cost of skipping the open circuit is below run-to-run noise."
   echo
   echo "Sidecar JVM flags: \`$SIDECAR_JVM\`."
 } >"$OUT"
