@@ -134,6 +134,8 @@ final class ProxyCall implements ExchangeListener {
   private Duration limitedWait;
   private boolean totalExpired;
   private boolean escalated;
+  private RouteConfig.TargetRef ejected;
+  private boolean panic;
   private long queuedNanos;
   private long reservedTokens;
   private Limiter routeLimiter;
@@ -299,6 +301,8 @@ final class ProxyCall implements ExchangeListener {
     OutputLimit.apply(requestJson, t.maxTokens());
     candidates = candidates(t);
     nextCandidate = 0;
+    ejected = null;
+    panic = false;
   }
 
   /**
@@ -408,6 +412,7 @@ final class ProxyCall implements ExchangeListener {
         if (wait.compareTo(r.backoffCap()) <= 0) {
           retries++;
           nextCandidate = 0;
+          ejected = null;
           providerWait = null;
           schedule(wait, this::attemptNext);
           return;
@@ -424,19 +429,18 @@ final class ProxyCall implements ExchangeListener {
                     + route
                     + " is at its credential's rate limit",
                 limitedWait));
+      } else if (ejected != null) {
+        // Every candidate is ejected. As Envoy's panic threshold does, ignore ejection rather than
+        // turn a partial outage into a total one: the preferred candidate is tried anyway (its
+        // breaker is not told; its own half-open probe decides when it closes).
+        RouteConfig.TargetRef c = ejected;
+        ejected = null;
+        panic = true;
+        tryAttempt(c);
       } else {
         finalFail(
             new ProxyException(
-                ErrorKind.UPSTREAM_OVERLOADED,
-                503,
-                "every target of tier "
-                    + tier
-                    + " of route "
-                    + route
-                    + " is ejected by its circuit breaker after failing; retry after the cooldown ("
-                    + routeCfg.circuitBreaker().cooldown().toSeconds()
-                    + " s)",
-                Long.toString(Math.max(1, routeCfg.circuitBreaker().cooldown().toSeconds()))));
+                ErrorKind.INTERNAL, "tier " + tier + " of route " + route + " has no targets"));
       }
     } catch (ProxyException e) {
       finalFail(e);
@@ -473,9 +477,12 @@ final class ProxyCall implements ExchangeListener {
         return false;
       }
     }
-    if (!h.tryAcquire()) {
+    if (!panic && !h.tryAcquire()) {
       if (cl != null) {
         cl.refund(reservedTokens);
+      }
+      if (ejected == null) {
+        ejected = c;
       }
       return false;
     }
@@ -487,7 +494,7 @@ final class ProxyCall implements ExchangeListener {
     attemptNo++;
     credential = cred;
     model = c.model();
-    health = h;
+    health = panic ? null : h;
     credentialLimiter = cl;
     adapter = Adapters.forProvider(credential.provider());
     passthrough = adapter.nativeFormat() == format;

@@ -96,6 +96,12 @@ class RoutingIT {
             circuitBreaker: {minRequests: 4, errorRatePercent: 50, window: 30s, cooldown: 300ms}
             tiers:
         %3$s
+          - model: lonely
+            retry: {attempts: 0}
+            circuitBreaker: {minRequests: 4, errorRatePercent: 50, window: 30s, cooldown: 1h}
+            tiers:
+              - name: main
+                targets: [{credential: a, model: %1$s}]
           - model: retry
             retry: {attempts: 2, backoffBase: 10ms, backoffCap: 100ms}
             circuitBreaker: {minRequests: 100000}
@@ -563,5 +569,21 @@ class RoutingIT {
     // the bucket is empty; one request refills every 2 s, well within the 10 s allowed to wait
     assertThat(chat("queued", "hi", false).statusCode()).isEqualTo(200);
     assertThat(simA.stats().requests()).isEqualTo(31);
+  }
+
+  @Test
+  void aRoutesOnlyTargetIsStillTriedWhenItsCircuitIsOpen() throws Exception {
+    String state =
+        "tollgate_circuit_state{model=\"gpt-4o-mini\",provider=\"openai\",route=\"lonely\"}";
+    simA.behavior(SimulatorBehavior.defaults().withFault(Fault.SERVER_ERROR));
+    for (int i = 0; i < 4; i++) {
+      assertThat(chat("lonely", "hi", false).statusCode()).isEqualTo(502);
+    }
+    assertThat(metric(state)).as("open, for an hour").isEqualTo(1);
+    simA.behavior(SimulatorBehavior.defaults());
+    HttpResponse<String> r = chat("lonely", "hi", false);
+    assertThat(r.statusCode()).as("ejection does not take the route down").isEqualTo(200);
+    assertThat(header(r, "x-tollgate-provider")).isEqualTo("openai");
+    assertThat(simA.stats().requests()).isEqualTo(5);
   }
 }
