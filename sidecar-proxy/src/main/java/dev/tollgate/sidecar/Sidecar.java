@@ -23,6 +23,7 @@ public final class Sidecar implements AutoCloseable {
   private final ProxyMetrics metrics;
   private final SidecarServer server;
   private final ServerSettings settings;
+  private final ProxyContext px;
 
   private Sidecar(Path configFile, Integer portOverride, int threads, Duration pollInterval)
       throws InterruptedException {
@@ -32,7 +33,7 @@ public final class Sidecar implements AutoCloseable {
     config.reload();
     SidecarConfig initial = config.current();
     settings = initial == null ? ServerSettings.defaults() : initial.server();
-    ProxyContext px = new ProxyContext(config, metrics, ledger);
+    px = new ProxyContext(config, metrics, ledger);
     config.onApplied(
         c ->
             px.upstream()
@@ -85,6 +86,11 @@ public final class Sidecar implements AutoCloseable {
 
   public ProxyMetrics metrics() {
     return metrics;
+  }
+
+  /** The shared call state: routing health, rate limits and tier overrides among others. */
+  public ProxyContext context() {
+    return px;
   }
 
   public ConfigSource config() {

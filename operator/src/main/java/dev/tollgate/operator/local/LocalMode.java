@@ -661,8 +661,8 @@ public final class LocalMode implements AutoCloseable {
           input == servedIn && output == servedOut ? "match" : "MISMATCH");
     }
     out.println(
-        "  Not shown yet: spend and health in the resources' status, budget thresholds, failover"
-            + " and caching; they arrive with the routing, caching and write-back work.");
+        "  Not shown yet: spend and health in the resources' status, budget thresholds and"
+            + " caching; they arrive with the caching and write-back work.");
   }
 
   private void keepRunning(String model) throws InterruptedException {

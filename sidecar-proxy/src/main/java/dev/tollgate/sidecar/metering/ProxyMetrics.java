@@ -2,11 +2,16 @@ package dev.tollgate.sidecar.metering;
 
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * The sidecar's Prometheus metrics. Labels are route, provider and model (plus the bounded token
@@ -29,6 +34,8 @@ public final class ProxyMetrics {
   private final Histogram ttft;
   private final Gauge inFlight;
   private final Counter configReloads;
+  private final Counter failovers;
+  private final Gauge credentialUp;
 
   public ProxyMetrics() {
     requests =
@@ -96,6 +103,54 @@ public final class ProxyMetrics {
             .help("Configuration reloads, by result (applied, rejected).")
             .labelNames("result")
             .register(registry);
+    failovers =
+        Counter.builder()
+            .name("tollgate_failovers_total")
+            .help("Attempts that failed and moved the call on to another target or a retry.")
+            .labelNames("route", "provider", "model")
+            .register(registry);
+    credentialUp =
+        Gauge.builder()
+            .name("tollgate_credential_up")
+            .help("Active health probe result of a credential: 1 up, 0 down.")
+            .labelNames("credential")
+            .register(registry);
+  }
+
+  /** A failed attempt at {@code provider}/{@code model} moved the call on to another attempt. */
+  public void failover(String route, String provider, String model) {
+    failovers.labelValues(route, label(provider), label(model)).inc();
+  }
+
+  /** One route target's circuit state: 0 closed, 1 open, 2 half-open. */
+  public record CircuitSample(String route, String provider, String model, int state) {}
+
+  /**
+   * Exports {@code tollgate_circuit_state}, read from {@code states} at each scrape (so that it can
+   * never disagree with the breakers). A target in several tiers shows its worst state.
+   */
+  public void circuitStates(Supplier<List<CircuitSample>> states) {
+    GaugeWithCallback.builder()
+        .name("tollgate_circuit_state")
+        .help("Circuit breaker state of a route target: 0 closed, 1 open, 2 half-open.")
+        .labelNames("route", "provider", "model")
+        .callback(
+            cb -> {
+              Map<List<String>, Integer> worst = new HashMap<>();
+              for (CircuitSample c : states.get()) {
+                worst.merge(
+                    List.of(c.route(), label(c.provider()), label(c.model())),
+                    c.state(),
+                    Math::max);
+              }
+              worst.forEach((k, v) -> cb.call(v, k.toArray(String[]::new)));
+            })
+        .register(registry);
+  }
+
+  /** Result of a credential's active health probes: 1 up, 0 down. */
+  public void credentialUp(String credential, boolean up) {
+    credentialUp.labelValues(credential).set(up ? 1 : 0);
   }
 
   public void started(String route) {

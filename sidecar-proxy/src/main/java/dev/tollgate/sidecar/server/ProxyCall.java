@@ -9,12 +9,19 @@ import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.config.CredentialConfig;
-import dev.tollgate.sidecar.config.ProviderKind;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.metering.CallLog;
 import dev.tollgate.sidecar.metering.CallRecord;
 import dev.tollgate.sidecar.metering.Cost;
+import dev.tollgate.sidecar.routing.Backoff;
+import dev.tollgate.sidecar.routing.ClassifierLabels;
+import dev.tollgate.sidecar.routing.Limiter;
+import dev.tollgate.sidecar.routing.OutputLimit;
+import dev.tollgate.sidecar.routing.RequestFacts;
+import dev.tollgate.sidecar.routing.TargetHealth;
+import dev.tollgate.sidecar.routing.TierSelector;
+import dev.tollgate.sidecar.routing.WeightedSplit;
 import dev.tollgate.sidecar.upstream.Adapters;
 import dev.tollgate.sidecar.upstream.EventStreamFramer;
 import dev.tollgate.sidecar.upstream.Exchange;
@@ -56,6 +63,8 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -66,9 +75,11 @@ import software.amazon.eventstream.Message;
 
 /**
  * One call from an application to a provider, start to end, on the event loop of the caller's
- * connection: resolve the route, translate or forward the request, stream or relay the answer back
- * in the caller's format, and meter it. Streamed answers are written event by event as they arrive;
- * the provider connection is read only while the caller's connection is writable.
+ * connection: resolve the route, choose its tier and target, translate or forward the request,
+ * stream or relay the answer back in the caller's format, and meter it. A failed attempt moves on
+ * to the next healthy target, then the tier's fallbacks, then retries with backoff, as long as
+ * nothing reached the caller yet. Streamed answers are written event by event as they arrive; the
+ * provider connection is read only while the caller's connection is writable.
  */
 final class ProxyCall implements ExchangeListener {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyCall.class);
@@ -101,6 +112,36 @@ final class ProxyCall implements ExchangeListener {
   private boolean passthrough;
   private boolean started;
 
+  // routing: the request, its candidates in try order, and where the call is in them
+  private SidecarConfig cfg;
+  private RouteConfig routeCfg;
+  private ObjectNode requestJson;
+  private ObjectNode originalJson;
+  private boolean previousFailed;
+  private HttpHeaders callerHeaders;
+  private List<RouteConfig.TargetRef> candidates;
+  private int nextCandidate;
+  private int attemptNo;
+  private int retries;
+  private int failovers;
+  private long attemptStartNanos;
+  private TargetHealth health;
+  private ProxyException lastFailure;
+  private String failedProvider;
+  private String failedModel;
+  private Duration attemptWait;
+  private Duration providerWait;
+  private Duration limitedWait;
+  private boolean totalExpired;
+  private boolean escalated;
+  private RouteConfig.TargetRef ejected;
+  private boolean panic;
+  private long queuedNanos;
+  private long reservedTokens;
+  private Limiter routeLimiter;
+  private Limiter callerLimiter;
+  private Limiter credentialLimiter;
+
   private Exchange exchange;
   private Mode mode;
   private String upstreamRetryAfter;
@@ -110,7 +151,7 @@ final class ProxyCall implements ExchangeListener {
   private EventStreamFramer frames;
   private StreamDecoder decoder;
   private StreamEncoder encoder;
-  private final UsageAccumulator streamUsage = new UsageAccumulator();
+  private UsageAccumulator streamUsage = new UsageAccumulator();
   private Usage usage;
   private boolean usageComplete;
   private FinishReason finish;
@@ -152,9 +193,9 @@ final class ProxyCall implements ExchangeListener {
     }
   }
 
-  /** The steps of a call up to sending it: resolve, authenticate, write the request, send. */
+  /** The steps of a call up to the first attempt: resolve, choose the tier, admit. */
   private void begin(FullHttpRequest request) {
-    SidecarConfig cfg = px.config().current();
+    cfg = px.config().current();
     if (cfg == null) {
       throw new ProxyException(ErrorKind.NOT_READY, "the sidecar has no valid configuration yet");
     }
@@ -162,9 +203,10 @@ final class ProxyCall implements ExchangeListener {
     if (!json.isObject()) {
       throw new ProxyException(ErrorKind.INVALID_REQUEST, "the request body must be a JSON object");
     }
-    RouteConfig r = resolveRoute(cfg, json);
-    resolveTarget(cfg, r);
-    String apiKey = apiKey();
+    requestJson = (ObjectNode) json;
+    callerHeaders = request.headers().copy();
+    routeCfg = resolveRoute(cfg, json);
+    originalJson = requestJson.deepCopy();
     stream = json.path("stream").asBoolean(false);
     callerWantsUsage =
         format == ApiFormat.OPENAI
@@ -173,10 +215,305 @@ final class ProxyCall implements ExchangeListener {
       prompt = clip(lastUserText(json), MAX_LOGGED_TEXT);
       answer = new StringBuilder();
     }
+    RouteConfig.Timeouts timeouts = routeCfg.timeouts();
+    totalTimer =
+        schedule(
+            timeouts.total(),
+            () -> {
+              totalExpired = true;
+              timeout("the call took longer than " + timeouts.total().toMillis() + " ms");
+            });
+    RequestFacts facts = RequestFacts.of(json, callerHeaders::get);
+    RouteConfig.Tier forced =
+        px.tierOverrides()
+            .forced(route)
+            .flatMap(name -> TierSelector.named(routeCfg, name))
+            .orElse(null);
+    if (forced != null) {
+      useTier(forced);
+      reservedTokens = facts.estimatedInputTokens() + OutputLimit.requested(requestJson);
+      admit();
+      return;
+    }
+    RouteConfig.Classifier classifier = routeCfg.classifier();
+    boolean tierAsked =
+        callerHeaders.contains(TierSelector.TIER_HEADER)
+            && TierSelector.named(routeCfg, callerHeaders.get(TierSelector.TIER_HEADER).trim())
+                .isPresent();
+    if (classifier == null || classifier.target() == null || tierAsked) {
+      route(facts, false);
+      return;
+    }
+    String key = classifierKey(classifier, facts.lastUserText());
+    ClassifierLabels.Entry cached = px.classifierLabels().get(key);
+    if (cached != null) {
+      route(facts.withClassifierLabel(cached.label()), true);
+      return;
+    }
+    ClassifierCall.classify(
+        px,
+        cfg,
+        ctx.channel().eventLoop(),
+        requestId,
+        format.name().toLowerCase(java.util.Locale.ROOT),
+        routeCfg,
+        facts.lastUserText(),
+        label -> {
+          if (finished) {
+            return;
+          }
+          if (label != null) {
+            px.classifierLabels().put(key, label, classifier.cacheTtl());
+          }
+          try {
+            route(facts.withClassifierLabel(label), true);
+          } catch (ProxyException e) {
+            finalFail(e);
+          }
+        });
+  }
+
+  private String classifierKey(RouteConfig.Classifier c, String text) {
+    return ClassifierLabels.key(route, c, text);
+  }
+
+  /**
+   * Chooses the tier and its candidates, then admits the call. When the route has a classifier and
+   * it gave no declared label, the classifier's default tier serves.
+   */
+  private void route(RequestFacts facts, boolean classified) {
+    RouteConfig.Classifier c = routeCfg.classifier();
+    RouteConfig.Tier t = null;
+    if (classified && facts.classifierLabel() == null && c.defaultTier() != null) {
+      t = TierSelector.named(routeCfg, c.defaultTier()).orElse(null);
+    }
+    if (t == null) {
+      t = TierSelector.select(routeCfg, facts);
+    }
+    useTier(t);
+    reservedTokens = facts.estimatedInputTokens() + OutputLimit.requested(requestJson);
+    admit();
+  }
+
+  private void useTier(RouteConfig.Tier t) {
+    tier = t.name();
+    requestJson = originalJson.deepCopy();
+    OutputLimit.apply(requestJson, t.maxTokens());
+    candidates = candidates(t);
+    nextCandidate = 0;
+    ejected = null;
+    panic = false;
+  }
+
+  /**
+   * The tier's targets in try order (the weighted pick for this request, or this caller when the
+   * route has affinity, first), then its fallbacks in order.
+   */
+  private List<RouteConfig.TargetRef> candidates(RouteConfig.Tier t) {
+    String key = requestId;
+    if (routeCfg.affinity() != null && routeCfg.affinity().header() != null) {
+      String sticky = callerHeaders.get(routeCfg.affinity().header());
+      if (sticky != null && !sticky.isBlank()) {
+        key = sticky;
+      }
+    }
+    List<RouteConfig.TargetRef> out = new ArrayList<>();
+    if (!t.targets().isEmpty()) {
+      WeightedSplit.order(t.targets(), key).forEach(x -> out.add(x.ref()));
+    }
+    for (RouteConfig.TargetRef f : t.fallbacks()) {
+      if (!out.contains(f)) {
+        out.add(f);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The route's and the caller's rate limits: wait up to the route's {@code maxQueueWait} for
+   * capacity, else answer 429 with Retry-After. Failing over cannot help with these limits.
+   */
+  private void admit() {
+    if (finished) {
+      return;
+    }
+    RouteConfig.RateLimit rl = routeCfg.rateLimit();
+    if (routeLimiter == null) {
+      routeLimiter = px.limits().route(routeCfg);
+    }
+    if (callerLimiter == null && rl != null && rl.callerHeader() != null) {
+      callerLimiter = px.limits().caller(routeCfg, callerHeaders.get(rl.callerHeader()));
+    }
+    Duration wait = routeLimiter == null ? Duration.ZERO : routeLimiter.tryTake(reservedTokens);
+    if (wait.isZero() && callerLimiter != null) {
+      wait = callerLimiter.tryTake(reservedTokens);
+      if (!wait.isZero() && routeLimiter != null) {
+        routeLimiter.refund(reservedTokens);
+      }
+    }
+    if (wait.isZero()) {
+      attemptNext();
+      return;
+    }
+    if (queue(wait)) {
+      schedule(wait, this::admit);
+      return;
+    }
+    String which = routeLimiter != null && callerLimiter == null ? "route" : "route or caller";
+    routeLimiter = null;
+    callerLimiter = null; // nothing was taken from them
+    finalFail(limited("the " + which + " rate limit of route " + route + " is reached", wait));
+  }
+
+  /** Whether waiting {@code wait} more stays within the route's queueing allowance. */
+  private boolean queue(Duration wait) {
+    RouteConfig.RateLimit rl = routeCfg.rateLimit();
+    Duration allowed = rl == null ? Duration.ZERO : rl.maxQueueWait();
+    if (queuedNanos + wait.toNanos() > allowed.toNanos()) {
+      return false;
+    }
+    queuedNanos += wait.toNanos();
+    return true;
+  }
+
+  private static ProxyException limited(String message, Duration wait) {
+    long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
+    return new ProxyException(
+        ErrorKind.RATE_LIMITED,
+        429,
+        message + "; retry after " + seconds + " s",
+        Long.toString(seconds));
+  }
+
+  /**
+   * Sends the next attempt: the next candidate whose circuit admits a request and whose credential
+   * has capacity; when every candidate was tried, a retry from the first after a backoff.
+   */
+  private void attemptNext() {
+    if (finished) {
+      return;
+    }
+    try {
+      while (nextCandidate < candidates.size()) {
+        RouteConfig.TargetRef c = candidates.get(nextCandidate++);
+        if (tryAttempt(c)) {
+          return;
+        }
+        if (finished) {
+          return;
+        }
+      }
+      if (lastFailure != null && retries < routeCfg.retry().attempts()) {
+        RouteConfig.Retry r = routeCfg.retry();
+        Duration wait =
+            providerWait != null
+                ? providerWait
+                : Backoff.delay(retries, r.backoffBase(), r.backoffCap());
+        if (wait.compareTo(r.backoffCap()) <= 0) {
+          retries++;
+          nextCandidate = 0;
+          ejected = null;
+          providerWait = null;
+          schedule(wait, this::attemptNext);
+          return;
+        }
+      }
+      if (lastFailure != null) {
+        finalFail(lastFailure);
+      } else if (limitedWait != null) {
+        finalFail(
+            limited(
+                "every target of tier "
+                    + tier
+                    + " of route "
+                    + route
+                    + " is at its credential's rate limit",
+                limitedWait));
+      } else if (ejected != null) {
+        // Every candidate is ejected. As Envoy's panic threshold does, ignore ejection rather than
+        // turn a partial outage into a total one: the preferred candidate is tried anyway (its
+        // breaker is not told; its own half-open probe decides when it closes).
+        RouteConfig.TargetRef c = ejected;
+        ejected = null;
+        panic = true;
+        tryAttempt(c);
+      } else {
+        finalFail(
+            new ProxyException(
+                ErrorKind.INTERNAL, "tier " + tier + " of route " + route + " has no targets"));
+      }
+    } catch (ProxyException e) {
+      finalFail(e);
+    }
+  }
+
+  /** Sends one attempt to {@code c}, or returns false to skip it (circuit open, limited). */
+  private boolean tryAttempt(RouteConfig.TargetRef c) {
+    CredentialConfig cred =
+        cfg.credential(c.credential())
+            .orElseThrow(
+                () ->
+                    new ProxyException(
+                        ErrorKind.INTERNAL, "credential " + c.credential() + " is not declared"));
+    if (px.activeHealth().isDown(cred.name()) && nextCandidate < candidates.size()) {
+      return false; // its probes fail; an alternative remains (the last candidate is still tried)
+    }
+    TargetHealth h = px.health().of(routeCfg, tier, cred, c.model());
+    Limiter cl = px.limits().credential(cred);
+    if (cl != null) {
+      Duration wait = cl.tryTake(reservedTokens);
+      if (!wait.isZero()) {
+        RouteConfig.RateLimit rl = routeCfg.rateLimit();
+        boolean failover = rl == null || rl.failoverWhenLimited();
+        if (queue(wait)) {
+          nextCandidate--; // try the same target again once the bucket has refilled
+          schedule(wait, this::attemptNext);
+          return true;
+        }
+        limitedWait = limitedWait == null || wait.compareTo(limitedWait) < 0 ? wait : limitedWait;
+        if (!failover) {
+          throw limited("credential " + cred.name() + " is at its rate limit", wait);
+        }
+        return false;
+      }
+    }
+    if (!panic && !h.tryAcquire()) {
+      if (cl != null) {
+        cl.refund(reservedTokens);
+      }
+      if (ejected == null) {
+        ejected = c;
+      }
+      return false;
+    }
+    if (previousFailed) {
+      previousFailed = false;
+      failovers++;
+      px.metrics().failover(route, failedProvider, failedModel);
+    }
+    attemptNo++;
+    credential = cred;
+    model = c.model();
+    health = panic ? null : h;
+    credentialLimiter = cl;
+    adapter = Adapters.forProvider(credential.provider());
+    passthrough = adapter.nativeFormat() == format;
+    resetAttemptState();
+    attemptStartNanos = System.nanoTime();
+    try {
+      send();
+    } catch (ProxyException e) {
+      fail(e);
+    }
+    return true;
+  }
+
+  private void send() {
+    String apiKey = apiKey();
     URI url = adapter.url(credential, model, stream);
     Supplier<FullHttpRequest> upstreamRequest =
-        upstreamRequest(url, upstreamBody((ObjectNode) json), request.headers(), apiKey);
-    RouteConfig.Timeouts timeouts = r.timeouts();
+        upstreamRequest(url, upstreamBody(requestJson.deepCopy()), callerHeaders, apiKey);
+    RouteConfig.Timeouts timeouts = routeCfg.timeouts();
     // A non-streamed answer arrives whole, so its first byte is its last: only the total timeout
     // bounds it. Streams must start within the first-token timeout.
     if (stream) {
@@ -189,10 +526,6 @@ final class ProxyCall implements ExchangeListener {
                           + timeouts.firstToken().toMillis()
                           + " ms"));
     }
-    totalTimer =
-        schedule(
-            timeouts.total(),
-            () -> timeout("the call took longer than " + timeouts.total().toMillis() + " ms"));
     exchange =
         px.upstream()
             .send(
@@ -201,7 +534,54 @@ final class ProxyCall implements ExchangeListener {
                 credential.caFile(),
                 upstreamRequest,
                 timeouts.connect(),
-                this);
+                guarded(attemptNo));
+  }
+
+  /** Forgets what an earlier, failed attempt received. */
+  private void resetAttemptState() {
+    if (body != null) {
+      body.release();
+      body = null;
+    }
+    mode = null;
+    upstreamStatus = 0;
+    upstreamRetryAfter = null;
+    attemptWait = null;
+    sse = null;
+    frames = null;
+    decoder = null;
+    encoder = null;
+    streamUsage = new UsageAccumulator();
+    usage = null;
+    finish = null;
+    ttftNanos = -1;
+    paused = false;
+  }
+
+  /** Passes the events of attempt {@code n} on only while it is the current attempt. */
+  private ExchangeListener guarded(int n) {
+    return new ExchangeListener() {
+      @Override
+      public void onHead(HttpResponse head) {
+        if (n == attemptNo) {
+          ProxyCall.this.onHead(head);
+        }
+      }
+
+      @Override
+      public void onContent(ByteBuf content, boolean last) {
+        if (n == attemptNo) {
+          ProxyCall.this.onContent(content, last);
+        }
+      }
+
+      @Override
+      public void onFailure(Throwable cause, boolean afterHead) {
+        if (n == attemptNo) {
+          ProxyCall.this.onFailure(cause, afterHead);
+        }
+      }
+    };
   }
 
   /** The route the request's {@code model} names, or the default route. */
@@ -233,47 +613,8 @@ final class ProxyCall implements ExchangeListener {
     return r;
   }
 
-  /** Until routing lands (issue 4), a route resolves to its first tier's first weighted target. */
-  private void resolveTarget(SidecarConfig cfg, RouteConfig r) {
-    RouteConfig.Tier t = r.tiers().get(0);
-    RouteConfig.Target target =
-        t.targets().stream().filter(x -> x.weight() > 0).findFirst().orElse(t.targets().get(0));
-    tier = t.name();
-    model = target.model();
-    credential =
-        cfg.credential(target.credential())
-            .orElseThrow(
-                () ->
-                    new ProxyException(
-                        ErrorKind.INTERNAL,
-                        "credential " + target.credential() + " is not declared"));
-    adapter = Adapters.forProvider(credential.provider());
-    passthrough = adapter.nativeFormat() == format;
-  }
-
-  /** The credential's API key, or Vertex AI access token; null only for Ollama. */
   private String apiKey() {
-    if (credential.provider() == ProviderKind.VERTEX_AI) {
-      String token = px.vertexTokens().token(credential.apiKeyFile());
-      if (token == null) {
-        throw new ProxyException(
-            ErrorKind.MISSING_CREDENTIAL,
-            "no Vertex AI access token for credential "
-                + credential.name()
-                + " yet: its service-account key is missing or invalid, or Google's token"
-                + " endpoint is unreachable (see the sidecar's log)");
-      }
-      return token;
-    }
-    String key = px.config().keys().get(credential.apiKeyFile());
-    if (key == null && credential.provider().requiresApiKey()) {
-      throw new ProxyException(
-          ErrorKind.MISSING_CREDENTIAL,
-          "the API key of credential "
-              + credential.name()
-              + " is not available (its Secret file is missing or empty)");
-    }
-    return key;
+    return ApiKeys.of(px, credential);
   }
 
   /** The caller's body forwarded as sent (same format) or translated through the neutral model. */
@@ -397,6 +738,7 @@ final class ProxyCall implements ExchangeListener {
     if (upstreamStatus != 200) {
       mode = Mode.ERROR;
       upstreamRetryAfter = head.headers().get(HttpHeaderNames.RETRY_AFTER);
+      attemptWait = Backoff.providerWait(head.headers()::get, Instant.now());
       body = ctx.alloc().buffer(512);
     } else if (stream) {
       mode = Mode.STREAM;
@@ -667,6 +1009,9 @@ final class ProxyCall implements ExchangeListener {
     usage = response.usage();
     usageComplete = usage != null;
     finish = response.finish();
+    if (escalate(response)) {
+      return;
+    }
     if (answer != null) {
       answer.append(response.text());
     }
@@ -691,6 +1036,43 @@ final class ProxyCall implements ExchangeListener {
     decorate(out.headers());
     end(200, null);
     Responses.send(ctx, out, keepAlive);
+  }
+
+  /**
+   * Confidence escalation (seed "Pattern 3"): a whole answer from the route's cheap tier that
+   * starts with the low-confidence marker is metered as its own call and the request is asked again
+   * of the stronger tier, whose answer the caller gets. Streamed answers are never escalated: the
+   * marker is only known once bytes reached the caller.
+   */
+  private boolean escalate(ChatResponse response) {
+    RouteConfig.Escalation e = routeCfg.escalation();
+    if (e == null
+        || e.lowConfidenceMarker() == null
+        || e.lowConfidenceMarker().isEmpty()
+        || escalated
+        || !tier.equals(e.fromTier())
+        || !response.text().stripLeading().startsWith(e.lowConfidenceMarker())) {
+      return false;
+    }
+    RouteConfig.Tier stronger = TierSelector.named(routeCfg, e.toTier()).orElse(null);
+    if (stronger == null) {
+      return false;
+    }
+    escalated = true;
+    reportAttempt(null);
+    Cost cost = usage == null ? Cost.UNPRICED : px.costs().cost(credential, model, usage);
+    CallRecord cheap = record(200, null, cost);
+    px.metrics().started(route); // the cheap call counts as a call of its own
+    px.metrics().ended(cheap);
+    px.ledger().record(cheap);
+    CallLog.write(cheap);
+    usage = null;
+    usageComplete = false;
+    finish = null;
+    lastFailure = null;
+    useTier(stronger);
+    attemptNext();
+    return true;
   }
 
   private void failFromUpstreamStatus() {
@@ -738,7 +1120,100 @@ final class ProxyCall implements ExchangeListener {
 
   // ---- ending ----
 
+  /** An attempt failed: move on to another target or retry when allowed, else end the call. */
   private void fail(ProxyException e) {
+    if (finished) {
+      return;
+    }
+    RouteConfig.RetryOn kind = retryKind(e.kind());
+    if (!headersSent
+        && !totalExpired
+        && health != null
+        && kind != null
+        && routeCfg.retry().retryOn().contains(kind)) {
+      moveOn(e);
+    } else {
+      finalFail(e);
+    }
+  }
+
+  /**
+   * Which retryable failure an error is, or null when retrying cannot help (the request's fault).
+   */
+  private static RouteConfig.RetryOn retryKind(ErrorKind k) {
+    return switch (k) {
+      case UPSTREAM_RATE_LIMITED -> RouteConfig.RetryOn.RATE_LIMITED;
+      case UPSTREAM_ERROR,
+          UPSTREAM_OVERLOADED,
+          UPSTREAM_BAD_RESPONSE,
+          UPSTREAM_STREAM_BROKEN,
+          UPSTREAM_AUTH,
+          MISSING_CREDENTIAL ->
+          RouteConfig.RetryOn.SERVER_ERROR;
+      case UPSTREAM_TIMEOUT -> RouteConfig.RetryOn.TIMEOUT;
+      case UPSTREAM_CONNECT -> RouteConfig.RetryOn.CONNECTION_ERROR;
+      default -> null;
+    };
+  }
+
+  /** Records the failed attempt against its target and sends the next one. */
+  private void moveOn(ProxyException e) {
+    if (firstTokenTimer != null) {
+      firstTokenTimer.cancel(false);
+      firstTokenTimer = null;
+    }
+    if (exchange != null) {
+      exchange.abort();
+    }
+    reportAttempt(e.kind());
+    if (credentialLimiter != null) {
+      credentialLimiter.settle(reservedTokens, 0);
+      credentialLimiter = null;
+    }
+    previousFailed = true;
+    failedProvider = credential.provider().wireName();
+    failedModel = model;
+    lastFailure = e;
+    if (attemptWait != null) {
+      providerWait = attemptWait;
+    } else if (e.retryAfter() != null) {
+      providerWait =
+          Backoff.providerWait(h -> "retry-after".equals(h) ? e.retryAfter() : null, Instant.now());
+    }
+    LOG.debug(
+        "request {} attempt {} to {}/{} failed ({}); moving on",
+        requestId,
+        attemptNo,
+        credential.name(),
+        model,
+        e.kind().label());
+    attemptNext();
+  }
+
+  /** Tells the current attempt's target how it went (once per attempt). */
+  private void reportAttempt(ErrorKind kind) {
+    TargetHealth h = health;
+    if (h == null) {
+      return;
+    }
+    health = null;
+    long now = System.nanoTime();
+    if (kind == null || kind == ErrorKind.UPSTREAM_REJECTED) {
+      // Only a stream's first byte measures the provider's speed; a whole answer's arrival also
+      // measures the answer's length, so it does not count as slow.
+      long ttft = stream && ttftNanos >= 0 ? ttftNanos - (attemptStartNanos - startNanos) : 0;
+      h.succeeded(Duration.ofNanos(Math.max(0, ttft)));
+    } else if (retryKind(kind) != null) {
+      h.failed(
+          Duration.ofNanos(now - attemptStartNanos),
+          kind.label() + (upstreamStatus > 0 ? " (HTTP " + upstreamStatus + ")" : ""));
+    } else {
+      h.released();
+    }
+  }
+
+  /** Ends the call with {@code e}: an error response, or an error event when streaming began. */
+  private void finalFail(ProxyException e) {
     if (finished) {
       return;
     }
@@ -774,7 +1249,7 @@ final class ProxyCall implements ExchangeListener {
       h.set("x-tollgate-tier", tier);
       h.set("x-tollgate-provider", credential.provider().wireName());
       h.set("x-tollgate-model", model);
-      h.set("x-tollgate-failovers", "0");
+      h.set("x-tollgate-failovers", Integer.toString(failovers));
     }
   }
 
@@ -797,34 +1272,20 @@ final class ProxyCall implements ExchangeListener {
       // the stream ended early (caller gone, timeout): meter what the provider reported so far
       usage = streamUsage.usage();
     }
+    reportAttempt(kind);
+    // settle the token reservations on what the provider reported; a call that produced no usage
+    // gives its tokens back (its request still counts)
+    long actual = usage == null ? 0 : usage.inputTokens() + usage.outputTokens();
+    for (Limiter l : new Limiter[] {routeLimiter, callerLimiter, credentialLimiter}) {
+      if (l != null) {
+        l.settle(reservedTokens, actual);
+      }
+    }
     Cost cost =
         usage == null || credential == null
             ? Cost.UNPRICED
             : px.costs().cost(credential, model, usage);
-    CallRecord record =
-        new CallRecord(
-            requestId,
-            format.name().toLowerCase(java.util.Locale.ROOT),
-            route,
-            tier,
-            credential == null ? null : credential.provider().wireName(),
-            credential == null ? null : credential.name(),
-            model,
-            stream,
-            status,
-            kind,
-            usage,
-            usageComplete,
-            cost,
-            System.nanoTime() - startNanos,
-            ttftNanos,
-            finish == null
-                ? null
-                : (format == ApiFormat.OPENAI ? finish.openAi() : finish.anthropic()),
-            0,
-            upstreamStatus,
-            prompt,
-            answer == null ? null : clip(answer.toString(), MAX_LOGGED_TEXT));
+    CallRecord record = record(status, kind, cost);
     if (!started) {
       px.metrics().started(route);
     } else {
@@ -842,5 +1303,30 @@ final class ProxyCall implements ExchangeListener {
     }
     CallLog.write(record);
     onDone.run();
+  }
+
+  /** What is known about this call (or its current attempt) for the log, metrics and ledger. */
+  private CallRecord record(int status, ErrorKind kind, Cost cost) {
+    return new CallRecord(
+        requestId,
+        format.name().toLowerCase(java.util.Locale.ROOT),
+        route,
+        tier,
+        credential == null ? null : credential.provider().wireName(),
+        credential == null ? null : credential.name(),
+        model,
+        stream,
+        status,
+        kind,
+        usage,
+        usageComplete,
+        cost,
+        System.nanoTime() - startNanos,
+        ttftNanos,
+        finish == null ? null : (format == ApiFormat.OPENAI ? finish.openAi() : finish.anthropic()),
+        failovers,
+        upstreamStatus,
+        prompt,
+        answer == null ? null : clip(answer.toString(), MAX_LOGGED_TEXT));
   }
 }

@@ -4,6 +4,11 @@ import dev.tollgate.sidecar.config.PriceCatalogue;
 import dev.tollgate.sidecar.metering.CostCalculator;
 import dev.tollgate.sidecar.metering.ProxyMetrics;
 import dev.tollgate.sidecar.metering.UsageLedger;
+import dev.tollgate.sidecar.routing.ActiveHealth;
+import dev.tollgate.sidecar.routing.ClassifierLabels;
+import dev.tollgate.sidecar.routing.HealthRegistry;
+import dev.tollgate.sidecar.routing.RateLimits;
+import dev.tollgate.sidecar.routing.TierOverrides;
 import dev.tollgate.sidecar.runtime.ConfigSource;
 import dev.tollgate.sidecar.runtime.VertexTokens;
 import dev.tollgate.sidecar.upstream.UpstreamClient;
@@ -22,6 +27,11 @@ public final class ProxyContext {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Set<String> unpricedWarned = ConcurrentHashMap.newKeySet();
   private volatile boolean shuttingDown;
+  private final HealthRegistry health = new HealthRegistry();
+  private final RateLimits limits = new RateLimits();
+  private final ClassifierLabels classifierLabels = new ClassifierLabels();
+  private final ActiveHealth activeHealth = new ActiveHealth();
+  private final TierOverrides tierOverrides = new TierOverrides();
   private final VertexTokens vertexTokens = new VertexTokens(java.time.Duration.ofSeconds(30));
 
   public ProxyContext(ConfigSource config, ProxyMetrics metrics, UsageLedger ledger) {
@@ -30,6 +40,14 @@ public final class ProxyContext {
     this.ledger = ledger;
     this.upstream = new UpstreamClient(Duration.ofSeconds(55));
     this.costs = new CostCalculator(PriceCatalogue.builtIn());
+    metrics.circuitStates(
+        () ->
+            health.snapshot().stream()
+                .map(
+                    h ->
+                        new ProxyMetrics.CircuitSample(
+                            h.route(), h.provider(), h.model(), h.state().gaugeValue()))
+                .toList());
   }
 
   public ConfigSource config() {
@@ -38,6 +56,30 @@ public final class ProxyContext {
 
   public VertexTokens vertexTokens() {
     return vertexTokens;
+  }
+
+  /** Passive health of every route target; read by the reporting channel. */
+  public HealthRegistry health() {
+    return health;
+  }
+
+  /** Route, credential and caller rate limits; credential shares are replaceable at runtime. */
+  public RateLimits limits() {
+    return limits;
+  }
+
+  /** Results of the active health probes per credential. */
+  public ActiveHealth activeHealth() {
+    return activeHealth;
+  }
+
+  /** Tiers forced on routes at runtime (a budget's Downgrade). */
+  public TierOverrides tierOverrides() {
+    return tierOverrides;
+  }
+
+  public ClassifierLabels classifierLabels() {
+    return classifierLabels;
   }
 
   public UpstreamClient upstream() {

@@ -43,6 +43,7 @@ public final class SidecarServer implements AutoCloseable {
   private final EventLoopGroup group;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private Channel listener;
+  private HealthProber prober;
 
   public SidecarServer(ProxyContext px, int threads) {
     this.px = px;
@@ -77,6 +78,7 @@ public final class SidecarServer implements AutoCloseable {
             .bind(host, port)
             .sync()
             .channel();
+    prober = HealthProber.start(px, group.next());
     LOG.info("sidecar listening on {}", listener.localAddress());
     return this;
   }
@@ -184,6 +186,9 @@ public final class SidecarServer implements AutoCloseable {
    */
   public void shutdown(Duration grace) {
     px.startShutdown();
+    if (prober != null) {
+      prober.stop();
+    }
     if (listener != null) {
       listener.close().awaitUninterruptibly();
     }

@@ -19,5 +19,7 @@ public enum Fault {
   /** Non-streamed: send the headers and half of the JSON body, then close. */
   TRUNCATED_BODY,
   /** Accept the request and never answer (timeouts). */
-  STALL
+  STALL,
+  /** 400 with the provider's error body: a request the provider rejects (never worth a retry). */
+  BAD_REQUEST
 }

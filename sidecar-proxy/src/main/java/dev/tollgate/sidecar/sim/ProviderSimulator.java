@@ -299,6 +299,12 @@ public final class ProviderSimulator implements AutoCloseable {
         case STALL -> {
           // never answer; the client's timeout must fire
         }
+        case BAD_REQUEST ->
+            sendJson(
+                ctx,
+                HttpResponseStatus.BAD_REQUEST,
+                error(call.api(), 400, "this request is invalid"),
+                keepAlive);
         case GARBAGE -> {
           if (call.stream()) {
             startStream(ctx, call);

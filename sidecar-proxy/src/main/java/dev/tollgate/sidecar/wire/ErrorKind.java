@@ -13,6 +13,8 @@ public enum ErrorKind {
   TOO_LARGE(413, "invalid_request_error", "request_too_large"),
   UPSTREAM_REJECTED(400, "invalid_request_error", "invalid_request_error"),
   UPSTREAM_RATE_LIMITED(429, "rate_limit_error", "rate_limit_error"),
+  /** The route's, caller's or credential's limit in this sidecar (not the provider's). */
+  RATE_LIMITED(429, "rate_limit_error", "rate_limit_error"),
   UPSTREAM_AUTH(502, "api_error", "api_error"),
   UPSTREAM_ERROR(502, "api_error", "api_error"),
   UPSTREAM_OVERLOADED(503, "api_error", "overloaded_error"),

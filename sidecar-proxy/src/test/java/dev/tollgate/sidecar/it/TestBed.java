@@ -49,7 +49,11 @@ final class TestBed implements AutoCloseable {
     return new TestBed(sim, dir, config, sidecar);
   }
 
-  /** The standard configuration: one route per provider kind, plus {@code extraRoutes}. */
+  /**
+   * The standard configuration: one route per provider kind, plus {@code extraRoutes}. These routes
+   * neither retry nor eject their target, so that tests see each provider failure mapped as it is
+   * (retries, failover and circuit breaking are tested in {@code RoutingIT}).
+   */
   static String config(String sim, Path dir, String extraRoutes) {
     return """
         namespace: it
@@ -59,34 +63,50 @@ final class TestBed implements AutoCloseable {
           shutdownGrace: 5s
         routes:
           - model: oa
+            retry: {attempts: 0}
+            circuitBreaker: {minRequests: 100000}
             tiers:
               - name: main
                 targets: [{credential: openai, model: gpt-4o-mini}]
           - model: an
+            retry: {attempts: 0}
+            circuitBreaker: {minRequests: 100000}
             tiers:
               - name: main
                 targets: [{credential: anthropic, model: claude-3-5-sonnet-20241022}]
           - model: ge
+            retry: {attempts: 0}
+            circuitBreaker: {minRequests: 100000}
             tiers:
               - name: main
                 targets: [{credential: gemini, model: gemini-1.5-flash}]
           - model: az
+            retry: {attempts: 0}
+            circuitBreaker: {minRequests: 100000}
             tiers:
               - name: main
                 targets: [{credential: azure, model: gpt-4o}]
           - model: unpriced
+            retry: {attempts: 0}
+            circuitBreaker: {minRequests: 100000}
             tiers:
               - name: main
                 targets: [{credential: openai, model: my-finetune}]
           - model: br
+            retry: {attempts: 0}
+            circuitBreaker: {minRequests: 100000}
             tiers:
               - name: main
                 targets: [{credential: bedrock, model: "anthropic.claude-3-haiku-20240307-v1:0"}]
           - model: vx
+            retry: {attempts: 0}
+            circuitBreaker: {minRequests: 100000}
             tiers:
               - name: main
                 targets: [{credential: vertex, model: gemini-1.5-flash}]
           - model: impatient
+            retry: {attempts: 0}
+            circuitBreaker: {minRequests: 100000}
             timeouts: {firstToken: 300ms, total: 1s}
             tiers:
               - name: main
