@@ -162,7 +162,8 @@ final class ProxyCall implements ExchangeListener {
     if (!json.isObject()) {
       throw new ProxyException(ErrorKind.INVALID_REQUEST, "the request body must be a JSON object");
     }
-    RouteConfig r = resolveRoute(cfg, json);
+    // Budget gate: Block throws (429), Downgrade narrows the route to its cheaper tier or target.
+    RouteConfig r = px.budgetGate().admit(resolveRoute(cfg, json), cfg);
     resolveTarget(cfg, r);
     String apiKey = apiKey();
     stream = json.path("stream").asBoolean(false);
