@@ -99,7 +99,7 @@ public final class BudgetSpendStatus {
   }
 
   /** Dollars with cents, or more decimals when the amount is below a cent. */
-  static String money(BigDecimal usd) {
+  public static String money(BigDecimal usd) {
     BigDecimal cents = usd.setScale(2, java.math.RoundingMode.HALF_UP);
     if (usd.signum() != 0 && cents.signum() == 0) {
       return usd.setScale(6, java.math.RoundingMode.HALF_UP).toPlainString();

@@ -37,7 +37,15 @@ class LocalModeIT {
         .containsPattern("support-chat\\s+\\S+\\s+support-chat\\s+True\\s+chat")
         .contains("llmroute/support-chat  Accepted=True")
         .contains("requests 40, succeeded")
-        .containsPattern("metering check: .*: match");
+        .containsPattern("metering check: .*: match")
+        // spend written back from the sidecars' reports: the lowered limit is crossed
+        .contains("local mode lowers Budget support-monthly's limit from 2500.00 to 0.0240 USD")
+        .containsPattern(
+            "support-monthly\\s+\\S+\\s+0\\.0240\\s+Monthly\\s+\\d+\\.\\d+\\s+(Warning|Exceeded)\\s+0\\.0\\d")
+        .containsPattern(
+            "Warning\\s+ThresholdReached\\s+budget/support-monthly\\s+Budget support-monthly reached 50%")
+        .containsPattern(
+            "write-back check: operator's ledger \\$\\S+, sidecars' ledgers \\$\\S+: match");
     // The primary fails for a fifth of the run; until failover exists, those requests fail.
     assertThat(report).containsPattern("failed by HTTP status \\{502=\\d+\\}");
   }

@@ -88,6 +88,23 @@ public final class Reporter implements AutoCloseable {
     LOG.info("reporting to {} every {} ms (boot {})", settings.url(), ms, bootId);
   }
 
+  /**
+   * Delivers everything metered so far now, on the reporter's thread, waiting up to {@code
+   * timeout}; false if the operator did not acknowledge it in time (it stays queued).
+   */
+  public boolean flush(Duration timeout) {
+    try {
+      return timer
+          .submit(() -> (unacknowledged == null || reportOnce()) && reportOnce())
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   /** The highest sequence the operator acknowledged (tests, logs). */
   public long acknowledged() {
     return acknowledged;
