@@ -507,8 +507,8 @@ public final class LocalMode implements AutoCloseable {
   }
 
   /**
-   * Delivers the sidecars' last usage and waits until every Budget's status shows what the ledger
-   * holds, so that the tables below are final.
+   * Delivers the sidecars' last usage and waits until every Budget's and LLMRoute's status shows
+   * what the ledger holds, so that the tables below are final.
    */
   private void awaitSpendWrittenBack(String namespace) throws InterruptedException {
     for (Sidecar sidecar : sidecars) {
@@ -534,12 +534,24 @@ public final class LocalMode implements AutoCloseable {
                         BudgetSpendStatus.money(spend == null ? BigDecimal.ZERO : spend.spentUsd());
                     return b.getStatus() != null && expected.equals(b.getStatus().getSpent());
                   });
+      current =
+          current
+              && client.resources(LLMRoute.class).inNamespace(namespace).list().getItems().stream()
+                  .allMatch(
+                      r -> {
+                        SpendLedger.RouteUsage u = ledger.routes.get(r.getSpec().getModel());
+                        return u == null
+                            || (r.getStatus() != null
+                                && r.getStatus().getUsage() != null
+                                && BudgetSpendStatus.money(new BigDecimal(u.spent))
+                                    .equals(r.getStatus().getUsage().getSpend()));
+                      });
       if (current) {
         return;
       }
       Thread.sleep(100);
     }
-    out.println("      the Budget status did not catch up with the reports within 15 s");
+    out.println("      the status did not catch up with the reports within 15 s");
   }
 
   private void awaitReady(List<String> urls) throws Exception {

@@ -160,7 +160,7 @@ public final class Accounting implements AutoCloseable {
     if (report.sequence() > reporter.sequence) {
       reporter.sequence = report.sequence();
       for (UsageReport.Line line : report.lines()) {
-        addRoute(ledger, line);
+        addRoute(ledger, line, now);
         Budget budget = find(budgets, line.budget());
         if (budget != null) {
           addBudget(ledger, budget, line, now);
@@ -189,13 +189,20 @@ public final class Accounting implements AutoCloseable {
         .orElse(null);
   }
 
-  private static void addRoute(SpendLedger ledger, UsageReport.Line line) {
+  private static void addRoute(SpendLedger ledger, UsageReport.Line line, Instant now) {
+    String month = BudgetPeriods.periodAt(BudgetSpec.Period.MONTHLY, now).start().toString();
     SpendLedger.RouteUsage u =
         ledger.routes.computeIfAbsent(line.route(), r -> new SpendLedger.RouteUsage());
+    if (!month.equals(u.periodStart)) {
+      u = new SpendLedger.RouteUsage();
+      u.periodStart = month;
+      ledger.routes.put(line.route(), u);
+    }
     u.requests += line.requests();
     u.inputTokens += line.inputTokens();
     u.outputTokens += line.outputTokens();
     u.cacheReadTokens += line.cacheReadTokens();
+    u.cacheWriteTokens += line.cacheWriteTokens();
     u.spent = new BigDecimal(u.spent).add(cost(line)).toPlainString();
     u.failovers += line.failovers();
     u.errors += line.errors().values().stream().mapToLong(Long::longValue).sum();

@@ -48,12 +48,14 @@ public final class SpendLedger {
   /** A finished period. */
   public record PeriodTotal(String periodStart, String periodEnd, String spent) {}
 
-  /** Usage of one route since the ledger began, for LLMRoute status. */
+  /** Usage of one route (by model name) in the current UTC calendar month, for LLMRoute status. */
   public static final class RouteUsage {
+    public String periodStart;
     public long requests;
     public long inputTokens;
     public long outputTokens;
     public long cacheReadTokens;
+    public long cacheWriteTokens;
     public String spent = "0";
     public long failovers;
     public long errors;

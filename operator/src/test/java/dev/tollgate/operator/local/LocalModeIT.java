@@ -34,7 +34,7 @@ class LocalModeIT {
     assertThat(report)
         .contains("[6/6] traffic: 40 requests for model \"support-chat\"")
         .contains("$ kubectl -n support get providercredentials,llmroutes,budgets")
-        .containsPattern("support-chat\\s+\\S+\\s+support-chat\\s+True\\s+chat")
+        .containsPattern("support-chat\\s+\\S+\\s+support-chat\\s+True\\s+chat\\s+0\\.0\\d")
         .contains("llmroute/support-chat  Accepted=True")
         .contains("requests 40, succeeded")
         .containsPattern("metering check: .*: match")

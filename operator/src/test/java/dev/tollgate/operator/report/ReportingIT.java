@@ -161,6 +161,20 @@ class ReportingIT {
     a.close();
     toClose.remove(a);
     assertThat(ledger(ns).routes.get("chat").requests).isEqualTo(80);
+
+    // the route's status shows its usage and the share each target served
+    await()
+        .untilAsserted(
+            () -> {
+              LLMRoute route =
+                  client.resources(LLMRoute.class).inNamespace(ns).withName("chat").get();
+              assertThat(route.getStatus().getUsage().getRequests()).isEqualTo(80);
+              assertThat(route.getStatus().getUsage().getSpend()).isEqualTo("1.00");
+              assertThat(route.getStatus().getUsage().getInputTokens()).isEqualTo(80_000);
+              assertThat(route.getStatus().getTargets())
+                  .singleElement()
+                  .satisfies(t -> assertThat(t.getSharePercent()).isEqualTo("100.0"));
+            });
   }
 
   @Test

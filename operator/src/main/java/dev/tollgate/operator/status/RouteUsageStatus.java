@@ -1,0 +1,51 @@
+package dev.tollgate.operator.status;
+
+import dev.tollgate.api.v1alpha1.LLMRouteStatus;
+import dev.tollgate.operator.report.SpendLedger;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Projects a route's entry of the spend ledger onto its status: usage this calendar month and the
+ * share of requests each target actually served.
+ */
+public final class RouteUsageStatus {
+  private RouteUsageStatus() {}
+
+  /** Writes usage and target shares into {@code status} (a fresh copy); null usage: none yet. */
+  public static void apply(LLMRouteStatus status, SpendLedger.RouteUsage usage) {
+    if (usage == null) {
+      return;
+    }
+    LLMRouteStatus.RouteUsage u = new LLMRouteStatus.RouteUsage();
+    u.setPeriodStart(usage.periodStart);
+    u.setRequests(usage.requests);
+    u.setErrors(usage.errors);
+    u.setInputTokens(usage.inputTokens);
+    u.setOutputTokens(usage.outputTokens);
+    u.setCacheReadTokens(usage.cacheReadTokens);
+    u.setCacheWriteTokens(usage.cacheWriteTokens);
+    u.setSpend(BudgetSpendStatus.money(new BigDecimal(usage.spent)));
+    u.setFailovers(usage.failovers);
+    status.setUsage(u);
+    List<LLMRouteStatus.TargetStatus> targets = new ArrayList<>();
+    for (Map.Entry<String, Long> e : usage.targets.entrySet()) {
+      String[] parts = e.getKey().split("/", 2);
+      LLMRouteStatus.TargetStatus t = new LLMRouteStatus.TargetStatus();
+      t.setCredential(parts[0]);
+      t.setModel(parts.length > 1 ? parts[1] : null);
+      t.setRequests(e.getValue());
+      t.setSharePercent(
+          usage.requests == 0
+              ? "0"
+              : BigDecimal.valueOf(e.getValue() * 100)
+                  .divide(BigDecimal.valueOf(usage.requests), 1, RoundingMode.HALF_UP)
+                  .toPlainString());
+      targets.add(t);
+    }
+    status.setTargets(targets);
+  }
+}
