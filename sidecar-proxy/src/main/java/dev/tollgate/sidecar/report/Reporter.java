@@ -84,7 +84,9 @@ public final class Reporter implements AutoCloseable {
 
   public void start() {
     long ms = settings.interval().toMillis();
-    timer.scheduleWithFixedDelay(this::reportSafely, ms, ms, TimeUnit.MILLISECONDS);
+    // the first report goes at once: until its reply the sidecar knows no budget state, so a pod
+    // starting in a namespace whose budget is spent would otherwise serve for a whole interval
+    timer.scheduleWithFixedDelay(this::reportSafely, 0, ms, TimeUnit.MILLISECONDS);
     LOG.info("reporting to {} every {} ms (boot {})", settings.url(), ms, bootId);
   }
 
