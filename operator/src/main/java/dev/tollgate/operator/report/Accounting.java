@@ -34,10 +34,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Allowances: each reply grants the reporting sidecar a share of the budget's remaining amount
  * not already granted to other live sidecars: {@code (limit - spent - sum of others' outstanding
- * grants) / live sidecars}. Grants are stored in the ledger next to the watermark. A sidecar stops
- * admitting calls on that budget once its spend since its last report reaches its grant, so the sum
- * of outstanding grants never exceeds what remains and total spend can pass the limit only by the
- * cost of calls already in flight when their sidecar's grant ran out.
+ * grants) / (live sidecars + 1)}; the extra share keeps something unreserved for a sidecar that
+ * starts. Grants are stored in the ledger next to the watermark. A sidecar stops admitting calls on
+ * that budget once its spend since its last report reaches its grant, so the sum of outstanding
+ * grants never exceeds what remains and total spend can pass the limit only by the cost of calls
+ * already in flight when their sidecar's grant ran out.
  */
 public final class Accounting implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Accounting.class);
@@ -263,7 +264,9 @@ public final class Accounting implements AutoCloseable {
         remaining
             .subtract(others)
             .max(BigDecimal.ZERO)
-            .divide(BigDecimal.valueOf(live), 6, RoundingMode.DOWN);
+            // one share more than there are live sidecars stays unreserved, so that a sidecar
+            // that starts (or comes back) always gets a share at once
+            .divide(BigDecimal.valueOf(live + 1L), 6, RoundingMode.DOWN);
     reporter.grants.put(name, allowance.toPlainString());
     String action =
         spec.getOnExceeded() == null

@@ -54,11 +54,13 @@ class AccountingTest {
   void allowancesNeverAddUpToMoreThanWhatRemains() {
     SpendLedger ledger = new SpendLedger();
     List<Budget> budgets = budgets("10");
-    // the first sidecar alone gets all that remains; the others get what it leaves
+    // the first sidecar alone gets half of what remains; those that start later still get a share
     assertThat(allowance(Accounting.apply(ledger, report("a", 1, "0"), budgets, NOW, TTL)))
-        .isEqualByComparingTo("10");
-    Accounting.apply(ledger, report("b", 1, "0"), budgets, NOW, TTL);
-    Accounting.apply(ledger, report("c", 1, "0"), budgets, NOW, TTL);
+        .isEqualByComparingTo("5");
+    assertThat(allowance(Accounting.apply(ledger, report("b", 1, "0"), budgets, NOW, TTL)))
+        .isPositive();
+    assertThat(allowance(Accounting.apply(ledger, report("c", 1, "0"), budgets, NOW, TTL)))
+        .isPositive();
     assertThat(outstanding(ledger)).isLessThanOrEqualTo(remaining(ledger, "10"));
     // each sidecar spends within its allowance and reports: the sum always fits what remains,
     // and the shares even out
@@ -91,7 +93,7 @@ class AccountingTest {
     Accounting.apply(ledger, report("a", 1, "0"), budgets, NOW, TTL);
     BigDecimal later =
         allowance(Accounting.apply(ledger, report("b", 1, "0"), budgets, NOW.plusSeconds(60), TTL));
-    assertThat(later).isEqualByComparingTo("10");
+    assertThat(later).isEqualByComparingTo("5");
   }
 
   @Test

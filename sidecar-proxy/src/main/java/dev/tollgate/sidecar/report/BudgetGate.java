@@ -31,6 +31,7 @@ public final class BudgetGate {
   private record State(String phase, String action, BigDecimal allowance, BigDecimal mark) {}
 
   private volatile Map<String, State> states = Map.of();
+  private volatile Runnable onAllowanceSpent = () -> {};
   // cost per budget metered since this sidecar started; compared with the marks above
   private final ConcurrentHashMap<String, BigDecimal> spent = new ConcurrentHashMap<>();
 
@@ -40,6 +41,11 @@ public final class BudgetGate {
       return;
     }
     budgetOf(cfg, r.route()).ifPresent(b -> spent.merge(b, r.cost().usd(), BigDecimal::add));
+  }
+
+  /** Called (off the hot path's locks) when a call finds this pod's allowance used up. */
+  public void onAllowanceSpent(Runnable r) {
+    onAllowanceSpent = r;
   }
 
   /** Our spend per budget so far; taken when a report is built. */
@@ -79,6 +85,10 @@ public final class BudgetGate {
     State s = name == null ? null : states.get(name);
     if (s == null || !exhausted(name, s)) {
       return route;
+    }
+    if (!"Exceeded".equals(s.phase())) {
+      // only this pod's share is spent: ask for a new one now rather than at the next interval
+      onAllowanceSpent.run();
     }
     switch (s.action()) {
       case "AlertOnly" -> {

@@ -61,6 +61,8 @@ public final class Reporter implements AutoCloseable {
   private Map<String, BigDecimal> unacknowledgedMarks;
   private int failuresInARow;
   private volatile long acknowledged;
+  private final java.util.concurrent.atomic.AtomicBoolean nudged =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   public Reporter(
       ReporterSettings settings, UsageLedger ledger, ConfigSource config, BudgetGate gate) {
@@ -87,7 +89,23 @@ public final class Reporter implements AutoCloseable {
     // the first report goes at once: until its reply the sidecar knows no budget state, so a pod
     // starting in a namespace whose budget is spent would otherwise serve for a whole interval
     timer.scheduleWithFixedDelay(this::reportSafely, 0, ms, TimeUnit.MILLISECONDS);
+    gate.onAllowanceSpent(this::reportSoon);
     LOG.info("reporting to {} every {} ms (boot {})", settings.url(), ms, bootId);
+  }
+
+  /** One extra report as soon as the reporter's thread is free; calls while one waits add none. */
+  private void reportSoon() {
+    if (nudged.compareAndSet(false, true)) {
+      try {
+        timer.execute(
+            () -> {
+              nudged.set(false);
+              reportSafely();
+            });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // shutting down: the final report follows
+      }
+    }
   }
 
   /**
