@@ -62,6 +62,8 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
   private ClusterView view;
 
   private InformerEventSource<ConfigMap, LLMRoute> ledgers;
+  // a sidecar that has not reported for this long no longer counts in status.sidecars
+  private static final java.time.Duration SIDECAR_LIVENESS = java.time.Duration.ofSeconds(30);
 
   public LLMRouteReconciler(
       SidecarConfigSync sync, EventRecorder events, Clock clock, String configMapName) {
@@ -164,9 +166,16 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
                 .get(new ResourceID(ConfigMapLedgerStore.DEFAULT_NAME, ns))
                 .map(ConfigMapLedgerStore::parse)
                 .ifPresent(
-                    l ->
-                        RouteUsageStatus.apply(
-                            updated.getStatus(), l.routes.get(route.getSpec().getModel())));
+                    l -> {
+                      RouteUsageStatus.apply(
+                          updated.getStatus(), l.routes.get(route.getSpec().getModel()));
+                      RouteUsageStatus.rollout(
+                          updated.getStatus(),
+                          l,
+                          result.version().orElse(null),
+                          clock.instant(),
+                          SIDECAR_LIVENESS);
+                    });
           }
           announce(route, updated, verdict);
           LOG.debug("namespace configuration {}", result.version().orElse("none"));

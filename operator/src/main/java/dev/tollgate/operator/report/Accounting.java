@@ -45,9 +45,14 @@ public final class Accounting implements AutoCloseable {
   private static final int MAX_ATTEMPTS = 8;
   private static final Duration FORGET_REPORTERS_AFTER = Duration.ofHours(24);
 
-  /** The Budgets of a namespace (informer cache or API). */
+  /** The Budgets of a namespace (informer cache or API), and its rendered configuration. */
   public interface BudgetDirectory {
     List<Budget> budgets(String namespace);
+
+    /** The version of the namespace's rendered sidecar configuration, or null. */
+    default String configVersion(String namespace) {
+      return null;
+    }
   }
 
   /** Called after a namespace's ledger changed, e.g. to reconcile its Budgets soon. */
@@ -119,12 +124,14 @@ public final class Accounting implements AutoCloseable {
   private void flush(String namespace, List<Pending> batch) {
     try {
       List<Budget> budgets = directory.budgets(namespace);
+      String configVersion = directory.configVersion(namespace);
       for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         LedgerStore.Versioned read = store.load(namespace);
         Instant now = clock.instant();
         List<ReportReply> replies = new ArrayList<>();
         for (Pending p : batch) {
-          replies.add(apply(read.ledger(), p.report(), budgets, now));
+          ReportReply r = apply(read.ledger(), p.report(), budgets, now);
+          replies.add(new ReportReply(r.acknowledgedSequence(), configVersion, r.budgets()));
         }
         forgetOldReporters(read.ledger(), now);
         if (store.save(namespace, read.ledger(), read.version())) {
@@ -158,6 +165,7 @@ public final class Accounting implements AutoCloseable {
         ledger.reporters.computeIfAbsent(key, k -> new SpendLedger.Reporter());
     reporter.namespaceAndPod = report.namespace() + "/" + report.pod();
     reporter.lastSeen = now.toString();
+    reporter.configVersion = report.configVersion();
     if (report.sequence() > reporter.sequence) {
       reporter.sequence = report.sequence();
       for (UsageReport.Line line : report.lines()) {

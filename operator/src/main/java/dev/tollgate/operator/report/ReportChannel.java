@@ -1,10 +1,13 @@
 package dev.tollgate.operator.report;
 
 import dev.tollgate.api.v1alpha1.Budget;
+import dev.tollgate.sidecar.config.SidecarConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
 
@@ -23,8 +26,20 @@ public final class ReportChannel implements AutoCloseable {
    * @param grantTtl a sidecar silent this long is no longer live and its allowance is released
    *     ({@code TOLLGATE_REPORT_GRANT_TTL}, default 30s)
    * @param ledgerName name of the per-namespace ledger ConfigMap
+   * @param configMapName name of the per-namespace sidecar ConfigMap, whose version the replies
+   *     carry
    */
-  public record Settings(int port, Duration flushInterval, Duration grantTtl, String ledgerName) {
+  public record Settings(
+      int port,
+      Duration flushInterval,
+      Duration grantTtl,
+      String ledgerName,
+      String configMapName) {
+    /** With the default sidecar ConfigMap name. */
+    public Settings(int port, Duration flushInterval, Duration grantTtl, String ledgerName) {
+      this(port, flushInterval, grantTtl, ledgerName, SidecarConfigMap.NAME);
+    }
+
     public static Settings fromEnv(Map<String, String> env) {
       return new Settings(
           Integer.parseInt(env.getOrDefault("TOLLGATE_REPORT_PORT", "8444").trim()),
@@ -53,7 +68,21 @@ public final class ReportChannel implements AutoCloseable {
     Accounting accounting =
         new Accounting(
             new ConfigMapLedgerStore(client, settings.ledgerName()),
-            ns -> client.resources(Budget.class).inNamespace(ns).list().getItems(),
+            new Accounting.BudgetDirectory() {
+              @Override
+              public List<Budget> budgets(String ns) {
+                return client.resources(Budget.class).inNamespace(ns).list().getItems();
+              }
+
+              @Override
+              public String configVersion(String ns) {
+                ConfigMap cm =
+                    client.configMaps().inNamespace(ns).withName(settings.configMapName()).get();
+                return cm == null || cm.getMetadata().getAnnotations() == null
+                    ? null
+                    : cm.getMetadata().getAnnotations().get(SidecarConfigMap.VERSION_ANNOTATION);
+              }
+            },
             clock,
             settings.flushInterval(),
             settings.grantTtl(),

@@ -71,6 +71,10 @@ public final class SpendLedger {
   public static final class Reporter {
     public String namespaceAndPod;
     public long sequence;
+
+    /** The sidecar configuration version it said it runs. */
+    public String configVersion;
+
     public String lastSeen;
     public Map<String, String> grants = new TreeMap<>();
   }

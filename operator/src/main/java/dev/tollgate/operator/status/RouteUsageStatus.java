@@ -15,6 +15,33 @@ import java.util.Map;
 public final class RouteUsageStatus {
   private RouteUsageStatus() {}
 
+  /** How many live sidecars of the namespace (reported within {@code live}) run {@code version}. */
+  public static void rollout(
+      LLMRouteStatus status,
+      SpendLedger ledger,
+      String version,
+      java.time.Instant now,
+      java.time.Duration live) {
+    if (version == null) {
+      return;
+    }
+    List<SpendLedger.Reporter> reporters =
+        ledger.reporters.values().stream()
+            .filter(
+                r ->
+                    r.lastSeen != null
+                        && java.time.Instant.parse(r.lastSeen).plus(live).isAfter(now))
+            .toList();
+    if (reporters.isEmpty()) {
+      return;
+    }
+    LLMRouteStatus.SidecarRollout r = new LLMRouteStatus.SidecarRollout();
+    r.setConfigVersion(version);
+    r.setTotal(reporters.size());
+    r.setUpToDate((int) reporters.stream().filter(x -> version.equals(x.configVersion)).count());
+    status.setSidecars(r);
+  }
+
   /** Writes usage and target shares into {@code status} (a fresh copy); null usage: none yet. */
   public static void apply(LLMRouteStatus status, SpendLedger.RouteUsage usage) {
     if (usage == null) {

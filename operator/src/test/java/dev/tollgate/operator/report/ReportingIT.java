@@ -174,6 +174,10 @@ class ReportingIT {
               assertThat(route.getStatus().getTargets())
                   .singleElement()
                   .satisfies(t -> assertThat(t.getSharePercent()).isEqualTo("100.0"));
+              // pod-b, pod-c (the hand-made report) and pod-a's last report; all on the rendered
+              // version except pod-c, which named none
+              assertThat(route.getStatus().getSidecars().getTotal()).isEqualTo(3);
+              assertThat(route.getStatus().getSidecars().getUpToDate()).isEqualTo(2);
             });
   }
 
