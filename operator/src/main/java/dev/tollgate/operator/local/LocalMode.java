@@ -507,8 +507,8 @@ public final class LocalMode implements AutoCloseable {
   }
 
   /**
-   * Delivers the sidecars' last usage and waits until every Budget's and LLMRoute's status shows
-   * what the ledger holds, so that the tables below are final.
+   * Delivers the sidecars' last usage and waits until the Budgets', LLMRoutes' and
+   * ProviderCredentials' status shows what the ledger holds, so that the tables below are final.
    */
   private void awaitSpendWrittenBack(String namespace) throws InterruptedException {
     for (Sidecar sidecar : sidecars) {
@@ -546,6 +546,20 @@ public final class LocalMode implements AutoCloseable {
                                 && BudgetSpendStatus.money(new BigDecimal(u.spent))
                                     .equals(r.getStatus().getUsage().getSpend()));
                       });
+      current =
+          current
+              && client
+                  .resources(ProviderCredential.class)
+                  .inNamespace(namespace)
+                  .list()
+                  .getItems()
+                  .stream()
+                  .allMatch(
+                      c ->
+                          ledger.health.keySet().stream()
+                                  .noneMatch(k -> k.startsWith(c.getMetadata().getName() + "/"))
+                              || (c.getStatus() != null
+                                  && c.getStatus().getOverallHealth() != null));
       if (current) {
         return;
       }
@@ -814,8 +828,7 @@ public final class LocalMode implements AutoCloseable {
           reported.compareTo(cost) == 0 ? "match" : "MISMATCH");
     }
     out.println(
-        "  Not shown yet: health in the resources' status, failover and caching; they arrive with"
-            + " the routing, caching and write-back work.");
+        "  Not shown yet: failover and caching; they arrive with the routing and caching work.");
   }
 
   private void keepRunning(String model) throws InterruptedException {

@@ -170,6 +170,7 @@ public final class Accounting implements AutoCloseable {
       reporter.sequence = report.sequence();
       for (UsageReport.Line line : report.lines()) {
         addRoute(ledger, line, now);
+        addHealth(ledger, report.pod(), line, now);
         Budget budget = find(budgets, line.budget());
         if (budget != null) {
           addBudget(ledger, budget, line, now);
@@ -217,6 +218,43 @@ public final class Accounting implements AutoCloseable {
     u.errors += line.errors().values().stream().mapToLong(Long::longValue).sum();
     u.targets.merge(line.credential() + "/" + line.model(), line.requests(), Long::sum);
   }
+
+  /** Error kinds that say something about the provider (not the caller, not the budget). */
+  private static boolean providerError(String kind) {
+    return kind.startsWith("upstream_") && !kind.equals("upstream_rejected");
+  }
+
+  private static void addHealth(
+      SpendLedger ledger, String pod, UsageReport.Line line, Instant now) {
+    if (line.credential() == null || line.model() == null) {
+      return;
+    }
+    long minute = now.getEpochSecond() / 60;
+    SpendLedger.TargetHealth h =
+        ledger.health.computeIfAbsent(
+            line.credential() + "/" + line.model(), k -> new SpendLedger.TargetHealth());
+    long errors = 0;
+    String lastKind = null;
+    for (Map.Entry<String, Long> e : line.errors().entrySet()) {
+      if (providerError(e.getKey())) {
+        errors += e.getValue();
+        lastKind = e.getKey();
+      }
+    }
+    long[] counts = h.minutes.computeIfAbsent(minute, m -> new long[2]);
+    counts[0] += line.requests();
+    counts[1] += errors;
+    h.pods.computeIfAbsent(minute, m -> new java.util.TreeSet<>()).add(String.valueOf(pod));
+    if (lastKind != null) {
+      h.lastError = lastKind;
+      h.lastErrorTime = now.toString();
+    }
+    h.minutes.keySet().removeIf(m -> m <= minute - HEALTH_MINUTES);
+    h.pods.keySet().removeIf(m -> m <= minute - HEALTH_MINUTES);
+  }
+
+  /** How many minutes health looks back. */
+  public static final int HEALTH_MINUTES = 5;
 
   private static void addBudget(
       SpendLedger ledger, Budget budget, UsageReport.Line line, Instant now) {

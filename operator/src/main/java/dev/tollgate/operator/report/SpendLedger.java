@@ -19,6 +19,9 @@ public final class SpendLedger {
   public Map<String, RouteUsage> routes = new TreeMap<>();
   public Map<String, Reporter> reporters = new TreeMap<>();
 
+  /** Per {@code credential/model}: calls and provider errors per UTC minute, the last 5 minutes. */
+  public Map<String, TargetHealth> health = new TreeMap<>();
+
   /** Spend of one Budget in its current period, and the totals of the last few periods. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static final class BudgetSpend {
@@ -62,6 +65,19 @@ public final class SpendLedger {
 
     /** Requests per target, {@code credential/model}. */
     public Map<String, Long> targets = new TreeMap<>();
+  }
+
+  /** Recent calls and provider-side errors of one credential/model, by minute. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static final class TargetHealth {
+    /** Epoch minute → [calls, provider errors]. */
+    public Map<Long, long[]> minutes = new TreeMap<>();
+
+    /** Epoch minute → pods that reported calls then. */
+    public Map<Long, java.util.Set<String>> pods = new TreeMap<>();
+
+    public String lastError;
+    public String lastErrorTime;
   }
 
   /**

@@ -38,7 +38,9 @@ class LocalModeIT {
         .contains("llmroute/support-chat  Accepted=True")
         .contains("requests 40, succeeded")
         .containsPattern("metering check: .*: match")
-        // spend written back from the sidecars' reports: the lowered limit is crossed
+        // health and spend written back from the sidecars' reports: the primary's outage shows,
+        // and the lowered limit is crossed
+        .containsPattern("groq\\s+\\S+\\s+groq\\s+True\\s+(Degraded|Unavailable)")
         .contains("local mode lowers Budget support-monthly's limit from 2500.00 to 0.0240 USD")
         .containsPattern(
             "support-monthly\\s+\\S+\\s+0\\.0240\\s+Monthly\\s+\\d+\\.\\d+\\s+(Warning|Exceeded)\\s+0\\.0\\d")

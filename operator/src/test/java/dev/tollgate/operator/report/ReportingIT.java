@@ -9,6 +9,7 @@ import dev.tollgate.api.status.Conditions;
 import dev.tollgate.api.v1alpha1.Budget;
 import dev.tollgate.api.v1alpha1.BudgetSpec;
 import dev.tollgate.api.v1alpha1.BudgetStatus;
+import dev.tollgate.api.v1alpha1.Health;
 import dev.tollgate.api.v1alpha1.LLMRoute;
 import dev.tollgate.api.v1alpha1.Provider;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
@@ -178,6 +179,21 @@ class ReportingIT {
               // version except pod-c, which named none
               assertThat(route.getStatus().getSidecars().getTotal()).isEqualTo(3);
               assertThat(route.getStatus().getSidecars().getUpToDate()).isEqualTo(2);
+              ProviderCredential openai =
+                  client
+                      .resources(ProviderCredential.class)
+                      .inNamespace(ns)
+                      .withName("openai")
+                      .get();
+              assertThat(openai.getStatus().getOverallHealth()).isEqualTo(Health.HEALTHY);
+              assertThat(openai.getStatus().getHealth())
+                  .singleElement()
+                  .satisfies(
+                      h -> {
+                        assertThat(h.getModel()).isEqualTo("gpt-4o");
+                        assertThat(h.getErrorRatePercent()).isEqualTo("0.0");
+                        assertThat(h.getReportingPods()).isEqualTo(3);
+                      });
             });
   }
 
