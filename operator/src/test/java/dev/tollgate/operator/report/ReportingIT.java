@@ -198,6 +198,57 @@ class ReportingIT {
   }
 
   @Test
+  void twoReplicasServingReportsCountEachOnce() throws Exception {
+    String ns = "replicas";
+    setUp(ns, "10.00", BudgetSpec.ExceededAction.ALERT_ONLY, null);
+    // a second operator replica's report endpoint on the same API server
+    ReportChannel second =
+        ReportChannel.start(
+            new ReportChannel.Settings(
+                0,
+                Duration.ofMillis(100),
+                Duration.ofSeconds(30),
+                ConfigMapLedgerStore.DEFAULT_NAME),
+            client,
+            tls.serverContext(),
+            new FakeTokenReviewer(),
+            Clock.systemUTC());
+    toClose.add(second);
+    Sidecar a = sidecar(ns, "pod-a", channel.port());
+    Sidecar b = sidecar(ns, "pod-b", second.port());
+    call(a, 20);
+    call(b, 20);
+    // the same report delivered to both replicas at once (a retry that went elsewhere)
+    UsageReport report =
+        new UsageReport(
+            ns,
+            "pod-c",
+            "uid-c",
+            "boot-1",
+            1,
+            null,
+            List.of(
+                new UsageReport.Line(
+                    "chat", "main", "openai", "gpt-4o", "monthly", 4, 4000, 2000, 0, 0, "0.0500", 0,
+                    Map.of())));
+    var first =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> postUnchecked(report, channel.port()));
+    var other =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> postUnchecked(report, second.port()));
+    assertThat(first.get()).isEqualTo(200);
+    assertThat(other.get()).isEqualTo(200);
+    a.reporter().flush(Duration.ofSeconds(10));
+    b.reporter().flush(Duration.ofSeconds(10));
+    // 40 calls of 0.0125 plus the report's 0.05, once
+    assertThat(new BigDecimal(ledger(ns).budgets.get("monthly").spent))
+        .isEqualByComparingTo(simulatorCost(sim.stats()).add(new BigDecimal("0.05")))
+        .isEqualByComparingTo("0.55");
+    assertThat(ledger(ns).routes.get("chat").requests).isEqualTo(44);
+  }
+
+  @Test
   void thresholdsAreAnnouncedOncePerPeriodAndTheGaugeFollows() throws Exception {
     String ns = "alerts";
     setUp(ns, "0.20", BudgetSpec.ExceededAction.ALERT_ONLY, null);
@@ -372,11 +423,15 @@ class ReportingIT {
   private int reportPort;
 
   private Sidecar sidecar(String ns, String pod) throws Exception {
+    return sidecar(ns, pod, channel.port());
+  }
+
+  private Sidecar sidecar(String ns, String pod, int reportPort) throws Exception {
     Path token = dir.resolve(pod + ".token");
     Files.writeString(token, FakeTokenReviewer.token(ns, pod));
     ReporterSettings settings =
         new ReporterSettings(
-            URI.create("https://localhost:" + channel.port() + ReportServer.PATH),
+            URI.create("https://localhost:" + reportPort + ReportServer.PATH),
             token,
             tls.caPem(),
             ns,
@@ -415,6 +470,24 @@ class ReportingIT {
                         + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
             .build(),
         HttpResponse.BodyHandlers.ofString());
+  }
+
+  private int postUnchecked(UsageReport report, int port) {
+    try {
+      HttpClient https = HttpClient.newBuilder().sslContext(tls.clientContextTrustingCa()).build();
+      return https
+          .send(
+              HttpRequest.newBuilder(URI.create("https://localhost:" + port + ReportServer.PATH))
+                  .header(
+                      "Authorization",
+                      "Bearer " + FakeTokenReviewer.token(report.namespace(), report.pod()))
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(report)))
+                  .build(),
+              HttpResponse.BodyHandlers.discarding())
+          .statusCode();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private HttpResponse<String> post(UsageReport report, String token) throws Exception {
