@@ -3,10 +3,10 @@
 # on loopback only, with bounded load, and stops by itself. Not part of the tests: numbers here
 # are reported, never asserted. Takes about 6 minutes on 2 cores.
 #   bench/run-all.sh                 # everything
-#   bench/run-all.sh sidecar-overhead # one of: sidecar-overhead operator-scale failover
+#   bench/run-all.sh sidecar-overhead # one of: sidecar-overhead operator-scale failover budget
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ALL=(sidecar-overhead operator-scale failover)
+ALL=(sidecar-overhead operator-scale failover budget)
 SELECTED=("${@:-${ALL[@]}}")
 
 echo "== build"

@@ -4,6 +4,8 @@ import dev.tollgate.api.CrdSummary;
 import dev.tollgate.operator.local.LocalMode;
 import dev.tollgate.operator.ops.HealthServer;
 import dev.tollgate.operator.ops.OperatorMetrics;
+import dev.tollgate.operator.report.KubernetesTokenReviewer;
+import dev.tollgate.operator.report.ReportChannel;
 import dev.tollgate.operator.webhook.SidecarWebhook;
 import dev.tollgate.operator.webhook.WebhookConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -77,11 +79,15 @@ public final class OperatorMain {
         WebhookConfig.fromEnv(System.getenv(), config.operatorNamespace(), config.configMapName());
     CountDownLatch stopped = new CountDownLatch(1);
     AtomicReference<SidecarWebhook> webhook = new AtomicReference<>();
+    AtomicReference<ReportChannel> reports = new AtomicReference<>();
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   log.info("stopping");
+                  if (reports.get() != null) {
+                    reports.get().close();
+                  }
                   if (webhook.get() != null) {
                     webhook.get().close();
                   }
@@ -97,8 +103,18 @@ public final class OperatorMain {
       webhook.set(
           SidecarWebhook.start(
               webhookConfig, config.operatorNamespace(), client, metrics.registry()));
+      // The report endpoint serves with the webhook's certificate (same Service DNS names, same
+      // CA, which the webhook hands to injected sidecars), on its own port.
+      reports.set(
+          ReportChannel.start(
+              ReportChannel.Settings.fromEnv(System.getenv()),
+              client,
+              webhook.get().tls().serverContext(),
+              new KubernetesTokenReviewer(client),
+              Clock.systemUTC()));
     } else {
-      log.info("sidecar-injection webhook disabled (TOLLGATE_WEBHOOK_ENABLED=false)");
+      log.info(
+          "sidecar-injection webhook and report endpoint disabled (TOLLGATE_WEBHOOK_ENABLED=false)");
     }
     stopped.await();
   }

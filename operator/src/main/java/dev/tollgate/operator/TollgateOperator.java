@@ -8,6 +8,7 @@ import dev.tollgate.operator.render.KubernetesConfigMapStore;
 import dev.tollgate.operator.render.NamespaceRenderer;
 import dev.tollgate.operator.render.SidecarConfigSync;
 import dev.tollgate.operator.render.SidecarRecords;
+import dev.tollgate.operator.report.ConfigMapLedgerStore;
 import dev.tollgate.operator.status.KubernetesEventRecorder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -70,7 +71,9 @@ public final class TollgateOperator implements AutoCloseable {
     operator.register(
         new LLMRouteReconciler(sync, events, clock, config.configMapName()), scope(config));
     operator.register(new ProviderCredentialReconciler(events, clock), scope(config));
-    operator.register(new BudgetReconciler(events, clock), scope(config));
+    operator.register(
+        new BudgetReconciler(events, clock, ConfigMapLedgerStore.DEFAULT_NAME, metrics::budgetUsed),
+        scope(config));
   }
 
   private static <P extends HasMetadata> Consumer<ControllerConfigurationOverrider<P>> scope(

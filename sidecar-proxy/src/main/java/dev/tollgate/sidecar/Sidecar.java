@@ -4,6 +4,8 @@ import dev.tollgate.sidecar.config.ServerSettings;
 import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.metering.ProxyMetrics;
 import dev.tollgate.sidecar.metering.UsageLedger;
+import dev.tollgate.sidecar.report.Reporter;
+import dev.tollgate.sidecar.report.ReporterSettings;
 import dev.tollgate.sidecar.runtime.ApiKeyStore;
 import dev.tollgate.sidecar.runtime.ConfigSource;
 import dev.tollgate.sidecar.runtime.ConfigWatcher;
@@ -24,8 +26,14 @@ public final class Sidecar implements AutoCloseable {
   private final SidecarServer server;
   private final ServerSettings settings;
   private final ProxyContext px;
+  private final Reporter reporter;
 
-  private Sidecar(Path configFile, Integer portOverride, int threads, Duration pollInterval)
+  private Sidecar(
+      Path configFile,
+      Integer portOverride,
+      int threads,
+      Duration pollInterval,
+      ReporterSettings reporting)
       throws InterruptedException {
     metrics = new ProxyMetrics();
     ledger = new UsageLedger();
@@ -59,6 +67,13 @@ public final class Sidecar implements AutoCloseable {
         settings.bindAddress(), portOverride != null ? portOverride : settings.port(), settings);
     watcher = new ConfigWatcher(config, pollInterval);
     watcher.start();
+    ledger.onRecord(r -> px.budgetGate().recorded(r, config.current()));
+    if (reporting != null) {
+      reporter = new Reporter(reporting, ledger, config, px.budgetGate());
+      reporter.start();
+    } else {
+      reporter = null;
+    }
   }
 
   /**
@@ -69,7 +84,23 @@ public final class Sidecar implements AutoCloseable {
   public static Sidecar start(
       Path configFile, Integer portOverride, int threads, Duration pollInterval)
       throws InterruptedException {
-    return new Sidecar(configFile, portOverride, threads, pollInterval);
+    return new Sidecar(configFile, portOverride, threads, pollInterval, null);
+  }
+
+  /** Starts a sidecar that also reports to the operator ({@code reporting} null: it does not). */
+  public static Sidecar start(
+      Path configFile,
+      Integer portOverride,
+      int threads,
+      Duration pollInterval,
+      ReporterSettings reporting)
+      throws InterruptedException {
+    return new Sidecar(configFile, portOverride, threads, pollInterval, reporting);
+  }
+
+  /** The reporter, or null when the sidecar does not report. */
+  public Reporter reporter() {
+    return reporter;
   }
 
   public int port() {
@@ -101,6 +132,10 @@ public final class Sidecar implements AutoCloseable {
   public void shutdown(Duration grace) {
     watcher.close();
     server.shutdown(grace);
+    if (reporter != null) {
+      // after the drain, so the final report holds every call that finished
+      reporter.finish(Duration.ofSeconds(5));
+    }
   }
 
   /** Shuts down with the configured grace period. */

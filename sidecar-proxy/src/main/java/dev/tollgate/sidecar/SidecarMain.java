@@ -34,7 +34,8 @@ public final class SidecarMain {
             Path.of(config),
             port == null ? null : Integer.valueOf(port),
             threads,
-            Duration.ofSeconds(2));
+            Duration.ofSeconds(2),
+            reporting());
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
@@ -49,5 +50,18 @@ public final class SidecarMain {
                 },
                 "tollgate-shutdown"));
     Thread.currentThread().join();
+  }
+
+  /**
+   * Reporting settings from the environment the injection webhook set, or null (exits on error).
+   */
+  private static dev.tollgate.sidecar.report.ReporterSettings reporting() {
+    try {
+      return dev.tollgate.sidecar.report.ReporterSettings.fromEnv(System.getenv());
+    } catch (IllegalArgumentException | java.io.IOException e) {
+      System.err.println("reporting to the operator is misconfigured: " + e.getMessage());
+      System.exit(2);
+      return null;
+    }
   }
 }

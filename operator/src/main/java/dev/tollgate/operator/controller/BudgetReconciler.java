@@ -4,17 +4,23 @@ import dev.tollgate.api.status.Conditions;
 import dev.tollgate.api.v1alpha1.Budget;
 import dev.tollgate.api.v1alpha1.LLMRoute;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
+import dev.tollgate.operator.report.ConfigMapLedgerStore;
+import dev.tollgate.operator.report.SpendLedger;
+import dev.tollgate.operator.status.BudgetSpendStatus;
 import dev.tollgate.operator.status.EventRecorder;
 import dev.tollgate.operator.status.Statuses;
 import dev.tollgate.operator.validation.BudgetValidator;
 import dev.tollgate.operator.validation.ClusterView;
 import dev.tollgate.operator.validation.Problem;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
@@ -26,21 +32,40 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reconciles Budgets: checks the limit, the routes listed and the downgrade against the routes the
- * budget covers. Spend, thresholds and enforcement come with the sidecars' reports.
+ * budget covers, and projects the namespace's spend ledger (written by the report channel) onto the
+ * status, announcing each alert threshold once per period. A ledger write triggers a reconcile, so
+ * status writes follow the ledger's group commits and happen only when the status changed.
  */
 @ControllerConfiguration(name = BudgetReconciler.NAME)
 public final class BudgetReconciler implements Reconciler<Budget> {
   public static final String NAME = "budget";
   private static final Logger LOG = LoggerFactory.getLogger(BudgetReconciler.class);
 
+  /** Receives percent used per budget (the {@code tollgate_budget_used_percent} gauge). */
+  public interface UsageGauge {
+    void set(String namespace, String budget, double percentUsed);
+  }
+
   private final EventRecorder events;
   private final Clock clock;
+  private final String ledgerName;
+  private final UsageGauge gauge;
   // Built from this controller's informers in prepareEventSources, before the first reconcile.
   private ClusterView view;
+  private InformerEventSource<ConfigMap, Budget> ledgers;
 
   public BudgetReconciler(EventRecorder events, Clock clock) {
+    this(events, clock, ConfigMapLedgerStore.DEFAULT_NAME, (ns, b, pct) -> {});
+  }
+
+  /**
+   * @param ledgerName name of the per-namespace ConfigMap holding the spend ledger
+   */
+  public BudgetReconciler(EventRecorder events, Clock clock, String ledgerName, UsageGauge gauge) {
     this.events = events;
     this.clock = clock;
+    this.ledgerName = ledgerName;
+    this.gauge = gauge;
   }
 
   @Override
@@ -59,8 +84,20 @@ public final class BudgetReconciler implements Reconciler<Budget> {
             ProviderCredential.class,
             context,
             c -> EventSources.ids(budgets.list(c.getMetadata().getNamespace()).toList()));
+    // Spend changes whenever the report channel commits a ledger write; only the ledger ConfigMap
+    // matters here (the sidecar ConfigMaps are another controller's business).
+    ledgers =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(ConfigMap.class, Budget.class)
+                .withName("spend-ledgers")
+                .withNamespacesInheritedFromController()
+                .withLabelSelector(ConfigMapLedgerStore.LABEL_SELECTOR)
+                .withSecondaryToPrimaryMapper(
+                    cm -> EventSources.ids(budgets.list(cm.getMetadata().getNamespace()).toList()))
+                .build(),
+            context);
     view = new InformerClusterView(routes, credentials, null, budgets);
-    return List.of(routes, credentials);
+    return List.of(routes, credentials, ledgers);
   }
 
   @Override
@@ -82,9 +119,43 @@ public final class BudgetReconciler implements Reconciler<Budget> {
                 problems.get(0).reason(),
                 "Budget rejected: " + Problem.summarize(problems));
           }
+          if (problems.isEmpty()) {
+            writeSpend(budget, updated);
+          }
           boolean changed = !Objects.equals(budget.getStatus(), updated.getStatus());
           ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());
           return changed ? UpdateControl.patchStatus(updated) : UpdateControl.noUpdate();
         });
+  }
+
+  private void writeSpend(Budget budget, Budget updated) {
+    String namespace = budget.getMetadata().getNamespace();
+    String name = budget.getMetadata().getName();
+    SpendLedger ledger =
+        ledgers
+            .get(new ResourceID(ledgerName, namespace))
+            .map(ConfigMapLedgerStore::parse)
+            .orElseGet(SpendLedger::new);
+    List<Integer> fresh =
+        BudgetSpendStatus.apply(
+            budget, updated.getStatus(), ledger.budgets.get(name), clock.instant());
+    for (Integer threshold : fresh) {
+      events.warning(
+          budget,
+          "threshold:" + updated.getStatus().getPeriodStart() + ":" + threshold,
+          "ThresholdReached",
+          "Budget "
+              + name
+              + " reached "
+              + threshold
+              + "% of its limit ("
+              + updated.getStatus().getSpent()
+              + " of "
+              + budget.getSpec().getLimit()
+              + " USD spent in the period from "
+              + updated.getStatus().getPeriodStart()
+              + ")");
+    }
+    gauge.set(namespace, name, Double.parseDouble(updated.getStatus().getPercentUsed()));
   }
 }

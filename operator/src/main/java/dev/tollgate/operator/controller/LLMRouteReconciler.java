@@ -6,14 +6,18 @@ import dev.tollgate.api.v1alpha1.LLMRoute;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.operator.render.ConfigMapConflictException;
 import dev.tollgate.operator.render.SidecarConfigSync;
+import dev.tollgate.operator.report.ConfigMapLedgerStore;
 import dev.tollgate.operator.status.EventRecorder;
+import dev.tollgate.operator.status.RouteUsageStatus;
 import dev.tollgate.operator.status.Statuses;
 import dev.tollgate.operator.validation.ClusterView;
 import dev.tollgate.operator.validation.Pricing;
 import dev.tollgate.operator.validation.Problem;
 import dev.tollgate.operator.validation.RouteValidator;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -22,6 +26,7 @@ import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
@@ -55,6 +60,10 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
   private final String configMapName;
   // Built from this controller's informers in prepareEventSources, before the first reconcile.
   private ClusterView view;
+
+  private InformerEventSource<ConfigMap, LLMRoute> ledgers;
+  // a sidecar that has not reported for this long no longer counts in status.sidecars
+  private static final java.time.Duration SIDECAR_LIVENESS = java.time.Duration.ofSeconds(30);
 
   public LLMRouteReconciler(
       SidecarConfigSync sync, EventRecorder events, Clock clock, String configMapName) {
@@ -124,8 +133,19 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
                     routes
                         .list(r.getMetadata().getNamespace(), other -> competes(r, other))
                         .toList()));
+    // Usage written back by the report channel: the namespace's spend ledger ConfigMap.
+    ledgers =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(ConfigMap.class, LLMRoute.class)
+                .withName("spend-ledgers")
+                .withNamespacesInheritedFromController()
+                .withLabelSelector(ConfigMapLedgerStore.LABEL_SELECTOR)
+                .withSecondaryToPrimaryMapper(
+                    cm -> EventSources.ids(routes.list(cm.getMetadata().getNamespace()).toList()))
+                .build(),
+            context);
     view = new InformerClusterView(routes, credentials, secrets, budgets);
-    return List.of(credentials, secrets, budgets, peers);
+    return List.of(credentials, secrets, budgets, peers, ledgers);
   }
 
   @Override
@@ -141,6 +161,22 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
                   // not in the cache yet (we were handed a newer copy): judge it on its own
                   .orElseGet(() -> RouteValidator.validate(route, view));
           LLMRoute updated = Statuses.route(route, verdict, configMapName, clock.instant());
+          if (route.getSpec() != null) {
+            ledgers
+                .get(new ResourceID(ConfigMapLedgerStore.DEFAULT_NAME, ns))
+                .map(ConfigMapLedgerStore::parse)
+                .ifPresent(
+                    l -> {
+                      RouteUsageStatus.apply(
+                          updated.getStatus(), l.routes.get(route.getSpec().getModel()));
+                      RouteUsageStatus.rollout(
+                          updated.getStatus(),
+                          l,
+                          result.version().orElse(null),
+                          clock.instant(),
+                          SIDECAR_LIVENESS);
+                    });
+          }
           announce(route, updated, verdict);
           LOG.debug("namespace configuration {}", result.version().orElse("none"));
           boolean changed = !Objects.equals(route.getStatus(), updated.getStatus());

@@ -3,18 +3,23 @@ package dev.tollgate.operator.controller;
 import dev.tollgate.api.status.Conditions;
 import dev.tollgate.api.v1alpha1.LLMRoute;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
+import dev.tollgate.operator.report.ConfigMapLedgerStore;
+import dev.tollgate.operator.status.CredentialHealthStatus;
 import dev.tollgate.operator.status.EventRecorder;
 import dev.tollgate.operator.status.Statuses;
 import dev.tollgate.operator.validation.ClusterView;
 import dev.tollgate.operator.validation.CredentialValidator;
 import dev.tollgate.operator.validation.Pricing;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
@@ -38,6 +43,7 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
   private final Clock clock;
   // Built from this controller's informers in prepareEventSources, before the first reconcile.
   private ClusterView view;
+  private InformerEventSource<ConfigMap, ProviderCredential> ledgers;
 
   public ProviderCredentialReconciler(EventRecorder events, Clock clock) {
     this.events = events;
@@ -71,8 +77,21 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
             LLMRoute.class,
             context,
             r -> EventSources.ids(credentials.list(r.getMetadata().getNamespace()).toList()));
+    // Health reported by the sidecars: the namespace's spend ledger ConfigMap.
+    ledgers =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(ConfigMap.class, ProviderCredential.class)
+                .withName("spend-ledgers")
+                .withNamespacesInheritedFromController()
+                .withLabelSelector(ConfigMapLedgerStore.LABEL_SELECTOR)
+                .withSecondaryToPrimaryMapper(
+                    cm ->
+                        EventSources.ids(
+                            credentials.list(cm.getMetadata().getNamespace()).toList()))
+                .build(),
+            context);
     view = new InformerClusterView(routes, credentials, secrets, null);
-    return List.of(secrets, routes);
+    return List.of(secrets, routes, ledgers);
   }
 
   @Override
@@ -88,6 +107,18 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
                   credential, view.routes(credential.getMetadata().getNamespace()));
           ProviderCredential updated =
               Statuses.credential(credential, result, unpriced, clock.instant());
+          ledgers
+              .get(
+                  new ResourceID(
+                      ConfigMapLedgerStore.DEFAULT_NAME, credential.getMetadata().getNamespace()))
+              .map(ConfigMapLedgerStore::parse)
+              .ifPresent(
+                  l ->
+                      CredentialHealthStatus.apply(
+                          updated.getStatus(),
+                          credential.getMetadata().getName(),
+                          l,
+                          clock.instant()));
           announce(credential, updated, result);
           boolean changed = !Objects.equals(credential.getStatus(), updated.getStatus());
           ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());

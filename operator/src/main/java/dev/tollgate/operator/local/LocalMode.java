@@ -5,16 +5,24 @@ import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.tollgate.api.v1alpha1.Budget;
+import dev.tollgate.api.v1alpha1.BudgetStatus;
 import dev.tollgate.api.v1alpha1.LLMRoute;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.api.v1alpha1.SecretKeyRef;
 import dev.tollgate.operator.OperatorConfig;
 import dev.tollgate.operator.TollgateOperator;
 import dev.tollgate.operator.ops.OperatorMetrics;
+import dev.tollgate.operator.report.ConfigMapLedgerStore;
+import dev.tollgate.operator.report.ReportChannel;
+import dev.tollgate.operator.report.ReportServer;
+import dev.tollgate.operator.report.SpendLedger;
+import dev.tollgate.operator.status.BudgetSpendStatus;
+import dev.tollgate.operator.webhook.WebhookTls;
 import dev.tollgate.sidecar.Sidecar;
 import dev.tollgate.sidecar.config.SecretMounts;
 import dev.tollgate.sidecar.config.SidecarConfigMap;
 import dev.tollgate.sidecar.metering.UsageLedger;
+import dev.tollgate.sidecar.report.ReporterSettings;
 import dev.tollgate.sidecar.sim.Fault;
 import dev.tollgate.sidecar.sim.ProviderSimulator;
 import dev.tollgate.sidecar.sim.SimulatorBehavior;
@@ -100,6 +108,11 @@ public final class LocalMode implements AutoCloseable {
           });
   private NamespacedKubernetesClient client;
   private int step;
+  // the report endpoint the sidecars of this run report to (local mode: generated CA, in-process
+  // token check), set up once the example's namespace is known
+  private ReportChannel reports;
+  private WebhookTls reportTls;
+  private LocalTokenReviewer reportTokens;
 
   LocalMode(LocalOptions options, PrintStream out) throws IOException {
     this.options = options;
@@ -177,12 +190,14 @@ public final class LocalMode implements AutoCloseable {
     createSecrets(example);
     startOperator();
     String namespace = apply(example);
+    startReportEndpoint(namespace);
     Path configFile = projectConfigMap(namespace);
-    startSidecars(configFile);
+    startSidecars(configFile, namespace);
 
     LLMRoute route = example.routes().get(0);
     String primary = route.getSpec().getTiers().get(0).getTargets().get(0).getCredential();
     TrafficDriver.Result result = drive(route.getSpec().getModel(), primary);
+    awaitSpendWrittenBack(namespace);
 
     printResources(namespace);
     printSummary(example, result);
@@ -320,7 +335,23 @@ public final class LocalMode implements AutoCloseable {
       client.namespaces().resource(ns).create();
     }
     example.credentials().forEach(c -> client.resource(c).create());
-    example.budgets().forEach(b -> client.resource(b).create());
+    // A run spends cents, and the examples' budgets are thousands of dollars: so that the run shows
+    // thresholds, Events and the budget action, local mode lowers each limit to a little less than
+    // the run's traffic costs on the simulators. About 0.001 USD a request while Groq serves 90%,
+    // 0.003 once Claude takes over during the outage and the primary's circuit cooldown: the limit
+    // is crossed near the end of the run, after the outage, so failover and downgrade show apart.
+    BigDecimal localLimit =
+        new BigDecimal("0.002").multiply(BigDecimal.valueOf(options.requests())).setScale(4);
+    for (Budget b : example.budgets()) {
+      if (!options.realProviders()) {
+        out.printf(
+            "      local mode lowers Budget %s's limit from %s to %s USD so that this run crosses"
+                + " its alert thresholds%n",
+            b.getMetadata().getName(), b.getSpec().getLimit(), localLimit.toPlainString());
+        b.getSpec().setLimit(localLimit.toPlainString());
+      }
+      client.resource(b).create();
+    }
     example.routes().forEach(r -> client.resource(r).create());
     progress(
         String.format(
@@ -413,19 +444,60 @@ public final class LocalMode implements AutoCloseable {
         : cm;
   }
 
-  private void startSidecars(Path configFile) throws Exception {
+  /**
+   * The operator's report endpoint for this run. Local-mode choices, printed: a CA generated for
+   * {@code localhost}, and tokens checked by {@link LocalTokenReviewer} because the embedded API
+   * server has no TokenReview. Still HTTPS and still a bearer token, as in a cluster.
+   */
+  private void startReportEndpoint(String namespace) throws IOException {
+    reportTls = WebhookTls.generate(List.of("localhost"), Duration.ofDays(1));
+    reportTokens = new LocalTokenReviewer(namespace);
+    reports =
+        ReportChannel.start(
+            new ReportChannel.Settings(
+                0,
+                Duration.ofMillis(200),
+                Duration.ofSeconds(30),
+                ConfigMapLedgerStore.DEFAULT_NAME),
+            client,
+            reportTls.serverContext(),
+            reportTokens,
+            Clock.systemUTC());
+    toClose.add(reports);
+    out.printf(
+        "      report endpoint https://localhost:%d%s (local mode: CA generated for localhost,"
+            + " sidecar tokens checked in-process instead of by TokenReview)%n",
+        reports.port(), ReportServer.PATH);
+  }
+
+  private ReporterSettings reporting(String namespace, int i) throws IOException {
+    Path token = workDir.resolve("token");
+    Files.writeString(token, reportTokens.token());
+    return new ReporterSettings(
+        URI.create("https://localhost:" + reports.port() + ReportServer.PATH),
+        token,
+        reportTls.caPem(),
+        namespace,
+        "local-sidecar-" + i,
+        java.util.UUID.randomUUID().toString(),
+        // local mode reports more often than the default 2 s: its runs last seconds
+        Duration.ofMillis(500));
+  }
+
+  private void startSidecars(Path configFile, String namespace) throws Exception {
     List<String> urls = new ArrayList<>();
     for (int i = 0; i < options.sidecars(); i++) {
       Integer port = options.keepRunning() && i == 0 ? 4000 : 0;
       Sidecar sidecar;
       try {
-        sidecar = Sidecar.start(configFile, port, 1, Duration.ofMillis(200));
+        sidecar =
+            Sidecar.start(configFile, port, 1, Duration.ofMillis(200), reporting(namespace, i));
       } catch (RuntimeException e) {
         if (port == 0) {
           throw e;
         }
         out.println("      port 4000 is busy; the first sidecar takes a free port instead");
-        sidecar = Sidecar.start(configFile, 0, 1, Duration.ofMillis(200));
+        sidecar = Sidecar.start(configFile, 0, 1, Duration.ofMillis(200), reporting(namespace, i));
       }
       sidecars.add(sidecar);
       toClose.add(sidecar);
@@ -433,6 +505,68 @@ public final class LocalMode implements AutoCloseable {
     }
     awaitReady(urls);
     progress("sidecars ready on the rendered configuration: " + String.join(", ", urls));
+  }
+
+  /**
+   * Delivers the sidecars' last usage and waits until the Budgets', LLMRoutes' and
+   * ProviderCredentials' status shows what the ledger holds, so that the tables below are final.
+   */
+  private void awaitSpendWrittenBack(String namespace) throws InterruptedException {
+    for (Sidecar sidecar : sidecars) {
+      if (!sidecar.reporter().flush(Duration.ofSeconds(10))) {
+        out.println("      a sidecar could not deliver its last report; the tables may lag");
+      }
+    }
+    Instant deadline = Instant.now().plusSeconds(15);
+    while (Instant.now().isBefore(deadline)) {
+      ConfigMap cm =
+          client
+              .configMaps()
+              .inNamespace(namespace)
+              .withName(ConfigMapLedgerStore.DEFAULT_NAME)
+              .get();
+      SpendLedger ledger = cm == null ? new SpendLedger() : ConfigMapLedgerStore.parse(cm);
+      boolean current =
+          client.resources(Budget.class).inNamespace(namespace).list().getItems().stream()
+              .allMatch(
+                  b -> {
+                    SpendLedger.BudgetSpend spend = ledger.budgets.get(b.getMetadata().getName());
+                    String expected =
+                        BudgetSpendStatus.money(spend == null ? BigDecimal.ZERO : spend.spentUsd());
+                    return b.getStatus() != null && expected.equals(b.getStatus().getSpent());
+                  });
+      current =
+          current
+              && client.resources(LLMRoute.class).inNamespace(namespace).list().getItems().stream()
+                  .allMatch(
+                      r -> {
+                        SpendLedger.RouteUsage u = ledger.routes.get(r.getSpec().getModel());
+                        return u == null
+                            || (r.getStatus() != null
+                                && r.getStatus().getUsage() != null
+                                && BudgetSpendStatus.money(new BigDecimal(u.spent))
+                                    .equals(r.getStatus().getUsage().getSpend()));
+                      });
+      current =
+          current
+              && client
+                  .resources(ProviderCredential.class)
+                  .inNamespace(namespace)
+                  .list()
+                  .getItems()
+                  .stream()
+                  .allMatch(
+                      c ->
+                          ledger.health.keySet().stream()
+                                  .noneMatch(k -> k.startsWith(c.getMetadata().getName() + "/"))
+                              || (c.getStatus() != null
+                                  && c.getStatus().getOverallHealth() != null));
+      if (current) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    out.println("      the status did not catch up with the reports within 15 s");
   }
 
   private void awaitReady(List<String> urls) throws Exception {
@@ -660,9 +794,41 @@ public final class LocalMode implements AutoCloseable {
           servedOut,
           input == servedIn && output == servedOut ? "match" : "MISMATCH");
     }
-    out.println(
-        "  Not shown yet: spend and health in the resources' status, budget thresholds and"
-            + " caching; they arrive with the caching and write-back work.");
+    String namespace = example.namespace();
+    for (Budget b : client.resources(Budget.class).inNamespace(namespace).list().getItems()) {
+      BudgetStatus st = b.getStatus();
+      if (st == null || st.getSpent() == null) {
+        continue;
+      }
+      out.printf(
+          "  budget %s (status, from the sidecars' reports): spent $%s of $%s (%s%%), phase %s,"
+              + " alerts fired %s, onExceeded %s%n",
+          b.getMetadata().getName(),
+          st.getSpent(),
+          b.getSpec().getLimit(),
+          st.getPercentUsed(),
+          st.getPhase() == null ? "-" : st.getPhase().name(),
+          st.getAlertsFired(),
+          b.getSpec().getOnExceeded() == null ? "Block" : b.getSpec().getOnExceeded());
+    }
+    ConfigMap ledgerMap =
+        client
+            .configMaps()
+            .inNamespace(namespace)
+            .withName(ConfigMapLedgerStore.DEFAULT_NAME)
+            .get();
+    if (ledgerMap != null) {
+      BigDecimal reported =
+          ConfigMapLedgerStore.parse(ledgerMap).routes.values().stream()
+              .map(r -> new BigDecimal(r.spent))
+              .reduce(BigDecimal.ZERO, BigDecimal::add);
+      out.printf(
+          "  write-back check: operator's ledger $%s, sidecars' ledgers $%s: %s%n",
+          reported.setScale(6, RoundingMode.HALF_UP).toPlainString(),
+          cost.setScale(6, RoundingMode.HALF_UP).toPlainString(),
+          reported.compareTo(cost) == 0 ? "match" : "MISMATCH");
+    }
+    out.println("  Not shown yet: response caching; it arrives with the caching work.");
   }
 
   private void keepRunning(String model) throws InterruptedException {

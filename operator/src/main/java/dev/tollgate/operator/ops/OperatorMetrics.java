@@ -3,6 +3,7 @@ package dev.tollgate.operator.ops;
 import dev.tollgate.operator.render.SidecarConfigSync;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
@@ -17,6 +18,7 @@ public final class OperatorMetrics implements Metrics, SidecarConfigSync.WriteLi
   private final Counter errors;
   private final Histogram duration;
   private final Counter configMapWrites;
+  private final Gauge budgetUsed;
 
   public OperatorMetrics(PrometheusRegistry registry) {
     this.registry = registry;
@@ -46,6 +48,18 @@ public final class OperatorMetrics implements Metrics, SidecarConfigSync.WriteLi
             .help("Writes of sidecar ConfigMaps, by kind of write; unchanged input writes nothing")
             .labelNames("operation")
             .register(registry);
+    budgetUsed =
+        Gauge.builder()
+            .name("tollgate_budget_used_percent")
+            .help(
+                "Spend this period over the Budget's limit, in percent, as last written to status")
+            .labelNames("namespace", "budget")
+            .register(registry);
+  }
+
+  /** Sets {@code tollgate_budget_used_percent} of one Budget. */
+  public void budgetUsed(String namespace, String budget, double percent) {
+    budgetUsed.labelValues(namespace, budget).set(percent);
   }
 
   public PrometheusRegistry registry() {

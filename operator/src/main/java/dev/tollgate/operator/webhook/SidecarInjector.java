@@ -34,8 +34,18 @@ public final class SidecarInjector {
   static final long TOKEN_EXPIRATION_SECONDS = 3600;
 
   private final InjectionSettings settings;
+  private final String reportCaPem;
 
   public SidecarInjector(InjectionSettings settings) {
+    this(settings, null);
+  }
+
+  /**
+   * @param reportCaPem PEM of the CA of the operator's report endpoint, given to the sidecar in
+   *     {@code TOLLGATE_REPORT_CA_PEM} (a CA certificate is public); null: not known
+   */
+  public SidecarInjector(InjectionSettings settings, String reportCaPem) {
+    this.reportCaPem = reportCaPem;
     this.settings = settings;
   }
 
@@ -180,6 +190,9 @@ public final class SidecarInjector {
     env.add(env("TOLLGATE_PORT", Integer.toString(settings.port())));
     if (settings.reportUrl() != null) {
       env.add(env("TOLLGATE_REPORT_URL", settings.reportUrl()));
+      if (reportCaPem != null) {
+        env.add(env("TOLLGATE_REPORT_CA_PEM", reportCaPem));
+      }
     }
     env.add(env("TOLLGATE_TOKEN_FILE", InjectionSettings.TOKEN_MOUNT + "/token"));
     env.add(fieldRef("TOLLGATE_POD_NAME", "metadata.name"));

@@ -17,9 +17,16 @@ public final class SidecarWebhook implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SidecarWebhook.class);
 
   private final WebhookServer server;
+  private final WebhookTls tls;
 
-  private SidecarWebhook(WebhookServer server) {
+  private SidecarWebhook(WebhookServer server, WebhookTls tls) {
     this.server = server;
+    this.tls = tls;
+  }
+
+  /** The webhook's TLS material; the report endpoint serves with the same certificate. */
+  public WebhookTls tls() {
+    return tls;
   }
 
   /** Starts the webhook described by {@code config}. */
@@ -48,10 +55,10 @@ public final class SidecarWebhook implements AutoCloseable {
             .register(registry);
     PodInjectionHandler handler =
         new PodInjectionHandler(
-            new SidecarInjector(config.injection()),
+            new SidecarInjector(config.injection(), tls.caPem()),
             new KubernetesNamespaceView(client, config.injection().configMapName()),
             (decision, namespace) -> decisions.labelValues(decision.name().toLowerCase()).inc());
-    return new SidecarWebhook(WebhookServer.start(config.port(), tls, handler));
+    return new SidecarWebhook(WebhookServer.start(config.port(), tls, handler), tls);
   }
 
   public int port() {

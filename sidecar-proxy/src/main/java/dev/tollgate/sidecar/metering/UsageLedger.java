@@ -72,10 +72,17 @@ public final class UsageLedger {
   }
 
   private final ConcurrentHashMap<Key, Line> lines = new ConcurrentHashMap<>();
+  private volatile java.util.function.Consumer<CallRecord> listener = r -> {};
 
   public void record(CallRecord r) {
     Key key = new Key(r.route(), r.tier(), r.credential(), r.model());
     lines.computeIfAbsent(key, k -> new Line()).add(r);
+    listener.accept(r);
+  }
+
+  /** Also tells {@code l} about every recorded call (budget enforcement counts spend this way). */
+  public void onRecord(java.util.function.Consumer<CallRecord> l) {
+    listener = l;
   }
 
   /** All lines, sorted for stable output. */

@@ -205,7 +205,9 @@ final class ProxyCall implements ExchangeListener {
     }
     requestJson = (ObjectNode) json;
     callerHeaders = request.headers().copy();
-    routeCfg = resolveRoute(cfg, json);
+    // Budget gate: Block throws (429), Downgrade narrows the route to its cheaper tier or target
+    // before the tier is chosen, so routing picks among what the budget still allows.
+    routeCfg = px.budgetGate().admit(resolveRoute(cfg, json), cfg);
     originalJson = requestJson.deepCopy();
     stream = json.path("stream").asBoolean(false);
     callerWantsUsage =

@@ -33,6 +33,8 @@ public final class ProxyContext {
   private final ActiveHealth activeHealth = new ActiveHealth();
   private final TierOverrides tierOverrides = new TierOverrides();
   private final VertexTokens vertexTokens = new VertexTokens(java.time.Duration.ofSeconds(30));
+  private final dev.tollgate.sidecar.report.BudgetGate budgetGate =
+      new dev.tollgate.sidecar.report.BudgetGate();
 
   public ProxyContext(ConfigSource config, ProxyMetrics metrics, UsageLedger ledger) {
     this.config = config;
@@ -52,6 +54,11 @@ public final class ProxyContext {
 
   public ConfigSource config() {
     return config;
+  }
+
+  /** Budget enforcement from the operator's live state; consulted once per call. */
+  public dev.tollgate.sidecar.report.BudgetGate budgetGate() {
+    return budgetGate;
   }
 
   public VertexTokens vertexTokens() {

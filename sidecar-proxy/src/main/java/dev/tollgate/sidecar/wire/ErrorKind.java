@@ -25,6 +25,8 @@ public enum ErrorKind {
   MISSING_CREDENTIAL(503, "api_error", "api_error"),
   NOT_READY(503, "api_error", "overloaded_error"),
   CLIENT_CLOSED(499, "api_error", "api_error"),
+  /** The route's Budget is spent and says Block: 429 as OpenAI answers an exhausted quota. */
+  BUDGET_EXCEEDED(429, "insufficient_quota", "rate_limit_error"),
   INTERNAL(500, "api_error", "api_error");
 
   private final int status;

@@ -1,0 +1,97 @@
+package dev.tollgate.operator.report;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The accounting state of one namespace, persisted in an operator-owned ConfigMap so it survives
+ * operator restarts and failover: spend per Budget and period, route usage, and per reporter (pod
+ * UID + boot id) the last applied sequence and the allowance it holds. Statuses are projections of
+ * this object. Money is kept as exact decimal strings.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public final class SpendLedger {
+  public Map<String, BudgetSpend> budgets = new TreeMap<>();
+  public Map<String, RouteUsage> routes = new TreeMap<>();
+  public Map<String, Reporter> reporters = new TreeMap<>();
+
+  /** Per {@code credential/model}: calls and provider errors per UTC minute, the last 5 minutes. */
+  public Map<String, TargetHealth> health = new TreeMap<>();
+
+  /** Spend of one Budget in its current period, and the totals of the last few periods. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static final class BudgetSpend {
+    public String periodStart;
+    public String periodEnd;
+    public String spent = "0";
+    public Map<String, Item> byRoute = new TreeMap<>();
+    public Map<String, Item> byModel = new TreeMap<>();
+    public List<PeriodTotal> history = new ArrayList<>();
+
+    public BigDecimal spentUsd() {
+      return new BigDecimal(spent);
+    }
+  }
+
+  /** Spend and requests of one route or model. */
+  public static final class Item {
+    public String spent = "0";
+    public long requests;
+
+    void add(BigDecimal cost, long n) {
+      spent = new BigDecimal(spent).add(cost).toPlainString();
+      requests += n;
+    }
+  }
+
+  /** A finished period. */
+  public record PeriodTotal(String periodStart, String periodEnd, String spent) {}
+
+  /** Usage of one route (by model name) in the current UTC calendar month, for LLMRoute status. */
+  public static final class RouteUsage {
+    public String periodStart;
+    public long requests;
+    public long inputTokens;
+    public long outputTokens;
+    public long cacheReadTokens;
+    public long cacheWriteTokens;
+    public String spent = "0";
+    public long failovers;
+    public long errors;
+
+    /** Requests per target, {@code credential/model}. */
+    public Map<String, Long> targets = new TreeMap<>();
+  }
+
+  /** Recent calls and provider-side errors of one credential/model, by minute. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static final class TargetHealth {
+    /** Epoch minute → [calls, provider errors]. */
+    public Map<Long, long[]> minutes = new TreeMap<>();
+
+    /** Epoch minute → pods that reported calls then. */
+    public Map<Long, java.util.Set<String>> pods = new TreeMap<>();
+
+    public String lastError;
+    public String lastErrorTime;
+  }
+
+  /**
+   * One sidecar process: the last sequence applied for it, when it last reported, and per budget
+   * the allowance granted in the last reply (still outstanding until its next report).
+   */
+  public static final class Reporter {
+    public String namespaceAndPod;
+    public long sequence;
+
+    /** The sidecar configuration version it said it runs. */
+    public String configVersion;
+
+    public String lastSeen;
+    public Map<String, String> grants = new TreeMap<>();
+  }
+}

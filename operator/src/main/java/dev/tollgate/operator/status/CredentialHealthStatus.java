@@ -1,0 +1,68 @@
+package dev.tollgate.operator.status;
+
+import dev.tollgate.api.v1alpha1.Health;
+import dev.tollgate.api.v1alpha1.ProviderCredentialStatus;
+import dev.tollgate.operator.report.Accounting;
+import dev.tollgate.operator.report.SpendLedger;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Projects the recent calls and provider errors the sidecars reported for a credential's models
+ * onto its status: per model Healthy (under 5 % provider errors over the last minutes), Degraded
+ * (under 50 %) or Unavailable, with the error rate, the last error kind (never a message, which
+ * could hold request data) and how many pods reported it.
+ */
+public final class CredentialHealthStatus {
+  private CredentialHealthStatus() {}
+
+  public static void apply(
+      ProviderCredentialStatus status, String credential, SpendLedger ledger, Instant now) {
+    long oldest = now.getEpochSecond() / 60 - Accounting.HEALTH_MINUTES;
+    List<ProviderCredentialStatus.ModelHealth> models = new ArrayList<>();
+    Health overall = null;
+    for (Map.Entry<String, SpendLedger.TargetHealth> e : ledger.health.entrySet()) {
+      if (!e.getKey().startsWith(credential + "/")) {
+        continue;
+      }
+      long calls = 0;
+      long errors = 0;
+      Set<String> pods = new HashSet<>();
+      for (Map.Entry<Long, long[]> m : e.getValue().minutes.entrySet()) {
+        if (m.getKey() > oldest) {
+          calls += m.getValue()[0];
+          errors += m.getValue()[1];
+          pods.addAll(e.getValue().pods.getOrDefault(m.getKey(), Set.of()));
+        }
+      }
+      if (calls == 0) {
+        continue;
+      }
+      BigDecimal rate =
+          BigDecimal.valueOf(errors * 100)
+              .divide(BigDecimal.valueOf(calls), 1, RoundingMode.HALF_UP);
+      Health state =
+          rate.compareTo(BigDecimal.valueOf(5)) < 0
+              ? Health.HEALTHY
+              : rate.compareTo(BigDecimal.valueOf(50)) < 0 ? Health.DEGRADED : Health.UNAVAILABLE;
+      ProviderCredentialStatus.ModelHealth h = new ProviderCredentialStatus.ModelHealth();
+      h.setModel(e.getKey().substring(credential.length() + 1));
+      h.setState(state);
+      h.setErrorRatePercent(rate.toPlainString());
+      h.setLastError(e.getValue().lastError);
+      h.setLastErrorTime(e.getValue().lastErrorTime);
+      h.setReportingPods(pods.size());
+      models.add(h);
+      overall = overall == null || state.ordinal() > overall.ordinal() ? state : overall;
+    }
+    // nothing reported lately: no health rather than a stale one
+    status.setHealth(models);
+    status.setOverallHealth(overall);
+  }
+}

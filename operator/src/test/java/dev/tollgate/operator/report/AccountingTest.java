@@ -1,0 +1,116 @@
+package dev.tollgate.operator.report;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tollgate.api.v1alpha1.Budget;
+import dev.tollgate.api.v1alpha1.BudgetSpec;
+import dev.tollgate.operator.Fixtures;
+import dev.tollgate.sidecar.report.ReportReply;
+import dev.tollgate.sidecar.report.UsageReport;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class AccountingTest {
+  private static final Instant NOW = Instant.parse("2026-03-15T12:00:00Z");
+  private static final Duration TTL = Duration.ofSeconds(30);
+
+  private static UsageReport report(String pod, long seq, String cost) {
+    return new UsageReport(
+        "ns",
+        pod,
+        "uid-" + pod,
+        "boot",
+        seq,
+        null,
+        List.of(
+            new UsageReport.Line(
+                "chat", "main", "openai", "gpt-4o", "monthly", 1, 10, 5, 0, 0, cost, 0, Map.of())));
+  }
+
+  private static List<Budget> budgets(String limit) {
+    Budget b = Fixtures.budget("ns", "monthly", limit);
+    b.getSpec().setOnExceeded(BudgetSpec.ExceededAction.BLOCK);
+    return List.of(b);
+  }
+
+  @Test
+  void aSequenceIsAppliedOnce() {
+    SpendLedger ledger = new SpendLedger();
+    Accounting.apply(ledger, report("a", 1, "1.50"), budgets("10"), NOW, TTL);
+    ReportReply again = Accounting.apply(ledger, report("a", 1, "1.50"), budgets("10"), NOW, TTL);
+    assertThat(again.acknowledgedSequence()).isEqualTo(1);
+    assertThat(new BigDecimal(ledger.budgets.get("monthly").spent)).isEqualByComparingTo("1.50");
+    Accounting.apply(ledger, report("a", 2, "0.25"), budgets("10"), NOW, TTL);
+    assertThat(new BigDecimal(ledger.budgets.get("monthly").spent)).isEqualByComparingTo("1.75");
+    assertThat(ledger.routes.get("chat").requests).isEqualTo(2);
+    assertThat(ledger.budgets.get("monthly").periodStart).isEqualTo("2026-03-01T00:00:00Z");
+  }
+
+  @Test
+  void allowancesNeverAddUpToMoreThanWhatRemains() {
+    SpendLedger ledger = new SpendLedger();
+    List<Budget> budgets = budgets("10");
+    // the first sidecar alone gets half of what remains; those that start later still get a share
+    assertThat(allowance(Accounting.apply(ledger, report("a", 1, "0"), budgets, NOW, TTL)))
+        .isEqualByComparingTo("5");
+    assertThat(allowance(Accounting.apply(ledger, report("b", 1, "0"), budgets, NOW, TTL)))
+        .isPositive();
+    assertThat(allowance(Accounting.apply(ledger, report("c", 1, "0"), budgets, NOW, TTL)))
+        .isPositive();
+    assertThat(outstanding(ledger)).isLessThanOrEqualTo(remaining(ledger, "10"));
+    // each sidecar spends within its allowance and reports: the sum always fits what remains,
+    // and the shares even out
+    for (int round = 2; round < 6; round++) {
+      for (String pod : List.of("a", "b", "c")) {
+        BigDecimal spend =
+            new BigDecimal(ledger.reporters.get("uid-" + pod + "/boot").grants.get("monthly"))
+                .divide(BigDecimal.valueOf(2));
+        Accounting.apply(ledger, report(pod, round, spend.toPlainString()), budgets, NOW, TTL);
+        assertThat(outstanding(ledger)).isLessThanOrEqualTo(remaining(ledger, "10"));
+      }
+    }
+    assertThat(new BigDecimal(ledger.budgets.get("monthly").spent)).isLessThan(BigDecimal.TEN);
+  }
+
+  private static BigDecimal outstanding(SpendLedger ledger) {
+    return ledger.reporters.values().stream()
+        .map(r -> new BigDecimal(r.grants.getOrDefault("monthly", "0")))
+        .reduce(BigDecimal.ZERO, BigDecimal::add);
+  }
+
+  private static BigDecimal remaining(SpendLedger ledger, String limit) {
+    return new BigDecimal(limit).subtract(new BigDecimal(ledger.budgets.get("monthly").spent));
+  }
+
+  @Test
+  void aSilentSidecarReleasesItsAllowanceAfterTheTtl() {
+    SpendLedger ledger = new SpendLedger();
+    List<Budget> budgets = budgets("10");
+    Accounting.apply(ledger, report("a", 1, "0"), budgets, NOW, TTL);
+    BigDecimal later =
+        allowance(Accounting.apply(ledger, report("b", 1, "0"), budgets, NOW.plusSeconds(60), TTL));
+    assertThat(later).isEqualByComparingTo("5");
+  }
+
+  @Test
+  void theReplySaysExceededAtTheLimit() {
+    SpendLedger ledger = new SpendLedger();
+    ReportReply r = Accounting.apply(ledger, report("a", 1, "10.00"), budgets("10"), NOW, TTL);
+    assertThat(r.budgets())
+        .singleElement()
+        .satisfies(
+            s -> {
+              assertThat(s.phase()).isEqualTo("Exceeded");
+              assertThat(s.action()).isEqualTo("Block");
+              assertThat(new BigDecimal(s.allowanceUsd())).isZero();
+            });
+  }
+
+  private static BigDecimal allowance(ReportReply r) {
+    return new BigDecimal(r.budgets().get(0).allowanceUsd());
+  }
+}

@@ -1,0 +1,32 @@
+package dev.tollgate.sidecar.report;
+
+import java.util.List;
+
+/**
+ * The operator's answer to a {@link UsageReport}: acknowledgement plus the live state the sidecar
+ * enforces until the next reply.
+ *
+ * @param acknowledgedSequence the sequence now durably applied (or already applied earlier)
+ * @param configVersion the configuration version the operator last rendered for the namespace, or
+ *     null if unknown
+ * @param budgets state of every Budget of the namespace
+ */
+public record ReportReply(
+    long acknowledgedSequence, String configVersion, List<BudgetState> budgets) {
+
+  public ReportReply {
+    budgets = budgets == null ? List.of() : List.copyOf(budgets);
+  }
+
+  /**
+   * One Budget as the sidecar enforces it.
+   *
+   * @param phase Ok, Warning or Exceeded
+   * @param action Block, Downgrade or AlertOnly
+   * @param allowanceUsd what this sidecar may spend on the budget before its next reply (decimal
+   *     string); its share of the remaining budget not already granted to other sidecars
+   * @param percentUsed spent over limit, in percent (decimal string)
+   */
+  public record BudgetState(
+      String name, String phase, String action, String allowanceUsd, String percentUsed) {}
+}

@@ -1,0 +1,165 @@
+package dev.tollgate.sidecar.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.config.BudgetConfig;
+import dev.tollgate.sidecar.config.RouteConfig;
+import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.config.SidecarConfigCodec;
+import dev.tollgate.sidecar.metering.CallRecord;
+import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.ProxyException;
+import java.math.BigDecimal;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Enforces budgets on the call path from the live state of the operator's last reply: a budget that
+ * is exceeded, or whose allowance for this sidecar is used up, blocks (HTTP 429 with a
+ * budget-exceeded error in the caller's format), downgrades (the route is narrowed to the named
+ * tier or target) or only reports, as the Budget's {@code onExceeded} says. Before the first reply
+ * nothing is enforced; with the operator away the last reply stays in force.
+ */
+public final class BudgetGate {
+  private static final ObjectMapper JSON = SidecarConfigCodec.jsonMapper();
+
+  /** A budget as last heard from the operator; {@code mark} is our spend when that report left. */
+  private record State(String phase, String action, BigDecimal allowance, BigDecimal mark) {}
+
+  private volatile Map<String, State> states = Map.of();
+  private volatile Runnable onAllowanceSpent = () -> {};
+  // cost per budget metered since this sidecar started; compared with the marks above
+  private final ConcurrentHashMap<String, BigDecimal> spent = new ConcurrentHashMap<>();
+
+  /** Meters a finished call against its route's budget. */
+  public void recorded(CallRecord r, SidecarConfig cfg) {
+    if (cfg == null || r.cost() == null || !r.cost().priced() || r.cost().usd().signum() == 0) {
+      return;
+    }
+    budgetOf(cfg, r.route()).ifPresent(b -> spent.merge(b, r.cost().usd(), BigDecimal::add));
+  }
+
+  /** Called (off the hot path's locks) when a call finds this pod's allowance used up. */
+  public void onAllowanceSpent(Runnable r) {
+    onAllowanceSpent = r;
+  }
+
+  /** Our spend per budget so far; taken when a report is built. */
+  public Map<String, BigDecimal> marks() {
+    return new HashMap<>(spent);
+  }
+
+  /** Takes the live state of a reply to a report built when spend stood at {@code marks}. */
+  public void update(dev.tollgate.sidecar.report.ReportReply reply, Map<String, BigDecimal> marks) {
+    Map<String, State> next = new HashMap<>();
+    for (ReportReply.BudgetState b : reply.budgets()) {
+      next.put(
+          b.name(),
+          new State(
+              b.phase(),
+              b.action(),
+              new BigDecimal(b.allowanceUsd()),
+              marks.getOrDefault(b.name(), BigDecimal.ZERO)));
+    }
+    states = Map.copyOf(next);
+  }
+
+  /** The phase the operator last gave {@code budget}, or null. */
+  public String phase(String budget) {
+    State s = states.get(budget);
+    return s == null ? null : s.phase();
+  }
+
+  /**
+   * The route to serve {@code route} with: itself, or narrowed to the downgrade of its exhausted
+   * budget.
+   *
+   * @throws ProxyException BUDGET_EXCEEDED when the budget is exhausted and its action is Block
+   */
+  public RouteConfig admit(RouteConfig route, SidecarConfig cfg) {
+    String name = route.budget();
+    State s = name == null ? null : states.get(name);
+    if (s == null || !exhausted(name, s)) {
+      return route;
+    }
+    if (!"Exceeded".equals(s.phase())) {
+      // only this pod's share is spent: ask for a new one now rather than at the next interval
+      onAllowanceSpent.run();
+    }
+    switch (s.action()) {
+      case "AlertOnly" -> {
+        return route;
+      }
+      case "Downgrade" -> {
+        Optional<BudgetConfig.Downgrade> d = cfg.budget(name).map(BudgetConfig::downgrade);
+        if (d.isPresent()) {
+          return downgraded(route, d.get());
+        }
+      }
+      default -> {}
+    }
+    throw new ProxyException(
+        ErrorKind.BUDGET_EXCEEDED,
+        "budget "
+            + name
+            + " of namespace "
+            + cfg.namespace()
+            + ("Exceeded".equals(s.phase())
+                ? " is spent for this period"
+                : " is almost spent and this pod's share of what remains is used up")
+            + "; route "
+            + route.model()
+            + " is blocked until the period ends or the limit is raised");
+  }
+
+  private boolean exhausted(String budget, State s) {
+    if ("Exceeded".equals(s.phase())) {
+      return true;
+    }
+    BigDecimal since = spent.getOrDefault(budget, BigDecimal.ZERO).subtract(s.mark());
+    return since.compareTo(s.allowance()) >= 0;
+  }
+
+  private static Optional<String> budgetOf(SidecarConfig cfg, String route) {
+    return cfg.route(route).map(RouteConfig::budget);
+  }
+
+  /**
+   * {@code route} with only the downgrade tier (its {@code when} dropped so that it takes every
+   * request), or with one tier sending everything to the downgrade target. Built through the JSON
+   * form so that it keeps every other setting of the route, whatever components the record has.
+   */
+  static RouteConfig downgraded(RouteConfig route, BudgetConfig.Downgrade d) {
+    ObjectNode tree = JSON.valueToTree(route);
+    ArrayNode tiers = JSON.createArrayNode();
+    if (d.tier() != null) {
+      for (JsonNode t : tree.withArray("tiers")) {
+        if (d.tier().equals(t.path("name").asText())) {
+          ObjectNode copy = ((ObjectNode) t).deepCopy();
+          copy.remove("when");
+          tiers.add(copy);
+        }
+      }
+    } else if (d.target() != null) {
+      ObjectNode tier = tiers.addObject();
+      tier.put("name", "budget-downgrade");
+      ObjectNode target = tier.putArray("targets").addObject();
+      target.put("credential", d.target().credential());
+      target.put("model", d.target().model());
+      target.put("weight", 100);
+    }
+    if (tiers.isEmpty()) {
+      return route;
+    }
+    tree.set("tiers", tiers);
+    try {
+      return JSON.treeToValue(tree, RouteConfig.class);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("cannot build the downgraded route " + route.model(), e);
+    }
+  }
+}

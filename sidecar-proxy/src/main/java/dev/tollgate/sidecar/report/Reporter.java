@@ -1,0 +1,330 @@
+package dev.tollgate.sidecar.report;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.sidecar.config.RouteConfig;
+import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.metering.UsageLedger;
+import dev.tollgate.sidecar.runtime.ConfigSource;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends the operator, every interval, the usage the ledger gained since the last report, and hands
+ * the reply's live state to the {@link BudgetGate}. Runs on its own thread, never on an event loop.
+ *
+ * <p>Exactly-once: a built report keeps its sequence number and content until the operator
+ * acknowledges it, however many times it has to be resent (operator away, restarting, failing
+ * over); usage metered meanwhile stays in the ledger beyond the report's baseline and goes into the
+ * next report. On close a final report carries what is left.
+ */
+public final class Reporter implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Reporter.class);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+  private final ReporterSettings settings;
+  private final UsageLedger ledger;
+  private final ConfigSource config;
+  private final BudgetGate gate;
+  private final HttpClient http;
+  private final String bootId = UUID.randomUUID().toString();
+  private final ScheduledExecutorService timer;
+
+  // owned by the timer thread (and by close() once the timer has stopped)
+  private Map<UsageLedger.Key, UsageLedger.Totals> baseline = Map.of();
+  private long sequence;
+  private UsageReport unacknowledged;
+  private Map<String, BigDecimal> unacknowledgedMarks;
+  private int failuresInARow;
+  private volatile long acknowledged;
+  private final java.util.concurrent.atomic.AtomicBoolean nudged =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  public Reporter(
+      ReporterSettings settings, UsageLedger ledger, ConfigSource config, BudgetGate gate) {
+    this.settings = settings;
+    this.ledger = ledger;
+    this.config = config;
+    this.gate = gate;
+    this.http =
+        HttpClient.newBuilder()
+            .sslContext(trusting(settings.caPem()))
+            .connectTimeout(Duration.ofSeconds(2))
+            .build();
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "tollgate-reporter");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  public void start() {
+    long ms = settings.interval().toMillis();
+    // the first report goes at once: until its reply the sidecar knows no budget state, so a pod
+    // starting in a namespace whose budget is spent would otherwise serve for a whole interval
+    timer.scheduleWithFixedDelay(this::reportSafely, 0, ms, TimeUnit.MILLISECONDS);
+    gate.onAllowanceSpent(this::reportSoon);
+    LOG.info("reporting to {} every {} ms (boot {})", settings.url(), ms, bootId);
+  }
+
+  /** One extra report as soon as the reporter's thread is free; calls while one waits add none. */
+  private void reportSoon() {
+    if (nudged.compareAndSet(false, true)) {
+      try {
+        timer.execute(
+            () -> {
+              nudged.set(false);
+              reportSafely();
+            });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // shutting down: the final report follows
+      }
+    }
+  }
+
+  /**
+   * Delivers everything metered so far now, on the reporter's thread, waiting up to {@code
+   * timeout}; false if the operator did not acknowledge it in time (it stays queued).
+   */
+  public boolean flush(Duration timeout) {
+    try {
+      return timer
+          .submit(() -> (unacknowledged == null || reportOnce()) && reportOnce())
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** The highest sequence the operator acknowledged (tests, logs). */
+  public long acknowledged() {
+    return acknowledged;
+  }
+
+  public String bootId() {
+    return bootId;
+  }
+
+  private void reportSafely() {
+    try {
+      reportOnce();
+    } catch (RuntimeException e) {
+      LOG.warn("report failed unexpectedly", e);
+    }
+  }
+
+  /** Resends the unacknowledged report, or builds the next one; true when acknowledged. */
+  private boolean reportOnce() {
+    if (unacknowledged == null) {
+      build();
+    }
+    boolean ok = send(unacknowledged);
+    if (ok) {
+      unacknowledged = null;
+      unacknowledgedMarks = null;
+    }
+    return ok;
+  }
+
+  private void build() {
+    Map<String, BigDecimal> marks = gate.marks();
+    Map<UsageLedger.Key, UsageLedger.Totals> now = ledger.snapshot();
+    SidecarConfig cfg = config.current();
+    List<UsageReport.Line> lines = new ArrayList<>();
+    for (Map.Entry<UsageLedger.Key, UsageLedger.Totals> e : now.entrySet()) {
+      UsageLedger.Totals before = baseline.get(e.getKey());
+      UsageLedger.Totals t = e.getValue();
+      long requests = t.requests() - (before == null ? 0 : before.requests());
+      if (requests == 0) {
+        continue;
+      }
+      UsageLedger.Key k = e.getKey();
+      Map<String, Long> errors = new HashMap<>();
+      t.errors()
+          .forEach(
+              (kind, n) -> {
+                long d = n - (before == null ? 0 : before.errors().getOrDefault(kind, 0L));
+                if (d > 0) {
+                  errors.put(kind.label(), d);
+                }
+              });
+      lines.add(
+          new UsageReport.Line(
+              k.route(),
+              k.tier(),
+              k.credential(),
+              k.model(),
+              cfg == null ? null : cfg.route(k.route()).map(RouteConfig::budget).orElse(null),
+              requests,
+              t.inputTokens() - (before == null ? 0 : before.inputTokens()),
+              t.outputTokens() - (before == null ? 0 : before.outputTokens()),
+              t.cacheReadTokens() - (before == null ? 0 : before.cacheReadTokens()),
+              t.cacheWriteTokens() - (before == null ? 0 : before.cacheWriteTokens()),
+              t.costUsd()
+                  .subtract(before == null ? BigDecimal.ZERO : before.costUsd())
+                  .toPlainString(),
+              t.failovers() - (before == null ? 0 : before.failovers()),
+              errors));
+    }
+    baseline = now;
+    sequence++;
+    unacknowledged =
+        new UsageReport(
+            settings.namespace(),
+            settings.pod(),
+            settings.podUid(),
+            bootId,
+            sequence,
+            cfg == null ? null : cfg.version(),
+            lines);
+    unacknowledgedMarks = marks;
+  }
+
+  private boolean send(UsageReport report) {
+    try {
+      String token = Files.readString(settings.tokenFile()).trim();
+      HttpRequest request =
+          HttpRequest.newBuilder(settings.url())
+              .timeout(Duration.ofSeconds(5))
+              .header("Authorization", "Bearer " + token)
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(report)))
+              .build();
+      HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+      if (response.statusCode() != 200) {
+        failed(
+            "HTTP "
+                + response.statusCode()
+                + ": "
+                + new String(response.body(), StandardCharsets.UTF_8));
+        return false;
+      }
+      ReportReply reply = JSON.readValue(response.body(), ReportReply.class);
+      gate.update(reply, unacknowledgedMarks);
+      acknowledged = reply.acknowledgedSequence();
+      if (failuresInARow > 0) {
+        LOG.info("reporting to {} works again", settings.url());
+      }
+      failuresInARow = 0;
+      return true;
+    } catch (IOException e) {
+      failed(e.toString());
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private void failed(String why) {
+    // one line when the channel breaks, then one a minute-ish: the usage is kept, not lost
+    if (failuresInARow++ % 30 == 0) {
+      LOG.warn(
+          "cannot report to {} ({}); keeping report {} and later usage until it can",
+          settings.url(),
+          why,
+          unacknowledged == null ? "-" : unacknowledged.sequence());
+    }
+  }
+
+  /**
+   * Stops the timer and sends what is left (call after the server drained its calls), trying for up
+   * to {@code deadline}.
+   */
+  public void finish(Duration deadline) {
+    timer.shutdownNow();
+    try {
+      timer.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    long end = System.nanoTime() + deadline.toNanos();
+    boolean pendingSent = unacknowledged == null || reportOnce();
+    while (!pendingSent && System.nanoTime() < end) {
+      sleep();
+      pendingSent = reportOnce();
+    }
+    if (!pendingSent) {
+      LOG.warn("final report not delivered: report {} and later usage are lost", sequence);
+      return;
+    }
+    // the last report: usage metered since the one just acknowledged
+    while (!reportOnce()) {
+      if (System.nanoTime() >= end) {
+        LOG.warn("final report {} not delivered: its usage is lost", sequence);
+        return;
+      }
+      sleep();
+    }
+    LOG.info("final report {} delivered", sequence);
+  }
+
+  private static void sleep() {
+    try {
+      Thread.sleep(200);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    finish(Duration.ofSeconds(5));
+  }
+
+  /** An SSL context trusting only the operator's CA. */
+  static SSLContext trusting(String caPem) {
+    try {
+      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+      trust.load(null, null);
+      int i = 0;
+      for (Certificate c :
+          CertificateFactory.getInstance("X.509")
+              .generateCertificates(
+                  new ByteArrayInputStream(caPem.getBytes(StandardCharsets.US_ASCII)))) {
+        trust.setCertificateEntry("operator-ca-" + i++, c);
+      }
+      if (i == 0) {
+        throw new IllegalArgumentException("the operator CA PEM holds no certificate");
+      }
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trust);
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(null, tmf.getTrustManagers(), null);
+      return ctx;
+    } catch (GeneralSecurityException | IOException e) {
+      throw new IllegalArgumentException("cannot read the operator CA: " + e.getMessage(), e);
+    }
+  }
+}

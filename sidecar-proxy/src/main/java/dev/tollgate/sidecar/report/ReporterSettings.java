@@ -1,0 +1,71 @@
+package dev.tollgate.sidecar.report;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Where and how the sidecar reports to the operator. The injection webhook sets the environment
+ * variables; without {@code TOLLGATE_REPORT_URL} the sidecar does not report (and enforces no
+ * budget, having no live state).
+ *
+ * @param url the operator's {@code https://.../v1/reports}; plain http is refused
+ * @param tokenFile projected ServiceAccount token (audience tollgate), re-read for every report
+ *     because the kubelet rotates it
+ * @param caPem PEM of the CA that signed the operator's certificate
+ * @param namespace the pod's namespace
+ * @param pod the pod's name
+ * @param podUid the pod's UID
+ * @param interval time between reports (default 2 s)
+ */
+public record ReporterSettings(
+    URI url,
+    Path tokenFile,
+    String caPem,
+    String namespace,
+    String pod,
+    String podUid,
+    Duration interval) {
+
+  public ReporterSettings {
+    if (url == null || !"https".equals(url.getScheme())) {
+      throw new IllegalArgumentException(
+          "the report URL must be https (the sidecar sends its ServiceAccount token), got " + url);
+    }
+    if (caPem == null || caPem.isBlank()) {
+      throw new IllegalArgumentException(
+          "reporting to " + url + " needs the operator's CA (TOLLGATE_REPORT_CA_PEM or _FILE)");
+    }
+    if (namespace == null || podUid == null) {
+      throw new IllegalArgumentException(
+          "reporting needs the pod's namespace and UID (TOLLGATE_POD_NAMESPACE, TOLLGATE_POD_UID)");
+    }
+    interval = interval == null ? Duration.ofSeconds(2) : interval;
+  }
+
+  /**
+   * The settings the environment gives, or null when {@code TOLLGATE_REPORT_URL} is unset.
+   *
+   * @throws IllegalArgumentException when reporting is asked for but cannot work
+   */
+  public static ReporterSettings fromEnv(Map<String, String> env) throws java.io.IOException {
+    String url = env.get("TOLLGATE_REPORT_URL");
+    if (url == null || url.isBlank()) {
+      return null;
+    }
+    String ca = env.get("TOLLGATE_REPORT_CA_PEM");
+    if ((ca == null || ca.isBlank()) && env.get("TOLLGATE_REPORT_CA_FILE") != null) {
+      ca = java.nio.file.Files.readString(Path.of(env.get("TOLLGATE_REPORT_CA_FILE")));
+    }
+    String interval = env.get("TOLLGATE_REPORT_INTERVAL");
+    return new ReporterSettings(
+        URI.create(url.trim()),
+        Path.of(env.getOrDefault("TOLLGATE_TOKEN_FILE", "/var/run/secrets/tollgate/token")),
+        ca,
+        env.get("TOLLGATE_POD_NAMESPACE"),
+        env.get("TOLLGATE_POD_NAME"),
+        env.get("TOLLGATE_POD_UID"),
+        interval == null || interval.isBlank() ? null : Duration.parse("PT" + interval.trim()));
+  }
+}

@@ -1,0 +1,143 @@
+package dev.tollgate.sidecar.report;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tollgate.sidecar.config.BudgetConfig;
+import dev.tollgate.sidecar.config.RouteConfig;
+import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.metering.CallRecord;
+import dev.tollgate.sidecar.metering.Cost;
+import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.ProxyException;
+import java.math.BigDecimal;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class BudgetGateTest {
+  private static final RouteConfig.Tier MAIN =
+      new RouteConfig.Tier(
+          "main", null, List.of(new RouteConfig.Target("openai", "gpt-4o", null)), null, null);
+  private static final RouteConfig.Tier CHEAP =
+      new RouteConfig.Tier(
+          "cheap",
+          new RouteConfig.Match(null, null, List.of("never"), null, null, null),
+          List.of(new RouteConfig.Target("openai", "gpt-4o-mini", null)),
+          null,
+          null);
+  private static final RouteConfig ROUTE =
+      new RouteConfig(
+          "chat",
+          null,
+          List.of(MAIN, CHEAP),
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+          "monthly");
+
+  private static SidecarConfig config(
+      BudgetConfig.ExceededAction action, BudgetConfig.Downgrade d) {
+    return new SidecarConfig(
+        "v1",
+        "ns",
+        null,
+        List.of(ROUTE),
+        List.of(),
+        List.of(
+            new BudgetConfig("monthly", new BigDecimal("1"), null, null, action, d, null, null)));
+  }
+
+  private static ReportReply reply(String phase, String action, String allowance) {
+    return new ReportReply(
+        1, null, List.of(new ReportReply.BudgetState("monthly", phase, action, allowance, "0")));
+  }
+
+  private static CallRecord call(String cost) {
+    return new CallRecord(
+        "r",
+        "openai",
+        "chat",
+        "main",
+        "openai",
+        "openai",
+        "gpt-4o",
+        false,
+        200,
+        null,
+        null,
+        true,
+        new Cost(new BigDecimal(cost), true),
+        0,
+        0,
+        null,
+        0,
+        200,
+        null,
+        null);
+  }
+
+  @Test
+  void nothingIsEnforcedBeforeTheFirstReply() {
+    BudgetGate gate = new BudgetGate();
+    assertThat(gate.admit(ROUTE, config(BudgetConfig.ExceededAction.BLOCK, null))).isSameAs(ROUTE);
+  }
+
+  @Test
+  void blockOnceThisPodsAllowanceIsSpent() {
+    BudgetGate gate = new BudgetGate();
+    SidecarConfig cfg = config(BudgetConfig.ExceededAction.BLOCK, null);
+    gate.update(reply("Ok", "Block", "0.30"), Map.of());
+    gate.recorded(call("0.20"), cfg);
+    assertThat(gate.admit(ROUTE, cfg)).isSameAs(ROUTE);
+    gate.recorded(call("0.10"), cfg);
+    assertThatThrownBy(() -> gate.admit(ROUTE, cfg))
+        .isInstanceOfSatisfying(
+            ProxyException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.BUDGET_EXCEEDED))
+        .hasMessageContaining("budget monthly of namespace ns");
+    // the next reply grants more, counted from spend at the time its report was built
+    gate.update(reply("Warning", "Block", "0.10"), gate.marks());
+    assertThat(gate.admit(ROUTE, cfg)).isSameAs(ROUTE);
+  }
+
+  @Test
+  void downgradeNarrowsTheRouteToTheTierOrTarget() {
+    BudgetGate gate = new BudgetGate();
+    gate.update(reply("Exceeded", "Downgrade", "0"), Map.of());
+    RouteConfig byTier =
+        gate.admit(
+            ROUTE,
+            config(
+                BudgetConfig.ExceededAction.DOWNGRADE, new BudgetConfig.Downgrade("cheap", null)));
+    assertThat(byTier.tiers())
+        .singleElement()
+        .satisfies(
+            t -> {
+              assertThat(t.name()).isEqualTo("cheap");
+              assertThat(t.when()).isNull();
+            });
+    assertThat(byTier.budget()).isEqualTo("monthly");
+    RouteConfig byTarget =
+        gate.admit(
+            ROUTE,
+            config(
+                BudgetConfig.ExceededAction.DOWNGRADE,
+                new BudgetConfig.Downgrade(null, new RouteConfig.TargetRef("groq", "llama"))));
+    assertThat(byTarget.tiers().get(0).targets())
+        .singleElement()
+        .satisfies(t -> assertThat(t.credential() + "/" + t.model()).isEqualTo("groq/llama"));
+  }
+
+  @Test
+  void alertOnlyNeverBlocks() {
+    BudgetGate gate = new BudgetGate();
+    gate.update(reply("Exceeded", "AlertOnly", "0"), Map.of());
+    assertThat(gate.admit(ROUTE, config(BudgetConfig.ExceededAction.ALERT_ONLY, null)))
+        .isSameAs(ROUTE);
+  }
+}
