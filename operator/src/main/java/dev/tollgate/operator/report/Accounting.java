@@ -234,6 +234,7 @@ public final class Accounting implements AutoCloseable {
         ledger.health.computeIfAbsent(
             line.credential() + "/" + line.model(), k -> new SpendLedger.TargetHealth());
     long errors = 0;
+    long attempts = line.requests();
     String lastKind = null;
     for (Map.Entry<String, Long> e : line.errors().entrySet()) {
       if (providerError(e.getKey())) {
@@ -241,8 +242,18 @@ public final class Accounting implements AutoCloseable {
         lastKind = e.getKey();
       }
     }
+    // Attempts that failed before the call moved on: the caller did not see them, the provider
+    // still failed them. They count as calls to the provider and, when the provider's fault, as
+    // errors.
+    for (Map.Entry<String, Long> e : line.failedAttempts().entrySet()) {
+      attempts += e.getValue();
+      if (providerError(e.getKey())) {
+        errors += e.getValue();
+        lastKind = e.getKey();
+      }
+    }
     long[] counts = h.minutes.computeIfAbsent(minute, m -> new long[2]);
-    counts[0] += line.requests();
+    counts[0] += attempts;
     counts[1] += errors;
     h.pods.computeIfAbsent(minute, m -> new java.util.TreeSet<>()).add(String.valueOf(pod));
     if (lastKind != null) {

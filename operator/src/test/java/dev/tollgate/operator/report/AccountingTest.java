@@ -51,6 +51,60 @@ class AccountingTest {
   }
 
   @Test
+  void failedOverAttemptsCountAgainstTheProvidersHealthNotTheRoute() {
+    SpendLedger ledger = new SpendLedger();
+    // 10 calls served by the fallback; 6 attempts on the primary failed before they moved on.
+    UsageReport report =
+        new UsageReport(
+            "ns",
+            "a",
+            "uid-a",
+            "boot",
+            1,
+            null,
+            List.of(
+                new UsageReport.Line(
+                    "chat",
+                    "main",
+                    "anthropic",
+                    "claude",
+                    "monthly",
+                    10,
+                    100,
+                    50,
+                    0,
+                    0,
+                    "0.10",
+                    6,
+                    Map.of(),
+                    Map.of()),
+                new UsageReport.Line(
+                    "chat",
+                    "main",
+                    "groq",
+                    "llama",
+                    "monthly",
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    "0",
+                    0,
+                    Map.of(),
+                    Map.of("upstream_error", 6L))));
+
+    Accounting.apply(ledger, report, budgets("10"), NOW, TTL);
+
+    long[] primary = ledger.health.get("groq/llama").minutes.values().iterator().next();
+    long[] fallback = ledger.health.get("anthropic/claude").minutes.values().iterator().next();
+    assertThat(primary).containsExactly(6, 6); // six calls to the provider, six provider errors
+    assertThat(fallback).containsExactly(10, 0);
+    assertThat(ledger.routes.get("chat").requests).isEqualTo(10); // callers made ten calls
+    assertThat(ledger.routes.get("chat").errors).isZero(); // and saw no error
+  }
+
+  @Test
   void allowancesNeverAddUpToMoreThanWhatRemains() {
     SpendLedger ledger = new SpendLedger();
     List<Budget> budgets = budgets("10");

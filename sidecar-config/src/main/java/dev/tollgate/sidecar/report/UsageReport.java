@@ -35,7 +35,9 @@ public record UsageReport(
    *
    * @param budget the Budget the route draws from, or null
    * @param costUsd exact decimal string
-   * @param errors error counts by kind
+   * @param errors error counts by kind, of calls that ended on this target
+   * @param failedAttempts attempts on this target that failed and were failed over or retried
+   *     elsewhere, by kind: the calls succeeded, but the provider did not (provider health)
    */
   public record Line(
       String route,
@@ -50,9 +52,43 @@ public record UsageReport(
       long cacheWriteTokens,
       String costUsd,
       long failovers,
-      Map<String, Long> errors) {
+      Map<String, Long> errors,
+      Map<String, Long> failedAttempts) {
     public Line {
       errors = errors == null ? Map.of() : Map.copyOf(errors);
+      failedAttempts = failedAttempts == null ? Map.of() : Map.copyOf(failedAttempts);
+    }
+
+    /** A line without failed attempts (reports from sidecars older than that field). */
+    public Line(
+        String route,
+        String tier,
+        String credential,
+        String model,
+        String budget,
+        long requests,
+        long inputTokens,
+        long outputTokens,
+        long cacheReadTokens,
+        long cacheWriteTokens,
+        String costUsd,
+        long failovers,
+        Map<String, Long> errors) {
+      this(
+          route,
+          tier,
+          credential,
+          model,
+          budget,
+          requests,
+          inputTokens,
+          outputTokens,
+          cacheReadTokens,
+          cacheWriteTokens,
+          costUsd,
+          failovers,
+          errors,
+          null);
     }
   }
 }

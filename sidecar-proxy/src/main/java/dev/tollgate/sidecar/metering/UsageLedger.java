@@ -25,7 +25,8 @@ public final class UsageLedger {
       BigDecimal costUsd,
       long unpricedRequests,
       long failovers,
-      Map<ErrorKind, Long> errors) {}
+      Map<ErrorKind, Long> errors,
+      Map<ErrorKind, Long> failedAttempts) {}
 
   private static final class Line {
     long requests;
@@ -37,6 +38,7 @@ public final class UsageLedger {
     long unpriced;
     long failovers;
     final EnumMap<ErrorKind, Long> errors = new EnumMap<>(ErrorKind.class);
+    final EnumMap<ErrorKind, Long> failedAttempts = new EnumMap<>(ErrorKind.class);
 
     synchronized void add(CallRecord r) {
       requests++;
@@ -67,7 +69,12 @@ public final class UsageLedger {
           cost,
           unpriced,
           failovers,
-          Map.copyOf(errors));
+          Map.copyOf(errors),
+          Map.copyOf(failedAttempts));
+    }
+
+    synchronized void failedAttempt(ErrorKind kind) {
+      failedAttempts.merge(kind, 1L, Long::sum);
     }
   }
 
@@ -78,6 +85,15 @@ public final class UsageLedger {
     Key key = new Key(r.route(), r.tier(), r.credential(), r.model());
     lines.computeIfAbsent(key, k -> new Line()).add(r);
     listener.accept(r);
+  }
+
+  /**
+   * Records an attempt on a target that failed before the call moved on to another target or a
+   * retry. The call itself is recorded once, where it ended; this keeps the provider's failure
+   * visible to health even when the caller never saw it.
+   */
+  public void recordFailedAttempt(Key key, ErrorKind kind) {
+    lines.computeIfAbsent(key, k -> new Line()).failedAttempt(kind);
   }
 
   /** Also tells {@code l} about every recorded call (budget enforcement counts spend this way). */
@@ -110,6 +126,7 @@ public final class UsageLedger {
       sum.unpriced += t.unpricedRequests();
       sum.failovers += t.failovers();
       t.errors().forEach((k, v) -> sum.errors.merge(k, v, Long::sum));
+      t.failedAttempts().forEach((k, v) -> sum.failedAttempts.merge(k, v, Long::sum));
     }
     return sum.totals();
   }

@@ -6,6 +6,7 @@ import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.metering.UsageLedger;
 import dev.tollgate.sidecar.runtime.ConfigSource;
+import dev.tollgate.sidecar.wire.ErrorKind;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -155,6 +156,21 @@ public final class Reporter implements AutoCloseable {
     return ok;
   }
 
+  /**
+   * Per-kind growth since {@code before}, by metric label; kinds that did not grow are left out.
+   */
+  private static Map<String, Long> growth(Map<ErrorKind, Long> now, Map<ErrorKind, Long> before) {
+    Map<String, Long> out = new HashMap<>();
+    now.forEach(
+        (kind, n) -> {
+          long d = n - (before == null ? 0 : before.getOrDefault(kind, 0L));
+          if (d > 0) {
+            out.put(kind.label(), d);
+          }
+        });
+    return out;
+  }
+
   private void build() {
     Map<String, BigDecimal> marks = gate.marks();
     Map<UsageLedger.Key, UsageLedger.Totals> now = ledger.snapshot();
@@ -164,19 +180,14 @@ public final class Reporter implements AutoCloseable {
       UsageLedger.Totals before = baseline.get(e.getKey());
       UsageLedger.Totals t = e.getValue();
       long requests = t.requests() - (before == null ? 0 : before.requests());
-      if (requests == 0) {
+      Map<String, Long> errors = growth(t.errors(), before == null ? null : before.errors());
+      Map<String, Long> failedAttempts =
+          growth(t.failedAttempts(), before == null ? null : before.failedAttempts());
+      // A target that only failed (every call moved on elsewhere) still has a line: its health.
+      if (requests == 0 && failedAttempts.isEmpty()) {
         continue;
       }
       UsageLedger.Key k = e.getKey();
-      Map<String, Long> errors = new HashMap<>();
-      t.errors()
-          .forEach(
-              (kind, n) -> {
-                long d = n - (before == null ? 0 : before.errors().getOrDefault(kind, 0L));
-                if (d > 0) {
-                  errors.put(kind.label(), d);
-                }
-              });
       lines.add(
           new UsageReport.Line(
               k.route(),
@@ -193,7 +204,8 @@ public final class Reporter implements AutoCloseable {
                   .subtract(before == null ? BigDecimal.ZERO : before.costUsd())
                   .toPlainString(),
               t.failovers() - (before == null ? 0 : before.failovers()),
-              errors));
+              errors,
+              failedAttempts));
     }
     baseline = now;
     sequence++;

@@ -14,6 +14,7 @@ import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.metering.CallLog;
 import dev.tollgate.sidecar.metering.CallRecord;
 import dev.tollgate.sidecar.metering.Cost;
+import dev.tollgate.sidecar.metering.UsageLedger;
 import dev.tollgate.sidecar.routing.Backoff;
 import dev.tollgate.sidecar.routing.ClassifierLabels;
 import dev.tollgate.sidecar.routing.Limiter;
@@ -128,6 +129,7 @@ final class ProxyCall implements ExchangeListener {
   private TargetHealth health;
   private ProxyException lastFailure;
   private String failedProvider;
+  private String failedCredential;
   private String failedModel;
   private Duration attemptWait;
   private Duration providerWait;
@@ -492,6 +494,11 @@ final class ProxyCall implements ExchangeListener {
       previousFailed = false;
       failovers++;
       px.metrics().failover(route, failedProvider, failedModel);
+      // Recorded only once another attempt starts: a call that ends on this failure records it
+      // once, as the call's own error.
+      px.ledger()
+          .recordFailedAttempt(
+              new UsageLedger.Key(route, tier, failedCredential, failedModel), lastFailure.kind());
     }
     attemptNo++;
     credential = cred;
@@ -1174,6 +1181,7 @@ final class ProxyCall implements ExchangeListener {
     }
     previousFailed = true;
     failedProvider = credential.provider().wireName();
+    failedCredential = credential.name();
     failedModel = model;
     lastFailure = e;
     if (attemptWait != null) {

@@ -1,0 +1,51 @@
+package dev.tollgate.sidecar.metering;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tollgate.sidecar.chat.Usage;
+import dev.tollgate.sidecar.wire.ErrorKind;
+import java.math.BigDecimal;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class UsageLedgerTest {
+
+  @Test
+  void aFailedAttemptIsKeptApartFromTheCallItBelongsTo() {
+    UsageLedger ledger = new UsageLedger();
+    UsageLedger.Key primary = new UsageLedger.Key("chat", "main", "groq", "llama");
+
+    ledger.recordFailedAttempt(primary, ErrorKind.UPSTREAM_ERROR);
+    ledger.record(
+        new CallRecord(
+            "r1",
+            "openai",
+            "chat",
+            "main",
+            "anthropic",
+            "anthropic",
+            "claude",
+            false,
+            200,
+            null,
+            new Usage(10, 5, 0, 0),
+            true,
+            new Cost(new BigDecimal("0.01"), true),
+            1,
+            -1,
+            "stop",
+            1,
+            200,
+            null,
+            null));
+
+    UsageLedger.Totals failed = ledger.snapshot().get(primary);
+    assertThat(failed.requests()).isZero();
+    assertThat(failed.errors()).isEmpty();
+    assertThat(failed.failedAttempts()).isEqualTo(Map.of(ErrorKind.UPSTREAM_ERROR, 1L));
+    UsageLedger.Totals total = ledger.total();
+    assertThat(total.requests()).isEqualTo(1);
+    assertThat(total.failovers()).isEqualTo(1);
+    assertThat(total.failedAttempts()).isEqualTo(Map.of(ErrorKind.UPSTREAM_ERROR, 1L));
+  }
+}
