@@ -1,6 +1,5 @@
 package dev.tollgate.operator.local;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.jayway.jsonpath.Configuration;
 import com.jayway.jsonpath.JsonPath;
 import com.jayway.jsonpath.Option;
@@ -95,11 +94,5 @@ final class KubectlTable {
 
   private static String pad(String s, int width) {
     return s + " ".repeat(Math.max(0, width - s.length()));
-  }
-
-  /** For tests: the value a JSONPath selects in an object. */
-  static String read(JsonNode object, String jsonPath) {
-    Object value = JsonPath.using(JSON_PATH).parse(object.toString()).read("$" + jsonPath);
-    return value == null ? null : value.toString();
   }
 }
