@@ -33,7 +33,8 @@ public final class Sidecar implements AutoCloseable {
       Integer portOverride,
       int threads,
       Duration pollInterval,
-      ReporterSettings reporting)
+      ReporterSettings reporting,
+      Path spoolDir)
       throws InterruptedException {
     metrics = new ProxyMetrics();
     ledger = new UsageLedger();
@@ -69,7 +70,12 @@ public final class Sidecar implements AutoCloseable {
     watcher.start();
     ledger.onRecord(r -> px.budgetGate().recorded(r, config.current()));
     if (reporting != null) {
-      reporter = new Reporter(reporting, ledger, config, px.budgetGate());
+      reporter =
+          new Reporter(reporting, ledger, config, px.budgetGate())
+              .withTargetHealth(px.health()::snapshot);
+      if (spoolDir != null) {
+        reporter.withSpool(new dev.tollgate.sidecar.report.ReportSpool(spoolDir));
+      }
       reporter.start();
     } else {
       reporter = null;
@@ -84,7 +90,7 @@ public final class Sidecar implements AutoCloseable {
   public static Sidecar start(
       Path configFile, Integer portOverride, int threads, Duration pollInterval)
       throws InterruptedException {
-    return new Sidecar(configFile, portOverride, threads, pollInterval, null);
+    return new Sidecar(configFile, portOverride, threads, pollInterval, null, null);
   }
 
   /** Starts a sidecar that also reports to the operator ({@code reporting} null: it does not). */
@@ -95,7 +101,29 @@ public final class Sidecar implements AutoCloseable {
       Duration pollInterval,
       ReporterSettings reporting)
       throws InterruptedException {
-    return new Sidecar(configFile, portOverride, threads, pollInterval, reporting);
+    String spool = System.getenv("TOLLGATE_SPOOL_DIR");
+    return new Sidecar(
+        configFile,
+        portOverride,
+        threads,
+        pollInterval,
+        reporting,
+        spool == null || spool.isBlank() ? null : Path.of(spool.trim()));
+  }
+
+  /**
+   * Starts a reporting sidecar that keeps unacknowledged reports in {@code spoolDir} (the pod's
+   * emptyDir; {@code TOLLGATE_SPOOL_DIR}) and first delivers what an earlier process left there.
+   */
+  public static Sidecar start(
+      Path configFile,
+      Integer portOverride,
+      int threads,
+      Duration pollInterval,
+      ReporterSettings reporting,
+      Path spoolDir)
+      throws InterruptedException {
+    return new Sidecar(configFile, portOverride, threads, pollInterval, reporting, spoolDir);
   }
 
   /** The reporter, or null when the sidecar does not report. */

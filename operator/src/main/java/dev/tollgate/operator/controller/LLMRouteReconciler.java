@@ -175,6 +175,12 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
                           result.version().orElse(null),
                           clock.instant(),
                           SIDECAR_LIVENESS);
+                      RouteUsageStatus.circuits(
+                          updated.getStatus(),
+                          l,
+                          route.getSpec().getModel(),
+                          clock.instant(),
+                          SIDECAR_LIVENESS);
                     });
           }
           announce(route, updated, verdict);

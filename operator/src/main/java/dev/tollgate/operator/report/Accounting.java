@@ -44,6 +44,8 @@ public final class Accounting implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Accounting.class);
   private static final int MAX_ATTEMPTS = 8;
   private static final Duration FORGET_REPORTERS_AFTER = Duration.ofHours(24);
+  // keeps the ledger ConfigMap far below 1 MiB with hundreds of sidecars
+  private static final int MAX_TARGETS_PER_REPORTER = 32;
 
   /** The Budgets of a namespace (informer cache or API), and its rendered configuration. */
   public interface BudgetDirectory {
@@ -166,6 +168,18 @@ public final class Accounting implements AutoCloseable {
     reporter.namespaceAndPod = report.namespace() + "/" + report.pod();
     reporter.lastSeen = now.toString();
     reporter.configVersion = report.configVersion();
+    if (report.last()) {
+      // the process has ended (its final report, or one a restarted container delivers for it):
+      // it holds nothing any more, and its health is no longer current
+      reporter.ended = true;
+      reporter.targets = new ArrayList<>();
+    } else if (report.sequence() >= reporter.sequence) {
+      reporter.targets =
+          report.targets().stream()
+              .filter(t -> t.calls() > 0 || !"Closed".equals(t.circuit()))
+              .limit(MAX_TARGETS_PER_REPORTER)
+              .toList();
+    }
     if (report.sequence() > reporter.sequence) {
       reporter.sequence = report.sequence();
       for (UsageReport.Line line : report.lines()) {
@@ -178,6 +192,10 @@ public final class Accounting implements AutoCloseable {
       }
     }
     List<ReportReply.BudgetState> states = new ArrayList<>();
+    if (Boolean.TRUE.equals(reporter.ended)) {
+      reporter.grants.clear();
+      return new ReportReply(reporter.sequence, null, states);
+    }
     for (Budget b : budgets) {
       states.add(grant(ledger, key, reporter, b, now, ttl));
     }
@@ -348,11 +366,18 @@ public final class Accounting implements AutoCloseable {
   }
 
   private static boolean live(SpendLedger.Reporter r, Instant now, Duration ttl) {
-    return r.lastSeen != null && Instant.parse(r.lastSeen).plus(ttl).isAfter(now);
+    return r.live(now, ttl);
   }
 
   private static void forgetOldReporters(SpendLedger ledger, Instant now) {
-    ledger.reporters.values().removeIf(r -> !live(r, now, FORGET_REPORTERS_AFTER));
+    // an ended reporter's watermark is kept as long as any other: a late resend must stay a no-op
+    ledger
+        .reporters
+        .values()
+        .removeIf(
+            r ->
+                r.lastSeen == null
+                    || !Instant.parse(r.lastSeen).plus(FORGET_REPORTERS_AFTER).isAfter(now));
   }
 
   @Override

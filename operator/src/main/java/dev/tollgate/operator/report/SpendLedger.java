@@ -93,5 +93,21 @@ public final class SpendLedger {
 
     public String lastSeen;
     public Map<String, String> grants = new TreeMap<>();
+
+    /** It sent its last report (the process ended): not live, nothing granted. */
+    public Boolean ended;
+
+    /**
+     * Its targets' health as of its last report: circuit state, TTFT percentiles. Only targets with
+     * recent calls or a circuit that is not closed.
+     */
+    public List<dev.tollgate.sidecar.report.UsageReport.TargetState> targets = new ArrayList<>();
+
+    /** Live: reported within {@code ttl} and has not ended. */
+    public boolean live(java.time.Instant now, java.time.Duration ttl) {
+      return !Boolean.TRUE.equals(ended)
+          && lastSeen != null
+          && java.time.Instant.parse(lastSeen).plus(ttl).isAfter(now);
+    }
   }
 }

@@ -18,9 +18,16 @@ import java.util.Set;
  * onto its status: per model Healthy (under 5 % provider errors over the last minutes), Degraded
  * (under 50 %) or Unavailable, with the error rate, the last error kind (never a message, which
  * could hold request data) and how many pods reported it.
+ *
+ * <p>Time to first token: each live sidecar reports the p50 and p95 of its recent successful calls
+ * per target. Percentiles do not add up, so the status shows an approximation that errs on the slow
+ * side: p50 is the calls-weighted mean of the sidecars' medians, p95 the highest sidecar p95.
  */
 public final class CredentialHealthStatus {
   private CredentialHealthStatus() {}
+
+  /** How long after its last report a sidecar's TTFT percentiles still count. */
+  public static final java.time.Duration LIVE = java.time.Duration.ofSeconds(30);
 
   public static void apply(
       ProviderCredentialStatus status, String credential, SpendLedger ledger, Instant now) {
@@ -58,11 +65,45 @@ public final class CredentialHealthStatus {
       h.setLastError(e.getValue().lastError);
       h.setLastErrorTime(e.getValue().lastErrorTime);
       h.setReportingPods(pods.size());
+      ttft(h, credential, h.getModel(), ledger, now);
       models.add(h);
       overall = overall == null || state.ordinal() > overall.ordinal() ? state : overall;
     }
     // nothing reported lately: no health rather than a stale one
     status.setHealth(models);
     status.setOverallHealth(overall);
+  }
+
+  private static void ttft(
+      ProviderCredentialStatus.ModelHealth h,
+      String credential,
+      String model,
+      SpendLedger ledger,
+      Instant now) {
+    double weighted = 0;
+    long weight = 0;
+    long p95 = -1;
+    for (SpendLedger.Reporter r : ledger.reporters.values()) {
+      if (!r.live(now, LIVE)) {
+        continue;
+      }
+      for (var t : r.targets) {
+        if (!credential.equals(t.credential()) || !model.equals(t.model())) {
+          continue;
+        }
+        if (t.ttftP50Millis() >= 0) {
+          long w = Math.max(1, t.calls());
+          weighted += (double) t.ttftP50Millis() * w;
+          weight += w;
+        }
+        p95 = Math.max(p95, t.ttftP95Millis());
+      }
+    }
+    if (weight > 0) {
+      h.setTtftP50Millis(Math.round(weighted / weight));
+    }
+    if (p95 >= 0) {
+      h.setTtftP95Millis(p95);
+    }
   }
 }

@@ -26,12 +26,7 @@ public final class RouteUsageStatus {
       return;
     }
     List<SpendLedger.Reporter> reporters =
-        ledger.reporters.values().stream()
-            .filter(
-                r ->
-                    r.lastSeen != null
-                        && java.time.Instant.parse(r.lastSeen).plus(live).isAfter(now))
-            .toList();
+        ledger.reporters.values().stream().filter(r -> r.live(now, live)).toList();
     if (reporters.isEmpty()) {
       return;
     }
@@ -74,5 +69,102 @@ public final class RouteUsageStatus {
       targets.add(t);
     }
     status.setTargets(targets);
+  }
+
+  /**
+   * Sets each target's circuit and health from what the live sidecars last reported for {@code
+   * route}: the circuit is the worst any sidecar has (Open over HalfOpen over Closed, since one
+   * sidecar's open circuit already shifts its traffic), and health comes from the calls-weighted
+   * error rate (under 5 % Healthy, under 50 % Degraded, else Unavailable; Unavailable while any
+   * circuit is open). A target no sidecar has called yet has neither. Targets with a reported
+   * circuit but no usage this period are listed with zero requests.
+   */
+  public static void circuits(
+      LLMRouteStatus status,
+      SpendLedger ledger,
+      String route,
+      java.time.Instant now,
+      java.time.Duration live) {
+    Map<String, Agg> byTarget = new java.util.TreeMap<>();
+    for (SpendLedger.Reporter r : ledger.reporters.values()) {
+      if (!r.live(now, live)) {
+        continue;
+      }
+      for (var t : r.targets) {
+        if (route.equals(t.route())) {
+          byTarget.computeIfAbsent(t.credential() + "/" + t.model(), k -> new Agg()).add(t);
+        }
+      }
+    }
+    if (byTarget.isEmpty()) {
+      return;
+    }
+    List<LLMRouteStatus.TargetStatus> targets = new ArrayList<>(status.getTargets());
+    for (Map.Entry<String, Agg> e : byTarget.entrySet()) {
+      String[] parts = e.getKey().split("/", 2);
+      LLMRouteStatus.TargetStatus t =
+          targets.stream()
+              .filter(
+                  x ->
+                      parts[0].equals(x.getCredential())
+                          && (parts.length > 1 ? parts[1] : "").equals(x.getModel()))
+              .findFirst()
+              .orElseGet(
+                  () -> {
+                    LLMRouteStatus.TargetStatus n = new LLMRouteStatus.TargetStatus();
+                    n.setCredential(parts[0]);
+                    n.setModel(parts.length > 1 ? parts[1] : null);
+                    n.setRequests(0L);
+                    n.setSharePercent("0");
+                    targets.add(n);
+                    return n;
+                  });
+      Agg a = e.getValue();
+      t.setTier(a.tier);
+      t.setCircuit(a.circuit);
+      t.setHealth(a.health());
+    }
+    status.setTargets(targets);
+  }
+
+  private static final class Agg {
+    String tier;
+    String circuit = "Closed";
+    long calls;
+    double failed;
+
+    void add(dev.tollgate.sidecar.report.UsageReport.TargetState t) {
+      tier = tier == null ? t.tier() : tier;
+      if (rank(t.circuit()) > rank(circuit)) {
+        circuit = t.circuit();
+      }
+      calls += t.calls();
+      failed += t.calls() * (double) t.errorRatePercent() / 100.0;
+    }
+
+    dev.tollgate.api.v1alpha1.Health health() {
+      if ("Open".equals(circuit)) {
+        return dev.tollgate.api.v1alpha1.Health.UNAVAILABLE;
+      }
+      if (calls == 0) {
+        return "HalfOpen".equals(circuit) ? dev.tollgate.api.v1alpha1.Health.DEGRADED : null;
+      }
+      double rate = failed * 100.0 / calls;
+      return rate < 5
+          ? ("HalfOpen".equals(circuit)
+              ? dev.tollgate.api.v1alpha1.Health.DEGRADED
+              : dev.tollgate.api.v1alpha1.Health.HEALTHY)
+          : rate < 50
+              ? dev.tollgate.api.v1alpha1.Health.DEGRADED
+              : dev.tollgate.api.v1alpha1.Health.UNAVAILABLE;
+    }
+
+    private static int rank(String circuit) {
+      return switch (String.valueOf(circuit)) {
+        case "Open" -> 2;
+        case "HalfOpen" -> 1;
+        default -> 0;
+      };
+    }
   }
 }

@@ -57,6 +57,12 @@ public record InjectionSettings(
   /** Where the projected ServiceAccount token for the reporting channel is mounted. */
   public static final String TOKEN_MOUNT = "/var/run/secrets/tollgate";
 
+  /**
+   * Where the sidecar keeps reports the operator has not acknowledged yet (an emptyDir, so they
+   * survive a restart of the sidecar container, not the pod's deletion).
+   */
+  public static final String SPOOL_MOUNT = "/var/lib/tollgate/spool";
+
   public InjectionSettings {
     Objects.requireNonNull(sidecarImage, "sidecarImage");
     configMapName = configMapName == null ? SidecarConfigMap.NAME : configMapName;

@@ -31,6 +31,7 @@ import java.util.TreeSet;
 public final class SidecarInjector {
   static final String CONFIG_VOLUME = "tollgate-config";
   static final String TOKEN_VOLUME = "tollgate-token";
+  static final String SPOOL_VOLUME = "tollgate-spool";
   static final long TOKEN_EXPIRATION_SECONDS = 3600;
 
   private final InjectionSettings settings;
@@ -95,6 +96,13 @@ public final class SidecarInjector {
     List<Volume> volumes = new ArrayList<>(nullToEmpty(spec.getVolumes()));
     volumes.add(configVolume());
     volumes.add(tokenVolume());
+    volumes.add(
+        new VolumeBuilder()
+            .withName(SPOOL_VOLUME)
+            .withNewEmptyDir()
+            .withSizeLimit(new Quantity("16Mi"))
+            .endEmptyDir()
+            .build());
     secrets.forEach(name -> volumes.add(secretVolume(name)));
     spec.setVolumes(volumes);
 
@@ -117,14 +125,19 @@ public final class SidecarInjector {
     pod.getMetadata().setLabels(labels);
   }
 
-  // No preStop hook yet: the sidecar drains calls in flight on SIGTERM, which the kubelet sends to
-  // native sidecars after the app containers stop. A preStop that flushes unreported usage to the
-  // operator comes with the reporting channel; calling an endpoint that does not exist would only
-  // produce a FailedPreStopHook event on every pod deletion.
+  // No preStop hook: the kubelet stops a native sidecar only after the app containers have exited,
+  // and the sidecar's SIGTERM handler drains calls in flight and sends its final report. A preStop
+  // hook would run at that same moment, so it could add nothing but a FailedPreStopHook event.
+  // What the final report cannot deliver stays in the spool emptyDir for a restarted container.
   private Container sidecar(Set<String> secrets) {
     List<VolumeMount> mounts = new ArrayList<>();
     mounts.add(readOnlyMount(CONFIG_VOLUME, InjectionSettings.CONFIG_MOUNT));
     mounts.add(readOnlyMount(TOKEN_VOLUME, InjectionSettings.TOKEN_MOUNT));
+    mounts.add(
+        new VolumeMountBuilder()
+            .withName(SPOOL_VOLUME)
+            .withMountPath(InjectionSettings.SPOOL_MOUNT)
+            .build());
     secrets.forEach(
         name ->
             mounts.add(readOnlyMount(SecretMounts.volumeName(name), SecretMounts.secretDir(name))));
@@ -195,6 +208,7 @@ public final class SidecarInjector {
       }
     }
     env.add(env("TOLLGATE_TOKEN_FILE", InjectionSettings.TOKEN_MOUNT + "/token"));
+    env.add(env("TOLLGATE_SPOOL_DIR", InjectionSettings.SPOOL_MOUNT));
     env.add(fieldRef("TOLLGATE_POD_NAME", "metadata.name"));
     env.add(fieldRef("TOLLGATE_POD_NAMESPACE", "metadata.namespace"));
     env.add(fieldRef("TOLLGATE_POD_UID", "metadata.uid"));

@@ -167,4 +167,64 @@ class AccountingTest {
   private static BigDecimal allowance(ReportReply r) {
     return new BigDecimal(r.budgets().get(0).allowanceUsd());
   }
+
+  private static UsageReport ending(String pod, String boot, long seq, String cost) {
+    UsageReport r = report(pod, seq, cost);
+    return new UsageReport(
+        r.namespace(), pod, r.podUid(), boot, seq, null, r.lines(), List.of(), true);
+  }
+
+  @Test
+  void aLastReportIsAppliedOnceAndReleasesWhatTheProcessHeld() {
+    SpendLedger ledger = new SpendLedger();
+    List<Budget> budgets = budgets("10");
+    // a holds 10/2 = 5; b gets (10 - 5) / 3
+    Accounting.apply(ledger, report("a", 1, "0"), budgets, NOW, TTL);
+    assertThat(allowance(Accounting.apply(ledger, report("b", 1, "0"), budgets, NOW, TTL)))
+        .isEqualByComparingTo("1.666666");
+
+    // a's process ends: its final report counts, it holds nothing, it is no longer live
+    ReportReply last = Accounting.apply(ledger, ending("a", "boot", 2, "1.00"), budgets, NOW, TTL);
+    assertThat(last.budgets()).isEmpty();
+    assertThat(ledger.reporters.get("uid-a/boot").grants).isEmpty();
+    assertThat(ledger.reporters.get("uid-a/boot").live(NOW, TTL)).isFalse();
+    // the same final report delivered again (by a restarted container) changes nothing
+    Accounting.apply(ledger, ending("a", "boot", 2, "1.00"), budgets, NOW, TTL);
+    assertThat(new BigDecimal(ledger.budgets.get("monthly").spent)).isEqualByComparingTo("1.00");
+
+    // b now shares what remains with no one: (10 - 1) / 2
+    assertThat(allowance(Accounting.apply(ledger, report("b", 2, "0"), budgets, NOW, TTL)))
+        .isEqualByComparingTo("4.5");
+  }
+
+  @Test
+  void targetHealthIsTheLatestSnapshotAndOnlyWhatSaysSomething() {
+    SpendLedger ledger = new SpendLedger();
+    UsageReport.TargetState called =
+        new UsageReport.TargetState(
+            "chat", "main", "openai", "gpt-4o", "Closed", 12, 0f, 180, 400, null, null);
+    UsageReport.TargetState idle =
+        new UsageReport.TargetState(
+            "chat", "cheap", "openai", "gpt-4o-mini", "Closed", 0, 0f, -1, -1, null, null);
+    UsageReport.TargetState open =
+        new UsageReport.TargetState(
+            "chat", "main", "groq", "llama", "Open", 0, 100f, -1, -1, "upstream_5xx", null);
+    UsageReport r = report("a", 1, "0");
+    Accounting.apply(
+        ledger,
+        new UsageReport(
+            "ns", "a", "uid-a", "boot", 1, null, r.lines(), List.of(called, idle, open), false),
+        budgets("10"),
+        NOW,
+        TTL);
+    assertThat(ledger.reporters.get("uid-a/boot").targets).containsExactly(called, open);
+
+    Accounting.apply(
+        ledger,
+        new UsageReport("ns", "a", "uid-a", "boot", 2, null, List.of(), List.of(called), false),
+        budgets("10"),
+        NOW,
+        TTL);
+    assertThat(ledger.reporters.get("uid-a/boot").targets).containsExactly(called);
+  }
 }

@@ -175,10 +175,10 @@ class ReportingIT {
               assertThat(route.getStatus().getTargets())
                   .singleElement()
                   .satisfies(t -> assertThat(t.getSharePercent()).isEqualTo("100.0"));
-              // pod-b, pod-c (the hand-made report) and pod-a's last report; all on the rendered
-              // version except pod-c, which named none
-              assertThat(route.getStatus().getSidecars().getTotal()).isEqualTo(3);
-              assertThat(route.getStatus().getSidecars().getUpToDate()).isEqualTo(2);
+              // pod-b and pod-c (the hand-made report) are live; pod-a ended with its final
+              // report. pod-b runs the rendered version, pod-c named none
+              assertThat(route.getStatus().getSidecars().getTotal()).isEqualTo(2);
+              assertThat(route.getStatus().getSidecars().getUpToDate()).isEqualTo(1);
               ProviderCredential openai =
                   client
                       .resources(ProviderCredential.class)
@@ -353,6 +353,82 @@ class ReportingIT {
 
   // ---- helpers ----
 
+  @Test
+  void aRestartedSidecarDeliversWhatItsPredecessorCouldNotAndStatusShowsTtft() throws Exception {
+    String ns = "spool";
+    setUp(ns, "10.00", BudgetSpec.ExceededAction.ALERT_ONLY, null);
+    sim.behavior(
+        SimulatorBehavior.defaults()
+            .withUsage(INPUT, OUTPUT, 0, 0)
+            .withTiming(Duration.ofMillis(60), 50_000));
+    Path spool = dir.resolve("spool");
+    Sidecar first = sidecar(ns, "pod-s", "uid-pod-s", spool);
+    call(first, 5);
+    await().until(() -> ledger(ns).routes.get("chat").requests == 5);
+
+    // the operator is away when the sidecar container stops: its final report stays in the spool
+    channel.close();
+    channel = null;
+    call(first, 7);
+    first.close();
+    toClose.remove(first);
+    try (var files = Files.list(spool)) {
+      assertThat(files.map(f -> f.getFileName().toString()))
+          .isNotEmpty()
+          .allMatch(f -> f.startsWith("report-") && f.endsWith(".json"));
+    }
+
+    // the restarted container (same pod, new process) delivers it once, then reports its own calls
+    startChannel();
+    Sidecar second = sidecar(ns, "pod-s", "uid-pod-s", spool);
+    stream(second, 4);
+    await().until(() -> ledger(ns).routes.get("chat").requests == 16);
+    assertThat(new BigDecimal(ledger(ns).budgets.get("monthly").spent))
+        .isEqualByComparingTo(simulatorCost(sim.stats()));
+    await()
+        .untilAsserted(
+            () -> {
+              try (var files = Files.list(spool)) {
+                assertThat(files.filter(f -> f.toString().endsWith(".json"))).isEmpty();
+              }
+            });
+    // the first process holds no allowance any more and no longer counts as a live sidecar
+    assertThat(ledger(ns).reporters.values())
+        .filteredOn(r -> Boolean.TRUE.equals(r.ended))
+        .singleElement()
+        .satisfies(r -> assertThat(r.grants).isEmpty());
+
+    // streamed calls give the credential its time to first token (the simulator waits 60 ms)
+    await()
+        .untilAsserted(
+            () -> {
+              ProviderCredential openai =
+                  client
+                      .resources(ProviderCredential.class)
+                      .inNamespace(ns)
+                      .withName("openai")
+                      .get();
+              assertThat(openai.getStatus().getHealth())
+                  .singleElement()
+                  .satisfies(
+                      h -> {
+                        assertThat(h.getTtftP50Millis()).isGreaterThanOrEqualTo(60);
+                        assertThat(h.getTtftP95Millis())
+                            .isGreaterThanOrEqualTo(h.getTtftP50Millis());
+                      });
+              LLMRoute route =
+                  client.resources(LLMRoute.class).inNamespace(ns).withName("chat").get();
+              assertThat(route.getStatus().getTargets())
+                  .singleElement()
+                  .satisfies(
+                      t -> {
+                        assertThat(t.getCircuit()).isEqualTo("Closed");
+                        assertThat(t.getHealth()).isEqualTo(Health.HEALTHY);
+                        assertThat(t.getTier()).isEqualTo("main");
+                      });
+            });
+  }
+
   private void setUp(
       String ns, String limit, BudgetSpec.ExceededAction action, String downgradeTier)
       throws Exception {
@@ -441,6 +517,42 @@ class ReportingIT {
     Sidecar s = Sidecar.start(dir.resolve("config.yaml"), 0, 1, Duration.ofMillis(200), settings);
     toClose.add(s);
     return s;
+  }
+
+  private Sidecar sidecar(String ns, String pod, String uid, Path spool) throws Exception {
+    Path token = dir.resolve(pod + ".token");
+    Files.writeString(token, FakeTokenReviewer.token(ns, pod));
+    ReporterSettings settings =
+        new ReporterSettings(
+            URI.create("https://localhost:" + reportPort + ReportServer.PATH),
+            token,
+            tls.caPem(),
+            ns,
+            pod,
+            uid,
+            Duration.ofMillis(200));
+    Sidecar s =
+        Sidecar.start(dir.resolve("config.yaml"), 0, 1, Duration.ofMillis(200), settings, spool);
+    toClose.add(s);
+    return s;
+  }
+
+  private void stream(Sidecar s, int n) throws Exception {
+    for (int i = 0; i < n; i++) {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(s.baseUrl() + "/v1/chat/completions"))
+                  .header("Content-Type", "application/json")
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          "{\"model\":\"chat\",\"stream\":true,"
+                              + "\"stream_options\":{\"include_usage\":true},"
+                              + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).contains("data: [DONE]");
+    }
   }
 
   private void call(Sidecar s, int n) throws Exception {

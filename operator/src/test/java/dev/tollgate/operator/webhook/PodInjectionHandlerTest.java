@@ -47,6 +47,7 @@ class PodInjectionHandlerTest {
         .containsExactly(
             "tollgate-config",
             "tollgate-token",
+            "tollgate-spool",
             dev.tollgate.sidecar.config.SecretMounts.volumeName("openai-api-key"));
     assertThat(patched.getSpec().getContainers().get(0).getEnv())
         .anySatisfy(e -> assertThat(e.getName()).isEqualTo("OPENAI_BASE_URL"));

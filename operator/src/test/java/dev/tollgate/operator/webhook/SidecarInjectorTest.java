@@ -66,7 +66,9 @@ class SidecarInjectorTest {
     assertThat(sidecar.getStartupProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(sidecar.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
     assertThat(sidecar.getSecurityContext().getRunAsNonRoot()).isTrue();
+    // everything read-only but the spool, where unacknowledged reports survive a restart
     assertThat(sidecar.getVolumeMounts())
+        .filteredOn(m -> !m.getMountPath().equals("/var/lib/tollgate/spool"))
         .allSatisfy(m -> assertThat(m.getReadOnly()).as(m.getMountPath()).isTrue())
         .extracting(m -> m.getMountPath())
         .containsExactly(
@@ -74,6 +76,16 @@ class SidecarInjectorTest {
             "/var/run/secrets/tollgate",
             "/var/run/tollgate/secrets/anthropic-api-key",
             "/var/run/tollgate/secrets/openai-api-key");
+    assertThat(sidecar.getEnv())
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("TOLLGATE_SPOOL_DIR");
+              assertThat(e.getValue()).isEqualTo("/var/lib/tollgate/spool");
+            });
+    assertThat(pod.getSpec().getVolumes())
+        .filteredOn(v -> v.getName().equals("tollgate-spool"))
+        .singleElement()
+        .satisfies(v -> assertThat(v.getEmptyDir().getSizeLimit().toString()).isEqualTo("16Mi"));
 
     Volume token =
         pod.getSpec().getVolumes().stream()

@@ -16,6 +16,10 @@ import java.util.Map;
  * @param sequence 1, 2, ... per boot
  * @param configVersion the configuration version the sidecar runs
  * @param lines usage per route, tier, credential and model since the previous report
+ * @param targets each called target's health as this sidecar sees it now (a snapshot, not usage:
+ *     the operator keeps the latest per sidecar)
+ * @param last this sidecar process has ended (its final report, or one it left unsent and a
+ *     restarted sidecar of the same pod delivers): the operator releases what it granted it
  */
 public record UsageReport(
     String namespace,
@@ -24,11 +28,49 @@ public record UsageReport(
     String bootId,
     long sequence,
     String configVersion,
-    List<Line> lines) {
+    List<Line> lines,
+    List<TargetState> targets,
+    boolean last) {
 
   public UsageReport {
     lines = lines == null ? List.of() : List.copyOf(lines);
+    targets = targets == null ? List.of() : List.copyOf(targets);
   }
+
+  /** A report without target health (sidecars older than that field). */
+  public UsageReport(
+      String namespace,
+      String pod,
+      String podUid,
+      String bootId,
+      long sequence,
+      String configVersion,
+      List<Line> lines) {
+    this(namespace, pod, podUid, bootId, sequence, configVersion, lines, null, false);
+  }
+
+  /**
+   * One target's health in this sidecar: its circuit breaker and, over the breaker's recent window,
+   * calls, error rate and time-to-first-token percentiles.
+   *
+   * @param circuit {@code Closed}, {@code Open} or {@code HalfOpen}
+   * @param ttftP50Millis -1 when no recent success
+   * @param ttftP95Millis -1 when no recent success
+   * @param lastError the kind of the last failure (never a message), or null
+   * @param lastErrorAt ISO-8601 instant, or null
+   */
+  public record TargetState(
+      String route,
+      String tier,
+      String credential,
+      String model,
+      String circuit,
+      int calls,
+      float errorRatePercent,
+      long ttftP50Millis,
+      long ttftP95Millis,
+      String lastError,
+      String lastErrorAt) {}
 
   /**
    * Usage of one route/tier/credential/model since the previous report.

@@ -62,6 +62,10 @@ public final class Reporter implements AutoCloseable {
   private Map<String, BigDecimal> unacknowledgedMarks;
   private int failuresInARow;
   private volatile long acknowledged;
+  private volatile ReportSpool spool;
+  private volatile java.util.function.Supplier<List<UsageReport.TargetState>> targets = List::of;
+  private final java.util.ArrayDeque<UsageReport> leftovers = new java.util.ArrayDeque<>();
+  private boolean finishing;
   private final java.util.concurrent.atomic.AtomicBoolean nudged =
       new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -83,6 +87,49 @@ public final class Reporter implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+  }
+
+  /**
+   * Keeps unacknowledged reports in {@code s} too, and delivers the ones an earlier process of this
+   * pod left there. Call before {@link #start()}.
+   */
+  public Reporter withSpool(ReportSpool s) {
+    this.spool = s;
+    List<UsageReport> left = s.leftovers(bootId, settings.podUid());
+    leftovers.addAll(left);
+    if (!left.isEmpty()) {
+      LOG.info(
+          "found {} unacknowledged report(s) of an earlier sidecar process in {}; delivering them",
+          left.size(),
+          s.dir());
+    }
+    return this;
+  }
+
+  /** Sends each target's health (circuit, error rate, TTFT percentiles) with every report. */
+  public Reporter withTargetHealth(
+      java.util.function.Supplier<List<dev.tollgate.sidecar.routing.TargetHealthSnapshot>> health) {
+    this.targets = () -> health.get().stream().map(Reporter::targetState).toList();
+    return this;
+  }
+
+  static UsageReport.TargetState targetState(dev.tollgate.sidecar.routing.TargetHealthSnapshot h) {
+    return new UsageReport.TargetState(
+        h.route(),
+        h.tier(),
+        h.credential(),
+        h.model(),
+        switch (h.state()) {
+          case CLOSED -> "Closed";
+          case OPEN -> "Open";
+          case HALF_OPEN -> "HalfOpen";
+        },
+        h.calls(),
+        h.errorRatePercent(),
+        h.ttftP50Millis(),
+        h.ttftP95Millis(),
+        h.lastError(),
+        h.lastErrorAt() == null ? null : h.lastErrorAt().toString());
   }
 
   public void start() {
@@ -145,15 +192,63 @@ public final class Reporter implements AutoCloseable {
 
   /** Resends the unacknowledged report, or builds the next one; true when acknowledged. */
   private boolean reportOnce() {
+    deliverLeftovers();
     if (unacknowledged == null) {
       build();
     }
-    boolean ok = send(unacknowledged);
+    boolean ok = send(unacknowledged, true) == Delivery.ACKNOWLEDGED;
     if (ok) {
+      if (spool != null) {
+        spool.delete(unacknowledged);
+      }
       unacknowledged = null;
       unacknowledgedMarks = null;
     }
     return ok;
+  }
+
+  /**
+   * Sends what an earlier process of this pod left in the spool, in sequence order, stopping at the
+   * first that does not go through (a later sequence of the same boot must not overtake it). A
+   * report the operator refuses outright (4xx) would never go through: it is set aside as {@code
+   * .bad} with a warning rather than blocking the others.
+   */
+  private void deliverLeftovers() {
+    while (!leftovers.isEmpty()) {
+      UsageReport left = leftovers.peek();
+      // that process has ended: the operator can release what it granted it at once
+      UsageReport r =
+          new UsageReport(
+              left.namespace(),
+              left.pod(),
+              left.podUid(),
+              left.bootId(),
+              left.sequence(),
+              left.configVersion(),
+              left.lines(),
+              List.of(),
+              true);
+      Delivery d = send(r, false);
+      if (d == Delivery.UNREACHABLE) {
+        return;
+      }
+      if (d == Delivery.REFUSED) {
+        LOG.warn(
+            "the operator refused the earlier report {} of boot {}; its usage is not counted",
+            r.sequence(),
+            r.bootId());
+      } else {
+        LOG.info("delivered the earlier report {} of boot {}", r.sequence(), r.bootId());
+      }
+      spool.delete(left);
+      leftovers.poll();
+    }
+  }
+
+  private enum Delivery {
+    ACKNOWLEDGED,
+    REFUSED,
+    UNREACHABLE
   }
 
   /**
@@ -209,6 +304,13 @@ public final class Reporter implements AutoCloseable {
     }
     baseline = now;
     sequence++;
+    List<UsageReport.TargetState> health;
+    try {
+      health = targets.get();
+    } catch (RuntimeException e) {
+      LOG.debug("target health unavailable for this report", e);
+      health = List.of();
+    }
     unacknowledged =
         new UsageReport(
             settings.namespace(),
@@ -217,11 +319,20 @@ public final class Reporter implements AutoCloseable {
             bootId,
             sequence,
             cfg == null ? null : cfg.version(),
-            lines);
+            lines,
+            health,
+            finishing);
     unacknowledgedMarks = marks;
+    if (spool != null) {
+      spool.save(unacknowledged);
+    }
   }
 
-  private boolean send(UsageReport report) {
+  /**
+   * Posts {@code report}; for the live report ({@code live}) the reply's state goes to the budget
+   * gate, for a leftover of an earlier process only the acknowledgement matters.
+   */
+  private Delivery send(UsageReport report, boolean live) {
     try {
       String token = Files.readString(settings.tokenFile()).trim();
       HttpRequest request =
@@ -238,22 +349,27 @@ public final class Reporter implements AutoCloseable {
                 + response.statusCode()
                 + ": "
                 + new String(response.body(), StandardCharsets.UTF_8));
-        return false;
+        int code = response.statusCode();
+        return !live && code >= 400 && code < 500 && code != 401 && code != 408 && code != 429
+            ? Delivery.REFUSED
+            : Delivery.UNREACHABLE;
       }
       ReportReply reply = JSON.readValue(response.body(), ReportReply.class);
-      gate.update(reply, unacknowledgedMarks);
-      acknowledged = reply.acknowledgedSequence();
+      if (live) {
+        gate.update(reply, unacknowledgedMarks);
+        acknowledged = reply.acknowledgedSequence();
+      }
       if (failuresInARow > 0) {
         LOG.info("reporting to {} works again", settings.url());
       }
       failuresInARow = 0;
-      return true;
+      return Delivery.ACKNOWLEDGED;
     } catch (IOException e) {
       failed(e.toString());
-      return false;
+      return Delivery.UNREACHABLE;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return false;
+      return Delivery.UNREACHABLE;
     }
   }
 
@@ -286,14 +402,32 @@ public final class Reporter implements AutoCloseable {
       sleep();
       pendingSent = reportOnce();
     }
+    finishing = true;
     if (!pendingSent) {
-      LOG.warn("final report not delivered: report {} and later usage are lost", sequence);
+      if (spool != null) {
+        // keep the last usage next to the pending report: a restarted container delivers both
+        long pending = unacknowledged.sequence();
+        unacknowledged = null;
+        build();
+        LOG.warn(
+            "final report not delivered: reports {}-{} stay in {} for the next start of this"
+                + " sidecar (lost if the pod is deleted)",
+            pending,
+            sequence,
+            spool.dir());
+      } else {
+        LOG.warn("final report not delivered: report {} and later usage are lost", sequence);
+      }
       return;
     }
     // the last report: usage metered since the one just acknowledged
     while (!reportOnce()) {
       if (System.nanoTime() >= end) {
-        LOG.warn("final report {} not delivered: its usage is lost", sequence);
+        LOG.warn(
+            spool != null
+                ? "final report {} not delivered: it stays in the spool for the next start"
+                : "final report {} not delivered: its usage is lost",
+            sequence);
         return;
       }
       sleep();

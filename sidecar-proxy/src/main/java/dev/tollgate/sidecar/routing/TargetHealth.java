@@ -88,6 +88,14 @@ public final class TargetHealth {
     }
   }
 
+  /**
+   * The target answered a call whose time to first token says nothing (a whole non-streamed
+   * answer): counts for the error rate, adds no TTFT sample.
+   */
+  public void succeededWithoutTtft() {
+    breaker.onSuccess(0, TimeUnit.NANOSECONDS);
+  }
+
   /** The target failed; {@code what} is a short description without secrets or prompt text. */
   public void failed(Duration elapsed, String what) {
     breaker.onError(elapsed.toNanos(), TimeUnit.NANOSECONDS, new TargetFailure(what));

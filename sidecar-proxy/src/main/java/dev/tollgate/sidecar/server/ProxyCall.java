@@ -1211,8 +1211,11 @@ final class ProxyCall implements ExchangeListener {
     if (kind == null || kind == ErrorKind.UPSTREAM_REJECTED) {
       // Only a stream's first byte measures the provider's speed; a whole answer's arrival also
       // measures the answer's length, so it does not count as slow.
-      long ttft = stream && ttftNanos >= 0 ? ttftNanos - (attemptStartNanos - startNanos) : 0;
-      h.succeeded(Duration.ofNanos(Math.max(0, ttft)));
+      if (stream && ttftNanos >= 0) {
+        h.succeeded(Duration.ofNanos(Math.max(0, ttftNanos - (attemptStartNanos - startNanos))));
+      } else {
+        h.succeededWithoutTtft();
+      }
     } else if (retryKind(kind) != null) {
       h.failed(
           Duration.ofNanos(now - attemptStartNanos),
