@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Added latency of the sidecar versus calling the provider simulator directly, at fixed request
-# rates (hey -q), small non-streamed requests; plus the sidecar's RSS idle, under load and with
+# Added latency of the sidecar versus calling the provider simulator directly and versus nginx, at
+# one connection and at fixed request rates (hey -q), small requests non-streamed and streamed; plus the sidecar's RSS idle, under load and with
 # 200 concurrent streams, and its time to ready. Everything runs on loopback and stops by itself.
 #
 # usage: bench/sidecar-overhead.sh [seconds-per-rate (default 10)] [rates (default "500 1000 2000")]
@@ -115,11 +115,19 @@ RSS_IDLE=$(rss_mib $SIDECAR_PID)
 
 BODY_DIRECT='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"max_tokens":8}'
 BODY_SIDECAR='{"model":"bench","messages":[{"role":"user","content":"hi"}],"max_tokens":8}'
+# streamed: the same 8 tokens as 8 SSE chunks plus the usage chunk and [DONE], sent without pacing,
+# so the time measured is the sidecar's per-chunk work (parse, meter, re-frame), not the provider's
+STREAM_DIRECT='{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}],"max_tokens":8}'
+STREAM_SIDECAR='{"model":"bench","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}],"max_tokens":8}'
 
 # hey prints "  50% in 0.0004 secs"; returns the value in ms
 pct() { awk -v p="$1%" '$1==p && $2=="in" {printf "%.3f", $3*1000}' "$2"; }
 rps() { awk '/Requests\/sec:/ {printf "%.0f", $2}' "$1"; }
 errors() { awk '/Status code distribution:/{f=1;next} f && /\[/ {if ($1!="[200]") s+=$2} END {print s+0}' "$1"; }
+# hey's "resp wait" line: the average time from request sent to the first response byte, in ms
+ttfb() { awk '/resp wait:/ {printf "%.3f", $3*1000}' "$1"; }
+sub() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", a-b}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf (b>0)?"%.2f":"n/a", a/b}'; }
 
 run() { # name url body rate seconds
   local q=$(( $4 / WORKERS ))
@@ -127,38 +135,44 @@ run() { # name url body rate seconds
     -d "$3" "$2" >"$WORK/$1.txt"
 }
 
-echo "warming up (JIT) for 10s"
-run warm "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" "$BODY_SIDECAR" 2000 10
-run warm-direct "http://127.0.0.1:$SIM_PORT/v1/chat/completions" "$BODY_DIRECT" 2000 5
+seq_run() { # name url body
+  hey -n 5000 -c 1 -m POST -T application/json -H "Authorization: Bearer bench-key" -d "$3" \
+    "$2" >"$WORK/$1.txt"
+}
 
-echo "sequential, one request at a time: per-request overhead without queueing"
-hey -n 5000 -c 1 -m POST -T application/json -H "Authorization: Bearer bench-key" -d "$BODY_DIRECT" \
-  "http://127.0.0.1:$SIM_PORT/v1/chat/completions" >"$WORK/seq-direct.txt"
-hey -n 5000 -c 1 -m POST -T application/json -d "$BODY_SIDECAR" \
-  "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" >"$WORK/seq-sidecar.txt"
+echo "warming up (JIT) for 10s"
+run warm "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" "$BODY_SIDECAR" 2000 5
+run warm-s "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" "$STREAM_SIDECAR" 1000 5
+run warm-direct "http://127.0.0.1:$SIM_PORT/v1/chat/completions" "$BODY_DIRECT" 2000 5
 
 ROWS=""
 NGINX_ROWS=""
 RSS_LOAD=0
-for rate in $RATES; do
-  echo "rate $rate/s: direct"
-  run "direct-$rate" "http://127.0.0.1:$SIM_PORT/v1/chat/completions" "$BODY_DIRECT" "$rate" "$DURATION"
-  echo "rate $rate/s: through nginx"
-  run "nginx-$rate" "http://127.0.0.1:$NGINX_PORT/v1/chat/completions" "$BODY_DIRECT" "$rate" "$DURATION"
-  echo "rate $rate/s: through the sidecar"
-  run "sidecar-$rate" "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" "$BODY_SIDECAR" "$rate" "$DURATION"
-  RSS_LOAD=$(rss_mib $SIDECAR_PID)
-  d50=$(pct 50 "$WORK/direct-$rate.txt"); s50=$(pct 50 "$WORK/sidecar-$rate.txt")
-  d99=$(pct 99 "$WORK/direct-$rate.txt"); s99=$(pct 99 "$WORK/sidecar-$rate.txt")
-  a50=$(awk -v a="$s50" -v b="$d50" 'BEGIN{printf "%.3f", a-b}')
-  a99=$(awk -v a="$s99" -v b="$d99" 'BEGIN{printf "%.3f", a-b}')
-  n50=$(pct 50 "$WORK/nginx-$rate.txt"); n99=$(pct 99 "$WORK/nginx-$rate.txt")
-  na50=$(awk -v a="$n50" -v b="$d50" 'BEGIN{printf "%.3f", a-b}')
-  na99=$(awk -v a="$n99" -v b="$d99" 'BEGIN{printf "%.3f", a-b}')
-  r50=$(awk -v a="$s50" -v b="$n50" 'BEGIN{printf (b>0)?"%.2f":"n/a", a/b}')
-  r99=$(awk -v a="$s99" -v b="$n99" 'BEGIN{printf (b>0)?"%.2f":"n/a", a/b}')
-  NGINX_ROWS+="| $rate | $(rps "$WORK/nginx-$rate.txt") | $n50 | $s50 | **$r50** | $n99 | $s99 | **$r99** | $na50 / $a50 | $(errors "$WORK/nginx-$rate.txt") |"$'\n'
-  ROWS+="| $rate | $(rps "$WORK/direct-$rate.txt") / $(rps "$WORK/sidecar-$rate.txt") | $d50 | $s50 | **$a50** | $d99 | $s99 | **$a99** | $(errors "$WORK/sidecar-$rate.txt") | $RSS_LOAD |"$'\n'
+row() { # mode label direct-file nginx-file sidecar-file
+  local d=$3 n=$4 sc=$5
+  local d50 d90 d99 n50 n90 n99 s50 s90 s99
+  d50=$(pct 50 "$d"); d90=$(pct 90 "$d"); d99=$(pct 99 "$d")
+  n50=$(pct 50 "$n"); n90=$(pct 90 "$n"); n99=$(pct 99 "$n")
+  s50=$(pct 50 "$sc"); s90=$(pct 90 "$sc"); s99=$(pct 99 "$sc")
+  ROWS+="| $1 | $2 | $(rps "$d") / $(rps "$sc") | $d50 / $d90 / $d99 | $s50 / $s90 / $s99 | **$(sub "$s50" "$d50")** / **$(sub "$s90" "$d90")** / **$(sub "$s99" "$d99")** | $(sub "$(ttfb "$sc")" "$(ttfb "$d")") | $(errors "$sc") |"$'\n'
+  NGINX_ROWS+="| $1 | $2 | $(rps "$n") | $n50 / $n90 / $n99 | $s50 / $s90 / $s99 | **$(ratio "$s50" "$n50")** / **$(ratio "$s90" "$n90")** / **$(ratio "$s99" "$n99")** | $(sub "$n50" "$d50") / $(sub "$s50" "$d50") | $(errors "$n") |"$'\n'
+}
+
+for mode in non-streamed streamed; do
+  if [ "$mode" = streamed ]; then bd=$STREAM_DIRECT; bs=$STREAM_SIDECAR; else bd=$BODY_DIRECT; bs=$BODY_SIDECAR; fi
+  echo "$mode, one request at a time (1 connection): per-request overhead without queueing"
+  seq_run "seq-direct-$mode" "http://127.0.0.1:$SIM_PORT/v1/chat/completions" "$bd"
+  seq_run "seq-nginx-$mode" "http://127.0.0.1:$NGINX_PORT/v1/chat/completions" "$bd"
+  seq_run "seq-sidecar-$mode" "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" "$bs"
+  row "$mode" "1 connection, sequential" "$WORK/seq-direct-$mode.txt" "$WORK/seq-nginx-$mode.txt" "$WORK/seq-sidecar-$mode.txt"
+  for rate in $RATES; do
+    echo "$mode, rate $rate/s: direct, through nginx, through the sidecar"
+    run "direct-$mode-$rate" "http://127.0.0.1:$SIM_PORT/v1/chat/completions" "$bd" "$rate" "$DURATION"
+    run "nginx-$mode-$rate" "http://127.0.0.1:$NGINX_PORT/v1/chat/completions" "$bd" "$rate" "$DURATION"
+    run "sidecar-$mode-$rate" "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" "$bs" "$rate" "$DURATION"
+    RSS_LOAD=$(awk -v a="$(rss_mib $SIDECAR_PID)" -v b="$RSS_LOAD" 'BEGIN{print (a>b)?a:b}')
+    row "$mode" "$rate req/s" "$WORK/direct-$mode-$rate.txt" "$WORK/nginx-$mode-$rate.txt" "$WORK/sidecar-$mode-$rate.txt"
+  done
 done
 
 echo "200 concurrent streams (100 tokens at 20 tokens/s each)"
@@ -185,25 +199,26 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "- machine: $(nproc) cores ($CPU), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(java -version 2>&1 | head -1)"
   echo "- command: \`bench/sidecar-overhead.sh $DURATION \"$RATES\"\`"
-  echo "- load: \`hey -z ${DURATION}s -c $WORKERS -q <rate/$WORKERS>\`, POST of a small non-streamed chat completion (8 output tokens), keep-alive"
+  echo "- load: \`hey -z ${DURATION}s -c $WORKERS -q <rate/$WORKERS>\` per rate, and \`hey -n 5000 -c 1\` for one connection; POST of a small chat completion (8 output tokens), non-streamed and streamed, keep-alive"
   echo "- load average (1/5/15 min) before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the numbers)"
   echo "- the simulator, the sidecar and hey share the same $(nproc) cores, so absolute numbers include their contention;"
   echo "  the added latency is the difference of the two runs at the same rate"
   echo
-  echo "| rate (req/s) | achieved direct / sidecar | p50 direct (ms) | p50 sidecar (ms) | p50 added (ms) | p99 direct (ms) | p99 sidecar (ms) | p99 added (ms) | sidecar non-200 | sidecar RSS after (MiB) |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| mode | load | achieved req/s direct / sidecar | direct p50 / p90 / p99 (ms) | sidecar p50 / p90 / p99 (ms) | added p50 / p90 / p99 (ms) | added time to first byte, mean (ms) | sidecar non-200 |"
+  echo "|---|---|---|---|---|---|---|---|"
   printf "%s" "$ROWS"
-  echo "| sequential (1 at a time) | $(rps "$WORK/seq-direct.txt") / $(rps "$WORK/seq-sidecar.txt") | $(pct 50 "$WORK/seq-direct.txt") | $(pct 50 "$WORK/seq-sidecar.txt") | **$(awk -v a="$(pct 50 "$WORK/seq-sidecar.txt")" -v b="$(pct 50 "$WORK/seq-direct.txt")" 'BEGIN{printf "%.3f", a-b}')** | $(pct 99 "$WORK/seq-direct.txt") | $(pct 99 "$WORK/seq-sidecar.txt") | **$(awk -v a="$(pct 99 "$WORK/seq-sidecar.txt")" -v b="$(pct 99 "$WORK/seq-direct.txt")" 'BEGIN{printf "%.3f", a-b}')** | $(errors "$WORK/seq-sidecar.txt") | |"
   echo
-  echo "hey reports latencies in steps of 0.1 ms."
+  echo "hey reports latencies in steps of 0.1 ms. A streamed row's latency is the whole stream (8 content"
+  echo "chunks, the usage chunk and [DONE], unpaced); its time to first byte is hey's mean \"resp wait\"."
+  echo "Sidecar RSS, highest after a rate step: ${RSS_LOAD} MiB."
   echo
   echo "## Against nginx (the same job, the same run)"
   echo
   echo "nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), \`worker_processes auto\`, keep-alive upstream (64 idle connections), no buffering, access log off."
-  echo "Target (DESIGN.md): the sidecar no worse than 1.5x nginx. Ratio = sidecar latency / nginx latency at the same rate."
+  echo "Target (DESIGN.md): the sidecar no worse than 1.5x nginx. Ratio = sidecar latency / nginx latency under the same load."
   echo
-  echo "| rate (req/s) | achieved nginx | p50 nginx (ms) | p50 sidecar (ms) | p50 ratio | p99 nginx (ms) | p99 sidecar (ms) | p99 ratio | p50 added nginx / sidecar (ms) | nginx non-200 |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| mode | load | achieved nginx req/s | nginx p50 / p90 / p99 (ms) | sidecar p50 / p90 / p99 (ms) | ratio p50 / p90 / p99 | p50 added nginx / sidecar (ms) | nginx non-200 |"
+  echo "|---|---|---|---|---|---|---|---|"
   printf "%s" "$NGINX_ROWS"
   echo
   echo "| sidecar | value |"
