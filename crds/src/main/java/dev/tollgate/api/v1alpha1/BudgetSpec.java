@@ -40,7 +40,9 @@ public class BudgetSpec {
   @JsonPropertyDescription("What happens at the limit; default Block.")
   private ExceededAction onExceeded;
 
-  @JsonPropertyDescription("Where traffic goes at the limit when onExceeded is Downgrade.")
+  @JsonPropertyDescription(
+      "Where traffic goes at the limit when onExceeded is Downgrade. A tier keeps its own"
+          + " fallbacks; a target has none, so its outage fails calls until the period ends.")
   private Downgrade downgrade;
 
   @JsonPropertyDescription("Names of the LLMRoutes this budget covers; empty: the whole namespace.")

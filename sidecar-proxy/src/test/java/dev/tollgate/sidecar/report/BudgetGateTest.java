@@ -24,7 +24,7 @@ class BudgetGateTest {
           "cheap",
           new RouteConfig.Match(null, null, List.of("never"), null, null, null),
           List.of(new RouteConfig.Target("openai", "gpt-4o-mini", null)),
-          null,
+          List.of(new RouteConfig.TargetRef("groq", "llama")),
           null);
   private static final RouteConfig ROUTE =
       new RouteConfig(
@@ -120,6 +120,10 @@ class BudgetGateTest {
             t -> {
               assertThat(t.name()).isEqualTo("cheap");
               assertThat(t.when()).isNull();
+              // the downgrade tier keeps its own (cheap) fallbacks; the replaced tiers are gone
+              assertThat(t.fallbacks())
+                  .extracting(f -> f.credential() + "/" + f.model())
+                  .containsExactly("groq/llama");
             });
     assertThat(byTier.budget()).isEqualTo("monthly");
     RouteConfig byTarget =
@@ -128,9 +132,17 @@ class BudgetGateTest {
             config(
                 BudgetConfig.ExceededAction.DOWNGRADE,
                 new BudgetConfig.Downgrade(null, new RouteConfig.TargetRef("groq", "llama"))));
-    assertThat(byTarget.tiers().get(0).targets())
+    assertThat(byTarget.tiers())
         .singleElement()
-        .satisfies(t -> assertThat(t.credential() + "/" + t.model()).isEqualTo("groq/llama"));
+        .satisfies(
+            t -> {
+              assertThat(t.targets())
+                  .singleElement()
+                  .satisfies(
+                      x -> assertThat(x.credential() + "/" + x.model()).isEqualTo("groq/llama"));
+              // one named target: nothing to fall back to, by design (see operator/README.md)
+              assertThat(t.fallbacks()).isEmpty();
+            });
   }
 
   @Test
