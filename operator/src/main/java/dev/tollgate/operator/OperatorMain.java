@@ -109,7 +109,7 @@ public final class OperatorMain {
           ReportChannel.start(
               ReportChannel.Settings.fromEnv(System.getenv()),
               client,
-              webhook.get().tls().serverContext(),
+              webhook.get().serverContext(),
               new KubernetesTokenReviewer(client),
               Clock.systemUTC()));
     } else {

@@ -16,17 +16,28 @@ import org.slf4j.LoggerFactory;
 public final class SidecarWebhook implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SidecarWebhook.class);
 
-  private final WebhookServer server;
-  private final WebhookTls tls;
+  /** How often a mounted cert-manager certificate is checked for renewal. */
+  static final java.time.Duration CERT_POLL = java.time.Duration.ofSeconds(30);
 
-  private SidecarWebhook(WebhookServer server, WebhookTls tls) {
+  private final WebhookServer server;
+  private final ReloadingServerTls tls;
+
+  private SidecarWebhook(WebhookServer server, ReloadingServerTls tls) {
     this.server = server;
     this.tls = tls;
   }
 
-  /** The webhook's TLS material; the report endpoint serves with the same certificate. */
+  /** The webhook's TLS material in force now. */
   public WebhookTls tls() {
-    return tls;
+    return tls.current();
+  }
+
+  /**
+   * The SSL context the webhook serves with, following certificate renewals; the report endpoint
+   * serves with it too.
+   */
+  public javax.net.ssl.SSLContext serverContext() {
+    return tls.serverContext();
   }
 
   /** Starts the webhook described by {@code config}. */
@@ -36,17 +47,22 @@ public final class SidecarWebhook implements AutoCloseable {
       KubernetesClient client,
       PrometheusRegistry registry)
       throws IOException {
-    WebhookTls tls;
+    ReloadingServerTls serving;
     if (config.certDir() != null) {
-      tls = WebhookTls.fromDirectory(config.certDir());
-      LOG.info("webhook TLS from {}", config.certDir());
+      serving = ReloadingServerTls.watching(config.certDir(), CERT_POLL);
+      LOG.info(
+          "webhook TLS from {} (checked for renewal every {} s)",
+          config.certDir(),
+          CERT_POLL.toSeconds());
     } else {
-      tls =
+      WebhookTls generated =
           new GeneratedCertificateStore(client, Clock.systemUTC())
               .loadOrCreate(
                   operatorNamespace, config.certSecret(), config.dnsNames(operatorNamespace));
-      new CaBundlePublisher(client).publish(config.configurationName(), tls.caPem());
+      new CaBundlePublisher(client).publish(config.configurationName(), generated.caPem());
+      serving = ReloadingServerTls.fixed(generated);
     }
+    WebhookTls tls = serving.current();
     Counter decisions =
         Counter.builder()
             .name("tollgate_operator_injections_total")
@@ -58,7 +74,8 @@ public final class SidecarWebhook implements AutoCloseable {
             new SidecarInjector(config.injection(), tls.caPem()),
             new KubernetesNamespaceView(client, config.injection().configMapName()),
             (decision, namespace) -> decisions.labelValues(decision.name().toLowerCase()).inc());
-    return new SidecarWebhook(WebhookServer.start(config.port(), tls, handler), tls);
+    return new SidecarWebhook(
+        WebhookServer.start(config.port(), serving.serverContext(), handler), serving);
   }
 
   public int port() {
@@ -68,5 +85,6 @@ public final class SidecarWebhook implements AutoCloseable {
   @Override
   public void close() {
     server.close();
+    tls.close();
   }
 }

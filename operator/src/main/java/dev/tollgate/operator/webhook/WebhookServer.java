@@ -38,8 +38,15 @@ public final class WebhookServer implements AutoCloseable {
   /** Starts listening on {@code port} (0 picks a free one). */
   public static WebhookServer start(int port, WebhookTls tls, AdmissionRequestHandler podHandler)
       throws IOException {
+    return start(port, tls.serverContext(), podHandler);
+  }
+
+  /** Starts listening on {@code port} with {@code context} (e.g. one that follows renewals). */
+  public static WebhookServer start(
+      int port, javax.net.ssl.SSLContext context, AdmissionRequestHandler podHandler)
+      throws IOException {
     HttpsServer server = HttpsServer.create(new InetSocketAddress(port), 64);
-    server.setHttpsConfigurator(new HttpsConfigurator(tls.serverContext()));
+    server.setHttpsConfigurator(new HttpsConfigurator(context));
     AdmissionController<?> controller = new AdmissionController<>(podHandler);
     server.createContext(MUTATE_PODS_PATH, exchange -> handle(exchange, controller));
     server.createContext("/healthz", exchange -> respond(exchange, 200, "text/plain", "ok"));
