@@ -7,6 +7,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.tollgate.api.v1alpha1.Budget;
 import dev.tollgate.api.v1alpha1.BudgetStatus;
 import dev.tollgate.api.v1alpha1.LLMRoute;
+import dev.tollgate.api.v1alpha1.LLMRouteStatus;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.api.v1alpha1.SecretKeyRef;
 import dev.tollgate.operator.OperatorConfig;
@@ -828,7 +829,33 @@ public final class LocalMode implements AutoCloseable {
           cost.setScale(6, RoundingMode.HALF_UP).toPlainString(),
           reported.compareTo(cost) == 0 ? "match" : "MISMATCH");
     }
-    out.println("  Not shown yet: response caching; it arrives with the caching work.");
+    printCaching(namespace, result);
+  }
+
+  /**
+   * What caching did: response-cache hits as the callers saw them (the {@code x-tollgate-cache}
+   * header) and as the route status reports them, with the money saved, and the provider prompt
+   * cache's read and write tokens.
+   */
+  private void printCaching(String namespace, TrafficDriver.Result result) {
+    out.printf(
+        "  response cache: %d of %d answers replayed by a sidecar (x-tollgate-cache: hit)%n",
+        result.cacheHits(), result.requests());
+    for (LLMRoute r : client.resources(LLMRoute.class).inNamespace(namespace).list().getItems()) {
+      LLMRouteStatus.RouteUsage u = r.getStatus() == null ? null : r.getStatus().getUsage();
+      if (u == null) {
+        continue;
+      }
+      out.printf(
+          "  route %s (status): cache hits %s (%s%% of requests), saved $%s; prompt cache read"
+              + " %s / written %s tokens%n",
+          r.getMetadata().getName(),
+          u.getCacheHits() == null ? 0 : u.getCacheHits(),
+          u.getCacheHitRatePercent() == null ? "0" : u.getCacheHitRatePercent(),
+          u.getCacheSavings() == null ? "0" : u.getCacheSavings(),
+          u.getCacheReadTokens() == null ? 0 : u.getCacheReadTokens(),
+          u.getCacheWriteTokens() == null ? 0 : u.getCacheWriteTokens());
+    }
   }
 
   private void keepRunning(String model) throws InterruptedException {

@@ -47,7 +47,11 @@ final class TrafficDriver {
       int succeeded,
       int streamed,
       Map<Integer, Integer> failuresByStatus,
-      long totalLatencyMillis) {}
+      long totalLatencyMillis,
+      int cacheHits) {}
+
+  /** A caller's view of one answer: its HTTP status and whether the sidecar replayed it. */
+  private record Answer(int status, boolean cacheHit) {}
 
   private final HttpClient http =
       HttpClient.newBuilder()
@@ -70,6 +74,7 @@ final class TrafficDriver {
     AtomicInteger done = new AtomicInteger();
     AtomicInteger ok = new AtomicInteger();
     AtomicInteger streamed = new AtomicInteger();
+    AtomicInteger hits = new AtomicInteger();
     AtomicLong latency = new AtomicLong();
     Map<Integer, Integer> failures = new ConcurrentHashMap<>();
     Semaphore slots = new Semaphore(concurrency);
@@ -83,8 +88,12 @@ final class TrafficDriver {
               try {
                 boolean stream = n % 4 == 3;
                 long start = System.nanoTime();
-                int status = send(n, stream);
+                Answer answer = send(n, stream);
+                int status = answer.status();
                 latency.addAndGet((System.nanoTime() - start) / 1_000_000);
+                if (answer.cacheHit()) {
+                  hits.incrementAndGet();
+                }
                 if (status == 200) {
                   ok.incrementAndGet();
                   if (stream) {
@@ -103,11 +112,12 @@ final class TrafficDriver {
       pool.shutdown();
       pool.awaitTermination(5, java.util.concurrent.TimeUnit.MINUTES);
     }
-    return new Result(count, ok.get(), streamed.get(), Map.copyOf(failures), latency.get());
+    return new Result(
+        count, ok.get(), streamed.get(), Map.copyOf(failures), latency.get(), hits.get());
   }
 
-  /** One request; returns the HTTP status the caller saw (0: no answer at all). */
-  private int send(int n, boolean stream) {
+  /** One request; the HTTP status the caller saw (0: no answer at all). */
+  private Answer send(int n, boolean stream) {
     String url = sidecarUrls.get(n % sidecarUrls.size()) + "/v1/chat/completions";
     try {
       HttpRequest request =
@@ -118,15 +128,18 @@ final class TrafficDriver {
               .POST(HttpRequest.BodyPublishers.ofString(body(n, stream)))
               .build();
       HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+      boolean hit =
+          response.headers().firstValue("x-tollgate-cache").map("hit"::equals).orElse(false);
       if (response.statusCode() == 200 && stream && !response.body().contains("[DONE]")) {
-        return 0; // a stream that ended without its terminator is a failure the app would see
+        // a stream that ended without its terminator is a failure the app would see
+        return new Answer(0, hit);
       }
-      return response.statusCode();
+      return new Answer(response.statusCode(), hit);
     } catch (java.io.IOException e) {
-      return 0;
+      return new Answer(0, false);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return 0;
+      return new Answer(0, false);
     }
   }
 
