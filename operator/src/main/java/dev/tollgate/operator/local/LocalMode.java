@@ -247,13 +247,15 @@ public final class LocalMode implements AutoCloseable {
       ProviderSimulator sim = ProviderSimulator.start();
       toClose.add(sim);
       // Seed numbers (customer-support): ~1,200 input and ~150 output tokens a conversation,
-      // Groq answering in ~150 ms; Claude with the ~1,000-token system prompt read from its cache.
-      boolean anthropic = provider.equals("anthropic");
+      // Groq answering in ~150 ms; Claude caches the marked system prompt as Anthropic does
+      // (written on the first call, read afterwards) and bills ~200 new input tokens.
+      boolean claude = provider.equals("anthropic");
       Duration ttft = provider.equals("groq") ? Duration.ofMillis(150) : Duration.ofMillis(400);
       sim.behavior(
           SimulatorBehavior.defaults()
               .withTiming(ttft, 2000)
-              .withUsage(anthropic ? 200 : 1200, 150, anthropic ? 1000 : 0, 0));
+              .withUsage(claude ? 200 : 1200, 150, 0, 0));
+      sim.simulatePromptCaching(claude);
       simulators.put(credential.getMetadata().getName(), sim);
       boolean openAiFamily = !Set.of("anthropic", "gemini", "bedrock").contains(provider);
       credential.getSpec().setEndpoint(sim.baseUrl() + (openAiFamily ? "/v1" : ""));
