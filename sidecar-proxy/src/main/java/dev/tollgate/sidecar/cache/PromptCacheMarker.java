@@ -10,11 +10,13 @@ import dev.tollgate.sidecar.wire.Json;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
- * Marks the stable prefix of a request to a Claude model (Anthropic, Vertex AI or Bedrock) for
- * provider-side prompt caching, and carries a caller's own cache breakpoints over when the request
- * is translated. It edits the outgoing provider body in place, after the wire layer built it.
+ * Marks the stable prefix of a request to a Claude model (Anthropic, Vertex AI, or Bedrock for the
+ * models it caches: see {@link #bedrockCaches}) for provider-side prompt caching, and carries a
+ * caller's own cache breakpoints over when the request is translated. It edits the outgoing
+ * provider body in place, after the wire layer built it.
  *
  * <p>Rules (LLMRoute {@code spec.cache.promptCaching}):
  *
@@ -119,10 +121,29 @@ public final class PromptCacheMarker {
     return switch (provider) {
       case ANTHROPIC -> Dialect.MESSAGES;
       case VERTEX_AI -> m.startsWith("claude") ? Dialect.MESSAGES : null;
-      case BEDROCK -> m.contains("anthropic.") || m.contains("claude") ? Dialect.CONVERSE : null;
+      case BEDROCK -> bedrockCaches(m) ? Dialect.CONVERSE : null;
       default -> null;
     };
   }
+
+  /**
+   * Whether Bedrock accepts a {@code cachePoint} for {@code model}: Claude models from 3.5 Sonnet
+   * v2 on. Bedrock rejects the request (400, "unsupported model or your request did not allow
+   * prompt caching") for other models, the original Claude 3 models and 3.5 Sonnet v1 included, so
+   * those are never marked and a caller's marks are dropped in translation as before.
+   */
+  static boolean bedrockCaches(String model) {
+    String m = model == null ? "" : model.toLowerCase(Locale.ROOT);
+    int vendor = m.indexOf("anthropic.");
+    if (vendor < 0) {
+      return false;
+    }
+    String id = m.substring(vendor + "anthropic.".length());
+    return id.startsWith("claude-") && !BEDROCK_UNCACHEABLE.matcher(id).lookingAt();
+  }
+
+  private static final Pattern BEDROCK_UNCACHEABLE =
+      Pattern.compile("claude-(v2|instant|3-opus|3-sonnet|3-haiku|3-5-sonnet-20240620)");
 
   /** The route's {@code minTokens}, else the model's minimum (2,048 for Haiku, else 1,024). */
   public static int minTokens(RouteConfig.PromptCaching caching, String model) {

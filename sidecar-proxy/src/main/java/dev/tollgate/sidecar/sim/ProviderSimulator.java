@@ -273,6 +273,20 @@ public final class ProviderSimulator implements AutoCloseable {
             ctx, HttpResponseStatus.BAD_REQUEST, error(api, 400, "body is not JSON"), keepAlive);
         return;
       }
+      if (api == Api.BEDROCK
+          && json.toString().contains("\"cachePoint\"")
+          && !SimulatedPromptCache.bedrockCaches(modelOf(api, path, json))) {
+        // as Bedrock does for a model without prompt caching
+        sendJson(
+            ctx,
+            HttpResponseStatus.BAD_REQUEST,
+            error(
+                api,
+                400,
+                "You invoked an unsupported model or your request did not allow prompt caching."),
+            keepAlive);
+        return;
+      }
       SimulatorBehavior b = behavior;
       Call call = call(api, path, json, body.length(), b, promptCacheHit(api, path, json));
       Fault fault =
@@ -502,10 +516,7 @@ public final class ProviderSimulator implements AutoCloseable {
     String model = modelOf(api, path, json);
     return switch (api) {
       case ANTHROPIC -> promptCache.marked(model, json, false);
-      case BEDROCK ->
-          model.contains("anthropic.") || model.contains("claude")
-              ? promptCache.marked(model, json, true)
-              : SimulatedPromptCache.Hit.NONE;
+      case BEDROCK -> promptCache.marked(model, json, true);
       case OPENAI -> promptCache.automatic(model, json, false, true);
       case GEMINI -> promptCache.automatic(model, json, true, false);
     };

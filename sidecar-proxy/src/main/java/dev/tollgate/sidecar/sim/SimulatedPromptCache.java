@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 
 /**
  * The simulator's provider-side prompt cache, so that tests and local mode see cache reads and
@@ -40,6 +41,18 @@ final class SimulatedPromptCache {
   }
 
   private final Set<String> seen = ConcurrentHashMap.newKeySet();
+
+  /**
+   * Bedrock's list of Claude models with prompt caching (3.5 Sonnet v2 and later, 3.5 Haiku, the 4
+   * family); Bedrock answers 400 to a {@code cachePoint} for any other model.
+   */
+  static boolean bedrockCaches(String model) {
+    return CLAUDE_WITH_CACHE.matcher(model.toLowerCase(Locale.ROOT)).find();
+  }
+
+  private static final Pattern CLAUDE_WITH_CACHE =
+      Pattern.compile(
+          "anthropic\\.claude-(3-5-sonnet-20241022|3-5-haiku|3-7-|sonnet-4|opus-4|haiku-4)");
 
   void clear() {
     seen.clear();

@@ -256,6 +256,42 @@ class PromptCacheMarkerTest {
     }
   }
 
+  @Test
+  void bedrockModelsWithoutPromptCachingAreNeverMarkedNorGivenTheCallersMarks() {
+    // Bedrock answers 400 to a cachePoint for these: the original Claude 3 models, 3.5 Sonnet v1
+    for (String model :
+        new String[] {
+          "anthropic.claude-3-haiku-20240307-v1:0",
+          "anthropic.claude-3-opus-20240229-v1:0",
+          "us.anthropic.claude-3-sonnet-20240229-v1:0",
+          "anthropic.claude-3-5-sonnet-20240620-v1:0",
+          "anthropic.claude-instant-v1",
+          "amazon.nova-pro-v1:0"
+        }) {
+      for (ObjectNode caller :
+          new ObjectNode[] {anthropicBody(text(20_000)), json(MARKED_CALLER)}) {
+        ObjectNode out =
+            Adapters.forProvider(ProviderKind.BEDROCK)
+                .encode(AnthropicWire.parseRequest(caller), model);
+        assertThat(
+                PromptCacheMarker.apply(
+                    ON, ProviderKind.BEDROCK, model, out, caller, ApiFormat.ANTHROPIC))
+            .as(model)
+            .isEqualTo(Outcome.NOT_APPLICABLE);
+        assertThat(Json.write(out)).as(model).doesNotContain("cachePoint");
+      }
+    }
+    for (String model :
+        new String[] {
+          "anthropic.claude-3-5-sonnet-20241022-v2:0",
+          "anthropic.claude-3-5-haiku-20241022-v1:0",
+          "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+          "global.anthropic.claude-sonnet-4-5-20250929-v1:0"
+        }) {
+      assertThat(PromptCacheMarker.bedrockCaches(model)).as(model).isTrue();
+    }
+  }
+
   /** An Anthropic caller with marks on a system block, a tool and two message blocks. */
   private static final String MARKED_CALLER =
       """

@@ -45,6 +45,12 @@ class PromptCachingIT {
                   - name: main
                     targets: [{credential: bedrock, model: "anthropic.claude-3-5-sonnet-20241022-v2:0"}]
                 cache: {promptCaching: {enabled: true}}
+              - model: pc-br-old
+                retry: {attempts: 0}
+                tiers:
+                  - name: main
+                    targets: [{credential: bedrock, model: "anthropic.claude-3-haiku-20240307-v1:0"}]
+                cache: {promptCaching: {enabled: true, minTokens: 100}}
               - model: pc-off
                 retry: {attempts: 0}
                 tiers:
@@ -192,6 +198,22 @@ class PromptCachingIT {
 
     JsonNode second = ok(bed.post("/v1/chat/completions", body));
     assertThat(second.at("/usage/prompt_tokens_details/cached_tokens").asLong()).isEqualTo(written);
+  }
+
+  @Test
+  void bedrockModelsWithoutPromptCachingGetNoCachePoint() throws Exception {
+    // the simulator answers 400 to a cachePoint for Claude 3 Haiku, as Bedrock does
+    ok(bed.post("/v1/chat/completions", openAiBody("pc-br-old", systemPrompt("old"), "Hi")));
+    assertThat(Json.write(bed.sim.lastRequest().body())).doesNotContain("cachePoint");
+
+    String marked =
+        """
+        {"model":"pc-br-old","max_tokens":50,
+         "system":[{"type":"text","text":"Policies.","cache_control":{"type":"ephemeral"}}],
+         "messages":[{"role":"user","content":"Hi"}]}
+        """;
+    ok(bed.post("/v1/messages", marked, "anthropic-version", "2023-06-01"));
+    assertThat(Json.write(bed.sim.lastRequest().body())).doesNotContain("cachePoint");
   }
 
   @Test
