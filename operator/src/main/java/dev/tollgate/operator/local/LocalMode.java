@@ -725,9 +725,13 @@ public final class LocalMode implements AutoCloseable {
     long input = 0;
     long output = 0;
     long failovers = 0;
+    long cacheRead = 0;
+    long cacheWrite = 0;
     for (Sidecar sidecar : sidecars) {
       UsageLedger.Totals total = sidecar.ledger().total();
       cost = cost.add(total.costUsd());
+      cacheRead += total.cacheReadTokens();
+      cacheWrite += total.cacheWriteTokens();
       input += total.inputTokens();
       output += total.outputTokens();
       failovers += total.failovers();
@@ -775,6 +779,11 @@ public final class LocalMode implements AutoCloseable {
         "  cost $%s in total, $%s per answered request%n",
         cost.setScale(6, RoundingMode.HALF_UP).toPlainString(),
         perRequest.stripTrailingZeros().toPlainString());
+    if (cacheRead + cacheWrite > 0) {
+      out.printf(
+          "  prompt cache: %d tokens read at the cache-read price, %d written (hit rate %.1f%%)%n",
+          cacheRead, cacheWrite, 100.0 * cacheRead / (cacheRead + cacheWrite));
+    }
     String target = SEED_TARGETS.get(options.example());
     if (target != null) {
       out.printf("  seed target: %s%n", target);
