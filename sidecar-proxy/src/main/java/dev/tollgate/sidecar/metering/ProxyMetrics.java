@@ -124,7 +124,9 @@ public final class ProxyMetrics {
     promptCacheMarked =
         Counter.builder()
             .name("tollgate_prompt_cache_marked_requests_total")
-            .help("Requests whose stable prefix the sidecar marked for provider prompt caching.")
+            .help(
+                "Provider requests (each attempt) whose stable prefix the sidecar marked for"
+                    + " provider prompt caching.")
             .labelNames("route", "provider", "model")
             .register(registry);
     GaugeWithCallback.builder()
