@@ -72,6 +72,12 @@ public class LLMRouteStatus {
     private String cacheSavings;
 
     private Long failovers;
+
+    /**
+     * Provider prompt cache: cache-read tokens / (cache-read + cache-write tokens), in percent;
+     * absent until the route read or wrote a provider cache.
+     */
+    private String promptCacheHitRatePercent;
   }
 
   /** How many sidecars run the current configuration. */

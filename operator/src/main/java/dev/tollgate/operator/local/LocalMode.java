@@ -248,13 +248,15 @@ public final class LocalMode implements AutoCloseable {
       ProviderSimulator sim = ProviderSimulator.start();
       toClose.add(sim);
       // Seed numbers (customer-support): ~1,200 input and ~150 output tokens a conversation,
-      // Groq answering in ~150 ms; Claude with the ~1,000-token system prompt read from its cache.
-      boolean anthropic = provider.equals("anthropic");
+      // Groq answering in ~150 ms; Claude caches the marked system prompt as Anthropic does
+      // (written on the first call, read afterwards) and bills ~200 new input tokens.
+      boolean claude = provider.equals("anthropic");
       Duration ttft = provider.equals("groq") ? Duration.ofMillis(150) : Duration.ofMillis(400);
       sim.behavior(
           SimulatorBehavior.defaults()
               .withTiming(ttft, 2000)
-              .withUsage(anthropic ? 200 : 1200, 150, anthropic ? 1000 : 0, 0));
+              .withUsage(claude ? 200 : 1200, 150, 0, 0));
+      sim.simulatePromptCaching(claude);
       simulators.put(credential.getMetadata().getName(), sim);
       boolean openAiFamily = !Set.of("anthropic", "gemini", "bedrock").contains(provider);
       credential.getSpec().setEndpoint(sim.baseUrl() + (openAiFamily ? "/v1" : ""));
@@ -724,9 +726,13 @@ public final class LocalMode implements AutoCloseable {
     long input = 0;
     long output = 0;
     long failovers = 0;
+    long cacheRead = 0;
+    long cacheWrite = 0;
     for (Sidecar sidecar : sidecars) {
       UsageLedger.Totals total = sidecar.ledger().total();
       cost = cost.add(total.costUsd());
+      cacheRead += total.cacheReadTokens();
+      cacheWrite += total.cacheWriteTokens();
       input += total.inputTokens();
       output += total.outputTokens();
       failovers += total.failovers();
@@ -774,6 +780,11 @@ public final class LocalMode implements AutoCloseable {
         "  cost $%s in total, $%s per answered request%n",
         cost.setScale(6, RoundingMode.HALF_UP).toPlainString(),
         perRequest.stripTrailingZeros().toPlainString());
+    if (cacheRead + cacheWrite > 0) {
+      out.printf(
+          "  prompt cache: %d tokens read at the cache-read price, %d written (hit rate %.1f%%)%n",
+          cacheRead, cacheWrite, 100.0 * cacheRead / (cacheRead + cacheWrite));
+    }
     String target = SEED_TARGETS.get(options.example());
     if (target != null) {
       out.printf("  seed target: %s%n", target);

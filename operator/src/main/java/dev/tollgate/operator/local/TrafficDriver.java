@@ -25,9 +25,45 @@ import java.util.function.IntConsumer;
  */
 final class TrafficDriver {
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * A support prompt with the company's policies, as the seed describes, long enough (about 1,200
+   * tokens) for Claude's prompt cache: routes with {@code promptCaching} mark it, and the simulator
+   * writes it to its cache once and reads it afterwards.
+   */
   private static final String SYSTEM_PROMPT =
-      "You are the support assistant of Acme Cloud. Answer briefly and politely. If you do not"
-          + " know, say so and offer to open a ticket.";
+      """
+      You are the support assistant of Acme Cloud. Answer briefly and politely. If you do not       know, say so and offer to open a ticket.
+
+      Company policies:
+      %s
+      Tone: friendly, concise, no jargon. Never promise dates the engineering team has not       published. Never ask for passwords or full card numbers.
+      """
+          .formatted(policies());
+
+  private static String policies() {
+    List<String> topics =
+        List.of(
+            "Refunds are granted within 30 days of a charge when the service was unavailable.",
+            "Double charges are refunded at once; confirm the order id before promising it.",
+            "Invoices are sent on the 1st of each month to the account owner's address.",
+            "Password resets send an email to the registered address; ask to check spam.",
+            "Support hours are 24/7 for Enterprise, 8:00 to 20:00 CET on weekdays otherwise.",
+            "Rate limit errors (429) mean the plan's quota is used; point to the usage page.",
+            "Regional moves (EU, US) are scheduled by the platform team within 5 working days.",
+            "Cancellations take effect at the end of the billing period; data is kept 30 days.",
+            "Incidents are announced on the status page; link it instead of guessing causes.",
+            "Billing disputes above 500 EUR are escalated to tier 2 with the invoice number.");
+    StringBuilder sb = new StringBuilder();
+    for (String plan : List.of("Free", "Team", "Business", "Enterprise", "Partner")) {
+      sb.append("Plan ").append(plan).append(":\n");
+      for (String topic : topics) {
+        sb.append("- ").append(topic).append('\n');
+      }
+    }
+    return sb.toString();
+  }
+
   private static final List<String> FAQ =
       List.of(
           "How do I reset my password?",

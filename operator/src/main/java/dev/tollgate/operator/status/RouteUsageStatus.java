@@ -37,6 +37,16 @@ public final class RouteUsageStatus {
     status.setSidecars(r);
   }
 
+  /** Cache reads / (reads + writes) in percent with one decimal, or null when neither happened. */
+  static String promptCacheHitRatePercent(long read, long write) {
+    if (read + write <= 0) {
+      return null;
+    }
+    return BigDecimal.valueOf(read * 100)
+        .divide(BigDecimal.valueOf(read + write), 1, RoundingMode.HALF_UP)
+        .toPlainString();
+  }
+
   /** Writes usage and target shares into {@code status} (a fresh copy); null usage: none yet. */
   public static void apply(LLMRouteStatus status, SpendLedger.RouteUsage usage) {
     if (usage == null) {
@@ -52,6 +62,8 @@ public final class RouteUsageStatus {
     u.setCacheWriteTokens(usage.cacheWriteTokens);
     u.setSpend(BudgetSpendStatus.money(new BigDecimal(usage.spent)));
     u.setFailovers(usage.failovers);
+    u.setPromptCacheHitRatePercent(
+        promptCacheHitRatePercent(usage.cacheReadTokens, usage.cacheWriteTokens));
     status.setUsage(u);
     List<LLMRouteStatus.TargetStatus> targets = new ArrayList<>();
     for (Map.Entry<String, Long> e : usage.targets.entrySet()) {

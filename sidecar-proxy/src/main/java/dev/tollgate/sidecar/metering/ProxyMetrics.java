@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
@@ -36,6 +38,10 @@ public final class ProxyMetrics {
   private final Counter configReloads;
   private final Counter failovers;
   private final Gauge credentialUp;
+  private final Counter promptCacheMarked;
+
+  /** Per route: cache-read and cache-write tokens over the sidecar's life, for the hit ratio. */
+  private final Map<String, LongAdder[]> promptCacheTokens = new ConcurrentHashMap<>();
 
   public ProxyMetrics() {
     requests =
@@ -115,6 +121,36 @@ public final class ProxyMetrics {
             .help("Active health probe result of a credential: 1 up, 0 down.")
             .labelNames("credential")
             .register(registry);
+    promptCacheMarked =
+        Counter.builder()
+            .name("tollgate_prompt_cache_marked_requests_total")
+            .help(
+                "Provider requests (each attempt) whose stable prefix the sidecar marked for"
+                    + " provider prompt caching.")
+            .labelNames("route", "provider", "model")
+            .register(registry);
+    GaugeWithCallback.builder()
+        .name("tollgate_prompt_cache_hit_ratio")
+        .help(
+            "Prompt cache reads / (reads + writes) in tokens since the sidecar started, per route;"
+                + " absent until the route read or wrote a provider cache.")
+        .labelNames("route")
+        .callback(
+            cb ->
+                promptCacheTokens.forEach(
+                    (route, rw) -> {
+                      long read = rw[0].sum();
+                      long total = read + rw[1].sum();
+                      if (total > 0) {
+                        cb.call((double) read / total, route);
+                      }
+                    }))
+        .register(registry);
+  }
+
+  /** The sidecar marked a request's prefix for provider prompt caching. */
+  public void promptCacheMarked(String route, String provider, String model) {
+    promptCacheMarked.labelValues(route, label(provider), label(model)).inc();
   }
 
   /** A failed attempt at {@code provider}/{@code model} moved the call on to another attempt. */
@@ -170,6 +206,13 @@ public final class ProxyMetrics {
       tokens.labelValues(r.route(), p, m, "output").inc(r.usage().outputTokens());
       tokens.labelValues(r.route(), p, m, "cache_read").inc(r.usage().cacheReadTokens());
       tokens.labelValues(r.route(), p, m, "cache_write").inc(r.usage().cacheWriteTokens());
+      if (r.usage().cacheReadTokens() + r.usage().cacheWriteTokens() > 0) {
+        LongAdder[] rw =
+            promptCacheTokens.computeIfAbsent(
+                r.route(), k -> new LongAdder[] {new LongAdder(), new LongAdder()});
+        rw[0].add(r.usage().cacheReadTokens());
+        rw[1].add(r.usage().cacheWriteTokens());
+      }
       if (r.cost().priced()) {
         // a metric sample is a double by nature; the ledger and the log keep the exact value
         cost.labelValues(r.route(), p, m).inc(r.cost().usd().doubleValue());

@@ -3,6 +3,7 @@ package dev.tollgate.sidecar.server;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.cache.PromptCacheMarker;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
@@ -637,6 +638,11 @@ final class ProxyCall implements ExchangeListener {
               ? OpenAiWire.parseRequest(json)
               : AnthropicWire.parseRequest(json);
       body = adapter.encode(neutral, model);
+    }
+    if (PromptCacheMarker.apply(
+            routeCfg.cache().promptCaching(), credential.provider(), model, body, json, format)
+        == PromptCacheMarker.Outcome.MARKED) {
+      px.metrics().promptCacheMarked(route, credential.provider().wireName(), model);
     }
     try {
       return Json.MAPPER.writeValueAsBytes(body);

@@ -81,6 +81,8 @@ public final class ProviderSimulator implements AutoCloseable {
   private final AtomicLong cacheRead = new AtomicLong();
   private final AtomicLong cacheWrite = new AtomicLong();
   private final ConcurrentLinkedDeque<RecordedRequest> recorded = new ConcurrentLinkedDeque<>();
+  private final SimulatedPromptCache promptCache = new SimulatedPromptCache();
+  private volatile boolean promptCaching;
 
   private ProviderSimulator(String host, int port, int threads, SslContext tls)
       throws InterruptedException {
@@ -141,6 +143,15 @@ public final class ProviderSimulator implements AutoCloseable {
     this.behavior = newBehavior;
   }
 
+  /**
+   * Report cache reads and writes as the providers would (see {@link SimulatedPromptCache}) instead
+   * of the fixed numbers of the behaviour; off by default.
+   */
+  public void simulatePromptCaching(boolean on) {
+    this.promptCaching = on;
+    promptCache.clear();
+  }
+
   /** Answer 401 unless requests carry this key (in the header the provider uses); null: any key. */
   public void requireApiKey(String key) {
     this.requiredApiKey = key;
@@ -175,6 +186,8 @@ public final class ProviderSimulator implements AutoCloseable {
       a.set(0);
     }
     recorded.clear();
+    promptCaching = false;
+    promptCache.clear();
   }
 
   @Override
@@ -200,7 +213,9 @@ public final class ProviderSimulator implements AutoCloseable {
       int output,
       boolean truncated,
       boolean toolCall,
-      SimulatorBehavior b) {}
+      SimulatorBehavior b,
+      int cacheRead,
+      int cacheWrite) {}
 
   private final class SimHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     @Override
@@ -258,8 +273,22 @@ public final class ProviderSimulator implements AutoCloseable {
             ctx, HttpResponseStatus.BAD_REQUEST, error(api, 400, "body is not JSON"), keepAlive);
         return;
       }
+      if (api == Api.BEDROCK
+          && json.toString().contains("\"cachePoint\"")
+          && !SimulatedPromptCache.bedrockCaches(modelOf(api, path, json))) {
+        // as Bedrock does for a model without prompt caching
+        sendJson(
+            ctx,
+            HttpResponseStatus.BAD_REQUEST,
+            error(
+                api,
+                400,
+                "You invoked an unsupported model or your request did not allow prompt caching."),
+            keepAlive);
+        return;
+      }
       SimulatorBehavior b = behavior;
-      Call call = call(api, path, json, body.length(), b);
+      Call call = call(api, path, json, body.length(), b, promptCacheHit(api, path, json));
       Fault fault =
           b.fault() != Fault.NONE && ThreadLocalRandom.current().nextDouble() < b.faultRate()
               ? b.fault()
@@ -475,13 +504,44 @@ public final class ProviderSimulator implements AutoCloseable {
   private void countAnswered(Call call) {
     answered.incrementAndGet();
     inputTokens.addAndGet(call.input());
-    cacheRead.addAndGet(call.b().cacheReadTokens());
-    cacheWrite.addAndGet(
-        call.api() == Api.ANTHROPIC || call.api() == Api.BEDROCK ? call.b().cacheWriteTokens() : 0);
+    cacheRead.addAndGet(call.cacheRead());
+    cacheWrite.addAndGet(call.cacheWrite());
+  }
+
+  /** Cache reads and writes from the simulated provider cache, or null when it is off. */
+  private SimulatedPromptCache.Hit promptCacheHit(Api api, String path, JsonNode json) {
+    if (!promptCaching) {
+      return null;
+    }
+    String model = modelOf(api, path, json);
+    return switch (api) {
+      case ANTHROPIC -> promptCache.marked(model, json, false);
+      case BEDROCK -> promptCache.marked(model, json, true);
+      case OPENAI -> promptCache.automatic(model, json, false, true);
+      case GEMINI -> promptCache.automatic(model, json, true, false);
+    };
+  }
+
+  private static String modelOf(Api api, String path, JsonNode json) {
+    return switch (api) {
+      case GEMINI -> path.substring(path.lastIndexOf('/') + 1, path.lastIndexOf(':'));
+      case BEDROCK ->
+          java.net.URLDecoder.decode(
+              path.substring("/model/".length(), path.lastIndexOf('/')), StandardCharsets.UTF_8);
+      default ->
+          path.contains("Predict")
+              ? path.substring(path.lastIndexOf('/') + 1, path.lastIndexOf(':'))
+              : json.path("model").asText("unknown");
+    };
   }
 
   private static Call call(
-      Api api, String path, JsonNode json, int bodyBytes, SimulatorBehavior b) {
+      Api api,
+      String path,
+      JsonNode json,
+      int bodyBytes,
+      SimulatorBehavior b,
+      SimulatedPromptCache.Hit hit) {
     boolean stream =
         switch (api) {
           case GEMINI -> path.contains(":streamGenerateContent");
@@ -489,18 +549,7 @@ public final class ProviderSimulator implements AutoCloseable {
           default -> json.path("stream").asBoolean();
         };
     boolean includeUsage = json.path("stream_options").path("include_usage").asBoolean();
-    String model =
-        switch (api) {
-          case GEMINI -> path.substring(path.lastIndexOf('/') + 1, path.lastIndexOf(':'));
-          case BEDROCK ->
-              java.net.URLDecoder.decode(
-                  path.substring("/model/".length(), path.lastIndexOf('/')),
-                  StandardCharsets.UTF_8);
-          default ->
-              path.contains("Predict")
-                  ? path.substring(path.lastIndexOf('/') + 1, path.lastIndexOf(':'))
-                  : json.path("model").asText("unknown");
-        };
+    String model = modelOf(api, path, json);
     int max =
         switch (api) {
           case OPENAI ->
@@ -513,12 +562,31 @@ public final class ProviderSimulator implements AutoCloseable {
           case BEDROCK -> json.path("inferenceConfig").path("maxTokens").asInt(Integer.MAX_VALUE);
         };
     int output = Math.min(b.outputTokens(), max);
-    int input = b.inputTokens() != null ? b.inputTokens() : Math.max(1, bodyBytes / 4);
+    int cacheRead = hit != null ? hit.read() : b.cacheReadTokens();
+    // only Anthropic and Bedrock report cache writes
+    int cacheWrite =
+        api != Api.ANTHROPIC && api != Api.BEDROCK
+            ? 0
+            : hit != null ? hit.write() : b.cacheWriteTokens();
+    int input =
+        b.inputTokens() != null
+            ? b.inputTokens()
+            : Math.max(1, bodyBytes / 4 - (hit != null ? hit.read() + hit.write() : 0));
     JsonNode tools =
         api == Api.BEDROCK ? json.path("toolConfig").path("tools") : json.path("tools");
     boolean hasTools = tools.size() > 0 && b.toolCallName() != null;
     return new Call(
-        api, stream, includeUsage, model, input, output, output < b.outputTokens(), hasTools, b);
+        api,
+        stream,
+        includeUsage,
+        model,
+        input,
+        output,
+        output < b.outputTokens(),
+        hasTools,
+        b,
+        cacheRead,
+        cacheWrite);
   }
 
   private static String token(int i) {
@@ -543,11 +611,11 @@ public final class ProviderSimulator implements AutoCloseable {
 
   private static ObjectNode openAiUsage(Call c) {
     ObjectNode u = JSON.createObjectNode();
-    int prompt = c.input() + c.b().cacheReadTokens();
+    int prompt = c.input() + c.cacheRead();
     u.put("prompt_tokens", prompt);
     u.put("completion_tokens", c.output());
     u.put("total_tokens", prompt + c.output());
-    u.putObject("prompt_tokens_details").put("cached_tokens", c.b().cacheReadTokens());
+    u.putObject("prompt_tokens_details").put("cached_tokens", c.cacheRead());
     return u;
   }
 
@@ -652,8 +720,8 @@ public final class ProviderSimulator implements AutoCloseable {
   private static ObjectNode anthropicUsage(Call c, int output) {
     ObjectNode u = JSON.createObjectNode();
     u.put("input_tokens", c.input());
-    u.put("cache_creation_input_tokens", c.b().cacheWriteTokens());
-    u.put("cache_read_input_tokens", c.b().cacheReadTokens());
+    u.put("cache_creation_input_tokens", c.cacheWrite());
+    u.put("cache_read_input_tokens", c.cacheRead());
     u.put("output_tokens", output);
     return u;
   }
@@ -739,12 +807,12 @@ public final class ProviderSimulator implements AutoCloseable {
 
   private static ObjectNode geminiUsage(Call c, int output) {
     ObjectNode u = JSON.createObjectNode();
-    int prompt = c.input() + c.b().cacheReadTokens();
+    int prompt = c.input() + c.cacheRead();
     u.put("promptTokenCount", prompt);
     u.put("candidatesTokenCount", output);
     u.put("totalTokenCount", prompt + output);
-    if (c.b().cacheReadTokens() > 0) {
-      u.put("cachedContentTokenCount", c.b().cacheReadTokens());
+    if (c.cacheRead() > 0) {
+      u.put("cachedContentTokenCount", c.cacheRead());
     }
     return u;
   }
@@ -808,8 +876,8 @@ public final class ProviderSimulator implements AutoCloseable {
     u.put("inputTokens", c.input());
     u.put("outputTokens", c.output());
     u.put("totalTokens", c.input() + c.output());
-    u.put("cacheReadInputTokens", c.b().cacheReadTokens());
-    u.put("cacheWriteInputTokens", c.b().cacheWriteTokens());
+    u.put("cacheReadInputTokens", c.cacheRead());
+    u.put("cacheWriteInputTokens", c.cacheWrite());
     return u;
   }
 
