@@ -3,6 +3,10 @@ package dev.tollgate.sidecar.server;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.cache.AnswerCollector;
+import dev.tollgate.sidecar.cache.CacheReplay;
+import dev.tollgate.sidecar.cache.CacheTicket;
+import dev.tollgate.sidecar.cache.CachedAnswer;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
@@ -166,6 +170,12 @@ final class ProxyCall implements ExchangeListener {
   private StringBuilder answer;
   private ScheduledFuture<?> totalTimer;
 
+  // response cache: this request's ticket, the answer it served, and the answer it may keep
+  private CacheTicket cacheTicket;
+  private CachedAnswer cacheHit;
+  private AnswerCollector cacheCollector;
+  private ChatResponse cacheable;
+
   ProxyCall(
       ProxyContext px,
       ChannelHandlerContext ctx,
@@ -236,7 +246,7 @@ final class ProxyCall implements ExchangeListener {
     if (forced != null) {
       useTier(forced);
       reservedTokens = facts.estimatedInputTokens() + OutputLimit.requested(requestJson);
-      admit();
+      lookupThenAdmit(forced);
       return;
     }
     RouteConfig.Classifier classifier = routeCfg.classifier();
@@ -296,7 +306,73 @@ final class ProxyCall implements ExchangeListener {
     }
     useTier(t);
     reservedTokens = facts.estimatedInputTokens() + OutputLimit.requested(requestJson);
-    admit();
+    lookupThenAdmit(t);
+  }
+
+  /**
+   * Serves the answer from the route's response cache when it holds one, else admits the call. The
+   * lookup comes after the tier is chosen (the tier and its models are part of the key) and before
+   * the rate limits and the provider: a hit takes nothing from the limits and costs nothing.
+   */
+  private void lookupThenAdmit(RouteConfig.Tier t) {
+    cacheTicket =
+        px.responseCaches()
+            .ticket(
+                cfg.namespace(),
+                routeCfg,
+                t,
+                format,
+                requestJson,
+                callerHeaders.get(HttpHeaderNames.CACHE_CONTROL),
+                format == ApiFormat.ANTHROPIC ? callerHeaders.get("anthropic-beta") : null);
+    if (cacheTicket != null && cacheTicket.mayStore() && stream) {
+      cacheCollector = new AnswerCollector(routeCfg.cache().response().maxSizeBytes());
+    }
+    if (cacheTicket == null || !cacheTicket.mayRead()) {
+      admit();
+      return;
+    }
+    cacheTicket
+        .lookup()
+        .whenComplete(
+            (hit, e) -> {
+              Runnable next =
+                  () -> {
+                    if (finished) {
+                      return;
+                    }
+                    try {
+                      if (hit != null) {
+                        serveCached(hit);
+                      } else {
+                        admit();
+                      }
+                    } catch (ProxyException x) {
+                      finalFail(x);
+                    }
+                  };
+              if (ctx.executor().inEventLoop()) {
+                next.run();
+              } else {
+                ctx.executor().execute(next); // Redis answered on its own thread
+              }
+            });
+  }
+
+  /** Answers from the cache, as JSON or as a stream in the caller's format. */
+  private void serveCached(CachedAnswer hit) {
+    cacheHit = hit;
+    finish = hit.response().finish();
+    if (stream) {
+      write(CacheReplay.stream(format, hit, callerWantsUsage));
+      end(200, null);
+      endStream();
+    } else {
+      FullHttpResponse out = Responses.json(200, CacheReplay.body(format, hit));
+      decorate(out.headers());
+      end(200, null);
+      Responses.send(ctx, out, keepAlive);
+    }
   }
 
   private void useTier(RouteConfig.Tier t) {
@@ -565,6 +641,9 @@ final class ProxyCall implements ExchangeListener {
     finish = null;
     ttftNanos = -1;
     paused = false;
+    if (cacheCollector != null) {
+      cacheCollector = new AnswerCollector(routeCfg.cache().response().maxSizeBytes());
+    }
   }
 
   /** Passes the events of attempt {@code n} on only while it is the current attempt. */
@@ -959,6 +1038,9 @@ final class ProxyCall implements ExchangeListener {
 
   private void track(List<StreamEvent> events) {
     for (StreamEvent e : events) {
+      if (cacheCollector != null) {
+        cacheCollector.accept(e);
+      }
       if (e instanceof StreamEvent.TextDelta t
           && answer != null
           && answer.length() < MAX_LOGGED_TEXT) {
@@ -988,6 +1070,9 @@ final class ProxyCall implements ExchangeListener {
   private void completeStream() {
     usage = streamUsage.known() ? streamUsage.usage() : null;
     usageComplete = usage != null;
+    if (cacheCollector != null && usageComplete) {
+      cacheable = cacheCollector.response(usage);
+    }
     if (!headersSent) {
       write("");
     }
@@ -1024,6 +1109,7 @@ final class ProxyCall implements ExchangeListener {
     if (answer != null) {
       answer.append(response.text());
     }
+    cacheable = response;
     FullHttpResponse out;
     if (passthrough) {
       out = Responses.of(200, body.retain(), "application/json");
@@ -1254,7 +1340,14 @@ final class ProxyCall implements ExchangeListener {
 
   private void decorate(HttpHeaders h) {
     h.set("x-request-id", requestId);
-    if (credential != null) {
+    if (cacheTicket != null) {
+      h.set("x-tollgate-cache", cacheTicket.header());
+    }
+    if (cacheHit != null) {
+      h.set("x-tollgate-route", route);
+      h.set("x-tollgate-tier", tier);
+      h.set("x-tollgate-model", cacheHit.model());
+    } else if (credential != null) {
       h.set("x-tollgate-route", route);
       h.set("x-tollgate-tier", tier);
       h.set("x-tollgate-provider", credential.provider().wireName());
@@ -1304,6 +1397,23 @@ final class ProxyCall implements ExchangeListener {
     px.metrics().ended(record);
     if (credential != null) {
       px.ledger().record(record);
+    }
+    if (cacheHit != null) {
+      px.responseCaches().meterHit(route, cacheHit);
+    } else if (cacheTicket != null
+        && cacheable != null
+        && status == 200
+        && kind == null
+        && usageComplete
+        && credential != null) {
+      cacheTicket.store(
+          new CachedAnswer(
+              cacheable,
+              tier,
+              credential.provider().wireName(),
+              credential.name(),
+              model,
+              cost.priced() ? cost.usd() : null));
     }
     if (usage != null && !cost.priced() && px.firstUnpriced(credential.name(), model)) {
       LOG.warn(
