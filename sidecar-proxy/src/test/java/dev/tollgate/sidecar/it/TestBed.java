@@ -37,6 +37,11 @@ final class TestBed implements AutoCloseable {
   }
 
   static TestBed start() throws Exception {
+    return start("");
+  }
+
+  /** A test bed whose configuration has {@code extraRoutes} (YAML route items) as well. */
+  static TestBed start(String extraRoutes) throws Exception {
     ProviderSimulator sim = ProviderSimulator.start();
     Path dir = Files.createTempDirectory("tollgate-it");
     Files.writeString(dir.resolve("openai.key"), OPENAI_KEY + "\n");
@@ -44,7 +49,7 @@ final class TestBed implements AutoCloseable {
     Files.writeString(dir.resolve("gemini.key"), GEMINI_KEY);
     Files.writeString(dir.resolve("bedrock.key"), BEDROCK_KEY);
     Path config = dir.resolve("config.yaml");
-    Files.writeString(config, config(sim.baseUrl(), dir, ""));
+    Files.writeString(config, config(sim.baseUrl(), dir, extraRoutes));
     Sidecar sidecar = Sidecar.start(config, 0, 2, Duration.ofMillis(200));
     return new TestBed(sim, dir, config, sidecar);
   }
