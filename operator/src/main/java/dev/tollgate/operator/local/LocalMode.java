@@ -340,8 +340,26 @@ public final class LocalMode implements AutoCloseable {
     // the run's traffic costs on the simulators. About 0.001 USD a request while Groq serves 90%,
     // 0.003 once Claude takes over during the outage and the primary's circuit cooldown: the limit
     // is crossed near the end of the run, after the outage, so failover and downgrade show apart.
+    // Answers a route's response cache replays cost nothing: the driver's FAQs (2 requests in 5,
+    // TrafficDriver.FAQ_QUESTIONS questions) reach a provider about once per question and sidecar.
+    boolean responseCache =
+        example.routes().stream()
+            .anyMatch(
+                r ->
+                    r.getSpec().getCache() != null
+                        && r.getSpec().getCache().getResponse() != null
+                        && Boolean.TRUE.equals(r.getSpec().getCache().getResponse().getEnabled()));
+    long replayed =
+        responseCache
+            ? Math.max(
+                0,
+                options.requests() * 2L / 5
+                    - (long) TrafficDriver.FAQ_QUESTIONS * options.sidecars())
+            : 0;
     BigDecimal localLimit =
-        new BigDecimal("0.002").multiply(BigDecimal.valueOf(options.requests())).setScale(4);
+        new BigDecimal("0.002")
+            .multiply(BigDecimal.valueOf(options.requests() - replayed))
+            .setScale(4);
     for (Budget b : example.budgets()) {
       if (!options.realProviders()) {
         out.printf(
@@ -723,8 +741,12 @@ public final class LocalMode implements AutoCloseable {
     long input = 0;
     long output = 0;
     long failovers = 0;
+    long cacheHits = 0;
+    BigDecimal saved = BigDecimal.ZERO;
     for (Sidecar sidecar : sidecars) {
       UsageLedger.Totals total = sidecar.ledger().total();
+      cacheHits += total.cacheHits();
+      saved = saved.add(total.savedCostUsd());
       cost = cost.add(total.costUsd());
       input += total.inputTokens();
       output += total.outputTokens();
@@ -752,6 +774,11 @@ public final class LocalMode implements AutoCloseable {
     out.printf(
         "  failovers %d, mean latency %d ms%n",
         failovers, result.totalLatencyMillis() / result.requests());
+    if (cacheHits > 0) {
+      out.printf(
+          "  response cache: %d answers replayed, $%s not spent%n",
+          cacheHits, saved.setScale(6, RoundingMode.HALF_UP).toPlainString());
+    }
     List<List<String>> rows = new ArrayList<>();
     rows.add(List.of("  ROUTE", "TIER", "CREDENTIAL", "MODEL", "REQUESTS", "ERRORS"));
     byTarget.forEach(

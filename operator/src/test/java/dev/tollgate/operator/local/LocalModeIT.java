@@ -42,9 +42,12 @@ class LocalModeIT {
         // (its failed attempts are reported although the calls failed over), and the lowered
         // limit is crossed
         .containsPattern("groq\\s+\\S+\\s+groq\\s+True\\s+(Degraded|Unavailable)")
-        .contains("local mode lowers Budget support-monthly's limit from 2500.00 to 0.0800 USD")
+        // 0.002 USD a request that reaches a provider: 40 less the FAQs the response cache
+        // replays (16 asked, 4 questions x 2 sidecars reach the provider)
+        .contains("local mode lowers Budget support-monthly's limit from 2500.00 to 0.0640 USD")
+        .containsPattern("response cache: [1-9]\\d* answers replayed, \\$0\\.\\d+ not spent")
         .containsPattern(
-            "support-monthly\\s+\\S+\\s+0\\.0800\\s+Monthly\\s+\\d+\\.\\d+\\s+(Warning|Exceeded)\\s+0\\.0\\d")
+            "support-monthly\\s+\\S+\\s+0\\.0640\\s+Monthly\\s+\\d+\\.\\d+\\s+(Warning|Exceeded)\\s+0\\.0\\d")
         .containsPattern(
             "Warning\\s+ThresholdReached\\s+budget/support-monthly\\s+Budget support-monthly reached 50%")
         .containsPattern(
