@@ -82,6 +82,11 @@ public final class ResponseCaches implements AutoCloseable {
     routes.keySet().retainAll(seen);
   }
 
+  /** Whether {@code route} has a response cache in force. */
+  public boolean caches(RouteConfig route) {
+    return route.cache().response().enabled() && routes.containsKey(route.model());
+  }
+
   /**
    * What the cache does for this request, or null when the route has no response cache.
    *

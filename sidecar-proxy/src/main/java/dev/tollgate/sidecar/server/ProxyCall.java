@@ -175,6 +175,7 @@ final class ProxyCall implements ExchangeListener {
   private CachedAnswer cacheHit;
   private AnswerCollector cacheCollector;
   private ChatResponse cacheable;
+  private ProxyException budgetBlocked;
 
   ProxyCall(
       ProxyContext px,
@@ -219,7 +220,19 @@ final class ProxyCall implements ExchangeListener {
     callerHeaders = request.headers().copy();
     // Budget gate: Block throws (429), Downgrade narrows the route to its cheaper tier or target
     // before the tier is chosen, so routing picks among what the budget still allows.
-    routeCfg = px.budgetGate().admit(resolveRoute(cfg, json), cfg);
+    RouteConfig resolved = resolveRoute(cfg, json);
+    try {
+      routeCfg = px.budgetGate().admit(resolved, cfg);
+    } catch (ProxyException blocked) {
+      // A blocked budget still lets the response cache answer (a hit costs nothing): the call goes
+      // on to the lookup, and fails with this error on a miss. Not with a classifier: asking it
+      // would spend.
+      if (!px.responseCaches().caches(resolved) || resolved.classifier() != null) {
+        throw blocked;
+      }
+      routeCfg = resolved;
+      budgetBlocked = blocked;
+    }
     originalJson = requestJson.deepCopy();
     stream = json.path("stream").asBoolean(false);
     callerWantsUsage =
@@ -312,7 +325,8 @@ final class ProxyCall implements ExchangeListener {
   /**
    * Serves the answer from the route's response cache when it holds one, else admits the call. The
    * lookup comes after the tier is chosen (the tier and its models are part of the key) and before
-   * the rate limits and the provider: a hit takes nothing from the limits and costs nothing.
+   * the rate limits and the provider: a hit takes nothing from the limits and costs nothing, so it
+   * is served even when the route's budget blocks calls.
    */
   private void lookupThenAdmit(RouteConfig.Tier t) {
     cacheTicket =
@@ -329,6 +343,9 @@ final class ProxyCall implements ExchangeListener {
       cacheCollector = new AnswerCollector(routeCfg.cache().response().maxSizeBytes());
     }
     if (cacheTicket == null || !cacheTicket.mayRead()) {
+      if (budgetBlocked != null) {
+        throw budgetBlocked;
+      }
       admit();
       return;
     }
@@ -344,6 +361,8 @@ final class ProxyCall implements ExchangeListener {
                     try {
                       if (hit != null) {
                         serveCached(hit);
+                      } else if (budgetBlocked != null) {
+                        finalFail(budgetBlocked);
                       } else {
                         admit();
                       }

@@ -1,6 +1,7 @@
 package dev.tollgate.sidecar.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.anthropic.client.AnthropicClient;
 import com.anthropic.client.okhttp.AnthropicOkHttpClient;
@@ -11,16 +12,25 @@ import com.anthropic.models.messages.RawMessageStreamEvent;
 import com.anthropic.models.messages.StopReason;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonValue;
 import com.openai.core.http.HttpResponseFor;
 import com.openai.core.http.StreamResponse;
+import com.openai.errors.RateLimitException;
+import com.openai.models.FunctionDefinition;
+import com.openai.models.FunctionParameters;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionFunctionTool;
+import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import dev.tollgate.sidecar.metering.UsageLedger;
+import dev.tollgate.sidecar.report.ReportReply;
+import dev.tollgate.sidecar.sim.SimulatorBehavior;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,6 +57,15 @@ class ResponseCacheIT {
           tiers:
             - name: main
               targets: [{credential: anthropic, model: claude-3-5-sonnet-20241022}]
+        - model: faq-budget
+          retry: {attempts: 0}
+          budget: support
+          cache: {response: {enabled: true}}
+          tiers:
+            - name: main
+              targets: [{credential: openai, model: gpt-4o-mini}]
+      budgets:
+        - {name: support, limit: "10.00", onExceeded: Block}
       """;
 
   private static TestBed bed;
@@ -317,6 +336,89 @@ class ResponseCacheIT {
             "{\"model\":\"oa\",\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
     assertThat(plain.statusCode()).isEqualTo(200);
     assertThat(plain.headers().firstValue("x-tollgate-cache")).isEmpty();
+  }
+
+  @Test
+  void aToolCallAnswerIsReplayedAsAToolCall() {
+    bed.sim.behavior(
+        SimulatorBehavior.defaults().withToolCall("find_order", "{\"order\":\"A-17\"}"));
+    ChatCompletionFunctionTool tool =
+        ChatCompletionFunctionTool.builder()
+            .function(
+                FunctionDefinition.builder()
+                    .name("find_order")
+                    .parameters(
+                        FunctionParameters.builder()
+                            .putAdditionalProperty("type", JsonValue.from("object"))
+                            .build())
+                    .build())
+            .build();
+    ChatCompletionCreateParams p =
+        openAiParams("faq-an", "Where is order A-17?").addTool(tool).build();
+    ChatCompletion first = openai.chat().completions().create(p);
+    assertThat(first.choices().get(0).finishReason().asString()).isEqualTo("tool_calls");
+
+    // streamed from the cache: the tool call arrives as tool-call deltas
+    StringBuilder args = new StringBuilder();
+    List<String> names = new ArrayList<>();
+    List<String> finish = new ArrayList<>();
+    HttpResponseFor<StreamResponse<ChatCompletionChunk>> streamed =
+        openai.chat().completions().withRawResponse().createStreaming(p);
+    assertThat(cacheHeader(streamed)).isEqualTo("hit");
+    try (StreamResponse<ChatCompletionChunk> s = streamed.parse()) {
+      s.stream()
+          .flatMap(c -> c.choices().stream())
+          .forEach(
+              ch -> {
+                ch.finishReason().ifPresent(f -> finish.add(f.asString()));
+                ch.delta()
+                    .toolCalls()
+                    .ifPresent(
+                        tcs ->
+                            tcs.forEach(
+                                tc -> {
+                                  tc.function().flatMap(f -> f.name()).ifPresent(names::add);
+                                  tc.function().flatMap(f -> f.arguments()).ifPresent(args::append);
+                                }));
+              });
+    }
+    ChatCompletionMessageFunctionToolCall call =
+        first.choices().get(0).message().toolCalls().orElseThrow().get(0).asFunction();
+    assertThat(names).containsExactly("find_order");
+    assertThat(args.toString()).isEqualTo(call.function().arguments());
+    assertThat(finish).containsExactly("tool_calls");
+    assertThat(providerCalls()).isEqualTo(1);
+  }
+
+  @Test
+  void aBlockedBudgetStillLetsTheCacheAnswer() {
+    ChatCompletionCreateParams p = openAiParams("faq-budget", "What is the refund window?").build();
+    openai.chat().completions().create(p);
+    bed.sidecar
+        .context()
+        .budgetGate()
+        .update(
+            new ReportReply(
+                1,
+                null,
+                List.of(new ReportReply.BudgetState("support", "Exceeded", "Block", "0", "100"))),
+            Map.of());
+    try {
+      assertThat(cacheHeader(openai.chat().completions().withRawResponse().create(p)))
+          .isEqualTo("hit");
+      // a miss is refused: it would spend
+      assertThatThrownBy(
+              () ->
+                  openai
+                      .chat()
+                      .completions()
+                      .create(openAiParams("faq-budget", "Something new?").build()))
+          .isInstanceOf(RateLimitException.class)
+          .hasMessageContaining("budget support");
+      assertThat(providerCalls()).isEqualTo(1);
+    } finally {
+      bed.sidecar.context().budgetGate().update(new ReportReply(2, null, List.of()), Map.of());
+    }
   }
 
   private static Message accumulate(
