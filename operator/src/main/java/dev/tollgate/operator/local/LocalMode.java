@@ -845,8 +845,9 @@ public final class LocalMode implements AutoCloseable {
             .withName(ConfigMapLedgerStore.DEFAULT_NAME)
             .get();
     if (ledgerMap != null) {
+      SpendLedger operatorLedger = ConfigMapLedgerStore.parse(ledgerMap);
       BigDecimal reported =
-          ConfigMapLedgerStore.parse(ledgerMap).routes.values().stream()
+          operatorLedger.routes.values().stream()
               .map(r -> new BigDecimal(r.spent))
               .reduce(BigDecimal.ZERO, BigDecimal::add);
       out.printf(
@@ -854,8 +855,20 @@ public final class LocalMode implements AutoCloseable {
           reported.setScale(6, RoundingMode.HALF_UP).toPlainString(),
           cost.setScale(6, RoundingMode.HALF_UP).toPlainString(),
           reported.compareTo(cost) == 0 ? "match" : "MISMATCH");
+      long reportedHits = operatorLedger.routes.values().stream().mapToLong(r -> r.cacheHits).sum();
+      BigDecimal reportedSaved =
+          operatorLedger.routes.values().stream()
+              .map(r -> new BigDecimal(r.saved == null ? "0" : r.saved))
+              .reduce(BigDecimal.ZERO, BigDecimal::add);
+      out.printf(
+          "  response cache check: operator's ledger %d hits saving $%s, sidecars' ledgers %d"
+              + " hits saving $%s: %s%n",
+          reportedHits,
+          reportedSaved.setScale(6, RoundingMode.HALF_UP).toPlainString(),
+          cacheHits,
+          saved.setScale(6, RoundingMode.HALF_UP).toPlainString(),
+          reportedHits == cacheHits && reportedSaved.compareTo(saved) == 0 ? "match" : "MISMATCH");
     }
-    out.println("  Not shown yet: response caching; it arrives with the caching work.");
   }
 
   private void keepRunning(String model) throws InterruptedException {

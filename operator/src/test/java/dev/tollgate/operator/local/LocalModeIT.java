@@ -51,7 +51,10 @@ class LocalModeIT {
         .containsPattern(
             "Warning\\s+ThresholdReached\\s+budget/support-monthly\\s+Budget support-monthly reached 50%")
         .containsPattern(
-            "write-back check: operator's ledger \\$\\S+, sidecars' ledgers \\$\\S+: match");
+            "write-back check: operator's ledger \\$\\S+, sidecars' ledgers \\$\\S+: match")
+        .containsPattern(
+            "response cache check: operator's ledger [1-9]\\d* hits saving \\$0\\.\\d+,"
+                + " sidecars' ledgers [1-9]\\d* hits saving \\$0\\.\\d+: match");
     // The primary fails for a fifth of the run; the sidecars fail over, so every request succeeds.
     assertThat(report)
         .contains("requests 40, succeeded 40 (100.0%)")

@@ -80,6 +80,20 @@ public final class ResponseCaches implements AutoCloseable {
       routes.put(r.model(), new RouteAnswerCache(rc, local, store, prefix));
     }
     routes.keySet().retainAll(seen);
+    // Redis connections no route uses any more (its URL or password file changed, or the cache
+    // was switched off) are closed; calls in flight on them read a miss.
+    Set<RouteConfig.Redis> used = new HashSet<>();
+    routes.values().forEach(c -> used.add(c.settings.redis()));
+    redis
+        .entrySet()
+        .removeIf(
+            e -> {
+              if (used.contains(e.getKey())) {
+                return false;
+              }
+              e.getValue().close();
+              return true;
+            });
   }
 
   /** Whether {@code route} has a response cache in force. */

@@ -17,10 +17,10 @@ import java.util.stream.Stream;
  * directory: started by a test, stopped by it. CI installs Debian's redis-server; a machine without
  * it fails the test with a message saying so rather than skipping it.
  */
-final class RedisServer implements AutoCloseable {
-  final int port;
-  final String password;
-  final Path dir;
+public final class RedisServer implements AutoCloseable {
+  public final int port;
+  public final String password;
+  public final Path dir;
   private final Process process;
 
   private RedisServer(int port, String password, Path dir, Process process) {
@@ -30,7 +30,7 @@ final class RedisServer implements AutoCloseable {
     this.process = process;
   }
 
-  static RedisServer start(String password) throws Exception {
+  public static RedisServer start(String password) throws Exception {
     Path binary = find();
     Path dir = Files.createTempDirectory("tollgate-redis");
     int port;
@@ -82,7 +82,7 @@ final class RedisServer implements AutoCloseable {
             + "install it (Debian/Ubuntu: apt-get install redis-server; CI's .ci/run does)");
   }
 
-  String url() {
+  public String url() {
     return "redis://127.0.0.1:" + port;
   }
 
@@ -96,7 +96,7 @@ final class RedisServer implements AutoCloseable {
   }
 
   /** Stops the server (the test may do so early, to see calls survive Redis going away). */
-  void stop() throws InterruptedException {
+  public void stop() throws InterruptedException {
     process.destroy();
     if (!process.waitFor(10, TimeUnit.SECONDS)) {
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
