@@ -44,13 +44,15 @@ public final class Sidecar implements AutoCloseable {
     settings = initial == null ? ServerSettings.defaults() : initial.server();
     px = new ProxyContext(config, metrics, ledger);
     config.onApplied(
-        c ->
-            px.upstream()
-                .prepareTrust(
-                    c.credentials().stream()
-                        .map(dev.tollgate.sidecar.config.CredentialConfig::caFile)
-                        .filter(java.util.Objects::nonNull)
-                        .toList()));
+        c -> {
+          px.upstream()
+              .prepareTrust(
+                  c.credentials().stream()
+                      .map(dev.tollgate.sidecar.config.CredentialConfig::caFile)
+                      .filter(java.util.Objects::nonNull)
+                      .toList());
+          px.responseCaches().configure(c);
+        });
     config.onPoll(
         c ->
             px.vertexTokens()
@@ -164,6 +166,7 @@ public final class Sidecar implements AutoCloseable {
       // after the drain, so the final report holds every call that finished
       reporter.finish(Duration.ofSeconds(5));
     }
+    px.responseCaches().close();
   }
 
   /** Shuts down with the configured grace period. */

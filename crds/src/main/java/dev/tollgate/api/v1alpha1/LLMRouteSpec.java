@@ -354,8 +354,14 @@ public class LLMRouteSpec {
 
     @Pattern("^[0-1](\\.[0-9]{1,3})?$|^2(\\.0{1,3})?$")
     @JsonPropertyDescription(
-        "Requests with a higher temperature are not cached (their answers vary); default 0.")
+        "Requests with a higher temperature are not cached (their answers vary); a request that"
+            + " sets no temperature samples at the provider's default of 1. Default 0.")
     private String maxTemperature;
+
+    @JsonPropertyDescription(
+        "Cache requests above maxTemperature too: identical requests then get the same answer"
+            + " although a new call could answer differently. Default false.")
+    private Boolean cacheAboveMaxTemperature;
 
     private CacheBackend backend;
 

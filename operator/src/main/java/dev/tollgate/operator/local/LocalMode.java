@@ -343,8 +343,26 @@ public final class LocalMode implements AutoCloseable {
     // the run's traffic costs on the simulators. About 0.001 USD a request while Groq serves 90%,
     // 0.003 once Claude takes over during the outage and the primary's circuit cooldown: the limit
     // is crossed near the end of the run, after the outage, so failover and downgrade show apart.
+    // Answers a route's response cache replays cost nothing: the driver's FAQs (2 requests in 5,
+    // TrafficDriver.FAQ_QUESTIONS questions) reach a provider about once per question and sidecar.
+    boolean responseCache =
+        example.routes().stream()
+            .anyMatch(
+                r ->
+                    r.getSpec().getCache() != null
+                        && r.getSpec().getCache().getResponse() != null
+                        && Boolean.TRUE.equals(r.getSpec().getCache().getResponse().getEnabled()));
+    long replayed =
+        responseCache
+            ? Math.max(
+                0,
+                options.requests() * 2L / 5
+                    - (long) TrafficDriver.FAQ_QUESTIONS * options.sidecars())
+            : 0;
     BigDecimal localLimit =
-        new BigDecimal("0.002").multiply(BigDecimal.valueOf(options.requests())).setScale(4);
+        new BigDecimal("0.002")
+            .multiply(BigDecimal.valueOf(options.requests() - replayed))
+            .setScale(4);
     for (Budget b : example.budgets()) {
       if (!options.realProviders()) {
         out.printf(
@@ -728,8 +746,12 @@ public final class LocalMode implements AutoCloseable {
     long failovers = 0;
     long cacheRead = 0;
     long cacheWrite = 0;
+    long cacheHits = 0;
+    BigDecimal saved = BigDecimal.ZERO;
     for (Sidecar sidecar : sidecars) {
       UsageLedger.Totals total = sidecar.ledger().total();
+      cacheHits += total.cacheHits();
+      saved = saved.add(total.savedCostUsd());
       cost = cost.add(total.costUsd());
       cacheRead += total.cacheReadTokens();
       cacheWrite += total.cacheWriteTokens();
@@ -759,6 +781,10 @@ public final class LocalMode implements AutoCloseable {
     out.printf(
         "  failovers %d, mean latency %d ms%n",
         failovers, result.totalLatencyMillis() / result.requests());
+    out.printf(
+        "  response cache: %d answers replayed (callers saw %d with x-tollgate-cache: hit), $%s"
+            + " not spent%n",
+        cacheHits, result.cacheHits(), saved.setScale(6, RoundingMode.HALF_UP).toPlainString());
     List<List<String>> rows = new ArrayList<>();
     rows.add(List.of("  ROUTE", "TIER", "CREDENTIAL", "MODEL", "REQUESTS", "ERRORS"));
     byTarget.forEach(
@@ -830,8 +856,9 @@ public final class LocalMode implements AutoCloseable {
             .withName(ConfigMapLedgerStore.DEFAULT_NAME)
             .get();
     if (ledgerMap != null) {
+      SpendLedger operatorLedger = ConfigMapLedgerStore.parse(ledgerMap);
       BigDecimal reported =
-          ConfigMapLedgerStore.parse(ledgerMap).routes.values().stream()
+          operatorLedger.routes.values().stream()
               .map(r -> new BigDecimal(r.spent))
               .reduce(BigDecimal.ZERO, BigDecimal::add);
       out.printf(
@@ -839,33 +866,38 @@ public final class LocalMode implements AutoCloseable {
           reported.setScale(6, RoundingMode.HALF_UP).toPlainString(),
           cost.setScale(6, RoundingMode.HALF_UP).toPlainString(),
           reported.compareTo(cost) == 0 ? "match" : "MISMATCH");
+      long reportedHits = operatorLedger.routes.values().stream().mapToLong(r -> r.cacheHits).sum();
+      BigDecimal reportedSaved =
+          operatorLedger.routes.values().stream()
+              .map(r -> new BigDecimal(r.saved == null ? "0" : r.saved))
+              .reduce(BigDecimal.ZERO, BigDecimal::add);
+      out.printf(
+          "  response cache check: operator's ledger %d hits saving $%s, sidecars' ledgers %d"
+              + " hits saving $%s: %s%n",
+          reportedHits,
+          reportedSaved.setScale(6, RoundingMode.HALF_UP).toPlainString(),
+          cacheHits,
+          saved.setScale(6, RoundingMode.HALF_UP).toPlainString(),
+          reportedHits == cacheHits && reportedSaved.compareTo(saved) == 0 ? "match" : "MISMATCH");
     }
-    printCaching(namespace, result);
+    printCaching(namespace);
   }
 
-  /**
-   * What caching did: response-cache hits as the callers saw them (the {@code x-tollgate-cache}
-   * header) and as the route status reports them, with the money saved, and the provider prompt
-   * cache's read and write tokens.
-   */
-  private void printCaching(String namespace, TrafficDriver.Result result) {
-    out.printf(
-        "  response cache: %d of %d answers replayed by a sidecar (x-tollgate-cache: hit)%n",
-        result.cacheHits(), result.requests());
+  /** What caching did, as each route's status reports it (kubectl get llmroute -o yaml). */
+  private void printCaching(String namespace) {
     for (LLMRoute r : client.resources(LLMRoute.class).inNamespace(namespace).list().getItems()) {
       LLMRouteStatus.RouteUsage u = r.getStatus() == null ? null : r.getStatus().getUsage();
       if (u == null) {
         continue;
       }
       out.printf(
-          "  route %s (status): cache hits %s (%s%% of requests), saved $%s; prompt cache read"
-              + " %s / written %s tokens%n",
+          "  route %s (status): response cache hits %s (%s%% of requests), saved $%s; prompt"
+              + " cache hit rate %s%%%n",
           r.getMetadata().getName(),
           u.getCacheHits() == null ? 0 : u.getCacheHits(),
           u.getCacheHitRatePercent() == null ? "0" : u.getCacheHitRatePercent(),
           u.getCacheSavings() == null ? "0" : u.getCacheSavings(),
-          u.getCacheReadTokens() == null ? 0 : u.getCacheReadTokens(),
-          u.getCacheWriteTokens() == null ? 0 : u.getCacheWriteTokens());
+          u.getPromptCacheHitRatePercent() == null ? "-" : u.getPromptCacheHitRatePercent());
     }
   }
 

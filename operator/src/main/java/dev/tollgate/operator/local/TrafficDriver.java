@@ -70,6 +70,10 @@ final class TrafficDriver {
           "What are your support hours?",
           "Where can I download my invoice?",
           "How do I cancel my subscription?");
+
+  /** How many distinct FAQ questions the driver asks (local mode's budget estimate uses it). */
+  static final int FAQ_QUESTIONS = FAQ.size();
+
   private static final List<String> ISSUES =
       List.of(
           "Our API integration fails with 429 errors intermittently since yesterday, what changed?",

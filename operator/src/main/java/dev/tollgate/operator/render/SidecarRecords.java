@@ -219,7 +219,8 @@ public final class SidecarRecords {
                                 redis.getUrl(),
                                 map(
                                     redis.getPasswordSecretRef(),
-                                    ref -> SecretMounts.keyFile(ref.getName(), ref.getKey())))))),
+                                    ref -> SecretMounts.keyFile(ref.getName(), ref.getKey())))),
+                    r.getCacheAboveMaxTemperature())),
         map(
             c.getPromptCaching(),
             p -> new RouteConfig.PromptCaching(p.getEnabled(), p.getMinTokens())));

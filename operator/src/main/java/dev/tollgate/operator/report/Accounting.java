@@ -235,6 +235,15 @@ public final class Accounting implements AutoCloseable {
     u.failovers += line.failovers();
     u.errors += line.errors().values().stream().mapToLong(Long::longValue).sum();
     u.targets.merge(line.credential() + "/" + line.model(), line.requests(), Long::sum);
+    u.cacheHits += line.cacheHits();
+    u.savedInputTokens += line.savedInputTokens();
+    u.savedOutputTokens += line.savedOutputTokens();
+    if (line.savedCostUsd() != null) {
+      u.saved =
+          new BigDecimal(u.saved == null ? "0" : u.saved)
+              .add(new BigDecimal(line.savedCostUsd()))
+              .toPlainString();
+    }
   }
 
   /** Error kinds that say something about the provider (not the caller, not the budget). */
@@ -246,6 +255,9 @@ public final class Accounting implements AutoCloseable {
       SpendLedger ledger, String pod, UsageReport.Line line, Instant now) {
     if (line.credential() == null || line.model() == null) {
       return;
+    }
+    if (line.requests() == 0 && line.failedAttempts().isEmpty()) {
+      return; // only cache hits: the provider was not asked
     }
     long minute = now.getEpochSecond() / 60;
     SpendLedger.TargetHealth h =

@@ -63,6 +63,15 @@ public final class SpendLedger {
     public long failovers;
     public long errors;
 
+    /** Calls answered from the response cache (not in {@code requests}: no provider call). */
+    public long cacheHits;
+
+    public long savedInputTokens;
+    public long savedOutputTokens;
+
+    /** USD the cache hits did not spend, exact decimal string. */
+    public String saved = "0";
+
     /** Requests per target, {@code credential/model}. */
     public Map<String, Long> targets = new TreeMap<>();
   }

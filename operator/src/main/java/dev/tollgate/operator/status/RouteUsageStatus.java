@@ -64,6 +64,17 @@ public final class RouteUsageStatus {
     u.setFailovers(usage.failovers);
     u.setPromptCacheHitRatePercent(
         promptCacheHitRatePercent(usage.cacheReadTokens, usage.cacheWriteTokens));
+    // hits are calls too: the rate is of all calls, the provider's and the cache's
+    u.setCacheHits(usage.cacheHits);
+    long calls = usage.requests + usage.cacheHits;
+    u.setCacheHitRatePercent(
+        calls == 0
+            ? "0"
+            : BigDecimal.valueOf(usage.cacheHits * 100)
+                .divide(BigDecimal.valueOf(calls), 1, RoundingMode.HALF_UP)
+                .toPlainString());
+    u.setCacheSavings(
+        BudgetSpendStatus.money(new BigDecimal(usage.saved == null ? "0" : usage.saved)));
     status.setUsage(u);
     List<LLMRouteStatus.TargetStatus> targets = new ArrayList<>();
     for (Map.Entry<String, Long> e : usage.targets.entrySet()) {

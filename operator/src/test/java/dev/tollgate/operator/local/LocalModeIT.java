@@ -42,13 +42,19 @@ class LocalModeIT {
         // (its failed attempts are reported although the calls failed over), and the lowered
         // limit is crossed
         .containsPattern("groq\\s+\\S+\\s+groq\\s+True\\s+(Degraded|Unavailable)")
-        .contains("local mode lowers Budget support-monthly's limit from 2500.00 to 0.0800 USD")
+        // 0.002 USD a request that reaches a provider: 40 less the FAQs the response cache
+        // replays (16 asked, 4 questions x 2 sidecars reach the provider)
+        .contains("local mode lowers Budget support-monthly's limit from 2500.00 to 0.0640 USD")
+        .containsPattern("response cache: [1-9]\\d* answers replayed, \\$0\\.\\d+ not spent")
         .containsPattern(
-            "support-monthly\\s+\\S+\\s+0\\.0800\\s+Monthly\\s+\\d+\\.\\d+\\s+(Warning|Exceeded)\\s+0\\.0\\d")
+            "support-monthly\\s+\\S+\\s+0\\.0640\\s+Monthly\\s+\\d+\\.\\d+\\s+(Warning|Exceeded)\\s+0\\.0\\d")
         .containsPattern(
             "Warning\\s+ThresholdReached\\s+budget/support-monthly\\s+Budget support-monthly reached 50%")
         .containsPattern(
-            "write-back check: operator's ledger \\$\\S+, sidecars' ledgers \\$\\S+: match");
+            "write-back check: operator's ledger \\$\\S+, sidecars' ledgers \\$\\S+: match")
+        .containsPattern(
+            "response cache check: operator's ledger [1-9]\\d* hits saving \\$0\\.\\d+,"
+                + " sidecars' ledgers [1-9]\\d* hits saving \\$0\\.\\d+: match");
     // The primary fails for a fifth of the run; the sidecars fail over, so every request succeeds.
     assertThat(report)
         .contains("requests 40, succeeded 40 (100.0%)")

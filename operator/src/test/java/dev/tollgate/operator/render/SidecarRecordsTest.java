@@ -59,4 +59,42 @@ class SidecarRecordsTest {
     assertThat(SidecarRecords.bytes("2Gi")).isEqualTo(2L * 1024 * 1024 * 1024);
     assertThat(SidecarRecords.bytes("512")).isEqualTo(512L);
   }
+
+  @Test
+  void theResponseCacheIsRenderedWithTheRedisPasswordAsAMountedFile() {
+    dev.tollgate.api.v1alpha1.LLMRoute route =
+        dev.tollgate.operator.Fixtures.route(
+            "ns", "faq", "faq", dev.tollgate.operator.Fixtures.tier("main", "openai", "gpt-4o"));
+    dev.tollgate.api.v1alpha1.LLMRouteSpec.ResponseCache rc =
+        new dev.tollgate.api.v1alpha1.LLMRouteSpec.ResponseCache();
+    rc.setEnabled(true);
+    rc.setTtl("10m");
+    rc.setMaxSize("1Mi");
+    rc.setMaxTemperature("0.3");
+    rc.setCacheAboveMaxTemperature(true);
+    rc.setBackend(dev.tollgate.api.v1alpha1.LLMRouteSpec.CacheBackend.REDIS);
+    dev.tollgate.api.v1alpha1.LLMRouteSpec.RedisSettings redis =
+        new dev.tollgate.api.v1alpha1.LLMRouteSpec.RedisSettings();
+    redis.setUrl("redis://redis:6379");
+    dev.tollgate.api.v1alpha1.SecretKeyRef ref = new dev.tollgate.api.v1alpha1.SecretKeyRef();
+    ref.setName("redis-auth");
+    ref.setKey("password");
+    redis.setPasswordSecretRef(ref);
+    rc.setRedis(redis);
+    dev.tollgate.api.v1alpha1.LLMRouteSpec.Cache cache =
+        new dev.tollgate.api.v1alpha1.LLMRouteSpec.Cache();
+    cache.setResponse(rc);
+    route.getSpec().setCache(cache);
+
+    dev.tollgate.sidecar.config.RouteConfig.ResponseCache out =
+        records.route(route, null).cache().response();
+    assertThat(out.enabled()).isTrue();
+    assertThat(out.ttl()).isEqualTo(java.time.Duration.ofMinutes(10));
+    assertThat(out.maxSizeBytes()).isEqualTo(1024L * 1024);
+    assertThat(out.maxTemperature()).isEqualByComparingTo("0.3");
+    assertThat(out.cacheAboveMaxTemperature()).isTrue();
+    assertThat(out.backend()).isEqualTo(dev.tollgate.sidecar.config.RouteConfig.CacheBackend.REDIS);
+    assertThat(out.redis().passwordFile())
+        .isEqualTo(dev.tollgate.sidecar.config.SecretMounts.keyFile("redis-auth", "password"));
+  }
 }

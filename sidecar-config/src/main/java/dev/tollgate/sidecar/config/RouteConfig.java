@@ -188,7 +188,13 @@ public record RouteConfig(
     }
   }
 
-  /** Exact-match replay of identical requests. */
+  /**
+   * Exact-match replay of identical requests.
+   *
+   * @param maxTemperature requests sampling hotter than this are not cached; a request without a
+   *     temperature counts as the providers' default of 1
+   * @param cacheAboveMaxTemperature cache those requests anyway
+   */
   public record ResponseCache(
       Boolean enabled,
       Duration ttl,
@@ -196,7 +202,8 @@ public record RouteConfig(
       Long maxSizeBytes,
       BigDecimal maxTemperature,
       CacheBackend backend,
-      Redis redis) {
+      Redis redis,
+      Boolean cacheAboveMaxTemperature) {
     public ResponseCache {
       enabled = Defaults.or(enabled, false);
       ttl = Defaults.or(ttl, Duration.ofHours(1));
@@ -204,6 +211,19 @@ public record RouteConfig(
       maxSizeBytes = Defaults.or(maxSizeBytes, 32L * 1024 * 1024);
       maxTemperature = Defaults.or(maxTemperature, BigDecimal.ZERO);
       backend = Defaults.or(backend, CacheBackend.MEMORY);
+      cacheAboveMaxTemperature = Defaults.or(cacheAboveMaxTemperature, false);
+    }
+
+    /** A cache without {@code cacheAboveMaxTemperature} (configuration older than that field). */
+    public ResponseCache(
+        Boolean enabled,
+        Duration ttl,
+        Integer maxEntries,
+        Long maxSizeBytes,
+        BigDecimal maxTemperature,
+        CacheBackend backend,
+        Redis redis) {
+      this(enabled, ttl, maxEntries, maxSizeBytes, maxTemperature, backend, redis, null);
     }
   }
 

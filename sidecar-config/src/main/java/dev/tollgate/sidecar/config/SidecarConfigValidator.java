@@ -278,6 +278,9 @@ public final class SidecarConfigValidator {
       if (rc.maxEntries() < 1) {
         problem(path + ".cache.response.maxEntries", "must be at least 1");
       }
+      if (rc.maxSizeBytes() < 1) {
+        problem(path + ".cache.response.maxSize", "must be at least 1 byte");
+      }
       if (rc.backend() == RouteConfig.CacheBackend.REDIS
           && (rc.redis() == null || blank(rc.redis().url()))) {
         problem(path + ".cache.response.redis.url", "is required when backend is redis");

@@ -80,6 +80,11 @@ public record UsageReport(
    * @param errors error counts by kind, of calls that ended on this target
    * @param failedAttempts attempts on this target that failed and were failed over or retried
    *     elsewhere, by kind: the calls succeeded, but the provider did not (provider health)
+   * @param cacheHits calls answered from the response cache with an answer this target gave
+   *     earlier; they are not in {@code requests} (nothing reached the provider, nothing was spent)
+   * @param savedInputTokens input tokens (including cached input) those hits did not send
+   * @param savedOutputTokens output tokens those hits did not generate
+   * @param savedCostUsd what those hits would have cost, exact decimal string, or null
    */
   public record Line(
       String route,
@@ -95,10 +100,51 @@ public record UsageReport(
       String costUsd,
       long failovers,
       Map<String, Long> errors,
-      Map<String, Long> failedAttempts) {
+      Map<String, Long> failedAttempts,
+      long cacheHits,
+      long savedInputTokens,
+      long savedOutputTokens,
+      String savedCostUsd) {
     public Line {
       errors = errors == null ? Map.of() : Map.copyOf(errors);
       failedAttempts = failedAttempts == null ? Map.of() : Map.copyOf(failedAttempts);
+    }
+
+    /** A line without response cache hits (reports from sidecars older than those fields). */
+    public Line(
+        String route,
+        String tier,
+        String credential,
+        String model,
+        String budget,
+        long requests,
+        long inputTokens,
+        long outputTokens,
+        long cacheReadTokens,
+        long cacheWriteTokens,
+        String costUsd,
+        long failovers,
+        Map<String, Long> errors,
+        Map<String, Long> failedAttempts) {
+      this(
+          route,
+          tier,
+          credential,
+          model,
+          budget,
+          requests,
+          inputTokens,
+          outputTokens,
+          cacheReadTokens,
+          cacheWriteTokens,
+          costUsd,
+          failovers,
+          errors,
+          failedAttempts,
+          0,
+          0,
+          0,
+          null);
     }
 
     /** A line without failed attempts (reports from sidecars older than that field). */

@@ -8,6 +8,7 @@ import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +43,11 @@ public final class ProxyMetrics {
 
   /** Per route: cache-read and cache-write tokens over the sidecar's life, for the hit ratio. */
   private final Map<String, LongAdder[]> promptCacheTokens = new ConcurrentHashMap<>();
+
+  private final Counter cacheRequests;
+  private final Counter cacheSavedTokens;
+  private final Counter cacheSavedCost;
+  private final Counter cacheRedisErrors;
 
   public ProxyMetrics() {
     requests =
@@ -146,11 +152,72 @@ public final class ProxyMetrics {
                       }
                     }))
         .register(registry);
+    cacheRequests =
+        Counter.builder()
+            .name("tollgate_response_cache_requests_total")
+            .help("Requests to routes with a response cache, by result (hit, miss, bypass).")
+            .labelNames("route", "result")
+            .register(registry);
+    cacheSavedTokens =
+        Counter.builder()
+            .name("tollgate_response_cache_saved_tokens_total")
+            .help("Tokens not sent to providers thanks to cache hits, by type (input, output).")
+            .labelNames("route", "type")
+            .register(registry);
+    cacheSavedCost =
+        Counter.builder()
+            .name("tollgate_response_cache_saved_usd_total")
+            .help("US dollars not spent thanks to cache hits (the original calls' cost).")
+            .labelNames("route")
+            .register(registry);
+    cacheRedisErrors =
+        Counter.builder()
+            .name("tollgate_response_cache_redis_errors_total")
+            .help("Failed Redis operations of the shared response cache (connect, get, set).")
+            .labelNames("op")
+            .register(registry);
   }
 
   /** The sidecar marked a request's prefix for provider prompt caching. */
   public void promptCacheMarked(String route, String provider, String model) {
     promptCacheMarked.labelValues(route, label(provider), label(model)).inc();
+  }
+
+  /** A response cache lookup's result: hit, miss or bypass. */
+  public void cacheResult(String route, String result) {
+    cacheRequests.labelValues(route, result).inc();
+  }
+
+  /** What a cache hit saved: the original call's tokens and cost (null: unpriced). */
+  public void cacheSaved(String route, dev.tollgate.sidecar.chat.Usage usage, BigDecimal usd) {
+    cacheSavedTokens.labelValues(route, "input").inc(usage.promptTokens());
+    cacheSavedTokens.labelValues(route, "output").inc(usage.outputTokens());
+    if (usd != null) {
+      cacheSavedCost.labelValues(route).inc(usd.doubleValue());
+    }
+  }
+
+  public void cacheRedisError(String op) {
+    cacheRedisErrors.labelValues(op).inc();
+  }
+
+  /** The size of one route's in-process response cache. */
+  public record CacheSample(String route, long entries, long bytes) {}
+
+  /** Exports the response caches' entries and bytes, read from {@code sizes} at each scrape. */
+  public void responseCacheSizes(Supplier<List<CacheSample>> sizes) {
+    GaugeWithCallback.builder()
+        .name("tollgate_response_cache_entries")
+        .help("Answers held in a route's in-process response cache.")
+        .labelNames("route")
+        .callback(cb -> sizes.get().forEach(c -> cb.call(c.entries(), c.route())))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("tollgate_response_cache_bytes")
+        .help("Serialised bytes of the answers in a route's in-process response cache.")
+        .labelNames("route")
+        .callback(cb -> sizes.get().forEach(c -> cb.call(c.bytes(), c.route())))
+        .register(registry);
   }
 
   /** A failed attempt at {@code provider}/{@code model} moved the call on to another attempt. */

@@ -1,5 +1,6 @@
 package dev.tollgate.sidecar.metering;
 
+import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import java.math.BigDecimal;
 import java.util.EnumMap;
@@ -26,7 +27,11 @@ public final class UsageLedger {
       long unpricedRequests,
       long failovers,
       Map<ErrorKind, Long> errors,
-      Map<ErrorKind, Long> failedAttempts) {}
+      Map<ErrorKind, Long> failedAttempts,
+      long cacheHits,
+      long savedInputTokens,
+      long savedOutputTokens,
+      BigDecimal savedCostUsd) {}
 
   private static final class Line {
     long requests;
@@ -39,6 +44,10 @@ public final class UsageLedger {
     long failovers;
     final EnumMap<ErrorKind, Long> errors = new EnumMap<>(ErrorKind.class);
     final EnumMap<ErrorKind, Long> failedAttempts = new EnumMap<>(ErrorKind.class);
+    long cacheHits;
+    long savedInput;
+    long savedOutput;
+    BigDecimal savedCost = BigDecimal.ZERO;
 
     synchronized void add(CallRecord r) {
       requests++;
@@ -70,7 +79,20 @@ public final class UsageLedger {
           unpriced,
           failovers,
           Map.copyOf(errors),
-          Map.copyOf(failedAttempts));
+          Map.copyOf(failedAttempts),
+          cacheHits,
+          savedInput,
+          savedOutput,
+          savedCost);
+    }
+
+    synchronized void cacheHit(Usage usage, BigDecimal cost) {
+      cacheHits++;
+      savedInput += usage.promptTokens();
+      savedOutput += usage.outputTokens();
+      if (cost != null) {
+        savedCost = savedCost.add(cost);
+      }
     }
 
     synchronized void failedAttempt(ErrorKind kind) {
@@ -94,6 +116,15 @@ public final class UsageLedger {
    */
   public void recordFailedAttempt(Key key, ErrorKind kind) {
     lines.computeIfAbsent(key, k -> new Line()).failedAttempt(kind);
+  }
+
+  /**
+   * Records a call answered from the response cache: not a request to the provider (its {@code
+   * requests} and spend stay as they are), but a hit that saved the original call's tokens ({@code
+   * usage}: input including cached input, output) and cost (null when unpriced).
+   */
+  public void recordCacheHit(Key key, Usage usage, BigDecimal cost) {
+    lines.computeIfAbsent(key, k -> new Line()).cacheHit(usage, cost);
   }
 
   /** Also tells {@code l} about every recorded call (budget enforcement counts spend this way). */
@@ -127,6 +158,10 @@ public final class UsageLedger {
       sum.failovers += t.failovers();
       t.errors().forEach((k, v) -> sum.errors.merge(k, v, Long::sum));
       t.failedAttempts().forEach((k, v) -> sum.failedAttempts.merge(k, v, Long::sum));
+      sum.cacheHits += t.cacheHits();
+      sum.savedInput += t.savedInputTokens();
+      sum.savedOutput += t.savedOutputTokens();
+      sum.savedCost = sum.savedCost.add(t.savedCostUsd());
     }
     return sum.totals();
   }

@@ -279,7 +279,8 @@ public final class Reporter implements AutoCloseable {
       Map<String, Long> failedAttempts =
           growth(t.failedAttempts(), before == null ? null : before.failedAttempts());
       // A target that only failed (every call moved on elsewhere) still has a line: its health.
-      if (requests == 0 && failedAttempts.isEmpty()) {
+      long hits = t.cacheHits() - (before == null ? 0 : before.cacheHits());
+      if (requests == 0 && failedAttempts.isEmpty() && hits == 0) {
         continue;
       }
       UsageLedger.Key k = e.getKey();
@@ -300,7 +301,13 @@ public final class Reporter implements AutoCloseable {
                   .toPlainString(),
               t.failovers() - (before == null ? 0 : before.failovers()),
               errors,
-              failedAttempts));
+              failedAttempts,
+              hits,
+              t.savedInputTokens() - (before == null ? 0 : before.savedInputTokens()),
+              t.savedOutputTokens() - (before == null ? 0 : before.savedOutputTokens()),
+              t.savedCostUsd()
+                  .subtract(before == null ? BigDecimal.ZERO : before.savedCostUsd())
+                  .toPlainString()));
     }
     baseline = now;
     sequence++;

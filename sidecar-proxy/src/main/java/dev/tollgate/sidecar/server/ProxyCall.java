@@ -3,6 +3,10 @@ package dev.tollgate.sidecar.server;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.cache.AnswerCollector;
+import dev.tollgate.sidecar.cache.CacheReplay;
+import dev.tollgate.sidecar.cache.CacheTicket;
+import dev.tollgate.sidecar.cache.CachedAnswer;
 import dev.tollgate.sidecar.cache.PromptCacheMarker;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
@@ -167,6 +171,13 @@ final class ProxyCall implements ExchangeListener {
   private StringBuilder answer;
   private ScheduledFuture<?> totalTimer;
 
+  // response cache: this request's ticket, the answer it served, and the answer it may keep
+  private CacheTicket cacheTicket;
+  private CachedAnswer cacheHit;
+  private AnswerCollector cacheCollector;
+  private ChatResponse cacheable;
+  private ProxyException budgetBlocked;
+
   ProxyCall(
       ProxyContext px,
       ChannelHandlerContext ctx,
@@ -210,7 +221,19 @@ final class ProxyCall implements ExchangeListener {
     callerHeaders = request.headers().copy();
     // Budget gate: Block throws (429), Downgrade narrows the route to its cheaper tier or target
     // before the tier is chosen, so routing picks among what the budget still allows.
-    routeCfg = px.budgetGate().admit(resolveRoute(cfg, json), cfg);
+    RouteConfig resolved = resolveRoute(cfg, json);
+    try {
+      routeCfg = px.budgetGate().admit(resolved, cfg);
+    } catch (ProxyException blocked) {
+      // A blocked budget still lets the response cache answer (a hit costs nothing): the call goes
+      // on to the lookup, and fails with this error on a miss. Not with a classifier: asking it
+      // would spend.
+      if (!px.responseCaches().caches(resolved) || resolved.classifier() != null) {
+        throw blocked;
+      }
+      routeCfg = resolved;
+      budgetBlocked = blocked;
+    }
     originalJson = requestJson.deepCopy();
     stream = json.path("stream").asBoolean(false);
     callerWantsUsage =
@@ -237,7 +260,7 @@ final class ProxyCall implements ExchangeListener {
     if (forced != null) {
       useTier(forced);
       reservedTokens = facts.estimatedInputTokens() + OutputLimit.requested(requestJson);
-      admit();
+      lookupThenAdmit(forced);
       return;
     }
     RouteConfig.Classifier classifier = routeCfg.classifier();
@@ -297,7 +320,79 @@ final class ProxyCall implements ExchangeListener {
     }
     useTier(t);
     reservedTokens = facts.estimatedInputTokens() + OutputLimit.requested(requestJson);
-    admit();
+    lookupThenAdmit(t);
+  }
+
+  /**
+   * Serves the answer from the route's response cache when it holds one, else admits the call. The
+   * lookup comes after the tier is chosen (the tier and its models are part of the key) and before
+   * the rate limits and the provider: a hit takes nothing from the limits and costs nothing, so it
+   * is served even when the route's budget blocks calls.
+   */
+  private void lookupThenAdmit(RouteConfig.Tier t) {
+    cacheTicket =
+        px.responseCaches()
+            .ticket(
+                cfg.namespace(),
+                routeCfg,
+                t,
+                format,
+                requestJson,
+                callerHeaders.get(HttpHeaderNames.CACHE_CONTROL),
+                format == ApiFormat.ANTHROPIC ? callerHeaders.get("anthropic-beta") : null);
+    if (cacheTicket != null && cacheTicket.mayStore() && stream) {
+      cacheCollector = new AnswerCollector(routeCfg.cache().response().maxSizeBytes());
+    }
+    if (cacheTicket == null || !cacheTicket.mayRead()) {
+      if (budgetBlocked != null) {
+        throw budgetBlocked;
+      }
+      admit();
+      return;
+    }
+    cacheTicket
+        .lookup()
+        .whenComplete(
+            (hit, e) -> {
+              Runnable next =
+                  () -> {
+                    if (finished) {
+                      return;
+                    }
+                    try {
+                      if (hit != null) {
+                        serveCached(hit);
+                      } else if (budgetBlocked != null) {
+                        finalFail(budgetBlocked);
+                      } else {
+                        admit();
+                      }
+                    } catch (ProxyException x) {
+                      finalFail(x);
+                    }
+                  };
+              if (ctx.executor().inEventLoop()) {
+                next.run();
+              } else {
+                ctx.executor().execute(next); // Redis answered on its own thread
+              }
+            });
+  }
+
+  /** Answers from the cache, as JSON or as a stream in the caller's format. */
+  private void serveCached(CachedAnswer hit) {
+    cacheHit = hit;
+    finish = hit.response().finish();
+    if (stream) {
+      write(CacheReplay.stream(format, hit, callerWantsUsage));
+      end(200, null);
+      endStream();
+    } else {
+      FullHttpResponse out = Responses.json(200, CacheReplay.body(format, hit));
+      decorate(out.headers());
+      end(200, null);
+      Responses.send(ctx, out, keepAlive);
+    }
   }
 
   private void useTier(RouteConfig.Tier t) {
@@ -566,6 +661,9 @@ final class ProxyCall implements ExchangeListener {
     finish = null;
     ttftNanos = -1;
     paused = false;
+    if (cacheCollector != null) {
+      cacheCollector = new AnswerCollector(routeCfg.cache().response().maxSizeBytes());
+    }
   }
 
   /** Passes the events of attempt {@code n} on only while it is the current attempt. */
@@ -965,6 +1063,9 @@ final class ProxyCall implements ExchangeListener {
 
   private void track(List<StreamEvent> events) {
     for (StreamEvent e : events) {
+      if (cacheCollector != null) {
+        cacheCollector.accept(e);
+      }
       if (e instanceof StreamEvent.TextDelta t
           && answer != null
           && answer.length() < MAX_LOGGED_TEXT) {
@@ -994,6 +1095,9 @@ final class ProxyCall implements ExchangeListener {
   private void completeStream() {
     usage = streamUsage.known() ? streamUsage.usage() : null;
     usageComplete = usage != null;
+    if (cacheCollector != null && usageComplete) {
+      cacheable = cacheCollector.response(usage);
+    }
     if (!headersSent) {
       write("");
     }
@@ -1030,6 +1134,7 @@ final class ProxyCall implements ExchangeListener {
     if (answer != null) {
       answer.append(response.text());
     }
+    cacheable = response;
     FullHttpResponse out;
     if (passthrough) {
       out = Responses.of(200, body.retain(), "application/json");
@@ -1263,7 +1368,14 @@ final class ProxyCall implements ExchangeListener {
 
   private void decorate(HttpHeaders h) {
     h.set("x-request-id", requestId);
-    if (credential != null) {
+    if (cacheTicket != null) {
+      h.set("x-tollgate-cache", cacheTicket.header());
+    }
+    if (cacheHit != null) {
+      h.set("x-tollgate-route", route);
+      h.set("x-tollgate-tier", tier);
+      h.set("x-tollgate-model", cacheHit.model());
+    } else if (credential != null) {
       h.set("x-tollgate-route", route);
       h.set("x-tollgate-tier", tier);
       h.set("x-tollgate-provider", credential.provider().wireName());
@@ -1313,6 +1425,23 @@ final class ProxyCall implements ExchangeListener {
     px.metrics().ended(record);
     if (credential != null) {
       px.ledger().record(record);
+    }
+    if (cacheHit != null) {
+      px.responseCaches().meterHit(route, cacheHit);
+    } else if (cacheTicket != null
+        && cacheable != null
+        && status == 200
+        && kind == null
+        && usageComplete
+        && credential != null) {
+      cacheTicket.store(
+          new CachedAnswer(
+              cacheable,
+              tier,
+              credential.provider().wireName(),
+              credential.name(),
+              model,
+              cost.priced() ? cost.usd() : null));
     }
     if (usage != null && !cost.priced() && px.firstUnpriced(credential.name(), model)) {
       LOG.warn(

@@ -36,10 +36,13 @@ public final class ProxyContext {
   private final dev.tollgate.sidecar.report.BudgetGate budgetGate =
       new dev.tollgate.sidecar.report.BudgetGate();
 
+  private final dev.tollgate.sidecar.cache.ResponseCaches responseCaches;
+
   public ProxyContext(ConfigSource config, ProxyMetrics metrics, UsageLedger ledger) {
     this.config = config;
     this.metrics = metrics;
     this.ledger = ledger;
+    this.responseCaches = new dev.tollgate.sidecar.cache.ResponseCaches(metrics, ledger);
     this.upstream = new UpstreamClient(Duration.ofSeconds(55));
     this.costs = new CostCalculator(PriceCatalogue.builtIn());
     metrics.circuitStates(
@@ -50,6 +53,11 @@ public final class ProxyContext {
                         new ProxyMetrics.CircuitSample(
                             h.route(), h.provider(), h.model(), h.state().gaugeValue()))
                 .toList());
+  }
+
+  /** The routes' response caches; configured from each applied configuration. */
+  public dev.tollgate.sidecar.cache.ResponseCaches responseCaches() {
+    return responseCaches;
   }
 
   public ConfigSource config() {
