@@ -217,7 +217,8 @@ public final class Reporter implements AutoCloseable {
             bootId,
             sequence,
             cfg == null ? null : cfg.version(),
-            lines);
+            lines,
+            gate.callers().drain());
     unacknowledgedMarks = marks;
   }
 

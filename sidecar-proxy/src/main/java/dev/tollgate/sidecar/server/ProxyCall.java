@@ -15,6 +15,7 @@ import dev.tollgate.sidecar.metering.CallLog;
 import dev.tollgate.sidecar.metering.CallRecord;
 import dev.tollgate.sidecar.metering.Cost;
 import dev.tollgate.sidecar.metering.UsageLedger;
+import dev.tollgate.sidecar.report.CallerQuotas;
 import dev.tollgate.sidecar.routing.Backoff;
 import dev.tollgate.sidecar.routing.ClassifierLabels;
 import dev.tollgate.sidecar.routing.Limiter;
@@ -120,6 +121,7 @@ final class ProxyCall implements ExchangeListener {
   private ObjectNode originalJson;
   private boolean previousFailed;
   private HttpHeaders callerHeaders;
+  private CallerQuotas.Caller caller;
   private List<RouteConfig.TargetRef> candidates;
   private int nextCandidate;
   private int attemptNo;
@@ -210,6 +212,9 @@ final class ProxyCall implements ExchangeListener {
     // Budget gate: Block throws (429), Downgrade narrows the route to its cheaper tier or target
     // before the tier is chosen, so routing picks among what the budget still allows.
     routeCfg = px.budgetGate().admit(resolveRoute(cfg, json), cfg);
+    // Per-caller quota: a caller over its quota is refused whatever the budget's own action is.
+    caller = CallerQuotas.callerOf(cfg, routeCfg.budget(), callerHeaders::get);
+    px.budgetGate().callers().admit(caller, cfg.namespace(), routeCfg.model());
     originalJson = requestJson.deepCopy();
     stream = json.path("stream").asBoolean(false);
     callerWantsUsage =
@@ -259,6 +264,7 @@ final class ProxyCall implements ExchangeListener {
         cfg,
         ctx.channel().eventLoop(),
         requestId,
+        caller,
         format.name().toLowerCase(java.util.Locale.ROOT),
         routeCfg,
         facts.lastUserText(),
@@ -1074,6 +1080,7 @@ final class ProxyCall implements ExchangeListener {
     px.metrics().started(route); // the cheap call counts as a call of its own
     px.metrics().ended(cheap);
     px.ledger().record(cheap);
+    px.budgetGate().callers().record(caller, cheap.cost().priced() ? cheap.cost().usd() : null);
     CallLog.write(cheap);
     usage = null;
     usageComplete = false;
@@ -1304,6 +1311,7 @@ final class ProxyCall implements ExchangeListener {
     px.metrics().ended(record);
     if (credential != null) {
       px.ledger().record(record);
+      px.budgetGate().callers().record(caller, cost.priced() ? cost.usd() : null);
     }
     if (usage != null && !cost.priced() && px.firstUnpriced(credential.name(), model)) {
       LOG.warn(
