@@ -176,10 +176,13 @@ public final class Accounting implements AutoCloseable {
           addBudget(ledger, budget, line, now);
         }
       }
+      CallerAccounting.fold(ledger, budgets, report, now);
     }
     List<ReportReply.BudgetState> states = new ArrayList<>();
     for (Budget b : budgets) {
-      states.add(grant(ledger, key, reporter, b, now, ttl));
+      states.add(
+          CallerAccounting.withCallers(
+              grant(ledger, key, reporter, b, now, ttl), ledger, b, report));
     }
     return new ReportReply(reporter.sequence, null, states);
   }
