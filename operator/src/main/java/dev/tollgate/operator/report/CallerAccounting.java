@@ -7,9 +7,12 @@ import dev.tollgate.sidecar.report.UsageReport;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Per-caller quotas in the spend ledger: folds the caller spend of a report into its Budgets'
@@ -30,6 +33,7 @@ public final class CallerAccounting {
 
   /** Adds a report's caller spend to the period totals of the Budgets it names. */
   static void fold(SpendLedger ledger, List<Budget> budgets, UsageReport report, Instant now) {
+    Set<SpendLedger.BudgetSpend> touched = Collections.newSetFromMap(new IdentityHashMap<>());
     for (UsageReport.CallerSpend c : report.callers()) {
       Budget budget = quotaBudget(budgets, c.budget());
       if (budget == null || c.caller() == null) {
@@ -44,8 +48,10 @@ public final class CallerAccounting {
           .byCaller
           .computeIfAbsent(c.caller(), k -> new SpendLedger.Item())
           .add(cost, c.requests());
-      cap(spend.byCaller);
+      touched.add(spend);
     }
+    // once per report, not per caller: a full table is sorted once
+    touched.forEach(spend -> cap(spend.byCaller));
   }
 
   /** Folds the smallest spenders into {@code _other} until at most {@link #MAX_CALLERS} remain. */
