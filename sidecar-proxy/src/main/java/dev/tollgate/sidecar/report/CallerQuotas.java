@@ -5,6 +5,12 @@ import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.ProxyException;
 import java.math.BigDecimal;
+import java.time.Clock;
+import java.time.DayOfWeek;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.temporal.TemporalAdjusters;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -19,10 +25,10 @@ import java.util.Set;
  *
  * <p>A caller is refused when the operator's last reply lists it as over its quota (spend of every
  * sidecar of the namespace), or when its spend as this sidecar knows it reaches the limit: the
- * period's spend the operator last told us for it, plus what this sidecar spent on it since the
- * report that reply answered. A caller this sidecar crosses the limit for locally also makes the
- * reporter send a report at once, so that the other sidecars learn about it within a group commit
- * and their next report.
+ * period's spend the operator last told us for it (in a reply to a report that carried the caller,
+ * within the current budget period), plus what this sidecar spent on it since that report. A caller
+ * this sidecar crosses the limit for locally also makes the reporter send a report at once, so that
+ * the other sidecars learn about it within a group commit and their next report.
  *
  * <p>Bounded memory: at most {@link #MAX_TRACKED} (budget, caller) pairs are metered between two
  * reports (later new callers go into {@link UsageReport.CallerSpend#OTHER}, which is never
@@ -34,9 +40,17 @@ public final class CallerQuotas {
   public static final int MAX_TRACKED = 10_000;
 
   /** A caller of a budget, as identified for one call; null when the call names no caller. */
-  public record Caller(String budget, String key, BigDecimal limit) {}
+  public record Caller(String budget, String key, BigDecimal limit, BudgetConfig.Period period) {
+    /** A caller of a monthly budget. */
+    public Caller(String budget, String key, BigDecimal limit) {
+      this(budget, key, limit, BudgetConfig.Period.MONTHLY);
+    }
+  }
 
   private record Id(String budget, String key) {}
+
+  /** A caller's period spend as the operator last told it, and when. */
+  private record Known(BigDecimal spent, Instant learned) {}
 
   private static final class Spend {
     long requests;
@@ -46,9 +60,19 @@ public final class CallerQuotas {
   // all guarded by this; the work under the lock is a map operation or two per call
   private Map<Id, Spend> pending = new HashMap<>();
   private Map<Id, Spend> unreported = new HashMap<>();
-  private Map<Id, BigDecimal> known = Map.of();
+  private Map<Id, Known> known = new HashMap<>();
   private Set<Id> blocked = Set.of();
   private volatile Runnable onCrossed = () -> {};
+  private final Clock clock;
+
+  public CallerQuotas() {
+    this(Clock.systemUTC());
+  }
+
+  /** With the clock that tells which budget period it is (tests). */
+  public CallerQuotas(Clock clock) {
+    this.clock = clock;
+  }
 
   /**
    * The caller of a call on a route of {@code budget}, or null when the budget has no per-caller
@@ -64,7 +88,7 @@ public final class CallerQuotas {
     }
     String key =
         CallerKeys.of(b.perCaller(), cfg.namespace(), budget, headers.get(b.perCaller().header()));
-    return key == null ? null : new Caller(budget, key, b.perCaller().limit());
+    return key == null ? null : new Caller(budget, key, b.perCaller().limit(), b.period());
   }
 
   /** Reads a request header by name. */
@@ -92,7 +116,7 @@ public final class CallerQuotas {
     boolean locally;
     synchronized (this) {
       byOperator = blocked.contains(id);
-      locally = !byOperator && estimate(id).compareTo(caller.limit()) >= 0;
+      locally = !byOperator && estimate(id, caller).compareTo(caller.limit()) >= 0;
     }
     if (!byOperator && !locally) {
       return;
@@ -134,8 +158,8 @@ public final class CallerQuotas {
           !id.key().equals(UsageReport.CallerSpend.OTHER)
               && usd.signum() > 0
               && !blocked.contains(id)
-              && estimate(id).compareTo(caller.limit()) >= 0
-              && estimate(id).subtract(usd).compareTo(caller.limit()) < 0;
+              && estimate(id, caller).compareTo(caller.limit()) >= 0
+              && estimate(id, caller).subtract(usd).compareTo(caller.limit()) < 0;
     }
     if (crossed) {
       onCrossed.run();
@@ -197,23 +221,37 @@ public final class CallerQuotas {
 
   /**
    * Takes the per-caller state of the reply to the last report: who is over quota in the namespace,
-   * and the period's spend of the callers that report carried (which now includes it).
+   * and the period's spend of the callers that report carried (which now includes it). Totals of
+   * callers the report did not carry are kept: they are still a lower bound of the caller's spend
+   * in the period they were learned in.
    */
   public synchronized void update(ReportReply reply) {
-    Map<Id, BigDecimal> k = new HashMap<>();
+    Instant now = clock.instant();
+    Map<Id, Known> fresh = new HashMap<>();
     Set<Id> b = new HashSet<>();
     for (ReportReply.BudgetState s : reply.budgets()) {
       s.blockedCallers().forEach(c -> b.add(new Id(s.name(), c)));
-      s.callers().forEach(c -> k.put(new Id(s.name(), c.caller()), new BigDecimal(c.spentUsd())));
+      s.callers()
+          .forEach(
+              c ->
+                  fresh.put(
+                      new Id(s.name(), c.caller()), new Known(new BigDecimal(c.spentUsd()), now)));
     }
-    known = k;
+    if (known.size() + fresh.size() > MAX_TRACKED) {
+      known = new HashMap<>(); // bounded: forget the older totals rather than grow
+    }
+    known.putAll(fresh);
     blocked = b;
     unreported = new HashMap<>();
   }
 
   /** This period's spend of {@code id} as far as this sidecar knows; call holding the lock. */
-  private BigDecimal estimate(Id id) {
-    BigDecimal e = known.getOrDefault(id, BigDecimal.ZERO);
+  private BigDecimal estimate(Id id, Caller caller) {
+    Known k = known.get(id);
+    BigDecimal e =
+        k == null || k.learned().isBefore(periodStart(caller.period(), clock.instant()))
+            ? BigDecimal.ZERO
+            : k.spent();
     Spend u = unreported.get(id);
     if (u != null) {
       e = e.add(u.cost);
@@ -223,5 +261,17 @@ public final class CallerQuotas {
       e = e.add(p.cost);
     }
     return e;
+  }
+
+  /** Start of the UTC budget period containing {@code now} (weeks from Monday). */
+  static Instant periodStart(BudgetConfig.Period period, Instant now) {
+    LocalDate day = now.atZone(ZoneOffset.UTC).toLocalDate();
+    LocalDate start =
+        switch (period == null ? BudgetConfig.Period.MONTHLY : period) {
+          case DAILY -> day;
+          case WEEKLY -> day.with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY));
+          case MONTHLY -> day.withDayOfMonth(1);
+        };
+    return start.atStartOfDay(ZoneOffset.UTC).toInstant();
   }
 }

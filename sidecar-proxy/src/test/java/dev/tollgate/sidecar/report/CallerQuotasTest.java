@@ -56,6 +56,8 @@ class CallerQuotasTest {
                 new BudgetConfig("plain", BigDecimal.TEN, null, null, null, null, null, null)));
     Map<String, String> headers = Map.of("x-user", "alice");
     assertThat(CallerQuotas.callerOf(cfg, "b", headers::get)).isEqualTo(ALICE);
+    assertThat(CallerQuotas.callerOf(cfg, "b", headers::get).period())
+        .isEqualTo(BudgetConfig.Period.MONTHLY);
     assertThat(CallerQuotas.callerOf(cfg, "plain", headers::get)).isNull();
     assertThat(CallerQuotas.callerOf(cfg, null, headers::get)).isNull();
     assertThat(CallerQuotas.callerOf(cfg, "b", Map.<String, String>of()::get)).isNull();
@@ -98,6 +100,53 @@ class CallerQuotasTest {
     assertThat(next).containsExactly(new UsageReport.CallerSpend("b", "alice", 2, "0.30"));
     quotas.update(reply(List.of(), new ReportReply.CallerTotal("alice", "0.90")));
     quotas.admit(ALICE, "ns", "chat");
+  }
+
+  @Test
+  void aKnownTotalIsKeptWhileTheCallerIsQuietAndForgottenInTheNextPeriod() {
+    java.util.concurrent.atomic.AtomicReference<java.time.Instant> now =
+        new java.util.concurrent.atomic.AtomicReference<>(
+            java.time.Instant.parse("2026-03-31T23:00:00Z"));
+    CallerQuotas q =
+        new CallerQuotas(
+            new java.time.Clock() {
+              @Override
+              public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+              }
+
+              @Override
+              public java.time.Clock withZone(java.time.ZoneId zone) {
+                return this;
+              }
+
+              @Override
+              public java.time.Instant instant() {
+                return now.get();
+              }
+            });
+    q.record(ALICE, new BigDecimal("0.10"));
+    q.drain();
+    q.update(reply(List.of(), new ReportReply.CallerTotal("alice", "0.95")));
+    // a report without alice: what the operator said about her still holds this period
+    q.drain();
+    q.update(reply(List.of()));
+    q.record(ALICE, new BigDecimal("0.05"));
+    assertThatThrownBy(() -> q.admit(ALICE, "ns", "chat")).isInstanceOf(ProxyException.class);
+    // a new month: last month's total no longer counts
+    now.set(java.time.Instant.parse("2026-04-01T00:00:01Z"));
+    q.admit(ALICE, "ns", "chat");
+  }
+
+  @Test
+  void periodsStartAtUtcMidnightMondaysAndFirsts() {
+    java.time.Instant t = java.time.Instant.parse("2026-03-19T15:30:00Z"); // a Thursday
+    assertThat(CallerQuotas.periodStart(BudgetConfig.Period.DAILY, t))
+        .isEqualTo("2026-03-19T00:00:00Z");
+    assertThat(CallerQuotas.periodStart(BudgetConfig.Period.WEEKLY, t))
+        .isEqualTo("2026-03-16T00:00:00Z");
+    assertThat(CallerQuotas.periodStart(BudgetConfig.Period.MONTHLY, t))
+        .isEqualTo("2026-03-01T00:00:00Z");
   }
 
   @Test
