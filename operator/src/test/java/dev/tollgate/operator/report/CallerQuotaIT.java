@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.api.v1alpha1.Budget;
 import dev.tollgate.api.v1alpha1.BudgetSpec;
 import dev.tollgate.api.v1alpha1.BudgetStatus;
-import dev.tollgate.api.v1alpha1.LLMRoute;
 import dev.tollgate.api.v1alpha1.Provider;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.operator.Fixtures;
@@ -60,8 +59,8 @@ class CallerQuotaIT {
   private static final int INPUT = 1000;
   private static final int OUTPUT = 500;
   private static final BigDecimal PER_CALL = new BigDecimal("0.0125");
-  // four calls' worth: the fourth call reaches it
-  private static final String QUOTA = "0.05";
+  // eight calls' worth: the eighth call reaches it
+  private static final String QUOTA = "0.10";
   private static final String HEADER = "x-tollgate-user";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -125,23 +124,22 @@ class CallerQuotaIT {
       assertThat(aliceServed).as("alice's calls served before the refusal").isLessThan(10);
     }
     // sequential calls on one sidecar: no call beyond the one that reached the quota
-    assertThat(aliceServed).isEqualTo(4);
+    assertThat(aliceServed).isEqualTo(8);
     assertThat(refused.statusCode()).isEqualTo(429);
     JsonNode error = JSON.readTree(refused.body()).path("error");
     assertThat(error.path("type").asText()).isEqualTo("insufficient_quota");
     assertThat(error.path("code").asText()).isEqualTo("budget_exceeded");
     assertThat(error.path("message").asText())
-        .contains("caller " + alice, "quota of 0.05 USD")
+        .contains("caller " + alice, "quota of 0.10 USD")
         .doesNotContain("alice ");
 
     // bob keeps working on both sidecars, in both formats, streamed or not
-    int bobServed = 0;
-    for (Sidecar s : List.of(a, b)) {
-      assertThat(chat(s, "bob", false).statusCode()).isEqualTo(200);
-      assertThat(chat(s, "bob", true).statusCode()).isEqualTo(200);
-      assertThat(messages(s, "bob").statusCode()).isEqualTo(200);
-      bobServed += 3;
-    }
+    assertThat(chat(a, "bob", false).statusCode()).isEqualTo(200);
+    assertThat(chat(a, "bob", true).statusCode()).isEqualTo(200);
+    assertThat(messages(a, "bob").statusCode()).isEqualTo(200);
+    assertThat(chat(b, "bob", true).statusCode()).isEqualTo(200);
+    assertThat(messages(b, "bob").statusCode()).isEqualTo(200);
+    int bobServed = 5;
     // a call without the header counts against the budget only
     assertThat(chat(a, null, false).statusCode()).isEqualTo(200);
 
@@ -204,11 +202,12 @@ class CallerQuotaIT {
               BudgetStatus s = budget(ns).getStatus();
               assertThat(s.getTopCallers())
                   .extracting(BudgetStatus.SpendItem::getName)
-                  .containsExactly(bob, alice);
-              assertThat(s.getTopCallers().get(0).getRequests()).isEqualTo(bobs);
-              assertThat(s.getTopCallers().get(0).getSpent())
+                  .containsExactly(alice, bob);
+              assertThat(s.getTopCallers().get(0).getSpent()).isEqualTo("0.10");
+              assertThat(s.getTopCallers().get(0).getRequests()).isEqualTo(8);
+              assertThat(s.getTopCallers().get(1).getRequests()).isEqualTo(bobs);
+              assertThat(s.getTopCallers().get(1).getSpent())
                   .isEqualTo(bobSpent.setScale(2, java.math.RoundingMode.HALF_UP).toPlainString());
-              assertThat(s.getTopCallers().get(1).getSpent()).isEqualTo("0.05");
               assertThat(s.getSpent())
                   .isEqualTo(
                       PER_CALL
@@ -220,7 +219,7 @@ class CallerQuotaIT {
     assertThat(events)
         .filteredOn(e -> "CallerQuotaExceeded".equals(e.getReason()))
         .singleElement()
-        .satisfies(e -> assertThat(e.getMessage()).contains("Caller " + alice, "0.05 USD"));
+        .satisfies(e -> assertThat(e.getMessage()).contains("Caller " + alice, "0.10 USD"));
     assertThat(events).allSatisfy(e -> assertThat(e.getMessage()).doesNotContain("alice", "bob"));
     assertThat(client.resources(Budget.class).inNamespace(ns).withName("monthly").get().toString())
         .doesNotContain("alice", "bob");
@@ -249,8 +248,8 @@ class CallerQuotaIT {
             null,
             List.of(
                 new UsageReport.Line(
-                    "chat", "main", "openai", "gpt-4o", "monthly", 2, 2000, 1000, 0, 0, "0.0250",
-                    0, Map.of())),
+                    "chat", "main", "openai", "gpt-4o", "monthly", 2, 2000, 1000, 0, 0, "0.0250", 0,
+                    Map.of())),
             List.of(new UsageReport.CallerSpend("monthly", "carol", 2, "0.0250")));
     assertThat(post(report)).isEqualTo(200);
     assertThat(post(report)).isEqualTo(200);
@@ -308,7 +307,10 @@ class CallerQuotaIT {
     channel =
         ReportChannel.start(
             new ReportChannel.Settings(
-                0, Duration.ofMillis(100), Duration.ofSeconds(30), ConfigMapLedgerStore.DEFAULT_NAME),
+                0,
+                Duration.ofMillis(100),
+                Duration.ofSeconds(30),
+                ConfigMapLedgerStore.DEFAULT_NAME),
             client,
             tls.serverContext(),
             new FakeTokenReviewer(),
@@ -346,7 +348,7 @@ class CallerQuotaIT {
         s,
         "/v1/messages",
         user,
-        "{\"model\":\"chat\",\"max_tokens\":50,"
+        "{\"model\":\"chat\",\"max_tokens\":1000,"
             + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
   }
 
