@@ -48,8 +48,8 @@ public class BudgetStatus {
   private List<SpendItem> topCallers = new ArrayList<>();
 
   /**
-   * Callers whose spend reached spec.perCaller.limit this period (keys as in topCallers); each was
-   * announced once with a CallerQuotaExceeded Event.
+   * Callers whose spend this period reached spec.perCaller.limit, refused by the sidecars (keys as
+   * in topCallers); each is announced once per period with a CallerQuotaExceeded Event.
    */
   private List<String> callersOverQuota = new ArrayList<>();
 

@@ -56,7 +56,7 @@ public final class BudgetSpendStatus {
     status.setAlertsFired(fired);
     status.setByRoute(items(spend.byRoute));
     status.setByModel(items(spend.byModel));
-    CallerQuotaStatus.apply(budget, status, spend, samePeriod);
+    CallerQuotaStatus.apply(budget, status, spend);
     status.setHistory(
         spend.history.stream()
             .map(

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * The per-caller part of a Budget's status: the biggest callers of the period and the callers that
@@ -25,10 +24,9 @@ public final class CallerQuotaStatus {
 
   /**
    * Sets {@code topCallers} and {@code callersOverQuota} from {@code spend} (already in the current
-   * period); {@code samePeriod}: the status being updated is of that period too.
+   * period).
    */
-  static void apply(
-      Budget budget, BudgetStatus status, SpendLedger.BudgetSpend spend, boolean samePeriod) {
+  static void apply(Budget budget, BudgetStatus status, SpendLedger.BudgetSpend spend) {
     BudgetSpec.CallerQuota quota = budget.getSpec().getPerCaller();
     if (quota == null) {
       status.setTopCallers(List.of());
@@ -39,11 +37,9 @@ public final class CallerQuotaStatus {
     Map<String, SpendLedger.Item> callers = new TreeMap<>(spend.byCaller);
     callers.remove(UsageReport.CallerSpend.OTHER);
     status.setTopCallers(BudgetSpendStatus.items(callers).stream().limit(TOP).toList());
-    TreeSet<String> over = new TreeSet<>(CallerAccounting.overQuota(spend, quota));
-    if (samePeriod && status.getCallersOverQuota() != null) {
-      over.addAll(status.getCallersOverQuota());
-    }
-    status.setCallersOverQuota(new ArrayList<>(over));
+    // the callers refused now: one whose quota was raised drops out (the Event stays once per
+    // period: the recorder refuses a second Event of the same caller and period)
+    status.setCallersOverQuota(new ArrayList<>(CallerAccounting.overQuota(spend, quota)));
   }
 
   /** Callers over quota in {@code now} that {@code before} (null: none) did not list yet. */

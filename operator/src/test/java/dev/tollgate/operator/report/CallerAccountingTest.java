@@ -201,5 +201,18 @@ class CallerAccountingTest {
     dev.tollgate.operator.status.BudgetSpendStatus.apply(
         budget, next, ledger.budgets.get("monthly"), NOW);
     assertThat(CallerQuotaStatus.newlyOverQuota(status, next)).containsExactly("user-9");
+
+    // the quota is raised: nobody is over it any more, and nobody is announced
+    budget.getSpec().getPerCaller().setLimit("1.15");
+    BudgetStatus raised = new BudgetStatus();
+    raised.setPeriodStart(next.getPeriodStart());
+    raised.setCallersOverQuota(next.getCallersOverQuota());
+    dev.tollgate.operator.status.BudgetSpendStatus.apply(
+        budget, raised, ledger.budgets.get("monthly"), NOW);
+    assertThat(raised.getCallersOverQuota()).containsExactly("user-12");
+    assertThat(CallerQuotaStatus.newlyOverQuota(next, raised)).isEmpty();
+    assertThat(
+            state(Accounting.apply(ledger, report(3), List.of(budget), NOW, TTL)).blockedCallers())
+        .containsExactly("user-12");
   }
 }
