@@ -48,7 +48,10 @@ public class BudgetSpec {
   @JsonPropertyDescription("Names of the LLMRoutes this budget covers; empty: the whole namespace.")
   private List<String> routes = new ArrayList<>();
 
-  @JsonPropertyDescription("Per-caller quotas inside the budget.")
+  @JsonPropertyDescription(
+      "Per-caller quotas inside the budget: a caller over its quota is refused (budget-exceeded"
+          + " error) whatever onExceeded says; calls without the header count against the budget"
+          + " only.")
   private CallerQuota perCaller;
 
   /** Budget period; periods start at 00:00 UTC (weeks on Monday, months on the 1st). */
@@ -96,7 +99,7 @@ public class BudgetSpec {
   public static class CallerQuota {
     @Required
     @Pattern(ApiFormats.HEADER_NAME)
-    @JsonPropertyDescription("Header naming the caller, e.g. x-tollgate-user.")
+    @JsonPropertyDescription("Request header naming the caller, e.g. x-tollgate-user.")
     private String header;
 
     @Required
@@ -104,7 +107,10 @@ public class BudgetSpec {
     @JsonPropertyDescription("USD per caller per period.")
     private String limit;
 
-    @JsonPropertyDescription("Show callers in status as a hash of the header value.")
+    @JsonPropertyDescription(
+        "Replace caller ids in the sidecar by keyed SHA-256 pseudonyms (sha256:<16 hex>) before"
+            + " they reach reports, status and Events. Ids that are not short identifiers are"
+            + " always hashed.")
     private Boolean hashKeys;
   }
 }

@@ -41,8 +41,17 @@ public class BudgetStatus {
   private List<SpendItem> byRoute = new ArrayList<>();
   private List<SpendItem> byModel = new ArrayList<>();
 
-  /** Biggest callers this period when spec.perCaller is set. */
+  /**
+   * Biggest callers this period when spec.perCaller is set (at most 10, keys hashed when
+   * spec.perCaller.hashKeys is true).
+   */
   private List<SpendItem> topCallers = new ArrayList<>();
+
+  /**
+   * Callers whose spend this period reached spec.perCaller.limit, refused by the sidecars (keys as
+   * in topCallers); each is announced once per period with a CallerQuotaExceeded Event.
+   */
+  private List<String> callersOverQuota = new ArrayList<>();
 
   /** Totals of the last few periods. */
   private List<PeriodTotal> history = new ArrayList<>();

@@ -7,6 +7,7 @@ import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.operator.report.ConfigMapLedgerStore;
 import dev.tollgate.operator.report.SpendLedger;
 import dev.tollgate.operator.status.BudgetSpendStatus;
+import dev.tollgate.operator.status.CallerQuotaStatus;
 import dev.tollgate.operator.status.EventRecorder;
 import dev.tollgate.operator.status.Statuses;
 import dev.tollgate.operator.validation.BudgetValidator;
@@ -155,6 +156,25 @@ public final class BudgetReconciler implements Reconciler<Budget> {
               + " USD spent in the period from "
               + updated.getStatus().getPeriodStart()
               + ")");
+    }
+    for (String caller :
+        CallerQuotaStatus.newlyOverQuota(budget.getStatus(), updated.getStatus())) {
+      // the key as the sidecars report it: a pseudonym when the budget hashes keys
+      events.warning(
+          budget,
+          "caller-quota:" + updated.getStatus().getPeriodStart() + ":" + caller,
+          "CallerQuotaExceeded",
+          "Caller "
+              + caller
+              + " of budget "
+              + name
+              + " spent its quota of "
+              + budget.getSpec().getPerCaller().getLimit()
+              + " USD in the period from "
+              + updated.getStatus().getPeriodStart()
+              + "; sidecars refuse its calls until "
+              + updated.getStatus().getPeriodEnd()
+              + " or until the quota is raised");
     }
     gauge.set(namespace, name, Double.parseDouble(updated.getStatus().getPercentUsed()));
   }

@@ -190,6 +190,7 @@ public final class Accounting implements AutoCloseable {
           addBudget(ledger, budget, line, now);
         }
       }
+      CallerAccounting.fold(ledger, budgets, report, now);
     }
     List<ReportReply.BudgetState> states = new ArrayList<>();
     if (Boolean.TRUE.equals(reporter.ended)) {
@@ -197,7 +198,9 @@ public final class Accounting implements AutoCloseable {
       return new ReportReply(reporter.sequence, null, states);
     }
     for (Budget b : budgets) {
-      states.add(grant(ledger, key, reporter, b, now, ttl));
+      states.add(
+          CallerAccounting.withCallers(
+              grant(ledger, key, reporter, b, now, ttl), ledger, b, report));
     }
     return new ReportReply(reporter.sequence, null, states);
   }

@@ -119,5 +119,6 @@ public final class BudgetPeriods {
     spend.spent = "0";
     spend.byRoute.clear();
     spend.byModel.clear();
+    spend.byCaller.clear();
   }
 }

@@ -32,6 +32,12 @@ public final class SpendLedger {
     public Map<String, Item> byModel = new TreeMap<>();
     public List<PeriodTotal> history = new ArrayList<>();
 
+    /**
+     * Spend per caller key this period, for Budgets with per-caller quotas; at most {@link
+     * CallerAccounting#MAX_CALLERS} keys, smaller spenders folded into {@code _other}.
+     */
+    public Map<String, Item> byCaller = new TreeMap<>();
+
     public BigDecimal spentUsd() {
       return new BigDecimal(spent);
     }

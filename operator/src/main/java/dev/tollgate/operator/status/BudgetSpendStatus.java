@@ -56,6 +56,7 @@ public final class BudgetSpendStatus {
     status.setAlertsFired(fired);
     status.setByRoute(items(spend.byRoute));
     status.setByModel(items(spend.byModel));
+    CallerQuotaStatus.apply(budget, status, spend);
     status.setHistory(
         spend.history.stream()
             .map(
@@ -107,7 +108,7 @@ public final class BudgetSpendStatus {
     return cents.toPlainString();
   }
 
-  private static List<BudgetStatus.SpendItem> items(Map<String, SpendLedger.Item> items) {
+  static List<BudgetStatus.SpendItem> items(Map<String, SpendLedger.Item> items) {
     return items.entrySet().stream()
         .sorted(
             Comparator.comparing(
@@ -136,6 +137,7 @@ public final class BudgetSpendStatus {
     c.spent = s.spent;
     c.byRoute = new java.util.TreeMap<>(s.byRoute);
     c.byModel = new java.util.TreeMap<>(s.byModel);
+    c.byCaller = new java.util.TreeMap<>(s.byCaller);
     c.history = new ArrayList<>(s.history);
     return c;
   }

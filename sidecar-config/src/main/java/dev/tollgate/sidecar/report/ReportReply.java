@@ -26,7 +26,31 @@ public record ReportReply(
    * @param allowanceUsd what this sidecar may spend on the budget before its next reply (decimal
    *     string); its share of the remaining budget not already granted to other sidecars
    * @param percentUsed spent over limit, in percent (decimal string)
+   * @param blockedCallers callers (keys as sidecars report them) whose spend this period reached
+   *     the budget's per-caller limit: the sidecar refuses their calls
+   * @param callers the period's spend, as now recorded, of each caller this report carried
    */
   public record BudgetState(
-      String name, String phase, String action, String allowanceUsd, String percentUsed) {}
+      String name,
+      String phase,
+      String action,
+      String allowanceUsd,
+      String percentUsed,
+      List<String> blockedCallers,
+      List<CallerTotal> callers) {
+
+    public BudgetState {
+      blockedCallers = blockedCallers == null ? List.of() : List.copyOf(blockedCallers);
+      callers = callers == null ? List.of() : List.copyOf(callers);
+    }
+
+    /** A budget state without per-caller state (operators older than per-caller quotas). */
+    public BudgetState(
+        String name, String phase, String action, String allowanceUsd, String percentUsed) {
+      this(name, phase, action, allowanceUsd, percentUsed, null, null);
+    }
+  }
+
+  /** A caller's spend in the current period across the namespace (decimal string). */
+  public record CallerTotal(String caller, String spentUsd) {}
 }

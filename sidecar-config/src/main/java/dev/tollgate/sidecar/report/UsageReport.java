@@ -20,6 +20,9 @@ import java.util.Map;
  *     the operator keeps the latest per sidecar)
  * @param last this sidecar process has ended (its final report, or one it left unsent and a
  *     restarted sidecar of the same pod delivers): the operator releases what it granted it
+ * @param callers spend per Budget and caller since the previous report, for Budgets with per-caller
+ *     quotas (at most {@link CallerSpend#MAX_PER_BUDGET} callers per budget, the rest summed into
+ *     {@link CallerSpend#OTHER})
  */
 public record UsageReport(
     String namespace,
@@ -30,11 +33,58 @@ public record UsageReport(
     String configVersion,
     List<Line> lines,
     List<TargetState> targets,
-    boolean last) {
+    boolean last,
+    List<CallerSpend> callers) {
 
   public UsageReport {
     lines = lines == null ? List.of() : List.copyOf(lines);
     targets = targets == null ? List.of() : List.copyOf(targets);
+    callers = callers == null ? List.of() : List.copyOf(callers);
+  }
+
+  /** A report with target health but without caller spend. */
+  public UsageReport(
+      String namespace,
+      String pod,
+      String podUid,
+      String bootId,
+      long sequence,
+      String configVersion,
+      List<Line> lines,
+      List<TargetState> targets,
+      boolean last) {
+    this(namespace, pod, podUid, bootId, sequence, configVersion, lines, targets, last, null);
+  }
+
+  /** A report with caller spend but without target health. */
+  public UsageReport(
+      String namespace,
+      String pod,
+      String podUid,
+      String bootId,
+      long sequence,
+      String configVersion,
+      List<Line> lines,
+      List<CallerSpend> callers) {
+    this(namespace, pod, podUid, bootId, sequence, configVersion, lines, null, false, callers);
+  }
+
+  /**
+   * Spend of one caller of a Budget with {@code perCaller} since the previous report: every call
+   * the caller made on any route of the budget (classifier and escalation calls included).
+   *
+   * @param caller the caller key as the sidecar derived it from the quota's header: a pseudonym
+   *     {@code sha256:<16 hex>} when the budget hashes keys (or the raw value was too long or held
+   *     other characters than a short identifier), else the header value; {@link #OTHER} for
+   *     callers beyond the per-report cap
+   * @param costUsd exact decimal string
+   */
+  public record CallerSpend(String budget, String caller, long requests, String costUsd) {
+    /** The bucket of callers beyond a cap; never quota-limited. */
+    public static final String OTHER = "_other";
+
+    /** Callers per budget in one report; the smaller spenders beyond go into {@link #OTHER}. */
+    public static final int MAX_PER_BUDGET = 256;
   }
 
   /** A report without target health (sidecars older than that field). */

@@ -32,6 +32,7 @@ public final class BudgetGate {
 
   private volatile Map<String, State> states = Map.of();
   private volatile Runnable onAllowanceSpent = () -> {};
+  private final CallerQuotas callers = new CallerQuotas();
   // cost per budget metered since this sidecar started; compared with the marks above
   private final ConcurrentHashMap<String, BigDecimal> spent = new ConcurrentHashMap<>();
 
@@ -46,6 +47,12 @@ public final class BudgetGate {
   /** Called (off the hot path's locks) when a call finds this pod's allowance used up. */
   public void onAllowanceSpent(Runnable r) {
     onAllowanceSpent = r;
+    callers.onCrossed(r);
+  }
+
+  /** The per-caller quotas of the budgets; fed by the same replies. */
+  public CallerQuotas callers() {
+    return callers;
   }
 
   /** Our spend per budget so far; taken when a report is built. */
@@ -66,6 +73,7 @@ public final class BudgetGate {
               marks.getOrDefault(b.name(), BigDecimal.ZERO)));
     }
     states = Map.copyOf(next);
+    callers.update(reply);
   }
 
   /** The phase the operator last gave {@code budget}, or null. */

@@ -227,7 +227,8 @@ public final class Reporter implements AutoCloseable {
               left.configVersion(),
               left.lines(),
               List.of(),
-              true);
+              true,
+              left.callers());
       Delivery d = send(r, false);
       if (d == Delivery.UNREACHABLE) {
         return;
@@ -328,7 +329,8 @@ public final class Reporter implements AutoCloseable {
             cfg == null ? null : cfg.version(),
             lines,
             health,
-            finishing);
+            finishing,
+            gate.callers().drain());
     unacknowledgedMarks = marks;
     if (spool != null) {
       spool.save(unacknowledged);

@@ -3,6 +3,7 @@ package dev.tollgate.sidecar.server;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.report.CallerQuotas;
 import io.netty.channel.EventLoop;
 import java.util.List;
 import java.util.Locale;
@@ -12,7 +13,8 @@ import java.util.function.Consumer;
  * The classifier of a route (seed "Pattern 2"): one short call to a small model that answers with
  * one of the route's labels for the caller's last message. It never fails the caller's request: an
  * error, a timeout or an answer that is no declared label gives {@code null}, and the route's
- * default tier serves. Its cost is metered as its own call, on tier {@code classifier}.
+ * default tier serves. Its cost is metered as its own call, on tier {@code classifier}, and against
+ * the caller's quota.
  */
 final class ClassifierCall {
   static final String TIER = "classifier";
@@ -28,6 +30,7 @@ final class ClassifierCall {
       SidecarConfig cfg,
       EventLoop loop,
       String requestId,
+      CallerQuotas.Caller caller,
       String api,
       RouteConfig route,
       String text,
@@ -38,6 +41,7 @@ final class ClassifierCall {
         cfg,
         loop,
         requestId,
+        caller,
         api,
         route.model(),
         TIER,

@@ -92,6 +92,7 @@ final class HealthProber {
         cfg,
         loop,
         "health-" + c.name() + "-" + System.currentTimeMillis(),
+        null,
         "probe",
         ROUTE,
         TIER,

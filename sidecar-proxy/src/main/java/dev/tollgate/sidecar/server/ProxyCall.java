@@ -20,6 +20,7 @@ import dev.tollgate.sidecar.metering.CallLog;
 import dev.tollgate.sidecar.metering.CallRecord;
 import dev.tollgate.sidecar.metering.Cost;
 import dev.tollgate.sidecar.metering.UsageLedger;
+import dev.tollgate.sidecar.report.CallerQuotas;
 import dev.tollgate.sidecar.routing.Backoff;
 import dev.tollgate.sidecar.routing.ClassifierLabels;
 import dev.tollgate.sidecar.routing.Limiter;
@@ -125,6 +126,7 @@ final class ProxyCall implements ExchangeListener {
   private ObjectNode originalJson;
   private boolean previousFailed;
   private HttpHeaders callerHeaders;
+  private CallerQuotas.Caller caller;
   private List<RouteConfig.TargetRef> candidates;
   private int nextCandidate;
   private int attemptNo;
@@ -224,10 +226,13 @@ final class ProxyCall implements ExchangeListener {
     RouteConfig resolved = resolveRoute(cfg, json);
     try {
       routeCfg = px.budgetGate().admit(resolved, cfg);
+      // Per-caller quota: a caller over its quota is refused whatever the budget's own action is.
+      caller = CallerQuotas.callerOf(cfg, routeCfg.budget(), callerHeaders::get);
+      px.budgetGate().callers().admit(caller, cfg.namespace(), routeCfg.model());
     } catch (ProxyException blocked) {
-      // A blocked budget still lets the response cache answer (a hit costs nothing): the call goes
-      // on to the lookup, and fails with this error on a miss. Not with a classifier: asking it
-      // would spend.
+      // A blocked budget (or caller) still lets the response cache answer (a hit costs nothing):
+      // the call goes on to the lookup, and fails with this error on a miss. Not with a
+      // classifier: asking it would spend.
       if (!px.responseCaches().caches(resolved) || resolved.classifier() != null) {
         throw blocked;
       }
@@ -283,6 +288,7 @@ final class ProxyCall implements ExchangeListener {
         cfg,
         ctx.channel().eventLoop(),
         requestId,
+        caller,
         format.name().toLowerCase(java.util.Locale.ROOT),
         routeCfg,
         facts.lastUserText(),
@@ -1185,6 +1191,7 @@ final class ProxyCall implements ExchangeListener {
     px.metrics().started(route); // the cheap call counts as a call of its own
     px.metrics().ended(cheap);
     px.ledger().record(cheap);
+    px.budgetGate().callers().record(caller, cheap.cost().priced() ? cheap.cost().usd() : null);
     CallLog.write(cheap);
     usage = null;
     usageComplete = false;
@@ -1425,6 +1432,7 @@ final class ProxyCall implements ExchangeListener {
     px.metrics().ended(record);
     if (credential != null) {
       px.ledger().record(record);
+      px.budgetGate().callers().record(caller, cost.priced() ? cost.usd() : null);
     }
     if (cacheHit != null) {
       px.responseCaches().meterHit(route, cacheHit);

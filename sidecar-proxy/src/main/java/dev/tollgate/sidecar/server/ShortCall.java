@@ -11,6 +11,7 @@ import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.metering.CallLog;
 import dev.tollgate.sidecar.metering.CallRecord;
 import dev.tollgate.sidecar.metering.Cost;
+import dev.tollgate.sidecar.report.CallerQuotas;
 import dev.tollgate.sidecar.upstream.Adapters;
 import dev.tollgate.sidecar.upstream.Exchange;
 import dev.tollgate.sidecar.upstream.ExchangeListener;
@@ -46,6 +47,7 @@ final class ShortCall implements ExchangeListener {
   private final ProxyContext px;
   private final EventLoop loop;
   private final String requestId;
+  private final CallerQuotas.Caller caller;
   private final String api;
   private final String route;
   private final String tier;
@@ -66,6 +68,7 @@ final class ShortCall implements ExchangeListener {
       ProxyContext px,
       EventLoop loop,
       String requestId,
+      CallerQuotas.Caller caller,
       String api,
       String route,
       String tier,
@@ -76,6 +79,7 @@ final class ShortCall implements ExchangeListener {
     this.px = px;
     this.loop = loop;
     this.requestId = requestId;
+    this.caller = caller;
     this.api = api;
     this.route = route;
     this.tier = tier;
@@ -87,13 +91,15 @@ final class ShortCall implements ExchangeListener {
 
   /**
    * Sends {@code request} to {@code target}; {@code done} gets the answer, or null when the call
-   * failed, on {@code loop} (at once when the call cannot even be made).
+   * failed, on {@code loop} (at once when the call cannot even be made). Its cost counts against
+   * {@code caller}'s quota when there is one (a classifier call made for a caller's request).
    */
   static void send(
       ProxyContext px,
       SidecarConfig cfg,
       EventLoop loop,
       String requestId,
+      CallerQuotas.Caller caller,
       String api,
       String route,
       String tier,
@@ -102,7 +108,8 @@ final class ShortCall implements ExchangeListener {
       Duration timeout,
       Duration connectTimeout,
       Consumer<ChatResponse> done) {
-    new ShortCall(px, loop, requestId, api, route, tier, target, timeout, connectTimeout, done)
+    new ShortCall(
+            px, loop, requestId, caller, api, route, tier, target, timeout, connectTimeout, done)
         .start(cfg, request);
   }
 
@@ -239,6 +246,7 @@ final class ShortCall implements ExchangeListener {
             null);
     px.metrics().ended(record);
     px.ledger().record(record);
+    px.budgetGate().callers().record(caller, cost.usd());
     CallLog.write(record);
     done.accept(answer);
   }
