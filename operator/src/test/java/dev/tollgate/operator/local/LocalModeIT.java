@@ -45,7 +45,10 @@ class LocalModeIT {
         // 0.002 USD a request that reaches a provider: 40 less the FAQs the response cache
         // replays (16 asked, 4 questions x 2 sidecars reach the provider)
         .contains("local mode lowers Budget support-monthly's limit from 2500.00 to 0.0640 USD")
-        .containsPattern("response cache: [1-9]\\d* answers replayed, \\$0\\.\\d+ not spent")
+        .containsPattern(
+            "response cache: ([1-9]\\d*) answers replayed \\(callers saw \\1 with x-tollgate-cache:"
+                + " hit\\), \\$0\\.\\d+ not spent")
+        .containsPattern("route support-chat \\(status\\): response cache hits [1-9]")
         .containsPattern(
             "support-monthly\\s+\\S+\\s+0\\.0640\\s+Monthly\\s+\\d+\\.\\d+\\s+(Warning|Exceeded)\\s+0\\.0\\d")
         .containsPattern(

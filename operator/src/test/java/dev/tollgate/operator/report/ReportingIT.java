@@ -323,11 +323,20 @@ class ReportingIT {
     Sidecar a = sidecar(ns, "pod-a");
     call(a, 1);
     await().until(() -> a.reporter().acknowledged() >= 1);
-    HttpResponse<String> r = null;
-    for (int i = 0; i < 10; i++) {
-      r = chat(a);
-      assertThat(r.statusCode()).isEqualTo(200);
-    }
+    // Spend past the limit: gpt-4o while this pod's allowances last, the cheap tier in between
+    // (an allowance used up downgrades until the next reply grants another).
+    await()
+        .until(
+            () -> {
+              assertThat(chat(a).statusCode()).isEqualTo(200);
+              SpendLedger.BudgetSpend spend = ledger(ns).budgets.get("monthly");
+              return spend != null && spend.spentUsd().compareTo(new BigDecimal("0.05")) >= 0;
+            });
+    // once a reply has told the sidecar the budget is Exceeded, every call is downgraded
+    long seen = a.reporter().acknowledged();
+    await().until(() -> a.reporter().acknowledged() > seen);
+    HttpResponse<String> r = chat(a);
+    assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("x-tollgate-model")).hasValue("gpt-4o-mini");
     assertThat(r.headers().firstValue("x-tollgate-tier")).hasValue("cheap");
   }
