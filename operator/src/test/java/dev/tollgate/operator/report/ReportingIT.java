@@ -373,7 +373,7 @@ class ReportingIT {
     Path spool = dir.resolve("spool");
     Sidecar first = sidecar(ns, "pod-s", "uid-pod-s", spool);
     call(first, 5);
-    await().until(() -> ledger(ns).routes.get("chat").requests == 5);
+    await().until(() -> routeRequests(ns) == 5);
 
     // the operator is away when the sidecar container stops: its final report stays in the spool
     channel.close();
@@ -391,7 +391,7 @@ class ReportingIT {
     startChannel();
     Sidecar second = sidecar(ns, "pod-s", "uid-pod-s", spool);
     stream(second, 4);
-    await().until(() -> ledger(ns).routes.get("chat").requests == 16);
+    await().until(() -> routeRequests(ns) == 16);
     assertThat(new BigDecimal(ledger(ns).budgets.get("monthly").spent))
         .isEqualByComparingTo(simulatorCost(sim.stats()));
     await()
@@ -626,6 +626,15 @@ class ReportingIT {
     return BigDecimal.valueOf(stats.inputTokens())
         .multiply(new BigDecimal("0.000005"))
         .add(BigDecimal.valueOf(stats.outputTokens()).multiply(new BigDecimal("0.000015")));
+  }
+
+  /** Requests the operator's ledger counts for route chat; 0 before the first report. */
+  private static long routeRequests(String ns) {
+    ConfigMap cm =
+        client.configMaps().inNamespace(ns).withName(ConfigMapLedgerStore.DEFAULT_NAME).get();
+    SpendLedger.RouteUsage u =
+        cm == null ? null : ConfigMapLedgerStore.parse(cm).routes.get("chat");
+    return u == null ? 0 : u.requests;
   }
 
   private static SpendLedger ledger(String ns) {
