@@ -79,7 +79,7 @@ public final class RedisServer implements AutoCloseable {
     }
     throw new AssertionError(
         "redis-server is not installed, and the shared response cache test needs a real one: "
-            + "install it (Debian/Ubuntu: apt-get install redis-server; CI's .ci/run does)");
+            + "install it (Debian/Ubuntu: apt-get install redis-server), or run scripts/test.sh, which does");
   }
 
   public String url() {
