@@ -1,6 +1,7 @@
 package dev.tollgate.operator.report;
 
 import dev.tollgate.api.v1alpha1.Budget;
+import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.sidecar.config.SidecarConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -72,6 +73,11 @@ public final class ReportChannel implements AutoCloseable {
               @Override
               public List<Budget> budgets(String ns) {
                 return client.resources(Budget.class).inNamespace(ns).list().getItems();
+              }
+
+              @Override
+              public List<ProviderCredential> credentials(String ns) {
+                return client.resources(ProviderCredential.class).inNamespace(ns).list().getItems();
               }
 
               @Override

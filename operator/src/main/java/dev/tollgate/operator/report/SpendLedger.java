@@ -93,5 +93,16 @@ public final class SpendLedger {
 
     public String lastSeen;
     public Map<String, String> grants = new TreeMap<>();
+
+    /** Per ProviderCredential, the share of its rate limits granted in the last reply. */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public Map<String, RateShare> rateShares = new TreeMap<>();
+  }
+
+  /** A sidecar's share of one credential's limits; null where the credential sets no limit. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static final class RateShare {
+    public Long requestsPerMinute;
+    public Long tokensPerMinute;
   }
 }
