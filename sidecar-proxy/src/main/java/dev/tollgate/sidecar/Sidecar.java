@@ -42,6 +42,9 @@ public final class Sidecar implements AutoCloseable {
     SidecarConfig initial = config.current();
     settings = initial == null ? ServerSettings.defaults() : initial.server();
     px = new ProxyContext(config, metrics, ledger);
+    // credential limits are shared with the namespace's other pods: none before the first reply
+    dev.tollgate.sidecar.report.CredentialShares shares =
+        reporting == null ? null : new dev.tollgate.sidecar.report.CredentialShares(px.limits());
     config.onApplied(
         c ->
             px.upstream()
@@ -70,6 +73,7 @@ public final class Sidecar implements AutoCloseable {
     ledger.onRecord(r -> px.budgetGate().recorded(r, config.current()));
     if (reporting != null) {
       reporter = new Reporter(reporting, ledger, config, px.budgetGate());
+      reporter.onReply(shares);
       reporter.start();
     } else {
       reporter = null;

@@ -64,6 +64,8 @@ public final class Reporter implements AutoCloseable {
   private volatile long acknowledged;
   private final java.util.concurrent.atomic.AtomicBoolean nudged =
       new java.util.concurrent.atomic.AtomicBoolean();
+  private final List<java.util.function.Consumer<ReportReply>> replyListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public Reporter(
       ReporterSettings settings, UsageLedger ledger, ConfigSource config, BudgetGate gate) {
@@ -124,6 +126,14 @@ public final class Reporter implements AutoCloseable {
       Thread.currentThread().interrupt();
       return false;
     }
+  }
+
+  /**
+   * Hands every reply to {@code listener} too, on the reporter's thread after the budget gate took
+   * it (credential shares, the configuration version). Register before {@link #start()}.
+   */
+  public void onReply(java.util.function.Consumer<ReportReply> listener) {
+    replyListeners.add(listener);
   }
 
   /** The highest sequence the operator acknowledged (tests, logs). */
@@ -242,6 +252,13 @@ public final class Reporter implements AutoCloseable {
       }
       ReportReply reply = JSON.readValue(response.body(), ReportReply.class);
       gate.update(reply, unacknowledgedMarks);
+      for (java.util.function.Consumer<ReportReply> listener : replyListeners) {
+        try {
+          listener.accept(reply);
+        } catch (RuntimeException e) {
+          LOG.warn("handling the operator's reply failed: {}", e.toString());
+        }
+      }
       acknowledged = reply.acknowledgedSequence();
       if (failuresInARow > 0) {
         LOG.info("reporting to {} works again", settings.url());
