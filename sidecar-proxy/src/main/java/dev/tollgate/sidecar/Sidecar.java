@@ -74,6 +74,7 @@ public final class Sidecar implements AutoCloseable {
     if (reporting != null) {
       reporter = new Reporter(reporting, ledger, config, px.budgetGate());
       reporter.onReply(shares);
+      reporter.onReply(new dev.tollgate.sidecar.report.ConfigFetcher(reporting, config));
       reporter.start();
     } else {
       reporter = null;

@@ -175,6 +175,12 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
                           result.version().orElse(null),
                           clock.instant(),
                           SIDECAR_LIVENESS);
+                      RouteUsageStatus.readyWhenRolledOut(
+                          updated.getStatus(),
+                          route.getStatus() == null ? null : route.getStatus().getConditions(),
+                          result.version().orElse(null),
+                          route.getMetadata().getGeneration(),
+                          clock.instant());
                     });
           }
           announce(route, updated, verdict);

@@ -95,7 +95,29 @@ public final class ReportChannel implements AutoCloseable {
             ns -> {});
     try {
       return new ReportChannel(
-          accounting, ReportServer.start(settings.port(), tls, reviewer, accounting));
+          accounting,
+          ReportServer.start(
+              settings.port(),
+              tls,
+              reviewer,
+              accounting,
+              ns -> {
+                ConfigMap cm =
+                    client.configMaps().inNamespace(ns).withName(settings.configMapName()).get();
+                if (cm == null
+                    || cm.getData() == null
+                    || cm.getData().get(SidecarConfigMap.KEY) == null) {
+                  return java.util.Optional.empty();
+                }
+                return java.util.Optional.of(
+                    new ConfigEndpoint.Rendered(
+                        cm.getData().get(SidecarConfigMap.KEY),
+                        cm.getMetadata().getAnnotations() == null
+                            ? null
+                            : cm.getMetadata()
+                                .getAnnotations()
+                                .get(SidecarConfigMap.VERSION_ANNOTATION)));
+              }));
     } catch (IOException | RuntimeException e) {
       accounting.close();
       throw e;
