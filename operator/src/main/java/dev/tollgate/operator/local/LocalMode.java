@@ -521,6 +521,13 @@ public final class LocalMode implements AutoCloseable {
       urls.add(sidecar.baseUrl());
     }
     awaitReady(urls);
+    // Limited credentials admit nothing until the operator gave each sidecar its share of the
+    // account; two report rounds settle the shares of sidecars that started together.
+    for (int round = 0; round < 2; round++) {
+      for (Sidecar sidecar : sidecars) {
+        sidecar.reporter().flush(Duration.ofSeconds(10));
+      }
+    }
     progress("sidecars ready on the rendered configuration: " + String.join(", ", urls));
   }
 

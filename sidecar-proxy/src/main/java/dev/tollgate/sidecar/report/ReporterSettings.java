@@ -60,9 +60,14 @@ public record ReporterSettings(
     configFetchGrace = configFetchGrace == null ? Duration.ofSeconds(10) : configFetchGrace;
   }
 
-  /** The operator's {@code GET /v1/config} next to the report URL. */
+  /** The operator's {@code GET /v1/config} next to the report URL (under the same path prefix). */
   public URI configUrl() {
-    return url.resolve("/v1/config");
+    String path = url.getPath() == null ? "" : url.getPath();
+    String prefix =
+        path.endsWith("/v1/reports")
+            ? path.substring(0, path.length() - "/v1/reports".length())
+            : "";
+    return url.resolve(prefix + "/v1/config");
   }
 
   /**
