@@ -189,6 +189,9 @@ public final class Accounting implements AutoCloseable {
     reporter.namespaceAndPod = report.namespace() + "/" + report.pod();
     reporter.lastSeen = now.toString();
     reporter.configVersion = report.configVersion();
+    if (report.leaving()) {
+      reporter.leaving = true; // its allowances and credential shares are free for the others
+    }
     if (report.sequence() > reporter.sequence) {
       reporter.sequence = report.sequence();
       for (UsageReport.Line line : report.lines()) {
@@ -327,7 +330,7 @@ public final class Accounting implements AutoCloseable {
     int live = 1;
     for (Map.Entry<String, SpendLedger.Reporter> e : ledger.reporters.entrySet()) {
       SpendLedger.Reporter other = e.getValue();
-      if (e.getKey().equals(key) || !live(other, now, ttl)) {
+      if (e.getKey().equals(key) || !other.liveAt(now, ttl)) {
         continue;
       }
       live++;

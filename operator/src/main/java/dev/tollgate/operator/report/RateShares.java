@@ -45,6 +45,10 @@ final class RateShares {
       Instant now,
       Duration ttl) {
     SpendLedger.Reporter me = ledger.reporters.get(key);
+    if (Boolean.TRUE.equals(me.leaving)) {
+      me.rateShares = new TreeMap<>(); // its final report: it holds nothing any more
+      return List.of();
+    }
     List<String> live = live(ledger, now, ttl);
     if (!live.contains(key)) {
       live.add(key);
@@ -106,14 +110,10 @@ final class RateShares {
     Map<String, Instant> seen = new HashMap<>();
     for (Map.Entry<String, SpendLedger.Reporter> e : ledger.reporters.entrySet()) {
       SpendLedger.Reporter r = e.getValue();
-      if (r.lastSeen == null) {
+      if (!r.liveAt(now, ttl)) {
         continue;
       }
-      Instant last = Instant.parse(r.lastSeen);
-      if (!last.plus(ttl).isAfter(now)) {
-        continue;
-      }
-      seen.put(e.getKey(), last);
+      seen.put(e.getKey(), Instant.parse(r.lastSeen));
       String pod = podUid(e.getKey());
       newestBootOfPod.merge(pod, e.getKey(), (a, b) -> seen.get(b).isAfter(seen.get(a)) ? b : a);
     }

@@ -85,6 +85,13 @@ public final class SpendLedger {
    * the allowance granted in the last reply (still outstanding until its next report).
    */
   public static final class Reporter {
+    /** Whether it counts as a running sidecar: reported within {@code ttl} and not stopped. */
+    public boolean liveAt(java.time.Instant now, java.time.Duration ttl) {
+      return !Boolean.TRUE.equals(leaving)
+          && lastSeen != null
+          && java.time.Instant.parse(lastSeen).plus(ttl).isAfter(now);
+    }
+
     public String namespaceAndPod;
     public long sequence;
 
@@ -92,6 +99,10 @@ public final class SpendLedger {
     public String configVersion;
 
     public String lastSeen;
+
+    /** True once its final report (the sidecar stopped) arrived: no longer live. */
+    public Boolean leaving;
+
     public Map<String, String> grants = new TreeMap<>();
 
     /** Per ProviderCredential, the share of its rate limits granted in the last reply. */

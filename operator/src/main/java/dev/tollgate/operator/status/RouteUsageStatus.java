@@ -26,12 +26,7 @@ public final class RouteUsageStatus {
       return;
     }
     List<SpendLedger.Reporter> reporters =
-        ledger.reporters.values().stream()
-            .filter(
-                r ->
-                    r.lastSeen != null
-                        && java.time.Instant.parse(r.lastSeen).plus(live).isAfter(now))
-            .toList();
+        ledger.reporters.values().stream().filter(r -> r.liveAt(now, live)).toList();
     if (reporters.isEmpty()) {
       return;
     }

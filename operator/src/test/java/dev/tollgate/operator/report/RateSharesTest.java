@@ -120,6 +120,29 @@ class RateSharesTest {
   }
 
   @Test
+  void aSidecarThatLeavesReleasesItsShareAtOnce() {
+    for (int round = 0; round < 2; round++) {
+      for (String p : List.of("a", "b", "c")) {
+        report(p, T0.plusSeconds(round));
+      }
+    }
+    long seq = sequences.merge("cboot", 1L, Long::sum);
+    ReportReply last =
+        Accounting.apply(
+            ledger,
+            new UsageReport("ns", "c", "uid-c", "boot", seq, null, List.of(), true),
+            List.of(),
+            credentials,
+            T0.plusSeconds(2),
+            TTL);
+    assertThat(last.credentialShares()).isEmpty();
+    // well within the TTL, a and b share the account
+    assertThat(report("a", T0.plusSeconds(2)).requestsPerMinute()).isEqualTo(50);
+    assertThat(report("b", T0.plusSeconds(2)).requestsPerMinute()).isEqualTo(50);
+    assertThat(report("b", T0.plusSeconds(2)).liveSidecars()).isEqualTo(2);
+  }
+
+  @Test
   void aRestartedSidecarsOldBootNoLongerHoldsAShare() {
     report("a", "boot-1", T0);
     report("b", T0);

@@ -130,8 +130,8 @@ class SharedLimitsIT {
     Sidecar c = sidecar(ns, "pod-c", channel);
     awaitShares(ns, Map.of("pod-a", 20L, "pod-b", 20L, "pod-c", 20L));
 
-    c.close();
-    toClose.remove(c);
+    // pod-c can no longer report (as if it crashed or was cut off): its reports are refused
+    Files.writeString(dir.resolve("pod-c.token"), "revoked");
     // five seconds after its last report pod-c no longer counts: a and b split the account
     awaitShares(ns, Map.of("pod-a", 30L, "pod-b", 30L));
     settle(List.of(a, b));
@@ -142,9 +142,21 @@ class SharedLimitsIT {
         .isGreaterThanOrEqualTo(LIMIT)
         .isLessThanOrEqualTo((long) Math.floor(load.singleBucketBound() * 1.05));
 
+    Files.writeString(dir.resolve("pod-c.token"), FakeTokenReviewer.token(ns, "pod-c"));
+    c.close();
+    toClose.remove(c);
+
     // a pod that starts gets its part as the others give theirs back
-    sidecar(ns, "pod-d", channel);
+    Sidecar d = sidecar(ns, "pod-d", channel);
     awaitShares(ns, Map.of("pod-a", 20L, "pod-b", 20L, "pod-d", 20L));
+
+    // a pod that stops cleanly says so in its final report: its share is free at once, without
+    // waiting for the liveness TTL
+    d.close();
+    toClose.remove(d);
+    settle(List.of(a, b));
+    settle(List.of(a, b));
+    assertThat(liveShares(ns)).isEqualTo(Map.of("pod-a", 30L, "pod-b", 30L));
   }
 
   // ---- helpers ----

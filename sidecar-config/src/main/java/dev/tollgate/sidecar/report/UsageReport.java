@@ -16,6 +16,8 @@ import java.util.Map;
  * @param sequence 1, 2, ... per boot
  * @param configVersion the configuration version the sidecar runs
  * @param lines usage per route, tier, credential and model since the previous report
+ * @param leaving true on the final report of a sidecar that stops: it no longer counts as live, so
+ *     its budget allowances and credential shares are released at once
  */
 public record UsageReport(
     String namespace,
@@ -24,10 +26,23 @@ public record UsageReport(
     String bootId,
     long sequence,
     String configVersion,
-    List<Line> lines) {
+    List<Line> lines,
+    boolean leaving) {
 
   public UsageReport {
     lines = lines == null ? List.of() : List.copyOf(lines);
+  }
+
+  /** A report of a sidecar that keeps running (and from sidecars older than {@code leaving}). */
+  public UsageReport(
+      String namespace,
+      String pod,
+      String podUid,
+      String bootId,
+      long sequence,
+      String configVersion,
+      List<Line> lines) {
+    this(namespace, pod, podUid, bootId, sequence, configVersion, lines, false);
   }
 
   /**

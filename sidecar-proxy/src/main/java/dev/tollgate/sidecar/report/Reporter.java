@@ -61,6 +61,7 @@ public final class Reporter implements AutoCloseable {
   private UsageReport unacknowledged;
   private Map<String, BigDecimal> unacknowledgedMarks;
   private int failuresInARow;
+  private boolean leaving;
   private volatile long acknowledged;
   private final java.util.concurrent.atomic.AtomicBoolean nudged =
       new java.util.concurrent.atomic.AtomicBoolean();
@@ -227,7 +228,8 @@ public final class Reporter implements AutoCloseable {
             bootId,
             sequence,
             cfg == null ? null : cfg.version(),
-            lines);
+            lines,
+            leaving);
     unacknowledgedMarks = marks;
   }
 
@@ -307,7 +309,9 @@ public final class Reporter implements AutoCloseable {
       LOG.warn("final report not delivered: report {} and later usage are lost", sequence);
       return;
     }
-    // the last report: usage metered since the one just acknowledged
+    // the last report: usage metered since the one just acknowledged, and that this sidecar is
+    // leaving (the operator releases its allowances and credential shares at once)
+    leaving = true;
     while (!reportOnce()) {
       if (System.nanoTime() >= end) {
         LOG.warn("final report {} not delivered: its usage is lost", sequence);
