@@ -101,6 +101,7 @@ public final class SpendLedger {
     public String lastSeen;
 
     /** True once its final report (the sidecar stopped) arrived: no longer live. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public Boolean leaving;
 
     public Map<String, String> grants = new TreeMap<>();

@@ -175,10 +175,11 @@ class ReportingIT {
               assertThat(route.getStatus().getTargets())
                   .singleElement()
                   .satisfies(t -> assertThat(t.getSharePercent()).isEqualTo("100.0"));
-              // pod-b, pod-c (the hand-made report) and pod-a's last report; all on the rendered
-              // version except pod-c, which named none
-              assertThat(route.getStatus().getSidecars().getTotal()).isEqualTo(3);
-              assertThat(route.getStatus().getSidecars().getUpToDate()).isEqualTo(2);
+              // pod-b and pod-c (the hand-made report); pod-a stopped cleanly (its final report
+              // said so) and no longer counts. All on the rendered version except pod-c, which
+              // named none
+              assertThat(route.getStatus().getSidecars().getTotal()).isEqualTo(2);
+              assertThat(route.getStatus().getSidecars().getUpToDate()).isEqualTo(1);
               ProviderCredential openai =
                   client
                       .resources(ProviderCredential.class)
