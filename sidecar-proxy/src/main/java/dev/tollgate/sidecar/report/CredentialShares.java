@@ -19,6 +19,7 @@ public final class CredentialShares implements Consumer<ReportReply> {
 
   private final RateLimits limits;
   private boolean replied; // reporter thread only
+  private final java.util.Map<String, ReportReply.CredentialShare> last = new java.util.HashMap<>();
 
   /** Withholds {@code limits}' limited credentials until the first reply's shares arrive. */
   public CredentialShares(RateLimits limits) {
@@ -29,13 +30,18 @@ public final class CredentialShares implements Consumer<ReportReply> {
   @Override
   public void accept(ReportReply reply) {
     for (ReportReply.CredentialShare s : reply.credentialShares()) {
-      limits.shareCredential(s.credential(), s.requestsPerMinute(), s.tokensPerMinute());
-      LOG.debug(
-          "credential {}: {} requests/min, {} tokens/min of the account ({} live sidecars)",
-          s.credential(),
-          s.requestsPerMinute(),
-          s.tokensPerMinute(),
-          s.liveSidecars());
+      ReportReply.CredentialShare before = last.put(s.credential(), s);
+      if (before == null
+          || !java.util.Objects.equals(before.requestsPerMinute(), s.requestsPerMinute())
+          || !java.util.Objects.equals(before.tokensPerMinute(), s.tokensPerMinute())) {
+        limits.shareCredential(s.credential(), s.requestsPerMinute(), s.tokensPerMinute());
+        LOG.info(
+            "credential {}: this pod's share is {} requests/min, {} tokens/min ({} live sidecars)",
+            s.credential(),
+            s.requestsPerMinute() == null ? "unlimited" : s.requestsPerMinute(),
+            s.tokensPerMinute() == null ? "unlimited" : s.tokensPerMinute(),
+            s.liveSidecars());
+      }
     }
     if (!replied) {
       replied = true;

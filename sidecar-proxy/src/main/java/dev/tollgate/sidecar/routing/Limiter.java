@@ -52,13 +52,15 @@ public final class Limiter {
    * scope configured unlimited stays unlimited).
    */
   public void replace(Long rpm, Long tpm) {
-    if (requests != null && rpm != null) {
+    // Replacing a bucket's configuration by the same one is not free: measured under load, each
+    // replacement let a token or two more through (the operator restates a share every report).
+    if (requests != null && rpm != null && !rpm.equals(requestsPerMinute)) {
       requests.replaceConfiguration(
           BucketConfiguration.builder().addLimit(bandwidth(rpm)).build(),
           TokensInheritanceStrategy.PROPORTIONALLY);
       requestsPerMinute = rpm;
     }
-    if (tokens != null && tpm != null) {
+    if (tokens != null && tpm != null && !tpm.equals(tokensPerMinute)) {
       tokens.replaceConfiguration(
           BucketConfiguration.builder().addLimit(bandwidth(tpm)).build(),
           TokensInheritanceStrategy.PROPORTIONALLY);
