@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Reruns every benchmark and rewrites its results file under bench/results/. Each benchmark runs
 # on loopback only, with bounded load, and stops by itself. Not part of the tests: numbers here
-# are reported, never asserted. Takes about 6 minutes on 2 cores.
+# are reported, never asserted. Takes about 9 minutes on 2 cores.
 #   bench/run-all.sh                 # everything
-#   bench/run-all.sh sidecar-overhead # one of: sidecar-overhead operator-scale failover budget
+#   bench/run-all.sh sidecar-overhead # one of: sidecar-overhead operator-scale failover budget shared-limits
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ALL=(sidecar-overhead operator-scale failover budget)
+ALL=(sidecar-overhead operator-scale failover budget shared-limits)
 SELECTED=("${@:-${ALL[@]}}")
 
 echo "== build"

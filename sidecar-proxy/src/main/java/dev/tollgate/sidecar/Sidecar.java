@@ -43,6 +43,9 @@ public final class Sidecar implements AutoCloseable {
     SidecarConfig initial = config.current();
     settings = initial == null ? ServerSettings.defaults() : initial.server();
     px = new ProxyContext(config, metrics, ledger);
+    // credential limits are shared with the namespace's other pods: none before the first reply
+    dev.tollgate.sidecar.report.CredentialShares shares =
+        reporting == null ? null : new dev.tollgate.sidecar.report.CredentialShares(px.limits());
     config.onApplied(
         c -> {
           px.upstream()
@@ -78,6 +81,8 @@ public final class Sidecar implements AutoCloseable {
       if (spoolDir != null) {
         reporter.withSpool(new dev.tollgate.sidecar.report.ReportSpool(spoolDir));
       }
+      reporter.onReply(shares);
+      reporter.onReply(new dev.tollgate.sidecar.report.ConfigFetcher(reporting, config));
       reporter.start();
     } else {
       reporter = null;

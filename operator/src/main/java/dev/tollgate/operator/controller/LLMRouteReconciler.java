@@ -181,6 +181,12 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
                           route.getSpec().getModel(),
                           clock.instant(),
                           SIDECAR_LIVENESS);
+                      RouteUsageStatus.readyWhenRolledOut(
+                          updated.getStatus(),
+                          route.getStatus() == null ? null : route.getStatus().getConditions(),
+                          result.version().orElse(null),
+                          route.getMetadata().getGeneration(),
+                          clock.instant());
                     });
           }
           announce(route, updated, verdict);

@@ -435,7 +435,12 @@ public final class LocalMode implements AutoCloseable {
    * Every other value is left as the operator rendered it.
    */
   private String projected(ConfigMap configMap) throws IOException {
-    JsonNode tree = YAML.readTree(configMap.getData().get(SidecarConfigMap.KEY));
+    return projected(configMap.getData().get(SidecarConfigMap.KEY));
+  }
+
+  /** As {@link #projected(ConfigMap)}, for a configuration's text (one fetched by a sidecar). */
+  private String projected(String text) throws IOException {
+    JsonNode tree = YAML.readTree(text);
     String localRoot = workDir.resolve("secrets").toString();
     moveSecretPaths(tree, SecretMounts.ROOT + "/", localRoot + "/");
     return YAML.writeValueAsString(tree);
@@ -520,11 +525,30 @@ public final class LocalMode implements AutoCloseable {
         out.println("      port 4000 is busy; the first sidecar takes a free port instead");
         sidecar = Sidecar.start(configFile, 0, 1, Duration.ofMillis(200), reporting(namespace, i));
       }
+      // a sidecar that fetches the configuration from the operator finds the keys where the file
+      // it mounts has them
+      sidecar
+          .config()
+          .rewriteFetched(
+              text -> {
+                try {
+                  return projected(text);
+                } catch (IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              });
       sidecars.add(sidecar);
       toClose.add(sidecar);
       urls.add(sidecar.baseUrl());
     }
     awaitReady(urls);
+    // Limited credentials admit nothing until the operator gave each sidecar its share of the
+    // account; two report rounds settle the shares of sidecars that started together.
+    for (int round = 0; round < 2; round++) {
+      for (Sidecar sidecar : sidecars) {
+        sidecar.reporter().flush(Duration.ofSeconds(10));
+      }
+    }
     progress("sidecars ready on the rendered configuration: " + String.join(", ", urls));
   }
 

@@ -2,6 +2,7 @@ package dev.tollgate.operator.report;
 
 import dev.tollgate.api.v1alpha1.Budget;
 import dev.tollgate.api.v1alpha1.BudgetSpec;
+import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.sidecar.report.ReportReply;
 import dev.tollgate.sidecar.report.UsageReport;
 import java.math.BigDecimal;
@@ -54,6 +55,11 @@ public final class Accounting implements AutoCloseable {
     /** The version of the namespace's rendered sidecar configuration, or null. */
     default String configVersion(String namespace) {
       return null;
+    }
+
+    /** The ProviderCredentials of the namespace, whose limits the sidecars share. */
+    default List<ProviderCredential> credentials(String namespace) {
+      return List.of();
     }
   }
 
@@ -127,13 +133,16 @@ public final class Accounting implements AutoCloseable {
     try {
       List<Budget> budgets = directory.budgets(namespace);
       String configVersion = directory.configVersion(namespace);
+      List<ProviderCredential> credentials = directory.credentials(namespace);
       for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         LedgerStore.Versioned read = store.load(namespace);
         Instant now = clock.instant();
         List<ReportReply> replies = new ArrayList<>();
         for (Pending p : batch) {
-          ReportReply r = apply(read.ledger(), p.report(), budgets, now);
-          replies.add(new ReportReply(r.acknowledgedSequence(), configVersion, r.budgets()));
+          ReportReply r = apply(read.ledger(), p.report(), budgets, credentials, now, grantTtl);
+          replies.add(
+              new ReportReply(
+                  r.acknowledgedSequence(), configVersion, r.budgets(), r.credentialShares()));
         }
         forgetOldReporters(read.ledger(), now);
         if (store.save(namespace, read.ledger(), read.version())) {
@@ -162,6 +171,20 @@ public final class Accounting implements AutoCloseable {
   /** Applies one report unless its sequence was applied before, then grants an allowance. */
   static ReportReply apply(
       SpendLedger ledger, UsageReport report, List<Budget> budgets, Instant now, Duration ttl) {
+    return apply(ledger, report, budgets, List.of(), now, ttl);
+  }
+
+  /**
+   * Applies one report unless its sequence was applied before, then grants an allowance of every
+   * budget and a share of every limited credential ({@link RateShares}).
+   */
+  static ReportReply apply(
+      SpendLedger ledger,
+      UsageReport report,
+      List<Budget> budgets,
+      List<ProviderCredential> credentials,
+      Instant now,
+      Duration ttl) {
     String key = report.podUid() + "/" + report.bootId();
     SpendLedger.Reporter reporter =
         ledger.reporters.computeIfAbsent(key, k -> new SpendLedger.Reporter());
@@ -194,7 +217,9 @@ public final class Accounting implements AutoCloseable {
     }
     List<ReportReply.BudgetState> states = new ArrayList<>();
     if (Boolean.TRUE.equals(reporter.ended)) {
+      // its allowances and credential shares are free for the others at once
       reporter.grants.clear();
+      reporter.rateShares = new java.util.TreeMap<>();
       return new ReportReply(reporter.sequence, null, states);
     }
     for (Budget b : budgets) {
@@ -202,12 +227,8 @@ public final class Accounting implements AutoCloseable {
           CallerAccounting.withCallers(
               grant(ledger, key, reporter, b, now, ttl), ledger, b, report));
     }
-    return new ReportReply(reporter.sequence, null, states);
-  }
-
-  private ReportReply apply(
-      SpendLedger ledger, UsageReport report, List<Budget> budgets, Instant now) {
-    return apply(ledger, report, budgets, now, grantTtl);
+    return new ReportReply(
+        reporter.sequence, null, states, RateShares.grant(ledger, key, credentials, now, ttl));
   }
 
   private static Budget find(List<Budget> budgets, String name) {
@@ -341,7 +362,7 @@ public final class Accounting implements AutoCloseable {
     int live = 1;
     for (Map.Entry<String, SpendLedger.Reporter> e : ledger.reporters.entrySet()) {
       SpendLedger.Reporter other = e.getValue();
-      if (e.getKey().equals(key) || !live(other, now, ttl)) {
+      if (e.getKey().equals(key) || !other.live(now, ttl)) {
         continue;
       }
       live++;

@@ -1,6 +1,7 @@
 package dev.tollgate.operator.report;
 
 import dev.tollgate.api.v1alpha1.Budget;
+import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.sidecar.config.SidecarConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -75,6 +76,11 @@ public final class ReportChannel implements AutoCloseable {
               }
 
               @Override
+              public List<ProviderCredential> credentials(String ns) {
+                return client.resources(ProviderCredential.class).inNamespace(ns).list().getItems();
+              }
+
+              @Override
               public String configVersion(String ns) {
                 ConfigMap cm =
                     client.configMaps().inNamespace(ns).withName(settings.configMapName()).get();
@@ -89,7 +95,29 @@ public final class ReportChannel implements AutoCloseable {
             ns -> {});
     try {
       return new ReportChannel(
-          accounting, ReportServer.start(settings.port(), tls, reviewer, accounting));
+          accounting,
+          ReportServer.start(
+              settings.port(),
+              tls,
+              reviewer,
+              accounting,
+              ns -> {
+                ConfigMap cm =
+                    client.configMaps().inNamespace(ns).withName(settings.configMapName()).get();
+                if (cm == null
+                    || cm.getData() == null
+                    || cm.getData().get(SidecarConfigMap.KEY) == null) {
+                  return java.util.Optional.empty();
+                }
+                return java.util.Optional.of(
+                    new ConfigEndpoint.Rendered(
+                        cm.getData().get(SidecarConfigMap.KEY),
+                        cm.getMetadata().getAnnotations() == null
+                            ? null
+                            : cm.getMetadata()
+                                .getAnnotations()
+                                .get(SidecarConfigMap.VERSION_ANNOTATION)));
+              }));
     } catch (IOException | RuntimeException e) {
       accounting.close();
       throw e;

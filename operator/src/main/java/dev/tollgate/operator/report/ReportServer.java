@@ -47,9 +47,23 @@ public final class ReportServer implements AutoCloseable {
     this.accounting = accounting;
   }
 
-  /** Starts listening on {@code port} (0 picks a free one). */
+  /** Starts listening on {@code port} (0 picks a free one), without the configuration endpoint. */
   public static ReportServer start(
       int port, SSLContext tls, TokenReviewer reviewer, Accounting accounting) throws IOException {
+    return start(port, tls, reviewer, accounting, null);
+  }
+
+  /**
+   * Starts listening on {@code port} (0 picks a free one); with {@code configs}, also serves {@code
+   * GET /v1/config} ({@link ConfigEndpoint}).
+   */
+  static ReportServer start(
+      int port,
+      SSLContext tls,
+      TokenReviewer reviewer,
+      Accounting accounting,
+      ConfigEndpoint.ConfigLookup configs)
+      throws IOException {
     HttpsServer server = HttpsServer.create(new InetSocketAddress(port), 256);
     server.setHttpsConfigurator(new HttpsConfigurator(tls));
     // A handler thread waits for the group commit of its report, so the pool bounds how many
@@ -66,6 +80,9 @@ public final class ReportServer implements AutoCloseable {
     server.setExecutor(executor);
     ReportServer rs = new ReportServer(server, executor, reviewer, accounting);
     server.createContext(PATH, rs::handle);
+    if (configs != null) {
+      server.createContext(ConfigEndpoint.PATH, new ConfigEndpoint(reviewer, configs));
+    }
     server.start();
     LOG.info("report endpoint listening on https port {}", server.getAddress().getPort());
     return rs;

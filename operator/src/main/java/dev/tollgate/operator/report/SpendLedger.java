@@ -107,9 +107,11 @@ public final class SpendLedger {
     public String configVersion;
 
     public String lastSeen;
+
     public Map<String, String> grants = new TreeMap<>();
 
-    /** It sent its last report (the process ended): not live, nothing granted. */
+    /** It sent its last report (the process ended): not live, nothing granted or shared. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public Boolean ended;
 
     /**
@@ -124,5 +126,16 @@ public final class SpendLedger {
           && lastSeen != null
           && java.time.Instant.parse(lastSeen).plus(ttl).isAfter(now);
     }
+
+    /** Per ProviderCredential, the share of its rate limits granted in the last reply. */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public Map<String, RateShare> rateShares = new TreeMap<>();
+  }
+
+  /** A sidecar's share of one credential's limits; null where the credential sets no limit. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static final class RateShare {
+    public Long requestsPerMinute;
+    public Long tokensPerMinute;
   }
 }

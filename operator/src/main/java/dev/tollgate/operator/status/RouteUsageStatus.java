@@ -47,6 +47,54 @@ public final class RouteUsageStatus {
         .toPlainString();
   }
 
+  /**
+   * Ready stays true only while every live sidecar runs the current configuration: when {@code
+   * status.sidecars} (just computed for {@code version}) counts some on another version, Ready
+   * turns false with reason {@code RollingOut}. {@code before} are the conditions the route had, so
+   * that an unchanged rollout keeps its transition time.
+   */
+  public static void readyWhenRolledOut(
+      LLMRouteStatus status,
+      List<io.fabric8.kubernetes.api.model.Condition> before,
+      String version,
+      Long generation,
+      java.time.Instant now) {
+    LLMRouteStatus.SidecarRollout r = status.getSidecars();
+    if (version == null
+        || r == null
+        || !version.equals(r.getConfigVersion())
+        || r.getTotal() == null
+        || r.getUpToDate() == null
+        || r.getUpToDate() >= r.getTotal()
+        || !dev.tollgate.api.status.Conditions.isTrue(
+            status.getConditions(), dev.tollgate.api.status.Conditions.READY)) {
+      return;
+    }
+    List<io.fabric8.kubernetes.api.model.Condition> base = new ArrayList<>();
+    for (io.fabric8.kubernetes.api.model.Condition c : status.getConditions()) {
+      if (!dev.tollgate.api.status.Conditions.READY.equals(c.getType())) {
+        base.add(c);
+      }
+    }
+    dev.tollgate.api.status.Conditions.find(before, dev.tollgate.api.status.Conditions.READY)
+        .ifPresent(base::add);
+    status.setConditions(
+        dev.tollgate.api.status.Conditions.set(
+            base,
+            dev.tollgate.api.status.Conditions.READY,
+            false,
+            "RollingOut",
+            r.getUpToDate()
+                + " of "
+                + r.getTotal()
+                + " live sidecars run configuration "
+                + version
+                + "; the others still run an older one until the kubelet updates their mounted"
+                + " ConfigMap or they fetch it from the operator",
+            generation,
+            now));
+  }
+
   /** Writes usage and target shares into {@code status} (a fresh copy); null usage: none yet. */
   public static void apply(LLMRouteStatus status, SpendLedger.RouteUsage usage) {
     if (usage == null) {

@@ -10,12 +10,23 @@ import java.util.List;
  * @param configVersion the configuration version the operator last rendered for the namespace, or
  *     null if unknown
  * @param budgets state of every Budget of the namespace
+ * @param credentialShares this sidecar's share of every rate-limited ProviderCredential of the
+ *     namespace (empty from operators that do not divide limits)
  */
 public record ReportReply(
-    long acknowledgedSequence, String configVersion, List<BudgetState> budgets) {
+    long acknowledgedSequence,
+    String configVersion,
+    List<BudgetState> budgets,
+    List<CredentialShare> credentialShares) {
 
   public ReportReply {
     budgets = budgets == null ? List.of() : List.copyOf(budgets);
+    credentialShares = credentialShares == null ? List.of() : List.copyOf(credentialShares);
+  }
+
+  /** A reply without credential shares (operators older than that field). */
+  public ReportReply(long acknowledgedSequence, String configVersion, List<BudgetState> budgets) {
+    this(acknowledgedSequence, configVersion, budgets, null);
   }
 
   /**
@@ -53,4 +64,17 @@ public record ReportReply(
 
   /** A caller's spend in the current period across the namespace (decimal string). */
   public record CallerTotal(String caller, String spentUsd) {}
+
+  /**
+   * This sidecar's part of a ProviderCredential's account limits, which hold across every sidecar
+   * of the namespace. A dimension the credential does not limit is null; 0 means none of it is free
+   * for this sidecar yet (the others still hold it).
+   *
+   * @param credential the ProviderCredential's name
+   * @param requestsPerMinute this sidecar's requests per minute, or null
+   * @param tokensPerMinute this sidecar's tokens per minute, or null
+   * @param liveSidecars how many live sidecars the limits are divided among
+   */
+  public record CredentialShare(
+      String credential, Long requestsPerMinute, Long tokensPerMinute, int liveSidecars) {}
 }

@@ -68,6 +68,8 @@ public final class Reporter implements AutoCloseable {
   private boolean finishing;
   private final java.util.concurrent.atomic.AtomicBoolean nudged =
       new java.util.concurrent.atomic.AtomicBoolean();
+  private final List<java.util.function.Consumer<ReportReply>> replyListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public Reporter(
       ReporterSettings settings, UsageLedger ledger, ConfigSource config, BudgetGate gate) {
@@ -171,6 +173,14 @@ public final class Reporter implements AutoCloseable {
       Thread.currentThread().interrupt();
       return false;
     }
+  }
+
+  /**
+   * Hands every reply to {@code listener} too, on the reporter's thread after the budget gate took
+   * it (credential shares, the configuration version). Register before {@link #start()}.
+   */
+  public void onReply(java.util.function.Consumer<ReportReply> listener) {
+    replyListeners.add(listener);
   }
 
   /** The highest sequence the operator acknowledged (tests, logs). */
@@ -366,6 +376,13 @@ public final class Reporter implements AutoCloseable {
       ReportReply reply = JSON.readValue(response.body(), ReportReply.class);
       if (live) {
         gate.update(reply, unacknowledgedMarks);
+        for (java.util.function.Consumer<ReportReply> listener : replyListeners) {
+          try {
+            listener.accept(reply);
+          } catch (RuntimeException e) {
+            LOG.warn("handling the operator's reply failed: {}", e.toString());
+          }
+        }
         acknowledged = reply.acknowledgedSequence();
       }
       if (failuresInARow > 0) {
@@ -429,7 +446,8 @@ public final class Reporter implements AutoCloseable {
       }
       return;
     }
-    // the last report: usage metered since the one just acknowledged
+    // the last report (marked last: the operator releases this sidecar's allowances and credential
+    // shares at once): usage metered since the one just acknowledged
     while (!reportOnce()) {
       if (System.nanoTime() >= end) {
         LOG.warn(

@@ -18,6 +18,8 @@ import java.util.Map;
  * @param pod the pod's name
  * @param podUid the pod's UID
  * @param interval time between reports (default 2 s)
+ * @param configFetchGrace how long the mounted configuration may differ from the version the
+ *     operator's replies name before the sidecar fetches it from the operator (default 10 s)
  */
 public record ReporterSettings(
     URI url,
@@ -26,7 +28,20 @@ public record ReporterSettings(
     String namespace,
     String pod,
     String podUid,
-    Duration interval) {
+    Duration interval,
+    Duration configFetchGrace) {
+
+  /** With the default configuration fetch grace. */
+  public ReporterSettings(
+      URI url,
+      Path tokenFile,
+      String caPem,
+      String namespace,
+      String pod,
+      String podUid,
+      Duration interval) {
+    this(url, tokenFile, caPem, namespace, pod, podUid, interval, null);
+  }
 
   public ReporterSettings {
     if (url == null || !"https".equals(url.getScheme())) {
@@ -42,6 +57,17 @@ public record ReporterSettings(
           "reporting needs the pod's namespace and UID (TOLLGATE_POD_NAMESPACE, TOLLGATE_POD_UID)");
     }
     interval = interval == null ? Duration.ofSeconds(2) : interval;
+    configFetchGrace = configFetchGrace == null ? Duration.ofSeconds(10) : configFetchGrace;
+  }
+
+  /** The operator's {@code GET /v1/config} next to the report URL (under the same path prefix). */
+  public URI configUrl() {
+    String path = url.getPath() == null ? "" : url.getPath();
+    String prefix =
+        path.endsWith("/v1/reports")
+            ? path.substring(0, path.length() - "/v1/reports".length())
+            : "";
+    return url.resolve(prefix + "/v1/config");
   }
 
   /**
@@ -59,6 +85,7 @@ public record ReporterSettings(
       ca = java.nio.file.Files.readString(Path.of(env.get("TOLLGATE_REPORT_CA_FILE")));
     }
     String interval = env.get("TOLLGATE_REPORT_INTERVAL");
+    String grace = env.get("TOLLGATE_CONFIG_FETCH_GRACE");
     return new ReporterSettings(
         URI.create(url.trim()),
         Path.of(env.getOrDefault("TOLLGATE_TOKEN_FILE", "/var/run/secrets/tollgate/token")),
@@ -66,6 +93,7 @@ public record ReporterSettings(
         env.get("TOLLGATE_POD_NAMESPACE"),
         env.get("TOLLGATE_POD_NAME"),
         env.get("TOLLGATE_POD_UID"),
-        interval == null || interval.isBlank() ? null : Duration.parse("PT" + interval.trim()));
+        interval == null || interval.isBlank() ? null : Duration.parse("PT" + interval.trim()),
+        grace == null || grace.isBlank() ? null : Duration.parse("PT" + grace.trim()));
   }
 }

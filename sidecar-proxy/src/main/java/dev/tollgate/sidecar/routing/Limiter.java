@@ -52,13 +52,15 @@ public final class Limiter {
    * scope configured unlimited stays unlimited).
    */
   public void replace(Long rpm, Long tpm) {
-    if (requests != null && rpm != null) {
+    // Replacing a bucket's configuration by the same one is not free: measured under load, each
+    // replacement let a token or two more through (the operator restates a share every report).
+    if (requests != null && rpm != null && !rpm.equals(requestsPerMinute)) {
       requests.replaceConfiguration(
           BucketConfiguration.builder().addLimit(bandwidth(rpm)).build(),
           TokensInheritanceStrategy.PROPORTIONALLY);
       requestsPerMinute = rpm;
     }
-    if (tokens != null && tpm != null) {
+    if (tokens != null && tpm != null && !tpm.equals(tokensPerMinute)) {
       tokens.replaceConfiguration(
           BucketConfiguration.builder().addLimit(bandwidth(tpm)).build(),
           TokensInheritanceStrategy.PROPORTIONALLY);
@@ -66,11 +68,20 @@ public final class Limiter {
     }
   }
 
+  /** What a scope whose limit is 0 (a credential share not granted yet) answers: ask again soon. */
+  static final Duration NOTHING_GRANTED_WAIT = Duration.ofSeconds(1);
+
   /**
    * Takes one request and {@code reserveTokens} tokens, or nothing: returns {@link Duration#ZERO}
-   * when taken, else how long until both would be available.
+   * when taken, else how long until both would be available. A limit of 0 admits nothing (a bucket
+   * cannot be empty by construction, so this is checked first).
    */
   public Duration tryTake(long reserveTokens) {
+    Long rpm = requestsPerMinute;
+    Long tpm = tokensPerMinute;
+    if ((rpm != null && rpm == 0) || (tpm != null && tpm == 0)) {
+      return NOTHING_GRANTED_WAIT;
+    }
     if (requests != null) {
       ConsumptionProbe p = requests.tryConsumeAndReturnRemaining(1);
       if (!p.isConsumed()) {

@@ -16,7 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class RateLimits {
   private final Map<String, Limiter> routes = new ConcurrentHashMap<>();
   private final Map<String, Limiter> credentials = new ConcurrentHashMap<>();
-  private final Map<String, long[]> shares = new ConcurrentHashMap<>();
+  private final Map<String, Long[]> shares = new ConcurrentHashMap<>();
+  private volatile boolean withholdUnshared;
   // Callers come and go; idle ones are forgotten so the map stays bounded.
   private final Cache<String, Limiter> callers =
       Caffeine.newBuilder().maximumSize(100_000).expireAfterAccess(Duration.ofMinutes(5)).build();
@@ -57,23 +58,51 @@ public final class RateLimits {
     if (l == null || (l.requestsPerMinute() == null && l.tokensPerMinute() == null)) {
       return null;
     }
-    long[] share = shares.get(c.name());
+    Long[] share = shares.get(c.name());
     Long rpm = l.requestsPerMinute() == null ? null : l.requestsPerMinute().longValue();
     Long tpm = l.tokensPerMinute();
+    if (share == null && withholdUnshared) {
+      share = new Long[] {0L, 0L};
+    }
     if (share != null) {
-      rpm = rpm == null ? null : share[0];
-      tpm = tpm == null ? null : share[1];
+      rpm = rpm == null || share[0] == null ? rpm : share[0];
+      tpm = tpm == null || share[1] == null ? tpm : share[1];
     }
     return current(credentials, c.name(), rpm, tpm);
   }
 
   /** This sidecar's share of a credential's limits, replacing the configured ones at runtime. */
   public void shareCredential(String credential, long requestsPerMinute, long tokensPerMinute) {
-    shares.put(credential, new long[] {requestsPerMinute, tokensPerMinute});
+    shareCredential(credential, (Long) requestsPerMinute, (Long) tokensPerMinute);
+  }
+
+  /**
+   * This sidecar's share of a credential's limits, replacing the configured ones at runtime; a null
+   * dimension keeps the configured limit.
+   */
+  public void shareCredential(String credential, Long requestsPerMinute, Long tokensPerMinute) {
+    shares.put(credential, new Long[] {requestsPerMinute, tokensPerMinute});
     Limiter l = credentials.get(credential);
     if (l != null) {
       l.replace(requestsPerMinute, tokensPerMinute);
     }
+  }
+
+  /**
+   * From now on a limited credential with no share yet admits nothing (instead of its whole
+   * configured limit): for a sidecar whose limits are shared with other pods, until the operator's
+   * first reply says how much is its own.
+   */
+  public void withholdUnsharedCredentials() {
+    withholdUnshared = true;
+  }
+
+  /**
+   * Ends {@link #withholdUnsharedCredentials}: a credential without a share has its configured
+   * limit again (the operator's reply named the credentials whose limits it divides).
+   */
+  public void shareUnnamedCredentialsFully() {
+    withholdUnshared = false;
   }
 
   private static Limiter current(Map<String, Limiter> map, String key, Long rpm, Long tpm) {

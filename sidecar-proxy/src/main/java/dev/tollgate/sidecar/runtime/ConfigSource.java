@@ -82,14 +82,39 @@ public final class ConfigSource {
       return false;
     }
     lastText = text;
+    return apply(text, "file " + file);
+  }
+
+  /**
+   * Applies a configuration fetched from the operator because the mounted file is stale: the same
+   * checks and effects as a reload of the file. The file is still watched; when the kubelet updates
+   * it, it is applied as usual.
+   *
+   * @return true when it was applied
+   */
+  public synchronized boolean applyFetched(String text) {
+    return apply(fetchedText.apply(text), "the operator (GET /v1/config)");
+  }
+
+  private volatile java.util.function.UnaryOperator<String> fetchedText = t -> t;
+
+  /**
+   * Rewrites fetched configurations before they apply (local mode and tests, whose key files are
+   * not at the mount paths the operator renders).
+   */
+  public void rewriteFetched(java.util.function.UnaryOperator<String> rewrite) {
+    this.fetchedText = rewrite;
+  }
+
+  private boolean apply(String text, String origin) {
     SidecarConfig next;
     try {
       next = SidecarConfigCodec.read(text);
     } catch (SidecarConfigException e) {
       metrics.configReload(false);
       LOG.error(
-          "rejected configuration file {}: {}{}",
-          file,
+          "rejected configuration from {}: {}{}",
+          origin,
           e.problems(),
           current == null
               ? "; not ready until a valid configuration arrives"
@@ -99,8 +124,8 @@ public final class ConfigSource {
     List<String> unknown = SidecarConfigCodec.unknownFields(text);
     if (!unknown.isEmpty()) {
       LOG.warn(
-          "configuration file {} has fields this sidecar does not know, ignored: {} (a typo, or a newer operator)",
-          file,
+          "configuration from {} has fields this sidecar does not know, ignored: {} (a typo, or a newer operator)",
+          origin,
           unknown);
     }
     SidecarConfig previous = current;
@@ -117,9 +142,10 @@ public final class ConfigSource {
     reloadKeys();
     metrics.configReload(true);
     LOG.info(
-        "applied configuration version {} for namespace {}: {} route(s), {} credential(s)",
+        "applied configuration version {} for namespace {} from {}: {} route(s), {} credential(s)",
         next.version(),
         next.namespace(),
+        origin,
         next.routes().size(),
         next.credentials().size());
     return true;

@@ -58,4 +58,61 @@ class LimiterTest {
     }
     assertThat(taken).isBetween(10, 12);
   }
+
+  private static CredentialConfig limited(String name, Integer rpm, Long tpm) {
+    return new CredentialConfig(
+        name,
+        ProviderKind.OPENAI,
+        null,
+        "/k",
+        null,
+        null,
+        null,
+        new CredentialConfig.Limits(rpm, tpm),
+        null,
+        null,
+        null);
+  }
+
+  private static int take(Limiter l, int tries, long tokens) {
+    int taken = 0;
+    for (int i = 0; i < tries; i++) {
+      if (l.tryTake(tokens).isZero()) {
+        taken++;
+      }
+    }
+    return taken;
+  }
+
+  @Test
+  void aWithheldCredentialAdmitsNothingUntilItsShareArrivesThenAFullShare() {
+    RateLimits limits = new RateLimits();
+    limits.withholdUnsharedCredentials();
+    CredentialConfig c = limited("acct", 90, 30_000L);
+    assertThat(take(limits.credential(c), 5, 10)).isZero();
+    assertThat(limits.credential(c).tryTake(10)).isPositive();
+    // the operator's share: a third of each dimension; the bucket starts full, like a new one
+    limits.shareCredential("acct", 30L, 10_000L);
+    assertThat(take(limits.credential(c), 50, 10)).isBetween(30, 32);
+    // a share of 0 (the others still hold everything) admits nothing again
+    limits.shareCredential("acct", 0L, 10_000L);
+    assertThat(take(limits.credential(c), 5, 10)).isZero();
+  }
+
+  @Test
+  void aNullShareDimensionKeepsTheConfiguredLimitAndUnnamedCredentialsGetTheirsBack() {
+    RateLimits limits = new RateLimits();
+    limits.withholdUnsharedCredentials();
+    CredentialConfig a = limited("a", 20, 1000L);
+    CredentialConfig b = limited("b", 20, null);
+    limits.shareCredential("a", 5L, null);
+    limits.shareUnnamedCredentialsFully();
+    assertThat(take(limits.credential(a), 30, 0)).isBetween(5, 6);
+    // b was not named in the reply: its configured limit
+    assertThat(take(limits.credential(b), 30, 0)).isBetween(20, 21);
+    // a's tokens: configured 1000, not divided
+    RateLimits other = new RateLimits();
+    other.shareCredential("a", 5L, null);
+    assertThat(other.credential(a).tryTake(1000)).isZero();
+  }
 }
