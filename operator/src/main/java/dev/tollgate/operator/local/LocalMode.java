@@ -98,7 +98,13 @@ public final class LocalMode implements AutoCloseable {
   private final PrintStream out;
   private final Path workDir;
   private final List<AutoCloseable> toClose = new ArrayList<>();
+
+  /**
+   * One per ProviderCredential, by {@code namespace/name}: an example may declare a credential of
+   * the same name in several namespaces (namespace-budgets does).
+   */
   private final Map<String, ProviderSimulator> simulators = new LinkedHashMap<>();
+
   private final List<Sidecar> sidecars = new ArrayList<>();
   private final ScheduledExecutorService projector =
       Executors.newSingleThreadScheduledExecutor(
@@ -197,7 +203,7 @@ public final class LocalMode implements AutoCloseable {
 
     LLMRoute route = example.routes().get(0);
     String primary = route.getSpec().getTiers().get(0).getTargets().get(0).getCredential();
-    TrafficDriver.Result result = drive(route.getSpec().getModel(), primary);
+    TrafficDriver.Result result = drive(route.getSpec().getModel(), namespace + "/" + primary);
     awaitSpendWrittenBack(namespace);
 
     printResources(namespace);
@@ -257,12 +263,32 @@ public final class LocalMode implements AutoCloseable {
               .withTiming(ttft, 2000)
               .withUsage(claude ? 200 : 1200, 150, 0, 0));
       sim.simulatePromptCaching(claude);
-      simulators.put(credential.getMetadata().getName(), sim);
+      String ns = credential.getMetadata().getNamespace();
+      simulators.put(simulatorKey(ns == null ? example.namespace() : ns, credential), sim);
       boolean openAiFamily = !Set.of("anthropic", "gemini", "bedrock").contains(provider);
       credential.getSpec().setEndpoint(sim.baseUrl() + (openAiFamily ? "/v1" : ""));
-      lines.add(credential.getMetadata().getName() + " (" + provider + ") -> " + sim.baseUrl());
+      lines.add(
+          (ns == null ? example.namespace() : ns)
+              + "/"
+              + credential.getMetadata().getName()
+              + " ("
+              + provider
+              + ") -> "
+              + sim.baseUrl());
     }
     progress("provider simulators: " + String.join(", ", lines));
+  }
+
+  private static String simulatorKey(String namespace, ProviderCredential credential) {
+    return namespace + "/" + credential.getMetadata().getName();
+  }
+
+  /** The simulators of {@code namespace}'s credentials (the ones its sidecars call). */
+  private List<ProviderSimulator> simulatorsOf(String namespace) {
+    return simulators.entrySet().stream()
+        .filter(e -> e.getKey().startsWith(namespace + "/"))
+        .map(Map.Entry::getValue)
+        .toList();
   }
 
   private void createSecrets(Example example) throws IOException {
@@ -842,7 +868,7 @@ public final class LocalMode implements AutoCloseable {
     if (!options.realProviders()) {
       long servedIn = 0;
       long servedOut = 0;
-      for (ProviderSimulator sim : simulators.values()) {
+      for (ProviderSimulator sim : simulatorsOf(example.namespace())) {
         SimulatorStats s = sim.stats();
         servedIn += s.inputTokens();
         servedOut += s.outputTokens();

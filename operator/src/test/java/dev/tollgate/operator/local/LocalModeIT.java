@@ -65,6 +65,30 @@ class LocalModeIT {
   }
 
   @Test
+  void anExampleWithTheSameCredentialNameInSeveralNamespacesMetersAgainstItsOwnSimulator() {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    int exit =
+        LocalMode.run(
+            new String[] {
+              "--examples-dir", "../examples",
+              "--example", "namespace-budgets",
+              "--requests", "20",
+              "--concurrency", "4"
+            },
+            new PrintStream(buffer, true, StandardCharsets.UTF_8));
+
+    String report = buffer.toString(StandardCharsets.UTF_8);
+    assertThat(exit).as(report).isZero();
+    // three credentials named openai (team-a, team-b, team-c): one simulator each, and the
+    // traffic of team-a's sidecars is compared with team-a's simulator only
+    assertThat(report)
+        .contains("team-a/openai (openai)")
+        .contains("team-c/openai (openai)")
+        .contains("primary team-a/openai fails")
+        .containsPattern("metering check: .*: match");
+  }
+
+  @Test
   void anUnknownExampleIsAClearError() {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
 
