@@ -98,6 +98,9 @@ class MetricNamesTest {
             null,
             null));
     metrics.failover("support-chat", "groq", "llama-3.1-70b-versatile");
+    // a response cache hit, and what it saved
+    metrics.cacheResult("support-chat", "hit");
+    metrics.cacheSaved("support-chat", new Usage(1200, 150, 0, 0), new BigDecimal("0.004"));
     String text = new String(metrics.scrape(), StandardCharsets.UTF_8);
     Set<String> names = new TreeSet<>();
     Matcher type = Pattern.compile("(?m)^# TYPE (\\S+) (\\S+)$").matcher(text);
