@@ -401,10 +401,6 @@ public final class Accounting implements AutoCloseable {
         BudgetPeriods.percent(spent, limit).toPlainString());
   }
 
-  private static boolean live(SpendLedger.Reporter r, Instant now, Duration ttl) {
-    return r.live(now, ttl);
-  }
-
   private static void forgetOldReporters(SpendLedger ledger, Instant now) {
     // an ended reporter's watermark is kept as long as any other: a late resend must stay a no-op
     ledger

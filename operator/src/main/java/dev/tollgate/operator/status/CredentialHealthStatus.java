@@ -26,6 +26,15 @@ import java.util.Set;
 public final class CredentialHealthStatus {
   private CredentialHealthStatus() {}
 
+  /** Under 5 % provider errors Healthy, under 50 % Degraded, else Unavailable. */
+  static Health stateAt(BigDecimal errorRatePercent) {
+    return errorRatePercent.compareTo(BigDecimal.valueOf(5)) < 0
+        ? Health.HEALTHY
+        : errorRatePercent.compareTo(BigDecimal.valueOf(50)) < 0
+            ? Health.DEGRADED
+            : Health.UNAVAILABLE;
+  }
+
   /** How long after its last report a sidecar's TTFT percentiles still count. */
   public static final java.time.Duration LIVE = java.time.Duration.ofSeconds(30);
 
@@ -54,10 +63,7 @@ public final class CredentialHealthStatus {
       BigDecimal rate =
           BigDecimal.valueOf(errors * 100)
               .divide(BigDecimal.valueOf(calls), 1, RoundingMode.HALF_UP);
-      Health state =
-          rate.compareTo(BigDecimal.valueOf(5)) < 0
-              ? Health.HEALTHY
-              : rate.compareTo(BigDecimal.valueOf(50)) < 0 ? Health.DEGRADED : Health.UNAVAILABLE;
+      Health state = stateAt(rate);
       ProviderCredentialStatus.ModelHealth h = new ProviderCredentialStatus.ModelHealth();
       h.setModel(e.getKey().substring(credential.length() + 1));
       h.setState(state);

@@ -217,17 +217,15 @@ public final class RouteUsageStatus {
       if ("Open".equals(circuit)) {
         return dev.tollgate.api.v1alpha1.Health.UNAVAILABLE;
       }
-      if (calls == 0) {
-        return "HalfOpen".equals(circuit) ? dev.tollgate.api.v1alpha1.Health.DEGRADED : null;
-      }
-      double rate = failed * 100.0 / calls;
-      return rate < 5
-          ? ("HalfOpen".equals(circuit)
-              ? dev.tollgate.api.v1alpha1.Health.DEGRADED
-              : dev.tollgate.api.v1alpha1.Health.HEALTHY)
-          : rate < 50
-              ? dev.tollgate.api.v1alpha1.Health.DEGRADED
-              : dev.tollgate.api.v1alpha1.Health.UNAVAILABLE;
+      dev.tollgate.api.v1alpha1.Health byErrors =
+          calls == 0
+              ? null
+              : CredentialHealthStatus.stateAt(BigDecimal.valueOf(failed * 100.0 / calls));
+      // a half-open circuit is at best Degraded: one sidecar is still probing the target
+      return "HalfOpen".equals(circuit)
+              && (byErrors == null || byErrors == dev.tollgate.api.v1alpha1.Health.HEALTHY)
+          ? dev.tollgate.api.v1alpha1.Health.DEGRADED
+          : byErrors;
     }
 
     private static int rank(String circuit) {

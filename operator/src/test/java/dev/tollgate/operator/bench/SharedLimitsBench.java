@@ -6,38 +6,20 @@ import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
 import dev.tollgate.operator.Fixtures;
 import dev.tollgate.operator.MockApi;
-import dev.tollgate.operator.TollgateOperator;
-import dev.tollgate.operator.ops.OperatorMetrics;
 import dev.tollgate.operator.report.ConfigMapLedgerStore;
-import dev.tollgate.operator.report.ReportChannel;
-import dev.tollgate.operator.report.ReportServer;
-import dev.tollgate.operator.report.TokenReviewer;
-import dev.tollgate.operator.webhook.WebhookTls;
 import dev.tollgate.sidecar.Sidecar;
-import dev.tollgate.sidecar.config.SecretMounts;
-import dev.tollgate.sidecar.config.SidecarConfigMap;
-import dev.tollgate.sidecar.report.ReporterSettings;
 import dev.tollgate.sidecar.sim.ProviderSimulator;
 import dev.tollgate.sidecar.sim.SimulatorBehavior;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -56,45 +38,9 @@ public final class SharedLimitsBench {
     int callers = args.length > 1 ? Integer.parseInt(args[1]) : 3;
     int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 150;
     Path out = Path.of(args.length > 3 ? args[3] : "bench/out/shared-limits-table.md");
-    java.util.logging.Logger.getLogger("io.fabric8.mockwebserver")
-        .setLevel(java.util.logging.Level.WARNING);
-
-    KubernetesMockServer server =
-        new KubernetesMockServer(
-            new Context(),
-            new MockWebServer(),
-            new HashMap<>(),
-            new KubernetesCrudDispatcher(),
-            false);
-    server.init();
-    KubernetesClient client = server.createClient();
-    TollgateOperator operator =
-        new TollgateOperator(
-            MockApi.config(false, "bench"),
-            client,
-            new OperatorMetrics(new PrometheusRegistry()),
-            Clock.systemUTC(),
-            false);
-    operator.start();
-    WebhookTls tls = WebhookTls.generate(List.of("localhost"), Duration.ofDays(1));
-    String ns = "bench";
-    String token = "bench-token";
-    TokenReviewer reviewer =
-        t ->
-            token.equals(t)
-                ? Optional.of(new TokenReviewer.Identity(ns, "default", null))
-                : Optional.empty();
-    ReportChannel channel =
-        ReportChannel.start(
-            new ReportChannel.Settings(
-                0,
-                Duration.ofMillis(500),
-                Duration.ofSeconds(30),
-                ConfigMapLedgerStore.DEFAULT_NAME),
-            client,
-            tls.serverContext(),
-            reviewer,
-            Clock.systemUTC());
+    BenchCluster cluster = BenchCluster.start();
+    KubernetesClient client = cluster.client;
+    String ns = BenchCluster.NAMESPACE;
     ProviderSimulator sim = ProviderSimulator.start();
     sim.behavior(SimulatorBehavior.defaults().withUsage(100, 20, 0, 0));
 
@@ -109,42 +55,7 @@ public final class SharedLimitsBench {
     LLMRoute route = Fixtures.route(ns, "chat", "chat", Fixtures.tier("main", "openai", "gpt-4o"));
     MockApi.apply(client, route);
 
-    Path dir = Files.createTempDirectory("tollgate-shared-limits-bench");
-    ConfigMap cm;
-    while ((cm = client.configMaps().inNamespace(ns).withName(SidecarConfigMap.NAME).get()) == null
-        || !cm.getData().getOrDefault(SidecarConfigMap.KEY, "").contains("gpt-4o")) {
-      Thread.sleep(100);
-    }
-    Path key =
-        Path.of(SecretMounts.keyFile(dir.resolve("secrets").toString(), "openai-key", "api-key"));
-    Files.createDirectories(key.getParent());
-    Files.writeString(key, "sk-bench");
-    Path config = dir.resolve("config.yaml");
-    Files.writeString(
-        config,
-        cm.getData()
-            .get(SidecarConfigMap.KEY)
-            .replace(SecretMounts.ROOT + "/", dir.resolve("secrets") + "/"));
-    Path tokenFile = dir.resolve("token");
-    Files.writeString(tokenFile, token);
-
-    List<Sidecar> sidecars = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      sidecars.add(
-          Sidecar.start(
-              config,
-              0,
-              1,
-              Duration.ofSeconds(1),
-              new ReporterSettings(
-                  URI.create("https://localhost:" + channel.port() + ReportServer.PATH),
-                  tokenFile,
-                  tls.caPem(),
-                  ns,
-                  "bench-" + i,
-                  "uid-bench-" + i,
-                  Duration.ofSeconds(2))));
-    }
+    List<Sidecar> sidecars = cluster.startSidecars(3, "gpt-4o", Duration.ofSeconds(2));
     // two report rounds: every sidecar holds its settled share before traffic starts
     for (int round = 0; round < 2; round++) {
       for (Sidecar s : sidecars) {
@@ -249,14 +160,8 @@ public final class SharedLimitsBench {
     Files.writeString(out, md.toString());
     System.out.print(md);
 
-    for (Sidecar s : sidecars) {
-      s.close();
-    }
-    channel.close();
-    operator.close();
+    cluster.close();
     sim.close();
-    client.close();
-    server.destroy();
     System.exit(0);
   }
 

@@ -24,7 +24,7 @@ public record ReportReply(
     credentialShares = credentialShares == null ? List.of() : List.copyOf(credentialShares);
   }
 
-  /** A reply without credential shares (operators older than that field). */
+  /** A reply without credential shares (JSON from older operators reads the same way). */
   public ReportReply(long acknowledgedSequence, String configVersion, List<BudgetState> budgets) {
     this(acknowledgedSequence, configVersion, budgets, null);
   }
@@ -55,7 +55,7 @@ public record ReportReply(
       callers = callers == null ? List.of() : List.copyOf(callers);
     }
 
-    /** A budget state without per-caller state (operators older than per-caller quotas). */
+    /** A budget state without per-caller state (JSON from older operators reads the same way). */
     public BudgetState(
         String name, String phase, String action, String allowanceUsd, String percentUsed) {
       this(name, phase, action, allowanceUsd, percentUsed, null, null);

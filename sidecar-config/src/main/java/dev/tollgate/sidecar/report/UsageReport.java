@@ -87,7 +87,11 @@ public record UsageReport(
     public static final int MAX_PER_BUDGET = 256;
   }
 
-  /** A report without target health (sidecars older than that field). */
+  /**
+   * A report with usage lines only. (Wire compatibility does not rest on these shorter
+   * constructors: JSON binds to the canonical one, and a field an older sidecar does not send reads
+   * as empty.)
+   */
   public UsageReport(
       String namespace,
       String pod,
@@ -160,7 +164,7 @@ public record UsageReport(
       failedAttempts = failedAttempts == null ? Map.of() : Map.copyOf(failedAttempts);
     }
 
-    /** A line without response cache hits (reports from sidecars older than those fields). */
+    /** A line without response cache hits. */
     public Line(
         String route,
         String tier,
@@ -197,7 +201,7 @@ public record UsageReport(
           null);
     }
 
-    /** A line without failed attempts (reports from sidecars older than that field). */
+    /** A line without failed attempts or response cache hits. */
     public Line(
         String route,
         String tier,

@@ -50,43 +50,44 @@ public final class ProxyMetrics {
   private final Counter cacheRedisErrors;
 
   public ProxyMetrics() {
-    requests =
-        Counter.builder()
-            .name("tollgate_requests_total")
-            .help("Calls handled.")
-            .labelNames("route", "provider", "model")
-            .register(registry);
+    requests = counter("tollgate_requests_total", "Calls handled.", "route", "provider", "model");
     errors =
-        Counter.builder()
-            .name("tollgate_errors_total")
-            .help("Calls that failed, by kind.")
-            .labelNames("route", "provider", "model", "kind")
-            .register(registry);
+        counter(
+            "tollgate_errors_total",
+            "Calls that failed, by kind.",
+            "route",
+            "provider",
+            "model",
+            "kind");
     tokens =
-        Counter.builder()
-            .name("tollgate_tokens_total")
-            .help("Tokens reported by providers, by type (input, output, cache_read, cache_write).")
-            .labelNames("route", "provider", "model", "type")
-            .register(registry);
+        counter(
+            "tollgate_tokens_total",
+            "Tokens reported by providers, by type (input, output, cache_read, cache_write).",
+            "route",
+            "provider",
+            "model",
+            "type");
     cost =
-        Counter.builder()
-            .name("tollgate_cost_usd_total")
-            .help("Cost of calls in US dollars.")
-            .labelNames("route", "provider", "model")
-            .register(registry);
+        counter(
+            "tollgate_cost_usd_total",
+            "Cost of calls in US dollars.",
+            "route",
+            "provider",
+            "model");
     unpriced =
-        Counter.builder()
-            .name("tollgate_unpriced_requests_total")
-            .help("Calls to a model with no known price: counted, not priced as zero.")
-            .labelNames("route", "provider", "model")
-            .register(registry);
+        counter(
+            "tollgate_unpriced_requests_total",
+            "Calls to a model with no known price: counted, not priced as zero.",
+            "route",
+            "provider",
+            "model");
     usageMissing =
-        Counter.builder()
-            .name("tollgate_usage_incomplete_total")
-            .help(
-                "Calls whose provider reported no or partial usage (missing usage, broken stream).")
-            .labelNames("route", "provider", "model")
-            .register(registry);
+        counter(
+            "tollgate_usage_incomplete_total",
+            "Calls whose provider reported no or partial usage (missing usage, broken stream).",
+            "route",
+            "provider",
+            "model");
     latency =
         Histogram.builder()
             .name("tollgate_request_duration_seconds")
@@ -110,17 +111,17 @@ public final class ProxyMetrics {
             .labelNames("route")
             .register(registry);
     configReloads =
-        Counter.builder()
-            .name("tollgate_config_reloads_total")
-            .help("Configuration reloads, by result (applied, rejected).")
-            .labelNames("result")
-            .register(registry);
+        counter(
+            "tollgate_config_reloads_total",
+            "Configuration reloads, by result (applied, rejected).",
+            "result");
     failovers =
-        Counter.builder()
-            .name("tollgate_failovers_total")
-            .help("Attempts that failed and moved the call on to another target or a retry.")
-            .labelNames("route", "provider", "model")
-            .register(registry);
+        counter(
+            "tollgate_failovers_total",
+            "Attempts that failed and moved the call on to another target or a retry.",
+            "route",
+            "provider",
+            "model");
     credentialUp =
         Gauge.builder()
             .name("tollgate_credential_up")
@@ -128,13 +129,13 @@ public final class ProxyMetrics {
             .labelNames("credential")
             .register(registry);
     promptCacheMarked =
-        Counter.builder()
-            .name("tollgate_prompt_cache_marked_requests_total")
-            .help(
-                "Provider requests (each attempt) whose stable prefix the sidecar marked for"
-                    + " provider prompt caching.")
-            .labelNames("route", "provider", "model")
-            .register(registry);
+        counter(
+            "tollgate_prompt_cache_marked_requests_total",
+            "Provider requests (each attempt) whose stable prefix the sidecar marked for"
+                + " provider prompt caching.",
+            "route",
+            "provider",
+            "model");
     GaugeWithCallback.builder()
         .name("tollgate_prompt_cache_hit_ratio")
         .help(
@@ -153,29 +154,32 @@ public final class ProxyMetrics {
                     }))
         .register(registry);
     cacheRequests =
-        Counter.builder()
-            .name("tollgate_response_cache_requests_total")
-            .help("Requests to routes with a response cache, by result (hit, miss, bypass).")
-            .labelNames("route", "result")
-            .register(registry);
+        counter(
+            "tollgate_response_cache_requests_total",
+            "Requests to routes with a response cache, by result (hit, miss, bypass).",
+            "route",
+            "result");
     cacheSavedTokens =
-        Counter.builder()
-            .name("tollgate_response_cache_saved_tokens_total")
-            .help("Tokens not sent to providers thanks to cache hits, by type (input, output).")
-            .labelNames("route", "type")
-            .register(registry);
+        counter(
+            "tollgate_response_cache_saved_tokens_total",
+            "Tokens not sent to providers thanks to cache hits, by type (input, output).",
+            "route",
+            "type");
     cacheSavedCost =
-        Counter.builder()
-            .name("tollgate_response_cache_saved_usd_total")
-            .help("US dollars not spent thanks to cache hits (the original calls' cost).")
-            .labelNames("route")
-            .register(registry);
+        counter(
+            "tollgate_response_cache_saved_usd_total",
+            "US dollars not spent thanks to cache hits (the original calls' cost).",
+            "route");
     cacheRedisErrors =
-        Counter.builder()
-            .name("tollgate_response_cache_redis_errors_total")
-            .help("Failed Redis operations of the shared response cache (connect, get, set).")
-            .labelNames("op")
-            .register(registry);
+        counter(
+            "tollgate_response_cache_redis_errors_total",
+            "Failed Redis operations of the shared response cache (connect, get, set).",
+            "op");
+  }
+
+  /** A counter registered on this sidecar's registry. */
+  private Counter counter(String name, String help, String... labels) {
+    return Counter.builder().name(name).help(help).labelNames(labels).register(registry);
   }
 
   /** The sidecar marked a request's prefix for provider prompt caching. */
