@@ -44,8 +44,8 @@ public final class Sidecar implements AutoCloseable {
     settings = initial == null ? ServerSettings.defaults() : initial.server();
     px = new ProxyContext(config, metrics, ledger);
     // credential limits are shared with the namespace's other pods: none before the first reply
-    dev.tollgate.sidecar.report.CredentialShares shares =
-        reporting == null ? null : new dev.tollgate.sidecar.report.CredentialShares(px.limits());
+    dev.tollgate.sidecar.budget.CredentialShares shares =
+        reporting == null ? null : new dev.tollgate.sidecar.budget.CredentialShares(px.limits());
     config.onApplied(
         c -> {
           px.upstream()

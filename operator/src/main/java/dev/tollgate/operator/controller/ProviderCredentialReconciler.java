@@ -3,7 +3,7 @@ package dev.tollgate.operator.controller;
 import dev.tollgate.api.status.Conditions;
 import dev.tollgate.api.v1alpha1.LLMRoute;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
-import dev.tollgate.operator.report.ConfigMapLedgerStore;
+import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.status.CredentialHealthStatus;
 import dev.tollgate.operator.status.EventRecorder;
 import dev.tollgate.operator.status.Statuses;

@@ -2,6 +2,8 @@ package dev.tollgate.operator.report;
 
 import dev.tollgate.api.v1alpha1.Budget;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
+import dev.tollgate.operator.ledger.Accounting;
+import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.sidecar.config.SidecarConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.KubernetesClient;

@@ -2,8 +2,8 @@ package dev.tollgate.operator.status;
 
 import dev.tollgate.api.v1alpha1.Health;
 import dev.tollgate.api.v1alpha1.ProviderCredentialStatus;
-import dev.tollgate.operator.report.Accounting;
-import dev.tollgate.operator.report.SpendLedger;
+import dev.tollgate.operator.ledger.Accounting;
+import dev.tollgate.operator.ledger.SpendLedger;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.time.Instant;

@@ -1,7 +1,7 @@
 package dev.tollgate.operator.status;
 
 import dev.tollgate.api.v1alpha1.LLMRouteStatus;
-import dev.tollgate.operator.report.SpendLedger;
+import dev.tollgate.operator.ledger.SpendLedger;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
@@ -204,7 +204,7 @@ public final class RouteUsageStatus {
     long calls;
     double failed;
 
-    void add(dev.tollgate.sidecar.report.UsageReport.TargetState t) {
+    void add(dev.tollgate.sidecar.config.report.UsageReport.TargetState t) {
       tier = tier == null ? t.tier() : tier;
       if (rank(t.circuit()) > rank(circuit)) {
         circuit = t.circuit();

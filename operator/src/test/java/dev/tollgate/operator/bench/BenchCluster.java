@@ -2,8 +2,8 @@ package dev.tollgate.operator.bench;
 
 import dev.tollgate.operator.MockApi;
 import dev.tollgate.operator.TollgateOperator;
+import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.ops.OperatorMetrics;
-import dev.tollgate.operator.report.ConfigMapLedgerStore;
 import dev.tollgate.operator.report.ReportChannel;
 import dev.tollgate.operator.report.ReportServer;
 import dev.tollgate.operator.report.TokenReviewer;

@@ -6,7 +6,7 @@ import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
 import dev.tollgate.operator.Fixtures;
 import dev.tollgate.operator.MockApi;
-import dev.tollgate.operator.report.ConfigMapLedgerStore;
+import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.sidecar.Sidecar;
 import dev.tollgate.sidecar.sim.ProviderSimulator;
 import dev.tollgate.sidecar.sim.SimulatorBehavior;

@@ -10,6 +10,8 @@ import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
 import dev.tollgate.operator.Fixtures;
 import dev.tollgate.operator.MockApi;
 import dev.tollgate.operator.TollgateOperator;
+import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
+import dev.tollgate.operator.ledger.SpendLedger;
 import dev.tollgate.operator.ops.OperatorMetrics;
 import dev.tollgate.operator.webhook.WebhookTls;
 import dev.tollgate.sidecar.Sidecar;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tollgate.api.status.Conditions;
 import dev.tollgate.api.v1alpha1.LLMRouteStatus;
-import dev.tollgate.operator.report.SpendLedger;
+import dev.tollgate.operator.ledger.SpendLedger;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.time.Duration;
 import java.time.Instant;

@@ -3,7 +3,7 @@ package dev.tollgate.operator.status;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tollgate.api.v1alpha1.LLMRouteStatus;
-import dev.tollgate.operator.report.SpendLedger;
+import dev.tollgate.operator.ledger.SpendLedger;
 import org.junit.jupiter.api.Test;
 
 class RouteUsageStatusTest {

@@ -1,6 +1,7 @@
 package dev.tollgate.sidecar.report;
 
 import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.config.report.ReportReply;
 import dev.tollgate.sidecar.runtime.ConfigSource;
 import java.io.IOException;
 import java.net.http.HttpClient;

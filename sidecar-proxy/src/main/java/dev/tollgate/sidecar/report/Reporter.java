@@ -2,8 +2,11 @@ package dev.tollgate.sidecar.report;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.sidecar.budget.BudgetGate;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.config.report.ReportReply;
+import dev.tollgate.sidecar.config.report.UsageReport;
 import dev.tollgate.sidecar.metering.UsageLedger;
 import dev.tollgate.sidecar.runtime.ConfigSource;
 import dev.tollgate.sidecar.wire.ErrorKind;

@@ -1,9 +1,9 @@
 package dev.tollgate.sidecar.server;
 
+import dev.tollgate.sidecar.budget.CallerQuotas;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
-import dev.tollgate.sidecar.report.CallerQuotas;
 import io.netty.channel.EventLoop;
 import java.util.List;
 import java.util.Locale;

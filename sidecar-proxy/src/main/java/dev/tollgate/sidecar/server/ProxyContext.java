@@ -33,8 +33,8 @@ public final class ProxyContext {
   private final ActiveHealth activeHealth = new ActiveHealth();
   private final TierOverrides tierOverrides = new TierOverrides();
   private final VertexTokens vertexTokens = new VertexTokens(java.time.Duration.ofSeconds(30));
-  private final dev.tollgate.sidecar.report.BudgetGate budgetGate =
-      new dev.tollgate.sidecar.report.BudgetGate();
+  private final dev.tollgate.sidecar.budget.BudgetGate budgetGate =
+      new dev.tollgate.sidecar.budget.BudgetGate();
 
   private final dev.tollgate.sidecar.cache.ResponseCaches responseCaches;
 
@@ -65,7 +65,7 @@ public final class ProxyContext {
   }
 
   /** Budget enforcement from the operator's live state; consulted once per call. */
-  public dev.tollgate.sidecar.report.BudgetGate budgetGate() {
+  public dev.tollgate.sidecar.budget.BudgetGate budgetGate() {
     return budgetGate;
   }
 

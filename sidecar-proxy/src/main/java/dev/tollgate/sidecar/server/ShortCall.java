@@ -2,6 +2,7 @@ package dev.tollgate.sidecar.server;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.sidecar.budget.CallerQuotas;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.Usage;
@@ -11,7 +12,6 @@ import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.metering.CallLog;
 import dev.tollgate.sidecar.metering.CallRecord;
 import dev.tollgate.sidecar.metering.Cost;
-import dev.tollgate.sidecar.report.CallerQuotas;
 import dev.tollgate.sidecar.upstream.Adapters;
 import dev.tollgate.sidecar.upstream.Exchange;
 import dev.tollgate.sidecar.upstream.ExchangeListener;

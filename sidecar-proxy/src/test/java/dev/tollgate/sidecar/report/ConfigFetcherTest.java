@@ -2,6 +2,7 @@ package dev.tollgate.sidecar.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tollgate.sidecar.config.report.ReportReply;
 import dev.tollgate.sidecar.metering.ProxyMetrics;
 import dev.tollgate.sidecar.runtime.ApiKeyStore;
 import dev.tollgate.sidecar.runtime.ConfigSource;

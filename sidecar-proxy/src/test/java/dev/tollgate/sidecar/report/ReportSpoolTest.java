@@ -2,6 +2,7 @@ package dev.tollgate.sidecar.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tollgate.sidecar.config.report.UsageReport;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

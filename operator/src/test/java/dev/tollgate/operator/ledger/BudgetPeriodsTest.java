@@ -1,4 +1,4 @@
-package dev.tollgate.operator.report;
+package dev.tollgate.operator.ledger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

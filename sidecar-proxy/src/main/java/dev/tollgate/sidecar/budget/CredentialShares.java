@@ -1,5 +1,6 @@
-package dev.tollgate.sidecar.report;
+package dev.tollgate.sidecar.budget;
 
+import dev.tollgate.sidecar.config.report.ReportReply;
 import dev.tollgate.sidecar.routing.RateLimits;
 import java.util.function.Consumer;
 import org.slf4j.Logger;

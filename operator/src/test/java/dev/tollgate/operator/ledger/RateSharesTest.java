@@ -1,4 +1,4 @@
-package dev.tollgate.operator.report;
+package dev.tollgate.operator.ledger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,8 +6,8 @@ import dev.tollgate.api.v1alpha1.Provider;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
 import dev.tollgate.operator.Fixtures;
-import dev.tollgate.sidecar.report.ReportReply;
-import dev.tollgate.sidecar.report.UsageReport;
+import dev.tollgate.sidecar.config.report.ReportReply;
+import dev.tollgate.sidecar.config.report.UsageReport;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;

@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.report;
+package dev.tollgate.sidecar.config.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,12 +1,12 @@
-package dev.tollgate.operator.report;
+package dev.tollgate.operator.ledger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tollgate.api.v1alpha1.Budget;
 import dev.tollgate.api.v1alpha1.BudgetSpec;
 import dev.tollgate.operator.Fixtures;
-import dev.tollgate.sidecar.report.ReportReply;
-import dev.tollgate.sidecar.report.UsageReport;
+import dev.tollgate.sidecar.config.report.ReportReply;
+import dev.tollgate.sidecar.config.report.UsageReport;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;

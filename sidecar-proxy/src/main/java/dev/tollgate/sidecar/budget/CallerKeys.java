@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.report;
+package dev.tollgate.sidecar.budget;
 
 import dev.tollgate.sidecar.config.BudgetConfig;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.tollgate.operator.report;
+package dev.tollgate.operator.ledger;
 
 /**
  * Where a namespace's {@link SpendLedger} lives. Saves are conditional on the version read, so two

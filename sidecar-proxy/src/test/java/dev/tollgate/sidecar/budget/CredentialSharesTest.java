@@ -1,9 +1,10 @@
-package dev.tollgate.sidecar.report;
+package dev.tollgate.sidecar.budget;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.config.ProviderKind;
+import dev.tollgate.sidecar.config.report.ReportReply;
 import dev.tollgate.sidecar.routing.Limiter;
 import dev.tollgate.sidecar.routing.RateLimits;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.report;
+package dev.tollgate.sidecar.config.report;
 
 import java.util.List;
 

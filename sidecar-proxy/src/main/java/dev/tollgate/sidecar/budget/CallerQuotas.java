@@ -1,7 +1,9 @@
-package dev.tollgate.sidecar.report;
+package dev.tollgate.sidecar.budget;
 
 import dev.tollgate.sidecar.config.BudgetConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.config.report.ReportReply;
+import dev.tollgate.sidecar.config.report.UsageReport;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.ProxyException;
 import java.math.BigDecimal;

@@ -1,4 +1,4 @@
-package dev.tollgate.operator.report;
+package dev.tollgate.operator.ledger;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;

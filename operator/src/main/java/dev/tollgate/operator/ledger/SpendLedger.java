@@ -1,4 +1,4 @@
-package dev.tollgate.operator.report;
+package dev.tollgate.operator.ledger;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.math.BigDecimal;
@@ -118,7 +118,8 @@ public final class SpendLedger {
      * Its targets' health as of its last report: circuit state, TTFT percentiles. Only targets with
      * recent calls or a circuit that is not closed.
      */
-    public List<dev.tollgate.sidecar.report.UsageReport.TargetState> targets = new ArrayList<>();
+    public List<dev.tollgate.sidecar.config.report.UsageReport.TargetState> targets =
+        new ArrayList<>();
 
     /** Live: reported within {@code ttl} and has not ended. */
     public boolean live(java.time.Instant now, java.time.Duration ttl) {

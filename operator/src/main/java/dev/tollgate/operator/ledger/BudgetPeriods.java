@@ -1,4 +1,4 @@
-package dev.tollgate.operator.report;
+package dev.tollgate.operator.ledger;
 
 import dev.tollgate.api.v1alpha1.BudgetSpec;
 import dev.tollgate.api.v1alpha1.BudgetStatus;

@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.report;
+package dev.tollgate.sidecar.budget;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,9 +1,9 @@
-package dev.tollgate.operator.report;
+package dev.tollgate.operator.ledger;
 
 import dev.tollgate.api.v1alpha1.Budget;
 import dev.tollgate.api.v1alpha1.BudgetSpec;
-import dev.tollgate.sidecar.report.ReportReply;
-import dev.tollgate.sidecar.report.UsageReport;
+import dev.tollgate.sidecar.config.report.ReportReply;
+import dev.tollgate.sidecar.config.report.UsageReport;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;

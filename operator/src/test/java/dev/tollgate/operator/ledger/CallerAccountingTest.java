@@ -1,4 +1,4 @@
-package dev.tollgate.operator.report;
+package dev.tollgate.operator.ledger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,8 +7,8 @@ import dev.tollgate.api.v1alpha1.BudgetSpec;
 import dev.tollgate.api.v1alpha1.BudgetStatus;
 import dev.tollgate.operator.Fixtures;
 import dev.tollgate.operator.status.CallerQuotaStatus;
-import dev.tollgate.sidecar.report.ReportReply;
-import dev.tollgate.sidecar.report.UsageReport;
+import dev.tollgate.sidecar.config.report.ReportReply;
+import dev.tollgate.sidecar.config.report.UsageReport;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;

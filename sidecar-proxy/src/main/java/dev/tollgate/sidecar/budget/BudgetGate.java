@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.report;
+package dev.tollgate.sidecar.budget;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,6 +8,7 @@ import dev.tollgate.sidecar.config.BudgetConfig;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.config.SidecarConfigCodec;
+import dev.tollgate.sidecar.config.report.ReportReply;
 import dev.tollgate.sidecar.metering.CallRecord;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.ProxyException;
@@ -61,7 +62,8 @@ public final class BudgetGate {
   }
 
   /** Takes the live state of a reply to a report built when spend stood at {@code marks}. */
-  public void update(dev.tollgate.sidecar.report.ReportReply reply, Map<String, BigDecimal> marks) {
+  public void update(
+      dev.tollgate.sidecar.config.report.ReportReply reply, Map<String, BigDecimal> marks) {
     Map<String, State> next = new HashMap<>();
     for (ReportReply.BudgetState b : reply.budgets()) {
       next.put(

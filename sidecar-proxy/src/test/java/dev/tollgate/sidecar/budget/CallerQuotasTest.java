@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.report;
+package dev.tollgate.sidecar.budget;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tollgate.sidecar.config.BudgetConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.config.report.ReportReply;
+import dev.tollgate.sidecar.config.report.UsageReport;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.ProxyException;
 import java.math.BigDecimal;

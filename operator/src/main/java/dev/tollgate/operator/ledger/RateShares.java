@@ -1,8 +1,8 @@
-package dev.tollgate.operator.report;
+package dev.tollgate.operator.ledger;
 
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
-import dev.tollgate.sidecar.report.ReportReply;
+import dev.tollgate.sidecar.config.report.ReportReply;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

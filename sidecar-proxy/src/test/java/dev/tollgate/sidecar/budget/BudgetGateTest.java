@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.report;
+package dev.tollgate.sidecar.budget;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.tollgate.sidecar.config.BudgetConfig;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.config.report.ReportReply;
 import dev.tollgate.sidecar.metering.CallRecord;
 import dev.tollgate.sidecar.metering.Cost;
 import dev.tollgate.sidecar.wire.ErrorKind;
