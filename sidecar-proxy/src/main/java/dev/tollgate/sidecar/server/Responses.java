@@ -1,6 +1,7 @@
 package dev.tollgate.sidecar.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.sidecar.format.CallerFormat;
 import dev.tollgate.sidecar.wire.ApiFormat;
 import dev.tollgate.sidecar.wire.Json;
 import dev.tollgate.sidecar.wire.ProxyException;
@@ -41,7 +42,8 @@ final class Responses {
   }
 
   static FullHttpResponse error(ApiFormat format, ProxyException e) {
-    FullHttpResponse r = json(e.status(), format.errorBody(e.kind(), e.getMessage()));
+    FullHttpResponse r =
+        json(e.status(), CallerFormat.of(format).errorBody(e.kind(), e.getMessage()));
     if (e.retryAfter() != null) {
       r.headers().set(HttpHeaderNames.RETRY_AFTER, e.retryAfter());
     }

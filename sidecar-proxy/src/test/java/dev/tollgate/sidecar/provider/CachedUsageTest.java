@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.wire;
+package dev.tollgate.sidecar.provider;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,6 +8,13 @@ import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.chat.Usage;
+import dev.tollgate.sidecar.provider.anthropic.AnthropicWire;
+import dev.tollgate.sidecar.provider.bedrock.BedrockWire;
+import dev.tollgate.sidecar.provider.gemini.GeminiWire;
+import dev.tollgate.sidecar.provider.openai.OpenAiWire;
+import dev.tollgate.sidecar.wire.Json;
+import dev.tollgate.sidecar.wire.StreamDecoder;
+import dev.tollgate.sidecar.wire.UsageAccumulator;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

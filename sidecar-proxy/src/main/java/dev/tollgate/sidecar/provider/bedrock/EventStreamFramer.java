@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.upstream;
+package dev.tollgate.sidecar.provider.bedrock;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -9,11 +9,11 @@ import software.amazon.eventstream.Message;
  * Cuts an AWS event-stream body into messages as bytes arrive, in any split. Each message starts
  * with its total length; {@link Message#decode} then checks both CRCs and parses the headers.
  */
-public final class EventStreamFramer {
+final class EventStreamFramer {
   private final int maxMessageBytes;
   private final ByteBuf pending = Unpooled.buffer(1024);
 
-  public EventStreamFramer(int maxMessageBytes) {
+  EventStreamFramer(int maxMessageBytes) {
     this.maxMessageBytes = maxMessageBytes;
   }
 
@@ -22,7 +22,7 @@ public final class EventStreamFramer {
    *
    * @throws IllegalArgumentException or IllegalStateException for a malformed or oversized frame
    */
-  public void feed(ByteBuf buf, Consumer<Message> handler) {
+  void feed(ByteBuf buf, Consumer<Message> handler) {
     pending.writeBytes(buf, buf.readerIndex(), buf.readableBytes());
     buf.skipBytes(buf.readableBytes());
     while (pending.readableBytes() >= 4) {

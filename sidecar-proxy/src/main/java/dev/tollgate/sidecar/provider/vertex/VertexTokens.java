@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.runtime;
+package dev.tollgate.sidecar.provider.vertex;
 
 import com.google.auth.oauth2.AccessToken;
 import com.google.auth.oauth2.GoogleCredentials;

@@ -4,10 +4,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 
 /** Copies a buffer's readable bytes without moving its reader index. */
-final class ByteBufUtil2 {
-  private ByteBufUtil2() {}
+final class ReadableBytes {
+  private ReadableBytes() {}
 
-  static byte[] bytes(ByteBuf buf) {
+  static byte[] copy(ByteBuf buf) {
     return ByteBufUtil.getBytes(buf, buf.readerIndex(), buf.readableBytes(), false);
   }
 }

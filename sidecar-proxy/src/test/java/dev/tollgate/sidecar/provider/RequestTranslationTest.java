@@ -1,10 +1,15 @@
-package dev.tollgate.sidecar.wire;
+package dev.tollgate.sidecar.provider;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.sidecar.chat.ChatRequest;
+import dev.tollgate.sidecar.provider.anthropic.AnthropicWire;
+import dev.tollgate.sidecar.provider.bedrock.BedrockWire;
+import dev.tollgate.sidecar.provider.gemini.GeminiWire;
+import dev.tollgate.sidecar.provider.openai.OpenAiWire;
+import dev.tollgate.sidecar.wire.Json;
 import org.junit.jupiter.api.Test;
 
 class RequestTranslationTest {

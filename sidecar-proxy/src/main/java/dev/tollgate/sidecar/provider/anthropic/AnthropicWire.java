@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.wire;
+package dev.tollgate.sidecar.provider.anthropic;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -15,6 +15,12 @@ import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.chat.Usage;
+import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.Json;
+import dev.tollgate.sidecar.wire.ProxyException;
+import dev.tollgate.sidecar.wire.StreamDecoder;
+import dev.tollgate.sidecar.wire.StreamEncoder;
+import dev.tollgate.sidecar.wire.UsageAccumulator;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,6 +28,14 @@ import java.util.Map;
 
 /** Anthropic's Messages wire format, as a caller format and as a provider format. */
 public final class AnthropicWire {
+  /** Anthropic's error body: {@code {"type": "error", "error": {"type", "message"}}}. */
+  public static ObjectNode errorBody(ErrorKind kind, String message) {
+    ObjectNode root = Json.object();
+    root.put("type", "error");
+    root.putObject("error").put("type", kind.anthropicType()).put("message", message);
+    return root;
+  }
+
   /** Anthropic requires max_tokens; used when a translated request has none. */
   public static final int DEFAULT_MAX_TOKENS = 4096;
 
@@ -502,7 +516,7 @@ public final class AnthropicWire {
 
     @Override
     public String error(ErrorKind kind, String message) {
-      return sse("error", ApiFormat.ANTHROPIC.errorBody(kind, message));
+      return sse("error", errorBody(kind, message));
     }
   }
 

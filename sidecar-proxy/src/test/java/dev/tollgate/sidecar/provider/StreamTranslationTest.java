@@ -1,9 +1,11 @@
-package dev.tollgate.sidecar.wire;
+package dev.tollgate.sidecar.provider;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.StreamEvent;
+import dev.tollgate.sidecar.provider.anthropic.AnthropicWire;
+import dev.tollgate.sidecar.provider.openai.OpenAiWire;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

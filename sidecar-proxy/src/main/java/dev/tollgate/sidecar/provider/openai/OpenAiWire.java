@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.wire;
+package dev.tollgate.sidecar.provider.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -15,6 +15,12 @@ import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.chat.Usage;
+import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.Json;
+import dev.tollgate.sidecar.wire.ProxyException;
+import dev.tollgate.sidecar.wire.StreamDecoder;
+import dev.tollgate.sidecar.wire.StreamEncoder;
+import dev.tollgate.sidecar.wire.UsageAccumulator;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,6 +29,16 @@ public final class OpenAiWire {
   private OpenAiWire() {}
 
   // ---- caller side ----
+
+  /** OpenAI's error body: {@code {"error": {"message", "type", "param", "code"}}}. */
+  public static ObjectNode errorBody(ErrorKind kind, String message) {
+    ObjectNode root = Json.object();
+    ObjectNode e = root.putObject("error");
+    e.put("message", message).put("type", kind.openAiType());
+    e.putNull("param");
+    e.put("code", kind.label());
+    return root;
+  }
 
   /** Reads a caller's request into neutral form (only needed when another provider serves it). */
   public static ChatRequest parseRequest(JsonNode body) {
@@ -519,7 +535,7 @@ public final class OpenAiWire {
 
     @Override
     public String error(ErrorKind kind, String message) {
-      return "data: " + Json.write(ApiFormat.OPENAI.errorBody(kind, message)) + "\n\n";
+      return "data: " + Json.write(errorBody(kind, message)) + "\n\n";
     }
   }
 

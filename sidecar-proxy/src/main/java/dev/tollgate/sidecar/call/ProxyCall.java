@@ -17,10 +17,14 @@ import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.format.CallerFormat;
 import dev.tollgate.sidecar.metering.CallLog;
 import dev.tollgate.sidecar.metering.CallRecord;
 import dev.tollgate.sidecar.metering.Cost;
 import dev.tollgate.sidecar.metering.UsageLedger;
+import dev.tollgate.sidecar.provider.ProviderAdapter;
+import dev.tollgate.sidecar.provider.ProviderAdapters;
+import dev.tollgate.sidecar.provider.StreamFraming;
 import dev.tollgate.sidecar.routing.Backoff;
 import dev.tollgate.sidecar.routing.ClassifierLabels;
 import dev.tollgate.sidecar.routing.Limiter;
@@ -29,18 +33,12 @@ import dev.tollgate.sidecar.routing.RequestFacts;
 import dev.tollgate.sidecar.routing.TargetHealth;
 import dev.tollgate.sidecar.routing.TierSelector;
 import dev.tollgate.sidecar.routing.WeightedSplit;
-import dev.tollgate.sidecar.upstream.Adapters;
-import dev.tollgate.sidecar.upstream.EventStreamFramer;
 import dev.tollgate.sidecar.upstream.Exchange;
 import dev.tollgate.sidecar.upstream.ExchangeListener;
-import dev.tollgate.sidecar.upstream.ProviderAdapter;
-import dev.tollgate.sidecar.upstream.SseParser;
 import dev.tollgate.sidecar.upstream.UpstreamBrokenException;
-import dev.tollgate.sidecar.wire.AnthropicWire;
 import dev.tollgate.sidecar.wire.ApiFormat;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.Json;
-import dev.tollgate.sidecar.wire.OpenAiWire;
 import dev.tollgate.sidecar.wire.ProxyException;
 import dev.tollgate.sidecar.wire.StreamDecoder;
 import dev.tollgate.sidecar.wire.StreamEncoder;
@@ -77,8 +75,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.eventstream.HeaderValue;
-import software.amazon.eventstream.Message;
 
 /**
  * One call from an application to a provider, start to end, on the event loop of the caller's
@@ -104,6 +100,7 @@ final class ProxyCall implements ExchangeListener {
   private final ProxyContext px;
   private final ChannelHandlerContext ctx;
   private final ApiFormat format;
+  private final CallerFormat callerFormat;
   private final String requestId;
   private final boolean keepAlive;
   private final Runnable onDone;
@@ -156,8 +153,7 @@ final class ProxyCall implements ExchangeListener {
   private String upstreamRetryAfter;
   private int upstreamStatus;
   private ByteBuf body;
-  private SseParser sse;
-  private EventStreamFramer frames;
+  private StreamFraming framing;
   private StreamDecoder decoder;
   private StreamEncoder encoder;
   private UsageAccumulator streamUsage = new UsageAccumulator();
@@ -190,6 +186,7 @@ final class ProxyCall implements ExchangeListener {
     this.px = px;
     this.ctx = ctx;
     this.format = format;
+    this.callerFormat = CallerFormat.of(format);
     this.requestId = requestId;
     this.keepAlive = keepAlive;
     this.onDone = onDone;
@@ -241,9 +238,7 @@ final class ProxyCall implements ExchangeListener {
     }
     originalJson = requestJson.deepCopy();
     stream = json.path("stream").asBoolean(false);
-    callerWantsUsage =
-        format == ApiFormat.OPENAI
-            && json.path("stream_options").path("include_usage").asBoolean(false);
+    callerWantsUsage = callerFormat.wantsStreamUsage(json);
     if (cfg.server().logContent()) {
       prompt = clip(lastUserText(json), MAX_LOGGED_TEXT);
       answer = new StringBuilder();
@@ -345,7 +340,9 @@ final class ProxyCall implements ExchangeListener {
                 format,
                 requestJson,
                 callerHeaders.get(HttpHeaderNames.CACHE_CONTROL),
-                format == ApiFormat.ANTHROPIC ? callerHeaders.get("anthropic-beta") : null);
+                callerFormat.answerVaryingHeader() == null
+                    ? null
+                    : callerHeaders.get(callerFormat.answerVaryingHeader()));
     if (cacheTicket != null && cacheTicket.mayStore() && stream) {
       cacheCollector = new AnswerCollector(routeCfg.cache().response().maxSizeBytes());
     }
@@ -607,7 +604,7 @@ final class ProxyCall implements ExchangeListener {
     model = c.model();
     health = panic ? null : h;
     credentialLimiter = cl;
-    adapter = Adapters.forProvider(credential.provider());
+    adapter = ProviderAdapters.forProvider(credential.provider());
     passthrough = adapter.nativeFormat() == format;
     resetAttemptState();
     attemptStartNanos = System.nanoTime();
@@ -658,8 +655,7 @@ final class ProxyCall implements ExchangeListener {
     upstreamStatus = 0;
     upstreamRetryAfter = null;
     attemptWait = null;
-    sse = null;
-    frames = null;
+    framing = null;
     decoder = null;
     encoder = null;
     streamUsage = new UsageAccumulator();
@@ -728,7 +724,7 @@ final class ProxyCall implements ExchangeListener {
   }
 
   private String apiKey() {
-    return ApiKeys.of(px, credential);
+    return adapter.secret(px.secrets(), credential);
   }
 
   /** The caller's body forwarded as sent (same format) or translated through the neutral model. */
@@ -737,10 +733,7 @@ final class ProxyCall implements ExchangeListener {
     if (passthrough) {
       body = adapter.forward(json, model, stream);
     } else {
-      ChatRequest neutral =
-          format == ApiFormat.OPENAI
-              ? OpenAiWire.parseRequest(json)
-              : AnthropicWire.parseRequest(json);
+      ChatRequest neutral = callerFormat.parseRequest(json);
       body = adapter.encode(neutral, model);
     }
     if (PromptCacheMarker.apply(
@@ -769,9 +762,8 @@ final class ProxyCall implements ExchangeListener {
     headers.set(HttpHeaderNames.USER_AGENT, "tollgate-sidecar");
     headers.set("x-request-id", requestId);
     headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
-    if (passthrough && format == ApiFormat.ANTHROPIC) {
-      // the caller's API version and beta features, since its body is forwarded as sent
-      for (String h : List.of("anthropic-version", "anthropic-beta")) {
+    if (passthrough) {
+      for (String h : callerFormat.forwardedHeaders()) {
         String v = callerHeaders.get(h);
         if (v != null) {
           headers.set(h, v);
@@ -861,17 +853,10 @@ final class ProxyCall implements ExchangeListener {
       body = ctx.alloc().buffer(512);
     } else if (stream) {
       mode = Mode.STREAM;
-      if (adapter.eventStream()) {
-        frames = new EventStreamFramer(MAX_SSE_EVENT);
-      } else {
-        sse = new SseParser(MAX_SSE_EVENT);
-      }
+      framing = adapter.streamFraming(MAX_SSE_EVENT);
       decoder = adapter.streamDecoder(model);
       if (!passthrough) {
-        encoder =
-            format == ApiFormat.OPENAI
-                ? new OpenAiWire.Encoder(callerWantsUsage)
-                : new AnthropicWire.Encoder();
+        encoder = callerFormat.streamEncoder(callerWantsUsage);
       }
     } else {
       mode = Mode.FULL;
@@ -914,15 +899,9 @@ final class ProxyCall implements ExchangeListener {
           }
         }
         case STREAM -> {
-          if (frames != null) {
-            feedFrames(content);
-          } else {
-            sse.feed(content, this::onSseEvent);
-          }
+          framing.feed(content, this::onStreamEvent);
           if (last) {
-            if (sse != null) {
-              sse.finish(this::onSseEvent);
-            }
+            framing.finish(this::onStreamEvent);
             emit(decoder.onEndOfBody());
             completeStream();
           } else {
@@ -1006,51 +985,17 @@ final class ProxyCall implements ExchangeListener {
 
   // ---- streaming ----
 
-  private void onSseEvent(String event, String data) {
+  private void onStreamEvent(String event, String data) {
     List<StreamEvent> events = decoder.onEvent(event, data);
     if (passthrough) {
       track(events);
-      if (format == ApiFormat.OPENAI
-          && !callerWantsUsage
-          && events.size() == 1
-          && events.get(0) instanceof StreamEvent.UsageUpdate) {
+      if (callerFormat.hidesForwarded(events, callerWantsUsage)) {
         return; // the usage chunk the sidecar asked for on its own behalf
       }
       write((event == null ? "" : "event: " + event + "\n") + "data: " + data + "\n\n");
     } else {
       emit(events);
     }
-  }
-
-  private void feedFrames(ByteBuf content) {
-    try {
-      frames.feed(content, this::onFrame);
-    } catch (ProxyException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      throw new ProxyException(
-          ErrorKind.UPSTREAM_BAD_RESPONSE,
-          "the provider's event stream is malformed: " + e.getMessage());
-    }
-  }
-
-  /** One AWS event-stream frame: an event, or an exception the provider reports mid-stream. */
-  private void onFrame(Message frame) {
-    HeaderValue type = frame.getHeaders().get(":message-type");
-    String payload = new String(frame.getPayload(), StandardCharsets.UTF_8);
-    if (type != null && !"event".equals(type.getString())) {
-      HeaderValue which = frame.getHeaders().get(":exception-type");
-      String name = which == null ? "error" : which.getString();
-      JsonNode body = Json.parseOrNull(payload);
-      String message = body == null ? name : body.path("message").asText(name);
-      throw new ProxyException(
-          "throttlingException".equals(name)
-              ? ErrorKind.UPSTREAM_RATE_LIMITED
-              : ErrorKind.UPSTREAM_ERROR,
-          "the provider reported " + name + " mid-stream: " + message);
-    }
-    HeaderValue event = frame.getHeaders().get(":event-type");
-    emit(decoder.onEvent(event == null ? null : event.getString(), payload));
   }
 
   private void emit(List<StreamEvent> events) {
@@ -1122,7 +1067,7 @@ final class ProxyCall implements ExchangeListener {
   // ---- whole answers ----
 
   private void completeFull() {
-    JsonNode json = Json.parseOrNull(ByteBufUtil2.bytes(body));
+    JsonNode json = Json.parseOrNull(ReadableBytes.copy(body));
     if (json == null) {
       throw new ProxyException(
           ErrorKind.UPSTREAM_BAD_RESPONSE,
@@ -1152,12 +1097,7 @@ final class ProxyCall implements ExchangeListener {
               response.content(),
               response.finish(),
               response.usage());
-      out =
-          Responses.json(
-              200,
-              format == ApiFormat.OPENAI
-                  ? OpenAiWire.renderResponse(named)
-                  : AnthropicWire.renderResponse(named));
+      out = Responses.json(200, callerFormat.renderResponse(named));
     }
     decorate(out.headers());
     end(200, null);
@@ -1203,7 +1143,7 @@ final class ProxyCall implements ExchangeListener {
   }
 
   private void failFromUpstreamStatus() {
-    JsonNode json = Json.parseOrNull(ByteBufUtil2.bytes(body));
+    JsonNode json = Json.parseOrNull(ReadableBytes.copy(body));
     String providerMessage = adapter.errorMessage(json);
     String said = providerMessage == null ? "" : ": " + providerMessage;
     String who =
@@ -1354,10 +1294,7 @@ final class ProxyCall implements ExchangeListener {
     usageComplete = false;
     if (headersSent) {
       // the caller already has part of the answer: end the stream with an error event in its format
-      String event =
-          format == ApiFormat.OPENAI
-              ? new OpenAiWire.Encoder(false).error(e.kind(), e.getMessage())
-              : new AnthropicWire.Encoder().error(e.kind(), e.getMessage());
+      String event = callerFormat.streamError(e.kind(), e.getMessage());
       ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer(event, StandardCharsets.UTF_8)));
       end(200, e.kind());
       endStream();
@@ -1479,7 +1416,7 @@ final class ProxyCall implements ExchangeListener {
         cost,
         System.nanoTime() - startNanos,
         ttftNanos,
-        finish == null ? null : (format == ApiFormat.OPENAI ? finish.openAi() : finish.anthropic()),
+        finish == null ? null : callerFormat.finishReason(finish),
         failovers,
         upstreamStatus,
         prompt,

@@ -12,10 +12,10 @@ import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.metering.CallLog;
 import dev.tollgate.sidecar.metering.CallRecord;
 import dev.tollgate.sidecar.metering.Cost;
-import dev.tollgate.sidecar.upstream.Adapters;
+import dev.tollgate.sidecar.provider.ProviderAdapter;
+import dev.tollgate.sidecar.provider.ProviderAdapters;
 import dev.tollgate.sidecar.upstream.Exchange;
 import dev.tollgate.sidecar.upstream.ExchangeListener;
-import dev.tollgate.sidecar.upstream.ProviderAdapter;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.Json;
 import dev.tollgate.sidecar.wire.ProxyException;
@@ -122,8 +122,8 @@ final class ShortCall implements ExchangeListener {
                   () ->
                       new ProxyException(
                           ErrorKind.INTERNAL, "credential " + t.credential() + " is not declared"));
-      adapter = Adapters.forProvider(credential.provider());
-      String apiKey = ApiKeys.of(px, credential);
+      adapter = ProviderAdapters.forProvider(credential.provider());
+      String apiKey = adapter.secret(px.secrets(), credential);
       URI url = adapter.url(credential, t.model(), false);
       byte[] payload = Json.MAPPER.writeValueAsBytes(adapter.encode(request, t.model()));
       HttpHeaders headers = new DefaultHttpHeaders();
@@ -185,7 +185,7 @@ final class ShortCall implements ExchangeListener {
       finish(null, null, ErrorKind.UPSTREAM_ERROR);
       return;
     }
-    JsonNode json = Json.parseOrNull(ByteBufUtil2.bytes(body));
+    JsonNode json = Json.parseOrNull(ReadableBytes.copy(body));
     try {
       ChatResponse r = json == null ? null : adapter.decode(json, target.model());
       if (r == null) {
