@@ -1,9 +1,10 @@
-package dev.tollgate.sidecar.server;
+package dev.tollgate.sidecar.call;
 
 import dev.tollgate.sidecar.budget.CallerQuotas;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.server.ProxyContext;
 import io.netty.channel.EventLoop;
 import java.util.List;
 import java.util.Locale;
@@ -36,20 +37,15 @@ final class ClassifierCall {
       String text,
       Consumer<String> done) {
     RouteConfig.Classifier c = route.classifier();
-    ShortCall.send(
-        px,
-        cfg,
-        loop,
-        requestId,
-        caller,
-        api,
-        route.model(),
-        TIER,
-        c.target(),
-        request(c, text),
-        c.timeout(),
-        route.timeouts().connect(),
-        answer -> done.accept(answer == null ? null : label(answer.text(), c.labels())));
+    ShortCall.to(px, cfg, loop, c.target())
+        .requestId(requestId)
+        .caller(caller)
+        .api(api)
+        .meteredAs(route.model(), TIER)
+        .timeouts(c.timeout(), route.timeouts().connect())
+        .send(
+            request(c, text),
+            answer -> done.accept(answer == null ? null : label(answer.text(), c.labels())));
   }
 
   /** The route's prompt, the labels spelled out, the caller's last message. */

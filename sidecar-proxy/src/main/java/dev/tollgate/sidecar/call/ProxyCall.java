@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.server;
+package dev.tollgate.sidecar.call;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,7 +18,6 @@ import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.format.CallerFormat;
-import dev.tollgate.sidecar.metering.CallLog;
 import dev.tollgate.sidecar.metering.CallRecord;
 import dev.tollgate.sidecar.metering.Cost;
 import dev.tollgate.sidecar.metering.UsageLedger;
@@ -33,6 +32,8 @@ import dev.tollgate.sidecar.routing.RequestFacts;
 import dev.tollgate.sidecar.routing.TargetHealth;
 import dev.tollgate.sidecar.routing.TierSelector;
 import dev.tollgate.sidecar.routing.WeightedSplit;
+import dev.tollgate.sidecar.server.ProxyContext;
+import dev.tollgate.sidecar.server.Responses;
 import dev.tollgate.sidecar.upstream.Exchange;
 import dev.tollgate.sidecar.upstream.ExchangeListener;
 import dev.tollgate.sidecar.upstream.UpstreamBrokenException;
@@ -49,16 +50,13 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -84,7 +82,7 @@ import org.slf4j.LoggerFactory;
  * nothing reached the caller yet. Streamed answers are written event by event as they arrive; the
  * provider connection is read only while the caller's connection is writable.
  */
-final class ProxyCall implements ExchangeListener {
+public final class ProxyCall implements ExchangeListener {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyCall.class);
   private static final int MAX_UPSTREAM_BODY = 32 * 1024 * 1024;
   private static final int MAX_ERROR_BODY = 64 * 1024;
@@ -104,6 +102,7 @@ final class ProxyCall implements ExchangeListener {
   private final String requestId;
   private final boolean keepAlive;
   private final Runnable onDone;
+  private final CallEnd exit;
   private final long startNanos = System.nanoTime();
 
   private String route = CallRecord.UNKNOWN;
@@ -176,7 +175,7 @@ final class ProxyCall implements ExchangeListener {
   private ChatResponse cacheable;
   private ProxyException budgetBlocked;
 
-  ProxyCall(
+  public ProxyCall(
       ProxyContext px,
       ChannelHandlerContext ctx,
       ApiFormat format,
@@ -190,9 +189,10 @@ final class ProxyCall implements ExchangeListener {
     this.requestId = requestId;
     this.keepAlive = keepAlive;
     this.onDone = onDone;
+    this.exit = CallEnd.of(px);
   }
 
-  void start(FullHttpRequest request) {
+  public void start(FullHttpRequest request) {
     try {
       begin(request);
     } catch (ProxyException e) {
@@ -284,7 +284,7 @@ final class ProxyCall implements ExchangeListener {
         ctx.channel().eventLoop(),
         requestId,
         caller,
-        format.name().toLowerCase(java.util.Locale.ROOT),
+        callerFormat.label(),
         routeCfg,
         facts.lastUserText(),
         label -> {
@@ -620,7 +620,10 @@ final class ProxyCall implements ExchangeListener {
     String apiKey = apiKey();
     URI url = adapter.url(credential, model, stream);
     Supplier<FullHttpRequest> upstreamRequest =
-        upstreamRequest(url, upstreamBody(requestJson.deepCopy()), callerHeaders, apiKey);
+        ProviderRequest.post(url, upstreamBody(requestJson.deepCopy()), stream, requestId)
+            .forwarding(callerHeaders, passthrough ? callerFormat.forwardedHeaders() : List.of())
+            .authenticated(adapter, credential, apiKey)
+            .build();
     RouteConfig.Timeouts timeouts = routeCfg.timeouts();
     // A non-streamed answer arrives whole, so its first byte is its last: only the total timeout
     // bounds it. Streams must start within the first-token timeout.
@@ -746,40 +749,6 @@ final class ProxyCall implements ExchangeListener {
     } catch (JsonProcessingException e) {
       throw new ProxyException(ErrorKind.INTERNAL, "cannot write the provider request");
     }
-  }
-
-  /**
-   * Makes the provider request, once per attempt (a retry on a fresh connection needs a new one).
-   */
-  private Supplier<FullHttpRequest> upstreamRequest(
-      URI url, byte[] body, HttpHeaders callerHeaders, String apiKey) {
-    HttpHeaders headers = new DefaultHttpHeaders();
-    headers.set(
-        HttpHeaderNames.HOST,
-        url.getPort() > 0 ? url.getHost() + ":" + url.getPort() : url.getHost());
-    headers.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
-    headers.set(HttpHeaderNames.ACCEPT, stream ? "text/event-stream" : "application/json");
-    headers.set(HttpHeaderNames.USER_AGENT, "tollgate-sidecar");
-    headers.set("x-request-id", requestId);
-    headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
-    if (passthrough) {
-      for (String h : callerFormat.forwardedHeaders()) {
-        String v = callerHeaders.get(h);
-        if (v != null) {
-          headers.set(h, v);
-        }
-      }
-    }
-    adapter.authenticate(headers, credential, apiKey);
-    String target = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
-    return () ->
-        new DefaultFullHttpRequest(
-            HttpVersion.HTTP_1_1,
-            HttpMethod.POST,
-            target,
-            Unpooled.wrappedBuffer(body),
-            headers.copy(),
-            new DefaultHttpHeaders());
   }
 
   private ScheduledFuture<?> schedule(Duration d, Runnable r) {
@@ -956,7 +925,7 @@ final class ProxyCall implements ExchangeListener {
   }
 
   /** The caller's connection drained: resume reading the provider. */
-  void onWritable() {
+  public void onWritable() {
     if (paused && !finished && ctx.channel().isWritable()) {
       paused = false;
       exchange.resume();
@@ -964,7 +933,7 @@ final class ProxyCall implements ExchangeListener {
   }
 
   /** The caller went away. */
-  void onClientClosed() {
+  public void onClientClosed() {
     if (!finished) {
       if (exchange != null) {
         exchange.abort();
@@ -1126,13 +1095,9 @@ final class ProxyCall implements ExchangeListener {
     }
     escalated = true;
     reportAttempt(null);
-    Cost cost = usage == null ? Cost.UNPRICED : px.costs().cost(credential, model, usage);
-    CallRecord cheap = record(200, null, cost);
+    CallRecord cheap = record(200, null, exit.cost(credential, model, usage));
     px.metrics().started(route); // the cheap call counts as a call of its own
-    px.metrics().ended(cheap);
-    px.ledger().record(cheap);
-    px.budgetGate().callers().record(caller, cheap.cost().priced() ? cheap.cost().usd() : null);
-    CallLog.write(cheap);
+    exit.meter(cheap, caller);
     usage = null;
     usageComplete = false;
     finish = null;
@@ -1356,20 +1321,12 @@ final class ProxyCall implements ExchangeListener {
         l.settle(reservedTokens, actual);
       }
     }
-    Cost cost =
-        usage == null || credential == null
-            ? Cost.UNPRICED
-            : px.costs().cost(credential, model, usage);
+    Cost cost = exit.cost(credential, model, usage);
     CallRecord record = record(status, kind, cost);
     if (!started) {
       px.metrics().started(route);
     } else {
       px.inFlight().decrementAndGet();
-    }
-    px.metrics().ended(record);
-    if (credential != null) {
-      px.ledger().record(record);
-      px.budgetGate().callers().record(caller, cost.priced() ? cost.usd() : null);
     }
     if (cacheHit != null) {
       px.responseCaches().meterHit(route, cacheHit);
@@ -1394,32 +1351,30 @@ final class ProxyCall implements ExchangeListener {
           model,
           credential.name());
     }
-    CallLog.write(record);
+    exit.meter(record, caller);
     onDone.run();
   }
 
   /** What is known about this call (or its current attempt) for the log, metrics and ledger. */
   private CallRecord record(int status, ErrorKind kind, Cost cost) {
-    return new CallRecord(
-        requestId,
-        format.name().toLowerCase(java.util.Locale.ROOT),
-        route,
-        tier,
-        credential == null ? null : credential.provider().wireName(),
-        credential == null ? null : credential.name(),
-        model,
-        stream,
-        status,
-        kind,
-        usage,
-        usageComplete,
-        cost,
-        System.nanoTime() - startNanos,
-        ttftNanos,
-        finish == null ? null : callerFormat.finishReason(finish),
-        failovers,
-        upstreamStatus,
-        prompt,
-        answer == null ? null : clip(answer.toString(), MAX_LOGGED_TEXT));
+    return CallRecord.builder()
+        .requestId(requestId)
+        .api(callerFormat.label())
+        .route(route)
+        .tier(tier)
+        .target(
+            credential == null ? null : credential.provider().wireName(),
+            credential == null ? null : credential.name(),
+            model)
+        .stream(stream)
+        .outcome(status, kind)
+        .usage(usage, usageComplete)
+        .cost(cost)
+        .timing(System.nanoTime() - startNanos, ttftNanos)
+        .finishReason(finish == null ? null : callerFormat.finishReason(finish))
+        .failovers(failovers)
+        .upstreamStatus(upstreamStatus)
+        .content(prompt, answer == null ? null : clip(answer.toString(), MAX_LOGGED_TEXT))
+        .build();
   }
 }

@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.server;
+package dev.tollgate.sidecar.call;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;

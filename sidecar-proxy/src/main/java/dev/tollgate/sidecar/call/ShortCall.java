@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.server;
+package dev.tollgate.sidecar.call;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,11 +9,10 @@ import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
-import dev.tollgate.sidecar.metering.CallLog;
 import dev.tollgate.sidecar.metering.CallRecord;
-import dev.tollgate.sidecar.metering.Cost;
 import dev.tollgate.sidecar.provider.ProviderAdapter;
 import dev.tollgate.sidecar.provider.ProviderAdapters;
+import dev.tollgate.sidecar.server.ProxyContext;
 import dev.tollgate.sidecar.upstream.Exchange;
 import dev.tollgate.sidecar.upstream.ExchangeListener;
 import dev.tollgate.sidecar.wire.ErrorKind;
@@ -22,14 +21,7 @@ import dev.tollgate.sidecar.wire.ProxyException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.URI;
 import java.time.Duration;
@@ -40,22 +32,29 @@ import java.util.function.Consumer;
  * A short, non-streamed call the sidecar makes on its own behalf (a route's classifier, an active
  * health probe): sends a neutral request to one provider model, meters it as a call of its own on
  * the given route and tier, and hands back the answer, or null on any failure. It never throws.
+ *
+ * <pre>{@code
+ * ShortCall.to(px, cfg, loop, target).requestId(id).api("probe").meteredAs(route, tier)
+ *     .timeouts(timeout, connectTimeout).send(request, answer -> ...);
+ * }</pre>
  */
-final class ShortCall implements ExchangeListener {
+public final class ShortCall implements ExchangeListener {
   private static final int MAX_BODY = 256 * 1024;
 
   private final ProxyContext px;
+  private final SidecarConfig cfg;
   private final EventLoop loop;
-  private final String requestId;
-  private final CallerQuotas.Caller caller;
-  private final String api;
-  private final String route;
-  private final String tier;
   private final RouteConfig.TargetRef target;
-  private final Duration timeout;
-  private final Consumer<ChatResponse> done;
-  private final Duration connectTimeout;
-  private final long startNanos = System.nanoTime();
+  private final CallEnd exit;
+  private String requestId;
+  private CallerQuotas.Caller caller;
+  private String api;
+  private String route;
+  private String tier;
+  private Duration timeout;
+  private Duration connectTimeout;
+  private Consumer<ChatResponse> done;
+  private long startNanos;
   private CredentialConfig credential;
   private ProviderAdapter adapter;
   private Exchange exchange;
@@ -65,55 +64,60 @@ final class ShortCall implements ExchangeListener {
   private boolean finished;
 
   private ShortCall(
-      ProxyContext px,
-      EventLoop loop,
-      String requestId,
-      CallerQuotas.Caller caller,
-      String api,
-      String route,
-      String tier,
-      RouteConfig.TargetRef target,
-      Duration timeout,
-      Duration connectTimeout,
-      Consumer<ChatResponse> done) {
+      ProxyContext px, SidecarConfig cfg, EventLoop loop, RouteConfig.TargetRef target) {
     this.px = px;
+    this.cfg = cfg;
     this.loop = loop;
-    this.requestId = requestId;
-    this.caller = caller;
-    this.api = api;
-    this.route = route;
-    this.tier = tier;
     this.target = target;
-    this.timeout = timeout;
-    this.connectTimeout = connectTimeout;
-    this.done = done;
+    this.exit = CallEnd.of(px);
+  }
+
+  /** A call to {@code target} of {@code cfg}, run on {@code loop}. */
+  public static ShortCall to(
+      ProxyContext px, SidecarConfig cfg, EventLoop loop, RouteConfig.TargetRef target) {
+    return new ShortCall(px, cfg, loop, target);
+  }
+
+  public ShortCall requestId(String id) {
+    this.requestId = id;
+    return this;
   }
 
   /**
-   * Sends {@code request} to {@code target}; {@code done} gets the answer, or null when the call
-   * failed, on {@code loop} (at once when the call cannot even be made). Its cost counts against
-   * {@code caller}'s quota when there is one (a classifier call made for a caller's request).
+   * The caller whose quota pays for it (a classifier call made for a caller's request), or null.
    */
-  static void send(
-      ProxyContext px,
-      SidecarConfig cfg,
-      EventLoop loop,
-      String requestId,
-      CallerQuotas.Caller caller,
-      String api,
-      String route,
-      String tier,
-      RouteConfig.TargetRef target,
-      ChatRequest request,
-      Duration timeout,
-      Duration connectTimeout,
-      Consumer<ChatResponse> done) {
-    new ShortCall(
-            px, loop, requestId, caller, api, route, tier, target, timeout, connectTimeout, done)
-        .start(cfg, request);
+  public ShortCall caller(CallerQuotas.Caller c) {
+    this.caller = c;
+    return this;
   }
 
-  private void start(SidecarConfig cfg, ChatRequest request) {
+  /** The call record's {@code api}: the caller's format, or {@code probe}. */
+  public ShortCall api(String api) {
+    this.api = api;
+    return this;
+  }
+
+  /** The route and tier it is metered on. */
+  public ShortCall meteredAs(String route, String tier) {
+    this.route = route;
+    this.tier = tier;
+    return this;
+  }
+
+  /** The bound of the whole call, and of its connection. */
+  public ShortCall timeouts(Duration total, Duration connect) {
+    this.timeout = total;
+    this.connectTimeout = connect;
+    return this;
+  }
+
+  /**
+   * Sends {@code request}; {@code done} gets the answer, or null when the call failed, on the loop
+   * (at once when the call cannot even be made).
+   */
+  public void send(ChatRequest request, Consumer<ChatResponse> done) {
+    this.done = done;
+    this.startNanos = System.nanoTime();
     try {
       RouteConfig.TargetRef t = target;
       credential =
@@ -123,38 +127,17 @@ final class ShortCall implements ExchangeListener {
                       new ProxyException(
                           ErrorKind.INTERNAL, "credential " + t.credential() + " is not declared"));
       adapter = ProviderAdapters.forProvider(credential.provider());
-      String apiKey = adapter.secret(px.secrets(), credential);
+      String secret = adapter.secret(px.secrets(), credential);
       URI url = adapter.url(credential, t.model(), false);
       byte[] payload = Json.MAPPER.writeValueAsBytes(adapter.encode(request, t.model()));
-      HttpHeaders headers = new DefaultHttpHeaders();
-      headers.set(
-          HttpHeaderNames.HOST,
-          url.getPort() > 0 ? url.getHost() + ":" + url.getPort() : url.getHost());
-      headers.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
-      headers.set(HttpHeaderNames.ACCEPT, "application/json");
-      headers.set(HttpHeaderNames.USER_AGENT, "tollgate-sidecar");
-      headers.set("x-request-id", requestId);
-      headers.setInt(HttpHeaderNames.CONTENT_LENGTH, payload.length);
-      adapter.authenticate(headers, credential, apiKey);
-      String path = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
+      ProviderRequest upstream =
+          ProviderRequest.post(url, payload, false, requestId)
+              .authenticated(adapter, credential, secret);
       timer = loop.schedule(this::timeout, timeout.toMillis(), TimeUnit.MILLISECONDS);
       px.metrics().started(route);
       exchange =
           px.upstream()
-              .send(
-                  loop,
-                  url,
-                  credential.caFile(),
-                  () ->
-                      new DefaultFullHttpRequest(
-                          HttpVersion.HTTP_1_1,
-                          HttpMethod.POST,
-                          path,
-                          Unpooled.wrappedBuffer(payload),
-                          headers.copy(),
-                          new DefaultHttpHeaders()),
-                  connectTimeout,
-                  this);
+              .send(loop, url, credential.caFile(), upstream.build(), connectTimeout, this);
     } catch (ProxyException | JsonProcessingException e) {
       // no call was made, so nothing is metered
       done.accept(null);
@@ -221,33 +204,21 @@ final class ShortCall implements ExchangeListener {
       body = null;
     }
     String model = target.model();
-    Cost cost = usage == null ? Cost.UNPRICED : px.costs().cost(credential, model, usage);
     CallRecord record =
-        new CallRecord(
-            requestId,
-            api,
-            route,
-            tier,
-            credential.provider().wireName(),
-            credential.name(),
-            model,
-            false,
-            kind == null ? 200 : kind.status(),
-            kind,
-            usage,
-            usage != null,
-            cost,
-            System.nanoTime() - startNanos,
-            -1,
-            null,
-            0,
-            status,
-            null,
-            null);
-    px.metrics().ended(record);
-    px.ledger().record(record);
-    px.budgetGate().callers().record(caller, cost.usd());
-    CallLog.write(record);
+        CallRecord.builder()
+            .requestId(requestId)
+            .api(api)
+            .route(route)
+            .tier(tier)
+            .target(credential.provider().wireName(), credential.name(), model)
+            .stream(false)
+            .outcome(kind == null ? 200 : kind.status(), kind)
+            .usage(usage, usage != null)
+            .cost(exit.cost(credential, model, usage))
+            .timing(System.nanoTime() - startNanos, -1)
+            .upstreamStatus(status)
+            .build();
+    exit.meter(record, caller);
     done.accept(answer);
   }
 }

@@ -136,7 +136,7 @@ public final class ProxyContext {
   }
 
   /** True the first time an unpriced model is seen through a credential (to log it once). */
-  boolean firstUnpriced(String credential, String model) {
+  public boolean firstUnpriced(String credential, String model) {
     return unpricedWarned.add(credential + "/" + model);
   }
 

@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.server;
+package dev.tollgate.sidecar.call;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,0 +1,82 @@
+package dev.tollgate.sidecar.call;
+
+import dev.tollgate.sidecar.config.CredentialConfig;
+import dev.tollgate.sidecar.provider.ProviderAdapter;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
+import java.net.URI;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The one builder of a request to a provider: a JSON POST to the adapter's URL with the sidecar's
+ * standard headers, the caller's headers a forwarded body needs, and the provider's authentication.
+ * It builds a factory, because each attempt on a fresh connection needs a request of its own.
+ */
+final class ProviderRequest {
+  private final URI url;
+  private final byte[] body;
+  private final HttpHeaders headers = new DefaultHttpHeaders();
+
+  private ProviderRequest(URI url, byte[] body) {
+    this.url = url;
+    this.body = body;
+  }
+
+  /** A POST of {@code body} to {@code url}, asking for a stream or a whole JSON answer. */
+  static ProviderRequest post(URI url, byte[] body, boolean stream, String requestId) {
+    ProviderRequest r = new ProviderRequest(url, body);
+    HttpHeaders h = r.headers;
+    h.set(
+        HttpHeaderNames.HOST,
+        url.getPort() > 0 ? url.getHost() + ":" + url.getPort() : url.getHost());
+    h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+    h.set(HttpHeaderNames.ACCEPT, stream ? "text/event-stream" : "application/json");
+    h.set(HttpHeaderNames.USER_AGENT, "tollgate-sidecar");
+    h.set("x-request-id", requestId);
+    h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+    return r;
+  }
+
+  /** Copies the caller's {@code names} headers that it sent. */
+  ProviderRequest forwarding(HttpHeaders caller, List<String> names) {
+    for (String n : names) {
+      String v = caller.get(n);
+      if (v != null) {
+        headers.set(n, v);
+      }
+    }
+    return this;
+  }
+
+  /** Adds the provider's authentication for {@code credential}. */
+  ProviderRequest authenticated(
+      ProviderAdapter adapter, CredentialConfig credential, String secret) {
+    adapter.authenticate(headers, credential, secret);
+    return this;
+  }
+
+  /** The request headers so far (for tests). */
+  HttpHeaders headers() {
+    return headers;
+  }
+
+  Supplier<FullHttpRequest> build() {
+    String target = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
+    return () ->
+        new DefaultFullHttpRequest(
+            HttpVersion.HTTP_1_1,
+            HttpMethod.POST,
+            target,
+            Unpooled.wrappedBuffer(body),
+            headers.copy(),
+            new DefaultHttpHeaders());
+  }
+}
