@@ -1,18 +1,13 @@
 package dev.tollgate.sidecar.call;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.budget.CallerQuotas;
-import dev.tollgate.sidecar.cache.AnswerCollector;
 import dev.tollgate.sidecar.cache.CacheReplay;
 import dev.tollgate.sidecar.cache.CacheTicket;
 import dev.tollgate.sidecar.cache.CachedAnswer;
 import dev.tollgate.sidecar.cache.PromptCacheMarker;
-import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
-import dev.tollgate.sidecar.chat.FinishReason;
-import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.config.RouteConfig;
@@ -20,80 +15,44 @@ import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.format.CallerFormat;
 import dev.tollgate.sidecar.metering.CallRecord;
 import dev.tollgate.sidecar.metering.Cost;
-import dev.tollgate.sidecar.metering.UsageLedger;
 import dev.tollgate.sidecar.provider.ProviderAdapter;
 import dev.tollgate.sidecar.provider.ProviderAdapters;
-import dev.tollgate.sidecar.provider.StreamFraming;
-import dev.tollgate.sidecar.routing.Backoff;
 import dev.tollgate.sidecar.routing.ClassifierLabels;
-import dev.tollgate.sidecar.routing.Limiter;
 import dev.tollgate.sidecar.routing.OutputLimit;
 import dev.tollgate.sidecar.routing.RequestFacts;
-import dev.tollgate.sidecar.routing.TargetHealth;
 import dev.tollgate.sidecar.routing.TierSelector;
-import dev.tollgate.sidecar.routing.WeightedSplit;
 import dev.tollgate.sidecar.server.ProxyContext;
 import dev.tollgate.sidecar.server.Responses;
 import dev.tollgate.sidecar.upstream.Exchange;
 import dev.tollgate.sidecar.upstream.ExchangeListener;
-import dev.tollgate.sidecar.upstream.UpstreamBrokenException;
 import dev.tollgate.sidecar.wire.ApiFormat;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.Json;
 import dev.tollgate.sidecar.wire.ProxyException;
-import dev.tollgate.sidecar.wire.StreamDecoder;
-import dev.tollgate.sidecar.wire.StreamEncoder;
-import dev.tollgate.sidecar.wire.UsageAccumulator;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufInputStream;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One call from an application to a provider, start to end, on the event loop of the caller's
- * connection: resolve the route, choose its tier and target, translate or forward the request,
- * stream or relay the answer back in the caller's format, and meter it. A failed attempt moves on
- * to the next healthy target, then the tier's fallbacks, then retries with backoff, as long as
- * nothing reached the caller yet. Streamed answers are written event by event as they arrive; the
- * provider connection is read only while the caller's connection is writable.
+ * connection. It holds the call's state and runs its stages in order: resolve the route ({@link
+ * RouteResolver}), gate it on the budget, choose the tier ({@link TierChoice}, {@link
+ * ClassifierCall}), look up the response cache, admit it under the rate limits ({@link Admission}),
+ * send attempts until one answers ({@link Attempts}, {@link RetryPolicy}), relay the answer in the
+ * caller's format ({@link ResponseRelay}, {@link Escalation}), and meter it ({@link CallEnd}).
  */
-public final class ProxyCall implements ExchangeListener {
+public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyCall.class);
-  private static final int MAX_UPSTREAM_BODY = 32 * 1024 * 1024;
-  private static final int MAX_ERROR_BODY = 64 * 1024;
-  private static final int MAX_SSE_EVENT = 4 * 1024 * 1024;
-  private static final int MAX_LOGGED_TEXT = 4000;
-
-  private enum Mode {
-    ERROR,
-    FULL,
-    STREAM
-  }
 
   private final ProxyContext px;
   private final ChannelHandlerContext ctx;
@@ -105,75 +64,38 @@ public final class ProxyCall implements ExchangeListener {
   private final CallEnd exit;
   private final long startNanos = System.nanoTime();
 
+  // what the call resolved: route, budget, tier, request
   private String route = CallRecord.UNKNOWN;
   private String tier;
-  private String model;
-  private CredentialConfig credential;
-  private ProviderAdapter adapter;
-  private boolean stream;
-  private boolean callerWantsUsage;
-  private boolean passthrough;
-  private boolean started;
-
-  // routing: the request, its candidates in try order, and where the call is in them
   private SidecarConfig cfg;
   private RouteConfig routeCfg;
   private ObjectNode requestJson;
   private ObjectNode originalJson;
-  private boolean previousFailed;
   private HttpHeaders callerHeaders;
   private CallerQuotas.Caller caller;
-  private List<RouteConfig.TargetRef> candidates;
-  private int nextCandidate;
-  private int attemptNo;
-  private int retries;
-  private int failovers;
-  private long attemptStartNanos;
-  private TargetHealth health;
-  private ProxyException lastFailure;
-  private String failedProvider;
-  private String failedCredential;
-  private String failedModel;
-  private Duration attemptWait;
-  private Duration providerWait;
-  private Duration limitedWait;
-  private boolean totalExpired;
-  private boolean escalated;
-  private RouteConfig.TargetRef ejected;
-  private boolean panic;
-  private long queuedNanos;
-  private long reservedTokens;
-  private Limiter routeLimiter;
-  private Limiter callerLimiter;
-  private Limiter credentialLimiter;
-
-  private Exchange exchange;
-  private Mode mode;
-  private String upstreamRetryAfter;
-  private int upstreamStatus;
-  private ByteBuf body;
-  private StreamFraming framing;
-  private StreamDecoder decoder;
-  private StreamEncoder encoder;
-  private UsageAccumulator streamUsage = new UsageAccumulator();
-  private Usage usage;
-  private boolean usageComplete;
-  private FinishReason finish;
-  private boolean headersSent;
-  private boolean paused;
-  private boolean finished;
-  private long ttftNanos = -1;
-  private ScheduledFuture<?> firstTokenTimer;
+  private ProxyException budgetBlocked;
+  private boolean stream;
+  private boolean started;
   private String prompt;
-  private StringBuilder answer;
-  private ScheduledFuture<?> totalTimer;
 
-  // response cache: this request's ticket, the answer it served, and the answer it may keep
+  // its stages
+  private Admission admission;
+  private Attempts attempts;
+  private ResponseRelay relay;
   private CacheTicket cacheTicket;
   private CachedAnswer cacheHit;
-  private AnswerCollector cacheCollector;
-  private ChatResponse cacheable;
-  private ProxyException budgetBlocked;
+
+  // the current attempt
+  private CredentialConfig credential;
+  private String model;
+  private ProviderAdapter adapter;
+  private boolean passthrough;
+  private Exchange exchange;
+  private ScheduledFuture<?> firstTokenTimer;
+  private ScheduledFuture<?> totalTimer;
+  private boolean totalExpired;
+  private boolean escalated;
+  private boolean finished;
 
   public ProxyCall(
       ProxyContext px,
@@ -206,26 +128,59 @@ public final class ProxyCall implements ExchangeListener {
     }
   }
 
-  /** The steps of a call up to the first attempt: resolve, choose the tier, admit. */
+  /** The stages up to the tier: resolve, gate, then the tier (which goes on to cache and admit). */
   private void begin(FullHttpRequest request) {
     cfg = px.config().current();
     if (cfg == null) {
       throw new ProxyException(ErrorKind.NOT_READY, "the sidecar has no valid configuration yet");
     }
-    JsonNode json = parseBody(request.content());
-    if (!json.isObject()) {
-      throw new ProxyException(ErrorKind.INVALID_REQUEST, "the request body must be a JSON object");
-    }
-    requestJson = (ObjectNode) json;
+    requestJson = RouteResolver.body(request.content());
     callerHeaders = request.headers().copy();
-    // Budget gate: Block throws (429), Downgrade narrows the route to its cheaper tier or target
-    // before the tier is chosen, so routing picks among what the budget still allows.
-    RouteConfig resolved = resolveRoute(cfg, json);
+    RouteConfig resolved = RouteResolver.route(cfg, requestJson);
+    route = resolved.model();
+    started = true;
+    px.inFlight().incrementAndGet();
+    px.metrics().started(route);
+    routeCfg = gate(resolved);
+    originalJson = requestJson.deepCopy();
+    stream = requestJson.path("stream").asBoolean(false);
+    boolean logContent = cfg.server().logContent();
+    if (logContent) {
+      prompt = RouteResolver.clip(RouteResolver.lastUserText(requestJson), 4000);
+    }
+    relay =
+        new ResponseRelay(
+            ctx,
+            callerFormat,
+            stream,
+            callerFormat.wantsStreamUsage(requestJson),
+            keepAlive,
+            logContent,
+            startNanos,
+            this);
+    admission = new Admission(px.limits(), routeCfg, callerHeaders::get);
+    attempts = new Attempts(px, cfg, routeCfg, admission, startNanos, this);
+    Duration total = routeCfg.timeouts().total();
+    totalTimer =
+        timer(
+            total,
+            () -> {
+              totalExpired = true;
+              timeout("the call took longer than " + total.toMillis() + " ms");
+            });
+    chooseTier(RequestFacts.of(requestJson, callerHeaders::get));
+  }
+
+  /**
+   * Budget gate: Block refuses (429), Downgrade narrows the route to its cheaper tier or target
+   * before the tier is chosen; a caller over its quota is refused whatever the budget's action.
+   */
+  private RouteConfig gate(RouteConfig resolved) {
     try {
-      routeCfg = px.budgetGate().admit(resolved, cfg);
-      // Per-caller quota: a caller over its quota is refused whatever the budget's own action is.
-      caller = CallerQuotas.callerOf(cfg, routeCfg.budget(), callerHeaders::get);
-      px.budgetGate().callers().admit(caller, cfg.namespace(), routeCfg.model());
+      RouteConfig admitted = px.budgetGate().admit(resolved, cfg);
+      caller = CallerQuotas.callerOf(cfg, admitted.budget(), callerHeaders::get);
+      px.budgetGate().callers().admit(caller, cfg.namespace(), admitted.model());
+      return admitted;
     } catch (ProxyException blocked) {
       // A blocked budget (or caller) still lets the response cache answer (a hit costs nothing):
       // the call goes on to the lookup, and fails with this error on a miss. Not with a
@@ -233,49 +188,36 @@ public final class ProxyCall implements ExchangeListener {
       if (!px.responseCaches().caches(resolved) || resolved.classifier() != null) {
         throw blocked;
       }
-      routeCfg = resolved;
       budgetBlocked = blocked;
+      return resolved;
     }
-    originalJson = requestJson.deepCopy();
-    stream = json.path("stream").asBoolean(false);
-    callerWantsUsage = callerFormat.wantsStreamUsage(json);
-    if (cfg.server().logContent()) {
-      prompt = clip(lastUserText(json), MAX_LOGGED_TEXT);
-      answer = new StringBuilder();
-    }
-    RouteConfig.Timeouts timeouts = routeCfg.timeouts();
-    totalTimer =
-        schedule(
-            timeouts.total(),
-            () -> {
-              totalExpired = true;
-              timeout("the call took longer than " + timeouts.total().toMillis() + " ms");
-            });
-    RequestFacts facts = RequestFacts.of(json, callerHeaders::get);
+  }
+
+  /**
+   * A tier forced at runtime, else the classifier's label (asked once, then cached), else rules.
+   */
+  private void chooseTier(RequestFacts facts) {
     RouteConfig.Tier forced =
         px.tierOverrides()
             .forced(route)
             .flatMap(name -> TierSelector.named(routeCfg, name))
             .orElse(null);
     if (forced != null) {
-      useTier(forced);
-      reservedTokens = facts.estimatedInputTokens() + OutputLimit.requested(requestJson);
-      lookupThenAdmit(forced);
+      useTier(forced, facts);
       return;
     }
     RouteConfig.Classifier classifier = routeCfg.classifier();
-    boolean tierAsked =
-        callerHeaders.contains(TierSelector.TIER_HEADER)
-            && TierSelector.named(routeCfg, callerHeaders.get(TierSelector.TIER_HEADER).trim())
-                .isPresent();
-    if (classifier == null || classifier.target() == null || tierAsked) {
-      route(facts, false);
+    if (classifier == null
+        || classifier.target() == null
+        || TierChoice.tierAsked(routeCfg, callerHeaders::get)) {
+      useTier(TierChoice.select(routeCfg, facts, false), facts);
       return;
     }
-    String key = classifierKey(classifier, facts.lastUserText());
+    String key = ClassifierLabels.key(route, classifier, facts.lastUserText());
     ClassifierLabels.Entry cached = px.classifierLabels().get(key);
     if (cached != null) {
-      route(facts.withClassifierLabel(cached.label()), true);
+      RequestFacts labelled = facts.withClassifierLabel(cached.label());
+      useTier(TierChoice.select(routeCfg, labelled, true), labelled);
       return;
     }
     ClassifierCall.classify(
@@ -295,33 +237,28 @@ public final class ProxyCall implements ExchangeListener {
             px.classifierLabels().put(key, label, classifier.cacheTtl());
           }
           try {
-            route(facts.withClassifierLabel(label), true);
+            RequestFacts labelled = facts.withClassifierLabel(label);
+            useTier(TierChoice.select(routeCfg, labelled, true), labelled);
           } catch (ProxyException e) {
             finalFail(e);
           }
         });
   }
 
-  private String classifierKey(RouteConfig.Classifier c, String text) {
-    return ClassifierLabels.key(route, c, text);
+  /**
+   * Serves the call from tier {@code t}: its output limit, its candidates, then cache and admit.
+   */
+  private void useTier(RouteConfig.Tier t, RequestFacts facts) {
+    switchTier(t);
+    admission.reserve(facts.estimatedInputTokens() + OutputLimit.requested(requestJson));
+    lookupThenAdmit(t);
   }
 
-  /**
-   * Chooses the tier and its candidates, then admits the call. When the route has a classifier and
-   * it gave no declared label, the classifier's default tier serves.
-   */
-  private void route(RequestFacts facts, boolean classified) {
-    RouteConfig.Classifier c = routeCfg.classifier();
-    RouteConfig.Tier t = null;
-    if (classified && facts.classifierLabel() == null && c.defaultTier() != null) {
-      t = TierSelector.named(routeCfg, c.defaultTier()).orElse(null);
-    }
-    if (t == null) {
-      t = TierSelector.select(routeCfg, facts);
-    }
-    useTier(t);
-    reservedTokens = facts.estimatedInputTokens() + OutputLimit.requested(requestJson);
-    lookupThenAdmit(t);
+  private void switchTier(RouteConfig.Tier t) {
+    tier = t.name();
+    requestJson = originalJson.deepCopy();
+    OutputLimit.apply(requestJson, t.maxTokens());
+    attempts.restart(tier, TierChoice.candidates(routeCfg, t, requestId, callerHeaders::get));
   }
 
   /**
@@ -331,6 +268,7 @@ public final class ProxyCall implements ExchangeListener {
    * is served even when the route's budget blocks calls.
    */
   private void lookupThenAdmit(RouteConfig.Tier t) {
+    String varying = callerFormat.answerVaryingHeader();
     cacheTicket =
         px.responseCaches()
             .ticket(
@@ -340,11 +278,9 @@ public final class ProxyCall implements ExchangeListener {
                 format,
                 requestJson,
                 callerHeaders.get(HttpHeaderNames.CACHE_CONTROL),
-                callerFormat.answerVaryingHeader() == null
-                    ? null
-                    : callerHeaders.get(callerFormat.answerVaryingHeader()));
+                varying == null ? null : callerHeaders.get(varying));
     if (cacheTicket != null && cacheTicket.mayStore() && stream) {
-      cacheCollector = new AnswerCollector(routeCfg.cache().response().maxSizeBytes());
+      relay.collectForCache(routeCfg.cache().response().maxSizeBytes());
     }
     if (cacheTicket == null || !cacheTicket.mayRead()) {
       if (budgetBlocked != null) {
@@ -353,83 +289,25 @@ public final class ProxyCall implements ExchangeListener {
       admit();
       return;
     }
-    cacheTicket
-        .lookup()
-        .whenComplete(
-            (hit, e) -> {
-              Runnable next =
-                  () -> {
-                    if (finished) {
-                      return;
-                    }
-                    try {
-                      if (hit != null) {
-                        serveCached(hit);
-                      } else if (budgetBlocked != null) {
-                        finalFail(budgetBlocked);
-                      } else {
-                        admit();
-                      }
-                    } catch (ProxyException x) {
-                      finalFail(x);
-                    }
-                  };
-              if (ctx.executor().inEventLoop()) {
-                next.run();
-              } else {
-                ctx.executor().execute(next); // Redis answered on its own thread
-              }
-            });
+    cacheTicket.lookup().whenComplete((hit, e) -> onLoop(() -> afterLookup(hit)));
   }
 
-  /** Answers from the cache, as JSON or as a stream in the caller's format. */
-  private void serveCached(CachedAnswer hit) {
-    cacheHit = hit;
-    finish = hit.response().finish();
-    if (stream) {
-      write(CacheReplay.stream(format, hit, callerWantsUsage));
-      end(200, null);
-      endStream();
+  private void afterLookup(CachedAnswer hit) {
+    if (hit != null) {
+      cacheHit = hit;
+      relay.servedFromCache(hit.response().finish());
+      if (stream) {
+        relay.write(CacheReplay.stream(format, hit, callerFormat.wantsStreamUsage(originalJson)));
+        end(200, null);
+        relay.endStream();
+      } else {
+        relay.sendWhole(Responses.json(200, CacheReplay.body(format, hit)), () -> end(200, null));
+      }
+    } else if (budgetBlocked != null) {
+      finalFail(budgetBlocked);
     } else {
-      FullHttpResponse out = Responses.json(200, CacheReplay.body(format, hit));
-      decorate(out.headers());
-      end(200, null);
-      Responses.send(ctx, out, keepAlive);
+      admit();
     }
-  }
-
-  private void useTier(RouteConfig.Tier t) {
-    tier = t.name();
-    requestJson = originalJson.deepCopy();
-    OutputLimit.apply(requestJson, t.maxTokens());
-    candidates = candidates(t);
-    nextCandidate = 0;
-    ejected = null;
-    panic = false;
-  }
-
-  /**
-   * The tier's targets in try order (the weighted pick for this request, or this caller when the
-   * route has affinity, first), then its fallbacks in order.
-   */
-  private List<RouteConfig.TargetRef> candidates(RouteConfig.Tier t) {
-    String key = requestId;
-    if (routeCfg.affinity() != null && routeCfg.affinity().header() != null) {
-      String sticky = callerHeaders.get(routeCfg.affinity().header());
-      if (sticky != null && !sticky.isBlank()) {
-        key = sticky;
-      }
-    }
-    List<RouteConfig.TargetRef> out = new ArrayList<>();
-    if (!t.targets().isEmpty()) {
-      WeightedSplit.order(t.targets(), key).forEach(x -> out.add(x.ref()));
-    }
-    for (RouteConfig.TargetRef f : t.fallbacks()) {
-      if (!out.contains(f)) {
-        out.add(f);
-      }
-    }
-    return out;
   }
 
   /**
@@ -440,305 +318,65 @@ public final class ProxyCall implements ExchangeListener {
     if (finished) {
       return;
     }
-    RouteConfig.RateLimit rl = routeCfg.rateLimit();
-    if (routeLimiter == null) {
-      routeLimiter = px.limits().route(routeCfg);
-    }
-    if (callerLimiter == null && rl != null && rl.callerHeader() != null) {
-      callerLimiter = px.limits().caller(routeCfg, callerHeaders.get(rl.callerHeader()));
-    }
-    Duration wait = routeLimiter == null ? Duration.ZERO : routeLimiter.tryTake(reservedTokens);
-    if (wait.isZero() && callerLimiter != null) {
-      wait = callerLimiter.tryTake(reservedTokens);
-      if (!wait.isZero() && routeLimiter != null) {
-        routeLimiter.refund(reservedTokens);
-      }
-    }
+    Duration wait = admission.tryAdmit();
     if (wait.isZero()) {
-      attemptNext();
-      return;
-    }
-    if (queue(wait)) {
+      attempts.next();
+    } else if (admission.queue(wait)) {
       schedule(wait, this::admit);
-      return;
-    }
-    String which = routeLimiter != null && callerLimiter == null ? "route" : "route or caller";
-    routeLimiter = null;
-    callerLimiter = null; // nothing was taken from them
-    finalFail(limited("the " + which + " rate limit of route " + route + " is reached", wait));
-  }
-
-  /** Whether waiting {@code wait} more stays within the route's queueing allowance. */
-  private boolean queue(Duration wait) {
-    RouteConfig.RateLimit rl = routeCfg.rateLimit();
-    Duration allowed = rl == null ? Duration.ZERO : rl.maxQueueWait();
-    if (queuedNanos + wait.toNanos() > allowed.toNanos()) {
-      return false;
-    }
-    queuedNanos += wait.toNanos();
-    return true;
-  }
-
-  private static ProxyException limited(String message, Duration wait) {
-    long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
-    return new ProxyException(
-        ErrorKind.RATE_LIMITED,
-        429,
-        message + "; retry after " + seconds + " s",
-        Long.toString(seconds));
-  }
-
-  /**
-   * Sends the next attempt: the next candidate whose circuit admits a request and whose credential
-   * has capacity; when every candidate was tried, a retry from the first after a backoff.
-   */
-  private void attemptNext() {
-    if (finished) {
-      return;
-    }
-    try {
-      while (nextCandidate < candidates.size()) {
-        RouteConfig.TargetRef c = candidates.get(nextCandidate++);
-        if (tryAttempt(c)) {
-          return;
-        }
-        if (finished) {
-          return;
-        }
-      }
-      if (lastFailure != null && retries < routeCfg.retry().attempts()) {
-        RouteConfig.Retry r = routeCfg.retry();
-        Duration wait =
-            providerWait != null
-                ? providerWait
-                : Backoff.delay(retries, r.backoffBase(), r.backoffCap());
-        if (wait.compareTo(r.backoffCap()) <= 0) {
-          retries++;
-          nextCandidate = 0;
-          ejected = null;
-          providerWait = null;
-          schedule(wait, this::attemptNext);
-          return;
-        }
-      }
-      if (lastFailure != null) {
-        finalFail(lastFailure);
-      } else if (limitedWait != null) {
-        finalFail(
-            limited(
-                "every target of tier "
-                    + tier
-                    + " of route "
-                    + route
-                    + " is at its credential's rate limit",
-                limitedWait));
-      } else if (ejected != null) {
-        // Every candidate is ejected. As Envoy's panic threshold does, ignore ejection rather than
-        // turn a partial outage into a total one: the preferred candidate is tried anyway (its
-        // breaker is not told; its own half-open probe decides when it closes).
-        RouteConfig.TargetRef c = ejected;
-        ejected = null;
-        panic = true;
-        tryAttempt(c);
-      } else {
-        finalFail(
-            new ProxyException(
-                ErrorKind.INTERNAL, "tier " + tier + " of route " + route + " has no targets"));
-      }
-    } catch (ProxyException e) {
-      finalFail(e);
+    } else {
+      finalFail(admission.refused(route, wait));
     }
   }
 
-  /** Sends one attempt to {@code c}, or returns false to skip it (circuit open, limited). */
-  private boolean tryAttempt(RouteConfig.TargetRef c) {
-    CredentialConfig cred =
-        cfg.credential(c.credential())
-            .orElseThrow(
-                () ->
-                    new ProxyException(
-                        ErrorKind.INTERNAL, "credential " + c.credential() + " is not declared"));
-    if (px.activeHealth().isDown(cred.name()) && nextCandidate < candidates.size()) {
-      return false; // its probes fail; an alternative remains (the last candidate is still tried)
-    }
-    TargetHealth h = px.health().of(routeCfg, tier, cred, c.model());
-    Limiter cl = px.limits().credential(cred);
-    if (cl != null) {
-      Duration wait = cl.tryTake(reservedTokens);
-      if (!wait.isZero()) {
-        RouteConfig.RateLimit rl = routeCfg.rateLimit();
-        boolean failover = rl == null || rl.failoverWhenLimited();
-        if (queue(wait)) {
-          nextCandidate--; // try the same target again once the bucket has refilled
-          schedule(wait, this::attemptNext);
-          return true;
-        }
-        limitedWait = limitedWait == null || wait.compareTo(limitedWait) < 0 ? wait : limitedWait;
-        if (!failover) {
-          throw limited("credential " + cred.name() + " is at its rate limit", wait);
-        }
-        return false;
-      }
-    }
-    if (!panic && !h.tryAcquire()) {
-      if (cl != null) {
-        cl.refund(reservedTokens);
-      }
-      if (ejected == null) {
-        ejected = c;
-      }
-      return false;
-    }
-    if (previousFailed) {
-      previousFailed = false;
-      failovers++;
-      px.metrics().failover(route, failedProvider, failedModel);
-      // Recorded only once another attempt starts: a call that ends on this failure records it
-      // once, as the call's own error.
-      px.ledger()
-          .recordFailedAttempt(
-              new UsageLedger.Key(route, tier, failedCredential, failedModel), lastFailure.kind());
-    }
-    attemptNo++;
-    credential = cred;
-    model = c.model();
-    health = panic ? null : h;
-    credentialLimiter = cl;
+  // ---- attempts (Attempts.Driver) ----
+
+  @Override
+  public void send(CredentialConfig credential, String model) {
+    this.credential = credential;
+    this.model = model;
     adapter = ProviderAdapters.forProvider(credential.provider());
     passthrough = adapter.nativeFormat() == format;
-    resetAttemptState();
-    attemptStartNanos = System.nanoTime();
+    relay.attempt(adapter, credential, model, passthrough);
     try {
-      send();
+      String secret = adapter.secret(px.secrets(), credential);
+      URI url = adapter.url(credential, model, stream);
+      ProviderRequest upstream =
+          ProviderRequest.post(url, upstreamBody(requestJson.deepCopy()), stream, requestId)
+              .forwarding(
+                  callerHeaders,
+                  passthrough ? callerFormat.forwardedHeaders() : java.util.List.of())
+              .authenticated(adapter, credential, secret);
+      RouteConfig.Timeouts timeouts = routeCfg.timeouts();
+      // A non-streamed answer arrives whole, so its first byte is its last: only the total timeout
+      // bounds it. Streams must start within the first-token timeout.
+      if (stream) {
+        long ms = timeouts.firstToken().toMillis();
+        firstTokenTimer =
+            timer(
+                timeouts.firstToken(),
+                () -> timeout("no answer from the provider within " + ms + " ms"));
+      }
+      exchange =
+          px.upstream()
+              .send(
+                  ctx.channel().eventLoop(),
+                  url,
+                  credential.caFile(),
+                  upstream.build(),
+                  timeouts.connect(),
+                  guarded(attempts.number()));
+      relay.exchange(exchange);
     } catch (ProxyException e) {
       fail(e);
     }
-    return true;
-  }
-
-  private void send() {
-    String apiKey = apiKey();
-    URI url = adapter.url(credential, model, stream);
-    Supplier<FullHttpRequest> upstreamRequest =
-        ProviderRequest.post(url, upstreamBody(requestJson.deepCopy()), stream, requestId)
-            .forwarding(callerHeaders, passthrough ? callerFormat.forwardedHeaders() : List.of())
-            .authenticated(adapter, credential, apiKey)
-            .build();
-    RouteConfig.Timeouts timeouts = routeCfg.timeouts();
-    // A non-streamed answer arrives whole, so its first byte is its last: only the total timeout
-    // bounds it. Streams must start within the first-token timeout.
-    if (stream) {
-      firstTokenTimer =
-          schedule(
-              timeouts.firstToken(),
-              () ->
-                  timeout(
-                      "no answer from the provider within "
-                          + timeouts.firstToken().toMillis()
-                          + " ms"));
-    }
-    exchange =
-        px.upstream()
-            .send(
-                ctx.channel().eventLoop(),
-                url,
-                credential.caFile(),
-                upstreamRequest,
-                timeouts.connect(),
-                guarded(attemptNo));
-  }
-
-  /** Forgets what an earlier, failed attempt received. */
-  private void resetAttemptState() {
-    if (body != null) {
-      body.release();
-      body = null;
-    }
-    mode = null;
-    upstreamStatus = 0;
-    upstreamRetryAfter = null;
-    attemptWait = null;
-    framing = null;
-    decoder = null;
-    encoder = null;
-    streamUsage = new UsageAccumulator();
-    usage = null;
-    finish = null;
-    ttftNanos = -1;
-    paused = false;
-    if (cacheCollector != null) {
-      cacheCollector = new AnswerCollector(routeCfg.cache().response().maxSizeBytes());
-    }
-  }
-
-  /** Passes the events of attempt {@code n} on only while it is the current attempt. */
-  private ExchangeListener guarded(int n) {
-    return new ExchangeListener() {
-      @Override
-      public void onHead(HttpResponse head) {
-        if (n == attemptNo) {
-          ProxyCall.this.onHead(head);
-        }
-      }
-
-      @Override
-      public void onContent(ByteBuf content, boolean last) {
-        if (n == attemptNo) {
-          ProxyCall.this.onContent(content, last);
-        }
-      }
-
-      @Override
-      public void onFailure(Throwable cause, boolean afterHead) {
-        if (n == attemptNo) {
-          ProxyCall.this.onFailure(cause, afterHead);
-        }
-      }
-    };
-  }
-
-  /** The route the request's {@code model} names, or the default route. */
-  private RouteConfig resolveRoute(SidecarConfig cfg, JsonNode json) {
-    JsonNode modelNode = json.get("model");
-    if (modelNode == null || !modelNode.isTextual() || modelNode.asText().isBlank()) {
-      throw new ProxyException(
-          ErrorKind.INVALID_REQUEST,
-          "'model' is required: it names the route to use, one of " + routeNames(cfg));
-    }
-    String asked = modelNode.asText();
-    RouteConfig r =
-        cfg.route(asked)
-            .or(cfg::defaultRoute)
-            .orElseThrow(
-                () ->
-                    new ProxyException(
-                        ErrorKind.UNKNOWN_ROUTE,
-                        "model '"
-                            + truncate(asked)
-                            + "' names no route in namespace "
-                            + cfg.namespace()
-                            + "; declared routes: "
-                            + routeNames(cfg)));
-    route = r.model();
-    started = true;
-    px.inFlight().incrementAndGet();
-    px.metrics().started(route);
-    return r;
-  }
-
-  private String apiKey() {
-    return adapter.secret(px.secrets(), credential);
   }
 
   /** The caller's body forwarded as sent (same format) or translated through the neutral model. */
   private byte[] upstreamBody(ObjectNode json) {
-    ObjectNode body;
-    if (passthrough) {
-      body = adapter.forward(json, model, stream);
-    } else {
-      ChatRequest neutral = callerFormat.parseRequest(json);
-      body = adapter.encode(neutral, model);
-    }
+    ObjectNode body =
+        passthrough
+            ? adapter.forward(json, model, stream)
+            : adapter.encode(callerFormat.parseRequest(json), model);
     if (PromptCacheMarker.apply(
             routeCfg.cache().promptCaching(), credential.provider(), model, body, json, format)
         == PromptCacheMarker.Outcome.MARKED) {
@@ -751,133 +389,35 @@ public final class ProxyCall implements ExchangeListener {
     }
   }
 
-  private ScheduledFuture<?> schedule(Duration d, Runnable r) {
-    return ctx.executor().schedule(r, d.toMillis(), TimeUnit.MILLISECONDS);
+  /** Passes the events of attempt {@code n} on only while it is the current attempt. */
+  private ExchangeListener guarded(int n) {
+    return new ExchangeListener() {
+      @Override
+      public void onHead(HttpResponse head) {
+        if (n == attempts.number() && !finished) {
+          relay.onHead(head);
+        }
+      }
+
+      @Override
+      public void onContent(ByteBuf content, boolean last) {
+        if (n == attempts.number() && !finished) {
+          relayContent(content, last);
+        }
+      }
+
+      @Override
+      public void onFailure(Throwable cause, boolean afterHead) {
+        if (n == attempts.number() && !finished) {
+          fail(UpstreamErrors.ofTransport(cause, stream, credential));
+        }
+      }
+    };
   }
 
-  private static JsonNode parseBody(ByteBuf content) {
-    if (!content.isReadable()) {
-      throw new ProxyException(
-          ErrorKind.INVALID_REQUEST, "the request has no body; send a JSON object");
-    }
+  private void relayContent(ByteBuf content, boolean last) {
     try {
-      JsonNode n =
-          Json.MAPPER.readTree((java.io.InputStream) new ByteBufInputStream(content.duplicate()));
-      if (n == null || n.isMissingNode()) {
-        throw new ProxyException(
-            ErrorKind.INVALID_REQUEST, "the request body is empty; send a JSON object");
-      }
-      return n;
-    } catch (JsonProcessingException e) {
-      throw new ProxyException(
-          ErrorKind.INVALID_REQUEST,
-          "the request body is not valid JSON: " + e.getOriginalMessage());
-    } catch (IOException e) {
-      throw new ProxyException(ErrorKind.INVALID_REQUEST, "the request body cannot be read");
-    }
-  }
-
-  /** The text of the last user message in either caller format (for content logging only). */
-  private static String lastUserText(JsonNode body) {
-    JsonNode messages = body.path("messages");
-    for (int i = messages.size() - 1; i >= 0; i--) {
-      JsonNode m = messages.get(i);
-      if ("user".equals(m.path("role").asText())) {
-        JsonNode c = m.path("content");
-        if (c.isTextual()) {
-          return c.asText();
-        }
-        StringBuilder sb = new StringBuilder();
-        c.forEach(part -> sb.append(part.path("text").asText("")));
-        return sb.toString();
-      }
-    }
-    return "";
-  }
-
-  private static String clip(String s, int max) {
-    return s.length() > max ? s.substring(0, max) + "..." : s;
-  }
-
-  private static List<String> routeNames(SidecarConfig cfg) {
-    return cfg.routes().stream().map(RouteConfig::model).sorted().toList();
-  }
-
-  private static String truncate(String s) {
-    return s.length() > 100 ? s.substring(0, 100) + "..." : s;
-  }
-
-  // ---- upstream events ----
-
-  @Override
-  public void onHead(HttpResponse head) {
-    if (finished) {
-      return;
-    }
-    upstreamStatus = head.status().code();
-    if (upstreamStatus != 200) {
-      mode = Mode.ERROR;
-      upstreamRetryAfter = head.headers().get(HttpHeaderNames.RETRY_AFTER);
-      attemptWait = Backoff.providerWait(head.headers()::get, Instant.now());
-      body = ctx.alloc().buffer(512);
-    } else if (stream) {
-      mode = Mode.STREAM;
-      framing = adapter.streamFraming(MAX_SSE_EVENT);
-      decoder = adapter.streamDecoder(model);
-      if (!passthrough) {
-        encoder = callerFormat.streamEncoder(callerWantsUsage);
-      }
-    } else {
-      mode = Mode.FULL;
-      body = ctx.alloc().buffer(4096);
-    }
-  }
-
-  @Override
-  public void onContent(ByteBuf content, boolean last) {
-    if (finished) {
-      return;
-    }
-    if (ttftNanos < 0 && (content.isReadable() || last)) {
-      ttftNanos = System.nanoTime() - startNanos;
-      if (firstTokenTimer != null) {
-        firstTokenTimer.cancel(false);
-      }
-    }
-    try {
-      switch (mode) {
-        case ERROR -> {
-          body.writeBytes(
-              content,
-              Math.min(
-                  content.readableBytes(), Math.max(0, MAX_ERROR_BODY - body.readableBytes())));
-          if (last) {
-            failFromUpstreamStatus();
-          }
-        }
-        case FULL -> {
-          if (body.readableBytes() + content.readableBytes() > MAX_UPSTREAM_BODY) {
-            exchange.abort();
-            throw new ProxyException(
-                ErrorKind.UPSTREAM_BAD_RESPONSE,
-                "the provider's answer is larger than " + MAX_UPSTREAM_BODY + " bytes");
-          }
-          body.writeBytes(content);
-          if (last) {
-            completeFull();
-          }
-        }
-        case STREAM -> {
-          framing.feed(content, this::onStreamEvent);
-          if (last) {
-            framing.finish(this::onStreamEvent);
-            emit(decoder.onEndOfBody());
-            completeStream();
-          } else {
-            ctx.flush();
-          }
-        }
-      }
+      relay.onContent(content, last);
     } catch (ProxyException e) {
       if (!last) {
         exchange.abort();
@@ -888,47 +428,14 @@ public final class ProxyCall implements ExchangeListener {
       fail(new ProxyException(ErrorKind.UPSTREAM_BAD_RESPONSE, e.getMessage()));
     }
     if (!last && !finished) {
-      requestMore();
-    }
-  }
-
-  @Override
-  public void onFailure(Throwable cause, boolean afterHead) {
-    if (finished) {
-      return;
-    }
-    ProxyException e;
-    if (cause instanceof UpstreamBrokenException) {
-      e =
-          new ProxyException(
-              stream ? ErrorKind.UPSTREAM_STREAM_BROKEN : ErrorKind.UPSTREAM_BAD_RESPONSE,
-              cause.getMessage() + " (" + credential.provider().wireName() + ")");
-    } else {
-      e =
-          new ProxyException(
-              ErrorKind.UPSTREAM_CONNECT,
-              "cannot reach provider "
-                  + credential.provider().wireName()
-                  + " of credential "
-                  + credential.name()
-                  + ": "
-                  + cause.getMessage());
-    }
-    fail(e);
-  }
-
-  private void requestMore() {
-    if (!paused && !ctx.channel().isWritable()) {
-      paused = true;
-      exchange.pause();
+      relay.requestMore();
     }
   }
 
   /** The caller's connection drained: resume reading the provider. */
   public void onWritable() {
-    if (paused && !finished && ctx.channel().isWritable()) {
-      paused = false;
-      exchange.resume();
+    if (!finished && relay != null) {
+      relay.onWritable();
     }
   }
 
@@ -952,330 +459,47 @@ public final class ProxyCall implements ExchangeListener {
     fail(new ProxyException(ErrorKind.UPSTREAM_TIMEOUT, message));
   }
 
-  // ---- streaming ----
+  // ---- the answer (ResponseRelay.Outcome) ----
 
-  private void onStreamEvent(String event, String data) {
-    List<StreamEvent> events = decoder.onEvent(event, data);
-    if (passthrough) {
-      track(events);
-      if (callerFormat.hidesForwarded(events, callerWantsUsage)) {
-        return; // the usage chunk the sidecar asked for on its own behalf
-      }
-      write((event == null ? "" : "event: " + event + "\n") + "data: " + data + "\n\n");
-    } else {
-      emit(events);
+  @Override
+  public void firstByte() {
+    if (firstTokenTimer != null) {
+      firstTokenTimer.cancel(false);
     }
   }
 
-  private void emit(List<StreamEvent> events) {
-    if (passthrough) {
-      track(events);
-      return;
-    }
-    for (StreamEvent e : events) {
-      track(List.of(e));
-      String text = encoder.encode(e);
-      if (!text.isEmpty()) {
-        write(text);
-      }
-    }
+  @Override
+  public void failed(ProxyException e) {
+    fail(e);
   }
 
-  private void track(List<StreamEvent> events) {
-    for (StreamEvent e : events) {
-      if (cacheCollector != null) {
-        cacheCollector.accept(e);
-      }
-      if (e instanceof StreamEvent.TextDelta t
-          && answer != null
-          && answer.length() < MAX_LOGGED_TEXT) {
-        answer.append(t.text());
-      } else if (e instanceof StreamEvent.UsageUpdate u) {
-        streamUsage.add(u);
-      } else if (e instanceof StreamEvent.Finish f) {
-        finish = f.reason();
-      }
-    }
-  }
-
-  private void write(String text) {
-    if (!headersSent) {
-      headersSent = true;
-      HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-      head.headers()
-          .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
-          .set(HttpHeaderNames.CACHE_CONTROL, "no-cache")
-          .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-      decorate(head.headers());
-      ctx.write(head);
-    }
-    ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8)));
-  }
-
-  private void completeStream() {
-    usage = streamUsage.known() ? streamUsage.usage() : null;
-    usageComplete = usage != null;
-    if (cacheCollector != null && usageComplete) {
-      cacheable = cacheCollector.response(usage);
-    }
-    if (!headersSent) {
-      write("");
-    }
-    // meter before the last byte leaves, so a caller that sees the end sees the ledger updated
-    end(200, null);
-    endStream();
-  }
-
-  private void endStream() {
-    ChannelFuture f = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
-    if (!keepAlive) {
-      f.addListener(ChannelFutureListener.CLOSE);
-    }
-  }
-
-  // ---- whole answers ----
-
-  private void completeFull() {
-    JsonNode json = Json.parseOrNull(ReadableBytes.copy(body));
-    if (json == null) {
-      throw new ProxyException(
-          ErrorKind.UPSTREAM_BAD_RESPONSE,
-          "provider "
-              + credential.provider().wireName()
-              + " answered 200 with a body that is not JSON");
-    }
-    ChatResponse response = adapter.decode(json, model);
-    usage = response.usage();
-    usageComplete = usage != null;
-    finish = response.finish();
-    if (escalate(response)) {
-      return;
-    }
-    if (answer != null) {
-      answer.append(response.text());
-    }
-    cacheable = response;
-    FullHttpResponse out;
-    if (passthrough) {
-      out = Responses.of(200, body.retain(), "application/json");
-    } else {
-      ChatResponse named =
-          new ChatResponse(
-              response.id(),
-              response.model().isEmpty() ? model : response.model(),
-              response.content(),
-              response.finish(),
-              response.usage());
-      out = Responses.json(200, callerFormat.renderResponse(named));
-    }
-    decorate(out.headers());
-    end(200, null);
-    Responses.send(ctx, out, keepAlive);
-  }
-
-  /**
-   * Confidence escalation (seed "Pattern 3"): a whole answer from the route's cheap tier that
-   * starts with the low-confidence marker is metered as its own call and the request is asked again
-   * of the stronger tier, whose answer the caller gets. Streamed answers are never escalated: the
-   * marker is only known once bytes reached the caller.
-   */
-  private boolean escalate(ChatResponse response) {
-    RouteConfig.Escalation e = routeCfg.escalation();
-    if (e == null
-        || e.lowConfidenceMarker() == null
-        || e.lowConfidenceMarker().isEmpty()
-        || escalated
-        || !tier.equals(e.fromTier())
-        || !response.text().stripLeading().startsWith(e.lowConfidenceMarker())) {
-      return false;
-    }
-    RouteConfig.Tier stronger = TierSelector.named(routeCfg, e.toTier()).orElse(null);
+  /** A low-confidence answer is metered as its own call and the stronger tier is asked. */
+  @Override
+  public boolean escalates(ChatResponse response) {
+    RouteConfig.Tier stronger =
+        escalated ? null : Escalation.strongerTier(routeCfg, tier, response);
     if (stronger == null) {
       return false;
     }
     escalated = true;
-    reportAttempt(null);
-    CallRecord cheap = record(200, null, exit.cost(credential, model, usage));
+    attempts.report(null, stream, relay.ttftNanos(), relay.upstreamStatus());
+    CallRecord cheap = record(200, null, exit.cost(credential, model, relay.usage()));
     px.metrics().started(route); // the cheap call counts as a call of its own
     exit.meter(cheap, caller);
-    usage = null;
-    usageComplete = false;
-    finish = null;
-    lastFailure = null;
-    useTier(stronger);
-    attemptNext();
+    relay.forgetAnswer();
+    attempts.forgetFailure();
+    switchTier(stronger);
+    attempts.next();
     return true;
   }
 
-  private void failFromUpstreamStatus() {
-    JsonNode json = Json.parseOrNull(ReadableBytes.copy(body));
-    String providerMessage = adapter.errorMessage(json);
-    String said = providerMessage == null ? "" : ": " + providerMessage;
-    String who =
-        "provider " + credential.provider().wireName() + " (credential " + credential.name() + ")";
-    int s = upstreamStatus;
-    ProxyException e;
-    if (s == 429) {
-      e =
-          new ProxyException(
-              ErrorKind.UPSTREAM_RATE_LIMITED,
-              429,
-              who + " is rate limiting" + said,
-              upstreamRetryAfter);
-    } else if (s == 401 || s == 403) {
-      e =
-          new ProxyException(
-              ErrorKind.UPSTREAM_AUTH,
-              who
-                  + " rejected the sidecar's API key (HTTP "
-                  + s
-                  + "); check the credential's Secret");
-    } else if (s == 503 || s == 529) {
-      e =
-          new ProxyException(
-              ErrorKind.UPSTREAM_OVERLOADED,
-              503,
-              who + " is overloaded (HTTP " + s + ")" + said,
-              upstreamRetryAfter);
-    } else if (s >= 400 && s < 500) {
-      e =
-          new ProxyException(
-              ErrorKind.UPSTREAM_REJECTED,
-              s == 404 || s == 413 || s == 422 ? s : 400,
-              who + " rejected the request (HTTP " + s + ")" + said,
-              null);
-    } else {
-      e = new ProxyException(ErrorKind.UPSTREAM_ERROR, who + " failed (HTTP " + s + ")" + said);
-    }
-    fail(e);
+  @Override
+  public void complete() {
+    end(200, null);
   }
 
-  // ---- ending ----
-
-  /** An attempt failed: move on to another target or retry when allowed, else end the call. */
-  private void fail(ProxyException e) {
-    if (finished) {
-      return;
-    }
-    RouteConfig.RetryOn kind = retryKind(e.kind());
-    if (!headersSent
-        && !totalExpired
-        && health != null
-        && kind != null
-        && routeCfg.retry().retryOn().contains(kind)) {
-      moveOn(e);
-    } else {
-      finalFail(e);
-    }
-  }
-
-  /**
-   * Which retryable failure an error is, or null when retrying cannot help (the request's fault).
-   */
-  private static RouteConfig.RetryOn retryKind(ErrorKind k) {
-    return switch (k) {
-      case UPSTREAM_RATE_LIMITED -> RouteConfig.RetryOn.RATE_LIMITED;
-      case UPSTREAM_ERROR,
-          UPSTREAM_OVERLOADED,
-          UPSTREAM_BAD_RESPONSE,
-          UPSTREAM_STREAM_BROKEN,
-          UPSTREAM_AUTH,
-          MISSING_CREDENTIAL ->
-          RouteConfig.RetryOn.SERVER_ERROR;
-      case UPSTREAM_TIMEOUT -> RouteConfig.RetryOn.TIMEOUT;
-      case UPSTREAM_CONNECT -> RouteConfig.RetryOn.CONNECTION_ERROR;
-      default -> null;
-    };
-  }
-
-  /** Records the failed attempt against its target and sends the next one. */
-  private void moveOn(ProxyException e) {
-    if (firstTokenTimer != null) {
-      firstTokenTimer.cancel(false);
-      firstTokenTimer = null;
-    }
-    if (exchange != null) {
-      exchange.abort();
-    }
-    reportAttempt(e.kind());
-    if (credentialLimiter != null) {
-      credentialLimiter.settle(reservedTokens, 0);
-      credentialLimiter = null;
-    }
-    previousFailed = true;
-    failedProvider = credential.provider().wireName();
-    failedCredential = credential.name();
-    failedModel = model;
-    lastFailure = e;
-    if (attemptWait != null) {
-      providerWait = attemptWait;
-    } else if (e.retryAfter() != null) {
-      providerWait =
-          Backoff.providerWait(h -> "retry-after".equals(h) ? e.retryAfter() : null, Instant.now());
-    }
-    LOG.debug(
-        "request {} attempt {} to {}/{} failed ({}); moving on",
-        requestId,
-        attemptNo,
-        credential.name(),
-        model,
-        e.kind().label());
-    attemptNext();
-  }
-
-  /** Tells the current attempt's target how it went (once per attempt). */
-  private void reportAttempt(ErrorKind kind) {
-    TargetHealth h = health;
-    if (h == null) {
-      return;
-    }
-    health = null;
-    long now = System.nanoTime();
-    if (kind == null || kind == ErrorKind.UPSTREAM_REJECTED) {
-      // Only a stream's first byte measures the provider's speed; a whole answer's arrival also
-      // measures the answer's length, so it does not count as slow.
-      if (stream && ttftNanos >= 0) {
-        h.succeeded(Duration.ofNanos(Math.max(0, ttftNanos - (attemptStartNanos - startNanos))));
-      } else {
-        h.succeededWithoutTtft();
-      }
-    } else if (retryKind(kind) != null) {
-      h.failed(
-          Duration.ofNanos(now - attemptStartNanos),
-          kind.label() + (upstreamStatus > 0 ? " (HTTP " + upstreamStatus + ")" : ""));
-    } else {
-      h.released();
-    }
-  }
-
-  /** Ends the call with {@code e}: an error response, or an error event when streaming began. */
-  private void finalFail(ProxyException e) {
-    if (finished) {
-      return;
-    }
-    if (mode == Mode.STREAM) {
-      usage = streamUsage.known() ? streamUsage.usage() : null;
-    }
-    usageComplete = false;
-    if (headersSent) {
-      // the caller already has part of the answer: end the stream with an error event in its format
-      String event = callerFormat.streamError(e.kind(), e.getMessage());
-      ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer(event, StandardCharsets.UTF_8)));
-      end(200, e.kind());
-      endStream();
-    } else {
-      failBeforeHead(e);
-    }
-  }
-
-  private void failBeforeHead(ProxyException e) {
-    FullHttpResponse r = Responses.error(format, e);
-    decorate(r.headers());
-    end(e.status(), e.kind());
-    Responses.send(ctx, r, keepAlive);
-  }
-
-  private void decorate(HttpHeaders h) {
+  @Override
+  public void decorate(HttpHeaders h) {
     h.set("x-request-id", requestId);
     if (cacheTicket != null) {
       h.set("x-tollgate-cache", cacheTicket.header());
@@ -1289,8 +513,56 @@ public final class ProxyCall implements ExchangeListener {
       h.set("x-tollgate-tier", tier);
       h.set("x-tollgate-provider", credential.provider().wireName());
       h.set("x-tollgate-model", model);
-      h.set("x-tollgate-failovers", Integer.toString(failovers));
+      h.set("x-tollgate-failovers", Integer.toString(attempts.failovers()));
     }
+  }
+
+  // ---- ending ----
+
+  /** An attempt failed: move on to another target or retry when allowed, else end the call. */
+  private void fail(ProxyException e) {
+    if (finished) {
+      return;
+    }
+    if (RetryPolicy.movesOn(
+        e.kind(), relay.headersSent(), totalExpired, attempts.tracked(), routeCfg.retry())) {
+      if (firstTokenTimer != null) {
+        firstTokenTimer.cancel(false);
+        firstTokenTimer = null;
+      }
+      if (exchange != null) {
+        exchange.abort();
+      }
+      attempts.report(e.kind(), stream, relay.ttftNanos(), relay.upstreamStatus());
+      attempts.failed(e, relay.attemptWait(), credential, model, requestId);
+      attempts.next();
+    } else {
+      finalFail(e);
+    }
+  }
+
+  /** Ends the call with {@code e}: an error response, or an error event when streaming began. */
+  @Override
+  public void finalFail(ProxyException e) {
+    if (finished) {
+      return;
+    }
+    relay.endedEarly();
+    if (relay.headersSent()) {
+      // the caller already has part of the answer: end the stream with an error event in its format
+      relay.write(callerFormat.streamError(e.kind(), e.getMessage()));
+      end(200, e.kind());
+      relay.endStream();
+    } else {
+      failBeforeHead(e);
+    }
+  }
+
+  private void failBeforeHead(ProxyException e) {
+    FullHttpResponse r = Responses.error(format, e);
+    decorate(r.headers());
+    end(e.status(), e.kind());
+    Responses.send(ctx, r, keepAlive);
   }
 
   private void end(int status, ErrorKind kind) {
@@ -1304,22 +576,15 @@ public final class ProxyCall implements ExchangeListener {
     if (totalTimer != null) {
       totalTimer.cancel(false);
     }
-    if (body != null) {
-      body.release();
-      body = null;
+    if (relay != null) {
+      relay.release();
     }
-    if (usage == null && mode == Mode.STREAM && streamUsage.known()) {
-      // the stream ended early (caller gone, timeout): meter what the provider reported so far
-      usage = streamUsage.usage();
+    if (attempts != null) {
+      attempts.report(kind, stream, relay.ttftNanos(), relay.upstreamStatus());
     }
-    reportAttempt(kind);
-    // settle the token reservations on what the provider reported; a call that produced no usage
-    // gives its tokens back (its request still counts)
-    long actual = usage == null ? 0 : usage.inputTokens() + usage.outputTokens();
-    for (Limiter l : new Limiter[] {routeLimiter, callerLimiter, credentialLimiter}) {
-      if (l != null) {
-        l.settle(reservedTokens, actual);
-      }
+    Usage usage = relay == null ? null : relay.usage();
+    if (admission != null) {
+      admission.settle(usage == null ? 0 : usage.inputTokens() + usage.outputTokens());
     }
     Cost cost = exit.cost(credential, model, usage);
     CallRecord record = record(status, kind, cost);
@@ -1331,14 +596,14 @@ public final class ProxyCall implements ExchangeListener {
     if (cacheHit != null) {
       px.responseCaches().meterHit(route, cacheHit);
     } else if (cacheTicket != null
-        && cacheable != null
+        && relay.cacheable() != null
         && status == 200
         && kind == null
-        && usageComplete
+        && relay.usageComplete()
         && credential != null) {
       cacheTicket.store(
           new CachedAnswer(
-              cacheable,
+              relay.cacheable(),
               tier,
               credential.provider().wireName(),
               credential.name(),
@@ -1357,6 +622,7 @@ public final class ProxyCall implements ExchangeListener {
 
   /** What is known about this call (or its current attempt) for the log, metrics and ledger. */
   private CallRecord record(int status, ErrorKind kind, Cost cost) {
+    boolean relayed = relay != null;
     return CallRecord.builder()
         .requestId(requestId)
         .api(callerFormat.label())
@@ -1368,13 +634,50 @@ public final class ProxyCall implements ExchangeListener {
             model)
         .stream(stream)
         .outcome(status, kind)
-        .usage(usage, usageComplete)
+        .usage(relayed ? relay.usage() : null, relayed && relay.usageComplete())
         .cost(cost)
-        .timing(System.nanoTime() - startNanos, ttftNanos)
-        .finishReason(finish == null ? null : callerFormat.finishReason(finish))
-        .failovers(failovers)
-        .upstreamStatus(upstreamStatus)
-        .content(prompt, answer == null ? null : clip(answer.toString(), MAX_LOGGED_TEXT))
+        .timing(System.nanoTime() - startNanos, relayed ? relay.ttftNanos() : -1)
+        .finishReason(
+            relayed && relay.finish() != null ? callerFormat.finishReason(relay.finish()) : null)
+        .failovers(attempts == null ? 0 : attempts.failovers())
+        .upstreamStatus(relayed ? relay.upstreamStatus() : 0)
+        .content(prompt, relayed ? relay.answerText() : null)
         .build();
+  }
+
+  // ---- the event loop ----
+
+  @Override
+  public boolean finished() {
+    return finished;
+  }
+
+  @Override
+  public void schedule(Duration d, Runnable r) {
+    timer(d, r);
+  }
+
+  private ScheduledFuture<?> timer(Duration d, Runnable r) {
+    return ctx.executor().schedule(r, d.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Runs {@code r} on this call's event loop (a Redis lookup answers on its own thread). */
+  private void onLoop(Runnable r) {
+    Runnable guarded =
+        () -> {
+          if (finished) {
+            return;
+          }
+          try {
+            r.run();
+          } catch (ProxyException x) {
+            finalFail(x);
+          }
+        };
+    if (ctx.executor().inEventLoop()) {
+      guarded.run();
+    } else {
+      ctx.executor().execute(guarded);
+    }
   }
 }
