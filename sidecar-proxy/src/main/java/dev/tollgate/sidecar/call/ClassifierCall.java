@@ -1,13 +1,13 @@
 package dev.tollgate.sidecar.call;
 
-import dev.tollgate.sidecar.budget.CallerQuotas;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.config.RouteConfig;
-import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.routing.ClassifierLabels;
 import dev.tollgate.sidecar.server.ProxyContext;
 import io.netty.channel.EventLoop;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -24,28 +24,43 @@ final class ClassifierCall {
   private ClassifierCall() {}
 
   /**
-   * Asks the classifier about {@code text}; {@code done} gets the label or null, on {@code loop}.
+   * The classifier's label for the caller's last message, from the route's label cache or else by
+   * asking (the answer is cached); {@code done} gets the label or null, on {@code loop}, at once
+   * when the label was cached, and not at all when the call {@code ended} meanwhile.
    */
-  static void classify(
+  static void label(
       ProxyContext px,
-      SidecarConfig cfg,
+      CallState call,
       EventLoop loop,
-      String requestId,
-      CallerQuotas.Caller caller,
-      String api,
-      RouteConfig route,
       String text,
+      BooleanSupplier ended,
       Consumer<String> done) {
+    RouteConfig route = call.routeCfg;
     RouteConfig.Classifier c = route.classifier();
-    ShortCall.to(px, cfg, loop, c.target())
-        .requestId(requestId)
-        .caller(caller)
-        .api(api)
+    String key = ClassifierLabels.key(call.route, c, text);
+    ClassifierLabels.Entry cached = px.classifierLabels().get(key);
+    if (cached != null) {
+      done.accept(cached.label());
+      return;
+    }
+    ShortCall.to(px, call.cfg, loop, c.target())
+        .requestId(call.requestId)
+        .caller(call.caller)
+        .api(call.callerFormat.label())
         .meteredAs(route.model(), TIER)
         .timeouts(c.timeout(), route.timeouts().connect())
         .send(
             request(c, text),
-            answer -> done.accept(answer == null ? null : label(answer.text(), c.labels())));
+            answer -> {
+              if (ended.getAsBoolean()) {
+                return;
+              }
+              String label = answer == null ? null : label(answer.text(), c.labels());
+              if (label != null) {
+                px.classifierLabels().put(key, label, c.cacheTtl());
+              }
+              done.accept(label);
+            });
   }
 
   /** The route's prompt, the labels spelled out, the caller's last message. */

@@ -1,7 +1,13 @@
 package dev.tollgate.sidecar.call;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.cache.PromptCacheMarker;
 import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.provider.ProviderAdapter;
+import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.Json;
+import dev.tollgate.sidecar.wire.ProxyException;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -43,6 +49,33 @@ final class ProviderRequest {
     h.set("x-request-id", requestId);
     h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
     return r;
+  }
+
+  /**
+   * The body for {@code t}: the caller's forwarded as sent (same format) or translated through the
+   * neutral model, then marked for the provider's prompt cache; {@code onMarked} runs when the
+   * sidecar added marks.
+   */
+  static byte[] body(ObjectNode callerBody, CallState call, Target t, Runnable onMarked) {
+    ObjectNode body =
+        t.passthrough()
+            ? t.adapter().forward(callerBody, t.model(), call.stream)
+            : t.adapter().encode(call.callerFormat.parseRequest(callerBody), t.model());
+    if (PromptCacheMarker.apply(
+            call.routeCfg.cache().promptCaching(),
+            t.credential().provider(),
+            t.model(),
+            body,
+            callerBody,
+            call.format)
+        == PromptCacheMarker.Outcome.MARKED) {
+      onMarked.run();
+    }
+    try {
+      return Json.MAPPER.writeValueAsBytes(body);
+    } catch (JsonProcessingException e) {
+      throw new ProxyException(ErrorKind.INTERNAL, "cannot write the provider request");
+    }
   }
 
   /** Copies the caller's {@code names} headers that it sent. */

@@ -114,19 +114,16 @@ final class ResponseRelay {
 
   ResponseRelay(
       ChannelHandlerContext ctx,
-      CallerFormat format,
-      boolean stream,
-      boolean callerWantsUsage,
+      CallState call,
       boolean keepAlive,
       boolean logContent,
-      long callStartNanos,
       Outcome outcome) {
     this.ctx = ctx;
-    this.format = format;
-    this.stream = stream;
-    this.callerWantsUsage = callerWantsUsage;
+    this.format = call.callerFormat;
+    this.stream = call.stream;
+    this.callerWantsUsage = call.callerWantsUsage;
     this.keepAlive = keepAlive;
-    this.callStartNanos = callStartNanos;
+    this.callStartNanos = call.startNanos;
     this.outcome = outcome;
     this.answer = logContent ? new StringBuilder() : null;
   }
@@ -138,12 +135,11 @@ final class ResponseRelay {
   }
 
   /** A new attempt: forgets what an earlier, failed attempt received. */
-  void attempt(
-      ProviderAdapter adapter, CredentialConfig credential, String model, boolean passthrough) {
-    this.adapter = adapter;
-    this.credential = credential;
-    this.model = model;
-    this.passthrough = passthrough;
+  void attempt(Target t) {
+    this.adapter = t.adapter();
+    this.credential = t.credential();
+    this.model = t.model();
+    this.passthrough = t.passthrough();
     if (body != null) {
       body.release();
       body = null;
