@@ -41,7 +41,9 @@ final class Attempts {
   private final ProxyContext px;
   private final SidecarConfig cfg;
   private final RouteConfig route;
+  private final boolean stream;
   private final Admission admission;
+  private final ResponseRelay relay;
   private final Driver driver;
   private final long callStartNanos;
   private String tier;
@@ -62,18 +64,19 @@ final class Attempts {
   private TargetHealth health;
   private long attemptStartNanos;
 
+  /**
+   * The loop of {@code call} (its route and configuration resolved), reading what {@code relay}
+   * received.
+   */
   Attempts(
-      ProxyContext px,
-      SidecarConfig cfg,
-      RouteConfig route,
-      Admission admission,
-      long callStartNanos,
-      Driver driver) {
+      ProxyContext px, CallState call, Admission admission, ResponseRelay relay, Driver driver) {
     this.px = px;
-    this.cfg = cfg;
-    this.route = route;
+    this.cfg = call.cfg;
+    this.route = call.routeCfg;
+    this.stream = call.stream;
+    this.callStartNanos = call.startNanos;
     this.admission = admission;
-    this.callStartNanos = callStartNanos;
+    this.relay = relay;
     this.driver = driver;
   }
 
@@ -218,16 +221,11 @@ final class Attempts {
   }
 
   /**
-   * The current attempt to {@code model} of {@code credential} failed with {@code e}, after the
-   * provider asked to wait {@code headerWait} (or null): remembers it for the next attempt's
-   * bookkeeping and for the retry's wait.
+   * The current attempt to {@code model} of {@code credential} failed with {@code e}: remembers it
+   * for the next attempt's bookkeeping, and the wait the provider asked for, for the retry.
    */
-  void failed(
-      ProxyException e,
-      Duration headerWait,
-      CredentialConfig credential,
-      String model,
-      String requestId) {
+  void failed(ProxyException e, CredentialConfig credential, String model, String requestId) {
+    Duration headerWait = relay.attemptWait();
     admission.attemptFailed();
     previousFailed = true;
     failedProvider = credential.provider().wireName();
@@ -247,14 +245,10 @@ final class Attempts {
         e.kind().label());
   }
 
-  /**
-   * Tells the current attempt's target how it went (once per attempt).
-   *
-   * @param kind null on success
-   * @param ttftNanos the call's time to the first byte, or -1
-   * @param upstreamStatus the provider's HTTP status, or 0
-   */
-  void report(ErrorKind kind, boolean stream, long ttftNanos, int upstreamStatus) {
+  /** Tells the current attempt's target how it went (once per attempt); {@code kind} null: well. */
+  void report(ErrorKind kind) {
+    long ttftNanos = relay.ttftNanos();
+    int upstreamStatus = relay.upstreamStatus();
     TargetHealth h = health;
     if (h == null) {
       return;

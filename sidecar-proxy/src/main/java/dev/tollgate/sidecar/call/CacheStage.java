@@ -11,7 +11,8 @@ import dev.tollgate.sidecar.metering.Cost;
 import dev.tollgate.sidecar.server.Responses;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import java.util.concurrent.CompletableFuture;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.function.Consumer;
 
 /**
  * A call's use of its route's response cache: the ticket for this request (its key, and whether it
@@ -52,8 +53,20 @@ final class CacheStage {
     return ticket.mayStore();
   }
 
-  CompletableFuture<CachedAnswer> lookup() {
-    return ticket.lookup();
+  /**
+   * Looks the answer up; {@code then} gets it, or null, on {@code loop} (Redis answers elsewhere).
+   */
+  void lookup(EventExecutor loop, Consumer<CachedAnswer> then) {
+    ticket
+        .lookup()
+        .whenComplete(
+            (hit, e) -> {
+              if (loop.inEventLoop()) {
+                then.accept(hit);
+              } else {
+                loop.execute(() -> then.accept(hit));
+              }
+            });
   }
 
   boolean hit() {

@@ -9,6 +9,9 @@ import dev.tollgate.sidecar.metering.Cost;
 import dev.tollgate.sidecar.metering.CostCalculator;
 import dev.tollgate.sidecar.metering.ProxyMetrics;
 import dev.tollgate.sidecar.metering.UsageLedger;
+import java.util.function.BiPredicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one exit of every call the sidecar makes, whatever its kind (a caller's call, the cheap half
@@ -16,22 +19,34 @@ import dev.tollgate.sidecar.metering.UsageLedger;
  * spend against the caller's quota, and its call-log line.
  */
 public final class CallEnd {
+  private static final Logger LOG = LoggerFactory.getLogger(CallEnd.class);
+
   private final ProxyMetrics metrics;
   private final UsageLedger ledger;
   private final CallerQuotas callers;
   private final CostCalculator costs;
+  private final BiPredicate<String, String> firstUnpriced;
 
+  /**
+   * @param firstUnpriced true the first time a credential and model without a price is seen
+   */
   public CallEnd(
-      ProxyMetrics metrics, UsageLedger ledger, CallerQuotas callers, CostCalculator costs) {
+      ProxyMetrics metrics,
+      UsageLedger ledger,
+      CallerQuotas callers,
+      CostCalculator costs,
+      BiPredicate<String, String> firstUnpriced) {
     this.metrics = metrics;
     this.ledger = ledger;
     this.callers = callers;
     this.costs = costs;
+    this.firstUnpriced = firstUnpriced;
   }
 
   /** The exit of the calls made with {@code px}'s collaborators. */
   public static CallEnd of(dev.tollgate.sidecar.server.ProxyContext px) {
-    return new CallEnd(px.metrics(), px.ledger(), px.budgetGate().callers(), px.costs());
+    return new CallEnd(
+        px.metrics(), px.ledger(), px.budgetGate().callers(), px.costs(), px::firstUnpriced);
   }
 
   /** What {@code usage} at {@code model} of {@code credential} cost; unpriced without usage. */
@@ -39,6 +54,16 @@ public final class CallEnd {
     return usage == null || credential == null
         ? Cost.UNPRICED
         : costs.cost(credential, model, usage);
+  }
+
+  /** Logs once per credential and model that a caller's call was counted but not priced. */
+  void warnIfUnpriced(CallRecord r) {
+    if (r.usage() != null && !r.cost().priced() && firstUnpriced.test(r.credential(), r.model())) {
+      LOG.warn(
+          "model {} of credential {} has no price in the catalogue or the credential's overrides; its calls are counted but not priced",
+          r.model(),
+          r.credential());
+    }
   }
 
   /**

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.cache.PromptCacheMarker;
 import dev.tollgate.sidecar.config.CredentialConfig;
+import dev.tollgate.sidecar.provider.CredentialSecrets;
 import dev.tollgate.sidecar.provider.ProviderAdapter;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.Json;
@@ -49,6 +50,28 @@ final class ProviderRequest {
     h.set("x-request-id", requestId);
     h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
     return r;
+  }
+
+  /**
+   * The request of one attempt to {@code t}: its URL and secret, the call's body for it, and the
+   * caller's headers a forwarded body needs.
+   */
+  static ProviderRequest forAttempt(
+      CallState call,
+      Target t,
+      ObjectNode callerBody,
+      CredentialSecrets secrets,
+      Runnable onMarked) {
+    String secret = t.adapter().secret(secrets, t.credential());
+    URI url = t.adapter().url(t.credential(), t.model(), call.stream);
+    return post(url, body(callerBody, call, t, onMarked), call.stream, call.requestId)
+        .forwarding(
+            call.callerHeaders, t.passthrough() ? call.callerFormat.forwardedHeaders() : List.of())
+        .authenticated(t.adapter(), t.credential(), secret);
+  }
+
+  URI url() {
+    return url;
   }
 
   /**

@@ -1,7 +1,6 @@
 package dev.tollgate.sidecar.call;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tollgate.sidecar.budget.CallerQuotas;
 import dev.tollgate.sidecar.cache.CachedAnswer;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.Usage;
@@ -15,21 +14,14 @@ import dev.tollgate.sidecar.routing.TierSelector;
 import dev.tollgate.sidecar.server.ProxyContext;
 import dev.tollgate.sidecar.server.Responses;
 import dev.tollgate.sidecar.upstream.Exchange;
-import dev.tollgate.sidecar.upstream.ExchangeListener;
 import dev.tollgate.sidecar.wire.ApiFormat;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.ProxyException;
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.net.URI;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * relay the answer in the caller's format ({@link ResponseRelay}, {@link Escalation}) → end ({@link
  * CallEnd}, the same exit as every other call).
  */
-public final class ProxyCall implements ExchangeListener, Attempts.Driver, ResponseRelay.Outcome {
+public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyCall.class);
 
   private final ProxyContext px;
@@ -59,10 +51,7 @@ public final class ProxyCall implements ExchangeListener, Attempts.Driver, Respo
   private Attempts attempts;
   private ResponseRelay relay;
   private CacheStage cache;
-  private Exchange exchange;
-  private ScheduledFuture<?> firstTokenTimer;
-  private ScheduledFuture<?> totalTimer;
-  private boolean totalExpired;
+  private final CallTimers timers;
   private boolean escalated;
   private boolean finished;
 
@@ -79,6 +68,7 @@ public final class ProxyCall implements ExchangeListener, Attempts.Driver, Respo
     this.onDone = onDone;
     this.exit = CallEnd.of(px);
     this.call = new CallState(requestId, format);
+    this.timers = new CallTimers(ctx.executor());
   }
 
   public void start(FullHttpRequest request) {
@@ -113,28 +103,9 @@ public final class ProxyCall implements ExchangeListener, Attempts.Driver, Respo
     px.metrics().started(call.route);
   }
 
-  /**
-   * Budget gate: Block refuses (429), Downgrade narrows the route to its cheaper tier or target
-   * before the tier is chosen; a caller over its quota is refused whatever the budget's action.
-   * Then the call's stages are set up and its total timeout starts.
-   */
+  /** The budget gate ({@link BudgetCheck}), then the call's stages are set up. */
   private void gate() {
-    RouteConfig resolved = call.routeCfg;
-    try {
-      call.routeCfg = px.budgetGate().admit(resolved, call.cfg);
-      call.caller =
-          CallerQuotas.callerOf(call.cfg, call.routeCfg.budget(), call.callerHeaders::get);
-      px.budgetGate().callers().admit(call.caller, call.cfg.namespace(), call.routeCfg.model());
-    } catch (ProxyException blocked) {
-      // A blocked budget (or caller) still lets the response cache answer (a hit costs nothing):
-      // the call goes on to the lookup, and fails with this error on a miss. Not with a
-      // classifier: asking it would spend.
-      if (!px.responseCaches().caches(resolved) || resolved.classifier() != null) {
-        throw blocked;
-      }
-      call.routeCfg = resolved;
-      budgetBlocked = blocked;
-    }
+    budgetBlocked = BudgetCheck.admit(px.budgetGate(), px.responseCaches(), call);
     originalJson = requestJson.deepCopy();
     call.stream = requestJson.path("stream").asBoolean(false);
     call.callerWantsUsage = call.callerFormat.wantsStreamUsage(requestJson);
@@ -146,15 +117,8 @@ public final class ProxyCall implements ExchangeListener, Attempts.Driver, Respo
     }
     relay = new ResponseRelay(ctx, call, keepAlive, logContent, this);
     admission = new Admission(px.limits(), call.routeCfg, call.callerHeaders::get);
-    attempts = new Attempts(px, call.cfg, call.routeCfg, admission, call.startNanos, this);
-    Duration total = call.routeCfg.timeouts().total();
-    totalTimer =
-        timer(
-            total,
-            () -> {
-              totalExpired = true;
-              timeout("the call took longer than " + total.toMillis() + " ms");
-            });
+    attempts = new Attempts(px, call, admission, relay, this);
+    timers.startTotal(call.routeCfg.timeouts().total(), this::timeout);
   }
 
   /** A tier forced at runtime, else the classifier's label when the route has one, else rules. */
@@ -177,11 +141,7 @@ public final class ProxyCall implements ExchangeListener, Attempts.Driver, Respo
           () -> finished,
           label -> {
             RequestFacts labelled = facts.withClassifierLabel(label);
-            try {
-              useTier(TierChoice.select(r, labelled, true), labelled);
-            } catch (ProxyException e) {
-              finalFail(e);
-            }
+            stage(() -> useTier(TierChoice.select(r, labelled, true), labelled));
           });
     }
   }
@@ -220,7 +180,7 @@ public final class ProxyCall implements ExchangeListener, Attempts.Driver, Respo
       admit();
       return;
     }
-    cache.lookup().whenComplete((hit, e) -> onLoop(() -> afterLookup(hit)));
+    cache.lookup(ctx.executor(), hit -> stage(() -> afterLookup(hit)));
   }
 
   private void afterLookup(CachedAnswer hit) {
@@ -245,7 +205,7 @@ public final class ProxyCall implements ExchangeListener, Attempts.Driver, Respo
     if (wait.isZero()) {
       attempts.next();
     } else if (admission.queue(wait)) {
-      schedule(wait, this::admit);
+      timers.schedule(wait, this::admit);
     } else {
       finalFail(admission.refused(call.route, wait));
     }
@@ -258,81 +218,35 @@ public final class ProxyCall implements ExchangeListener, Attempts.Driver, Respo
     call.target = t;
     relay.attempt(t);
     try {
-      String secret = t.adapter().secret(px.secrets(), credential);
-      URI url = t.adapter().url(credential, model, call.stream);
-      byte[] body =
-          ProviderRequest.body(
-              requestJson.deepCopy(),
+      ProviderRequest upstream =
+          ProviderRequest.forAttempt(
               call,
               t,
+              requestJson.deepCopy(),
+              px.secrets(),
               () -> px.metrics().promptCacheMarked(call.route, t.provider(), model));
-      ProviderRequest upstream =
-          ProviderRequest.post(url, body, call.stream, call.requestId)
-              .forwarding(
-                  call.callerHeaders,
-                  t.passthrough() ? call.callerFormat.forwardedHeaders() : List.of())
-              .authenticated(t.adapter(), credential, secret);
       RouteConfig.Timeouts timeouts = call.routeCfg.timeouts();
       // A non-streamed answer arrives whole, so its first byte is its last: only the total timeout
       // bounds it. Streams must start within the first-token timeout.
       if (call.stream) {
-        long ms = timeouts.firstToken().toMillis();
-        firstTokenTimer =
-            timer(
-                timeouts.firstToken(),
-                () -> timeout("no answer from the provider within " + ms + " ms"));
+        timers.startFirstToken(timeouts.firstToken(), this::timeout);
       }
-      exchange =
+      Exchange exchange =
           px.upstream()
               .send(
                   ctx.channel().eventLoop(),
-                  url,
+                  upstream.url(),
                   credential.caFile(),
                   upstream.build(),
                   timeouts.connect(),
-                  new CurrentAttempt(attempts.number(), attempts::number, this));
+                  new CurrentAttempt(attempts.number(), attempts::number, relay));
       relay.exchange(exchange);
     } catch (ProxyException e) {
-      fail(e);
+      failed(e);
     }
   }
 
-  // ---- upstream events, the caller's connection, timeouts ----
-
-  @Override
-  public void onHead(HttpResponse head) {
-    if (!finished) {
-      relay.onHead(head);
-    }
-  }
-
-  @Override
-  public void onContent(ByteBuf content, boolean last) {
-    if (finished) {
-      return;
-    }
-    try {
-      relay.onContent(content, last);
-    } catch (ProxyException e) {
-      if (!last) {
-        exchange.abort();
-      }
-      fail(e);
-    } catch (IllegalStateException e) {
-      exchange.abort();
-      fail(new ProxyException(ErrorKind.UPSTREAM_BAD_RESPONSE, e.getMessage()));
-    }
-    if (!last && !finished) {
-      relay.requestMore();
-    }
-  }
-
-  @Override
-  public void onFailure(Throwable cause, boolean afterHead) {
-    if (!finished) {
-      fail(UpstreamErrors.ofTransport(cause, call.stream, call.target.credential()));
-    }
-  }
+  // ---- the caller's connection, timeouts ----
 
   /** The caller's connection drained: resume reading the provider. */
   public void onWritable() {
@@ -344,35 +258,25 @@ public final class ProxyCall implements ExchangeListener, Attempts.Driver, Respo
   /** The caller went away. */
   public void onClientClosed() {
     if (!finished) {
-      if (exchange != null) {
-        exchange.abort();
+      if (relay != null) {
+        relay.abort();
       }
       end(ErrorKind.CLIENT_CLOSED.status(), ErrorKind.CLIENT_CLOSED);
     }
   }
 
   private void timeout(String message) {
-    if (finished) {
-      return;
+    if (!finished) {
+      relay.abort();
+      failed(new ProxyException(ErrorKind.UPSTREAM_TIMEOUT, message));
     }
-    if (exchange != null) {
-      exchange.abort();
-    }
-    fail(new ProxyException(ErrorKind.UPSTREAM_TIMEOUT, message));
   }
 
   // ---- what the relay reports ----
 
   @Override
   public void firstByte() {
-    if (firstTokenTimer != null) {
-      firstTokenTimer.cancel(false);
-    }
-  }
-
-  @Override
-  public void failed(ProxyException e) {
-    fail(e);
+    timers.firstByte();
   }
 
   /** A low-confidence answer is metered as its own call and the stronger tier is asked. */
@@ -384,7 +288,7 @@ public final class ProxyCall implements ExchangeListener, Attempts.Driver, Respo
       return false;
     }
     escalated = true;
-    attempts.report(null, call.stream, relay.ttftNanos(), relay.upstreamStatus());
+    attempts.report(null);
     Target t = call.target;
     Cost cost = exit.cost(t.credential(), t.model(), relay.usage());
     px.metrics().started(call.route); // the cheap call counts as a call of its own
@@ -409,26 +313,21 @@ public final class ProxyCall implements ExchangeListener, Attempts.Driver, Respo
   // ---- ending ----
 
   /** An attempt failed: move on to another target or retry when allowed, else end the call. */
-  private void fail(ProxyException e) {
+  @Override
+  public void failed(ProxyException e) {
     if (finished) {
       return;
     }
     RouteConfig.Retry retry = call.routeCfg.retry();
     if (!RetryPolicy.movesOn(
-        e.kind(), relay.headersSent(), totalExpired, attempts.tracked(), retry)) {
+        e.kind(), relay.headersSent(), timers.totalExpired(), attempts.tracked(), retry)) {
       finalFail(e);
       return;
     }
-    if (firstTokenTimer != null) {
-      firstTokenTimer.cancel(false);
-      firstTokenTimer = null;
-    }
-    if (exchange != null) {
-      exchange.abort();
-    }
-    Target t = call.target;
-    attempts.report(e.kind(), call.stream, relay.ttftNanos(), relay.upstreamStatus());
-    attempts.failed(e, relay.attemptWait(), t.credential(), t.model(), call.requestId);
+    timers.attemptEnded();
+    relay.abort();
+    attempts.report(e.kind());
+    attempts.failed(e, call.target.credential(), call.target.model(), call.requestId);
     attempts.next();
   }
 
@@ -461,16 +360,11 @@ public final class ProxyCall implements ExchangeListener, Attempts.Driver, Respo
       return;
     }
     finished = true;
-    if (firstTokenTimer != null) {
-      firstTokenTimer.cancel(false);
-    }
-    if (totalTimer != null) {
-      totalTimer.cancel(false);
-    }
+    timers.cancel();
     Usage usage = null;
     if (relay != null) {
       relay.release();
-      attempts.report(kind, call.stream, relay.ttftNanos(), relay.upstreamStatus());
+      attempts.report(kind);
       usage = relay.usage();
       admission.settle(usage == null ? 0 : usage.inputTokens() + usage.outputTokens());
     }
@@ -487,12 +381,7 @@ public final class ProxyCall implements ExchangeListener, Attempts.Driver, Respo
       boolean success = status == 200 && kind == null && relay.usageComplete();
       cache.end(call, relay.cacheable(), success, cost);
     }
-    if (usage != null && !cost.priced() && px.firstUnpriced(t.credential().name(), t.model())) {
-      LOG.warn(
-          "model {} of credential {} has no price in the catalogue or the credential's overrides; its calls are counted but not priced",
-          t.model(),
-          t.credential().name());
-    }
+    exit.warnIfUnpriced(record);
     exit.meter(record, call.caller);
     onDone.run();
   }
@@ -506,30 +395,20 @@ public final class ProxyCall implements ExchangeListener, Attempts.Driver, Respo
 
   @Override
   public void schedule(Duration d, Runnable r) {
-    timer(d, r);
+    timers.schedule(d, r);
   }
 
-  private ScheduledFuture<?> timer(Duration d, Runnable r) {
-    return ctx.executor().schedule(r, d.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  /** Runs {@code r} on this call's event loop (a Redis lookup answers on its own thread). */
-  private void onLoop(Runnable r) {
-    Runnable guarded =
-        () -> {
-          if (finished) {
-            return;
-          }
-          try {
-            r.run();
-          } catch (ProxyException x) {
-            finalFail(x);
-          }
-        };
-    if (ctx.executor().inEventLoop()) {
-      guarded.run();
-    } else {
-      ctx.executor().execute(guarded);
+  /**
+   * Runs a stage resumed on the event loop (after a lookup or a classifier): it may end the call.
+   */
+  private void stage(Runnable r) {
+    if (finished) {
+      return;
+    }
+    try {
+      r.run();
+    } catch (ProxyException e) {
+      finalFail(e);
     }
   }
 }

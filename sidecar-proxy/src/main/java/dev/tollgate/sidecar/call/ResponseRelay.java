@@ -13,6 +13,7 @@ import dev.tollgate.sidecar.provider.StreamFraming;
 import dev.tollgate.sidecar.routing.Backoff;
 import dev.tollgate.sidecar.server.Responses;
 import dev.tollgate.sidecar.upstream.Exchange;
+import dev.tollgate.sidecar.upstream.ExchangeListener;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.Json;
 import dev.tollgate.sidecar.wire.ProxyException;
@@ -46,7 +47,7 @@ import java.util.List;
  * as it arrives, while the provider is read only as fast as the caller's connection drains. It
  * tracks what the answer reported (usage, finish reason, time to first byte) for metering.
  */
-final class ResponseRelay {
+final class ResponseRelay implements ExchangeListener {
   private static final int MAX_UPSTREAM_BODY = 32 * 1024 * 1024;
   private static final int MAX_ERROR_BODY = 64 * 1024;
   private static final int MAX_SSE_EVENT = 4 * 1024 * 1024;
@@ -54,6 +55,9 @@ final class ResponseRelay {
 
   /** What the relay tells its call. */
   interface Outcome {
+    /** Whether the call ended: later events are dropped. */
+    boolean finished();
+
     /** The first byte of the answer arrived. */
     void firstByte();
 
@@ -166,7 +170,18 @@ final class ResponseRelay {
     this.exchange = e;
   }
 
-  void onHead(HttpResponse head) {
+  /** Stops the current attempt's exchange, if one was sent. */
+  void abort() {
+    if (exchange != null) {
+      exchange.abort();
+    }
+  }
+
+  @Override
+  public void onHead(HttpResponse head) {
+    if (outcome.finished()) {
+      return;
+    }
     upstreamStatus = head.status().code();
     if (upstreamStatus != 200) {
       mode = Mode.ERROR;
@@ -187,11 +202,38 @@ final class ResponseRelay {
   }
 
   /**
-   * Bytes of the answer.
-   *
-   * @throws ProxyException or IllegalStateException when the answer cannot be relayed
+   * Bytes of the answer; an answer that cannot be relayed fails the attempt. The provider is read
+   * on only while the caller's connection is writable.
    */
-  void onContent(ByteBuf content, boolean last) {
+  @Override
+  public void onContent(ByteBuf content, boolean last) {
+    if (outcome.finished()) {
+      return;
+    }
+    try {
+      receive(content, last);
+    } catch (ProxyException e) {
+      if (!last) {
+        exchange.abort();
+      }
+      outcome.failed(e);
+    } catch (IllegalStateException e) {
+      exchange.abort();
+      outcome.failed(new ProxyException(ErrorKind.UPSTREAM_BAD_RESPONSE, e.getMessage()));
+    }
+    if (!last && !outcome.finished()) {
+      requestMore();
+    }
+  }
+
+  @Override
+  public void onFailure(Throwable cause, boolean afterHead) {
+    if (!outcome.finished()) {
+      outcome.failed(UpstreamErrors.ofTransport(cause, stream, credential));
+    }
+  }
+
+  private void receive(ByteBuf content, boolean last) {
     if (ttftNanos < 0 && (content.isReadable() || last)) {
       ttftNanos = System.nanoTime() - callStartNanos;
       outcome.firstByte();
@@ -233,8 +275,7 @@ final class ResponseRelay {
     }
   }
 
-  /** Pauses reading the provider while the caller's connection is not writable. */
-  void requestMore() {
+  private void requestMore() {
     if (!paused && !ctx.channel().isWritable()) {
       paused = true;
       exchange.pause();
