@@ -1,5 +1,6 @@
 package dev.tollgate.sidecar.call;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.budget.CallerQuotas;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
@@ -50,6 +51,15 @@ final class CallState {
     this.requestId = requestId;
     this.format = format;
     this.callerFormat = CallerFormat.of(format);
+  }
+
+  /** Reads what the call's body says about the call: streaming, usage, the logged prompt. */
+  void read(ObjectNode body) {
+    stream = body.path("stream").asBoolean(false);
+    callerWantsUsage = callerFormat.wantsStreamUsage(body);
+    if (cfg.server().logContent()) {
+      prompt = RouteResolver.clip(RouteResolver.lastUserText(body), ResponseRelay.MAX_LOGGED_TEXT);
+    }
   }
 
   /** The headers every answer carries: request id, and what served it once known. */

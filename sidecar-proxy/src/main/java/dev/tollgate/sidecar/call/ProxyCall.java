@@ -90,14 +90,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome {
 
   /** Reads the request and finds its route; from here on the call counts as in flight. */
   private void resolve(FullHttpRequest request) {
-    call.cfg = px.config().current();
-    if (call.cfg == null) {
-      throw new ProxyException(ErrorKind.NOT_READY, "the sidecar has no valid configuration yet");
-    }
-    requestJson = RouteResolver.body(request.content());
-    call.callerHeaders = request.headers().copy();
-    call.routeCfg = RouteResolver.route(call.cfg, requestJson);
-    call.route = call.routeCfg.model();
+    requestJson = RouteResolver.resolve(px.config().current(), request, call);
     started = true;
     px.inFlight().incrementAndGet();
     px.metrics().started(call.route);
@@ -107,15 +100,8 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome {
   private void gate() {
     budgetBlocked = BudgetCheck.admit(px.budgetGate(), px.responseCaches(), call);
     originalJson = requestJson.deepCopy();
-    call.stream = requestJson.path("stream").asBoolean(false);
-    call.callerWantsUsage = call.callerFormat.wantsStreamUsage(requestJson);
-    boolean logContent = call.cfg.server().logContent();
-    if (logContent) {
-      call.prompt =
-          RouteResolver.clip(
-              RouteResolver.lastUserText(requestJson), ResponseRelay.MAX_LOGGED_TEXT);
-    }
-    relay = new ResponseRelay(ctx, call, keepAlive, logContent, this);
+    call.read(requestJson);
+    relay = new ResponseRelay(ctx, call, keepAlive, call.cfg.server().logContent(), this);
     admission = new Admission(px.limits(), call.routeCfg, call.callerHeaders::get);
     attempts = new Attempts(px, call, admission, relay, this);
     timers.startTotal(call.routeCfg.timeouts().total(), this::timeout);

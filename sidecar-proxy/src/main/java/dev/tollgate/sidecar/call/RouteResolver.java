@@ -10,6 +10,7 @@ import dev.tollgate.sidecar.wire.Json;
 import dev.tollgate.sidecar.wire.ProxyException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
+import io.netty.handler.codec.http.FullHttpRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
@@ -20,6 +21,24 @@ import java.util.List;
  */
 final class RouteResolver {
   private RouteResolver() {}
+
+  /**
+   * Resolves {@code call} under {@code cfg} (null: none valid yet): its configuration, headers and
+   * route.
+   *
+   * @return the request body
+   */
+  static ObjectNode resolve(SidecarConfig cfg, FullHttpRequest request, CallState call) {
+    if (cfg == null) {
+      throw new ProxyException(ErrorKind.NOT_READY, "the sidecar has no valid configuration yet");
+    }
+    call.cfg = cfg;
+    ObjectNode body = body(request.content());
+    call.callerHeaders = request.headers().copy();
+    call.routeCfg = route(cfg, body);
+    call.route = call.routeCfg.model();
+    return body;
+  }
 
   /** The request body as a JSON object. */
   static ObjectNode body(ByteBuf content) {
