@@ -29,6 +29,12 @@ final class CallTestConfigs {
               targets:
                 - {credential: a, model: m1, weight: 50}
                 - {credential: b, model: m2, weight: 50}
+        - model: once
+          retry: {attempts: 0}
+          tiers:
+            - name: main
+              targets: [{credential: a, model: m1}]
+              fallbacks: [{credential: b, model: m2}]
         - model: limited
           rateLimit: {requestsPerMinute: 1, maxQueueWait: 2s}
           tiers:
