@@ -119,11 +119,6 @@ final class ProviderRequest {
     return this;
   }
 
-  /** The request headers so far (for tests). */
-  HttpHeaders headers() {
-    return headers;
-  }
-
   Supplier<FullHttpRequest> build() {
     String target = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
     return () ->
