@@ -5,9 +5,8 @@ import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.chat.Usage;
-import dev.tollgate.sidecar.wire.AnthropicWire;
+import dev.tollgate.sidecar.format.CallerFormat;
 import dev.tollgate.sidecar.wire.ApiFormat;
-import dev.tollgate.sidecar.wire.OpenAiWire;
 import dev.tollgate.sidecar.wire.StreamEncoder;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,9 +23,7 @@ public final class CacheReplay {
   /** The whole answer as a JSON body. */
   public static ObjectNode body(ApiFormat format, CachedAnswer a) {
     ChatResponse r = named(a);
-    return format == ApiFormat.OPENAI
-        ? OpenAiWire.renderResponse(r)
-        : AnthropicWire.renderResponse(r);
+    return CallerFormat.of(format).renderResponse(r);
   }
 
   /**
@@ -35,10 +32,7 @@ public final class CacheReplay {
    * @param includeUsage an OpenAI caller asked for the usage chunk ({@code stream_options})
    */
   public static String stream(ApiFormat format, CachedAnswer a, boolean includeUsage) {
-    StreamEncoder encoder =
-        format == ApiFormat.OPENAI
-            ? new OpenAiWire.Encoder(includeUsage)
-            : new AnthropicWire.Encoder();
+    StreamEncoder encoder = CallerFormat.of(format).streamEncoder(includeUsage);
     StringBuilder sb = new StringBuilder();
     for (StreamEvent e : events(named(a))) {
       sb.append(encoder.encode(e));

@@ -5,18 +5,19 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.config.ProviderKind;
 import dev.tollgate.sidecar.config.RouteConfig;
+import dev.tollgate.sidecar.format.CallerFormat;
+import dev.tollgate.sidecar.provider.ProviderAdapters;
 import dev.tollgate.sidecar.wire.ApiFormat;
 import dev.tollgate.sidecar.wire.Json;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Pattern;
 
 /**
  * Marks the stable prefix of a request to a Claude model (Anthropic, Vertex AI, or Bedrock for the
- * models it caches: see {@link #bedrockCaches}) for provider-side prompt caching, and carries a
- * caller's own cache breakpoints over when the request is translated. It edits the outgoing
- * provider body in place, after the wire layer built it.
+ * models it caches: see {@code BedrockAdapter.cachesPrompts}) for provider-side prompt caching, and
+ * carries a caller's own cache breakpoints over when the request is translated. It edits the
+ * outgoing provider body in place, after the wire layer built it.
  *
  * <p>Rules (LLMRoute {@code spec.cache.promptCaching}):
  *
@@ -65,8 +66,11 @@ public final class PromptCacheMarker {
   }
 
   /** The outgoing body's cache syntax. */
-  private enum Dialect {
+  /** Where a provider's request format takes cache marks (each provider says which it speaks). */
+  public enum Dialect {
+    /** Anthropic's Messages format: {@code cache_control} on the cached block. */
     MESSAGES,
+    /** Bedrock's Converse format: a {@code cachePoint} block after the cached content. */
     CONVERSE
   }
 
@@ -91,10 +95,7 @@ public final class PromptCacheMarker {
     if (dialect == null) {
       return Outcome.NOT_APPLICABLE;
     }
-    CallerMarks marks =
-        callerFormat == ApiFormat.OPENAI
-            ? CallerMarks.ofOpenAi(callerBody)
-            : CallerMarks.ofAnthropic(callerBody);
+    CallerMarks marks = CallerFormat.of(callerFormat).cacheMarks(callerBody);
     if (!marks.isEmpty()) {
       if (outgoing != callerBody) {
         marks.carryOver(outgoing, dialect);
@@ -115,35 +116,10 @@ public final class PromptCacheMarker {
     return Outcome.MARKED;
   }
 
-  /** Whether {@code model} at {@code provider} is a Claude model, and in which request format. */
+  /** Whether {@code model} at {@code provider} takes cache marks, and in which request format. */
   static Dialect dialect(ProviderKind provider, String model) {
-    String m = model == null ? "" : model.toLowerCase(Locale.ROOT);
-    return switch (provider) {
-      case ANTHROPIC -> Dialect.MESSAGES;
-      case VERTEX_AI -> m.startsWith("claude") ? Dialect.MESSAGES : null;
-      case BEDROCK -> bedrockCaches(m) ? Dialect.CONVERSE : null;
-      default -> null;
-    };
+    return ProviderAdapters.forProvider(provider).promptCacheDialect(model);
   }
-
-  /**
-   * Whether Bedrock accepts a {@code cachePoint} for {@code model}: Claude models from 3.5 Sonnet
-   * v2 on. Bedrock rejects the request (400, "unsupported model or your request did not allow
-   * prompt caching") for other models, the original Claude 3 models and 3.5 Sonnet v1 included, so
-   * those are never marked and a caller's marks are dropped in translation as before.
-   */
-  static boolean bedrockCaches(String model) {
-    String m = model == null ? "" : model.toLowerCase(Locale.ROOT);
-    int vendor = m.indexOf("anthropic.");
-    if (vendor < 0) {
-      return false;
-    }
-    String id = m.substring(vendor + "anthropic.".length());
-    return id.startsWith("claude-") && !BEDROCK_UNCACHEABLE.matcher(id).lookingAt();
-  }
-
-  private static final Pattern BEDROCK_UNCACHEABLE =
-      Pattern.compile("claude-(v2|instant|3-opus|3-sonnet|3-haiku|3-5-sonnet-20240620)");
 
   /** The route's {@code minTokens}, else the model's minimum (2,048 for Haiku, else 1,024). */
   public static int minTokens(RouteConfig.PromptCaching caching, String model) {
@@ -233,7 +209,8 @@ public final class PromptCacheMarker {
    * Anthropic and Converse messages (one turn per run of same-role messages; tool results first
    * within a caller message; empty text dropped).
    */
-  static final class CallerMarks {
+  /** The cache marks a caller placed in its request, read in its format. */
+  public static final class CallerMarks {
     JsonNode system;
     final List<ToolMark> tools = new ArrayList<>();
     final List<BlockMark> blocks = new ArrayList<>();
@@ -244,7 +221,7 @@ public final class PromptCacheMarker {
     }
 
     /** Marks of an Anthropic Messages body. */
-    static CallerMarks ofAnthropic(JsonNode body) {
+    public static CallerMarks ofAnthropic(JsonNode body) {
       CallerMarks m = new CallerMarks();
       JsonNode system = body.path("system");
       for (JsonNode block : system) {
@@ -285,7 +262,7 @@ public final class PromptCacheMarker {
      * gateways accept for Claude) or on a message or tool. A marked system or developer message
      * marks the system prompt; other marked messages mark their last translated block.
      */
-    static CallerMarks ofOpenAi(JsonNode body) {
+    public static CallerMarks ofOpenAi(JsonNode body) {
       CallerMarks m = new CallerMarks();
       m.readTools(body.path("tools"));
       Turns turns = new Turns();

@@ -40,4 +40,139 @@ public record CallRecord(
     String answer) {
 
   public static final String UNKNOWN = "_unknown";
+
+  /** A record built field by field, by name; unset fields are null, 0 or false, TTFT -1. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Names each field of a call record as it is set. */
+  public static final class Builder {
+    private String requestId;
+    private String api;
+    private String route = UNKNOWN;
+    private String tier;
+    private String provider;
+    private String credential;
+    private String model;
+    private boolean stream;
+    private int status;
+    private ErrorKind errorKind;
+    private Usage usage;
+    private boolean usageComplete;
+    private Cost cost = Cost.UNPRICED;
+    private long latencyNanos;
+    private long ttftNanos = -1;
+    private String finishReason;
+    private int failovers;
+    private int upstreamStatus;
+    private String prompt;
+    private String answer;
+
+    private Builder() {}
+
+    public Builder requestId(String v) {
+      requestId = v;
+      return this;
+    }
+
+    public Builder api(String v) {
+      api = v;
+      return this;
+    }
+
+    public Builder route(String v) {
+      route = v;
+      return this;
+    }
+
+    public Builder tier(String v) {
+      tier = v;
+      return this;
+    }
+
+    /** The target that served (or last tried) the call: provider name, credential, model. */
+    public Builder target(String provider, String credential, String model) {
+      this.provider = provider;
+      this.credential = credential;
+      this.model = model;
+      return this;
+    }
+
+    public Builder stream(boolean v) {
+      stream = v;
+      return this;
+    }
+
+    /** The status the caller got and the error kind, null on success. */
+    public Builder outcome(int status, ErrorKind errorKind) {
+      this.status = status;
+      this.errorKind = errorKind;
+      return this;
+    }
+
+    public Builder usage(Usage usage, boolean complete) {
+      this.usage = usage;
+      this.usageComplete = complete;
+      return this;
+    }
+
+    public Builder cost(Cost v) {
+      cost = v;
+      return this;
+    }
+
+    /** Latency and time to first byte, in nanoseconds (TTFT -1 when unknown). */
+    public Builder timing(long latencyNanos, long ttftNanos) {
+      this.latencyNanos = latencyNanos;
+      this.ttftNanos = ttftNanos;
+      return this;
+    }
+
+    public Builder finishReason(String v) {
+      finishReason = v;
+      return this;
+    }
+
+    public Builder failovers(int v) {
+      failovers = v;
+      return this;
+    }
+
+    public Builder upstreamStatus(int v) {
+      upstreamStatus = v;
+      return this;
+    }
+
+    /** The logged prompt and answer (content logging only). */
+    public Builder content(String prompt, String answer) {
+      this.prompt = prompt;
+      this.answer = answer;
+      return this;
+    }
+
+    public CallRecord build() {
+      return new CallRecord(
+          requestId,
+          api,
+          route,
+          tier,
+          provider,
+          credential,
+          model,
+          stream,
+          status,
+          errorKind,
+          usage,
+          usageComplete,
+          cost,
+          latencyNanos,
+          ttftNanos,
+          finishReason,
+          failovers,
+          upstreamStatus,
+          prompt,
+          answer);
+    }
+  }
 }

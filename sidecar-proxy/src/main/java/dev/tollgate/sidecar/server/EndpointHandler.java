@@ -2,11 +2,12 @@ package dev.tollgate.sidecar.server;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.call.CallEnd;
+import dev.tollgate.sidecar.call.ProxyCall;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
-import dev.tollgate.sidecar.metering.CallLog;
+import dev.tollgate.sidecar.format.CallerFormat;
 import dev.tollgate.sidecar.metering.CallRecord;
-import dev.tollgate.sidecar.metering.Cost;
 import dev.tollgate.sidecar.wire.ApiFormat;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.Json;
@@ -243,30 +244,13 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
   /** Rejections before a call starts are logged and counted like calls, with no route. */
   private void countRejected(ApiFormat format, ErrorKind kind, int status) {
     CallRecord r =
-        new CallRecord(
-            newRequestId(),
-            format.name().toLowerCase(java.util.Locale.ROOT),
-            CallRecord.UNKNOWN,
-            null,
-            null,
-            null,
-            null,
-            false,
-            status,
-            kind,
-            null,
-            false,
-            Cost.UNPRICED,
-            0,
-            -1,
-            null,
-            0,
-            0,
-            null,
-            null);
+        CallRecord.builder()
+            .requestId(newRequestId())
+            .api(CallerFormat.of(format).label())
+            .outcome(status, kind)
+            .build();
     px.metrics().started(CallRecord.UNKNOWN);
-    px.metrics().ended(r);
-    CallLog.write(r);
+    CallEnd.of(px).meter(r, null);
   }
 
   /** Answers a request whose body exceeded the limit (called by the aggregator). */

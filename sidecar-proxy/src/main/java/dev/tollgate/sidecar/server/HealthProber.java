@@ -1,5 +1,6 @@
 package dev.tollgate.sidecar.server;
 
+import dev.tollgate.sidecar.call.ShortCall;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.config.RouteConfig;
@@ -87,29 +88,23 @@ final class HealthProber {
             null,
             null,
             false);
-    ShortCall.send(
-        px,
-        cfg,
-        loop,
-        "health-" + c.name() + "-" + System.currentTimeMillis(),
-        null,
-        "probe",
-        ROUTE,
-        TIER,
-        new RouteConfig.TargetRef(c.name(), hc.model()),
-        ping,
-        PROBE_TIMEOUT,
-        Duration.ofSeconds(5),
-        answer -> {
-          inFlight.remove(c.name());
-          boolean up =
-              px.activeHealth()
-                  .probed(
-                      c.name(),
-                      answer != null,
-                      answer == null ? "probe failed" : null,
-                      hc.failureThreshold());
-          px.metrics().credentialUp(c.name(), up);
-        });
+    ShortCall.to(px, cfg, loop, new RouteConfig.TargetRef(c.name(), hc.model()))
+        .requestId("health-" + c.name() + "-" + System.currentTimeMillis())
+        .api("probe")
+        .meteredAs(ROUTE, TIER)
+        .timeouts(PROBE_TIMEOUT, Duration.ofSeconds(5))
+        .send(
+            ping,
+            answer -> {
+              inFlight.remove(c.name());
+              boolean up =
+                  px.activeHealth()
+                      .probed(
+                          c.name(),
+                          answer != null,
+                          answer == null ? "probe failed" : null,
+                          hc.failureThreshold());
+              px.metrics().credentialUp(c.name(), up);
+            });
   }
 }

@@ -4,13 +4,14 @@ import dev.tollgate.sidecar.config.PriceCatalogue;
 import dev.tollgate.sidecar.metering.CostCalculator;
 import dev.tollgate.sidecar.metering.ProxyMetrics;
 import dev.tollgate.sidecar.metering.UsageLedger;
+import dev.tollgate.sidecar.provider.CredentialSecrets;
+import dev.tollgate.sidecar.provider.vertex.VertexTokens;
 import dev.tollgate.sidecar.routing.ActiveHealth;
 import dev.tollgate.sidecar.routing.ClassifierLabels;
 import dev.tollgate.sidecar.routing.HealthRegistry;
 import dev.tollgate.sidecar.routing.RateLimits;
 import dev.tollgate.sidecar.routing.TierOverrides;
 import dev.tollgate.sidecar.runtime.ConfigSource;
-import dev.tollgate.sidecar.runtime.VertexTokens;
 import dev.tollgate.sidecar.upstream.UpstreamClient;
 import java.time.Duration;
 import java.util.Set;
@@ -33,6 +34,18 @@ public final class ProxyContext {
   private final ActiveHealth activeHealth = new ActiveHealth();
   private final TierOverrides tierOverrides = new TierOverrides();
   private final VertexTokens vertexTokens = new VertexTokens(java.time.Duration.ofSeconds(30));
+  private final CredentialSecrets secrets =
+      new CredentialSecrets() {
+        @Override
+        public String apiKey(String file) {
+          return config.keys().get(file);
+        }
+
+        @Override
+        public String accessToken(String file) {
+          return vertexTokens.token(file);
+        }
+      };
   private final dev.tollgate.sidecar.budget.BudgetGate budgetGate =
       new dev.tollgate.sidecar.budget.BudgetGate();
 
@@ -71,6 +84,11 @@ public final class ProxyContext {
 
   public VertexTokens vertexTokens() {
     return vertexTokens;
+  }
+
+  /** The API keys and access tokens calls present to providers. */
+  public CredentialSecrets secrets() {
+    return secrets;
   }
 
   /** Passive health of every route target; read by the reporting channel. */
@@ -118,7 +136,7 @@ public final class ProxyContext {
   }
 
   /** True the first time an unpriced model is seen through a credential (to log it once). */
-  boolean firstUnpriced(String credential, String model) {
+  public boolean firstUnpriced(String credential, String model) {
     return unpricedWarned.add(credential + "/" + model);
   }
 

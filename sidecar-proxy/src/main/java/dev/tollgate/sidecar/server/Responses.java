@@ -1,6 +1,7 @@
 package dev.tollgate.sidecar.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.sidecar.format.CallerFormat;
 import dev.tollgate.sidecar.wire.ApiFormat;
 import dev.tollgate.sidecar.wire.Json;
 import dev.tollgate.sidecar.wire.ProxyException;
@@ -18,21 +19,21 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 
 /** Writes whole responses to callers. */
-final class Responses {
+public final class Responses {
   private Responses() {}
 
-  static FullHttpResponse json(int status, JsonNode body) {
+  public static FullHttpResponse json(int status, JsonNode body) {
     return bytes(
         status,
         Json.write(body).getBytes(StandardCharsets.UTF_8),
         HttpHeaderValues.APPLICATION_JSON.toString());
   }
 
-  static FullHttpResponse bytes(int status, byte[] body, String contentType) {
+  public static FullHttpResponse bytes(int status, byte[] body, String contentType) {
     return of(status, Unpooled.wrappedBuffer(body), contentType);
   }
 
-  static FullHttpResponse of(int status, ByteBuf body, String contentType) {
+  public static FullHttpResponse of(int status, ByteBuf body, String contentType) {
     FullHttpResponse r =
         new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), body);
     r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
@@ -40,8 +41,9 @@ final class Responses {
     return r;
   }
 
-  static FullHttpResponse error(ApiFormat format, ProxyException e) {
-    FullHttpResponse r = json(e.status(), format.errorBody(e.kind(), e.getMessage()));
+  public static FullHttpResponse error(ApiFormat format, ProxyException e) {
+    FullHttpResponse r =
+        json(e.status(), CallerFormat.of(format).errorBody(e.kind(), e.getMessage()));
     if (e.retryAfter() != null) {
       r.headers().set(HttpHeaderNames.RETRY_AFTER, e.retryAfter());
     }
@@ -49,7 +51,7 @@ final class Responses {
   }
 
   /** Sends {@code r}, keeping the connection when the caller wants and {@code canKeep} allows. */
-  static void send(ChannelHandlerContext ctx, FullHttpResponse r, boolean keepAlive) {
+  public static void send(ChannelHandlerContext ctx, FullHttpResponse r, boolean keepAlive) {
     HttpUtil.setKeepAlive(r, keepAlive);
     ctx.writeAndFlush(r)
         .addListener(

@@ -8,11 +8,12 @@ import dev.tollgate.sidecar.cache.PromptCacheMarker.Outcome;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.config.ProviderKind;
 import dev.tollgate.sidecar.config.RouteConfig.PromptCaching;
-import dev.tollgate.sidecar.upstream.Adapters;
-import dev.tollgate.sidecar.wire.AnthropicWire;
+import dev.tollgate.sidecar.provider.ProviderAdapters;
+import dev.tollgate.sidecar.provider.anthropic.AnthropicWire;
+import dev.tollgate.sidecar.provider.bedrock.BedrockAdapter;
+import dev.tollgate.sidecar.provider.openai.OpenAiWire;
 import dev.tollgate.sidecar.wire.ApiFormat;
 import dev.tollgate.sidecar.wire.Json;
-import dev.tollgate.sidecar.wire.OpenAiWire;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -189,7 +190,7 @@ class PromptCacheMarkerTest {
   void vertexClaudeIsMarkedLikeAnthropic() {
     ObjectNode caller = anthropicBody(text(5000));
     ObjectNode out =
-        Adapters.forProvider(ProviderKind.VERTEX_AI)
+        ProviderAdapters.forProvider(ProviderKind.VERTEX_AI)
             .encode(AnthropicWire.parseRequest(caller), "claude-3-5-sonnet@20240620");
 
     Outcome o =
@@ -217,7 +218,8 @@ class PromptCacheMarkerTest {
                 .formatted(text(5000)));
     String model = "anthropic.claude-3-5-sonnet-20241022-v2:0";
     ObjectNode out =
-        Adapters.forProvider(ProviderKind.BEDROCK).encode(OpenAiWire.parseRequest(caller), model);
+        ProviderAdapters.forProvider(ProviderKind.BEDROCK)
+            .encode(OpenAiWire.parseRequest(caller), model);
 
     Outcome o =
         PromptCacheMarker.apply(ON, ProviderKind.BEDROCK, model, out, caller, ApiFormat.OPENAI);
@@ -245,7 +247,7 @@ class PromptCacheMarkerTest {
           new Target(ProviderKind.VERTEX_AI, "gemini-1.5-flash"),
           new Target(ProviderKind.BEDROCK, "meta.llama3-1-70b-instruct-v1:0")
         }) {
-      ObjectNode out = Adapters.forProvider(t.provider()).encode(neutral, t.model());
+      ObjectNode out = ProviderAdapters.forProvider(t.provider()).encode(neutral, t.model());
       ObjectNode before = out.deepCopy();
       assertThat(
               PromptCacheMarker.apply(
@@ -271,7 +273,7 @@ class PromptCacheMarkerTest {
       for (ObjectNode caller :
           new ObjectNode[] {anthropicBody(text(20_000)), json(MARKED_CALLER)}) {
         ObjectNode out =
-            Adapters.forProvider(ProviderKind.BEDROCK)
+            ProviderAdapters.forProvider(ProviderKind.BEDROCK)
                 .encode(AnthropicWire.parseRequest(caller), model);
         assertThat(
                 PromptCacheMarker.apply(
@@ -288,7 +290,7 @@ class PromptCacheMarkerTest {
           "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
           "global.anthropic.claude-sonnet-4-5-20250929-v1:0"
         }) {
-      assertThat(PromptCacheMarker.bedrockCaches(model)).as(model).isTrue();
+      assertThat(BedrockAdapter.cachesPrompts(model)).as(model).isTrue();
     }
   }
 
@@ -319,7 +321,7 @@ class PromptCacheMarkerTest {
     ObjectNode caller = json(MARKED_CALLER);
     String model = "claude-3-5-sonnet@20240620";
     ObjectNode out =
-        Adapters.forProvider(ProviderKind.VERTEX_AI)
+        ProviderAdapters.forProvider(ProviderKind.VERTEX_AI)
             .encode(AnthropicWire.parseRequest(caller), model);
 
     // the route does not even enable prompt caching: the caller's marks are its own
@@ -349,7 +351,7 @@ class PromptCacheMarkerTest {
     ObjectNode caller = json(MARKED_CALLER);
     String model = "anthropic.claude-3-5-sonnet-20241022-v2:0";
     ObjectNode out =
-        Adapters.forProvider(ProviderKind.BEDROCK)
+        ProviderAdapters.forProvider(ProviderKind.BEDROCK)
             .encode(AnthropicWire.parseRequest(caller), model);
 
     Outcome o =
@@ -409,7 +411,7 @@ class PromptCacheMarkerTest {
               {"role":"user","content":[{"type":"text","text":"5","cache_control":{"type":"ephemeral"}}]}]}
             """);
     ObjectNode out =
-        Adapters.forProvider(ProviderKind.VERTEX_AI)
+        ProviderAdapters.forProvider(ProviderKind.VERTEX_AI)
             .encode(AnthropicWire.parseRequest(caller), "claude-3-5-sonnet@20240620");
     PromptCacheMarker.apply(
         ON, ProviderKind.VERTEX_AI, "claude-3-5-sonnet@20240620", out, caller, ApiFormat.ANTHROPIC);

@@ -1,0 +1,400 @@
+package dev.tollgate.sidecar.call;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.cache.CachedAnswer;
+import dev.tollgate.sidecar.chat.ChatResponse;
+import dev.tollgate.sidecar.chat.Usage;
+import dev.tollgate.sidecar.config.CredentialConfig;
+import dev.tollgate.sidecar.config.RouteConfig;
+import dev.tollgate.sidecar.metering.CallRecord;
+import dev.tollgate.sidecar.metering.Cost;
+import dev.tollgate.sidecar.routing.OutputLimit;
+import dev.tollgate.sidecar.routing.RequestFacts;
+import dev.tollgate.sidecar.routing.TierSelector;
+import dev.tollgate.sidecar.server.ProxyContext;
+import dev.tollgate.sidecar.server.Responses;
+import dev.tollgate.sidecar.upstream.Exchange;
+import dev.tollgate.sidecar.wire.ApiFormat;
+import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.ProxyException;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One call from an application to a provider, start to end, on the event loop of the caller's
+ * connection. It keeps the call's state and runs its stages in order: resolve the route ({@link
+ * RouteResolver}) → gate it on the budget → choose the tier ({@link TierChoice}, {@link
+ * ClassifierCall}) → look up the response cache ({@link CacheStage}) → admit it under the rate
+ * limits ({@link Admission}) → attempts until one answers ({@link Attempts}, {@link RetryPolicy}) →
+ * relay the answer in the caller's format ({@link ResponseRelay}, {@link Escalation}) → end ({@link
+ * CallEnd}, the same exit as every other call).
+ */
+public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome {
+  private static final Logger LOG = LoggerFactory.getLogger(ProxyCall.class);
+
+  private final ProxyContext px;
+  private final ChannelHandlerContext ctx;
+  private final boolean keepAlive;
+  private final Runnable onDone;
+  private final CallEnd exit;
+  private final CallState call;
+  private ObjectNode originalJson;
+  private ObjectNode requestJson;
+  private ProxyException budgetBlocked;
+  private boolean started;
+  private Admission admission;
+  private Attempts attempts;
+  private ResponseRelay relay;
+  private CacheStage cache;
+  private final CallTimers timers;
+  private boolean escalated;
+  private boolean finished;
+
+  public ProxyCall(
+      ProxyContext px,
+      ChannelHandlerContext ctx,
+      ApiFormat format,
+      String requestId,
+      boolean keepAlive,
+      Runnable onDone) {
+    this.px = px;
+    this.ctx = ctx;
+    this.keepAlive = keepAlive;
+    this.onDone = onDone;
+    this.exit = CallEnd.of(px);
+    this.call = new CallState(requestId, format);
+    this.timers = new CallTimers(ctx.executor());
+  }
+
+  public void start(FullHttpRequest request) {
+    try {
+      resolve(request);
+      gate();
+      chooseTier(RequestFacts.of(requestJson, call.callerHeaders::get));
+    } catch (ProxyException e) {
+      failBeforeHead(e);
+    } catch (RuntimeException e) {
+      LOG.error("request {} failed unexpectedly", call.requestId, e);
+      failBeforeHead(
+          new ProxyException(
+              ErrorKind.INTERNAL,
+              "the sidecar failed to handle this request; see its log for request "
+                  + call.requestId));
+    }
+  }
+
+  /** Reads the request and finds its route; from here on the call counts as in flight. */
+  private void resolve(FullHttpRequest request) {
+    requestJson = RouteResolver.resolve(px.config().current(), request, call);
+    started = true;
+    px.inFlight().incrementAndGet();
+    px.metrics().started(call.route);
+  }
+
+  /** The budget gate ({@link BudgetCheck}), then the call's stages are set up. */
+  private void gate() {
+    budgetBlocked = BudgetCheck.admit(px.budgetGate(), px.responseCaches(), call);
+    originalJson = requestJson.deepCopy();
+    call.read(requestJson);
+    relay = new ResponseRelay(ctx, call, keepAlive, call.cfg.server().logContent(), this);
+    admission = new Admission(px.limits(), call.routeCfg, call.callerHeaders::get);
+    attempts = new Attempts(px, call, admission, relay, this);
+    timers.startTotal(call.routeCfg.timeouts().total(), this::timeout);
+  }
+
+  /** A tier forced at runtime, else the classifier's label when the route has one, else rules. */
+  private void chooseTier(RequestFacts facts) {
+    RouteConfig r = call.routeCfg;
+    RouteConfig.Tier forced =
+        px.tierOverrides().forced(call.route).flatMap(n -> TierSelector.named(r, n)).orElse(null);
+    if (forced != null) {
+      useTier(forced, facts);
+    } else if (r.classifier() == null
+        || r.classifier().target() == null
+        || TierChoice.tierAsked(r, call.callerHeaders::get)) {
+      useTier(TierChoice.select(r, facts, false), facts);
+    } else {
+      ClassifierCall.label(
+          px,
+          call,
+          ctx.channel().eventLoop(),
+          facts.lastUserText(),
+          () -> finished,
+          label -> {
+            RequestFacts labelled = facts.withClassifierLabel(label);
+            stage(() -> useTier(TierChoice.select(r, labelled, true), labelled));
+          });
+    }
+  }
+
+  /** Serves the call from tier {@code t}: its output limit and candidates, then cache and admit. */
+  private void useTier(RouteConfig.Tier t, RequestFacts facts) {
+    switchTier(t);
+    admission.reserve(facts.estimatedInputTokens() + OutputLimit.requested(requestJson));
+    lookupThenAdmit(t);
+  }
+
+  private void switchTier(RouteConfig.Tier t) {
+    call.tier = t.name();
+    requestJson = originalJson.deepCopy();
+    OutputLimit.apply(requestJson, t.maxTokens());
+    attempts.restart(
+        call.tier,
+        TierChoice.candidates(call.routeCfg, t, call.requestId, call.callerHeaders::get));
+  }
+
+  /**
+   * Serves the answer from the route's response cache when it holds one, else admits the call. The
+   * lookup comes after the tier is chosen (the tier and its models are part of the key) and before
+   * the rate limits and the provider: a hit takes nothing from the limits and costs nothing, so it
+   * is served even when the route's budget blocks calls.
+   */
+  private void lookupThenAdmit(RouteConfig.Tier t) {
+    cache = CacheStage.open(px.responseCaches(), call, t, requestJson);
+    if (cache != null && cache.mayStore() && call.stream) {
+      relay.collectForCache(call.routeCfg.cache().response().maxSizeBytes());
+    }
+    if (cache == null || !cache.mayRead()) {
+      if (budgetBlocked != null) {
+        throw budgetBlocked;
+      }
+      admit();
+      return;
+    }
+    cache.lookup(ctx.executor(), hit -> stage(() -> afterLookup(hit)));
+  }
+
+  private void afterLookup(CachedAnswer hit) {
+    if (hit != null) {
+      cache.serve(hit, call, relay, () -> end(200, null));
+    } else if (budgetBlocked != null) {
+      finalFail(budgetBlocked);
+    } else {
+      admit();
+    }
+  }
+
+  /**
+   * The route's and the caller's rate limits: wait up to the route's {@code maxQueueWait} for
+   * capacity, else answer 429 with Retry-After. Failing over cannot help with these limits.
+   */
+  private void admit() {
+    if (finished) {
+      return;
+    }
+    Duration wait = admission.tryAdmit();
+    if (wait.isZero()) {
+      attempts.next();
+    } else if (admission.queue(wait)) {
+      timers.schedule(wait, this::admit);
+    } else {
+      finalFail(admission.refused(call.route, wait));
+    }
+  }
+
+  /** Sends attempt {@code attempts.number()} to {@code model} of {@code credential}. */
+  @Override
+  public void send(CredentialConfig credential, String model) {
+    Target t = Target.of(credential, model, call.format);
+    call.target = t;
+    relay.attempt(t);
+    try {
+      ProviderRequest upstream =
+          ProviderRequest.forAttempt(
+              call,
+              t,
+              requestJson.deepCopy(),
+              px.secrets(),
+              () -> px.metrics().promptCacheMarked(call.route, t.provider(), model));
+      RouteConfig.Timeouts timeouts = call.routeCfg.timeouts();
+      // A non-streamed answer arrives whole, so its first byte is its last: only the total timeout
+      // bounds it. Streams must start within the first-token timeout.
+      if (call.stream) {
+        timers.startFirstToken(timeouts.firstToken(), this::timeout);
+      }
+      Exchange exchange =
+          px.upstream()
+              .send(
+                  ctx.channel().eventLoop(),
+                  upstream.url(),
+                  credential.caFile(),
+                  upstream.build(),
+                  timeouts.connect(),
+                  new CurrentAttempt(attempts.number(), attempts::number, relay));
+      relay.exchange(exchange);
+    } catch (ProxyException e) {
+      failed(e);
+    }
+  }
+
+  // ---- the caller's connection, timeouts ----
+
+  /** The caller's connection drained: resume reading the provider. */
+  public void onWritable() {
+    if (!finished && relay != null) {
+      relay.onWritable();
+    }
+  }
+
+  /** The caller went away. */
+  public void onClientClosed() {
+    if (!finished) {
+      if (relay != null) {
+        relay.abort();
+      }
+      end(ErrorKind.CLIENT_CLOSED.status(), ErrorKind.CLIENT_CLOSED);
+    }
+  }
+
+  private void timeout(String message) {
+    if (!finished) {
+      relay.abort();
+      failed(new ProxyException(ErrorKind.UPSTREAM_TIMEOUT, message));
+    }
+  }
+
+  // ---- what the relay reports ----
+
+  @Override
+  public void firstByte() {
+    timers.firstByte();
+  }
+
+  /** A low-confidence answer is metered as its own call and the stronger tier is asked. */
+  @Override
+  public boolean escalates(ChatResponse response) {
+    RouteConfig.Tier stronger =
+        escalated ? null : Escalation.strongerTier(call.routeCfg, call.tier, response);
+    if (stronger == null) {
+      return false;
+    }
+    escalated = true;
+    attempts.report(null);
+    Target t = call.target;
+    Cost cost = exit.cost(t.credential(), t.model(), relay.usage());
+    px.metrics().started(call.route); // the cheap call counts as a call of its own
+    exit.meter(call.record(200, null, cost, relay, attempts.failovers()), call.caller);
+    relay.forgetAnswer();
+    attempts.forgetFailure();
+    switchTier(stronger);
+    attempts.next();
+    return true;
+  }
+
+  @Override
+  public void complete() {
+    end(200, null);
+  }
+
+  @Override
+  public void decorate(HttpHeaders h) {
+    call.decorate(h, cache, attempts == null ? 0 : attempts.failovers());
+  }
+
+  // ---- ending ----
+
+  /** An attempt failed: move on to another target or retry when allowed, else end the call. */
+  @Override
+  public void failed(ProxyException e) {
+    if (finished) {
+      return;
+    }
+    RouteConfig.Retry retry = call.routeCfg.retry();
+    if (!RetryPolicy.movesOn(
+        e.kind(), relay.headersSent(), timers.totalExpired(), attempts.tracked(), retry)) {
+      finalFail(e);
+      return;
+    }
+    timers.attemptEnded();
+    relay.abort();
+    attempts.report(e.kind());
+    attempts.failed(e, call.target.credential(), call.target.model(), call.requestId);
+    attempts.next();
+  }
+
+  /** Ends the call with {@code e}: an error response, or an error event when streaming began. */
+  @Override
+  public void finalFail(ProxyException e) {
+    if (finished) {
+      return;
+    }
+    relay.endedEarly();
+    if (relay.headersSent()) {
+      // the caller already has part of the answer: end the stream with an error event in its format
+      relay.write(call.callerFormat.streamError(e.kind(), e.getMessage()));
+      end(200, e.kind());
+      relay.endStream();
+    } else {
+      failBeforeHead(e);
+    }
+  }
+
+  private void failBeforeHead(ProxyException e) {
+    FullHttpResponse r = Responses.error(call.format, e);
+    decorate(r.headers());
+    end(e.status(), e.kind());
+    Responses.send(ctx, r, keepAlive);
+  }
+
+  private void end(int status, ErrorKind kind) {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    timers.cancel();
+    Usage usage = null;
+    if (relay != null) {
+      relay.release();
+      attempts.report(kind);
+      usage = relay.usage();
+      admission.settle(usage == null ? 0 : usage.inputTokens() + usage.outputTokens());
+    }
+    Target t = call.target;
+    Cost cost = t == null ? Cost.UNPRICED : exit.cost(t.credential(), t.model(), usage);
+    CallRecord record =
+        call.record(status, kind, cost, relay, attempts == null ? 0 : attempts.failovers());
+    if (!started) {
+      px.metrics().started(call.route);
+    } else {
+      px.inFlight().decrementAndGet();
+    }
+    if (cache != null) {
+      boolean success = status == 200 && kind == null && relay.usageComplete();
+      cache.end(call, relay.cacheable(), success, cost);
+    }
+    exit.warnIfUnpriced(record);
+    exit.meter(record, call.caller);
+    onDone.run();
+  }
+
+  // ---- the event loop ----
+
+  @Override
+  public boolean finished() {
+    return finished;
+  }
+
+  @Override
+  public void schedule(Duration d, Runnable r) {
+    timers.schedule(d, r);
+  }
+
+  /**
+   * Runs a stage resumed on the event loop (after a lookup or a classifier): it may end the call.
+   */
+  private void stage(Runnable r) {
+    if (finished) {
+      return;
+    }
+    try {
+      r.run();
+    } catch (ProxyException e) {
+      finalFail(e);
+    }
+  }
+}

@@ -1,0 +1,526 @@
+package dev.tollgate.sidecar.provider.anthropic;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.chat.ChatRequest;
+import dev.tollgate.sidecar.chat.ChatRequest.Message;
+import dev.tollgate.sidecar.chat.ChatRequest.Part;
+import dev.tollgate.sidecar.chat.ChatRequest.Role;
+import dev.tollgate.sidecar.chat.ChatRequest.Text;
+import dev.tollgate.sidecar.chat.ChatRequest.ToolCall;
+import dev.tollgate.sidecar.chat.ChatRequest.ToolChoice;
+import dev.tollgate.sidecar.chat.ChatRequest.ToolResult;
+import dev.tollgate.sidecar.chat.ChatResponse;
+import dev.tollgate.sidecar.chat.FinishReason;
+import dev.tollgate.sidecar.chat.StreamEvent;
+import dev.tollgate.sidecar.chat.Usage;
+import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.Json;
+import dev.tollgate.sidecar.wire.ProxyException;
+import dev.tollgate.sidecar.wire.StreamDecoder;
+import dev.tollgate.sidecar.wire.StreamEncoder;
+import dev.tollgate.sidecar.wire.UsageAccumulator;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Anthropic's Messages wire format, as a caller format and as a provider format. */
+public final class AnthropicWire {
+  /** Anthropic's error body: {@code {"type": "error", "error": {"type", "message"}}}. */
+  public static ObjectNode errorBody(ErrorKind kind, String message) {
+    ObjectNode root = Json.object();
+    root.put("type", "error");
+    root.putObject("error").put("type", kind.anthropicType()).put("message", message);
+    return root;
+  }
+
+  /** Anthropic requires max_tokens; used when a translated request has none. */
+  public static final int DEFAULT_MAX_TOKENS = 4096;
+
+  public static final String API_VERSION = "2023-06-01";
+
+  private AnthropicWire() {}
+
+  // ---- caller side ----
+
+  public static ChatRequest parseRequest(JsonNode body) {
+    JsonNode messages = body.get("messages");
+    if (messages == null || !messages.isArray() || messages.isEmpty()) {
+      throw invalid("'messages' must be a non-empty array");
+    }
+    List<Message> out = new ArrayList<>();
+    for (int i = 0; i < messages.size(); i++) {
+      JsonNode m = messages.get(i);
+      String role = Json.text(m, "role");
+      JsonNode content = m.get("content");
+      if (!"user".equals(role) && !"assistant".equals(role)) {
+        throw invalid("messages[" + i + "].role must be user or assistant");
+      }
+      if (content == null || content.isNull()) {
+        throw invalid("messages[" + i + "].content is required");
+      }
+      if (content.isTextual()) {
+        out.add(
+            new Message(
+                "user".equals(role) ? Role.USER : Role.ASSISTANT,
+                List.of(new Text(content.asText()))));
+        continue;
+      }
+      List<Part> texts = new ArrayList<>();
+      List<Part> results = new ArrayList<>();
+      for (JsonNode block : content) {
+        String type = Json.text(block, "type");
+        if ("text".equals(type)) {
+          texts.add(new Text(block.path("text").asText()));
+        } else if ("tool_use".equals(type) && "assistant".equals(role)) {
+          texts.add(
+              new ToolCall(
+                  Json.text(block, "id"),
+                  Json.text(block, "name"),
+                  Json.write(
+                      block.path("input").isMissingNode() ? Json.object() : block.get("input"))));
+        } else if ("tool_result".equals(type) && "user".equals(role)) {
+          results.add(
+              new ToolResult(
+                  Json.text(block, "tool_use_id"),
+                  blockText(block.get("content"), i),
+                  block.path("is_error").asBoolean(false)));
+        } else {
+          throw invalid(
+              "messages["
+                  + i
+                  + "] has a content block of type '"
+                  + type
+                  + "', which cannot be translated to this route's provider");
+        }
+      }
+      if (!results.isEmpty()) {
+        out.add(new Message(Role.TOOL, results));
+      }
+      if (!texts.isEmpty() || results.isEmpty()) {
+        out.add(new Message("user".equals(role) ? Role.USER : Role.ASSISTANT, texts));
+      }
+    }
+    List<String> stop = new ArrayList<>();
+    body.path("stop_sequences").forEach(s -> stop.add(s.asText()));
+    List<ChatRequest.Tool> tools = new ArrayList<>();
+    for (JsonNode t : body.path("tools")) {
+      if (Json.text(t, "name") == null) {
+        throw invalid("tools[].name is required");
+      }
+      tools.add(
+          new ChatRequest.Tool(
+              Json.text(t, "name"), Json.text(t, "description"), t.get("input_schema")));
+    }
+    ToolChoice choice = null;
+    JsonNode tc = body.get("tool_choice");
+    if (tc != null && tc.isObject()) {
+      choice =
+          switch (tc.path("type").asText()) {
+            case "any" -> new ToolChoice(ToolChoice.Mode.ANY, null);
+            case "none" -> new ToolChoice(ToolChoice.Mode.NONE, null);
+            case "tool" -> new ToolChoice(ToolChoice.Mode.NAMED, tc.path("name").asText());
+            default -> new ToolChoice(ToolChoice.Mode.AUTO, null);
+          };
+    }
+    return new ChatRequest(
+        Json.text(body, "model"),
+        systemText(body.get("system")),
+        out,
+        body.hasNonNull("max_tokens") ? Integer.valueOf(body.get("max_tokens").asInt()) : null,
+        body.hasNonNull("temperature") ? body.get("temperature").asDouble() : null,
+        body.hasNonNull("top_p") ? body.get("top_p").asDouble() : null,
+        stop,
+        tools,
+        choice,
+        body.path("stream").asBoolean(false));
+  }
+
+  private static String systemText(JsonNode system) {
+    if (system == null || system.isNull()) {
+      return null;
+    }
+    if (system.isTextual()) {
+      return system.asText();
+    }
+    StringBuilder sb = new StringBuilder();
+    for (JsonNode b : system) {
+      if (!sb.isEmpty()) {
+        sb.append("\n\n");
+      }
+      sb.append(b.path("text").asText());
+    }
+    return sb.toString();
+  }
+
+  private static String blockText(JsonNode content, int i) {
+    if (content == null || content.isNull()) {
+      return "";
+    }
+    if (content.isTextual()) {
+      return content.asText();
+    }
+    StringBuilder sb = new StringBuilder();
+    for (JsonNode b : content) {
+      if (!"text".equals(Json.text(b, "type"))) {
+        throw invalid(
+            "messages["
+                + i
+                + "] has a tool_result with non-text content, which cannot be translated");
+      }
+      sb.append(b.path("text").asText());
+    }
+    return sb.toString();
+  }
+
+  public static ObjectNode renderResponse(ChatResponse r) {
+    ObjectNode root = Json.object();
+    root.put("id", r.id()).put("type", "message").put("role", "assistant").put("model", r.model());
+    ArrayNode content = root.putArray("content");
+    for (Part p : r.content()) {
+      if (p instanceof Text t) {
+        content.addObject().put("type", "text").put("text", t.text());
+      } else if (p instanceof ToolCall c) {
+        ObjectNode b =
+            content.addObject().put("type", "tool_use").put("id", c.id()).put("name", c.name());
+        b.set("input", toolInput(c.argumentsJson()));
+      }
+    }
+    root.put("stop_reason", r.finish().anthropic());
+    root.putNull("stop_sequence");
+    root.set("usage", usage(r.usage() == null ? Usage.ZERO : r.usage()));
+    return root;
+  }
+
+  static ObjectNode usage(Usage u) {
+    ObjectNode o = Json.object();
+    o.put("input_tokens", u.inputTokens());
+    o.put("cache_creation_input_tokens", u.cacheWriteTokens());
+    o.put("cache_read_input_tokens", u.cacheReadTokens());
+    o.put("output_tokens", u.outputTokens());
+    return o;
+  }
+
+  private static JsonNode toolInput(String argumentsJson) {
+    JsonNode n =
+        Json.parseOrNull(argumentsJson == null || argumentsJson.isBlank() ? "{}" : argumentsJson);
+    return n != null && n.isObject() ? n : Json.object();
+  }
+
+  // ---- provider side ----
+
+  public static ObjectNode encodeRequest(ChatRequest r, String model) {
+    ObjectNode root = Json.object();
+    root.put("model", model);
+    root.put("max_tokens", r.maxTokens() != null ? r.maxTokens() : DEFAULT_MAX_TOKENS);
+    if (r.system() != null) {
+      root.put("system", r.system());
+    }
+    ArrayNode msgs = root.putArray("messages");
+    ObjectNode last = null;
+    String lastRole = null;
+    for (Message m : r.messages()) {
+      String role = m.role() == Role.ASSISTANT ? "assistant" : "user";
+      ArrayNode blocks;
+      // Anthropic wants user and assistant turns to alternate: a tool result followed by a user
+      // message (OpenAI sends them as two messages) becomes one user turn.
+      if (role.equals(lastRole)) {
+        blocks = (ArrayNode) last.get("content");
+      } else {
+        last = msgs.addObject().put("role", role);
+        blocks = last.putArray("content");
+        lastRole = role;
+      }
+      for (Part p : m.parts()) {
+        if (p instanceof Text t) {
+          if (!t.text().isEmpty()) {
+            blocks.addObject().put("type", "text").put("text", t.text());
+          }
+        } else if (p instanceof ToolCall c) {
+          ObjectNode b =
+              blocks.addObject().put("type", "tool_use").put("id", c.id()).put("name", c.name());
+          b.set("input", toolInput(c.argumentsJson()));
+        } else if (p instanceof ToolResult tr) {
+          ObjectNode b =
+              blocks.addObject().put("type", "tool_result").put("tool_use_id", tr.toolCallId());
+          b.put("content", tr.content());
+          if (tr.isError()) {
+            b.put("is_error", true);
+          }
+        }
+      }
+    }
+    if (r.temperature() != null) {
+      root.put("temperature", r.temperature());
+    }
+    if (r.topP() != null) {
+      root.put("top_p", r.topP());
+    }
+    if (!r.stop().isEmpty()) {
+      ArrayNode s = root.putArray("stop_sequences");
+      r.stop().forEach(s::add);
+    }
+    if (!r.tools().isEmpty()) {
+      ArrayNode tools = root.putArray("tools");
+      for (ChatRequest.Tool t : r.tools()) {
+        ObjectNode o = tools.addObject().put("name", t.name());
+        if (t.description() != null) {
+          o.put("description", t.description());
+        }
+        o.set(
+            "input_schema",
+            t.parameters() != null ? t.parameters() : Json.object().put("type", "object"));
+      }
+    }
+    if (r.toolChoice() != null) {
+      ObjectNode tc = root.putObject("tool_choice");
+      switch (r.toolChoice().mode()) {
+        case AUTO -> tc.put("type", "auto");
+        case NONE -> tc.put("type", "none");
+        case ANY -> tc.put("type", "any");
+        case NAMED -> tc.put("type", "tool").put("name", r.toolChoice().name());
+      }
+    }
+    if (r.stream()) {
+      root.put("stream", true);
+    }
+    return root;
+  }
+
+  public static ChatResponse decodeResponse(JsonNode body) {
+    if (!body.isObject() || !body.has("content")) {
+      throw new ProxyException(
+          ErrorKind.UPSTREAM_BAD_RESPONSE, "the provider's answer has no content");
+    }
+    List<Part> parts = new ArrayList<>();
+    for (JsonNode b : body.path("content")) {
+      String type = Json.text(b, "type");
+      if ("text".equals(type)) {
+        parts.add(new Text(b.path("text").asText()));
+      } else if ("tool_use".equals(type)) {
+        parts.add(
+            new ToolCall(Json.text(b, "id"), Json.text(b, "name"), Json.write(b.path("input"))));
+      }
+    }
+    return new ChatResponse(
+        body.path("id").asText("msg_tollgate"),
+        body.path("model").asText(),
+        parts,
+        FinishReason.fromAnthropic(Json.text(body, "stop_reason")),
+        readUsage(body.get("usage")));
+  }
+
+  static Usage readUsage(JsonNode u) {
+    if (u == null || !u.isObject()) {
+      return null;
+    }
+    return new Usage(
+        Math.max(0, Json.count(u, "input_tokens")),
+        Math.max(0, Json.count(u, "output_tokens")),
+        Math.max(0, Json.count(u, "cache_read_input_tokens")),
+        Math.max(0, Json.count(u, "cache_creation_input_tokens")));
+  }
+
+  /** Decodes an Anthropic stream. */
+  public static final class Decoder implements StreamDecoder {
+    private final Map<Integer, Integer> toolIndexOfBlock = new HashMap<>();
+    private boolean ended;
+
+    @Override
+    public List<StreamEvent> onEvent(String event, String data) {
+      JsonNode e = Json.parseOrNull(data);
+      if (e == null || !e.isObject()) {
+        throw new ProxyException(
+            ErrorKind.UPSTREAM_BAD_RESPONSE, "the provider streamed data that is not JSON");
+      }
+      List<StreamEvent> out = new ArrayList<>(2);
+      switch (e.path("type").asText()) {
+        case "message_start" -> {
+          JsonNode m = e.path("message");
+          out.add(
+              new StreamEvent.Start(m.path("id").asText("msg_tollgate"), m.path("model").asText()));
+          JsonNode u = m.get("usage");
+          if (u != null) {
+            out.add(
+                new StreamEvent.UsageUpdate(
+                    Json.count(u, "input_tokens"), Json.count(u, "output_tokens"),
+                    Json.count(u, "cache_read_input_tokens"),
+                        Json.count(u, "cache_creation_input_tokens")));
+          }
+        }
+        case "content_block_start" -> {
+          JsonNode b = e.path("content_block");
+          if ("tool_use".equals(Json.text(b, "type"))) {
+            int toolIndex = toolIndexOfBlock.size();
+            toolIndexOfBlock.put(e.path("index").asInt(), toolIndex);
+            out.add(
+                new StreamEvent.ToolCallStart(toolIndex, Json.text(b, "id"), Json.text(b, "name")));
+          } else if ("text".equals(Json.text(b, "type")) && !b.path("text").asText().isEmpty()) {
+            out.add(new StreamEvent.TextDelta(b.path("text").asText()));
+          }
+        }
+        case "content_block_delta" -> {
+          JsonNode d = e.path("delta");
+          String type = Json.text(d, "type");
+          if ("text_delta".equals(type)) {
+            out.add(new StreamEvent.TextDelta(d.path("text").asText()));
+          } else if ("input_json_delta".equals(type)) {
+            Integer tool = toolIndexOfBlock.get(e.path("index").asInt());
+            String json = d.path("partial_json").asText();
+            if (tool != null && !json.isEmpty()) {
+              out.add(new StreamEvent.ToolArgsDelta(tool, json));
+            }
+          }
+        }
+        case "message_delta" -> {
+          String stop = Json.text(e.path("delta"), "stop_reason");
+          if (stop != null) {
+            out.add(new StreamEvent.Finish(FinishReason.fromAnthropic(stop)));
+          }
+          JsonNode u = e.get("usage");
+          if (u != null) {
+            out.add(
+                new StreamEvent.UsageUpdate(
+                    Json.count(u, "input_tokens"), Json.count(u, "output_tokens"),
+                    Json.count(u, "cache_read_input_tokens"),
+                        Json.count(u, "cache_creation_input_tokens")));
+          }
+        }
+        case "message_stop" -> {
+          ended = true;
+          out.add(new StreamEvent.End());
+        }
+        case "error" ->
+            throw new ProxyException(
+                ErrorKind.UPSTREAM_ERROR,
+                "the provider reported an error mid-stream: "
+                    + e.path("error").path("message").asText());
+        default -> {
+          // ping, content_block_stop, and event types added later carry nothing we need
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public List<StreamEvent> onEndOfBody() {
+      if (!ended) {
+        throw new ProxyException(
+            ErrorKind.UPSTREAM_STREAM_BROKEN, "the provider's stream ended without message_stop");
+      }
+      return List.of();
+    }
+  }
+
+  /** Writes neutral events as Anthropic stream events, opening and closing content blocks. */
+  public static final class Encoder implements StreamEncoder {
+    private String id = "msg_tollgate";
+    private String model = "";
+    private boolean started;
+    private int nextBlock;
+    private int openBlock = -1;
+    private boolean openIsText;
+    private final Map<Integer, Integer> blockOfTool = new HashMap<>();
+    private FinishReason finish = FinishReason.STOP;
+    private final UsageAccumulator usage = new UsageAccumulator();
+
+    private static String sse(String event, ObjectNode data) {
+      return "event: " + event + "\ndata: " + Json.write(data) + "\n\n";
+    }
+
+    private String start(StringBuilder sb) {
+      if (!started) {
+        started = true;
+        ObjectNode e = Json.object().put("type", "message_start");
+        ObjectNode m = e.putObject("message");
+        m.put("id", id).put("type", "message").put("role", "assistant").put("model", model);
+        m.putArray("content");
+        m.putNull("stop_reason");
+        m.putNull("stop_sequence");
+        m.set("usage", usage(usage.usage()));
+        sb.append(sse("message_start", e));
+      }
+      return "";
+    }
+
+    private void closeOpen(StringBuilder sb) {
+      if (openBlock >= 0) {
+        sb.append(
+            sse(
+                "content_block_stop",
+                Json.object().put("type", "content_block_stop").put("index", openBlock)));
+        openBlock = -1;
+      }
+    }
+
+    @Override
+    public String encode(StreamEvent event) {
+      StringBuilder sb = new StringBuilder();
+      if (event instanceof StreamEvent.Start s) {
+        id = s.id() == null ? id : s.id();
+        model = s.model() == null ? model : s.model();
+        // wait for usage of the first events (Anthropic and Gemini report input up front)
+        return "";
+      }
+      if (event instanceof StreamEvent.UsageUpdate u) {
+        usage.add(u);
+        return "";
+      }
+      start(sb);
+      if (event instanceof StreamEvent.TextDelta t) {
+        if (openBlock < 0 || !openIsText) {
+          closeOpen(sb);
+          openBlock = nextBlock++;
+          openIsText = true;
+          ObjectNode e = Json.object().put("type", "content_block_start").put("index", openBlock);
+          e.putObject("content_block").put("type", "text").put("text", "");
+          sb.append(sse("content_block_start", e));
+        }
+        ObjectNode d = Json.object().put("type", "content_block_delta").put("index", openBlock);
+        d.putObject("delta").put("type", "text_delta").put("text", t.text());
+        sb.append(sse("content_block_delta", d));
+      } else if (event instanceof StreamEvent.ToolCallStart tc) {
+        closeOpen(sb);
+        openBlock = nextBlock++;
+        openIsText = false;
+        blockOfTool.put(tc.index(), openBlock);
+        ObjectNode e = Json.object().put("type", "content_block_start").put("index", openBlock);
+        ObjectNode b =
+            e.putObject("content_block")
+                .put("type", "tool_use")
+                .put("id", tc.id())
+                .put("name", tc.name());
+        b.putObject("input");
+        sb.append(sse("content_block_start", e));
+      } else if (event instanceof StreamEvent.ToolArgsDelta a) {
+        Integer block = blockOfTool.get(a.index());
+        if (block != null) {
+          ObjectNode d = Json.object().put("type", "content_block_delta").put("index", block);
+          d.putObject("delta").put("type", "input_json_delta").put("partial_json", a.json());
+          sb.append(sse("content_block_delta", d));
+        }
+      } else if (event instanceof StreamEvent.Finish f) {
+        finish = f.reason();
+      } else if (event instanceof StreamEvent.End) {
+        closeOpen(sb);
+        ObjectNode d = Json.object().put("type", "message_delta");
+        d.putObject("delta").put("stop_reason", finish.anthropic()).putNull("stop_sequence");
+        d.set("usage", usage(usage.usage()));
+        sb.append(sse("message_delta", d));
+        sb.append(sse("message_stop", Json.object().put("type", "message_stop")));
+      }
+      return sb.toString();
+    }
+
+    @Override
+    public String error(ErrorKind kind, String message) {
+      return sse("error", errorBody(kind, message));
+    }
+  }
+
+  private static ProxyException invalid(String message) {
+    return new ProxyException(ErrorKind.INVALID_REQUEST, message);
+  }
+}

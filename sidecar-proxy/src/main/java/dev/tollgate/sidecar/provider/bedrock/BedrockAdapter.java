@@ -1,0 +1,93 @@
+package dev.tollgate.sidecar.provider.bedrock;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.cache.PromptCacheMarker;
+import dev.tollgate.sidecar.chat.ChatRequest;
+import dev.tollgate.sidecar.chat.ChatResponse;
+import dev.tollgate.sidecar.config.CredentialConfig;
+import dev.tollgate.sidecar.provider.ProviderAdapter;
+import dev.tollgate.sidecar.provider.StreamFraming;
+import dev.tollgate.sidecar.wire.ApiFormat;
+import dev.tollgate.sidecar.wire.StreamDecoder;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.net.URI;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * AWS Bedrock's Converse API, authenticated with a Bedrock API key (a bearer token); streams come
+ * as AWS event-stream frames. IAM credentials (SigV4 request signing) are not supported.
+ */
+public final class BedrockAdapter implements ProviderAdapter {
+  private static final Pattern UNCACHEABLE =
+      Pattern.compile("claude-(v2|instant|3-opus|3-sonnet|3-haiku|3-5-sonnet-20240620)");
+
+  @Override
+  public ApiFormat nativeFormat() {
+    return null;
+  }
+
+  @Override
+  public URI url(CredentialConfig c, String model, boolean stream) {
+    String base =
+        c.endpoint() != null
+            ? ProviderAdapter.trimSlash(c.endpoint())
+            : "https://bedrock-runtime." + c.bedrock().region() + ".amazonaws.com";
+    return URI.create(base + BedrockWire.path(model, stream));
+  }
+
+  @Override
+  public void authenticate(HttpHeaders h, CredentialConfig c, String apiKey) {
+    if (apiKey != null) {
+      h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + apiKey);
+    }
+  }
+
+  @Override
+  public ObjectNode encode(ChatRequest request, String model) {
+    return BedrockWire.encodeRequest(request);
+  }
+
+  @Override
+  public ObjectNode forward(ObjectNode body, String model, boolean stream) {
+    throw new IllegalStateException("no caller speaks Bedrock's format");
+  }
+
+  @Override
+  public ChatResponse decode(JsonNode body, String model) {
+    return BedrockWire.decodeResponse(body, model);
+  }
+
+  @Override
+  public StreamDecoder streamDecoder(String model) {
+    return new BedrockWire.Decoder(model);
+  }
+
+  @Override
+  public StreamFraming streamFraming(int maxEventBytes) {
+    return new BedrockEventStream(maxEventBytes);
+  }
+
+  @Override
+  public PromptCacheMarker.Dialect promptCacheDialect(String model) {
+    return cachesPrompts(model) ? PromptCacheMarker.Dialect.CONVERSE : null;
+  }
+
+  /**
+   * Whether Bedrock accepts a {@code cachePoint} for {@code model}: Claude models from 3.5 Sonnet
+   * v2 on. Bedrock rejects the request (400, "unsupported model or your request did not allow
+   * prompt caching") for other models, the original Claude 3 models and 3.5 Sonnet v1 included, so
+   * those are never marked and a caller's marks are dropped in translation as before.
+   */
+  public static boolean cachesPrompts(String model) {
+    String m = model == null ? "" : model.toLowerCase(Locale.ROOT);
+    int vendor = m.indexOf("anthropic.");
+    if (vendor < 0) {
+      return false;
+    }
+    String id = m.substring(vendor + "anthropic.".length());
+    return id.startsWith("claude-") && !UNCACHEABLE.matcher(id).lookingAt();
+  }
+}

@@ -1,0 +1,256 @@
+package dev.tollgate.sidecar.provider.bedrock;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.chat.ChatRequest;
+import dev.tollgate.sidecar.chat.ChatRequest.Message;
+import dev.tollgate.sidecar.chat.ChatRequest.Part;
+import dev.tollgate.sidecar.chat.ChatRequest.Text;
+import dev.tollgate.sidecar.chat.ChatRequest.ToolCall;
+import dev.tollgate.sidecar.chat.ChatRequest.ToolResult;
+import dev.tollgate.sidecar.chat.ChatResponse;
+import dev.tollgate.sidecar.chat.FinishReason;
+import dev.tollgate.sidecar.chat.StreamEvent;
+import dev.tollgate.sidecar.chat.Usage;
+import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.Json;
+import dev.tollgate.sidecar.wire.ProxyException;
+import dev.tollgate.sidecar.wire.StreamDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * AWS Bedrock's Converse API (provider side only). Streams ({@code ConverseStream}) are AWS
+ * event-stream frames, decoded by {@code software.amazon.eventstream}; each frame's {@code
+ * :event-type} and JSON payload are handed to {@link Decoder}.
+ */
+public final class BedrockWire {
+  private BedrockWire() {}
+
+  public static String path(String model, boolean stream) {
+    return "/model/"
+        + URLEncoder.encode(model, StandardCharsets.UTF_8)
+        + (stream ? "/converse-stream" : "/converse");
+  }
+
+  public static ObjectNode encodeRequest(ChatRequest r) {
+    ObjectNode root = Json.object();
+    ArrayNode msgs = root.putArray("messages");
+    ObjectNode last = null;
+    String lastRole = null;
+    for (Message m : r.messages()) {
+      String role = m.role() == ChatRequest.Role.ASSISTANT ? "assistant" : "user";
+      ArrayNode content;
+      // like Anthropic, Bedrock wants alternating turns: merge a tool result and a user message
+      if (role.equals(lastRole)) {
+        content = (ArrayNode) last.get("content");
+      } else {
+        last = msgs.addObject().put("role", role);
+        content = last.putArray("content");
+        lastRole = role;
+      }
+      for (Part p : m.parts()) {
+        if (p instanceof Text t) {
+          if (!t.text().isEmpty()) {
+            content.addObject().put("text", t.text());
+          }
+        } else if (p instanceof ToolCall c) {
+          ObjectNode use =
+              content
+                  .addObject()
+                  .putObject("toolUse")
+                  .put("toolUseId", c.id())
+                  .put("name", c.name());
+          JsonNode input = Json.parseOrNull(c.argumentsJson());
+          use.set("input", input != null && input.isObject() ? input : Json.object());
+        } else if (p instanceof ToolResult tr) {
+          ObjectNode res =
+              content.addObject().putObject("toolResult").put("toolUseId", tr.toolCallId());
+          res.putArray("content").addObject().put("text", tr.content());
+          if (tr.isError()) {
+            res.put("status", "error");
+          }
+        }
+      }
+    }
+    if (r.system() != null) {
+      root.putArray("system").addObject().put("text", r.system());
+    }
+    ObjectNode inference = Json.object();
+    if (r.maxTokens() != null) {
+      inference.put("maxTokens", r.maxTokens());
+    }
+    if (r.temperature() != null) {
+      inference.put("temperature", r.temperature());
+    }
+    if (r.topP() != null) {
+      inference.put("topP", r.topP());
+    }
+    if (!r.stop().isEmpty()) {
+      ArrayNode s = inference.putArray("stopSequences");
+      r.stop().forEach(s::add);
+    }
+    if (!inference.isEmpty()) {
+      root.set("inferenceConfig", inference);
+    }
+    if (!r.tools().isEmpty()) {
+      ObjectNode toolConfig = root.putObject("toolConfig");
+      ArrayNode tools = toolConfig.putArray("tools");
+      for (ChatRequest.Tool t : r.tools()) {
+        ObjectNode spec = tools.addObject().putObject("toolSpec").put("name", t.name());
+        if (t.description() != null) {
+          spec.put("description", t.description());
+        }
+        spec.putObject("inputSchema")
+            .set(
+                "json",
+                t.parameters() != null ? t.parameters() : Json.object().put("type", "object"));
+      }
+      if (r.toolChoice() != null) {
+        switch (r.toolChoice().mode()) {
+          case AUTO -> toolConfig.putObject("toolChoice").putObject("auto");
+          case ANY -> toolConfig.putObject("toolChoice").putObject("any");
+          case NAMED ->
+              toolConfig
+                  .putObject("toolChoice")
+                  .putObject("tool")
+                  .put("name", r.toolChoice().name());
+          case NONE -> {
+            // Converse has no "none": the tools stay declared (earlier turns may use them)
+          }
+        }
+      }
+    }
+    return root;
+  }
+
+  static FinishReason finish(String stopReason) {
+    if (stopReason == null) {
+      return FinishReason.OTHER;
+    }
+    return switch (stopReason) {
+      case "end_turn" -> FinishReason.STOP;
+      case "stop_sequence" -> FinishReason.STOP_SEQUENCE;
+      case "max_tokens" -> FinishReason.LENGTH;
+      case "tool_use" -> FinishReason.TOOL_CALLS;
+      case "content_filtered", "guardrail_intervened" -> FinishReason.CONTENT_FILTER;
+      default -> FinishReason.OTHER;
+    };
+  }
+
+  public static ChatResponse decodeResponse(JsonNode body, String model) {
+    JsonNode content = body.path("output").path("message").path("content");
+    if (!body.isObject() || !content.isArray()) {
+      throw new ProxyException(
+          ErrorKind.UPSTREAM_BAD_RESPONSE, "the provider's answer has no output message");
+    }
+    List<Part> parts = new ArrayList<>();
+    for (JsonNode b : content) {
+      if (b.has("text")) {
+        parts.add(new Text(b.path("text").asText()));
+      } else if (b.has("toolUse")) {
+        JsonNode u = b.get("toolUse");
+        parts.add(
+            new ToolCall(
+                Json.text(u, "toolUseId"), Json.text(u, "name"), Json.write(u.path("input"))));
+      }
+    }
+    return new ChatResponse(
+        "bedrock-tollgate",
+        model,
+        parts,
+        finish(Json.text(body, "stopReason")),
+        readUsage(body.get("usage")));
+  }
+
+  static Usage readUsage(JsonNode u) {
+    if (u == null || !u.isObject()) {
+      return null;
+    }
+    return new Usage(
+        Math.max(0, Json.count(u, "inputTokens")),
+        Math.max(0, Json.count(u, "outputTokens")),
+        Math.max(0, Json.count(u, "cacheReadInputTokens")),
+        Math.max(0, Json.count(u, "cacheWriteInputTokens")));
+  }
+
+  /** Decodes ConverseStream events (already unframed). */
+  public static final class Decoder implements StreamDecoder {
+    private final String model;
+    private final Map<Integer, Integer> toolOfBlock = new HashMap<>();
+    private boolean started;
+    private boolean stopped;
+
+    public Decoder(String model) {
+      this.model = model;
+    }
+
+    @Override
+    public List<StreamEvent> onEvent(String event, String data) {
+      JsonNode e = Json.parseOrNull(data);
+      if (e == null || !e.isObject()) {
+        throw new ProxyException(
+            ErrorKind.UPSTREAM_BAD_RESPONSE, "the provider streamed an event that is not JSON");
+      }
+      List<StreamEvent> out = new ArrayList<>(2);
+      if (!started) {
+        started = true;
+        out.add(new StreamEvent.Start("bedrock-tollgate", model));
+      }
+      switch (event == null ? "" : event) {
+        case "contentBlockStart" -> {
+          JsonNode use = e.path("start").path("toolUse");
+          if (use.isObject()) {
+            int tool = toolOfBlock.size();
+            toolOfBlock.put(e.path("contentBlockIndex").asInt(), tool);
+            out.add(
+                new StreamEvent.ToolCallStart(
+                    tool, Json.text(use, "toolUseId"), Json.text(use, "name")));
+          }
+        }
+        case "contentBlockDelta" -> {
+          JsonNode d = e.path("delta");
+          if (d.has("text")) {
+            out.add(new StreamEvent.TextDelta(d.path("text").asText()));
+          } else if (d.has("toolUse")) {
+            Integer tool = toolOfBlock.get(e.path("contentBlockIndex").asInt());
+            String input = d.path("toolUse").path("input").asText("");
+            if (tool != null && !input.isEmpty()) {
+              out.add(new StreamEvent.ToolArgsDelta(tool, input));
+            }
+          }
+        }
+        case "messageStop" -> {
+          stopped = true;
+          out.add(new StreamEvent.Finish(finish(Json.text(e, "stopReason"))));
+        }
+        case "metadata" -> {
+          Usage u = readUsage(e.get("usage"));
+          if (u != null) {
+            out.add(
+                new StreamEvent.UsageUpdate(
+                    u.inputTokens(), u.outputTokens(), u.cacheReadTokens(), u.cacheWriteTokens()));
+          }
+        }
+        default -> {
+          // messageStart, contentBlockStop carry nothing the proxy needs
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public List<StreamEvent> onEndOfBody() {
+      if (!stopped) {
+        throw new ProxyException(
+            ErrorKind.UPSTREAM_STREAM_BROKEN, "the provider's stream ended before messageStop");
+      }
+      return List.of(new StreamEvent.End());
+    }
+  }
+}

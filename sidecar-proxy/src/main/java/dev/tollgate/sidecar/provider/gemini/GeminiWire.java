@@ -1,0 +1,229 @@
+package dev.tollgate.sidecar.provider.gemini;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.chat.ChatRequest;
+import dev.tollgate.sidecar.chat.ChatRequest.Message;
+import dev.tollgate.sidecar.chat.ChatRequest.Part;
+import dev.tollgate.sidecar.chat.ChatRequest.Text;
+import dev.tollgate.sidecar.chat.ChatRequest.ToolCall;
+import dev.tollgate.sidecar.chat.ChatRequest.ToolResult;
+import dev.tollgate.sidecar.chat.ChatResponse;
+import dev.tollgate.sidecar.chat.FinishReason;
+import dev.tollgate.sidecar.chat.StreamEvent;
+import dev.tollgate.sidecar.chat.Usage;
+import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.Json;
+import dev.tollgate.sidecar.wire.ProxyException;
+import dev.tollgate.sidecar.wire.StreamDecoder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/** Google Gemini's generateContent wire format (provider side only: callers never speak it). */
+public final class GeminiWire {
+  private GeminiWire() {}
+
+  /** The request path under the endpoint for {@code model}. */
+  public static String path(String model, boolean stream) {
+    return "/v1beta/models/"
+        + model
+        + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
+  }
+
+  public static ObjectNode encodeRequest(ChatRequest r) {
+    ObjectNode root = Json.object();
+    ArrayNode contents = root.putArray("contents");
+    // functionResponse names the function, tool results only name the call: remember the calls
+    Map<String, String> nameOfCall = new HashMap<>();
+    for (Message m : r.messages()) {
+      ObjectNode c =
+          contents
+              .addObject()
+              .put("role", m.role() == ChatRequest.Role.ASSISTANT ? "model" : "user");
+      ArrayNode parts = c.putArray("parts");
+      for (Part p : m.parts()) {
+        if (p instanceof Text t) {
+          parts.addObject().put("text", t.text());
+        } else if (p instanceof ToolCall tc) {
+          nameOfCall.put(tc.id(), tc.name());
+          ObjectNode fc = parts.addObject().putObject("functionCall").put("name", tc.name());
+          JsonNode args = Json.parseOrNull(tc.argumentsJson());
+          fc.set("args", args != null && args.isObject() ? args : Json.object());
+        } else if (p instanceof ToolResult tr) {
+          ObjectNode fr = parts.addObject().putObject("functionResponse");
+          fr.put("name", nameOfCall.getOrDefault(tr.toolCallId(), tr.toolCallId()));
+          fr.putObject("response").put("content", tr.content());
+        }
+      }
+    }
+    if (r.system() != null) {
+      root.putObject("systemInstruction").putArray("parts").addObject().put("text", r.system());
+    }
+    ObjectNode gen = Json.object();
+    if (r.maxTokens() != null) {
+      gen.put("maxOutputTokens", r.maxTokens());
+    }
+    if (r.temperature() != null) {
+      gen.put("temperature", r.temperature());
+    }
+    if (r.topP() != null) {
+      gen.put("topP", r.topP());
+    }
+    if (!r.stop().isEmpty()) {
+      ArrayNode s = gen.putArray("stopSequences");
+      r.stop().forEach(s::add);
+    }
+    if (!gen.isEmpty()) {
+      root.set("generationConfig", gen);
+    }
+    if (!r.tools().isEmpty()) {
+      ArrayNode decls = root.putArray("tools").addObject().putArray("functionDeclarations");
+      for (ChatRequest.Tool t : r.tools()) {
+        ObjectNode d = decls.addObject().put("name", t.name());
+        if (t.description() != null) {
+          d.put("description", t.description());
+        }
+        if (t.parameters() != null) {
+          d.set("parameters", schema(t.parameters().deepCopy()));
+        }
+      }
+    }
+    if (r.toolChoice() != null) {
+      ObjectNode fcc = root.putObject("toolConfig").putObject("functionCallingConfig");
+      switch (r.toolChoice().mode()) {
+        case AUTO -> fcc.put("mode", "AUTO");
+        case NONE -> fcc.put("mode", "NONE");
+        case ANY -> fcc.put("mode", "ANY");
+        case NAMED -> {
+          fcc.put("mode", "ANY");
+          fcc.putArray("allowedFunctionNames").add(r.toolChoice().name());
+        }
+      }
+    }
+    return root;
+  }
+
+  /** Gemini accepts an OpenAPI subset of JSON schema: drop the keywords it rejects. */
+  private static JsonNode schema(JsonNode node) {
+    if (node.isObject()) {
+      ObjectNode o = (ObjectNode) node;
+      o.remove(List.of("$schema", "additionalProperties", "strict"));
+      Iterator<Map.Entry<String, JsonNode>> it = o.fields();
+      while (it.hasNext()) {
+        schema(it.next().getValue());
+      }
+    } else if (node.isArray()) {
+      node.forEach(GeminiWire::schema);
+    }
+    return node;
+  }
+
+  public static ChatResponse decodeResponse(JsonNode body) {
+    JsonNode cand = body.path("candidates").path(0);
+    if (!body.isObject() || cand.isMissingNode()) {
+      throw new ProxyException(
+          ErrorKind.UPSTREAM_BAD_RESPONSE, "the provider's answer has no candidates");
+    }
+    List<Part> parts = new ArrayList<>();
+    int calls = 0;
+    for (JsonNode p : cand.path("content").path("parts")) {
+      if (p.has("text")) {
+        parts.add(new Text(p.path("text").asText()));
+      } else if (p.has("functionCall")) {
+        JsonNode fc = p.get("functionCall");
+        parts.add(
+            new ToolCall("call_" + calls++, Json.text(fc, "name"), Json.write(fc.path("args"))));
+      }
+    }
+    FinishReason finish =
+        calls > 0
+            ? FinishReason.TOOL_CALLS
+            : FinishReason.fromGemini(Json.text(cand, "finishReason"));
+    return new ChatResponse(
+        body.path("responseId").asText("gemini-tollgate"),
+        body.path("modelVersion").asText(),
+        parts,
+        finish,
+        readUsage(body.get("usageMetadata")));
+  }
+
+  static Usage readUsage(JsonNode u) {
+    if (u == null || !u.isObject()) {
+      return null;
+    }
+    long prompt = Math.max(0, Json.count(u, "promptTokenCount"));
+    long cached = Math.max(0, Json.count(u, "cachedContentTokenCount"));
+    long output =
+        Math.max(0, Json.count(u, "candidatesTokenCount"))
+            + Math.max(0, Json.count(u, "thoughtsTokenCount"));
+    return new Usage(Math.max(0, prompt - cached), output, cached, 0);
+  }
+
+  /** Decodes Gemini's SSE stream: every event is a whole GenerateContentResponse. */
+  public static final class Decoder implements StreamDecoder {
+    private boolean started;
+    private boolean sawFinish;
+    private int calls;
+
+    @Override
+    public List<StreamEvent> onEvent(String event, String data) {
+      JsonNode chunk = Json.parseOrNull(data);
+      if (chunk == null || !chunk.isObject()) {
+        throw new ProxyException(
+            ErrorKind.UPSTREAM_BAD_RESPONSE, "the provider streamed data that is not JSON");
+      }
+      if (chunk.has("error")) {
+        throw new ProxyException(
+            ErrorKind.UPSTREAM_ERROR,
+            "the provider reported an error mid-stream: "
+                + chunk.path("error").path("message").asText());
+      }
+      List<StreamEvent> out = new ArrayList<>(3);
+      if (!started) {
+        started = true;
+        out.add(
+            new StreamEvent.Start(
+                chunk.path("responseId").asText("gemini-tollgate"),
+                chunk.path("modelVersion").asText()));
+      }
+      JsonNode cand = chunk.path("candidates").path(0);
+      for (JsonNode p : cand.path("content").path("parts")) {
+        if (p.has("text") && !p.path("text").asText().isEmpty()) {
+          out.add(new StreamEvent.TextDelta(p.path("text").asText()));
+        } else if (p.has("functionCall")) {
+          JsonNode fc = p.get("functionCall");
+          int index = calls++;
+          out.add(new StreamEvent.ToolCallStart(index, "call_" + index, Json.text(fc, "name")));
+          out.add(new StreamEvent.ToolArgsDelta(index, Json.write(fc.path("args"))));
+        }
+      }
+      String finish = Json.text(cand, "finishReason");
+      if (finish != null) {
+        sawFinish = true;
+        out.add(
+            new StreamEvent.Finish(
+                calls > 0 ? FinishReason.TOOL_CALLS : FinishReason.fromGemini(finish)));
+      }
+      Usage u = readUsage(chunk.get("usageMetadata"));
+      if (u != null) {
+        out.add(
+            new StreamEvent.UsageUpdate(
+                u.inputTokens(), u.outputTokens(), u.cacheReadTokens(), -1));
+      }
+      return out;
+    }
+
+    @Override
+    public List<StreamEvent> onEndOfBody() {
+      if (!sawFinish) {
+        throw new ProxyException(
+            ErrorKind.UPSTREAM_STREAM_BROKEN, "the provider's stream ended before a finishReason");
+      }
+      return List.of(new StreamEvent.End());
+    }
+  }
+}

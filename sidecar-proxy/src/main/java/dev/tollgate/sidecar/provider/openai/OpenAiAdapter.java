@@ -1,0 +1,82 @@
+package dev.tollgate.sidecar.provider.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.chat.ChatRequest;
+import dev.tollgate.sidecar.chat.ChatResponse;
+import dev.tollgate.sidecar.config.CredentialConfig;
+import dev.tollgate.sidecar.config.ProviderKind;
+import dev.tollgate.sidecar.provider.ProviderAdapter;
+import dev.tollgate.sidecar.wire.ApiFormat;
+import dev.tollgate.sidecar.wire.StreamDecoder;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * OpenAI and every provider with an OpenAI-compatible chat-completions API (Groq, Mistral, Cohere's
+ * compatibility API, Ollama), Azure OpenAI included. They cache prompts on their own: nothing is
+ * marked.
+ */
+public final class OpenAiAdapter implements ProviderAdapter {
+  @Override
+  public ApiFormat nativeFormat() {
+    return ApiFormat.OPENAI;
+  }
+
+  @Override
+  public URI url(CredentialConfig c, String model, boolean stream) {
+    String base = ProviderAdapter.trimSlash(c.effectiveEndpoint().orElseThrow());
+    if (c.provider() == ProviderKind.AZURE_OPENAI) {
+      return URI.create(
+          base
+              + "/openai/deployments/"
+              + URLEncoder.encode(c.azure().deployment(), StandardCharsets.UTF_8)
+              + "/chat/completions?api-version="
+              + c.azure().apiVersion());
+    }
+    return URI.create(base + "/chat/completions");
+  }
+
+  @Override
+  public void authenticate(HttpHeaders h, CredentialConfig c, String apiKey) {
+    if (apiKey == null) {
+      return;
+    }
+    if (c.provider() == ProviderKind.AZURE_OPENAI) {
+      h.set("api-key", apiKey);
+    } else {
+      h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + apiKey);
+    }
+  }
+
+  @Override
+  public ObjectNode encode(ChatRequest request, String model) {
+    return OpenAiWire.encodeRequest(request, model);
+  }
+
+  @Override
+  public ObjectNode forward(ObjectNode body, String model, boolean stream) {
+    body.put("model", model);
+    if (stream) {
+      // always ask for the usage chunk: metering needs it; it is dropped for callers who did not
+      // ask
+      JsonNode so = body.get("stream_options");
+      ObjectNode opts = so instanceof ObjectNode o ? o : body.putObject("stream_options");
+      opts.put("include_usage", true);
+    }
+    return body;
+  }
+
+  @Override
+  public ChatResponse decode(JsonNode body, String model) {
+    return OpenAiWire.decodeResponse(body);
+  }
+
+  @Override
+  public StreamDecoder streamDecoder(String model) {
+    return new OpenAiWire.Decoder();
+  }
+}

@@ -1,0 +1,545 @@
+package dev.tollgate.sidecar.provider.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.chat.ChatRequest;
+import dev.tollgate.sidecar.chat.ChatRequest.Message;
+import dev.tollgate.sidecar.chat.ChatRequest.Part;
+import dev.tollgate.sidecar.chat.ChatRequest.Role;
+import dev.tollgate.sidecar.chat.ChatRequest.Text;
+import dev.tollgate.sidecar.chat.ChatRequest.ToolCall;
+import dev.tollgate.sidecar.chat.ChatRequest.ToolChoice;
+import dev.tollgate.sidecar.chat.ChatRequest.ToolResult;
+import dev.tollgate.sidecar.chat.ChatResponse;
+import dev.tollgate.sidecar.chat.FinishReason;
+import dev.tollgate.sidecar.chat.StreamEvent;
+import dev.tollgate.sidecar.chat.Usage;
+import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.Json;
+import dev.tollgate.sidecar.wire.ProxyException;
+import dev.tollgate.sidecar.wire.StreamDecoder;
+import dev.tollgate.sidecar.wire.StreamEncoder;
+import dev.tollgate.sidecar.wire.UsageAccumulator;
+import java.util.ArrayList;
+import java.util.List;
+
+/** OpenAI's chat-completions wire format, as a caller format and as a provider format. */
+public final class OpenAiWire {
+  private OpenAiWire() {}
+
+  // ---- caller side ----
+
+  /** OpenAI's error body: {@code {"error": {"message", "type", "param", "code"}}}. */
+  public static ObjectNode errorBody(ErrorKind kind, String message) {
+    ObjectNode root = Json.object();
+    ObjectNode e = root.putObject("error");
+    e.put("message", message).put("type", kind.openAiType());
+    e.putNull("param");
+    e.put("code", kind.label());
+    return root;
+  }
+
+  /** Reads a caller's request into neutral form (only needed when another provider serves it). */
+  public static ChatRequest parseRequest(JsonNode body) {
+    // options whose meaning another provider cannot honour are refused, not silently dropped
+    if (body.path("n").asInt(1) > 1) {
+      throw invalid("n > 1 cannot be translated to this route's provider; ask once per answer");
+    }
+    String responseFormat = body.path("response_format").path("type").asText("text");
+    if (!"text".equals(responseFormat)) {
+      throw invalid(
+          "response_format '"
+              + responseFormat
+              + "' cannot be translated to this route's provider;"
+              + " describe the format in the prompt instead");
+    }
+    JsonNode messages = body.get("messages");
+    if (messages == null || !messages.isArray() || messages.isEmpty()) {
+      throw invalid("'messages' must be a non-empty array");
+    }
+    StringBuilder system = new StringBuilder();
+    List<Message> out = new ArrayList<>();
+    for (int i = 0; i < messages.size(); i++) {
+      JsonNode m = messages.get(i);
+      String role = Json.text(m, "role");
+      if (role == null) {
+        throw invalid("messages[" + i + "].role is required");
+      }
+      switch (role) {
+        case "system", "developer" -> {
+          if (!system.isEmpty()) {
+            system.append("\n\n");
+          }
+          system.append(contentText(m.get("content"), i));
+        }
+        case "user" ->
+            out.add(new Message(Role.USER, List.of(new Text(contentText(m.get("content"), i)))));
+        case "assistant" -> {
+          List<Part> parts = new ArrayList<>();
+          JsonNode content = m.get("content");
+          if (content != null && !content.isNull()) {
+            String t = contentText(content, i);
+            if (!t.isEmpty()) {
+              parts.add(new Text(t));
+            }
+          }
+          JsonNode calls = m.get("tool_calls");
+          if (calls != null && calls.isArray()) {
+            for (JsonNode c : calls) {
+              JsonNode f = c.path("function");
+              parts.add(
+                  new ToolCall(
+                      Json.text(c, "id"), Json.text(f, "name"), f.path("arguments").asText("{}")));
+            }
+          }
+          out.add(new Message(Role.ASSISTANT, parts));
+        }
+        case "tool" -> {
+          String id = Json.text(m, "tool_call_id");
+          if (id == null) {
+            throw invalid("messages[" + i + "].tool_call_id is required for role tool");
+          }
+          out.add(
+              new Message(
+                  Role.TOOL, List.of(new ToolResult(id, contentText(m.get("content"), i), false))));
+        }
+        default -> throw invalid("messages[" + i + "].role '" + role + "' is not supported");
+      }
+    }
+    Integer maxTokens =
+        body.hasNonNull("max_completion_tokens")
+            ? Integer.valueOf(body.get("max_completion_tokens").asInt())
+            : body.hasNonNull("max_tokens")
+                ? Integer.valueOf(body.get("max_tokens").asInt())
+                : null;
+    List<String> stop = new ArrayList<>();
+    JsonNode s = body.get("stop");
+    if (s != null && s.isTextual()) {
+      stop.add(s.asText());
+    } else if (s != null && s.isArray()) {
+      s.forEach(x -> stop.add(x.asText()));
+    }
+    List<ChatRequest.Tool> tools = new ArrayList<>();
+    JsonNode t = body.get("tools");
+    if (t != null && t.isArray()) {
+      for (JsonNode tool : t) {
+        JsonNode f = tool.path("function");
+        if (Json.text(f, "name") == null) {
+          throw invalid("tools[].function.name is required");
+        }
+        tools.add(
+            new ChatRequest.Tool(
+                Json.text(f, "name"), Json.text(f, "description"), f.get("parameters")));
+      }
+    }
+    return new ChatRequest(
+        Json.text(body, "model"),
+        system.isEmpty() ? null : system.toString(),
+        out,
+        maxTokens,
+        body.hasNonNull("temperature") ? body.get("temperature").asDouble() : null,
+        body.hasNonNull("top_p") ? body.get("top_p").asDouble() : null,
+        stop,
+        tools,
+        toolChoice(body.get("tool_choice")),
+        body.path("stream").asBoolean(false));
+  }
+
+  private static ToolChoice toolChoice(JsonNode tc) {
+    if (tc == null || tc.isNull()) {
+      return null;
+    }
+    if (tc.isTextual()) {
+      return switch (tc.asText()) {
+        case "none" -> new ToolChoice(ToolChoice.Mode.NONE, null);
+        case "required" -> new ToolChoice(ToolChoice.Mode.ANY, null);
+        default -> new ToolChoice(ToolChoice.Mode.AUTO, null);
+      };
+    }
+    return new ToolChoice(ToolChoice.Mode.NAMED, tc.path("function").path("name").asText());
+  }
+
+  private static String contentText(JsonNode content, int i) {
+    if (content == null || content.isNull()) {
+      return "";
+    }
+    if (content.isTextual()) {
+      return content.asText();
+    }
+    if (content.isArray()) {
+      StringBuilder sb = new StringBuilder();
+      for (JsonNode part : content) {
+        String type = Json.text(part, "type");
+        if ("text".equals(type)) {
+          sb.append(part.path("text").asText());
+        } else {
+          throw invalid(
+              "messages["
+                  + i
+                  + "] has content of type '"
+                  + type
+                  + "', which cannot be translated to this route's provider; only text is");
+        }
+      }
+      return sb.toString();
+    }
+    throw invalid("messages[" + i + "].content must be a string or an array of parts");
+  }
+
+  /** Renders a neutral answer as an OpenAI chat completion. */
+  public static ObjectNode renderResponse(ChatResponse r) {
+    ObjectNode root = Json.object();
+    root.put("id", r.id())
+        .put("object", "chat.completion")
+        .put("created", System.currentTimeMillis() / 1000);
+    root.put("model", r.model());
+    ObjectNode choice = root.putArray("choices").addObject().put("index", 0);
+    ObjectNode msg = choice.putObject("message").put("role", "assistant");
+    String text = r.text();
+    List<ToolCall> calls =
+        r.content().stream().filter(ToolCall.class::isInstance).map(ToolCall.class::cast).toList();
+    if (text.isEmpty() && !calls.isEmpty()) {
+      msg.putNull("content");
+    } else {
+      msg.put("content", text);
+    }
+    if (!calls.isEmpty()) {
+      ArrayNode arr = msg.putArray("tool_calls");
+      for (ToolCall c : calls) {
+        ObjectNode o = arr.addObject().put("id", c.id()).put("type", "function");
+        o.putObject("function").put("name", c.name()).put("arguments", c.argumentsJson());
+      }
+    }
+    choice.putNull("logprobs");
+    choice.put("finish_reason", r.finish().openAi());
+    if (r.usage() != null) {
+      root.set("usage", usage(r.usage()));
+    }
+    return root;
+  }
+
+  static ObjectNode usage(Usage u) {
+    ObjectNode o = Json.object();
+    o.put("prompt_tokens", u.promptTokens());
+    o.put("completion_tokens", u.outputTokens());
+    o.put("total_tokens", u.promptTokens() + u.outputTokens());
+    o.putObject("prompt_tokens_details").put("cached_tokens", u.cacheReadTokens());
+    return o;
+  }
+
+  // ---- provider side ----
+
+  /** A neutral request as an OpenAI-compatible provider request for {@code model}. */
+  public static ObjectNode encodeRequest(ChatRequest r, String model) {
+    ObjectNode root = Json.object();
+    root.put("model", model);
+    ArrayNode msgs = root.putArray("messages");
+    if (r.system() != null) {
+      msgs.addObject().put("role", "system").put("content", r.system());
+    }
+    for (Message m : r.messages()) {
+      switch (m.role()) {
+        case USER -> msgs.addObject().put("role", "user").put("content", texts(m));
+        case ASSISTANT -> {
+          ObjectNode o = msgs.addObject().put("role", "assistant");
+          String t = texts(m);
+          if (t.isEmpty()) {
+            o.putNull("content");
+          } else {
+            o.put("content", t);
+          }
+          ArrayNode calls = null;
+          for (Part p : m.parts()) {
+            if (p instanceof ToolCall c) {
+              if (calls == null) {
+                calls = o.putArray("tool_calls");
+              }
+              ObjectNode co = calls.addObject().put("id", c.id()).put("type", "function");
+              co.putObject("function").put("name", c.name()).put("arguments", c.argumentsJson());
+            }
+          }
+        }
+        case TOOL -> {
+          for (Part p : m.parts()) {
+            if (p instanceof ToolResult tr) {
+              msgs.addObject()
+                  .put("role", "tool")
+                  .put("tool_call_id", tr.toolCallId())
+                  .put("content", tr.content());
+            } else if (p instanceof Text t) {
+              msgs.addObject().put("role", "user").put("content", t.text());
+            }
+          }
+        }
+      }
+    }
+    if (r.maxTokens() != null) {
+      root.put("max_tokens", r.maxTokens());
+    }
+    if (r.temperature() != null) {
+      root.put("temperature", r.temperature());
+    }
+    if (r.topP() != null) {
+      root.put("top_p", r.topP());
+    }
+    if (!r.stop().isEmpty()) {
+      ArrayNode s = root.putArray("stop");
+      r.stop().forEach(s::add);
+    }
+    if (!r.tools().isEmpty()) {
+      ArrayNode tools = root.putArray("tools");
+      for (ChatRequest.Tool t : r.tools()) {
+        ObjectNode f = tools.addObject().put("type", "function").putObject("function");
+        f.put("name", t.name());
+        if (t.description() != null) {
+          f.put("description", t.description());
+        }
+        f.set(
+            "parameters",
+            t.parameters() != null ? t.parameters() : Json.object().put("type", "object"));
+      }
+    }
+    if (r.toolChoice() != null) {
+      switch (r.toolChoice().mode()) {
+        case AUTO -> root.put("tool_choice", "auto");
+        case NONE -> root.put("tool_choice", "none");
+        case ANY -> root.put("tool_choice", "required");
+        case NAMED ->
+            root.putObject("tool_choice")
+                .put("type", "function")
+                .putObject("function")
+                .put("name", r.toolChoice().name());
+      }
+    }
+    if (r.stream()) {
+      root.put("stream", true);
+      root.putObject("stream_options").put("include_usage", true);
+    }
+    return root;
+  }
+
+  private static String texts(Message m) {
+    StringBuilder sb = new StringBuilder();
+    for (Part p : m.parts()) {
+      if (p instanceof Text t) {
+        sb.append(t.text());
+      }
+    }
+    return sb.toString();
+  }
+
+  /** Reads a provider's non-streamed answer; usage is null when the provider left it out. */
+  public static ChatResponse decodeResponse(JsonNode body) {
+    JsonNode choice = body.path("choices").path(0);
+    if (!body.isObject() || choice.isMissingNode()) {
+      throw new ProxyException(
+          ErrorKind.UPSTREAM_BAD_RESPONSE, "the provider's answer has no choices");
+    }
+    List<Part> parts = new ArrayList<>();
+    JsonNode msg = choice.path("message");
+    String content = Json.text(msg, "content");
+    if (content != null && !content.isEmpty()) {
+      parts.add(new Text(content));
+    }
+    for (JsonNode c : msg.path("tool_calls")) {
+      JsonNode f = c.path("function");
+      parts.add(
+          new ToolCall(Json.text(c, "id"), Json.text(f, "name"), f.path("arguments").asText("{}")));
+    }
+    return new ChatResponse(
+        body.path("id").asText("chatcmpl-tollgate"),
+        body.path("model").asText(),
+        parts,
+        FinishReason.fromOpenAi(Json.text(choice, "finish_reason")),
+        readUsage(body.get("usage")));
+  }
+
+  static Usage readUsage(JsonNode u) {
+    if (u == null || !u.isObject()) {
+      return null;
+    }
+    long prompt = Math.max(0, Json.count(u, "prompt_tokens"));
+    long cached = Math.max(0, Json.count(u.path("prompt_tokens_details"), "cached_tokens"));
+    return new Usage(
+        Math.max(0, prompt - cached), Math.max(0, Json.count(u, "completion_tokens")), cached, 0);
+  }
+
+  /** Decodes an OpenAI-compatible provider's stream. */
+  public static final class Decoder implements StreamDecoder {
+    private boolean started;
+    private boolean ended;
+
+    @Override
+    public List<StreamEvent> onEvent(String event, String data) {
+      List<StreamEvent> out = new ArrayList<>(2);
+      if ("[DONE]".equals(data.trim())) {
+        ended = true;
+        out.add(new StreamEvent.End());
+        return out;
+      }
+      JsonNode chunk = Json.parseOrNull(data);
+      if (chunk == null || !chunk.isObject()) {
+        throw new ProxyException(
+            ErrorKind.UPSTREAM_BAD_RESPONSE, "the provider streamed data that is not JSON");
+      }
+      if (chunk.has("error")) {
+        throw new ProxyException(
+            ErrorKind.UPSTREAM_ERROR,
+            "the provider reported an error mid-stream: "
+                + chunk.path("error").path("message").asText());
+      }
+      if (!started) {
+        started = true;
+        out.add(
+            new StreamEvent.Start(
+                chunk.path("id").asText("chatcmpl-tollgate"), chunk.path("model").asText()));
+      }
+      JsonNode choice = chunk.path("choices").path(0);
+      if (!choice.isMissingNode()) {
+        JsonNode delta = choice.path("delta");
+        String content = Json.text(delta, "content");
+        if (content != null && !content.isEmpty()) {
+          out.add(new StreamEvent.TextDelta(content));
+        }
+        for (JsonNode tc : delta.path("tool_calls")) {
+          int index = tc.path("index").asInt(0);
+          JsonNode f = tc.path("function");
+          if (tc.hasNonNull("id") || f.hasNonNull("name")) {
+            out.add(
+                new StreamEvent.ToolCallStart(index, Json.text(tc, "id"), Json.text(f, "name")));
+          }
+          String args = Json.text(f, "arguments");
+          if (args != null && !args.isEmpty()) {
+            out.add(new StreamEvent.ToolArgsDelta(index, args));
+          }
+        }
+        String finish = Json.text(choice, "finish_reason");
+        if (finish != null) {
+          out.add(new StreamEvent.Finish(FinishReason.fromOpenAi(finish)));
+        }
+      }
+      Usage u = readUsage(chunk.get("usage"));
+      if (u != null) {
+        out.add(
+            new StreamEvent.UsageUpdate(
+                u.inputTokens(), u.outputTokens(), u.cacheReadTokens(), -1));
+      }
+      return out;
+    }
+
+    @Override
+    public List<StreamEvent> onEndOfBody() {
+      if (!ended) {
+        throw new ProxyException(
+            ErrorKind.UPSTREAM_STREAM_BROKEN, "the provider's stream ended without [DONE]");
+      }
+      return List.of();
+    }
+  }
+
+  /** True when a streamed chunk only carries usage (the chunk {@code include_usage} adds). */
+  public static boolean isUsageOnlyChunk(JsonNode chunk) {
+    return chunk != null && chunk.hasNonNull("usage") && chunk.path("choices").isEmpty();
+  }
+
+  /** Writes neutral events as OpenAI chat-completion chunks. */
+  public static final class Encoder implements StreamEncoder {
+    private final boolean includeUsage;
+    private final long created = System.currentTimeMillis() / 1000;
+    private String id = "chatcmpl-tollgate";
+    private String model = "";
+    private final UsageAccumulator usage = new UsageAccumulator();
+
+    public Encoder(boolean includeUsage) {
+      this.includeUsage = includeUsage;
+    }
+
+    private ObjectNode chunk() {
+      ObjectNode c =
+          Json.object()
+              .put("id", id)
+              .put("object", "chat.completion.chunk")
+              .put("created", created);
+      c.put("model", model);
+      return c;
+    }
+
+    private static String sse(ObjectNode node) {
+      return "data: " + Json.write(node) + "\n\n";
+    }
+
+    @Override
+    public String encode(StreamEvent event) {
+      if (event instanceof StreamEvent.Start s) {
+        id = s.id() == null ? id : s.id();
+        model = s.model() == null ? model : s.model();
+        ObjectNode c = chunk();
+        ObjectNode ch = c.putArray("choices").addObject().put("index", 0);
+        ch.putObject("delta").put("role", "assistant").put("content", "");
+        ch.putNull("finish_reason");
+        return sse(c);
+      }
+      if (event instanceof StreamEvent.TextDelta t) {
+        ObjectNode c = chunk();
+        ObjectNode ch = c.putArray("choices").addObject().put("index", 0);
+        ch.putObject("delta").put("content", t.text());
+        ch.putNull("finish_reason");
+        return sse(c);
+      }
+      if (event instanceof StreamEvent.ToolCallStart t) {
+        ObjectNode c = chunk();
+        ObjectNode tc =
+            c.putArray("choices")
+                .addObject()
+                .put("index", 0)
+                .putObject("delta")
+                .putArray("tool_calls")
+                .addObject();
+        tc.put("index", t.index()).put("id", t.id()).put("type", "function");
+        tc.putObject("function").put("name", t.name()).put("arguments", "");
+        return sse(c);
+      }
+      if (event instanceof StreamEvent.ToolArgsDelta a) {
+        ObjectNode c = chunk();
+        ObjectNode tc =
+            c.putArray("choices")
+                .addObject()
+                .put("index", 0)
+                .putObject("delta")
+                .putArray("tool_calls")
+                .addObject();
+        tc.put("index", a.index()).putObject("function").put("arguments", a.json());
+        return sse(c);
+      }
+      if (event instanceof StreamEvent.Finish f) {
+        ObjectNode c = chunk();
+        ObjectNode ch = c.putArray("choices").addObject().put("index", 0);
+        ch.putObject("delta");
+        ch.put("finish_reason", f.reason().openAi());
+        return sse(c);
+      }
+      if (event instanceof StreamEvent.UsageUpdate u) {
+        usage.add(u);
+        return "";
+      }
+      StringBuilder sb = new StringBuilder();
+      if (includeUsage && usage.known()) {
+        ObjectNode c = chunk();
+        c.putArray("choices");
+        c.set("usage", usage(usage.usage()));
+        sb.append(sse(c));
+      }
+      return sb.append("data: [DONE]\n\n").toString();
+    }
+
+    @Override
+    public String error(ErrorKind kind, String message) {
+      return "data: " + Json.write(errorBody(kind, message)) + "\n\n";
+    }
+  }
+
+  private static ProxyException invalid(String message) {
+    return new ProxyException(ErrorKind.INVALID_REQUEST, message);
+  }
+}

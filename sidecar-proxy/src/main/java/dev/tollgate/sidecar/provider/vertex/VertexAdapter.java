@@ -1,0 +1,122 @@
+package dev.tollgate.sidecar.provider.vertex;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.cache.PromptCacheMarker;
+import dev.tollgate.sidecar.chat.ChatRequest;
+import dev.tollgate.sidecar.chat.ChatResponse;
+import dev.tollgate.sidecar.config.CredentialConfig;
+import dev.tollgate.sidecar.provider.CredentialSecrets;
+import dev.tollgate.sidecar.provider.ProviderAdapter;
+import dev.tollgate.sidecar.provider.anthropic.AnthropicWire;
+import dev.tollgate.sidecar.provider.gemini.GeminiWire;
+import dev.tollgate.sidecar.wire.ApiFormat;
+import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.ProxyException;
+import dev.tollgate.sidecar.wire.StreamDecoder;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.net.URI;
+
+/**
+ * Google Vertex AI: Gemini models through {@code publishers/google} (Gemini's wire format) and
+ * Claude models through {@code publishers/anthropic} ({@code rawPredict}, Anthropic's format with
+ * the model in the URL). Authenticated with an OAuth access token minted from the credential's
+ * service-account key (see {@link VertexTokens}).
+ */
+public final class VertexAdapter implements ProviderAdapter {
+  static final String ANTHROPIC_VERSION = "vertex-2023-10-16";
+
+  private static boolean claude(String model) {
+    return model.startsWith("claude");
+  }
+
+  @Override
+  public ApiFormat nativeFormat() {
+    return null;
+  }
+
+  @Override
+  public URI url(CredentialConfig c, String model, boolean stream) {
+    String location = c.vertex().location();
+    String base =
+        c.endpoint() != null
+            ? ProviderAdapter.trimSlash(c.endpoint())
+            : "global".equals(location)
+                ? "https://aiplatform.googleapis.com"
+                : "https://" + location + "-aiplatform.googleapis.com";
+    String verb =
+        claude(model)
+            ? (stream ? ":streamRawPredict" : ":rawPredict")
+            : (stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
+    return URI.create(
+        base
+            + "/v1/projects/"
+            + c.vertex().project()
+            + "/locations/"
+            + location
+            + "/publishers/"
+            + (claude(model) ? "anthropic" : "google")
+            + "/models/"
+            + model
+            + verb);
+  }
+
+  /** An access token from the credential's service-account key, not the key itself. */
+  @Override
+  public String secret(CredentialSecrets secrets, CredentialConfig credential) {
+    String token = secrets.accessToken(credential.apiKeyFile());
+    if (token == null) {
+      throw new ProxyException(
+          ErrorKind.MISSING_CREDENTIAL,
+          "no Vertex AI access token for credential "
+              + credential.name()
+              + " yet: its service-account key is missing or invalid, or Google's token"
+              + " endpoint is unreachable (see the sidecar's log)");
+    }
+    return token;
+  }
+
+  @Override
+  public void authenticate(HttpHeaders h, CredentialConfig c, String accessToken) {
+    if (accessToken != null) {
+      h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + accessToken);
+    }
+  }
+
+  @Override
+  public ObjectNode encode(ChatRequest request, String model) {
+    if (!claude(model)) {
+      return GeminiWire.encodeRequest(request);
+    }
+    ObjectNode body = AnthropicWire.encodeRequest(request, model);
+    body.remove("model");
+    body.put("anthropic_version", ANTHROPIC_VERSION);
+    return body;
+  }
+
+  @Override
+  public ObjectNode forward(ObjectNode body, String model, boolean stream) {
+    throw new IllegalStateException("Vertex AI calls are always translated");
+  }
+
+  @Override
+  public ChatResponse decode(JsonNode body, String model) {
+    return claude(model) ? AnthropicWire.decodeResponse(body) : GeminiWire.decodeResponse(body);
+  }
+
+  @Override
+  public StreamDecoder streamDecoder(String model) {
+    return claude(model) ? new AnthropicWire.Decoder() : new GeminiWire.Decoder();
+  }
+
+  /**
+   * Claude models cache what is marked, in Anthropic's format; Gemini models cache on their own.
+   */
+  @Override
+  public PromptCacheMarker.Dialect promptCacheDialect(String model) {
+    return model != null && model.toLowerCase(java.util.Locale.ROOT).startsWith("claude")
+        ? PromptCacheMarker.Dialect.MESSAGES
+        : null;
+  }
+}
