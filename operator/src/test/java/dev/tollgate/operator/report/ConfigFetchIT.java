@@ -18,7 +18,7 @@ import dev.tollgate.sidecar.config.SecretMounts;
 import dev.tollgate.sidecar.config.SidecarConfigMap;
 import dev.tollgate.sidecar.config.report.UsageReport;
 import dev.tollgate.sidecar.report.ReporterSettings;
-import dev.tollgate.sidecar.sim.ProviderSimulator;
+import dev.tollgate.simulator.ProviderSimulator;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.KubernetesClient;

@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.sim;
+package dev.tollgate.simulator;
 
 import java.time.Duration;
 

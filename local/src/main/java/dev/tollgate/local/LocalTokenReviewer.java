@@ -1,4 +1,4 @@
-package dev.tollgate.operator.local;
+package dev.tollgate.local;
 
 import dev.tollgate.operator.report.TokenReviewer;
 import java.security.SecureRandom;

@@ -1,4 +1,4 @@
-package dev.tollgate.operator.local;
+package dev.tollgate.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
@@ -24,10 +24,10 @@ import dev.tollgate.sidecar.config.SecretMounts;
 import dev.tollgate.sidecar.config.SidecarConfigMap;
 import dev.tollgate.sidecar.metering.UsageLedger;
 import dev.tollgate.sidecar.report.ReporterSettings;
-import dev.tollgate.sidecar.sim.Fault;
-import dev.tollgate.sidecar.sim.ProviderSimulator;
-import dev.tollgate.sidecar.sim.SimulatorBehavior;
-import dev.tollgate.sidecar.sim.SimulatorStats;
+import dev.tollgate.simulator.Fault;
+import dev.tollgate.simulator.ProviderSimulator;
+import dev.tollgate.simulator.SimulatorBehavior;
+import dev.tollgate.simulator.SimulatorStats;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Namespace;
@@ -68,8 +68,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * {@code tollgate-operator local}: the whole system in one process without a cluster. An embedded
- * Kubernetes API (fabric8's mock server in CRUD mode), the operator, provider simulators (one per
+ * Local mode: the whole system in one process without a cluster. An embedded Kubernetes API
+ * (fabric8's mock server in CRUD mode), the operator, provider simulators (one per
  * ProviderCredential, so one provider can fail alone) and sidecars reading the ConfigMap the
  * operator renders, as the kubelet would project it. It applies an example, drives traffic through
  * the sidecars with an outage of the primary provider part of the way, and prints what a platform

@@ -1,4 +1,4 @@
-package dev.tollgate.operator.local;
+package dev.tollgate.local;
 
 import com.jayway.jsonpath.Configuration;
 import com.jayway.jsonpath.JsonPath;

@@ -1,9 +1,9 @@
-package dev.tollgate.operator.local;
+package dev.tollgate.local;
 
 import java.nio.file.Path;
 
 /**
- * Options of {@code tollgate-operator local}.
+ * Options of local mode ({@code java -jar local/target/tollgate-local.jar}).
  *
  * @param example scenario folder under {@code examplesDir}
  * @param examplesDir where the scenarios live (the repository's {@code examples/})
@@ -27,7 +27,7 @@ public record LocalOptions(
 
   static final String USAGE =
       """
-      usage: tollgate-operator local [options]
+      usage: java -jar local/target/tollgate-local.jar [options]
         --example NAME        scenario under examples/ (default customer-support)
         --examples-dir DIR    where the scenarios are (default ./examples)
         --sidecars N          sidecars serving the traffic (default 2)
@@ -51,7 +51,7 @@ public record LocalOptions(
     }
   }
 
-  /** Parses the arguments after {@code local}. */
+  /** Parses local mode's command-line arguments. */
   public static LocalOptions parse(String... args) {
     String example = "customer-support";
     Path examplesDir = Path.of("examples");

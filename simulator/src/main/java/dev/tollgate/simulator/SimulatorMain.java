@@ -1,11 +1,10 @@
-package dev.tollgate.sidecar.sim;
+package dev.tollgate.simulator;
 
 import java.time.Duration;
 
 /**
- * Runs the provider simulator on its own, for local mode and benchmarks: {@code java -cp
- * tollgate-sidecar.jar dev.tollgate.sidecar.sim.SimulatorMain --port 9000 --ttft 0ms --tps 0
- * --output-tokens 8}.
+ * Runs the provider simulator on its own, for benchmarks: {@code java -jar
+ * simulator/target/tollgate-simulator.jar --port 9000 --ttft 0ms --tps 0 --output-tokens 8}.
  */
 public final class SimulatorMain {
   private SimulatorMain() {}

@@ -1,4 +1,4 @@
-package dev.tollgate.operator.local;
+package dev.tollgate.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

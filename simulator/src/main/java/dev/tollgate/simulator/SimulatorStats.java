@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.sim;
+package dev.tollgate.simulator;
 
 /**
  * What the simulator served since start or the last reset: the reference that metering tests

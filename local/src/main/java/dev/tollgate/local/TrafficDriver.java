@@ -1,4 +1,4 @@
-package dev.tollgate.operator.local;
+package dev.tollgate.local;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

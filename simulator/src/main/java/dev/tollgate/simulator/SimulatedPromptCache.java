@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.sim;
+package dev.tollgate.simulator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

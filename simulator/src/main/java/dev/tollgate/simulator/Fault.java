@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.sim;
+package dev.tollgate.simulator;
 
 /** A way the simulated provider misbehaves. */
 public enum Fault {

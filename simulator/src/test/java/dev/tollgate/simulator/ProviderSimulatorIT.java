@@ -1,4 +1,4 @@
-package dev.tollgate.sidecar.sim;
+package dev.tollgate.simulator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
