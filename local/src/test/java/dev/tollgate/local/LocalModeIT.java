@@ -5,32 +5,55 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The README's main command, shortened: the whole system in one process on the example. */
 class LocalModeIT {
 
   @Test
-  void runsTheCustomerSupportExampleEndToEnd() {
+  void runsTheCustomerSupportExampleEndToEnd() throws InterruptedException {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8);
 
-    int exit =
-        LocalMode.run(
-            new String[] {
-              "--examples-dir",
-              "../examples",
-              "--requests",
-              "40",
-              "--sidecars",
-              "2",
-              "--concurrency",
-              "4"
-            },
-            out);
+    // The console as a user sees it: the report and whatever the components log, in one stream.
+    PrintStream stdout = System.out;
+    PrintStream stderr = System.err;
+    int exit;
+    System.setOut(out);
+    System.setErr(out);
+    try {
+      exit =
+          LocalMode.run(
+              new String[] {
+                "--examples-dir",
+                "../examples",
+                "--requests",
+                "40",
+                "--sidecars",
+                "2",
+                "--concurrency",
+                "4"
+              },
+              out);
+      // a reconcile still running after the run would log here, after the summary
+      awaitReconcilersGone();
+    } finally {
+      System.setOut(stdout);
+      System.setErr(stderr);
+    }
 
     String report = buffer.toString(StandardCharsets.UTF_8);
     assertThat(exit).as(report).isZero();
+    // It ends with the summary: no warning or stack trace from a component shutting down late.
+    assertThat(report.lines())
+        .as(report)
+        .noneMatch(line -> line.contains("Exception") || line.startsWith("\tat "));
+    List<String> lines = report.lines().filter(line -> !line.isBlank()).toList();
+    assertThat(lines.get(lines.size() - 1))
+        .as(report)
+        .startsWith("  route support-chat (status): response cache hits");
     assertThat(report)
         .contains("[6/6] traffic: 40 requests for model \"support-chat\"")
         .contains("$ kubectl -n support get providercredentials,llmroutes,budgets")
@@ -62,6 +85,16 @@ class LocalModeIT {
     assertThat(report)
         .contains("requests 40, succeeded 40 (100.0%)")
         .containsPattern("failovers [1-9]\\d*,");
+  }
+
+  /** Waits until JOSDK's reconciler threads ended (they outlive a run that did not drain them). */
+  private static void awaitReconcilersGone() throws InterruptedException {
+    Instant deadline = Instant.now().plusSeconds(15);
+    while (Instant.now().isBefore(deadline)
+        && Thread.getAllStackTraces().keySet().stream()
+            .anyMatch(t -> t.isAlive() && t.getName().startsWith("ReconcilerExecutor-"))) {
+      Thread.sleep(100);
+    }
   }
 
   @Test
