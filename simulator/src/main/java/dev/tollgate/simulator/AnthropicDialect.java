@@ -31,16 +31,6 @@ final class AnthropicDialect implements Dialect {
   }
 
   @Override
-  public String model(String path, JsonNode json) {
-    return Dialect.modelInPathOrBody(path, json);
-  }
-
-  @Override
-  public boolean streams(String path, JsonNode json) {
-    return json.path("stream").asBoolean();
-  }
-
-  @Override
   public int maxTokens(JsonNode json) {
     return json.path("max_tokens").asInt(Integer.MAX_VALUE);
   }
@@ -65,7 +55,8 @@ final class AnthropicDialect implements Dialect {
     return u;
   }
 
-  private static String stop(Call c) {
+  /** Claude's stop reason; Bedrock Converse reports the same values. */
+  static String stop(Call c) {
     return c.toolCall() ? "tool_use" : c.truncated() ? "max_tokens" : "end_turn";
   }
 

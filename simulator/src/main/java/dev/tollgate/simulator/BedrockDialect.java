@@ -88,10 +88,6 @@ final class BedrockDialect implements Dialect {
     return u;
   }
 
-  private static String stop(Call c) {
-    return c.toolCall() ? "tool_use" : c.truncated() ? "max_tokens" : "end_turn";
-  }
-
   @Override
   public ObjectNode full(Call c) {
     ObjectNode r = JSON.createObjectNode();
@@ -104,7 +100,7 @@ final class BedrockDialect implements Dialect {
     } else {
       content.addObject().put("text", Call.text(c.output()));
     }
-    r.put("stopReason", stop(c));
+    r.put("stopReason", AnthropicDialect.stop(c));
     if (!c.b().omitUsage()) {
       r.set("usage", usage(c));
     }
@@ -136,7 +132,10 @@ final class BedrockDialect implements Dialect {
     }
     frames.add(new Frame("contentBlockStop", "{\"contentBlockIndex\":0}", 0));
     frames.add(
-        new Frame("messageStop", JSON.createObjectNode().put("stopReason", stop(c)).toString(), 0));
+        new Frame(
+            "messageStop",
+            JSON.createObjectNode().put("stopReason", AnthropicDialect.stop(c)).toString(),
+            0));
     if (!c.b().omitUsage()) {
       ObjectNode meta = JSON.createObjectNode();
       meta.set("usage", usage(c));

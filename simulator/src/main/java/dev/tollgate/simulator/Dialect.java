@@ -36,9 +36,20 @@ interface Dialect {
   /** The API key the request carries, in the header (or query parameter) the provider uses. */
   String apiKey(FullHttpRequest req, QueryStringDecoder qs);
 
-  String model(String path, JsonNode json);
+  /**
+   * The model the request names: in the body, or in the path for Vertex AI's {@code :rawPredict}
+   * endpoints (OpenAI and Anthropic shapes; Gemini and Bedrock name it in the path).
+   */
+  default String model(String path, JsonNode json) {
+    return path.contains("Predict")
+        ? path.substring(path.lastIndexOf('/') + 1, path.lastIndexOf(':'))
+        : json.path("model").asText("unknown");
+  }
 
-  boolean streams(String path, JsonNode json);
+  /** Whether the caller asked for a stream ({@code "stream": true} unless the path says). */
+  default boolean streams(String path, JsonNode json) {
+    return json.path("stream").asBoolean();
+  }
 
   /** The request's output limit; {@link Integer#MAX_VALUE} when it sets none. */
   int maxTokens(JsonNode json);
@@ -90,15 +101,5 @@ interface Dialect {
   static String bearer(FullHttpRequest req) {
     String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
     return auth != null && auth.startsWith("Bearer ") ? auth.substring(7) : null;
-  }
-
-  /**
-   * The model of an OpenAI- or Anthropic-shaped request: in the path for Vertex AI's {@code
-   * :rawPredict} endpoints, in the body otherwise.
-   */
-  static String modelInPathOrBody(String path, JsonNode json) {
-    return path.contains("Predict")
-        ? path.substring(path.lastIndexOf('/') + 1, path.lastIndexOf(':'))
-        : json.path("model").asText("unknown");
   }
 }

@@ -31,16 +31,6 @@ final class OpenAiDialect implements Dialect {
   }
 
   @Override
-  public String model(String path, JsonNode json) {
-    return Dialect.modelInPathOrBody(path, json);
-  }
-
-  @Override
-  public boolean streams(String path, JsonNode json) {
-    return json.path("stream").asBoolean();
-  }
-
-  @Override
   public int maxTokens(JsonNode json) {
     return json.has("max_completion_tokens")
         ? json.path("max_completion_tokens").asInt()
