@@ -17,13 +17,14 @@ BAD_PORT=${BAD_PORT:-19182}
 DEAD_PORT=${DEAD_PORT:-19183} # nothing listens here
 SIDECAR_PORT=${SIDECAR_PORT:-14181}
 JAR="$ROOT/sidecar-proxy/target/tollgate-sidecar.jar"
+SIM_JAR="$ROOT/simulator/target/tollgate-simulator.jar"
 OUT="$ROOT/bench/results/failover.md"
 
 if ! command -v hey >/dev/null; then
   apt-get install -y hey >/dev/null || { apt-get update -qq && apt-get install -y hey >/dev/null; }
 fi
-if [ ! -f "$JAR" ]; then
-  (cd "$ROOT" && mvn -B -q -pl sidecar-proxy -am package -DskipTests)
+if [ ! -f "$JAR" ] || [ ! -f "$SIM_JAR" ]; then
+  (cd "$ROOT" && mvn -B -q -pl sidecar-proxy,simulator -am package -DskipTests)
 fi
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -49,10 +50,10 @@ if curl -s -o /dev/null "http://127.0.0.1:$DEAD_PORT/"; then
 fi
 
 echo "starting the healthy simulator on :$GOOD_PORT and the failing one (HTTP 500) on :$BAD_PORT"
-java -XX:+UseSerialGC -Xmx256m -cp "$JAR" dev.tollgate.sidecar.sim.SimulatorMain \
+java -XX:+UseSerialGC -Xmx256m -jar "$SIM_JAR" \
   --port "$GOOD_PORT" --threads 1 --output-tokens 8 >"$WORK/good.log" 2>&1 &
 PIDS+=($!)
-java -XX:+UseSerialGC -Xmx256m -cp "$JAR" dev.tollgate.sidecar.sim.SimulatorMain \
+java -XX:+UseSerialGC -Xmx256m -jar "$SIM_JAR" \
   --port "$BAD_PORT" --threads 1 --output-tokens 8 --fault SERVER_ERROR >"$WORK/bad.log" 2>&1 &
 PIDS+=($!)
 wait_for "http://127.0.0.1:$GOOD_PORT/v1/models" 20 || true

@@ -14,6 +14,7 @@ WORKERS=20
 SIM_PORT=${SIM_PORT:-19081}
 SIDECAR_PORT=${SIDECAR_PORT:-14081}
 JAR="$ROOT/sidecar-proxy/target/tollgate-sidecar.jar"
+SIM_JAR="$ROOT/simulator/target/tollgate-simulator.jar"
 OUT="$ROOT/bench/results/sidecar-overhead.md"
 
 NGINX_PORT=${NGINX_PORT:-15081}
@@ -24,8 +25,8 @@ fi
 if ! command -v hey >/dev/null; then
   apt-get install -y hey >/dev/null || { apt-get update -qq && apt-get install -y hey >/dev/null; }
 fi
-if [ ! -f "$JAR" ]; then
-  (cd "$ROOT" && mvn -B -q -pl sidecar-proxy -am package -DskipTests)
+if [ ! -f "$JAR" ] || [ ! -f "$SIM_JAR" ]; then
+  (cd "$ROOT" && mvn -B -q -pl sidecar-proxy,simulator -am package -DskipTests)
 fi
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -49,7 +50,7 @@ wait_for() { # url, max seconds
 }
 
 echo "starting simulator on :$SIM_PORT"
-java -XX:+UseSerialGC -Xmx256m -cp "$JAR" dev.tollgate.sidecar.sim.SimulatorMain \
+java -XX:+UseSerialGC -Xmx256m -jar "$SIM_JAR" \
   --port "$SIM_PORT" --threads 1 --output-tokens 8 >"$WORK/sim.log" 2>&1 &
 PIDS+=($!)
 wait_for "http://127.0.0.1:$SIM_PORT/v1/models" 20 || true
@@ -177,7 +178,7 @@ done
 
 echo "200 concurrent streams (100 tokens at 20 tokens/s each)"
 kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
-java -XX:+UseSerialGC -Xmx256m -cp "$JAR" dev.tollgate.sidecar.sim.SimulatorMain \
+java -XX:+UseSerialGC -Xmx256m -jar "$SIM_JAR" \
   --port "$SIM_PORT" --threads 1 --output-tokens 100 --tps 20 >"$WORK/sim2.log" 2>&1 &
 PIDS+=($!)
 wait_for "http://127.0.0.1:$SIM_PORT/v1/models" 20 || true

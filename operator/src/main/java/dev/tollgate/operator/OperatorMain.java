@@ -1,7 +1,6 @@
 package dev.tollgate.operator;
 
 import dev.tollgate.api.CrdSummary;
-import dev.tollgate.operator.local.LocalMode;
 import dev.tollgate.operator.ops.HealthServer;
 import dev.tollgate.operator.ops.OperatorMetrics;
 import dev.tollgate.operator.report.KubernetesTokenReviewer;
@@ -20,9 +19,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Entry point. {@code run} (the default) runs the operator against the cluster of the ambient
- * kubeconfig or service account; {@code local} runs the whole system in this process (embedded API
- * server, operator, provider simulators, sidecars) on an example; {@code crds} prints what the
- * generated API declares.
+ * kubeconfig or service account; {@code crds} prints what the generated API declares. Local mode
+ * (the whole system in one process, without a cluster) is its own jar, {@code
+ * local/target/tollgate-local.jar}, so that this one ships the operator only.
  */
 public final class OperatorMain {
   private OperatorMain() {}
@@ -39,14 +38,18 @@ public final class OperatorMain {
             ? args
             : Arrays.copyOfRange(args, 1, args.length);
     switch (command) {
-      case "local" -> System.exit(LocalMode.run(rest, System.out));
+      case "local" -> {
+        System.err.println(
+            "local mode is its own jar: java -jar local/target/tollgate-local.jar [options]");
+        System.exit(2);
+      }
       case "crds" -> {
         System.out.println("Tollgate API (generated CRDs in crds/):");
         CrdSummary.print(System.out);
       }
       case "run" -> run(rest);
       default -> {
-        System.err.println("usage: tollgate-operator [run|local|crds] [--flag=value ...]");
+        System.err.println("usage: tollgate-operator [run|crds] [--flag=value ...]");
         System.err.print(OperatorConfig.usage());
         System.exit(2);
       }

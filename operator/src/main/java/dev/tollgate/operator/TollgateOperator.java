@@ -25,6 +25,9 @@ import java.util.function.Consumer;
  * {@link OperatorMain} runs it against a cluster; tests run it against the mock API server.
  */
 public final class TollgateOperator implements AutoCloseable {
+  /** How long {@link #close()} waits for the reconciles in flight (a status patch or two each). */
+  static final Duration RECONCILE_DRAIN = Duration.ofSeconds(10);
+
   private final Operator operator;
 
   /**
@@ -43,6 +46,10 @@ public final class TollgateOperator implements AutoCloseable {
               o.withKubernetesClient(client);
               o.withMetrics(metrics);
               o.withCloseClientOnStop(false);
+              // JOSDK's default is not to wait: stop() would interrupt the reconciles in flight
+              // and return, and the caller's next step, closing the client, would fail their
+              // status patches ("Client already closed"). Let them finish first.
+              o.withReconciliationTerminationTimeout(RECONCILE_DRAIN);
               o.withConcurrentReconciliationThreads(config.reconcileThreads());
               // Server-side apply is the right way to patch status on a real API server; the
               // fabric8 mock server cannot do it (415), so tests switch to a JSON patch.
@@ -98,6 +105,10 @@ public final class TollgateOperator implements AutoCloseable {
         && operator.getRuntimeInfo().allEventSourcesAreHealthy();
   }
 
+  /**
+   * Stops the informers, then waits up to {@link #RECONCILE_DRAIN} for the reconciles in flight to
+   * finish; close the client only after this returns.
+   */
   @Override
   public void close() {
     operator.stop();

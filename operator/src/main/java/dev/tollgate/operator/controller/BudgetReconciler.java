@@ -15,7 +15,6 @@ import dev.tollgate.operator.validation.ClusterView;
 import dev.tollgate.operator.validation.Problem;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
@@ -87,16 +86,7 @@ public final class BudgetReconciler implements Reconciler<Budget> {
             c -> EventSources.ids(budgets.list(c.getMetadata().getNamespace()).toList()));
     // Spend changes whenever the report channel commits a ledger write; only the ledger ConfigMap
     // matters here (the sidecar ConfigMaps are another controller's business).
-    ledgers =
-        new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(ConfigMap.class, Budget.class)
-                .withName("spend-ledgers")
-                .withNamespacesInheritedFromController()
-                .withLabelSelector(ConfigMapLedgerStore.LABEL_SELECTOR)
-                .withSecondaryToPrimaryMapper(
-                    cm -> EventSources.ids(budgets.list(cm.getMetadata().getNamespace()).toList()))
-                .build(),
-            context);
+    ledgers = EventSources.spendLedgers(context);
     view = new InformerClusterView(routes, credentials, null, budgets);
     return List.of(routes, credentials, ledgers);
   }

@@ -17,7 +17,6 @@ import dev.tollgate.operator.validation.RouteValidator;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -134,16 +133,7 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
                         .list(r.getMetadata().getNamespace(), other -> competes(r, other))
                         .toList()));
     // Usage written back by the report channel: the namespace's spend ledger ConfigMap.
-    ledgers =
-        new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(ConfigMap.class, LLMRoute.class)
-                .withName("spend-ledgers")
-                .withNamespacesInheritedFromController()
-                .withLabelSelector(ConfigMapLedgerStore.LABEL_SELECTOR)
-                .withSecondaryToPrimaryMapper(
-                    cm -> EventSources.ids(routes.list(cm.getMetadata().getNamespace()).toList()))
-                .build(),
-            context);
+    ledgers = EventSources.spendLedgers(context);
     view = new InformerClusterView(routes, credentials, secrets, budgets);
     return List.of(credentials, secrets, budgets, peers, ledgers);
   }

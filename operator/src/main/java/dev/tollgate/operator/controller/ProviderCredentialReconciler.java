@@ -13,7 +13,6 @@ import dev.tollgate.operator.validation.Pricing;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
@@ -78,18 +77,7 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
             context,
             r -> EventSources.ids(credentials.list(r.getMetadata().getNamespace()).toList()));
     // Health reported by the sidecars: the namespace's spend ledger ConfigMap.
-    ledgers =
-        new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(ConfigMap.class, ProviderCredential.class)
-                .withName("spend-ledgers")
-                .withNamespacesInheritedFromController()
-                .withLabelSelector(ConfigMapLedgerStore.LABEL_SELECTOR)
-                .withSecondaryToPrimaryMapper(
-                    cm ->
-                        EventSources.ids(
-                            credentials.list(cm.getMetadata().getNamespace()).toList()))
-                .build(),
-            context);
+    ledgers = EventSources.spendLedgers(context);
     view = new InformerClusterView(routes, credentials, secrets, null);
     return List.of(secrets, routes, ledgers);
   }

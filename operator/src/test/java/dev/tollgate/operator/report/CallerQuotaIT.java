@@ -8,37 +8,26 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.api.v1alpha1.Budget;
 import dev.tollgate.api.v1alpha1.BudgetSpec;
 import dev.tollgate.api.v1alpha1.BudgetStatus;
-import dev.tollgate.api.v1alpha1.Provider;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.operator.Fixtures;
 import dev.tollgate.operator.MockApi;
-import dev.tollgate.operator.TollgateOperator;
 import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.ledger.SpendLedger;
-import dev.tollgate.operator.ops.OperatorMetrics;
-import dev.tollgate.operator.webhook.WebhookTls;
 import dev.tollgate.sidecar.Sidecar;
 import dev.tollgate.sidecar.budget.CallerKeys;
 import dev.tollgate.sidecar.config.BudgetConfig;
-import dev.tollgate.sidecar.config.SecretMounts;
-import dev.tollgate.sidecar.config.SidecarConfigMap;
 import dev.tollgate.sidecar.config.report.UsageReport;
-import dev.tollgate.sidecar.report.ReporterSettings;
-import dev.tollgate.sidecar.sim.ProviderSimulator;
-import dev.tollgate.sidecar.sim.SimulatorBehavior;
-import io.fabric8.kubernetes.api.model.ConfigMap;
+import dev.tollgate.simulator.ProviderSimulator;
+import dev.tollgate.simulator.SimulatorBehavior;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,8 +56,7 @@ class CallerQuotaIT {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   static KubernetesClient client;
-  static TollgateOperator operator;
-  static WebhookTls tls;
+  static ReportingCluster cluster;
   static ProviderSimulator sim;
 
   @TempDir Path dir;
@@ -78,23 +66,13 @@ class CallerQuotaIT {
 
   @BeforeAll
   static void start() throws Exception {
-    MockApi.patientAwaits();
-    operator =
-        new TollgateOperator(
-            MockApi.config(false, "caller-quota-it"),
-            client,
-            new OperatorMetrics(new PrometheusRegistry()),
-            Clock.systemUTC(),
-            false);
-    operator.start();
-    tls = WebhookTls.generate(List.of("localhost"), Duration.ofDays(1));
-    sim = ProviderSimulator.start();
+    cluster = ReportingCluster.start(client, "caller-quota-it");
+    sim = cluster.sim;
   }
 
   @AfterAll
   static void stop() {
-    operator.close();
-    sim.close();
+    cluster.close();
   }
 
   @AfterEach
@@ -269,10 +247,7 @@ class CallerQuotaIT {
   private void setUp(String ns) throws Exception {
     sim.reset();
     sim.behavior(SimulatorBehavior.defaults().withUsage(INPUT, OUTPUT, 0, 0));
-    MockApi.apply(client, Fixtures.secret(ns, "openai-key", "api-key"));
-    ProviderCredential credential =
-        Fixtures.credential(ns, "openai", Provider.OPENAI, "openai-key", "api-key");
-    credential.getSpec().setEndpoint(sim.baseUrl() + "/v1");
+    ProviderCredential credential = cluster.simulatedCredential(ns);
     MockApi.apply(client, credential);
     Budget budget = Fixtures.budget(ns, "monthly", "10.00");
     budget.getSpec().setOnExceeded(BudgetSpec.ExceededAction.ALERT_ONLY);
@@ -287,51 +262,13 @@ class CallerQuotaIT {
         Fixtures.withBudget(
             Fixtures.route(ns, "chat", "chat", Fixtures.tier("main", "openai", "gpt-4o")),
             "monthly"));
-    await()
-        .until(
-            () -> {
-              ConfigMap cm =
-                  client.configMaps().inNamespace(ns).withName(SidecarConfigMap.NAME).get();
-              return cm != null
-                  && cm.getData() != null
-                  && cm.getData().getOrDefault(SidecarConfigMap.KEY, "").contains(HEADER);
-            });
-    ConfigMap cm = client.configMaps().inNamespace(ns).withName(SidecarConfigMap.NAME).get();
-    Path secrets = dir.resolve("secrets");
-    Path key = Path.of(SecretMounts.keyFile(secrets.toString(), "openai-key", "api-key"));
-    Files.createDirectories(key.getParent());
-    Files.writeString(key, "sk-test");
-    Files.writeString(
-        dir.resolve("config.yaml"),
-        cm.getData()
-            .get(SidecarConfigMap.KEY)
-            .replace(SecretMounts.ROOT + "/", secrets.toString() + "/"));
-    channel =
-        ReportChannel.start(
-            new ReportChannel.Settings(
-                0,
-                Duration.ofMillis(100),
-                Duration.ofSeconds(30),
-                ConfigMapLedgerStore.DEFAULT_NAME),
-            client,
-            tls.serverContext(),
-            new FakeTokenReviewer(),
-            Clock.systemUTC());
+    cluster.mountConfig(ns, HEADER, dir);
+    channel = cluster.channel();
   }
 
   private Sidecar sidecar(String ns, String pod, String podUid) throws Exception {
-    Path token = dir.resolve(pod + ".token");
-    Files.writeString(token, FakeTokenReviewer.token(ns, pod));
-    ReporterSettings settings =
-        new ReporterSettings(
-            URI.create("https://localhost:" + channel.port() + ReportServer.PATH),
-            token,
-            tls.caPem(),
-            ns,
-            pod,
-            podUid,
-            Duration.ofMillis(200));
-    Sidecar s = Sidecar.start(dir.resolve("config.yaml"), 0, 1, Duration.ofMillis(200), settings);
+    Sidecar s =
+        ReportingCluster.sidecar(dir, cluster.reporting(dir, ns, pod, podUid, channel.port()));
     toClose.add(s);
     return s;
   }
@@ -367,7 +304,7 @@ class CallerQuotaIT {
   }
 
   private int post(UsageReport report) throws Exception {
-    HttpClient https = HttpClient.newBuilder().sslContext(tls.clientContextTrustingCa()).build();
+    HttpClient https = cluster.https();
     return https
         .send(
             HttpRequest.newBuilder(

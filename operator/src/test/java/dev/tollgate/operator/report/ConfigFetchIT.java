@@ -5,32 +5,22 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tollgate.api.status.Conditions;
 import dev.tollgate.api.v1alpha1.LLMRoute;
-import dev.tollgate.api.v1alpha1.Provider;
-import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.operator.Fixtures;
 import dev.tollgate.operator.MockApi;
-import dev.tollgate.operator.TollgateOperator;
-import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
-import dev.tollgate.operator.ops.OperatorMetrics;
-import dev.tollgate.operator.webhook.WebhookTls;
 import dev.tollgate.sidecar.Sidecar;
-import dev.tollgate.sidecar.config.SecretMounts;
 import dev.tollgate.sidecar.config.SidecarConfigMap;
 import dev.tollgate.sidecar.config.report.UsageReport;
-import dev.tollgate.sidecar.report.ReporterSettings;
-import dev.tollgate.sidecar.sim.ProviderSimulator;
+import dev.tollgate.simulator.ProviderSimulator;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -50,8 +40,7 @@ class ConfigFetchIT {
       new com.fasterxml.jackson.databind.ObjectMapper();
 
   static KubernetesClient client;
-  static TollgateOperator operator;
-  static WebhookTls tls;
+  static ReportingCluster cluster;
   static ProviderSimulator sim;
 
   @TempDir Path dir;
@@ -61,23 +50,13 @@ class ConfigFetchIT {
 
   @BeforeAll
   static void start() throws Exception {
-    MockApi.patientAwaits();
-    operator =
-        new TollgateOperator(
-            MockApi.config(false, "config-fetch-it"),
-            client,
-            new OperatorMetrics(new PrometheusRegistry()),
-            Clock.systemUTC(),
-            false);
-    operator.start();
-    tls = WebhookTls.generate(List.of("localhost"), Duration.ofDays(1));
-    sim = ProviderSimulator.start();
+    cluster = ReportingCluster.start(client, "config-fetch-it");
+    sim = cluster.sim;
   }
 
   @AfterAll
   static void stop() {
-    operator.close();
-    sim.close();
+    cluster.close();
   }
 
   @AfterEach
@@ -94,16 +73,13 @@ class ConfigFetchIT {
   void aSidecarWithAStaleMountedConfigurationFetchesTheCurrentOne() throws Exception {
     String ns = "stale";
     String v1 = render(ns, "gpt-4o");
-    Path secrets = dir.resolve("secrets");
-    Path key = Path.of(SecretMounts.keyFile(secrets.toString(), "openai-key", "api-key"));
-    Files.createDirectories(key.getParent());
-    Files.writeString(key, "sk-test");
+    Path secrets = ReportingCluster.writeApiKey(dir);
     Path file = dir.resolve("config.yaml");
-    Files.writeString(file, localPaths(configText(ns), secrets));
+    Files.writeString(file, ReportingCluster.localPaths(configText(ns), secrets));
     startChannel();
     sidecar = sidecar(ns, "pod-a", Duration.ofSeconds(1));
     // this run's key files are not at the mount paths the operator renders
-    sidecar.config().rewriteFetched(t -> localPaths(t, secrets));
+    sidecar.config().rewriteFetched(t -> ReportingCluster.localPaths(t, secrets));
     assertThat(sidecar.config().current().version()).isEqualTo(v1);
     awaitRollout(ns, v1, 1, 1, "True");
 
@@ -153,11 +129,7 @@ class ConfigFetchIT {
 
   /** Applies the namespace's credential and route (serving {@code model}); its rendered version. */
   private String render(String ns, String model) {
-    MockApi.apply(client, Fixtures.secret(ns, "openai-key", "api-key"));
-    ProviderCredential credential =
-        Fixtures.credential(ns, "openai", Provider.OPENAI, "openai-key", "api-key");
-    credential.getSpec().setEndpoint(sim.baseUrl() + "/v1");
-    MockApi.apply(client, credential);
+    MockApi.apply(client, cluster.simulatedCredential(ns));
     LLMRoute route = Fixtures.route(ns, "chat", "chat", Fixtures.tier("main", "openai", model));
     MockApi.apply(client, route);
     await().until(() -> configText(ns) != null && configText(ns).contains("model: " + model));
@@ -178,10 +150,6 @@ class ConfigFetchIT {
         .getMetadata()
         .getAnnotations()
         .get(SidecarConfigMap.VERSION_ANNOTATION);
-  }
-
-  private static String localPaths(String text, Path secrets) {
-    return text.replace(SecretMounts.ROOT + "/", secrets.toString() + "/");
   }
 
   private void awaitRollout(String ns, String version, int total, int upToDate, String ready) {
@@ -214,33 +182,12 @@ class ConfigFetchIT {
   }
 
   private void startChannel() throws Exception {
-    channel =
-        ReportChannel.start(
-            new ReportChannel.Settings(
-                0,
-                Duration.ofMillis(100),
-                Duration.ofSeconds(30),
-                ConfigMapLedgerStore.DEFAULT_NAME),
-            client,
-            tls.serverContext(),
-            new FakeTokenReviewer(),
-            Clock.systemUTC());
+    channel = cluster.channel();
   }
 
   private Sidecar sidecar(String ns, String pod, Duration grace) throws Exception {
-    Path token = dir.resolve(pod + ".token");
-    Files.writeString(token, FakeTokenReviewer.token(ns, pod));
-    ReporterSettings settings =
-        new ReporterSettings(
-            URI.create("https://localhost:" + channel.port() + ReportServer.PATH),
-            token,
-            tls.caPem(),
-            ns,
-            pod,
-            "uid-" + pod,
-            Duration.ofMillis(200),
-            grace);
-    return Sidecar.start(dir.resolve("config.yaml"), 0, 1, Duration.ofMillis(200), settings);
+    return ReportingCluster.sidecar(
+        dir, cluster.reporting(dir, ns, pod, "uid-" + pod, channel.port(), grace));
   }
 
   private long sequence;
@@ -249,7 +196,7 @@ class ConfigFetchIT {
   private void postReport(String ns, String pod, String version) throws Exception {
     UsageReport report =
         new UsageReport(ns, pod, "uid-" + pod, "boot", ++sequence, version, List.of());
-    HttpClient https = HttpClient.newBuilder().sslContext(tls.clientContextTrustingCa()).build();
+    HttpClient https = cluster.https();
     HttpResponse<String> r =
         https.send(
             HttpRequest.newBuilder(
@@ -262,7 +209,7 @@ class ConfigFetchIT {
   }
 
   private HttpResponse<String> getConfig(String token, String query) throws Exception {
-    HttpClient https = HttpClient.newBuilder().sslContext(tls.clientContextTrustingCa()).build();
+    HttpClient https = cluster.https();
     return https.send(
         HttpRequest.newBuilder(
                 URI.create("https://localhost:" + channel.port() + "/v1/config" + query))

@@ -11,28 +11,22 @@ import dev.tollgate.api.v1alpha1.BudgetSpec;
 import dev.tollgate.api.v1alpha1.BudgetStatus;
 import dev.tollgate.api.v1alpha1.Health;
 import dev.tollgate.api.v1alpha1.LLMRoute;
-import dev.tollgate.api.v1alpha1.Provider;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.operator.Fixtures;
 import dev.tollgate.operator.MockApi;
-import dev.tollgate.operator.TollgateOperator;
 import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.ledger.SpendLedger;
 import dev.tollgate.operator.ops.OperatorMetrics;
-import dev.tollgate.operator.webhook.WebhookTls;
 import dev.tollgate.sidecar.Sidecar;
-import dev.tollgate.sidecar.config.SecretMounts;
-import dev.tollgate.sidecar.config.SidecarConfigMap;
 import dev.tollgate.sidecar.config.report.UsageReport;
 import dev.tollgate.sidecar.report.ReporterSettings;
-import dev.tollgate.sidecar.sim.ProviderSimulator;
-import dev.tollgate.sidecar.sim.SimulatorBehavior;
-import dev.tollgate.sidecar.sim.SimulatorStats;
+import dev.tollgate.simulator.ProviderSimulator;
+import dev.tollgate.simulator.SimulatorBehavior;
+import dev.tollgate.simulator.SimulatorStats;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -40,7 +34,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,9 +59,8 @@ class ReportingIT {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   static KubernetesClient client;
-  static TollgateOperator operator;
+  static ReportingCluster cluster;
   static OperatorMetrics metrics;
-  static WebhookTls tls;
   static ProviderSimulator sim;
 
   @TempDir Path dir;
@@ -78,20 +70,14 @@ class ReportingIT {
 
   @BeforeAll
   static void start() throws Exception {
-    MockApi.patientAwaits();
-    metrics = new OperatorMetrics(new PrometheusRegistry());
-    operator =
-        new TollgateOperator(
-            MockApi.config(false, "reporting-it"), client, metrics, Clock.systemUTC(), false);
-    operator.start();
-    tls = WebhookTls.generate(List.of("localhost"), Duration.ofDays(1));
-    sim = ProviderSimulator.start();
+    cluster = ReportingCluster.start(client, "reporting-it");
+    metrics = cluster.metrics;
+    sim = cluster.sim;
   }
 
   @AfterAll
   static void stop() {
-    operator.close();
-    sim.close();
+    cluster.close();
   }
 
   @AfterEach
@@ -204,17 +190,7 @@ class ReportingIT {
     String ns = "replicas";
     setUp(ns, "10.00", BudgetSpec.ExceededAction.ALERT_ONLY, null);
     // a second operator replica's report endpoint on the same API server
-    ReportChannel second =
-        ReportChannel.start(
-            new ReportChannel.Settings(
-                0,
-                Duration.ofMillis(100),
-                Duration.ofSeconds(30),
-                ConfigMapLedgerStore.DEFAULT_NAME),
-            client,
-            tls.serverContext(),
-            new FakeTokenReviewer(),
-            Clock.systemUTC());
+    ReportChannel second = cluster.channel();
     toClose.add(second);
     Sidecar a = sidecar(ns, "pod-a", channel.port());
     Sidecar b = sidecar(ns, "pod-b", second.port());
@@ -445,10 +421,7 @@ class ReportingIT {
       throws Exception {
     sim.reset();
     sim.behavior(SimulatorBehavior.defaults().withUsage(INPUT, OUTPUT, 0, 0));
-    MockApi.apply(client, Fixtures.secret(ns, "openai-key", "api-key"));
-    ProviderCredential credential =
-        Fixtures.credential(ns, "openai", Provider.OPENAI, "openai-key", "api-key");
-    credential.getSpec().setEndpoint(sim.baseUrl() + "/v1");
+    ProviderCredential credential = cluster.simulatedCredential(ns);
     MockApi.apply(client, credential);
     Budget budget = Fixtures.budget(ns, "monthly", limit);
     budget.getSpec().setOnExceeded(action);
@@ -469,40 +442,12 @@ class ReportingIT {
             "monthly");
     // "main" takes every request (the first tier without rules); "cheap" only serves downgrades
     MockApi.apply(client, route);
-    await()
-        .until(
-            () -> {
-              ConfigMap cm =
-                  client.configMaps().inNamespace(ns).withName(SidecarConfigMap.NAME).get();
-              return cm != null
-                  && cm.getData() != null
-                  && cm.getData().getOrDefault(SidecarConfigMap.KEY, "").contains("monthly");
-            });
-    ConfigMap cm = client.configMaps().inNamespace(ns).withName(SidecarConfigMap.NAME).get();
-    Path secrets = dir.resolve("secrets");
-    Path key = Path.of(SecretMounts.keyFile(secrets.toString(), "openai-key", "api-key"));
-    Files.createDirectories(key.getParent());
-    Files.writeString(key, "sk-test");
-    Files.writeString(
-        dir.resolve("config.yaml"),
-        cm.getData()
-            .get(SidecarConfigMap.KEY)
-            .replace(SecretMounts.ROOT + "/", secrets.toString() + "/"));
+    cluster.mountConfig(ns, "monthly", dir);
     startChannel();
   }
 
   private void startChannel() throws Exception {
-    channel =
-        ReportChannel.start(
-            new ReportChannel.Settings(
-                reportPort,
-                Duration.ofMillis(100),
-                Duration.ofSeconds(30),
-                ConfigMapLedgerStore.DEFAULT_NAME),
-            client,
-            tls.serverContext(),
-            new FakeTokenReviewer(),
-            Clock.systemUTC());
+    channel = cluster.channel(reportPort, Duration.ofSeconds(30));
     reportPort = channel.port();
   }
 
@@ -514,34 +459,16 @@ class ReportingIT {
   }
 
   private Sidecar sidecar(String ns, String pod, int reportPort) throws Exception {
-    Path token = dir.resolve(pod + ".token");
-    Files.writeString(token, FakeTokenReviewer.token(ns, pod));
-    ReporterSettings settings =
-        new ReporterSettings(
-            URI.create("https://localhost:" + reportPort + ReportServer.PATH),
-            token,
-            tls.caPem(),
-            ns,
-            pod,
-            "uid-" + pod + "-" + UUID.randomUUID(),
-            Duration.ofMillis(200));
-    Sidecar s = Sidecar.start(dir.resolve("config.yaml"), 0, 1, Duration.ofMillis(200), settings);
+    Sidecar s =
+        ReportingCluster.sidecar(
+            dir,
+            cluster.reporting(dir, ns, pod, "uid-" + pod + "-" + UUID.randomUUID(), reportPort));
     toClose.add(s);
     return s;
   }
 
   private Sidecar sidecar(String ns, String pod, String uid, Path spool) throws Exception {
-    Path token = dir.resolve(pod + ".token");
-    Files.writeString(token, FakeTokenReviewer.token(ns, pod));
-    ReporterSettings settings =
-        new ReporterSettings(
-            URI.create("https://localhost:" + reportPort + ReportServer.PATH),
-            token,
-            tls.caPem(),
-            ns,
-            pod,
-            uid,
-            Duration.ofMillis(200));
+    ReporterSettings settings = cluster.reporting(dir, ns, pod, uid, reportPort);
     Sidecar s =
         Sidecar.start(dir.resolve("config.yaml"), 0, 1, Duration.ofMillis(200), settings, spool);
     toClose.add(s);
@@ -597,7 +524,7 @@ class ReportingIT {
 
   private int postUnchecked(UsageReport report, int port) {
     try {
-      HttpClient https = HttpClient.newBuilder().sslContext(tls.clientContextTrustingCa()).build();
+      HttpClient https = cluster.https();
       return https
           .send(
               HttpRequest.newBuilder(URI.create("https://localhost:" + port + ReportServer.PATH))
@@ -614,7 +541,7 @@ class ReportingIT {
   }
 
   private HttpResponse<String> post(UsageReport report, String token) throws Exception {
-    HttpClient https = HttpClient.newBuilder().sslContext(tls.clientContextTrustingCa()).build();
+    HttpClient https = cluster.https();
     return https.send(
         HttpRequest.newBuilder(
                 URI.create("https://localhost:" + channel.port() + ReportServer.PATH))

@@ -4,33 +4,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tollgate.api.v1alpha1.LLMRoute;
-import dev.tollgate.api.v1alpha1.Provider;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
 import dev.tollgate.operator.Fixtures;
 import dev.tollgate.operator.MockApi;
-import dev.tollgate.operator.TollgateOperator;
 import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.ledger.SpendLedger;
-import dev.tollgate.operator.ops.OperatorMetrics;
-import dev.tollgate.operator.webhook.WebhookTls;
 import dev.tollgate.sidecar.Sidecar;
-import dev.tollgate.sidecar.config.SecretMounts;
-import dev.tollgate.sidecar.config.SidecarConfigMap;
-import dev.tollgate.sidecar.report.ReporterSettings;
-import dev.tollgate.sidecar.sim.ProviderSimulator;
-import dev.tollgate.sidecar.sim.SimulatorBehavior;
+import dev.tollgate.simulator.ProviderSimulator;
+import dev.tollgate.simulator.SimulatorBehavior;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,8 +54,7 @@ class SharedLimitsIT {
   private static final int LIMIT = 60; // requests per minute for the account
 
   static KubernetesClient client;
-  static TollgateOperator operator;
-  static WebhookTls tls;
+  static ReportingCluster cluster;
   static ProviderSimulator sim;
 
   @TempDir Path dir;
@@ -73,23 +63,13 @@ class SharedLimitsIT {
 
   @BeforeAll
   static void start() throws Exception {
-    MockApi.patientAwaits();
-    operator =
-        new TollgateOperator(
-            MockApi.config(false, "shared-limits-it"),
-            client,
-            new OperatorMetrics(new PrometheusRegistry()),
-            Clock.systemUTC(),
-            false);
-    operator.start();
-    tls = WebhookTls.generate(List.of("localhost"), Duration.ofDays(1));
-    sim = ProviderSimulator.start();
+    cluster = ReportingCluster.start(client, "shared-limits-it");
+    sim = cluster.sim;
   }
 
   @AfterAll
   static void stop() {
-    operator.close();
-    sim.close();
+    cluster.close();
   }
 
   @AfterEach
@@ -236,63 +216,28 @@ class SharedLimitsIT {
   private void setUp(String ns) throws Exception {
     sim.reset();
     sim.behavior(SimulatorBehavior.defaults().withUsage(10, 5, 0, 0));
-    MockApi.apply(client, Fixtures.secret(ns, "openai-key", "api-key"));
-    ProviderCredential credential =
-        Fixtures.credential(ns, "openai", Provider.OPENAI, "openai-key", "api-key");
-    credential.getSpec().setEndpoint(sim.baseUrl() + "/v1");
+    ProviderCredential credential = cluster.simulatedCredential(ns);
     ProviderCredentialSpec.AccountLimits limits = new ProviderCredentialSpec.AccountLimits();
     limits.setRequestsPerMinute(LIMIT);
     credential.getSpec().setLimits(limits);
     MockApi.apply(client, credential);
     LLMRoute route = Fixtures.route(ns, "chat", "chat", Fixtures.tier("main", "openai", "gpt-4o"));
     MockApi.apply(client, route);
-    await()
-        .until(
-            () -> {
-              ConfigMap cm =
-                  client.configMaps().inNamespace(ns).withName(SidecarConfigMap.NAME).get();
-              return cm != null
-                  && cm.getData() != null
-                  && cm.getData().getOrDefault(SidecarConfigMap.KEY, "").contains("gpt-4o");
-            });
-    ConfigMap cm = client.configMaps().inNamespace(ns).withName(SidecarConfigMap.NAME).get();
-    Path secrets = dir.resolve("secrets");
-    Path key = Path.of(SecretMounts.keyFile(secrets.toString(), "openai-key", "api-key"));
-    Files.createDirectories(key.getParent());
-    Files.writeString(key, "sk-test");
-    Files.writeString(
-        dir.resolve("config.yaml"),
-        cm.getData()
-            .get(SidecarConfigMap.KEY)
-            .replace(SecretMounts.ROOT + "/", secrets.toString() + "/"));
+    cluster.mountConfig(ns, "gpt-4o", dir);
   }
 
   private ReportChannel channel(Duration liveness) throws Exception {
-    ReportChannel channel =
-        ReportChannel.start(
-            new ReportChannel.Settings(
-                0, Duration.ofMillis(100), liveness, ConfigMapLedgerStore.DEFAULT_NAME),
-            client,
-            tls.serverContext(),
-            new FakeTokenReviewer(),
-            Clock.systemUTC());
+    ReportChannel channel = cluster.channel(0, liveness);
     toClose.add(channel);
     return channel;
   }
 
   private Sidecar sidecar(String ns, String pod, ReportChannel channel) throws Exception {
-    Path token = dir.resolve(pod + ".token");
-    Files.writeString(token, FakeTokenReviewer.token(ns, pod));
-    ReporterSettings settings =
-        new ReporterSettings(
-            URI.create("https://localhost:" + channel.port() + ReportServer.PATH),
-            token,
-            tls.caPem(),
-            ns,
-            pod,
-            "uid-" + pod + "-" + UUID.randomUUID(),
-            Duration.ofMillis(200));
-    Sidecar s = Sidecar.start(dir.resolve("config.yaml"), 0, 1, Duration.ofMillis(200), settings);
+    Sidecar s =
+        ReportingCluster.sidecar(
+            dir,
+            cluster.reporting(
+                dir, ns, pod, "uid-" + pod + "-" + UUID.randomUUID(), channel.port()));
     toClose.add(s);
     return s;
   }

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tollgate.sidecar.Sidecar;
-import dev.tollgate.sidecar.sim.Fault;
-import dev.tollgate.sidecar.sim.ProviderSimulator;
-import dev.tollgate.sidecar.sim.SimulatorBehavior;
+import dev.tollgate.simulator.Fault;
+import dev.tollgate.simulator.ProviderSimulator;
+import dev.tollgate.simulator.SimulatorBehavior;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

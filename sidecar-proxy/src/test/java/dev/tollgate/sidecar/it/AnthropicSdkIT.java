@@ -14,7 +14,7 @@ import com.anthropic.models.messages.StopReason;
 import com.anthropic.models.messages.Tool;
 import com.anthropic.models.messages.ToolUseBlock;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tollgate.sidecar.sim.SimulatorBehavior;
+import dev.tollgate.simulator.SimulatorBehavior;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

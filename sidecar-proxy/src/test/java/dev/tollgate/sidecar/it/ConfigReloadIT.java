@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tollgate.sidecar.Sidecar;
-import dev.tollgate.sidecar.sim.ProviderSimulator;
+import dev.tollgate.simulator.ProviderSimulator;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

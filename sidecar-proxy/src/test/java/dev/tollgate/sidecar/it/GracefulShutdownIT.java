@@ -3,7 +3,7 @@ package dev.tollgate.sidecar.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tollgate.sidecar.sim.SimulatorBehavior;
+import dev.tollgate.simulator.SimulatorBehavior;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;

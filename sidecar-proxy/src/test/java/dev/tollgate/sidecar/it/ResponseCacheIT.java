@@ -26,7 +26,7 @@ import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import dev.tollgate.sidecar.config.report.ReportReply;
 import dev.tollgate.sidecar.metering.UsageLedger;
-import dev.tollgate.sidecar.sim.SimulatorBehavior;
+import dev.tollgate.simulator.SimulatorBehavior;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;

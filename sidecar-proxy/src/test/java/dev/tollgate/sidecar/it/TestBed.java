@@ -1,7 +1,7 @@
 package dev.tollgate.sidecar.it;
 
 import dev.tollgate.sidecar.Sidecar;
-import dev.tollgate.sidecar.sim.ProviderSimulator;
+import dev.tollgate.simulator.ProviderSimulator;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.sidecar.Sidecar;
-import dev.tollgate.sidecar.sim.ProviderSimulator;
+import dev.tollgate.simulator.ProviderSimulator;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.InputStream;
 import java.net.URI;

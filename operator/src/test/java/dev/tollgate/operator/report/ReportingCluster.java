@@ -1,0 +1,180 @@
+package dev.tollgate.operator.report;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.tollgate.api.v1alpha1.Provider;
+import dev.tollgate.api.v1alpha1.ProviderCredential;
+import dev.tollgate.operator.Fixtures;
+import dev.tollgate.operator.MockApi;
+import dev.tollgate.operator.TollgateOperator;
+import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
+import dev.tollgate.operator.ops.OperatorMetrics;
+import dev.tollgate.operator.webhook.WebhookTls;
+import dev.tollgate.sidecar.Sidecar;
+import dev.tollgate.sidecar.config.SecretMounts;
+import dev.tollgate.sidecar.config.SidecarConfigMap;
+import dev.tollgate.sidecar.report.ReporterSettings;
+import dev.tollgate.simulator.ProviderSimulator;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * What the report ITs share: the operator on the mock API server, a CA for its report endpoint
+ * ({@code localhost}), one provider simulator, and stand-ins for the kubelet (the rendered
+ * configuration and the API key as files) and for a pod (a sidecar with its ServiceAccount token).
+ * Start it in {@code @BeforeAll} on the test class's mock client, close it in {@code @AfterAll}.
+ */
+final class ReportingCluster implements AutoCloseable {
+  /** The value of the tests' API key ({@code Secret openai-key}, key {@code api-key}). */
+  static final String API_KEY = "sk-test";
+
+  final KubernetesClient client;
+  final OperatorMetrics metrics;
+  final TollgateOperator operator;
+  final WebhookTls tls;
+  final ProviderSimulator sim;
+
+  private ReportingCluster(KubernetesClient client, String identity) throws Exception {
+    MockApi.patientAwaits();
+    this.client = client;
+    metrics = new OperatorMetrics(new PrometheusRegistry());
+    operator =
+        new TollgateOperator(
+            MockApi.config(false, identity), client, metrics, Clock.systemUTC(), false);
+    operator.start();
+    tls = WebhookTls.generate(List.of("localhost"), Duration.ofDays(1));
+    sim = ProviderSimulator.start();
+  }
+
+  /** Starts the operator (Lease identity {@code identity}) and the simulator. */
+  static ReportingCluster start(KubernetesClient client, String identity) throws Exception {
+    return new ReportingCluster(client, identity);
+  }
+
+  /**
+   * A report endpoint of the operator, as a replica serves it: HTTPS with this cluster's CA, group
+   * commit every 100 ms, tokens checked by {@link FakeTokenReviewer}.
+   *
+   * @param port 0 for any free port
+   * @param liveness how long a sidecar that stopped reporting keeps its share of account limits
+   */
+  ReportChannel channel(int port, Duration liveness) throws IOException {
+    return ReportChannel.start(
+        new ReportChannel.Settings(
+            port, Duration.ofMillis(100), liveness, ConfigMapLedgerStore.DEFAULT_NAME),
+        client,
+        tls.serverContext(),
+        new FakeTokenReviewer(),
+        Clock.systemUTC());
+  }
+
+  /** {@link #channel(int, Duration)} on a free port, sidecars live for 30 s without a report. */
+  ReportChannel channel() throws IOException {
+    return channel(0, Duration.ofSeconds(30));
+  }
+
+  /**
+   * Applies Secret {@code openai-key} to {@code ns} and returns ProviderCredential {@code openai}
+   * with the simulator as its endpoint, for the test to complete and apply.
+   */
+  ProviderCredential simulatedCredential(String ns) {
+    MockApi.apply(client, Fixtures.secret(ns, "openai-key", "api-key"));
+    ProviderCredential credential =
+        Fixtures.credential(ns, "openai", Provider.OPENAI, "openai-key", "api-key");
+    credential.getSpec().setEndpoint(sim.baseUrl() + "/v1");
+    return credential;
+  }
+
+  /**
+   * Writes the API key file under {@code dir/secrets}, where {@link #localPaths} points the
+   * configuration's key paths.
+   *
+   * @return the secrets directory
+   */
+  static Path writeApiKey(Path dir) throws IOException {
+    Path secrets = dir.resolve("secrets");
+    Path key = Path.of(SecretMounts.keyFile(secrets.toString(), "openai-key", "api-key"));
+    Files.createDirectories(key.getParent());
+    Files.writeString(key, API_KEY);
+    return secrets;
+  }
+
+  /** A rendered configuration with its key paths moved from the mount root to {@code secrets}. */
+  static String localPaths(String text, Path secrets) {
+    return text.replace(SecretMounts.ROOT + "/", secrets.toString() + "/");
+  }
+
+  /**
+   * Waits until the operator rendered {@code ns}'s configuration with {@code expected} in it, then
+   * mounts it as the kubelet would: {@code dir/config.yaml}, with the API key under {@code dir}.
+   */
+  void mountConfig(String ns, String expected, Path dir) throws IOException {
+    await()
+        .until(
+            () -> {
+              ConfigMap cm =
+                  client.configMaps().inNamespace(ns).withName(SidecarConfigMap.NAME).get();
+              return cm != null
+                  && cm.getData() != null
+                  && cm.getData().getOrDefault(SidecarConfigMap.KEY, "").contains(expected);
+            });
+    ConfigMap cm = client.configMaps().inNamespace(ns).withName(SidecarConfigMap.NAME).get();
+    Path secrets = writeApiKey(dir);
+    Files.writeString(
+        dir.resolve("config.yaml"), localPaths(cm.getData().get(SidecarConfigMap.KEY), secrets));
+  }
+
+  /**
+   * How a sidecar of pod {@code ns/pod} reports to the endpoint on {@code port}: its token (in a
+   * file under {@code dir}, as a projected token is), this cluster's CA, reports every 200 ms.
+   */
+  ReporterSettings reporting(Path dir, String ns, String pod, String podUid, int port)
+      throws IOException {
+    return reporting(dir, ns, pod, podUid, port, null);
+  }
+
+  /**
+   * As {@link #reporting(Path, String, String, String, int)}, fetching the configuration from the
+   * operator once the mounted one is stale for {@code configGrace} (null: the default).
+   */
+  ReporterSettings reporting(
+      Path dir, String ns, String pod, String podUid, int port, Duration configGrace)
+      throws IOException {
+    Path token = dir.resolve(pod + ".token");
+    Files.writeString(token, FakeTokenReviewer.token(ns, pod));
+    return new ReporterSettings(
+        URI.create("https://localhost:" + port + ReportServer.PATH),
+        token,
+        tls.caPem(),
+        ns,
+        pod,
+        podUid,
+        Duration.ofMillis(200),
+        configGrace);
+  }
+
+  /** A sidecar on {@code dir/config.yaml}, on a free port, reporting as {@code settings} say. */
+  static Sidecar sidecar(Path dir, ReporterSettings settings) throws Exception {
+    return Sidecar.start(dir.resolve("config.yaml"), 0, 1, Duration.ofMillis(200), settings);
+  }
+
+  /** An HTTPS client that trusts this cluster's CA, for posting to a report endpoint directly. */
+  HttpClient https() {
+    return HttpClient.newBuilder().sslContext(tls.clientContextTrustingCa()).build();
+  }
+
+  @Override
+  public void close() {
+    operator.close();
+    sim.close();
+  }
+}

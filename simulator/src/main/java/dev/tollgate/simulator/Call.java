@@ -1,0 +1,70 @@
+package dev.tollgate.simulator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/** One call: the decoded request plus what to answer. */
+record Call(
+    Dialect dialect,
+    boolean stream,
+    boolean includeUsage,
+    String model,
+    int input,
+    int output,
+    boolean truncated,
+    boolean toolCall,
+    SimulatorBehavior b,
+    int cacheRead,
+    int cacheWrite) {
+
+  /**
+   * Decodes a request.
+   *
+   * @param hit what the simulated prompt cache holds for it, or null when prompt caching is off
+   *     (then the behaviour's fixed cache numbers apply)
+   */
+  static Call of(
+      Dialect dialect,
+      String path,
+      JsonNode json,
+      int bodyBytes,
+      SimulatorBehavior b,
+      SimulatedPromptCache.Hit hit) {
+    boolean stream = dialect.streams(path, json);
+    boolean includeUsage = json.path("stream_options").path("include_usage").asBoolean();
+    String model = dialect.model(path, json);
+    int output = Math.min(b.outputTokens(), dialect.maxTokens(json));
+    int cacheRead = hit != null ? hit.read() : b.cacheReadTokens();
+    int cacheWrite =
+        !dialect.reportsCacheWrites() ? 0 : hit != null ? hit.write() : b.cacheWriteTokens();
+    int input =
+        b.inputTokens() != null
+            ? b.inputTokens()
+            : Math.max(1, bodyBytes / 4 - (hit != null ? hit.read() + hit.write() : 0));
+    boolean hasTools = dialect.tools(json).size() > 0 && b.toolCallName() != null;
+    return new Call(
+        dialect,
+        stream,
+        includeUsage,
+        model,
+        input,
+        output,
+        output < b.outputTokens(),
+        hasTools,
+        b,
+        cacheRead,
+        cacheWrite);
+  }
+
+  /** The deterministic answer text: {@code t0 t1 t2 ...}, one token each. */
+  static String token(int i) {
+    return (i == 0 ? "" : " ") + "t" + i;
+  }
+
+  static String text(int n) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      sb.append(token(i));
+    }
+    return sb.toString();
+  }
+}
