@@ -1,0 +1,207 @@
+package dev.tollgate.sidecar.health;
+
+import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.server.ProxyContext;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sidecar's second listener, for kubelet probes and Prometheus: {@code GET /healthz}, {@code
+ * /readyz} and {@code /metrics} on all interfaces, and nothing of the proxy. The proxy itself stays
+ * on loopback because it holds the namespace's API keys; kubelet sends {@code httpGet} probes to
+ * the pod IP, so they need a listener there.
+ */
+public final class HealthListener implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(HealthListener.class);
+
+  /** Port of the listener unless {@code TOLLGATE_HEALTH_PORT} says otherwise. */
+  public static final int DEFAULT_PORT = 4001;
+
+  /** All interfaces: kubelet and Prometheus reach the pod IP. */
+  public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
+
+  private static final int MAX_REQUEST_BYTES = 8 * 1024;
+  private static final int READ_TIMEOUT_SECONDS = 10;
+
+  private final EventLoopGroup group;
+  private final Channel listener;
+
+  private HealthListener(EventLoopGroup group, Channel listener) {
+    this.group = group;
+    this.listener = listener;
+  }
+
+  /**
+   * Where the listener binds, from {@code TOLLGATE_HEALTH_PORT} and {@code TOLLGATE_HEALTH_BIND}.
+   */
+  public record Settings(String bindAddress, int port) {
+    public Settings {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("TOLLGATE_HEALTH_PORT out of range: " + port);
+      }
+    }
+
+    public static Settings fromEnv(Map<String, String> env) {
+      String port = env.get("TOLLGATE_HEALTH_PORT");
+      String bind = env.get("TOLLGATE_HEALTH_BIND");
+      try {
+        return new Settings(
+            bind == null || bind.isBlank() ? DEFAULT_BIND_ADDRESS : bind.trim(),
+            port == null || port.isBlank() ? DEFAULT_PORT : Integer.parseInt(port.trim()));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("TOLLGATE_HEALTH_PORT is not a number: " + port, e);
+      }
+    }
+  }
+
+  /**
+   * Binds {@code settings} ({@code port} 0 picks a free port) and serves the probes of {@code px}.
+   */
+  public static HealthListener start(Settings settings, ProxyContext px)
+      throws InterruptedException {
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    try {
+      Channel channel =
+          new ServerBootstrap()
+              .group(group)
+              .channel(NioServerSocketChannel.class)
+              .childHandler(
+                  new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                      ch.pipeline()
+                          .addLast("http", new HttpServerCodec())
+                          .addLast("read-timeout", new ReadTimeoutHandler(READ_TIMEOUT_SECONDS))
+                          .addLast("aggregator", new HttpObjectAggregator(MAX_REQUEST_BYTES))
+                          .addLast("probes", new Probes(px));
+                    }
+                  })
+              .bind(settings.bindAddress(), settings.port())
+              .sync()
+              .channel();
+      LOG.info("health and metrics listening on {}", channel.localAddress());
+      return new HealthListener(group, channel);
+    } catch (RuntimeException | InterruptedException e) {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      throw e;
+    }
+  }
+
+  public InetSocketAddress address() {
+    return (InetSocketAddress) listener.localAddress();
+  }
+
+  public int port() {
+    return address().getPort();
+  }
+
+  @Override
+  public void close() {
+    listener.close().awaitUninterruptibly();
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+  }
+
+  /** Answers the three probe paths; everything else is 404, other methods 405. */
+  private static final class Probes extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private final ProxyContext px;
+
+    Probes(ProxyContext px) {
+      this.px = px;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+      String path = req.uri();
+      int query = path.indexOf('?');
+      if (query >= 0) {
+        path = path.substring(0, query);
+      }
+      boolean known = path.equals("/healthz") || path.equals("/readyz") || path.equals("/metrics");
+      FullHttpResponse response;
+      if (!known) {
+        response =
+            text(
+                HttpResponseStatus.NOT_FOUND,
+                "not found: this port serves GET /healthz, /readyz and /metrics only\n");
+      } else if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
+        response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET\n");
+        response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+      } else {
+        response =
+            switch (path) {
+              case "/healthz" -> text(HttpResponseStatus.OK, "ok\n");
+              case "/readyz" -> readiness();
+              default -> {
+                FullHttpResponse metrics =
+                    new DefaultFullHttpResponse(
+                        HttpVersion.HTTP_1_1,
+                        HttpResponseStatus.OK,
+                        Unpooled.wrappedBuffer(px.metrics().scrape()));
+                metrics.headers().set(HttpHeaderNames.CONTENT_TYPE, px.metrics().contentType());
+                yield metrics;
+              }
+            };
+      }
+      HttpUtil.setContentLength(response, response.content().readableBytes());
+      boolean keepAlive = HttpUtil.isKeepAlive(req);
+      HttpUtil.setKeepAlive(response, keepAlive);
+      var written = ctx.writeAndFlush(response);
+      if (!keepAlive) {
+        written.addListener(ChannelFutureListener.CLOSE);
+      }
+    }
+
+    private FullHttpResponse readiness() {
+      SidecarConfig cfg = px.config().current();
+      if (px.shuttingDown()) {
+        return text(HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down\n");
+      }
+      if (cfg == null) {
+        return text(HttpResponseStatus.SERVICE_UNAVAILABLE, "no valid configuration loaded\n");
+      }
+      return text(HttpResponseStatus.OK, "ready: configuration " + cfg.version() + "\n");
+    }
+
+    private static FullHttpResponse text(HttpResponseStatus status, String body) {
+      FullHttpResponse r =
+          new DefaultFullHttpResponse(
+              HttpVersion.HTTP_1_1,
+              status,
+              Unpooled.wrappedBuffer(body.getBytes(StandardCharsets.UTF_8)));
+      r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+      return r;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close();
+    }
+  }
+}
