@@ -139,7 +139,8 @@ public final class Sidecar implements AutoCloseable {
    * Starts the probe and metrics listener ({@link HealthListener}), which the injected pod's probes
    * and the PodMonitor reach on the pod IP; it closes with the sidecar.
    */
-  public HealthListener serveHealth(HealthListener.Settings settings) throws InterruptedException {
+  public HealthListener serveHealth(dev.tollgate.sidecar.config.HealthSettings settings)
+      throws InterruptedException {
     health = HealthListener.start(settings, px);
     return health;
   }

@@ -54,9 +54,9 @@ public final class SidecarMain {
   }
 
   /** Where kubelet probes and Prometheus reach the sidecar (exits on a malformed setting). */
-  private static dev.tollgate.sidecar.health.HealthListener.Settings health() {
+  private static dev.tollgate.sidecar.config.HealthSettings health() {
     try {
-      return dev.tollgate.sidecar.health.HealthListener.Settings.fromEnv(System.getenv());
+      return dev.tollgate.sidecar.config.HealthSettings.fromEnv(System.getenv());
     } catch (IllegalArgumentException e) {
       System.err.println("health listener is misconfigured: " + e.getMessage());
       System.exit(2);

@@ -1,5 +1,6 @@
 package dev.tollgate.sidecar.health;
 
+import dev.tollgate.sidecar.config.HealthSettings;
 import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.server.ProxyContext;
 import io.netty.bootstrap.ServerBootstrap;
@@ -27,7 +28,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,12 +41,6 @@ import org.slf4j.LoggerFactory;
 public final class HealthListener implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HealthListener.class);
 
-  /** Port of the listener unless {@code TOLLGATE_HEALTH_PORT} says otherwise. */
-  public static final int DEFAULT_PORT = 4001;
-
-  /** All interfaces: kubelet and Prometheus reach the pod IP. */
-  public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
-
   private static final int MAX_REQUEST_BYTES = 8 * 1024;
   private static final int READ_TIMEOUT_SECONDS = 10;
 
@@ -59,32 +53,9 @@ public final class HealthListener implements AutoCloseable {
   }
 
   /**
-   * Where the listener binds, from {@code TOLLGATE_HEALTH_PORT} and {@code TOLLGATE_HEALTH_BIND}.
-   */
-  public record Settings(String bindAddress, int port) {
-    public Settings {
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("TOLLGATE_HEALTH_PORT out of range: " + port);
-      }
-    }
-
-    public static Settings fromEnv(Map<String, String> env) {
-      String port = env.get("TOLLGATE_HEALTH_PORT");
-      String bind = env.get("TOLLGATE_HEALTH_BIND");
-      try {
-        return new Settings(
-            bind == null || bind.isBlank() ? DEFAULT_BIND_ADDRESS : bind.trim(),
-            port == null || port.isBlank() ? DEFAULT_PORT : Integer.parseInt(port.trim()));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("TOLLGATE_HEALTH_PORT is not a number: " + port, e);
-      }
-    }
-  }
-
-  /**
    * Binds {@code settings} ({@code port} 0 picks a free port) and serves the probes of {@code px}.
    */
-  public static HealthListener start(Settings settings, ProxyContext px)
+  public static HealthListener start(HealthSettings settings, ProxyContext px)
       throws InterruptedException {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     try {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.tollgate.sidecar.config.HealthSettings;
 import dev.tollgate.sidecar.health.HealthListener;
 import java.net.ConnectException;
 import java.net.Inet4Address;
@@ -31,7 +32,7 @@ class HealthListenerIT {
   @BeforeAll
   static void start() throws Exception {
     bed = TestBed.start();
-    health = bed.sidecar.serveHealth(new HealthListener.Settings("0.0.0.0", 0));
+    health = bed.sidecar.serveHealth(new HealthSettings("0.0.0.0", 0));
   }
 
   @AfterAll
@@ -41,8 +42,8 @@ class HealthListenerIT {
 
   @Test
   void healthListenerIsBoundToAllInterfacesByDefault() {
-    assertThat(HealthListener.Settings.fromEnv(java.util.Map.of()))
-        .isEqualTo(new HealthListener.Settings("0.0.0.0", HealthListener.DEFAULT_PORT));
+    assertThat(HealthSettings.fromEnv(java.util.Map.of()))
+        .isEqualTo(new HealthSettings("0.0.0.0", HealthSettings.DEFAULT_PORT));
     assertThat(health.address().getAddress().isAnyLocalAddress()).isTrue();
   }
 
