@@ -3,6 +3,7 @@ package dev.tollgate.operator;
 import dev.tollgate.operator.controller.BudgetReconciler;
 import dev.tollgate.operator.controller.LLMRouteReconciler;
 import dev.tollgate.operator.controller.ProviderCredentialReconciler;
+import dev.tollgate.operator.controller.ReferencedSecrets;
 import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.ops.OperatorMetrics;
 import dev.tollgate.operator.render.KubernetesConfigMapStore;
@@ -25,6 +26,9 @@ import java.util.function.Consumer;
  * {@link OperatorMain} runs it against a cluster; tests run it against the mock API server.
  */
 public final class TollgateOperator implements AutoCloseable {
+  /** Referenced Secrets kept (key names only); a namespace rarely references more than a few. */
+  private static final int SECRET_CACHE_ENTRIES = 1_000;
+
   private final Operator operator;
 
   /**
@@ -68,9 +72,16 @@ public final class TollgateOperator implements AutoCloseable {
             config.configMapName(),
             metrics);
     KubernetesEventRecorder events = new KubernetesEventRecorder(client, config.identity(), clock);
+    // Secrets are read by name when needed, never listed or watched (see ReferencedSecrets)
+    ReferencedSecrets secrets =
+        new ReferencedSecrets(client, config.secretRecheck(), SECRET_CACHE_ENTRIES, clock);
     operator.register(
-        new LLMRouteReconciler(sync, events, clock, config.configMapName()), scope(config));
-    operator.register(new ProviderCredentialReconciler(events, clock), scope(config));
+        new LLMRouteReconciler(
+            sync, events, clock, config.configMapName(), secrets, config.secretRecheck()),
+        scope(config));
+    operator.register(
+        new ProviderCredentialReconciler(events, clock, secrets, config.secretRecheck()),
+        scope(config));
     operator.register(
         new BudgetReconciler(events, clock, ConfigMapLedgerStore.DEFAULT_NAME, metrics::budgetUsed),
         scope(config));
