@@ -24,7 +24,9 @@ import java.util.function.Function;
  * @param httpPort port of {@code /healthz}, {@code /readyz} and {@code /metrics}; 0 picks a free
  *     one
  * @param configMapName name of the per-namespace sidecar ConfigMap
- * @param useSsaForStatus patch status with server-side apply (the mock API server in tests cannot)
+ * @param useSsaForStatus patch status with server-side apply; off by default, where status is a
+ *     JSON patch: the patch style every integration test exercises (the mock API server cannot do
+ *     server-side apply), see operator/README.md
  * @param resyncInterval safety-net re-reconcile of every resource, on top of the event-driven ones
  * @param reconcileThreads reconciler worker threads
  * @param secretRecheck how often a ProviderCredential's Secret is read again (the operator does not
@@ -67,7 +69,11 @@ public record OperatorConfig(
         "TOLLGATE_CONFIG_MAP_NAME",
         SidecarConfigMap.NAME,
         "name of the per-namespace sidecar ConfigMap"),
-    STATUS_SSA("status-ssa", "TOLLGATE_STATUS_SSA", "true", "patch status with server-side apply"),
+    STATUS_SSA(
+        "status-ssa",
+        "TOLLGATE_STATUS_SSA",
+        "false",
+        "patch status with server-side apply instead of a JSON patch"),
     RESYNC_INTERVAL(
         "resync-interval", "TOLLGATE_RESYNC_INTERVAL", "10m", "safety-net re-reconcile interval"),
     RECONCILE_THREADS(
