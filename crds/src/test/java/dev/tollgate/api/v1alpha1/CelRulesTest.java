@@ -68,9 +68,63 @@ class CelRulesTest {
 
   @Test
   void everyRuleIsExercisedByAnInvalidObject() {
-    // a new rule must come with an invalid object below; this counts them
-    int rules = RULES.values().stream().mapToInt(r -> r.rules.size()).sum();
-    assertThat(rules).isEqualTo(9);
+    // a new rule must come with an invalid object in invalidObjects() that it rejects
+    Set<String> ruleMessages = new HashSet<>();
+    RULES.values().forEach(r -> r.rules.forEach(rule -> ruleMessages.add(rule.message())));
+    Set<String> rejectedWith = new HashSet<>();
+    for (Map.Entry<JsonNode, String> invalid : invalidObjects().entrySet()) {
+      List<String> violations =
+          RULES.get(invalid.getKey().path("kind").asText()).violations(invalid.getKey());
+      assertThat(violations).as("%s", invalid.getKey()).hasSize(1);
+      assertThat(violations.get(0)).endsWith(": " + invalid.getValue());
+      rejectedWith.add(invalid.getValue());
+    }
+
+    assertThat(rejectedWith).isEqualTo(ruleMessages);
+  }
+
+  /** One invalid object per rule, with the message the API server would answer. */
+  private static Map<JsonNode, String> invalidObjects() {
+    Map<JsonNode, String> invalid = new java.util.LinkedHashMap<>();
+    invalid.put(
+        budget("limit: \"100\"\n  onExceeded: Downgrade"),
+        "downgrade is required when onExceeded is Downgrade");
+    invalid.put(
+        budget("limit: \"100\"\n  alerts: [50, 0]"),
+        "alert thresholds are percentages from 1 to 100");
+    invalid.put(
+        budget(
+            "limit: \"100\"\n  onExceeded: Downgrade\n  downgrade:\n    tier: simple\n"
+                + "    target: {credential: groq, model: llama}"),
+        "name exactly one of downgrade.tier and downgrade.target");
+    invalid.put(
+        yaml(
+            """
+            apiVersion: tollgate.dev/v1alpha1
+            kind: LLMRoute
+            metadata: {name: r, namespace: ns}
+            spec:
+              model: chat
+              tiers:
+                - {name: simple, targets: [{credential: groq, model: llama}]}
+                - {name: simple, targets: [{credential: groq, model: llama}]}
+            """),
+        "tier names must be unique within a route");
+    invalid.put(
+        credential("provider: openai"), "secretRef is required for every provider except ollama");
+    invalid.put(
+        credential("provider: openai-compatible\n  " + KEY),
+        "endpoint is required for ollama, openai-compatible and azure-openai");
+    invalid.put(
+        credential("provider: bedrock\n  " + KEY),
+        "bedrock.region is required when provider is bedrock");
+    invalid.put(
+        credential("provider: vertex-ai\n  " + KEY),
+        "vertex.project and vertex.location are required when provider is vertex-ai");
+    invalid.put(
+        credential("provider: azure-openai\n  endpoint: https://x.example\n  " + KEY),
+        "azure.deployment is required when provider is azure-openai");
+    return invalid;
   }
 
   @Test
