@@ -141,7 +141,7 @@ public final class Sidecar implements AutoCloseable {
    */
   public HealthListener serveHealth(dev.tollgate.sidecar.config.HealthSettings settings)
       throws InterruptedException {
-    health = HealthListener.start(settings, px);
+    health = HealthListener.start(settings, px, server.port());
     return health;
   }
 

@@ -53,10 +53,12 @@ public final class HealthListener implements AutoCloseable {
   }
 
   /**
-   * Binds {@code settings} ({@code port} 0 picks a free port) and serves the probes of {@code px}.
+   * Binds {@code settings} ({@code port} 0 picks a free port) and serves the probes of {@code px},
+   * whose proxy listens on loopback {@code proxyPort}.
    */
-  public static HealthListener start(HealthSettings settings, ProxyContext px)
+  public static HealthListener start(HealthSettings settings, ProxyContext px, int proxyPort)
       throws InterruptedException {
+    ProxyLiveness liveness = new ProxyLiveness(proxyPort);
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     try {
       Channel channel =
@@ -71,7 +73,7 @@ public final class HealthListener implements AutoCloseable {
                           .addLast("http", new HttpServerCodec())
                           .addLast("read-timeout", new ReadTimeoutHandler(READ_TIMEOUT_SECONDS))
                           .addLast("aggregator", new HttpObjectAggregator(MAX_REQUEST_BYTES))
-                          .addLast("probes", new Probes(px));
+                          .addLast("probes", new Probes(px, liveness));
                     }
                   })
               .bind(settings.bindAddress(), settings.port())
@@ -102,9 +104,11 @@ public final class HealthListener implements AutoCloseable {
   /** Answers the three probe paths; everything else is 404, other methods 405. */
   private static final class Probes extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final ProxyContext px;
+    private final ProxyLiveness liveness;
 
-    Probes(ProxyContext px) {
+    Probes(ProxyContext px, ProxyLiveness liveness) {
       this.px = px;
+      this.liveness = liveness;
     }
 
     @Override
@@ -124,10 +128,27 @@ public final class HealthListener implements AutoCloseable {
       } else if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
         response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "use GET\n");
         response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+      } else if (path.equals("/healthz")) {
+        // live only while the proxy itself answers on loopback: its event loops, not just ours
+        boolean keepAlive = HttpUtil.isKeepAlive(req);
+        liveness
+            .check()
+            .whenComplete(
+                (problem, e) ->
+                    send(
+                        ctx,
+                        problem == null && e == null
+                            ? text(HttpResponseStatus.OK, "ok\n")
+                            : text(
+                                HttpResponseStatus.SERVICE_UNAVAILABLE,
+                                "proxy does not answer on loopback: "
+                                    + (e != null ? e : problem)
+                                    + "\n"),
+                        keepAlive));
+        return;
       } else {
         response =
             switch (path) {
-              case "/healthz" -> text(HttpResponseStatus.OK, "ok\n");
               case "/readyz" -> readiness();
               default -> {
                 FullHttpResponse metrics =
@@ -140,8 +161,12 @@ public final class HealthListener implements AutoCloseable {
               }
             };
       }
+      send(ctx, response, HttpUtil.isKeepAlive(req));
+    }
+
+    private static void send(
+        ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive) {
       HttpUtil.setContentLength(response, response.content().readableBytes());
-      boolean keepAlive = HttpUtil.isKeepAlive(req);
       HttpUtil.setKeepAlive(response, keepAlive);
       var written = ctx.writeAndFlush(response);
       if (!keepAlive) {

@@ -59,6 +59,26 @@ class HealthListenerIT {
   }
 
   @Test
+  void livenessFailsWhenTheProxyDoesNotAnswer() throws Exception {
+    int nothingListens;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      nothingListens = s.getLocalPort();
+    }
+    try (HealthListener orphan =
+        HealthListener.start(
+            new HealthSettings("127.0.0.1", 0), bed.sidecar.context(), nothingListens)) {
+      HttpResponse<String> live =
+          bed.http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + orphan.port() + "/healthz"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+
+      assertThat(live.statusCode()).isEqualTo(503);
+      assertThat(live.body()).contains("proxy does not answer");
+    }
+  }
+
+  @Test
   void proxyPathsAreNotServedOnTheHealthPort() throws Exception {
     HttpResponse<String> chat =
         bed.http.send(
