@@ -113,6 +113,11 @@ class ChartRenderTest {
     assertThat(env(container, "TOLLGATE_WATCH_NAMESPACES")).isEqualTo("support,assistant");
     assertThat(env(container, "TOLLGATE_WEBHOOK_CERT_DIR")).isEqualTo("/etc/tollgate/webhook-tls");
     assertThat(m.one("Deployment").at("/spec/replicas").asInt()).isEqualTo(3);
+    // the sidecar's probe and metrics listener on the pod IP (SidecarInjector.HEALTH_PORT_NAME);
+    // its proxy port is loopback only and not declared
+    assertThat(m.one("PodMonitor").at("/spec/podMetricsEndpoints/0/port").asText())
+        .isEqualTo("tollgate-health");
+    assertThat(env(container, "TOLLGATE_SIDECAR_HEALTH_PORT")).isEqualTo("4001");
   }
 
   @Test

@@ -24,9 +24,13 @@ import java.util.function.Function;
  * @param httpPort port of {@code /healthz}, {@code /readyz} and {@code /metrics}; 0 picks a free
  *     one
  * @param configMapName name of the per-namespace sidecar ConfigMap
- * @param useSsaForStatus patch status with server-side apply (the mock API server in tests cannot)
+ * @param useSsaForStatus patch status with server-side apply; off by default, where status is a
+ *     JSON patch: the patch style every integration test exercises (the mock API server cannot do
+ *     server-side apply), see operator/README.md
  * @param resyncInterval safety-net re-reconcile of every resource, on top of the event-driven ones
  * @param reconcileThreads reconciler worker threads
+ * @param secretRecheck how often a ProviderCredential's Secret is read again (the operator does not
+ *     watch Secrets), and how long a read serves the routes
  */
 public record OperatorConfig(
     Set<String> watchNamespaces,
@@ -39,7 +43,8 @@ public record OperatorConfig(
     String configMapName,
     boolean useSsaForStatus,
     Duration resyncInterval,
-    int reconcileThreads) {
+    int reconcileThreads,
+    Duration secretRecheck) {
 
   /** One setting: flag name, environment variable, default and help. */
   private enum Setting {
@@ -64,11 +69,20 @@ public record OperatorConfig(
         "TOLLGATE_CONFIG_MAP_NAME",
         SidecarConfigMap.NAME,
         "name of the per-namespace sidecar ConfigMap"),
-    STATUS_SSA("status-ssa", "TOLLGATE_STATUS_SSA", "true", "patch status with server-side apply"),
+    STATUS_SSA(
+        "status-ssa",
+        "TOLLGATE_STATUS_SSA",
+        "false",
+        "patch status with server-side apply instead of a JSON patch"),
     RESYNC_INTERVAL(
         "resync-interval", "TOLLGATE_RESYNC_INTERVAL", "10m", "safety-net re-reconcile interval"),
     RECONCILE_THREADS(
-        "reconcile-threads", "TOLLGATE_RECONCILE_THREADS", "4", "reconciler worker threads");
+        "reconcile-threads", "TOLLGATE_RECONCILE_THREADS", "4", "reconciler worker threads"),
+    SECRET_RECHECK(
+        "secret-recheck",
+        "TOLLGATE_SECRET_RECHECK",
+        "30s",
+        "how often referenced Secrets are read again (Secrets are not watched)");
 
     final String flag;
     final String env;
@@ -91,6 +105,41 @@ public record OperatorConfig(
     if (reconcileThreads < 1) {
       throw new IllegalArgumentException("reconcile threads must be at least 1");
     }
+    secretRecheck = secretRecheck == null ? DEFAULT_SECRET_RECHECK : secretRecheck;
+    if (secretRecheck.isNegative() || secretRecheck.isZero()) {
+      throw new IllegalArgumentException("secret recheck interval must be positive");
+    }
+  }
+
+  /** Default of {@link #secretRecheck}. */
+  public static final Duration DEFAULT_SECRET_RECHECK = Duration.ofSeconds(30);
+
+  /** The settings before {@code secretRecheck} existed; it takes its default. */
+  public OperatorConfig(
+      Set<String> watchNamespaces,
+      String operatorNamespace,
+      boolean leaderElection,
+      String leaseName,
+      Duration leaseDuration,
+      String identity,
+      int httpPort,
+      String configMapName,
+      boolean useSsaForStatus,
+      Duration resyncInterval,
+      int reconcileThreads) {
+    this(
+        watchNamespaces,
+        operatorNamespace,
+        leaderElection,
+        leaseName,
+        leaseDuration,
+        identity,
+        httpPort,
+        configMapName,
+        useSsaForStatus,
+        resyncInterval,
+        reconcileThreads,
+        DEFAULT_SECRET_RECHECK);
   }
 
   /** Whether every namespace is watched. */
@@ -131,7 +180,8 @@ public record OperatorConfig(
         get.apply(Setting.CONFIG_MAP_NAME),
         bool(Setting.STATUS_SSA, get.apply(Setting.STATUS_SSA)),
         duration(Setting.RESYNC_INTERVAL, get.apply(Setting.RESYNC_INTERVAL)),
-        integer(Setting.RECONCILE_THREADS, get.apply(Setting.RECONCILE_THREADS)));
+        integer(Setting.RECONCILE_THREADS, get.apply(Setting.RECONCILE_THREADS)),
+        duration(Setting.SECRET_RECHECK, get.apply(Setting.SECRET_RECHECK)));
   }
 
   /** Help text listing every flag and environment variable. */

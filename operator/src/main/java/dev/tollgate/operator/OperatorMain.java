@@ -4,6 +4,7 @@ import dev.tollgate.api.CrdSummary;
 import dev.tollgate.operator.ops.HealthServer;
 import dev.tollgate.operator.ops.OperatorMetrics;
 import dev.tollgate.operator.report.KubernetesTokenReviewer;
+import dev.tollgate.operator.report.LeaderOnlyReports;
 import dev.tollgate.operator.report.ReportChannel;
 import dev.tollgate.operator.webhook.SidecarWebhook;
 import dev.tollgate.operator.webhook.WebhookConfig;
@@ -75,22 +76,54 @@ public final class OperatorMain {
         config.httpPort());
     KubernetesClient client = new KubernetesClientBuilder().build();
     OperatorMetrics metrics = new OperatorMetrics(new PrometheusRegistry());
-    TollgateOperator operator =
-        new TollgateOperator(config, client, metrics, Clock.systemUTC(), true);
-    HealthServer http = new HealthServer(config.httpPort(), operator::isReady, metrics.registry());
     WebhookConfig webhookConfig =
         WebhookConfig.fromEnv(System.getenv(), config.operatorNamespace(), config.configMapName());
-    CountDownLatch stopped = new CountDownLatch(1);
     AtomicReference<SidecarWebhook> webhook = new AtomicReference<>();
-    AtomicReference<ReportChannel> reports = new AtomicReference<>();
+    if (webhookConfig.enabled()) {
+      // the webhook is stateless and runs on every replica
+      webhook.set(
+          SidecarWebhook.start(
+              webhookConfig, config.operatorNamespace(), client, metrics.registry()));
+    } else {
+      log.info(
+          "sidecar-injection webhook and report endpoint disabled (TOLLGATE_WEBHOOK_ENABLED=false)");
+    }
+    // The report endpoint writes the spend ledgers, so it runs on the leader only. It serves with
+    // the webhook's certificate (same Service DNS names, same CA, which the webhook hands to
+    // injected sidecars), on its own port.
+    LeaderOnlyReports reports =
+        new LeaderOnlyReports(
+            () ->
+                ReportChannel.start(
+                    ReportChannel.Settings.fromEnv(System.getenv()),
+                    client,
+                    webhook.get().serverContext(),
+                    new KubernetesTokenReviewer(client),
+                    Clock.systemUTC()));
+    Runnable startReports =
+        webhook.get() == null
+            ? () -> {}
+            : () -> {
+              try {
+                reports.startLeading();
+              } catch (RuntimeException e) {
+                // a leader without its report endpoint would lose every sidecar's spend: let
+                // another replica lead
+                log.error("stopping: {}", e.getMessage(), e);
+                System.exit(1);
+              }
+            };
+    TollgateOperator operator =
+        new TollgateOperator(
+            config, client, metrics, Clock.systemUTC(), true, startReports, reports::stopLeading);
+    HealthServer http = new HealthServer(config.httpPort(), operator::isReady, metrics.registry());
+    CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   log.info("stopping");
-                  if (reports.get() != null) {
-                    reports.get().close();
-                  }
+                  reports.close();
                   if (webhook.get() != null) {
                     webhook.get().close();
                   }
@@ -102,23 +135,6 @@ public final class OperatorMain {
                 "tollgate-shutdown"));
     http.start();
     operator.start();
-    if (webhookConfig.enabled()) {
-      webhook.set(
-          SidecarWebhook.start(
-              webhookConfig, config.operatorNamespace(), client, metrics.registry()));
-      // The report endpoint serves with the webhook's certificate (same Service DNS names, same
-      // CA, which the webhook hands to injected sidecars), on its own port.
-      reports.set(
-          ReportChannel.start(
-              ReportChannel.Settings.fromEnv(System.getenv()),
-              client,
-              webhook.get().serverContext(),
-              new KubernetesTokenReviewer(client),
-              Clock.systemUTC()));
-    } else {
-      log.info(
-          "sidecar-injection webhook and report endpoint disabled (TOLLGATE_WEBHOOK_ENABLED=false)");
-    }
     stopped.await();
   }
 }

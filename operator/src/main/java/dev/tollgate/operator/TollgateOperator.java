@@ -3,6 +3,7 @@ package dev.tollgate.operator;
 import dev.tollgate.operator.controller.BudgetReconciler;
 import dev.tollgate.operator.controller.LLMRouteReconciler;
 import dev.tollgate.operator.controller.ProviderCredentialReconciler;
+import dev.tollgate.operator.controller.ReferencedSecrets;
 import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.ops.OperatorMetrics;
 import dev.tollgate.operator.render.KubernetesConfigMapStore;
@@ -12,6 +13,7 @@ import dev.tollgate.operator.render.SidecarRecords;
 import dev.tollgate.operator.status.KubernetesEventRecorder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
@@ -28,7 +30,18 @@ public final class TollgateOperator implements AutoCloseable {
   /** How long {@link #close()} waits for the reconciles in flight (a status patch or two each). */
   static final Duration RECONCILE_DRAIN = Duration.ofSeconds(10);
 
+  /** Referenced Secrets kept (key names only); a namespace rarely references more than a few. */
+  private static final int SECRET_CACHE_ENTRIES = 1_000;
+
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(TollgateOperator.class);
+
   private final Operator operator;
+  private final boolean leaderElection;
+  private final Runnable onStartLeading;
+  private final Runnable onStopLeading;
+  private final java.util.concurrent.atomic.AtomicBoolean leading =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   /**
    * @param exitOnLostLease end the process when leadership is lost (production: a replica that lost
@@ -40,6 +53,27 @@ public final class TollgateOperator implements AutoCloseable {
       OperatorMetrics metrics,
       Clock clock,
       boolean exitOnLostLease) {
+    this(config, client, metrics, clock, exitOnLostLease, () -> {}, () -> {});
+  }
+
+  /**
+   * @param onStartLeading run when this replica becomes the leader (or at {@link #start()} without
+   *     leader election), before the controllers start: what only one replica may do (the report
+   *     endpoint, which writes the spend ledgers)
+   * @param onStopLeading run when this replica stops leading or is closed while leading, before the
+   *     process exits on a lost Lease
+   */
+  public TollgateOperator(
+      OperatorConfig config,
+      KubernetesClient client,
+      OperatorMetrics metrics,
+      Clock clock,
+      boolean exitOnLostLease,
+      Runnable onStartLeading,
+      Runnable onStopLeading) {
+    this.leaderElection = config.leaderElection();
+    this.onStartLeading = onStartLeading;
+    this.onStopLeading = onStopLeading;
     operator =
         new Operator(
             o -> {
@@ -51,8 +85,9 @@ public final class TollgateOperator implements AutoCloseable {
               // status patches ("Client already closed"). Let them finish first.
               o.withReconciliationTerminationTimeout(RECONCILE_DRAIN);
               o.withConcurrentReconciliationThreads(config.reconcileThreads());
-              // Server-side apply is the right way to patch status on a real API server; the
-              // fabric8 mock server cannot do it (415), so tests switch to a JSON patch.
+              // Status is a JSON patch by default: the style the tests exercise (fabric8's mock
+              // server answers 415 to server-side apply). --status-ssa=true switches to SSA, which
+              // only the opt-in -Pkube-api tests run against a real API server.
               o.withUseSSAToPatchPrimaryResource(config.useSsaForStatus());
               if (config.leaderElection()) {
                 Duration lease = config.leaseDuration();
@@ -64,7 +99,10 @@ public final class TollgateOperator implements AutoCloseable {
                         lease.multipliedBy(2).dividedBy(3),
                         lease.dividedBy(7),
                         config.identity(),
-                        null,
+                        new LeaderCallbacks(
+                            this::startLeading,
+                            this::stopLeading,
+                            leader -> LOG.info("leader is now {}", leader)),
                         exitOnLostLease));
               }
             });
@@ -75,9 +113,16 @@ public final class TollgateOperator implements AutoCloseable {
             config.configMapName(),
             metrics);
     KubernetesEventRecorder events = new KubernetesEventRecorder(client, config.identity(), clock);
+    // Secrets are read by name when needed, never listed or watched (see ReferencedSecrets)
+    ReferencedSecrets secrets =
+        new ReferencedSecrets(client, config.secretRecheck(), SECRET_CACHE_ENTRIES, clock);
     operator.register(
-        new LLMRouteReconciler(sync, events, clock, config.configMapName()), scope(config));
-    operator.register(new ProviderCredentialReconciler(events, clock), scope(config));
+        new LLMRouteReconciler(
+            sync, events, clock, config.configMapName(), secrets, config.secretRecheck()),
+        scope(config));
+    operator.register(
+        new ProviderCredentialReconciler(events, clock, secrets, config.secretRecheck()),
+        scope(config));
     operator.register(
         new BudgetReconciler(events, clock, ConfigMapLedgerStore.DEFAULT_NAME, metrics::budgetUsed),
         scope(config));
@@ -97,6 +142,26 @@ public final class TollgateOperator implements AutoCloseable {
 
   public void start() {
     operator.start();
+    if (!leaderElection) {
+      startLeading();
+    }
+  }
+
+  /** Whether this replica leads now (always, after start, without leader election). */
+  public boolean isLeading() {
+    return leading.get();
+  }
+
+  private void startLeading() {
+    if (leading.compareAndSet(false, true)) {
+      onStartLeading.run();
+    }
+  }
+
+  private void stopLeading() {
+    if (leading.compareAndSet(true, false)) {
+      onStopLeading.run();
+    }
   }
 
   /** Started, and every informer is synced and watching. */
@@ -112,5 +177,6 @@ public final class TollgateOperator implements AutoCloseable {
   @Override
   public void close() {
     operator.stop();
+    stopLeading();
   }
 }

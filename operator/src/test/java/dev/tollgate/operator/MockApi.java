@@ -53,6 +53,8 @@ public final class MockApi {
         "tollgate-sidecar-config",
         false,
         Duration.ofMinutes(10),
-        2);
+        2,
+        // Secrets are not watched: look again soon, so tests see a Secret change within seconds
+        Duration.ofSeconds(1));
   }
 }

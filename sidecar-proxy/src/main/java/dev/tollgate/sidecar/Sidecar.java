@@ -2,6 +2,7 @@ package dev.tollgate.sidecar;
 
 import dev.tollgate.sidecar.config.ServerSettings;
 import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.health.HealthListener;
 import dev.tollgate.sidecar.metering.ProxyMetrics;
 import dev.tollgate.sidecar.metering.UsageLedger;
 import dev.tollgate.sidecar.report.Reporter;
@@ -27,6 +28,7 @@ public final class Sidecar implements AutoCloseable {
   private final ServerSettings settings;
   private final ProxyContext px;
   private final Reporter reporter;
+  private volatile HealthListener health;
 
   private Sidecar(
       Path configFile,
@@ -133,6 +135,16 @@ public final class Sidecar implements AutoCloseable {
     return new Sidecar(configFile, portOverride, threads, pollInterval, reporting, spoolDir);
   }
 
+  /**
+   * Starts the probe and metrics listener ({@link HealthListener}), which the injected pod's probes
+   * and the PodMonitor reach on the pod IP; it closes with the sidecar.
+   */
+  public HealthListener serveHealth(dev.tollgate.sidecar.config.HealthSettings settings)
+      throws InterruptedException {
+    health = HealthListener.start(settings, px, server.port());
+    return health;
+  }
+
   /** The reporter, or null when the sidecar does not report. */
   public Reporter reporter() {
     return reporter;
@@ -172,6 +184,10 @@ public final class Sidecar implements AutoCloseable {
       reporter.finish(Duration.ofSeconds(5));
     }
     px.responseCaches().close();
+    if (health != null) {
+      // last: readiness answers 503 (shutting down) while calls drain
+      health.close();
+    }
   }
 
   /** Shuts down with the configured grace period. */

@@ -36,6 +36,7 @@ public final class SidecarMain {
             threads,
             Duration.ofSeconds(2),
             reporting());
+    sidecar.serveHealth(health());
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
@@ -50,6 +51,17 @@ public final class SidecarMain {
                 },
                 "tollgate-shutdown"));
     Thread.currentThread().join();
+  }
+
+  /** Where kubelet probes and Prometheus reach the sidecar (exits on a malformed setting). */
+  private static dev.tollgate.sidecar.config.HealthSettings health() {
+    try {
+      return dev.tollgate.sidecar.config.HealthSettings.fromEnv(System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("health listener is misconfigured: " + e.getMessage());
+      System.exit(2);
+      return null;
+    }
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.tollgate.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
@@ -28,6 +29,7 @@ public class BudgetSpec {
   @JsonPropertyDescription("USD per period as a decimal string, e.g. \"2500.00\".")
   private String limit;
 
+  @Default("Monthly")
   @JsonPropertyDescription("Budget period in UTC; default Monthly.")
   private Period period;
 
@@ -37,6 +39,8 @@ public class BudgetSpec {
           + " [50, 90].")
   private List<Integer> alerts = new ArrayList<>();
 
+  // A schema default, not only prose: the API server fills it in before the CEL rules read it.
+  @Default("Block")
   @JsonPropertyDescription("What happens at the limit; default Block.")
   private ExceededAction onExceeded;
 

@@ -61,7 +61,9 @@ public class LLMRouteSpec {
   @NoArgsConstructor
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   public static class Tier {
+    // maxLength bounds the cost the API server estimates for the uniqueness rule on tiers
     @Required
+    @Size(max = 63)
     @Pattern(ApiFormats.DNS_LABEL)
     private String name;
 

@@ -73,4 +73,31 @@ final class GeneratedCrds {
       throw new UncheckedIOException(e);
     }
   }
+
+  /** A JSON value as CEL for Java expects it: maps, lists, Long, Double, String, Boolean. */
+  static Object toCel(JsonNode node) {
+    if (node.isObject()) {
+      java.util.Map<String, Object> map = new java.util.LinkedHashMap<>();
+      node.fields().forEachRemaining(e -> map.put(e.getKey(), toCel(e.getValue())));
+      return map;
+    }
+    if (node.isArray()) {
+      java.util.List<Object> list = new java.util.ArrayList<>();
+      node.forEach(n -> list.add(toCel(n)));
+      return list;
+    }
+    if (node.isIntegralNumber()) {
+      return node.asLong();
+    }
+    if (node.isNumber()) {
+      return node.asDouble();
+    }
+    if (node.isBoolean()) {
+      return node.asBoolean();
+    }
+    if (node.isNull()) {
+      return com.google.protobuf.NullValue.NULL_VALUE;
+    }
+    return node.asText();
+  }
 }

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The generated OpenAPI schemas reject what the API server must reject. These checks run the
  * structural part of the schema (types, enums, bounds, patterns, required fields); the CEL rules
- * ({@code x-kubernetes-validations}) are evaluated only by a real API server.
+ * ({@code x-kubernetes-validations}) are evaluated by {@link CelRulesTest} and priced by {@link
+ * CelCostTest}.
  */
 class SchemaValidationTest {
   private static final JsonSchema ROUTE = GeneratedCrds.schema("llmroutes");

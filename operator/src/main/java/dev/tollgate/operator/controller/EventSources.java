@@ -12,7 +12,6 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMapper;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.TransformingItemStore;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Objects;
@@ -33,12 +32,22 @@ final class EventSources {
       Class<R> type,
       EventSourceContext<P> context,
       SecondaryToPrimaryMapper<R> mapper) {
+    return informer(name, type, context, mapper, EventSources::specOrDeletionChanged);
+  }
+
+  /** As above, waking primaries on the updates {@code onUpdate} accepts. */
+  static <R extends HasMetadata, P extends HasMetadata> InformerEventSource<R, P> informer(
+      String name,
+      Class<R> type,
+      EventSourceContext<P> context,
+      SecondaryToPrimaryMapper<R> mapper,
+      io.javaoperatorsdk.operator.processing.event.source.filter.OnUpdateFilter<R> onUpdate) {
     return new InformerEventSource<>(
         InformerEventSourceConfiguration.from(type, context.getPrimaryResourceClass())
             .withName(name)
             .withNamespacesInheritedFromController()
             .withSecondaryToPrimaryMapper(mapper)
-            .withOnUpdateFilter(EventSources::specOrDeletionChanged)
+            .withOnUpdateFilter(onUpdate)
             .build(),
         context);
   }
@@ -65,22 +74,23 @@ final class EventSources {
   }
 
   /**
-   * A Secret informer that keeps only names and key names in memory: values, annotations (kubectl's
-   * last-applied annotation holds the values too) and managed fields are dropped as objects enter
-   * the cache, so no secret value can leak from the operator's memory into status, logs or
-   * configuration.
+   * A credential's spec, deletion, or whether its Secret resolves: the credential controller
+   * re-reads Secrets (there is no Secret watch), and the routes learn of a Secret change through
+   * the credential's {@code SecretResolved} condition.
    */
-  static <P extends HasMetadata> InformerEventSource<Secret, P> secrets(
-      EventSourceContext<P> context, SecondaryToPrimaryMapper<Secret> mapper) {
-    return new InformerEventSource<>(
-        InformerEventSourceConfiguration.from(Secret.class, context.getPrimaryResourceClass())
-            .withName("secrets")
-            .withNamespacesInheritedFromController()
-            .withSecondaryToPrimaryMapper(mapper)
-            .withOnUpdateFilter(EventSources::keysChanged)
-            .withItemStore(new TransformingItemStore<>(EventSources::keysOnly))
-            .build(),
-        context);
+  static boolean credentialChanged(
+      dev.tollgate.api.v1alpha1.ProviderCredential now,
+      dev.tollgate.api.v1alpha1.ProviderCredential before) {
+    return specOrDeletionChanged(now, before) || !secretState(now).equals(secretState(before));
+  }
+
+  private static String secretState(dev.tollgate.api.v1alpha1.ProviderCredential c) {
+    return c.getStatus() == null
+        ? ""
+        : dev.tollgate.api.status.Conditions.find(
+                c.getStatus().getConditions(), dev.tollgate.api.status.Conditions.SECRET_RESOLVED)
+            .map(x -> x.getStatus() + "/" + x.getReason())
+            .orElse("");
   }
 
   /**
@@ -94,11 +104,11 @@ final class EventSources {
             now.getMetadata().getDeletionTimestamp(), before.getMetadata().getDeletionTimestamp());
   }
 
-  /** Only the key names of a Secret matter (they are files); a rotated value changes nothing. */
-  static boolean keysChanged(Secret now, Secret before) {
-    return !keysOnly(now).getData().keySet().equals(keysOnly(before).getData().keySet());
-  }
-
+  /**
+   * A Secret with only names and key names: values, annotations (kubectl's last-applied annotation
+   * holds the values too) and managed fields are dropped as soon as it is read, so no secret value
+   * can leak from the operator's memory into status, logs or configuration.
+   */
   static Secret keysOnly(Secret secret) {
     Map<String, String> keys = new TreeMap<>();
     if (secret.getData() != null) {

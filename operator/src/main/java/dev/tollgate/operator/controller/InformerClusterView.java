@@ -11,19 +11,20 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A {@link ClusterView} over one controller's informer caches. A controller that does not watch a
- * kind passes null for it; asking for that kind is then a programming error.
+ * A {@link ClusterView} over one controller's informer caches, and Secrets read on demand ({@link
+ * ReferencedSecrets}). A controller that does not watch a kind passes null for it; asking for that
+ * kind is then a programming error.
  */
 final class InformerClusterView implements ClusterView {
   private final ResourceCache<LLMRoute> routes;
   private final ResourceCache<ProviderCredential> credentials;
-  private final ResourceCache<Secret> secrets;
+  private final java.util.function.BiFunction<String, String, Optional<Secret>> secrets;
   private final ResourceCache<Budget> budgets;
 
   InformerClusterView(
       ResourceCache<LLMRoute> routes,
       ResourceCache<ProviderCredential> credentials,
-      ResourceCache<Secret> secrets,
+      java.util.function.BiFunction<String, String, Optional<Secret>> secrets,
       ResourceCache<Budget> budgets) {
     this.routes = routes;
     this.credentials = credentials;
@@ -43,7 +44,10 @@ final class InformerClusterView implements ClusterView {
 
   @Override
   public Optional<Secret> secret(String namespace, String name) {
-    return need(secrets, "Secret").get(new ResourceID(name, namespace));
+    if (secrets == null) {
+      throw new IllegalStateException("this controller does not read Secrets");
+    }
+    return secrets.apply(namespace, name);
   }
 
   @Override

@@ -16,7 +16,6 @@ import dev.tollgate.operator.validation.Problem;
 import dev.tollgate.operator.validation.RouteValidator;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -30,7 +29,6 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Clock;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -50,13 +48,15 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
   public static final String NAME = "llmroute";
   private static final Logger LOG = LoggerFactory.getLogger(LLMRouteReconciler.class);
   private static final String CREDENTIAL_INDEX = "credential";
-  private static final String SECRET_INDEX = "secret";
   private static final Set<String> CONFLICTS = Set.of("ModelConflict", "DefaultConflict");
+  private static final Set<String> SECRET_REASONS = Set.of("SecretNotFound", "SecretKeyNotFound");
 
   private final SidecarConfigSync sync;
   private final EventRecorder events;
   private final Clock clock;
   private final String configMapName;
+  private final ReferencedSecrets secrets;
+  private final java.time.Duration secretRecheck;
   // Built from this controller's informers in prepareEventSources, before the first reconcile.
   private ClusterView view;
 
@@ -64,8 +64,20 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
   // a sidecar that has not reported for this long no longer counts in status.sidecars
   private static final java.time.Duration SIDECAR_LIVENESS = java.time.Duration.ofSeconds(30);
 
+  /**
+   * @param secrets the Secrets credentials and Redis caches reference, read on demand
+   * @param secretRecheck when a route is rejected because a Secret or key is missing, how soon it
+   *     looks again (there is no Secret watch)
+   */
   public LLMRouteReconciler(
-      SidecarConfigSync sync, EventRecorder events, Clock clock, String configMapName) {
+      SidecarConfigSync sync,
+      EventRecorder events,
+      Clock clock,
+      String configMapName,
+      ReferencedSecrets secrets,
+      java.time.Duration secretRecheck) {
+    this.secrets = secrets;
+    this.secretRecheck = secretRecheck;
     this.sync = sync;
     this.events = events;
     this.clock = clock;
@@ -75,10 +87,7 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
   @Override
   public List<EventSource<?, LLMRoute>> prepareEventSources(EventSourceContext<LLMRoute> context) {
     IndexerResourceCache<LLMRoute> routes = context.getPrimaryCache();
-    routes.addIndexers(
-        Map.of(
-            CREDENTIAL_INDEX, LLMRouteReconciler::credentialKeys,
-            SECRET_INDEX, LLMRouteReconciler::secretKeys));
+    routes.addIndexers(Map.of(CREDENTIAL_INDEX, LLMRouteReconciler::credentialKeys));
     InformerEventSource<ProviderCredential, LLMRoute> credentials =
         EventSources.informer(
             "credentials",
@@ -89,30 +98,8 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
                     routes.byIndex(
                         CREDENTIAL_INDEX,
                         EventSources.key(
-                            c.getMetadata().getNamespace(), c.getMetadata().getName()))));
-    InformerEventSource<Secret, LLMRoute> secrets =
-        EventSources.secrets(
-            context,
-            s -> {
-              String ns = s.getMetadata().getNamespace();
-              String name = s.getMetadata().getName();
-              Set<LLMRoute> dependents =
-                  new HashSet<>(routes.byIndex(SECRET_INDEX, EventSources.key(ns, name)));
-              credentials
-                  .list(
-                      ns,
-                      c ->
-                          c.getSpec() != null
-                              && c.getSpec().getSecretRef() != null
-                              && name.equals(c.getSpec().getSecretRef().getName()))
-                  .forEach(
-                      c ->
-                          dependents.addAll(
-                              routes.byIndex(
-                                  CREDENTIAL_INDEX,
-                                  EventSources.key(ns, c.getMetadata().getName()))));
-              return EventSources.ids(dependents);
-            });
+                            c.getMetadata().getNamespace(), c.getMetadata().getName()))),
+            EventSources::credentialChanged);
     // Budget resolution is namespace-wide (a route without budgetRef draws from the Budget that
     // lists it or covers the namespace), so any Budget change concerns every route there.
     InformerEventSource<Budget, LLMRoute> budgets =
@@ -134,8 +121,8 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
                         .toList()));
     // Usage written back by the report channel: the namespace's spend ledger ConfigMap.
     ledgers = EventSources.spendLedgers(context);
-    view = new InformerClusterView(routes, credentials, secrets, budgets);
-    return List.of(credentials, secrets, budgets, peers, ledgers);
+    view = new InformerClusterView(routes, credentials, secrets::cached, budgets);
+    return List.of(credentials, budgets, peers, ledgers);
   }
 
   @Override
@@ -183,8 +170,17 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
           LOG.debug("namespace configuration {}", result.version().orElse("none"));
           boolean changed = !Objects.equals(route.getStatus(), updated.getStatus());
           ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());
-          return changed ? UpdateControl.patchStatus(updated) : UpdateControl.noUpdate();
+          UpdateControl<LLMRoute> control =
+              changed ? UpdateControl.patchStatus(updated) : UpdateControl.noUpdate();
+          // No Secret watch: a missing Secret or key is looked for again after a while.
+          return waitsForSecret(updated) ? control.rescheduleAfter(secretRecheck) : control;
         });
+  }
+
+  private static boolean waitsForSecret(LLMRoute route) {
+    return Conditions.find(route.getStatus().getConditions(), Conditions.ACCEPTED)
+        .map(c -> SECRET_REASONS.contains(c.getReason()))
+        .orElse(false);
   }
 
   @Override
@@ -256,21 +252,6 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
         .map(t -> EventSources.key(ns, t.getCredential()))
         .distinct()
         .toList();
-  }
-
-  private static List<String> secretKeys(LLMRoute route) {
-    var spec = route.getSpec();
-    if (spec == null
-        || spec.getCache() == null
-        || spec.getCache().getResponse() == null
-        || spec.getCache().getResponse().getRedis() == null
-        || spec.getCache().getResponse().getRedis().getPasswordSecretRef() == null) {
-      return List.of();
-    }
-    return List.of(
-        EventSources.key(
-            route.getMetadata().getNamespace(),
-            spec.getCache().getResponse().getRedis().getPasswordSecretRef().getName()));
   }
 
   /** Whether {@code other} may be accepted or rejected depending on {@code changed}. */

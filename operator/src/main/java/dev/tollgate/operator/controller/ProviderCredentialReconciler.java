@@ -12,7 +12,6 @@ import dev.tollgate.operator.validation.CredentialValidator;
 import dev.tollgate.operator.validation.Pricing;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
@@ -29,9 +28,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reconciles ProviderCredentials: validates them, resolves the API key Secret (by name and key,
- * never reading the value) and flags models that routes send through the credential without a
- * price. Secrets and routes are watched so that status follows them.
+ * Reconciles ProviderCredentials: validates them, resolves the API key Secret (by name and key; the
+ * value is dropped as soon as the Secret is read) and flags models that routes send through the
+ * credential without a price. Routes are watched so that status follows them; the Secret is read by
+ * name on every reconcile and again every {@code TOLLGATE_SECRET_RECHECK}, as there is no Secret
+ * informer ({@link ReferencedSecrets}).
  */
 @ControllerConfiguration(name = ProviderCredentialReconciler.NAME)
 public final class ProviderCredentialReconciler implements Reconciler<ProviderCredential> {
@@ -43,8 +44,20 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
   // Built from this controller's informers in prepareEventSources, before the first reconcile.
   private ClusterView view;
   private InformerEventSource<ConfigMap, ProviderCredential> ledgers;
+  private final ReferencedSecrets secrets;
+  private final java.time.Duration secretRecheck;
 
-  public ProviderCredentialReconciler(EventRecorder events, Clock clock) {
+  /**
+   * @param secrets where the referenced Secrets are read
+   * @param secretRecheck how often a credential's Secret is read again
+   */
+  public ProviderCredentialReconciler(
+      EventRecorder events,
+      Clock clock,
+      ReferencedSecrets secrets,
+      java.time.Duration secretRecheck) {
+    this.secrets = secrets;
+    this.secretRecheck = secretRecheck;
     this.events = events;
     this.clock = clock;
   }
@@ -53,21 +66,6 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
   public List<EventSource<?, ProviderCredential>> prepareEventSources(
       EventSourceContext<ProviderCredential> context) {
     IndexerResourceCache<ProviderCredential> credentials = context.getPrimaryCache();
-    InformerEventSource<Secret, ProviderCredential> secrets =
-        EventSources.secrets(
-            context,
-            s ->
-                EventSources.ids(
-                    credentials
-                        .list(
-                            s.getMetadata().getNamespace(),
-                            c ->
-                                c.getSpec() != null
-                                    && c.getSpec().getSecretRef() != null
-                                    && s.getMetadata()
-                                        .getName()
-                                        .equals(c.getSpec().getSecretRef().getName()))
-                        .toList()));
     // A route that stops using a credential must clear its unpriced models too, and the mapper
     // only sees the route's new spec, so every credential of the namespace is re-checked.
     InformerEventSource<LLMRoute, ProviderCredential> routes =
@@ -78,8 +76,9 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
             r -> EventSources.ids(credentials.list(r.getMetadata().getNamespace()).toList()));
     // Health reported by the sidecars: the namespace's spend ledger ConfigMap.
     ledgers = EventSources.spendLedgers(context);
-    view = new InformerClusterView(routes, credentials, secrets, null);
-    return List.of(secrets, routes, ledgers);
+    // Secrets are read fresh on every reconcile (no Secret informer: see ReferencedSecrets)
+    view = new InformerClusterView(routes, credentials, secrets::read, null);
+    return List.of(routes, ledgers);
   }
 
   @Override
@@ -110,7 +109,13 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
           announce(credential, updated, result);
           boolean changed = !Objects.equals(credential.getStatus(), updated.getStatus());
           ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());
-          return changed ? UpdateControl.patchStatus(updated) : UpdateControl.noUpdate();
+          UpdateControl<ProviderCredential> control =
+              changed ? UpdateControl.patchStatus(updated) : UpdateControl.noUpdate();
+          // No Secret watch: the referenced Secret is read again after a while, so that a Secret
+          // created, changed or deleted later shows in SecretResolved (and wakes the routes)
+          boolean hasSecret =
+              credential.getSpec() != null && credential.getSpec().getSecretRef() != null;
+          return hasSecret ? control.rescheduleAfter(secretRecheck) : control;
         });
   }
 

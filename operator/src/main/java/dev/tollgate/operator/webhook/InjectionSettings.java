@@ -11,6 +11,8 @@ import java.util.Set;
  * @param sidecarImage image of the Tollgate sidecar
  * @param imagePullPolicy pull policy of the sidecar image
  * @param port loopback port the sidecar listens on; apps' base URLs point there
+ * @param healthPort port of the sidecar's probe and metrics listener on all interfaces (kubelet
+ *     probes and Prometheus reach the pod IP); never the proxy's port
  * @param configMapName the per-namespace ConfigMap the operator renders
  * @param reportUrl the operator's reporting endpoint (https URL inside the cluster); null until the
  *     reporting channel exists
@@ -23,6 +25,7 @@ public record InjectionSettings(
     String sidecarImage,
     String imagePullPolicy,
     int port,
+    int healthPort,
     String configMapName,
     String reportUrl,
     String cpuRequest,
@@ -68,6 +71,13 @@ public record InjectionSettings(
     configMapName = configMapName == null ? SidecarConfigMap.NAME : configMapName;
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("sidecar port out of range: " + port);
+    }
+    if (healthPort < 1 || healthPort > 65535 || healthPort == port) {
+      throw new IllegalArgumentException(
+          "sidecar health port must be 1-65535 and differ from the proxy port "
+              + port
+              + ": "
+              + healthPort);
     }
     imagePullPolicy = imagePullPolicy == null ? "IfNotPresent" : imagePullPolicy;
     cpuRequest = cpuRequest == null ? "50m" : cpuRequest;

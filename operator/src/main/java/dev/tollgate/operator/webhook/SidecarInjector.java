@@ -1,5 +1,6 @@
 package dev.tollgate.operator.webhook;
 
+import dev.tollgate.sidecar.config.HealthSettings;
 import dev.tollgate.sidecar.config.SecretMounts;
 import dev.tollgate.sidecar.config.SidecarConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
@@ -35,6 +36,13 @@ public final class SidecarInjector {
   static final long TOKEN_EXPIRATION_SECONDS = 3600;
 
   private final InjectionSettings settings;
+
+  /**
+   * Name of the sidecar's probe and metrics port: the injected probes and the chart's PodMonitor
+   * refer to it by this name.
+   */
+  public static final String HEALTH_PORT_NAME = "tollgate-health";
+
   private final String reportCaPem;
 
   public SidecarInjector(InjectionSettings settings) {
@@ -142,7 +150,9 @@ public final class SidecarInjector {
         name ->
             mounts.add(readOnlyMount(SecretMounts.volumeName(name), SecretMounts.secretDir(name))));
 
-    IntOrString port = new IntOrString(settings.port());
+    // Probes go to a listener on all interfaces (kubelet sends them to the pod IP); the proxy
+    // port is loopback only, so it is neither declared nor probed.
+    IntOrString port = new IntOrString(HEALTH_PORT_NAME);
     return new ContainerBuilder()
         .withName(InjectionSettings.CONTAINER_NAME)
         .withImage(settings.sidecarImage())
@@ -150,8 +160,8 @@ public final class SidecarInjector {
         .withRestartPolicy("Always")
         .withEnv(sidecarEnv())
         .addNewPort()
-        .withName("tollgate")
-        .withContainerPort(settings.port())
+        .withName(HEALTH_PORT_NAME)
+        .withContainerPort(settings.healthPort())
         .withProtocol("TCP")
         .endPort()
         .withNewResources()
@@ -201,6 +211,7 @@ public final class SidecarInjector {
     List<EnvVar> env = new ArrayList<>();
     env.add(env("TOLLGATE_CONFIG", InjectionSettings.CONFIG_MOUNT + "/" + SidecarConfigMap.KEY));
     env.add(env("TOLLGATE_PORT", Integer.toString(settings.port())));
+    env.add(env(HealthSettings.PORT_ENV, Integer.toString(settings.healthPort())));
     if (settings.reportUrl() != null) {
       env.add(env("TOLLGATE_REPORT_URL", settings.reportUrl()));
       if (reportCaPem != null) {

@@ -51,6 +51,10 @@ public record WebhookConfig(
                 "TOLLGATE_SIDECAR_IMAGE", "ghcr.io/tollgate-dev/tollgate-sidecar:0.1.0"),
             env.get("TOLLGATE_SIDECAR_IMAGE_PULL_POLICY"),
             integer(env, "TOLLGATE_SIDECAR_PORT", 4000),
+            integer(
+                env,
+                "TOLLGATE_SIDECAR_HEALTH_PORT",
+                dev.tollgate.sidecar.config.HealthSettings.DEFAULT_PORT),
             configMapName,
             env.get("TOLLGATE_REPORT_URL"),
             env.get("TOLLGATE_SIDECAR_CPU_REQUEST"),

@@ -41,8 +41,13 @@ import java.util.regex.Pattern;
  * M LLMRoutes each, and reports how long until every route is Accepted, the reconcile throughput,
  * ConfigMap writes and the operator's memory. Run it with {@code bench/operator-scale.sh}.
  *
+ * <p>Before the operator starts, the namespaces also get unrelated Secrets (Helm release Secrets
+ * are like them: tens of KiB each, nothing Tollgate references), so that the operator's start and
+ * memory show whether it reads Secrets it does not need.
+ *
  * <p>Arguments: operator jar, namespaces, routes per namespace, report file, JVM options of the
- * operator (space-separated).
+ * operator (space-separated), unrelated Secrets (total, default 0), KiB of data per unrelated
+ * Secret (default 50).
  */
 public final class OperatorScaleBench {
   private static final Pattern SAMPLE =
@@ -56,6 +61,8 @@ public final class OperatorScaleBench {
     int perNamespace = Integer.parseInt(args[2]);
     Path report = Path.of(args[3]);
     List<String> jvmOptions = List.of(args[4].trim().split("\\s+"));
+    int unrelatedSecrets = args.length > 5 ? Integer.parseInt(args[5]) : 0;
+    int secretKib = args.length > 6 ? Integer.parseInt(args[6]) : 50;
     int total = namespaces * perNamespace;
     // the mock server logs every request through java.util.logging
     java.util.logging.Logger.getLogger("io.fabric8.mockwebserver")
@@ -83,6 +90,10 @@ public final class OperatorScaleBench {
         """
             .formatted(client.getMasterUrl().toString()));
 
+    long secretsStart = System.nanoTime();
+    createUnrelatedSecrets(client, namespaces, unrelatedSecrets, secretKib);
+    double secretsSeconds = seconds(secretsStart);
+
     int httpPort = 18080;
     List<String> command = new ArrayList<>();
     command.add("java");
@@ -103,16 +114,32 @@ public final class OperatorScaleBench {
     pb.environment().put("KUBECONFIG", kubeconfig.toString());
     pb.environment().put("TOLLGATE_LOG_LEVEL", "WARN");
     Files.createDirectories(Path.of("bench/out"));
+    long processStart = System.nanoTime();
     Process operator = pb.start();
     HttpClient http = HttpClient.newHttpClient();
     try {
       long readyAt = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+      long peakRssStarting = 0;
       while (!ready(http, httpPort)) {
         if (System.nanoTime() > readyAt || !operator.isAlive()) {
-          throw new IllegalStateException("operator did not get ready; see bench/out/operator.log");
+          String failure =
+              notReady(
+                  operator,
+                  seconds(processStart),
+                  peakRssStarting,
+                  namespaces,
+                  unrelatedSecrets,
+                  secretKib);
+          Files.writeString(report, failure);
+          System.out.println(failure);
+          return;
+        }
+        if (operator.isAlive()) {
+          peakRssStarting = Math.max(peakRssStarting, rssKb(operator.pid(), "VmHWM"));
         }
         Thread.sleep(200);
       }
+      double timeToReady = seconds(processStart);
       long idleRss = rssKb(operator.pid(), "VmRSS");
 
       long start = System.nanoTime();
@@ -188,6 +215,8 @@ public final class OperatorScaleBench {
           """
           | measure | value |
           |---|---|
+          | unrelated Secrets present before the operator starts | %d × %d KiB (created in %.1f s) |
+          | operator start until ready (every informer synced) | %.1f s |
           | namespaces × routes per namespace | %d × %d = %d LLMRoutes (+ %d Secrets, ProviderCredentials, Budgets) |
           | time to apply all objects (client side, sequential) | %.1f s |
           | time from first apply until every LLMRoute is Accepted | %.1f s |
@@ -208,6 +237,10 @@ public final class OperatorScaleBench {
           ```
           """
               .formatted(
+                  unrelatedSecrets,
+                  secretKib,
+                  secretsSeconds,
+                  timeToReady,
                   namespaces,
                   perNamespace,
                   total,
@@ -242,6 +275,78 @@ public final class OperatorScaleBench {
       client.close();
       server.destroy();
     }
+  }
+
+  /**
+   * Secrets no ProviderCredential references, spread over the namespaces, shaped like Helm release
+   * Secrets (one large base64 value).
+   */
+  private static void createUnrelatedSecrets(
+      KubernetesClient client, int namespaces, int count, int kib) {
+    java.util.Random random = new java.util.Random(42);
+    byte[] payload = new byte[kib * 1024 * 3 / 4];
+    for (int i = 0; i < count; i++) {
+      random.nextBytes(payload);
+      String ns = "bench-" + (i % namespaces);
+      client
+          .secrets()
+          .inNamespace(ns)
+          .resource(
+              new io.fabric8.kubernetes.api.model.SecretBuilder()
+                  .withNewMetadata()
+                  .withName("sh.helm.release.v1.app-" + i + ".v1")
+                  .withNamespace(ns)
+                  .addToLabels("owner", "helm")
+                  .endMetadata()
+                  .withType("helm.sh/release.v1")
+                  .addToData("release", java.util.Base64.getEncoder().encodeToString(payload))
+                  .build())
+          .create();
+    }
+  }
+
+  /** The report of a run where the operator died or never got ready (e.g. out of heap). */
+  private static String notReady(
+      Process operator,
+      double afterSeconds,
+      long peakRssKb,
+      int namespaces,
+      int unrelatedSecrets,
+      int secretKib)
+      throws IOException {
+    List<String> log = Files.readAllLines(Path.of("bench/out/operator.log"));
+    List<String> causes =
+        log.stream()
+            .filter(
+                l ->
+                    l.contains("OutOfMemoryError")
+                        || l.contains("timed out")
+                        || l.contains("Exception")
+                        || l.contains("ERROR"))
+            .limit(8)
+            .map(l -> l.length() > 240 ? l.substring(0, 240) + "…" : l)
+            .toList();
+    return """
+        | measure | value |
+        |---|---|
+        | unrelated Secrets present before the operator starts | %d × %d KiB in %d namespaces |
+        | operator start until ready | **never**: %s after %.1f s |
+        | operator RSS, peak while starting (VmHWM) | %d MiB |
+
+        First problems in the operator's log:
+
+        ```
+        %s
+        ```
+        """
+        .formatted(
+            unrelatedSecrets,
+            secretKib,
+            namespaces,
+            operator.isAlive() ? "still not ready" : "exited with " + operator.exitValue(),
+            afterSeconds,
+            peakRssKb / 1024,
+            String.join("\n", causes));
   }
 
   private static int accepted(KubernetesClient client) {

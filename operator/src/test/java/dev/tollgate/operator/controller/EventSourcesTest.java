@@ -35,19 +35,33 @@ class EventSourcesTest {
   }
 
   @Test
-  void aRotatedSecretValueIsNoEventButANewOrRemovedKeyIs() {
-    Secret v1 =
-        new SecretBuilder()
-            .withNewMetadata()
-            .withName("s")
-            .endMetadata()
-            .addToData("k", "YQ==")
-            .build();
-    Secret v2 = new SecretBuilder(v1).withData(java.util.Map.of("k", "Yg==")).build();
-    Secret renamed = new SecretBuilder(v1).withData(java.util.Map.of("key", "YQ==")).build();
+  void aCredentialWhoseSecretStopsOrStartsResolvingWakesItsRoutes() {
+    // no Secret watch: routes learn of a Secret change through the credential's SecretResolved
+    var before = credentialWith("True", "SecretResolved");
+    var healthOnly = credentialWith("True", "SecretResolved");
+    healthOnly.getStatus().setUnpricedModels(java.util.List.of("my-finetune"));
+    var keyGone = credentialWith("False", "SecretKeyNotFound");
 
-    assertThat(EventSources.keysChanged(v2, EventSources.keysOnly(v1))).isFalse();
-    assertThat(EventSources.keysChanged(renamed, EventSources.keysOnly(v1))).isTrue();
+    assertThat(EventSources.credentialChanged(healthOnly, before)).isFalse();
+    assertThat(EventSources.credentialChanged(keyGone, before)).isTrue();
+    assertThat(EventSources.credentialChanged(before, keyGone)).isTrue();
+  }
+
+  private static dev.tollgate.api.v1alpha1.ProviderCredential credentialWith(
+      String status, String reason) {
+    var c =
+        Fixtures.credential(
+            "ns", "c", dev.tollgate.api.v1alpha1.Provider.OPENAI, "openai-key", "api-key");
+    c.setStatus(new dev.tollgate.api.v1alpha1.ProviderCredentialStatus());
+    c.getStatus()
+        .setConditions(
+            java.util.List.of(
+                new io.fabric8.kubernetes.api.model.ConditionBuilder()
+                    .withType(dev.tollgate.api.status.Conditions.SECRET_RESOLVED)
+                    .withStatus(status)
+                    .withReason(reason)
+                    .build()));
+    return c;
   }
 
   @Test

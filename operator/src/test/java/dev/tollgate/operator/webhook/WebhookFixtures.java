@@ -15,6 +15,7 @@ final class WebhookFixtures {
           "ghcr.io/tollgate/tollgate-sidecar:0.1.0",
           null,
           4000,
+          4001,
           "tollgate-sidecar-config",
           "https://tollgate-operator.tollgate-system.svc:8443/v1/reports",
           null,
