@@ -107,7 +107,7 @@ public final class OperatorMain {
       // CA, which the webhook hands to injected sidecars), on its own port.
       reports.set(
           ReportChannel.start(
-              ReportChannel.Settings.fromEnv(System.getenv()),
+              ReportChannel.Settings.fromEnv(System.getenv(), config.operatorNamespace()),
               client,
               webhook.get().serverContext(),
               new KubernetesTokenReviewer(client),

@@ -3,6 +3,7 @@ package dev.tollgate.operator;
 import dev.tollgate.operator.controller.BudgetReconciler;
 import dev.tollgate.operator.controller.LLMRouteReconciler;
 import dev.tollgate.operator.controller.ProviderCredentialReconciler;
+import dev.tollgate.operator.controller.SpendLedgers;
 import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.ops.OperatorMetrics;
 import dev.tollgate.operator.render.KubernetesConfigMapStore;
@@ -68,12 +69,15 @@ public final class TollgateOperator implements AutoCloseable {
             config.configMapName(),
             metrics);
     KubernetesEventRecorder events = new KubernetesEventRecorder(client, config.identity(), clock);
+    // the report channel keeps the spend ledgers in the operator's namespace, out of tenants' reach
+    SpendLedgers ledgers =
+        new SpendLedgers(config.operatorNamespace(), ConfigMapLedgerStore.DEFAULT_NAME);
     operator.register(
-        new LLMRouteReconciler(sync, events, clock, config.configMapName()), scope(config));
-    operator.register(new ProviderCredentialReconciler(events, clock), scope(config));
-    operator.register(
-        new BudgetReconciler(events, clock, ConfigMapLedgerStore.DEFAULT_NAME, metrics::budgetUsed),
+        new LLMRouteReconciler(sync, events, clock, config.configMapName(), ledgers),
         scope(config));
+    operator.register(new ProviderCredentialReconciler(events, clock, ledgers), scope(config));
+    operator.register(
+        new BudgetReconciler(events, clock, ledgers, metrics::budgetUsed), scope(config));
   }
 
   private static <P extends HasMetadata> Consumer<ControllerConfigurationOverrider<P>> scope(

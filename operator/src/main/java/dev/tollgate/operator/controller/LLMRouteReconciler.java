@@ -4,7 +4,6 @@ import dev.tollgate.api.status.Conditions;
 import dev.tollgate.api.v1alpha1.Budget;
 import dev.tollgate.api.v1alpha1.LLMRoute;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
-import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.render.ConfigMapConflictException;
 import dev.tollgate.operator.render.SidecarConfigSync;
 import dev.tollgate.operator.status.EventRecorder;
@@ -17,7 +16,6 @@ import dev.tollgate.operator.validation.RouteValidator;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -26,7 +24,6 @@ import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
@@ -65,12 +62,22 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
   // a sidecar that has not reported for this long no longer counts in status.sidecars
   private static final java.time.Duration SIDECAR_LIVENESS = java.time.Duration.ofSeconds(30);
 
+  private final SpendLedgers ledgerLocation;
+
+  /**
+   * @param ledgerLocation where the report channel keeps the namespaces' spend ledgers
+   */
   public LLMRouteReconciler(
-      SidecarConfigSync sync, EventRecorder events, Clock clock, String configMapName) {
+      SidecarConfigSync sync,
+      EventRecorder events,
+      Clock clock,
+      String configMapName,
+      SpendLedgers ledgerLocation) {
     this.sync = sync;
     this.events = events;
     this.clock = clock;
     this.configMapName = configMapName;
+    this.ledgerLocation = ledgerLocation;
   }
 
   @Override
@@ -135,15 +142,8 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
                         .toList()));
     // Usage written back by the report channel: the namespace's spend ledger ConfigMap.
     ledgers =
-        new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(ConfigMap.class, LLMRoute.class)
-                .withName("spend-ledgers")
-                .withNamespacesInheritedFromController()
-                .withLabelSelector(ConfigMapLedgerStore.LABEL_SELECTOR)
-                .withSecondaryToPrimaryMapper(
-                    cm -> EventSources.ids(routes.list(cm.getMetadata().getNamespace()).toList()))
-                .build(),
-            context);
+        ledgerLocation.informer(
+            LLMRoute.class, context, ns -> EventSources.ids(routes.list(ns).toList()));
     view = new InformerClusterView(routes, credentials, secrets, budgets);
     return List.of(credentials, secrets, budgets, peers, ledgers);
   }
@@ -162,9 +162,8 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
                   .orElseGet(() -> RouteValidator.validate(route, view));
           LLMRoute updated = Statuses.route(route, verdict, configMapName, clock.instant());
           if (route.getSpec() != null) {
-            ledgers
-                .get(new ResourceID(ConfigMapLedgerStore.DEFAULT_NAME, ns))
-                .map(ConfigMapLedgerStore::parse)
+            ledgerLocation
+                .of(ledgers, ns)
                 .ifPresent(
                     l -> {
                       RouteUsageStatus.apply(

@@ -3,7 +3,6 @@ package dev.tollgate.operator.controller;
 import dev.tollgate.api.status.Conditions;
 import dev.tollgate.api.v1alpha1.LLMRoute;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
-import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.status.CredentialHealthStatus;
 import dev.tollgate.operator.status.EventRecorder;
 import dev.tollgate.operator.status.Statuses;
@@ -13,13 +12,11 @@ import dev.tollgate.operator.validation.Pricing;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
@@ -45,9 +42,16 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
   private ClusterView view;
   private InformerEventSource<ConfigMap, ProviderCredential> ledgers;
 
-  public ProviderCredentialReconciler(EventRecorder events, Clock clock) {
+  private final SpendLedgers ledgerLocation;
+
+  /**
+   * @param ledgerLocation where the report channel keeps the namespaces' spend ledgers
+   */
+  public ProviderCredentialReconciler(
+      EventRecorder events, Clock clock, SpendLedgers ledgerLocation) {
     this.events = events;
     this.clock = clock;
+    this.ledgerLocation = ledgerLocation;
   }
 
   @Override
@@ -79,17 +83,10 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
             r -> EventSources.ids(credentials.list(r.getMetadata().getNamespace()).toList()));
     // Health reported by the sidecars: the namespace's spend ledger ConfigMap.
     ledgers =
-        new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(ConfigMap.class, ProviderCredential.class)
-                .withName("spend-ledgers")
-                .withNamespacesInheritedFromController()
-                .withLabelSelector(ConfigMapLedgerStore.LABEL_SELECTOR)
-                .withSecondaryToPrimaryMapper(
-                    cm ->
-                        EventSources.ids(
-                            credentials.list(cm.getMetadata().getNamespace()).toList()))
-                .build(),
-            context);
+        ledgerLocation.informer(
+            ProviderCredential.class,
+            context,
+            ns -> EventSources.ids(credentials.list(ns).toList()));
     view = new InformerClusterView(routes, credentials, secrets, null);
     return List.of(secrets, routes, ledgers);
   }
@@ -107,11 +104,8 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
                   credential, view.routes(credential.getMetadata().getNamespace()));
           ProviderCredential updated =
               Statuses.credential(credential, result, unpriced, clock.instant());
-          ledgers
-              .get(
-                  new ResourceID(
-                      ConfigMapLedgerStore.DEFAULT_NAME, credential.getMetadata().getNamespace()))
-              .map(ConfigMapLedgerStore::parse)
+          ledgerLocation
+              .of(ledgers, credential.getMetadata().getNamespace())
               .ifPresent(
                   l ->
                       CredentialHealthStatus.apply(

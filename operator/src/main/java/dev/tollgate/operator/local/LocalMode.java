@@ -590,12 +590,7 @@ public final class LocalMode implements AutoCloseable {
     }
     Instant deadline = Instant.now().plusSeconds(15);
     while (Instant.now().isBefore(deadline)) {
-      ConfigMap cm =
-          client
-              .configMaps()
-              .inNamespace(namespace)
-              .withName(ConfigMapLedgerStore.DEFAULT_NAME)
-              .get();
+      ConfigMap cm = ConfigMapLedgerStore.resource(client, namespace).get();
       SpendLedger ledger = cm == null ? new SpendLedger() : ConfigMapLedgerStore.parse(cm);
       boolean current =
           client.resources(Budget.class).inNamespace(namespace).list().getItems().stream()
@@ -899,12 +894,7 @@ public final class LocalMode implements AutoCloseable {
           st.getAlertsFired(),
           b.getSpec().getOnExceeded() == null ? "Block" : b.getSpec().getOnExceeded());
     }
-    ConfigMap ledgerMap =
-        client
-            .configMaps()
-            .inNamespace(namespace)
-            .withName(ConfigMapLedgerStore.DEFAULT_NAME)
-            .get();
+    ConfigMap ledgerMap = ConfigMapLedgerStore.resource(client, namespace).get();
     if (ledgerMap != null) {
       SpendLedger operatorLedger = ConfigMapLedgerStore.parse(ledgerMap);
       BigDecimal reported =

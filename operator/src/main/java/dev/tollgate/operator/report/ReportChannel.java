@@ -31,24 +31,45 @@ public final class ReportChannel implements AutoCloseable {
    * @param ledgerName name of the per-namespace ledger ConfigMap
    * @param configMapName name of the per-namespace sidecar ConfigMap, whose version the replies
    *     carry
+   * @param operatorNamespace the operator's own namespace, which holds the ledgers (one ConfigMap
+   *     {@code <ledgerName>-<tenant namespace>} each), out of tenants' reach
    */
   public record Settings(
       int port,
       Duration flushInterval,
       Duration grantTtl,
       String ledgerName,
-      String configMapName) {
-    /** With the default sidecar ConfigMap name. */
+      String configMapName,
+      String operatorNamespace) {
+    /**
+     * With the default sidecar ConfigMap name, ledgers in {@value
+     * ConfigMapLedgerStore#DEFAULT_OPERATOR_NAMESPACE}.
+     */
     public Settings(int port, Duration flushInterval, Duration grantTtl, String ledgerName) {
-      this(port, flushInterval, grantTtl, ledgerName, SidecarConfigMap.NAME);
+      this(
+          port,
+          flushInterval,
+          grantTtl,
+          ledgerName,
+          SidecarConfigMap.NAME,
+          ConfigMapLedgerStore.DEFAULT_OPERATOR_NAMESPACE);
     }
 
-    public static Settings fromEnv(Map<String, String> env) {
+    /** The same settings on another port (0 picks a free one). */
+    public Settings withPort(int other) {
+      return new Settings(
+          other, flushInterval, grantTtl, ledgerName, configMapName, operatorNamespace);
+    }
+
+    /** From the {@code TOLLGATE_REPORT_*} environment, ledgers in {@code operatorNamespace}. */
+    public static Settings fromEnv(Map<String, String> env, String operatorNamespace) {
       return new Settings(
           Integer.parseInt(env.getOrDefault("TOLLGATE_REPORT_PORT", "8444").trim()),
           Duration.parse("PT" + env.getOrDefault("TOLLGATE_REPORT_FLUSH_INTERVAL", "0.5s").trim()),
           Duration.parse("PT" + env.getOrDefault("TOLLGATE_REPORT_GRANT_TTL", "30s").trim()),
-          ConfigMapLedgerStore.DEFAULT_NAME);
+          ConfigMapLedgerStore.DEFAULT_NAME,
+          SidecarConfigMap.NAME,
+          operatorNamespace);
     }
   }
 
@@ -70,7 +91,7 @@ public final class ReportChannel implements AutoCloseable {
       throws IOException {
     Accounting accounting =
         new Accounting(
-            new ConfigMapLedgerStore(client, settings.ledgerName()),
+            new ConfigMapLedgerStore(client, settings.operatorNamespace(), settings.ledgerName()),
             new Accounting.BudgetDirectory() {
               @Override
               public List<Budget> budgets(String ns) {
@@ -128,6 +149,11 @@ public final class ReportChannel implements AutoCloseable {
 
   public int port() {
     return server.port();
+  }
+
+  /** The accounting behind the endpoint (benchmarks drive it without HTTPS). */
+  public Accounting accounting() {
+    return accounting;
   }
 
   @Override
