@@ -1,8 +1,10 @@
 package dev.tollgate.operator.ledger;
 
+import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.sidecar.config.report.UsageReport;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -47,7 +49,18 @@ public final class ConfigMapLedgerStore implements LedgerStore {
   /** The largest ledger object written: half the API server's limit, a quarter of etcd's. */
   public static final int MAX_BYTES = 512 * 1024;
 
+  // A sidecar's target snapshot is stored as an array (["chat","main","openai","gpt-4o","Closed",
+  // 12,0.0,420,900,null,null]): a third of the bytes of the object form, for what a ledger holds
+  // once per live sidecar. Ledgers written in the object form still read.
+  @JsonFormat(shape = JsonFormat.Shape.ARRAY)
+  private interface AsArray {}
+
   private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+          .addMixIn(UsageReport.TargetState.class, AsArray.class);
+
+  private static final ObjectMapper LEGACY_JSON =
       new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   /** A ledger that would be larger than {@link #MAX_BYTES}: not written. */
@@ -64,6 +77,7 @@ public final class ConfigMapLedgerStore implements LedgerStore {
   private final String operatorNamespace;
   private final String prefix;
   private final Map<String, Versioned> written = new ConcurrentHashMap<>();
+  private final Map<String, Long> sizes = new ConcurrentHashMap<>();
 
   /**
    * @param operatorNamespace where the ledgers live
@@ -123,7 +137,14 @@ public final class ConfigMapLedgerStore implements LedgerStore {
   public static SpendLedger parse(ConfigMap cm) {
     String json = cm.getData() == null ? null : cm.getData().get(KEY);
     try {
-      return json == null ? new SpendLedger() : JSON.readValue(json, SpendLedger.class);
+      if (json == null) {
+        return new SpendLedger();
+      }
+      try {
+        return JSON.readValue(json, SpendLedger.class);
+      } catch (com.fasterxml.jackson.databind.exc.MismatchedInputException objectForm) {
+        return LEGACY_JSON.readValue(json, SpendLedger.class); // target snapshots as objects
+      }
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(
           "ConfigMap "
@@ -144,6 +165,11 @@ public final class ConfigMapLedgerStore implements LedgerStore {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write the spend ledger", e);
     }
+  }
+
+  @Override
+  public long storedBytes(String namespace) {
+    return sizes.getOrDefault(namespace, 0L);
   }
 
   @Override
@@ -180,6 +206,7 @@ public final class ConfigMapLedgerStore implements LedgerStore {
               ? client.configMaps().inNamespace(operatorNamespace).resource(cm).create()
               : client.configMaps().inNamespace(operatorNamespace).resource(cm).update();
       written.put(namespace, new Versioned(ledger, stored.getMetadata().getResourceVersion()));
+      sizes.put(namespace, (long) json.length);
       return true;
     } catch (KubernetesClientException e) {
       if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {

@@ -4,15 +4,20 @@ import dev.tollgate.api.v1alpha1.Budget;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.operator.ledger.Accounting;
 import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
+import dev.tollgate.operator.status.KubernetesEventRecorder;
 import dev.tollgate.sidecar.config.SidecarConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.informers.cache.Lister;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Assembles the sidecar → operator reporting channel: the per-namespace spend ledger in a
@@ -73,12 +78,16 @@ public final class ReportChannel implements AutoCloseable {
     }
   }
 
+  private static final Logger LOG = LoggerFactory.getLogger(ReportChannel.class);
+
   private final Accounting accounting;
   private final ReportServer server;
+  private final Directory directory;
 
-  private ReportChannel(Accounting accounting, ReportServer server) {
+  private ReportChannel(Accounting accounting, ReportServer server, Directory directory) {
     this.accounting = accounting;
     this.server = server;
+    this.directory = directory;
   }
 
   /** Starts the channel serving with {@code tls}, verifying tokens with {@code reviewer}. */
@@ -89,33 +98,41 @@ public final class ReportChannel implements AutoCloseable {
       TokenReviewer reviewer,
       Clock clock)
       throws IOException {
+    // What every flush needs about a namespace comes from informer caches: no LIST or GET per
+    // flush (at 100 namespaces and a write every half second that was 800 requests a second).
+    Directory directory = Directory.start(client, settings);
+    KubernetesEventRecorder events =
+        new KubernetesEventRecorder(client, "tollgate-report-channel", clock);
     Accounting accounting =
         new Accounting(
             new ConfigMapLedgerStore(client, settings.operatorNamespace(), settings.ledgerName()),
-            new Accounting.BudgetDirectory() {
-              @Override
-              public List<Budget> budgets(String ns) {
-                return client.resources(Budget.class).inNamespace(ns).list().getItems();
-              }
-
-              @Override
-              public List<ProviderCredential> credentials(String ns) {
-                return client.resources(ProviderCredential.class).inNamespace(ns).list().getItems();
-              }
-
-              @Override
-              public String configVersion(String ns) {
-                ConfigMap cm =
-                    client.configMaps().inNamespace(ns).withName(settings.configMapName()).get();
-                return cm == null || cm.getMetadata().getAnnotations() == null
-                    ? null
-                    : cm.getMetadata().getAnnotations().get(SidecarConfigMap.VERSION_ANNOTATION);
-              }
-            },
+            directory,
             clock,
             settings.flushInterval(),
             settings.grantTtl(),
-            ns -> {});
+            new Accounting.Listener() {
+              @Override
+              public void applied(String ns) {}
+
+              @Override
+              public void tooLarge(String ns, String message) {
+                // the tenant sees it on its Budgets (once an hour), the operator's log every time
+                LOG.error("{}: reports of namespace {} are refused until it shrinks", message, ns);
+                String hour =
+                    clock.instant().truncatedTo(java.time.temporal.ChronoUnit.HOURS).toString();
+                for (Budget b : directory.budgets(ns)) {
+                  events.warning(
+                      b,
+                      "ledger-too-large:" + hour,
+                      "LedgerTooLarge",
+                      message
+                          + "; usage reports of this namespace are not applied (sidecars keep them"
+                          + " and resend), so spend is not lost but allowances stop: fewer"
+                          + " sidecars or fewer per-caller keys in this namespace, or ask the"
+                          + " operator's administrator");
+                }
+              }
+            });
     try {
       return new ReportChannel(
           accounting,
@@ -140,10 +157,71 @@ public final class ReportChannel implements AutoCloseable {
                             : cm.getMetadata()
                                 .getAnnotations()
                                 .get(SidecarConfigMap.VERSION_ANNOTATION)));
-              }));
+              }),
+          directory);
     } catch (IOException | RuntimeException e) {
       accounting.close();
+      directory.close();
       throw e;
+    }
+  }
+
+  /**
+   * Budgets, ProviderCredentials and rendered sidecar ConfigMaps from informers (all namespaces),
+   * for the accounting.
+   */
+  private static final class Directory implements Accounting.BudgetDirectory, AutoCloseable {
+    private final SharedIndexInformer<Budget> budgets;
+    private final SharedIndexInformer<ProviderCredential> credentials;
+    private final SharedIndexInformer<ConfigMap> configs;
+    private final String configMapName;
+
+    private Directory(
+        SharedIndexInformer<Budget> budgets,
+        SharedIndexInformer<ProviderCredential> credentials,
+        SharedIndexInformer<ConfigMap> configs,
+        String configMapName) {
+      this.budgets = budgets;
+      this.credentials = credentials;
+      this.configs = configs;
+      this.configMapName = configMapName;
+    }
+
+    static Directory start(KubernetesClient client, Settings settings) {
+      return new Directory(
+          client.resources(Budget.class).inAnyNamespace().inform(),
+          client.resources(ProviderCredential.class).inAnyNamespace().inform(),
+          client
+              .configMaps()
+              .inAnyNamespace()
+              .withLabel(SidecarConfigMap.COMPONENT_LABEL, SidecarConfigMap.COMPONENT)
+              .inform(),
+          settings.configMapName());
+    }
+
+    @Override
+    public List<Budget> budgets(String ns) {
+      return new Lister<>(budgets.getIndexer(), ns).list();
+    }
+
+    @Override
+    public List<ProviderCredential> credentials(String ns) {
+      return new Lister<>(credentials.getIndexer(), ns).list();
+    }
+
+    @Override
+    public String configVersion(String ns) {
+      ConfigMap cm = new Lister<>(configs.getIndexer(), ns).get(configMapName);
+      return cm == null || cm.getMetadata().getAnnotations() == null
+          ? null
+          : cm.getMetadata().getAnnotations().get(SidecarConfigMap.VERSION_ANNOTATION);
+    }
+
+    @Override
+    public void close() {
+      budgets.close();
+      credentials.close();
+      configs.close();
     }
   }
 
@@ -160,5 +238,6 @@ public final class ReportChannel implements AutoCloseable {
   public void close() {
     server.close();
     accounting.close();
+    directory.close();
   }
 }

@@ -431,7 +431,7 @@ public final class LedgerScaleBench {
 
   /** The report interval the reply asks for, where the operator sends one. */
   private static Long nextInterval(ReportReply reply) {
-    return null;
+    return reply.reportIntervalMillis();
   }
 
   private static java.util.concurrent.CompletableFuture<ReportReply> finalReport(
