@@ -54,4 +54,36 @@ class LedgerFormatTest {
             .withData(Map.of("ledger.json", json))
             .build());
   }
+
+  @Test
+  void reportersAreStoredWithoutFieldNamesAndReadBackWhole() {
+    SpendLedger ledger = new SpendLedger();
+    SpendLedger.Reporter r = new SpendLedger.Reporter();
+    r.namespaceAndPod = "ns/pod-a";
+    r.sequence = 42;
+    r.configVersion = "sha256:0123456789abcdef";
+    r.lastSeen = "2026-12-01T10:00:00.123Z";
+    r.grants.put("monthly", "1.25");
+    r.ended = true;
+    r.targets = List.of(TARGET);
+    SpendLedger.RateShare share = new SpendLedger.RateShare();
+    share.requestsPerMinute = 20L;
+    r.rateShares.put("openai", share);
+    r.called.put("openai/gpt-4o", 29000000L);
+    ledger.reporters.put("uid/boot", r);
+
+    String json = new String(ConfigMapLedgerStore.serialize(ledger), StandardCharsets.UTF_8);
+    assertThat(json).doesNotContain("namespaceAndPod").doesNotContain("lastSeen");
+
+    SpendLedger.Reporter back = parse(json).reporters.get("uid/boot");
+    assertThat(back.namespaceAndPod).isEqualTo("ns/pod-a");
+    assertThat(back.sequence).isEqualTo(42);
+    assertThat(back.configVersion).isEqualTo(r.configVersion);
+    assertThat(back.lastSeen).isEqualTo(r.lastSeen);
+    assertThat(back.grants).containsEntry("monthly", "1.25");
+    assertThat(back.ended).isTrue();
+    assertThat(back.targets).containsExactly(TARGET);
+    assertThat(back.rateShares.get("openai").requestsPerMinute).isEqualTo(20L);
+    assertThat(back.called).containsEntry("openai/gpt-4o", 29000000L);
+  }
 }
