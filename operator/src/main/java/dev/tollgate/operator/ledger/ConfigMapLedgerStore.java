@@ -2,6 +2,8 @@ package dev.tollgate.operator.ledger;
 
 import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -76,7 +78,10 @@ public final class ConfigMapLedgerStore implements LedgerStore {
       new ObjectMapper()
           .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
           .addMixIn(UsageReport.TargetState.class, AsArray.class)
-          .addMixIn(SpendLedger.Reporter.class, ReporterAsArray.class);
+          .addMixIn(SpendLedger.Reporter.class, ReporterAsArray.class)
+          // an array holds every field, nulls included: a null keeps the field's default (an
+          // empty map stays an empty map, as when the object form left it out)
+          .setDefaultSetterInfo(JsonSetter.Value.forValueNulls(Nulls.SKIP));
 
   private static final ObjectMapper LEGACY_JSON =
       new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);

@@ -86,4 +86,21 @@ class LedgerFormatTest {
     assertThat(back.rateShares.get("openai").requestsPerMinute).isEqualTo(20L);
     assertThat(back.called).containsEntry("openai/gpt-4o", 29000000L);
   }
+
+  @Test
+  void aReporterWithNothingGrantedReadsBackWithEmptyMapsNotNulls() {
+    SpendLedger ledger = new SpendLedger();
+    ledger.reporters.put("uid/boot", new SpendLedger.Reporter());
+
+    SpendLedger.Reporter back =
+        parse(new String(ConfigMapLedgerStore.serialize(ledger), StandardCharsets.UTF_8))
+            .reporters
+            .get("uid/boot");
+
+    assertThat(back.grants).isEmpty();
+    assertThat(back.rateShares).isEmpty();
+    assertThat(back.called).isEmpty();
+    assertThat(back.targets).isEmpty();
+    assertThat(back.ended).isNull();
+  }
 }
