@@ -107,7 +107,8 @@ public final class OperatorMain {
       // CA, which the webhook hands to injected sidecars), on its own port.
       reports.set(
           ReportChannel.start(
-              ReportChannel.Settings.fromEnv(System.getenv(), config.operatorNamespace()),
+              ReportChannel.Settings.fromEnv(
+                  System.getenv(), config.operatorNamespace(), config.watchNamespaces()),
               client,
               webhook.get().serverContext(),
               new KubernetesTokenReviewer(client),

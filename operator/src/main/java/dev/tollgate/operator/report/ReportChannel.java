@@ -13,8 +13,10 @@ import io.fabric8.kubernetes.client.informers.cache.Lister;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +40,8 @@ public final class ReportChannel implements AutoCloseable {
    *     carry
    * @param operatorNamespace the operator's own namespace, which holds the ledgers (one ConfigMap
    *     {@code <ledgerName>-<tenant namespace>} each), out of tenants' reach
+   * @param watchNamespaces the namespaces whose Budgets, credentials and configurations the
+   *     accounting watches (informers per namespace, for RBAC bound per namespace); empty: all
    */
   public record Settings(
       int port,
@@ -45,7 +49,12 @@ public final class ReportChannel implements AutoCloseable {
       Duration grantTtl,
       String ledgerName,
       String configMapName,
-      String operatorNamespace) {
+      String operatorNamespace,
+      Set<String> watchNamespaces) {
+    public Settings {
+      watchNamespaces = watchNamespaces == null ? Set.of() : Set.copyOf(watchNamespaces);
+    }
+
     /**
      * With the default sidecar ConfigMap name, ledgers in {@value
      * ConfigMapLedgerStore#DEFAULT_OPERATOR_NAMESPACE}.
@@ -57,24 +66,41 @@ public final class ReportChannel implements AutoCloseable {
           grantTtl,
           ledgerName,
           SidecarConfigMap.NAME,
-          ConfigMapLedgerStore.DEFAULT_OPERATOR_NAMESPACE);
+          ConfigMapLedgerStore.DEFAULT_OPERATOR_NAMESPACE,
+          Set.of());
     }
 
     /** The same settings on another port (0 picks a free one). */
     public Settings withPort(int other) {
       return new Settings(
-          other, flushInterval, grantTtl, ledgerName, configMapName, operatorNamespace);
+          other,
+          flushInterval,
+          grantTtl,
+          ledgerName,
+          configMapName,
+          operatorNamespace,
+          watchNamespaces);
     }
 
     /** From the {@code TOLLGATE_REPORT_*} environment, ledgers in {@code operatorNamespace}. */
     public static Settings fromEnv(Map<String, String> env, String operatorNamespace) {
+      return fromEnv(env, operatorNamespace, Set.of());
+    }
+
+    /**
+     * From the {@code TOLLGATE_REPORT_*} environment, ledgers in {@code operatorNamespace},
+     * watching {@code watchNamespaces} (empty: all).
+     */
+    public static Settings fromEnv(
+        Map<String, String> env, String operatorNamespace, Set<String> watchNamespaces) {
       return new Settings(
           Integer.parseInt(env.getOrDefault("TOLLGATE_REPORT_PORT", "8444").trim()),
           Duration.parse("PT" + env.getOrDefault("TOLLGATE_REPORT_FLUSH_INTERVAL", "0.5s").trim()),
           Duration.parse("PT" + env.getOrDefault("TOLLGATE_REPORT_GRANT_TTL", "30s").trim()),
           ConfigMapLedgerStore.DEFAULT_NAME,
           SidecarConfigMap.NAME,
-          operatorNamespace);
+          operatorNamespace,
+          watchNamespaces);
     }
   }
 
@@ -167,61 +193,87 @@ public final class ReportChannel implements AutoCloseable {
   }
 
   /**
-   * Budgets, ProviderCredentials and rendered sidecar ConfigMaps from informers (all namespaces),
-   * for the accounting.
+   * Budgets, ProviderCredentials and rendered sidecar ConfigMaps from informers (over all
+   * namespaces, or one per watched namespace), for the accounting.
    */
   private static final class Directory implements Accounting.BudgetDirectory, AutoCloseable {
-    private final SharedIndexInformer<Budget> budgets;
-    private final SharedIndexInformer<ProviderCredential> credentials;
-    private final SharedIndexInformer<ConfigMap> configs;
+    private final List<SharedIndexInformer<Budget>> budgets = new ArrayList<>();
+    private final List<SharedIndexInformer<ProviderCredential>> credentials = new ArrayList<>();
+    private final List<SharedIndexInformer<ConfigMap>> configs = new ArrayList<>();
     private final String configMapName;
 
-    private Directory(
-        SharedIndexInformer<Budget> budgets,
-        SharedIndexInformer<ProviderCredential> credentials,
-        SharedIndexInformer<ConfigMap> configs,
-        String configMapName) {
-      this.budgets = budgets;
-      this.credentials = credentials;
-      this.configs = configs;
+    private Directory(String configMapName) {
       this.configMapName = configMapName;
     }
 
+    /** Informers over all namespaces, or one set per watched namespace (RBAC per namespace). */
     static Directory start(KubernetesClient client, Settings settings) {
-      return new Directory(
-          client.resources(Budget.class).inAnyNamespace().inform(),
-          client.resources(ProviderCredential.class).inAnyNamespace().inform(),
-          client
-              .configMaps()
-              .inAnyNamespace()
-              .withLabel(SidecarConfigMap.COMPONENT_LABEL, SidecarConfigMap.COMPONENT)
-              .inform(),
-          settings.configMapName());
+      Directory d = new Directory(settings.configMapName());
+      try {
+        if (settings.watchNamespaces().isEmpty()) {
+          d.budgets.add(client.resources(Budget.class).inAnyNamespace().inform());
+          d.credentials.add(client.resources(ProviderCredential.class).inAnyNamespace().inform());
+          d.configs.add(
+              client
+                  .configMaps()
+                  .inAnyNamespace()
+                  .withLabel(SidecarConfigMap.COMPONENT_LABEL, SidecarConfigMap.COMPONENT)
+                  .inform());
+        } else {
+          for (String ns : settings.watchNamespaces()) {
+            d.budgets.add(client.resources(Budget.class).inNamespace(ns).inform());
+            d.credentials.add(client.resources(ProviderCredential.class).inNamespace(ns).inform());
+            d.configs.add(
+                client
+                    .configMaps()
+                    .inNamespace(ns)
+                    .withLabel(SidecarConfigMap.COMPONENT_LABEL, SidecarConfigMap.COMPONENT)
+                    .inform());
+          }
+        }
+        return d;
+      } catch (RuntimeException e) {
+        d.close();
+        throw e;
+      }
+    }
+
+    private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> List<T> in(
+        List<SharedIndexInformer<T>> informers, String ns) {
+      List<T> out = new ArrayList<>();
+      for (SharedIndexInformer<T> i : informers) {
+        out.addAll(new Lister<>(i.getIndexer(), ns).list());
+      }
+      return out;
     }
 
     @Override
     public List<Budget> budgets(String ns) {
-      return new Lister<>(budgets.getIndexer(), ns).list();
+      return in(budgets, ns);
     }
 
     @Override
     public List<ProviderCredential> credentials(String ns) {
-      return new Lister<>(credentials.getIndexer(), ns).list();
+      return in(credentials, ns);
     }
 
     @Override
     public String configVersion(String ns) {
-      ConfigMap cm = new Lister<>(configs.getIndexer(), ns).get(configMapName);
-      return cm == null || cm.getMetadata().getAnnotations() == null
-          ? null
-          : cm.getMetadata().getAnnotations().get(SidecarConfigMap.VERSION_ANNOTATION);
+      for (ConfigMap cm : in(configs, ns)) {
+        if (configMapName.equals(cm.getMetadata().getName())) {
+          return cm.getMetadata().getAnnotations() == null
+              ? null
+              : cm.getMetadata().getAnnotations().get(SidecarConfigMap.VERSION_ANNOTATION);
+        }
+      }
+      return null;
     }
 
     @Override
     public void close() {
-      budgets.close();
-      credentials.close();
-      configs.close();
+      budgets.forEach(SharedIndexInformer::close);
+      credentials.forEach(SharedIndexInformer::close);
+      configs.forEach(SharedIndexInformer::close);
     }
   }
 
