@@ -121,6 +121,7 @@ public final class Accounting implements AutoCloseable {
   private final ConcurrentHashMap<String, Cadence> cadences = new ConcurrentHashMap<>();
   private final Set<String> flushing = ConcurrentHashMap.newKeySet();
   private final ConcurrentHashMap<String, Long> ledgerBytes = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Long> lastWrite = new ConcurrentHashMap<>();
   // live sidecars per namespace as of its last write: their sum paces the reports
   private final ConcurrentHashMap<String, Integer> liveSidecars = new ConcurrentHashMap<>();
   private final ScheduledExecutorService timer;
@@ -241,11 +242,27 @@ public final class Accounting implements AutoCloseable {
     if (cadence.nearLimit) {
       return flushInterval;
     }
-    long bytes = ledgerBytes.getOrDefault(namespace, 0L);
-    long active = Math.max(1, ledgerBytes.size());
-    long millis = bytes * 1000L * active / Math.max(1, writeBudgetBytesPerSecond);
+    long now = System.nanoTime();
+    // the namespaces written lately share the budget; an idle namespace does not take a share
+    long active =
+        lastWrite.values().stream().filter(t -> now - t < ACTIVE_WITHIN.toNanos()).count();
+    return pace(
+        ledgerBytes.getOrDefault(namespace, 0L), active, writeBudgetBytesPerSecond, flushInterval);
+  }
+
+  /** A namespace counts as active for the write budget while written within this. */
+  static final Duration ACTIVE_WITHIN = Duration.ofMinutes(1);
+
+  /**
+   * How long a ledger of {@code bytes} waits between writes so that {@code activeNamespaces} such
+   * ledgers together stay within {@code budgetBytesPerSecond}: between {@code base} and {@link
+   * #MAX_FLUSH_INTERVAL}.
+   */
+  static Duration pace(
+      long bytes, long activeNamespaces, long budgetBytesPerSecond, Duration base) {
+    long millis = bytes * 1000L * Math.max(1, activeNamespaces) / Math.max(1, budgetBytesPerSecond);
     return Duration.ofMillis(
-        Math.max(flushInterval.toMillis(), Math.min(MAX_FLUSH_INTERVAL.toMillis(), millis)));
+        Math.max(base.toMillis(), Math.min(MAX_FLUSH_INTERVAL.toMillis(), millis)));
   }
 
   private void flush(String namespace, List<Pending> batch, Cadence cadence) {
@@ -293,6 +310,7 @@ public final class Accounting implements AutoCloseable {
         }
         if (saved) {
           ledgerBytes.put(namespace, store.storedBytes(namespace));
+          lastWrite.put(namespace, System.nanoTime());
           liveSidecars.put(namespace, live);
           cadence.nearLimit = near;
           for (int i = 0; i < batch.size(); i++) {
