@@ -45,12 +45,7 @@ final class StatusTables {
     }
     Instant deadline = Instant.now().plusSeconds(15);
     while (Instant.now().isBefore(deadline)) {
-      ConfigMap cm =
-          client
-              .configMaps()
-              .inNamespace(namespace)
-              .withName(ConfigMapLedgerStore.DEFAULT_NAME)
-              .get();
+      ConfigMap cm = ConfigMapLedgerStore.resource(client, namespace).get();
       SpendLedger ledger = cm == null ? new SpendLedger() : ConfigMapLedgerStore.parse(cm);
       boolean current =
           client.resources(Budget.class).inNamespace(namespace).list().getItems().stream()

@@ -162,12 +162,7 @@ final class Summary {
           st.getAlertsFired(),
           b.getSpec().getOnExceeded() == null ? "Block" : b.getSpec().getOnExceeded());
     }
-    ConfigMap ledgerMap =
-        client
-            .configMaps()
-            .inNamespace(namespace)
-            .withName(ConfigMapLedgerStore.DEFAULT_NAME)
-            .get();
+    ConfigMap ledgerMap = ConfigMapLedgerStore.resource(client, namespace).get();
     if (ledgerMap != null) {
       SpendLedger operatorLedger = ConfigMapLedgerStore.parse(ledgerMap);
       BigDecimal reported =

@@ -95,7 +95,8 @@ public final class OperatorMain {
         new LeaderOnlyReports(
             () ->
                 ReportChannel.start(
-                    ReportChannel.Settings.fromEnv(System.getenv()),
+                    ReportChannel.Settings.fromEnv(
+                        System.getenv(), config.operatorNamespace(), config.watchNamespaces()),
                     client,
                     webhook.get().serverContext(),
                     new KubernetesTokenReviewer(client),

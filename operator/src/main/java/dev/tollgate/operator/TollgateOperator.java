@@ -4,6 +4,7 @@ import dev.tollgate.operator.controller.BudgetReconciler;
 import dev.tollgate.operator.controller.LLMRouteReconciler;
 import dev.tollgate.operator.controller.ProviderCredentialReconciler;
 import dev.tollgate.operator.controller.ReferencedSecrets;
+import dev.tollgate.operator.controller.SpendLedgers;
 import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.ops.OperatorMetrics;
 import dev.tollgate.operator.render.KubernetesConfigMapStore;
@@ -116,16 +117,18 @@ public final class TollgateOperator implements AutoCloseable {
     // Secrets are read by name when needed, never listed or watched (see ReferencedSecrets)
     ReferencedSecrets secrets =
         new ReferencedSecrets(client, config.secretRecheck(), SECRET_CACHE_ENTRIES, clock);
+    // the report channel keeps the spend ledgers in the operator's namespace, out of tenants' reach
+    SpendLedgers ledgers =
+        new SpendLedgers(config.operatorNamespace(), ConfigMapLedgerStore.DEFAULT_NAME);
     operator.register(
         new LLMRouteReconciler(
-            sync, events, clock, config.configMapName(), secrets, config.secretRecheck()),
+            sync, events, clock, config.configMapName(), secrets, config.secretRecheck(), ledgers),
         scope(config));
     operator.register(
-        new ProviderCredentialReconciler(events, clock, secrets, config.secretRecheck()),
+        new ProviderCredentialReconciler(events, clock, secrets, config.secretRecheck(), ledgers),
         scope(config));
     operator.register(
-        new BudgetReconciler(events, clock, ConfigMapLedgerStore.DEFAULT_NAME, metrics::budgetUsed),
-        scope(config));
+        new BudgetReconciler(events, clock, ledgers, metrics::budgetUsed), scope(config));
   }
 
   private static <P extends HasMetadata> Consumer<ControllerConfigurationOverrider<P>> scope(

@@ -20,7 +20,6 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
@@ -48,23 +47,29 @@ public final class BudgetReconciler implements Reconciler<Budget> {
 
   private final EventRecorder events;
   private final Clock clock;
-  private final String ledgerName;
+  private final SpendLedgers ledgerLocation;
   private final UsageGauge gauge;
   // Built from this controller's informers in prepareEventSources, before the first reconcile.
   private ClusterView view;
   private InformerEventSource<ConfigMap, Budget> ledgers;
 
   public BudgetReconciler(EventRecorder events, Clock clock) {
-    this(events, clock, ConfigMapLedgerStore.DEFAULT_NAME, (ns, b, pct) -> {});
+    this(
+        events,
+        clock,
+        new SpendLedgers(
+            ConfigMapLedgerStore.DEFAULT_OPERATOR_NAMESPACE, ConfigMapLedgerStore.DEFAULT_NAME),
+        (ns, b, pct) -> {});
   }
 
   /**
-   * @param ledgerName name of the per-namespace ConfigMap holding the spend ledger
+   * @param ledgerLocation where the report channel keeps the namespaces' spend ledgers
    */
-  public BudgetReconciler(EventRecorder events, Clock clock, String ledgerName, UsageGauge gauge) {
+  public BudgetReconciler(
+      EventRecorder events, Clock clock, SpendLedgers ledgerLocation, UsageGauge gauge) {
     this.events = events;
     this.clock = clock;
-    this.ledgerName = ledgerName;
+    this.ledgerLocation = ledgerLocation;
     this.gauge = gauge;
   }
 
@@ -86,7 +91,9 @@ public final class BudgetReconciler implements Reconciler<Budget> {
             c -> EventSources.ids(budgets.list(c.getMetadata().getNamespace()).toList()));
     // Spend changes whenever the report channel commits a ledger write; only the ledger ConfigMap
     // matters here (the sidecar ConfigMaps are another controller's business).
-    ledgers = EventSources.spendLedgers(context);
+    ledgers =
+        ledgerLocation.informer(
+            Budget.class, context, ns -> EventSources.ids(budgets.list(ns).toList()));
     view = new InformerClusterView(routes, credentials, null, budgets);
     return List.of(routes, credentials, ledgers);
   }
@@ -122,11 +129,7 @@ public final class BudgetReconciler implements Reconciler<Budget> {
   private void writeSpend(Budget budget, Budget updated) {
     String namespace = budget.getMetadata().getNamespace();
     String name = budget.getMetadata().getName();
-    SpendLedger ledger =
-        ledgers
-            .get(new ResourceID(ledgerName, namespace))
-            .map(ConfigMapLedgerStore::parse)
-            .orElseGet(SpendLedger::new);
+    SpendLedger ledger = ledgerLocation.of(ledgers, namespace).orElseGet(SpendLedger::new);
     List<Integer> fresh =
         BudgetSpendStatus.apply(
             budget, updated.getStatus(), ledger.budgets.get(name), clock.instant());

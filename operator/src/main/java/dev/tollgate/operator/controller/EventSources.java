@@ -1,7 +1,5 @@
 package dev.tollgate.operator.controller;
 
-import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -9,7 +7,6 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
-import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMapper;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.util.Collection;
@@ -48,27 +45,6 @@ final class EventSources {
             .withNamespacesInheritedFromController()
             .withSecondaryToPrimaryMapper(mapper)
             .withOnUpdateFilter(onUpdate)
-            .build(),
-        context);
-  }
-
-  /**
-   * The namespaces' spend ledger ConfigMaps (selected by label, so the sidecar ConfigMaps stay
-   * out), which the report channel rewrites on every commit: usage, spend and health for the status
-   * of all three kinds. A ledger change re-reconciles every primary of its namespace. One
-   * definition for the three controllers; each registers its own instance, as JOSDK event sources
-   * belong to one controller.
-   */
-  static <P extends HasMetadata> InformerEventSource<ConfigMap, P> spendLedgers(
-      EventSourceContext<P> context) {
-    IndexerResourceCache<P> primaries = context.getPrimaryCache();
-    return new InformerEventSource<>(
-        InformerEventSourceConfiguration.from(ConfigMap.class, context.getPrimaryResourceClass())
-            .withName("spend-ledgers")
-            .withNamespacesInheritedFromController()
-            .withLabelSelector(ConfigMapLedgerStore.LABEL_SELECTOR)
-            .withSecondaryToPrimaryMapper(
-                cm -> ids(primaries.list(cm.getMetadata().getNamespace()).toList()))
             .build(),
         context);
   }

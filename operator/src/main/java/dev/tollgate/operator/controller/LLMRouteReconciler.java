@@ -4,7 +4,6 @@ import dev.tollgate.api.status.Conditions;
 import dev.tollgate.api.v1alpha1.Budget;
 import dev.tollgate.api.v1alpha1.LLMRoute;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
-import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.render.ConfigMapConflictException;
 import dev.tollgate.operator.render.SidecarConfigSync;
 import dev.tollgate.operator.status.EventRecorder;
@@ -24,7 +23,6 @@ import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
@@ -64,10 +62,13 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
   // a sidecar that has not reported for this long no longer counts in status.sidecars
   private static final java.time.Duration SIDECAR_LIVENESS = java.time.Duration.ofSeconds(30);
 
+  private final SpendLedgers ledgerLocation;
+
   /**
    * @param secrets the Secrets credentials and Redis caches reference, read on demand
    * @param secretRecheck when a route is rejected because a Secret or key is missing, how soon it
    *     looks again (there is no Secret watch)
+   * @param ledgerLocation where the report channel keeps the namespaces' spend ledgers
    */
   public LLMRouteReconciler(
       SidecarConfigSync sync,
@@ -75,13 +76,15 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
       Clock clock,
       String configMapName,
       ReferencedSecrets secrets,
-      java.time.Duration secretRecheck) {
+      java.time.Duration secretRecheck,
+      SpendLedgers ledgerLocation) {
     this.secrets = secrets;
     this.secretRecheck = secretRecheck;
     this.sync = sync;
     this.events = events;
     this.clock = clock;
     this.configMapName = configMapName;
+    this.ledgerLocation = ledgerLocation;
   }
 
   @Override
@@ -120,7 +123,9 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
                         .list(r.getMetadata().getNamespace(), other -> competes(r, other))
                         .toList()));
     // Usage written back by the report channel: the namespace's spend ledger ConfigMap.
-    ledgers = EventSources.spendLedgers(context);
+    ledgers =
+        ledgerLocation.informer(
+            LLMRoute.class, context, ns -> EventSources.ids(routes.list(ns).toList()));
     view = new InformerClusterView(routes, credentials, secrets::cached, budgets);
     return List.of(credentials, budgets, peers, ledgers);
   }
@@ -139,9 +144,8 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
                   .orElseGet(() -> RouteValidator.validate(route, view));
           LLMRoute updated = Statuses.route(route, verdict, configMapName, clock.instant());
           if (route.getSpec() != null) {
-            ledgers
-                .get(new ResourceID(ConfigMapLedgerStore.DEFAULT_NAME, ns))
-                .map(ConfigMapLedgerStore::parse)
+            ledgerLocation
+                .of(ledgers, ns)
                 .ifPresent(
                     l -> {
                       RouteUsageStatus.apply(

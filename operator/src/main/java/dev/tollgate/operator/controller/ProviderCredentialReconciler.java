@@ -3,7 +3,6 @@ package dev.tollgate.operator.controller;
 import dev.tollgate.api.status.Conditions;
 import dev.tollgate.api.v1alpha1.LLMRoute;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
-import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.status.CredentialHealthStatus;
 import dev.tollgate.operator.status.EventRecorder;
 import dev.tollgate.operator.status.Statuses;
@@ -17,7 +16,6 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
@@ -47,19 +45,24 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
   private final ReferencedSecrets secrets;
   private final java.time.Duration secretRecheck;
 
+  private final SpendLedgers ledgerLocation;
+
   /**
    * @param secrets where the referenced Secrets are read
    * @param secretRecheck how often a credential's Secret is read again
+   * @param ledgerLocation where the report channel keeps the namespaces' spend ledgers
    */
   public ProviderCredentialReconciler(
       EventRecorder events,
       Clock clock,
       ReferencedSecrets secrets,
-      java.time.Duration secretRecheck) {
+      java.time.Duration secretRecheck,
+      SpendLedgers ledgerLocation) {
     this.secrets = secrets;
     this.secretRecheck = secretRecheck;
     this.events = events;
     this.clock = clock;
+    this.ledgerLocation = ledgerLocation;
   }
 
   @Override
@@ -75,7 +78,11 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
             context,
             r -> EventSources.ids(credentials.list(r.getMetadata().getNamespace()).toList()));
     // Health reported by the sidecars: the namespace's spend ledger ConfigMap.
-    ledgers = EventSources.spendLedgers(context);
+    ledgers =
+        ledgerLocation.informer(
+            ProviderCredential.class,
+            context,
+            ns -> EventSources.ids(credentials.list(ns).toList()));
     // Secrets are read fresh on every reconcile (no Secret informer: see ReferencedSecrets)
     view = new InformerClusterView(routes, credentials, secrets::read, null);
     return List.of(routes, ledgers);
@@ -94,11 +101,8 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
                   credential, view.routes(credential.getMetadata().getNamespace()));
           ProviderCredential updated =
               Statuses.credential(credential, result, unpriced, clock.instant());
-          ledgers
-              .get(
-                  new ResourceID(
-                      ConfigMapLedgerStore.DEFAULT_NAME, credential.getMetadata().getNamespace()))
-              .map(ConfigMapLedgerStore::parse)
+          ledgerLocation
+              .of(ledgers, credential.getMetadata().getNamespace())
               .ifPresent(
                   l ->
                       CredentialHealthStatus.apply(

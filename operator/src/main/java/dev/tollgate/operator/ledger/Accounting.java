@@ -13,12 +13,15 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,9 +47,24 @@ import org.slf4j.LoggerFactory;
 public final class Accounting implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Accounting.class);
   private static final int MAX_ATTEMPTS = 8;
-  private static final Duration FORGET_REPORTERS_AFTER = Duration.ofHours(24);
-  // keeps the ledger ConfigMap far below 1 MiB with hundreds of sidecars
-  private static final int MAX_TARGETS_PER_REPORTER = 32;
+
+  /**
+   * How long the watermark of a reporter that ended (its final report) is kept: a resend of that
+   * report (its reply lost) or the spool a restarted container delivers arrive within seconds to a
+   * few minutes (the kubelet's restart back-off is at most 5 min).
+   */
+  static final Duration FORGET_ENDED_AFTER = Duration.ofMinutes(10);
+
+  /**
+   * How long the watermark of a reporter that went silent without a final report is kept (crash,
+   * eviction, a sidecar cut off from the operator). A sidecar cut off for longer that then resends
+   * a report that was applied but whose reply it never got has it applied twice: a documented gap,
+   * the price of a ledger that does not keep every pod of the last day.
+   */
+  static final Duration FORGET_SILENT_AFTER = Duration.ofHours(1);
+
+  // keeps the ledger ConfigMap far below its size limit with a thousand sidecars
+  private static final int MAX_TARGETS_PER_REPORTER = 8;
 
   /** The Budgets of a namespace (informer cache or API), and its rendered configuration. */
   public interface BudgetDirectory {
@@ -66,18 +84,48 @@ public final class Accounting implements AutoCloseable {
   /** Called after a namespace's ledger changed, e.g. to reconcile its Budgets soon. */
   public interface Listener {
     void applied(String namespace);
+
+    /**
+     * The namespace's ledger would exceed the safe size and was not written: its reports are
+     * refused (the sidecars keep their usage and resend it) until it shrinks.
+     */
+    default void tooLarge(String namespace, String message) {}
   }
 
   private record Pending(UsageReport report, CompletableFuture<ReportReply> reply) {}
 
+  /** When a namespace's ledger is next written, and whether a budget of it is near its limit. */
+  private static final class Cadence {
+    volatile long nextFlushNanos;
+    volatile boolean nearLimit = true; // until the first write says otherwise
+  }
+
+  /**
+   * A budget at or above this share of its limit is written at the base flush interval, whatever
+   * the write budget says: replies carry fresh allowances exactly when they matter.
+   */
+  static final BigDecimal NEAR_LIMIT_PERCENT = BigDecimal.valueOf(80);
+
+  /** The longest a report waits for its write; well under the sidecar's 5 s request timeout. */
+  static final Duration MAX_FLUSH_INTERVAL = Duration.ofSeconds(3);
+
   private final LedgerStore store;
   private final BudgetDirectory directory;
   private final Clock clock;
+  private final Duration flushInterval;
   private final Duration grantTtl;
   private final Listener listener;
+  private final long writeBudgetBytesPerSecond;
   private final ConcurrentHashMap<String, ConcurrentLinkedQueue<Pending>> queues =
       new ConcurrentHashMap<>();
-  private final ScheduledExecutorService flusher;
+  private final ConcurrentHashMap<String, Cadence> cadences = new ConcurrentHashMap<>();
+  private final Set<String> flushing = ConcurrentHashMap.newKeySet();
+  private final ConcurrentHashMap<String, Long> ledgerBytes = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Long> lastWrite = new ConcurrentHashMap<>();
+  // live sidecars per namespace as of its last write: their sum paces the reports
+  private final ConcurrentHashMap<String, Integer> liveSidecars = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService timer;
+  private final ExecutorService workers;
 
   /**
    * @param flushInterval how long reports gather before one ledger write applies them
@@ -91,20 +139,52 @@ public final class Accounting implements AutoCloseable {
       Duration flushInterval,
       Duration grantTtl,
       Listener listener) {
+    this(store, directory, clock, flushInterval, grantTtl, listener, DEFAULT_WRITE_BUDGET);
+  }
+
+  /** Ledger bytes a second the operator aims to write at most, all namespaces together. */
+  public static final long DEFAULT_WRITE_BUDGET = 512 * 1024;
+
+  /**
+   * @param writeBudgetBytesPerSecond the ledger bytes a second to aim for across all namespaces: a
+   *     namespace far from its limits is written no more often than its share of this allows
+   *     (between the flush interval and {@link #MAX_FLUSH_INTERVAL})
+   */
+  public Accounting(
+      LedgerStore store,
+      BudgetDirectory directory,
+      Clock clock,
+      Duration flushInterval,
+      Duration grantTtl,
+      Listener listener,
+      long writeBudgetBytesPerSecond) {
     this.store = store;
     this.directory = directory;
     this.clock = clock;
+    this.flushInterval = flushInterval;
     this.grantTtl = grantTtl;
     this.listener = listener;
-    this.flusher =
+    this.writeBudgetBytesPerSecond = writeBudgetBytesPerSecond;
+    this.timer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
-              Thread t = new Thread(r, "tollgate-accounting");
+              Thread t = new Thread(r, "tollgate-accounting-timer");
               t.setDaemon(true);
               return t;
             });
-    flusher.scheduleWithFixedDelay(
-        this::flushAll, flushInterval.toMillis(), flushInterval.toMillis(), TimeUnit.MILLISECONDS);
+    // Namespaces are independent ledgers: each is applied on one worker at a time (its reports in
+    // order), different namespaces in parallel. Most of a flush waits for the API server.
+    AtomicInteger n = new AtomicInteger();
+    this.workers =
+        Executors.newFixedThreadPool(
+            Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
+            r -> {
+              Thread t = new Thread(r, "tollgate-accounting-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    long tick = Math.max(10, Math.min(100, flushInterval.toMillis() / 5));
+    timer.scheduleWithFixedDelay(this::flushDue, tick, tick, TimeUnit.MILLISECONDS);
   }
 
   /** Queues a report for the next ledger write; completes once it is durably applied. */
@@ -116,20 +196,76 @@ public final class Accounting implements AutoCloseable {
     return reply;
   }
 
-  private void flushAll() {
+  private void flushDue() {
+    long now = System.nanoTime();
     for (Map.Entry<String, ConcurrentLinkedQueue<Pending>> e : queues.entrySet()) {
-      List<Pending> batch = new ArrayList<>();
-      Pending p;
-      while ((p = e.getValue().poll()) != null) {
-        batch.add(p);
+      String namespace = e.getKey();
+      if (e.getValue().isEmpty()) {
+        continue;
       }
-      if (!batch.isEmpty()) {
-        flush(e.getKey(), batch);
+      Cadence cadence = cadences.computeIfAbsent(namespace, ns -> new Cadence());
+      if (now - cadence.nextFlushNanos < 0 || !flushing.add(namespace)) {
+        continue;
+      }
+      try {
+        workers.execute(() -> flushNamespace(namespace, e.getValue(), cadence));
+      } catch (java.util.concurrent.RejectedExecutionException stopped) {
+        flushing.remove(namespace);
       }
     }
   }
 
-  private void flush(String namespace, List<Pending> batch) {
+  private void flushNamespace(
+      String namespace, ConcurrentLinkedQueue<Pending> queue, Cadence cadence) {
+    try {
+      List<Pending> batch = new ArrayList<>();
+      Pending p;
+      while ((p = queue.poll()) != null) {
+        batch.add(p);
+      }
+      if (!batch.isEmpty()) {
+        flush(namespace, batch, cadence);
+      }
+      cadence.nextFlushNanos = System.nanoTime() + nextInterval(namespace, cadence).toNanos();
+    } finally {
+      flushing.remove(namespace);
+    }
+  }
+
+  /**
+   * The pause before a namespace's next write: the flush interval near a limit; otherwise as long
+   * as it takes this namespace's share of the write budget to pay for its ledger's size, at most
+   * {@link #MAX_FLUSH_INTERVAL}. So the bytes written stay near the budget whatever the number of
+   * namespaces and pods, and a small namespace is written as often as before.
+   */
+  Duration nextInterval(String namespace, Cadence cadence) {
+    if (cadence.nearLimit) {
+      return flushInterval;
+    }
+    long now = System.nanoTime();
+    // the namespaces written lately share the budget; an idle namespace does not take a share
+    long active =
+        lastWrite.values().stream().filter(t -> now - t < ACTIVE_WITHIN.toNanos()).count();
+    return pace(
+        ledgerBytes.getOrDefault(namespace, 0L), active, writeBudgetBytesPerSecond, flushInterval);
+  }
+
+  /** A namespace counts as active for the write budget while written within this. */
+  static final Duration ACTIVE_WITHIN = Duration.ofMinutes(1);
+
+  /**
+   * How long a ledger of {@code bytes} waits between writes so that {@code activeNamespaces} such
+   * ledgers together stay within {@code budgetBytesPerSecond}: between {@code base} and {@link
+   * #MAX_FLUSH_INTERVAL}.
+   */
+  static Duration pace(
+      long bytes, long activeNamespaces, long budgetBytesPerSecond, Duration base) {
+    long millis = bytes * 1000L * Math.max(1, activeNamespaces) / Math.max(1, budgetBytesPerSecond);
+    return Duration.ofMillis(
+        Math.max(base.toMillis(), Math.min(MAX_FLUSH_INTERVAL.toMillis(), millis)));
+  }
+
+  private void flush(String namespace, List<Pending> batch, Cadence cadence) {
     try {
       List<Budget> budgets = directory.budgets(namespace);
       String configVersion = directory.configVersion(namespace);
@@ -137,15 +273,46 @@ public final class Accounting implements AutoCloseable {
       for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         LedgerStore.Versioned read = store.load(namespace);
         Instant now = clock.instant();
-        List<ReportReply> replies = new ArrayList<>();
+        List<ReportReply> applied = new ArrayList<>();
         for (Pending p : batch) {
-          ReportReply r = apply(read.ledger(), p.report(), budgets, credentials, now, grantTtl);
-          replies.add(
-              new ReportReply(
-                  r.acknowledgedSequence(), configVersion, r.budgets(), r.credentialShares()));
+          applied.add(apply(read.ledger(), p.report(), budgets, credentials, now, grantTtl));
         }
         forgetOldReporters(read.ledger(), now);
-        if (store.save(namespace, read.ledger(), read.version())) {
+        boolean near = nearLimit(read.ledger(), budgets);
+        int live =
+            (int)
+                read.ledger().reporters.values().stream()
+                    .filter(r -> r.live(now, grantTtl))
+                    .count();
+        Long interval = reportInterval(liveElsewhere(namespace) + live, near);
+        List<ReportReply> replies = new ArrayList<>();
+        for (ReportReply r : applied) {
+          replies.add(
+              new ReportReply(
+                  r.acknowledgedSequence(),
+                  configVersion,
+                  r.budgets(),
+                  r.credentialShares(),
+                  interval));
+        }
+        boolean saved;
+        try {
+          saved = store.save(namespace, read.ledger(), read.version());
+        } catch (ConfigMapLedgerStore.LedgerTooLargeException tooLarge) {
+          // shed what only status displays, never a watermark or a total, and try once more
+          compact(read.ledger());
+          try {
+            saved = store.save(namespace, read.ledger(), read.version());
+          } catch (ConfigMapLedgerStore.LedgerTooLargeException still) {
+            listener.tooLarge(namespace, still.getMessage());
+            throw still;
+          }
+        }
+        if (saved) {
+          ledgerBytes.put(namespace, store.storedBytes(namespace));
+          lastWrite.put(namespace, System.nanoTime());
+          liveSidecars.put(namespace, live);
+          cadence.nearLimit = near;
           for (int i = 0; i < batch.size(); i++) {
             batch.get(i).reply().complete(replies.get(i));
           }
@@ -166,6 +333,77 @@ public final class Accounting implements AutoCloseable {
           "cannot apply {} report(s) of namespace {}: {}", batch.size(), namespace, e.toString());
       batch.forEach(p -> p.reply().completeExceptionally(e));
     }
+  }
+
+  /** Below this many live sidecars (all namespaces) the sidecars report at their own interval. */
+  static final int PACED_ABOVE = 500;
+
+  /** The interval the pacing starts from: the sidecars' default. */
+  static final Duration BASE_REPORT_INTERVAL = Duration.ofSeconds(2);
+
+  /** The longest interval asked for: well inside the liveness TTL (30 s). */
+  static final Duration MAX_REPORT_INTERVAL = Duration.ofSeconds(10);
+
+  /**
+   * The report interval to ask the sidecars for, or null for their own. With {@code live} sidecars
+   * beyond {@link #PACED_ABOVE}, {@code 2 s × sqrt(live / 500)}, at most 10 s: reports a second
+   * grow as the square root of the sidecars ({@code 10,000} sidecars send about 1,100 a second
+   * instead of 5,000). Near a limit a namespace gets its sidecars' own interval back: allowances
+   * there are small and fresh replies matter. The budget overshoot bound does not depend on the
+   * interval (a sidecar never spends beyond its allowance and reports at once when it runs out);
+   * per-caller quotas and new pods' rate shares wait up to one interval longer (see the README).
+   */
+  static Long reportInterval(long live, boolean nearLimit) {
+    if (nearLimit || live <= PACED_ABOVE) {
+      return null;
+    }
+    double factor = Math.sqrt((double) live / PACED_ABOVE);
+    return Math.min(
+        MAX_REPORT_INTERVAL.toMillis(), Math.round(BASE_REPORT_INTERVAL.toMillis() * factor));
+  }
+
+  private long liveElsewhere(String namespace) {
+    long n = 0;
+    for (Map.Entry<String, Integer> e : liveSidecars.entrySet()) {
+      if (!e.getKey().equals(namespace)) {
+        n += e.getValue();
+      }
+    }
+    return n;
+  }
+
+  /** Callers a budget keeps per period when its ledger had to be compacted. */
+  static final int COMPACT_CALLERS = 100;
+
+  /**
+   * Drops what only status displays when a ledger would be too large to write: the sidecars' target
+   * snapshots (circuit states and TTFT in status until their next reports) and the smallest callers
+   * of each budget beyond {@link #COMPACT_CALLERS} (folded into {@code _other}). Watermarks,
+   * allowances, shares and totals stay: exactly-once and the budgets do not depend on the size.
+   */
+  static void compact(SpendLedger ledger) {
+    for (SpendLedger.Reporter r : ledger.reporters.values()) {
+      r.targets = new ArrayList<>();
+    }
+    for (SpendLedger.BudgetSpend b : ledger.budgets.values()) {
+      CallerAccounting.cap(b.byCaller, COMPACT_CALLERS);
+    }
+  }
+
+  /** Whether a budget of the ledger is at or above {@link #NEAR_LIMIT_PERCENT} of its limit. */
+  static boolean nearLimit(SpendLedger ledger, List<Budget> budgets) {
+    for (Budget b : budgets) {
+      SpendLedger.BudgetSpend spend = ledger.budgets.get(b.getMetadata().getName());
+      if (spend == null || b.getSpec() == null || b.getSpec().getLimit() == null) {
+        continue;
+      }
+      BigDecimal percent =
+          BudgetPeriods.percent(spend.spentUsd(), new BigDecimal(b.getSpec().getLimit()));
+      if (percent.compareTo(NEAR_LIMIT_PERCENT) >= 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Applies one report unless its sequence was applied before, then grants an allowance. */
@@ -189,7 +427,7 @@ public final class Accounting implements AutoCloseable {
     SpendLedger.Reporter reporter =
         ledger.reporters.computeIfAbsent(key, k -> new SpendLedger.Reporter());
     reporter.namespaceAndPod = report.namespace() + "/" + report.pod();
-    reporter.lastSeen = now.toString();
+    reporter.lastSeen = now.truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString();
     reporter.configVersion = report.configVersion();
     if (report.last()) {
       // the process has ended (its final report, or one a restarted container delivers for it):
@@ -207,7 +445,7 @@ public final class Accounting implements AutoCloseable {
       reporter.sequence = report.sequence();
       for (UsageReport.Line line : report.lines()) {
         addRoute(ledger, line, now);
-        addHealth(ledger, report.pod(), line, now);
+        addHealth(ledger, reporter, line, now);
         Budget budget = find(budgets, line.budget());
         if (budget != null) {
           addBudget(ledger, budget, line, now);
@@ -276,7 +514,7 @@ public final class Accounting implements AutoCloseable {
   }
 
   private static void addHealth(
-      SpendLedger ledger, String pod, UsageReport.Line line, Instant now) {
+      SpendLedger ledger, SpendLedger.Reporter reporter, UsageReport.Line line, Instant now) {
     if (line.credential() == null || line.model() == null) {
       return;
     }
@@ -309,13 +547,13 @@ public final class Accounting implements AutoCloseable {
     long[] counts = h.minutes.computeIfAbsent(minute, m -> new long[2]);
     counts[0] += attempts;
     counts[1] += errors;
-    h.pods.computeIfAbsent(minute, m -> new java.util.TreeSet<>()).add(String.valueOf(pod));
+    reporter.called.put(line.credential() + "/" + line.model(), minute);
+    reporter.called.values().removeIf(m -> m <= minute - HEALTH_MINUTES);
     if (lastKind != null) {
       h.lastError = lastKind;
       h.lastErrorTime = now.toString();
     }
     h.minutes.keySet().removeIf(m -> m <= minute - HEALTH_MINUTES);
-    h.pods.keySet().removeIf(m -> m <= minute - HEALTH_MINUTES);
   }
 
   /** How many minutes health looks back. */
@@ -401,19 +639,23 @@ public final class Accounting implements AutoCloseable {
         BudgetPeriods.percent(spent, limit).toPlainString());
   }
 
-  private static void forgetOldReporters(SpendLedger ledger, Instant now) {
-    // an ended reporter's watermark is kept as long as any other: a late resend must stay a no-op
+  static void forgetOldReporters(SpendLedger ledger, Instant now) {
+    // a watermark is kept as long as a resend of an applied report can still arrive
     ledger
         .reporters
         .values()
         .removeIf(
             r ->
                 r.lastSeen == null
-                    || !Instant.parse(r.lastSeen).plus(FORGET_REPORTERS_AFTER).isAfter(now));
+                    || !r.seen()
+                        .plus(
+                            Boolean.TRUE.equals(r.ended) ? FORGET_ENDED_AFTER : FORGET_SILENT_AFTER)
+                        .isAfter(now));
   }
 
   @Override
   public void close() {
-    flusher.shutdownNow();
+    timer.shutdownNow();
+    workers.shutdownNow();
   }
 }

@@ -56,7 +56,12 @@ public final class CallerAccounting {
 
   /** Folds the smallest spenders into {@code _other} until at most {@link #MAX_CALLERS} remain. */
   static void cap(Map<String, SpendLedger.Item> byCaller) {
-    if (byCaller.size() <= MAX_CALLERS) {
+    cap(byCaller, MAX_CALLERS);
+  }
+
+  /** Folds the smallest spenders into {@code _other} until at most {@code max} remain. */
+  static void cap(Map<String, SpendLedger.Item> byCaller, int max) {
+    if (byCaller.size() <= max) {
       return;
     }
     List<Map.Entry<String, SpendLedger.Item>> smallest =
@@ -70,7 +75,7 @@ public final class CallerAccounting {
             .toList();
     SpendLedger.Item other =
         byCaller.computeIfAbsent(UsageReport.CallerSpend.OTHER, k -> new SpendLedger.Item());
-    int excess = byCaller.size() - MAX_CALLERS;
+    int excess = byCaller.size() - max;
     for (int i = 0; i < excess && i < smallest.size(); i++) {
       Map.Entry<String, SpendLedger.Item> e = smallest.get(i);
       other.add(new BigDecimal(e.getValue().spent), e.getValue().requests);

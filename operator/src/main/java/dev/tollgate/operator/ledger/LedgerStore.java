@@ -16,4 +16,9 @@ public interface LedgerStore {
    * @return false on a conflict: someone else wrote in between; load again and re-apply
    */
   boolean save(String namespace, SpendLedger ledger, String version);
+
+  /** The size of the namespace's ledger as last written by this store, in bytes (0: unknown). */
+  default long storedBytes(String namespace) {
+    return 0;
+  }
 }

@@ -49,6 +49,10 @@ final class RateShares {
       me.rateShares = new TreeMap<>(); // its final report: it holds nothing any more
       return List.of();
     }
+    if (credentials.stream().noneMatch(RateShares::limited)) {
+      me.rateShares = new TreeMap<>();
+      return List.of(); // nothing to divide: no need to know who is live
+    }
     List<String> live = live(ledger, now, ttl);
     if (!live.contains(key)) {
       live.add(key);
@@ -95,6 +99,13 @@ final class RateShares {
     return out;
   }
 
+  private static boolean limited(ProviderCredential c) {
+    ProviderCredentialSpec.AccountLimits limits =
+        c.getSpec() == null ? null : c.getSpec().getLimits();
+    return limits != null
+        && (limits.getRequestsPerMinute() != null || limits.getTokensPerMinute() != null);
+  }
+
   /** The fair share of the {@code index}-th of {@code n}, as far as {@code others} leave room. */
   static long share(long limit, long others, int n, int index) {
     long fair = limit / n + (index < limit % n ? 1 : 0);
@@ -113,7 +124,7 @@ final class RateShares {
       if (!r.live(now, ttl)) {
         continue;
       }
-      seen.put(e.getKey(), Instant.parse(r.lastSeen));
+      seen.put(e.getKey(), r.seen());
       String pod = podUid(e.getKey());
       newestBootOfPod.merge(pod, e.getKey(), (a, b) -> seen.get(b).isAfter(seen.get(a)) ? b : a);
     }

@@ -88,9 +88,6 @@ public final class SpendLedger {
     /** Epoch minute → [calls, provider errors]. */
     public Map<Long, long[]> minutes = new TreeMap<>();
 
-    /** Epoch minute → pods that reported calls then. */
-    public Map<Long, java.util.Set<String>> pods = new TreeMap<>();
-
     public String lastError;
     public String lastErrorTime;
   }
@@ -121,11 +118,34 @@ public final class SpendLedger {
     public List<dev.tollgate.sidecar.config.report.UsageReport.TargetState> targets =
         new ArrayList<>();
 
+    /**
+     * Per {@code credential/model}, the epoch minute of its last report with calls to it: who
+     * counts as a reporting pod in a credential's health (kept here, with the reporter, so that the
+     * health section holds no pod names and nothing per pod).
+     */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public Map<String, Long> called = new TreeMap<>();
+
+    @com.fasterxml.jackson.annotation.JsonIgnore private String parsedSeen;
+    @com.fasterxml.jackson.annotation.JsonIgnore private java.time.Instant seenAt;
+
+    /**
+     * {@code lastSeen} parsed (once per value: liveness is asked for every reporter per report).
+     */
+    public java.time.Instant seen() {
+      if (lastSeen == null) {
+        return null;
+      }
+      if (lastSeen != parsedSeen) {
+        seenAt = java.time.Instant.parse(lastSeen);
+        parsedSeen = lastSeen;
+      }
+      return seenAt;
+    }
+
     /** Live: reported within {@code ttl} and has not ended. */
     public boolean live(java.time.Instant now, java.time.Duration ttl) {
-      return !Boolean.TRUE.equals(ended)
-          && lastSeen != null
-          && java.time.Instant.parse(lastSeen).plus(ttl).isAfter(now);
+      return !Boolean.TRUE.equals(ended) && lastSeen != null && seen().plus(ttl).isAfter(now);
     }
 
     /** Per ProviderCredential, the share of its rate limits granted in the last reply. */

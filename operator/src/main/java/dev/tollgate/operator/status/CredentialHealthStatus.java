@@ -8,10 +8,8 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Projects the recent calls and provider errors the sidecars reported for a credential's models
@@ -49,14 +47,17 @@ public final class CredentialHealthStatus {
       }
       long calls = 0;
       long errors = 0;
-      Set<String> pods = new HashSet<>();
       for (Map.Entry<Long, long[]> m : e.getValue().minutes.entrySet()) {
         if (m.getKey() > oldest) {
           calls += m.getValue()[0];
           errors += m.getValue()[1];
-          pods.addAll(e.getValue().pods.getOrDefault(m.getKey(), Set.of()));
         }
       }
+      // pods that reported calls to it in the window, ended ones included
+      long pods =
+          ledger.reporters.values().stream()
+              .filter(r -> r.called.getOrDefault(e.getKey(), Long.MIN_VALUE) > oldest)
+              .count();
       if (calls == 0) {
         continue;
       }
@@ -70,7 +71,7 @@ public final class CredentialHealthStatus {
       h.setErrorRatePercent(rate.toPlainString());
       h.setLastError(e.getValue().lastError);
       h.setLastErrorTime(e.getValue().lastErrorTime);
-      h.setReportingPods(pods.size());
+      h.setReportingPods((int) pods);
       ttft(h, credential, h.getModel(), ledger, now);
       models.add(h);
       overall = overall == null || state.ordinal() > overall.ordinal() ? state : overall;

@@ -209,8 +209,7 @@ public final class BudgetBench {
   }
 
   private static BigDecimal spent(KubernetesClient client, String ns) {
-    ConfigMap cm =
-        client.configMaps().inNamespace(ns).withName(ConfigMapLedgerStore.DEFAULT_NAME).get();
+    ConfigMap cm = ConfigMapLedgerStore.resource(client, ns).get();
     if (cm == null) {
       return BigDecimal.ZERO;
     }

@@ -148,14 +148,7 @@ public final class SharedLimitsBench {
             (steadyMax - limit) * 100.0 / limit));
     md.append("\n- simulator: ").append(sim.stats().requests()).append(" requests received\n");
     md.append("- served per sidecar: ").append(servedBySidecar).append('\n');
-    System.err.println(
-        "ledger: "
-            + client
-                .configMaps()
-                .inNamespace(ns)
-                .withName(ConfigMapLedgerStore.DEFAULT_NAME)
-                .get()
-                .getData());
+    System.err.println("ledger: " + ConfigMapLedgerStore.resource(client, ns).get().getData());
     Files.createDirectories(out.getParent());
     Files.writeString(out, md.toString());
     System.out.print(md);

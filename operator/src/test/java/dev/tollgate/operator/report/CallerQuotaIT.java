@@ -203,14 +203,7 @@ class CallerQuotaIT {
     assertThat(events).allSatisfy(e -> assertThat(e.getMessage()).doesNotContain("alice", "bob"));
     assertThat(client.resources(Budget.class).inNamespace(ns).withName("monthly").get().toString())
         .doesNotContain("alice", "bob");
-    assertThat(
-            client
-                .configMaps()
-                .inNamespace(ns)
-                .withName(ConfigMapLedgerStore.DEFAULT_NAME)
-                .get()
-                .getData()
-                .toString())
+    assertThat(ConfigMapLedgerStore.resource(client, ns).get().getData().toString())
         .doesNotContain("alice", "bob");
   }
 
@@ -319,8 +312,7 @@ class CallerQuotaIT {
   }
 
   private static SpendLedger ledger(String ns) {
-    return ConfigMapLedgerStore.parse(
-        client.configMaps().inNamespace(ns).withName(ConfigMapLedgerStore.DEFAULT_NAME).get());
+    return ConfigMapLedgerStore.parse(ConfigMapLedgerStore.resource(client, ns).get());
   }
 
   private static Budget budget(String ns) {

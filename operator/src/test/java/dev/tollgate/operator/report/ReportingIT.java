@@ -329,13 +329,7 @@ class ReportingIT {
     assertThat(r.statusCode()).isEqualTo(403);
     assertThat(r.body()).contains("may only report for namespace tenant-a");
     assertThat(post(forOther, "forged").statusCode()).isEqualTo(401);
-    assertThat(
-            client
-                .configMaps()
-                .inNamespace("tenant-b")
-                .withName(ConfigMapLedgerStore.DEFAULT_NAME)
-                .get())
-        .isNull();
+    assertThat(ConfigMapLedgerStore.resource(client, "tenant-b").get()).isNull();
   }
 
   // ---- helpers ----
@@ -559,16 +553,14 @@ class ReportingIT {
 
   /** Requests the operator's ledger counts for route chat; 0 before the first report. */
   private static long routeRequests(String ns) {
-    ConfigMap cm =
-        client.configMaps().inNamespace(ns).withName(ConfigMapLedgerStore.DEFAULT_NAME).get();
+    ConfigMap cm = ConfigMapLedgerStore.resource(client, ns).get();
     SpendLedger.RouteUsage u =
         cm == null ? null : ConfigMapLedgerStore.parse(cm).routes.get("chat");
     return u == null ? 0 : u.requests;
   }
 
   private static SpendLedger ledger(String ns) {
-    return ConfigMapLedgerStore.parse(
-        client.configMaps().inNamespace(ns).withName(ConfigMapLedgerStore.DEFAULT_NAME).get());
+    return ConfigMapLedgerStore.parse(ConfigMapLedgerStore.resource(client, ns).get());
   }
 
   private static String spent(String ns) {
@@ -586,11 +578,7 @@ class ReportingIT {
               + "; status: "
               + client.resources(Budget.class).inNamespace(ns).withName("monthly").get().getStatus()
               + "; ledger: "
-              + client
-                  .configMaps()
-                  .inNamespace(ns)
-                  .withName(ConfigMapLedgerStore.DEFAULT_NAME)
-                  .get(),
+              + ConfigMapLedgerStore.resource(client, ns).get(),
           e);
     }
     return client.resources(Budget.class).inNamespace(ns).withName("monthly").get();

@@ -194,8 +194,7 @@ class SharedLimitsIT {
 
   /** Pod → requests per minute it holds, of the reporters live now. */
   private static Map<String, Long> liveShares(String ns) {
-    ConfigMap cm =
-        client.configMaps().inNamespace(ns).withName(ConfigMapLedgerStore.DEFAULT_NAME).get();
+    ConfigMap cm = ConfigMapLedgerStore.resource(client, ns).get();
     Map<String, Long> out = new TreeMap<>();
     if (cm == null) {
       return out;

@@ -90,7 +90,6 @@ class TargetHealthStatusTest {
     SpendLedger.TargetHealth h = new SpendLedger.TargetHealth();
     long minute = NOW.getEpochSecond() / 60;
     h.minutes.put(minute, new long[] {100, 0});
-    h.pods.put(minute, new java.util.TreeSet<>(List.of("a", "b")));
     ledger.health.put("openai/gpt-4o", h);
     // (60 * 200 + 20 * 500) / 80 = 275
     reporter(ledger, "a", NOW, false, state("openai", "gpt-4o", "Closed", 60, 0f, 200, 400));

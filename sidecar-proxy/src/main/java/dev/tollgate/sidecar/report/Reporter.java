@@ -139,11 +139,45 @@ public final class Reporter implements AutoCloseable {
 
   public void start() {
     long ms = settings.interval().toMillis();
+    intervalMillis = ms;
     // the first report goes at once: until its reply the sidecar knows no budget state, so a pod
     // starting in a namespace whose budget is spent would otherwise serve for a whole interval
-    timer.scheduleWithFixedDelay(this::reportSafely, 0, ms, TimeUnit.MILLISECONDS);
+    timer.execute(this::periodic);
     gate.onAllowanceSpent(this::reportSoon);
     LOG.info("reporting to {} every {} ms (boot {})", settings.url(), ms, bootId);
+  }
+
+  /** The longest interval an operator's reply can ask for. */
+  static final long MAX_INTERVAL_MILLIS = 60_000;
+
+  /**
+   * The time to the next periodic report: the configured interval, or the longer one the last reply
+   * asked for (an operator with many sidecars to hear from), never more than a minute.
+   */
+  private volatile long intervalMillis;
+
+  /** The interval in force now (tests, logs). */
+  public Duration interval() {
+    return Duration.ofMillis(intervalMillis);
+  }
+
+  private void periodic() {
+    reportSafely();
+    try {
+      timer.schedule(this::periodic, intervalMillis, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // stopping: the final report follows
+    }
+  }
+
+  private void follow(Long asked) {
+    long configured = settings.interval().toMillis();
+    long next =
+        asked == null ? configured : Math.max(configured, Math.min(MAX_INTERVAL_MILLIS, asked));
+    if (next != intervalMillis) {
+      LOG.info("reporting every {} ms from now on, as the operator asks", next);
+      intervalMillis = next;
+    }
   }
 
   /** One extra report as soon as the reporter's thread is free; calls while one waits add none. */
@@ -387,6 +421,7 @@ public final class Reporter implements AutoCloseable {
           }
         }
         acknowledged = reply.acknowledgedSequence();
+        follow(reply.reportIntervalMillis());
       }
       if (failuresInARow > 0) {
         LOG.info("reporting to {} works again", settings.url());

@@ -12,16 +12,31 @@ import java.util.List;
  * @param budgets state of every Budget of the namespace
  * @param credentialShares this sidecar's share of every rate-limited ProviderCredential of the
  *     namespace (empty from operators that do not divide limits)
+ * @param reportIntervalMillis how long the sidecar should wait before its next periodic report,
+ *     when the operator asks for a longer interval than the sidecar's own (many live sidecars, no
+ *     budget near its limit); null: the sidecar's configured interval. A sidecar never reports less
+ *     often than this says, nor more often than it is configured to, and still reports at once when
+ *     an allowance runs out.
  */
 public record ReportReply(
     long acknowledgedSequence,
     String configVersion,
     List<BudgetState> budgets,
-    List<CredentialShare> credentialShares) {
+    List<CredentialShare> credentialShares,
+    Long reportIntervalMillis) {
 
   public ReportReply {
     budgets = budgets == null ? List.of() : List.copyOf(budgets);
     credentialShares = credentialShares == null ? List.of() : List.copyOf(credentialShares);
+  }
+
+  /** A reply that leaves the report interval to the sidecar. */
+  public ReportReply(
+      long acknowledgedSequence,
+      String configVersion,
+      List<BudgetState> budgets,
+      List<CredentialShare> credentialShares) {
+    this(acknowledgedSequence, configVersion, budgets, credentialShares, null);
   }
 
   /** A reply without credential shares (JSON from older operators reads the same way). */

@@ -40,4 +40,16 @@ class ReportContractTest {
     assertThat(older.targets()).isEmpty();
     assertThat(older.callers()).isEmpty();
   }
+
+  @Test
+  void theIntervalTheOperatorAsksForIsOptionalOnTheWire() throws Exception {
+    assertThat(
+            JSON.readValue(
+                    "{\"acknowledgedSequence\":3,\"configVersion\":\"v1\",\"budgets\":[]}",
+                    ReportReply.class)
+                .reportIntervalMillis())
+        .isNull();
+    ReportReply slower = new ReportReply(4, "v1", List.of(), List.of(), 8000L);
+    assertThat(JSON.readValue(JSON.writeValueAsBytes(slower), ReportReply.class)).isEqualTo(slower);
+  }
 }

@@ -1,0 +1,540 @@
+package dev.tollgate.operator.bench;
+
+import dev.tollgate.api.v1alpha1.Budget;
+import dev.tollgate.api.v1alpha1.BudgetSpec;
+import dev.tollgate.api.v1alpha1.LLMRoute;
+import dev.tollgate.api.v1alpha1.Provider;
+import dev.tollgate.api.v1alpha1.ProviderCredential;
+import dev.tollgate.operator.Fixtures;
+import dev.tollgate.operator.MockApi;
+import dev.tollgate.operator.TollgateOperator;
+import dev.tollgate.operator.ledger.Accounting;
+import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
+import dev.tollgate.operator.ledger.SpendLedger;
+import dev.tollgate.operator.ops.OperatorMetrics;
+import dev.tollgate.operator.report.ReportChannel;
+import dev.tollgate.operator.report.TokenReviewer;
+import dev.tollgate.operator.webhook.WebhookTls;
+import dev.tollgate.sidecar.config.report.ReportReply;
+import dev.tollgate.sidecar.config.report.UsageReport;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Ledger scale benchmark: simulated sidecars (in-process report clients that hand reports straight
+ * to the report channel's {@link Accounting}, no proxies, no HTTPS) in many namespaces, against the
+ * fabric8 mock API server with the operator running. Measures what the issue #17 targets name:
+ * ledger bytes per object, bytes written to the API server (the sum of the sizes of the objects
+ * created, updated or patched: what etcd would store), accounting CPU, TokenReviews, report latency
+ * and budget overshoot. Run by {@code bench/ledger-scale.sh}; nothing is asserted.
+ *
+ * <p>Each simulated pod spends {@code RATE} calls a second at {@link #PER_CALL} USD within the
+ * allowance of its last reply (one call more when the allowance runs out mid-call: a call in
+ * flight) and reports every interval, or the interval the operator's reply asks for; it does not
+ * start a new report while one is unanswered, and resends an unanswered one unchanged.
+ */
+public final class LedgerScaleBench {
+  private static final BigDecimal PER_CALL = new BigDecimal("0.01");
+  private static final double RATE = 1.0; // calls a second per pod
+  private static final int LATENCY_BUCKETS = 60_000; // 1 ms each
+
+  private LedgerScaleBench() {}
+
+  /** Counts the bytes of every object the mock API server stores on a write. */
+  static final class CountingDispatcher extends KubernetesCrudDispatcher {
+    final AtomicLong ledgerBytes = new AtomicLong();
+    final AtomicLong ledgerWrites = new AtomicLong();
+    final AtomicLong statusBytes = new AtomicLong();
+    final AtomicLong otherBytes = new AtomicLong();
+    final Map<String, Long> ledgerSizes = new ConcurrentHashMap<>();
+
+    @Override
+    public MockResponse handleCreate(RecordedRequest request) {
+      return count(request, super.handleCreate(request));
+    }
+
+    @Override
+    public MockResponse handleUpdate(RecordedRequest request) {
+      return count(request, super.handleUpdate(request));
+    }
+
+    @Override
+    public MockResponse handlePatch(RecordedRequest request) {
+      return count(request, super.handlePatch(request));
+    }
+
+    private MockResponse count(RecordedRequest request, MockResponse response) {
+      if (response.code() >= 300 || response.getBody() == null) {
+        return response;
+      }
+      long size = response.getBody().size();
+      String path = request.getPath();
+      if (path.contains("/configmaps") && path.contains("tollgate-spend")) {
+        ledgerBytes.addAndGet(size);
+        ledgerWrites.incrementAndGet();
+        ledgerSizes.put(path.replaceAll("\\?.*", ""), size);
+      } else if (path.contains("/configmaps") && request.getUtf8Body().contains("tollgate-spend")) {
+        // a create POSTs to the collection: the name is in the body
+        ledgerBytes.addAndGet(size);
+        ledgerWrites.incrementAndGet();
+        ledgerSizes.put(path + "#" + request.getUtf8Body().hashCode(), size);
+      } else if (path.endsWith("/status") || path.contains("/status?")) {
+        statusBytes.addAndGet(size);
+      } else {
+        otherBytes.addAndGet(size);
+      }
+      return response;
+    }
+  }
+
+  /** One simulated sidecar. */
+  private static final class Pod {
+    final String namespace;
+    final String name;
+    final String uid;
+    final String boot = Long.toHexString(ThreadLocalRandom.current().nextLong());
+    long sequence;
+    long lastTick = System.nanoTime();
+    double pendingCalls; // metered since the last report was built, in calls
+    UsageReport unanswered;
+    BigDecimal allowance = BigDecimal.ZERO;
+    BigDecimal spentSinceGrant = BigDecimal.ZERO;
+    boolean granted;
+    volatile boolean inFlight;
+    volatile long nextIntervalMillis;
+
+    Pod(String namespace, int i) {
+      this.namespace = namespace;
+      this.name = namespace + "-pod-" + i;
+      this.uid = java.util.UUID.nameUUIDFromBytes(name.getBytes()).toString();
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    int pods = Integer.parseInt(args[0]);
+    int namespaces = Integer.parseInt(args[1]);
+    int seconds = Integer.parseInt(args[2]);
+    Duration interval = Duration.parse("PT" + args[3]);
+    Path out = Path.of(args[4]);
+    int warmup = Math.max(10, (int) (interval.toSeconds() * 3));
+
+    java.util.logging.Logger.getLogger("io.fabric8.mockwebserver")
+        .setLevel(java.util.logging.Level.WARNING);
+    CountingDispatcher dispatcher = new CountingDispatcher();
+    KubernetesMockServer server =
+        new KubernetesMockServer(
+            new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
+    server.init();
+    KubernetesClient client = server.createClient();
+    TollgateOperator operator =
+        new TollgateOperator(
+            MockApi.config(false, "bench"),
+            client,
+            new OperatorMetrics(new PrometheusRegistry()),
+            Clock.systemUTC(),
+            false);
+    operator.start();
+
+    int perNamespace = pods / namespaces;
+    // the limit is reached about 60 % into the measured window at full speed
+    BigDecimal limit =
+        PER_CALL
+            .multiply(BigDecimal.valueOf(perNamespace * RATE * (warmup + seconds * 0.6)))
+            .setScale(2, RoundingMode.HALF_UP);
+    List<String> nsNames = new ArrayList<>();
+    for (int n = 0; n < namespaces; n++) {
+      String ns = "team-" + n;
+      nsNames.add(ns);
+      MockApi.apply(client, Fixtures.secret(ns, "openai-key", "api-key"));
+      ProviderCredential credential =
+          Fixtures.credential(ns, "openai", Provider.OPENAI, "openai-key", "api-key");
+      MockApi.apply(client, credential);
+      Budget budget = Fixtures.budget(ns, "monthly", limit.toPlainString());
+      budget.getSpec().setOnExceeded(BudgetSpec.ExceededAction.BLOCK);
+      MockApi.apply(client, budget);
+      LLMRoute route =
+          Fixtures.withBudget(
+              Fixtures.route(ns, "chat", "chat", Fixtures.tier("main", "openai", "gpt-4o")),
+              "monthly");
+      MockApi.apply(client, route);
+    }
+
+    AtomicLong tokenReviews = new AtomicLong();
+    TokenReviewer reviewer =
+        t -> {
+          tokenReviews.incrementAndGet();
+          return Optional.of(new TokenReviewer.Identity(t, "default", null));
+        };
+    WebhookTls tls = WebhookTls.generate(List.of("localhost"), Duration.ofDays(1));
+    ReportChannel channel =
+        ReportChannel.start(
+            ReportChannel.Settings.fromEnv(System.getenv(), "tollgate-system").withPort(0),
+            client,
+            tls.serverContext(),
+            reviewer,
+            Clock.systemUTC());
+    Accounting accounting = channel.accounting();
+
+    List<Pod> all = new ArrayList<>();
+    for (String ns : nsNames) {
+      for (int i = 0; i < perNamespace; i++) {
+        all.add(new Pod(ns, i));
+      }
+    }
+    AtomicLongArray latency = new AtomicLongArray(LATENCY_BUCKETS + 1);
+    AtomicLong answered = new AtomicLong();
+    AtomicLong failed = new AtomicLong();
+    AtomicLong submitted = new AtomicLong();
+    ScheduledExecutorService clients =
+        Executors.newScheduledThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "bench-sidecars");
+              t.setDaemon(true);
+              return t;
+            });
+    long intervalMs = interval.toMillis();
+    for (Pod p : all) {
+      p.nextIntervalMillis = intervalMs;
+      scheduleNext(
+          clients,
+          p,
+          ThreadLocalRandom.current().nextLong(intervalMs),
+          accounting,
+          reviewer,
+          latency,
+          answered,
+          failed,
+          submitted);
+    }
+
+    System.out.printf("warming up %d s with %d pods in %d namespaces%n", warmup, pods, namespaces);
+    Thread.sleep(warmup * 1000L);
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    long cpu0 = accountingCpu(threads);
+    long process0 = processCpu();
+    long ledger0 = dispatcher.ledgerBytes.get();
+    long ledgerWrites0 = dispatcher.ledgerWrites.get();
+    long status0 = dispatcher.statusBytes.get();
+    long other0 = dispatcher.otherBytes.get();
+    long reviews0 = tokenReviews.get();
+    long answered0 = answered.get();
+    for (int i = 0; i < LATENCY_BUCKETS + 1; i++) {
+      latency.set(i, 0);
+    }
+    long t0 = System.nanoTime();
+    Thread.sleep(seconds * 1000L);
+    double elapsed = (System.nanoTime() - t0) / 1e9;
+    long cpu = accountingCpu(threads) - cpu0;
+    long process = processCpu() - process0;
+    long ledgerBytes = dispatcher.ledgerBytes.get() - ledger0;
+    long ledgerWrites = dispatcher.ledgerWrites.get() - ledgerWrites0;
+    long statusBytes = dispatcher.statusBytes.get() - status0;
+    long otherBytes = dispatcher.otherBytes.get() - other0;
+    long reviews = tokenReviews.get() - reviews0;
+    long answeredInWindow = answered.get() - answered0;
+    long backlog = submitted.get() - answered.get() - failed.get();
+    clients.shutdownNow();
+    clients.awaitTermination(5, TimeUnit.SECONDS);
+
+    // every pod delivers what it has metered (its final report), then the ledger is read
+    List<java.util.concurrent.CompletableFuture<ReportReply>> finals = new ArrayList<>();
+    for (Pod p : all) {
+      finals.add(finalReport(p, accounting));
+    }
+    int undelivered = 0;
+    for (var f : finals) {
+      try {
+        f.get(120, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        undelivered++;
+      }
+    }
+    BigDecimal worst = BigDecimal.valueOf(-100);
+    for (String ns : nsNames) {
+      BigDecimal spent = spent(client, ns);
+      BigDecimal over =
+          spent.subtract(limit).multiply(BigDecimal.valueOf(100)).divide(limit, 3, RoundingMode.UP);
+      worst = worst.max(over);
+    }
+    long maxLedger =
+        dispatcher.ledgerSizes.values().stream().mapToLong(Long::longValue).max().orElse(0);
+    double meanLedger =
+        dispatcher.ledgerSizes.values().stream().mapToLong(Long::longValue).average().orElse(0);
+    // The security branch caches TokenReviews per token for 60 s: at most one per pod a minute.
+    double cachedReviews = Math.min(reviews / elapsed, pods / 60.0);
+    String row =
+        String.format(
+            "| %,d | %d | %s | %.0f | %d | %,.1f | %,.1f | %.1f | %,.0f | %,.0f | %,.0f | %.0f %% | %.0f %% | %.0f | %.0f | %s | %s | %d | %s | %s |%n",
+            pods,
+            namespaces,
+            args[3],
+            answeredInWindow / elapsed,
+            dispatcher.ledgerSizes.size(),
+            maxLedger / 1024.0,
+            meanLedger / 1024.0,
+            ledgerWrites / elapsed,
+            ledgerBytes / elapsed / 1024,
+            statusBytes / elapsed / 1024,
+            (ledgerBytes + statusBytes + otherBytes) / elapsed / 1024,
+            cpu / 1e9 / elapsed * 100,
+            process / 1e9 / elapsed * 100,
+            reviews / elapsed,
+            cachedReviews,
+            percentile(latency, 0.50),
+            percentile(latency, 0.99),
+            backlog + undelivered,
+            worst.toPlainString() + " %",
+            // the documented bound: one call in flight per sidecar when its allowance ran out
+            PER_CALL
+                    .multiply(BigDecimal.valueOf(perNamespace * 100L))
+                    .divide(limit, 3, RoundingMode.UP)
+                    .toPlainString()
+                + " %");
+    System.out.print(row);
+    Files.writeString(out, row, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    channel.close();
+    operator.close();
+    client.close();
+    server.destroy();
+    System.exit(0);
+  }
+
+  private static void scheduleNext(
+      ScheduledExecutorService clients,
+      Pod p,
+      long delayMs,
+      Accounting accounting,
+      TokenReviewer reviewer,
+      AtomicLongArray latency,
+      AtomicLong answered,
+      AtomicLong failed,
+      AtomicLong submitted) {
+    try {
+      clients.schedule(
+          () -> {
+            tick(p, accounting, reviewer, latency, answered, failed, submitted);
+            scheduleNext(
+                clients,
+                p,
+                p.nextIntervalMillis,
+                accounting,
+                reviewer,
+                latency,
+                answered,
+                failed,
+                submitted);
+          },
+          delayMs,
+          TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // stopping
+    }
+  }
+
+  private static synchronized void meter(Pod p) {
+    long now = System.nanoTime();
+    double calls = (now - p.lastTick) / 1e9 * RATE;
+    p.lastTick = now;
+    if (!p.granted) {
+      return; // a sidecar enforces nothing before its first reply; the bench starts it idle
+    }
+    // admitted while the allowance lasts; the call that crosses it is already in flight
+    while (calls >= 1 && p.spentSinceGrant.compareTo(p.allowance) < 0) {
+      p.pendingCalls++;
+      p.spentSinceGrant = p.spentSinceGrant.add(PER_CALL);
+      calls--;
+    }
+  }
+
+  private static void tick(
+      Pod p,
+      Accounting accounting,
+      TokenReviewer reviewer,
+      AtomicLongArray latency,
+      AtomicLong answered,
+      AtomicLong failed,
+      AtomicLong submitted) {
+    if (p.inFlight) {
+      return;
+    }
+    meter(p);
+    UsageReport report;
+    synchronized (p) {
+      if (p.unanswered == null) {
+        p.sequence++;
+        long calls = (long) p.pendingCalls;
+        p.pendingCalls -= calls;
+        p.unanswered = report(p, calls, false);
+      }
+      report = p.unanswered;
+      p.inFlight = true;
+    }
+    reviewer.review(p.namespace); // the report endpoint reviews the token of every report
+    long start = System.nanoTime();
+    submitted.incrementAndGet();
+    accounting
+        .submit(report)
+        .orTimeout(10, TimeUnit.SECONDS)
+        .whenComplete(
+            (reply, error) -> {
+              long ms = (System.nanoTime() - start) / 1_000_000;
+              latency.incrementAndGet((int) Math.min(ms, LATENCY_BUCKETS));
+              synchronized (p) {
+                p.inFlight = false;
+                if (error != null) {
+                  failed.incrementAndGet();
+                  return;
+                }
+                answered.incrementAndGet();
+                p.unanswered = null;
+                for (ReportReply.BudgetState b : reply.budgets()) {
+                  p.allowance = new BigDecimal(b.allowanceUsd());
+                  p.spentSinceGrant = BigDecimal.ZERO;
+                  p.granted = true;
+                }
+                Long next = nextInterval(reply);
+                if (next != null) {
+                  p.nextIntervalMillis = next;
+                }
+              }
+            });
+  }
+
+  /** The report interval the reply asks for, where the operator sends one. */
+  private static Long nextInterval(ReportReply reply) {
+    return reply.reportIntervalMillis();
+  }
+
+  private static java.util.concurrent.CompletableFuture<ReportReply> finalReport(
+      Pod p, Accounting accounting) {
+    synchronized (p) {
+      meter(p);
+      if (p.unanswered == null) {
+        p.sequence++;
+        long calls = (long) p.pendingCalls;
+        p.pendingCalls -= calls;
+        p.unanswered = report(p, calls, true);
+      }
+      UsageReport r = p.unanswered;
+      // resend until applied, as the sidecar's shutdown does
+      return accounting
+          .submit(r)
+          .exceptionallyCompose(e -> accounting.submit(r))
+          .exceptionallyCompose(e -> accounting.submit(r));
+    }
+  }
+
+  private static UsageReport report(Pod p, long calls, boolean last) {
+    List<UsageReport.Line> lines =
+        calls == 0
+            ? List.of()
+            : List.of(
+                new UsageReport.Line(
+                    "chat",
+                    "main",
+                    "openai",
+                    "gpt-4o",
+                    "monthly",
+                    calls,
+                    calls * 1000,
+                    calls * 300,
+                    0,
+                    0,
+                    PER_CALL.multiply(BigDecimal.valueOf(calls)).toPlainString(),
+                    0,
+                    Map.of()));
+    List<UsageReport.TargetState> targets =
+        List.of(
+            new UsageReport.TargetState(
+                "chat",
+                "main",
+                "openai",
+                "gpt-4o",
+                "Closed",
+                (int) Math.max(calls, 1),
+                0f,
+                420,
+                900,
+                null,
+                null));
+    return new UsageReport(
+        p.namespace,
+        p.name,
+        p.uid,
+        p.boot,
+        p.sequence,
+        "sha256:0123456789abcdef",
+        lines,
+        targets,
+        last);
+  }
+
+  private static BigDecimal spent(KubernetesClient client, String ns) {
+    SpendLedger.BudgetSpend b = ConfigMapLedgerStore.read(client, ns).budgets.get("monthly");
+    return b == null ? BigDecimal.ZERO : b.spentUsd();
+  }
+
+  private static long accountingCpu(ThreadMXBean threads) {
+    long total = 0;
+    for (ThreadInfo info : threads.dumpAllThreads(false, false)) {
+      if (info.getThreadName().startsWith("tollgate-accounting")) {
+        long t = threads.getThreadCpuTime(info.getThreadId());
+        total += Math.max(0, t);
+      }
+    }
+    return total;
+  }
+
+  private static long processCpu() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
+  private static String percentile(AtomicLongArray latency, double q) {
+    long total = 0;
+    for (int i = 0; i < latency.length(); i++) {
+      total += latency.get(i);
+    }
+    if (total == 0) {
+      return "-";
+    }
+    long rank = (long) Math.ceil(total * q);
+    long seen = 0;
+    for (int i = 0; i < latency.length(); i++) {
+      seen += latency.get(i);
+      if (seen >= rank) {
+        return i >= LATENCY_BUCKETS ? "> 60,000" : String.format("%,d", i);
+      }
+    }
+    return "-";
+  }
+}
