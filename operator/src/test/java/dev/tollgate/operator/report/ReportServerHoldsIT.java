@@ -1,0 +1,82 @@
+package dev.tollgate.operator.report;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
+import dev.tollgate.operator.webhook.WebhookTls;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import java.io.IOException;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The report endpoint under idle connections (issue #16): with the JDK HttpsServer and 64 handler
+ * threads, 64 idle TCP connections stalled every sidecar's report.
+ */
+@EnableKubernetesMockClient(crud = true)
+class ReportServerHoldsIT {
+  static KubernetesClient client;
+  private final WebhookTls tls = WebhookTls.generate(List.of("localhost"), Duration.ofDays(1));
+  private final List<Socket> sockets = new ArrayList<>();
+  private ReportChannel channel;
+
+  @AfterEach
+  void stop() throws IOException {
+    for (Socket s : sockets) {
+      s.close();
+    }
+    if (channel != null) {
+      channel.close();
+    }
+  }
+
+  @Test
+  void idleConnectionsDoNotStallReports() throws Exception {
+    channel =
+        ReportChannel.start(
+            new ReportChannel.Settings(
+                0,
+                Duration.ofMillis(100),
+                Duration.ofSeconds(30),
+                ConfigMapLedgerStore.DEFAULT_NAME),
+            client,
+            tls.serverContext(),
+            new FakeTokenReviewer(),
+            Clock.systemUTC());
+    for (int i = 0; i < 100; i++) {
+      sockets.add(new Socket("localhost", channel.port()));
+    }
+    HttpClient https =
+        HttpClient.newBuilder()
+            .sslContext(tls.clientContextTrustingCa())
+            .connectTimeout(Duration.ofSeconds(2))
+            .build();
+    long t0 = System.nanoTime();
+    HttpResponse<String> r =
+        https.send(
+            HttpRequest.newBuilder(
+                    URI.create("https://localhost:" + channel.port() + ReportServer.PATH))
+                .timeout(Duration.ofSeconds(4))
+                .header("Authorization", "Bearer " + FakeTokenReviewer.token("ns", "pod", "uid"))
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"namespace\":\"ns\",\"pod\":\"pod\",\"podUid\":\"uid\","
+                            + "\"bootId\":\"b\",\"sequence\":1}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(4));
+    // the idle connections go once the handshake deadline passes
+    assertThat(Sockets.closedWithin(sockets.get(0), Duration.ofSeconds(9))).isTrue();
+  }
+}
