@@ -806,6 +806,11 @@ final class ProxyCall implements ExchangeListener {
         throw new ProxyException(
             ErrorKind.INVALID_REQUEST, "the request body is empty; send a JSON object");
       }
+      if (n.isObject()) {
+        // checked for every route, passthrough too: an infinite temperature is a 400, not a 500
+        Json.samplingParameter(n, "temperature");
+        Json.samplingParameter(n, "top_p");
+      }
       return n;
     } catch (JsonProcessingException e) {
       throw new ProxyException(
