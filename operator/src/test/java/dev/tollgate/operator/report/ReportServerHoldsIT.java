@@ -20,8 +20,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The report endpoint under idle connections (issue #16): with the JDK HttpsServer and 64 handler
- * threads, 64 idle TCP connections stalled every sidecar's report.
+ * The report endpoint under stalled connections (issue #16): with the JDK HttpsServer and 64
+ * handler threads, 64 connections that start a TLS handshake and stop stalled every sidecar's
+ * report (each held a handler thread reading the handshake).
  */
 @EnableKubernetesMockClient(crud = true)
 class ReportServerHoldsIT {
@@ -41,7 +42,7 @@ class ReportServerHoldsIT {
   }
 
   @Test
-  void idleConnectionsDoNotStallReports() throws Exception {
+  void stalledConnectionsDoNotStallReports() throws Exception {
     channel =
         ReportChannel.start(
             new ReportChannel.Settings(
@@ -54,18 +55,22 @@ class ReportServerHoldsIT {
             new FakeTokenReviewer(),
             Clock.systemUTC());
     for (int i = 0; i < 100; i++) {
-      sockets.add(new Socket("localhost", channel.port()));
+      // each starts a TLS handshake and then sends nothing more
+      Socket s = new Socket("localhost", channel.port());
+      s.getOutputStream().write(new byte[] {0x16, 0x03, 0x01, 0x00, (byte) 0xff});
+      s.getOutputStream().flush();
+      sockets.add(s);
     }
     HttpClient https =
         HttpClient.newBuilder()
             .sslContext(tls.clientContextTrustingCa())
-            .connectTimeout(Duration.ofSeconds(2))
+            .connectTimeout(Duration.ofSeconds(5))
             .build();
     HttpResponse<String> r =
         https.send(
             HttpRequest.newBuilder(
                     URI.create("https://localhost:" + channel.port() + ReportServer.PATH))
-                .timeout(Duration.ofSeconds(5))
+                .timeout(Duration.ofSeconds(20))
                 .header("Authorization", "Bearer " + FakeTokenReviewer.token("ns", "pod", "uid"))
                 .POST(
                     HttpRequest.BodyPublishers.ofString(
@@ -74,7 +79,7 @@ class ReportServerHoldsIT {
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(200);
-    // the idle connections go once the handshake deadline passes
+    // the stalled connections go once the handshake deadline passes
     assertThat(Sockets.closedWithin(sockets.get(0), Duration.ofSeconds(15))).isTrue();
   }
 }
