@@ -311,15 +311,17 @@ public final class LocalMode implements AutoCloseable {
   }
 
   private ReporterSettings reporting(String namespace, int i) throws IOException {
-    Path token = workDir.resolve("token");
-    Files.writeString(token, reportTokens.token());
+    String pod = "local-sidecar-" + i;
+    String uid = java.util.UUID.randomUUID().toString();
+    Path token = workDir.resolve("token-" + i);
+    Files.writeString(token, reportTokens.token(pod, uid));
     return new ReporterSettings(
         URI.create("https://localhost:" + reports.port() + ReportServer.PATH),
         token,
         reportTls.caPem(),
         namespace,
-        "local-sidecar-" + i,
-        java.util.UUID.randomUUID().toString(),
+        pod,
+        uid,
         // local mode reports more often than the default 2 s: its runs last seconds
         Duration.ofMillis(500));
   }

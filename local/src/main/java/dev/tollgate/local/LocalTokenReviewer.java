@@ -3,32 +3,36 @@ package dev.tollgate.local;
 import dev.tollgate.operator.report.TokenReviewer;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Local mode only: the embedded mock API server has no TokenReview, so this run's sidecars share
- * one random token that this reviewer maps to the example's namespace. Local mode says so in its
- * output; a cluster always verifies tokens with {@code KubernetesTokenReviewer}.
+ * Local mode only: the embedded mock API server has no TokenReview, so this reviewer issues each
+ * in-process sidecar a random token bound to its pod name and UID, as a projected token is bound to
+ * its pod in a cluster. Local mode says so in its output; a cluster always verifies tokens with
+ * {@code KubernetesTokenReviewer}.
  */
 final class LocalTokenReviewer implements TokenReviewer {
-  private final String token;
+  private final SecureRandom random = new SecureRandom();
   private final String namespace;
+  private final Map<String, Identity> issued = new ConcurrentHashMap<>();
 
   LocalTokenReviewer(String namespace) {
-    byte[] random = new byte[24];
-    new SecureRandom().nextBytes(random);
-    this.token = "local-" + HexFormat.of().formatHex(random);
     this.namespace = namespace;
   }
 
-  String token() {
+  /** A new token for the sidecar of pod {@code pod} with UID {@code uid}. */
+  String token(String pod, String uid) {
+    byte[] bytes = new byte[24];
+    random.nextBytes(bytes);
+    String token = "local-" + HexFormat.of().formatHex(bytes);
+    issued.put(token, new Identity(namespace, "default", pod, uid));
     return token;
   }
 
   @Override
   public Optional<Identity> review(String presented) {
-    return token.equals(presented)
-        ? Optional.of(new Identity(namespace, "default", null))
-        : Optional.empty();
+    return Optional.ofNullable(presented == null ? null : issued.get(presented));
   }
 }

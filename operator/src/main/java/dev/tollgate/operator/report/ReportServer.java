@@ -1,21 +1,20 @@
 package dev.tollgate.operator.report;
 
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsServer;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.tollgate.operator.https.GuardedHttpsServer;
+import dev.tollgate.operator.https.GuardedHttpsServer.Request;
+import dev.tollgate.operator.https.GuardedHttpsServer.Response;
 import dev.tollgate.operator.ledger.Accounting;
-import dev.tollgate.sidecar.config.report.ReportReply;
 import dev.tollgate.sidecar.config.report.UsageReport;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
@@ -23,29 +22,73 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTPS endpoint sidecars report to ({@code POST /v1/reports}): authenticates the caller's
- * projected token, checks that it reports for its own namespace, hands the report to {@link
- * Accounting} and answers once it is applied. Every replica serves it; the ledger's optimistic
- * concurrency keeps two replicas from applying the same report twice.
+ * The HTTPS endpoint sidecars report to ({@code POST /v1/reports}). Everything in a report is
+ * untrusted (any pod in the cluster can obtain a token and reach this port), so a report passes, in
+ * order: a bearer token (TokenReview, cached by token hash: {@link CachingTokenReviewer}) that is
+ * bound to a pod; a per-pod rate limit; every field checked ({@link ReportValidator}, 400 naming
+ * the field); the report must be the token's own namespace, pod and pod UID (403). Only then is it
+ * handed to {@link Accounting}; the answer goes out once it is applied, without a thread waiting
+ * for it. Every replica serves it; the ledger's optimistic concurrency keeps two replicas from
+ * applying the same report twice. The server itself bounds connections, handshakes and slow senders
+ * ({@link GuardedHttpsServer}).
  */
 public final class ReportServer implements AutoCloseable {
   public static final String PATH = "/v1/reports";
   private static final Logger LOG = LoggerFactory.getLogger(ReportServer.class);
-  private static final int MAX_BODY_BYTES = 1024 * 1024;
-  private static final ObjectMapper JSON =
-      new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+  static final int MAX_BODY_BYTES = 1024 * 1024;
 
-  private final HttpsServer server;
-  private final ExecutorService executor;
+  /**
+   * Connections, timeouts and workers of the report port. Workers run TokenReviews (cached) and
+   * JSON parsing; a report waiting for its group commit holds no worker. 2,048 connections cover
+   * sidecars that keep one connection each to each replica; the handshake and request deadlines
+   * make an idle or slow connection go within seconds.
+   */
+  static final GuardedHttpsServer.Limits LIMITS =
+      new GuardedHttpsServer.Limits(
+          Duration.ofSeconds(5),
+          Duration.ofSeconds(10),
+          Duration.ofSeconds(60),
+          2048,
+          MAX_BODY_BYTES,
+          16,
+          1024);
+
+  static final ObjectMapper JSON =
+      JsonMapper.builder()
+          .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+          .build();
+
+  static {
+    JSON.getFactory()
+        .setStreamReadConstraints(
+            StreamReadConstraints.builder()
+                .maxNumberLength(32)
+                .maxStringLength(64 * 1024)
+                .maxNestingDepth(16)
+                .build());
+  }
+
+  private final GuardedHttpsServer server;
   private final TokenReviewer reviewer;
   private final Accounting accounting;
+  private final ReporterRateLimit rateLimit = new ReporterRateLimit(20, 5);
 
   private ReportServer(
-      HttpsServer server, ExecutorService executor, TokenReviewer reviewer, Accounting accounting) {
-    this.server = server;
-    this.executor = executor;
-    this.reviewer = reviewer;
+      int port,
+      SSLContext tls,
+      TokenReviewer reviewer,
+      Accounting accounting,
+      ConfigEndpoint.ConfigLookup configs)
+      throws IOException {
+    this.reviewer = new CachingTokenReviewer(reviewer);
     this.accounting = accounting;
+    Map<String, GuardedHttpsServer.Handler> routes = new LinkedHashMap<>();
+    routes.put(PATH, this::handle);
+    if (configs != null) {
+      routes.put(ConfigEndpoint.PATH, new ConfigEndpoint(this::authenticate, configs));
+    }
+    this.server = GuardedHttpsServer.start("tollgate-reports", port, tls, LIMITS, routes);
+    LOG.info("report endpoint listening on https port {}", server.port());
   }
 
   /** Starts listening on {@code port} (0 picks a free one), without the configuration endpoint. */
@@ -65,94 +108,105 @@ public final class ReportServer implements AutoCloseable {
       Accounting accounting,
       ConfigEndpoint.ConfigLookup configs)
       throws IOException {
-    HttpsServer server = HttpsServer.create(new InetSocketAddress(port), 256);
-    server.setHttpsConfigurator(new HttpsConfigurator(tls));
-    // A handler thread waits for the group commit of its report, so the pool bounds how many
-    // reports one commit can take: 64 per flush interval (128/s at 500 ms) covers 100 sidecars
-    // reporting every 2 s with room for retries. The threads mostly sleep.
-    ExecutorService executor =
-        Executors.newFixedThreadPool(
-            64,
-            r -> {
-              Thread t = new Thread(r, "tollgate-reports");
-              t.setDaemon(true);
-              return t;
-            });
-    server.setExecutor(executor);
-    ReportServer rs = new ReportServer(server, executor, reviewer, accounting);
-    server.createContext(PATH, rs::handle);
-    if (configs != null) {
-      server.createContext(ConfigEndpoint.PATH, new ConfigEndpoint(reviewer, configs));
-    }
-    server.start();
-    LOG.info("report endpoint listening on https port {}", server.getAddress().getPort());
-    return rs;
+    return new ReportServer(port, tls, reviewer, accounting, configs);
   }
 
   public int port() {
-    return server.getAddress().getPort();
+    return server.port();
   }
 
-  private void handle(HttpExchange exchange) throws IOException {
-    try (exchange) {
-      if (!"POST".equals(exchange.getRequestMethod())) {
-        respond(exchange, 405, error("POST a usage report"));
-        return;
-      }
-      String auth = exchange.getRequestHeaders().getFirst("Authorization");
-      if (auth == null || !auth.startsWith("Bearer ") || auth.length() <= 7) {
-        respond(exchange, 401, error("send the pod's projected token as Authorization: Bearer"));
-        return;
-      }
-      Optional<TokenReviewer.Identity> who = reviewer.review(auth.substring(7).trim());
-      if (who.isEmpty()) {
-        respond(
-            exchange,
-            401,
-            error("the token is not a valid ServiceAccount token for audience tollgate"));
-        return;
-      }
-      byte[] body;
-      try (InputStream in = exchange.getRequestBody()) {
-        body = in.readNBytes(MAX_BODY_BYTES + 1);
-      }
-      if (body.length > MAX_BODY_BYTES) {
-        respond(exchange, 413, error("report larger than 1 MiB"));
-        return;
-      }
-      UsageReport report;
-      try {
-        report = JSON.readValue(body, UsageReport.class);
-      } catch (IOException e) {
-        respond(exchange, 400, error("malformed report: " + e.getMessage()));
-        return;
-      }
-      String problem = check(report, who.get());
-      if (problem != null) {
-        LOG.warn("rejected report: {}", problem);
-        respond(exchange, 403, error(problem));
-        return;
-      }
-      try {
-        ReportReply reply = accounting.submit(report).get(10, TimeUnit.SECONDS);
-        respond(exchange, 200, JSON.writeValueAsBytes(reply));
-      } catch (TimeoutException | ExecutionException e) {
-        exchange.getResponseHeaders().set("Retry-After", "1");
-        respond(exchange, 503, error("the report could not be applied yet; resend it unchanged"));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        respond(exchange, 503, error("the operator is stopping"));
-      }
+  /**
+   * The pod behind a request's bearer token, or the response refusing it: 401 without a valid
+   * pod-bound token, 429 when the pod asks too often.
+   */
+  Authenticated authenticate(Request request) {
+    String auth = request.headers().get("Authorization");
+    if (auth == null || !auth.startsWith("Bearer ") || auth.length() <= 7) {
+      return Authenticated.refused(
+          json(401, "send the pod's projected token as Authorization: Bearer"));
     }
+    Optional<TokenReviewer.Identity> who = reviewer.review(auth.substring(7).trim());
+    if (who.isEmpty()) {
+      return Authenticated.refused(
+          json(
+              401,
+              "the token is not a pod-bound ServiceAccount token for audience "
+                  + TokenReviewer.AUDIENCE));
+    }
+    if (!rateLimit.tryAcquire(who.get())) {
+      return Authenticated.refused(
+          json(429, "too many requests from pod " + who.get().podName() + "; slow down")
+              .withHeader("Retry-After", "1"));
+    }
+    return new Authenticated(who.get(), null);
+  }
+
+  /** A request's identity, or why it has none. */
+  record Authenticated(TokenReviewer.Identity who, Response refusal) {
+    static Authenticated refused(Response refusal) {
+      return new Authenticated(null, refusal);
+    }
+  }
+
+  private CompletableFuture<Response> handle(Request request) {
+    if (!"POST".equals(request.method())) {
+      return done(json(405, "POST a usage report"));
+    }
+    Authenticated auth = authenticate(request);
+    if (auth.refusal() != null) {
+      return done(auth.refusal());
+    }
+    UsageReport report;
+    try {
+      report = JSON.readValue(request.body(), UsageReport.class);
+    } catch (IOException e) {
+      return done(json(400, "malformed report: " + firstLine(e.getMessage())));
+    }
+    if (report == null) {
+      return done(json(400, "malformed report: empty"));
+    }
+    Optional<String> invalid = ReportValidator.problem(report);
+    if (invalid.isPresent()) {
+      LOG.warn(
+          "rejected a report of pod {}/{}: {}",
+          auth.who().namespace(),
+          auth.who().podName(),
+          invalid.get());
+      return done(json(400, "invalid report: " + invalid.get()));
+    }
+    String problem = check(report, auth.who());
+    if (problem != null) {
+      LOG.warn("rejected report: {}", problem);
+      return done(json(403, problem));
+    }
+    return accounting
+        .submit(report)
+        .orTimeout(10, TimeUnit.SECONDS)
+        .handle(
+            (reply, e) -> {
+              if (e == null) {
+                try {
+                  return Response.of(200, "application/json", JSON.writeValueAsBytes(reply));
+                } catch (IOException io) {
+                  throw new IllegalStateException(io);
+                }
+              }
+              if (!(e instanceof TimeoutException || e.getCause() instanceof TimeoutException)) {
+                LOG.warn("applying a report of pod {} failed: {}", report.pod(), e.toString());
+              }
+              return json(503, "the report could not be applied yet; resend it unchanged")
+                  .withHeader("Retry-After", "1");
+            });
   }
 
   /** Why {@code report} may not be accepted from {@code who}, or null. */
   static String check(UsageReport report, TokenReviewer.Identity who) {
     if (report.namespace() == null
+        || report.pod() == null
         || report.podUid() == null
         || report.bootId() == null
         || report.sequence() < 1) {
-      return "a report needs namespace, podUid, bootId and a sequence from 1";
+      return "a report needs namespace, pod, podUid, bootId and a sequence from 1";
     }
     if (!report.namespace().equals(who.namespace())) {
       return "ServiceAccount "
@@ -164,31 +218,44 @@ public final class ReportServer implements AutoCloseable {
           + ", not "
           + report.namespace();
     }
-    if (who.podName() != null && report.pod() != null && !who.podName().equals(report.pod())) {
+    if (!who.podName().equals(report.pod())) {
       return "the token is bound to pod " + who.podName() + ", not " + report.pod();
+    }
+    if (who.podUid() != null && !who.podUid().equals(report.podUid())) {
+      return "the token is bound to pod "
+          + who.podName()
+          + " with UID "
+          + who.podUid()
+          + ", not UID "
+          + report.podUid();
     }
     return null;
   }
 
-  private static byte[] error(String message) {
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "";
+    }
+    int nl = message.indexOf('\n');
+    String line = nl < 0 ? message : message.substring(0, nl);
+    return line.length() > 300 ? line.substring(0, 300) + "…" : line;
+  }
+
+  private static CompletableFuture<Response> done(Response r) {
+    return CompletableFuture.completedFuture(r);
+  }
+
+  static Response json(int status, String message) {
     try {
-      return JSON.writeValueAsBytes(java.util.Map.of("error", message));
+      return Response.of(
+          status, "application/json", JSON.writeValueAsBytes(Map.of("error", message)));
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
   }
 
-  private static void respond(HttpExchange exchange, int status, byte[] body) throws IOException {
-    exchange.getResponseHeaders().set("Content-Type", "application/json");
-    exchange.sendResponseHeaders(status, body.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(body);
-    }
-  }
-
   @Override
   public void close() {
-    server.stop(0);
-    executor.shutdownNow();
+    server.close();
   }
 }

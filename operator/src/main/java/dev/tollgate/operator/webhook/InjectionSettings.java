@@ -33,7 +33,17 @@ public record InjectionSettings(
     String memoryLimit,
     Set<String> protectedNamespaces) {
 
-  /** Pod annotation: {@code "true"} opts a pod in, {@code "false"} opts it out. */
+  /**
+   * Pod label: {@code "true"} opts a pod in, {@code "false"} opts it out. A label, so that the
+   * webhook configuration's objectSelector sends the API server's admission calls only for pods
+   * that opted in (or pods of opted-in namespaces).
+   */
+  public static final String INJECT_LABEL = "tollgate.dev/inject";
+
+  /**
+   * Pod annotation of earlier versions, same values as {@link #INJECT_LABEL}; honoured where the
+   * webhook is called (pods of labelled namespaces), the label wins when both are set.
+   */
   public static final String INJECT_ANNOTATION = "tollgate.dev/inject";
 
   /** Namespace label: {@code enabled} opts every pod of the namespace in. */

@@ -64,7 +64,13 @@ public final class SidecarInjector {
     PROTECTED_NAMESPACE,
     OPTED_OUT,
     NOT_OPTED_IN,
-    ALREADY_INJECTED
+    ALREADY_INJECTED,
+    /**
+     * The pod shares the node's network namespace: its loopback is the node's, so the sidecar
+     * (which holds the namespace's API keys on a loopback port) would serve every process on the
+     * node.
+     */
+    HOST_NETWORK
   }
 
   /**
@@ -76,12 +82,20 @@ public final class SidecarInjector {
     if (settings.protectedNamespaces().contains(namespace)) {
       return Decision.PROTECTED_NAMESPACE;
     }
-    String podChoice = annotations(pod).get(InjectionSettings.INJECT_ANNOTATION);
+    // the pod label is what the webhook's objectSelector matches; the annotation of earlier
+    // versions still opts in or out where the webhook is called (labelled namespaces)
+    String podChoice = labels(pod).get(InjectionSettings.INJECT_LABEL);
+    if (podChoice == null) {
+      podChoice = annotations(pod).get(InjectionSettings.INJECT_ANNOTATION);
+    }
     if ("false".equalsIgnoreCase(podChoice)) {
       return Decision.OPTED_OUT;
     }
     if (alreadyInjected(pod)) {
       return Decision.ALREADY_INJECTED;
+    }
+    if (pod.getSpec() != null && Boolean.TRUE.equals(pod.getSpec().getHostNetwork())) {
+      return Decision.HOST_NETWORK;
     }
     boolean namespaceOptIn =
         "enabled".equalsIgnoreCase(namespaceLabels.get(InjectionSettings.NAMESPACE_LABEL));
@@ -298,6 +312,13 @@ public final class SidecarInjector {
             .anyMatch(c -> InjectionSettings.CONTAINER_NAME.equals(c.getName()))
         || nullToEmpty(pod.getSpec().getContainers()).stream()
             .anyMatch(c -> InjectionSettings.CONTAINER_NAME.equals(c.getName()));
+  }
+
+  private static Map<String, String> labels(Pod pod) {
+    if (pod.getMetadata() == null || pod.getMetadata().getLabels() == null) {
+      return Map.of();
+    }
+    return pod.getMetadata().getLabels();
   }
 
   private static Map<String, String> annotations(Pod pod) {

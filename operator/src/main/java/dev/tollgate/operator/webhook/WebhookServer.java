@@ -1,38 +1,53 @@
 package dev.tollgate.operator.webhook;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsServer;
+import dev.tollgate.operator.https.GuardedHttpsServer;
+import dev.tollgate.operator.https.GuardedHttpsServer.Request;
+import dev.tollgate.operator.https.GuardedHttpsServer.Response;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionReview;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.webhook.admission.AdmissionController;
 import io.javaoperatorsdk.webhook.admission.AdmissionRequestHandler;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTPS endpoint the API server calls for pod admission ({@code POST /mutate-pods}). The JDK's
- * HTTPS server is enough for a handful of requests per pod start; AdmissionReview parsing and patch
- * computation come from the java-operator-sdk webhooks framework.
+ * The HTTPS endpoint the API server calls for pod admission ({@code POST /mutate-pods}).
+ * AdmissionReview parsing and patch computation come from the java-operator-sdk webhooks framework;
+ * the server ({@link GuardedHttpsServer}) bounds handshakes, slow and idle connections, so that
+ * connections nobody completes cannot keep the API server's admission calls waiting (with {@code
+ * failurePolicy: Ignore} a webhook that does not answer in time means pods without the sidecar).
  */
 public final class WebhookServer implements AutoCloseable {
   public static final String MUTATE_PODS_PATH = "/mutate-pods";
   private static final Logger LOG = LoggerFactory.getLogger(WebhookServer.class);
-  private static final int MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-  private final HttpsServer server;
-  private final ExecutorService executor;
+  /** A pod's AdmissionReview is far below etcd's 1.5 MiB object limit. */
+  static final int MAX_BODY_BYTES = 2 * 1024 * 1024;
 
-  private WebhookServer(HttpsServer server, ExecutorService executor) {
+  /**
+   * The API server's admission timeout is at most 30 s (the chart sets 5 s): a request must arrive
+   * within 5 s of its first byte, a handshake within 5 s. 256 connections at 2 MiB bound the memory
+   * bodies can take.
+   */
+  static final GuardedHttpsServer.Limits LIMITS =
+      new GuardedHttpsServer.Limits(
+          Duration.ofSeconds(5),
+          Duration.ofSeconds(5),
+          Duration.ofSeconds(90),
+          256,
+          MAX_BODY_BYTES,
+          8,
+          256);
+
+  private final GuardedHttpsServer server;
+
+  private WebhookServer(GuardedHttpsServer server) {
     this.server = server;
-    this.executor = executor;
   }
 
   /** Starts listening on {@code port} (0 picks a free one). */
@@ -45,75 +60,48 @@ public final class WebhookServer implements AutoCloseable {
   public static WebhookServer start(
       int port, javax.net.ssl.SSLContext context, AdmissionRequestHandler podHandler)
       throws IOException {
-    HttpsServer server = HttpsServer.create(new InetSocketAddress(port), 64);
-    server.setHttpsConfigurator(new HttpsConfigurator(context));
     AdmissionController<?> controller = new AdmissionController<>(podHandler);
-    server.createContext(MUTATE_PODS_PATH, exchange -> handle(exchange, controller));
-    server.createContext("/healthz", exchange -> respond(exchange, 200, "text/plain", "ok"));
-    ExecutorService executor =
-        Executors.newFixedThreadPool(
-            2,
-            r -> {
-              Thread t = new Thread(r, "tollgate-webhook");
-              t.setDaemon(true);
-              return t;
-            });
-    server.setExecutor(executor);
-    server.start();
-    LOG.info("admission webhook listening on https port {}", server.getAddress().getPort());
-    return new WebhookServer(server, executor);
+    GuardedHttpsServer server =
+        GuardedHttpsServer.start(
+            "tollgate-webhook",
+            port,
+            context,
+            LIMITS,
+            Map.of(
+                MUTATE_PODS_PATH,
+                r -> CompletableFuture.completedFuture(handle(r, controller)),
+                "/healthz",
+                r -> CompletableFuture.completedFuture(Response.text(200, "ok"))));
+    LOG.info("admission webhook listening on https port {}", server.port());
+    return new WebhookServer(server);
   }
 
   public int port() {
-    return server.getAddress().getPort();
+    return server.port();
   }
 
-  private static void handle(HttpExchange exchange, AdmissionController<?> controller)
-      throws IOException {
-    try (exchange) {
-      if (!"POST".equals(exchange.getRequestMethod())) {
-        respond(exchange, 405, "text/plain", "POST an AdmissionReview");
-        return;
-      }
-      byte[] body;
-      try (InputStream in = exchange.getRequestBody()) {
-        body = in.readNBytes(MAX_BODY_BYTES + 1);
-      }
-      if (body.length > MAX_BODY_BYTES) {
-        respond(exchange, 413, "text/plain", "AdmissionReview larger than 4 MiB");
-        return;
-      }
-      AdmissionReview review;
-      try {
-        review =
-            Serialization.unmarshal(
-                new String(body, StandardCharsets.UTF_8), AdmissionReview.class);
-      } catch (RuntimeException e) {
-        respond(exchange, 400, "text/plain", "malformed AdmissionReview: " + e.getMessage());
-        return;
-      }
-      if (review == null || review.getRequest() == null) {
-        respond(exchange, 400, "text/plain", "AdmissionReview without a request");
-        return;
-      }
-      AdmissionReview answer = controller.handle(review);
-      respond(exchange, 200, "application/json", Serialization.asJson(answer));
+  private static Response handle(Request request, AdmissionController<?> controller) {
+    if (!"POST".equals(request.method())) {
+      return Response.text(405, "POST an AdmissionReview");
     }
-  }
-
-  private static void respond(HttpExchange exchange, int status, String type, String body)
-      throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", type);
-    exchange.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
+    AdmissionReview review;
+    try {
+      review =
+          Serialization.unmarshal(
+              new String(request.body(), StandardCharsets.UTF_8), AdmissionReview.class);
+    } catch (RuntimeException e) {
+      return Response.text(400, "malformed AdmissionReview: " + e.getMessage());
     }
+    if (review == null || review.getRequest() == null) {
+      return Response.text(400, "AdmissionReview without a request");
+    }
+    AdmissionReview answer = controller.handle(review);
+    return Response.of(
+        200, "application/json", Serialization.asJson(answer).getBytes(StandardCharsets.UTF_8));
   }
 
   @Override
   public void close() {
-    server.stop(1);
-    executor.shutdownNow();
+    server.close();
   }
 }

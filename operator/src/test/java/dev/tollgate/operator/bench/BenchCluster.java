@@ -82,8 +82,13 @@ final class BenchCluster implements AutoCloseable {
     WebhookTls tls = WebhookTls.generate(List.of("localhost"), Duration.ofDays(1));
     TokenReviewer reviewer =
         t ->
-            TOKEN.equals(t)
-                ? Optional.of(new TokenReviewer.Identity(NAMESPACE, "default", null))
+            t.startsWith(TOKEN + ":")
+                ? Optional.of(
+                    new TokenReviewer.Identity(
+                        NAMESPACE,
+                        "default",
+                        "bench-" + t.substring(TOKEN.length() + 1),
+                        "uid-bench-" + t.substring(TOKEN.length() + 1)))
                 : Optional.empty();
     ReportChannel channel =
         ReportChannel.start(
@@ -122,10 +127,11 @@ final class BenchCluster implements AutoCloseable {
         cm.getData()
             .get(SidecarConfigMap.KEY)
             .replace(SecretMounts.ROOT + "/", dir.resolve("secrets") + "/"));
-    Path tokenFile = dir.resolve("token");
-    Files.writeString(tokenFile, TOKEN);
     List<Sidecar> started = new ArrayList<>();
     for (int i = 0; i < count; i++) {
+      // one pod-bound token per sidecar, as in a cluster
+      Path tokenFile = dir.resolve("token-" + i);
+      Files.writeString(tokenFile, TOKEN + ":" + i);
       started.add(
           Sidecar.start(
               config,

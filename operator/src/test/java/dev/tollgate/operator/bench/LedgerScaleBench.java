@@ -191,7 +191,7 @@ public final class LedgerScaleBench {
     TokenReviewer reviewer =
         t -> {
           tokenReviews.incrementAndGet();
-          return Optional.of(new TokenReviewer.Identity(t, "default", null));
+          return Optional.of(new TokenReviewer.Identity(t, "default", "bench-pod", null));
         };
     WebhookTls tls = WebhookTls.generate(List.of("localhost"), Duration.ofDays(1));
     ReportChannel channel =

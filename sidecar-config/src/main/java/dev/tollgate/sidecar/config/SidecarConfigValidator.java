@@ -284,6 +284,11 @@ public final class SidecarConfigValidator {
       if (rc.backend() == RouteConfig.CacheBackend.REDIS
           && (rc.redis() == null || blank(rc.redis().url()))) {
         problem(path + ".cache.response.redis.url", "is required when backend is redis");
+      } else if (rc.backend() == RouteConfig.CacheBackend.REDIS) {
+        String secretInUrl = redisUrlSecret(rc.redis());
+        if (secretInUrl != null) {
+          problem(path + ".cache.response.redis.url", secretInUrl);
+        }
       }
     }
     if (r.affinity() != null) {
@@ -394,6 +399,37 @@ public final class SidecarConfigValidator {
     } catch (IllegalArgumentException e) {
       return false;
     }
+  }
+
+  /**
+   * Why a Redis URL carries a secret, or null. The configuration is a ConfigMap, readable by anyone
+   * who can read the namespace's ConfigMaps and logged in part: a password belongs in a Secret
+   * ({@code passwordSecretRef}, mounted as a file). Lettuce reads {@code redis://user:pass@host},
+   * {@code redis://pass@host} (without a password file) and {@code ?password=} as passwords.
+   */
+  static String redisUrlSecret(RouteConfig.Redis redis) {
+    java.net.URI uri;
+    try {
+      uri = java.net.URI.create(redis.url().trim());
+    } catch (IllegalArgumentException e) {
+      return "is not a valid URL";
+    }
+    String userInfo = uri.getRawUserInfo();
+    String refuse =
+        "must not contain a password: put it in a Secret and reference it with"
+            + " redis.passwordSecretRef (an ACL user name, redis://user@host, is fine with it)";
+    if (userInfo != null && (userInfo.contains(":") || redis.passwordFile() == null)) {
+      return refuse;
+    }
+    String query = uri.getRawQuery();
+    if (query != null) {
+      for (String pair : query.split("&")) {
+        if (pair.toLowerCase(java.util.Locale.ROOT).startsWith("password=")) {
+          return refuse;
+        }
+      }
+    }
+    return null;
   }
 
   private static boolean blank(String s) {

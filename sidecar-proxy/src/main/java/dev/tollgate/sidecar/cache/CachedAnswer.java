@@ -7,6 +7,7 @@ import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.Usage;
+import dev.tollgate.sidecar.config.report.Money;
 import dev.tollgate.sidecar.wire.Json;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -82,7 +83,7 @@ public record CachedAnswer(
       }
       JsonNode u = o.path("usage");
       Usage usage =
-          new Usage(u.path(0).asLong(), u.path(1).asLong(), u.path(2).asLong(), u.path(3).asLong());
+          new Usage(count(u.path(0)), count(u.path(1)), count(u.path(2)), count(u.path(3)));
       ChatResponse r =
           new ChatResponse(
               o.path("id").asText(),
@@ -96,10 +97,21 @@ public record CachedAnswer(
           o.path("provider").asText(null),
           o.path("credential").asText(null),
           o.path("model").asText(null),
-          o.hasNonNull("costUsd") ? new BigDecimal(o.get("costUsd").asText()) : null);
+          o.hasNonNull("costUsd") ? Money.parse(o.get("costUsd").asText()) : null);
     } catch (RuntimeException e) {
-      return null; // written by something else; a miss, not a failure
+      // written by something else, or by another tenant of a shared Redis: a miss, not a failure.
+      // The cost is checked before it becomes a BigDecimal ("1E+100000" would stall every sum
+      // it enters, "-1000" would undo spend) and counts must be non-negative numbers.
+      return null;
     }
+  }
+
+  /** A token count read back from storage: a non-negative integer, else the entry is refused. */
+  private static long count(JsonNode n) {
+    if (!n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < 0) {
+      throw new IllegalArgumentException("not a token count: " + n);
+    }
+    return n.asLong();
   }
 
   /**

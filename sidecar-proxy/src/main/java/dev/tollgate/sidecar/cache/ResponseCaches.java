@@ -145,7 +145,11 @@ public final class ResponseCaches implements AutoCloseable {
       return false;
     }
     JsonNode t = request.get("temperature");
-    BigDecimal temperature = t != null && t.isNumber() ? t.decimalValue() : DEFAULT_TEMPERATURE;
+    // a non-finite temperature is refused when the request is parsed; never decimalValue() it here
+    BigDecimal temperature =
+        t != null && t.isNumber() && Double.isFinite(t.asDouble())
+            ? t.decimalValue()
+            : DEFAULT_TEMPERATURE;
     return temperature.compareTo(rc.maxTemperature()) <= 0 || rc.cacheAboveMaxTemperature();
   }
 

@@ -63,6 +63,9 @@ final class RouteResolver {
     if (!n.isObject()) {
       throw new ProxyException(ErrorKind.INVALID_REQUEST, "the request body must be a JSON object");
     }
+    // checked for every route, passthrough too: an infinite temperature is a 400, not a 500
+    Json.samplingParameter(n, "temperature");
+    Json.samplingParameter(n, "top_p");
     return (ObjectNode) n;
   }
 

@@ -52,9 +52,11 @@ public record ReporterSettings(
       throw new IllegalArgumentException(
           "reporting to " + url + " needs the operator's CA (TOLLGATE_REPORT_CA_PEM or _FILE)");
     }
-    if (namespace == null || podUid == null) {
+    if (namespace == null || pod == null || podUid == null) {
+      // the operator accepts a report only from the pod its token is bound to, by name and UID
       throw new IllegalArgumentException(
-          "reporting needs the pod's namespace and UID (TOLLGATE_POD_NAMESPACE, TOLLGATE_POD_UID)");
+          "reporting needs the pod's namespace, name and UID (TOLLGATE_POD_NAMESPACE,"
+              + " TOLLGATE_POD_NAME, TOLLGATE_POD_UID)");
     }
     interval = interval == null ? Duration.ofSeconds(2) : interval;
     configFetchGrace = configFetchGrace == null ? Duration.ofSeconds(10) : configFetchGrace;

@@ -138,6 +138,12 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
       Responses.send(ctx, r, keepAlive);
       return;
     }
+    ProxyException refused = BrowserGuard.problem(req.headers());
+    if (refused != null) {
+      countRejected(format, refused.kind(), refused.kind().status());
+      Responses.send(ctx, Responses.error(format, refused), keepAlive);
+      return;
+    }
     String requestId = requestId(req);
     ctx.channel().attr(CALL_ACTIVE).set(true);
     call =

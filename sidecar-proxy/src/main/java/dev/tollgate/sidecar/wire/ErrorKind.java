@@ -10,6 +10,10 @@ public enum ErrorKind {
   NOT_FOUND(404, "invalid_request_error", "not_found_error"),
   METHOD_NOT_ALLOWED(405, "invalid_request_error", "invalid_request_error"),
   CLIENT_TIMEOUT(408, "invalid_request_error", "invalid_request_error"),
+  /** A request body that is not JSON (a browser's cross-origin "simple" POST is text/plain). */
+  UNSUPPORTED_MEDIA_TYPE(415, "invalid_request_error", "invalid_request_error"),
+  /** A request from a web page of another origin (the sidecar serves the pod's own processes). */
+  FORBIDDEN_ORIGIN(403, "invalid_request_error", "permission_error"),
   TOO_LARGE(413, "invalid_request_error", "request_too_large"),
   UPSTREAM_REJECTED(400, "invalid_request_error", "invalid_request_error"),
   UPSTREAM_RATE_LIMITED(429, "rate_limit_error", "rate_limit_error"),

@@ -52,4 +52,26 @@ public final class Json {
     JsonNode v = node == null ? null : node.get(field);
     return v != null && v.canConvertToLong() ? v.asLong() : -1;
   }
+
+  /**
+   * A sampling parameter ({@code temperature}, {@code top_p}) of a caller's request: null when
+   * absent or null, else a finite number. {@code 1e999999999} reads as infinity, which no provider
+   * accepts and which would fail later as an internal error: it is the caller's mistake, so it gets
+   * a 400 in the caller's format.
+   */
+  public static Double samplingParameter(JsonNode body, String field) {
+    JsonNode v = body.get(field);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
+      String shown = v.toString();
+      throw new ProxyException(
+          ErrorKind.INVALID_REQUEST,
+          field
+              + " must be a finite number, got "
+              + (shown.length() > 40 ? shown.substring(0, 40) + "…" : shown));
+    }
+    return v.asDouble();
+  }
 }

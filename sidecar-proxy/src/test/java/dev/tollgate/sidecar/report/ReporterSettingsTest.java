@@ -1,6 +1,7 @@
 package dev.tollgate.sidecar.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.URI;
 import java.time.Duration;
@@ -19,6 +20,7 @@ class ReporterSettingsTest {
                     "https://tollgate-operator.tollgate-system.svc:8444/v1/reports",
                 "TOLLGATE_REPORT_CA_PEM", CA,
                 "TOLLGATE_POD_NAMESPACE", "team-a",
+                "TOLLGATE_POD_NAME", "pod",
                 "TOLLGATE_POD_UID", "uid",
                 "TOLLGATE_CONFIG_FETCH_GRACE", "30s"));
     assertThat(s.configUrl())
@@ -39,5 +41,21 @@ class ReporterSettingsTest {
             null);
     assertThat(s.configUrl()).isEqualTo(URI.create("https://gw.example:443/tollgate/v1/config"));
     assertThat(s.configFetchGrace()).isEqualTo(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void reportingNeedsThePodsNameAndUid() {
+    // the operator accepts reports only from the pod the token is bound to, by name and UID
+    assertThatThrownBy(
+            () ->
+                new ReporterSettings(
+                    URI.create("https://op:8444/v1/reports"),
+                    null,
+                    CA,
+                    "team-a",
+                    null,
+                    "uid",
+                    null))
+        .hasMessageContaining("TOLLGATE_POD_NAME");
   }
 }

@@ -1,0 +1,242 @@
+package dev.tollgate.operator.report;
+
+import dev.tollgate.sidecar.config.report.Money;
+import dev.tollgate.sidecar.config.report.UsageReport;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Checks every field of a usage report before anything of it reaches the ledger: a report comes
+ * from a pod, and any pod in the cluster can send one. Money must be a plain non-negative decimal
+ * within {@link #MAX_USD} ({@link Money}); counts non-negative and within {@link #MAX_COUNT};
+ * names, lists and maps bounded. The first problem is returned as a sentence naming the field, e.g.
+ * {@code lines[3].costUsd: "1E+100000" is not ...}. Limits sit far above what an honest sidecar
+ * sends (a sidecar sends one line per route, tier, credential and model it called since its last
+ * acknowledged report).
+ */
+public final class ReportValidator {
+  /** Largest amount one money field may carry: a million dollars in one report interval. */
+  public static final BigDecimal MAX_USD = new BigDecimal("1000000");
+
+  /** Largest count (requests, tokens, errors): far above a pod's traffic, far below overflow. */
+  public static final long MAX_COUNT = 1_000_000_000_000L;
+
+  public static final int MAX_LINES = 2_000;
+  public static final int MAX_TARGETS = 2_000;
+  public static final int MAX_CALLERS = 20_000;
+  public static final int MAX_BUDGETS_WITH_CALLERS = 64;
+  public static final int MAX_ERROR_KINDS = 64;
+
+  /** Object names (DNS subdomains), pod names, UIDs, boot ids. */
+  public static final int MAX_NAME = 253;
+
+  /** Model names as the API allows them. */
+  public static final int MAX_MODEL = 200;
+
+  /** Caller keys: a 64-character identifier, {@code sha256:<hex>} or {@code _other}. */
+  public static final int MAX_CALLER = 128;
+
+  /** Error kinds, circuit states, versions, timestamps. */
+  public static final int MAX_SHORT = 128;
+
+  private static final Set<String> CIRCUITS = Set.of("Closed", "Open", "HalfOpen");
+
+  private ReportValidator() {}
+
+  /** The first problem of {@code report}, or empty when every field is acceptable. */
+  public static Optional<String> problem(UsageReport report) {
+    try {
+      check(report);
+      return Optional.empty();
+    } catch (Invalid e) {
+      return Optional.of(e.getMessage());
+    }
+  }
+
+  private static void check(UsageReport r) {
+    name("namespace", r.namespace(), MAX_NAME, true);
+    name("pod", r.pod(), MAX_NAME, true);
+    name("podUid", r.podUid(), MAX_NAME, true);
+    name("bootId", r.bootId(), MAX_NAME, true);
+    if (r.sequence() < 1) {
+      throw new Invalid("sequence: must be 1 or more, got " + r.sequence());
+    }
+    name("configVersion", r.configVersion(), MAX_SHORT, false);
+    size("lines", r.lines(), MAX_LINES);
+    for (int i = 0; i < r.lines().size(); i++) {
+      line("lines[" + i + "]", r.lines().get(i));
+    }
+    size("targets", r.targets(), MAX_TARGETS);
+    for (int i = 0; i < r.targets().size(); i++) {
+      target("targets[" + i + "]", r.targets().get(i));
+    }
+    size("callers", r.callers(), MAX_CALLERS);
+    Map<String, Integer> perBudget = new HashMap<>();
+    for (int i = 0; i < r.callers().size(); i++) {
+      String at = "callers[" + i + "]";
+      UsageReport.CallerSpend c = r.callers().get(i);
+      if (c == null) {
+        throw new Invalid(at + ": must not be null");
+      }
+      name(at + ".budget", c.budget(), MAX_NAME, true);
+      name(at + ".caller", c.caller(), MAX_CALLER, true);
+      count(at + ".requests", c.requests());
+      money(at + ".costUsd", c.costUsd(), true);
+      int n = perBudget.merge(c.budget(), 1, Integer::sum);
+      if (n > UsageReport.CallerSpend.MAX_PER_BUDGET + 1) {
+        throw new Invalid(
+            at
+                + ": more than "
+                + (UsageReport.CallerSpend.MAX_PER_BUDGET + 1)
+                + " callers for budget "
+                + c.budget()
+                + " (sidecars sum the rest into "
+                + UsageReport.CallerSpend.OTHER
+                + ")");
+      }
+      if (perBudget.size() > MAX_BUDGETS_WITH_CALLERS) {
+        throw new Invalid(at + ": callers of more than " + MAX_BUDGETS_WITH_CALLERS + " budgets");
+      }
+    }
+  }
+
+  private static void line(String at, UsageReport.Line l) {
+    if (l == null) {
+      throw new Invalid(at + ": must not be null");
+    }
+    name(at + ".route", l.route(), MAX_NAME, true);
+    name(at + ".tier", l.tier(), MAX_NAME, false);
+    name(at + ".credential", l.credential(), MAX_NAME, false);
+    name(at + ".model", l.model(), MAX_MODEL, false);
+    name(at + ".budget", l.budget(), MAX_NAME, false);
+    count(at + ".requests", l.requests());
+    count(at + ".inputTokens", l.inputTokens());
+    count(at + ".outputTokens", l.outputTokens());
+    count(at + ".cacheReadTokens", l.cacheReadTokens());
+    count(at + ".cacheWriteTokens", l.cacheWriteTokens());
+    money(at + ".costUsd", l.costUsd(), false);
+    count(at + ".failovers", l.failovers());
+    counts(at + ".errors", l.errors());
+    counts(at + ".failedAttempts", l.failedAttempts());
+    count(at + ".cacheHits", l.cacheHits());
+    count(at + ".savedInputTokens", l.savedInputTokens());
+    count(at + ".savedOutputTokens", l.savedOutputTokens());
+    money(at + ".savedCostUsd", l.savedCostUsd(), false);
+  }
+
+  private static void target(String at, UsageReport.TargetState t) {
+    if (t == null) {
+      throw new Invalid(at + ": must not be null");
+    }
+    name(at + ".route", t.route(), MAX_NAME, true);
+    name(at + ".tier", t.tier(), MAX_NAME, false);
+    name(at + ".credential", t.credential(), MAX_NAME, false);
+    name(at + ".model", t.model(), MAX_MODEL, false);
+    if (t.circuit() != null && !CIRCUITS.contains(t.circuit())) {
+      throw new Invalid(at + ".circuit: must be Closed, Open or HalfOpen, got " + q(t.circuit()));
+    }
+    if (t.calls() < 0) {
+      throw new Invalid(at + ".calls: must not be negative, got " + t.calls());
+    }
+    float rate = t.errorRatePercent();
+    if (!(rate >= 0 && rate <= 100)) {
+      throw new Invalid(at + ".errorRatePercent: must be from 0 to 100, got " + rate);
+    }
+    millis(at + ".ttftP50Millis", t.ttftP50Millis());
+    millis(at + ".ttftP95Millis", t.ttftP95Millis());
+    name(at + ".lastError", t.lastError(), MAX_SHORT, false);
+    name(at + ".lastErrorAt", t.lastErrorAt(), MAX_SHORT, false);
+    if (t.lastErrorAt() != null) {
+      try {
+        Instant.parse(t.lastErrorAt());
+      } catch (DateTimeParseException e) {
+        throw new Invalid(at + ".lastErrorAt: not an ISO-8601 instant: " + q(t.lastErrorAt()));
+      }
+    }
+  }
+
+  private static void millis(String at, long value) {
+    if (value < -1 || value > 86_400_000L) {
+      throw new Invalid(at + ": must be -1 (none) or from 0 to 86400000 ms, got " + value);
+    }
+  }
+
+  private static void counts(String at, Map<String, Long> byKind) {
+    if (byKind.size() > MAX_ERROR_KINDS) {
+      throw new Invalid(at + ": more than " + MAX_ERROR_KINDS + " kinds");
+    }
+    for (Map.Entry<String, Long> e : byKind.entrySet()) {
+      name(at + " key", e.getKey(), MAX_SHORT, true);
+      if (e.getValue() == null) {
+        throw new Invalid(at + "[" + q(e.getKey()) + "]: must be a count");
+      }
+      count(at + "[" + q(e.getKey()) + "]", e.getValue());
+    }
+  }
+
+  private static void count(String at, long value) {
+    if (value < 0 || value > MAX_COUNT) {
+      throw new Invalid(at + ": must be from 0 to " + MAX_COUNT + ", got " + value);
+    }
+  }
+
+  private static void money(String at, String value, boolean required) {
+    if (value == null) {
+      if (required) {
+        throw new Invalid(at + ": required");
+      }
+      return;
+    }
+    if (!Money.valid(value)) {
+      throw new Invalid(
+          at
+              + ": "
+              + q(value)
+              + " is not a plain non-negative decimal (digits, at most one point, no exponent,"
+              + " at most 18 decimals)");
+    }
+    if (new BigDecimal(value).compareTo(MAX_USD) > 0) {
+      throw new Invalid(at + ": " + q(value) + " is above the limit of " + MAX_USD + " USD");
+    }
+  }
+
+  private static void name(String at, String value, int max, boolean required) {
+    if (value == null || value.isEmpty()) {
+      if (required) {
+        throw new Invalid(at + ": required");
+      }
+      return;
+    }
+    if (value.length() > max) {
+      throw new Invalid(at + ": longer than " + max + " characters");
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c < 0x20 || c == 0x7f) {
+        throw new Invalid(at + ": contains a control character");
+      }
+    }
+  }
+
+  private static void size(String at, List<?> list, int max) {
+    if (list.size() > max) {
+      throw new Invalid(at + ": more than " + max + " entries (" + list.size() + ")");
+    }
+  }
+
+  private static String q(String value) {
+    return Money.quoted(value);
+  }
+
+  private static final class Invalid extends RuntimeException {
+    Invalid(String message) {
+      super(message, null, false, false);
+    }
+  }
+}

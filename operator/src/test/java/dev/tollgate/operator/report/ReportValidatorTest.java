@@ -1,0 +1,78 @@
+package dev.tollgate.operator.report;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tollgate.sidecar.config.report.UsageReport;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ReportValidatorTest {
+  private static UsageReport.Line line(String cost) {
+    return new UsageReport.Line(
+        "chat", "main", "openai", "gpt-4o", "monthly", 1, 10, 5, 0, 0, cost, 0, Map.of());
+  }
+
+  private static UsageReport report(List<UsageReport.Line> lines) {
+    return new UsageReport("ns", "pod", "uid", "boot", 1, "v1", lines);
+  }
+
+  @Test
+  void anHonestReportPasses() {
+    assertThat(ReportValidator.problem(report(List.of(line("0.00000016875"), line(null)))))
+        .isEmpty();
+  }
+
+  @Test
+  void eachProblemNamesItsField() {
+    assertThat(ReportValidator.problem(report(List.of(line("0.01"), line("1E+100000")))))
+        .get()
+        .asString()
+        .startsWith("lines[1].costUsd: \"1E+100000\"");
+    assertThat(
+            ReportValidator.problem(
+                new UsageReport("ns", "pod", "uid", "boot", 0, null, List.of())))
+        .get()
+        .asString()
+        .startsWith("sequence");
+    assertThat(
+            ReportValidator.problem(
+                new UsageReport("ns", "p".repeat(300), "uid", "boot", 1, null, List.of())))
+        .get()
+        .asString()
+        .startsWith("pod: longer than");
+  }
+
+  @Test
+  void listsAreBounded() {
+    List<UsageReport.Line> many =
+        new ArrayList<>(Collections.nCopies(ReportValidator.MAX_LINES + 1, line("0.01")));
+    assertThat(ReportValidator.problem(report(many))).get().asString().startsWith("lines:");
+    List<UsageReport.CallerSpend> callers = new ArrayList<>();
+    for (int i = 0; i < UsageReport.CallerSpend.MAX_PER_BUDGET + 2; i++) {
+      callers.add(new UsageReport.CallerSpend("monthly", "c" + i, 1, "0.01"));
+    }
+    assertThat(
+            ReportValidator.problem(
+                new UsageReport("ns", "pod", "uid", "boot", 1, null, List.of(), callers)))
+        .get()
+        .asString()
+        .contains("callers for budget monthly");
+  }
+
+  @Test
+  void targetHealthIsBounded() {
+    UsageReport.TargetState bad =
+        new UsageReport.TargetState(
+            "chat", "main", "openai", "gpt-4o", "Closed", 3, Float.NaN, -1, -1, null, null);
+    assertThat(
+            ReportValidator.problem(
+                new UsageReport(
+                    "ns", "pod", "uid", "boot", 1, null, List.of(), List.of(bad), false)))
+        .get()
+        .asString()
+        .startsWith("targets[0].errorRatePercent");
+  }
+}
