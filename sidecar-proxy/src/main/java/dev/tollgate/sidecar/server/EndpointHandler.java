@@ -29,9 +29,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The sidecar's HTTP endpoints on one caller connection: the two chat APIs, the model list, health,
- * readiness and metrics. One call at a time per connection; the connection stops reading while a
- * call runs (HTTP/1.1 without pipelining, as the SDKs use it).
+ * The sidecar's HTTP endpoints on one caller connection: the two chat APIs, embeddings, token
+ * counting, the model list, health, readiness and metrics. One call at a time per connection; the
+ * connection stops reading while a call runs (HTTP/1.1 without pipelining, as the SDKs use it).
  */
 final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final Logger LOG = LoggerFactory.getLogger(EndpointHandler.class);
@@ -74,6 +74,10 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
       case "/v1/chat/completions", "/chat/completions" ->
           chat(ctx, req, ApiFormat.OPENAI, keepAlive);
       case "/v1/messages" -> chat(ctx, req, ApiFormat.ANTHROPIC, keepAlive);
+      case "/v1/embeddings", "/embeddings" ->
+          chat(ctx, req, ApiFormat.OPENAI_EMBEDDINGS, keepAlive);
+      case "/v1/messages/count_tokens" ->
+          chat(ctx, req, ApiFormat.ANTHROPIC_COUNT_TOKENS, keepAlive);
       case "/v1/models", "/models" -> {
         if (onlyGet(ctx, req, format, keepAlive)) {
           Responses.send(ctx, Responses.json(200, models(req)), keepAlive);
@@ -120,7 +124,8 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
                       + req.method()
                       + " "
                       + truncate(path)
-                      + "; the sidecar serves POST /v1/chat/completions and POST /v1/messages"),
+                      + "; the sidecar serves POST /v1/chat/completions, /v1/embeddings,"
+                      + " /v1/messages and /v1/messages/count_tokens"),
               keepAlive);
     }
   }
