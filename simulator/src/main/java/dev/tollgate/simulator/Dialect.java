@@ -33,6 +33,7 @@ interface Dialect {
           new GeminiDialect(),
           new BedrockDialect(),
           new OpenAiEmbeddingsDialect(),
+          new OpenAiResponsesDialect(),
           new AnthropicCountTokensDialect());
 
   /** Whether the provider charges for the tokens of a call (not for token counting). */

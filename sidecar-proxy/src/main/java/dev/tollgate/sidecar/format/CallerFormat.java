@@ -114,6 +114,7 @@ public interface CallerFormat {
       register(new AnthropicMessagesFormat());
       register(new OpenAiEmbeddingsFormat());
       register(new AnthropicCountTokensFormat());
+      register(new OpenAiResponsesFormat());
     }
 
     private Registry() {}

@@ -76,6 +76,7 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
       case "/v1/messages" -> chat(ctx, req, ApiFormat.ANTHROPIC, keepAlive);
       case "/v1/embeddings", "/embeddings" ->
           chat(ctx, req, ApiFormat.OPENAI_EMBEDDINGS, keepAlive);
+      case "/v1/responses", "/responses" -> chat(ctx, req, ApiFormat.OPENAI_RESPONSES, keepAlive);
       case "/v1/messages/count_tokens" ->
           chat(ctx, req, ApiFormat.ANTHROPIC_COUNT_TOKENS, keepAlive);
       case "/v1/models", "/models" -> {
@@ -124,7 +125,7 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
                       + req.method()
                       + " "
                       + truncate(path)
-                      + "; the sidecar serves POST /v1/chat/completions, /v1/embeddings,"
+                      + "; the sidecar serves POST /v1/chat/completions, /v1/responses, /v1/embeddings,"
                       + " /v1/messages and /v1/messages/count_tokens"),
               keepAlive);
     }
