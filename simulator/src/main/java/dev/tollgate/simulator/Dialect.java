@@ -34,6 +34,7 @@ interface Dialect {
           new BedrockDialect(),
           new OpenAiEmbeddingsDialect(),
           new OpenAiResponsesDialect(),
+          new OpenAiCompletionsDialect(),
           new AnthropicCountTokensDialect());
 
   /** Whether the provider charges for the tokens of a call (not for token counting). */

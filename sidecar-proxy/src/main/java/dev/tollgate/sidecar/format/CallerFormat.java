@@ -115,6 +115,7 @@ public interface CallerFormat {
       register(new OpenAiEmbeddingsFormat());
       register(new AnthropicCountTokensFormat());
       register(new OpenAiResponsesFormat());
+      register(new OpenAiCompletionsFormat());
     }
 
     private Registry() {}

@@ -76,6 +76,8 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
       case "/v1/chat/completions", "/chat/completions" ->
           chat(ctx, req, ApiFormat.OPENAI, keepAlive);
       case "/v1/messages" -> chat(ctx, req, ApiFormat.ANTHROPIC, keepAlive);
+      case "/v1/completions", "/completions" ->
+          chat(ctx, req, ApiFormat.OPENAI_COMPLETIONS, keepAlive);
       case "/v1/embeddings", "/embeddings" ->
           chat(ctx, req, ApiFormat.OPENAI_EMBEDDINGS, keepAlive);
       case "/v1/responses", "/responses" -> chat(ctx, req, ApiFormat.OPENAI_RESPONSES, keepAlive);
@@ -132,7 +134,8 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
                       + req.method()
                       + " "
                       + truncate(path)
-                      + "; the sidecar serves POST /v1/chat/completions, /v1/responses, /v1/embeddings,"
+                      + "; the sidecar serves POST /v1/chat/completions, /v1/responses, /v1/completions,"
+                      + " /v1/embeddings,"
                       + " /v1/messages and /v1/messages/count_tokens, and passes other /v1/"
                       + " paths to the namespace's credentials"),
               keepAlive);

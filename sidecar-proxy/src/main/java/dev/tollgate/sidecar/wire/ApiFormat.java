@@ -14,7 +14,9 @@ public enum ApiFormat {
   /** OpenAI Responses, {@code /v1/responses}. */
   OPENAI_RESPONSES,
   /** Anthropic token counting, {@code /v1/messages/count_tokens}. */
-  ANTHROPIC_COUNT_TOKENS;
+  ANTHROPIC_COUNT_TOKENS,
+  /** OpenAI's legacy completions, {@code /v1/completions}. */
+  OPENAI_COMPLETIONS;
 
   /** The format a path belongs to, for errors before a request is understood. */
   public static ApiFormat forPath(String path) {
@@ -26,6 +28,9 @@ public enum ApiFormat {
     }
     if (path.startsWith("/v1/responses")) {
       return OPENAI_RESPONSES;
+    }
+    if (path.startsWith("/v1/completions")) {
+      return OPENAI_COMPLETIONS;
     }
     return path.startsWith("/v1/embeddings") ? OPENAI_EMBEDDINGS : OPENAI;
   }

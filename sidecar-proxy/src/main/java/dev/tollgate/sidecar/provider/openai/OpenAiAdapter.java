@@ -23,12 +23,14 @@ import java.nio.charset.StandardCharsets;
 public final class OpenAiAdapter implements ProviderAdapter {
   private final ProviderAdapter embeddings = new OpenAiEmbeddingsAdapter(this);
   private final ProviderAdapter responses = new OpenAiResponsesAdapter(this);
+  private final ProviderAdapter completions = new OpenAiCompletionsAdapter(this);
 
   @Override
   public ProviderAdapter endpoint(ApiFormat format) {
     return switch (format) {
       case OPENAI_EMBEDDINGS -> embeddings;
       case OPENAI_RESPONSES -> responses;
+      case OPENAI_COMPLETIONS -> completions;
       default -> null;
     };
   }
