@@ -20,8 +20,10 @@ import java.util.function.IntConsumer;
 
 /**
  * Sends customer-support style conversations to the sidecars as an application would, in OpenAI's
- * chat-completions format: multi-turn messages behind a stable system prompt, a share of them
- * streamed, and frequently asked questions repeated. Counts what the caller saw.
+ * chat-completions format and, for one request in eight, OpenAI's Responses API (as the Agents SDK
+ * and Codex call it: instructions plus input items, routed by the same model alias and translated
+ * for providers that do not speak it): multi-turn messages behind a stable system prompt, a share
+ * of them streamed, and frequently asked questions repeated. Counts what the caller saw.
  */
 final class TrafficDriver {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -158,19 +160,25 @@ final class TrafficDriver {
 
   /** One request; the HTTP status the caller saw (0: no answer at all). */
   private Answer send(int n, boolean stream) {
-    String url = sidecarUrls.get(n % sidecarUrls.size()) + "/v1/chat/completions";
+    boolean responses = n % 8 == 5;
+    String url =
+        sidecarUrls.get(n % sidecarUrls.size())
+            + (responses ? "/v1/responses" : "/v1/chat/completions");
     try {
       HttpRequest request =
           HttpRequest.newBuilder(URI.create(url))
               .timeout(Duration.ofSeconds(30))
               .header("Content-Type", "application/json")
               .header("x-tollgate-user", "customer-" + (n % 37))
-              .POST(HttpRequest.BodyPublishers.ofString(body(n, stream)))
+              .POST(
+                  HttpRequest.BodyPublishers.ofString(
+                      responses ? responsesBody(n, stream) : body(n, stream)))
               .build();
       HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
       boolean hit =
           response.headers().firstValue("x-tollgate-cache").map("hit"::equals).orElse(false);
-      if (response.statusCode() == 200 && stream && !response.body().contains("[DONE]")) {
+      String end = responses ? "event: response.completed" : "[DONE]";
+      if (response.statusCode() == 200 && stream && !response.body().contains(end)) {
         // a stream that ended without its terminator is a failure the app would see
         return new Answer(0, hit);
       }
@@ -181,6 +189,34 @@ final class TrafficDriver {
       Thread.currentThread().interrupt();
       return new Answer(0, false);
     }
+  }
+
+  /** The same conversation as {@link #body}, as a Responses API request. */
+  private String responsesBody(int n, boolean stream) {
+    ObjectNode chat;
+    try {
+      chat = (ObjectNode) JSON.readTree(body(n, false));
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+    ObjectNode body = JSON.createObjectNode();
+    body.put("model", model);
+    ArrayNode input = body.putArray("input");
+    for (var m : chat.path("messages")) {
+      if ("system".equals(m.path("role").asText())) {
+        body.put("instructions", m.path("content").asText());
+      } else {
+        input
+            .addObject()
+            .put("role", m.path("role").asText())
+            .put("content", m.path("content").asText());
+      }
+    }
+    body.put("temperature", 0);
+    if (stream) {
+      body.put("stream", true);
+    }
+    return body.toString();
   }
 
   private String body(int n, boolean stream) {

@@ -2,7 +2,7 @@ package dev.tollgate.simulator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-/** One call: the decoded request plus what to answer. */
+/** One call: the decoded request plus what to answer; {@code request} is the body as sent. */
 record Call(
     Dialect dialect,
     boolean stream,
@@ -14,7 +14,8 @@ record Call(
     boolean toolCall,
     SimulatorBehavior b,
     int cacheRead,
-    int cacheWrite) {
+    int cacheWrite,
+    JsonNode request) {
 
   /**
    * Decodes a request.
@@ -52,7 +53,8 @@ record Call(
         hasTools,
         b,
         cacheRead,
-        cacheWrite);
+        cacheWrite,
+        json);
   }
 
   /** The deterministic answer text: {@code t0 t1 t2 ...}, one token each. */

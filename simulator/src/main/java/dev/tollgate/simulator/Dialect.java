@@ -28,7 +28,19 @@ interface Dialect {
   /** In the order paths are matched. */
   List<Dialect> ALL =
       List.of(
-          new OpenAiDialect(), new AnthropicDialect(), new GeminiDialect(), new BedrockDialect());
+          new OpenAiDialect(),
+          new AnthropicDialect(),
+          new GeminiDialect(),
+          new BedrockDialect(),
+          new OpenAiEmbeddingsDialect(),
+          new OpenAiResponsesDialect(),
+          new OpenAiCompletionsDialect(),
+          new AnthropicCountTokensDialect());
+
+  /** Whether the provider charges for the tokens of a call (not for token counting). */
+  default boolean bills() {
+    return true;
+  }
 
   /** Whether requests to {@code path} speak this API. */
   boolean speaks(String path);

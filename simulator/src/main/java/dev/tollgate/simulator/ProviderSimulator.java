@@ -189,6 +189,9 @@ public final class ProviderSimulator implements AutoCloseable {
 
   void countAnswered(Call call) {
     answered.incrementAndGet();
+    if (!call.dialect().bills()) {
+      return; // token counting: the tokens are counted, not consumed
+    }
     inputTokens.addAndGet(call.input());
     cacheRead.addAndGet(call.cacheRead());
     cacheWrite.addAndGet(call.cacheWrite());

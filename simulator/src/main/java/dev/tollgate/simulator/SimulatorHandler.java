@@ -68,6 +68,10 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
       return;
     }
     Dialect dialect = Dialect.forPath(path);
+    if (dialect == null && path.startsWith("/v1/")) {
+      ResourceEndpoints.answer(sim, ctx, req, path, keepAlive);
+      return;
+    }
     if (dialect == null) {
       sendJson(
           ctx,

@@ -1,6 +1,7 @@
 package dev.tollgate.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
@@ -67,6 +68,32 @@ public class ProviderCredentialSpec {
 
   @JsonPropertyDescription("Active health probing of this account's models.")
   private HealthCheck healthCheck;
+
+  @JsonPropertyDescription(
+      "Governed passthrough: the provider's endpoints the sidecar does not route (files, batches,"
+          + " audio, images, moderations, stored responses...) are forwarded with this"
+          + " credential's key, budgets applied and calls metered. On for every path unless set.")
+  private Passthrough passthrough;
+
+  /** Which of the provider's unrouted endpoints sidecars forward through this credential. */
+  @Data
+  @NoArgsConstructor
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  public static class Passthrough {
+    @JsonPropertyDescription("false switches passthrough off for this credential; default true.")
+    private Boolean enabled;
+
+    @JsonPropertyDescription(
+        "Allow-list of path prefixes, each starting with /v1/ (e.g. /v1/files, /v1/batches);"
+            + " empty allows every path.")
+    private List<String> paths = new ArrayList<>();
+
+    @JsonProperty("default")
+    @JsonPropertyDescription(
+        "This credential serves passthrough calls when the namespace has several of the same API"
+            + " format and the request names no route.")
+    private Boolean isDefault;
+  }
 
   /** AWS Bedrock settings. */
   @Data

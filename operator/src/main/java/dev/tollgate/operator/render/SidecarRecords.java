@@ -100,7 +100,11 @@ public final class SidecarRecords {
                     h.getEnabled(),
                     duration(h.getInterval()),
                     h.getModel(),
-                    h.getFailureThreshold())));
+                    h.getFailureThreshold())),
+        null,
+        map(
+            s.getPassthrough(),
+            p -> new CredentialConfig.Passthrough(p.getEnabled(), p.getPaths(), p.getIsDefault())));
   }
 
   /** The budget as the sidecar sees it, covering the given route models (empty: all). */

@@ -40,6 +40,42 @@ public final class CredentialValidator {
 
   private CredentialValidator() {}
 
+  /**
+   * Passthrough paths must be API paths ({@code /v1/...}), and only OpenAI and Anthropic
+   * credentials serve passthrough, so a default elsewhere would never be used.
+   */
+  private static void passthrough(
+      ProviderCredentialSpec spec, Provider provider, List<Problem> problems) {
+    ProviderCredentialSpec.Passthrough p = spec.getPassthrough();
+    if (p == null) {
+      return;
+    }
+    for (int i = 0; i < p.getPaths().size(); i++) {
+      String path = p.getPaths().get(i);
+      if (path == null || !path.startsWith("/v1/")) {
+        problems.add(
+            new Problem(
+                "InvalidPassthroughPath",
+                "spec.passthrough.paths[" + i + "]",
+                "'"
+                    + path
+                    + "' is not an API path; give path prefixes that start with /v1/, e.g."
+                    + " /v1/files"));
+      }
+    }
+    if (Boolean.TRUE.equals(p.getIsDefault())
+        && provider != Provider.OPENAI
+        && provider != Provider.ANTHROPIC) {
+      problems.add(
+          new Problem(
+              "PassthroughNotServed",
+              "spec.passthrough.default",
+              "passthrough is served by openai and anthropic credentials only; provider "
+                  + provider.wireName()
+                  + " cannot be the passthrough default, remove the field"));
+    }
+  }
+
   public static Result validate(ProviderCredential credential, ClusterView view) {
     String ns = credential.getMetadata().getNamespace();
     ProviderCredentialSpec spec = credential.getSpec();
@@ -52,6 +88,7 @@ public final class CredentialValidator {
     endpoint(spec, provider, problems);
     providerSettings(spec, provider, problems);
     pricing(spec, problems);
+    passthrough(spec, provider, problems);
 
     SecretState state;
     String secretMessage;

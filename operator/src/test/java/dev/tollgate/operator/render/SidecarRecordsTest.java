@@ -40,6 +40,22 @@ class SidecarRecordsTest {
   }
 
   @Test
+  void passthroughIsRenderedAndOnByDefault() {
+    ProviderCredential openai = credential("ns", "oa", Provider.OPENAI, "k", "api-key");
+    assertThat(records.credential(openai).passthrough().allows("/v1/files")).isTrue();
+    ProviderCredentialSpec.Passthrough p = new ProviderCredentialSpec.Passthrough();
+    p.setPaths(List.of("/v1/files"));
+    p.setIsDefault(true);
+    openai.getSpec().setPassthrough(p);
+    CredentialConfig.Passthrough rendered = records.credential(openai).passthrough();
+    assertThat(rendered.isDefault()).isTrue();
+    assertThat(rendered.allows("/v1/files/f1/content")).isTrue();
+    assertThat(rendered.allows("/v1/audio/speech")).isFalse();
+    p.setEnabled(false);
+    assertThat(records.credential(openai).passthrough().allows("/v1/files")).isFalse();
+  }
+
+  @Test
   void vertexGlobalUsesTheGlobalEndpoint() {
     ProviderCredential vertex = credential("ns", "gcp", Provider.VERTEX_AI, "gcp-key", "sa.json");
     ProviderCredentialSpec.VertexSettings settings = new ProviderCredentialSpec.VertexSettings();

@@ -10,6 +10,7 @@ import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
 import dev.tollgate.operator.FakeClusterView;
 import dev.tollgate.operator.Fixtures;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class CredentialValidatorTest {
@@ -35,6 +36,22 @@ class CredentialValidatorTest {
         .extracting(Problem::reason, Problem::field)
         .contains(
             tuple("MissingField", "spec.endpoint"), tuple("MissingField", "spec.azure.deployment"));
+  }
+
+  @Test
+  void passthroughPathsMustBeApiPathsAndOnlyOpenAiOrAnthropicMayBeTheDefault() {
+    ProviderCredential c = credential(NS, "gem", Provider.GEMINI, "key", "api-key");
+    ProviderCredentialSpec.Passthrough p = new ProviderCredentialSpec.Passthrough();
+    p.setPaths(List.of("/v1/files", "files"));
+    p.setIsDefault(true);
+    c.getSpec().setPassthrough(p);
+    CredentialValidator.Result r =
+        CredentialValidator.validate(c, new FakeClusterView().add(secret(NS, "key", "api-key")));
+    assertThat(r.problems())
+        .extracting(Problem::reason, Problem::field)
+        .containsExactly(
+            tuple("InvalidPassthroughPath", "spec.passthrough.paths[1]"),
+            tuple("PassthroughNotServed", "spec.passthrough.default"));
   }
 
   @Test

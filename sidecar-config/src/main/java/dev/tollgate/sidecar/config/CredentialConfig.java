@@ -1,5 +1,6 @@
 package dev.tollgate.sidecar.config;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.List;
@@ -23,6 +24,8 @@ import java.util.Optional;
  * @param caFile optional PEM file of the certificate authorities to trust for an https endpoint
  *     instead of the system's (an in-house OpenAI-compatible server with a private CA); added after
  *     the first version of the contract
+ * @param passthrough whether and for which paths the sidecar forwards the provider's other
+ *     endpoints (files, batches, audio...) through this credential; added after the first version
  */
 public record CredentialConfig(
     String name,
@@ -36,12 +39,44 @@ public record CredentialConfig(
     List<ModelPrice> prices,
     BigDecimal markupPercent,
     HealthCheck healthCheck,
-    String caFile) {
+    String caFile,
+    Passthrough passthrough) {
 
   public CredentialConfig {
+    passthrough = Defaults.or(passthrough, new Passthrough(null, null, null));
     prices = Defaults.list(prices);
     markupPercent = Defaults.or(markupPercent, BigDecimal.ZERO);
     healthCheck = Defaults.or(healthCheck, new HealthCheck(null, null, null, null));
+  }
+
+  /** The constructor before {@code passthrough}, kept so that code written against it compiles. */
+  public CredentialConfig(
+      String name,
+      ProviderKind provider,
+      String endpoint,
+      String apiKeyFile,
+      Azure azure,
+      Bedrock bedrock,
+      Vertex vertex,
+      Limits limits,
+      List<ModelPrice> prices,
+      BigDecimal markupPercent,
+      HealthCheck healthCheck,
+      String caFile) {
+    this(
+        name,
+        provider,
+        endpoint,
+        apiKeyFile,
+        azure,
+        bedrock,
+        vertex,
+        limits,
+        prices,
+        markupPercent,
+        healthCheck,
+        caFile,
+        null);
   }
 
   /** The first version's constructor, kept so that code written against it still compiles. */
@@ -69,6 +104,7 @@ public record CredentialConfig(
         prices,
         markupPercent,
         healthCheck,
+        null,
         null);
   }
 
@@ -97,6 +133,26 @@ public record CredentialConfig(
 
   /** Requests and tokens per minute (null: unlimited). */
   public record Limits(Integer requestsPerMinute, Long tokensPerMinute) {}
+
+  /**
+   * Governed passthrough: the provider's endpoints the sidecar does not route (files, batches,
+   * audio, images, moderations...) are forwarded with this credential's key. On by default for
+   * every path; {@code paths} allow-lists path prefixes (e.g. {@code /v1/files}); {@code isDefault}
+   * names this credential when several of the same API format could serve.
+   */
+  public record Passthrough(
+      Boolean enabled, List<String> paths, @JsonProperty("default") Boolean isDefault) {
+    public Passthrough {
+      enabled = Defaults.or(enabled, true);
+      paths = Defaults.list(paths);
+      isDefault = Defaults.or(isDefault, false);
+    }
+
+    /** Whether requests to {@code path} may be forwarded. */
+    public boolean allows(String path) {
+      return enabled && (paths.isEmpty() || paths.stream().anyMatch(path::startsWith));
+    }
+  }
 
   /** Periodic probe of the account (off by default; interval 30s, 3 failures). */
   public record HealthCheck(

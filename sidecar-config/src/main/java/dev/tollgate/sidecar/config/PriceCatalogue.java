@@ -20,7 +20,9 @@ public final class PriceCatalogue {
    * Seed prices. Where the seeds give only a cost per conversation (1,000 input + 1,000 output
    * tokens), the per-token prices are the ones that reproduce it: GPT-4o $0.020 = $5 + $15, Mistral
    * Large $0.008 = $2 + $6, Command R+ $0.018 = $3 + $15. Cache prices are listed only where the
-   * seeds give them.
+   * seeds give them. Embedding models are not in the seeds: their prices are OpenAI's list prices
+   * (developers.openai.com/api/docs/models/text-embedding-3-large, "Embeddings, per 1M tokens":
+   * 3-small $0.02, 3-large $0.13, ada-002 $0.10), input only: an embedding has no output tokens.
    */
   private static final List<ModelPrice> BUILT_IN =
       List.of(
@@ -38,7 +40,10 @@ public final class PriceCatalogue {
           price("gemini-2.0-flash", "0.075", "0.30", null, null),
           price("llama-3.1-70b", "0.59", "0.79", null, null),
           price("mistral-large", "2.00", "6.00", null, null),
-          price("command-r-plus", "3.00", "15.00", null, null));
+          price("command-r-plus", "3.00", "15.00", null, null),
+          price("text-embedding-3-small", "0.02", "0", null, null),
+          price("text-embedding-3-large", "0.13", "0", null, null),
+          price("text-embedding-ada-002", "0.10", "0", null, null));
 
   private final List<ModelPrice> entries;
 

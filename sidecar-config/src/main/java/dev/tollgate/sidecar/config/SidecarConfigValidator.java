@@ -121,6 +121,11 @@ public final class SidecarConfigValidator {
     if (c.caFile() != null && !c.caFile().startsWith("/")) {
       problem(path + ".caFile", "must be an absolute path, got '" + c.caFile() + "'");
     }
+    for (String p : c.passthrough().paths()) {
+      if (p == null || !p.startsWith("/v1/")) {
+        problem(path + ".passthrough.paths", "each path must start with /v1/, got '" + p + "'");
+      }
+    }
     if (c.provider() == ProviderKind.AZURE_OPENAI
         && (c.azure() == null || blank(c.azure().deployment()))) {
       problem(path + ".azure.deployment", "is required for provider azure-openai");

@@ -126,6 +126,27 @@ public final class BudgetGate {
             + " is blocked until the period ends or the limit is raised");
   }
 
+  /**
+   * The refusal of a call no route governs (passthrough to files, batches, audio...): the first
+   * budget of the namespace that is exhausted and blocks, or null when none does.
+   */
+  public ProxyException blocksUnrouted(SidecarConfig cfg) {
+    for (Map.Entry<String, State> e : states.entrySet()) {
+      State s = e.getValue();
+      if ("Block".equals(s.action()) && exhausted(e.getKey(), s)) {
+        return new ProxyException(
+            ErrorKind.BUDGET_EXCEEDED,
+            "budget "
+                + e.getKey()
+                + " of namespace "
+                + cfg.namespace()
+                + " is spent and blocks calls; passthrough calls are blocked with it until the"
+                + " period ends or the limit is raised");
+      }
+    }
+    return null;
+  }
+
   private boolean exhausted(String budget, State s) {
     if ("Exceeded".equals(s.phase())) {
       return true;

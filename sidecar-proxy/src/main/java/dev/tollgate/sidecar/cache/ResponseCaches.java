@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.format.CallerFormat;
 import dev.tollgate.sidecar.metering.ProxyMetrics;
 import dev.tollgate.sidecar.metering.UsageLedger;
 import dev.tollgate.sidecar.wire.ApiFormat;
@@ -108,7 +109,8 @@ public final class ResponseCaches implements AutoCloseable {
    * stores the fresh answer. A request sampling above the route's {@code maxTemperature} (a request
    * without a temperature samples at 1), asking for several choices ({@code n > 1}) or for log
    * probabilities (which a replay would not carry) is bypassed, unless the route's {@code
-   * cacheAboveMaxTemperature} allows the temperature.
+   * cacheAboveMaxTemperature} allows the temperature. Answers that are not sampled (embeddings,
+   * token counts) are always deterministic enough.
    */
   public CacheTicket ticket(
       String namespace,
@@ -126,7 +128,7 @@ public final class ResponseCaches implements AutoCloseable {
     Set<String> directives = directives(cacheControl);
     boolean read = !directives.contains("no-cache") && !directives.contains("no-store");
     boolean store = !directives.contains("no-store");
-    if (!deterministicEnough(rc, request)) {
+    if (CallerFormat.of(format).samples() && !deterministicEnough(rc, request)) {
       read = false;
       store = false;
     }

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * relay the answer in the caller's format ({@link ResponseRelay}, {@link Escalation}) → end ({@link
  * CallEnd}, the same exit as every other call).
  */
-public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome {
+public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, ActiveCall {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyCall.class);
 
   private final ProxyContext px;
@@ -235,6 +235,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome {
   // ---- the caller's connection, timeouts ----
 
   /** The caller's connection drained: resume reading the provider. */
+  @Override
   public void onWritable() {
     if (!finished && relay != null) {
       relay.onWritable();
@@ -242,6 +243,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome {
   }
 
   /** The caller went away. */
+  @Override
   public void onClientClosed() {
     if (!finished) {
       if (relay != null) {

@@ -1,6 +1,7 @@
 package dev.tollgate.sidecar.call;
 
 import dev.tollgate.sidecar.config.CredentialConfig;
+import dev.tollgate.sidecar.format.CallerFormat;
 import dev.tollgate.sidecar.provider.ProviderAdapter;
 import dev.tollgate.sidecar.provider.ProviderAdapters;
 import dev.tollgate.sidecar.wire.ApiFormat;
@@ -13,7 +14,9 @@ record Target(
     CredentialConfig credential, String model, ProviderAdapter adapter, boolean passthrough) {
 
   static Target of(CredentialConfig credential, String model, ApiFormat callerFormat) {
-    ProviderAdapter adapter = ProviderAdapters.forProvider(credential.provider());
+    ProviderAdapter adapter =
+        CallerFormat.of(callerFormat)
+            .adapterFor(ProviderAdapters.forProvider(credential.provider()));
     return new Target(credential, model, adapter, adapter.nativeFormat() == callerFormat);
   }
 

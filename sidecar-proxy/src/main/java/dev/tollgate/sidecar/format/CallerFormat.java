@@ -7,6 +7,7 @@ import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.StreamEvent;
+import dev.tollgate.sidecar.provider.ProviderAdapter;
 import dev.tollgate.sidecar.wire.ApiFormat;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.StreamEncoder;
@@ -73,8 +74,26 @@ public interface CallerFormat {
     return null;
   }
 
+  /**
+   * Whether answers are sampled, so that the response cache applies the route's temperature bound;
+   * embeddings and token counts are deterministic.
+   */
+  default boolean samples() {
+    return true;
+  }
+
   /** The cache marks the caller placed in its request. */
   PromptCacheMarker.CallerMarks cacheMarks(JsonNode body);
+
+  /**
+   * The adapter that serves this format's calls at a provider whose chat adapter is {@code
+   * provider}: that adapter itself for the chat formats; for the other endpoints (embeddings, token
+   * counting, Responses) the provider's adapter of that endpoint, or one that refuses the call with
+   * a 400 naming what the provider cannot serve.
+   */
+  default ProviderAdapter adapterFor(ProviderAdapter provider) {
+    return provider;
+  }
 
   /** The lower-case name of the format, as call records and logs spell it. */
   default String label() {
@@ -93,6 +112,10 @@ public interface CallerFormat {
     static {
       register(new OpenAiChatFormat());
       register(new AnthropicMessagesFormat());
+      register(new OpenAiEmbeddingsFormat());
+      register(new AnthropicCountTokensFormat());
+      register(new OpenAiResponsesFormat());
+      register(new OpenAiCompletionsFormat());
     }
 
     private Registry() {}

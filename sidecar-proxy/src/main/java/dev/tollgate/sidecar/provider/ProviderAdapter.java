@@ -25,6 +25,14 @@ public interface ProviderAdapter {
    */
   ApiFormat nativeFormat();
 
+  /**
+   * This provider's adapter of a caller endpoint other than chat ({@code format} is embeddings,
+   * token counting or Responses), or null when the provider does not serve it natively.
+   */
+  default ProviderAdapter endpoint(ApiFormat format) {
+    return null;
+  }
+
   /** The full request URL. */
   URI url(CredentialConfig credential, String model, boolean stream);
 

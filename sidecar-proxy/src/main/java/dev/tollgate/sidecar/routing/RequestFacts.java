@@ -28,18 +28,31 @@ public record RequestFacts(
     return new RequestFacts(estimatedInputTokens, lastUserText, header, label);
   }
 
-  /** chars/4 over the system prompt and every message's text parts (both API formats). */
+  /**
+   * chars/4 over the system prompt and every message's text parts (chat in both API formats), or
+   * over the instructions and {@code input} (Responses input items, embedding inputs).
+   */
   static int estimateInputTokens(JsonNode body) {
-    long chars = text(body.path("system")).length();
+    long chars = text(body.path("system")).length() + text(body.path("instructions")).length();
     for (JsonNode m : body.path("messages")) {
       chars += text(m.path("content")).length();
+    }
+    JsonNode input = body.path("input");
+    if (input.isTextual()) {
+      chars += input.asText().length();
+    }
+    for (JsonNode item : input) {
+      chars += item.isTextual() ? item.asText().length() : text(item.path("content")).length();
     }
     return (int) Math.min(Integer.MAX_VALUE, (chars + 3) / 4);
   }
 
-  /** The text of the last user message, or "". */
+  /** The text of the last user message (a Responses {@code input} too), or "". */
   static String lastUserText(JsonNode body) {
-    JsonNode messages = body.path("messages");
+    JsonNode messages = body.has("messages") ? body.path("messages") : body.path("input");
+    if (messages.isTextual()) {
+      return messages.asText();
+    }
     for (int i = messages.size() - 1; i >= 0; i--) {
       JsonNode m = messages.get(i);
       if ("user".equals(m.path("role").asText())) {

@@ -2,7 +2,9 @@ package dev.tollgate.sidecar.server;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.call.ActiveCall;
 import dev.tollgate.sidecar.call.CallEnd;
+import dev.tollgate.sidecar.call.PassthroughCall;
 import dev.tollgate.sidecar.call.ProxyCall;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
@@ -29,9 +31,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The sidecar's HTTP endpoints on one caller connection: the two chat APIs, the model list, health,
- * readiness and metrics. One call at a time per connection; the connection stops reading while a
- * call runs (HTTP/1.1 without pipelining, as the SDKs use it).
+ * The sidecar's HTTP endpoints on one caller connection: the two chat APIs, embeddings, token
+ * counting, the model list, health, readiness and metrics. One call at a time per connection; the
+ * connection stops reading while a call runs (HTTP/1.1 without pipelining, as the SDKs use it).
  */
 final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final Logger LOG = LoggerFactory.getLogger(EndpointHandler.class);
@@ -40,7 +42,7 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
 
   private final ProxyContext px;
   private final ArrayDeque<FullHttpRequest> pipelined = new ArrayDeque<>();
-  private ProxyCall call;
+  private ActiveCall call;
 
   EndpointHandler(ProxyContext px) {
     this.px = px;
@@ -74,6 +76,13 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
       case "/v1/chat/completions", "/chat/completions" ->
           chat(ctx, req, ApiFormat.OPENAI, keepAlive);
       case "/v1/messages" -> chat(ctx, req, ApiFormat.ANTHROPIC, keepAlive);
+      case "/v1/completions", "/completions" ->
+          chat(ctx, req, ApiFormat.OPENAI_COMPLETIONS, keepAlive);
+      case "/v1/embeddings", "/embeddings" ->
+          chat(ctx, req, ApiFormat.OPENAI_EMBEDDINGS, keepAlive);
+      case "/v1/responses", "/responses" -> chat(ctx, req, ApiFormat.OPENAI_RESPONSES, keepAlive);
+      case "/v1/messages/count_tokens" ->
+          chat(ctx, req, ApiFormat.ANTHROPIC_COUNT_TOKENS, keepAlive);
       case "/v1/models", "/models" -> {
         if (onlyGet(ctx, req, format, keepAlive)) {
           Responses.send(ctx, Responses.json(200, models(req)), keepAlive);
@@ -110,7 +119,12 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
               keepAlive);
         }
       }
-      default ->
+      default -> {
+        if (path.startsWith("/v1/models/")) {
+          model(ctx, req, path, format, keepAlive);
+        } else if (path.startsWith("/v1/")) {
+          passthrough(ctx, req, path, format, keepAlive);
+        } else {
           reject(
               ctx,
               format,
@@ -120,8 +134,13 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
                       + req.method()
                       + " "
                       + truncate(path)
-                      + "; the sidecar serves POST /v1/chat/completions and POST /v1/messages"),
+                      + "; the sidecar serves POST /v1/chat/completions, /v1/responses, /v1/completions,"
+                      + " /v1/embeddings,"
+                      + " /v1/messages and /v1/messages/count_tokens, and passes other /v1/"
+                      + " paths to the namespace's credentials"),
               keepAlive);
+        }
+      }
     }
   }
 
@@ -146,24 +165,62 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
     }
     String requestId = requestId(req);
     ctx.channel().attr(CALL_ACTIVE).set(true);
-    call =
-        new ProxyCall(
-            px,
-            ctx,
-            format,
-            requestId,
-            keepAlive,
-            () -> {
-              call = null;
-              ctx.channel().attr(CALL_ACTIVE).set(false);
-              FullHttpRequest next = pipelined.poll();
-              if (next == null) {
-                resumeReading(ctx);
-              } else {
-                ctx.executor().execute(() -> handlePipelined(ctx, next));
-              }
-            });
-    call.start(req);
+    ProxyCall c = new ProxyCall(px, ctx, format, requestId, keepAlive, () -> callEnded(ctx));
+    call = c;
+    c.start(req);
+  }
+
+  /**
+   * Any other {@code /v1/} path: forwarded to the namespace's credential of the caller's format
+   * (governed passthrough), or refused with how to enable it.
+   */
+  private void passthrough(
+      ChannelHandlerContext ctx,
+      FullHttpRequest req,
+      String path,
+      ApiFormat format,
+      boolean keepAlive) {
+    ctx.channel().attr(CALL_ACTIVE).set(true);
+    PassthroughCall c =
+        new PassthroughCall(px, ctx, format, requestId(req), keepAlive, () -> callEnded(ctx));
+    call = c;
+    c.start(req, path);
+  }
+
+  private void callEnded(ChannelHandlerContext ctx) {
+    call = null;
+    ctx.channel().attr(CALL_ACTIVE).set(false);
+    FullHttpRequest next = pipelined.poll();
+    if (next == null) {
+      resumeReading(ctx);
+    } else {
+      ctx.executor().execute(() -> handlePipelined(ctx, next));
+    }
+  }
+
+  /** {@code GET /v1/models/{id}}: a route alias is answered here, any other model passed on. */
+  private void model(
+      ChannelHandlerContext ctx,
+      FullHttpRequest req,
+      String path,
+      ApiFormat format,
+      boolean keepAlive) {
+    String id = path.substring(path.lastIndexOf('/') + 1);
+    SidecarConfig cfg = px.config().current();
+    if (cfg == null || cfg.route(id).isEmpty() || !req.method().equals(HttpMethod.GET)) {
+      passthrough(ctx, req, path, format, keepAlive);
+      return;
+    }
+    ObjectNode m = Json.object();
+    if (req.headers().contains("anthropic-version")) {
+      m.put("type", "model")
+          .put("id", id)
+          .put("display_name", id)
+          .put("created_at", "1970-01-01T00:00:00Z");
+    } else {
+      m.put("id", id).put("object", "model").put("created", 0).put("owned_by", "tollgate");
+    }
+    Responses.send(ctx, Responses.json(200, m), keepAlive);
   }
 
   private void handlePipelined(ChannelHandlerContext ctx, FullHttpRequest req) {

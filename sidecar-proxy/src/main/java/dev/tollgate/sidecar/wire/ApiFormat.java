@@ -5,11 +5,33 @@ package dev.tollgate.sidecar.wire;
  * errors) is its {@code format.CallerFormat}.
  */
 public enum ApiFormat {
+  /** OpenAI Chat Completions, {@code /v1/chat/completions}. */
   OPENAI,
-  ANTHROPIC;
+  /** Anthropic Messages, {@code /v1/messages}. */
+  ANTHROPIC,
+  /** OpenAI Embeddings, {@code /v1/embeddings}. */
+  OPENAI_EMBEDDINGS,
+  /** OpenAI Responses, {@code /v1/responses}. */
+  OPENAI_RESPONSES,
+  /** Anthropic token counting, {@code /v1/messages/count_tokens}. */
+  ANTHROPIC_COUNT_TOKENS,
+  /** OpenAI's legacy completions, {@code /v1/completions}. */
+  OPENAI_COMPLETIONS;
 
   /** The format a path belongs to, for errors before a request is understood. */
   public static ApiFormat forPath(String path) {
-    return path.startsWith("/v1/messages") ? ANTHROPIC : OPENAI;
+    if (path.startsWith("/v1/messages/count_tokens")) {
+      return ANTHROPIC_COUNT_TOKENS;
+    }
+    if (path.startsWith("/v1/messages")) {
+      return ANTHROPIC;
+    }
+    if (path.startsWith("/v1/responses")) {
+      return OPENAI_RESPONSES;
+    }
+    if (path.startsWith("/v1/completions")) {
+      return OPENAI_COMPLETIONS;
+    }
+    return path.startsWith("/v1/embeddings") ? OPENAI_EMBEDDINGS : OPENAI;
   }
 }

@@ -8,6 +8,8 @@ public enum ErrorKind {
   INVALID_REQUEST(400, "invalid_request_error", "invalid_request_error"),
   UNKNOWN_ROUTE(404, "invalid_request_error", "not_found_error"),
   NOT_FOUND(404, "invalid_request_error", "not_found_error"),
+  /** A passthrough path the namespace's configuration does not allow. */
+  FORBIDDEN(403, "permission_error", "permission_error"),
   METHOD_NOT_ALLOWED(405, "invalid_request_error", "invalid_request_error"),
   CLIENT_TIMEOUT(408, "invalid_request_error", "invalid_request_error"),
   /** A request body that is not JSON (a browser's cross-origin "simple" POST is text/plain). */

@@ -90,6 +90,19 @@ class BudgetGateTest {
   }
 
   @Test
+  void anExhaustedBlockingBudgetBlocksUnroutedCallsToo() {
+    BudgetGate gate = new BudgetGate();
+    SidecarConfig cfg = config(BudgetConfig.ExceededAction.BLOCK, null);
+    assertThat(gate.blocksUnrouted(cfg)).isNull();
+    gate.update(reply("Exceeded", "Downgrade", "0"), Map.of());
+    assertThat(gate.blocksUnrouted(cfg)).as("only Block blocks passthrough").isNull();
+    gate.update(reply("Exceeded", "Block", "0"), Map.of());
+    assertThat(gate.blocksUnrouted(cfg))
+        .satisfies(e -> assertThat(e.kind()).isEqualTo(ErrorKind.BUDGET_EXCEEDED))
+        .hasMessageContaining("passthrough calls are blocked");
+  }
+
+  @Test
   void blockOnceThisPodsAllowanceIsSpent() {
     BudgetGate gate = new BudgetGate();
     SidecarConfig cfg = config(BudgetConfig.ExceededAction.BLOCK, null);

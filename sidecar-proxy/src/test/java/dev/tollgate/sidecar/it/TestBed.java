@@ -42,6 +42,14 @@ final class TestBed implements AutoCloseable {
 
   /** A test bed whose configuration has {@code extraRoutes} (YAML list items) too. */
   static TestBed start(String extraRoutes) throws Exception {
+    return start(extraRoutes, "");
+  }
+
+  /**
+   * A test bed with {@code extraRoutes} and {@code extraCredentials} (YAML list items; {@code %1$s}
+   * in them is the simulator's base URL, {@code %2$s} the key directory).
+   */
+  static TestBed start(String extraRoutes, String extraCredentials) throws Exception {
     ProviderSimulator sim = ProviderSimulator.start();
     Path dir = Files.createTempDirectory("tollgate-it");
     Files.writeString(dir.resolve("openai.key"), OPENAI_KEY + "\n");
@@ -49,7 +57,9 @@ final class TestBed implements AutoCloseable {
     Files.writeString(dir.resolve("gemini.key"), GEMINI_KEY);
     Files.writeString(dir.resolve("bedrock.key"), BEDROCK_KEY);
     Path config = dir.resolve("config.yaml");
-    Files.writeString(config, config(sim.baseUrl(), dir, extraRoutes));
+    Files.writeString(
+        config,
+        config(sim.baseUrl(), dir, extraRoutes) + extraCredentials.formatted(sim.baseUrl(), dir));
     Sidecar sidecar = Sidecar.start(config, 0, 2, Duration.ofMillis(200));
     return new TestBed(sim, dir, config, sidecar);
   }

@@ -92,6 +92,24 @@ class TierSelectorTest {
   }
 
   @Test
+  void responsesInputAndEmbeddingInputsAreReadLikeMessages() throws Exception {
+    var responses =
+        Json.MAPPER.readTree(
+            """
+            {"instructions":"1234","input":[
+              {"role":"user","content":"first question"},
+              {"role":"assistant","content":"answer"},
+              {"role":"user","content":[{"type":"input_text","text":"order status?"}]}]}
+            """);
+    assertThat(RequestFacts.lastUserText(responses)).isEqualTo("order status?");
+    assertThat(RequestFacts.estimateInputTokens(responses)).isEqualTo(10); // 37 chars
+    var single = Json.MAPPER.readTree("{\"input\":\"where is my order\"}");
+    assertThat(RequestFacts.lastUserText(single)).isEqualTo("where is my order");
+    var embeddings = Json.MAPPER.readTree("{\"input\":[\"abcd\",\"efgh\"]}");
+    assertThat(RequestFacts.estimateInputTokens(embeddings)).isEqualTo(2);
+  }
+
+  @Test
   void outputLimitClampsAndSets() {
     ObjectNode a = Json.MAPPER.createObjectNode().put("max_tokens", 4000);
     OutputLimit.apply(a, 500);

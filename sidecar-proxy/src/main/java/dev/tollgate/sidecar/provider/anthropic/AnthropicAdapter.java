@@ -14,6 +14,13 @@ import java.net.URI;
 
 /** Anthropic's Messages API; every model caches what the request marks with cache_control. */
 public final class AnthropicAdapter implements ProviderAdapter {
+  private final ProviderAdapter countTokens = new AnthropicCountTokensAdapter(this);
+
+  @Override
+  public ProviderAdapter endpoint(ApiFormat format) {
+    return format == ApiFormat.ANTHROPIC_COUNT_TOKENS ? countTokens : null;
+  }
+
   @Override
   public ApiFormat nativeFormat() {
     return ApiFormat.ANTHROPIC;

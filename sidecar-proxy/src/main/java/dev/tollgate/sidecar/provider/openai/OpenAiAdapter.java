@@ -21,6 +21,20 @@ import java.nio.charset.StandardCharsets;
  * marked.
  */
 public final class OpenAiAdapter implements ProviderAdapter {
+  private final ProviderAdapter embeddings = new OpenAiEmbeddingsAdapter(this);
+  private final ProviderAdapter responses = new OpenAiResponsesAdapter(this);
+  private final ProviderAdapter completions = new OpenAiCompletionsAdapter(this);
+
+  @Override
+  public ProviderAdapter endpoint(ApiFormat format) {
+    return switch (format) {
+      case OPENAI_EMBEDDINGS -> embeddings;
+      case OPENAI_RESPONSES -> responses;
+      case OPENAI_COMPLETIONS -> completions;
+      default -> null;
+    };
+  }
+
   @Override
   public ApiFormat nativeFormat() {
     return ApiFormat.OPENAI;
@@ -28,16 +42,25 @@ public final class OpenAiAdapter implements ProviderAdapter {
 
   @Override
   public URI url(CredentialConfig c, String model, boolean stream) {
+    return operation(c, "/chat/completions");
+  }
+
+  /**
+   * The URL of an operation ({@code /chat/completions}, {@code /embeddings}) of the OpenAI API at
+   * {@code c}: under the endpoint, or under the credential's deployment for Azure OpenAI.
+   */
+  static URI operation(CredentialConfig c, String operation) {
     String base = ProviderAdapter.trimSlash(c.effectiveEndpoint().orElseThrow());
     if (c.provider() == ProviderKind.AZURE_OPENAI) {
       return URI.create(
           base
               + "/openai/deployments/"
               + URLEncoder.encode(c.azure().deployment(), StandardCharsets.UTF_8)
-              + "/chat/completions?api-version="
+              + operation
+              + "?api-version="
               + c.azure().apiVersion());
     }
-    return URI.create(base + "/chat/completions");
+    return URI.create(base + operation);
   }
 
   @Override

@@ -1,0 +1,339 @@
+package dev.tollgate.sidecar.call;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.sidecar.config.CredentialConfig;
+import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.metering.CallRecord;
+import dev.tollgate.sidecar.metering.Cost;
+import dev.tollgate.sidecar.provider.ProviderAdapter;
+import dev.tollgate.sidecar.provider.ProviderAdapters;
+import dev.tollgate.sidecar.server.ProxyContext;
+import dev.tollgate.sidecar.server.Responses;
+import dev.tollgate.sidecar.upstream.Exchange;
+import dev.tollgate.sidecar.upstream.ExchangeListener;
+import dev.tollgate.sidecar.wire.ApiFormat;
+import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.Json;
+import dev.tollgate.sidecar.wire.ProxyException;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Governed passthrough: a request to one of the provider's endpoints the sidecar does not route
+ * (files, batches, audio, images, moderations, stored responses...) goes to the namespace's
+ * credential of the caller's API format ({@link PassthroughTarget}), with that credential's key in
+ * place of whatever the caller sent, the budget applied first, and the answer streamed back as it
+ * arrives (read only while the caller's connection drains). The request body is the one the server
+ * already holds (bounded by {@code server.maxRequestBodyBytes}). It ends through the same metering
+ * exit as every call, on route {@code _passthrough} with the path's first segment as the tier; the
+ * tokens are not counted (these answers carry no chat usage).
+ */
+public final class PassthroughCall implements ExchangeListener, ActiveCall {
+  public static final String ROUTE = "_passthrough";
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration TOTAL_TIMEOUT = Duration.ofMinutes(10);
+
+  /** Caller headers never sent on: hop-by-hop, the caller's own credentials, recomputed ones. */
+  private static final Set<String> DROPPED_REQUEST_HEADERS =
+      Set.of(
+          "host",
+          "connection",
+          "keep-alive",
+          "proxy-connection",
+          "proxy-authorization",
+          "te",
+          "trailer",
+          "upgrade",
+          "transfer-encoding",
+          "content-length",
+          "authorization",
+          "x-api-key",
+          "api-key",
+          "x-goog-api-key",
+          "cookie",
+          "http2-settings");
+
+  private static final Set<String> DROPPED_RESPONSE_HEADERS =
+      Set.of(
+          "connection",
+          "keep-alive",
+          "proxy-connection",
+          "te",
+          "trailer",
+          "upgrade",
+          "transfer-encoding",
+          "set-cookie");
+
+  private final ProxyContext px;
+  private final ChannelHandlerContext ctx;
+  private final ApiFormat format;
+  private final String requestId;
+  private final boolean keepAlive;
+  private final Runnable onDone;
+  private final long startNanos = System.nanoTime();
+  private String tier = "";
+  private CredentialConfig credential;
+  private String model = "";
+  private Exchange exchange;
+  private ScheduledFuture<?> deadline;
+  private boolean headSent;
+  private boolean paused;
+  private boolean finished;
+  private int status;
+  private long ttftNanos = -1;
+
+  public PassthroughCall(
+      ProxyContext px,
+      ChannelHandlerContext ctx,
+      ApiFormat format,
+      String requestId,
+      boolean keepAlive,
+      Runnable onDone) {
+    this.px = px;
+    this.ctx = ctx;
+    this.format = format;
+    this.requestId = requestId;
+    this.keepAlive = keepAlive;
+    this.onDone = onDone;
+  }
+
+  /** Chooses the credential, applies the budget and sends the request on. */
+  public void start(FullHttpRequest req, String path) {
+    px.metrics().started(ROUTE);
+    px.inFlight().incrementAndGet();
+    tier = firstSegment(path);
+    try {
+      SidecarConfig cfg = px.config().current();
+      if (cfg == null) {
+        throw new ProxyException(ErrorKind.NOT_READY, "the sidecar has no valid configuration yet");
+      }
+      model = modelOf(req);
+      credential = PassthroughTarget.choose(cfg, format, path, model.isEmpty() ? null : model);
+      ProxyException blocked = px.budgetGate().blocksUnrouted(cfg);
+      if (blocked != null) {
+        throw blocked;
+      }
+      send(req, path);
+    } catch (ProxyException e) {
+      failBeforeHead(e);
+    }
+  }
+
+  private void send(FullHttpRequest req, String path) {
+    ProviderAdapter adapter = ProviderAdapters.forProvider(credential.provider());
+    String secret = adapter.secret(px.secrets(), credential);
+    int q = req.uri().indexOf('?');
+    URI url = PassthroughTarget.url(credential, path + (q < 0 ? "" : req.uri().substring(q)));
+    HttpHeaders headers = new DefaultHttpHeaders();
+    req.headers()
+        .forEach(
+            h -> {
+              if (!DROPPED_REQUEST_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+                headers.add(h.getKey(), h.getValue());
+              }
+            });
+    headers.set(
+        HttpHeaderNames.HOST,
+        url.getPort() > 0 ? url.getHost() + ":" + url.getPort() : url.getHost());
+    headers.set("x-request-id", requestId);
+    adapter.authenticate(headers, credential, secret);
+    byte[] body = ByteBufUtil.getBytes(req.content());
+    headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+    String target = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
+    deadline =
+        ctx.executor()
+            .schedule(
+                () ->
+                    fail(
+                        new ProxyException(
+                            ErrorKind.UPSTREAM_TIMEOUT,
+                            "the provider did not finish answering within " + TOTAL_TIMEOUT)),
+                TOTAL_TIMEOUT.toMillis(),
+                TimeUnit.MILLISECONDS);
+    exchange =
+        px.upstream()
+            .send(
+                ctx.channel().eventLoop(),
+                url,
+                credential.caFile(),
+                () ->
+                    new DefaultFullHttpRequest(
+                        HttpVersion.HTTP_1_1,
+                        req.method(),
+                        target,
+                        Unpooled.wrappedBuffer(body),
+                        headers.copy(),
+                        new DefaultHttpHeaders()),
+                CONNECT_TIMEOUT,
+                this);
+  }
+
+  @Override
+  public void onHead(HttpResponse head) {
+    if (finished) {
+      return;
+    }
+    status = head.status().code();
+    HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, head.status());
+    head.headers()
+        .forEach(
+            h -> {
+              if (!DROPPED_RESPONSE_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+                out.headers().add(h.getKey(), h.getValue());
+              }
+            });
+    if (!out.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
+      out.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    }
+    decorate(out.headers());
+    headSent = true;
+    ctx.write(out);
+  }
+
+  @Override
+  public void onContent(ByteBuf content, boolean last) {
+    if (finished) {
+      return;
+    }
+    if (ttftNanos < 0) {
+      ttftNanos = System.nanoTime() - startNanos;
+    }
+    if (last) {
+      ctx.write(new DefaultHttpContent(content.retain()));
+      end(status, status >= 400 ? ErrorKind.UPSTREAM_REJECTED : null);
+      var f = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+      if (!keepAlive) {
+        f.addListener(ChannelFutureListener.CLOSE);
+      }
+      return;
+    }
+    ctx.writeAndFlush(new DefaultHttpContent(content.retain()));
+    if (!ctx.channel().isWritable() && !paused) {
+      paused = true;
+      exchange.pause();
+    }
+  }
+
+  @Override
+  public void onFailure(Throwable cause, boolean afterHead) {
+    fail(UpstreamErrors.ofTransport(cause, false, credential));
+  }
+
+  private void fail(ProxyException e) {
+    if (finished) {
+      return;
+    }
+    if (exchange != null) {
+      exchange.abort();
+    }
+    if (headSent) {
+      // part of the answer is out: the caller sees a truncated body, as from the provider
+      end(status, e.kind());
+      ctx.close();
+    } else {
+      failBeforeHead(e);
+    }
+  }
+
+  private void failBeforeHead(ProxyException e) {
+    FullHttpResponse r = Responses.error(format, e);
+    decorate(r.headers());
+    end(e.status(), e.kind());
+    Responses.send(ctx, r, keepAlive);
+  }
+
+  private void decorate(HttpHeaders h) {
+    h.set("x-request-id", requestId);
+    h.set("x-tollgate-route", ROUTE);
+    if (credential != null) {
+      h.set("x-tollgate-provider", credential.provider().wireName());
+      h.set("x-tollgate-credential", credential.name());
+    }
+  }
+
+  @Override
+  public void onWritable() {
+    if (paused && !finished && ctx.channel().isWritable()) {
+      paused = false;
+      exchange.resume();
+    }
+  }
+
+  @Override
+  public void onClientClosed() {
+    if (!finished) {
+      if (exchange != null) {
+        exchange.abort();
+      }
+      end(ErrorKind.CLIENT_CLOSED.status(), ErrorKind.CLIENT_CLOSED);
+    }
+  }
+
+  private void end(int status, ErrorKind kind) {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    if (deadline != null) {
+      deadline.cancel(false);
+    }
+    px.inFlight().decrementAndGet();
+    CallRecord r =
+        CallRecord.builder()
+            .requestId(requestId)
+            .api("passthrough")
+            .route(ROUTE)
+            .tier(tier)
+            .target(
+                credential == null ? null : credential.provider().wireName(),
+                credential == null ? null : credential.name(),
+                credential == null ? null : model)
+            .outcome(status, kind)
+            .cost(Cost.UNPRICED)
+            .timing(System.nanoTime() - startNanos, ttftNanos)
+            .upstreamStatus(exchange == null ? 0 : this.status)
+            .build();
+    CallEnd.of(px).meter(r, null);
+    onDone.run();
+  }
+
+  /** The request's {@code model} when its body is a JSON object that names one, else "". */
+  private static String modelOf(FullHttpRequest req) {
+    String type = req.headers().get(HttpHeaderNames.CONTENT_TYPE);
+    if (type == null
+        || !type.toLowerCase(Locale.ROOT).contains("json")
+        || !req.content().isReadable()) {
+      return "";
+    }
+    JsonNode n = Json.parseOrNull(ByteBufUtil.getBytes(req.content()));
+    return n == null ? "" : n.path("model").asText("");
+  }
+
+  /** {@code files} of {@code /v1/files/abc}: what kind of call it was, for the ledger. */
+  static String firstSegment(String path) {
+    String rest = path.startsWith("/v1/") ? path.substring(4) : path;
+    int slash = rest.indexOf('/');
+    return slash < 0 ? rest : rest.substring(0, slash);
+  }
+}

@@ -1,0 +1,88 @@
+package dev.tollgate.sidecar.format;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.cache.PromptCacheMarker;
+import dev.tollgate.sidecar.chat.ChatRequest;
+import dev.tollgate.sidecar.chat.ChatResponse;
+import dev.tollgate.sidecar.chat.FinishReason;
+import dev.tollgate.sidecar.provider.ProviderAdapter;
+import dev.tollgate.sidecar.provider.UnservedEndpoint;
+import dev.tollgate.sidecar.provider.openai.OpenAiWire;
+import dev.tollgate.sidecar.wire.ApiFormat;
+import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.Json;
+import dev.tollgate.sidecar.wire.ProxyException;
+import dev.tollgate.sidecar.wire.StreamEncoder;
+
+/**
+ * OpenAI's Embeddings ({@code POST /v1/embeddings}): routed by the route alias in {@code model}
+ * like chat, forwarded as sent to providers that speak OpenAI's API (OpenAI, Azure OpenAI, the
+ * OpenAI-compatible ones) and never translated; other providers refuse it with a 400. Metered as
+ * input tokens only. A cached answer is the provider's JSON, replayed as it came.
+ */
+final class OpenAiEmbeddingsFormat implements CallerFormat {
+  private static final UnservedEndpoint UNSERVED =
+      new UnservedEndpoint(
+          "POST /v1/embeddings",
+          "the sidecar serves embeddings from OpenAI-format providers only (openai, azure-openai,"
+              + " mistral, ollama, openai-compatible...); give the route's tiers embedding models"
+              + " of such a credential");
+
+  @Override
+  public ApiFormat api() {
+    return ApiFormat.OPENAI_EMBEDDINGS;
+  }
+
+  @Override
+  public ProviderAdapter adapterFor(ProviderAdapter provider) {
+    ProviderAdapter a = provider.endpoint(api());
+    return a != null ? a : UNSERVED;
+  }
+
+  @Override
+  public ChatRequest parseRequest(JsonNode body) {
+    throw new ProxyException(ErrorKind.INTERNAL, "embeddings requests are never translated");
+  }
+
+  /** The provider's JSON, kept whole as the answer's text (a response-cache hit). */
+  @Override
+  public ObjectNode renderResponse(ChatResponse response) {
+    JsonNode n = Json.parseOrNull(response.text());
+    if (n instanceof ObjectNode o) {
+      return o;
+    }
+    throw new ProxyException(ErrorKind.INTERNAL, "a cached embeddings answer is not JSON");
+  }
+
+  @Override
+  public StreamEncoder streamEncoder(boolean includeUsage) {
+    return new OpenAiWire.Encoder(false); // embeddings never stream; errors only
+  }
+
+  @Override
+  public ObjectNode errorBody(ErrorKind kind, String message) {
+    return OpenAiWire.errorBody(kind, message);
+  }
+
+  @Override
+  public String finishReason(FinishReason finish) {
+    return null; // an embedding has no finish reason
+  }
+
+  @Override
+  public PromptCacheMarker.CallerMarks cacheMarks(JsonNode body) {
+    return PromptCacheMarker.CallerMarks.ofOpenAi(MissingNode.getInstance());
+  }
+
+  @Override
+  public boolean samples() {
+    return false;
+  }
+
+  @Override
+  public String label() {
+    return "embeddings";
+  }
+}

@@ -1,0 +1,165 @@
+package dev.tollgate.sidecar.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.anthropic.client.AnthropicClient;
+import com.anthropic.client.okhttp.AnthropicOkHttpClient;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.HttpResponse;
+import com.openai.errors.NotFoundException;
+import com.openai.models.files.FileCreateParams;
+import com.openai.models.files.FileObject;
+import com.openai.models.files.FilePurpose;
+import com.openai.models.models.Model;
+import com.openai.models.responses.Response;
+import dev.tollgate.sidecar.call.PassthroughCall;
+import dev.tollgate.sidecar.metering.UsageLedger;
+import dev.tollgate.sidecar.wire.Json;
+import dev.tollgate.simulator.RecordedRequest;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Governed passthrough through the official SDKs: files, stored responses, models by id and
+ * Anthropic's message batches reach the namespace's credential of the caller's format with that
+ * credential's key (never the caller's), answers stream back unchanged (a provider 404 included),
+ * and each call is metered on route {@code _passthrough}.
+ */
+class PassthroughIT {
+  private static final String APP_KEY = "app-key-never-forwarded";
+  private static TestBed bed;
+  private static OpenAIClient openai;
+  private static AnthropicClient anthropic;
+
+  @BeforeAll
+  static void start() throws Exception {
+    bed = TestBed.start();
+    openai =
+        OpenAIOkHttpClient.builder()
+            .baseUrl(bed.sidecar.baseUrl() + "/v1")
+            .apiKey(APP_KEY)
+            .maxRetries(0)
+            .build();
+    anthropic =
+        AnthropicOkHttpClient.builder()
+            .baseUrl(bed.sidecar.baseUrl())
+            .apiKey(APP_KEY)
+            .maxRetries(0)
+            .build();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    openai.close();
+    anthropic.close();
+    bed.close();
+  }
+
+  @BeforeEach
+  void reset() {
+    bed.sim.reset();
+  }
+
+  private static void assertCarriesTheCredentialsKeyOnly(
+      RecordedRequest up, String header, String value) {
+    assertThat(up.header(header)).isEqualTo(value);
+    assertThat(up.headers().values()).noneMatch(v -> v.contains(APP_KEY));
+  }
+
+  @Test
+  void filesAreListedAndUploadedWithTheNamespacesOpenAiKey() {
+    assertThat(openai.files().list().data()).isEmpty();
+    RecordedRequest list = bed.sim.lastRequest();
+    assertThat(list.method()).isEqualTo("GET");
+    assertThat(list.uri()).isEqualTo("/v1/files");
+    assertCarriesTheCredentialsKeyOnly(list, "authorization", "Bearer " + TestBed.OPENAI_KEY);
+
+    byte[] jsonl = "{\"custom_id\":\"1\"}\n".getBytes(StandardCharsets.UTF_8);
+    FileObject f =
+        openai
+            .files()
+            .create(FileCreateParams.builder().file(jsonl).purpose(FilePurpose.BATCH).build());
+    assertThat(f.id()).isEqualTo("file-sim");
+    RecordedRequest upload = bed.sim.lastRequest();
+    assertThat(upload.header("content-type")).startsWith("multipart/form-data");
+    assertThat(f.bytes()).isGreaterThan(jsonl.length); // the whole multipart body went through
+    assertCarriesTheCredentialsKeyOnly(upload, "authorization", "Bearer " + TestBed.OPENAI_KEY);
+
+    UsageLedger.Totals t =
+        bed.sidecar
+            .ledger()
+            .snapshot()
+            .get(new UsageLedger.Key(PassthroughCall.ROUTE, "files", "openai", ""));
+    assertThat(t).isNotNull();
+    assertThat(t.requests()).isGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void aLargeDownloadStreamsThroughUnchanged() throws Exception {
+    try (HttpResponse r = openai.files().content("file-abc");
+        InputStream body = r.body()) {
+      byte[] bytes = body.readAllBytes();
+      assertThat(bytes).hasSize(1024 * 1024);
+      assertThat(bytes[27]).isEqualTo((byte) 'b');
+    }
+    assertThat(bed.sim.lastRequest().uri()).isEqualTo("/v1/files/file-abc/content");
+  }
+
+  @Test
+  void storedResponsesAreRetrievedCancelledAndDeletedAtOpenAi() {
+    Response got = openai.responses().retrieve("resp_abc");
+    assertThat(got.id()).isEqualTo("resp_abc");
+    assertThat(bed.sim.lastRequest().method()).isEqualTo("GET");
+    assertThat(bed.sim.lastRequest().uri()).isEqualTo("/v1/responses/resp_abc");
+
+    Response cancelled = openai.responses().cancel("resp_abc");
+    assertThat(cancelled.status())
+        .hasValueSatisfying(s -> assertThat(s.asString()).isEqualTo("cancelled"));
+    assertThat(bed.sim.lastRequest().uri()).isEqualTo("/v1/responses/resp_abc/cancel");
+
+    openai.responses().delete("resp_abc");
+    assertThat(bed.sim.lastRequest().method()).isEqualTo("DELETE");
+    assertCarriesTheCredentialsKeyOnly(
+        bed.sim.lastRequest(), "authorization", "Bearer " + TestBed.OPENAI_KEY);
+  }
+
+  @Test
+  void modelsByIdAnswerRouteAliasesAndPassOtherModelsOn() throws Exception {
+    Model alias = openai.models().retrieve("oa");
+    assertThat(alias.ownedBy()).isEqualTo("tollgate");
+    assertThat(bed.sim.stats().requests()).isZero();
+
+    Model upstream = openai.models().retrieve("gpt-4o");
+    assertThat(upstream.ownedBy()).isEqualTo("simulator");
+
+    assertThatThrownBy(() -> openai.models().retrieve("no-such-model"))
+        .isInstanceOf(NotFoundException.class)
+        .hasMessageContaining("The model 'no-such-model' does not exist");
+    JsonNode e = Json.parseOrNull(bed.get("/v1/models/no-such-model").body());
+    assertThat(e.at("/error/code").asText()).isEqualTo("model_not_found");
+  }
+
+  @Test
+  void anthropicBatchesGoToTheAnthropicCredential() {
+    assertThat(anthropic.messages().batches().list().data()).isEmpty();
+    RecordedRequest up = bed.sim.lastRequest();
+    assertThat(up.uri()).startsWith("/v1/messages/batches");
+    assertCarriesTheCredentialsKeyOnly(up, "x-api-key", TestBed.ANTHROPIC_KEY);
+  }
+
+  @Test
+  void theProvidersOwnErrorsComeBackUnchanged() throws Exception {
+    var r = bed.get("/v1/no/such/thing");
+    assertThat(r.statusCode()).isEqualTo(404);
+    JsonNode e = Json.parseOrNull(r.body());
+    assertThat(e.at("/error/message").asText()).isEqualTo("Invalid URL (GET /v1/no/such/thing)");
+    assertThat(r.headers().firstValue("x-tollgate-credential")).hasValue("openai");
+  }
+}
