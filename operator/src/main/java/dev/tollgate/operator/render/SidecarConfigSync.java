@@ -54,6 +54,7 @@ public final class SidecarConfigSync {
   private final ConfigMapStore store;
   private final String configMapName;
   private final WriteListener listener;
+  private final RenderedConfigs rendered;
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
   public SidecarConfigSync(
@@ -61,10 +62,29 @@ public final class SidecarConfigSync {
       ConfigMapStore store,
       String configMapName,
       WriteListener listener) {
+    this(renderer, store, configMapName, listener, new RenderedConfigs());
+  }
+
+  /**
+   * @param rendered where each namespace's rendering is kept for the report channel, which
+   *     announces and serves it
+   */
+  public SidecarConfigSync(
+      NamespaceRenderer renderer,
+      ConfigMapStore store,
+      String configMapName,
+      WriteListener listener,
+      RenderedConfigs rendered) {
     this.renderer = renderer;
     this.store = store;
     this.configMapName = configMapName;
     this.listener = listener;
+    this.rendered = rendered;
+  }
+
+  /** What this operator rendered per namespace, whatever the ConfigMaps hold now. */
+  public RenderedConfigs rendered() {
+    return rendered;
   }
 
   /** Renders {@code namespace} from {@code view} and makes the ConfigMap match. */
@@ -73,6 +93,11 @@ public final class SidecarConfigSync {
     lock.lock();
     try {
       NamespaceRenderer.Rendering rendering = renderer.render(namespace, view);
+      // The render is the reference even when the copy cannot be written (a ConfigMap of that
+      // name that is not ours, a conflict): sidecars are told its hash and fetch it from us.
+      rendering
+          .config()
+          .ifPresentOrElse(c -> rendered.put(namespace, c), () -> rendered.remove(namespace));
       Write write = publish(rendering);
       if (write != Write.NONE) {
         listener.written(namespace, write);
