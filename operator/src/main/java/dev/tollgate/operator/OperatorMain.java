@@ -121,6 +121,13 @@ public final class OperatorMain {
         new TollgateOperator(
             config, client, metrics, Clock.systemUTC(), true, startReports, reports::stopLeading);
     rendering.set(operator);
+    if (webhook.get() != null) {
+      // the report endpoint's CA goes to each tenant namespace next to its configuration, and
+      // again after a renewal, so running sidecars follow a CA rotation
+      SidecarWebhook served = webhook.get();
+      operator.publishReportCa(() -> served.tls().caPem());
+      served.onRenewal(operator::reportCaChanged);
+    }
     HealthServer http = new HealthServer(config.httpPort(), operator::isReady, metrics.registry());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()

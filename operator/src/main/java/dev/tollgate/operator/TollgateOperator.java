@@ -153,6 +153,20 @@ public final class TollgateOperator implements AutoCloseable {
     return sync.rendered();
   }
 
+  /**
+   * Keeps the report endpoint's CA bundle ({@code caPem}, as it is now) in the ConfigMap {@code
+   * tollgate-report-ca} next to every namespace's configuration; injected sidecars mount it. Call
+   * before {@link #start()}, and {@link #reportCaChanged()} after a rotation.
+   */
+  public void publishReportCa(java.util.function.Supplier<String> caPem) {
+    sync.publishReportCa(caPem);
+  }
+
+  /** The report endpoint's CA changed: rewrites every namespace's CA bundle ConfigMap. */
+  public void reportCaChanged() {
+    sync.refreshReportCa();
+  }
+
   public void start() {
     operator.start();
     if (!leaderElection) {

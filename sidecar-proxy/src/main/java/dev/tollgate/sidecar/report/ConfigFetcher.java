@@ -4,7 +4,6 @@ import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.config.report.ReportReply;
 import dev.tollgate.sidecar.runtime.ConfigSource;
 import java.io.IOException;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -145,21 +144,19 @@ public final class ConfigFetcher implements Consumer<ReportReply> {
   }
 
   private static Fetch https(ReporterSettings settings) {
-    HttpClient http =
-        HttpClient.newBuilder()
-            .sslContext(Reporter.trusting(settings.caPem()))
-            .connectTimeout(Duration.ofSeconds(2))
-            .build();
+    OperatorTrust trust = OperatorTrust.of(settings);
     return () -> {
       String token = Files.readString(settings.tokenFile()).trim();
       HttpResponse<String> response =
-          http.send(
-              HttpRequest.newBuilder(settings.configUrl())
-                  .timeout(Duration.ofSeconds(5))
-                  .header("Authorization", "Bearer " + token)
-                  .GET()
-                  .build(),
-              HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+          trust
+              .client()
+              .send(
+                  HttpRequest.newBuilder(settings.configUrl())
+                      .timeout(Duration.ofSeconds(5))
+                      .header("Authorization", "Bearer " + token)
+                      .GET()
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
       if (response.statusCode() != 200) {
         throw new IOException(
             "GET "
