@@ -81,7 +81,7 @@ class RbacTest {
             if (rule.has("resourceNames")) {
               assertThat(texts(rule.path("resourceNames")))
                   .as(where)
-                  .isSubsetOf("tollgate-sidecar-config", "tollgate-spend");
+                  .isSubsetOf("tollgate-sidecar-config", "tollgate-report-ca", "tollgate-spend");
             }
           }
         }

@@ -63,6 +63,7 @@ public final class LocalMode implements AutoCloseable {
   private final List<Sidecar> sidecars = new ArrayList<>();
   private NamespacedKubernetesClient client;
   private PodMounts mounts;
+  private TollgateOperator operator;
   private StatusTables tables;
   private int step;
   // the report endpoint the sidecars of this run report to (local mode: generated CA, in-process
@@ -214,7 +215,7 @@ public final class LocalMode implements AutoCloseable {
             false, // the mock API server does not speak server-side apply
             Duration.ofMinutes(10),
             2);
-    TollgateOperator operator =
+    operator =
         new TollgateOperator(
             config, client, new OperatorMetrics(new PrometheusRegistry()), Clock.systemUTC(), true);
     operator.start();
@@ -302,7 +303,8 @@ public final class LocalMode implements AutoCloseable {
             client,
             reportTls.serverContext(),
             reportTokens,
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            operator.renderedConfigs());
     toClose.add(reports);
     out.printf(
         "      report endpoint https://localhost:%d%s (local mode: CA generated for localhost,"
@@ -332,27 +334,14 @@ public final class LocalMode implements AutoCloseable {
       Integer port = options.keepRunning() && i == 0 ? 4000 : 0;
       Sidecar sidecar;
       try {
-        sidecar =
-            Sidecar.start(configFile, port, 1, Duration.ofMillis(200), reporting(namespace, i));
+        sidecar = startSidecar(configFile, port, namespace, i);
       } catch (RuntimeException e) {
         if (port == 0) {
           throw e;
         }
         out.println("      port 4000 is busy; the first sidecar takes a free port instead");
-        sidecar = Sidecar.start(configFile, 0, 1, Duration.ofMillis(200), reporting(namespace, i));
+        sidecar = startSidecar(configFile, 0, namespace, i);
       }
-      // a sidecar that fetches the configuration from the operator finds the keys where the file
-      // it mounts has them
-      sidecar
-          .config()
-          .rewriteFetched(
-              text -> {
-                try {
-                  return mounts.projected(text);
-                } catch (IOException e) {
-                  throw new java.io.UncheckedIOException(e);
-                }
-              });
       sidecars.add(sidecar);
       toClose.add(sidecar);
       urls.add(sidecar.baseUrl());
@@ -366,6 +355,22 @@ public final class LocalMode implements AutoCloseable {
       }
     }
     progress("sidecars ready on the rendered configuration: " + String.join(", ", urls));
+  }
+
+  /**
+   * One sidecar on the projected configuration (the operator's text, so its integrity hash is the
+   * operator's), reading the Secrets from the work directory instead of a pod's mount path.
+   */
+  private Sidecar startSidecar(Path configFile, int port, String namespace, int i)
+      throws Exception {
+    return Sidecar.start(
+        configFile,
+        port,
+        1,
+        Duration.ofMillis(200),
+        reporting(namespace, i),
+        null,
+        mounts.secretsRoot());
   }
 
   private void awaitReady(List<String> urls) throws Exception {

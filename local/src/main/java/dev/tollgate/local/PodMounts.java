@@ -1,8 +1,5 @@
 package dev.tollgate.local;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.api.v1alpha1.SecretKeyRef;
 import dev.tollgate.sidecar.config.SecretMounts;
@@ -15,9 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -30,7 +25,6 @@ import java.util.function.Supplier;
  * live in the run's work directory instead of the paths a pod mounts.
  */
 final class PodMounts implements AutoCloseable {
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Map<String, String> KEY_VARIABLES =
       Map.of(
           "openai", "OPENAI_API_KEY",
@@ -144,37 +138,17 @@ final class PodMounts implements AutoCloseable {
   }
 
   /**
-   * The configuration as this process's stand-in for the kubelet mounts it: Secrets are not under
-   * {@link SecretMounts#ROOT} here but in the work directory, so key-file paths are moved there.
-   * Every other value is left as the operator rendered it.
+   * The configuration as this process's stand-in for the kubelet mounts it: the ConfigMap's text
+   * byte for byte (the sidecars check its hash against the operator's). The Secrets are under
+   * {@link #secretsRoot()}, which the sidecars are told, not under {@link SecretMounts#ROOT}.
    */
-  private String projected(ConfigMap configMap) throws IOException {
-    return projected(configMap.getData().get(SidecarConfigMap.KEY));
+  private static String projected(ConfigMap configMap) {
+    return configMap.getData().get(SidecarConfigMap.KEY);
   }
 
-  /** As {@link #projected(ConfigMap)}, for a configuration's text (one fetched by a sidecar). */
-  String projected(String text) throws IOException {
-    JsonNode tree = YAML.readTree(text);
-    String localRoot = workDir.resolve("secrets").toString();
-    moveSecretPaths(tree, SecretMounts.ROOT + "/", localRoot + "/");
-    return YAML.writeValueAsString(tree);
-  }
-
-  private static void moveSecretPaths(JsonNode node, String from, String to) {
-    if (node instanceof com.fasterxml.jackson.databind.node.ObjectNode object) {
-      List<String> names = new ArrayList<>();
-      object.fieldNames().forEachRemaining(names::add);
-      for (String name : names) {
-        JsonNode child = object.get(name);
-        if (child.isTextual() && child.asText().startsWith(from)) {
-          object.put(name, to + child.asText().substring(from.length()));
-        } else {
-          moveSecretPaths(child, from, to);
-        }
-      }
-    } else if (node.isArray()) {
-      node.forEach(child -> moveSecretPaths(child, from, to));
-    }
+  /** Where the Secrets' keys are, in place of {@link SecretMounts#ROOT}. */
+  Path secretsRoot() {
+    return workDir.resolve("secrets");
   }
 
   private ConfigMap configMap(String namespace) {

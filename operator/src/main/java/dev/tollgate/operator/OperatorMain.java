@@ -91,6 +91,8 @@ public final class OperatorMain {
     // The report endpoint writes the spend ledgers, so it runs on the leader only. It serves with
     // the webhook's certificate (same Service DNS names, same CA, which the webhook hands to
     // injected sidecars), on its own port.
+    // the replies announce, and GET /v1/config serves, the operator's own render
+    AtomicReference<TollgateOperator> rendering = new AtomicReference<>();
     LeaderOnlyReports reports =
         new LeaderOnlyReports(
             () ->
@@ -100,7 +102,8 @@ public final class OperatorMain {
                     client,
                     webhook.get().serverContext(),
                     new KubernetesTokenReviewer(client),
-                    Clock.systemUTC()));
+                    Clock.systemUTC(),
+                    rendering.get().renderedConfigs()));
     Runnable startReports =
         webhook.get() == null
             ? () -> {}
@@ -117,6 +120,14 @@ public final class OperatorMain {
     TollgateOperator operator =
         new TollgateOperator(
             config, client, metrics, Clock.systemUTC(), true, startReports, reports::stopLeading);
+    rendering.set(operator);
+    if (webhook.get() != null) {
+      // the report endpoint's CA goes to each tenant namespace next to its configuration, and
+      // again after a renewal, so running sidecars follow a CA rotation
+      SidecarWebhook served = webhook.get();
+      operator.publishReportCa(() -> served.tls().caPem());
+      served.onRenewal(operator::reportCaChanged);
+    }
     HealthServer http = new HealthServer(config.httpPort(), operator::isReady, metrics.registry());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()

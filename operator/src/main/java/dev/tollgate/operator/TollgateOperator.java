@@ -9,6 +9,7 @@ import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.ops.OperatorMetrics;
 import dev.tollgate.operator.render.KubernetesConfigMapStore;
 import dev.tollgate.operator.render.NamespaceRenderer;
+import dev.tollgate.operator.render.RenderedConfigs;
 import dev.tollgate.operator.render.SidecarConfigSync;
 import dev.tollgate.operator.render.SidecarRecords;
 import dev.tollgate.operator.status.KubernetesEventRecorder;
@@ -41,6 +42,7 @@ public final class TollgateOperator implements AutoCloseable {
   private final boolean leaderElection;
   private final Runnable onStartLeading;
   private final Runnable onStopLeading;
+  private final SidecarConfigSync sync;
   private final java.util.concurrent.atomic.AtomicBoolean leading =
       new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -107,7 +109,7 @@ public final class TollgateOperator implements AutoCloseable {
                         exitOnLostLease));
               }
             });
-    SidecarConfigSync sync =
+    sync =
         new SidecarConfigSync(
             new NamespaceRenderer(new SidecarRecords()),
             new KubernetesConfigMapStore(client),
@@ -141,6 +143,28 @@ public final class TollgateOperator implements AutoCloseable {
       }
       o.withReconciliationMaxInterval(config.resyncInterval());
     };
+  }
+
+  /**
+   * The sidecar configuration this operator rendered per namespace: what the report channel
+   * announces and serves, never the tenant-writable ConfigMap.
+   */
+  public RenderedConfigs renderedConfigs() {
+    return sync.rendered();
+  }
+
+  /**
+   * Keeps the report endpoint's CA bundle ({@code caPem}, as it is now) in the ConfigMap {@code
+   * tollgate-report-ca} next to every namespace's configuration; injected sidecars mount it. Call
+   * before {@link #start()}, and {@link #reportCaChanged()} after a rotation.
+   */
+  public void publishReportCa(java.util.function.Supplier<String> caPem) {
+    sync.publishReportCa(caPem);
+  }
+
+  /** The report endpoint's CA changed: rewrites every namespace's CA bundle ConfigMap. */
+  public void reportCaChanged() {
+    sync.refreshReportCa();
   }
 
   public void start() {

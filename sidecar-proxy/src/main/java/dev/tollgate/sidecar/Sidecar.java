@@ -36,11 +36,13 @@ public final class Sidecar implements AutoCloseable {
       int threads,
       Duration pollInterval,
       ReporterSettings reporting,
-      Path spoolDir)
+      Path spoolDir,
+      Path secretsRoot)
       throws InterruptedException {
     metrics = new ProxyMetrics();
     ledger = new UsageLedger();
     config = new ConfigSource(configFile, new ApiKeyStore(), metrics);
+    config.secretsRoot(secretsRoot);
     config.reload();
     SidecarConfig initial = config.current();
     settings = initial == null ? ServerSettings.defaults() : initial.server();
@@ -99,7 +101,7 @@ public final class Sidecar implements AutoCloseable {
   public static Sidecar start(
       Path configFile, Integer portOverride, int threads, Duration pollInterval)
       throws InterruptedException {
-    return new Sidecar(configFile, portOverride, threads, pollInterval, null, null);
+    return new Sidecar(configFile, portOverride, threads, pollInterval, null, null, null);
   }
 
   /** Starts a sidecar that also reports to the operator ({@code reporting} null: it does not). */
@@ -117,7 +119,8 @@ public final class Sidecar implements AutoCloseable {
         threads,
         pollInterval,
         reporting,
-        spool == null || spool.isBlank() ? null : Path.of(spool.trim()));
+        spool == null || spool.isBlank() ? null : Path.of(spool.trim()),
+        null);
   }
 
   /**
@@ -132,7 +135,26 @@ public final class Sidecar implements AutoCloseable {
       ReporterSettings reporting,
       Path spoolDir)
       throws InterruptedException {
-    return new Sidecar(configFile, portOverride, threads, pollInterval, reporting, spoolDir);
+    return new Sidecar(configFile, portOverride, threads, pollInterval, reporting, spoolDir, null);
+  }
+
+  /**
+   * As {@link #start(Path, Integer, int, Duration, ReporterSettings, Path)}, reading the Secrets
+   * the configuration names under {@code /var/run/tollgate/secrets} from {@code secretsRoot}
+   * instead (local mode and tests, which run sidecars outside a pod; the configuration text, and so
+   * its integrity hash, stays the operator's).
+   */
+  public static Sidecar start(
+      Path configFile,
+      Integer portOverride,
+      int threads,
+      Duration pollInterval,
+      ReporterSettings reporting,
+      Path spoolDir,
+      Path secretsRoot)
+      throws InterruptedException {
+    return new Sidecar(
+        configFile, portOverride, threads, pollInterval, reporting, spoolDir, secretsRoot);
   }
 
   /**

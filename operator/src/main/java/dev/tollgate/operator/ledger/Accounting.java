@@ -75,6 +75,14 @@ public final class Accounting implements AutoCloseable {
       return null;
     }
 
+    /**
+     * The SHA-256 of the text of the namespace's rendered sidecar configuration, from the
+     * operator's own render, or null when there is none.
+     */
+    default String configSha256(String namespace) {
+      return null;
+    }
+
     /** The ProviderCredentials of the namespace, whose limits the sidecars share. */
     default List<ProviderCredential> credentials(String namespace) {
       return List.of();
@@ -269,6 +277,7 @@ public final class Accounting implements AutoCloseable {
     try {
       List<Budget> budgets = directory.budgets(namespace);
       String configVersion = directory.configVersion(namespace);
+      String configSha256 = directory.configSha256(namespace);
       List<ProviderCredential> credentials = directory.credentials(namespace);
       for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         LedgerStore.Versioned read = store.load(namespace);
@@ -293,7 +302,8 @@ public final class Accounting implements AutoCloseable {
                   configVersion,
                   r.budgets(),
                   r.credentialShares(),
-                  interval));
+                  interval,
+                  configSha256));
         }
         boolean saved;
         try {

@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,17 +55,70 @@ public final class SidecarConfigSync {
   private final ConfigMapStore store;
   private final String configMapName;
   private final WriteListener listener;
+  private final RenderedConfigs rendered;
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+  private final Map<String, List<LLMRoute>> owners = new ConcurrentHashMap<>();
+  private volatile Supplier<String> reportCa;
 
   public SidecarConfigSync(
       NamespaceRenderer renderer,
       ConfigMapStore store,
       String configMapName,
       WriteListener listener) {
+    this(renderer, store, configMapName, listener, new RenderedConfigs());
+  }
+
+  /**
+   * @param rendered where each namespace's rendering is kept for the report channel, which
+   *     announces and serves it
+   */
+  public SidecarConfigSync(
+      NamespaceRenderer renderer,
+      ConfigMapStore store,
+      String configMapName,
+      WriteListener listener,
+      RenderedConfigs rendered) {
     this.renderer = renderer;
     this.store = store;
     this.configMapName = configMapName;
     this.listener = listener;
+    this.rendered = rendered;
+  }
+
+  /**
+   * Also keeps the ConfigMap {@link SidecarConfigMap#REPORT_CA_NAME} next to every configuration,
+   * holding {@code caPem} (the report endpoint's CA bundle as it is now), which injected pods
+   * mount. Call {@link #refreshReportCa} when it changes.
+   */
+  public void publishReportCa(Supplier<String> caPem) {
+    this.reportCa = caPem;
+  }
+
+  /** Rewrites the CA bundle ConfigMap of every namespace that has a configuration (a rotation). */
+  public void refreshReportCa() {
+    for (String namespace : rendered.namespaces()) {
+      ReentrantLock lock = locks.computeIfAbsent(namespace, k -> new ReentrantLock());
+      lock.lock();
+      try {
+        List<LLMRoute> routes = owners.get(namespace);
+        if (routes != null) {
+          publishReportCa(namespace, routes);
+        }
+      } catch (RuntimeException e) {
+        LOG.warn(
+            "cannot update ConfigMap {}/{}: {}",
+            namespace,
+            SidecarConfigMap.REPORT_CA_NAME,
+            e.getMessage());
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  /** What this operator rendered per namespace, whatever the ConfigMaps hold now. */
+  public RenderedConfigs rendered() {
+    return rendered;
   }
 
   /** Renders {@code namespace} from {@code view} and makes the ConfigMap match. */
@@ -73,7 +127,19 @@ public final class SidecarConfigSync {
     lock.lock();
     try {
       NamespaceRenderer.Rendering rendering = renderer.render(namespace, view);
+      // The render is the reference even when the copy cannot be written (a ConfigMap of that
+      // name that is not ours, a conflict): sidecars are told its hash and fetch it from us.
+      rendering
+          .config()
+          .ifPresentOrElse(c -> rendered.put(namespace, c), () -> rendered.remove(namespace));
       Write write = publish(rendering);
+      if (rendering.config().isPresent()) {
+        owners.put(namespace, rendering.owners());
+        publishReportCa(namespace, rendering.owners());
+      } else {
+        owners.remove(namespace);
+        removeReportCa(namespace);
+      }
       if (write != Write.NONE) {
         listener.written(namespace, write);
         LOG.info(
@@ -131,6 +197,83 @@ public final class SidecarConfigSync {
     desired.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
     store.replace(desired);
     return Write.UPDATED;
+  }
+
+  /**
+   * Makes the namespace's CA bundle ConfigMap hold the current CA. A ConfigMap of that name that is
+   * not ours is left alone (logged): pods then trust whatever it holds, as they would trust what a
+   * namespace editor writes into their spec.
+   */
+  private void publishReportCa(String namespace, List<LLMRoute> routes) {
+    Supplier<String> ca = reportCa;
+    if (ca == null) {
+      return;
+    }
+    String pem = ca.get();
+    if (pem == null || pem.isBlank()) {
+      return;
+    }
+    ConfigMap desired =
+        new ConfigMapBuilder()
+            .withNewMetadata()
+            .withName(SidecarConfigMap.REPORT_CA_NAME)
+            .withNamespace(namespace)
+            .withLabels(
+                Map.of(
+                    SidecarConfigMap.MANAGED_BY_LABEL,
+                    SidecarConfigMap.MANAGED_BY,
+                    SidecarConfigMap.COMPONENT_LABEL,
+                    SidecarConfigMap.REPORT_CA_COMPONENT))
+            .withOwnerReferences(
+                routes.stream()
+                    .filter(r -> r.getMetadata().getUid() != null)
+                    .map(SidecarConfigSync::ownerReference)
+                    .toList())
+            .endMetadata()
+            .withData(Map.of(SidecarConfigMap.REPORT_CA_KEY, pem))
+            .build();
+    Optional<ConfigMap> existing = store.get(namespace, SidecarConfigMap.REPORT_CA_NAME);
+    if (existing.isEmpty()) {
+      store.create(desired);
+      LOG.info("created ConfigMap {}/{}", namespace, SidecarConfigMap.REPORT_CA_NAME);
+      return;
+    }
+    ConfigMap current = existing.get();
+    if (!isOurs(current)) {
+      LOG.warn(
+          "ConfigMap {}/{} exists but is not managed by the operator; not writing the report CA"
+              + " into it (rename or delete it)",
+          namespace,
+          SidecarConfigMap.REPORT_CA_NAME);
+      return;
+    }
+    if (Objects.equals(current.getData(), desired.getData())
+        && contains(current.getMetadata().getLabels(), desired.getMetadata().getLabels())
+        && Objects.equals(
+            current.getMetadata().getOwnerReferences(),
+            desired.getMetadata().getOwnerReferences())) {
+      return;
+    }
+    desired
+        .getMetadata()
+        .setLabels(merged(current.getMetadata().getLabels(), desired.getMetadata().getLabels()));
+    desired.getMetadata().setAnnotations(current.getMetadata().getAnnotations());
+    desired.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
+    store.replace(desired);
+    LOG.info("updated ConfigMap {}/{} (report CA)", namespace, SidecarConfigMap.REPORT_CA_NAME);
+  }
+
+  private void removeReportCa(String namespace) {
+    if (reportCa == null) {
+      return;
+    }
+    Optional<ConfigMap> existing = store.get(namespace, SidecarConfigMap.REPORT_CA_NAME);
+    if (existing.isPresent() && isOurs(existing.get())) {
+      store.delete(
+          namespace,
+          SidecarConfigMap.REPORT_CA_NAME,
+          existing.get().getMetadata().getResourceVersion());
+    }
   }
 
   private ConfigMap desired(NamespaceRenderer.Rendering rendering) {

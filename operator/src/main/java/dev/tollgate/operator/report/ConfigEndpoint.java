@@ -3,6 +3,7 @@ package dev.tollgate.operator.report;
 import dev.tollgate.operator.https.GuardedHttpsServer;
 import dev.tollgate.operator.https.GuardedHttpsServer.Request;
 import dev.tollgate.operator.https.GuardedHttpsServer.Response;
+import dev.tollgate.operator.render.RenderedConfigs;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -15,8 +16,10 @@ import org.slf4j.LoggerFactory;
  * namespace, for a sidecar whose mounted ConfigMap is stale (the kubelet can take a minute or more
  * to update it). Authenticated like reports (a pod-bound projected token, the same cache and rate
  * limit); the namespace is the token's, and asking for another one ({@code ?namespace=}) is
- * refused. The configuration holds no secret values (API keys are file paths), so it is served as
- * the ConfigMap has it.
+ * refused. What is served is the operator's own rendering ({@link
+ * dev.tollgate.operator.render.RenderedConfigs}), never the ConfigMap, which tenants can edit; its
+ * SHA-256 is the one every report reply announces, so a sidecar can check that what it fetched is
+ * what was announced. It holds no secret values (API keys are file paths).
  */
 final class ConfigEndpoint implements GuardedHttpsServer.Handler {
   static final String PATH = "/v1/config";
@@ -24,16 +27,16 @@ final class ConfigEndpoint implements GuardedHttpsServer.Handler {
   /** The header carrying the configuration's version (its content hash). */
   static final String VERSION_HEADER = "X-Tollgate-Config-Version";
 
+  /** The header carrying the SHA-256 of the configuration text (as the reply announces it). */
+  static final String SHA256_HEADER = "X-Tollgate-Config-Sha256";
+
   private static final Logger LOG = LoggerFactory.getLogger(ConfigEndpoint.class);
 
   /** The rendered configuration of a namespace. */
   interface ConfigLookup {
-    /** The namespace's configuration YAML and its version, or empty when none is rendered. */
-    Optional<Rendered> config(String namespace);
+    /** The namespace's rendered configuration, or empty when none is rendered. */
+    Optional<RenderedConfigs.Rendered> config(String namespace);
   }
-
-  /** A rendered configuration: the ConfigMap's YAML and its version annotation. */
-  record Rendered(String yaml, String version) {}
 
   private final Function<Request, ReportServer.Authenticated> authenticate;
   private final ConfigLookup lookup;
@@ -76,16 +79,14 @@ final class ConfigEndpoint implements GuardedHttpsServer.Handler {
               + ", not "
               + asked);
     }
-    Optional<Rendered> rendered = lookup.config(namespace);
+    Optional<RenderedConfigs.Rendered> rendered = lookup.config(namespace);
     if (rendered.isEmpty()) {
       return ReportServer.json(
           404, "no sidecar configuration is rendered for namespace " + namespace);
     }
-    Response ok =
-        Response.of(
-            200, "application/yaml", rendered.get().yaml().getBytes(StandardCharsets.UTF_8));
-    return rendered.get().version() == null
-        ? ok
-        : ok.withHeader(VERSION_HEADER, rendered.get().version());
+    return Response.of(
+            200, "application/yaml", rendered.get().text().getBytes(StandardCharsets.UTF_8))
+        .withHeader(VERSION_HEADER, rendered.get().version())
+        .withHeader(SHA256_HEADER, rendered.get().sha256());
   }
 }

@@ -4,9 +4,9 @@ import dev.tollgate.api.v1alpha1.Budget;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.operator.ledger.Accounting;
 import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
+import dev.tollgate.operator.render.RenderedConfigs;
 import dev.tollgate.operator.status.KubernetesEventRecorder;
 import dev.tollgate.sidecar.config.SidecarConfigMap;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Lister;
@@ -36,8 +36,8 @@ public final class ReportChannel implements AutoCloseable {
    * @param grantTtl a sidecar silent this long is no longer live and its allowance is released
    *     ({@code TOLLGATE_REPORT_GRANT_TTL}, default 30s)
    * @param ledgerName name of the per-namespace ledger ConfigMap
-   * @param configMapName name of the per-namespace sidecar ConfigMap, whose version the replies
-   *     carry
+   * @param configMapName name of the per-namespace sidecar ConfigMap (the replies announce the
+   *     operator's own render, not this tenant-writable copy)
    * @param operatorNamespace the operator's own namespace, which holds the ledgers (one ConfigMap
    *     {@code <ledgerName>-<tenant namespace>} each), out of tenants' reach
    * @param watchNamespaces the namespaces whose Budgets, credentials and configurations the
@@ -116,7 +116,11 @@ public final class ReportChannel implements AutoCloseable {
     this.directory = directory;
   }
 
-  /** Starts the channel serving with {@code tls}, verifying tokens with {@code reviewer}. */
+  /**
+   * Starts the channel serving with {@code tls}, verifying tokens with {@code reviewer}, with no
+   * rendered configurations: replies announce no configuration and {@code GET /v1/config} answers
+   * 404 (tests of the channel alone, benchmarks).
+   */
   public static ReportChannel start(
       Settings settings,
       KubernetesClient client,
@@ -124,9 +128,25 @@ public final class ReportChannel implements AutoCloseable {
       TokenReviewer reviewer,
       Clock clock)
       throws IOException {
+    return start(settings, client, tls, reviewer, clock, new RenderedConfigs());
+  }
+
+  /**
+   * Starts the channel serving with {@code tls}, verifying tokens with {@code reviewer}; replies
+   * announce, and {@code GET /v1/config} serves, the configurations in {@code rendered} (the
+   * operator's own render, {@link dev.tollgate.operator.TollgateOperator#renderedConfigs()}).
+   */
+  public static ReportChannel start(
+      Settings settings,
+      KubernetesClient client,
+      SSLContext tls,
+      TokenReviewer reviewer,
+      Clock clock,
+      RenderedConfigs rendered)
+      throws IOException {
     // What every flush needs about a namespace comes from informer caches: no LIST or GET per
     // flush (at 100 namespaces and a write every half second that was 800 requests a second).
-    Directory directory = Directory.start(client, settings);
+    Directory directory = Directory.start(client, settings, rendered);
     KubernetesEventRecorder events =
         new KubernetesEventRecorder(client, "tollgate-report-channel", clock);
     Accounting accounting =
@@ -162,28 +182,7 @@ public final class ReportChannel implements AutoCloseable {
     try {
       return new ReportChannel(
           accounting,
-          ReportServer.start(
-              settings.port(),
-              tls,
-              reviewer,
-              accounting,
-              ns -> {
-                ConfigMap cm =
-                    client.configMaps().inNamespace(ns).withName(settings.configMapName()).get();
-                if (cm == null
-                    || cm.getData() == null
-                    || cm.getData().get(SidecarConfigMap.KEY) == null) {
-                  return java.util.Optional.empty();
-                }
-                return java.util.Optional.of(
-                    new ConfigEndpoint.Rendered(
-                        cm.getData().get(SidecarConfigMap.KEY),
-                        cm.getMetadata().getAnnotations() == null
-                            ? null
-                            : cm.getMetadata()
-                                .getAnnotations()
-                                .get(SidecarConfigMap.VERSION_ANNOTATION)));
-              }),
+          ReportServer.start(settings.port(), tls, reviewer, accounting, rendered::get),
           directory);
     } catch (IOException | RuntimeException e) {
       accounting.close();
@@ -193,42 +192,29 @@ public final class ReportChannel implements AutoCloseable {
   }
 
   /**
-   * Budgets, ProviderCredentials and rendered sidecar ConfigMaps from informers (over all
-   * namespaces, or one per watched namespace), for the accounting.
+   * Budgets and ProviderCredentials from informers (over all namespaces, or one per watched
+   * namespace), and the configurations this operator rendered, for the accounting.
    */
   private static final class Directory implements Accounting.BudgetDirectory, AutoCloseable {
     private final List<SharedIndexInformer<Budget>> budgets = new ArrayList<>();
     private final List<SharedIndexInformer<ProviderCredential>> credentials = new ArrayList<>();
-    private final List<SharedIndexInformer<ConfigMap>> configs = new ArrayList<>();
-    private final String configMapName;
+    private final RenderedConfigs rendered;
 
-    private Directory(String configMapName) {
-      this.configMapName = configMapName;
+    private Directory(RenderedConfigs rendered) {
+      this.rendered = rendered;
     }
 
     /** Informers over all namespaces, or one set per watched namespace (RBAC per namespace). */
-    static Directory start(KubernetesClient client, Settings settings) {
-      Directory d = new Directory(settings.configMapName());
+    static Directory start(KubernetesClient client, Settings settings, RenderedConfigs rendered) {
+      Directory d = new Directory(rendered);
       try {
         if (settings.watchNamespaces().isEmpty()) {
           d.budgets.add(client.resources(Budget.class).inAnyNamespace().inform());
           d.credentials.add(client.resources(ProviderCredential.class).inAnyNamespace().inform());
-          d.configs.add(
-              client
-                  .configMaps()
-                  .inAnyNamespace()
-                  .withLabel(SidecarConfigMap.COMPONENT_LABEL, SidecarConfigMap.COMPONENT)
-                  .inform());
         } else {
           for (String ns : settings.watchNamespaces()) {
             d.budgets.add(client.resources(Budget.class).inNamespace(ns).inform());
             d.credentials.add(client.resources(ProviderCredential.class).inNamespace(ns).inform());
-            d.configs.add(
-                client
-                    .configMaps()
-                    .inNamespace(ns)
-                    .withLabel(SidecarConfigMap.COMPONENT_LABEL, SidecarConfigMap.COMPONENT)
-                    .inform());
           }
         }
         return d;
@@ -257,23 +243,21 @@ public final class ReportChannel implements AutoCloseable {
       return in(credentials, ns);
     }
 
+    // From the operator's own render: the ConfigMap's annotation is the tenant's to change.
     @Override
     public String configVersion(String ns) {
-      for (ConfigMap cm : in(configs, ns)) {
-        if (configMapName.equals(cm.getMetadata().getName())) {
-          return cm.getMetadata().getAnnotations() == null
-              ? null
-              : cm.getMetadata().getAnnotations().get(SidecarConfigMap.VERSION_ANNOTATION);
-        }
-      }
-      return null;
+      return rendered.get(ns).map(RenderedConfigs.Rendered::version).orElse(null);
+    }
+
+    @Override
+    public String configSha256(String ns) {
+      return rendered.get(ns).map(RenderedConfigs.Rendered::sha256).orElse(null);
     }
 
     @Override
     public void close() {
       budgets.forEach(SharedIndexInformer::close);
       credentials.forEach(SharedIndexInformer::close);
-      configs.forEach(SharedIndexInformer::close);
     }
   }
 

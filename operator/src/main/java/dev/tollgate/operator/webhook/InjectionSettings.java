@@ -67,6 +67,12 @@ public record InjectionSettings(
   /** Where the namespace's ConfigMap is mounted; the sidecar reads {@code config.yaml} there. */
   public static final String CONFIG_MOUNT = "/etc/tollgate/config";
 
+  /**
+   * Where the report endpoint's CA bundle ({@code tollgate-report-ca}) is mounted; the sidecar
+   * re-reads {@code ca.crt} there when it changes.
+   */
+  public static final String REPORT_CA_MOUNT = "/var/run/tollgate/report-ca";
+
   /** Where the projected ServiceAccount token for the reporting channel is mounted. */
   public static final String TOKEN_MOUNT = "/var/run/secrets/tollgate";
 

@@ -37,9 +37,9 @@ import org.slf4j.LoggerFactory;
  * so a half-written or broken pair is logged and the previous certificate stays. Without a
  * directory (a generated certificate) the material is fixed.
  *
- * <p>The CA that injected sidecars trust is taken at injection time: cert-manager renews the
- * serving certificate under the same CA, which is what this covers. Rotating the CA itself means
- * re-injecting pods (a rollout), as with any webhook.
+ * <p>A renewal may come with a new CA ({@code ca.crt}): {@link #onRenewal} lets the operator write
+ * it into each namespace's {@code tollgate-report-ca} ConfigMap, which injected sidecars mount and
+ * re-read, so running sidecars follow a CA rotation without a restart.
  */
 public final class ReloadingServerTls implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ReloadingServerTls.class);
@@ -51,6 +51,7 @@ public final class ReloadingServerTls implements AutoCloseable {
   private volatile WebhookTls current;
   private volatile String fingerprint;
   private volatile String lastFailure;
+  private volatile Runnable onRenewal = () -> {};
 
   /** Serves {@code tls} for good (a generated certificate). */
   public static ReloadingServerTls fixed(WebhookTls tls) {
@@ -88,6 +89,11 @@ public final class ReloadingServerTls implements AutoCloseable {
     }
   }
 
+  /** Runs {@code action} on the reload thread after each renewed certificate took effect. */
+  public void onRenewal(Runnable action) {
+    this.onRenewal = action;
+  }
+
   /** The context to serve with; it follows every reload. */
   public SSLContext serverContext() {
     return context;
@@ -122,6 +128,11 @@ public final class ReloadingServerTls implements AutoCloseable {
           dir,
           leaf.getSerialNumber().toString(16),
           leaf.getNotAfter().toInstant());
+      try {
+        onRenewal.run();
+      } catch (RuntimeException e) {
+        LOG.warn("handling the renewed certificate failed: {}", e.toString());
+      }
       return true;
     } catch (RuntimeException e) {
       // most often the kubelet mid-swap; the next poll sees the finished pair

@@ -33,6 +33,7 @@ public final class SidecarInjector {
   static final String CONFIG_VOLUME = "tollgate-config";
   static final String TOKEN_VOLUME = "tollgate-token";
   static final String SPOOL_VOLUME = "tollgate-spool";
+  static final String REPORT_CA_VOLUME = "tollgate-report-ca";
   static final long TOKEN_EXPIRATION_SECONDS = 3600;
 
   private final InjectionSettings settings;
@@ -50,8 +51,9 @@ public final class SidecarInjector {
   }
 
   /**
-   * @param reportCaPem PEM of the CA of the operator's report endpoint, given to the sidecar in
-   *     {@code TOLLGATE_REPORT_CA_PEM} (a CA certificate is public); null: not known
+   * @param reportCaPem PEM of the CA of the operator's report endpoint when the pod is created; not
+   *     put into the pod any more (a CA in the environment could not follow a rotation): the pod
+   *     mounts the ConfigMap {@code tollgate-report-ca} the operator keeps current instead
    */
   public SidecarInjector(InjectionSettings settings, String reportCaPem) {
     this.reportCaPem = reportCaPem;
@@ -118,6 +120,9 @@ public final class SidecarInjector {
     List<Volume> volumes = new ArrayList<>(nullToEmpty(spec.getVolumes()));
     volumes.add(configVolume());
     volumes.add(tokenVolume());
+    if (settings.reportUrl() != null) {
+      volumes.add(reportCaVolume());
+    }
     volumes.add(
         new VolumeBuilder()
             .withName(SPOOL_VOLUME)
@@ -155,6 +160,9 @@ public final class SidecarInjector {
     List<VolumeMount> mounts = new ArrayList<>();
     mounts.add(readOnlyMount(CONFIG_VOLUME, InjectionSettings.CONFIG_MOUNT));
     mounts.add(readOnlyMount(TOKEN_VOLUME, InjectionSettings.TOKEN_MOUNT));
+    if (settings.reportUrl() != null) {
+      mounts.add(readOnlyMount(REPORT_CA_VOLUME, InjectionSettings.REPORT_CA_MOUNT));
+    }
     mounts.add(
         new VolumeMountBuilder()
             .withName(SPOOL_VOLUME)
@@ -228,9 +236,11 @@ public final class SidecarInjector {
     env.add(env(HealthSettings.PORT_ENV, Integer.toString(settings.healthPort())));
     if (settings.reportUrl() != null) {
       env.add(env("TOLLGATE_REPORT_URL", settings.reportUrl()));
-      if (reportCaPem != null) {
-        env.add(env("TOLLGATE_REPORT_CA_PEM", reportCaPem));
-      }
+      // mounted, not in the env: the sidecar re-reads the file, so a rotated CA reaches it
+      env.add(
+          env(
+              "TOLLGATE_REPORT_CA_FILE",
+              InjectionSettings.REPORT_CA_MOUNT + "/" + SidecarConfigMap.REPORT_CA_KEY));
     }
     env.add(env("TOLLGATE_TOKEN_FILE", InjectionSettings.TOKEN_MOUNT + "/token"));
     env.add(env("TOLLGATE_SPOOL_DIR", InjectionSettings.SPOOL_MOUNT));
@@ -258,6 +268,18 @@ public final class SidecarInjector {
         .withName(CONFIG_VOLUME)
         .withNewConfigMap()
         .withName(settings.configMapName())
+        .withOptional(true)
+        .endConfigMap()
+        .build();
+  }
+
+  private static Volume reportCaVolume() {
+    // Optional, like the configuration: written by the operator with it. Until it exists the
+    // sidecar's reports wait (kept, not lost).
+    return new VolumeBuilder()
+        .withName(REPORT_CA_VOLUME)
+        .withNewConfigMap()
+        .withName(SidecarConfigMap.REPORT_CA_NAME)
         .withOptional(true)
         .endConfigMap()
         .build();

@@ -40,6 +40,11 @@ public final class SidecarWebhook implements AutoCloseable {
     return tls.serverContext();
   }
 
+  /** Runs {@code action} after each renewed certificate (possibly a new CA) took effect. */
+  public void onRenewal(Runnable action) {
+    tls.onRenewal(action);
+  }
+
   /** Starts the webhook described by {@code config}. */
   public static SidecarWebhook start(
       WebhookConfig config,

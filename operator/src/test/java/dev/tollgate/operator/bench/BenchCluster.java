@@ -100,7 +100,8 @@ final class BenchCluster implements AutoCloseable {
             client,
             tls.serverContext(),
             reviewer,
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            operator.renderedConfigs());
     return new BenchCluster(server, client, operator, tls, channel);
   }
 
@@ -122,11 +123,7 @@ final class BenchCluster implements AutoCloseable {
     Files.createDirectories(key.getParent());
     Files.writeString(key, "sk-bench");
     Path config = dir.resolve("config.yaml");
-    Files.writeString(
-        config,
-        cm.getData()
-            .get(SidecarConfigMap.KEY)
-            .replace(SecretMounts.ROOT + "/", dir.resolve("secrets") + "/"));
+    Files.writeString(config, cm.getData().get(SidecarConfigMap.KEY));
     List<Sidecar> started = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       // one pod-bound token per sidecar, as in a cluster
@@ -145,7 +142,9 @@ final class BenchCluster implements AutoCloseable {
                   NAMESPACE,
                   "bench-" + i,
                   "uid-bench-" + i,
-                  interval)));
+                  interval),
+              null,
+              dir.resolve("secrets")));
     }
     sidecars.addAll(started);
     return started;

@@ -74,7 +74,8 @@ final class ReportingCluster implements AutoCloseable {
         client,
         tls.serverContext(),
         new FakeTokenReviewer(),
-        Clock.systemUTC());
+        Clock.systemUTC(),
+        operator.renderedConfigs());
   }
 
   /** {@link #channel(int, Duration)} on a free port, sidecars live for 30 s without a report. */
@@ -95,8 +96,8 @@ final class ReportingCluster implements AutoCloseable {
   }
 
   /**
-   * Writes the API key file under {@code dir/secrets}, where {@link #localPaths} points the
-   * configuration's key paths.
+   * Writes the API key file under {@code dir/secrets}, where {@link #sidecar} sidecars read the
+   * Secrets the configuration names.
    *
    * @return the secrets directory
    */
@@ -108,14 +109,10 @@ final class ReportingCluster implements AutoCloseable {
     return secrets;
   }
 
-  /** A rendered configuration with its key paths moved from the mount root to {@code secrets}. */
-  static String localPaths(String text, Path secrets) {
-    return text.replace(SecretMounts.ROOT + "/", secrets.toString() + "/");
-  }
-
   /**
    * Waits until the operator rendered {@code ns}'s configuration with {@code expected} in it, then
-   * mounts it as the kubelet would: {@code dir/config.yaml}, with the API key under {@code dir}.
+   * mounts it as the kubelet would: {@code dir/config.yaml} (the operator's text byte for byte),
+   * with the API key under {@code dir/secrets}.
    */
   void mountConfig(String ns, String expected, Path dir) throws IOException {
     await()
@@ -128,9 +125,8 @@ final class ReportingCluster implements AutoCloseable {
                   && cm.getData().getOrDefault(SidecarConfigMap.KEY, "").contains(expected);
             });
     ConfigMap cm = client.configMaps().inNamespace(ns).withName(SidecarConfigMap.NAME).get();
-    Path secrets = writeApiKey(dir);
-    Files.writeString(
-        dir.resolve("config.yaml"), localPaths(cm.getData().get(SidecarConfigMap.KEY), secrets));
+    writeApiKey(dir);
+    Files.writeString(dir.resolve("config.yaml"), cm.getData().get(SidecarConfigMap.KEY));
   }
 
   /**
@@ -162,9 +158,19 @@ final class ReportingCluster implements AutoCloseable {
         configGrace);
   }
 
-  /** A sidecar on {@code dir/config.yaml}, on a free port, reporting as {@code settings} say. */
+  /**
+   * A sidecar on {@code dir/config.yaml}, on a free port, reporting as {@code settings} say,
+   * reading the Secrets from {@code dir/secrets} (see {@link #writeApiKey}).
+   */
   static Sidecar sidecar(Path dir, ReporterSettings settings) throws Exception {
-    return Sidecar.start(dir.resolve("config.yaml"), 0, 1, Duration.ofMillis(200), settings);
+    return Sidecar.start(
+        dir.resolve("config.yaml"),
+        0,
+        1,
+        Duration.ofMillis(200),
+        settings,
+        null,
+        dir.resolve("secrets"));
   }
 
   /** An HTTPS client that trusts this cluster's CA, for posting to a report endpoint directly. */

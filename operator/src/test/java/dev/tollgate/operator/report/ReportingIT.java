@@ -464,7 +464,14 @@ class ReportingIT {
   private Sidecar sidecar(String ns, String pod, String uid, Path spool) throws Exception {
     ReporterSettings settings = cluster.reporting(dir, ns, pod, uid, reportPort);
     Sidecar s =
-        Sidecar.start(dir.resolve("config.yaml"), 0, 1, Duration.ofMillis(200), settings, spool);
+        Sidecar.start(
+            dir.resolve("config.yaml"),
+            0,
+            1,
+            Duration.ofMillis(200),
+            settings,
+            spool,
+            dir.resolve("secrets"));
     toClose.add(s);
     return s;
   }

@@ -47,6 +47,7 @@ class PodInjectionHandlerTest {
         .containsExactly(
             "tollgate-config",
             "tollgate-token",
+            "tollgate-report-ca",
             "tollgate-spool",
             dev.tollgate.sidecar.config.SecretMounts.volumeName("openai-api-key"));
     assertThat(patched.getSpec().getContainers().get(0).getEnv())

@@ -74,6 +74,7 @@ class SidecarInjectorTest {
         .containsExactly(
             "/etc/tollgate/config",
             "/var/run/secrets/tollgate",
+            "/var/run/tollgate/report-ca",
             "/var/run/tollgate/secrets/anthropic-api-key",
             "/var/run/tollgate/secrets/openai-api-key");
     assertThat(sidecar.getEnv())
@@ -81,6 +82,22 @@ class SidecarInjectorTest {
             e -> {
               assertThat(e.getName()).isEqualTo("TOLLGATE_SPOOL_DIR");
               assertThat(e.getValue()).isEqualTo("/var/lib/tollgate/spool");
+            });
+    // the report endpoint's CA is mounted (re-read on rotation), never frozen into the env
+    assertThat(sidecar.getEnv())
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("TOLLGATE_REPORT_CA_FILE");
+              assertThat(e.getValue()).isEqualTo("/var/run/tollgate/report-ca/ca.crt");
+            })
+        .noneSatisfy(e -> assertThat(e.getName()).isEqualTo("TOLLGATE_REPORT_CA_PEM"));
+    assertThat(pod.getSpec().getVolumes())
+        .filteredOn(v -> v.getName().equals("tollgate-report-ca"))
+        .singleElement()
+        .satisfies(
+            v -> {
+              assertThat(v.getConfigMap().getName()).isEqualTo("tollgate-report-ca");
+              assertThat(v.getConfigMap().getOptional()).isTrue();
             });
     assertThat(pod.getSpec().getVolumes())
         .filteredOn(v -> v.getName().equals("tollgate-spool"))

@@ -158,6 +158,28 @@ public final class SidecarConfigCodec {
     }
   }
 
+  /**
+   * The SHA-256 (64 lowercase hex digits) of a configuration's text as UTF-8: the integrity check
+   * between operator and sidecar. The operator hashes the canonical text it rendered ({@link
+   * #write}, which the ConfigMap holds byte for byte); the sidecar hashes the text it read, before
+   * anything else touches it. Unlike {@link #withContentHash}'s short version, it covers every
+   * byte, the version line included.
+   */
+  public static String sha256(String text) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JRE", e);
+    }
+  }
+
+  /** {@link #sha256(String)} of the canonical text of {@code config}. */
+  public static String sha256(SidecarConfig config) {
+    return sha256(write(config));
+  }
+
   /** Sorts the name-keyed lists; tier, target and fallback order is meaningful and kept. */
   static SidecarConfig canonical(SidecarConfig c) {
     List<RouteConfig> routes =

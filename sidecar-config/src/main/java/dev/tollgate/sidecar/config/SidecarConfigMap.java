@@ -30,5 +30,18 @@ public final class SidecarConfigMap {
    */
   public static final String VERSION_ANNOTATION = "tollgate.dev/config-version";
 
+  /**
+   * The ConfigMap, next to the configuration in each tenant namespace, that holds the CA bundle of
+   * the operator's report endpoint; injected pods mount it and the sidecar re-reads it when it
+   * changes, so a rotated CA reaches running sidecars.
+   */
+  public static final String REPORT_CA_NAME = "tollgate-report-ca";
+
+  /** The key of the CA bundle (PEM) in {@link #REPORT_CA_NAME}. */
+  public static final String REPORT_CA_KEY = "ca.crt";
+
+  /** Component label value of {@link #REPORT_CA_NAME}. */
+  public static final String REPORT_CA_COMPONENT = "report-ca";
+
   private SidecarConfigMap() {}
 }

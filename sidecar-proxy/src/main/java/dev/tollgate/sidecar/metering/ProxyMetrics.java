@@ -37,6 +37,7 @@ public final class ProxyMetrics {
   private final Histogram ttft;
   private final Gauge inFlight;
   private final Counter configReloads;
+  private final Counter configIntegrityFailures;
   private final Counter failovers;
   private final Gauge credentialUp;
   private final Counter promptCacheMarked;
@@ -115,6 +116,11 @@ public final class ProxyMetrics {
             "tollgate_config_reloads_total",
             "Configuration reloads, by result (applied, rejected).",
             "result");
+    configIntegrityFailures =
+        counter(
+            "tollgate_config_integrity_failures_total",
+            "Times the mounted configuration differed from the one the operator rendered and"
+                + " announced (a tampered or stale ConfigMap); the sidecar ran the operator's copy.");
     failovers =
         counter(
             "tollgate_failovers_total",
@@ -302,6 +308,16 @@ public final class ProxyMetrics {
 
   public void configReload(boolean applied) {
     configReloads.labelValues(applied ? "applied" : "rejected").inc();
+  }
+
+  /** The mounted configuration differs from the one the operator announced. */
+  public void configIntegrityFailure() {
+    configIntegrityFailures.inc();
+  }
+
+  /** How many integrity failures were counted (tests). */
+  public long configIntegrityFailures() {
+    return (long) configIntegrityFailures.get();
   }
 
   public String contentType() {

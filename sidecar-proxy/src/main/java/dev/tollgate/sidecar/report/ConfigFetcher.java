@@ -4,7 +4,6 @@ import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.config.report.ReportReply;
 import dev.tollgate.sidecar.runtime.ConfigSource;
 import java.io.IOException;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -17,12 +16,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Catches a stale mounted configuration: every reply names the version the operator rendered for
- * the namespace; when the configuration in force has differed from it for longer than the grace
- * period (the kubelet updates mounted ConfigMaps only every minute or so), the sidecar fetches the
- * rendered configuration from the operator ({@code GET /v1/config}, same HTTPS channel and token as
- * the reports) and applies it through {@link ConfigSource#applyFetched}, exactly as a reload of the
- * file. A failed or rejected fetch is tried again one grace period later. Runs on the reporter's
+ * Keeps the sidecar on the configuration the operator rendered. Every reply announces the SHA-256
+ * of the namespace's rendered configuration ({@link ReportReply#configSha256()}), which {@link
+ * ConfigSource#announce} compares with the configuration in force:
+ *
+ * <ul>
+ *   <li>a configuration that was never verified (the mounted file ran before the first reply) and
+ *       is not the announced one is replaced at once by the operator's copy ({@code GET
+ *       /v1/config}, same HTTPS channel and token as the reports), which must hash to the announced
+ *       value: a tampered ConfigMap does not keep running;
+ *   <li>a verified configuration the operator has since replaced (the kubelet updates mounted
+ *       ConfigMaps only every minute or so) is fetched once it has been stale for longer than the
+ *       grace period.
+ * </ul>
+ *
+ * Replies of operators that announce no hash fall back to comparing versions, with the grace
+ * period. A failed or rejected fetch is tried again with a later reply. Runs on the reporter's
  * thread.
  */
 public final class ConfigFetcher implements Consumer<ReportReply> {
@@ -53,6 +62,24 @@ public final class ConfigFetcher implements Consumer<ReportReply> {
 
   @Override
   public void accept(ReportReply reply) {
+    String sha = reply.configSha256();
+    if (sha != null) {
+      switch (config.announce(sha)) {
+        case IN_STEP -> staleSince = -1;
+        case UNVERIFIED ->
+            fetch(sha, "the configuration in force is not the one the operator rendered");
+        case STALE -> {
+          if (graceOver()) {
+            fetch(
+                sha,
+                "the mounted configuration lagged the operator's for over "
+                    + grace.toSeconds()
+                    + " s");
+          }
+        }
+      }
+      return;
+    }
     String wanted = reply.configVersion();
     SidecarConfig current = config.current();
     if (wanted == null || (current != null && Objects.equals(wanted, current.version()))) {
@@ -70,7 +97,7 @@ public final class ConfigFetcher implements Consumer<ReportReply> {
     staleSince = now; // the next try, if this one does not bring the version, after another grace
     try {
       String text = fetch.fetch();
-      boolean applied = config.applyFetched(text);
+      boolean applied = config.applyFetched(text, null);
       SidecarConfig after = config.current();
       LOG.info(
           "the mounted configuration ({}) lagged the operator's ({}) for over {} s: fetched it, {}",
@@ -85,22 +112,51 @@ public final class ConfigFetcher implements Consumer<ReportReply> {
     }
   }
 
+  /** True once the configuration has been stale for the grace period (then it starts again). */
+  private boolean graceOver() {
+    long now = nanoTime.getAsLong();
+    if (staleSince < 0) {
+      staleSince = now;
+      return false;
+    }
+    if (now - staleSince < grace.toNanos()) {
+      return false;
+    }
+    staleSince = now;
+    return true;
+  }
+
+  /** Fetches the operator's copy and applies it if it hashes to {@code sha}. */
+  private void fetch(String sha, String why) {
+    try {
+      String text = fetch.fetch();
+      boolean applied = config.applyFetched(text, sha);
+      SidecarConfig after = config.current();
+      LOG.info(
+          "{}: fetched it from the operator, {}",
+          why,
+          applied ? "now running " + (after == null ? "?" : after.version()) : "not applied");
+    } catch (IOException e) {
+      LOG.warn("cannot fetch the configuration from the operator: {}", e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   private static Fetch https(ReporterSettings settings) {
-    HttpClient http =
-        HttpClient.newBuilder()
-            .sslContext(Reporter.trusting(settings.caPem()))
-            .connectTimeout(Duration.ofSeconds(2))
-            .build();
+    OperatorTrust trust = OperatorTrust.of(settings);
     return () -> {
       String token = Files.readString(settings.tokenFile()).trim();
       HttpResponse<String> response =
-          http.send(
-              HttpRequest.newBuilder(settings.configUrl())
-                  .timeout(Duration.ofSeconds(5))
-                  .header("Authorization", "Bearer " + token)
-                  .GET()
-                  .build(),
-              HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+          trust
+              .client()
+              .send(
+                  HttpRequest.newBuilder(settings.configUrl())
+                      .timeout(Duration.ofSeconds(5))
+                      .header("Authorization", "Bearer " + token)
+                      .GET()
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
       if (response.statusCode() != 200) {
         throw new IOException(
             "GET "

@@ -13,7 +13,6 @@ import dev.tollgate.sidecar.wire.ErrorKind;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.math.BigDecimal;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -54,7 +53,7 @@ public final class Reporter implements AutoCloseable {
   private final UsageLedger ledger;
   private final ConfigSource config;
   private final BudgetGate gate;
-  private final HttpClient http;
+  private final OperatorTrust trust;
   private final String bootId = UUID.randomUUID().toString();
   private final ScheduledExecutorService timer;
 
@@ -80,11 +79,7 @@ public final class Reporter implements AutoCloseable {
     this.ledger = ledger;
     this.config = config;
     this.gate = gate;
-    this.http =
-        HttpClient.newBuilder()
-            .sslContext(trusting(settings.caPem()))
-            .connectTimeout(Duration.ofSeconds(2))
-            .build();
+    this.trust = OperatorTrust.of(settings);
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -398,7 +393,8 @@ public final class Reporter implements AutoCloseable {
               .header("Content-Type", "application/json")
               .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(report)))
               .build();
-      HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+      HttpResponse<byte[]> response =
+          trust.client().send(request, HttpResponse.BodyHandlers.ofByteArray());
       if (response.statusCode() != 200) {
         failed(
             "HTTP "

@@ -13,13 +13,16 @@ import java.util.Map;
  * @param url the operator's {@code https://.../v1/reports}; plain http is refused
  * @param tokenFile projected ServiceAccount token (audience tollgate), re-read for every report
  *     because the kubelet rotates it
- * @param caPem PEM of the CA that signed the operator's certificate
+ * @param caPem PEM of the CA that signed the operator's certificate, fixed for the process's life
+ *     (null when {@code caFile} is given)
  * @param namespace the pod's namespace
  * @param pod the pod's name
  * @param podUid the pod's UID
  * @param interval time between reports (default 2 s)
  * @param configFetchGrace how long the mounted configuration may differ from the version the
  *     operator's replies name before the sidecar fetches it from the operator (default 10 s)
+ * @param caFile the CA bundle as a file (the mounted ConfigMap {@code tollgate-report-ca}), re-read
+ *     when it changes so a rotated CA needs no restart; preferred over {@code caPem}
  */
 public record ReporterSettings(
     URI url,
@@ -29,7 +32,21 @@ public record ReporterSettings(
     String pod,
     String podUid,
     Duration interval,
-    Duration configFetchGrace) {
+    Duration configFetchGrace,
+    Path caFile) {
+
+  /** Trusting a fixed PEM. */
+  public ReporterSettings(
+      URI url,
+      Path tokenFile,
+      String caPem,
+      String namespace,
+      String pod,
+      String podUid,
+      Duration interval,
+      Duration configFetchGrace) {
+    this(url, tokenFile, caPem, namespace, pod, podUid, interval, configFetchGrace, null);
+  }
 
   /** With the default configuration fetch grace. */
   public ReporterSettings(
@@ -48,9 +65,9 @@ public record ReporterSettings(
       throw new IllegalArgumentException(
           "the report URL must be https (the sidecar sends its ServiceAccount token), got " + url);
     }
-    if (caPem == null || caPem.isBlank()) {
+    if ((caPem == null || caPem.isBlank()) && caFile == null) {
       throw new IllegalArgumentException(
-          "reporting to " + url + " needs the operator's CA (TOLLGATE_REPORT_CA_PEM or _FILE)");
+          "reporting to " + url + " needs the operator's CA (TOLLGATE_REPORT_CA_FILE or _PEM)");
     }
     if (namespace == null || pod == null || podUid == null) {
       // the operator accepts a report only from the pod its token is bound to, by name and UID
@@ -82,10 +99,9 @@ public record ReporterSettings(
     if (url == null || url.isBlank()) {
       return null;
     }
-    String ca = env.get("TOLLGATE_REPORT_CA_PEM");
-    if ((ca == null || ca.isBlank()) && env.get("TOLLGATE_REPORT_CA_FILE") != null) {
-      ca = java.nio.file.Files.readString(Path.of(env.get("TOLLGATE_REPORT_CA_FILE")));
-    }
+    // the file wins: it is re-read, so a rotated CA reaches the running sidecar
+    String caFile = env.get("TOLLGATE_REPORT_CA_FILE");
+    String ca = caFile == null || caFile.isBlank() ? env.get("TOLLGATE_REPORT_CA_PEM") : null;
     String interval = env.get("TOLLGATE_REPORT_INTERVAL");
     String grace = env.get("TOLLGATE_CONFIG_FETCH_GRACE");
     return new ReporterSettings(
@@ -96,6 +112,7 @@ public record ReporterSettings(
         env.get("TOLLGATE_POD_NAME"),
         env.get("TOLLGATE_POD_UID"),
         interval == null || interval.isBlank() ? null : Duration.parse("PT" + interval.trim()),
-        grace == null || grace.isBlank() ? null : Duration.parse("PT" + grace.trim()));
+        grace == null || grace.isBlank() ? null : Duration.parse("PT" + grace.trim()),
+        caFile == null || caFile.isBlank() ? null : Path.of(caFile.trim()));
   }
 }

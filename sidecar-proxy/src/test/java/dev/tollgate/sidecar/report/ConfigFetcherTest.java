@@ -99,4 +99,130 @@ class ConfigFetcherTest {
     reply("v2", 30);
     assertThat(config.current().version()).isEqualTo("v2");
   }
+
+  // ---- integrity: the operator announces the SHA-256 of what it rendered ----
+
+  private static String tampered(String text) {
+    return text.replace("http://127.0.0.1:1/v1", "http://127.0.0.1:2/v1");
+  }
+
+  private static String sha(String text) {
+    return dev.tollgate.sidecar.config.SidecarConfigCodec.sha256(text);
+  }
+
+  private ProxyMetrics metrics;
+
+  /** A source whose mounted file holds {@code text}, with its own metrics. */
+  private void mount(String text) throws IOException {
+    Files.writeString(dir.resolve("config.yaml"), text);
+    metrics = new ProxyMetrics();
+    config = new ConfigSource(dir.resolve("config.yaml"), new ApiKeyStore(), metrics);
+    config.reload();
+    fetcher =
+        new ConfigFetcher(
+            config,
+            GRACE,
+            clock::get,
+            () -> {
+              fetches++;
+              if (served.isEmpty()) {
+                throw new IOException("operator away");
+              }
+              return served.remove(0);
+            });
+  }
+
+  private void announce(String version, String sha256, long atSeconds) {
+    clock.set(Duration.ofSeconds(atSeconds).toNanos());
+    fetcher.accept(new ReportReply(1, version, List.of(), List.of(), null, sha256));
+  }
+
+  private String endpoint() {
+    return config.current().credential("openai").orElseThrow().endpoint();
+  }
+
+  @Test
+  void aTamperedMountRunsOnlyUntilTheFirstReplyThenTheOperatorsCopyRuns() throws IOException {
+    String rendered = config("v1", "chat");
+    mount(tampered(rendered));
+    assertThat(endpoint()).isEqualTo("http://127.0.0.1:2/v1"); // no announcement yet
+    served.add(rendered);
+    announce("v1", sha(rendered), 0); // the same version name: only the hash tells them apart
+    assertThat(fetches).as("fetched at once, no grace").isEqualTo(1);
+    assertThat(endpoint()).isEqualTo("http://127.0.0.1:1/v1");
+    assertThat(metrics.configIntegrityFailures()).isEqualTo(1);
+    announce("v1", sha(rendered), 2);
+    assertThat(fetches).isEqualTo(1);
+    assertThat(metrics.configIntegrityFailures()).isEqualTo(1);
+  }
+
+  @Test
+  void aMountEditedAfterTheAnnouncementIsNeverApplied() throws IOException {
+    String rendered = config("v1", "chat");
+    mount(rendered);
+    announce("v1", sha(rendered), 0);
+    assertThat(metrics.configIntegrityFailures()).isZero();
+    Files.writeString(dir.resolve("config.yaml"), tampered(rendered));
+    assertThat(config.reload()).isFalse();
+    assertThat(endpoint()).isEqualTo("http://127.0.0.1:1/v1");
+    announce("v1", sha(rendered), 2);
+    assertThat(endpoint()).isEqualTo("http://127.0.0.1:1/v1");
+    assertThat(metrics.configIntegrityFailures()).isEqualTo(1);
+    announce("v1", sha(rendered), 4);
+    config.reload();
+    assertThat(metrics.configIntegrityFailures()).as("one per change").isEqualTo(1);
+    assertThat(fetches).isZero();
+    // a second, different edit is another change
+    Files.writeString(dir.resolve("config.yaml"), tampered(rendered) + "# again\n");
+    config.reload();
+    announce("v1", sha(rendered), 6);
+    assertThat(metrics.configIntegrityFailures()).isEqualTo(2);
+    assertThat(endpoint()).isEqualTo("http://127.0.0.1:1/v1");
+  }
+
+  @Test
+  void aNewVersionTheKubeletDeliversBeforeItsAnnouncementIsAppliedWhenAnnounced()
+      throws IOException {
+    String v1 = config("v1", "chat");
+    String v2 = config("v2", "support");
+    mount(v1);
+    announce("v1", sha(v1), 0);
+    Files.writeString(dir.resolve("config.yaml"), v2);
+    config.reload();
+    assertThat(config.current().version()).as("held until announced").isEqualTo("v1");
+    announce("v2", sha(v2), 2);
+    assertThat(config.current().version()).isEqualTo("v2");
+    assertThat(fetches).isZero();
+    assertThat(metrics.configIntegrityFailures()).isZero();
+  }
+
+  @Test
+  void aFetchedConfigurationThatDoesNotHashToTheAnnouncedValueIsNotApplied() throws IOException {
+    String rendered = config("v1", "chat");
+    mount(tampered(rendered));
+    served.add(tampered(rendered) + "# not it\n");
+    announce("v1", sha(rendered), 0);
+    assertThat(fetches).isEqualTo(1);
+    assertThat(config.current().version()).isEqualTo("v1");
+    assertThat(endpoint()).isEqualTo("http://127.0.0.1:2/v1");
+    served.add(rendered);
+    announce("v1", sha(rendered), 2); // tried again with the next reply
+    assertThat(endpoint()).isEqualTo("http://127.0.0.1:1/v1");
+  }
+
+  @Test
+  void aVerifiedConfigurationTheOperatorReplacedIsFetchedAfterTheGrace() throws IOException {
+    String v1 = config("v1", "chat");
+    String v2 = config("v2", "support");
+    mount(v1);
+    announce("v1", sha(v1), 0);
+    served.add(v2);
+    announce("v2", sha(v2), 1);
+    announce("v2", sha(v2), 10);
+    assertThat(fetches).isZero();
+    announce("v2", sha(v2), 11);
+    assertThat(fetches).isEqualTo(1);
+    assertThat(config.current().version()).isEqualTo("v2");
+    assertThat(metrics.configIntegrityFailures()).isZero();
+  }
 }

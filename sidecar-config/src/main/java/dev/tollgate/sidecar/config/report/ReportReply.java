@@ -17,17 +17,35 @@ import java.util.List;
  *     budget near its limit); null: the sidecar's configured interval. A sidecar never reports less
  *     often than this says, nor more often than it is configured to, and still reports at once when
  *     an allowance runs out.
+ * @param configSha256 the SHA-256 (64 hex digits) of the configuration text the operator rendered
+ *     for the namespace, from its own render (never from the tenant-writable ConfigMap); the
+ *     sidecar runs only a configuration whose text hashes to it. Null: the operator announces none
+ *     (it has not rendered the namespace yet, or it is older than this field).
  */
 public record ReportReply(
     long acknowledgedSequence,
     String configVersion,
     List<BudgetState> budgets,
     List<CredentialShare> credentialShares,
-    Long reportIntervalMillis) {
+    Long reportIntervalMillis,
+    String configSha256) {
 
   public ReportReply {
     budgets = budgets == null ? List.of() : List.copyOf(budgets);
     credentialShares = credentialShares == null ? List.of() : List.copyOf(credentialShares);
+  }
+
+  /**
+   * A reply that announces no configuration hash (JSON from older operators reads the same way).
+   */
+  public ReportReply(
+      long acknowledgedSequence,
+      String configVersion,
+      List<BudgetState> budgets,
+      List<CredentialShare> credentialShares,
+      Long reportIntervalMillis) {
+    this(
+        acknowledgedSequence, configVersion, budgets, credentialShares, reportIntervalMillis, null);
   }
 
   /** A reply that leaves the report interval to the sidecar. */

@@ -52,4 +52,17 @@ class ReportContractTest {
     ReportReply slower = new ReportReply(4, "v1", List.of(), List.of(), 8000L);
     assertThat(JSON.readValue(JSON.writeValueAsBytes(slower), ReportReply.class)).isEqualTo(slower);
   }
+
+  @Test
+  void theConfigurationHashIsOptionalOnTheWire() throws Exception {
+    assertThat(
+            JSON.readValue(
+                    "{\"acknowledgedSequence\":3,\"configVersion\":\"v1\",\"budgets\":[]}",
+                    ReportReply.class)
+                .configSha256())
+        .isNull();
+    ReportReply announced = new ReportReply(5, "v1", List.of(), List.of(), null, "ab".repeat(32));
+    assertThat(JSON.readValue(JSON.writeValueAsBytes(announced), ReportReply.class))
+        .isEqualTo(announced);
+  }
 }
