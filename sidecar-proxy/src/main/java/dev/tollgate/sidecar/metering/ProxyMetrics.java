@@ -48,6 +48,7 @@ public final class ProxyMetrics {
   private final Counter cacheSavedTokens;
   private final Counter cacheSavedCost;
   private final Counter cacheRedisErrors;
+  private final Counter cacheRedisUnkeyed;
 
   public ProxyMetrics() {
     requests = counter("tollgate_requests_total", "Calls handled.", "route", "provider", "model");
@@ -175,6 +176,12 @@ public final class ProxyMetrics {
             "tollgate_response_cache_redis_errors_total",
             "Failed Redis operations of the shared response cache (connect, get, set).",
             "op");
+    cacheRedisUnkeyed =
+        counter(
+            "tollgate_response_cache_redis_unkeyed_total",
+            "Routes configured for the Redis response cache that cache in the pod only, because"
+                + " the namespace's cache key (Secret tollgate-cache-key) was not mounted.",
+            "route");
   }
 
   /** A counter registered on this sidecar's registry. */
@@ -199,6 +206,11 @@ public final class ProxyMetrics {
     if (usd != null) {
       cacheSavedCost.labelValues(route).inc(usd.doubleValue());
     }
+  }
+
+  /** A Redis-cached route was built without Redis for want of the namespace's cache key. */
+  public void cacheRedisUnkeyed(String route) {
+    cacheRedisUnkeyed.labelValues(route).inc();
   }
 
   public void cacheRedisError(String op) {
