@@ -269,10 +269,9 @@ class ReporterRefusalIT {
         .untilAsserted(() -> assertThat(reporter.acknowledged()).isPositive());
     assertThat(acceptedRoutes(r -> true)).contains("a");
     // 50 ms interval: pauses of 50, 100, 200, 400 ms between the refused attempts
-    long gap1 = received.get(1).nanos() - received.get(0).nanos();
+    // without the backoff the fifth attempt would follow the fourth after one interval (50 ms)
     long gap4 = received.get(4).nanos() - received.get(3).nanos();
     assertThat(Duration.ofNanos(gap4)).isGreaterThanOrEqualTo(Duration.ofMillis(350));
-    assertThat(gap4).isGreaterThan(gap1 * 3);
     assertThat(metric("tollgate_reports_refused_total{status=\"403\"}")).isEqualTo(4.0);
   }
 
