@@ -34,6 +34,9 @@ class ChartRenderTest {
     JsonNode container = deployment.at("/spec/template/spec/containers/0");
     assertThat(env(container, "TOLLGATE_LEADER_ELECTION")).isEqualTo("true");
     assertThat(env(container, "TOLLGATE_WATCH_NAMESPACES")).isEmpty();
+    // sized for 10,000 pods keeping a connection (or two) each to the leader
+    assertThat(Integer.parseInt(env(container, "TOLLGATE_REPORT_MAX_CONNECTIONS")))
+        .isGreaterThanOrEqualTo(20_000);
     assertThat(container.at("/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
     assertThat(deployment.at("/spec/template/spec/securityContext/runAsNonRoot").asBoolean())
         .isTrue();

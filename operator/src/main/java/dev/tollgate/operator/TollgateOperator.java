@@ -1,6 +1,7 @@
 package dev.tollgate.operator;
 
 import dev.tollgate.operator.controller.BudgetReconciler;
+import dev.tollgate.operator.controller.CacheKeySecrets;
 import dev.tollgate.operator.controller.LLMRouteReconciler;
 import dev.tollgate.operator.controller.ProviderCredentialReconciler;
 import dev.tollgate.operator.controller.ReferencedSecrets;
@@ -124,7 +125,14 @@ public final class TollgateOperator implements AutoCloseable {
         new SpendLedgers(config.operatorNamespace(), ConfigMapLedgerStore.DEFAULT_NAME);
     operator.register(
         new LLMRouteReconciler(
-            sync, events, clock, config.configMapName(), secrets, config.secretRecheck(), ledgers),
+            sync,
+            events,
+            clock,
+            config.configMapName(),
+            secrets,
+            config.secretRecheck(),
+            ledgers,
+            new CacheKeySecrets(client)),
         scope(config));
     operator.register(
         new ProviderCredentialReconciler(events, clock, secrets, config.secretRecheck(), ledgers),

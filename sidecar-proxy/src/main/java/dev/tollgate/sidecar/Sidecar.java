@@ -81,7 +81,8 @@ public final class Sidecar implements AutoCloseable {
     if (reporting != null) {
       reporter =
           new Reporter(reporting, ledger, config, px.budgetGate())
-              .withTargetHealth(px.health()::snapshot);
+              .withTargetHealth(px.health()::snapshot)
+              .withRefusalCounter(metrics::reportRefused);
       if (spoolDir != null) {
         reporter.withSpool(new dev.tollgate.sidecar.report.ReportSpool(spoolDir));
       }

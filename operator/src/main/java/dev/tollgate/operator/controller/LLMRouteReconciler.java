@@ -63,12 +63,15 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
   private static final java.time.Duration SIDECAR_LIVENESS = java.time.Duration.ofSeconds(30);
 
   private final SpendLedgers ledgerLocation;
+  private final CacheKeySecrets cacheKeys;
 
   /**
    * @param secrets the Secrets credentials and Redis caches reference, read on demand
    * @param secretRecheck when a route is rejected because a Secret or key is missing, how soon it
    *     looks again (there is no Secret watch)
    * @param ledgerLocation where the report channel keeps the namespaces' spend ledgers
+   * @param cacheKeys creates the namespace's Redis cache key for routes that cache in Redis (null:
+   *     never, as in tests without Redis)
    */
   public LLMRouteReconciler(
       SidecarConfigSync sync,
@@ -77,7 +80,9 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
       String configMapName,
       ReferencedSecrets secrets,
       java.time.Duration secretRecheck,
-      SpendLedgers ledgerLocation) {
+      SpendLedgers ledgerLocation,
+      CacheKeySecrets cacheKeys) {
+    this.cacheKeys = cacheKeys;
     this.secrets = secrets;
     this.secretRecheck = secretRecheck;
     this.sync = sync;
@@ -137,6 +142,7 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
         route,
         () -> {
           String ns = route.getMetadata().getNamespace();
+          ensureCacheKey(route, ns);
           SidecarConfigSync.Result result = sync.sync(ns, view);
           RouteValidator.Result verdict =
               Optional.ofNullable(result.rendering().verdicts().get(route.getMetadata().getName()))
@@ -179,6 +185,28 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
           // No Secret watch: a missing Secret or key is looked for again after a while.
           return waitsForSecret(updated) ? control.rescheduleAfter(secretRecheck) : control;
         });
+  }
+
+  /**
+   * The key must exist before pods mount it; without it the sidecars cache in memory only (their
+   * metric tollgate_response_cache_redis_unkeyed_total says so), so a failure here does not stop
+   * the render.
+   */
+  private void ensureCacheKey(LLMRoute route, String ns) {
+    if (cacheKeys == null || !CacheKeySecrets.usesRedis(route)) {
+      return;
+    }
+    try {
+      cacheKeys.ensure(ns);
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      LOG.warn(
+          "could not create Secret {}/{} ({} {}): the route's sidecars cache in memory only, not in"
+              + " Redis; check the operator's RBAC (create on secrets in this namespace)",
+          ns,
+          dev.tollgate.sidecar.config.CacheKeySecret.NAME,
+          e.getCode(),
+          e.getStatus() == null ? e.getMessage() : e.getStatus().getMessage());
+    }
   }
 
   private static boolean waitsForSecret(LLMRoute route) {

@@ -8,6 +8,7 @@ import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
 import dev.tollgate.api.v1alpha1.SecretKeyRef;
 import dev.tollgate.sidecar.config.BudgetConfig;
+import dev.tollgate.sidecar.config.CacheKeySecret;
 import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.config.Durations;
 import dev.tollgate.sidecar.config.ModelPrice;
@@ -223,7 +224,8 @@ public final class SidecarRecords {
                                 redis.getUrl(),
                                 map(
                                     redis.getPasswordSecretRef(),
-                                    ref -> SecretMounts.keyFile(ref.getName(), ref.getKey())))),
+                                    ref -> SecretMounts.keyFile(ref.getName(), ref.getKey())),
+                                CacheKeySecret.file())),
                     r.getCacheAboveMaxTemperature())),
         map(
             c.getPromptCaching(),

@@ -50,9 +50,31 @@ public final class ReportChannel implements AutoCloseable {
       String ledgerName,
       String configMapName,
       String operatorNamespace,
-      Set<String> watchNamespaces) {
+      Set<String> watchNamespaces,
+      ReportServer.Capacity capacity) {
     public Settings {
       watchNamespaces = watchNamespaces == null ? Set.of() : Set.copyOf(watchNamespaces);
+      capacity = capacity == null ? ReportServer.Capacity.DEFAULT : capacity;
+    }
+
+    /** With the default capacity of the report port. */
+    public Settings(
+        int port,
+        Duration flushInterval,
+        Duration grantTtl,
+        String ledgerName,
+        String configMapName,
+        String operatorNamespace,
+        Set<String> watchNamespaces) {
+      this(
+          port,
+          flushInterval,
+          grantTtl,
+          ledgerName,
+          configMapName,
+          operatorNamespace,
+          watchNamespaces,
+          null);
     }
 
     /**
@@ -79,7 +101,8 @@ public final class ReportChannel implements AutoCloseable {
           ledgerName,
           configMapName,
           operatorNamespace,
-          watchNamespaces);
+          watchNamespaces,
+          capacity);
     }
 
     /** From the {@code TOLLGATE_REPORT_*} environment, ledgers in {@code operatorNamespace}. */
@@ -100,7 +123,8 @@ public final class ReportChannel implements AutoCloseable {
           ConfigMapLedgerStore.DEFAULT_NAME,
           SidecarConfigMap.NAME,
           operatorNamespace,
-          watchNamespaces);
+          watchNamespaces,
+          ReportServer.Capacity.fromEnv(env));
     }
   }
 
@@ -182,7 +206,8 @@ public final class ReportChannel implements AutoCloseable {
     try {
       return new ReportChannel(
           accounting,
-          ReportServer.start(settings.port(), tls, reviewer, accounting, rendered::get),
+          ReportServer.start(
+              settings.port(), tls, reviewer, accounting, rendered::get, settings.capacity()),
           directory);
     } catch (IOException | RuntimeException e) {
       accounting.close();

@@ -38,20 +38,74 @@ public final class ReportServer implements AutoCloseable {
   static final int MAX_BODY_BYTES = 1024 * 1024;
 
   /**
-   * Connections, timeouts and workers of the report port. Workers run TokenReviews (cached) and
-   * JSON parsing; a report waiting for its group commit holds no worker. 2,048 connections cover
-   * sidecars that keep one connection each to each replica; the handshake and request deadlines
-   * make an idle or slow connection go within seconds.
+   * How many connections and requests the report port holds ({@code TOLLGATE_REPORT_*}).
+   *
+   * <p>Sidecars keep their connection to the operator alive between reports (and the configuration
+   * fetch may hold a second one), so a leader serving N pods holds about N connections, up to 2N:
+   * the default, 20,000, covers 10,000 pods. Each connection is a file descriptor: the operator's
+   * open-file limit ({@code ulimit -n}, the container runtime's default) must exceed it with room
+   * for the rest of the JVM (a thousand or so), and each idle TLS connection costs some tens of KiB
+   * of heap. Idle or slow connections still go within seconds (handshake and request deadlines), so
+   * the cap only has to cover honest sidecars.
+   *
+   * @param maxConnections open connections beyond this are closed at once ({@code
+   *     TOLLGATE_REPORT_MAX_CONNECTIONS})
+   * @param workers threads running TokenReviews (cached) and JSON parsing; a report waiting for its
+   *     group commit holds none ({@code TOLLGATE_REPORT_WORKERS})
+   * @param queue requests waiting for a worker; beyond it 503 with Retry-After ({@code
+   *     TOLLGATE_REPORT_QUEUE})
    */
-  static final GuardedHttpsServer.Limits LIMITS =
-      new GuardedHttpsServer.Limits(
+  public record Capacity(int maxConnections, int workers, int queue) {
+    public static final Capacity DEFAULT = new Capacity(20_000, 16, 1024);
+
+    public Capacity {
+      if (maxConnections < 1 || workers < 1 || queue < 1) {
+        throw new IllegalArgumentException(
+            "report endpoint capacity: connections, workers and queue must each be at least 1, got "
+                + maxConnections
+                + ", "
+                + workers
+                + ", "
+                + queue);
+      }
+    }
+
+    /** From {@code TOLLGATE_REPORT_MAX_CONNECTIONS}, {@code _WORKERS}, {@code _QUEUE}. */
+    public static Capacity fromEnv(Map<String, String> env) {
+      return new Capacity(
+          positive(env, "TOLLGATE_REPORT_MAX_CONNECTIONS", DEFAULT.maxConnections),
+          positive(env, "TOLLGATE_REPORT_WORKERS", DEFAULT.workers),
+          positive(env, "TOLLGATE_REPORT_QUEUE", DEFAULT.queue));
+    }
+
+    private static int positive(Map<String, String> env, String name, int fallback) {
+      String v = env.get(name);
+      if (v == null || v.isBlank()) {
+        return fallback;
+      }
+      try {
+        int n = Integer.parseInt(v.trim());
+        if (n >= 1) {
+          return n;
+        }
+      } catch (NumberFormatException e) {
+        // below
+      }
+      throw new IllegalArgumentException(
+          name + ": expected a whole number of 1 or more, got '" + v + "'");
+    }
+
+    GuardedHttpsServer.Limits limits() {
+      return new GuardedHttpsServer.Limits(
           Duration.ofSeconds(5),
           Duration.ofSeconds(10),
           Duration.ofSeconds(60),
-          2048,
+          maxConnections,
           MAX_BODY_BYTES,
-          16,
-          1024);
+          workers,
+          queue);
+    }
+  }
 
   static final ObjectMapper JSON =
       JsonMapper.builder()
@@ -78,7 +132,8 @@ public final class ReportServer implements AutoCloseable {
       SSLContext tls,
       TokenReviewer reviewer,
       Accounting accounting,
-      ConfigEndpoint.ConfigLookup configs)
+      ConfigEndpoint.ConfigLookup configs,
+      Capacity capacity)
       throws IOException {
     this.reviewer = new CachingTokenReviewer(reviewer);
     this.accounting = accounting;
@@ -87,14 +142,19 @@ public final class ReportServer implements AutoCloseable {
     if (configs != null) {
       routes.put(ConfigEndpoint.PATH, new ConfigEndpoint(this::authenticate, configs));
     }
-    this.server = GuardedHttpsServer.start("tollgate-reports", port, tls, LIMITS, routes);
-    LOG.info("report endpoint listening on https port {}", server.port());
+    this.server =
+        GuardedHttpsServer.start("tollgate-reports", port, tls, capacity.limits(), routes);
+    LOG.info(
+        "report endpoint listening on https port {} (at most {} connections, {} workers)",
+        server.port(),
+        capacity.maxConnections(),
+        capacity.workers());
   }
 
   /** Starts listening on {@code port} (0 picks a free one), without the configuration endpoint. */
   public static ReportServer start(
       int port, SSLContext tls, TokenReviewer reviewer, Accounting accounting) throws IOException {
-    return start(port, tls, reviewer, accounting, null);
+    return start(port, tls, reviewer, accounting, null, Capacity.DEFAULT);
   }
 
   /**
@@ -106,9 +166,10 @@ public final class ReportServer implements AutoCloseable {
       SSLContext tls,
       TokenReviewer reviewer,
       Accounting accounting,
-      ConfigEndpoint.ConfigLookup configs)
+      ConfigEndpoint.ConfigLookup configs,
+      Capacity capacity)
       throws IOException {
-    return new ReportServer(port, tls, reviewer, accounting, configs);
+    return new ReportServer(port, tls, reviewer, accounting, configs, capacity);
   }
 
   public int port() {

@@ -58,7 +58,7 @@ public final class KubernetesNamespaceView implements NamespaceView {
     }
   }
 
-  /** Secrets whose key files the configuration names. */
+  /** Secrets whose key files the configuration names (Redis: its password and the cache key). */
   static Set<String> secretsOf(SidecarConfig config) {
     Set<String> secrets = new TreeSet<>();
     Stream.concat(
@@ -67,7 +67,8 @@ public final class KubernetesNamespaceView implements NamespaceView {
                 .map(RouteConfig::cache)
                 .map(c -> c == null ? null : c.response())
                 .map(r -> r == null ? null : r.redis())
-                .map(r -> r == null ? null : r.passwordFile()))
+                .filter(r -> r != null)
+                .flatMap(r -> Stream.of(r.passwordFile(), r.keyFile())))
         .map(SecretMounts::secretNameOf)
         .flatMap(Optional::stream)
         .forEach(secrets::add);

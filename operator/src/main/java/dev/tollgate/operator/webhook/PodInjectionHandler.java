@@ -42,12 +42,27 @@ public final class PodInjectionHandler implements AdmissionRequestHandler {
   public AdmissionResponse handle(AdmissionRequest request) {
     String namespace = request.getNamespace();
     try {
-      if (!"CREATE".equals(request.getOperation())) {
+      if (!"CREATE".equals(request.getOperation())
+          || request.getKind() == null
+          || !"Pod".equals(request.getKind().getKind())
+          || (request.getSubResource() != null && !request.getSubResource().isEmpty())) {
         return AdmissionUtils.allowedAdmissionResponse();
       }
       Pod original = (Pod) AdmissionUtils.getTargetResource(request, Operation.CREATE);
-      if (namespace == null && original.getMetadata() != null) {
-        namespace = original.getMetadata().getNamespace();
+      String claimed =
+          original.getMetadata() == null ? null : original.getMetadata().getNamespace();
+      // The API server always names the namespace of a pod it admits, and a pod that names one
+      // names the same. Anything else did not come from the API server: the answer names
+      // Secrets of a namespace, so it is given only for the one namespace the review is about.
+      if (namespace == null
+          || namespace.isBlank()
+          || (claimed != null && !claimed.isEmpty() && !claimed.equals(namespace))) {
+        LOG.warn(
+            "AdmissionReview for namespace {} with a pod of namespace {}: not from the API server;"
+                + " admitted without a patch",
+            namespace,
+            claimed);
+        return AdmissionUtils.allowedAdmissionResponse();
       }
       SidecarInjector.Decision decision =
           injector.decide(original, namespace, namespaces.labels(namespace));

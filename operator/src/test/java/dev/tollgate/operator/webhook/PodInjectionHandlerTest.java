@@ -125,6 +125,61 @@ class PodInjectionHandlerTest {
     assertThat(response.getWarnings()).singleElement().asString().contains("sidecar not injected");
   }
 
+  /**
+   * Anyone who reaches the webhook port can send an AdmissionReview (issue #16): the answer names
+   * the Secrets of one namespace only, the one the review is about, and only when the pod claims no
+   * other; a review without a namespace reveals nothing.
+   */
+  @Test
+  void aReviewRevealsOnlyTheSecretsOfTheNamespaceItIsAbout() throws Exception {
+    NamespaceView view =
+        new NamespaceView() {
+          @Override
+          public Map<String, String> labels(String namespace) {
+            return Map.of("tollgate.dev/injection", "enabled");
+          }
+
+          @Override
+          public Set<String> referencedSecrets(String namespace) {
+            return Set.of(namespace + "-api-key");
+          }
+        };
+    AdmissionController<Pod> controller =
+        new AdmissionController<>(
+            new PodInjectionHandler(new SidecarInjector(SETTINGS), view, (d, ns) -> {}));
+    Pod inSupport = pod(Map.of()); // metadata.namespace: support
+
+    // the pod says support, the review says billing: neither namespace's Secrets are named
+    AdmissionResponse mismatch = controller.handle(review(inSupport, "billing")).getResponse();
+    assertThat(mismatch.getAllowed()).isTrue();
+    assertThat(mismatch.getPatch()).isNull();
+
+    // no namespace in the review: the pod's own claim is not enough
+    AdmissionResponse none = controller.handle(review(inSupport, null)).getResponse();
+    assertThat(none.getAllowed()).isTrue();
+    assertThat(none.getPatch()).isNull();
+
+    // a pod without a namespace (as the API server may send it) in a review for billing: billing's
+    Pod anonymous = pod(Map.of());
+    anonymous.getMetadata().setNamespace(null);
+    AdmissionResponse billing = controller.handle(review(anonymous, "billing")).getResponse();
+    String patch =
+        new String(Base64.getDecoder().decode(billing.getPatch()), StandardCharsets.UTF_8);
+    assertThat(patch).contains("billing-api-key").doesNotContain("support-api-key");
+  }
+
+  @Test
+  void onlyPodCreationsAreAnswered() {
+    AdmissionReview notAPod = review(pod(Map.of("tollgate.dev/inject", "true")), "support");
+    notAPod
+        .getRequest()
+        .setKind(new io.fabric8.kubernetes.api.model.GroupVersionKind("", "Secret", "v1"));
+    AdmissionResponse response =
+        controller(Map.of(), Set.of("openai-api-key")).handle(notAPod).getResponse();
+    assertThat(response.getAllowed()).isTrue();
+    assertThat(response.getPatch()).isNull();
+  }
+
   private AdmissionController<Pod> controller(Map<String, String> labels, Set<String> secrets) {
     return new AdmissionController<>(
         new PodInjectionHandler(

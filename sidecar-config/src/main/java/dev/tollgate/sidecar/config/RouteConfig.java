@@ -235,8 +235,16 @@ public record RouteConfig(
     REDIS
   }
 
-  /** A shared Redis; the password comes from a mounted Secret file, never inline. */
-  public record Redis(String url, String passwordFile) {}
+  /**
+   * A shared Redis; the password comes from a mounted Secret file, never inline. {@code keyFile} is
+   * the namespace's cache key ({@link CacheKeySecret}): entries are named and sealed with it, and
+   * without it the route caches in the pod only.
+   */
+  public record Redis(String url, String passwordFile, String keyFile) {
+    public Redis(String url, String passwordFile) {
+      this(url, passwordFile, null);
+    }
+  }
 
   /** Mark the stable prompt prefix for provider-side caching. */
   public record PromptCaching(Boolean enabled, Integer minTokens) {

@@ -2,13 +2,17 @@ package dev.tollgate.sidecar.cache;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.benmanes.caffeine.cache.Ticker;
+import dev.tollgate.sidecar.config.CacheKeySecret;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.format.CallerFormat;
 import dev.tollgate.sidecar.metering.ProxyMetrics;
 import dev.tollgate.sidecar.metering.UsageLedger;
 import dev.tollgate.sidecar.wire.ApiFormat;
+import java.io.IOException;
 import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -18,6 +22,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The response caches of the sidecar's routes (spec.cache.response), rebuilt from each applied
@@ -26,6 +32,8 @@ import java.util.function.Function;
  * bypassed. A route keeps its cache across reloads as long as its cache settings are unchanged.
  */
 public final class ResponseCaches implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ResponseCaches.class);
+
   /** The temperature of a request that sets none: OpenAI's and Anthropic's default. */
   static final BigDecimal DEFAULT_TEMPERATURE = BigDecimal.ONE;
 
@@ -64,13 +72,31 @@ public final class ResponseCaches implements AutoCloseable {
         continue;
       }
       seen.add(r.model());
+      boolean wantsRedis = rc.backend() == RouteConfig.CacheBackend.REDIS && rc.redis() != null;
       RouteAnswerCache existing = routes.get(r.model());
-      if (existing != null && existing.settings.equals(rc)) {
+      // a route that went without Redis for want of the key looks for it again on each change
+      if (existing != null
+          && existing.settings.equals(rc)
+          && (!wantsRedis || existing.sharesThroughRedis())) {
         continue;
       }
       RedisAnswerStore store = null;
-      if (rc.backend() == RouteConfig.CacheBackend.REDIS && rc.redis() != null) {
-        store = redis.computeIfAbsent(rc.redis(), redisFactory);
+      RedisEntrySeal seal = null;
+      if (wantsRedis) {
+        byte[] key = cacheKey(rc.redis().keyFile());
+        if (key == null) {
+          metrics.cacheRedisUnkeyed(r.model());
+          LOG.warn(
+              "response cache of route {}: no Redis without the namespace's cache key (file {}, the"
+                  + " Secret {} the operator creates); answers are cached in this pod only until"
+                  + " the key is mounted and the configuration changes, or the pod restarts",
+              r.model(),
+              rc.redis().keyFile() == null ? "not configured" : rc.redis().keyFile(),
+              CacheKeySecret.NAME);
+        } else {
+          store = redis.computeIfAbsent(rc.redis(), redisFactory);
+          seal = new RedisEntrySeal(key);
+        }
       }
       LocalAnswerCache local =
           new LocalAnswerCache(rc.ttl(), rc.maxEntries(), rc.maxSizeBytes(), ticker, maintenance);
@@ -78,13 +104,15 @@ public final class ResponseCaches implements AutoCloseable {
           "tollgate:rc:"
               + CacheKey.sha256(cfg.namespace() + "/" + r.model()).substring(0, 16)
               + ":";
-      routes.put(r.model(), new RouteAnswerCache(rc, local, store, prefix));
+      routes.put(r.model(), new RouteAnswerCache(rc, local, store, seal, prefix));
     }
     routes.keySet().retainAll(seen);
     // Redis connections no route uses any more (its URL or password file changed, or the cache
     // was switched off) are closed; calls in flight on them read a miss.
     Set<RouteConfig.Redis> used = new HashSet<>();
-    routes.values().forEach(c -> used.add(c.settings.redis()));
+    routes.values().stream()
+        .filter(RouteAnswerCache::sharesThroughRedis)
+        .forEach(c -> used.add(c.settings.redis()));
     redis
         .entrySet()
         .removeIf(
@@ -95,6 +123,19 @@ public final class ResponseCaches implements AutoCloseable {
               e.getValue().close();
               return true;
             });
+  }
+
+  /** The namespace's cache key, or null when it is missing, unreadable or too short. */
+  private static byte[] cacheKey(String file) {
+    if (file == null) {
+      return null;
+    }
+    try {
+      byte[] key = Files.readAllBytes(Path.of(file));
+      return key.length >= CacheKeySecret.MIN_BYTES ? key : null;
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   /** Whether {@code route} has a response cache in force. */

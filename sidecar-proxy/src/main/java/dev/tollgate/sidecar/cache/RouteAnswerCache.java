@@ -1,7 +1,6 @@
 package dev.tollgate.sidecar.cache;
 
 import dev.tollgate.sidecar.config.RouteConfig;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -14,21 +13,33 @@ final class RouteAnswerCache {
   final RouteConfig.ResponseCache settings;
   final LocalAnswerCache local;
   private final RedisAnswerStore redis;
+  private final RedisEntrySeal seal;
   private final String redisPrefix;
 
   /**
    * @param redisPrefix names this namespace and route in Redis keys (a hash, so names never need
    *     escaping and a key never collides with another route's)
+   * @param seal the namespace's cache key; Redis is used only with one (null when {@code redis} is)
    */
   RouteAnswerCache(
       RouteConfig.ResponseCache settings,
       LocalAnswerCache local,
       RedisAnswerStore redis,
+      RedisEntrySeal seal,
       String redisPrefix) {
+    if ((redis == null) != (seal == null)) {
+      throw new IllegalArgumentException("Redis is used with the namespace's cache key only");
+    }
     this.settings = settings;
     this.local = local;
     this.redis = redis;
+    this.seal = seal;
     this.redisPrefix = redisPrefix;
+  }
+
+  /** Whether this route shares its answers through Redis. */
+  boolean sharesThroughRedis() {
+    return redis != null;
   }
 
   /** The cached answer, or null. Never completes exceptionally. */
@@ -37,11 +48,14 @@ final class RouteAnswerCache {
     if (a != null || redis == null) {
       return CompletableFuture.completedFuture(a);
     }
+    byte[] redisKey = seal.redisKey(redisPrefix, key);
     return redis
-        .get(redisKey(key))
+        .get(redisKey)
         .thenApply(
-            bytes -> {
-              CachedAnswer shared = CachedAnswer.fromBytes(bytes);
+            stored -> {
+              // an entry not sealed with this namespace's key for this Redis key is a miss
+              byte[] bytes = seal.open(redisKey, stored);
+              CachedAnswer shared = bytes == null ? null : CachedAnswer.fromBytes(bytes);
               if (shared != null) {
                 local.put(key, shared, bytes.length);
               }
@@ -53,11 +67,8 @@ final class RouteAnswerCache {
     byte[] bytes = answer.toBytes();
     local.put(key, answer, bytes.length);
     if (redis != null && bytes.length <= settings.maxSizeBytes()) {
-      redis.set(redisKey(key), bytes, settings.ttl());
+      byte[] redisKey = seal.redisKey(redisPrefix, key);
+      redis.set(redisKey, seal.seal(redisKey, bytes), settings.ttl());
     }
-  }
-
-  private byte[] redisKey(String key) {
-    return (redisPrefix + key).getBytes(StandardCharsets.UTF_8);
   }
 }

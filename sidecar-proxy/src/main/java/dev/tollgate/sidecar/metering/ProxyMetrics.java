@@ -49,6 +49,8 @@ public final class ProxyMetrics {
   private final Counter cacheSavedTokens;
   private final Counter cacheSavedCost;
   private final Counter cacheRedisErrors;
+  private final Counter cacheRedisUnkeyed;
+  private final Counter reportsRefused;
 
   public ProxyMetrics() {
     requests = counter("tollgate_requests_total", "Calls handled.", "route", "provider", "model");
@@ -181,6 +183,18 @@ public final class ProxyMetrics {
             "tollgate_response_cache_redis_errors_total",
             "Failed Redis operations of the shared response cache (connect, get, set).",
             "op");
+    reportsRefused =
+        counter(
+            "tollgate_reports_refused_total",
+            "Usage reports the operator refused, by HTTP status: 400 (split or set aside), 403"
+                + " (retried with backoff), 429 (retried after Retry-After).",
+            "status");
+    cacheRedisUnkeyed =
+        counter(
+            "tollgate_response_cache_redis_unkeyed_total",
+            "Routes configured for the Redis response cache that cache in the pod only, because"
+                + " the namespace's cache key (Secret tollgate-cache-key) was not mounted.",
+            "route");
   }
 
   /** A counter registered on this sidecar's registry. */
@@ -205,6 +219,16 @@ public final class ProxyMetrics {
     if (usd != null) {
       cacheSavedCost.labelValues(route).inc(usd.doubleValue());
     }
+  }
+
+  /** The operator refused a usage report with {@code status}. */
+  public void reportRefused(int status) {
+    reportsRefused.labelValues(Integer.toString(status)).inc();
+  }
+
+  /** A Redis-cached route was built without Redis for want of the namespace's cache key. */
+  public void cacheRedisUnkeyed(String route) {
+    cacheRedisUnkeyed.labelValues(route).inc();
   }
 
   public void cacheRedisError(String op) {

@@ -84,6 +84,23 @@ public final class ReportSpool {
   }
 
   /**
+   * Moves {@code report}'s file aside as {@code .refused}: the operator refused it for good (400),
+   * and it is kept for a human or an operator that accepts it, never resent by this sidecar.
+   */
+  public void setAside(UsageReport report) {
+    Path f = file(report);
+    try {
+      if (!Files.exists(f)) {
+        save(report);
+      }
+      Files.move(
+          f, f.resolveSibling(f.getFileName() + ".refused"), StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      LOG.warn("cannot set {} aside ({})", f, e.toString());
+    }
+  }
+
+  /**
    * Reports left by earlier processes of this pod (any boot id but {@code currentBoot}), oldest
    * sequence first per boot. Reports of another pod (a reused directory) are left alone.
    */

@@ -63,6 +63,13 @@ public final class Reporter implements AutoCloseable {
   private UsageReport unacknowledged;
   private Map<String, BigDecimal> unacknowledgedMarks;
   private int failuresInARow;
+  // refused reports (issue #16): 400 splits or sets aside, 403 backs off, 429 waits Retry-After
+  private final java.util.ArrayDeque<UsageReport> parts = new java.util.ArrayDeque<>();
+  private long notBefore = System.nanoTime();
+  private int forbiddenInARow;
+  private long lastRefusalLog = System.nanoTime() - REFUSAL_LOG_INTERVAL.toNanos();
+  private String refusal;
+  private volatile java.util.function.IntConsumer onRefused = status -> {};
   private volatile long acknowledged;
   private volatile ReportSpool spool;
   private volatile java.util.function.Supplier<List<UsageReport.TargetState>> targets = List::of;
@@ -103,6 +110,12 @@ public final class Reporter implements AutoCloseable {
           left.size(),
           s.dir());
     }
+    return this;
+  }
+
+  /** Counts each refusal by HTTP status (400, 403, 429): {@code tollgate_reports_refused_total}. */
+  public Reporter withRefusalCounter(java.util.function.IntConsumer counter) {
+    this.onRefused = counter;
     return this;
   }
 
@@ -234,11 +247,22 @@ public final class Reporter implements AutoCloseable {
 
   /** Resends the unacknowledged report, or builds the next one; true when acknowledged. */
   private boolean reportOnce() {
+    if (System.nanoTime() - notBefore < 0) {
+      return false; // backing off after a 403, or as a 429's Retry-After asked
+    }
     deliverLeftovers();
     if (unacknowledged == null) {
-      build();
+      unacknowledged = parts.poll();
+      if (unacknowledged == null) {
+        build();
+      }
     }
-    boolean ok = send(unacknowledged, true) == Delivery.ACKNOWLEDGED;
+    Delivery d = send(unacknowledged, true);
+    if (d == Delivery.REFUSED) {
+      refused();
+      return false;
+    }
+    boolean ok = d == Delivery.ACKNOWLEDGED;
     if (ok) {
       if (spool != null) {
         spool.delete(unacknowledged);
@@ -286,6 +310,127 @@ public final class Reporter implements AutoCloseable {
       spool.delete(left);
       leftovers.poll();
     }
+  }
+
+  static final Duration REFUSAL_LOG_INTERVAL = Duration.ofMinutes(1);
+  static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
+  static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(5);
+
+  /**
+   * The operator refused the live report for good (400: a validator cap, say too many lines or
+   * callers). Resending it would wedge reporting forever, so it is split in two reports under new
+   * sequence numbers, sent in order before any later usage; a report that cannot be split (one line
+   * or one caller) is moved aside in the spool as {@code .refused} and counted, and its usage is
+   * then not in this operator's ledger (an operator upgrade that accepts it can be fed the file).
+   */
+  private void refused() {
+    UsageReport r = unacknowledged;
+    unacknowledged = null;
+    List<UsageReport> halves = split(r);
+    if (spool != null) {
+      if (halves.isEmpty()) {
+        spool.setAside(r);
+      } else {
+        spool.delete(r);
+        halves.forEach(spool::save);
+      }
+    }
+    for (int i = halves.size() - 1; i >= 0; i--) {
+      parts.addFirst(halves.get(i));
+    }
+    if (halves.isEmpty()) {
+      LOG.warn(
+          "the operator refused report {} ({}); it cannot be split further and is kept{} for an"
+              + " operator that accepts it; its usage is not counted meanwhile, later usage is"
+              + " reported as usual",
+          r.sequence(),
+          refusal,
+          spool == null ? " nowhere (no spool)" : " in " + spool.dir() + " as .refused");
+    } else if (System.nanoTime() - lastRefusalLog > REFUSAL_LOG_INTERVAL.toNanos()) {
+      lastRefusalLog = System.nanoTime();
+      LOG.warn(
+          "the operator refused report {} ({}); sending its usage as smaller reports (logged at"
+              + " most once a minute)",
+          r.sequence(),
+          refusal);
+    }
+  }
+
+  /** Two reports holding {@code r}'s lines and callers, or none when it has one or none. */
+  private List<UsageReport> split(UsageReport r) {
+    List<UsageReport.Line> lines = r.lines();
+    List<UsageReport.CallerSpend> callers = r.callers();
+    if (lines.size() + callers.size() <= 1) {
+      return List.of();
+    }
+    List<UsageReport.Line> l1;
+    List<UsageReport.Line> l2;
+    List<UsageReport.CallerSpend> c1;
+    List<UsageReport.CallerSpend> c2;
+    if (lines.size() > 1) {
+      l1 = lines.subList(0, lines.size() / 2);
+      l2 = lines.subList(lines.size() / 2, lines.size());
+      c1 = List.of();
+      c2 = callers;
+    } else if (callers.size() > 1) {
+      l1 = lines;
+      l2 = List.of();
+      c1 = callers.subList(0, callers.size() / 2);
+      c2 = callers.subList(callers.size() / 2, callers.size());
+    } else {
+      l1 = lines;
+      l2 = List.of();
+      c1 = List.of();
+      c2 = callers;
+    }
+    return List.of(part(r, l1, r.targets(), c1), part(r, l2, List.of(), c2));
+  }
+
+  private UsageReport part(
+      UsageReport r,
+      List<UsageReport.Line> lines,
+      List<UsageReport.TargetState> targets,
+      List<UsageReport.CallerSpend> callers) {
+    return new UsageReport(
+        r.namespace(),
+        r.pod(),
+        r.podUid(),
+        r.bootId(),
+        ++sequence,
+        r.configVersion(),
+        lines,
+        targets,
+        r.last(),
+        callers);
+  }
+
+  /** 403 (a token being rotated, say): retried with a growing pause, logged once a minute. */
+  private void forbidden(String why) {
+    forbiddenInARow++;
+    long backoff =
+        Math.min(
+            MAX_BACKOFF.toMillis(), intervalMillis * (1L << Math.min(16, forbiddenInARow - 1)));
+    notBefore = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
+    if (System.nanoTime() - lastRefusalLog > REFUSAL_LOG_INTERVAL.toNanos()) {
+      lastRefusalLog = System.nanoTime();
+      LOG.warn(
+          "the operator refuses this sidecar's reports ({}); retrying every {} ms or less, keeping"
+              + " the usage (logged at most once a minute)",
+          why,
+          backoff);
+    }
+  }
+
+  /** 429: not before the reply's {@code Retry-After} (seconds; at most five minutes). */
+  private void throttled(java.util.Optional<String> retryAfter) {
+    long seconds = 1;
+    try {
+      seconds = Long.parseLong(retryAfter.orElse("1").trim());
+    } catch (NumberFormatException e) {
+      // an HTTP date or junk: one second
+    }
+    long millis = Math.min(MAX_RETRY_AFTER.toMillis(), Math.max(0, seconds) * 1000);
+    notBefore = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
   }
 
   private enum Delivery {
@@ -396,12 +541,23 @@ public final class Reporter implements AutoCloseable {
       HttpResponse<byte[]> response =
           trust.client().send(request, HttpResponse.BodyHandlers.ofByteArray());
       if (response.statusCode() != 200) {
-        failed(
-            "HTTP "
-                + response.statusCode()
-                + ": "
-                + new String(response.body(), StandardCharsets.UTF_8));
         int code = response.statusCode();
+        String why = "HTTP " + code + ": " + new String(response.body(), StandardCharsets.UTF_8);
+        if (code == 400 || code == 403 || code == 429) {
+          onRefused.accept(code);
+        }
+        if (live && code == 400) {
+          refusal = why;
+          return Delivery.REFUSED;
+        }
+        if (code == 403) {
+          forbidden(why);
+          return Delivery.UNREACHABLE; // kept, leftovers too: the token may be being rotated
+        }
+        if (code == 429) {
+          throttled(response.headers().firstValue("Retry-After"));
+        }
+        failed(why);
         return !live && code >= 400 && code < 500 && code != 401 && code != 408 && code != 429
             ? Delivery.REFUSED
             : Delivery.UNREACHABLE;
@@ -419,10 +575,11 @@ public final class Reporter implements AutoCloseable {
         acknowledged = reply.acknowledgedSequence();
         follow(reply.reportIntervalMillis());
       }
-      if (failuresInARow > 0) {
+      if (failuresInARow > 0 || forbiddenInARow > 0) {
         LOG.info("reporting to {} works again", settings.url());
       }
       failuresInARow = 0;
+      forbiddenInARow = 0;
       return Delivery.ACKNOWLEDGED;
     } catch (IOException e) {
       failed(e.toString());

@@ -42,6 +42,11 @@ class RedisResponseCacheIT {
     redis = RedisServer.start("s3cret-redis-pw");
     Path passwordFile = redis.dir.resolve("redis.password");
     Files.writeString(passwordFile, redis.password + "\n");
+    // each namespace's cache key, as the Secret tollgate-cache-key would be mounted
+    Path itKey = redis.dir.resolve("it.cache-key");
+    Files.write(itKey, randomKey());
+    Path otherKey = redis.dir.resolve("other-team.cache-key");
+    Files.write(otherKey, randomKey());
     String routes =
         """
           - model: faq
@@ -51,19 +56,27 @@ class RedisResponseCacheIT {
                 enabled: true
                 ttl: 10m
                 backend: redis
-                redis: {url: "%s", passwordFile: "%s"}
+                redis: {url: "%s", passwordFile: "%s", keyFile: "%s"}
             tiers:
               - name: main
                 targets: [{credential: openai, model: gpt-4o-mini}]
         """
-            .formatted(redis.url(), passwordFile);
+            .formatted(redis.url(), passwordFile, itKey);
     bed = TestBed.start(routes);
     second = Sidecar.start(bed.configFile, 0, 2, Duration.ofMillis(200));
     Path otherConfig = bed.dir.resolve("other-tenant.yaml");
     Files.writeString(
         otherConfig,
-        Files.readString(bed.configFile).replace("namespace: it", "namespace: other-team"));
+        Files.readString(bed.configFile)
+            .replace("namespace: it", "namespace: other-team")
+            .replace(itKey.toString(), otherKey.toString()));
     otherTenant = Sidecar.start(otherConfig, 0, 2, Duration.ofMillis(200));
+  }
+
+  private static byte[] randomKey() {
+    byte[] key = new byte[32];
+    new java.security.SecureRandom().nextBytes(key);
+    return key;
   }
 
   @AfterAll
