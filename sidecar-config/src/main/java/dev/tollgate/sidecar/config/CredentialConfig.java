@@ -1,5 +1,6 @@
 package dev.tollgate.sidecar.config;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.List;
@@ -23,6 +24,8 @@ import java.util.Optional;
  * @param caFile optional PEM file of the certificate authorities to trust for an https endpoint
  *     instead of the system's (an in-house OpenAI-compatible server with a private CA); added after
  *     the first version of the contract
+ * @param auth how the credential authenticates; null (a rendering from before this field) means an
+ *     API key from {@code apiKeyFile}
  */
 public record CredentialConfig(
     String name,
@@ -36,12 +39,46 @@ public record CredentialConfig(
     List<ModelPrice> prices,
     BigDecimal markupPercent,
     HealthCheck healthCheck,
-    String caFile) {
+    String caFile,
+    // left out when it is the default, so that API-key configurations render as they did
+    @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = CredentialAuth.IsApiKey.class)
+        CredentialAuth auth) {
 
   public CredentialConfig {
+    auth = Defaults.or(auth, CredentialAuth.API_KEY);
     prices = Defaults.list(prices);
     markupPercent = Defaults.or(markupPercent, BigDecimal.ZERO);
     healthCheck = Defaults.or(healthCheck, new HealthCheck(null, null, null, null));
+  }
+
+  /** The constructor before {@code auth}: an API-key credential. */
+  public CredentialConfig(
+      String name,
+      ProviderKind provider,
+      String endpoint,
+      String apiKeyFile,
+      Azure azure,
+      Bedrock bedrock,
+      Vertex vertex,
+      Limits limits,
+      List<ModelPrice> prices,
+      BigDecimal markupPercent,
+      HealthCheck healthCheck,
+      String caFile) {
+    this(
+        name,
+        provider,
+        endpoint,
+        apiKeyFile,
+        azure,
+        bedrock,
+        vertex,
+        limits,
+        prices,
+        markupPercent,
+        healthCheck,
+        caFile,
+        null);
   }
 
   /** The first version's constructor, kept so that code written against it still compiles. */
@@ -69,7 +106,13 @@ public record CredentialConfig(
         prices,
         markupPercent,
         healthCheck,
+        null,
         null);
+  }
+
+  /** Whether calls present an API key from a mounted Secret (rather than a cloud identity). */
+  public boolean usesApiKey() {
+    return auth.usesSecret() && provider.requiresApiKey();
   }
 
   /** The configured endpoint or the provider's public default. */
@@ -89,8 +132,16 @@ public record CredentialConfig(
     }
   }
 
-  /** AWS Bedrock region. */
-  public record Bedrock(String region) {}
+  /**
+   * AWS Bedrock region, and optionally a cross-region inference profile: its geography prefix
+   * ({@code us}, {@code eu}, {@code apac}, {@code global}) is put before model ids that have none,
+   * so that {@code anthropic.claude-…} is called as {@code us.anthropic.claude-…}.
+   */
+  public record Bedrock(String region, String inferenceProfile) {
+    public Bedrock(String region) {
+      this(region, null);
+    }
+  }
 
   /** Google Vertex AI project and location. */
   public record Vertex(String project, String location) {}

@@ -198,7 +198,8 @@ public final class SidecarConfigCodec {
         prices,
         c.markupPercent(),
         c.healthCheck(),
-        c.caFile());
+        c.caFile(),
+        c.auth());
   }
 
   private static String describe(JsonMappingException e) {
