@@ -8,6 +8,7 @@ import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
 import dev.tollgate.api.v1alpha1.SecretKeyRef;
 import dev.tollgate.sidecar.config.BudgetConfig;
+import dev.tollgate.sidecar.config.CredentialAuth;
 import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.config.Durations;
 import dev.tollgate.sidecar.config.ModelPrice;
@@ -65,7 +66,8 @@ public final class SidecarRecords {
   public CredentialConfig credential(ProviderCredential credential) {
     ProviderCredentialSpec s = credential.getSpec();
     ProviderKind kind = ProviderKind.fromWireName(s.getProvider().wireName());
-    SecretKeyRef ref = s.getSecretRef();
+    CredentialAuth auth = auth(s.getAuth());
+    SecretKeyRef ref = auth.usesSecret() ? s.getSecretRef() : null;
     ProviderCredentialSpec.Pricing pricing = s.getPricing();
     return new CredentialConfig(
         credential.getMetadata().getName(),
@@ -73,7 +75,9 @@ public final class SidecarRecords {
         endpoint(s),
         ref == null ? null : SecretMounts.keyFile(ref.getName(), ref.getKey()),
         map(s.getAzure(), a -> new CredentialConfig.Azure(a.getDeployment(), a.getApiVersion())),
-        map(s.getBedrock(), b -> new CredentialConfig.Bedrock(b.getRegion())),
+        map(
+            s.getBedrock(),
+            b -> new CredentialConfig.Bedrock(b.getRegion(), b.getInferenceProfile())),
         map(s.getVertex(), v -> new CredentialConfig.Vertex(v.getProject(), v.getLocation())),
         // The account's whole limits for now; dividing them among live sidecars needs their
         // reports (the write-back issue), which will hand each sidecar its share as live state.
@@ -100,7 +104,22 @@ public final class SidecarRecords {
                     h.getEnabled(),
                     duration(h.getInterval()),
                     h.getModel(),
-                    h.getFailureThreshold())));
+                    h.getFailureThreshold())),
+        null,
+        auth);
+  }
+
+  /** The credential's auth for the sidecar; none given means an API key. */
+  static CredentialAuth auth(dev.tollgate.api.v1alpha1.CredentialAuth a) {
+    if (a == null || a.getType() == null) {
+      return CredentialAuth.API_KEY;
+    }
+    var azure = a.getAzure();
+    return new CredentialAuth(
+        CredentialAuth.Kind.fromWireName(a.getType().wireName()),
+        azure == null ? null : azure.getTenantId(),
+        azure == null ? null : azure.getClientId(),
+        azure == null ? null : azure.getAuthorityHost());
   }
 
   /** The budget as the sidecar sees it, covering the given route models (empty: all). */
