@@ -3,6 +3,8 @@ package dev.tollgate.sidecar.provider;
 import dev.tollgate.sidecar.config.CredentialAuth;
 import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.provider.bedrock.AwsIdentity;
+import dev.tollgate.sidecar.provider.openai.EntraIdentity;
+import dev.tollgate.sidecar.provider.vertex.GoogleIdentity;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.ProxyException;
 import java.time.Clock;
@@ -101,7 +103,17 @@ public final class CloudIdentities implements AutoCloseable {
       case AWS_IAM ->
           new CloudIdentity<>(
               c.name(), fingerprint, "AWS credentials", AwsIdentity.fetcher(), clock);
-      case API_KEY, GCP_WORKLOAD_IDENTITY, AZURE_WORKLOAD_IDENTITY ->
+      case GCP_WORKLOAD_IDENTITY ->
+          new CloudIdentity<>(
+              c.name(), fingerprint, "Google access token", GoogleIdentity.fetcher(), clock);
+      case AZURE_WORKLOAD_IDENTITY ->
+          new CloudIdentity<>(
+              c.name(),
+              fingerprint,
+              "Entra ID token",
+              EntraIdentity.fetcher(c.auth(), CloudIdentities::environment),
+              clock);
+      case API_KEY ->
           new CloudIdentity<>(
               c.name(),
               fingerprint,
@@ -112,6 +124,15 @@ public final class CloudIdentities implements AutoCloseable {
               },
               clock);
     };
+  }
+
+  /**
+   * The pod's environment variable {@code name}, else the JVM system property of the same name
+   * (runs outside Kubernetes and tests, as the AWS SDK reads {@code aws.*} properties).
+   */
+  static String environment(String name) {
+    String v = System.getenv(name);
+    return v != null ? v : System.getProperty(name);
   }
 
   private static String fingerprint(CredentialConfig c) {
