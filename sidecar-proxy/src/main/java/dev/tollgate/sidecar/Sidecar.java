@@ -61,17 +61,18 @@ public final class Sidecar implements AutoCloseable {
           px.responseCaches().configure(c);
         });
     config.onPoll(
-        c ->
-            px.vertexTokens()
-                .update(
-                    c.credentials().stream()
-                        .filter(
-                            cred ->
-                                cred.provider()
-                                    == dev.tollgate.sidecar.config.ProviderKind.VERTEX_AI)
-                        .map(dev.tollgate.sidecar.config.CredentialConfig::apiKeyFile)
-                        .filter(java.util.Objects::nonNull)
-                        .toList()));
+        c -> {
+          px.identities().update(c.credentials());
+          px.vertexTokens()
+              .update(
+                  c.credentials().stream()
+                      .filter(
+                          cred ->
+                              cred.provider() == dev.tollgate.sidecar.config.ProviderKind.VERTEX_AI)
+                      .map(dev.tollgate.sidecar.config.CredentialConfig::apiKeyFile)
+                      .filter(java.util.Objects::nonNull)
+                      .toList());
+        });
     server = new SidecarServer(px, threads);
     server.start(
         settings.bindAddress(), portOverride != null ? portOverride : settings.port(), settings);

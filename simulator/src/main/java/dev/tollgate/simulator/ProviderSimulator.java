@@ -47,6 +47,8 @@ public final class ProviderSimulator implements AutoCloseable {
   private final boolean tls;
   private volatile SimulatorBehavior behavior = SimulatorBehavior.defaults();
   private volatile String requiredApiKey;
+  private volatile AwsSignatureCheck awsSignature;
+  private volatile String requiredBearer;
   private final AtomicLong requests = new AtomicLong();
   private final AtomicLong tokenRequests = new AtomicLong();
   private final AtomicLong answered = new AtomicLong();
@@ -131,6 +133,30 @@ public final class ProviderSimulator implements AutoCloseable {
     this.requiredApiKey = key;
   }
 
+  /**
+   * Bedrock requests must be SigV4-signed for this account (403 in AWS's shape otherwise) instead
+   * of carrying an API key; null: API keys as usual.
+   */
+  public void requireAwsSignature(AwsSignatureCheck check) {
+    this.awsSignature = check;
+  }
+
+  /**
+   * Answer 401 in the provider's shape unless requests carry this bearer token (an OAuth or Entra
+   * access token); null: as {@link #requireApiKey}.
+   */
+  public void requireBearerToken(String token) {
+    this.requiredBearer = token;
+  }
+
+  AwsSignatureCheck awsSignature() {
+    return awsSignature;
+  }
+
+  String requiredBearer() {
+    return requiredBearer;
+  }
+
   public SimulatorStats stats() {
     return new SimulatorStats(
         requests.get(),
@@ -155,6 +181,8 @@ public final class ProviderSimulator implements AutoCloseable {
   public void reset() {
     behavior = SimulatorBehavior.defaults();
     requiredApiKey = null;
+    awsSignature = null;
+    requiredBearer = null;
     for (AtomicLong a :
         List.of(requests, answered, inputTokens, outputTokens, cacheRead, cacheWrite)) {
       a.set(0);

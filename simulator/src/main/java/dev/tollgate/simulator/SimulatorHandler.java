@@ -85,7 +85,27 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
           ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, dialect.error(405, "use POST"), keepAlive);
       return;
     }
-    if (!sim.accepts(dialect.apiKey(req, qs))) {
+    AwsSignatureCheck aws = sim.awsSignature();
+    if (aws != null && dialect instanceof BedrockDialect) {
+      byte[] raw = new byte[req.content().readableBytes()];
+      req.content().getBytes(req.content().readerIndex(), raw);
+      AwsSignatureCheck.Refusal refusal = aws.check(req, raw);
+      if (refusal != null) {
+        FullHttpResponse r =
+            Http.jsonResponse(HttpResponseStatus.FORBIDDEN, dialect.error(403, refusal.message()));
+        r.headers().set("x-amzn-ErrorType", refusal.errorType() + ":http://internal.amazon.com/");
+        Http.send(ctx, r, keepAlive);
+        return;
+      }
+    } else if (sim.requiredBearer() != null
+        && !("Bearer " + sim.requiredBearer()).equals(req.headers().get("authorization"))) {
+      sendJson(
+          ctx,
+          HttpResponseStatus.UNAUTHORIZED,
+          dialect.error(401, "invalid or expired access token"),
+          keepAlive);
+      return;
+    } else if (sim.requiredBearer() == null && !sim.accepts(dialect.apiKey(req, qs))) {
       sendJson(
           ctx, HttpResponseStatus.UNAUTHORIZED, dialect.error(401, "invalid api key"), keepAlive);
       return;

@@ -18,8 +18,20 @@ import lombok.NoArgsConstructor;
 @NoArgsConstructor
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 @ValidationRule(
-    value = "self.provider == 'ollama' || has(self.secretRef)",
-    message = "secretRef is required for every provider except ollama")
+    value =
+        "self.provider == 'ollama' || has(self.secretRef) || (has(self.auth) &&"
+            + " self.auth.type != 'apiKey')",
+    message =
+        "secretRef is required for every provider except ollama, unless auth uses an identity")
+@ValidationRule(
+    value =
+        "!has(self.auth) || self.auth.type == 'apiKey' || (self.auth.type == 'awsIam' &&"
+            + " self.provider == 'bedrock') || (self.auth.type == 'gcpWorkloadIdentity' &&"
+            + " self.provider == 'vertex-ai') || (self.auth.type == 'azureWorkloadIdentity' &&"
+            + " self.provider == 'azure-openai')",
+    message =
+        "auth.type awsIam is for bedrock, gcpWorkloadIdentity for vertex-ai,"
+            + " azureWorkloadIdentity for azure-openai")
 @ValidationRule(
     value =
         "!(self.provider in ['ollama', 'openai-compatible', 'azure-openai']) || has(self.endpoint)",
@@ -47,6 +59,11 @@ public class ProviderCredentialSpec {
       "The API key: a key of a Secret in this namespace. Its value is mounted into sidecars as a"
           + " file and never copied anywhere else.")
   private SecretKeyRef secretRef;
+
+  @JsonPropertyDescription(
+      "How calls authenticate; default apiKey (secretRef). With a cloud identity no Secret is"
+          + " needed: bind the application's ServiceAccount to a cloud role instead.")
+  private CredentialAuth auth;
 
   private BedrockSettings bedrock;
   private VertexSettings vertex;
@@ -104,6 +121,13 @@ public class ProviderCredentialSpec {
     @Pattern("^[a-z]{2}(-[a-z]+)+-[0-9]$")
     @JsonPropertyDescription("AWS region, e.g. us-east-1.")
     private String region;
+
+    @Pattern("^(us|eu|apac|global|us-gov|ca|jp|au)$")
+    @JsonPropertyDescription(
+        "Cross-region inference profile: its geography (us, eu, apac, global, ...) is put before"
+            + " model ids that have none, so anthropic.claude-... is called as"
+            + " us.anthropic.claude-...")
+    private String inferenceProfile;
   }
 
   /** Google Vertex AI settings. */

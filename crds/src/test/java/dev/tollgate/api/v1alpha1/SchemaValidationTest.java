@@ -41,6 +41,17 @@ class SchemaValidationTest {
   }
 
   @Test
+  void unknownAuthTypeIsRejected() {
+    JsonNode credential =
+        edit(
+            "full-providercredential.yaml",
+            r -> ((ObjectNode) spec(r).get("auth")).put("type", "awsIAM"));
+
+    assertThat(GeneratedCrds.violations(CREDENTIAL, credential))
+        .anySatisfy(m -> assertThat(m).contains("type").contains("enum"));
+  }
+
+  @Test
   void weightAbove100IsRejected() {
     JsonNode route =
         edit(

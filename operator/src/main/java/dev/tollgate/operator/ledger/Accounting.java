@@ -518,9 +518,14 @@ public final class Accounting implements AutoCloseable {
     }
   }
 
-  /** Error kinds that say something about the provider (not the caller, not the budget). */
+  /**
+   * Error kinds that say something about the provider account (not the caller, not the budget): the
+   * provider's own errors, and {@code missing_credential}, an account the sidecar cannot present
+   * (its key file is missing, or its cloud identity is denied or expired).
+   */
   private static boolean providerError(String kind) {
-    return kind.startsWith("upstream_") && !kind.equals("upstream_rejected");
+    return (kind.startsWith("upstream_") && !kind.equals("upstream_rejected"))
+        || kind.equals("missing_credential");
   }
 
   private static void addHealth(

@@ -9,6 +9,7 @@ import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
 import dev.tollgate.api.v1alpha1.SecretKeyRef;
 import dev.tollgate.sidecar.config.BudgetConfig;
 import dev.tollgate.sidecar.config.CacheKeySecret;
+import dev.tollgate.sidecar.config.CredentialAuth;
 import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.config.Durations;
 import dev.tollgate.sidecar.config.ModelPrice;
@@ -66,7 +67,8 @@ public final class SidecarRecords {
   public CredentialConfig credential(ProviderCredential credential) {
     ProviderCredentialSpec s = credential.getSpec();
     ProviderKind kind = ProviderKind.fromWireName(s.getProvider().wireName());
-    SecretKeyRef ref = s.getSecretRef();
+    CredentialAuth auth = auth(s.getAuth());
+    SecretKeyRef ref = auth.usesSecret() ? s.getSecretRef() : null;
     ProviderCredentialSpec.Pricing pricing = s.getPricing();
     return new CredentialConfig(
         credential.getMetadata().getName(),
@@ -74,7 +76,9 @@ public final class SidecarRecords {
         endpoint(s),
         ref == null ? null : SecretMounts.keyFile(ref.getName(), ref.getKey()),
         map(s.getAzure(), a -> new CredentialConfig.Azure(a.getDeployment(), a.getApiVersion())),
-        map(s.getBedrock(), b -> new CredentialConfig.Bedrock(b.getRegion())),
+        map(
+            s.getBedrock(),
+            b -> new CredentialConfig.Bedrock(b.getRegion(), b.getInferenceProfile())),
         map(s.getVertex(), v -> new CredentialConfig.Vertex(v.getProject(), v.getLocation())),
         // The account's whole limits for now; dividing them among live sidecars needs their
         // reports (the write-back issue), which will hand each sidecar its share as live state.
@@ -105,7 +109,21 @@ public final class SidecarRecords {
         null,
         map(
             s.getPassthrough(),
-            p -> new CredentialConfig.Passthrough(p.getEnabled(), p.getPaths(), p.getIsDefault())));
+            p -> new CredentialConfig.Passthrough(p.getEnabled(), p.getPaths(), p.getIsDefault())),
+        auth);
+  }
+
+  /** The credential's auth for the sidecar; none given means an API key. */
+  static CredentialAuth auth(dev.tollgate.api.v1alpha1.CredentialAuth a) {
+    if (a == null || a.getType() == null) {
+      return CredentialAuth.API_KEY;
+    }
+    var azure = a.getAzure();
+    return new CredentialAuth(
+        CredentialAuth.Kind.fromWireName(a.getType().wireName()),
+        azure == null ? null : azure.getTenantId(),
+        azure == null ? null : azure.getClientId(),
+        azure == null ? null : azure.getAuthorityHost());
   }
 
   /** The budget as the sidecar sees it, covering the given route models (empty: all). */

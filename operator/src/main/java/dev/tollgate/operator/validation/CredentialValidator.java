@@ -1,5 +1,6 @@
 package dev.tollgate.operator.validation;
 
+import dev.tollgate.api.v1alpha1.CredentialAuth;
 import dev.tollgate.api.v1alpha1.Provider;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
@@ -93,7 +94,19 @@ public final class CredentialValidator {
     SecretState state;
     String secretMessage;
     SecretKeyRef ref = spec.getSecretRef();
-    if (ref == null || blank(ref.getName()) || blank(ref.getKey())) {
+    CredentialAuth.Type auth =
+        spec.getAuth() == null || spec.getAuth().getType() == null
+            ? CredentialAuth.Type.API_KEY
+            : spec.getAuth().getType();
+    auth(spec, provider, auth, problems);
+    if (auth != CredentialAuth.Type.API_KEY) {
+      state = SecretState.NOT_NEEDED;
+      secretMessage =
+          "auth "
+              + auth.wireName()
+              + " uses the pod's cloud identity; no Secret is needed"
+              + (ref == null ? "" : " (spec.secretRef is not used)");
+    } else if (ref == null || blank(ref.getName()) || blank(ref.getKey())) {
       if (provider.requiresSecret()) {
         state = SecretState.NOT_SET;
         secretMessage =
@@ -206,6 +219,34 @@ public final class CredentialValidator {
         }
       }
       default -> {}
+    }
+  }
+
+  private static void auth(
+      ProviderCredentialSpec spec,
+      Provider provider,
+      CredentialAuth.Type auth,
+      List<Problem> problems) {
+    if (auth.provider() != null && auth.provider() != provider) {
+      problems.add(
+          new Problem(
+              "InvalidAuth",
+              "spec.auth.type",
+              auth.wireName()
+                  + " is for provider "
+                  + auth.provider().wireName()
+                  + ", not "
+                  + provider.wireName()
+                  + "; use apiKey with a secretRef, or the identity of this provider's cloud"));
+    }
+    if (spec.getAuth() != null
+        && spec.getAuth().getAzure() != null
+        && auth != CredentialAuth.Type.AZURE_WORKLOAD_IDENTITY) {
+      problems.add(
+          new Problem(
+              "InvalidAuth",
+              "spec.auth.azure",
+              "is only used with auth.type azureWorkloadIdentity; remove it or change the type"));
     }
   }
 

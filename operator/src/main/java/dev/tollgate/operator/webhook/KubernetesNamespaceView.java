@@ -58,6 +58,30 @@ public final class KubernetesNamespaceView implements NamespaceView {
     }
   }
 
+  @Override
+  public boolean usesPodIdentity(String namespace) {
+    ConfigMap configMap = client.configMaps().inNamespace(namespace).withName(configMapName).get();
+    if (configMap == null
+        || configMap.getData() == null
+        || !configMap.getData().containsKey(SidecarConfigMap.KEY)) {
+      return false;
+    }
+    try {
+      return SidecarConfigCodec.read(configMap.getData().get(SidecarConfigMap.KEY))
+          .credentials()
+          .stream()
+          .map(c -> c.auth().kind())
+          .anyMatch(
+              k ->
+                  k == dev.tollgate.sidecar.config.CredentialAuth.Kind.AWS_IAM
+                      || k
+                          == dev.tollgate.sidecar.config.CredentialAuth.Kind
+                              .AZURE_WORKLOAD_IDENTITY);
+    } catch (SidecarConfigException e) {
+      return false; // referencedSecrets reports the unreadable configuration
+    }
+  }
+
   /** Secrets whose key files the configuration names (Redis: its password and the cache key). */
   static Set<String> secretsOf(SidecarConfig config) {
     Set<String> secrets = new TreeSet<>();

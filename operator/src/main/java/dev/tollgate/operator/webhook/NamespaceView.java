@@ -10,4 +10,12 @@ public interface NamespaceView {
 
   /** Secrets the namespace's Tollgate resources reference (API keys, Redis passwords). */
   Set<String> referencedSecrets(String namespace);
+
+  /**
+   * Whether a credential of the namespace authenticates as the pod's AWS or Azure identity, so the
+   * sidecar needs the environment those clouds' webhooks give the app; none by default.
+   */
+  default boolean usesPodIdentity(String namespace) {
+    return false;
+  }
 }

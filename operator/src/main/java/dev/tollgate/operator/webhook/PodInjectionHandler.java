@@ -73,7 +73,7 @@ public final class PodInjectionHandler implements AdmissionRequestHandler {
       }
       Set<String> secrets = namespaces.referencedSecrets(namespace);
       Pod mutated = Serialization.clone(original);
-      injector.inject(mutated, secrets);
+      injector.inject(mutated, secrets, namespaces.usesPodIdentity(namespace));
       LOG.info(
           "injected the Tollgate sidecar into pod {}/{} with {} secret(s) mounted",
           namespace,

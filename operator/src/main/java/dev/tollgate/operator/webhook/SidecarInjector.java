@@ -114,6 +114,15 @@ public final class SidecarInjector {
    * @param secretNames Secrets the namespace's credentials reference; each is mounted read-only
    */
   public void inject(Pod pod, Set<String> secretNames) {
+    inject(pod, secretNames, false);
+  }
+
+  /**
+   * As {@link #inject(Pod, Set)}; with {@code podIdentity} (a credential uses {@code awsIam} or
+   * {@code azureWorkloadIdentity}) the sidecar also gets the cloud identity environment the app
+   * containers have ({@link CloudIdentityEnv}).
+   */
+  public void inject(Pod pod, Set<String> secretNames, boolean podIdentity) {
     PodSpec spec = pod.getSpec();
     Set<String> secrets = new TreeSet<>(secretNames);
 
@@ -135,7 +144,11 @@ public final class SidecarInjector {
 
     List<Container> initContainers = new ArrayList<>(nullToEmpty(spec.getInitContainers()));
     // First, so the proxy is ready before any other init container or app container needs it.
-    initContainers.add(0, sidecar(secrets));
+    Container sidecar = sidecar(secrets);
+    if (podIdentity) {
+      CloudIdentityEnv.share(nullToEmpty(spec.getContainers()), sidecar);
+    }
+    initContainers.add(0, sidecar);
     spec.setInitContainers(initContainers);
 
     for (Container app : nullToEmpty(spec.getContainers())) {

@@ -51,6 +51,42 @@ class AccountingTest {
   }
 
   @Test
+  void aCredentialTheSidecarCannotPresentCountsAgainstItsHealth() {
+    SpendLedger ledger = new SpendLedger();
+    // a Bedrock role denied at STS: every attempt failed before reaching the provider
+    UsageReport report =
+        new UsageReport(
+            "ns",
+            "a",
+            "uid-a",
+            "boot",
+            1,
+            null,
+            List.of(
+                new UsageReport.Line(
+                    "chat",
+                    "main",
+                    "bedrock",
+                    "anthropic.claude",
+                    "monthly",
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    "0",
+                    0,
+                    Map.of(),
+                    Map.of("missing_credential", 4L))));
+
+    Accounting.apply(ledger, report, budgets("10"), NOW, TTL);
+
+    long[] health =
+        ledger.health.get("bedrock/anthropic.claude").minutes.values().iterator().next();
+    assertThat(health).containsExactly(4, 4);
+  }
+
+  @Test
   void failedOverAttemptsCountAgainstTheProvidersHealthNotTheRoute() {
     SpendLedger ledger = new SpendLedger();
     // 10 calls served by the fallback; 6 attempts on the primary failed before they moved on.

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tollgate.api.v1alpha1.Provider;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
+import dev.tollgate.sidecar.config.CredentialAuth;
 import dev.tollgate.sidecar.config.CredentialConfig;
 import java.math.BigDecimal;
 import java.util.List;
@@ -53,6 +54,37 @@ class SidecarRecordsTest {
     assertThat(rendered.allows("/v1/audio/speech")).isFalse();
     p.setEnabled(false);
     assertThat(records.credential(openai).passthrough().allows("/v1/files")).isFalse();
+  }
+
+  @Test
+  void anIdentityCredentialRendersItsAuthAndNoKeyFile() {
+    ProviderCredential bedrock = credential("ns", "aws", Provider.BEDROCK, "left-over", "token");
+    ProviderCredentialSpec.BedrockSettings settings = new ProviderCredentialSpec.BedrockSettings();
+    settings.setRegion("us-east-1");
+    settings.setInferenceProfile("us");
+    bedrock.getSpec().setBedrock(settings);
+    dev.tollgate.api.v1alpha1.CredentialAuth auth = new dev.tollgate.api.v1alpha1.CredentialAuth();
+    auth.setType(dev.tollgate.api.v1alpha1.CredentialAuth.Type.AWS_IAM);
+    bedrock.getSpec().setAuth(auth);
+
+    CredentialConfig c = records.credential(bedrock);
+
+    assertThat(c.apiKeyFile()).isNull();
+    assertThat(c.auth().kind()).isEqualTo(CredentialAuth.Kind.AWS_IAM);
+    assertThat(c.bedrock().inferenceProfile()).isEqualTo("us");
+    assertThat(c.usesApiKey()).isFalse();
+  }
+
+  @Test
+  void anApiKeyCredentialRendersNoAuthField() {
+    ProviderCredential openai = credential("ns", "oa", Provider.OPENAI, "key", "api-key");
+    CredentialConfig c = records.credential(openai);
+    assertThat(c.auth()).isEqualTo(CredentialAuth.API_KEY);
+    assertThat(
+            dev.tollgate.sidecar.config.SidecarConfigCodec.write(
+                new dev.tollgate.sidecar.config.SidecarConfig(
+                    null, "ns", null, List.of(), List.of(c), List.of())))
+        .doesNotContain("auth");
   }
 
   @Test

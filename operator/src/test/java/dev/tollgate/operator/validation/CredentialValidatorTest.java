@@ -5,6 +5,7 @@ import static dev.tollgate.operator.Fixtures.secret;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
+import dev.tollgate.api.v1alpha1.CredentialAuth;
 import dev.tollgate.api.v1alpha1.Provider;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
@@ -76,5 +77,37 @@ class CredentialValidatorTest {
         .containsExactly(
             tuple("InvalidEndpoint", "spec.endpoint"),
             tuple("InvalidPrice", "spec.pricing.markupPercent"));
+  }
+
+  @Test
+  void anIdentityCredentialNeedsNoSecret() {
+    ProviderCredential c = credential(NS, "bedrock", Provider.BEDROCK, null, null);
+    ProviderCredentialSpec.BedrockSettings b = new ProviderCredentialSpec.BedrockSettings();
+    b.setRegion("us-east-1");
+    c.getSpec().setBedrock(b);
+    CredentialAuth auth = new CredentialAuth();
+    auth.setType(CredentialAuth.Type.AWS_IAM);
+    c.getSpec().setAuth(auth);
+    CredentialValidator.Result r = CredentialValidator.validate(c, new FakeClusterView());
+    assertThat(r.problems()).isEmpty();
+    assertThat(r.secret()).isEqualTo(CredentialValidator.SecretState.NOT_NEEDED);
+    assertThat(r.secretMessage()).contains("awsIam uses the pod's cloud identity");
+  }
+
+  @Test
+  void anIdentityOfAnotherCloudIsRejected() {
+    ProviderCredential c = credential(NS, "vx", Provider.VERTEX_AI, null, null);
+    ProviderCredentialSpec.VertexSettings v = new ProviderCredentialSpec.VertexSettings();
+    v.setProject("p");
+    v.setLocation("us-east5");
+    c.getSpec().setVertex(v);
+    CredentialAuth auth = new CredentialAuth();
+    auth.setType(CredentialAuth.Type.AWS_IAM);
+    c.getSpec().setAuth(auth);
+    CredentialValidator.Result r = CredentialValidator.validate(c, new FakeClusterView());
+    assertThat(r.problems())
+        .extracting(Problem::reason, Problem::field)
+        .containsExactly(tuple("InvalidAuth", "spec.auth.type"));
+    assertThat(r.problems().get(0).message()).contains("awsIam is for provider bedrock");
   }
 }

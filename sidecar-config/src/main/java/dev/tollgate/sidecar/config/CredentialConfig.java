@@ -1,5 +1,6 @@
 package dev.tollgate.sidecar.config;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -26,6 +27,8 @@ import java.util.Optional;
  *     the first version of the contract
  * @param passthrough whether and for which paths the sidecar forwards the provider's other
  *     endpoints (files, batches, audio...) through this credential; added after the first version
+ * @param auth how the credential authenticates; null (a rendering from before this field) means an
+ *     API key from {@code apiKeyFile}
  */
 public record CredentialConfig(
     String name,
@@ -40,13 +43,49 @@ public record CredentialConfig(
     BigDecimal markupPercent,
     HealthCheck healthCheck,
     String caFile,
-    Passthrough passthrough) {
+    Passthrough passthrough,
+    // left out when it is the default, so that API-key configurations render as they did
+    @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = CredentialAuth.IsApiKey.class)
+        CredentialAuth auth) {
 
   public CredentialConfig {
     passthrough = Defaults.or(passthrough, new Passthrough(null, null, null));
+    auth = Defaults.or(auth, CredentialAuth.API_KEY);
     prices = Defaults.list(prices);
     markupPercent = Defaults.or(markupPercent, BigDecimal.ZERO);
     healthCheck = Defaults.or(healthCheck, new HealthCheck(null, null, null, null));
+  }
+
+  /** The constructor before {@code auth}: an API-key credential. */
+  public CredentialConfig(
+      String name,
+      ProviderKind provider,
+      String endpoint,
+      String apiKeyFile,
+      Azure azure,
+      Bedrock bedrock,
+      Vertex vertex,
+      Limits limits,
+      List<ModelPrice> prices,
+      BigDecimal markupPercent,
+      HealthCheck healthCheck,
+      String caFile,
+      Passthrough passthrough) {
+    this(
+        name,
+        provider,
+        endpoint,
+        apiKeyFile,
+        azure,
+        bedrock,
+        vertex,
+        limits,
+        prices,
+        markupPercent,
+        healthCheck,
+        caFile,
+        passthrough,
+        null);
   }
 
   /** The constructor before {@code passthrough}, kept so that code written against it compiles. */
@@ -76,6 +115,7 @@ public record CredentialConfig(
         markupPercent,
         healthCheck,
         caFile,
+        null,
         null);
   }
 
@@ -105,7 +145,13 @@ public record CredentialConfig(
         markupPercent,
         healthCheck,
         null,
+        null,
         null);
+  }
+
+  /** Whether calls present an API key from a mounted Secret (rather than a cloud identity). */
+  public boolean usesApiKey() {
+    return auth.usesSecret() && provider.requiresApiKey();
   }
 
   /** The configured endpoint or the provider's public default. */
@@ -125,8 +171,16 @@ public record CredentialConfig(
     }
   }
 
-  /** AWS Bedrock region. */
-  public record Bedrock(String region) {}
+  /**
+   * AWS Bedrock region, and optionally a cross-region inference profile: its geography prefix
+   * ({@code us}, {@code eu}, {@code apac}, {@code global}) is put before model ids that have none,
+   * so that {@code anthropic.claude-…} is called as {@code us.anthropic.claude-…}.
+   */
+  public record Bedrock(String region, String inferenceProfile) {
+    public Bedrock(String region) {
+      this(region, null);
+    }
+  }
 
   /** Google Vertex AI project and location. */
   public record Vertex(String project, String location) {}

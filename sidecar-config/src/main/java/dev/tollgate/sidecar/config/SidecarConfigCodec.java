@@ -221,7 +221,8 @@ public final class SidecarConfigCodec {
         c.markupPercent(),
         c.healthCheck(),
         c.caFile(),
-        c.passthrough());
+        c.passthrough(),
+        c.auth());
   }
 
   private static String describe(JsonMappingException e) {

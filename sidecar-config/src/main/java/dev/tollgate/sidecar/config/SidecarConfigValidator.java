@@ -111,7 +111,16 @@ public final class SidecarConfigValidator {
     } else if (c.endpoint() != null && !isHttpUrl(c.endpoint())) {
       problem(path + ".endpoint", "'" + c.endpoint() + "' is not an http(s) URL");
     }
-    if (c.provider().requiresApiKey() && blank(c.apiKeyFile())) {
+    if (c.auth().kind().provider() != null && c.auth().kind().provider() != c.provider()) {
+      problem(
+          path + ".auth.kind",
+          c.auth().kind().wireName()
+              + " is for provider "
+              + c.auth().kind().provider().wireName()
+              + ", not "
+              + c.provider().wireName());
+    }
+    if (c.usesApiKey() && blank(c.apiKeyFile())) {
       problem(
           path + ".apiKeyFile",
           "is required for provider " + c.provider().wireName() + " (path of the mounted key)");

@@ -67,7 +67,8 @@ final class ProviderRequest {
     return post(url, body(callerBody, call, t, onMarked), call.stream, call.requestId)
         .forwarding(
             call.callerHeaders, t.passthrough() ? call.callerFormat.forwardedHeaders() : List.of())
-        .authenticated(t.adapter(), t.credential(), secret);
+        .authenticated(t.adapter(), t.credential(), secret)
+        .signed(t.adapter(), t.credential(), secrets);
   }
 
   URI url() {
@@ -116,6 +117,13 @@ final class ProviderRequest {
   ProviderRequest authenticated(
       ProviderAdapter adapter, CredentialConfig credential, String secret) {
     adapter.authenticate(headers, credential, secret);
+    return this;
+  }
+
+  /** Signs the request as it now is, for providers that sign (Bedrock with IAM credentials). */
+  ProviderRequest signed(
+      ProviderAdapter adapter, CredentialConfig credential, CredentialSecrets secrets) {
+    adapter.sign(headers, url, body, credential, secrets);
     return this;
   }
 

@@ -132,7 +132,8 @@ public final class ShortCall implements ExchangeListener {
       byte[] payload = Json.MAPPER.writeValueAsBytes(adapter.encode(request, t.model()));
       ProviderRequest upstream =
           ProviderRequest.post(url, payload, false, requestId)
-              .authenticated(adapter, credential, secret);
+              .authenticated(adapter, credential, secret)
+              .signed(adapter, credential, px.secrets());
       timer = loop.schedule(this::timeout, timeout.toMillis(), TimeUnit.MILLISECONDS);
       px.metrics().started(route);
       exchange =

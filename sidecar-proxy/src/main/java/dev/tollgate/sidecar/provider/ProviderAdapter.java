@@ -43,6 +43,9 @@ public interface ProviderAdapter {
    * @throws ProxyException {@link ErrorKind#MISSING_CREDENTIAL} when it is not available
    */
   default String secret(CredentialSecrets secrets, CredentialConfig credential) {
+    if (!credential.auth().usesSecret()) {
+      return null; // presented by authenticate or sign from the credential's cloud identity
+    }
     String key = secrets.apiKey(credential.apiKeyFile());
     if (key == null && credential.provider().requiresApiKey()) {
       throw new ProxyException(
@@ -56,6 +59,20 @@ public interface ProviderAdapter {
 
   /** Adds authentication and API-version headers; {@code secret} may be null (Ollama). */
   void authenticate(HttpHeaders headers, CredentialConfig credential, String secret);
+
+  /**
+   * Signs the finished request, for authentication that covers URL, headers and body (AWS SigV4);
+   * runs after {@link #authenticate}. Nothing by default.
+   *
+   * @throws ProxyException {@link ErrorKind#MISSING_CREDENTIAL} when the identity to sign with is
+   *     not available
+   */
+  default void sign(
+      HttpHeaders headers,
+      URI url,
+      byte[] body,
+      CredentialConfig credential,
+      CredentialSecrets secrets) {}
 
   /** The body for a request translated from another format. */
   ObjectNode encode(ChatRequest request, String model);

@@ -4,6 +4,7 @@ import dev.tollgate.sidecar.config.PriceCatalogue;
 import dev.tollgate.sidecar.metering.CostCalculator;
 import dev.tollgate.sidecar.metering.ProxyMetrics;
 import dev.tollgate.sidecar.metering.UsageLedger;
+import dev.tollgate.sidecar.provider.CloudIdentities;
 import dev.tollgate.sidecar.provider.CredentialSecrets;
 import dev.tollgate.sidecar.provider.vertex.VertexTokens;
 import dev.tollgate.sidecar.routing.ActiveHealth;
@@ -45,7 +46,14 @@ public final class ProxyContext {
         public String accessToken(String file) {
           return vertexTokens.token(file);
         }
+
+        @Override
+        public <T> T identity(dev.tollgate.sidecar.config.CredentialConfig credential) {
+          return identities.<T>of(credential).current();
+        }
       };
+  private final CloudIdentities identities =
+      new CloudIdentities(Duration.ofSeconds(5), java.time.Clock.systemUTC());
   private final dev.tollgate.sidecar.budget.BudgetGate budgetGate =
       new dev.tollgate.sidecar.budget.BudgetGate();
 
@@ -84,6 +92,11 @@ public final class ProxyContext {
 
   public VertexTokens vertexTokens() {
     return vertexTokens;
+  }
+
+  /** The cloud identities of credentials that authenticate without an API key. */
+  public CloudIdentities identities() {
+    return identities;
   }
 
   /** The API keys and access tokens calls present to providers. */

@@ -211,6 +211,7 @@ public final class SidecarServer implements AutoCloseable {
     connections.close().awaitUninterruptibly();
     px.upstream().close();
     px.vertexTokens().close();
+    px.identities().close();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     LOG.info("sidecar stopped");
   }

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.cache.PromptCacheMarker;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
+import dev.tollgate.sidecar.config.CredentialAuth;
 import dev.tollgate.sidecar.config.CredentialConfig;
+import dev.tollgate.sidecar.provider.CredentialSecrets;
 import dev.tollgate.sidecar.provider.ProviderAdapter;
 import dev.tollgate.sidecar.provider.StreamFraming;
 import dev.tollgate.sidecar.wire.ApiFormat;
@@ -13,16 +15,22 @@ import dev.tollgate.sidecar.wire.StreamDecoder;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.net.URI;
+import java.time.Clock;
 import java.util.Locale;
+import java.util.Set;
 import java.util.regex.Pattern;
+import software.amazon.awssdk.auth.credentials.AwsCredentials;
 
 /**
- * AWS Bedrock's Converse API, authenticated with a Bedrock API key (a bearer token); streams come
- * as AWS event-stream frames. IAM credentials (SigV4 request signing) are not supported.
+ * AWS Bedrock's Converse API, authenticated with a Bedrock API key (a bearer token) or, with {@code
+ * auth: awsIam}, signed with SigV4 by IAM credentials from the pod's environment ({@link
+ * AwsIdentity}); streams come as AWS event-stream frames.
  */
 public final class BedrockAdapter implements ProviderAdapter {
   private static final Pattern UNCACHEABLE =
       Pattern.compile("claude-(v2|instant|3-opus|3-sonnet|3-haiku|3-5-sonnet-20240620)");
+  private static final Set<String> PROFILE_PREFIXES =
+      Set.of("us", "eu", "apac", "global", "us-gov", "ca", "jp", "au");
 
   @Override
   public ApiFormat nativeFormat() {
@@ -35,13 +43,37 @@ public final class BedrockAdapter implements ProviderAdapter {
         c.endpoint() != null
             ? ProviderAdapter.trimSlash(c.endpoint())
             : "https://bedrock-runtime." + c.bedrock().region() + ".amazonaws.com";
-    return URI.create(base + BedrockWire.path(model, stream));
+    return URI.create(base + BedrockWire.path(inferenceProfile(c, model), stream));
+  }
+
+  /**
+   * The model id to call: with a cross-region inference profile configured, its geography prefix
+   * before an id that has none ({@code anthropic.claude-…} → {@code us.anthropic.claude-…}); ARNs
+   * and ids that already name a profile are called as they are.
+   */
+  static String inferenceProfile(CredentialConfig c, String model) {
+    String geo = c.bedrock() == null ? null : c.bedrock().inferenceProfile();
+    if (geo == null || geo.isBlank() || model.startsWith("arn:")) {
+      return model;
+    }
+    int dot = model.indexOf('.');
+    boolean prefixed = dot > 0 && PROFILE_PREFIXES.contains(model.substring(0, dot));
+    return prefixed ? model : geo + "." + model;
   }
 
   @Override
   public void authenticate(HttpHeaders h, CredentialConfig c, String apiKey) {
     if (apiKey != null) {
       h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + apiKey);
+    }
+  }
+
+  @Override
+  public void sign(
+      HttpHeaders h, URI url, byte[] body, CredentialConfig c, CredentialSecrets secrets) {
+    if (c.auth().kind() == CredentialAuth.Kind.AWS_IAM) {
+      AwsCredentials credentials = secrets.identity(c);
+      SigV4.sign(h, url, body, c.bedrock().region(), credentials, Clock.systemUTC());
     }
   }
 

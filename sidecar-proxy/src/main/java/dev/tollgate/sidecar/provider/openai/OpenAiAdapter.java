@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
+import dev.tollgate.sidecar.config.CredentialAuth;
 import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.config.ProviderKind;
+import dev.tollgate.sidecar.provider.CredentialSecrets;
 import dev.tollgate.sidecar.provider.ProviderAdapter;
 import dev.tollgate.sidecar.wire.ApiFormat;
 import dev.tollgate.sidecar.wire.StreamDecoder;
@@ -63,12 +65,23 @@ public final class OpenAiAdapter implements ProviderAdapter {
     return URI.create(base + operation);
   }
 
+  /** With {@code azureWorkloadIdentity}, an Entra ID access token ({@link EntraIdentity}). */
+  @Override
+  public String secret(CredentialSecrets secrets, CredentialConfig credential) {
+    if (credential.auth().kind() == CredentialAuth.Kind.AZURE_WORKLOAD_IDENTITY) {
+      return secrets.identity(credential);
+    }
+    return ProviderAdapter.super.secret(secrets, credential);
+  }
+
   @Override
   public void authenticate(HttpHeaders h, CredentialConfig c, String apiKey) {
     if (apiKey == null) {
       return;
     }
-    if (c.provider() == ProviderKind.AZURE_OPENAI) {
+    if (c.auth().kind() == CredentialAuth.Kind.AZURE_WORKLOAD_IDENTITY) {
+      h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + apiKey); // an Entra ID access token
+    } else if (c.provider() == ProviderKind.AZURE_OPENAI) {
       h.set("api-key", apiKey);
     } else {
       h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + apiKey);

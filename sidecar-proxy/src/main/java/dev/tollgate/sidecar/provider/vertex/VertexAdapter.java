@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.cache.PromptCacheMarker;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
+import dev.tollgate.sidecar.config.CredentialAuth;
 import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.provider.CredentialSecrets;
 import dev.tollgate.sidecar.provider.ProviderAdapter;
@@ -62,9 +63,15 @@ public final class VertexAdapter implements ProviderAdapter {
             + verb);
   }
 
-  /** An access token from the credential's service-account key, not the key itself. */
+  /**
+   * An access token: from Application Default Credentials with {@code gcpWorkloadIdentity} ({@link
+   * GoogleIdentity}), else from the credential's service-account key, never the key itself.
+   */
   @Override
   public String secret(CredentialSecrets secrets, CredentialConfig credential) {
+    if (credential.auth().kind() == CredentialAuth.Kind.GCP_WORKLOAD_IDENTITY) {
+      return secrets.identity(credential);
+    }
     String token = secrets.accessToken(credential.apiKeyFile());
     if (token == null) {
       throw new ProxyException(
