@@ -99,7 +99,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome {
   /** The budget gate ({@link BudgetCheck}), then the call's stages are set up. */
   private void gate() {
     budgetBlocked = BudgetCheck.admit(px.budgetGate(), px.responseCaches(), call);
-    originalJson = requestJson.deepCopy();
+    originalJson = requestJson;
     call.read(requestJson);
     relay = new ResponseRelay(ctx, call, keepAlive, call.cfg.server().logContent(), this);
     admission = new Admission(px.limits(), call.routeCfg, call.callerHeaders::get);
@@ -141,7 +141,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome {
 
   private void switchTier(RouteConfig.Tier t) {
     call.tier = t.name();
-    requestJson = originalJson.deepCopy();
+    requestJson = BodyCopies.forTier(originalJson);
     OutputLimit.apply(requestJson, t.maxTokens());
     attempts.restart(
         call.tier,
@@ -208,7 +208,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome {
           ProviderRequest.forAttempt(
               call,
               t,
-              requestJson.deepCopy(),
+              BodyCopies.forAttempt(requestJson),
               px.secrets(),
               () -> px.metrics().promptCacheMarked(call.route, t.provider(), model));
       RouteConfig.Timeouts timeouts = call.routeCfg.timeouts();
