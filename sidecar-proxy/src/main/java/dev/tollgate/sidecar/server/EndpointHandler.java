@@ -39,11 +39,13 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
   private static final Pattern SAFE_REQUEST_ID = Pattern.compile("^[A-Za-z0-9._:-]{1,128}$");
 
   private final ProxyContext px;
+  private final RequestMemory memory;
   private final ArrayDeque<FullHttpRequest> pipelined = new ArrayDeque<>();
   private ProxyCall call;
 
-  EndpointHandler(ProxyContext px) {
+  EndpointHandler(ProxyContext px, RequestMemory memory) {
     this.px = px;
+    this.memory = memory;
   }
 
   @Override
@@ -138,6 +140,19 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
       Responses.send(ctx, r, keepAlive);
       return;
     }
+    RequestMemory.Lease body = memory.reserve(req.content().readableBytes());
+    if (body == null) {
+      reject(
+          ctx,
+          format,
+          new ProxyException(
+              ErrorKind.OVERLOADED,
+              ErrorKind.OVERLOADED.status(),
+              "the sidecar is handling too many large request bodies at once; retry shortly",
+              "1"),
+          keepAlive);
+      return;
+    }
     String requestId = requestId(req);
     ctx.channel().attr(CALL_ACTIVE).set(true);
     call =
@@ -148,6 +163,7 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
             requestId,
             keepAlive,
             () -> {
+              body.release();
               call = null;
               ctx.channel().attr(CALL_ACTIVE).set(false);
               FullHttpRequest next = pipelined.poll();

@@ -130,4 +130,40 @@ class MemoryBoundIT {
     }
     assertAnsweredAndUp(answers);
   }
+
+  @Test
+  void manyConcurrentLargeBodiesAreTurnedAwayBeforeTheHeapIsAtRisk() throws Exception {
+    List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      String body = tinyMessages(i % 2 == 0 ? "oa" : "an", 80_000);
+      String path = i % 2 == 0 ? "/v1/chat/completions" : "/v1/messages";
+      calls.add(
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return post(path, body);
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              }));
+    }
+    List<HttpResponse<String>> answers = new ArrayList<>();
+    for (CompletableFuture<HttpResponse<String>> c : calls) {
+      answers.add(c.get());
+    }
+    assertAnsweredAndUp(answers);
+    HttpResponse<String> busy =
+        answers.stream().filter(r -> r.statusCode() == 503).findFirst().orElseThrow();
+    assertThat(busy.headers().firstValue("retry-after")).contains("1");
+    assertThat(busy.body()).contains("too many large request bodies");
+  }
+
+  @Test
+  void theBodyLimitFollowsTheHeap() throws Exception {
+    // 3.5 MB: under the configured default (4 MiB), over what a 96 MiB heap parses safely (3 MiB)
+    HttpResponse<String> r = post("/v1/messages", tinyMessages("an", 110_000));
+    assertThat(r.statusCode()).isEqualTo(413);
+    assertThat(r.body()).contains("\"type\":\"request_too_large\"");
+    assertThat(sidecar.alive()).isTrue();
+  }
 }
