@@ -305,8 +305,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome {
       return;
     }
     RouteConfig.Retry retry = call.routeCfg.retry();
-    if (!RetryPolicy.movesOn(
-        e.kind(), relay.headersSent(), timers.totalExpired(), attempts.tracked(), retry)) {
+    if (!RetryPolicy.movesOn(e.kind(), relay.headersSent(), timers.totalExpired(), retry)) {
       finalFail(e);
       return;
     }
