@@ -78,6 +78,7 @@ public final class SidecarServer implements AutoCloseable {
                     EndpointHandler endpoints = new EndpointHandler(px, memory);
                     HttpServerCodec http1 = new HttpServerCodec();
                     ch.pipeline()
+                        .addLast("request-start", new RequestStartWatch())
                         .addLast("h2c", h2c(http1, maxBody, readTimeout, memory, endpoints))
                         .addLast("client-timeout", new ClientReadTimeout(readTimeout, endpoints))
                         .addLast("aggregator", new BoundedRequestAggregator(maxBody, endpoints))
@@ -123,7 +124,8 @@ public final class SidecarServer implements AutoCloseable {
             ch.pipeline()
                 .addAfter(ch.pipeline().context(this).name(), "h2-frames", frameCodec())
                 .addAfter("h2-frames", "h2-streams", new Http2MultiplexHandler(stream));
-            for (String http1Step : new String[] {"client-timeout", "aggregator", "endpoints"}) {
+            for (String http1Step :
+                new String[] {"request-start", "client-timeout", "aggregator", "endpoints"}) {
               if (ch.pipeline().get(http1Step) != null) {
                 ch.pipeline().remove(http1Step);
               }
@@ -180,7 +182,8 @@ public final class SidecarServer implements AutoCloseable {
   private static final class Http1StepsRemover extends io.netty.channel.ChannelHandlerAdapter {
     @Override
     public void handlerAdded(io.netty.channel.ChannelHandlerContext ctx) {
-      for (String http1Step : new String[] {"client-timeout", "aggregator", "endpoints"}) {
+      for (String http1Step :
+          new String[] {"request-start", "client-timeout", "aggregator", "endpoints"}) {
         if (ctx.pipeline().get(http1Step) != null) {
           ctx.pipeline().remove(http1Step);
         }

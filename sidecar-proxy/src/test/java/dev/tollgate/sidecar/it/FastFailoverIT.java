@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tollgate.sidecar.Sidecar;
 import dev.tollgate.simulator.Fault;
 import dev.tollgate.simulator.SimulatorBehavior;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -126,5 +127,34 @@ class FastFailoverIT {
 
     // the panic attempt and both retries reached the provider
     assertThat(bed.sim.stats().requests() - before).isEqualTo(3);
+  }
+
+  @Test
+  void aCallerTricklingItsHeadersIsCutAfterTheReadTimeout() throws Exception {
+    URI base = URI.create(bed.sidecar.baseUrl());
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.setSoTimeout(5_000);
+      OutputStream out = s.getOutputStream();
+      out.write(
+          "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+      // one header byte every 100 ms, never finishing: the bed's read timeout is 500 ms
+      byte[] answer = new byte[0];
+      for (int i = 0; i < 40 && answer.length == 0; i++) {
+        try {
+          out.write('x');
+          out.flush();
+        } catch (java.io.IOException closed) {
+          break;
+        }
+        Thread.sleep(100);
+        if (s.getInputStream().available() > 0) {
+          answer = s.getInputStream().readNBytes(s.getInputStream().available());
+        }
+      }
+      if (answer.length == 0) {
+        answer = s.getInputStream().readNBytes(12);
+      }
+      assertThat(new String(answer, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 408");
+    }
   }
 }
