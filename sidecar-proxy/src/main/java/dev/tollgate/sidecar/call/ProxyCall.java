@@ -54,6 +54,12 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome {
   private final CallTimers timers;
   private boolean escalated;
   private boolean finished;
+  private long inputEstimate;
+
+  /** How long, and how much, of an abandoned stream is read for its final usage. */
+  static final Duration DRAIN_TIME = Duration.ofSeconds(60);
+
+  static final long DRAIN_BYTES = 8L * 1024 * 1024;
 
   public ProxyCall(
       ProxyContext px,
@@ -135,6 +141,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome {
   /** Serves the call from tier {@code t}: its output limit and candidates, then cache and admit. */
   private void useTier(RouteConfig.Tier t, RequestFacts facts) {
     switchTier(t);
+    inputEstimate = facts.estimatedInputTokens();
     admission.reserve(facts.estimatedInputTokens() + OutputLimit.requested(requestJson));
     lookupThenAdmit(t);
   }
@@ -241,17 +248,40 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome {
     }
   }
 
-  /** The caller went away. */
+  /**
+   * The caller went away. A stream under way is read on for the provider's final usage (bounded by
+   * {@link #DRAIN_TIME}, {@link #DRAIN_BYTES} and the total timeout): the provider bills the whole
+   * answer it generates, and OpenAI-style streams report usage only at their end.
+   */
   public void onClientClosed() {
-    if (!finished) {
-      if (relay != null) {
-        relay.abort();
-      }
-      end(ErrorKind.CLIENT_CLOSED.status(), ErrorKind.CLIENT_CLOSED);
+    if (finished) {
+      return;
     }
+    if (relay != null && relay.drainForUsage(DRAIN_TIME, DRAIN_BYTES, this::endAbandoned)) {
+      return;
+    }
+    if (relay != null) {
+      relay.abort();
+    }
+    endAbandoned();
+  }
+
+  private void endAbandoned() {
+    if (finished) {
+      return;
+    }
+    if (relay != null) {
+      relay.estimateAbandoned(inputEstimate);
+    }
+    end(ErrorKind.CLIENT_CLOSED.status(), ErrorKind.CLIENT_CLOSED);
   }
 
   private void timeout(String message) {
+    if (!finished && relay.draining()) {
+      relay.abort();
+      relay.finishDrain();
+      return;
+    }
     if (!finished) {
       relay.abort();
       failed(new ProxyException(ErrorKind.UPSTREAM_TIMEOUT, message));
