@@ -56,6 +56,9 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome {
   private boolean finished;
   private long inputEstimate;
 
+  /** A response-cache hit costs nothing, and that price is known. */
+  private static final Cost CACHE_HIT = new Cost(java.math.BigDecimal.ZERO, true);
+
   /** How long, and how much, of an abandoned stream is read for its final usage. */
   static final Duration DRAIN_TIME = Duration.ofSeconds(60);
 
@@ -384,7 +387,10 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome {
       admission.settle(usage == null ? 0 : usage.inputTokens() + usage.outputTokens());
     }
     Target t = call.target;
-    Cost cost = t == null ? Cost.UNPRICED : exit.cost(t.credential(), t.model(), usage);
+    Cost cost =
+        cache != null && cache.hit()
+            ? CACHE_HIT
+            : t == null ? Cost.UNPRICED : exit.cost(t.credential(), t.model(), usage);
     CallRecord record =
         call.record(status, kind, cost, relay, attempts == null ? 0 : attempts.failovers());
     if (!started) {
