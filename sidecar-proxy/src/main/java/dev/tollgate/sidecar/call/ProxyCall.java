@@ -54,6 +54,15 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
   private final CallTimers timers;
   private boolean escalated;
   private boolean finished;
+  private long inputEstimate;
+
+  /** A response-cache hit costs nothing, and that price is known. */
+  private static final Cost CACHE_HIT = new Cost(java.math.BigDecimal.ZERO, true);
+
+  /** How long, and how much, of an abandoned stream is read for its final usage. */
+  static final Duration DRAIN_TIME = Duration.ofSeconds(60);
+
+  static final long DRAIN_BYTES = 8L * 1024 * 1024;
 
   public ProxyCall(
       ProxyContext px,
@@ -99,7 +108,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
   /** The budget gate ({@link BudgetCheck}), then the call's stages are set up. */
   private void gate() {
     budgetBlocked = BudgetCheck.admit(px.budgetGate(), px.responseCaches(), call);
-    originalJson = requestJson.deepCopy();
+    originalJson = requestJson;
     call.read(requestJson);
     relay = new ResponseRelay(ctx, call, keepAlive, call.cfg.server().logContent(), this);
     admission = new Admission(px.limits(), call.routeCfg, call.callerHeaders::get);
@@ -135,13 +144,14 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
   /** Serves the call from tier {@code t}: its output limit and candidates, then cache and admit. */
   private void useTier(RouteConfig.Tier t, RequestFacts facts) {
     switchTier(t);
+    inputEstimate = facts.estimatedInputTokens();
     admission.reserve(facts.estimatedInputTokens() + OutputLimit.requested(requestJson));
     lookupThenAdmit(t);
   }
 
   private void switchTier(RouteConfig.Tier t) {
     call.tier = t.name();
-    requestJson = originalJson.deepCopy();
+    requestJson = BodyCopies.forTier(originalJson);
     OutputLimit.apply(requestJson, t.maxTokens());
     attempts.restart(
         call.tier,
@@ -208,7 +218,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
           ProviderRequest.forAttempt(
               call,
               t,
-              requestJson.deepCopy(),
+              BodyCopies.forAttempt(requestJson),
               px.secrets(),
               () -> px.metrics().promptCacheMarked(call.route, t.provider(), model));
       RouteConfig.Timeouts timeouts = call.routeCfg.timeouts();
@@ -242,18 +252,41 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
     }
   }
 
-  /** The caller went away. */
+  /**
+   * The caller went away. A stream under way is read on for the provider's final usage (bounded by
+   * {@link #DRAIN_TIME}, {@link #DRAIN_BYTES} and the total timeout): the provider bills the whole
+   * answer it generates, and OpenAI-style streams report usage only at their end.
+   */
   @Override
   public void onClientClosed() {
-    if (!finished) {
-      if (relay != null) {
-        relay.abort();
-      }
-      end(ErrorKind.CLIENT_CLOSED.status(), ErrorKind.CLIENT_CLOSED);
+    if (finished) {
+      return;
     }
+    if (relay != null && relay.drainForUsage(DRAIN_TIME, DRAIN_BYTES, this::endAbandoned)) {
+      return;
+    }
+    if (relay != null) {
+      relay.abort();
+    }
+    endAbandoned();
+  }
+
+  private void endAbandoned() {
+    if (finished) {
+      return;
+    }
+    if (relay != null) {
+      relay.estimateAbandoned(inputEstimate);
+    }
+    end(ErrorKind.CLIENT_CLOSED.status(), ErrorKind.CLIENT_CLOSED);
   }
 
   private void timeout(String message) {
+    if (!finished && relay.draining()) {
+      relay.abort();
+      relay.finishDrain();
+      return;
+    }
     if (!finished) {
       relay.abort();
       failed(new ProxyException(ErrorKind.UPSTREAM_TIMEOUT, message));
@@ -307,8 +340,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
       return;
     }
     RouteConfig.Retry retry = call.routeCfg.retry();
-    if (!RetryPolicy.movesOn(
-        e.kind(), relay.headersSent(), timers.totalExpired(), attempts.tracked(), retry)) {
+    if (!RetryPolicy.movesOn(e.kind(), relay.headersSent(), timers.totalExpired(), retry)) {
       finalFail(e);
       return;
     }
@@ -357,7 +389,10 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
       admission.settle(usage == null ? 0 : usage.inputTokens() + usage.outputTokens());
     }
     Target t = call.target;
-    Cost cost = t == null ? Cost.UNPRICED : exit.cost(t.credential(), t.model(), usage);
+    Cost cost =
+        cache != null && cache.hit()
+            ? CACHE_HIT
+            : t == null ? Cost.UNPRICED : exit.cost(t.credential(), t.model(), usage);
     CallRecord record =
         call.record(status, kind, cost, relay, attempts == null ? 0 : attempts.failovers());
     if (!started) {

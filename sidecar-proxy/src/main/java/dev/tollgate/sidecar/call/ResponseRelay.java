@@ -108,6 +108,12 @@ final class ResponseRelay implements ExchangeListener {
   private AnswerCollector cacheCollector;
   private boolean paused;
 
+  // the caller left mid-stream: the provider is read on, without relaying, for its final usage
+  private Runnable drained;
+  private long drainBytesLeft;
+  private io.netty.util.concurrent.ScheduledFuture<?> drainTimer;
+  private long deliveredChars;
+
   // what the caller got and what the answer reported
   private boolean headersSent;
   private Usage usage;
@@ -210,6 +216,10 @@ final class ResponseRelay implements ExchangeListener {
     if (outcome.finished()) {
       return;
     }
+    if (drained != null) {
+      drain(content, last);
+      return;
+    }
     try {
       receive(content, last);
     } catch (ProxyException e) {
@@ -228,7 +238,9 @@ final class ResponseRelay implements ExchangeListener {
 
   @Override
   public void onFailure(Throwable cause, boolean afterHead) {
-    if (!outcome.finished()) {
+    if (drained != null) {
+      finishDrain();
+    } else if (!outcome.finished()) {
       outcome.failed(UpstreamErrors.ofTransport(cause, stream, credential));
     }
   }
@@ -275,7 +287,98 @@ final class ResponseRelay implements ExchangeListener {
     }
   }
 
+  /**
+   * The caller left in the middle of a stream: keeps reading the provider's answer, without
+   * relaying it, for up to {@code maxTime} and {@code maxBytes}, because OpenAI-style providers
+   * report usage only in the stream's last chunk (and Anthropic its output tokens only at the end),
+   * and the provider charges for the whole answer it generates. {@code done} runs once, when the
+   * stream ended, failed or hit a bound.
+   *
+   * @return false when there is no stream to drain (the call ends now)
+   */
+  boolean drainForUsage(Duration maxTime, long maxBytes, Runnable done) {
+    if (mode != Mode.STREAM || exchange == null || usageComplete || drained != null) {
+      return false;
+    }
+    drained = done;
+    drainBytesLeft = maxBytes;
+    drainTimer =
+        ctx.executor()
+            .schedule(
+                () -> {
+                  exchange.abort();
+                  finishDrain();
+                },
+                maxTime.toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+    paused = false;
+    exchange.resume();
+    return true;
+  }
+
+  /** Whether the relay is reading an abandoned stream for its usage. */
+  boolean draining() {
+    return drained != null;
+  }
+
+  private void drain(ByteBuf content, boolean last) {
+    drainBytesLeft -= content.readableBytes();
+    try {
+      framing.feed(content, this::onStreamEvent);
+      if (last) {
+        framing.finish(this::onStreamEvent);
+        emit(decoder.onEndOfBody());
+        usage = streamUsage.known() ? streamUsage.usage() : null;
+        usageComplete = usage != null;
+      }
+    } catch (RuntimeException e) {
+      last = true; // an answer that cannot be read: meter what is known
+    }
+    if (!last && drainBytesLeft < 0) {
+      exchange.abort();
+      last = true;
+    }
+    if (last) {
+      finishDrain();
+    }
+  }
+
+  /** Ends the drain now (the call timed out): its callback runs once. */
+  void finishDrain() {
+    Runnable done = drained;
+    if (done == null) {
+      return;
+    }
+    drained = null;
+    if (drainTimer != null) {
+      drainTimer.cancel(false);
+    }
+    done.run();
+  }
+
+  /**
+   * A stream abandoned by the caller and never completed: meters what the provider reported, with
+   * {@code inputEstimate} for input it did not report and the delivered text (characters / 4) for
+   * output, as incomplete usage; never zero for an answer the provider was paying out.
+   */
+  void estimateAbandoned(long inputEstimate) {
+    if (mode != Mode.STREAM || usageComplete) {
+      return;
+    }
+    Usage known = streamUsage.known() ? streamUsage.usage() : Usage.ZERO;
+    usage =
+        new Usage(
+            known.promptTokens() > 0 ? known.inputTokens() : inputEstimate,
+            Math.max(known.outputTokens(), (deliveredChars + 3) / 4),
+            known.cacheReadTokens(),
+            known.cacheWriteTokens());
+    usageComplete = false;
+  }
+
   private void requestMore() {
+    if (drained != null) {
+      return;
+    }
     if (!paused && !ctx.channel().isWritable()) {
       paused = true;
       exchange.pause();
@@ -322,10 +425,13 @@ final class ResponseRelay implements ExchangeListener {
       if (cacheCollector != null) {
         cacheCollector.accept(e);
       }
-      if (e instanceof StreamEvent.TextDelta t
-          && answer != null
-          && answer.length() < MAX_LOGGED_TEXT) {
-        answer.append(t.text());
+      if (e instanceof StreamEvent.TextDelta t) {
+        if (drained == null) {
+          deliveredChars += t.text().length();
+        }
+        if (answer != null && answer.length() < MAX_LOGGED_TEXT) {
+          answer.append(t.text());
+        }
       } else if (e instanceof StreamEvent.UsageUpdate u) {
         streamUsage.add(u);
       } else if (e instanceof StreamEvent.Finish f) {
@@ -336,6 +442,9 @@ final class ResponseRelay implements ExchangeListener {
 
   /** Writes SSE text to the caller, after the stream's head the first time. */
   void write(String text) {
+    if (drained != null) {
+      return; // the caller is gone
+    }
     if (!headersSent) {
       headersSent = true;
       HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);

@@ -35,17 +35,14 @@ final class RetryPolicy {
 
   /**
    * Whether the call moves on to another attempt after {@code e}: never once bytes reached the
-   * caller or the total timeout expired, nor for an attempt outside the breakers (a panic attempt),
-   * and only for the failure kinds the route retries on.
+   * caller or the total timeout expired, and only for the failure kinds the route retries on. An
+   * attempt outside the breakers (every candidate's circuit open) is retried like any other: a
+   * route's only target with an open circuit is exactly where the retries are needed.
    */
   static boolean movesOn(
-      ErrorKind e,
-      boolean bytesSent,
-      boolean totalExpired,
-      boolean tracked,
-      RouteConfig.Retry retry) {
+      ErrorKind e, boolean bytesSent, boolean totalExpired, RouteConfig.Retry retry) {
     RouteConfig.RetryOn kind = retryKind(e);
-    return !bytesSent && !totalExpired && tracked && kind != null && retry.retryOn().contains(kind);
+    return !bytesSent && !totalExpired && kind != null && retry.retryOn().contains(kind);
   }
 
   /**

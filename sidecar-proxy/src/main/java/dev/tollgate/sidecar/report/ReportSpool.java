@@ -16,7 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps the report the operator has not acknowledged yet on disk (the pod's {@code emptyDir}), so
+ * Keeps the reports the operator has not acknowledged yet on disk (the pod's {@code emptyDir}), so
  * that usage survives a restart of the sidecar container: the next process of the same pod finds
  * the report its predecessor left and delivers it under the predecessor's boot id and sequence,
  * which the operator applies exactly once like any resent report.
@@ -25,9 +25,10 @@ import org.slf4j.LoggerFactory;
  * moved into place, so a crash mid-write leaves the previous state, never half a report. A file
  * that cannot be read is renamed to {@code .bad} and kept for a human rather than deleted.
  *
- * <p>What is still lost: usage metered after the last report was built (at most one report
- * interval) when the process dies without running its shutdown (SIGKILL, OOM kill), and the spool
- * itself when the pod is deleted before its final report is delivered (the emptyDir goes with it).
+ * <p>What is still lost: usage metered after the last report was built (at most one report interval
+ * plus one failed delivery attempt, 7 s) when the process dies without running its shutdown
+ * (SIGKILL, OOM kill), and the spool itself when the pod is deleted before its final report is
+ * delivered (the emptyDir goes with it).
  */
 public final class ReportSpool {
   private static final Logger LOG = LoggerFactory.getLogger(ReportSpool.class);

@@ -41,8 +41,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Exactly-once: a built report keeps its sequence number and content until the operator
  * acknowledges it, however many times it has to be resent (operator away, restarting, failing
- * over); usage metered meanwhile stays in the ledger beyond the report's baseline and goes into the
- * next report. On close a final report carries what is left.
+ * over). Reports are built every interval whatever the operator's state, and each is in the spool
+ * as soon as it is built: while the operator is away they queue up (in memory and on disk) and go
+ * out oldest first when it answers. The queue is bounded: beyond {@link #MAX_PENDING} reports the
+ * oldest ones not yet sent are folded into one aggregate report ({@link ReportMerge}), counted and
+ * logged, never dropped. On close a final report carries what is left.
  */
 public final class Reporter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Reporter.class);
@@ -60,11 +63,13 @@ public final class Reporter implements AutoCloseable {
   // owned by the timer thread (and by close() once the timer has stopped)
   private Map<UsageLedger.Key, UsageLedger.Totals> baseline = Map.of();
   private long sequence;
-  private UsageReport unacknowledged;
-  private Map<String, BigDecimal> unacknowledgedMarks;
+
+  /** Reports not yet acknowledged, oldest first; only the first may have reached the operator. */
+  private final List<Pending> pending = new ArrayList<>();
+
+  private long compacted;
   private int failuresInARow;
   // refused reports (issue #16): 400 splits or sets aside, 403 backs off, 429 waits Retry-After
-  private final java.util.ArrayDeque<UsageReport> parts = new java.util.ArrayDeque<>();
   private long notBefore = System.nanoTime();
   private int forbiddenInARow;
   private long lastRefusalLog = System.nanoTime() - REFUSAL_LOG_INTERVAL.toNanos();
@@ -209,9 +214,7 @@ public final class Reporter implements AutoCloseable {
    */
   public boolean flush(Duration timeout) {
     try {
-      return timer
-          .submit(() -> (unacknowledged == null || reportOnce()) && reportOnce())
-          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return timer.submit(this::reportOnce).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
       return false;
     } catch (InterruptedException e) {
@@ -245,32 +248,85 @@ public final class Reporter implements AutoCloseable {
     }
   }
 
-  /** Resends the unacknowledged report, or builds the next one; true when acknowledged. */
+  /** At most this many reports wait for the operator; older ones are folded together beyond. */
+  static final int MAX_PENDING = 120;
+
+  /** A built report and the budget marks it was built with (for the reply's allowances). */
+  private record Pending(UsageReport report, Map<String, BigDecimal> marks) {}
+
+  /**
+   * Builds the next report (when there is new usage, or nothing is pending: an empty report still
+   * fetches the budget state), then sends the pending ones oldest first; true when all were
+   * acknowledged.
+   */
   private boolean reportOnce() {
+    // built every interval, even while backing off: usage is spooled as it is metered
+    build(pending.isEmpty());
     if (System.nanoTime() - notBefore < 0) {
       return false; // backing off after a 403, or as a 429's Retry-After asked
     }
     deliverLeftovers();
-    if (unacknowledged == null) {
-      unacknowledged = parts.poll();
-      if (unacknowledged == null) {
-        build();
+    return sendPending();
+  }
+
+  /** Sends pending reports in sequence order, stopping at the first that does not go through. */
+  private boolean sendPending() {
+    while (!pending.isEmpty()) {
+      Pending p = pending.get(0);
+      Delivery d = send(p.report(), p.marks(), true);
+      if (d == Delivery.REFUSED) {
+        refused();
+        return false;
       }
-    }
-    Delivery d = send(unacknowledged, true);
-    if (d == Delivery.REFUSED) {
-      refused();
-      return false;
-    }
-    boolean ok = d == Delivery.ACKNOWLEDGED;
-    if (ok) {
+      if (d != Delivery.ACKNOWLEDGED) {
+        return false;
+      }
       if (spool != null) {
-        spool.delete(unacknowledged);
+        spool.delete(p.report());
       }
-      unacknowledged = null;
-      unacknowledgedMarks = null;
+      pending.remove(0);
     }
-    return ok;
+    return true;
+  }
+
+  /**
+   * Keeps the queue within {@link #MAX_PENDING}: folds the second-oldest report into the third. The
+   * oldest is left alone, because it may have reached the operator without its reply reaching us
+   * (the operator would then count it again inside an aggregate); the reports after it were never
+   * sent, so the aggregate, under the later one's sequence, is applied exactly once.
+   */
+  private void compact() {
+    while (pending.size() > MAX_PENDING) {
+      Pending older = pending.remove(1);
+      Pending newer = pending.get(1);
+      UsageReport merged = ReportMerge.merge(older.report(), newer.report());
+      pending.set(1, new Pending(merged, newer.marks()));
+      if (spool != null) {
+        // the aggregate first, then the folded report's file: a crash in between would leave both
+        // (the folded usage counted twice), never neither
+        spool.save(merged);
+        spool.delete(older.report());
+      }
+      if (compacted++ % 100 == 0) {
+        LOG.warn(
+            "{} reports wait for the operator: folded report {} into {} ({} folded so far; usage"
+                + " is kept, only its split by interval is lost)",
+            pending.size(),
+            older.report().sequence(),
+            merged.sequence(),
+            compacted);
+      }
+    }
+  }
+
+  /** Reports folded into aggregates since start (logs, tests). */
+  public long compacted() {
+    return compacted;
+  }
+
+  /** Reports built and not yet acknowledged (tests). */
+  int pendingReports() {
+    return pending.size();
   }
 
   /**
@@ -295,7 +351,7 @@ public final class Reporter implements AutoCloseable {
               List.of(),
               true,
               left.callers());
-      Delivery d = send(r, false);
+      Delivery d = send(r, null, false);
       if (d == Delivery.UNREACHABLE) {
         return;
       }
@@ -324,19 +380,26 @@ public final class Reporter implements AutoCloseable {
    * then not in this operator's ledger (an operator upgrade that accepts it can be fed the file).
    */
   private void refused() {
-    UsageReport r = unacknowledged;
-    unacknowledged = null;
+    Pending refusedOne = pending.remove(0);
+    UsageReport r = refusedOne.report();
     List<UsageReport> halves = split(r);
     if (spool != null) {
       if (halves.isEmpty()) {
         spool.setAside(r);
       } else {
         spool.delete(r);
-        halves.forEach(spool::save);
       }
     }
-    for (int i = halves.size() - 1; i >= 0; i--) {
-      parts.addFirst(halves.get(i));
+    // the halves go first, then the reports built since, all under new sequence numbers in that
+    // order (the operator applies a sequence once, in order); the later ones were never sent, so
+    // renumbering them is safe
+    List<Pending> later = new ArrayList<>(pending);
+    pending.clear();
+    for (UsageReport half : halves) {
+      pending.add(renumbered(new Pending(half, refusedOne.marks())));
+    }
+    for (Pending p : later) {
+      pending.add(renumbered(p));
     }
     if (halves.isEmpty()) {
       LOG.warn(
@@ -356,7 +419,37 @@ public final class Reporter implements AutoCloseable {
     }
   }
 
-  /** Two reports holding {@code r}'s lines and callers, or none when it has one or none. */
+  /**
+   * {@code p} under the next sequence number, spooled (the new file first, then the old one
+   * deleted: a crash in between leaves both, counted twice, never neither).
+   */
+  private Pending renumbered(Pending p) {
+    UsageReport r = p.report();
+    UsageReport next =
+        new UsageReport(
+            r.namespace(),
+            r.pod(),
+            r.podUid(),
+            r.bootId(),
+            ++sequence,
+            r.configVersion(),
+            r.lines(),
+            r.targets(),
+            r.last(),
+            r.callers());
+    if (spool != null) {
+      spool.save(next);
+      if (r.sequence() != next.sequence()) {
+        spool.delete(r);
+      }
+    }
+    return new Pending(next, p.marks());
+  }
+
+  /**
+   * Two reports holding {@code r}'s lines and callers (with {@code r}'s sequence number, to be
+   * renumbered), or none when it has one or none.
+   */
   private List<UsageReport> split(UsageReport r) {
     List<UsageReport.Line> lines = r.lines();
     List<UsageReport.CallerSpend> callers = r.callers();
@@ -396,7 +489,7 @@ public final class Reporter implements AutoCloseable {
         r.pod(),
         r.podUid(),
         r.bootId(),
-        ++sequence,
+        r.sequence(),
         r.configVersion(),
         lines,
         targets,
@@ -454,7 +547,11 @@ public final class Reporter implements AutoCloseable {
     return out;
   }
 
-  private void build() {
+  /**
+   * Builds a report of the usage since the last one and spools it; with no new usage, only when
+   * {@code evenIfEmpty}.
+   */
+  private void build(boolean evenIfEmpty) {
     Map<String, BigDecimal> marks = gate.marks();
     Map<UsageLedger.Key, UsageLedger.Totals> now = ledger.snapshot();
     SidecarConfig cfg = config.current();
@@ -497,6 +594,10 @@ public final class Reporter implements AutoCloseable {
                   .subtract(before == null ? BigDecimal.ZERO : before.savedCostUsd())
                   .toPlainString()));
     }
+    List<UsageReport.CallerSpend> callers = gate.callers().drain();
+    if (lines.isEmpty() && callers.isEmpty() && !evenIfEmpty) {
+      return;
+    }
     baseline = now;
     sequence++;
     List<UsageReport.TargetState> health;
@@ -506,7 +607,7 @@ public final class Reporter implements AutoCloseable {
       LOG.debug("target health unavailable for this report", e);
       health = List.of();
     }
-    unacknowledged =
+    UsageReport report =
         new UsageReport(
             settings.namespace(),
             settings.pod(),
@@ -517,18 +618,19 @@ public final class Reporter implements AutoCloseable {
             lines,
             health,
             finishing,
-            gate.callers().drain());
-    unacknowledgedMarks = marks;
+            callers);
+    pending.add(new Pending(report, marks));
     if (spool != null) {
-      spool.save(unacknowledged);
+      spool.save(report);
     }
+    compact();
   }
 
   /**
    * Posts {@code report}; for the live report ({@code live}) the reply's state goes to the budget
    * gate, for a leftover of an earlier process only the acknowledgement matters.
    */
-  private Delivery send(UsageReport report, boolean live) {
+  private Delivery send(UsageReport report, Map<String, BigDecimal> marks, boolean live) {
     try {
       String token = Files.readString(settings.tokenFile()).trim();
       HttpRequest request =
@@ -564,7 +666,7 @@ public final class Reporter implements AutoCloseable {
       }
       ReportReply reply = JSON.readValue(response.body(), ReportReply.class);
       if (live) {
-        gate.update(reply, unacknowledgedMarks);
+        gate.update(reply, marks);
         for (java.util.function.Consumer<ReportReply> listener : replyListeners) {
           try {
             listener.accept(reply);
@@ -597,7 +699,7 @@ public final class Reporter implements AutoCloseable {
           "cannot report to {} ({}); keeping report {} and later usage until it can",
           settings.url(),
           why,
-          unacknowledged == null ? "-" : unacknowledged.sequence());
+          pending.isEmpty() ? "-" : pending.get(0).report().sequence());
     }
   }
 
@@ -614,22 +716,23 @@ public final class Reporter implements AutoCloseable {
       return;
     }
     long end = System.nanoTime() + deadline.toNanos();
-    boolean pendingSent = unacknowledged == null || reportOnce();
+    deliverLeftovers();
+    build(false);
+    boolean pendingSent = sendPending();
     while (!pendingSent && System.nanoTime() < end) {
       sleep();
-      pendingSent = reportOnce();
+      pendingSent = sendPending();
     }
     finishing = true;
     if (!pendingSent) {
       if (spool != null) {
-        // keep the last usage next to the pending report: a restarted container delivers both
-        long pending = unacknowledged.sequence();
-        unacknowledged = null;
-        build();
+        // keep the last usage next to the pending reports: a restarted container delivers them
+        long first = pending.get(0).report().sequence();
+        build(false);
         LOG.warn(
             "final report not delivered: reports {}-{} stay in {} for the next start of this"
                 + " sidecar (lost if the pod is deleted)",
-            pending,
+            first,
             sequence,
             spool.dir());
       } else {
@@ -639,7 +742,8 @@ public final class Reporter implements AutoCloseable {
     }
     // the last report (marked last: the operator releases this sidecar's allowances and credential
     // shares at once): usage metered since the one just acknowledged
-    while (!reportOnce()) {
+    build(true);
+    while (!sendPending()) {
       if (System.nanoTime() >= end) {
         LOG.warn(
             spool != null

@@ -39,9 +39,11 @@ final class ClientReadTimeout extends IdleStateHandler {
     lastActivity = System.nanoTime();
     if (msg instanceof HttpRequest req) {
       partialRequestUri = req.uri();
-      // a whole request must arrive within the timeout, however slowly its bytes trickle in
-      requestDeadline =
-          ctx.executor().schedule(() -> expire(ctx), timeout.toMillis(), TimeUnit.MILLISECONDS);
+      // a whole request must arrive within the timeout, however slowly its bytes trickle in; the
+      // deadline started with its first bytes ({@link #requestBytesArrived}) when it was seen then
+      if (requestDeadline == null) {
+        startDeadline(ctx);
+      }
     }
     if (msg instanceof LastHttpContent) {
       partialRequestUri = null;
@@ -53,6 +55,26 @@ final class ClientReadTimeout extends IdleStateHandler {
     super.channelRead(ctx, msg);
   }
 
+  private void startDeadline(ChannelHandlerContext ctx) {
+    requestDeadline =
+        ctx.executor().schedule(() -> expire(ctx), timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The first bytes of a request arrived (seen before the HTTP decoder, by {@link
+   * RequestStartWatch}): its headers and body must arrive within the timeout from now. Without this
+   * a caller trickling its header lines byte by byte would hold the connection for the keep-alive
+   * idle time, since the decoder produces nothing until the headers are complete.
+   */
+  void requestBytesArrived(ChannelHandlerContext ctx) {
+    if (requestDeadline == null
+        && partialRequestUri == null
+        && !Boolean.TRUE.equals(ctx.channel().attr(EndpointHandler.CALL_ACTIVE).get())) {
+      partialRequestUri = "/";
+      startDeadline(ctx);
+    }
+  }
+
   private void expire(ChannelHandlerContext ctx) {
     requestDeadline = null;
     if (partialRequestUri != null && ctx.channel().isActive()) {
@@ -60,6 +82,17 @@ final class ClientReadTimeout extends IdleStateHandler {
       partialRequestUri = null;
       endpoints.clientTimeout(ctx, uri);
     }
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) throws Exception {
+    // the connection moved to HTTP/2: its HTTP/1.1 deadline must not answer on it
+    if (requestDeadline != null) {
+      requestDeadline.cancel(false);
+      requestDeadline = null;
+    }
+    partialRequestUri = null;
+    super.handlerRemoved(ctx);
   }
 
   @Override

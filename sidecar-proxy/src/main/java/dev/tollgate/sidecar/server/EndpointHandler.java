@@ -41,11 +41,13 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
   private static final Pattern SAFE_REQUEST_ID = Pattern.compile("^[A-Za-z0-9._:-]{1,128}$");
 
   private final ProxyContext px;
+  private final RequestMemory memory;
   private final ArrayDeque<FullHttpRequest> pipelined = new ArrayDeque<>();
   private ActiveCall call;
 
-  EndpointHandler(ProxyContext px) {
+  EndpointHandler(ProxyContext px, RequestMemory memory) {
     this.px = px;
+    this.memory = memory;
   }
 
   @Override
@@ -163,9 +165,13 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
       Responses.send(ctx, Responses.error(format, refused), keepAlive);
       return;
     }
+    RequestMemory.Lease body = reserve(ctx, req, format, keepAlive);
+    if (body == null) {
+      return;
+    }
     String requestId = requestId(req);
     ctx.channel().attr(CALL_ACTIVE).set(true);
-    ProxyCall c = new ProxyCall(px, ctx, format, requestId, keepAlive, () -> callEnded(ctx));
+    ProxyCall c = new ProxyCall(px, ctx, format, requestId, keepAlive, () -> callEnded(ctx, body));
     call = c;
     c.start(req);
   }
@@ -180,14 +186,40 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
       String path,
       ApiFormat format,
       boolean keepAlive) {
+    RequestMemory.Lease body = reserve(ctx, req, format, keepAlive);
+    if (body == null) {
+      return;
+    }
     ctx.channel().attr(CALL_ACTIVE).set(true);
     PassthroughCall c =
-        new PassthroughCall(px, ctx, format, requestId(req), keepAlive, () -> callEnded(ctx));
+        new PassthroughCall(px, ctx, format, requestId(req), keepAlive, () -> callEnded(ctx, body));
     call = c;
     c.start(req, path);
   }
 
-  private void callEnded(ChannelHandlerContext ctx) {
+  /**
+   * Charges the request's body to the sidecar's shared request memory; null (the caller answered
+   * with 503) when too many large bodies are in flight.
+   */
+  private RequestMemory.Lease reserve(
+      ChannelHandlerContext ctx, FullHttpRequest req, ApiFormat format, boolean keepAlive) {
+    RequestMemory.Lease body = memory.reserve(req.content().readableBytes());
+    if (body == null) {
+      reject(
+          ctx,
+          format,
+          new ProxyException(
+              ErrorKind.OVERLOADED,
+              ErrorKind.OVERLOADED.status(),
+              "the sidecar is handling too many large request bodies at once; retry shortly",
+              "1"),
+          keepAlive);
+    }
+    return body;
+  }
+
+  private void callEnded(ChannelHandlerContext ctx, RequestMemory.Lease body) {
+    body.release();
     call = null;
     ctx.channel().attr(CALL_ACTIVE).set(false);
     FullHttpRequest next = pipelined.poll();

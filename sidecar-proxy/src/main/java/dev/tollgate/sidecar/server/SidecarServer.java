@@ -53,7 +53,16 @@ public final class SidecarServer implements AutoCloseable {
   /** Binds; {@code port} 0 picks a free port. */
   public SidecarServer start(String host, int port, ServerSettings settings)
       throws InterruptedException {
-    int maxBody = (int) Math.min(Integer.MAX_VALUE - 8, settings.maxRequestBodyBytes());
+    RequestMemory memory = RequestMemory.forHeap(Runtime.getRuntime().maxMemory());
+    int maxBody = (int) Math.min(settings.maxRequestBodyBytes(), memory.maxBodyBytes());
+    if (maxBody < settings.maxRequestBodyBytes()) {
+      LOG.info(
+          "request bodies limited to {} bytes (server.maxRequestBodyBytes {}): what this heap of"
+              + " {} MiB can parse safely",
+          maxBody,
+          settings.maxRequestBodyBytes(),
+          Runtime.getRuntime().maxMemory() >> 20);
+    }
     Duration readTimeout = settings.clientReadTimeout();
     listener =
         new ServerBootstrap()
@@ -66,10 +75,11 @@ public final class SidecarServer implements AutoCloseable {
                   @Override
                   protected void initChannel(SocketChannel ch) {
                     connections.add(ch);
-                    EndpointHandler endpoints = new EndpointHandler(px);
+                    EndpointHandler endpoints = new EndpointHandler(px, memory);
                     HttpServerCodec http1 = new HttpServerCodec();
                     ch.pipeline()
-                        .addLast("h2c", h2c(http1, maxBody, readTimeout, endpoints))
+                        .addLast("request-start", new RequestStartWatch())
+                        .addLast("h2c", h2c(http1, maxBody, readTimeout, memory, endpoints))
                         .addLast("client-timeout", new ClientReadTimeout(readTimeout, endpoints))
                         .addLast("aggregator", new BoundedRequestAggregator(maxBody, endpoints))
                         .addLast("endpoints", endpoints);
@@ -89,12 +99,16 @@ public final class SidecarServer implements AutoCloseable {
    * child channel on the connection's event loop; the HTTP/1.1 steps of the connection are removed.
    */
   private CleartextHttp2ServerUpgradeHandler h2c(
-      HttpServerCodec http1, int maxBody, Duration readTimeout, EndpointHandler http1Endpoints) {
+      HttpServerCodec http1,
+      int maxBody,
+      Duration readTimeout,
+      RequestMemory memory,
+      EndpointHandler http1Endpoints) {
     ChannelInitializer<Channel> stream =
         new ChannelInitializer<>() {
           @Override
           protected void initChannel(Channel child) {
-            EndpointHandler endpoints = new EndpointHandler(px);
+            EndpointHandler endpoints = new EndpointHandler(px, memory);
             child
                 .pipeline()
                 .addLast("h2-to-http", new Http2StreamFrameToHttpObjectCodec(true))
@@ -110,7 +124,8 @@ public final class SidecarServer implements AutoCloseable {
             ch.pipeline()
                 .addAfter(ch.pipeline().context(this).name(), "h2-frames", frameCodec())
                 .addAfter("h2-frames", "h2-streams", new Http2MultiplexHandler(stream));
-            for (String http1Step : new String[] {"client-timeout", "aggregator", "endpoints"}) {
+            for (String http1Step :
+                new String[] {"request-start", "client-timeout", "aggregator", "endpoints"}) {
               if (ch.pipeline().get(http1Step) != null) {
                 ch.pipeline().remove(http1Step);
               }
@@ -167,7 +182,8 @@ public final class SidecarServer implements AutoCloseable {
   private static final class Http1StepsRemover extends io.netty.channel.ChannelHandlerAdapter {
     @Override
     public void handlerAdded(io.netty.channel.ChannelHandlerContext ctx) {
-      for (String http1Step : new String[] {"client-timeout", "aggregator", "endpoints"}) {
+      for (String http1Step :
+          new String[] {"request-start", "client-timeout", "aggregator", "endpoints"}) {
         if (ctx.pipeline().get(http1Step) != null) {
           ctx.pipeline().remove(http1Step);
         }

@@ -344,6 +344,16 @@ public final class UpstreamClient {
         if (done) {
           return;
         }
+        if (msg instanceof io.netty.handler.codec.http.HttpObject o
+            && o.decoderResult().isFailure()) {
+          // e.g. a header over the decoder's 8 KiB: the decoder drops the rest of the response, so
+          // nothing more would arrive; fail now so that the call moves on instead of hanging until
+          // its total timeout
+          fail(
+              new UpstreamBrokenException(
+                  "the provider's response cannot be read: " + o.decoderResult().cause()));
+          return;
+        }
         if (msg instanceof HttpResponse head) {
           gotHead = true;
           keepAlive = HttpUtil.isKeepAlive(head);

@@ -30,6 +30,8 @@ public enum ErrorKind {
   UPSTREAM_STREAM_BROKEN(502, "api_error", "api_error"),
   MISSING_CREDENTIAL(503, "api_error", "api_error"),
   NOT_READY(503, "api_error", "overloaded_error"),
+  /** The sidecar's memory for request bodies in flight is taken: try again shortly. */
+  OVERLOADED(503, "api_error", "overloaded_error"),
   CLIENT_CLOSED(499, "api_error", "api_error"),
   /** The route's Budget is spent and says Block: 429 as OpenAI answers an exhausted quota. */
   BUDGET_EXCEEDED(429, "insufficient_quota", "rate_limit_error"),

@@ -47,6 +47,20 @@ public final class Json {
     return v != null && v.isTextual() ? v.asText() : null;
   }
 
+  /**
+   * Whether any of {@code fields} is present but not an integer (e.g. {@code "prompt_tokens":
+   * "ten"}): usage that cannot be read is unknown, not zero.
+   */
+  public static boolean anyUnreadableCount(JsonNode node, String... fields) {
+    for (String f : fields) {
+      JsonNode v = node == null ? null : node.get(f);
+      if (v != null && !v.isNull() && !(v.isIntegralNumber() && v.canConvertToLong())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** A non-negative long field, or -1 when absent. */
   public static long count(JsonNode node, String field) {
     JsonNode v = node == null ? null : node.get(field);

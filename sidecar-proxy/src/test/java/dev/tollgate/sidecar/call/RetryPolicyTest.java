@@ -39,18 +39,13 @@ class RetryPolicyTest {
 
   @Test
   void aFailureMovesOnOnlyBeforeTheFirstByteWithinTheTotalTimeoutAndWhenTheRouteRetriesIt() {
-    assertThat(RetryPolicy.movesOn(ErrorKind.UPSTREAM_ERROR, false, false, true, RETRY)).isTrue();
-    assertThat(RetryPolicy.movesOn(ErrorKind.UPSTREAM_ERROR, true, false, true, RETRY)).isFalse();
-    assertThat(RetryPolicy.movesOn(ErrorKind.UPSTREAM_ERROR, false, true, true, RETRY)).isFalse();
-    assertThat(RetryPolicy.movesOn(ErrorKind.UPSTREAM_ERROR, false, false, false, RETRY))
-        .as("a panic attempt is the last")
-        .isFalse();
-    assertThat(RetryPolicy.movesOn(ErrorKind.UPSTREAM_REJECTED, false, false, true, RETRY))
-        .isFalse();
+    assertThat(RetryPolicy.movesOn(ErrorKind.UPSTREAM_ERROR, false, false, RETRY)).isTrue();
+    assertThat(RetryPolicy.movesOn(ErrorKind.UPSTREAM_ERROR, true, false, RETRY)).isFalse();
+    assertThat(RetryPolicy.movesOn(ErrorKind.UPSTREAM_ERROR, false, true, RETRY)).isFalse();
+    assertThat(RetryPolicy.movesOn(ErrorKind.UPSTREAM_REJECTED, false, false, RETRY)).isFalse();
     RouteConfig.Retry onlyTimeouts = new RouteConfig.Retry(2, null, null, List.of(RetryOn.TIMEOUT));
-    assertThat(RetryPolicy.movesOn(ErrorKind.UPSTREAM_ERROR, false, false, true, onlyTimeouts))
-        .isFalse();
-    assertThat(RetryPolicy.movesOn(ErrorKind.UPSTREAM_TIMEOUT, false, false, true, onlyTimeouts))
+    assertThat(RetryPolicy.movesOn(ErrorKind.UPSTREAM_ERROR, false, false, onlyTimeouts)).isFalse();
+    assertThat(RetryPolicy.movesOn(ErrorKind.UPSTREAM_TIMEOUT, false, false, onlyTimeouts))
         .isTrue();
   }
 

@@ -313,7 +313,14 @@ public final class AnthropicWire {
   }
 
   static Usage readUsage(JsonNode u) {
-    if (u == null || !u.isObject()) {
+    if (u == null
+        || !u.isObject()
+        || Json.anyUnreadableCount(
+            u,
+            "input_tokens",
+            "output_tokens",
+            "cache_read_input_tokens",
+            "cache_creation_input_tokens")) {
       return null;
     }
     return new Usage(

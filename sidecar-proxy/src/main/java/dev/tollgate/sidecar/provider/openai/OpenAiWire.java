@@ -356,7 +356,10 @@ public final class OpenAiWire {
   }
 
   static Usage readUsage(JsonNode u) {
-    if (u == null || !u.isObject()) {
+    if (u == null
+        || !u.isObject()
+        || Json.anyUnreadableCount(u, "prompt_tokens", "completion_tokens")
+        || Json.anyUnreadableCount(u.path("prompt_tokens_details"), "cached_tokens")) {
       return null;
     }
     long prompt = Math.max(0, Json.count(u, "prompt_tokens"));

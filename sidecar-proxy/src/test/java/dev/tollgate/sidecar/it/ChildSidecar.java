@@ -1,0 +1,111 @@
+package dev.tollgate.sidecar.it;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The sidecar in a child JVM started with the container's JVM options ({@code
+ * src/main/jvm/jvm.options}: the 96 MiB heap, exit on OutOfMemoryError), so that a test can see it
+ * die or be killed as it would in a pod.
+ */
+final class ChildSidecar implements AutoCloseable {
+  private final Process process;
+  private final int port;
+  final Path log;
+
+  private ChildSidecar(Process process, int port, Path log) {
+    this.process = process;
+    this.port = port;
+    this.log = log;
+  }
+
+  /** Starts a sidecar on {@code config} with the extra environment {@code env}; waits for ready. */
+  static ChildSidecar start(Path config, Map<String, String> env) throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    for (String line : Files.readAllLines(Path.of("src/main/jvm/jvm.options"))) {
+      if (!line.isBlank() && !line.startsWith("#")) {
+        cmd.add(line.trim());
+      }
+    }
+    cmd.addAll(
+        List.of(
+            "-cp",
+            System.getProperty("java.class.path"),
+            "dev.tollgate.sidecar.SidecarMain",
+            "--config",
+            config.toString(),
+            "--port",
+            String.valueOf(port)));
+    Path log = Files.createTempFile("tollgate-child-sidecar", ".log");
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(env);
+    ChildSidecar child = new ChildSidecar(pb.start(), port, log);
+    child.awaitReady();
+    return child;
+  }
+
+  private void awaitReady() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("the child sidecar exited: " + Files.readString(log));
+      }
+      try {
+        HttpResponse<String> r =
+            http.send(
+                HttpRequest.newBuilder(URI.create(baseUrl() + "/readyz")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          return;
+        }
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("the child sidecar was not ready in 30 s: " + output());
+  }
+
+  String baseUrl() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  boolean alive() {
+    return process.isAlive();
+  }
+
+  String output() throws IOException {
+    return Files.readString(log);
+  }
+
+  /** SIGKILL: no shutdown hook runs. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly().waitFor();
+  }
+
+  @Override
+  public void close() throws Exception {
+    process.destroy();
+    if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+      kill();
+    }
+    Files.deleteIfExists(log);
+  }
+}

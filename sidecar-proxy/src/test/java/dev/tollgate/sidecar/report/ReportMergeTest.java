@@ -1,0 +1,67 @@
+package dev.tollgate.sidecar.report;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tollgate.sidecar.config.report.UsageReport;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ReportMergeTest {
+  private static UsageReport.Line line(String model, long requests, String cost) {
+    return new UsageReport.Line(
+        "r",
+        "main",
+        "openai",
+        model,
+        "b",
+        requests,
+        10 * requests,
+        5 * requests,
+        0,
+        0,
+        cost,
+        1,
+        Map.of("upstream_error", 1L),
+        Map.of());
+  }
+
+  @Test
+  void anAggregateKeepsEveryCallAndCentUnderTheLaterSequence() {
+    UsageReport earlier =
+        new UsageReport(
+            "ns",
+            "pod",
+            "uid",
+            "boot",
+            7,
+            "v1",
+            List.of(line("gpt-4o", 2, "0.000123"), line("gpt-4o-mini", 1, "0.5")),
+            List.of(new UsageReport.CallerSpend("b", "alice", 2, "0.1")));
+    UsageReport later =
+        new UsageReport(
+            "ns",
+            "pod",
+            "uid",
+            "boot",
+            8,
+            "v2",
+            List.of(line("gpt-4o", 3, "0.000001")),
+            List.of(new UsageReport.CallerSpend("b", "alice", 1, "0.05")));
+
+    UsageReport merged = ReportMerge.merge(earlier, later);
+
+    assertThat(merged.sequence()).isEqualTo(8);
+    assertThat(merged.configVersion()).isEqualTo("v2");
+    UsageReport.Line gpt4o =
+        merged.lines().stream().filter(l -> l.model().equals("gpt-4o")).findFirst().orElseThrow();
+    assertThat(gpt4o.requests()).isEqualTo(5);
+    assertThat(gpt4o.inputTokens()).isEqualTo(50);
+    assertThat(gpt4o.costUsd()).isEqualTo("0.000124");
+    assertThat(gpt4o.failovers()).isEqualTo(2);
+    assertThat(gpt4o.errors()).containsEntry("upstream_error", 2L);
+    assertThat(merged.lines()).hasSize(2);
+    assertThat(merged.callers())
+        .containsExactly(new UsageReport.CallerSpend("b", "alice", 3, "0.15"));
+  }
+}
