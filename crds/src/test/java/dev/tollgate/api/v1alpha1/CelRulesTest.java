@@ -111,7 +111,12 @@ class CelRulesTest {
             """),
         "tier names must be unique within a route");
     invalid.put(
-        credential("provider: openai"), "secretRef is required for every provider except ollama");
+        credential("provider: openai"),
+        "secretRef is required for every provider except ollama, unless auth uses an identity");
+    invalid.put(
+        credential("provider: openai\n  auth: {type: awsIam}"),
+        "auth.type awsIam is for bedrock, gcpWorkloadIdentity for vertex-ai,"
+            + " azureWorkloadIdentity for azure-openai");
     invalid.put(
         credential("provider: openai-compatible\n  " + KEY),
         "endpoint is required for ollama, openai-compatible and azure-openai");
@@ -181,7 +186,15 @@ class CelRulesTest {
     CrdRules rules = RULES.get("ProviderCredential");
 
     assertThat(rules.violations(credential("provider: openai")))
-        .containsExactly("spec: secretRef is required for every provider except ollama");
+        .containsExactly(
+            "spec: secretRef is required for every provider except ollama, unless auth uses an"
+                + " identity");
+    assertThat(
+            rules.violations(
+                credential(
+                    "provider: bedrock\n  auth: {type: awsIam}\n  bedrock: {region: us-east-1}")))
+        .as("an identity credential needs no secretRef")
+        .isEmpty();
     assertThat(rules.violations(credential("provider: ollama")))
         .hasSize(1)
         .first()
