@@ -368,6 +368,26 @@ public class LLMRouteSpec {
     private CacheBackend backend;
 
     private RedisSettings redis;
+
+    @JsonPropertyDescription(
+        "When every target and fallback of a request fails, answer it from this cache, with"
+            + " answers past their ttl kept for the purpose; marked x-tollgate-cache: stale.")
+    private ServeStaleOnError serveStaleOnError;
+  }
+
+  /** Answers from the response cache, stale ones included, when every provider fails. */
+  @Data
+  @NoArgsConstructor
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class ServeStaleOnError {
+    @JsonPropertyDescription("Default false.")
+    private Boolean enabled;
+
+    @Pattern(ApiFormats.DURATION)
+    @JsonPropertyDescription(
+        "The oldest answer served, counted from when it was cached; answers are kept this long"
+            + " (at least the ttl). Default 24h.")
+    private String maxAge;
   }
 
   /** Where cached answers live. */

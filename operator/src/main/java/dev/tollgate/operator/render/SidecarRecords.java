@@ -244,7 +244,12 @@ public final class SidecarRecords {
                                     redis.getPasswordSecretRef(),
                                     ref -> SecretMounts.keyFile(ref.getName(), ref.getKey())),
                                 CacheKeySecret.file())),
-                    r.getCacheAboveMaxTemperature())),
+                    r.getCacheAboveMaxTemperature(),
+                    map(
+                        r.getServeStaleOnError(),
+                        st ->
+                            new RouteConfig.StaleOnError(
+                                st.getEnabled(), duration(st.getMaxAge()))))),
         map(
             c.getPromptCaching(),
             p -> new RouteConfig.PromptCaching(p.getEnabled(), p.getMinTokens())));

@@ -129,6 +129,11 @@ class SidecarRecordsTest {
     ref.setKey("password");
     redis.setPasswordSecretRef(ref);
     rc.setRedis(redis);
+    dev.tollgate.api.v1alpha1.LLMRouteSpec.ServeStaleOnError stale =
+        new dev.tollgate.api.v1alpha1.LLMRouteSpec.ServeStaleOnError();
+    stale.setEnabled(true);
+    stale.setMaxAge("6h");
+    rc.setServeStaleOnError(stale);
     dev.tollgate.api.v1alpha1.LLMRouteSpec.Cache cache =
         new dev.tollgate.api.v1alpha1.LLMRouteSpec.Cache();
     cache.setResponse(rc);
@@ -141,6 +146,8 @@ class SidecarRecordsTest {
     assertThat(out.maxSizeBytes()).isEqualTo(1024L * 1024);
     assertThat(out.maxTemperature()).isEqualByComparingTo("0.3");
     assertThat(out.cacheAboveMaxTemperature()).isTrue();
+    assertThat(out.serveStaleOnError().enabled()).isTrue();
+    assertThat(out.retention()).isEqualTo(java.time.Duration.ofHours(6));
     assertThat(out.backend()).isEqualTo(dev.tollgate.sidecar.config.RouteConfig.CacheBackend.REDIS);
     assertThat(out.redis().passwordFile())
         .isEqualTo(dev.tollgate.sidecar.config.SecretMounts.keyFile("redis-auth", "password"));

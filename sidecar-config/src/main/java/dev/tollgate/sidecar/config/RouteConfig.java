@@ -203,7 +203,8 @@ public record RouteConfig(
       BigDecimal maxTemperature,
       CacheBackend backend,
       Redis redis,
-      Boolean cacheAboveMaxTemperature) {
+      Boolean cacheAboveMaxTemperature,
+      StaleOnError serveStaleOnError) {
     public ResponseCache {
       enabled = Defaults.or(enabled, false);
       ttl = Defaults.or(ttl, Duration.ofHours(1));
@@ -212,6 +213,39 @@ public record RouteConfig(
       maxTemperature = Defaults.or(maxTemperature, BigDecimal.ZERO);
       backend = Defaults.or(backend, CacheBackend.MEMORY);
       cacheAboveMaxTemperature = Defaults.or(cacheAboveMaxTemperature, false);
+      serveStaleOnError = Defaults.or(serveStaleOnError, new StaleOnError(null, null));
+    }
+
+    /** A cache without {@code serveStaleOnError} (configuration older than that field). */
+    public ResponseCache(
+        Boolean enabled,
+        Duration ttl,
+        Integer maxEntries,
+        Long maxSizeBytes,
+        BigDecimal maxTemperature,
+        CacheBackend backend,
+        Redis redis,
+        Boolean cacheAboveMaxTemperature) {
+      this(
+          enabled,
+          ttl,
+          maxEntries,
+          maxSizeBytes,
+          maxTemperature,
+          backend,
+          redis,
+          cacheAboveMaxTemperature,
+          null);
+    }
+
+    /**
+     * How long an answer is kept: its ttl, or longer when stale answers may be served, up to their
+     * {@code maxAge}.
+     */
+    public Duration retention() {
+      return serveStaleOnError.enabled() && serveStaleOnError.maxAge().compareTo(ttl) > 0
+          ? serveStaleOnError.maxAge()
+          : ttl;
     }
 
     /** A cache without {@code cacheAboveMaxTemperature} (configuration older than that field). */
@@ -224,6 +258,18 @@ public record RouteConfig(
         CacheBackend backend,
         Redis redis) {
       this(enabled, ttl, maxEntries, maxSizeBytes, maxTemperature, backend, redis, null);
+    }
+  }
+
+  /**
+   * Answers from the response cache, past their ttl too, when every target of a request failed.
+   *
+   * @param maxAge the oldest answer served, counted from when it was cached
+   */
+  public record StaleOnError(Boolean enabled, Duration maxAge) {
+    public StaleOnError {
+      enabled = Defaults.or(enabled, false);
+      maxAge = Defaults.or(maxAge, Duration.ofHours(24));
     }
   }
 

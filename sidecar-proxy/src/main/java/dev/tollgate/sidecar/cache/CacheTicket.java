@@ -4,8 +4,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * What the response cache does for one request: whether it may read and whether it may store, under
- * which key, and the {@code x-tollgate-cache} value to answer with ({@code hit}, {@code miss} or
- * {@code bypass}).
+ * which key, and the {@code x-tollgate-cache} value to answer with ({@code hit}, {@code miss},
+ * {@code bypass}, or {@code stale} for an answer kept past its ttl and served because every target
+ * failed).
  */
 public final class CacheTicket {
   private final ResponseCaches caches;
@@ -65,6 +66,34 @@ public final class CacheTicket {
             a -> {
               result = a == null ? "miss" : "hit";
               caches.counted(route, result);
+              return a;
+            });
+  }
+
+  /**
+   * Whether this request may be answered from a stale entry when every target failed: the route
+   * asks for it and the request reads the cache (never for a request that bypasses it).
+   */
+  public boolean mayServeStale() {
+    return read && cache.settings.serveStaleOnError().enabled();
+  }
+
+  /**
+   * The cached answer, fresh or kept past its ttl, or null; counted as {@code stale} when found.
+   * Completes like {@link #lookup()}.
+   */
+  public CompletableFuture<CachedAnswer> lookupStale() {
+    if (!mayServeStale()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return cache
+        .getStale(key)
+        .thenApply(
+            a -> {
+              if (a != null) {
+                result = "stale";
+                caches.counted(route, result);
+              }
               return a;
             });
   }

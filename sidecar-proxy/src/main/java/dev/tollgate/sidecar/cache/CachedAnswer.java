@@ -33,7 +33,18 @@ public record CachedAnswer(
 
   /** The JSON the cache stores (and whose length it weighs), e.g. in Redis. */
   public byte[] toBytes() {
+    return toBytes(-1);
+  }
+
+  /**
+   * The JSON the cache stores, with when it was cached (epoch milliseconds; negative: not said), so
+   * a reader can tell a fresh answer from one kept past its ttl for serving stale.
+   */
+  public byte[] toBytes(long storedAtMillis) {
     ObjectNode o = Json.object().put("v", FORMAT);
+    if (storedAtMillis >= 0) {
+      o.put("storedAt", storedAtMillis);
+    }
     o.put("id", response.id()).put("responseModel", response.model());
     o.put("finish", response.finish().name());
     Usage u = response.usage();
@@ -62,12 +73,31 @@ public record CachedAnswer(
     return Json.write(o).getBytes(StandardCharsets.UTF_8);
   }
 
+  /** An answer read back from storage, and when it was cached (-1: the writer did not say). */
+  public record Stored(CachedAnswer answer, long storedAtMillis) {}
+
   /** The answer {@link #toBytes()} wrote, or null when {@code bytes} is not one (other version). */
   public static CachedAnswer fromBytes(byte[] bytes) {
+    Stored s = readStored(bytes);
+    return s == null ? null : s.answer();
+  }
+
+  /**
+   * The answer and time {@link #toBytes(long)} wrote, or null when {@code bytes} is not one. A time
+   * that is not a non-negative integer counts as not said.
+   */
+  public static Stored readStored(byte[] bytes) {
     JsonNode o = bytes == null ? null : Json.parseOrNull(bytes);
     if (o == null || o.path("v").asInt() != FORMAT) {
       return null;
     }
+    JsonNode at = o.path("storedAt");
+    long storedAt = at.isIntegralNumber() && at.canConvertToLong() ? Math.max(-1, at.asLong()) : -1;
+    CachedAnswer a = parse(o);
+    return a == null ? null : new Stored(a, storedAt);
+  }
+
+  private static CachedAnswer parse(JsonNode o) {
     try {
       List<ChatRequest.Part> content = new ArrayList<>();
       for (JsonNode p : o.path("content")) {

@@ -21,11 +21,13 @@ import java.util.concurrent.Executor;
  * kept.
  */
 public final class LocalAnswerCache {
-  /** What the cache holds per key: the answer and its serialised size. */
-  record Entry(CachedAnswer answer, int bytes) {}
+  /** What the cache holds per key: the answer, its serialised size and when it was cached. */
+  record Entry(CachedAnswer answer, int bytes, long storedAtNanos) {}
 
   private final Cache<String, Entry> cache;
   private final long maxBytes;
+  private final long ttlNanos;
+  private final Ticker ticker;
 
   /**
    * @param ticker the clock for expiry (a fake one in tests)
@@ -33,12 +35,29 @@ public final class LocalAnswerCache {
    *     visible at once)
    */
   LocalAnswerCache(Duration ttl, int maxEntries, long maxBytes, Ticker ticker, Executor executor) {
+    this(ttl, ttl, maxEntries, maxBytes, ticker, executor);
+  }
+
+  /**
+   * @param ttl how long an answer is fresh: {@link #get} replays it
+   * @param retention how long an answer is kept (at least {@code ttl}): {@link #getStale} serves it
+   *     until then
+   */
+  LocalAnswerCache(
+      Duration ttl,
+      Duration retention,
+      int maxEntries,
+      long maxBytes,
+      Ticker ticker,
+      Executor executor) {
+    this.ttlNanos = ttl.toNanos();
+    this.ticker = ticker;
     long w = Math.max(1, Math.min(Integer.MAX_VALUE, maxBytes / maxEntries));
     int minWeight = (int) w;
     this.maxBytes = Math.min(maxBytes, maxEntries * w);
     this.cache =
         Caffeine.newBuilder()
-            .expireAfterWrite(ttl)
+            .expireAfterWrite(retention.compareTo(ttl) > 0 ? retention : ttl)
             .maximumWeight(this.maxBytes)
             .<String, Entry>weigher((k, e) -> Math.max(e.bytes(), minWeight))
             .ticker(ticker)
@@ -50,17 +69,32 @@ public final class LocalAnswerCache {
     this(ttl, maxEntries, maxBytes, Ticker.systemTicker(), Runnable::run);
   }
 
+  /** The answer cached under {@code key} while it is fresh (within the ttl), or null. */
   CachedAnswer get(String key) {
+    Entry e = cache.getIfPresent(key);
+    return e == null || ticker.read() - e.storedAtNanos() > ttlNanos ? null : e.answer();
+  }
+
+  /** The answer cached under {@code key}, fresh or kept past its ttl, or null. */
+  CachedAnswer getStale(String key) {
     Entry e = cache.getIfPresent(key);
     return e == null ? null : e.answer();
   }
 
   /** Keeps {@code answer} whose serialised form is {@code bytes} long, unless it is too big. */
   void put(String key, CachedAnswer answer, int bytes) {
+    put(key, answer, bytes, 0);
+  }
+
+  /**
+   * Keeps {@code answer}, cached {@code ageNanos} ago elsewhere (a copy from Redis), so it is fresh
+   * and kept only as long as the original.
+   */
+  void put(String key, CachedAnswer answer, int bytes, long ageNanos) {
     if (bytes > maxBytes) {
       return;
     }
-    cache.put(key, new Entry(answer, bytes));
+    cache.put(key, new Entry(answer, bytes, ticker.read() - Math.max(0, ageNanos)));
   }
 
   /** Entries held now (after pending evictions ran). */

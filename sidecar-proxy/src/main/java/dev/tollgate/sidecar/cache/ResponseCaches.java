@@ -99,7 +99,8 @@ public final class ResponseCaches implements AutoCloseable {
         }
       }
       LocalAnswerCache local =
-          new LocalAnswerCache(rc.ttl(), rc.maxEntries(), rc.maxSizeBytes(), ticker, maintenance);
+          new LocalAnswerCache(
+              rc.ttl(), rc.retention(), rc.maxEntries(), rc.maxSizeBytes(), ticker, maintenance);
       String prefix =
           "tollgate:rc:"
               + CacheKey.sha256(cfg.namespace() + "/" + r.model()).substring(0, 16)

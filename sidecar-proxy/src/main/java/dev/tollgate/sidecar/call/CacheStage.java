@@ -69,6 +69,25 @@ final class CacheStage {
             });
   }
 
+  /** Whether this request may be answered stale when every target failed. */
+  boolean mayServeStale() {
+    return ticket.mayServeStale();
+  }
+
+  /** Looks for an answer, stale ones included; {@code then} gets it, or null, on {@code loop}. */
+  void lookupStale(EventExecutor loop, Consumer<CachedAnswer> then) {
+    ticket
+        .lookupStale()
+        .whenComplete(
+            (hit, e) -> {
+              if (loop.inEventLoop()) {
+                then.accept(hit);
+              } else {
+                loop.execute(() -> then.accept(hit));
+              }
+            });
+  }
+
   boolean hit() {
     return hit != null;
   }

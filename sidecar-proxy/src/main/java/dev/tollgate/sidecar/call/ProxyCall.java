@@ -54,6 +54,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
   private final CallTimers timers;
   private boolean escalated;
   private boolean finished;
+  private boolean staleLookup;
   private long inputEstimate;
 
   /** A response-cache hit costs nothing, and that price is known. */
@@ -363,9 +364,61 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
       relay.write(call.callerFormat.streamError(e.kind(), e.getMessage()));
       end(200, e.kind());
       relay.endStream();
+    } else if (!staleLookup && cache != null && cache.mayServeStale() && providersFailed(e)) {
+      serveStale(e);
     } else {
       failBeforeHead(e);
     }
+  }
+
+  /**
+   * Whether {@code e} means the providers could not answer (down, overloaded, rate limited, timed
+   * out, unreachable), as opposed to a refusal of the request itself or of this sidecar's limits.
+   */
+  static boolean providersFailed(ProxyException e) {
+    return switch (e.kind()) {
+      case UPSTREAM_RATE_LIMITED,
+          UPSTREAM_AUTH,
+          UPSTREAM_ERROR,
+          UPSTREAM_OVERLOADED,
+          UPSTREAM_CONNECT,
+          UPSTREAM_TIMEOUT,
+          UPSTREAM_BAD_RESPONSE,
+          UPSTREAM_STREAM_BROKEN,
+          MISSING_CREDENTIAL ->
+          true;
+      default -> false;
+    };
+  }
+
+  /**
+   * Every target failed with {@code e}: answers from the response cache, an answer past its ttl
+   * included ({@code serveStaleOnError}), else fails with {@code e}. The last attempt's failure
+   * still counts against its target's health; the answer is metered as a cache hit.
+   */
+  private void serveStale(ProxyException e) {
+    staleLookup = true;
+    relay.abort();
+    attempts.report(e.kind());
+    cache.lookupStale(
+        ctx.executor(),
+        stale ->
+            stage(
+                () -> {
+                  if (stale == null) {
+                    failBeforeHead(e);
+                    return;
+                  }
+                  LOG.warn(
+                      "request {} on route {}: every target failed ({}); answered from the"
+                          + " response cache with a stale answer",
+                      call.requestId,
+                      call.route,
+                      e.kind().label());
+                  timers.cancel();
+                  call.target = null; // the answer is the cache's, not the failed target's
+                  cache.serve(stale, call, relay, () -> end(200, null));
+                }));
   }
 
   private void failBeforeHead(ProxyException e) {

@@ -164,7 +164,8 @@ public final class ProxyMetrics {
     cacheRequests =
         counter(
             "tollgate_response_cache_requests_total",
-            "Requests to routes with a response cache, by result (hit, miss, bypass).",
+            "Requests to routes with a response cache, by result (hit, miss, bypass; stale: a miss"
+                + " then answered from a stale entry because every target failed, counted again).",
             "route",
             "result");
     cacheSavedTokens =
