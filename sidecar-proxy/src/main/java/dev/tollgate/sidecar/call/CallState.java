@@ -101,7 +101,7 @@ final class CallState {
             relayed && relay.finish() != null ? callerFormat.finishReason(relay.finish()) : null)
         .failovers(failovers)
         .upstreamStatus(relayed ? relay.upstreamStatus() : 0)
-        .content(prompt, relayed ? relay.answerText() : null)
+        .content(prompt, relayed && cfg.server().logContent() ? relay.answerText() : null)
         .build();
   }
 }

@@ -51,8 +51,16 @@ public final class ProxyMetrics {
   private final Counter cacheRedisErrors;
   private final Counter cacheRedisUnkeyed;
   private final Counter reportsRefused;
+  private volatile java.util.function.LongSupplier droppedSpans = () -> 0;
 
   public ProxyMetrics() {
+    io.prometheus.metrics.core.metrics.CounterWithCallback.builder()
+        .name("tollgate_trace_spans_dropped_total")
+        .help(
+            "OpenTelemetry spans dropped because the export queue was full (the collector is slow"
+                + " or unreachable); calls never wait for the export.")
+        .callback(cb -> cb.call(droppedSpans.getAsLong()))
+        .register(registry);
     requests = counter("tollgate_requests_total", "Calls handled.", "route", "provider", "model");
     errors =
         counter(
@@ -200,6 +208,11 @@ public final class ProxyMetrics {
   /** A counter registered on this sidecar's registry. */
   private Counter counter(String name, String help, String... labels) {
     return Counter.builder().name(name).help(help).labelNames(labels).register(registry);
+  }
+
+  /** Where the count of dropped spans comes from (the tracer's export queue). */
+  public void droppedSpans(java.util.function.LongSupplier source) {
+    droppedSpans = source;
   }
 
   /** The sidecar marked a request's prefix for provider prompt caching. */

@@ -29,6 +29,8 @@ public final class ProxyContext {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Set<String> unpricedWarned = ConcurrentHashMap.newKeySet();
   private volatile boolean shuttingDown;
+  private volatile dev.tollgate.sidecar.trace.Tracing tracing =
+      dev.tollgate.sidecar.trace.Tracing.off();
   private final HealthRegistry health = new HealthRegistry();
   private final RateLimits limits = new RateLimits();
   private final ClassifierLabels classifierLabels = new ClassifierLabels();
@@ -151,6 +153,19 @@ public final class ProxyContext {
   /** True the first time an unpriced model is seen through a credential (to log it once). */
   public boolean firstUnpriced(String credential, String model) {
     return unpricedWarned.add(credential + "/" + model);
+  }
+
+  /**
+   * The OpenTelemetry traces of calls ({@link dev.tollgate.sidecar.trace.Tracing#off()} by
+   * default).
+   */
+  public dev.tollgate.sidecar.trace.Tracing tracing() {
+    return tracing;
+  }
+
+  public void tracing(dev.tollgate.sidecar.trace.Tracing t) {
+    tracing = t;
+    metrics.droppedSpans(t::droppedSpans);
   }
 
   public boolean shuttingDown() {
