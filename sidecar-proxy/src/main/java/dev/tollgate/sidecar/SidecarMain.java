@@ -37,6 +37,15 @@ public final class SidecarMain {
             Duration.ofSeconds(2),
             reporting());
     sidecar.traced(tracing());
+    try {
+      sidecar
+          .context()
+          .attributionHeaders(
+              dev.tollgate.sidecar.metering.Attribution.Headers.fromEnv(System.getenv()));
+    } catch (IllegalArgumentException e) {
+      System.err.println("attribution headers are misconfigured: " + e.getMessage());
+      System.exit(2);
+    }
     sidecar.serveHealth(health());
     Runtime.getRuntime()
         .addShutdownHook(

@@ -44,6 +44,9 @@ final class CallState {
 
   String tier;
 
+  /** Who the call is for and what it asks (set when the body was read). */
+  dev.tollgate.sidecar.metering.Attribution attribution;
+
   /** The current attempt's target; null before the first attempt. */
   Target target;
 
@@ -102,6 +105,7 @@ final class CallState {
         .failovers(failovers)
         .upstreamStatus(relayed ? relay.upstreamStatus() : 0)
         .content(prompt, relayed && cfg.server().logContent() ? relay.answerText() : null)
+        .attribution(attribution, relayed ? relay.toolCalls() : 0)
         .build();
   }
 }

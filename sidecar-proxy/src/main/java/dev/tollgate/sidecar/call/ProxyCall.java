@@ -116,6 +116,10 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
     budgetBlocked = BudgetCheck.admit(px.budgetGate(), px.responseCaches(), call);
     originalJson = requestJson;
     call.read(requestJson);
+    call.attribution =
+        dev.tollgate.sidecar.metering.Attribution.of(
+            px.attributionHeaders(), call.callerHeaders::get, requestJson, call.cfg.namespace());
+    trace.attributed(call.attribution);
     boolean traceContent = trace.wantsContent();
     if (traceContent) {
       tracedPrompt = RouteResolver.lastUserText(requestJson);

@@ -29,6 +29,8 @@ public final class ProxyContext {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Set<String> unpricedWarned = ConcurrentHashMap.newKeySet();
   private volatile boolean shuttingDown;
+  private volatile dev.tollgate.sidecar.metering.Attribution.Headers attributionHeaders =
+      dev.tollgate.sidecar.metering.Attribution.Headers.DEFAULT;
   private volatile dev.tollgate.sidecar.trace.Tracing tracing =
       dev.tollgate.sidecar.trace.Tracing.off();
   private final HealthRegistry health = new HealthRegistry();
@@ -166,6 +168,15 @@ public final class ProxyContext {
   public void tracing(dev.tollgate.sidecar.trace.Tracing t) {
     tracing = t;
     metrics.droppedSpans(t::droppedSpans);
+  }
+
+  /** The headers that name a call's end user, feature and conversation. */
+  public dev.tollgate.sidecar.metering.Attribution.Headers attributionHeaders() {
+    return attributionHeaders;
+  }
+
+  public void attributionHeaders(dev.tollgate.sidecar.metering.Attribution.Headers h) {
+    attributionHeaders = h;
   }
 
   public boolean shuttingDown() {

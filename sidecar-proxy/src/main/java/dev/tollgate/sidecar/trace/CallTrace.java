@@ -64,6 +64,9 @@ public class CallTrace {
   static final AttributeKey<String> ATTEMPT_KIND = AttributeKey.stringKey("tollgate.attempt.kind");
   static final AttributeKey<Boolean> CACHE_HIT = AttributeKey.booleanKey("tollgate.cache.hit");
   static final AttributeKey<String> LABEL = AttributeKey.stringKey("tollgate.classifier.label");
+  static final AttributeKey<String> USER = AttributeKey.stringKey("user.id");
+  static final AttributeKey<String> FEATURE = AttributeKey.stringKey("tollgate.feature");
+  static final AttributeKey<String> CONVERSATION = AttributeKey.stringKey("gen_ai.conversation.id");
   static final AttributeKey<String> INPUT_MESSAGES =
       AttributeKey.stringKey("gen_ai.input.messages");
   static final AttributeKey<String> OUTPUT_MESSAGES =
@@ -170,6 +173,22 @@ public class CallTrace {
       }
     }
     span.setAttribute(STREAM, body.path("stream").asBoolean(false));
+  }
+
+  /** Who the call is for: {@code user.id}, the feature tag and the conversation. */
+  public void attributed(dev.tollgate.sidecar.metering.Attribution a) {
+    if (!span.isRecording() || a == null) {
+      return;
+    }
+    if (a.user() != null) {
+      span.setAttribute(USER, a.user());
+    }
+    if (a.feature() != null) {
+      span.setAttribute(FEATURE, a.feature());
+    }
+    if (a.conversation() != null) {
+      span.setAttribute(CONVERSATION, a.conversation());
+    }
   }
 
   /**

@@ -159,7 +159,19 @@ class TracingIT {
   void aFailedOverCallIsOneGenAiSpanWithAnAttemptSpanPerProvider() throws Exception {
     simA.behavior(SimulatorBehavior.defaults().withFault(Fault.SERVER_ERROR));
     HttpResponse<String> r =
-        chat("fo", false, "traceparent", TRACEPARENT, "tracestate", "vendor=1");
+        chat(
+            "fo",
+            false,
+            "traceparent",
+            TRACEPARENT,
+            "tracestate",
+            "vendor=1",
+            "x-tollgate-user",
+            "alice",
+            "x-tollgate-feature",
+            "faq",
+            "x-tollgate-conversation",
+            "c-42");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
 
     SpanData call = callSpan("chat fo");
@@ -184,6 +196,9 @@ class TracingIT {
     assertThat(call.getAttributes().get(AttributeKey.booleanKey("tollgate.cost_priced"))).isTrue();
     assertThat(num(call, "tollgate.failovers")).isEqualTo(1);
     assertThat(str(call, "tollgate.route")).isEqualTo("fo");
+    assertThat(str(call, "user.id")).isEqualTo("alice");
+    assertThat(str(call, "tollgate.feature")).isEqualTo("faq");
+    assertThat(str(call, "gen_ai.conversation.id")).isEqualTo("c-42");
     assertThat(call.getStatus().getStatusCode()).isNotEqualTo(StatusCode.ERROR);
     assertThat(call.getEvents()).as("no content unless enabled").isEmpty();
 
