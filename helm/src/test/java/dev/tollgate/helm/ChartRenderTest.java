@@ -139,13 +139,25 @@ class ChartRenderTest {
             "TollgateSlowResponses",
             "TollgateLowCacheHitRate",
             "TollgateBudgetWarning",
-            "TollgateBudgetCritical");
+            "TollgateBudgetCritical",
+            "TollgateUserHourlySpend",
+            "TollgateSlowFirstToken");
     assertThat(exprByAlert.get("TollgateCostSpike")).contains("> 2 * (").contains("[7d])) / 168");
     assertThat(exprByAlert.get("TollgateHighErrorRate")).containsPattern(">\\s+0\\.05\\s*$");
     assertThat(exprByAlert.get("TollgateSlowResponses")).containsPattern(">\\s+10\\s*$");
     assertThat(exprByAlert.get("TollgateLowCacheHitRate")).contains("< 0.7");
     assertThat(exprByAlert.get("TollgateBudgetWarning")).endsWith(">= 50");
     assertThat(exprByAlert.get("TollgateBudgetCritical")).endsWith(">= 90");
+    assertThat(exprByAlert.get("TollgateUserHourlySpend"))
+        .contains("increase(tollgate_user_cost_usd_total{user!=\"_other\"}[1h])")
+        .containsPattern(">\\s+10\\s*$");
+    assertThat(exprByAlert.get("TollgateSlowFirstToken"))
+        .contains("histogram_quantile(0.95")
+        .contains("tollgate_time_to_first_token_seconds_bucket[5m]")
+        .containsPattern(">\\s+1\\.5\\s*$");
+    java.util.Map<String, String> forByAlert = new java.util.HashMap<>();
+    rules.forEach(r -> forByAlert.put(r.get("alert").asText(), r.path("for").asText()));
+    assertThat(forByAlert.get("TollgateSlowFirstToken")).isEqualTo("5m");
   }
 
   @Test
@@ -166,7 +178,11 @@ class ChartRenderTest {
         .contains("tollgate_time_to_first_token_seconds_bucket")
         .contains("cache_read")
         .contains("tollgate_failovers_total")
-        .contains("tollgate_budget_used_percent");
+        .contains("tollgate_budget_used_percent")
+        .contains("sum by (le, model) (rate(tollgate_time_to_first_token_seconds_bucket")
+        .contains("tollgate_feature_time_to_first_token_seconds_bucket")
+        .contains("topk(10, sum by (user) (increase(tollgate_user_cost_usd_total")
+        .contains("tollgate_feature_cost_usd_total");
     assertThat(configMap.at("/metadata/labels/grafana_dashboard").asText()).isEqualTo("1");
   }
 
