@@ -214,12 +214,35 @@ class ChartRenderTest {
   }
 
   @Test
+  void tracingIsPassedToTheOperatorForTheInjectedSidecarsOnlyWhenAnEndpointIsSet()
+      throws Exception {
+    JsonNode full =
+        HelmChart.template("-f", HelmChart.fullValues())
+            .one("Deployment")
+            .at("/spec/template/spec/containers/0");
+    assertThat(env(full, "TOLLGATE_SIDECAR_OTEL_EXPORTER_OTLP_ENDPOINT"))
+        .isEqualTo("http://otel-collector.observability:4318");
+    assertThat(env(full, "TOLLGATE_SIDECAR_OTEL_TRACES_SAMPLER_ARG")).isEqualTo("0.25");
+    assertThat(env(full, "TOLLGATE_SIDECAR_TOLLGATE_TRACE_CONTENT")).isEqualTo("false");
+    assertThat(env(full, "TOLLGATE_SIDECAR_TOLLGATE_USER_HEADER")).isEqualTo("x-tollgate-user");
+    JsonNode defaults =
+        HelmChart.template().one("Deployment").at("/spec/template/spec/containers/0");
+    List<String> names = new ArrayList<>();
+    defaults.get("env").forEach(e -> names.add(e.get("name").asText()));
+    assertThat(names)
+        .doesNotContain("TOLLGATE_SIDECAR_OTEL_EXPORTER_OTLP_ENDPOINT")
+        .contains("TOLLGATE_SIDECAR_TOLLGATE_USER_HEADER");
+  }
+
+  @Test
   void invalidValuesAreRejectedByTheSchema() throws Exception {
     for (String bad :
         List.of(
             "operator.replicas=9",
             "webhook.failurePolicy=Sometimes",
             "sidecar.port=70000",
+            "sidecar.tracing.sampler=jaeger_remote",
+            "sidecar.tracing.samplerRatio=2",
             "typo=1")) {
       HelmChart.Run run =
           HelmChart.helm("template", "tg", HelmChart.CHART.toString(), "--set", bad);
