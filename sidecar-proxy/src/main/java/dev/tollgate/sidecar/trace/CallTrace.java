@@ -85,6 +85,7 @@ public class CallTrace {
   private final String operation;
   private Span attempt;
   private String nextAttemptKind;
+  private java.util.List<Step> openSteps;
 
   CallTrace(Tracer tracer, Context parent, String operation, TracingSettings settings) {
     this.tracer = tracer;
@@ -199,8 +200,18 @@ public class CallTrace {
     if (!span.isRecording()) {
       return Step.NONE;
     }
-    return new Step(
-        tracer.spanBuilder(name).setParent(callContext).setSpanKind(SpanKind.INTERNAL).startSpan());
+    Step s =
+        new Step(
+            tracer
+                .spanBuilder(name)
+                .setParent(callContext)
+                .setSpanKind(SpanKind.INTERNAL)
+                .startSpan());
+    if (openSteps == null) {
+      openSteps = new java.util.ArrayList<>(2);
+    }
+    openSteps.add(s);
+    return s;
   }
 
   /** The next attempt is the stronger tier's, after a low-confidence answer. */
@@ -290,6 +301,14 @@ public class CallTrace {
     if (!span.isRecording()) {
       return;
     }
+    if (openSteps != null) {
+      // a step the call did not wait for (the caller left, the call timed out) ends with it
+      for (Step s : openSteps) {
+        if (!s.ended) {
+          s.set("tollgate.step.abandoned", true).end();
+        }
+      }
+    }
     if (r.provider() != null) {
       span.setAttribute(PROVIDER, providerName(r.provider()));
     }
@@ -376,6 +395,7 @@ public class CallTrace {
   public static final class Step {
     static final Step NONE = new Step(null);
     private final Span span;
+    private boolean ended;
 
     Step(Span span) {
       this.span = span;
@@ -395,8 +415,10 @@ public class CallTrace {
       return this;
     }
 
+    /** Ends the step's span once; later calls do nothing. */
     public void end() {
-      if (span != null) {
+      if (span != null && !ended) {
+        ended = true;
         span.end();
       }
     }
