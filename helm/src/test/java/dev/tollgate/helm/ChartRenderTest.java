@@ -139,13 +139,25 @@ class ChartRenderTest {
             "TollgateSlowResponses",
             "TollgateLowCacheHitRate",
             "TollgateBudgetWarning",
-            "TollgateBudgetCritical");
+            "TollgateBudgetCritical",
+            "TollgateUserHourlySpend",
+            "TollgateSlowFirstToken");
     assertThat(exprByAlert.get("TollgateCostSpike")).contains("> 2 * (").contains("[7d])) / 168");
     assertThat(exprByAlert.get("TollgateHighErrorRate")).containsPattern(">\\s+0\\.05\\s*$");
     assertThat(exprByAlert.get("TollgateSlowResponses")).containsPattern(">\\s+10\\s*$");
     assertThat(exprByAlert.get("TollgateLowCacheHitRate")).contains("< 0.7");
     assertThat(exprByAlert.get("TollgateBudgetWarning")).endsWith(">= 50");
     assertThat(exprByAlert.get("TollgateBudgetCritical")).endsWith(">= 90");
+    assertThat(exprByAlert.get("TollgateUserHourlySpend"))
+        .contains("increase(tollgate_user_cost_usd_total{user!=\"_other\"}[1h])")
+        .containsPattern(">\\s+10\\s*$");
+    assertThat(exprByAlert.get("TollgateSlowFirstToken"))
+        .contains("histogram_quantile(0.95")
+        .contains("tollgate_time_to_first_token_seconds_bucket[5m]")
+        .containsPattern(">\\s+1\\.5\\s*$");
+    java.util.Map<String, String> forByAlert = new java.util.HashMap<>();
+    rules.forEach(r -> forByAlert.put(r.get("alert").asText(), r.path("for").asText()));
+    assertThat(forByAlert.get("TollgateSlowFirstToken")).isEqualTo("5m");
   }
 
   @Test
@@ -166,7 +178,11 @@ class ChartRenderTest {
         .contains("tollgate_time_to_first_token_seconds_bucket")
         .contains("cache_read")
         .contains("tollgate_failovers_total")
-        .contains("tollgate_budget_used_percent");
+        .contains("tollgate_budget_used_percent")
+        .contains("sum by (le, model) (rate(tollgate_time_to_first_token_seconds_bucket")
+        .contains("tollgate_feature_time_to_first_token_seconds_bucket")
+        .contains("topk(10, sum by (user) (increase(tollgate_user_cost_usd_total")
+        .contains("tollgate_feature_cost_usd_total");
     assertThat(configMap.at("/metadata/labels/grafana_dashboard").asText()).isEqualTo("1");
   }
 
@@ -198,12 +214,35 @@ class ChartRenderTest {
   }
 
   @Test
+  void tracingIsPassedToTheOperatorForTheInjectedSidecarsOnlyWhenAnEndpointIsSet()
+      throws Exception {
+    JsonNode full =
+        HelmChart.template("-f", HelmChart.fullValues())
+            .one("Deployment")
+            .at("/spec/template/spec/containers/0");
+    assertThat(env(full, "TOLLGATE_SIDECAR_OTEL_EXPORTER_OTLP_ENDPOINT"))
+        .isEqualTo("http://otel-collector.observability:4318");
+    assertThat(env(full, "TOLLGATE_SIDECAR_OTEL_TRACES_SAMPLER_ARG")).isEqualTo("0.25");
+    assertThat(env(full, "TOLLGATE_SIDECAR_TOLLGATE_TRACE_CONTENT")).isEqualTo("false");
+    assertThat(env(full, "TOLLGATE_SIDECAR_TOLLGATE_USER_HEADER")).isEqualTo("x-tollgate-user");
+    JsonNode defaults =
+        HelmChart.template().one("Deployment").at("/spec/template/spec/containers/0");
+    List<String> names = new ArrayList<>();
+    defaults.get("env").forEach(e -> names.add(e.get("name").asText()));
+    assertThat(names)
+        .doesNotContain("TOLLGATE_SIDECAR_OTEL_EXPORTER_OTLP_ENDPOINT")
+        .contains("TOLLGATE_SIDECAR_TOLLGATE_USER_HEADER");
+  }
+
+  @Test
   void invalidValuesAreRejectedByTheSchema() throws Exception {
     for (String bad :
         List.of(
             "operator.replicas=9",
             "webhook.failurePolicy=Sometimes",
             "sidecar.port=70000",
+            "sidecar.tracing.sampler=jaeger_remote",
+            "sidecar.tracing.samplerRatio=2",
             "typo=1")) {
       HelmChart.Run run =
           HelmChart.helm("template", "tg", HelmChart.CHART.toString(), "--set", bad);

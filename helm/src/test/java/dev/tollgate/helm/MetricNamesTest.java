@@ -97,6 +97,22 @@ class MetricNamesTest {
             500,
             null,
             null));
+    // a call naming its end user and feature (the bounded attribution series)
+    metrics.started("support-chat");
+    metrics.ended(
+        CallRecord.builder()
+            .requestId("req-3")
+            .route("support-chat")
+            .target("openai", "openai", "gpt-4o-mini")
+            .outcome(200, null)
+            .usage(new Usage(100, 10, 0, 0), true)
+            .cost(new Cost(new BigDecimal("0.001"), true))
+            .timing(500_000_000L, 200_000_000L)
+            .attribution(
+                new dev.tollgate.sidecar.metering.Attribution(
+                    "alice", "faq", null, null, null, null, 0),
+                0)
+            .build());
     metrics.failover("support-chat", "groq", "llama-3.1-70b-versatile");
     // a response cache hit, and what it saved
     metrics.cacheResult("support-chat", "hit");

@@ -328,8 +328,36 @@ public final class LocalMode implements AutoCloseable {
         Duration.ofMillis(500));
   }
 
+  /**
+   * The sidecars' traces: exported to {@code --otlp}'s collector, or off; either way the run says
+   * where they go.
+   */
+  private dev.tollgate.sidecar.trace.Tracing tracing(String namespace, int i) {
+    if (options.otlp() == null) {
+      return dev.tollgate.sidecar.trace.Tracing.off();
+    }
+    return dev.tollgate.sidecar.trace.Tracing.start(
+        dev.tollgate.sidecar.trace.TracingSettings.fromEnv(
+            java.util.Map.of(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                options.otlp().toString(),
+                "OTEL_SERVICE_NAME",
+                "tollgate-sidecar",
+                "TOLLGATE_POD_NAMESPACE",
+                namespace,
+                "TOLLGATE_POD_NAME",
+                "local-sidecar-" + i)));
+  }
+
   private void startSidecars(Path configFile, String namespace) throws Exception {
     List<String> urls = new ArrayList<>();
+    dev.tollgate.sidecar.trace.Tracing first = tracing(namespace, 0);
+    out.println(
+        options.otlp() == null
+            ? "      traces: off; with --otlp http://localhost:4318 each call's OpenTelemetry span"
+                + " (gen_ai.* attributes, cost, an attempt span per provider try) goes to that"
+                + " collector"
+            : "      traces: " + first.describe());
     for (int i = 0; i < options.sidecars(); i++) {
       Integer port = options.keepRunning() && i == 0 ? 4000 : 0;
       Sidecar sidecar;
@@ -342,6 +370,7 @@ public final class LocalMode implements AutoCloseable {
         out.println("      port 4000 is busy; the first sidecar takes a free port instead");
         sidecar = startSidecar(configFile, 0, namespace, i);
       }
+      sidecar.traced(i == 0 ? first : tracing(namespace, i));
       sidecars.add(sidecar);
       toClose.add(sidecar);
       urls.add(sidecar.baseUrl());

@@ -14,6 +14,7 @@ import java.nio.file.Path;
  *     instead of the simulator
  * @param keepRunning leave the sidecars listening after the run, until Ctrl-C
  * @param verbose show the operator's, sidecars' and API server's logs (default: warnings only)
+ * @param otlp an OTLP/HTTP collector's base URL the sidecars export their traces to, or null
  */
 public record LocalOptions(
     String example,
@@ -23,7 +24,8 @@ public record LocalOptions(
     int concurrency,
     boolean realProviders,
     boolean keepRunning,
-    boolean verbose) {
+    boolean verbose,
+    java.net.URI otlp) {
 
   static final String USAGE =
       """
@@ -37,6 +39,8 @@ public record LocalOptions(
                               GROQ_API_KEY, GEMINI_API_KEY, ... (default: the simulator)
         --keep-running        keep the sidecars listening after the run (Ctrl-C to stop)
         --verbose             show the components' logs, one JSON line per LLM call included
+        --otlp URL            export the sidecars' OpenTelemetry traces to a collector's OTLP/HTTP
+                              endpoint (e.g. http://localhost:4318; default: no traces)
       """;
 
   public LocalOptions {
@@ -61,6 +65,7 @@ public record LocalOptions(
     boolean real = false;
     boolean keep = false;
     boolean verbose = false;
+    java.net.URI otlp = null;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       switch (arg) {
@@ -72,11 +77,12 @@ public record LocalOptions(
         case "--sidecars" -> sidecars = number(value(args, ++i, arg), arg);
         case "--requests" -> requests = number(value(args, ++i, arg), arg);
         case "--concurrency" -> concurrency = number(value(args, ++i, arg), arg);
+        case "--otlp" -> otlp = url(value(args, ++i, arg), arg);
         default -> throw new IllegalArgumentException("unknown option " + arg + "\n" + USAGE);
       }
     }
     return new LocalOptions(
-        example, examplesDir, sidecars, requests, concurrency, real, keep, verbose);
+        example, examplesDir, sidecars, requests, concurrency, real, keep, verbose, otlp);
   }
 
   private static String value(String[] args, int index, String option) {
@@ -84,6 +90,19 @@ public record LocalOptions(
       throw new IllegalArgumentException(option + " needs a value\n" + USAGE);
     }
     return args[index];
+  }
+
+  private static java.net.URI url(String value, String option) {
+    try {
+      java.net.URI u = java.net.URI.create(value);
+      if (("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null) {
+        return u;
+      }
+    } catch (IllegalArgumentException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(
+        option + " expects an http(s) URL such as http://localhost:4318, got '" + value + "'");
   }
 
   private static int number(String value, String option) {

@@ -122,6 +122,50 @@ class LocalModeIT {
   }
 
   @Test
+  void withOtlpTheSidecarsExportTheirSpansToTheCollector() throws Exception {
+    java.util.List<byte[]> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+    com.sun.net.httpserver.HttpServer collector =
+        com.sun.net.httpserver.HttpServer.create(
+            new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+    collector.createContext(
+        "/v1/traces",
+        ex -> {
+          received.add(ex.getRequestBody().readAllBytes());
+          ex.sendResponseHeaders(200, -1);
+          ex.close();
+        });
+    collector.start();
+    try {
+      ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+      String url = "http://127.0.0.1:" + collector.getAddress().getPort();
+      int exit =
+          LocalMode.run(
+              new String[] {
+                "--examples-dir", "../examples",
+                "--example", "namespace-budgets",
+                "--requests", "10",
+                "--concurrency", "2",
+                "--otlp", url
+              },
+              new PrintStream(buffer, true, StandardCharsets.UTF_8));
+      String report = buffer.toString(StandardCharsets.UTF_8);
+      assertThat(exit).as(report).isZero();
+      assertThat(report).contains("traces: OpenTelemetry traces to " + url + "/v1/traces");
+      assertThat(received).as("spans exported by the time the run ends").isNotEmpty();
+      String payloads =
+          received.stream()
+              .map(b -> new String(b, StandardCharsets.ISO_8859_1))
+              .collect(java.util.stream.Collectors.joining());
+      assertThat(payloads)
+          .contains("gen_ai.request.model")
+          .contains("tollgate.cost_usd")
+          .contains("local-sidecar-0");
+    } finally {
+      collector.stop(0);
+    }
+  }
+
+  @Test
   void anUnknownExampleIsAClearError() {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
 

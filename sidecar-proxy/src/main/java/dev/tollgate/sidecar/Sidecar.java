@@ -169,6 +169,16 @@ public final class Sidecar implements AutoCloseable {
     return health;
   }
 
+  /**
+   * Traces calls with {@code tracing} from now on (OpenTelemetry; {@link
+   * dev.tollgate.sidecar.trace.Tracing#off()} until then); it is flushed and closed with the
+   * sidecar.
+   */
+  public Sidecar traced(dev.tollgate.sidecar.trace.Tracing tracing) {
+    px.tracing(tracing);
+    return this;
+  }
+
   /** The reporter, or null when the sidecar does not report. */
   public Reporter reporter() {
     return reporter;
@@ -208,6 +218,8 @@ public final class Sidecar implements AutoCloseable {
       reporter.finish(Duration.ofSeconds(5));
     }
     px.responseCaches().close();
+    // after the drain, so the spans of the last calls are exported
+    px.tracing().close();
     if (health != null) {
       // last: readiness answers 503 (shutting down) while calls drain
       health.close();

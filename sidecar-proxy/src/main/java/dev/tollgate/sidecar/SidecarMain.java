@@ -36,6 +36,16 @@ public final class SidecarMain {
             threads,
             Duration.ofSeconds(2),
             reporting());
+    sidecar.traced(tracing());
+    try {
+      sidecar
+          .context()
+          .attributionHeaders(
+              dev.tollgate.sidecar.metering.Attribution.Headers.fromEnv(System.getenv()));
+    } catch (IllegalArgumentException e) {
+      System.err.println("attribution headers are misconfigured: " + e.getMessage());
+      System.exit(2);
+    }
     sidecar.serveHealth(health());
     Runtime.getRuntime()
         .addShutdownHook(
@@ -51,6 +61,24 @@ public final class SidecarMain {
                 },
                 "tollgate-shutdown"));
     Thread.currentThread().join();
+  }
+
+  /**
+   * OpenTelemetry traces from the standard {@code OTEL_*} environment; a malformed setting is
+   * logged and the sidecar runs without traces (calls matter more than their traces).
+   */
+  private static dev.tollgate.sidecar.trace.Tracing tracing() {
+    dev.tollgate.sidecar.trace.Tracing t;
+    try {
+      t =
+          dev.tollgate.sidecar.trace.Tracing.start(
+              dev.tollgate.sidecar.trace.TracingSettings.fromEnv(System.getenv()));
+    } catch (IllegalArgumentException e) {
+      LOG.error("tracing is misconfigured, running without traces: {}", e.getMessage());
+      t = dev.tollgate.sidecar.trace.Tracing.off();
+    }
+    LOG.info("{}", t.describe());
+    return t;
   }
 
   /** Where kubelet probes and Prometheus reach the sidecar (exits on a malformed setting). */

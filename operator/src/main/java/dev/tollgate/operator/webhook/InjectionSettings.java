@@ -20,6 +20,8 @@ import java.util.Set;
  * @param memoryRequest memory request of the sidecar, e.g. {@code 96Mi}
  * @param memoryLimit memory limit of the sidecar, e.g. {@code 192Mi}
  * @param protectedNamespaces namespaces never injected: kube-system and the operator's own
+ * @param sidecarEnv extra environment of the sidecar: its OpenTelemetry and attribution settings
+ *     ({@link #PASSED_ENV}), never secrets
  */
 public record InjectionSettings(
     String sidecarImage,
@@ -31,7 +33,78 @@ public record InjectionSettings(
     String cpuRequest,
     String memoryRequest,
     String memoryLimit,
-    Set<String> protectedNamespaces) {
+    Set<String> protectedNamespaces,
+    java.util.Map<String, String> sidecarEnv) {
+
+  /**
+   * Sidecar variables (values) the operator passes on from its own (keys): where traces go and how
+   * they are sampled, content capture, the attribution headers. The OTLP export headers are not
+   * among them (they may hold an API key, and the operator's environment is no place for a tenant's
+   * secret).
+   */
+  public static final java.util.Map<String, String> PASSED_ENV =
+      java.util.Map.ofEntries(
+          java.util.Map.entry(
+              "TOLLGATE_SIDECAR_OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
+          java.util.Map.entry(
+              "TOLLGATE_SIDECAR_OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+              "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+          java.util.Map.entry("TOLLGATE_SIDECAR_OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER"),
+          java.util.Map.entry(
+              "TOLLGATE_SIDECAR_OTEL_TRACES_SAMPLER_ARG", "OTEL_TRACES_SAMPLER_ARG"),
+          java.util.Map.entry(
+              "TOLLGATE_SIDECAR_OTEL_RESOURCE_ATTRIBUTES", "OTEL_RESOURCE_ATTRIBUTES"),
+          java.util.Map.entry("TOLLGATE_SIDECAR_OTEL_SERVICE_NAME", "OTEL_SERVICE_NAME"),
+          java.util.Map.entry(
+              "TOLLGATE_SIDECAR_OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_QUEUE_SIZE"),
+          java.util.Map.entry("TOLLGATE_SIDECAR_TOLLGATE_TRACE_CONTENT", "TOLLGATE_TRACE_CONTENT"),
+          java.util.Map.entry(
+              "TOLLGATE_SIDECAR_TOLLGATE_TRACE_CONTENT_MAX_CHARS",
+              "TOLLGATE_TRACE_CONTENT_MAX_CHARS"),
+          java.util.Map.entry("TOLLGATE_SIDECAR_TOLLGATE_USER_HEADER", "TOLLGATE_USER_HEADER"),
+          java.util.Map.entry(
+              "TOLLGATE_SIDECAR_TOLLGATE_FEATURE_HEADER", "TOLLGATE_FEATURE_HEADER"),
+          java.util.Map.entry(
+              "TOLLGATE_SIDECAR_TOLLGATE_CONVERSATION_HEADER", "TOLLGATE_CONVERSATION_HEADER"));
+
+  /** Settings without extra sidecar environment. */
+  public InjectionSettings(
+      String sidecarImage,
+      String imagePullPolicy,
+      int port,
+      int healthPort,
+      String configMapName,
+      String reportUrl,
+      String cpuRequest,
+      String memoryRequest,
+      String memoryLimit,
+      Set<String> protectedNamespaces) {
+    this(
+        sidecarImage,
+        imagePullPolicy,
+        port,
+        healthPort,
+        configMapName,
+        reportUrl,
+        cpuRequest,
+        memoryRequest,
+        memoryLimit,
+        protectedNamespaces,
+        java.util.Map.of());
+  }
+
+  /** The sidecar's variables from the operator's {@link #PASSED_ENV} that are set. */
+  public static java.util.Map<String, String> passedEnv(java.util.Map<String, String> env) {
+    java.util.Map<String, String> out = new java.util.TreeMap<>();
+    PASSED_ENV.forEach(
+        (operatorName, sidecarName) -> {
+          String v = env.get(operatorName);
+          if (v != null && !v.isBlank()) {
+            out.put(sidecarName, v.trim());
+          }
+        });
+    return out;
+  }
 
   /**
    * Pod label: {@code "true"} opts a pod in, {@code "false"} opts it out. A label, so that the
@@ -84,6 +157,7 @@ public record InjectionSettings(
 
   public InjectionSettings {
     Objects.requireNonNull(sidecarImage, "sidecarImage");
+    sidecarEnv = sidecarEnv == null ? java.util.Map.of() : java.util.Map.copyOf(sidecarEnv);
     configMapName = configMapName == null ? SidecarConfigMap.NAME : configMapName;
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("sidecar port out of range: " + port);

@@ -260,6 +260,7 @@ public final class SidecarInjector {
     env.add(fieldRef("TOLLGATE_POD_NAME", "metadata.name"));
     env.add(fieldRef("TOLLGATE_POD_NAMESPACE", "metadata.namespace"));
     env.add(fieldRef("TOLLGATE_POD_UID", "metadata.uid"));
+    settings.sidecarEnv().forEach((k, v) -> env.add(env(k, v)));
     return env;
   }
 

@@ -60,7 +60,8 @@ public record WebhookConfig(
             env.get("TOLLGATE_SIDECAR_CPU_REQUEST"),
             env.get("TOLLGATE_SIDECAR_MEMORY_REQUEST"),
             env.get("TOLLGATE_SIDECAR_MEMORY_LIMIT"),
-            protectedNamespaces);
+            protectedNamespaces,
+            InjectionSettings.passedEnv(env));
     return new WebhookConfig(
         Boolean.parseBoolean(env.getOrDefault("TOLLGATE_WEBHOOK_ENABLED", "false").trim()),
         integer(env, "TOLLGATE_WEBHOOK_PORT", 8443),

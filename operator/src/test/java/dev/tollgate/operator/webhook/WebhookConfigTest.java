@@ -49,6 +49,37 @@ class WebhookConfigTest {
   }
 
   @Test
+  void tracingAndAttributionSettingsReachTheInjectedSidecar() {
+    WebhookConfig config =
+        WebhookConfig.fromEnv(
+            Map.of(
+                "TOLLGATE_SIDECAR_OTEL_EXPORTER_OTLP_ENDPOINT", "http://otel:4318",
+                "TOLLGATE_SIDECAR_OTEL_TRACES_SAMPLER_ARG", "0.25",
+                "TOLLGATE_SIDECAR_TOLLGATE_USER_HEADER", "x-end-user",
+                "TOLLGATE_SIDECAR_OTEL_EXPORTER_OTLP_HEADERS", "authorization=secret",
+                "TOLLGATE_SIDECAR_TOLLGATE_FEATURE_HEADER", " "),
+            "tollgate-system",
+            "tollgate-sidecar-config");
+    assertThat(config.injection().sidecarEnv())
+        .as("only the passed names, set and not blank; never the export headers")
+        .containsOnly(
+            Map.entry("OTEL_EXPORTER_OTLP_ENDPOINT", "http://otel:4318"),
+            Map.entry("OTEL_TRACES_SAMPLER_ARG", "0.25"),
+            Map.entry("TOLLGATE_USER_HEADER", "x-end-user"));
+
+    io.fabric8.kubernetes.api.model.Pod pod =
+        WebhookFixtures.pod(Map.of("tollgate.dev/inject", "true"));
+    new SidecarInjector(config.injection()).inject(pod, java.util.Set.of());
+    assertThat(pod.getSpec().getInitContainers().get(0).getEnv())
+        .extracting(e -> e.getName() + "=" + e.getValue())
+        .contains(
+            "OTEL_EXPORTER_OTLP_ENDPOINT=http://otel:4318",
+            "OTEL_TRACES_SAMPLER_ARG=0.25",
+            "TOLLGATE_USER_HEADER=x-end-user")
+        .noneMatch(e -> e.startsWith("OTEL_EXPORTER_OTLP_HEADERS"));
+  }
+
+  @Test
   void aBadNumberSaysWhichVariable() {
     assertThatThrownBy(
             () ->

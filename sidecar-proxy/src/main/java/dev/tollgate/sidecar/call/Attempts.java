@@ -98,6 +98,11 @@ final class Attempts {
     return failovers;
   }
 
+  /** Rounds of retries started so far (each after trying every candidate once). */
+  int retries() {
+    return retries;
+  }
+
   /** Whether the current attempt counts for its target's breaker (not a panic attempt). */
   boolean tracked() {
     return health != null;

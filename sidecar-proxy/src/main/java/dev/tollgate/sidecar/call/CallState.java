@@ -44,6 +44,9 @@ final class CallState {
 
   String tier;
 
+  /** Who the call is for and what it asks (set when the body was read). */
+  dev.tollgate.sidecar.metering.Attribution attribution;
+
   /** The current attempt's target; null before the first attempt. */
   Target target;
 
@@ -101,7 +104,8 @@ final class CallState {
             relayed && relay.finish() != null ? callerFormat.finishReason(relay.finish()) : null)
         .failovers(failovers)
         .upstreamStatus(relayed ? relay.upstreamStatus() : 0)
-        .content(prompt, relayed ? relay.answerText() : null)
+        .content(prompt, relayed && cfg.server().logContent() ? relay.answerText() : null)
+        .attribution(attribution, relayed ? relay.toolCalls() : 0)
         .build();
   }
 }

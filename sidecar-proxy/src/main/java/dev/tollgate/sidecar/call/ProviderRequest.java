@@ -127,6 +127,12 @@ final class ProviderRequest {
     return this;
   }
 
+  /** Lets {@code tracing} add its headers (the W3C trace context of the attempt). */
+  ProviderRequest traced(java.util.function.Consumer<HttpHeaders> tracing) {
+    tracing.accept(headers);
+    return this;
+  }
+
   Supplier<FullHttpRequest> build() {
     String target = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
     return () ->

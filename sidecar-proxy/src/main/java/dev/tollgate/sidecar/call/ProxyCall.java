@@ -13,6 +13,7 @@ import dev.tollgate.sidecar.routing.RequestFacts;
 import dev.tollgate.sidecar.routing.TierSelector;
 import dev.tollgate.sidecar.server.ProxyContext;
 import dev.tollgate.sidecar.server.Responses;
+import dev.tollgate.sidecar.trace.CallTrace;
 import dev.tollgate.sidecar.upstream.Exchange;
 import dev.tollgate.sidecar.wire.ApiFormat;
 import dev.tollgate.sidecar.wire.ErrorKind;
@@ -56,6 +57,9 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
   private boolean finished;
   private boolean staleLookup;
   private long inputEstimate;
+  private CallTrace trace;
+  private int retriesSeen;
+  private String tracedPrompt;
 
   /** A response-cache hit costs nothing, and that price is known. */
   private static final Cost CACHE_HIT = new Cost(java.math.BigDecimal.ZERO, true);
@@ -82,6 +86,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
   }
 
   public void start(FullHttpRequest request) {
+    trace = px.tracing().call(request.headers(), CallTrace.operation(call.callerFormat.label()));
     try {
       resolve(request);
       gate();
@@ -104,6 +109,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
     started = true;
     px.inFlight().incrementAndGet();
     px.metrics().started(call.route);
+    trace.request(call.requestId, call.route, requestJson.path("model").asText(null), requestJson);
   }
 
   /** The budget gate ({@link BudgetCheck}), then the call's stages are set up. */
@@ -111,7 +117,17 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
     budgetBlocked = BudgetCheck.admit(px.budgetGate(), px.responseCaches(), call);
     originalJson = requestJson;
     call.read(requestJson);
-    relay = new ResponseRelay(ctx, call, keepAlive, call.cfg.server().logContent(), this);
+    call.attribution =
+        dev.tollgate.sidecar.metering.Attribution.of(
+            px.attributionHeaders(), call.callerHeaders::get, requestJson, call.cfg.namespace());
+    trace.attributed(call.attribution);
+    boolean traceContent = trace.wantsContent();
+    if (traceContent) {
+      tracedPrompt = RouteResolver.lastUserText(requestJson);
+    }
+    relay =
+        new ResponseRelay(
+            ctx, call, keepAlive, call.cfg.server().logContent() || traceContent, this);
     admission = new Admission(px.limits(), call.routeCfg, call.callerHeaders::get);
     attempts = new Attempts(px, call, admission, relay, this);
     timers.startTotal(call.routeCfg.timeouts().total(), this::timeout);
@@ -129,6 +145,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
         || TierChoice.tierAsked(r, call.callerHeaders::get)) {
       useTier(TierChoice.select(r, facts, false), facts);
     } else {
+      CallTrace.Step step = trace.step("tollgate.classifier");
       ClassifierCall.label(
           px,
           call,
@@ -136,6 +153,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
           facts.lastUserText(),
           () -> finished,
           label -> {
+            step.set("tollgate.classifier.label", label).end();
             RequestFacts labelled = facts.withClassifierLabel(label);
             stage(() -> useTier(TierChoice.select(r, labelled, true), labelled));
           });
@@ -177,7 +195,13 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
       admit();
       return;
     }
-    cache.lookup(ctx.executor(), hit -> stage(() -> afterLookup(hit)));
+    CallTrace.Step step = trace.step("tollgate.cache.lookup");
+    cache.lookup(
+        ctx.executor(),
+        hit -> {
+          step.set("tollgate.cache.hit", hit != null).end();
+          stage(() -> afterLookup(hit));
+        });
   }
 
   private void afterLookup(CachedAnswer hit) {
@@ -222,6 +246,11 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
               BodyCopies.forAttempt(requestJson),
               px.secrets(),
               () -> px.metrics().promptCacheMarked(call.route, t.provider(), model));
+      boolean retried = attempts.retries() > retriesSeen;
+      retriesSeen = attempts.retries();
+      trace.attemptStarted(
+          attempts.number(), retried, t.provider(), credential.name(), model, upstream.url());
+      upstream.traced(trace::inject);
       RouteConfig.Timeouts timeouts = call.routeCfg.timeouts();
       // A non-streamed answer arrives whole, so its first byte is its last: only the total timeout
       // bounds it. Streams must start within the first-token timeout.
@@ -311,6 +340,8 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
     }
     escalated = true;
     attempts.report(null);
+    trace.attemptEnded(null, relay.upstreamStatus());
+    trace.escalating(call.tier, stronger.name());
     Target t = call.target;
     Cost cost = exit.cost(t.credential(), t.model(), relay.usage());
     px.metrics().started(call.route); // the cheap call counts as a call of its own
@@ -348,6 +379,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
     timers.attemptEnded();
     relay.abort();
     attempts.report(e.kind());
+    trace.attemptEnded(e.kind(), relay.upstreamStatus());
     attempts.failed(e, call.target.credential(), call.target.model(), call.requestId);
     attempts.next();
   }
@@ -459,6 +491,10 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
     }
     exit.warnIfUnpriced(record);
     exit.meter(record, call.caller);
+    if (trace != null) {
+      trace.end(
+          record, tracedPrompt, tracedPrompt != null && relay != null ? relay.answerText() : null);
+    }
     onDone.run();
   }
 

@@ -117,6 +117,7 @@ final class ResponseRelay implements ExchangeListener {
   // what the caller got and what the answer reported
   private boolean headersSent;
   private Usage usage;
+  private int toolCalls;
   private boolean usageComplete;
   private FinishReason finish;
   private long ttftNanos = -1;
@@ -164,6 +165,7 @@ final class ResponseRelay implements ExchangeListener {
     streamUsage = new UsageAccumulator();
     usage = null;
     finish = null;
+    toolCalls = 0;
     ttftNanos = -1;
     paused = false;
     if (cacheCollector != null) {
@@ -436,6 +438,8 @@ final class ResponseRelay implements ExchangeListener {
         streamUsage.add(u);
       } else if (e instanceof StreamEvent.Finish f) {
         finish = f.reason();
+      } else if (e instanceof StreamEvent.ToolCallStart) {
+        toolCalls++;
       }
     }
   }
@@ -500,6 +504,11 @@ final class ResponseRelay implements ExchangeListener {
     usage = response.usage();
     usageComplete = usage != null;
     finish = response.finish();
+    toolCalls =
+        (int)
+            response.content().stream()
+                .filter(p -> p instanceof dev.tollgate.sidecar.chat.ChatRequest.ToolCall)
+                .count();
     if (outcome.escalates(response)) {
       return;
     }
@@ -547,6 +556,7 @@ final class ResponseRelay implements ExchangeListener {
 
   /** An escalated answer is metered on its own: the call starts its next answer afresh. */
   void forgetAnswer() {
+    toolCalls = 0;
     usage = null;
     usageComplete = false;
     finish = null;
@@ -559,6 +569,11 @@ final class ResponseRelay implements ExchangeListener {
 
   boolean headersSent() {
     return headersSent;
+  }
+
+  /** Tool calls in the current attempt's answer. */
+  int toolCalls() {
+    return toolCalls;
   }
 
   Usage usage() {

@@ -48,6 +48,17 @@ public final class CallLog {
     if (r.upstreamStatus() != 0) {
       f.put("upstream_status", r.upstreamStatus());
     }
+    Attribution a = r.attribution();
+    if (a != null) {
+      putIfSet(f, "user", a.user());
+      putIfSet(f, "feature", a.feature());
+      putIfSet(f, "conversation_id", a.conversation());
+      putIfSet(f, "temperature", a.temperature());
+      putIfSet(f, "max_tokens", a.maxTokens());
+      putIfSet(f, "system_prompt_hash", a.systemPromptHash());
+      f.put("tools", a.tools());
+      f.put("tool_calls", r.toolCalls());
+    }
     if (r.prompt() != null) {
       f.put("prompt", r.prompt());
     }
@@ -55,6 +66,12 @@ public final class CallLog {
       f.put("answer", r.answer());
     }
     return f;
+  }
+
+  private static void putIfSet(Map<String, Object> f, String k, Object v) {
+    if (v != null) {
+      f.put(k, v);
+    }
   }
 
   public static void write(CallRecord r) {

@@ -16,6 +16,9 @@ import dev.tollgate.sidecar.wire.ErrorKind;
  * @param upstreamStatus HTTP status the provider answered with, or 0 when it never answered
  * @param prompt the last user message, only when content logging is enabled, else null
  * @param answer the answer text, only when content logging is enabled, else null
+ * @param attribution who the call was for and what it asked (user, feature, request facts), or null
+ *     for the sidecar's own calls
+ * @param toolCalls tool calls in the answer (whole answers and streams), 0 when none or unknown
  */
 public record CallRecord(
     String requestId,
@@ -37,9 +40,58 @@ public record CallRecord(
     int failovers,
     int upstreamStatus,
     String prompt,
-    String answer) {
+    String answer,
+    Attribution attribution,
+    int toolCalls) {
 
   public static final String UNKNOWN = "_unknown";
+
+  /** A record without attribution (the sidecar's own calls, tests). */
+  public CallRecord(
+      String requestId,
+      String api,
+      String route,
+      String tier,
+      String provider,
+      String credential,
+      String model,
+      boolean stream,
+      int status,
+      ErrorKind errorKind,
+      Usage usage,
+      boolean usageComplete,
+      Cost cost,
+      long latencyNanos,
+      long ttftNanos,
+      String finishReason,
+      int failovers,
+      int upstreamStatus,
+      String prompt,
+      String answer) {
+    this(
+        requestId,
+        api,
+        route,
+        tier,
+        provider,
+        credential,
+        model,
+        stream,
+        status,
+        errorKind,
+        usage,
+        usageComplete,
+        cost,
+        latencyNanos,
+        ttftNanos,
+        finishReason,
+        failovers,
+        upstreamStatus,
+        prompt,
+        answer,
+        null,
+        0);
+  }
 
   /** A record built field by field, by name; unset fields are null, 0 or false, TTFT -1. */
   public static Builder builder() {
@@ -68,8 +120,17 @@ public record CallRecord(
     private int upstreamStatus;
     private String prompt;
     private String answer;
+    private Attribution attribution;
+    private int toolCalls;
 
     private Builder() {}
+
+    /** Who the call was for and what it asked, and the tool calls in its answer. */
+    public Builder attribution(Attribution a, int toolCalls) {
+      this.attribution = a;
+      this.toolCalls = toolCalls;
+      return this;
+    }
 
     public Builder requestId(String v) {
       requestId = v;
@@ -172,7 +233,9 @@ public record CallRecord(
           failovers,
           upstreamStatus,
           prompt,
-          answer);
+          answer,
+          attribution,
+          toolCalls);
     }
   }
 }

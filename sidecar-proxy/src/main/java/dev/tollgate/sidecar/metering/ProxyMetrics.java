@@ -51,8 +51,61 @@ public final class ProxyMetrics {
   private final Counter cacheRedisErrors;
   private final Counter cacheRedisUnkeyed;
   private final Counter reportsRefused;
+  private volatile java.util.function.LongSupplier droppedSpans = () -> 0;
+
+  /** Distinct end users with a series of their own per sidecar; later ones count as _other. */
+  public static final int MAX_USERS = 100;
+
+  /** Distinct feature tags with series of their own per sidecar. */
+  public static final int MAX_FEATURES = 20;
+
+  private final BoundedLabel users = new BoundedLabel(MAX_USERS);
+  private final BoundedLabel features = new BoundedLabel(MAX_FEATURES);
+  private final Counter userRequests;
+  private final Counter userCost;
+  private final Counter featureRequests;
+  private final Counter featureCost;
+  private final Histogram featureTtft;
 
   public ProxyMetrics() {
+    userRequests =
+        counter(
+            "tollgate_user_requests_total",
+            "Calls per end user (x-tollgate-user, OpenAI user, Anthropic metadata.user_id; the"
+                + " first 100 users of the sidecar, later ones as _other).",
+            "user");
+    userCost =
+        counter(
+            "tollgate_user_cost_usd_total",
+            "Cost per end user in US dollars (bounded as tollgate_user_requests_total).",
+            "user");
+    featureRequests =
+        counter(
+            "tollgate_feature_requests_total",
+            "Calls per feature tag (x-tollgate-feature; the first 20 tags, later ones as _other).",
+            "route",
+            "feature");
+    featureCost =
+        counter(
+            "tollgate_feature_cost_usd_total",
+            "Cost per feature tag in US dollars (bounded as tollgate_feature_requests_total).",
+            "route",
+            "feature");
+    featureTtft =
+        Histogram.builder()
+            .name("tollgate_feature_time_to_first_token_seconds")
+            .help("Time to the provider's first byte per model and feature tag (bounded tags).")
+            .classicUpperBounds(LATENCY_BOUNDS)
+            .classicOnly()
+            .labelNames("model", "feature")
+            .register(registry);
+    io.prometheus.metrics.core.metrics.CounterWithCallback.builder()
+        .name("tollgate_trace_spans_dropped_total")
+        .help(
+            "OpenTelemetry spans dropped because the export queue was full (the collector is slow"
+                + " or unreachable); calls never wait for the export.")
+        .callback(cb -> cb.call(droppedSpans.getAsLong()))
+        .register(registry);
     requests = counter("tollgate_requests_total", "Calls handled.", "route", "provider", "model");
     errors =
         counter(
@@ -203,6 +256,11 @@ public final class ProxyMetrics {
     return Counter.builder().name(name).help(help).labelNames(labels).register(registry);
   }
 
+  /** Where the count of dropped spans comes from (the tracer's export queue). */
+  public void droppedSpans(java.util.function.LongSupplier source) {
+    droppedSpans = source;
+  }
+
   /** The sidecar marked a request's prefix for provider prompt caching. */
   public void promptCacheMarked(String route, String provider, String model) {
     promptCacheMarked.labelValues(route, label(provider), label(model)).inc();
@@ -328,6 +386,33 @@ public final class ProxyMetrics {
     latency.labelValues(r.route(), p, m).observe(r.latencyNanos() / 1e9);
     if (r.ttftNanos() >= 0) {
       ttft.labelValues(r.route(), p, m).observe(r.ttftNanos() / 1e9);
+    }
+    attributed(r, m);
+  }
+
+  /** The bounded per-user and per-feature series of a call that named them. */
+  private void attributed(CallRecord r, String model) {
+    Attribution a = r.attribution();
+    if (a == null) {
+      return;
+    }
+    double usd = r.cost().priced() ? r.cost().usd().doubleValue() : 0;
+    if (a.user() != null) {
+      String u = users.of(a.user());
+      userRequests.labelValues(u).inc();
+      if (usd > 0) {
+        userCost.labelValues(u).inc(usd);
+      }
+    }
+    if (a.feature() != null) {
+      String f = features.of(a.feature());
+      featureRequests.labelValues(r.route(), f).inc();
+      if (usd > 0) {
+        featureCost.labelValues(r.route(), f).inc(usd);
+      }
+      if (r.ttftNanos() >= 0) {
+        featureTtft.labelValues(model, f).observe(r.ttftNanos() / 1e9);
+      }
     }
   }
 

@@ -29,6 +29,10 @@ public final class ProxyContext {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Set<String> unpricedWarned = ConcurrentHashMap.newKeySet();
   private volatile boolean shuttingDown;
+  private volatile dev.tollgate.sidecar.metering.Attribution.Headers attributionHeaders =
+      dev.tollgate.sidecar.metering.Attribution.Headers.DEFAULT;
+  private volatile dev.tollgate.sidecar.trace.Tracing tracing =
+      dev.tollgate.sidecar.trace.Tracing.off();
   private final HealthRegistry health = new HealthRegistry();
   private final RateLimits limits = new RateLimits();
   private final ClassifierLabels classifierLabels = new ClassifierLabels();
@@ -151,6 +155,28 @@ public final class ProxyContext {
   /** True the first time an unpriced model is seen through a credential (to log it once). */
   public boolean firstUnpriced(String credential, String model) {
     return unpricedWarned.add(credential + "/" + model);
+  }
+
+  /**
+   * The OpenTelemetry traces of calls ({@link dev.tollgate.sidecar.trace.Tracing#off()} by
+   * default).
+   */
+  public dev.tollgate.sidecar.trace.Tracing tracing() {
+    return tracing;
+  }
+
+  public void tracing(dev.tollgate.sidecar.trace.Tracing t) {
+    tracing = t;
+    metrics.droppedSpans(t::droppedSpans);
+  }
+
+  /** The headers that name a call's end user, feature and conversation. */
+  public dev.tollgate.sidecar.metering.Attribution.Headers attributionHeaders() {
+    return attributionHeaders;
+  }
+
+  public void attributionHeaders(dev.tollgate.sidecar.metering.Attribution.Headers h) {
+    attributionHeaders = h;
   }
 
   public boolean shuttingDown() {

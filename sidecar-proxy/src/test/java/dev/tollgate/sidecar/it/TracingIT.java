@@ -1,0 +1,482 @@
+package dev.tollgate.sidecar.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.tollgate.sidecar.Sidecar;
+import dev.tollgate.sidecar.trace.Tracing;
+import dev.tollgate.sidecar.trace.TracingSettings;
+import dev.tollgate.simulator.Fault;
+import dev.tollgate.simulator.ProviderSimulator;
+import dev.tollgate.simulator.SimulatorBehavior;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.data.EventData;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import java.io.ByteArrayOutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * OpenTelemetry traces end to end: a sidecar in front of two simulated providers exports its spans
+ * to an in-memory exporter (and, in one test, over OTLP/HTTP to a small local receiver); the tests
+ * assert the GenAI attributes, the attempt spans and the W3C trace context the providers receive.
+ */
+class TracingIT {
+  private static final String PRIMARY = "gpt-4o-mini";
+  private static final String FALLBACK = "claude-3-haiku-20240307";
+  private static final String TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+  private static final String APP_SPAN = "00f067aa0ba902b7";
+  private static final String TRACEPARENT = "00-" + TRACE_ID + "-" + APP_SPAN + "-01";
+
+  private static ProviderSimulator simA;
+  private static ProviderSimulator simB;
+  private static Path dir;
+  private static Sidecar sidecar;
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private InMemorySpanExporter spans;
+
+  @BeforeAll
+  static void start() throws Exception {
+    simA = ProviderSimulator.start();
+    simB = ProviderSimulator.start();
+    dir = Files.createTempDirectory("tollgate-tracing-it");
+    Files.writeString(dir.resolve("a.key"), "sk-a");
+    Files.writeString(dir.resolve("b.key"), "sk-b");
+    Path config = dir.resolve("config.yaml");
+    Files.writeString(
+        config,
+        """
+        namespace: it
+        routes:
+          - model: fo
+            retry: {attempts: 0}
+            circuitBreaker: {minRequests: 100000}
+            tiers:
+              - name: main
+                targets: [{credential: a, model: %1$s}]
+                fallbacks: [{credential: b, model: %2$s}]
+          - model: retry
+            retry: {attempts: 2, backoffBase: 10ms, backoffCap: 50ms}
+            circuitBreaker: {minRequests: 100000}
+            tiers:
+              - name: main
+                targets: [{credential: a, model: %1$s}]
+          - model: escalating
+            escalation: {fromTier: cheap, toTier: strong, lowConfidenceMarker: "t0"}
+            tiers:
+              - name: cheap
+                when: {maxInputTokens: 1000}
+                targets: [{credential: a, model: %1$s}]
+              - name: strong
+                targets: [{credential: b, model: claude-3-5-sonnet-20241022}]
+          - model: classified
+            classifier:
+              target: {credential: a, model: %1$s}
+              labels: [t0, hard]
+              defaultTier: easy
+            tiers:
+              - name: strong
+                when: {classifierLabels: [t0]}
+                targets: [{credential: b, model: claude-3-5-sonnet-20241022}]
+              - name: easy
+                targets: [{credential: b, model: %2$s}]
+          - model: cached
+            cache: {response: {enabled: true}}
+            tiers:
+              - name: main
+                targets: [{credential: a, model: %1$s}]
+        credentials:
+          - {name: a, provider: openai, endpoint: "%3$s/v1", apiKeyFile: "%5$s/a.key"}
+          - {name: b, provider: anthropic, endpoint: "%4$s", apiKeyFile: "%5$s/b.key"}
+        """
+            .formatted(PRIMARY, FALLBACK, simA.baseUrl(), simB.baseUrl(), dir));
+    sidecar = Sidecar.start(config, 0, 2, Duration.ofMillis(200));
+  }
+
+  @BeforeEach
+  void traced() {
+    simA.reset();
+    simB.reset();
+    spans = InMemorySpanExporter.create();
+    sidecar.traced(Tracing.with(spans, settings()));
+  }
+
+  @AfterEach
+  void untraced() {
+    sidecar.context().tracing().close();
+    sidecar.traced(Tracing.off());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    sidecar.shutdown(Duration.ZERO);
+    simA.close();
+    simB.close();
+  }
+
+  /** Every span exported at once (a short schedule delay, and a flush before reading). */
+  private static TracingSettings settings() {
+    TracingSettings d = TracingSettings.to(URI.create("http://127.0.0.1:1/v1/traces"));
+    return new TracingSettings(
+        d.endpoint(),
+        d.headers(),
+        d.exportTimeout(),
+        "always_on",
+        1.0,
+        java.util.Map.of("service.name", "tollgate-sidecar", "k8s.namespace.name", "it"),
+        64,
+        64,
+        Duration.ofMillis(20),
+        false,
+        d.contentMaxChars());
+  }
+
+  @Test
+  void aFailedOverCallIsOneGenAiSpanWithAnAttemptSpanPerProvider() throws Exception {
+    simA.behavior(SimulatorBehavior.defaults().withFault(Fault.SERVER_ERROR));
+    HttpResponse<String> r =
+        chat(
+            "fo",
+            false,
+            "traceparent",
+            TRACEPARENT,
+            "tracestate",
+            "vendor=1",
+            "x-tollgate-user",
+            "alice",
+            "x-tollgate-feature",
+            "faq",
+            "x-tollgate-conversation",
+            "c-42");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+
+    SpanData call = callSpan("chat fo");
+    assertThat(call.getKind()).isEqualTo(SpanKind.CLIENT);
+    assertThat(call.getTraceId()).as("the application's trace").isEqualTo(TRACE_ID);
+    assertThat(call.getParentSpanId()).isEqualTo(APP_SPAN);
+    assertThat(call.getResource().getAttribute(AttributeKey.stringKey("service.name")))
+        .isEqualTo("tollgate-sidecar");
+    assertThat(str(call, "gen_ai.operation.name")).isEqualTo("chat");
+    assertThat(str(call, "gen_ai.request.model")).isEqualTo("fo");
+    assertThat(str(call, "gen_ai.provider.name")).isEqualTo("anthropic");
+    assertThat(str(call, "gen_ai.response.model")).isEqualTo(FALLBACK);
+    assertThat(num(call, "gen_ai.usage.input_tokens")).isPositive();
+    assertThat(num(call, "gen_ai.usage.output_tokens")).isPositive();
+    assertThat(
+            call.getAttributes().get(AttributeKey.stringArrayKey("gen_ai.response.finish_reasons")))
+        .containsExactly("stop");
+    assertThat(call.getAttributes().get(AttributeKey.doubleKey("gen_ai.request.temperature")))
+        .isEqualTo(0.3);
+    assertThat(num(call, "gen_ai.request.max_tokens")).isEqualTo(50);
+    assertThat(call.getAttributes().get(AttributeKey.doubleKey("tollgate.cost_usd"))).isPositive();
+    assertThat(call.getAttributes().get(AttributeKey.booleanKey("tollgate.cost_priced"))).isTrue();
+    assertThat(num(call, "tollgate.failovers")).isEqualTo(1);
+    assertThat(str(call, "tollgate.route")).isEqualTo("fo");
+    assertThat(str(call, "user.id")).isEqualTo("alice");
+    assertThat(str(call, "tollgate.feature")).isEqualTo("faq");
+    assertThat(str(call, "gen_ai.conversation.id")).isEqualTo("c-42");
+    assertThat(call.getStatus().getStatusCode()).isNotEqualTo(StatusCode.ERROR);
+    assertThat(call.getEvents()).as("no content unless enabled").isEmpty();
+
+    List<SpanData> attempts = children(call, "tollgate.attempt");
+    assertThat(attempts).hasSize(2);
+    SpanData first = attempts.get(0);
+    SpanData second = attempts.get(1);
+    assertThat(str(first, "tollgate.attempt.kind")).isEqualTo("first");
+    assertThat(str(first, "gen_ai.provider.name")).isEqualTo("openai");
+    assertThat(str(first, "gen_ai.request.model")).isEqualTo(PRIMARY);
+    assertThat(str(first, "error.type")).isEqualTo("upstream_error");
+    assertThat(num(first, "http.response.status_code")).isEqualTo(500);
+    assertThat(first.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    assertThat(str(first, "server.address")).isEqualTo("127.0.0.1");
+    assertThat(str(second, "tollgate.attempt.kind")).isEqualTo("failover");
+    assertThat(str(second, "gen_ai.provider.name")).isEqualTo("anthropic");
+    assertThat(str(second, "error.type")).isNull();
+
+    // each provider got the trace context of its own attempt
+    assertThat(simA.lastRequest().header("traceparent"))
+        .isEqualTo("00-" + TRACE_ID + "-" + first.getSpanId() + "-01");
+    assertThat(simB.lastRequest().header("traceparent"))
+        .isEqualTo("00-" + TRACE_ID + "-" + second.getSpanId() + "-01");
+    assertThat(simB.lastRequest().header("tracestate")).isEqualTo("vendor=1");
+  }
+
+  @Test
+  void retriesAreAttemptSpansOfTheirOwnAndAFailedCallIsAnError() throws Exception {
+    simA.behavior(SimulatorBehavior.defaults().withFault(Fault.SERVER_ERROR));
+    HttpResponse<String> r = chat("retry", true);
+    assertThat(r.statusCode()).isGreaterThanOrEqualTo(500);
+
+    SpanData call = callSpan("chat retry");
+    assertThat(call.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    assertThat(str(call, "error.type")).isEqualTo("upstream_error");
+    assertThat(call.getParentSpanId())
+        .as("no incoming context: a root span")
+        .isEqualTo(io.opentelemetry.api.trace.SpanId.getInvalid());
+    assertThat(children(call, "tollgate.attempt"))
+        .extracting(s -> str(s, "tollgate.attempt.kind"))
+        .containsExactly("first", "retry", "retry");
+    assertThat(simA.lastRequest().header("traceparent")).contains(call.getTraceId());
+  }
+
+  @Test
+  void classifierCacheLookupAndEscalationAreChildSpans() throws Exception {
+    assertThat(chat("classified", false).statusCode()).isEqualTo(200);
+    SpanData classified = callSpan("chat classified");
+    assertThat(children(classified, "tollgate.classifier"))
+        .singleElement()
+        .satisfies(s -> assertThat(str(s, "tollgate.classifier.label")).isEqualTo("t0"));
+    assertThat(str(classified, "tollgate.tier")).isEqualTo("strong");
+
+    spans.reset();
+    assertThat(chat("escalating", false).statusCode()).isEqualTo(200);
+    SpanData escalated = callSpan("chat escalating");
+    assertThat(children(escalated, "tollgate.attempt"))
+        .extracting(s -> str(s, "tollgate.attempt.kind"))
+        .containsExactly("first", "escalation");
+    assertThat(escalated.getEvents())
+        .extracting(EventData::getName)
+        .contains("tollgate.escalation");
+    assertThat(str(escalated, "tollgate.tier")).isEqualTo("strong");
+
+    spans.reset();
+    String body =
+        "{\"model\":\"cached\",\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"same\"}]}";
+    assertThat(post(body).statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(5)).until(() -> simA.stats().answered() >= 1);
+    HttpResponse<String> again = post(body);
+    assertThat(again.statusCode()).isEqualTo(200);
+    sidecar.context().tracing().flush(2000);
+    List<SpanData> lookups =
+        spans.getFinishedSpanItems().stream()
+            .filter(s -> s.getName().equals("tollgate.cache.lookup"))
+            .toList();
+    assertThat(lookups)
+        .extracting(s -> s.getAttributes().get(AttributeKey.booleanKey("tollgate.cache.hit")))
+        .contains(true);
+  }
+
+  @Test
+  void contentIsCapturedOnlyWhenEnabledAndCapped() throws Exception {
+    assertThat(chat("fo", false).statusCode()).isEqualTo(200);
+    assertThat(callSpan("chat fo").getEvents()).isEmpty();
+
+    sidecar.context().tracing().close();
+    spans = InMemorySpanExporter.create();
+    sidecar.traced(Tracing.with(spans, settings().withContent(5)));
+    assertThat(chat("fo", false).statusCode()).isEqualTo(200);
+    SpanData call = callSpan("chat fo");
+    assertThat(call.getEvents())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getName()).isEqualTo("gen_ai.client.inference.operation.details");
+              String in = e.getAttributes().get(AttributeKey.stringKey("gen_ai.input.messages"));
+              assertThat(in).contains("\"role\":\"user\"").contains("\"content\":\"hello\"");
+              assertThat(in).doesNotContain("hello there");
+              assertThat(e.getAttributes().get(AttributeKey.stringKey("gen_ai.output.messages")))
+                  .contains("\"role\":\"assistant\"");
+            });
+  }
+
+  @Test
+  void withTracingOffTheApplicationsContextStillReachesTheProvider() throws Exception {
+    sidecar.context().tracing().close();
+    sidecar.traced(Tracing.off());
+    assertThat(chat("fo", false, "traceparent", TRACEPARENT).statusCode()).isEqualTo(200);
+    assertThat(simA.lastRequest().header("traceparent")).isEqualTo(TRACEPARENT);
+    assertThat(spans.getFinishedSpanItems()).isEmpty();
+  }
+
+  @Test
+  void aStuckCollectorDropsSpansAndCountsThemWithoutHoldingCalls() throws Exception {
+    sidecar.context().tracing().close();
+    CountDownLatch release = new CountDownLatch(1);
+    SpanExporter stuck =
+        new SpanExporter() {
+          @Override
+          public CompletableResultCode export(Collection<SpanData> batch) {
+            CompletableResultCode r = new CompletableResultCode();
+            Thread waiter =
+                new Thread(
+                    () -> {
+                      try {
+                        release.await();
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                      r.succeed();
+                    });
+            waiter.setDaemon(true);
+            waiter.start();
+            return r;
+          }
+
+          @Override
+          public CompletableResultCode flush() {
+            return CompletableResultCode.ofSuccess();
+          }
+
+          @Override
+          public CompletableResultCode shutdown() {
+            release.countDown();
+            return CompletableResultCode.ofSuccess();
+          }
+        };
+    TracingSettings s = settings();
+    sidecar.traced(
+        Tracing.with(
+            stuck,
+            new TracingSettings(
+                s.endpoint(),
+                s.headers(),
+                Duration.ofSeconds(30),
+                s.sampler(),
+                1.0,
+                s.resource(),
+                2,
+                1,
+                Duration.ofMillis(10),
+                false,
+                100)));
+    for (int i = 0; i < 10; i++) {
+      assertThat(chat("fo", false).statusCode()).isEqualTo(200);
+    }
+    assertThat(sidecar.context().tracing().droppedSpans()).isPositive();
+    assertThat(metric("tollgate_trace_spans_dropped_total")).isPositive();
+    release.countDown();
+  }
+
+  @Test
+  void spansReachAnOtlpHttpReceiver() throws Exception {
+    List<byte[]> received = new CopyOnWriteArrayList<>();
+    List<String> types = new CopyOnWriteArrayList<>();
+    HttpServer receiver =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    receiver.createContext(
+        "/v1/traces",
+        ex -> {
+          ByteArrayOutputStream b = new ByteArrayOutputStream();
+          ex.getRequestBody().transferTo(b);
+          received.add(b.toByteArray());
+          types.add(ex.getRequestHeaders().getFirst("content-type"));
+          ex.sendResponseHeaders(200, -1);
+          ex.close();
+        });
+    receiver.start();
+    try {
+      sidecar.context().tracing().close();
+      Tracing otlp =
+          Tracing.start(
+              TracingSettings.fromEnv(
+                  java.util.Map.of(
+                      "OTEL_EXPORTER_OTLP_ENDPOINT",
+                      "http://127.0.0.1:" + receiver.getAddress().getPort(),
+                      "OTEL_SERVICE_NAME",
+                      "tollgate-it")));
+      assertThat(otlp.enabled()).isTrue();
+      sidecar.traced(otlp);
+      assertThat(chat("fo", false, "traceparent", TRACEPARENT).statusCode()).isEqualTo(200);
+      otlp.flush(5000);
+      await().atMost(Duration.ofSeconds(10)).until(() -> !received.isEmpty());
+      String payload = new String(received.get(0), StandardCharsets.ISO_8859_1);
+      assertThat(types.get(0)).isEqualTo("application/x-protobuf");
+      assertThat(payload)
+          .contains("tollgate-it")
+          .contains("chat fo")
+          .contains("gen_ai.usage.output_tokens")
+          .contains("tollgate.attempt");
+    } finally {
+      receiver.stop(0);
+    }
+  }
+
+  // ---- helpers ----
+
+  private SpanData callSpan(String name) {
+    sidecar.context().tracing().flush(2000);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> spans.getFinishedSpanItems().stream().anyMatch(s -> s.getName().equals(name)));
+    return spans.getFinishedSpanItems().stream()
+        .filter(s -> s.getName().equals(name))
+        .reduce((a, b) -> b)
+        .orElseThrow();
+  }
+
+  private List<SpanData> children(SpanData parent, String name) {
+    return spans.getFinishedSpanItems().stream()
+        .filter(s -> s.getParentSpanId().equals(parent.getSpanId()) && s.getName().equals(name))
+        .sorted(java.util.Comparator.comparingLong(SpanData::getStartEpochNanos))
+        .toList();
+  }
+
+  private static String str(SpanData s, String key) {
+    return s.getAttributes().get(AttributeKey.stringKey(key));
+  }
+
+  private static Long num(SpanData s, String key) {
+    return s.getAttributes().get(AttributeKey.longKey(key));
+  }
+
+  private static HttpResponse<String> chat(String model, boolean stream, String... headers)
+      throws Exception {
+    return post(
+        "{\"model\":\""
+            + model
+            + "\",\"stream\":"
+            + stream
+            + ",\"temperature\":0.3,\"max_tokens\":50,"
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}]}",
+        headers);
+  }
+
+  private static HttpResponse<String> post(String body, String... headers) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(sidecar.baseUrl() + "/v1/chat/completions"))
+            .timeout(Duration.ofSeconds(20))
+            .header("content-type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static double metric(String sample) throws Exception {
+    String text =
+        HTTP.send(
+                HttpRequest.newBuilder(URI.create(sidecar.baseUrl() + "/metrics")).GET().build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    return text.lines()
+        .filter(l -> l.startsWith(sample + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(sample.length() + 1).trim()))
+        .findFirst()
+        .orElse(0);
+  }
+}
