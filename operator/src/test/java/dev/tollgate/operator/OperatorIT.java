@@ -244,12 +244,24 @@ class OperatorIT {
 
     Condition accepted = awaitCondition(LLMRoute.class, ns, "chat", Conditions.ACCEPTED, "True");
     assertThat(accepted.getMessage()).contains("my-finetune-v2");
+    Condition priced = awaitCondition(LLMRoute.class, ns, "chat", Conditions.PRICED, "False");
+    assertThat(priced.getReason()).isEqualTo("Unpriced");
+    assertThat(priced.getMessage()).contains("my-finetune-v2 (via openai)");
     await()
         .untilAsserted(
             () ->
                 assertThat(
                         get(ProviderCredential.class, ns, "openai").getStatus().getUnpricedModels())
                     .containsExactly("my-finetune-v2"));
+    await()
+        .untilAsserted(
+            () ->
+                assertThat(client.v1().events().inNamespace(ns).list().getItems())
+                    .anySatisfy(
+                        e -> {
+                          assertThat(e.getReason()).isEqualTo("Unpriced");
+                          assertThat(e.getInvolvedObject().getKind()).isEqualTo("LLMRoute");
+                        }));
   }
 
   @Test

@@ -177,6 +177,7 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
                     });
           }
           announce(route, updated, verdict);
+          announceUnpriced(route, updated);
           LOG.debug("namespace configuration {}", result.version().orElse("none"));
           boolean changed = !Objects.equals(route.getStatus(), updated.getStatus());
           ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());
@@ -273,6 +274,23 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
           "Accepted",
           "Route accepted and rendered into the sidecar configuration");
     }
+  }
+
+  /** A Warning Event when the route starts calling a model without a price. */
+  private void announceUnpriced(LLMRoute before, LLMRoute after) {
+    List<Condition> old = before.getStatus() == null ? null : before.getStatus().getConditions();
+    List<Condition> now = after.getStatus().getConditions();
+    Optional<Condition> priced = Conditions.find(now, Conditions.PRICED);
+    if (priced.isEmpty()
+        || Conditions.isTrue(now, Conditions.PRICED)
+        || !Statuses.changed(old, now, Conditions.PRICED)) {
+      return;
+    }
+    events.warning(
+        before,
+        Statuses.transitionKey(old, now, Conditions.PRICED),
+        priced.get().getReason(),
+        priced.get().getMessage());
   }
 
   private static List<String> credentialKeys(LLMRoute route) {
