@@ -63,6 +63,18 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
   private static final java.time.Duration SIDECAR_LIVENESS = java.time.Duration.ofSeconds(30);
 
   private final SpendLedgers ledgerLocation;
+  // the platform team's price ConfigMap (null: built-in prices only, as in some tests)
+  private ClusterPrices clusterPrices;
+  private InformerEventSource<ConfigMap, LLMRoute> prices;
+
+  /**
+   * Reads the cluster's prices from {@code clusterPrices} (registered before the operator starts).
+   */
+  public LLMRouteReconciler withClusterPrices(ClusterPrices clusterPrices) {
+    this.clusterPrices = clusterPrices;
+    return this;
+  }
+
   private final CacheKeySecrets cacheKeys;
 
   /**
@@ -132,7 +144,14 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
         ledgerLocation.informer(
             LLMRoute.class, context, ns -> EventSources.ids(routes.list(ns).toList()));
     view = new InformerClusterView(routes, credentials, secrets::cached, budgets);
-    return List.of(credentials, budgets, peers, ledgers);
+    if (clusterPrices == null) {
+      return List.of(credentials, budgets, peers, ledgers);
+    }
+    // new cluster prices change every namespace's rendering and every route's Priced condition
+    prices =
+        clusterPrices.informer(
+            LLMRoute.class, context, () -> EventSources.ids(routes.list().toList()));
+    return List.of(credentials, budgets, peers, ledgers, prices);
   }
 
   @Override
@@ -142,6 +161,9 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
         route,
         () -> {
           String ns = route.getMetadata().getNamespace();
+          if (clusterPrices != null) {
+            clusterPrices.observe(prices);
+          }
           ensureCacheKey(route, ns);
           SidecarConfigSync.Result result = sync.sync(ns, view);
           RouteValidator.Result verdict =

@@ -46,6 +46,17 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
   private final java.time.Duration secretRecheck;
 
   private final SpendLedgers ledgerLocation;
+  // the platform team's price ConfigMap (null: built-in prices only, as in some tests)
+  private ClusterPrices clusterPrices;
+  private InformerEventSource<ConfigMap, ProviderCredential> prices;
+
+  /**
+   * Reads the cluster's prices from {@code clusterPrices} (registered before the operator starts).
+   */
+  public ProviderCredentialReconciler withClusterPrices(ClusterPrices clusterPrices) {
+    this.clusterPrices = clusterPrices;
+    return this;
+  }
 
   /**
    * @param secrets where the referenced Secrets are read
@@ -85,7 +96,13 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
             ns -> EventSources.ids(credentials.list(ns).toList()));
     // Secrets are read fresh on every reconcile (no Secret informer: see ReferencedSecrets)
     view = new InformerClusterView(routes, credentials, secrets::read, null);
-    return List.of(routes, ledgers);
+    if (clusterPrices == null) {
+      return List.of(routes, ledgers);
+    }
+    prices =
+        clusterPrices.informer(
+            ProviderCredential.class, context, () -> EventSources.ids(credentials.list().toList()));
+    return List.of(routes, ledgers, prices);
   }
 
   @Override
@@ -95,6 +112,9 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
         "ProviderCredential",
         credential,
         () -> {
+          if (clusterPrices != null) {
+            clusterPrices.observe(prices);
+          }
           CredentialValidator.Result result = CredentialValidator.validate(credential, view);
           List<LLMRoute> routes = view.routes(credential.getMetadata().getNamespace());
           List<String> unpriced = Pricing.unpricedModels(credential, routes);

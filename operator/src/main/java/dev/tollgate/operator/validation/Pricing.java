@@ -7,6 +7,7 @@ import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
 import dev.tollgate.sidecar.config.CatalogueEntry;
 import dev.tollgate.sidecar.config.ModelIds;
 import dev.tollgate.sidecar.config.PriceCatalogue;
+import dev.tollgate.sidecar.config.PriceFile;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -24,6 +25,9 @@ import java.util.stream.Stream;
 public final class Pricing {
   private static final AtomicReference<PriceCatalogue> CATALOGUE =
       new AtomicReference<>(PriceCatalogue.builtIn());
+  // the cluster's price file in force (null: none) and the ConfigMap version it was read from
+  private static volatile PriceFile clusterPrices;
+  private static volatile String clusterVersion;
 
   private Pricing() {}
 
@@ -32,9 +36,29 @@ public final class Pricing {
     return CATALOGUE.get();
   }
 
-  /** Judges status against {@code catalogue} from now on (the cluster's prices changed). */
-  public static void use(PriceCatalogue catalogue) {
-    CATALOGUE.set(catalogue == null ? PriceCatalogue.builtIn() : catalogue);
+  /**
+   * Puts the cluster's price file in force (null: the built-in prices alone), read from the
+   * ConfigMap version {@code version}: status is judged against it and renderings carry it.
+   */
+  public static synchronized void use(PriceFile cluster, String version) {
+    CATALOGUE.set(PriceCatalogue.builtIn().withOverrides(cluster));
+    clusterPrices = cluster;
+    clusterVersion = version;
+  }
+
+  /** Notes that ConfigMap version {@code version} was refused; the prices in force stay. */
+  public static synchronized void refuse(String version) {
+    clusterVersion = version;
+  }
+
+  /** The cluster's price file in force, rendered into every sidecar configuration; null: none. */
+  public static PriceFile clusterPrices() {
+    return clusterPrices;
+  }
+
+  /** The ConfigMap version last read (applied or refused); null when none was. */
+  public static String clusterPricesVersion() {
+    return clusterVersion;
   }
 
   public static boolean isPriced(ProviderCredential credential, String model) {

@@ -1,5 +1,7 @@
 package dev.tollgate.sidecar.config;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.math.BigDecimal;
 
 /**
@@ -16,6 +18,7 @@ import java.math.BigDecimal;
  * @param perMillionCharacters speech synthesis, per million characters (listed, not metered yet)
  * @param perImage image generation, per standard image (listed, not metered yet)
  */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record CatalogueEntry(
     String model,
     String provider,
@@ -30,6 +33,7 @@ public record CatalogueEntry(
     BigDecimal perImage) {
 
   /** Whether calls that report tokens can be priced: input and output prices are known. */
+  @JsonIgnore
   public boolean pricesTokens() {
     return input != null && output != null;
   }
@@ -54,6 +58,7 @@ public record CatalogueEntry(
    * Prices for calls whose prompt (input, cache reads and writes) is above {@code above} tokens;
    * they apply to every token of such a call, output included, as Anthropic and Google bill it.
    */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   public record LongContext(
       Long above,
       BigDecimal input,

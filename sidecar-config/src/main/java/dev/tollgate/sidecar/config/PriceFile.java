@@ -1,5 +1,6 @@
 package dev.tollgate.sidecar.config;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -20,6 +21,7 @@ import java.util.Set;
  *
  * @param date when the file's prices were last checked as a whole (ISO date)
  */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record PriceFile(String date, String currency, List<Section> providers) {
   /** The built-in file, on the class path next to this class. */
   public static final String BUILT_IN = "prices.yaml";
@@ -41,6 +43,7 @@ public record PriceFile(String date, String currency, List<Section> providers) {
    * @param checked when they were read (ISO date)
    * @param batchDiscountPercent what its batch API takes off (null: no batch API priced)
    */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Section(
       String provider,
       String source,
