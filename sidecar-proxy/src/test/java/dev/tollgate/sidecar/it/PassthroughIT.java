@@ -155,6 +155,40 @@ class PassthroughIT {
   }
 
   @Test
+  void aGeneratingCallWithUsageIsPricedAndAFileCallIsNot() throws Exception {
+    // Mistral's fill-in-the-middle endpoint is no route: passthrough, priced from its usage
+    var r =
+        bed.post(
+            "/v1/fim/completions",
+            "{\"model\":\"codestral-latest\",\"prompt\":\"def add(a, b):\"}");
+    assertThat(r.statusCode()).isEqualTo(200);
+    JsonNode usage = Json.parseOrNull(r.body()).path("usage");
+    long prompt = usage.path("prompt_tokens").asLong();
+    long completion = usage.path("completion_tokens").asLong();
+    assertThat(prompt).isPositive();
+
+    UsageLedger.Totals t =
+        bed.sidecar
+            .ledger()
+            .snapshot()
+            .get(new UsageLedger.Key(PassthroughCall.ROUTE, "fim", "openai", "codestral-latest"));
+    // codestral-latest: $0.30 input and $0.90 output per million tokens
+    java.math.BigDecimal expected =
+        java.math.BigDecimal.valueOf(prompt * 30 + completion * 90).movePointLeft(8);
+    assertThat(t.costUsd()).isEqualByComparingTo(expected);
+    assertThat(t.inputTokens()).isEqualTo(prompt);
+
+    // reading a stored object again is never charged again
+    openai.responses().retrieve("resp_abc");
+    UsageLedger.Totals responses =
+        bed.sidecar
+            .ledger()
+            .snapshot()
+            .get(new UsageLedger.Key(PassthroughCall.ROUTE, "responses", "openai", ""));
+    assertThat(responses.costUsd()).isZero();
+  }
+
+  @Test
   void theProvidersOwnErrorsComeBackUnchanged() throws Exception {
     var r = bed.get("/v1/no/such/thing");
     assertThat(r.statusCode()).isEqualTo(404);
