@@ -48,6 +48,31 @@ final class ResourceEndpoints {
       list.putArray("data");
       list.putNull("first_id").putNull("last_id");
       sendJson(ctx, HttpResponseStatus.OK, list, keepAlive);
+    } else if (anthropic && path.equals("/v1/messages/batches") && m.equals(HttpMethod.POST)) {
+      // a Message Batch accepted for processing; its results are not simulated yet
+      int items = 0;
+      try {
+        items =
+            JSON.readTree(io.netty.buffer.ByteBufUtil.getBytes(req.content()))
+                .path("requests")
+                .size();
+      } catch (java.io.IOException e) {
+        // counted as empty
+      }
+      ObjectNode batch =
+          JSON.createObjectNode().put("id", "msgbatch_sim").put("type", "message_batch");
+      batch.put("processing_status", "in_progress");
+      batch
+          .putObject("request_counts")
+          .put("processing", items)
+          .put("succeeded", 0)
+          .put("errored", 0)
+          .put("canceled", 0)
+          .put("expired", 0);
+      batch.putNull("ended_at").put("created_at", "2026-12-03T08:00:00Z");
+      batch.put("expires_at", "2026-12-04T08:00:00Z").putNull("archived_at");
+      batch.putNull("cancel_initiated_at").putNull("results_url");
+      sendJson(ctx, HttpResponseStatus.OK, batch, keepAlive);
     } else if (path.equals("/v1/files") && m.equals(HttpMethod.GET)) {
       ObjectNode list = JSON.createObjectNode().put("object", "list").put("has_more", false);
       list.putArray("data");

@@ -141,10 +141,32 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
       if (blocked != null) {
         throw blocked;
       }
+      if (format == ApiFormat.ANTHROPIC
+          && "POST".equals(req.method().name())
+          && "/v1/messages/batches".equals(path)) {
+        req = submitBatch(cfg, req);
+      }
       send(req, path);
     } catch (ProxyException e) {
       failBeforeHead(e);
     }
+  }
+
+  /**
+   * An Anthropic Message Batch: its items' route aliases resolved to this credential's models, and
+   * its estimated cost admitted against the budgets of those routes.
+   */
+  private FullHttpRequest submitBatch(SidecarConfig cfg, FullHttpRequest req) {
+    BatchSubmission batch =
+        BatchSubmission.prepare(
+            cfg, credential, ByteBufUtil.getBytes(req.content()), px.costs().catalogue());
+    for (var e : batch.estimates().entrySet()) {
+      ProxyException refused = px.budgetGate().admitsBatch(cfg, e.getKey(), e.getValue());
+      if (refused != null) {
+        throw refused;
+      }
+    }
+    return req.replace(Unpooled.wrappedBuffer(batch.body()));
   }
 
   private void send(FullHttpRequest req, String path) {

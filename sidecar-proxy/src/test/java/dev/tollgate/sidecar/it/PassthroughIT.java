@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.anthropic.client.AnthropicClient;
 import com.anthropic.client.okhttp.AnthropicOkHttpClient;
+import com.anthropic.errors.BadRequestException;
+import com.anthropic.models.messages.batches.BatchCreateParams;
+import com.anthropic.models.messages.batches.MessageBatch;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
@@ -186,6 +189,55 @@ class PassthroughIT {
             .snapshot()
             .get(new UsageLedger.Key(PassthroughCall.ROUTE, "responses", "openai", ""));
     assertThat(responses.costUsd()).isZero();
+  }
+
+  private static BatchCreateParams.Request item(String id, String model) {
+    return BatchCreateParams.Request.builder()
+        .customId(id)
+        .params(
+            BatchCreateParams.Request.Params.builder()
+                .model(model)
+                .maxTokens(100)
+                .addUserMessage("Classify: where is my parcel?")
+                .build())
+        .build();
+  }
+
+  @Test
+  void anAnthropicBatchNamesRouteAliasesThatResolveToTheCredentialsModels() {
+    MessageBatch batch =
+        anthropic
+            .messages()
+            .batches()
+            .create(
+                BatchCreateParams.builder()
+                    .addRequest(item("1", "an"))
+                    .addRequest(item("2", "claude-3-haiku-20240307"))
+                    .build());
+
+    assertThat(batch.id()).isEqualTo("msgbatch_sim");
+    RecordedRequest up = bed.sim.lastRequest();
+    assertThat(up.uri()).isEqualTo("/v1/messages/batches");
+    // the alias is the route's target on the Anthropic credential; a provider id stays
+    assertThat(up.body().at("/requests/0/params/model").asText())
+        .isEqualTo("claude-3-5-sonnet-20241022");
+    assertThat(up.body().at("/requests/1/params/model").asText())
+        .isEqualTo("claude-3-haiku-20240307");
+    assertCarriesTheCredentialsKeyOnly(up, "x-api-key", TestBed.ANTHROPIC_KEY);
+  }
+
+  @Test
+  void aBatchItemWhoseRouteHasNoTargetAtTheBatchsProviderIsRefused() {
+    // "oa" runs on OpenAI: a batch at Anthropic cannot serve it, and cannot fail over
+    assertThatThrownBy(
+            () ->
+                anthropic
+                    .messages()
+                    .batches()
+                    .create(BatchCreateParams.builder().addRequest(item("1", "oa")).build()))
+        .isInstanceOf(BadRequestException.class)
+        .hasMessageContaining("route 'oa' has no target on credential 'anthropic'");
+    assertThat(bed.sim.stats().requests()).isZero();
   }
 
   @Test
