@@ -215,7 +215,7 @@ class PassthroughIT {
                     .addRequest(item("2", "claude-3-haiku-20240307"))
                     .build());
 
-    assertThat(batch.id()).isEqualTo("msgbatch_sim");
+    assertThat(batch.id()).startsWith("msgbatch_sim_");
     RecordedRequest up = bed.sim.lastRequest();
     assertThat(up.uri()).isEqualTo("/v1/messages/batches");
     // the alias is the route's target on the Anthropic credential; a provider id stays
@@ -224,6 +224,39 @@ class PassthroughIT {
     assertThat(up.body().at("/requests/1/params/model").asText())
         .isEqualTo("claude-3-haiku-20240307");
     assertCarriesTheCredentialsKeyOnly(up, "x-api-key", TestBed.ANTHROPIC_KEY);
+  }
+
+  @Test
+  void aBatchsResultsArePricedAtBatchPricesWithPartialFailures() throws Exception {
+    bed.sim.batchDelay(java.time.Duration.ofMillis(300));
+    BatchCreateParams.Builder params = BatchCreateParams.builder();
+    for (int i = 0; i < 8; i++) {
+      params.addRequest(item(String.valueOf(i), "an"));
+    }
+    MessageBatch created = anthropic.messages().batches().create(params.build());
+    assertThat(created.processingStatus().asString()).isEqualTo("in_progress");
+
+    MessageBatch ended = created;
+    for (int i = 0; i < 100 && !ended.processingStatus().asString().equals("ended"); i++) {
+      Thread.sleep(50);
+      ended = anthropic.messages().batches().retrieve(created.id());
+    }
+    assertThat(ended.requestCounts().succeeded()).isEqualTo(6);
+    assertThat(ended.requestCounts().errored()).isEqualTo(2);
+
+    // the results, read through the sidecar (with the credential's key) and priced
+    var results = bed.get("/v1/messages/batches/" + created.id() + "/results");
+    assertThat(results.statusCode()).isEqualTo(200);
+    dev.tollgate.sidecar.metering.BatchResults.Summary s =
+        dev.tollgate.sidecar.metering.BatchResults.price(
+            new java.io.StringReader(results.body()),
+            bed.sidecar.context().config().current().credential("anthropic").orElseThrow(),
+            bed.sidecar.context().costs());
+    assertThat(s.succeeded()).isEqualTo(6);
+    assertThat(s.failed()).isEqualTo(2);
+    // six items of Sonnet 3.5 in a batch: (100 × $1.50 + 20 × $7.50) per million each
+    assertThat(s.costUsd()).isEqualByComparingTo("0.0018");
+    assertThat(s.byModel()).containsOnlyKeys("claude-3-5-sonnet-20241022");
   }
 
   @Test
