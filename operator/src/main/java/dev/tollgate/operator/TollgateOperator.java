@@ -2,6 +2,7 @@ package dev.tollgate.operator;
 
 import dev.tollgate.operator.controller.BudgetReconciler;
 import dev.tollgate.operator.controller.CacheKeySecrets;
+import dev.tollgate.operator.controller.ClusterPrices;
 import dev.tollgate.operator.controller.LLMRouteReconciler;
 import dev.tollgate.operator.controller.ProviderCredentialReconciler;
 import dev.tollgate.operator.controller.ReferencedSecrets;
@@ -123,19 +124,24 @@ public final class TollgateOperator implements AutoCloseable {
     // the report channel keeps the spend ledgers in the operator's namespace, out of tenants' reach
     SpendLedgers ledgers =
         new SpendLedgers(config.operatorNamespace(), ConfigMapLedgerStore.DEFAULT_NAME);
+    // the platform team's prices, in the operator's namespace too (README "Updating prices")
+    ClusterPrices prices =
+        new ClusterPrices(config.operatorNamespace(), ClusterPrices.DEFAULT_NAME, events);
     operator.register(
         new LLMRouteReconciler(
-            sync,
-            events,
-            clock,
-            config.configMapName(),
-            secrets,
-            config.secretRecheck(),
-            ledgers,
-            new CacheKeySecrets(client)),
+                sync,
+                events,
+                clock,
+                config.configMapName(),
+                secrets,
+                config.secretRecheck(),
+                ledgers,
+                new CacheKeySecrets(client))
+            .withClusterPrices(prices),
         scope(config));
     operator.register(
-        new ProviderCredentialReconciler(events, clock, secrets, config.secretRecheck(), ledgers),
+        new ProviderCredentialReconciler(events, clock, secrets, config.secretRecheck(), ledgers)
+            .withClusterPrices(prices),
         scope(config));
     operator.register(
         new BudgetReconciler(events, clock, ledgers, metrics::budgetUsed), scope(config));

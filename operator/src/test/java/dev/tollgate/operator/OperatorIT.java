@@ -244,12 +244,81 @@ class OperatorIT {
 
     Condition accepted = awaitCondition(LLMRoute.class, ns, "chat", Conditions.ACCEPTED, "True");
     assertThat(accepted.getMessage()).contains("my-finetune-v2");
+    Condition priced = awaitCondition(LLMRoute.class, ns, "chat", Conditions.PRICED, "False");
+    assertThat(priced.getReason()).isEqualTo("Unpriced");
+    assertThat(priced.getMessage()).contains("my-finetune-v2 (via openai)");
     await()
         .untilAsserted(
             () ->
                 assertThat(
                         get(ProviderCredential.class, ns, "openai").getStatus().getUnpricedModels())
                     .containsExactly("my-finetune-v2"));
+    await()
+        .untilAsserted(
+            () ->
+                assertThat(client.v1().events().inNamespace(ns).list().getItems())
+                    .anySatisfy(
+                        e -> {
+                          assertThat(e.getReason()).isEqualTo("Unpriced");
+                          assertThat(e.getInvolvedObject().getKind()).isEqualTo("LLMRoute");
+                        }));
+  }
+
+  @Test
+  void theClustersPriceConfigMapPricesModelsWithoutARelease() throws Exception {
+    String ns = "cluster-prices";
+    apply(secret(ns, "openai-key", "api-key"));
+    apply(credential(ns, "openai", Provider.OPENAI, "openai-key", "api-key"));
+    apply(route(ns, "chat", "chat", tier("t", "openai", "acme-llm-2027-01-15")));
+    awaitCondition(LLMRoute.class, ns, "chat", Conditions.PRICED, "False");
+
+    apply(
+        prices(
+            """
+            date: "2027-02-01"
+            providers:
+              - provider: openai-compatible
+                source: https://example.com/acme-contract
+                checked: "2027-02-01"
+                models:
+                  - {model: acme-llm, input: "1.50", output: "6"}
+            """));
+
+    awaitCondition(LLMRoute.class, ns, "chat", Conditions.PRICED, "True");
+    await()
+        .untilAsserted(
+            () ->
+                assertThat(
+                        dev.tollgate.sidecar.config.PriceCatalogue.builtIn()
+                            .withOverrides(config(ns).prices())
+                            .lookup("acme-llm-2027-01-15")
+                            .orElseThrow()
+                            .input())
+                    .isEqualByComparingTo("1.50"));
+
+    // a broken file is refused with an Event on the ConfigMap; the prices in force stay
+    apply(prices("providers: [{provider: x, models: [{model: acme-llm, input: \"-1\"}]}]"));
+    await()
+        .untilAsserted(
+            () ->
+                assertThat(client.v1().events().inNamespace("tollgate-system").list().getItems())
+                    .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("InvalidPrices")));
+    assertThat(config(ns).prices()).isNotNull();
+
+    // without the ConfigMap, the built-in prices alone
+    client.configMaps().inNamespace("tollgate-system").withName("tollgate-prices").delete();
+    awaitCondition(LLMRoute.class, ns, "chat", Conditions.PRICED, "False");
+    await().untilAsserted(() -> assertThat(config(ns).prices()).isNull());
+  }
+
+  private static ConfigMap prices(String yaml) {
+    return new ConfigMapBuilder()
+        .withNewMetadata()
+        .withName("tollgate-prices")
+        .withNamespace("tollgate-system")
+        .endMetadata()
+        .addToData("prices.yaml", yaml)
+        .build();
   }
 
   @Test

@@ -157,6 +157,8 @@ public final class ProviderSimulator implements AutoCloseable {
     return requiredBearer;
   }
 
+  private final SimulatedBatches batches = new SimulatedBatches();
+
   public SimulatorStats stats() {
     return new SimulatorStats(
         requests.get(),
@@ -170,6 +172,16 @@ public final class ProviderSimulator implements AutoCloseable {
   /** How many access tokens the simulated OAuth endpoint handed out. */
   public long tokenRequests() {
     return tokenRequests.get();
+  }
+
+  /** Anthropic Message Batches kept by this simulator. */
+  SimulatedBatches batches() {
+    return batches;
+  }
+
+  /** How long a created Message Batch stays in progress before it ends (default: at once). */
+  public void batchDelay(java.time.Duration delay) {
+    batches.delay(delay);
   }
 
   /** The most recent request, or null. */
@@ -190,6 +202,7 @@ public final class ProviderSimulator implements AutoCloseable {
     recorded.clear();
     promptCaching = false;
     promptCache.clear();
+    batches.reset();
   }
 
   @Override

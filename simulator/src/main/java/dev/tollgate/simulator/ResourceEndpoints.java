@@ -4,6 +4,7 @@ import static dev.tollgate.simulator.Http.JSON;
 import static dev.tollgate.simulator.Http.send;
 import static dev.tollgate.simulator.Http.sendJson;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -48,6 +49,45 @@ final class ResourceEndpoints {
       list.putArray("data");
       list.putNull("first_id").putNull("last_id");
       sendJson(ctx, HttpResponseStatus.OK, list, keepAlive);
+    } else if (anthropic && path.equals("/v1/messages/batches") && m.equals(HttpMethod.POST)) {
+      JsonNode body;
+      try {
+        body = JSON.readTree(io.netty.buffer.ByteBufUtil.getBytes(req.content()));
+      } catch (java.io.IOException e) {
+        body = JSON.createObjectNode();
+      }
+      sendJson(ctx, HttpResponseStatus.OK, sim.batches().create(body), keepAlive);
+    } else if (anthropic
+        && seg.length == 4
+        && seg[2].equals("batches")
+        && m.equals(HttpMethod.GET)) {
+      ObjectNode batch = sim.batches().retrieve(seg[3]);
+      sendJson(
+          ctx,
+          batch == null ? HttpResponseStatus.NOT_FOUND : HttpResponseStatus.OK,
+          batch == null ? error(404, "no batch " + seg[3]) : batch,
+          keepAlive);
+    } else if (anthropic
+        && seg.length == 5
+        && seg[2].equals("batches")
+        && seg[4].equals("results")
+        && m.equals(HttpMethod.GET)) {
+      String jsonl = sim.batches().results(seg[3]);
+      if (jsonl == null) {
+        sendJson(
+            ctx,
+            HttpResponseStatus.NOT_FOUND,
+            error(404, "results of " + seg[3] + " are not available yet"),
+            keepAlive);
+      } else {
+        FullHttpResponse r =
+            new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1,
+                HttpResponseStatus.OK,
+                Unpooled.wrappedBuffer(jsonl.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/binary");
+        send(ctx, r, keepAlive);
+      }
     } else if (path.equals("/v1/files") && m.equals(HttpMethod.GET)) {
       ObjectNode list = JSON.createObjectNode().put("object", "list").put("has_more", false);
       list.putArray("data");

@@ -36,6 +36,13 @@ public final class Conditions {
   /** Budget: the limit was reached this period. */
   public static final String EXCEEDED = "Exceeded";
 
+  /**
+   * Whether every model a route (or a credential's routes) may call has a price; False lists the
+   * unpriced ones. On a ProviderCredential, also False when a price override matches no model in
+   * use (a typo'd id would otherwise be ignored silently).
+   */
+  public static final String PRICED = "Priced";
+
   private static final Pattern REASON = Pattern.compile("^[A-Z][A-Za-z0-9]*$");
   private static final DateTimeFormatter RFC3339 = DateTimeFormatter.ISO_INSTANT;
 

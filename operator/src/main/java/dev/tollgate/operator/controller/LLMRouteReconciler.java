@@ -63,6 +63,18 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
   private static final java.time.Duration SIDECAR_LIVENESS = java.time.Duration.ofSeconds(30);
 
   private final SpendLedgers ledgerLocation;
+  // the platform team's price ConfigMap (null: built-in prices only, as in some tests)
+  private ClusterPrices clusterPrices;
+  private InformerEventSource<ConfigMap, LLMRoute> prices;
+
+  /**
+   * Reads the cluster's prices from {@code clusterPrices} (registered before the operator starts).
+   */
+  public LLMRouteReconciler withClusterPrices(ClusterPrices clusterPrices) {
+    this.clusterPrices = clusterPrices;
+    return this;
+  }
+
   private final CacheKeySecrets cacheKeys;
 
   /**
@@ -132,7 +144,14 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
         ledgerLocation.informer(
             LLMRoute.class, context, ns -> EventSources.ids(routes.list(ns).toList()));
     view = new InformerClusterView(routes, credentials, secrets::cached, budgets);
-    return List.of(credentials, budgets, peers, ledgers);
+    if (clusterPrices == null) {
+      return List.of(credentials, budgets, peers, ledgers);
+    }
+    // new cluster prices change every namespace's rendering and every route's Priced condition
+    prices =
+        clusterPrices.informer(
+            LLMRoute.class, context, () -> EventSources.ids(routes.list().toList()));
+    return List.of(credentials, budgets, peers, ledgers, prices);
   }
 
   @Override
@@ -142,6 +161,9 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
         route,
         () -> {
           String ns = route.getMetadata().getNamespace();
+          if (clusterPrices != null) {
+            clusterPrices.observe(prices);
+          }
           ensureCacheKey(route, ns);
           SidecarConfigSync.Result result = sync.sync(ns, view);
           RouteValidator.Result verdict =
@@ -177,6 +199,7 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
                     });
           }
           announce(route, updated, verdict);
+          announceUnpriced(route, updated);
           LOG.debug("namespace configuration {}", result.version().orElse("none"));
           boolean changed = !Objects.equals(route.getStatus(), updated.getStatus());
           ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());
@@ -273,6 +296,23 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
           "Accepted",
           "Route accepted and rendered into the sidecar configuration");
     }
+  }
+
+  /** A Warning Event when the route starts calling a model without a price. */
+  private void announceUnpriced(LLMRoute before, LLMRoute after) {
+    List<Condition> old = before.getStatus() == null ? null : before.getStatus().getConditions();
+    List<Condition> now = after.getStatus().getConditions();
+    Optional<Condition> priced = Conditions.find(now, Conditions.PRICED);
+    if (priced.isEmpty()
+        || Conditions.isTrue(now, Conditions.PRICED)
+        || !Statuses.changed(old, now, Conditions.PRICED)) {
+      return;
+    }
+    events.warning(
+        before,
+        Statuses.transitionKey(old, now, Conditions.PRICED),
+        priced.get().getReason(),
+        priced.get().getMessage());
   }
 
   private static List<String> credentialKeys(LLMRoute route) {

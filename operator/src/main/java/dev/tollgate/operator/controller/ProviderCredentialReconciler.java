@@ -46,6 +46,17 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
   private final java.time.Duration secretRecheck;
 
   private final SpendLedgers ledgerLocation;
+  // the platform team's price ConfigMap (null: built-in prices only, as in some tests)
+  private ClusterPrices clusterPrices;
+  private InformerEventSource<ConfigMap, ProviderCredential> prices;
+
+  /**
+   * Reads the cluster's prices from {@code clusterPrices} (registered before the operator starts).
+   */
+  public ProviderCredentialReconciler withClusterPrices(ClusterPrices clusterPrices) {
+    this.clusterPrices = clusterPrices;
+    return this;
+  }
 
   /**
    * @param secrets where the referenced Secrets are read
@@ -85,7 +96,13 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
             ns -> EventSources.ids(credentials.list(ns).toList()));
     // Secrets are read fresh on every reconcile (no Secret informer: see ReferencedSecrets)
     view = new InformerClusterView(routes, credentials, secrets::read, null);
-    return List.of(routes, ledgers);
+    if (clusterPrices == null) {
+      return List.of(routes, ledgers);
+    }
+    prices =
+        clusterPrices.informer(
+            ProviderCredential.class, context, () -> EventSources.ids(credentials.list().toList()));
+    return List.of(routes, ledgers, prices);
   }
 
   @Override
@@ -95,12 +112,15 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
         "ProviderCredential",
         credential,
         () -> {
+          if (clusterPrices != null) {
+            clusterPrices.observe(prices);
+          }
           CredentialValidator.Result result = CredentialValidator.validate(credential, view);
-          List<String> unpriced =
-              Pricing.unpricedModels(
-                  credential, view.routes(credential.getMetadata().getNamespace()));
+          List<LLMRoute> routes = view.routes(credential.getMetadata().getNamespace());
+          List<String> unpriced = Pricing.unpricedModels(credential, routes);
+          List<String> unmatched = Pricing.unmatchedOverrides(credential, routes);
           ProviderCredential updated =
-              Statuses.credential(credential, result, unpriced, clock.instant());
+              Statuses.credential(credential, result, unpriced, unmatched, clock.instant());
           ledgerLocation
               .of(ledgers, credential.getMetadata().getNamespace())
               .ifPresent(
@@ -111,6 +131,7 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
                           l,
                           clock.instant()));
           announce(credential, updated, result);
+          announcePriced(credential, updated);
           boolean changed = !Objects.equals(credential.getStatus(), updated.getStatus());
           ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());
           UpdateControl<ProviderCredential> control =
@@ -121,6 +142,23 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
               credential.getSpec() != null && credential.getSpec().getSecretRef() != null;
           return hasSecret ? control.rescheduleAfter(secretRecheck) : control;
         });
+  }
+
+  /** A Warning Event when a model loses its price or an override stops matching anything. */
+  private void announcePriced(ProviderCredential before, ProviderCredential after) {
+    List<Condition> old = before.getStatus() == null ? null : before.getStatus().getConditions();
+    List<Condition> now = after.getStatus().getConditions();
+    if (!Statuses.changed(old, now, Conditions.PRICED)
+        || Conditions.find(now, Conditions.PRICED).isEmpty()
+        || Conditions.isTrue(now, Conditions.PRICED)) {
+      return;
+    }
+    Condition priced = Conditions.find(now, Conditions.PRICED).orElseThrow();
+    events.warning(
+        before,
+        Statuses.transitionKey(old, now, Conditions.PRICED),
+        priced.getReason(),
+        priced.getMessage());
   }
 
   /** One Event when the Secret goes missing (or its key does), and one when it is back. */

@@ -106,7 +106,13 @@ public final class NamespaceRenderer {
     SidecarConfig config =
         SidecarConfigCodec.withContentHash(
             new SidecarConfig(
-                null, namespace, null, routes, List.copyOf(credentials.values()), budgetConfigs));
+                null,
+                namespace,
+                null,
+                routes,
+                List.copyOf(credentials.values()),
+                budgetConfigs,
+                Pricing.clusterPrices()));
     List<String> problems = SidecarConfigValidator.validate(config);
     if (!problems.isEmpty()) {
       // Every route was checked on its own; what is left is a bug here, not a user error.

@@ -58,6 +58,28 @@ public final class Statuses {
       conditions =
           Conditions.set(conditions, Conditions.ACCEPTED, true, "Valid", accepted, generation, now);
       conditions =
+          verdict.unpricedModels().isEmpty()
+              ? Conditions.set(
+                  conditions,
+                  Conditions.PRICED,
+                  true,
+                  "Priced",
+                  "Every model this route may call has a price",
+                  generation,
+                  now)
+              : Conditions.set(
+                  conditions,
+                  Conditions.PRICED,
+                  false,
+                  "Unpriced",
+                  "No price for "
+                      + String.join(", ", verdict.unpricedModels())
+                      + ": their calls are counted but cost 0 in budgets; add them to the"
+                      + " credential's spec.pricing.models or the cluster's tollgate-prices"
+                      + " ConfigMap",
+                  generation,
+                  now);
+      conditions =
           Conditions.set(
               conditions,
               Conditions.READY,
@@ -120,6 +142,19 @@ public final class Statuses {
       CredentialValidator.Result result,
       List<String> unpricedModels,
       Instant now) {
+    return credential(current, result, unpricedModels, List.of(), now);
+  }
+
+  /**
+   * A ProviderCredential's status, with {@code unmatchedOverrides}: price overrides that price no
+   * model the routes send through it ({@code Priced=False}, reason {@code UnmatchedPriceOverride}).
+   */
+  public static ProviderCredential credential(
+      ProviderCredential current,
+      CredentialValidator.Result result,
+      List<String> unpricedModels,
+      List<String> unmatchedOverrides,
+      Instant now) {
     ProviderCredentialStatus old =
         Optional.ofNullable(current.getStatus()).orElseGet(ProviderCredentialStatus::new);
     ProviderCredentialStatus status = new ProviderCredentialStatus();
@@ -159,6 +194,8 @@ public final class Statuses {
       conditions =
           Conditions.set(conditions, Conditions.ACCEPTED, true, "Valid", message, generation, now);
       conditions =
+          credentialPriced(conditions, unpricedModels, unmatchedOverrides, generation, now);
+      conditions =
           Conditions.set(
               conditions,
               Conditions.READY,
@@ -176,6 +213,47 @@ public final class Statuses {
     fresh.setMetadata(identity(current));
     fresh.setStatus(status);
     return fresh;
+  }
+
+  private static List<Condition> credentialPriced(
+      List<Condition> conditions,
+      List<String> unpriced,
+      List<String> unmatched,
+      Long generation,
+      Instant now) {
+    if (!unpriced.isEmpty()) {
+      return Conditions.set(
+          conditions,
+          Conditions.PRICED,
+          false,
+          "Unpriced",
+          "No price for "
+              + String.join(", ", unpriced)
+              + ": add them to spec.pricing.models so spend can be metered",
+          generation,
+          now);
+    }
+    if (!unmatched.isEmpty()) {
+      return Conditions.set(
+          conditions,
+          Conditions.PRICED,
+          false,
+          "UnmatchedPriceOverride",
+          "spec.pricing.models "
+              + String.join(", ", unmatched)
+              + " price no model that a route sends through this credential (an override applies"
+              + " to its model id and that id's dated variants): correct the id or remove it",
+          generation,
+          now);
+    }
+    return Conditions.set(
+        conditions,
+        Conditions.PRICED,
+        true,
+        "Priced",
+        "Every model the routes send through this credential has a price",
+        generation,
+        now);
   }
 
   /** A Budget's status: Accepted and Ready; spend fields are carried over. */

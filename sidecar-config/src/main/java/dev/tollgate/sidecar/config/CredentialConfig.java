@@ -159,9 +159,12 @@ public record CredentialConfig(
     return endpoint != null ? Optional.of(endpoint) : provider.defaultEndpoint();
   }
 
-  /** The override for {@code model}, if any. */
+  /**
+   * The override for {@code model}, if any: matched like the catalogue ({@link ModelIds}), so an
+   * override for {@code gpt-4o} prices {@code gpt-4o-2024-08-06} too, and the longest wins.
+   */
   public Optional<ModelPrice> price(String model) {
-    return prices.stream().filter(p -> p.model().equals(model)).findFirst();
+    return ModelIds.best(prices, ModelPrice::model, model);
   }
 
   /** Azure OpenAI: the deployment is part of the URL; api-version defaults to 2024-10-21. */

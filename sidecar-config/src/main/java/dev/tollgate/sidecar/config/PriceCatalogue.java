@@ -1,126 +1,185 @@
 package dev.tollgate.sidecar.config;
 
 import java.math.BigDecimal;
-import java.util.Comparator;
+import java.math.MathContext;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * The built-in prices, in US dollars per million tokens, seeded from the project's source
- * documents, and the rule that combines them with a credential's overrides. The operator uses it to
- * flag unpriced models in status; the sidecar uses it to price every call.
+ * The prices Tollgate knows, and the rule that combines them with a credential's overrides. The
+ * built-in prices are the dated, sourced data file {@code prices.yaml} beside this class ({@link
+ * PriceFile}); a cluster's own price file may replace or add entries ({@link #withOverrides}). The
+ * operator uses the catalogue to flag unpriced models in status; the sidecar to price every call.
  *
- * <p>Entries are model-id prefixes: {@code claude-3-5-sonnet} prices {@code
- * claude-3-5-sonnet-20241022}; the longest matching prefix wins, so {@code gpt-4o-mini} is not
- * priced as {@code gpt-4o}.
+ * <p>Entries and overrides match model ids the same way ({@link ModelIds}): the id itself or its
+ * dated variants, the longest entry winning, so {@code gpt-4o-mini} is never priced as {@code
+ * gpt-4o}.
  */
 public final class PriceCatalogue {
+  private static final PriceCatalogue BUILT_IN = new PriceCatalogue(PriceFile.builtIn());
+
+  private final List<CatalogueEntry> entries;
+  private final String date;
+
+  private PriceCatalogue(PriceFile file) {
+    this(file.entries(), file.date());
+  }
+
+  private PriceCatalogue(List<CatalogueEntry> entries, String date) {
+    this.entries = List.copyOf(entries);
+    this.date = date;
+  }
+
+  /** The catalogue of the price file shipped in this release. */
+  public static PriceCatalogue builtIn() {
+    return BUILT_IN;
+  }
+
+  /** A catalogue of the given token prices (tests). */
+  public static PriceCatalogue of(List<ModelPrice> prices) {
+    return new PriceCatalogue(
+        prices.stream()
+            .map(
+                p ->
+                    new CatalogueEntry(
+                        p.model(),
+                        null,
+                        p.input(),
+                        p.output(),
+                        p.cacheRead(),
+                        p.cacheWrite(),
+                        null,
+                        null,
+                        null,
+                        null,
+                        null))
+            .toList(),
+        null);
+  }
 
   /**
-   * Seed prices. Where the seeds give only a cost per conversation (1,000 input + 1,000 output
-   * tokens), the per-token prices are the ones that reproduce it: GPT-4o $0.020 = $5 + $15, Mistral
-   * Large $0.008 = $2 + $6, Command R+ $0.018 = $3 + $15. Cache prices are listed only where the
-   * seeds give them. Embedding models are not in the seeds: their prices are OpenAI's list prices
-   * (developers.openai.com/api/docs/models/text-embedding-3-large, "Embeddings, per 1M tokens":
-   * 3-small $0.02, 3-large $0.13, ada-002 $0.10), input only: an embedding has no output tokens.
+   * This catalogue with {@code file}'s entries in place of those of the same model id, and its
+   * other entries added: a platform team's prices win over the release's.
    */
-  private static final List<ModelPrice> BUILT_IN =
-      List.of(
-          price("claude-3-5-sonnet", "3.00", "15.00", "0.30", "3.75"),
-          price("claude-3-sonnet", "3.00", "15.00", "0.30", "3.75"),
-          price("claude-sonnet-4-5", "3.00", "15.00", "0.30", "3.75"),
-          price("claude-3-opus", "15.00", "75.00", "1.50", "18.75"),
-          price("claude-3-haiku", "0.25", "1.25", "0.03", "0.30"),
-          price("claude-haiku-4-5", "0.25", "1.25", "0.03", "0.30"),
-          price("gpt-4o", "5.00", "15.00", null, null),
-          price("gpt-4o-mini", "0.15", "0.60", null, null),
-          price("gpt-3.5-turbo", "0.50", "1.50", null, null),
-          price("gemini-1.5-flash", "0.075", "0.30", null, null),
-          price("gemini-1.5-flash-8b", "0.0375", "0.15", null, null),
-          price("gemini-2.0-flash", "0.075", "0.30", null, null),
-          price("llama-3.1-70b", "0.59", "0.79", null, null),
-          price("mistral-large", "2.00", "6.00", null, null),
-          price("command-r-plus", "3.00", "15.00", null, null),
-          price("text-embedding-3-small", "0.02", "0", null, null),
-          price("text-embedding-3-large", "0.13", "0", null, null),
-          price("text-embedding-ada-002", "0.10", "0", null, null));
-
-  private final List<ModelPrice> entries;
-
-  private PriceCatalogue(List<ModelPrice> entries) {
-    this.entries =
-        entries.stream()
-            .sorted(Comparator.comparingInt((ModelPrice p) -> p.model().length()).reversed())
-            .toList();
+  public PriceCatalogue withOverrides(PriceFile file) {
+    if (file == null || file.providers().isEmpty()) {
+      return this;
+    }
+    Map<String, CatalogueEntry> merged = new LinkedHashMap<>();
+    entries.forEach(e -> merged.put(e.model(), e));
+    file.entries().forEach(e -> merged.put(e.model(), e));
+    return new PriceCatalogue(
+        List.copyOf(merged.values()), file.date() != null ? file.date() : date);
   }
 
-  /** The catalogue seeded with the prices of the project's source documents. */
-  public static PriceCatalogue builtIn() {
-    return new PriceCatalogue(BUILT_IN);
-  }
-
-  /** A catalogue of the given entries (tests, or a future catalogue file). */
-  public static PriceCatalogue of(List<ModelPrice> entries) {
-    return new PriceCatalogue(entries);
-  }
-
-  public List<ModelPrice> entries() {
+  public List<CatalogueEntry> entries() {
     return entries;
   }
 
-  /**
-   * The catalogue entry with the longest prefix of {@code model}. Cloud model ids that prefix the
-   * vendor (Bedrock's {@code anthropic.claude-3-haiku-20240307-v1:0}, inference profiles such as
-   * {@code us.anthropic...}) are looked up again by the part after each dot, so they are priced
-   * like the vendor's own id (the seeds list Bedrock prices equal to Anthropic's).
-   */
-  public Optional<ModelPrice> lookup(String model) {
-    String id = model;
-    while (true) {
-      String candidate = id;
-      Optional<ModelPrice> hit =
-          entries.stream().filter(p -> candidate.startsWith(p.model())).findFirst();
-      int dot = id.indexOf('.');
-      if (hit.isPresent() || dot < 0) {
-        return hit;
-      }
-      id = id.substring(dot + 1);
-    }
+  /** The date of the prices (the newest file merged in). */
+  public String date() {
+    return date;
+  }
+
+  /** The catalogue entry that prices {@code model}, by the rule of {@link ModelIds}. */
+  public Optional<CatalogueEntry> lookup(String model) {
+    return ModelIds.best(entries, CatalogueEntry::model, model);
+  }
+
+  /** Whether token calls to {@code model} through {@code credential} have a price. */
+  public boolean isPriced(CredentialConfig credential, String model) {
+    return resolve(credential, model).isPresent();
   }
 
   /**
    * The effective price of {@code model} through {@code credential}, before markup: the
-   * credential's override, its missing cache prices filled from the catalogue; else the catalogue.
-   * A cache price known nowhere is the input price, which never under-charges. Empty when the model
-   * has no price at all: callers must flag that, not price it as zero.
+   * credential's override (matched like the catalogue), its missing cache prices filled from the
+   * catalogue; else the catalogue. A cache price known nowhere is the input price, which never
+   * under-charges. An override keeps the catalogue's long-context tier as a ratio of its own
+   * prices, and the provider's batch discount. Empty when the model has no price at all: callers
+   * must flag that, not price it as zero.
    */
-  public Optional<ModelPrice> resolve(CredentialConfig credential, String model) {
-    Optional<ModelPrice> catalogue = lookup(model);
+  public Optional<Price> resolve(CredentialConfig credential, String model) {
+    Optional<CatalogueEntry> catalogue = lookup(model).filter(CatalogueEntry::pricesTokens);
     Optional<ModelPrice> override = credential == null ? Optional.empty() : credential.price(model);
-    ModelPrice base = override.or(() -> catalogue).orElse(null);
-    if (base == null || base.input() == null || base.output() == null) {
+    if (override.isPresent()
+        && (override.get().input() == null || override.get().output() == null)) {
+      override = Optional.empty();
+    }
+    if (override.isEmpty() && catalogue.isEmpty()) {
       return Optional.empty();
     }
-    BigDecimal cacheRead =
-        firstNonNull(
-            base.cacheRead(), catalogue.map(ModelPrice::cacheRead).orElse(null), base.input());
-    BigDecimal cacheWrite =
-        firstNonNull(
-            base.cacheWrite(), catalogue.map(ModelPrice::cacheWrite).orElse(null), base.input());
-    return Optional.of(new ModelPrice(model, base.input(), base.output(), cacheRead, cacheWrite));
+    CatalogueEntry cat = catalogue.orElse(null);
+    ModelPrice base;
+    if (override.isPresent()) {
+      ModelPrice o = override.get();
+      base =
+          new ModelPrice(
+              model,
+              o.input(),
+              o.output(),
+              firstNonNull(o.cacheRead(), cat == null ? null : cat.cacheRead(), o.input()),
+              firstNonNull(o.cacheWrite(), cat == null ? null : cat.cacheWrite(), o.input()));
+    } else {
+      base =
+          new ModelPrice(
+              model,
+              cat.input(),
+              cat.output(),
+              firstNonNull(cat.cacheRead(), cat.input(), null),
+              firstNonNull(cat.cacheWrite(), cat.input(), null));
+    }
+    Long above = null;
+    ModelPrice longContext = null;
+    if (cat != null && cat.longContext() != null) {
+      CatalogueEntry.LongContext lc = cat.longContext();
+      above = lc.above();
+      if (override.isEmpty()) {
+        longContext =
+            new ModelPrice(
+                model,
+                lc.input(),
+                lc.output(),
+                firstNonNull(lc.cacheRead(), lc.input(), null),
+                firstNonNull(lc.cacheWrite(), lc.input(), null));
+      } else {
+        // the override's prices, raised by the catalogue's long-context ratios
+        ModelPrice catBase =
+            new ModelPrice(
+                model,
+                cat.input(),
+                cat.output(),
+                firstNonNull(cat.cacheRead(), cat.input(), null),
+                firstNonNull(cat.cacheWrite(), cat.input(), null));
+        longContext =
+            new ModelPrice(
+                model,
+                scale(base.input(), lc.input(), catBase.input()),
+                scale(base.output(), lc.output(), catBase.output()),
+                scale(
+                    base.cacheRead(),
+                    firstNonNull(lc.cacheRead(), lc.input(), null),
+                    catBase.cacheRead()),
+                scale(
+                    base.cacheWrite(),
+                    firstNonNull(lc.cacheWrite(), lc.input(), null),
+                    catBase.cacheWrite()));
+      }
+    }
+    BigDecimal batch = cat == null ? null : cat.batchDiscountPercent();
+    return Optional.of(new Price(base, above, longContext, batch));
+  }
+
+  private static BigDecimal scale(BigDecimal value, BigDecimal high, BigDecimal low) {
+    if (low == null || low.signum() == 0 || high == null) {
+      return value;
+    }
+    return value.multiply(high).divide(low, MathContext.DECIMAL64).stripTrailingZeros();
   }
 
   private static BigDecimal firstNonNull(BigDecimal a, BigDecimal b, BigDecimal c) {
     return a != null ? a : b != null ? b : c;
-  }
-
-  private static ModelPrice price(
-      String model, String input, String output, String cacheRead, String cacheWrite) {
-    return new ModelPrice(
-        model,
-        new BigDecimal(input),
-        new BigDecimal(output),
-        cacheRead == null ? null : new BigDecimal(cacheRead),
-        cacheWrite == null ? null : new BigDecimal(cacheWrite));
   }
 }

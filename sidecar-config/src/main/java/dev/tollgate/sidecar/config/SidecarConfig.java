@@ -1,5 +1,6 @@
 package dev.tollgate.sidecar.config;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 import java.util.Optional;
 
@@ -15,6 +16,9 @@ import java.util.Optional;
  * @param routes the namespace's LLMRoutes, by the model name applications ask for
  * @param credentials the ProviderCredentials the routes reference
  * @param budgets the Budgets the routes draw from
+ * @param prices the cluster's own price file (the ConfigMap {@code tollgate-prices} the platform
+ *     team keeps in the operator's namespace), merged over the built-in catalogue; null (left out
+ *     of the rendering) when the cluster has none; added after the first version
  */
 public record SidecarConfig(
     String version,
@@ -22,7 +26,19 @@ public record SidecarConfig(
     ServerSettings server,
     List<RouteConfig> routes,
     List<CredentialConfig> credentials,
-    List<BudgetConfig> budgets) {
+    List<BudgetConfig> budgets,
+    @JsonInclude(JsonInclude.Include.NON_NULL) PriceFile prices) {
+
+  /** The constructor before {@code prices}: no cluster prices. */
+  public SidecarConfig(
+      String version,
+      String namespace,
+      ServerSettings server,
+      List<RouteConfig> routes,
+      List<CredentialConfig> credentials,
+      List<BudgetConfig> budgets) {
+    this(version, namespace, server, routes, credentials, budgets, null);
+  }
 
   public SidecarConfig {
     server = Defaults.or(server, ServerSettings.defaults());
@@ -51,6 +67,11 @@ public record SidecarConfig(
 
   /** A copy with another version (content hash). */
   public SidecarConfig withVersion(String newVersion) {
-    return new SidecarConfig(newVersion, namespace, server, routes, credentials, budgets);
+    return new SidecarConfig(newVersion, namespace, server, routes, credentials, budgets, prices);
+  }
+
+  /** A copy with the cluster's price file (null: none). */
+  public SidecarConfig withPrices(PriceFile newPrices) {
+    return new SidecarConfig(version, namespace, server, routes, credentials, budgets, newPrices);
   }
 }

@@ -199,7 +199,8 @@ public final class SidecarConfigCodec {
             .sorted(
                 Comparator.comparing(BudgetConfig::name, Comparator.nullsFirst(String::compareTo)))
             .toList();
-    return new SidecarConfig(c.version(), c.namespace(), c.server(), routes, credentials, budgets);
+    return new SidecarConfig(
+        c.version(), c.namespace(), c.server(), routes, credentials, budgets, c.prices());
   }
 
   private static CredentialConfig canonical(CredentialConfig c) {

@@ -41,6 +41,9 @@ public final class SidecarConfigValidator {
       problem("namespace", "is required");
     }
     server(config.server());
+    if (config.prices() != null) {
+      config.prices().problems().forEach(p -> problem("prices", p));
+    }
     Set<String> credentialNames = new HashSet<>();
     for (int i = 0; i < config.credentials().size(); i++) {
       CredentialConfig c = config.credentials().get(i);

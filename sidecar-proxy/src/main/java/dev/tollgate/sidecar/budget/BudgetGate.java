@@ -29,7 +29,8 @@ public final class BudgetGate {
   private static final ObjectMapper JSON = SidecarConfigCodec.jsonMapper();
 
   /** A budget as last heard from the operator; {@code mark} is our spend when that report left. */
-  private record State(String phase, String action, BigDecimal allowance, BigDecimal mark) {}
+  private record State(
+      String phase, String action, BigDecimal allowance, BigDecimal mark, BigDecimal percentUsed) {}
 
   private volatile Map<String, State> states = Map.of();
   private volatile Runnable onAllowanceSpent = () -> {};
@@ -72,7 +73,8 @@ public final class BudgetGate {
               b.phase(),
               b.action(),
               new BigDecimal(b.allowanceUsd()),
-              marks.getOrDefault(b.name(), BigDecimal.ZERO)));
+              marks.getOrDefault(b.name(), BigDecimal.ZERO),
+              percent(b.percentUsed())));
     }
     states = Map.copyOf(next);
     callers.update(reply);
@@ -147,12 +149,56 @@ public final class BudgetGate {
     return null;
   }
 
+  /**
+   * Admission of a provider batch estimated at {@code estimate} USD against {@code budget}: refused
+   * (BUDGET_EXCEEDED) when the budget blocks and the estimate exceeds what is left of it, as the
+   * operator last reported its use ({@code percentUsed} of the limit) less what this sidecar has
+   * metered since. Before the first reply, or for a budget that does not block, it is admitted.
+   */
+  public ProxyException admitsBatch(SidecarConfig cfg, String budget, BigDecimal estimate) {
+    State s = states.get(budget);
+    Optional<dev.tollgate.sidecar.config.BudgetConfig> config = cfg.budget(budget);
+    if (s == null || !"Block".equals(s.action()) || config.isEmpty()) {
+      return null;
+    }
+    BigDecimal limit = config.get().limit();
+    BigDecimal used =
+        s.percentUsed() == null
+            ? BigDecimal.ZERO
+            : limit.multiply(s.percentUsed()).divide(BigDecimal.valueOf(100));
+    BigDecimal since = spent.getOrDefault(budget, BigDecimal.ZERO).subtract(s.mark());
+    BigDecimal left = limit.subtract(used).subtract(since.max(BigDecimal.ZERO));
+    if (!exhausted(budget, s) && estimate.compareTo(left) <= 0) {
+      return null;
+    }
+    return new ProxyException(
+        ErrorKind.BUDGET_EXCEEDED,
+        "budget "
+            + budget
+            + " of namespace "
+            + cfg.namespace()
+            + " has about "
+            + left.max(BigDecimal.ZERO).setScale(6, java.math.RoundingMode.DOWN).toPlainString()
+            + " USD left and blocks; this batch is estimated at "
+            + estimate.setScale(6, java.math.RoundingMode.UP).toPlainString()
+            + " USD at batch prices (input characters / 4 and every item's max_tokens): split"
+            + " it, lower max_tokens or raise the limit");
+  }
+
   private boolean exhausted(String budget, State s) {
     if ("Exceeded".equals(s.phase())) {
       return true;
     }
     BigDecimal since = spent.getOrDefault(budget, BigDecimal.ZERO).subtract(s.mark());
     return since.compareTo(s.allowance()) >= 0;
+  }
+
+  private static BigDecimal percent(String text) {
+    try {
+      return text == null ? null : new BigDecimal(text);
+    } catch (NumberFormatException e) {
+      return null;
+    }
   }
 
   private static Optional<String> budgetOf(SidecarConfig cfg, String route) {

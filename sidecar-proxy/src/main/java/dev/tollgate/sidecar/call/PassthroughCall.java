@@ -1,6 +1,7 @@
 package dev.tollgate.sidecar.call;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.metering.CallRecord;
@@ -46,8 +47,10 @@ import java.util.concurrent.TimeUnit;
  * place of whatever the caller sent, the budget applied first, and the answer streamed back as it
  * arrives (read only while the caller's connection drains). The request body is the one the server
  * already holds (bounded by {@code server.maxRequestBodyBytes}). It ends through the same metering
- * exit as every call, on route {@code _passthrough} with the path's first segment as the tier; the
- * tokens are not counted (these answers carry no chat usage).
+ * exit as every call, on route {@code _passthrough} with the path's first segment as the tier. A
+ * generating POST whose JSON answer carries usage ({@link PassthroughUsage}) is priced from it, the
+ * answer being copied aside up to {@link PassthroughUsage#MAX_CAPTURED_BYTES} while it streams;
+ * other calls are counted without tokens.
  */
 public final class PassthroughCall implements ExchangeListener, ActiveCall {
   public static final String ROUTE = "_passthrough";
@@ -102,6 +105,9 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
   private boolean finished;
   private int status;
   private long ttftNanos = -1;
+  // the answer copied aside to read its usage, while it may be priced and is small enough
+  private boolean priceable;
+  private java.io.ByteArrayOutputStream captured;
 
   public PassthroughCall(
       ProxyContext px,
@@ -123,6 +129,7 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
     px.metrics().started(ROUTE);
     px.inFlight().incrementAndGet();
     tier = firstSegment(path);
+    priceable = PassthroughUsage.priceable(req.method().name(), path);
     try {
       SidecarConfig cfg = px.config().current();
       if (cfg == null) {
@@ -134,10 +141,32 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
       if (blocked != null) {
         throw blocked;
       }
+      if (format == ApiFormat.ANTHROPIC
+          && "POST".equals(req.method().name())
+          && "/v1/messages/batches".equals(path)) {
+        req = submitBatch(cfg, req);
+      }
       send(req, path);
     } catch (ProxyException e) {
       failBeforeHead(e);
     }
+  }
+
+  /**
+   * An Anthropic Message Batch: its items' route aliases resolved to this credential's models, and
+   * its estimated cost admitted against the budgets of those routes.
+   */
+  private FullHttpRequest submitBatch(SidecarConfig cfg, FullHttpRequest req) {
+    BatchSubmission batch =
+        BatchSubmission.prepare(
+            cfg, credential, ByteBufUtil.getBytes(req.content()), px.costs().catalogue());
+    for (var e : batch.estimates().entrySet()) {
+      ProxyException refused = px.budgetGate().admitsBatch(cfg, e.getKey(), e.getValue());
+      if (refused != null) {
+        throw refused;
+      }
+    }
+    return req.replace(Unpooled.wrappedBuffer(batch.body()));
   }
 
   private void send(FullHttpRequest req, String path) {
@@ -203,6 +232,14 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
                 out.headers().add(h.getKey(), h.getValue());
               }
             });
+    String type = head.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
+    String encoding = head.headers().get(HttpHeaderNames.CONTENT_ENCODING, "identity");
+    if (priceable
+        && status == 200
+        && type.toLowerCase(Locale.ROOT).contains("json")
+        && "identity".equalsIgnoreCase(encoding)) {
+      captured = new java.io.ByteArrayOutputStream();
+    }
     if (!out.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
       out.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
     }
@@ -218,6 +255,13 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
     }
     if (ttftNanos < 0) {
       ttftNanos = System.nanoTime() - startNanos;
+    }
+    if (captured != null) {
+      if (captured.size() + content.readableBytes() > PassthroughUsage.MAX_CAPTURED_BYTES) {
+        captured = null; // too large to read its usage: counted, not priced
+      } else {
+        captured.writeBytes(ByteBufUtil.getBytes(content));
+      }
     }
     if (last) {
       ctx.write(new DefaultHttpContent(content.retain()));
@@ -299,6 +343,19 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
       deadline.cancel(false);
     }
     px.inFlight().decrementAndGet();
+    Usage usage = null;
+    Cost cost = Cost.UNPRICED;
+    if (captured != null && kind == null && credential != null) {
+      JsonNode answer = Json.parseOrNull(captured.toByteArray());
+      usage = PassthroughUsage.read(format, answer);
+      if (usage != null) {
+        if (model.isEmpty() && answer.path("model").isTextual()) {
+          model = answer.path("model").asText();
+        }
+        cost = px.costs().cost(credential, model, usage);
+      }
+    }
+    captured = null;
     CallRecord r =
         CallRecord.builder()
             .requestId(requestId)
@@ -310,7 +367,8 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
                 credential == null ? null : credential.name(),
                 credential == null ? null : model)
             .outcome(status, kind)
-            .cost(Cost.UNPRICED)
+            .usage(usage, usage != null)
+            .cost(cost)
             .timing(System.nanoTime() - startNanos, ttftNanos)
             .upstreamStatus(exchange == null ? 0 : this.status)
             .build();

@@ -1,6 +1,7 @@
 package dev.tollgate.sidecar.server;
 
 import dev.tollgate.sidecar.config.PriceCatalogue;
+import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.metering.CostCalculator;
 import dev.tollgate.sidecar.metering.ProxyMetrics;
 import dev.tollgate.sidecar.metering.UsageLedger;
@@ -25,7 +26,9 @@ public final class ProxyContext {
   private final UpstreamClient upstream;
   private final ProxyMetrics metrics;
   private final UsageLedger ledger;
-  private final CostCalculator costs;
+  // priced with the cluster's price file of the configuration in force; rebuilt when it changes
+  private volatile CostCalculator costs;
+  private volatile dev.tollgate.sidecar.config.PriceFile costsFor;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Set<String> unpricedWarned = ConcurrentHashMap.newKeySet();
   private volatile boolean shuttingDown;
@@ -144,7 +147,21 @@ public final class ProxyContext {
     return ledger;
   }
 
+  /**
+   * Prices calls with the built-in catalogue and, over it, the cluster's price file of the
+   * configuration in force (the operator renders the {@code tollgate-prices} ConfigMap into it).
+   */
   public CostCalculator costs() {
+    SidecarConfig current = config.current();
+    dev.tollgate.sidecar.config.PriceFile prices = current == null ? null : current.prices();
+    if (prices != costsFor) {
+      synchronized (this) {
+        if (prices != costsFor) {
+          costs = new CostCalculator(PriceCatalogue.builtIn().withOverrides(prices));
+          costsFor = prices;
+        }
+      }
+    }
     return costs;
   }
 

@@ -91,7 +91,7 @@ class CallerQuotaSidecarIT {
           - name: b
             limit: "1000"
             onExceeded: AlertOnly
-            perCaller: {header: x-user, limit: "0.10"}
+            perCaller: {header: x-user, limit: "0.06"}
         """
             .formatted(sim.baseUrl(), dir));
     sidecar = Sidecar.start(config, 0, 1, Duration.ofMillis(200));
@@ -129,7 +129,8 @@ class CallerQuotaSidecarIT {
 
   @Test
   void aCallerIsRefusedOnTheSidecarsOwnCountOnceItsQuotaIsSpent() throws Exception {
-    // gpt-4o, 1000 input and 500 output tokens: 0.0125 a call; the quota is eight calls
+    // gpt-4o, 1000 input and 500 output tokens at $2.50/$10 per M: 0.0075 a call; the quota is
+    // eight calls
     int served = 0;
     HttpResponse<String> last;
     while ((last = chat("plain", "u2", false)).statusCode() == 200) {
@@ -141,7 +142,7 @@ class CallerQuotaSidecarIT {
     JsonNode error = JSON.readTree(last.body()).path("error");
     assertThat(error.path("type").asText()).isEqualTo("insufficient_quota");
     assertThat(error.path("code").asText()).isEqualTo("budget_exceeded");
-    assertThat(error.path("message").asText()).contains("caller u2", "quota of 0.10 USD");
+    assertThat(error.path("message").asText()).contains("caller u2", "quota of 0.06 USD");
     HttpResponse<String> anthropic = messages("plain", "u2");
     assertThat(anthropic.statusCode()).isEqualTo(429);
     assertThat(JSON.readTree(anthropic.body()).path("error").path("type").asText())

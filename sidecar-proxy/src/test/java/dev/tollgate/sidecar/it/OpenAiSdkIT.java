@@ -93,9 +93,8 @@ class OpenAiSdkIT {
     assertThat(up.uri()).isEqualTo("/v1/chat/completions");
     assertThat(up.header("authorization")).isEqualTo("Bearer " + TestBed.OPENAI_KEY);
     assertThat(up.body().path("model").asText()).isEqualTo("gpt-4o-mini");
-    // gpt-4o-mini: $0.15/M input (cached tokens priced as input: no cache price in the catalogue),
-    // $0.60/M output
-    BigDecimal expected = new BigDecimal("0.000184800");
+    // gpt-4o-mini: 1,000 input tokens at $0.15/M, the 200 cached at $0.075/M, 8 output at $0.60/M
+    BigDecimal expected = new BigDecimal("0.0001698");
     assertThat(bed.sidecar.ledger().total().costUsd().subtract(before))
         .isEqualByComparingTo(expected);
   }

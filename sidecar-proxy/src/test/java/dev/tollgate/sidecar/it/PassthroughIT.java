@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.anthropic.client.AnthropicClient;
 import com.anthropic.client.okhttp.AnthropicOkHttpClient;
+import com.anthropic.errors.BadRequestException;
+import com.anthropic.models.messages.batches.BatchCreateParams;
+import com.anthropic.models.messages.batches.MessageBatch;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
@@ -152,6 +155,122 @@ class PassthroughIT {
     RecordedRequest up = bed.sim.lastRequest();
     assertThat(up.uri()).startsWith("/v1/messages/batches");
     assertCarriesTheCredentialsKeyOnly(up, "x-api-key", TestBed.ANTHROPIC_KEY);
+  }
+
+  @Test
+  void aGeneratingCallWithUsageIsPricedAndAFileCallIsNot() throws Exception {
+    // Mistral's fill-in-the-middle endpoint is no route: passthrough, priced from its usage
+    var r =
+        bed.post(
+            "/v1/fim/completions",
+            "{\"model\":\"codestral-latest\",\"prompt\":\"def add(a, b):\"}");
+    assertThat(r.statusCode()).isEqualTo(200);
+    JsonNode usage = Json.parseOrNull(r.body()).path("usage");
+    long prompt = usage.path("prompt_tokens").asLong();
+    long completion = usage.path("completion_tokens").asLong();
+    assertThat(prompt).isPositive();
+
+    UsageLedger.Totals t =
+        bed.sidecar
+            .ledger()
+            .snapshot()
+            .get(new UsageLedger.Key(PassthroughCall.ROUTE, "fim", "openai", "codestral-latest"));
+    // codestral-latest: $0.30 input and $0.90 output per million tokens
+    java.math.BigDecimal expected =
+        java.math.BigDecimal.valueOf(prompt * 30 + completion * 90).movePointLeft(8);
+    assertThat(t.costUsd()).isEqualByComparingTo(expected);
+    assertThat(t.inputTokens()).isEqualTo(prompt);
+
+    // reading a stored object again is never charged again
+    openai.responses().retrieve("resp_abc");
+    UsageLedger.Totals responses =
+        bed.sidecar
+            .ledger()
+            .snapshot()
+            .get(new UsageLedger.Key(PassthroughCall.ROUTE, "responses", "openai", ""));
+    assertThat(responses.costUsd()).isZero();
+  }
+
+  private static BatchCreateParams.Request item(String id, String model) {
+    return BatchCreateParams.Request.builder()
+        .customId(id)
+        .params(
+            BatchCreateParams.Request.Params.builder()
+                .model(model)
+                .maxTokens(100)
+                .addUserMessage("Classify: where is my parcel?")
+                .build())
+        .build();
+  }
+
+  @Test
+  void anAnthropicBatchNamesRouteAliasesThatResolveToTheCredentialsModels() {
+    MessageBatch batch =
+        anthropic
+            .messages()
+            .batches()
+            .create(
+                BatchCreateParams.builder()
+                    .addRequest(item("1", "an"))
+                    .addRequest(item("2", "claude-3-haiku-20240307"))
+                    .build());
+
+    assertThat(batch.id()).startsWith("msgbatch_sim_");
+    RecordedRequest up = bed.sim.lastRequest();
+    assertThat(up.uri()).isEqualTo("/v1/messages/batches");
+    // the alias is the route's target on the Anthropic credential; a provider id stays
+    assertThat(up.body().at("/requests/0/params/model").asText())
+        .isEqualTo("claude-3-5-sonnet-20241022");
+    assertThat(up.body().at("/requests/1/params/model").asText())
+        .isEqualTo("claude-3-haiku-20240307");
+    assertCarriesTheCredentialsKeyOnly(up, "x-api-key", TestBed.ANTHROPIC_KEY);
+  }
+
+  @Test
+  void aBatchsResultsArePricedAtBatchPricesWithPartialFailures() throws Exception {
+    bed.sim.batchDelay(java.time.Duration.ofMillis(300));
+    BatchCreateParams.Builder params = BatchCreateParams.builder();
+    for (int i = 0; i < 8; i++) {
+      params.addRequest(item(String.valueOf(i), "an"));
+    }
+    MessageBatch created = anthropic.messages().batches().create(params.build());
+    assertThat(created.processingStatus().asString()).isEqualTo("in_progress");
+
+    MessageBatch ended = created;
+    for (int i = 0; i < 100 && !ended.processingStatus().asString().equals("ended"); i++) {
+      Thread.sleep(50);
+      ended = anthropic.messages().batches().retrieve(created.id());
+    }
+    assertThat(ended.requestCounts().succeeded()).isEqualTo(6);
+    assertThat(ended.requestCounts().errored()).isEqualTo(2);
+
+    // the results, read through the sidecar (with the credential's key) and priced
+    var results = bed.get("/v1/messages/batches/" + created.id() + "/results");
+    assertThat(results.statusCode()).isEqualTo(200);
+    dev.tollgate.sidecar.metering.BatchResults.Summary s =
+        dev.tollgate.sidecar.metering.BatchResults.price(
+            new java.io.StringReader(results.body()),
+            bed.sidecar.context().config().current().credential("anthropic").orElseThrow(),
+            bed.sidecar.context().costs());
+    assertThat(s.succeeded()).isEqualTo(6);
+    assertThat(s.failed()).isEqualTo(2);
+    // six items of Sonnet 3.5 in a batch: (100 × $1.50 + 20 × $7.50) per million each
+    assertThat(s.costUsd()).isEqualByComparingTo("0.0018");
+    assertThat(s.byModel()).containsOnlyKeys("claude-3-5-sonnet-20241022");
+  }
+
+  @Test
+  void aBatchItemWhoseRouteHasNoTargetAtTheBatchsProviderIsRefused() {
+    // "oa" runs on OpenAI: a batch at Anthropic cannot serve it, and cannot fail over
+    assertThatThrownBy(
+            () ->
+                anthropic
+                    .messages()
+                    .batches()
+                    .create(BatchCreateParams.builder().addRequest(item("1", "oa")).build()))
+        .isInstanceOf(BadRequestException.class)
+        .hasMessageContaining("route 'oa' has no target on credential 'anthropic'");
+    assertThat(bed.sim.stats().requests()).isZero();
   }
 
   @Test

@@ -73,6 +73,51 @@ class CostCalculatorTest {
   }
 
   @Test
+  void aLongPromptIsPricedAtTheLongContextTierOnEveryToken() {
+    // Sonnet 4.5 above 200K prompt tokens: $6 input and $22.50 output per million
+    // 250,000 × 6 + 1,000 × 22.50 = 1,522,500 $/M
+    Cost cost =
+        calc.cost(
+            credential(null, List.of()),
+            "claude-sonnet-4-5-20250929",
+            new Usage(250_000, 1000, 0, 0));
+    assertThat(cost.usd()).isEqualByComparingTo("1.5225");
+    // at the threshold, the ordinary price: 200,000 × 3 + 1,000 × 15
+    assertThat(
+            calc.cost(
+                    credential(null, List.of()),
+                    "claude-sonnet-4-5-20250929",
+                    new Usage(199_000, 1000, 1000, 0))
+                .usd())
+        .isEqualByComparingTo("0.6123");
+  }
+
+  @Test
+  void aBatchItemIsPricedAtTheBatchDiscount() {
+    // Haiku 3.5 in a batch: $0.40 input and $2 output per million (half the list price)
+    Cost cost =
+        calc.cost(
+            credential(null, List.of()),
+            "claude-3-5-haiku-20241022",
+            new Usage(1000, 1000, 0, 0),
+            true);
+    assertThat(cost.usd()).isEqualByComparingTo("0.0024");
+  }
+
+  @Test
+  void anOverrideForAModelPricesItsDatedIds() {
+    // #18: an override for gpt-4o was ignored for gpt-4o-2024-08-06
+    ModelPrice override =
+        new ModelPrice("gpt-4o", new BigDecimal("1.00"), new BigDecimal("4.00"), null, null);
+    Cost cost =
+        calc.cost(
+            credential(null, List.of(override)),
+            "gpt-4o-2024-08-06",
+            new Usage(1_000_000, 0, 0, 0));
+    assertThat(cost.usd()).isEqualByComparingTo("1.00");
+  }
+
+  @Test
   void unknownModelIsUnpricedNotZero() {
     Cost cost = calc.cost(credential(null, List.of()), "my-finetune", new Usage(10, 10, 0, 0));
     assertThat(cost.priced()).isFalse();

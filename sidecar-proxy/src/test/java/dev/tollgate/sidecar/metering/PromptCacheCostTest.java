@@ -121,13 +121,22 @@ class PromptCacheCostTest {
   }
 
   @Test
-  void openAiCachedTokensWithoutACachedPriceCostTheSameAsThePrompt() {
+  void openAiCachedTokensGetTheCataloguesCachedInputDiscount() {
     Usage u = OpenAiWire.decodeResponse(Json.parseOrNull(OPENAI_ANSWER)).usage();
-    // the catalogue has no cached price for gpt-4o: cached tokens are priced as input, never
-    // twice: 176 × 5 + 1,024 × 5 + 80 × 15 = 880 + 5,120 + 1,200 = 7,200 $/M = $0.0072,
-    // exactly 1,200 prompt × 5 + 80 × 15
+    // gpt-4o list prices: input $2.50, cached input $1.25, output $10 per million:
+    // 176 × 2.50 + 1,024 × 1.25 + 80 × 10 = 440 + 1,280 + 800 = 2,520 $/M = $0.00252
+    // (the cached tokens at the input price would give $0.00380)
     Cost cost = calc.cost(credential(ProviderKind.OPENAI, List.of()), "gpt-4o", u);
-    assertThat(cost.usd()).isEqualByComparingTo("0.0072");
+    assertThat(cost.usd()).isEqualByComparingTo("0.00252");
+  }
+
+  @Test
+  void cachedTokensWithoutACachedPriceAnywhereCostTheSameAsThePrompt() {
+    Usage u = OpenAiWire.decodeResponse(Json.parseOrNull(OPENAI_ANSWER)).usage();
+    // gpt-3.5-turbo has no cached price: cached tokens are priced as input, never twice:
+    // 1,200 prompt × 0.50 + 80 × 1.50 = 600 + 120 = 720 $/M
+    Cost cost = calc.cost(credential(ProviderKind.OPENAI, List.of()), "gpt-3.5-turbo", u);
+    assertThat(cost.usd()).isEqualByComparingTo("0.00072");
   }
 
   @Test
@@ -142,11 +151,11 @@ class PromptCacheCostTest {
                     """))
             .usage();
     assertThat(u).isEqualTo(new Usage(476, 60, 1024, 0));
-    // gemini-1.5-flash: input 0.075, output 0.30, no cached price in the catalogue (input price):
-    // 476 × 0.075 = 35.7; 1,024 × 0.075 = 76.8; 60 × 0.30 = 18; total 130.5 $/M = $0.0001305
+    // gemini-1.5-flash: input 0.075, output 0.30, context-cache reads 0.01875:
+    // 476 × 0.075 = 35.7; 1,024 × 0.01875 = 19.2; 60 × 0.30 = 18; total 72.9 $/M = $0.0000729
     Cost catalogue =
         calc.cost(credential(ProviderKind.GEMINI, List.of()), "gemini-1.5-flash-002", u);
-    assertThat(catalogue.usd()).isEqualByComparingTo("0.0001305");
+    assertThat(catalogue.usd()).isEqualByComparingTo("0.0000729");
     // with a cached price of $0.01875/M (an override): 35.7 + 1,024 × 0.01875 = 19.2 + 18
     // = 72.9 $/M = $0.0000729
     ModelPrice cached =

@@ -312,7 +312,7 @@ public final class AnthropicWire {
         readUsage(body.get("usage")));
   }
 
-  static Usage readUsage(JsonNode u) {
+  public static Usage readUsage(JsonNode u) {
     if (u == null
         || !u.isObject()
         || Json.anyUnreadableCount(

@@ -355,7 +355,7 @@ public final class OpenAiWire {
         readUsage(body.get("usage")));
   }
 
-  static Usage readUsage(JsonNode u) {
+  public static Usage readUsage(JsonNode u) {
     if (u == null
         || !u.isObject()
         || Json.anyUnreadableCount(u, "prompt_tokens", "completion_tokens")

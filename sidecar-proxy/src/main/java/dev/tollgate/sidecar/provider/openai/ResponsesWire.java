@@ -348,7 +348,7 @@ public final class ResponsesWire {
   }
 
   /** Usage as Responses reports it: cached tokens are inside {@code input_tokens}. */
-  static Usage readUsage(JsonNode u) {
+  public static Usage readUsage(JsonNode u) {
     if (u == null || !u.isObject()) {
       return null;
     }

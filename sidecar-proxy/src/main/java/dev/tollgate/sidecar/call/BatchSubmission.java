@@ -1,0 +1,106 @@
+package dev.tollgate.sidecar.call;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.config.CredentialConfig;
+import dev.tollgate.sidecar.config.ModelPrice;
+import dev.tollgate.sidecar.config.Price;
+import dev.tollgate.sidecar.config.PriceCatalogue;
+import dev.tollgate.sidecar.config.RouteConfig;
+import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.Json;
+import dev.tollgate.sidecar.wire.ProxyException;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * An Anthropic Message Batch ({@code POST /v1/messages/batches}) on its way to the provider: each
+ * item's {@code params.model} that names a route of the namespace is replaced by that route's
+ * target on the batch's credential (a batch runs at one provider and cannot fail over, so the first
+ * target of the first tier that uses this credential is taken), and the batch's cost is estimated
+ * at batch prices (input ≈ the item's characters / 4, output = its {@code max_tokens}), per budget
+ * of the routes named, for admission before it is sent.
+ *
+ * @param body the request as it goes to the provider
+ * @param estimates estimated USD per budget name of the routes the items named
+ * @param unpricedItems items whose model has no price (not in the estimate)
+ * @param items how many items the batch holds
+ */
+public record BatchSubmission(
+    byte[] body, Map<String, BigDecimal> estimates, int unpricedItems, int items) {
+  private static final BigDecimal MILLION = BigDecimal.valueOf(1_000_000);
+
+  /** Resolves and estimates {@code raw}; a 400 in the caller's format when it cannot. */
+  public static BatchSubmission prepare(
+      SidecarConfig cfg, CredentialConfig credential, byte[] raw, PriceCatalogue prices) {
+    JsonNode root = Json.parseOrNull(raw);
+    if (root == null || !root.isObject() || !root.path("requests").isArray()) {
+      throw invalid("a message batch is a JSON object with a \"requests\" array");
+    }
+    Map<String, BigDecimal> estimates = new TreeMap<>();
+    int unpriced = 0;
+    int i = 0;
+    for (JsonNode item : root.get("requests")) {
+      JsonNode params = item.path("params");
+      if (!params.isObject() || !params.path("model").isTextual()) {
+        throw invalid("requests[" + i + "].params.model is required");
+      }
+      String asked = params.get("model").asText();
+      Optional<RouteConfig> route = cfg.route(asked);
+      String model = asked;
+      if (route.isPresent()) {
+        model =
+            targetOn(route.get(), credential.name())
+                .orElseThrow(
+                    () ->
+                        invalid(
+                            "requests["
+                                + asked
+                                + "]: route '"
+                                + asked
+                                + "' has no target on credential '"
+                                + credential.name()
+                                + "'; a batch runs at one provider and cannot fail over, so"
+                                + " its items must name routes with a target there"));
+        ((ObjectNode) params).put("model", model);
+      }
+      long inputEstimate = Math.max(1, params.toString().length() / 4);
+      long maxTokens = Math.max(0, params.path("max_tokens").asLong(0));
+      Optional<Price> price = prices.resolve(credential, model);
+      if (price.isEmpty()) {
+        unpriced++;
+      } else if (route.isPresent() && route.get().budget() != null) {
+        ModelPrice p = price.get().rates(inputEstimate, true);
+        BigDecimal usd =
+            p.input()
+                .multiply(BigDecimal.valueOf(inputEstimate))
+                .add(p.output().multiply(BigDecimal.valueOf(maxTokens)))
+                .divide(MILLION);
+        BigDecimal markup = credential.markupPercent();
+        if (markup.signum() != 0) {
+          usd = usd.add(usd.multiply(markup).divide(BigDecimal.valueOf(100)));
+        }
+        estimates.merge(route.get().budget(), usd, BigDecimal::add);
+      }
+      i++;
+    }
+    return new BatchSubmission(
+        root.toString().getBytes(StandardCharsets.UTF_8), Map.copyOf(estimates), unpriced, i);
+  }
+
+  private static Optional<String> targetOn(RouteConfig route, String credential) {
+    return route.tiers().stream()
+        .flatMap(t -> t.targets().stream())
+        .filter(t -> credential.equals(t.credential()))
+        .map(RouteConfig.Target::model)
+        .findFirst();
+  }
+
+  private static ProxyException invalid(String message) {
+    return new ProxyException(ErrorKind.INVALID_REQUEST, message);
+  }
+}
