@@ -16,6 +16,7 @@ import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.FieldCheck;
 import dev.tollgate.sidecar.wire.Json;
 import dev.tollgate.sidecar.wire.ProxyException;
 import dev.tollgate.sidecar.wire.StreamDecoder;
@@ -45,21 +46,36 @@ public final class AnthropicWire {
 
   // ---- caller side ----
 
+  private static final FieldCheck F = FieldCheck.ANTHROPIC;
+
+  /**
+   * Reads a caller's request into neutral form (only needed when another provider serves it),
+   * checking it as Anthropic does: what Anthropic would refuse with a 400 is refused here in its
+   * words ({@link FieldCheck}), before any translated call.
+   */
   public static ChatRequest parseRequest(JsonNode body) {
+    Integer maxTokens = F.optionalInt(body, "max_tokens", "max_tokens", 1, Integer.MAX_VALUE);
+    if (maxTokens == null) {
+      throw F.missing("max_tokens");
+    }
     JsonNode messages = body.get("messages");
-    if (messages == null || !messages.isArray() || messages.isEmpty()) {
-      throw invalid("'messages' must be a non-empty array");
+    if (messages == null || messages.isNull()) {
+      throw F.missing("messages");
+    }
+    if (!messages.isArray()) {
+      throw F.type("messages", "an array", messages);
+    }
+    if (messages.isEmpty()) {
+      throw F.length("messages", "at least one message is required");
     }
     List<Message> out = new ArrayList<>();
     for (int i = 0; i < messages.size(); i++) {
-      JsonNode m = messages.get(i);
-      String role = Json.text(m, "role");
+      JsonNode m = F.requireObject(messages.get(i), F.path("messages", i));
+      String role = F.requiredString(m, "role", F.path("messages", i, "role"));
+      F.oneOf(role, F.path("messages", i, "role"), List.of("user", "assistant"));
       JsonNode content = m.get("content");
-      if (!"user".equals(role) && !"assistant".equals(role)) {
-        throw invalid("messages[" + i + "].role must be user or assistant");
-      }
       if (content == null || content.isNull()) {
-        throw invalid("messages[" + i + "].content is required");
+        throw F.missing(F.path("messages", i, "content"));
       }
       if (content.isTextual()) {
         out.add(
@@ -68,27 +84,48 @@ public final class AnthropicWire {
                 List.of(new Text(content.asText()))));
         continue;
       }
+      if (!content.isArray()) {
+        throw F.type(F.path("messages", i, "content"), "a valid string or list", content);
+      }
       List<Part> texts = new ArrayList<>();
       List<Part> results = new ArrayList<>();
-      for (JsonNode block : content) {
-        String type = Json.text(block, "type");
+      for (int k = 0; k < content.size(); k++) {
+        String at = F.path("messages", i, "content", k);
+        JsonNode block = F.requireObject(content.get(k), at);
+        String type = F.requiredString(block, "type", at + ".type");
         if ("text".equals(type)) {
-          texts.add(new Text(block.path("text").asText()));
+          texts.add(new Text(F.requiredString(block, "text", at + ".text")));
         } else if ("tool_use".equals(type) && "assistant".equals(role)) {
-          texts.add(
-              new ToolCall(
-                  Json.text(block, "id"),
-                  Json.text(block, "name"),
-                  Json.write(
-                      block.path("input").isMissingNode() ? Json.object() : block.get("input"))));
+          String id = F.requiredString(block, "id", at + ".id");
+          String name = F.requiredString(block, "name", at + ".name");
+          JsonNode input = block.get("input");
+          if (input == null || input.isNull()) {
+            throw F.missing(at + ".input");
+          }
+          if (!input.isObject()) {
+            throw F.type(at + ".input", "an object", input);
+          }
+          texts.add(new ToolCall(id, name, Json.write(input)));
         } else if ("tool_result".equals(type) && "user".equals(role)) {
+          String id = F.requiredString(block, "tool_use_id", at + ".tool_use_id");
+          JsonNode isError = block.get("is_error");
+          if (isError != null && !isError.isNull() && !isError.isBoolean()) {
+            throw F.type(at + ".is_error", "a boolean", isError);
+          }
           results.add(
               new ToolResult(
-                  Json.text(block, "tool_use_id"),
-                  blockText(block.get("content"), i),
-                  block.path("is_error").asBoolean(false)));
+                  id, blockText(block.get("content"), i), isError != null && isError.asBoolean()));
+        } else if ("tool_use".equals(type) || "tool_result".equals(type)) {
+          throw F.value(
+              at + ".type",
+              "'"
+                  + type
+                  + "' blocks are only allowed in "
+                  + ("tool_use".equals(type) ? "assistant" : "user")
+                  + " messages");
         } else {
-          throw invalid(
+          throw F.unsupported(
+              at,
               "messages["
                   + i
                   + "] has a content block of type '"
@@ -104,38 +141,69 @@ public final class AnthropicWire {
       }
     }
     List<String> stop = new ArrayList<>();
-    body.path("stop_sequences").forEach(s -> stop.add(s.asText()));
+    JsonNode st = F.optionalArray(body, "stop_sequences", "stop_sequences");
+    for (int k = 0; k < st.size(); k++) {
+      if (!st.get(k).isTextual()) {
+        throw F.type(F.path("stop_sequences", k), "a string", st.get(k));
+      }
+      stop.add(st.get(k).asText());
+    }
     List<ChatRequest.Tool> tools = new ArrayList<>();
-    for (JsonNode t : body.path("tools")) {
-      if (Json.text(t, "name") == null) {
-        throw invalid("tools[].name is required");
+    JsonNode ts = F.optionalArray(body, "tools", "tools");
+    for (int k = 0; k < ts.size(); k++) {
+      JsonNode t = F.requireObject(ts.get(k), F.path("tools", k));
+      String type = F.optionalString(t, "type", F.path("tools", k, "type"));
+      if (type != null && !"custom".equals(type)) {
+        throw F.unsupported(
+            F.path("tools", k, "type"),
+            "the server tool '" + type + "' cannot be translated to this route's provider");
+      }
+      String name = F.requiredString(t, "name", F.path("tools", k, "name"));
+      JsonNode schema = t.get("input_schema");
+      if (schema == null || schema.isNull()) {
+        throw F.missing(F.path("tools", k, "input_schema"));
+      }
+      if (!schema.isObject()) {
+        throw F.type(F.path("tools", k, "input_schema"), "an object", schema);
       }
       tools.add(
           new ChatRequest.Tool(
-              Json.text(t, "name"), Json.text(t, "description"), t.get("input_schema")));
+              name, F.optionalString(t, "description", F.path("tools", k, "description")), schema));
     }
     ToolChoice choice = null;
     JsonNode tc = body.get("tool_choice");
-    if (tc != null && tc.isObject()) {
+    if (tc != null && !tc.isNull()) {
+      F.requireObject(tc, "tool_choice");
+      String type = F.requiredString(tc, "type", "tool_choice.type");
       choice =
-          switch (tc.path("type").asText()) {
+          switch (F.oneOf(type, "tool_choice.type", List.of("auto", "any", "tool", "none"))) {
             case "any" -> new ToolChoice(ToolChoice.Mode.ANY, null);
             case "none" -> new ToolChoice(ToolChoice.Mode.NONE, null);
-            case "tool" -> new ToolChoice(ToolChoice.Mode.NAMED, tc.path("name").asText());
+            case "tool" ->
+                new ToolChoice(
+                    ToolChoice.Mode.NAMED, F.requiredString(tc, "name", "tool_choice.name"));
             default -> new ToolChoice(ToolChoice.Mode.AUTO, null);
           };
+      String named = choice.name();
+      if (choice.mode() == ToolChoice.Mode.NAMED
+          && tools.stream().noneMatch(x -> x.name().equals(named))) {
+        throw F.value("tool_choice.name", "Tool '" + named + "' not found in the provided tools");
+      }
+      if ((choice.mode() == ToolChoice.Mode.ANY) && tools.isEmpty()) {
+        throw F.value("tool_choice", "tool_choice may only be specified while providing tools");
+      }
     }
     return new ChatRequest(
         Json.text(body, "model"),
         systemText(body.get("system")),
         out,
-        body.hasNonNull("max_tokens") ? Integer.valueOf(body.get("max_tokens").asInt()) : null,
-        Json.samplingParameter(body, "temperature"),
-        Json.samplingParameter(body, "top_p"),
+        maxTokens,
+        F.optionalNumber(body, "temperature", "temperature", 0, 1),
+        F.optionalNumber(body, "top_p", "top_p", 0, 1),
         stop,
         tools,
         choice,
-        body.path("stream").asBoolean(false));
+        F.optionalBoolean(body, "stream", "stream"));
   }
 
   private static String systemText(JsonNode system) {
@@ -145,12 +213,16 @@ public final class AnthropicWire {
     if (system.isTextual()) {
       return system.asText();
     }
+    if (!system.isArray()) {
+      throw F.type("system", "a valid string or list", system);
+    }
     StringBuilder sb = new StringBuilder();
-    for (JsonNode b : system) {
+    for (int k = 0; k < system.size(); k++) {
+      JsonNode b = F.requireObject(system.get(k), F.path("system", k));
       if (!sb.isEmpty()) {
         sb.append("\n\n");
       }
-      sb.append(b.path("text").asText());
+      sb.append(F.requiredString(b, "text", F.path("system", k, "text")));
     }
     return sb.toString();
   }

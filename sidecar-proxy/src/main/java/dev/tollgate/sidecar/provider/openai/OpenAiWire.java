@@ -16,6 +16,7 @@ import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.FieldCheck;
 import dev.tollgate.sidecar.wire.Json;
 import dev.tollgate.sidecar.wire.ProxyException;
 import dev.tollgate.sidecar.wire.StreamDecoder;
@@ -40,141 +41,238 @@ public final class OpenAiWire {
     return root;
   }
 
-  /** Reads a caller's request into neutral form (only needed when another provider serves it). */
+  private static final FieldCheck F = FieldCheck.OPENAI;
+
+  /** OpenAI's maximum of stop sequences. */
+  static final int MAX_STOP = 4;
+
+  private static final java.util.regex.Pattern TOOL_NAME =
+      java.util.regex.Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+
+  /**
+   * Reads a caller's request into neutral form (only needed when another provider serves it),
+   * checking it as OpenAI does: what OpenAI would refuse with a 400 is refused here in its words
+   * ({@link FieldCheck}), before any translated call.
+   */
   public static ChatRequest parseRequest(JsonNode body) {
     // options whose meaning another provider cannot honour are refused, not silently dropped
-    if (body.path("n").asInt(1) > 1) {
-      throw invalid("n > 1 cannot be translated to this route's provider; ask once per answer");
+    Integer n = F.optionalInt(body, "n", "n", 1, 128);
+    if (n != null && n > 1) {
+      throw F.unsupported(
+          "n", "n > 1 cannot be translated to this route's provider; ask once per answer");
     }
     String responseFormat = body.path("response_format").path("type").asText("text");
     if (!"text".equals(responseFormat)) {
-      throw invalid(
+      throw F.unsupported(
+          "response_format",
           "response_format '"
               + responseFormat
               + "' cannot be translated to this route's provider;"
               + " describe the format in the prompt instead");
     }
     JsonNode messages = body.get("messages");
-    if (messages == null || !messages.isArray() || messages.isEmpty()) {
-      throw invalid("'messages' must be a non-empty array");
+    if (messages == null || messages.isNull()) {
+      throw F.missing("messages");
+    }
+    if (!messages.isArray()) {
+      throw F.type("messages", "an array", messages);
+    }
+    if (messages.isEmpty()) {
+      throw F.length(
+          "messages",
+          "empty array. Expected an array with minimum length 1, but got an empty array instead.");
     }
     StringBuilder system = new StringBuilder();
     List<Message> out = new ArrayList<>();
     for (int i = 0; i < messages.size(); i++) {
-      JsonNode m = messages.get(i);
-      String role = Json.text(m, "role");
-      if (role == null) {
-        throw invalid("messages[" + i + "].role is required");
-      }
+      JsonNode m = F.requireObject(messages.get(i), F.path("messages", i));
+      String role = F.requiredString(m, "role", F.path("messages", i, "role"));
+      F.oneOf(
+          role,
+          F.path("messages", i, "role"),
+          List.of("system", "assistant", "user", "function", "tool", "developer"));
       switch (role) {
         case "system", "developer" -> {
           if (!system.isEmpty()) {
             system.append("\n\n");
           }
-          system.append(contentText(m.get("content"), i));
+          system.append(contentText(required(m, i), i));
         }
         case "user" ->
-            out.add(new Message(Role.USER, List.of(new Text(contentText(m.get("content"), i)))));
+            out.add(new Message(Role.USER, List.of(new Text(contentText(required(m, i), i)))));
         case "assistant" -> {
           List<Part> parts = new ArrayList<>();
           JsonNode content = m.get("content");
+          JsonNode calls = F.optionalArray(m, "tool_calls", F.path("messages", i, "tool_calls"));
+          if ((content == null || content.isNull()) && calls.isEmpty()) {
+            throw F.missing(F.path("messages", i, "content"));
+          }
           if (content != null && !content.isNull()) {
             String t = contentText(content, i);
             if (!t.isEmpty()) {
               parts.add(new Text(t));
             }
           }
-          JsonNode calls = m.get("tool_calls");
-          if (calls != null && calls.isArray()) {
-            for (JsonNode c : calls) {
-              JsonNode f = c.path("function");
-              parts.add(
-                  new ToolCall(
-                      Json.text(c, "id"), Json.text(f, "name"), f.path("arguments").asText("{}")));
-            }
+          for (int k = 0; k < calls.size(); k++) {
+            JsonNode c = F.requireObject(calls.get(k), F.path("messages", i, "tool_calls", k));
+            String id = F.requiredString(c, "id", F.path("messages", i, "tool_calls", k, "id"));
+            JsonNode f =
+                F.requireObject(
+                    c.get("function"), F.path("messages", i, "tool_calls", k, "function"));
+            String name =
+                F.requiredString(
+                    f, "name", F.path("messages", i, "tool_calls", k, "function", "name"));
+            String args =
+                F.requiredString(
+                    f,
+                    "arguments",
+                    F.path("messages", i, "tool_calls", k, "function", "arguments"));
+            parts.add(new ToolCall(id, name, args));
           }
           out.add(new Message(Role.ASSISTANT, parts));
         }
         case "tool" -> {
-          String id = Json.text(m, "tool_call_id");
-          if (id == null) {
-            throw invalid("messages[" + i + "].tool_call_id is required for role tool");
-          }
+          String id = F.requiredString(m, "tool_call_id", F.path("messages", i, "tool_call_id"));
           out.add(
               new Message(
-                  Role.TOOL, List.of(new ToolResult(id, contentText(m.get("content"), i), false))));
+                  Role.TOOL, List.of(new ToolResult(id, contentText(required(m, i), i), false))));
         }
-        default -> throw invalid("messages[" + i + "].role '" + role + "' is not supported");
+        default ->
+            throw F.unsupported(
+                F.path("messages", i, "role"),
+                "messages["
+                    + i
+                    + "].role '"
+                    + role
+                    + "' cannot be translated to this route's"
+                    + " provider; use tool messages");
       }
     }
     Integer maxTokens =
-        body.hasNonNull("max_completion_tokens")
-            ? Integer.valueOf(body.get("max_completion_tokens").asInt())
-            : body.hasNonNull("max_tokens")
-                ? Integer.valueOf(body.get("max_tokens").asInt())
-                : null;
+        F.optionalInt(body, "max_completion_tokens", "max_completion_tokens", 1, Integer.MAX_VALUE);
+    Integer legacyMax = F.optionalInt(body, "max_tokens", "max_tokens", 1, Integer.MAX_VALUE);
+    if (maxTokens == null) {
+      maxTokens = legacyMax;
+    }
     List<String> stop = new ArrayList<>();
     JsonNode s = body.get("stop");
     if (s != null && s.isTextual()) {
       stop.add(s.asText());
     } else if (s != null && s.isArray()) {
-      s.forEach(x -> stop.add(x.asText()));
+      if (s.size() > MAX_STOP) {
+        throw F.length(
+            "stop",
+            "array too long. Expected an array with maximum length "
+                + MAX_STOP
+                + ", but got an array with length "
+                + s.size()
+                + " instead.");
+      }
+      for (int k = 0; k < s.size(); k++) {
+        if (!s.get(k).isTextual()) {
+          throw F.type(F.path("stop", k), "a string", s.get(k));
+        }
+        stop.add(s.get(k).asText());
+      }
+    } else if (s != null && !s.isNull()) {
+      throw F.type("stop", "a string or an array of strings", s);
     }
     List<ChatRequest.Tool> tools = new ArrayList<>();
-    JsonNode t = body.get("tools");
-    if (t != null && t.isArray()) {
-      for (JsonNode tool : t) {
-        JsonNode f = tool.path("function");
-        if (Json.text(f, "name") == null) {
-          throw invalid("tools[].function.name is required");
-        }
-        tools.add(
-            new ChatRequest.Tool(
-                Json.text(f, "name"), Json.text(f, "description"), f.get("parameters")));
+    JsonNode t = F.optionalArray(body, "tools", "tools");
+    for (int k = 0; k < t.size(); k++) {
+      JsonNode tool = F.requireObject(t.get(k), F.path("tools", k));
+      String type = F.requiredString(tool, "type", F.path("tools", k, "type"));
+      if (!"function".equals(type)) {
+        throw F.unsupported(
+            F.path("tools", k, "type"),
+            "tools of type '" + type + "' cannot be translated to this route's provider");
       }
+      JsonNode f = F.requireObject(tool.get("function"), F.path("tools", k, "function"));
+      String name = F.requiredString(f, "name", F.path("tools", k, "function", "name"));
+      if (!TOOL_NAME.matcher(name).matches()) {
+        throw F.value(
+            F.path("tools", k, "function", "name"),
+            "string does not match pattern. Expected a string that matches the pattern"
+                + " '^[a-zA-Z0-9_-]{1,64}$'.");
+      }
+      JsonNode params = f.get("parameters");
+      if (params != null && !params.isNull() && !params.isObject()) {
+        throw F.type(F.path("tools", k, "function", "parameters"), "an object", params);
+      }
+      tools.add(
+          new ChatRequest.Tool(
+              name,
+              F.optionalString(f, "description", F.path("tools", k, "function", "description")),
+              params));
     }
     return new ChatRequest(
         Json.text(body, "model"),
         system.isEmpty() ? null : system.toString(),
         out,
         maxTokens,
-        Json.samplingParameter(body, "temperature"),
-        Json.samplingParameter(body, "top_p"),
+        F.optionalNumber(body, "temperature", "temperature", 0, 2),
+        F.optionalNumber(body, "top_p", "top_p", 0, 1),
         stop,
         tools,
-        toolChoice(body.get("tool_choice")),
-        body.path("stream").asBoolean(false));
+        toolChoice(body.get("tool_choice"), tools),
+        F.optionalBoolean(body, "stream", "stream"));
   }
 
-  private static ToolChoice toolChoice(JsonNode tc) {
+  private static JsonNode required(JsonNode m, int i) {
+    JsonNode c = m.get("content");
+    if (c == null || c.isNull()) {
+      throw F.missing(F.path("messages", i, "content"));
+    }
+    return c;
+  }
+
+  private static ToolChoice toolChoice(JsonNode tc, List<ChatRequest.Tool> tools) {
     if (tc == null || tc.isNull()) {
       return null;
     }
+    ToolChoice choice;
     if (tc.isTextual()) {
-      return switch (tc.asText()) {
-        case "none" -> new ToolChoice(ToolChoice.Mode.NONE, null);
-        case "required" -> new ToolChoice(ToolChoice.Mode.ANY, null);
-        default -> new ToolChoice(ToolChoice.Mode.AUTO, null);
-      };
+      choice =
+          switch (F.oneOf(tc.asText(), "tool_choice", List.of("none", "auto", "required"))) {
+            case "none" -> new ToolChoice(ToolChoice.Mode.NONE, null);
+            case "required" -> new ToolChoice(ToolChoice.Mode.ANY, null);
+            default -> new ToolChoice(ToolChoice.Mode.AUTO, null);
+          };
+    } else if (tc.isObject()) {
+      String type = F.requiredString(tc, "type", "tool_choice.type");
+      F.oneOf(type, "tool_choice.type", List.of("function"));
+      JsonNode f = F.requireObject(tc.get("function"), "tool_choice.function");
+      String name = F.requiredString(f, "name", "tool_choice.function.name");
+      choice = new ToolChoice(ToolChoice.Mode.NAMED, name);
+    } else {
+      throw F.type("tool_choice", "a string or an object", tc);
     }
-    return new ToolChoice(ToolChoice.Mode.NAMED, tc.path("function").path("name").asText());
+    if (choice.mode() != ToolChoice.Mode.NONE && tools.isEmpty()) {
+      throw F.value("tool_choice", "'tool_choice' is only allowed when 'tools' are specified.");
+    }
+    if (choice.mode() == ToolChoice.Mode.NAMED
+        && tools.stream().noneMatch(x -> x.name().equals(choice.name()))) {
+      throw F.value(
+          "tool_choice",
+          "no function named '" + choice.name() + "' was specified in the 'tools' parameter.");
+    }
+    return choice;
   }
 
   private static String contentText(JsonNode content, int i) {
-    if (content == null || content.isNull()) {
-      return "";
-    }
     if (content.isTextual()) {
       return content.asText();
     }
     if (content.isArray()) {
       StringBuilder sb = new StringBuilder();
-      for (JsonNode part : content) {
-        String type = Json.text(part, "type");
+      for (int k = 0; k < content.size(); k++) {
+        JsonNode part = F.requireObject(content.get(k), F.path("messages", i, "content", k));
+        String type = F.requiredString(part, "type", F.path("messages", i, "content", k, "type"));
         if ("text".equals(type)) {
-          sb.append(part.path("text").asText());
+          sb.append(F.requiredString(part, "text", F.path("messages", i, "content", k, "text")));
         } else {
-          throw invalid(
+          throw F.unsupported(
+              F.path("messages", i, "content", k),
               "messages["
                   + i
                   + "] has content of type '"
@@ -184,7 +282,8 @@ public final class OpenAiWire {
       }
       return sb.toString();
     }
-    throw invalid("messages[" + i + "].content must be a string or an array of parts");
+    throw F.type(
+        F.path("messages", i, "content"), "a string or an array of content parts", content);
   }
 
   /** Renders a neutral answer as an OpenAI chat completion. */
@@ -540,9 +639,5 @@ public final class OpenAiWire {
     public String error(ErrorKind kind, String message) {
       return "data: " + Json.write(errorBody(kind, message)) + "\n\n";
     }
-  }
-
-  private static ProxyException invalid(String message) {
-    return new ProxyException(ErrorKind.INVALID_REQUEST, message);
   }
 }
