@@ -129,8 +129,8 @@ public final class FieldCheck {
   /** A feature the request uses that the translation cannot carry, naming the field. */
   public InvalidRequest unsupported(String path, String detail) {
     return style == Style.OPENAI
-        ? new InvalidRequest(path, null, detail)
-        : new InvalidRequest(path, null, path + ": " + detail);
+        ? new InvalidRequest(path, null, detail, true)
+        : new InvalidRequest(path, null, path + ": " + detail, true);
   }
 
   // ---- typed readers: null when absent or JSON null, else the value or a refusal ----

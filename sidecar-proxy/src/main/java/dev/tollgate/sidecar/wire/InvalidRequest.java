@@ -12,11 +12,26 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 public final class InvalidRequest extends ProxyException {
   private final String param;
   private final String code;
+  private final boolean untranslatable;
 
   public InvalidRequest(String param, String code, String message) {
+    this(param, code, message, false);
+  }
+
+  /**
+   * @param untranslatable the request is valid for the caller's provider but uses what a
+   *     translation cannot carry (a target that speaks the caller's format may still serve it)
+   */
+  public InvalidRequest(String param, String code, String message, boolean untranslatable) {
     super(ErrorKind.INVALID_REQUEST, message);
     this.param = param;
     this.code = code;
+    this.untranslatable = untranslatable;
+  }
+
+  /** Whether only translation refuses it: a target speaking the caller's format may serve it. */
+  public boolean untranslatable() {
+    return untranslatable;
   }
 
   /** The field at fault, as the caller's format spells its path, or null. */

@@ -456,9 +456,10 @@ class BadInputIT {
     HttpResponse<String> r =
         bed.post(
             CHAT,
-            "{\"model\":\"an\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"http://x\"}}]}]}");
+            "{\"model\":\"an\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_audio\",\"input_audio\":{\"data\":\"AAAA\",\"format\":\"wav\"}}]}]}");
     assertOpenAiError(r, 400, ErrorKind.INVALID_REQUEST);
-    assertThat(json(r).at("/error/message").asText()).contains("image_url");
+    assertThat(json(r).at("/error/message").asText()).contains("input_audio");
+    assertThat(json(r).at("/error/param").asText()).isEqualTo("messages[0].content[0]");
     HttpResponse<String> schema =
         bed.post(
             CHAT,

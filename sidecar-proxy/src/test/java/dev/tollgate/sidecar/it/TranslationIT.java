@@ -22,7 +22,29 @@ class TranslationIT {
 
   @BeforeAll
   static void start() throws Exception {
-    bed = TestBed.start();
+    bed =
+        TestBed.start(
+            """
+              - model: pics
+                retry: {attempts: 0}
+                tiers:
+                  - name: main
+                    targets:
+                      - {credential: bedrock, model: "anthropic.claude-3-haiku-20240307-v1:0"}
+                      - {credential: anthropic, model: claude-3-5-sonnet-20241022}
+              - model: bronly
+                retry: {attempts: 0}
+                tiers:
+                  - name: main
+                    targets: [{credential: bedrock, model: "anthropic.claude-3-haiku-20240307-v1:0"}]
+              - model: multi
+                retry: {attempts: 0}
+                tiers:
+                  - name: main
+                    targets:
+                      - {credential: anthropic, model: claude-3-5-sonnet-20241022}
+                      - {credential: openai, model: gpt-4o-mini}
+            """);
   }
 
   @AfterAll
@@ -37,6 +59,54 @@ class TranslationIT {
 
   private static JsonNode json(HttpResponse<String> r) throws Exception {
     return JSON.readTree(r.body());
+  }
+
+  private static final String IMAGE_BY_URL =
+      "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":["
+          + "{\"type\":\"text\",\"text\":\"What is this?\"},"
+          + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://example.com/cat.jpg\"}}]}]}";
+
+  @Test
+  void aTargetThatCannotTakeTheRequestIsSkippedForACapableOne() throws Exception {
+    HttpResponse<String> r = bed.post(CHAT, IMAGE_BY_URL.formatted("pics"));
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("x-tollgate-provider")).hasValue("anthropic");
+    assertThat(r.headers().firstValue("x-tollgate-failovers")).hasValue("0");
+    assertThat(bed.sim.stats().requests()).as("Bedrock is not even called").isEqualTo(1);
+    JsonNode sent = bed.sim.lastRequest().body();
+    assertThat(sent.at("/messages/0/content/1/source/url").asText())
+        .isEqualTo("https://example.com/cat.jpg");
+    assertThat(
+            bed.metric(
+                "tollgate_translation_skips_total{feature=\"image_url\",provider=\"bedrock\",route=\"pics\"}"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void whenNoTargetCanTakeItTheCallIsRefusedNamingTheFeature() throws Exception {
+    HttpResponse<String> r = bed.post(CHAT, IMAGE_BY_URL.formatted("bronly"));
+    assertThat(r.statusCode()).isEqualTo(400);
+    JsonNode e = json(r).path("error");
+    assertThat(e.path("param").asText()).isEqualTo("image_url");
+    assertThat(e.path("message").asText()).contains("an image by URL");
+    assertThat(bed.sim.stats().requests()).isZero();
+  }
+
+  @Test
+  void whatOnlyTheCallersOwnFormatCarriesGoesToATargetSpeakingIt() throws Exception {
+    HttpResponse<String> r =
+        bed.post(
+            CHAT,
+            "{\"model\":\"multi\",\"n\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("x-tollgate-provider")).hasValue("openai");
+    assertThat(bed.sim.lastRequest().body().path("n").asInt()).isEqualTo(2);
+    HttpResponse<String> refused =
+        bed.post(
+            CHAT,
+            "{\"model\":\"an\",\"n\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(json(refused).at("/error/param").asText()).as(refused.body()).isEqualTo("n");
   }
 
   @Test

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.chat.ChatRequest;
+import dev.tollgate.sidecar.chat.ChatRequest.Media;
 import dev.tollgate.sidecar.chat.ChatRequest.Message;
 import dev.tollgate.sidecar.chat.ChatRequest.Part;
 import dev.tollgate.sidecar.chat.ChatRequest.Role;
@@ -13,6 +14,7 @@ import dev.tollgate.sidecar.chat.ChatRequest.ToolChoice;
 import dev.tollgate.sidecar.chat.ChatRequest.ToolResult;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
+import dev.tollgate.sidecar.chat.MediaSource;
 import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.wire.ErrorKind;
@@ -95,6 +97,8 @@ public final class AnthropicWire {
         String type = F.requiredString(block, "type", at + ".type");
         if ("text".equals(type)) {
           texts.add(new Text(F.requiredString(block, "text", at + ".text")));
+        } else if (("image".equals(type) || "document".equals(type)) && "user".equals(role)) {
+          texts.add(media(block, type, at));
         } else if ("tool_use".equals(type) && "assistant".equals(role)) {
           String id = F.requiredString(block, "id", at + ".id");
           String name = F.requiredString(block, "name", at + ".name");
@@ -206,6 +210,35 @@ public final class AnthropicWire {
         F.optionalBoolean(body, "stream", "stream"));
   }
 
+  /** An image or document block: base64 or URL source (a plain-text document becomes text). */
+  private static Part media(JsonNode block, String type, String at) {
+    Media.Kind kind = "image".equals(type) ? Media.Kind.IMAGE : Media.Kind.DOCUMENT;
+    JsonNode source = F.requireObject(block.get("source"), at + ".source");
+    String sourceType = F.requiredString(source, "type", at + ".source.type");
+    String name = F.optionalString(block, "title", at + ".title");
+    switch (F.oneOf(
+        sourceType,
+        at + ".source.type",
+        kind == Media.Kind.IMAGE ? List.of("base64", "url") : List.of("base64", "url", "text"))) {
+      case "base64" -> {
+        return MediaSource.inline(
+            kind,
+            F.requiredString(source, "media_type", at + ".source.media_type"),
+            F.requiredString(source, "data", at + ".source.data"),
+            name,
+            F,
+            at + ".source");
+      }
+      case "url" -> {
+        return MediaSource.byUrl(
+            kind, F.requiredString(source, "url", at + ".source.url"), F, at + ".source.url");
+      }
+      default -> {
+        return new Text(F.requiredString(source, "data", at + ".source.data"));
+      }
+    }
+  }
+
   private static String systemText(JsonNode system) {
     if (system == null || system.isNull()) {
       return null;
@@ -309,6 +342,18 @@ public final class AnthropicWire {
         if (p instanceof Text t) {
           if (!t.text().isEmpty()) {
             blocks.addObject().put("type", "text").put("text", t.text());
+          }
+        } else if (p instanceof Media md) {
+          ObjectNode b =
+              blocks.addObject().put("type", md.kind() == Media.Kind.IMAGE ? "image" : "document");
+          ObjectNode src = b.putObject("source");
+          if (md.byUrl()) {
+            src.put("type", "url").put("url", md.url());
+          } else {
+            src.put("type", "base64").put("media_type", md.mediaType()).put("data", md.data());
+          }
+          if (md.kind() == Media.Kind.DOCUMENT && md.name() != null) {
+            b.put("title", md.name());
           }
         } else if (p instanceof ToolCall c) {
           ObjectNode b =

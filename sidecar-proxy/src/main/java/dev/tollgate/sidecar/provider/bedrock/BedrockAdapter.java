@@ -3,6 +3,7 @@ package dev.tollgate.sidecar.provider.bedrock;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.cache.PromptCacheMarker;
+import dev.tollgate.sidecar.chat.Capabilities;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.config.CredentialAuth;
@@ -75,6 +76,11 @@ public final class BedrockAdapter implements ProviderAdapter {
       AwsCredentials credentials = secrets.identity(c);
       SigV4.sign(h, url, body, c.bedrock().region(), credentials, Clock.systemUTC());
     }
+  }
+
+  @Override
+  public Capabilities capabilities(String model) {
+    return BedrockWire.CAPABILITIES;
   }
 
   @Override

@@ -3,7 +3,9 @@ package dev.tollgate.sidecar.provider.bedrock;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.chat.Capabilities;
 import dev.tollgate.sidecar.chat.ChatRequest;
+import dev.tollgate.sidecar.chat.ChatRequest.Media;
 import dev.tollgate.sidecar.chat.ChatRequest.Message;
 import dev.tollgate.sidecar.chat.ChatRequest.Part;
 import dev.tollgate.sidecar.chat.ChatRequest.Text;
@@ -38,11 +40,15 @@ public final class BedrockWire {
         + (stream ? "/converse-stream" : "/converse");
   }
 
+  /** Converse takes images and PDFs as bytes (or S3 locations), not by URL. */
+  public static final Capabilities CAPABILITIES = new Capabilities(true, false, true, false, true);
+
   public static ObjectNode encodeRequest(ChatRequest r) {
     ObjectNode root = Json.object();
     ArrayNode msgs = root.putArray("messages");
     ObjectNode last = null;
     String lastRole = null;
+    int documents = 0;
     for (Message m : r.messages()) {
       String role = m.role() == ChatRequest.Role.ASSISTANT ? "assistant" : "user";
       ArrayNode content;
@@ -58,6 +64,26 @@ public final class BedrockWire {
         if (p instanceof Text t) {
           if (!t.text().isEmpty()) {
             content.addObject().put("text", t.text());
+          }
+        } else if (p instanceof Media md) {
+          if (md.byUrl()) {
+            throw Capabilities.refused(md.feature(), "Bedrock takes only bytes or S3 locations");
+          }
+          if (md.kind() == Media.Kind.IMAGE) {
+            content
+                .addObject()
+                .putObject("image")
+                .put("format", md.format())
+                .putObject("source")
+                .put("bytes", md.data());
+          } else {
+            content
+                .addObject()
+                .putObject("document")
+                .put("format", "pdf")
+                .put("name", documentName(md.name(), ++documents))
+                .putObject("source")
+                .put("bytes", md.data());
           }
         } else if (p instanceof ToolCall c) {
           ObjectNode use =
@@ -127,6 +153,19 @@ public final class BedrockWire {
       }
     }
     return root;
+  }
+
+  /**
+   * A document's name as Converse requires it: letters, digits, single spaces, hyphens, brackets
+   * and parentheses only, unique in the request (it is shown to the model).
+   */
+  static String documentName(String name, int n) {
+    String base = name == null ? "" : name.replaceAll("\\.[A-Za-z0-9]{1,5}$", "");
+    base = base.replaceAll("[^A-Za-z0-9\\-()\\[\\] ]", " ").replaceAll(" +", " ").trim();
+    if (base.length() > 100) {
+      base = base.substring(0, 100).trim();
+    }
+    return (base.isEmpty() ? "document" : base) + " " + n;
   }
 
   static FinishReason finish(String stopReason) {

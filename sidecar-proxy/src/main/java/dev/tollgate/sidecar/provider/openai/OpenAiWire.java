@@ -3,7 +3,9 @@ package dev.tollgate.sidecar.provider.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.chat.Capabilities;
 import dev.tollgate.sidecar.chat.ChatRequest;
+import dev.tollgate.sidecar.chat.ChatRequest.Media;
 import dev.tollgate.sidecar.chat.ChatRequest.Message;
 import dev.tollgate.sidecar.chat.ChatRequest.Part;
 import dev.tollgate.sidecar.chat.ChatRequest.Role;
@@ -13,6 +15,7 @@ import dev.tollgate.sidecar.chat.ChatRequest.ToolChoice;
 import dev.tollgate.sidecar.chat.ChatRequest.ToolResult;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
+import dev.tollgate.sidecar.chat.MediaSource;
 import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.wire.ErrorKind;
@@ -42,6 +45,9 @@ public final class OpenAiWire {
   }
 
   private static final FieldCheck F = FieldCheck.OPENAI;
+
+  /** OpenAI takes images inline and by URL, PDFs only inline ({@code file.file_data}). */
+  public static final Capabilities CAPABILITIES = new Capabilities(true, true, true, false, true);
 
   /** OpenAI's maximum of stop sequences. */
   static final int MAX_STOP = 4;
@@ -98,8 +104,7 @@ public final class OpenAiWire {
           }
           system.append(contentText(required(m, i), i));
         }
-        case "user" ->
-            out.add(new Message(Role.USER, List.of(new Text(contentText(required(m, i), i)))));
+        case "user" -> out.add(new Message(Role.USER, userParts(required(m, i), i)));
         case "assistant" -> {
           List<Part> parts = new ArrayList<>();
           JsonNode content = m.get("content");
@@ -259,6 +264,55 @@ public final class OpenAiWire {
     return choice;
   }
 
+  /** A user message's content: text, images ({@code image_url}) and files ({@code file}). */
+  private static List<Part> userParts(JsonNode content, int i) {
+    if (!content.isArray()) {
+      return List.of(new Text(contentText(content, i)));
+    }
+    List<Part> parts = new ArrayList<>();
+    for (int k = 0; k < content.size(); k++) {
+      String at = F.path("messages", i, "content", k);
+      JsonNode part = F.requireObject(content.get(k), at);
+      String type = F.requiredString(part, "type", at + ".type");
+      switch (type) {
+        case "text" -> parts.add(new Text(F.requiredString(part, "text", at + ".text")));
+        case "image_url" -> {
+          JsonNode img = F.requireObject(part.get("image_url"), at + ".image_url");
+          String url = F.requiredString(img, "url", at + ".image_url.url");
+          parts.add(MediaSource.image(url, F, at + ".image_url.url"));
+        }
+        case "file" -> {
+          JsonNode file = F.requireObject(part.get("file"), at + ".file");
+          String data = F.optionalString(file, "file_data", at + ".file.file_data");
+          if (data == null) {
+            if (F.optionalString(file, "file_id", at + ".file.file_id") != null) {
+              throw F.unsupported(
+                  at + ".file.file_id",
+                  "a file_id names a file uploaded to OpenAI, which this route's provider cannot"
+                      + " read; send the file as file_data");
+            }
+            throw F.missing(at + ".file.file_data");
+          }
+          parts.add(
+              MediaSource.document(
+                  data,
+                  F.optionalString(file, "filename", at + ".file.filename"),
+                  F,
+                  at + ".file.file_data"));
+        }
+        default ->
+            throw F.unsupported(
+                at,
+                "messages["
+                    + i
+                    + "] has content of type '"
+                    + type
+                    + "', which cannot be translated to this route's provider");
+      }
+    }
+    return parts;
+  }
+
   private static String contentText(JsonNode content, int i) {
     if (content.isTextual()) {
       return content.asText();
@@ -277,7 +331,7 @@ public final class OpenAiWire {
                   + i
                   + "] has content of type '"
                   + type
-                  + "', which cannot be translated to this route's provider; only text is");
+                  + "', which cannot be translated here; only text is");
         }
       }
       return sb.toString();
@@ -339,7 +393,21 @@ public final class OpenAiWire {
     }
     for (Message m : r.messages()) {
       switch (m.role()) {
-        case USER -> msgs.addObject().put("role", "user").put("content", texts(m));
+        case USER -> {
+          ObjectNode o = msgs.addObject().put("role", "user");
+          if (m.parts().stream().anyMatch(Media.class::isInstance)) {
+            ArrayNode content = o.putArray("content");
+            for (Part p : m.parts()) {
+              if (p instanceof Text t) {
+                content.addObject().put("type", "text").put("text", t.text());
+              } else if (p instanceof Media md) {
+                encodeMedia(content, md);
+              }
+            }
+          } else {
+            o.put("content", texts(m));
+          }
+        }
         case ASSISTANT -> {
           ObjectNode o = msgs.addObject().put("role", "assistant");
           String t = texts(m);
@@ -416,6 +484,30 @@ public final class OpenAiWire {
       root.putObject("stream_options").put("include_usage", true);
     }
     return root;
+  }
+
+  /**
+   * An image as {@code image_url} (by URL or as a data URL), a PDF as a {@code file} with its data:
+   * OpenAI takes documents only inline.
+   */
+  private static void encodeMedia(ArrayNode content, Media md) {
+    if (md.kind() == Media.Kind.IMAGE) {
+      content
+          .addObject()
+          .put("type", "image_url")
+          .putObject("image_url")
+          .put("url", md.byUrl() ? md.url() : md.dataUrl());
+    } else {
+      if (md.byUrl()) {
+        throw Capabilities.refused(md.feature(), "OpenAI takes documents only as file data");
+      }
+      content
+          .addObject()
+          .put("type", "file")
+          .putObject("file")
+          .put("filename", md.name() != null ? md.name() : "document.pdf")
+          .put("file_data", md.dataUrl());
+    }
   }
 
   private static String texts(Message m) {
