@@ -27,7 +27,7 @@ public record ChatRequest(
     ToolChoice toolChoice,
     boolean stream,
     ResponseFormat responseFormat,
-    Integer seed,
+    Long seed,
     Boolean parallelToolCalls) {
 
   public ChatRequest {

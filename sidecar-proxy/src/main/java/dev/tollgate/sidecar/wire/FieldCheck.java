@@ -136,7 +136,13 @@ public final class FieldCheck {
   // ---- typed readers: null when absent or JSON null, else the value or a refusal ----
 
   /** An optional integer within [{@code min}, {@code max}]. */
-  public Integer optionalInt(JsonNode parent, String field, String path, long min, long max) {
+  public Integer optionalInt(JsonNode parent, String field, String path, int min, int max) {
+    Long v = optionalLong(parent, field, path, min, max);
+    return v == null ? null : (int) (long) v;
+  }
+
+  /** An optional 64-bit integer within [{@code min}, {@code max}]. */
+  public Long optionalLong(JsonNode parent, String field, String path, long min, long max) {
     JsonNode v = parent.get(field);
     if (v == null || v.isNull()) {
       return null;
@@ -151,13 +157,16 @@ public final class FieldCheck {
         throw type(path, "an integer", v);
       }
     }
-    if (v.asDouble() < min) {
+    if (!v.canConvertToLong() || v.asLong() < min) {
+      if (v.asDouble() > 0) {
+        throw aboveMax(path, max, v);
+      }
       throw belowMin(path, min, v);
     }
-    if (v.asDouble() > max) {
+    if (v.asLong() > max) {
       throw aboveMax(path, max, v);
     }
-    return (int) v.asLong();
+    return v.asLong();
   }
 
   /** An optional finite number within [{@code min}, {@code max}]. */

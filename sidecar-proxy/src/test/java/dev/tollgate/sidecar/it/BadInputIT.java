@@ -463,10 +463,10 @@ class BadInputIT {
     HttpResponse<String> schema =
         bed.post(
             CHAT,
-            "{\"model\":\"an\",\"response_format\":{\"type\":\"json_schema\"},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
-    assertOpenAiError(schema, 400, ErrorKind.INVALID_REQUEST);
-    assertThat(json(schema).at("/error/message").asText())
-        .contains("response_format 'json_schema'");
+            "{\"model\":\"an\",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{}},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(schema.statusCode()).isEqualTo(400);
+    assertThat(json(schema).at("/error/param").asText())
+        .isEqualTo("response_format.json_schema.name");
     // the same options are forwarded untouched when the provider speaks the caller's format
     assertThat(
             bed.post(

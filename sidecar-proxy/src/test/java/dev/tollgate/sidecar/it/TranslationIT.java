@@ -110,6 +110,39 @@ class TranslationIT {
   }
 
   @Test
+  void jsonSchemaOutputSurvivesTranslationToAnthropicStreamedAndNot() throws Exception {
+    bed.sim.behavior(
+        dev.tollgate.simulator.SimulatorBehavior.defaults()
+            .withToolCall("tollgate_structured_output", "{\"answer\":\"yes\"}"));
+    String body =
+        "{\"model\":\"an\",\"messages\":[{\"role\":\"user\",\"content\":\"Is it?\"}],"
+            + "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"verdict\","
+            + "\"schema\":{\"type\":\"object\",\"properties\":{\"answer\":{\"type\":\"string\"}}}}}%s}";
+    HttpResponse<String> r = bed.post(CHAT, body.formatted(""));
+    assertThat(r.statusCode()).isEqualTo(200);
+    JsonNode msg = json(r).at("/choices/0/message");
+    assertThat(JSON.readTree(msg.path("content").asText()).path("answer").asText())
+        .isEqualTo("yes");
+    assertThat(msg.has("tool_calls")).isFalse();
+    assertThat(json(r).at("/choices/0/finish_reason").asText()).isEqualTo("stop");
+    JsonNode sent = bed.sim.lastRequest().body();
+    assertThat(sent.at("/tool_choice/name").asText()).isEqualTo("tollgate_structured_output");
+
+    HttpResponse<String> s = bed.post(CHAT, body.formatted(",\"stream\":true"));
+    assertThat(s.statusCode()).isEqualTo(200);
+    StringBuilder text = new StringBuilder();
+    for (String line : s.body().split("\n")) {
+      if (line.startsWith("data: {")) {
+        JsonNode c = JSON.readTree(line.substring(6)).at("/choices/0/delta");
+        assertThat(c.has("tool_calls")).isFalse();
+        text.append(c.path("content").asText(""));
+      }
+    }
+    assertThat(JSON.readTree(text.toString()).path("answer").asText()).isEqualTo("yes");
+    assertThat(s.body()).contains("\"finish_reason\":\"stop\"");
+  }
+
+  @Test
   void anOpenAiCallerGetsOpenAisFourHundredBeforeAnyTranslatedCall() throws Exception {
     HttpResponse<String> r =
         bed.post(

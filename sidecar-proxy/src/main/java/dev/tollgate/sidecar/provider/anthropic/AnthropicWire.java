@@ -16,6 +16,7 @@ import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.MediaSource;
 import dev.tollgate.sidecar.chat.StreamEvent;
+import dev.tollgate.sidecar.chat.StructuredOutput;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.FieldCheck;
@@ -197,6 +198,16 @@ public final class AnthropicWire {
         throw F.value("tool_choice", "tool_choice may only be specified while providing tools");
       }
     }
+    Boolean parallel = null;
+    if (tc != null && tc.isObject()) {
+      JsonNode d = tc.get("disable_parallel_tool_use");
+      if (d != null && !d.isNull()) {
+        if (!d.isBoolean()) {
+          throw F.type("tool_choice.disable_parallel_tool_use", "a boolean", d);
+        }
+        parallel = !d.asBoolean();
+      }
+    }
     return new ChatRequest(
         Json.text(body, "model"),
         systemText(body.get("system")),
@@ -207,7 +218,33 @@ public final class AnthropicWire {
         stop,
         tools,
         choice,
-        F.optionalBoolean(body, "stream", "stream"));
+        F.optionalBoolean(body, "stream", "stream"),
+        outputFormat(body.get("output_format")),
+        null,
+        parallel);
+  }
+
+  /**
+   * Anthropic's native structured output ({@code output_format: {type: json_schema, schema}}, the
+   * structured-outputs beta).
+   */
+  private static ChatRequest.ResponseFormat outputFormat(JsonNode of) {
+    if (of == null || of.isNull()) {
+      return null;
+    }
+    F.requireObject(of, "output_format");
+    F.oneOf(
+        F.requiredString(of, "type", "output_format.type"),
+        "output_format.type",
+        List.of("json_schema"));
+    JsonNode schema = of.get("schema");
+    if (schema == null || schema.isNull()) {
+      throw F.missing("output_format.schema");
+    }
+    if (!schema.isObject()) {
+      throw F.type("output_format.schema", "an object", schema);
+    }
+    return new ChatRequest.ResponseFormat("response", schema, true);
   }
 
   /** An image or document block: base64 or URL source (a plain-text document becomes text). */
@@ -379,7 +416,8 @@ public final class AnthropicWire {
       ArrayNode s = root.putArray("stop_sequences");
       r.stop().forEach(s::add);
     }
-    if (!r.tools().isEmpty()) {
+    ChatRequest.ResponseFormat format = r.responseFormat();
+    if (!r.tools().isEmpty() || format != null) {
       ArrayNode tools = root.putArray("tools");
       for (ChatRequest.Tool t : r.tools()) {
         ObjectNode o = tools.addObject().put("name", t.name());
@@ -390,15 +428,39 @@ public final class AnthropicWire {
             "input_schema",
             t.parameters() != null ? t.parameters() : Json.object().put("type", "object"));
       }
+      if (format != null) {
+        // structured output through a forced tool (Messages has no JSON mode of its own here)
+        tools
+            .addObject()
+            .put("name", StructuredOutput.TOOL)
+            .put("description", StructuredOutput.description(format))
+            .set("input_schema", StructuredOutput.schema(format));
+      }
     }
-    if (r.toolChoice() != null) {
+    ToolChoice choice = r.toolChoice();
+    if (format != null
+        && (choice == null
+            || choice.mode() == ToolChoice.Mode.AUTO
+            || choice.mode() == ToolChoice.Mode.NONE)) {
+      // the answer must be the tool's input; with tools of the caller's own, any tool may come
+      choice =
+          r.tools().isEmpty() || choice != null && choice.mode() == ToolChoice.Mode.NONE
+              ? new ToolChoice(ToolChoice.Mode.NAMED, StructuredOutput.TOOL)
+              : new ToolChoice(ToolChoice.Mode.ANY, null);
+    }
+    if (choice != null) {
       ObjectNode tc = root.putObject("tool_choice");
-      switch (r.toolChoice().mode()) {
+      switch (choice.mode()) {
         case AUTO -> tc.put("type", "auto");
         case NONE -> tc.put("type", "none");
         case ANY -> tc.put("type", "any");
-        case NAMED -> tc.put("type", "tool").put("name", r.toolChoice().name());
+        case NAMED -> tc.put("type", "tool").put("name", choice.name());
       }
+      if (Boolean.FALSE.equals(r.parallelToolCalls()) && choice.mode() != ToolChoice.Mode.NONE) {
+        tc.put("disable_parallel_tool_use", true);
+      }
+    } else if (Boolean.FALSE.equals(r.parallelToolCalls()) && !r.tools().isEmpty()) {
+      root.putObject("tool_choice").put("type", "auto").put("disable_parallel_tool_use", true);
     }
     if (r.stream()) {
       root.put("stream", true);
@@ -416,16 +478,22 @@ public final class AnthropicWire {
       String type = Json.text(b, "type");
       if ("text".equals(type)) {
         parts.add(new Text(b.path("text").asText()));
+      } else if ("tool_use".equals(type) && StructuredOutput.isAnswer(Json.text(b, "name"))) {
+        parts.add(new Text(Json.write(b.path("input")))); // the structured answer, as text
       } else if ("tool_use".equals(type)) {
         parts.add(
             new ToolCall(Json.text(b, "id"), Json.text(b, "name"), Json.write(b.path("input"))));
       }
     }
+    FinishReason finish = FinishReason.fromAnthropic(Json.text(body, "stop_reason"));
+    if (finish == FinishReason.TOOL_CALLS && parts.stream().noneMatch(ToolCall.class::isInstance)) {
+      finish = FinishReason.STOP;
+    }
     return new ChatResponse(
         body.path("id").asText("msg_tollgate"),
         body.path("model").asText(),
         parts,
-        FinishReason.fromAnthropic(Json.text(body, "stop_reason")),
+        finish,
         readUsage(body.get("usage")));
   }
 
@@ -450,6 +518,7 @@ public final class AnthropicWire {
   /** Decodes an Anthropic stream. */
   public static final class Decoder implements StreamDecoder {
     private final Map<Integer, Integer> toolIndexOfBlock = new HashMap<>();
+    private final java.util.Set<Integer> answerBlocks = new java.util.HashSet<>();
     private boolean ended;
 
     @Override
@@ -476,7 +545,10 @@ public final class AnthropicWire {
         }
         case "content_block_start" -> {
           JsonNode b = e.path("content_block");
-          if ("tool_use".equals(Json.text(b, "type"))) {
+          if ("tool_use".equals(Json.text(b, "type"))
+              && StructuredOutput.isAnswer(Json.text(b, "name"))) {
+            answerBlocks.add(e.path("index").asInt()); // the structured answer: its input is text
+          } else if ("tool_use".equals(Json.text(b, "type"))) {
             int toolIndex = toolIndexOfBlock.size();
             toolIndexOfBlock.put(e.path("index").asInt(), toolIndex);
             out.add(
@@ -490,6 +562,12 @@ public final class AnthropicWire {
           String type = Json.text(d, "type");
           if ("text_delta".equals(type)) {
             out.add(new StreamEvent.TextDelta(d.path("text").asText()));
+          } else if ("input_json_delta".equals(type)
+              && answerBlocks.contains(e.path("index").asInt())) {
+            String json = d.path("partial_json").asText();
+            if (!json.isEmpty()) {
+              out.add(new StreamEvent.TextDelta(json));
+            }
           } else if ("input_json_delta".equals(type)) {
             Integer tool = toolIndexOfBlock.get(e.path("index").asInt());
             String json = d.path("partial_json").asText();
@@ -501,7 +579,14 @@ public final class AnthropicWire {
         case "message_delta" -> {
           String stop = Json.text(e.path("delta"), "stop_reason");
           if (stop != null) {
-            out.add(new StreamEvent.Finish(FinishReason.fromAnthropic(stop)));
+            FinishReason f = FinishReason.fromAnthropic(stop);
+            out.add(
+                new StreamEvent.Finish(
+                    f == FinishReason.TOOL_CALLS
+                            && toolIndexOfBlock.isEmpty()
+                            && !answerBlocks.isEmpty()
+                        ? FinishReason.STOP
+                        : f));
           }
           JsonNode u = e.get("usage");
           if (u != null) {

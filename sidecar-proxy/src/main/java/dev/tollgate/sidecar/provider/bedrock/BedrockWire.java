@@ -14,6 +14,7 @@ import dev.tollgate.sidecar.chat.ChatRequest.ToolResult;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.StreamEvent;
+import dev.tollgate.sidecar.chat.StructuredOutput;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.Json;
@@ -124,7 +125,8 @@ public final class BedrockWire {
     if (!inference.isEmpty()) {
       root.set("inferenceConfig", inference);
     }
-    if (!r.tools().isEmpty()) {
+    ChatRequest.ResponseFormat format = r.responseFormat();
+    if (!r.tools().isEmpty() || format != null) {
       ObjectNode toolConfig = root.putObject("toolConfig");
       ArrayNode tools = toolConfig.putArray("tools");
       for (ChatRequest.Tool t : r.tools()) {
@@ -137,15 +139,33 @@ public final class BedrockWire {
                 "json",
                 t.parameters() != null ? t.parameters() : Json.object().put("type", "object"));
       }
-      if (r.toolChoice() != null) {
-        switch (r.toolChoice().mode()) {
+      ChatRequest.ToolChoice choice = r.toolChoice();
+      if (format != null) {
+        // structured output through a forced tool, as for Anthropic (StructuredOutput)
+        ObjectNode spec =
+            tools
+                .addObject()
+                .putObject("toolSpec")
+                .put("name", StructuredOutput.TOOL)
+                .put("description", StructuredOutput.description(format));
+        spec.putObject("inputSchema").set("json", StructuredOutput.schema(format));
+        if (choice == null
+            || choice.mode() == ChatRequest.ToolChoice.Mode.AUTO
+            || choice.mode() == ChatRequest.ToolChoice.Mode.NONE) {
+          choice =
+              r.tools().isEmpty()
+                      || choice != null && choice.mode() == ChatRequest.ToolChoice.Mode.NONE
+                  ? new ChatRequest.ToolChoice(
+                      ChatRequest.ToolChoice.Mode.NAMED, StructuredOutput.TOOL)
+                  : new ChatRequest.ToolChoice(ChatRequest.ToolChoice.Mode.ANY, null);
+        }
+      }
+      if (choice != null) {
+        switch (choice.mode()) {
           case AUTO -> toolConfig.putObject("toolChoice").putObject("auto");
           case ANY -> toolConfig.putObject("toolChoice").putObject("any");
           case NAMED ->
-              toolConfig
-                  .putObject("toolChoice")
-                  .putObject("tool")
-                  .put("name", r.toolChoice().name());
+              toolConfig.putObject("toolChoice").putObject("tool").put("name", choice.name());
           case NONE -> {
             // Converse has no "none": the tools stay declared (earlier turns may use them)
           }
@@ -192,6 +212,9 @@ public final class BedrockWire {
     for (JsonNode b : content) {
       if (b.has("text")) {
         parts.add(new Text(b.path("text").asText()));
+      } else if (b.has("toolUse")
+          && StructuredOutput.isAnswer(Json.text(b.get("toolUse"), "name"))) {
+        parts.add(new Text(Json.write(b.get("toolUse").path("input"))));
       } else if (b.has("toolUse")) {
         JsonNode u = b.get("toolUse");
         parts.add(
@@ -199,12 +222,11 @@ public final class BedrockWire {
                 Json.text(u, "toolUseId"), Json.text(u, "name"), Json.write(u.path("input"))));
       }
     }
-    return new ChatResponse(
-        "bedrock-tollgate",
-        model,
-        parts,
-        finish(Json.text(body, "stopReason")),
-        readUsage(body.get("usage")));
+    FinishReason finish = finish(Json.text(body, "stopReason"));
+    if (finish == FinishReason.TOOL_CALLS && parts.stream().noneMatch(ToolCall.class::isInstance)) {
+      finish = FinishReason.STOP;
+    }
+    return new ChatResponse("bedrock-tollgate", model, parts, finish, readUsage(body.get("usage")));
   }
 
   static Usage readUsage(JsonNode u) {
@@ -222,6 +244,7 @@ public final class BedrockWire {
   public static final class Decoder implements StreamDecoder {
     private final String model;
     private final Map<Integer, Integer> toolOfBlock = new HashMap<>();
+    private final java.util.Set<Integer> answerBlocks = new java.util.HashSet<>();
     private boolean started;
     private boolean stopped;
 
@@ -244,7 +267,9 @@ public final class BedrockWire {
       switch (event == null ? "" : event) {
         case "contentBlockStart" -> {
           JsonNode use = e.path("start").path("toolUse");
-          if (use.isObject()) {
+          if (use.isObject() && StructuredOutput.isAnswer(Json.text(use, "name"))) {
+            answerBlocks.add(e.path("contentBlockIndex").asInt());
+          } else if (use.isObject()) {
             int tool = toolOfBlock.size();
             toolOfBlock.put(e.path("contentBlockIndex").asInt(), tool);
             out.add(
@@ -256,6 +281,12 @@ public final class BedrockWire {
           JsonNode d = e.path("delta");
           if (d.has("text")) {
             out.add(new StreamEvent.TextDelta(d.path("text").asText()));
+          } else if (d.has("toolUse")
+              && answerBlocks.contains(e.path("contentBlockIndex").asInt())) {
+            String input = d.path("toolUse").path("input").asText("");
+            if (!input.isEmpty()) {
+              out.add(new StreamEvent.TextDelta(input));
+            }
           } else if (d.has("toolUse")) {
             Integer tool = toolOfBlock.get(e.path("contentBlockIndex").asInt());
             String input = d.path("toolUse").path("input").asText("");
@@ -266,7 +297,12 @@ public final class BedrockWire {
         }
         case "messageStop" -> {
           stopped = true;
-          out.add(new StreamEvent.Finish(finish(Json.text(e, "stopReason"))));
+          FinishReason f = finish(Json.text(e, "stopReason"));
+          out.add(
+              new StreamEvent.Finish(
+                  f == FinishReason.TOOL_CALLS && toolOfBlock.isEmpty() && !answerBlocks.isEmpty()
+                      ? FinishReason.STOP
+                      : f));
         }
         case "metadata" -> {
           Usage u = readUsage(e.get("usage"));

@@ -93,6 +93,15 @@ public final class GeminiWire {
       ArrayNode s = gen.putArray("stopSequences");
       r.stop().forEach(s::add);
     }
+    if (r.seed() != null) {
+      gen.put("seed", r.seed());
+    }
+    if (r.responseFormat() != null) {
+      gen.put("responseMimeType", "application/json");
+      if (r.responseFormat().hasSchema()) {
+        gen.set("responseSchema", schema(r.responseFormat().schema().deepCopy()));
+      }
+    }
     if (!gen.isEmpty()) {
       root.set("generationConfig", gen);
     }

@@ -67,15 +67,7 @@ public final class OpenAiWire {
       throw F.unsupported(
           "n", "n > 1 cannot be translated to this route's provider; ask once per answer");
     }
-    String responseFormat = body.path("response_format").path("type").asText("text");
-    if (!"text".equals(responseFormat)) {
-      throw F.unsupported(
-          "response_format",
-          "response_format '"
-              + responseFormat
-              + "' cannot be translated to this route's provider;"
-              + " describe the format in the prompt instead");
-    }
+    ChatRequest.ResponseFormat responseFormat = responseFormat(body.get("response_format"));
     JsonNode messages = body.get("messages");
     if (messages == null || messages.isNull()) {
       throw F.missing("messages");
@@ -220,7 +212,57 @@ public final class OpenAiWire {
         stop,
         tools,
         toolChoice(body.get("tool_choice"), tools),
-        F.optionalBoolean(body, "stream", "stream"));
+        F.optionalBoolean(body, "stream", "stream"),
+        responseFormat,
+        F.optionalLong(body, "seed", "seed", Long.MIN_VALUE, Long.MAX_VALUE),
+        parallelToolCalls(body));
+  }
+
+  private static Boolean parallelToolCalls(JsonNode body) {
+    JsonNode v = body.get("parallel_tool_calls");
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isBoolean()) {
+      throw F.type("parallel_tool_calls", "a boolean", v);
+    }
+    return v.asBoolean();
+  }
+
+  /** {@code response_format}: text (null), {@code json_object}, or {@code json_schema}. */
+  private static ChatRequest.ResponseFormat responseFormat(JsonNode rf) {
+    if (rf == null || rf.isNull()) {
+      return null;
+    }
+    F.requireObject(rf, "response_format");
+    String type = F.requiredString(rf, "type", "response_format.type");
+    switch (F.oneOf(type, "response_format.type", List.of("text", "json_object", "json_schema"))) {
+      case "text" -> {
+        return null;
+      }
+      case "json_object" -> {
+        return ChatRequest.ResponseFormat.JSON_OBJECT;
+      }
+      default -> {
+        JsonNode js = F.requireObject(rf.get("json_schema"), "response_format.json_schema");
+        String name = F.requiredString(js, "name", "response_format.json_schema.name");
+        if (!TOOL_NAME.matcher(name).matches()) {
+          throw F.value(
+              "response_format.json_schema.name",
+              "string does not match pattern. Expected a string that matches the pattern"
+                  + " '^[a-zA-Z0-9_-]{1,64}$'.");
+        }
+        JsonNode schema = js.get("schema");
+        if (schema != null && !schema.isNull() && !schema.isObject()) {
+          throw F.type("response_format.json_schema.schema", "an object", schema);
+        }
+        JsonNode strict = js.get("strict");
+        return new ChatRequest.ResponseFormat(
+            name,
+            schema == null || schema.isNull() ? Json.object().put("type", "object") : schema,
+            strict != null && strict.asBoolean(false));
+      }
+    }
   }
 
   private static JsonNode required(JsonNode m, int i) {
@@ -478,6 +520,27 @@ public final class OpenAiWire {
                 .putObject("function")
                 .put("name", r.toolChoice().name());
       }
+    }
+    if (r.responseFormat() != null) {
+      ChatRequest.ResponseFormat f = r.responseFormat();
+      ObjectNode rf = root.putObject("response_format");
+      if (f.hasSchema()) {
+        rf.put("type", "json_schema");
+        ObjectNode js = rf.putObject("json_schema");
+        js.put("name", f.name() != null ? f.name() : "response");
+        js.set("schema", f.schema());
+        if (f.strict()) {
+          js.put("strict", true);
+        }
+      } else {
+        rf.put("type", "json_object");
+      }
+    }
+    if (r.seed() != null) {
+      root.put("seed", r.seed());
+    }
+    if (r.parallelToolCalls() != null && !r.tools().isEmpty()) {
+      root.put("parallel_tool_calls", r.parallelToolCalls());
     }
     if (r.stream()) {
       root.put("stream", true);
