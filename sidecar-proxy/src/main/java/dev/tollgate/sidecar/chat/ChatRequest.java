@@ -14,6 +14,10 @@ import java.util.List;
  * @param stop stop sequences
  * @param tools tools the model may call
  * @param toolChoice how the model may use them, or null for the provider's default
+ * @param responseFormat structured output wanted, or null for text
+ * @param seed sampling seed, or null
+ * @param parallelToolCalls false when the model must call at most one tool per turn, or null
+ * @param thinkingBudget extended thinking's token budget (Anthropic {@code thinking}), or null
  */
 public record ChatRequest(
     String model,
@@ -28,7 +32,8 @@ public record ChatRequest(
     boolean stream,
     ResponseFormat responseFormat,
     Long seed,
-    Boolean parallelToolCalls) {
+    Boolean parallelToolCalls,
+    Integer thinkingBudget) {
 
   public ChatRequest {
     messages = List.copyOf(messages);
@@ -59,6 +64,7 @@ public record ChatRequest(
         tools,
         toolChoice,
         stream,
+        null,
         null,
         null,
         null);
@@ -96,7 +102,7 @@ public record ChatRequest(
   }
 
   /** A piece of a message. */
-  public sealed interface Part permits Text, ToolCall, ToolResult, Media {}
+  public sealed interface Part permits Text, ToolCall, ToolResult, Media, Thinking {}
 
   public record Text(String text) implements Part {}
 
@@ -143,6 +149,18 @@ public record ChatRequest(
      */
     public String feature() {
       return (kind == Kind.IMAGE ? "image" : "document") + (byUrl() ? "_url" : "");
+    }
+  }
+
+  /**
+   * A model's extended thinking in an earlier assistant turn (Anthropic's {@code thinking} block,
+   * Bedrock's {@code reasoningContent}), with the {@code signature} that lets the provider verify
+   * it; {@code redacted} blocks carry only encrypted {@code data}. Signatures are valid only within
+   * the Claude family (Anthropic, Claude on Bedrock and Vertex AI): other targets drop the part.
+   */
+  public record Thinking(String text, String signature, String redactedData) implements Part {
+    public boolean redacted() {
+      return redactedData != null;
     }
   }
 

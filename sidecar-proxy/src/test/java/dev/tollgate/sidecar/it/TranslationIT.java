@@ -29,9 +29,8 @@ class TranslationIT {
                 retry: {attempts: 0}
                 tiers:
                   - name: main
-                    targets:
-                      - {credential: bedrock, model: "anthropic.claude-3-haiku-20240307-v1:0"}
-                      - {credential: anthropic, model: claude-3-5-sonnet-20241022}
+                    targets: [{credential: bedrock, model: "anthropic.claude-3-haiku-20240307-v1:0"}]
+                    fallbacks: [{credential: anthropic, model: claude-3-5-sonnet-20241022}]
               - model: bronly
                 retry: {attempts: 0}
                 tiers:
@@ -41,9 +40,8 @@ class TranslationIT {
                 retry: {attempts: 0}
                 tiers:
                   - name: main
-                    targets:
-                      - {credential: anthropic, model: claude-3-5-sonnet-20241022}
-                      - {credential: openai, model: gpt-4o-mini}
+                    targets: [{credential: anthropic, model: claude-3-5-sonnet-20241022}]
+                    fallbacks: [{credential: openai, model: gpt-4o-mini}]
             """);
   }
 

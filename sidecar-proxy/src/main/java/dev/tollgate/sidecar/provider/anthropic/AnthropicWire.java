@@ -98,6 +98,15 @@ public final class AnthropicWire {
         String type = F.requiredString(block, "type", at + ".type");
         if ("text".equals(type)) {
           texts.add(new Text(F.requiredString(block, "text", at + ".text")));
+        } else if ("thinking".equals(type) && "assistant".equals(role)) {
+          texts.add(
+              new ChatRequest.Thinking(
+                  F.requiredString(block, "thinking", at + ".thinking"),
+                  F.requiredString(block, "signature", at + ".signature"),
+                  null));
+        } else if ("redacted_thinking".equals(type) && "assistant".equals(role)) {
+          texts.add(
+              new ChatRequest.Thinking(null, null, F.requiredString(block, "data", at + ".data")));
         } else if (("image".equals(type) || "document".equals(type)) && "user".equals(role)) {
           texts.add(media(block, type, at));
         } else if ("tool_use".equals(type) && "assistant".equals(role)) {
@@ -221,7 +230,26 @@ public final class AnthropicWire {
         F.optionalBoolean(body, "stream", "stream"),
         outputFormat(body.get("output_format")),
         null,
-        parallel);
+        parallel,
+        thinkingBudget(body.get("thinking")));
+  }
+
+  /** {@code thinking: {type: enabled, budget_tokens}}: the budget; disabled or absent: null. */
+  private static Integer thinkingBudget(JsonNode t) {
+    if (t == null || t.isNull()) {
+      return null;
+    }
+    F.requireObject(t, "thinking");
+    String type = F.requiredString(t, "type", "thinking.type");
+    if ("disabled".equals(F.oneOf(type, "thinking.type", List.of("enabled", "disabled")))) {
+      return null;
+    }
+    Integer budget =
+        F.optionalInt(t, "budget_tokens", "thinking.budget_tokens", 1024, Integer.MAX_VALUE);
+    if (budget == null) {
+      throw F.missing("thinking.budget_tokens");
+    }
+    return budget;
   }
 
   /**
@@ -322,7 +350,15 @@ public final class AnthropicWire {
     root.put("id", r.id()).put("type", "message").put("role", "assistant").put("model", r.model());
     ArrayNode content = root.putArray("content");
     for (Part p : r.content()) {
-      if (p instanceof Text t) {
+      if (p instanceof ChatRequest.Thinking th && th.redacted()) {
+        content.addObject().put("type", "redacted_thinking").put("data", th.redactedData());
+      } else if (p instanceof ChatRequest.Thinking th && th.signature() != null) {
+        content
+            .addObject()
+            .put("type", "thinking")
+            .put("thinking", th.text())
+            .put("signature", th.signature());
+      } else if (p instanceof Text t) {
         content.addObject().put("type", "text").put("text", t.text());
       } else if (p instanceof ToolCall c) {
         ObjectNode b =
@@ -380,6 +416,16 @@ public final class AnthropicWire {
           if (!t.text().isEmpty()) {
             blocks.addObject().put("type", "text").put("text", t.text());
           }
+        } else if (p instanceof ChatRequest.Thinking th) {
+          if (th.redacted()) {
+            blocks.addObject().put("type", "redacted_thinking").put("data", th.redactedData());
+          } else {
+            blocks
+                .addObject()
+                .put("type", "thinking")
+                .put("thinking", th.text())
+                .put("signature", th.signature());
+          }
         } else if (p instanceof Media md) {
           ObjectNode b =
               blocks.addObject().put("type", md.kind() == Media.Kind.IMAGE ? "image" : "document");
@@ -406,8 +452,11 @@ public final class AnthropicWire {
         }
       }
     }
+    if (r.thinkingBudget() != null) {
+      root.putObject("thinking").put("type", "enabled").put("budget_tokens", r.thinkingBudget());
+    }
     if (r.temperature() != null) {
-      root.put("temperature", r.temperature());
+      root.put("temperature", Math.min(1.0, r.temperature())); // Messages takes 0..1
     }
     if (r.topP() != null) {
       root.put("top_p", r.topP());
@@ -478,6 +527,11 @@ public final class AnthropicWire {
       String type = Json.text(b, "type");
       if ("text".equals(type)) {
         parts.add(new Text(b.path("text").asText()));
+      } else if ("thinking".equals(type)) {
+        parts.add(
+            new ChatRequest.Thinking(b.path("thinking").asText(), Json.text(b, "signature"), null));
+      } else if ("redacted_thinking".equals(type)) {
+        parts.add(new ChatRequest.Thinking(null, null, b.path("data").asText()));
       } else if ("tool_use".equals(type) && StructuredOutput.isAnswer(Json.text(b, "name"))) {
         parts.add(new Text(Json.write(b.path("input")))); // the structured answer, as text
       } else if ("tool_use".equals(type)) {

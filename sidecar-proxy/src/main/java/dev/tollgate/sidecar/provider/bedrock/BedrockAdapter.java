@@ -85,7 +85,7 @@ public final class BedrockAdapter implements ProviderAdapter {
 
   @Override
   public ObjectNode encode(ChatRequest request, String model) {
-    return BedrockWire.encodeRequest(request);
+    return BedrockWire.encodeRequest(request, model);
   }
 
   @Override

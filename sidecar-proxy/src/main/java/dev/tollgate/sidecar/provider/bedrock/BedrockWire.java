@@ -45,6 +45,19 @@ public final class BedrockWire {
   public static final Capabilities CAPABILITIES = new Capabilities(true, false, true, false, true);
 
   public static ObjectNode encodeRequest(ChatRequest r) {
+    return encodeRequest(r, null);
+  }
+
+  /**
+   * Whether {@code model} is a Claude model, which takes extended thinking and its signed reasoning
+   * blocks (other Bedrock models get neither: the blocks are dropped).
+   */
+  static boolean claude(String model) {
+    return model == null || model.contains("anthropic.claude") || model.contains("claude");
+  }
+
+  public static ObjectNode encodeRequest(ChatRequest r, String model) {
+    boolean thinks = claude(model);
     ObjectNode root = Json.object();
     ArrayNode msgs = root.putArray("messages");
     ObjectNode last = null;
@@ -65,6 +78,15 @@ public final class BedrockWire {
         if (p instanceof Text t) {
           if (!t.text().isEmpty()) {
             content.addObject().put("text", t.text());
+          }
+        } else if (p instanceof ChatRequest.Thinking th) {
+          if (thinks) {
+            ObjectNode rc = content.addObject().putObject("reasoningContent");
+            if (th.redacted()) {
+              rc.put("redactedContent", th.redactedData());
+            } else {
+              rc.putObject("reasoningText").put("text", th.text()).put("signature", th.signature());
+            }
           }
         } else if (p instanceof Media md) {
           if (md.byUrl()) {
@@ -124,6 +146,12 @@ public final class BedrockWire {
     }
     if (!inference.isEmpty()) {
       root.set("inferenceConfig", inference);
+    }
+    if (r.thinkingBudget() != null && thinks) {
+      root.putObject("additionalModelRequestFields")
+          .putObject("thinking")
+          .put("type", "enabled")
+          .put("budget_tokens", r.thinkingBudget());
     }
     ChatRequest.ResponseFormat format = r.responseFormat();
     if (!r.tools().isEmpty() || format != null) {
@@ -210,7 +238,16 @@ public final class BedrockWire {
     }
     List<Part> parts = new ArrayList<>();
     for (JsonNode b : content) {
-      if (b.has("text")) {
+      if (b.has("reasoningContent")) {
+        JsonNode rc = b.get("reasoningContent");
+        if (rc.has("redactedContent")) {
+          parts.add(new ChatRequest.Thinking(null, null, rc.path("redactedContent").asText()));
+        } else {
+          JsonNode rt = rc.path("reasoningText");
+          parts.add(
+              new ChatRequest.Thinking(rt.path("text").asText(), Json.text(rt, "signature"), null));
+        }
+      } else if (b.has("text")) {
         parts.add(new Text(b.path("text").asText()));
       } else if (b.has("toolUse")
           && StructuredOutput.isAnswer(Json.text(b.get("toolUse"), "name"))) {

@@ -215,7 +215,8 @@ public final class OpenAiWire {
         F.optionalBoolean(body, "stream", "stream"),
         responseFormat,
         F.optionalLong(body, "seed", "seed", Long.MIN_VALUE, Long.MAX_VALUE),
-        parallelToolCalls(body));
+        parallelToolCalls(body),
+        null);
   }
 
   private static Boolean parallelToolCalls(JsonNode body) {
