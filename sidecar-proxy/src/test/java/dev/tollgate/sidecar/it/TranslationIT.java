@@ -141,6 +141,38 @@ class TranslationIT {
   }
 
   @Test
+  void anInlineScreenshotAndAJsonAnswerThroughBedrockAndGemini() throws Exception {
+    // the simulator answers a forced tool_choice with a call of that tool, as the models do
+    String body =
+        "{\"model\":\"%s\",%s\"messages\":[{\"role\":\"user\",\"content\":["
+            + "{\"type\":\"text\",\"text\":\"Classify the error.\"},"
+            + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,iVBORw0KGgo=\"}},"
+            + "{\"type\":\"file\",\"file\":{\"filename\":\"log.pdf\",\"file_data\":\"data:application/pdf;base64,JVBERi0xLjQK\"}}]}],"
+            + "\"response_format\":{\"type\":\"json_object\"}}";
+    for (String stream : new String[] {"", "\"stream\":true,"}) {
+      HttpResponse<String> b = bed.post(CHAT, body.formatted("br", stream));
+      assertThat(b.statusCode()).as(b.body()).isEqualTo(200);
+      if (stream.isEmpty()) {
+        assertThat(json(b).at("/choices/0/message/content").asText()).isEqualTo("{}");
+        assertThat(json(b).at("/choices/0/finish_reason").asText()).isEqualTo("stop");
+      } else {
+        assertThat(b.body()).contains("\"content\":\"{}\"").doesNotContain("tool_calls");
+      }
+      JsonNode sent = bed.sim.lastRequest().body();
+      assertThat(sent.at("/messages/0/content/1/image/format").asText()).isEqualTo("png");
+      assertThat(sent.at("/messages/0/content/2/document/name").asText()).isEqualTo("log 1");
+      assertThat(sent.at("/toolConfig/toolChoice/tool/name").asText())
+          .isEqualTo("tollgate_structured_output");
+    }
+    HttpResponse<String> g = bed.post(CHAT, body.formatted("ge", ""));
+    assertThat(g.statusCode()).as(g.body()).isEqualTo(200);
+    JsonNode sent = bed.sim.lastRequest().body();
+    assertThat(sent.at("/contents/0/parts/1/inlineData/mimeType").asText()).isEqualTo("image/png");
+    assertThat(sent.at("/generationConfig/responseMimeType").asText())
+        .isEqualTo("application/json");
+  }
+
+  @Test
   void anOpenAiCallerGetsOpenAisFourHundredBeforeAnyTranslatedCall() throws Exception {
     HttpResponse<String> r =
         bed.post(
