@@ -23,10 +23,16 @@ import java.util.function.IntConsumer;
  * chat-completions format and, for one request in eight, OpenAI's Responses API (as the Agents SDK
  * and Codex call it: instructions plus input items, routed by the same model alias and translated
  * for providers that do not speak it): multi-turn messages behind a stable system prompt, a share
- * of them streamed, and frequently asked questions repeated. Counts what the caller saw.
+ * of them streamed, frequently asked questions repeated, some with a screenshot (an image) and some
+ * asking for JSON ({@code response_format} json_schema), so that failover must translate those too.
+ * Counts what the caller saw.
  */
 final class TrafficDriver {
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** A 1×1 PNG standing in for a customer's screenshot. */
+  private static final String SCREENSHOT =
+      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 
   /**
    * A support prompt with the company's policies, as the seed describes, long enough (about 1,200
@@ -234,7 +240,28 @@ final class TrafficDriver {
           .addObject()
           .put("role", "assistant")
           .put("content", "I'm sorry about that. Could you tell me your account id?");
-      messages.addObject().put("role", "user").put("content", "It is ACME-" + (4000 + n) + ".");
+      ObjectNode last = messages.addObject().put("role", "user");
+      if (n % 8 == 3) {
+        // a screenshot of the error, as support bots receive them (translated as an image block
+        // when another provider serves the call)
+        ArrayNode parts = last.putArray("content");
+        parts.addObject().put("type", "text").put("text", "It is ACME-" + (4000 + n) + ".");
+        parts
+            .addObject()
+            .put("type", "image_url")
+            .putObject("image_url")
+            .put("url", "data:image/png;base64," + SCREENSHOT);
+      } else {
+        last.put("content", "It is ACME-" + (4000 + n) + ".");
+      }
+    }
+    if (n % 8 == 7) {
+      // the ticket classification as JSON (structured output, translated when failed over)
+      ObjectNode schema = body.putObject("response_format").put("type", "json_schema");
+      ObjectNode js = schema.putObject("json_schema").put("name", "ticket");
+      ObjectNode props = js.putObject("schema").put("type", "object").putObject("properties");
+      props.putObject("category").put("type", "string");
+      props.putObject("urgent").put("type", "boolean");
     }
     body.put("temperature", 0);
     if (stream) {

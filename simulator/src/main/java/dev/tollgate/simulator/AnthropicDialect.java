@@ -46,6 +46,43 @@ final class AnthropicDialect implements Dialect {
     return cache.marked(model, json, false);
   }
 
+  @Override
+  public String forcedTool(JsonNode json) {
+    JsonNode tc = json.path("tool_choice");
+    return "tool".equals(tc.path("type").asText()) ? tc.path("name").asText(null) : null;
+  }
+
+  /** What Messages refuses of images and documents: other media types, sources without data. */
+  @Override
+  public String rejection(String model, JsonNode json) {
+    JsonNode messages = json.path("messages");
+    for (int i = 0; i < messages.size(); i++) {
+      JsonNode content = messages.get(i).path("content");
+      for (int k = 0; k < content.size(); k++) {
+        JsonNode b = content.get(k);
+        String type = b.path("type").asText();
+        JsonNode src = b.path("source");
+        String at = "messages." + i + ".content." + k;
+        if (("image".equals(type) || "document".equals(type))
+            && "base64".equals(src.path("type").asText())) {
+          String mt = src.path("media_type").asText();
+          boolean ok =
+              "image".equals(type)
+                  ? List.of("image/jpeg", "image/png", "image/gif", "image/webp").contains(mt)
+                  : "application/pdf".equals(mt);
+          if (!ok || src.path("data").asText().isEmpty()) {
+            return at + ".source: invalid " + type + " source";
+          }
+        } else if (("image".equals(type) || "document".equals(type))
+            && !"url".equals(src.path("type").asText())
+            && !"text".equals(src.path("type").asText())) {
+          return at + ".source.type: Input tag '" + src.path("type").asText() + "' is invalid";
+        }
+      }
+    }
+    return null;
+  }
+
   private static ObjectNode usage(Call c, int output) {
     ObjectNode u = JSON.createObjectNode();
     u.put("input_tokens", c.input());

@@ -73,9 +73,32 @@ final class BedrockDialect implements Dialect {
   @Override
   public String rejection(String model, JsonNode json) {
     // as Bedrock does for a model without prompt caching
-    return json.toString().contains("\"cachePoint\"") && !SimulatedPromptCache.bedrockCaches(model)
-        ? "You invoked an unsupported model or your request did not allow prompt caching."
-        : null;
+    if (json.toString().contains("\"cachePoint\"") && !SimulatedPromptCache.bedrockCaches(model)) {
+      return "You invoked an unsupported model or your request did not allow prompt caching.";
+    }
+    // images and documents: bytes (or S3) only, known formats, names of the allowed characters
+    for (JsonNode m : json.path("messages")) {
+      for (JsonNode b : m.path("content")) {
+        JsonNode img = b.path("image");
+        if (img.isObject()
+            && (!List.of("png", "jpeg", "gif", "webp").contains(img.path("format").asText())
+                || img.path("source").path("bytes").asText().isEmpty())) {
+          return "The model returned the following errors: invalid image";
+        }
+        JsonNode doc = b.path("document");
+        if (doc.isObject()
+            && (doc.path("source").path("bytes").asText().isEmpty()
+                || !doc.path("name").asText().matches("[A-Za-z0-9()\\[\\] -]+"))) {
+          return "The model returned the following errors: invalid document";
+        }
+      }
+    }
+    return null;
+  }
+
+  @Override
+  public String forcedTool(JsonNode json) {
+    return json.path("toolConfig").path("toolChoice").path("tool").path("name").asText(null);
   }
 
   private static ObjectNode usage(Call c) {

@@ -41,6 +41,10 @@ record Call(
         b.inputTokens() != null
             ? b.inputTokens()
             : Math.max(1, bodyBytes / 4 - (hit != null ? hit.read() + hit.write() : 0));
+    String forced = dialect.forcedTool(json);
+    if (forced != null && !forced.equals(b.toolCallName())) {
+      b = b.withToolCall(forced, "{}");
+    }
     boolean hasTools = dialect.tools(json).size() > 0 && b.toolCallName() != null;
     return new Call(
         dialect,

@@ -81,6 +81,14 @@ interface Dialect {
   /** What the provider's cache holds for this request. */
   SimulatedPromptCache.Hit promptCacheHit(SimulatedPromptCache cache, String model, JsonNode json);
 
+  /**
+   * The tool the request forces the model to call (Anthropic {@code tool_choice: {type: tool}},
+   * Bedrock {@code toolChoice.tool}), or null: the answer then calls it, as the real model does.
+   */
+  default String forcedTool(JsonNode json) {
+    return null;
+  }
+
   /** The message of a 400 the provider answers to a request it cannot serve, or null. */
   default String rejection(String model, JsonNode json) {
     return null;

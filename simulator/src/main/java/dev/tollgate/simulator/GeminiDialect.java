@@ -38,6 +38,31 @@ final class GeminiDialect implements Dialect {
     return path.contains(":streamGenerateContent");
   }
 
+  /**
+   * What generateContent refuses of media: inline data without a type, files not in Google's store.
+   */
+  @Override
+  public String rejection(String model, JsonNode json) {
+    for (JsonNode c : json.path("contents")) {
+      for (JsonNode p : c.path("parts")) {
+        JsonNode inline = p.has("inlineData") ? p.get("inlineData") : p.path("inline_data");
+        if (inline.isObject()
+            && (inline.path("mimeType").asText(inline.path("mime_type").asText()).isEmpty()
+                || inline.path("data").asText().isEmpty())) {
+          return "Invalid value at 'contents.parts.inline_data'";
+        }
+        JsonNode file = p.has("fileData") ? p.get("fileData") : p.path("file_data");
+        String uri = file.path("fileUri").asText(file.path("file_uri").asText());
+        if (file.isObject()
+            && !uri.startsWith("https://generativelanguage.googleapis.com/")
+            && !uri.startsWith("gs://")) {
+          return "Invalid or unsupported file uri: " + uri;
+        }
+      }
+    }
+    return null;
+  }
+
   @Override
   public int maxTokens(JsonNode json) {
     return json.path("generationConfig").path("maxOutputTokens").asInt(Integer.MAX_VALUE);

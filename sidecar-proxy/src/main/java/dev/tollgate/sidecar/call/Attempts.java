@@ -36,6 +36,19 @@ final class Attempts {
 
     /** Ends the call with {@code e}. */
     void finalFail(ProxyException e);
+
+    /**
+     * The feature of the call's request that {@code model} of {@code credential} cannot take
+     * ({@link dev.tollgate.sidecar.chat.Capabilities}), or null when it can serve the call.
+     */
+    default String unfit(CredentialConfig credential, String model) {
+      return null;
+    }
+
+    /** The refusal of the call when no candidate can take its {@code feature}. */
+    default ProxyException unfitRefusal(String feature) {
+      return dev.tollgate.sidecar.chat.Capabilities.refused(feature, null);
+    }
   }
 
   private final ProxyContext px;
@@ -55,6 +68,7 @@ final class Attempts {
   private RouteConfig.TargetRef ejected;
   private boolean panic;
   private ProxyException lastFailure;
+  private String unfitFeature;
   private Duration providerWait;
   private Duration limitedWait;
   private boolean previousFailed;
@@ -87,6 +101,7 @@ final class Attempts {
     this.next = 0;
     this.ejected = null;
     this.panic = false;
+    this.unfitFeature = null;
   }
 
   /** The number of the current attempt (1 for the first). */
@@ -150,6 +165,9 @@ final class Attempts {
                     + route.model()
                     + " is at its credential's rate limit",
                 limitedWait));
+      } else if (unfitFeature != null && ejected == null) {
+        // no candidate can take what the request needs: refused before any call, naming it
+        driver.finalFail(driver.unfitRefusal(unfitFeature));
       } else if (ejected != null) {
         // Every candidate is ejected. As Envoy's panic threshold does, ignore ejection rather than
         // turn a partial outage into a total one: the preferred candidate is tried anyway (its
@@ -177,6 +195,14 @@ final class Attempts {
                 () ->
                     new ProxyException(
                         ErrorKind.INTERNAL, "credential " + c.credential() + " is not declared"));
+    String unfit = driver.unfit(cred, c.model());
+    if (unfit != null) {
+      // this target cannot carry the request (an image by URL to Bedrock): skipped for this
+      // call without counting against it; a capable candidate serves it
+      unfitFeature = unfit;
+      px.metrics().translationSkip(route.model(), cred.provider().wireName(), unfit);
+      return false;
+    }
     if (px.activeHealth().isDown(cred.name()) && next < candidates.size()) {
       return false; // its probes fail; an alternative remains (the last candidate is still tried)
     }

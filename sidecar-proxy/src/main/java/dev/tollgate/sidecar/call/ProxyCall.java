@@ -2,12 +2,15 @@ package dev.tollgate.sidecar.call;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.cache.CachedAnswer;
+import dev.tollgate.sidecar.chat.Capabilities;
+import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.metering.CallRecord;
 import dev.tollgate.sidecar.metering.Cost;
+import dev.tollgate.sidecar.provider.ProviderAdapters;
 import dev.tollgate.sidecar.routing.OutputLimit;
 import dev.tollgate.sidecar.routing.RequestFacts;
 import dev.tollgate.sidecar.routing.TierSelector;
@@ -17,6 +20,7 @@ import dev.tollgate.sidecar.trace.CallTrace;
 import dev.tollgate.sidecar.upstream.Exchange;
 import dev.tollgate.sidecar.wire.ApiFormat;
 import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.InvalidRequest;
 import dev.tollgate.sidecar.wire.ProxyException;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -46,6 +50,15 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
   private final CallState call;
   private ObjectNode originalJson;
   private ObjectNode requestJson;
+
+  /** The neutral form of {@link #requestJson} for capability checks, and what it was read from. */
+  private ChatRequest neutral;
+
+  private ObjectNode neutralOf;
+
+  /** Why {@link #requestJson} cannot be translated at all, or null. */
+  private InvalidRequest untranslatable;
+
   private ProxyException budgetBlocked;
   private boolean started;
   private Admission admission;
@@ -270,6 +283,37 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
     } catch (ProxyException e) {
       failed(e);
     }
+  }
+
+  @Override
+  public String unfit(CredentialConfig credential, String model) {
+    Target t = Target.of(credential, model, call.format);
+    if (t.passthrough() || t.adapter() != ProviderAdapters.forProvider(credential.provider())) {
+      return null; // forwarded as sent, or not a chat call (the endpoint's adapter decides)
+    }
+    if (neutralOf != requestJson) {
+      neutral = null;
+      untranslatable = null;
+      neutralOf = requestJson;
+      try {
+        neutral = call.callerFormat.parseRequest(requestJson); // a bad request fails here: a 400
+      } catch (InvalidRequest e) {
+        if (!e.untranslatable()) {
+          throw e;
+        }
+        untranslatable = e; // valid, but only a target speaking the caller's format can serve it
+      }
+    }
+    return neutral == null
+        ? Capabilities.UNTRANSLATABLE
+        : t.adapter().capabilities(model).missing(neutral);
+  }
+
+  @Override
+  public ProxyException unfitRefusal(String feature) {
+    return Capabilities.UNTRANSLATABLE.equals(feature) && untranslatable != null
+        ? untranslatable
+        : Capabilities.refused(feature, null);
   }
 
   // ---- the caller's connection, timeouts ----

@@ -14,6 +14,10 @@ import java.util.List;
  * @param stop stop sequences
  * @param tools tools the model may call
  * @param toolChoice how the model may use them, or null for the provider's default
+ * @param responseFormat structured output wanted, or null for text
+ * @param seed sampling seed, or null
+ * @param parallelToolCalls false when the model must call at most one tool per turn, or null
+ * @param thinkingBudget extended thinking's token budget (Anthropic {@code thinking}), or null
  */
 public record ChatRequest(
     String model,
@@ -25,12 +29,59 @@ public record ChatRequest(
     List<String> stop,
     List<Tool> tools,
     ToolChoice toolChoice,
-    boolean stream) {
+    boolean stream,
+    ResponseFormat responseFormat,
+    Long seed,
+    Boolean parallelToolCalls,
+    Integer thinkingBudget) {
 
   public ChatRequest {
     messages = List.copyOf(messages);
     stop = stop == null ? List.of() : List.copyOf(stop);
     tools = tools == null ? List.of() : List.copyOf(tools);
+  }
+
+  /** A request without structured output, seed or parallel-call preference. */
+  public ChatRequest(
+      String model,
+      String system,
+      List<Message> messages,
+      Integer maxTokens,
+      Double temperature,
+      Double topP,
+      List<String> stop,
+      List<Tool> tools,
+      ToolChoice toolChoice,
+      boolean stream) {
+    this(
+        model,
+        system,
+        messages,
+        maxTokens,
+        temperature,
+        topP,
+        stop,
+        tools,
+        toolChoice,
+        stream,
+        null,
+        null,
+        null,
+        null);
+  }
+
+  /** Whether any message holds a part of {@code type}. */
+  public boolean has(Class<? extends Part> type) {
+    return messages.stream().flatMap(m -> m.parts().stream()).anyMatch(type::isInstance);
+  }
+
+  /** Every media part of the request. */
+  public List<Media> media() {
+    return messages.stream()
+        .flatMap(m -> m.parts().stream())
+        .filter(Media.class::isInstance)
+        .map(Media.class::cast)
+        .toList();
   }
 
   /**
@@ -51,7 +102,7 @@ public record ChatRequest(
   }
 
   /** A piece of a message. */
-  public sealed interface Part permits Text, ToolCall, ToolResult {}
+  public sealed interface Part permits Text, ToolCall, ToolResult, Media, Thinking {}
 
   public record Text(String text) implements Part {}
 
@@ -61,8 +112,73 @@ public record ChatRequest(
   /** The caller answers a tool call. */
   public record ToolResult(String toolCallId, String content, boolean isError) implements Part {}
 
+  /**
+   * An image or a document the caller attached: either inline ({@code data} is base64, with its
+   * {@code mediaType}) or by {@code url} (the provider fetches it; the sidecar never does). A
+   * plain-text document has {@code text} instead.
+   */
+  public record Media(Kind kind, String mediaType, String data, String url, String name)
+      implements Part {
+    public enum Kind {
+      IMAGE,
+      DOCUMENT
+    }
+
+    /** Whether the provider must fetch it from a URL. */
+    public boolean byUrl() {
+      return url != null;
+    }
+
+    /** Inline data as a {@code data:} URL (OpenAI's way of sending bytes). */
+    public String dataUrl() {
+      return "data:" + mediaType + ";base64," + data;
+    }
+
+    /** The subtype of the media type ({@code png}, {@code pdf}), as Bedrock names formats. */
+    public String format() {
+      if (mediaType == null) {
+        return null;
+      }
+      int slash = mediaType.indexOf('/');
+      return slash < 0 ? mediaType : mediaType.substring(slash + 1);
+    }
+
+    /**
+     * A short label of what it is, for errors and rerouting reasons: {@code image_url}, {@code
+     * document}, ...
+     */
+    public String feature() {
+      return (kind == Kind.IMAGE ? "image" : "document") + (byUrl() ? "_url" : "");
+    }
+  }
+
+  /**
+   * A model's extended thinking in an earlier assistant turn (Anthropic's {@code thinking} block,
+   * Bedrock's {@code reasoningContent}), with the {@code signature} that lets the provider verify
+   * it; {@code redacted} blocks carry only encrypted {@code data}. Signatures are valid only within
+   * the Claude family (Anthropic, Claude on Bedrock and Vertex AI): other targets drop the part.
+   */
+  public record Thinking(String text, String signature, String redactedData) implements Part {
+    public boolean redacted() {
+      return redactedData != null;
+    }
+  }
+
   /** A callable tool; {@code parameters} is its JSON schema. */
   public record Tool(String name, String description, JsonNode parameters) {}
+
+  /**
+   * Structured output: JSON of any shape ({@code schema} null) or matching {@code schema}, which
+   * has a {@code name} (OpenAI requires one) and may be {@code strict}.
+   */
+  public record ResponseFormat(String name, JsonNode schema, boolean strict) {
+    /** Any JSON object ({@code json_object}). */
+    public static final ResponseFormat JSON_OBJECT = new ResponseFormat(null, null, false);
+
+    public boolean hasSchema() {
+      return schema != null;
+    }
+  }
 
   /** AUTO: model decides; NONE: no tools; ANY: must call one; NAMED: must call {@code name}. */
   public record ToolChoice(Mode mode, String name) {

@@ -10,6 +10,8 @@ import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.provider.ProviderAdapter;
 import dev.tollgate.sidecar.wire.ApiFormat;
 import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.InvalidRequest;
+import dev.tollgate.sidecar.wire.ProxyException;
 import dev.tollgate.sidecar.wire.StreamEncoder;
 import java.util.EnumMap;
 import java.util.List;
@@ -42,6 +44,18 @@ public interface CallerFormat {
 
   /** The error body of this format. */
   ObjectNode errorBody(ErrorKind kind, String message);
+
+  /**
+   * The error body of {@code e}: {@link #errorBody(ErrorKind, String)}, with the field at fault and
+   * its code where this format's body has a place for them (OpenAI's {@code param}, {@code code}).
+   */
+  default ObjectNode errorBody(ProxyException e) {
+    ObjectNode body = errorBody(e.kind(), e.getMessage());
+    if (e instanceof InvalidRequest invalid) {
+      invalid.decorate(body);
+    }
+    return body;
+  }
 
   /** A well-formed error event that ends a stream already under way. */
   default String streamError(ErrorKind kind, String message) {

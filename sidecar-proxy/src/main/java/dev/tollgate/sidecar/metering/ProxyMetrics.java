@@ -39,6 +39,7 @@ public final class ProxyMetrics {
   private final Counter configReloads;
   private final Counter configIntegrityFailures;
   private final Counter failovers;
+  private final Counter translationSkips;
   private final Gauge credentialUp;
   private final Counter promptCacheMarked;
 
@@ -183,6 +184,14 @@ public final class ProxyMetrics {
             "route",
             "provider",
             "model");
+    translationSkips =
+        counter(
+            "tollgate_translation_skips_total",
+            "Targets skipped for a call because their API cannot take what the request needs"
+                + " (feature: image, image_url, document, document_url, response_format).",
+            "route",
+            "provider",
+            "feature");
     credentialUp =
         Gauge.builder()
             .name("tollgate_credential_up")
@@ -316,6 +325,14 @@ public final class ProxyMetrics {
   /** A failed attempt at {@code provider}/{@code model} moved the call on to another attempt. */
   public void failover(String route, String provider, String model) {
     failovers.labelValues(route, label(provider), label(model)).inc();
+  }
+
+  /**
+   * A target was skipped for a call whose request needs {@code feature}, which its API cannot take
+   * ({@link dev.tollgate.sidecar.chat.Capabilities#FEATURES}: a fixed set).
+   */
+  public void translationSkip(String route, String provider, String feature) {
+    translationSkips.labelValues(route, label(provider), label(feature)).inc();
   }
 
   /** One route target's circuit state: 0 closed, 1 open, 2 half-open. */

@@ -3,6 +3,7 @@ package dev.tollgate.sidecar.provider;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.cache.PromptCacheMarker;
+import dev.tollgate.sidecar.chat.Capabilities;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.config.CredentialConfig;
@@ -73,6 +74,14 @@ public interface ProviderAdapter {
       byte[] body,
       CredentialConfig credential,
       CredentialSecrets secrets) {}
+
+  /**
+   * What a request translated for {@code model} may carry beyond text and tools (images, documents,
+   * structured output); a target lacking what a request needs is skipped for it.
+   */
+  default Capabilities capabilities(String model) {
+    return Capabilities.ALL;
+  }
 
   /** The body for a request translated from another format. */
   ObjectNode encode(ChatRequest request, String model);

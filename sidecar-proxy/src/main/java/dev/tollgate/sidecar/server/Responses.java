@@ -42,8 +42,7 @@ public final class Responses {
   }
 
   public static FullHttpResponse error(ApiFormat format, ProxyException e) {
-    FullHttpResponse r =
-        json(e.status(), CallerFormat.of(format).errorBody(e.kind(), e.getMessage()));
+    FullHttpResponse r = json(e.status(), CallerFormat.of(format).errorBody(e));
     if (e.retryAfter() != null) {
       r.headers().set(HttpHeaderNames.RETRY_AFTER, e.retryAfter());
     }

@@ -223,4 +223,53 @@ class AnthropicSdkIT {
                 .asText())
         .isEqualTo("string");
   }
+
+  /** Issue #20: an image block and a tool result, sent by the official SDK, served by OpenAI. */
+  @Test
+  void imageThroughOpenAi() throws Exception {
+    Message m =
+        client
+            .messages()
+            .create(
+                MessageCreateParams.builder()
+                    .model("oa")
+                    .maxTokens(50)
+                    .addUserMessageOfContentBlockParams(
+                        List.of(
+                            com.anthropic.models.messages.ContentBlockParam.ofImage(
+                                com.anthropic.models.messages.Base64ImageSource.builder()
+                                    .mediaType(
+                                        com.anthropic.models.messages.Base64ImageSource.MediaType
+                                            .IMAGE_PNG)
+                                    .data("iVBORw0KGgo=")
+                                    .build()),
+                            com.anthropic.models.messages.ContentBlockParam.ofImage(
+                                com.anthropic.models.messages.UrlImageSource.builder()
+                                    .url("https://example.com/cat.jpg")
+                                    .build()),
+                            com.anthropic.models.messages.ContentBlockParam.ofText(
+                                "Which animals?")))
+                    .build());
+    assertThat(m.content()).isNotEmpty();
+    JsonNode sent = bed.sim.lastRequest().body();
+    assertThat(sent.at("/messages/0/content/0/image_url/url").asText())
+        .isEqualTo("data:image/png;base64,iVBORw0KGgo=");
+    assertThat(sent.at("/messages/0/content/1/image_url/url").asText())
+        .isEqualTo("https://example.com/cat.jpg");
+    assertThat(sent.at("/messages/0/content/2/text").asText()).isEqualTo("Which animals?");
+  }
+
+  /**
+   * Issue #20: the SDK sees Anthropic's own 400 for a translated request Anthropic would refuse.
+   */
+  @Test
+  void aRequestAnthropicWouldRefuseIsRefusedTheSameWayWhenTranslated() {
+    com.anthropic.errors.BadRequestException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            com.anthropic.errors.BadRequestException.class,
+            () -> client.messages().create(params("oa").maxTokens(-3).build()));
+    assertThat(e.statusCode()).isEqualTo(400);
+    assertThat(e.getMessage()).contains("max_tokens: Input should be greater than or equal to 1");
+    assertThat(bed.sim.stats().requests()).isZero();
+  }
 }

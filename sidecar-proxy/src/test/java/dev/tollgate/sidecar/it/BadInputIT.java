@@ -456,16 +456,17 @@ class BadInputIT {
     HttpResponse<String> r =
         bed.post(
             CHAT,
-            "{\"model\":\"an\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"http://x\"}}]}]}");
+            "{\"model\":\"an\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_audio\",\"input_audio\":{\"data\":\"AAAA\",\"format\":\"wav\"}}]}]}");
     assertOpenAiError(r, 400, ErrorKind.INVALID_REQUEST);
-    assertThat(json(r).at("/error/message").asText()).contains("image_url");
+    assertThat(json(r).at("/error/message").asText()).contains("input_audio");
+    assertThat(json(r).at("/error/param").asText()).isEqualTo("messages[0].content[0]");
     HttpResponse<String> schema =
         bed.post(
             CHAT,
-            "{\"model\":\"an\",\"response_format\":{\"type\":\"json_schema\"},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
-    assertOpenAiError(schema, 400, ErrorKind.INVALID_REQUEST);
-    assertThat(json(schema).at("/error/message").asText())
-        .contains("response_format 'json_schema'");
+            "{\"model\":\"an\",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{}},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(schema.statusCode()).isEqualTo(400);
+    assertThat(json(schema).at("/error/param").asText())
+        .isEqualTo("response_format.json_schema.name");
     // the same options are forwarded untouched when the provider speaks the caller's format
     assertThat(
             bed.post(

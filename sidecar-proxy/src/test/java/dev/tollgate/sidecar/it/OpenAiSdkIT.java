@@ -352,4 +352,72 @@ class OpenAiSdkIT {
     assertThat(t.outputTokens()).isPositive();
     assertThat(t.costUsd()).isPositive();
   }
+
+  /**
+   * Issue #20: an image and a JSON schema answer, sent by the official SDK, served by Anthropic:
+   * the image crosses as an image block, the schema as a forced tool whose call the SDK receives as
+   * the message's JSON content.
+   */
+  @Test
+  void imageAndJsonSchemaThroughAnthropic() throws Exception {
+    bed.sim.behavior(
+        SimulatorBehavior.defaults()
+            .withToolCall("tollgate_structured_output", "{\"animal\":\"cat\"}"));
+    ChatCompletionCreateParams p =
+        ChatCompletionCreateParams.builder()
+            .model("an")
+            .maxTokens(50)
+            .addUserMessageOfArrayOfContentParts(
+                List.of(
+                    com.openai.models.chat.completions.ChatCompletionContentPart.ofText(
+                        com.openai.models.chat.completions.ChatCompletionContentPartText.builder()
+                            .text("Which animal?")
+                            .build()),
+                    com.openai.models.chat.completions.ChatCompletionContentPart.ofImageUrl(
+                        com.openai.models.chat.completions.ChatCompletionContentPartImage.builder()
+                            .imageUrl(
+                                com.openai.models.chat.completions.ChatCompletionContentPartImage
+                                    .ImageUrl.builder()
+                                    .url("data:image/png;base64,iVBORw0KGgo=")
+                                    .build())
+                            .build())))
+            .responseFormat(
+                com.openai.models.ResponseFormatJsonSchema.builder()
+                    .jsonSchema(
+                        com.openai.models.ResponseFormatJsonSchema.JsonSchema.builder()
+                            .name("animal")
+                            .schema(
+                                com.openai.models.ResponseFormatJsonSchema.JsonSchema.Schema
+                                    .builder()
+                                    .putAdditionalProperty("type", JsonValue.from("object"))
+                                    .putAdditionalProperty(
+                                        "properties",
+                                        JsonValue.from(Map.of("animal", Map.of("type", "string"))))
+                                    .build())
+                            .build())
+                    .build())
+            .build();
+    ChatCompletion c = client.chat().completions().create(p);
+    assertThat(c.choices().get(0).message().content()).hasValue("{\"animal\":\"cat\"}");
+    assertThat(c.choices().get(0).message().toolCalls()).isEmpty();
+    assertThat(c.choices().get(0).finishReason())
+        .isEqualTo(ChatCompletion.Choice.FinishReason.STOP);
+    JsonNode sent = bed.sim.lastRequest().body();
+    assertThat(sent.at("/messages/0/content/1/type").asText()).isEqualTo("image");
+    assertThat(sent.at("/messages/0/content/1/source/media_type").asText()).isEqualTo("image/png");
+    assertThat(sent.at("/tool_choice/name").asText()).isEqualTo("tollgate_structured_output");
+  }
+
+  /** Issue #20: the SDK sees OpenAI's own 400 for a translated request OpenAI would refuse. */
+  @Test
+  void aRequestOpenAiWouldRefuseIsRefusedTheSameWayWhenTranslated() {
+    com.openai.errors.BadRequestException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            com.openai.errors.BadRequestException.class,
+            () -> client.chat().completions().create(params("an").maxTokens(-3).build()));
+    assertThat(e.statusCode()).isEqualTo(400);
+    assertThat(e.param()).hasValue("max_tokens");
+    assertThat(e.code()).hasValue("integer_below_min_value");
+    assertThat(bed.sim.stats().requests()).isZero();
+  }
 }

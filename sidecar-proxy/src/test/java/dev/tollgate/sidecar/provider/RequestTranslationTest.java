@@ -99,8 +99,8 @@ class RequestTranslationTest {
             () ->
                 OpenAiWire.parseRequest(
                     json("{\"messages\":[{\"role\":\"wizard\",\"content\":\"x\"}]}")))
-        .hasMessageContaining("messages[0].role 'wizard'");
-    assertThatThrownBy(() -> AnthropicWire.parseRequest(json("{\"messages\":[]}")))
-        .hasMessageContaining("'messages' must be a non-empty array");
+        .hasMessageContaining("Invalid value: 'wizard'");
+    assertThatThrownBy(() -> AnthropicWire.parseRequest(json("{\"max_tokens\":5,\"messages\":[]}")))
+        .hasMessageContaining("messages: at least one message is required");
   }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.chat.ChatRequest;
+import dev.tollgate.sidecar.chat.ChatRequest.Media;
 import dev.tollgate.sidecar.chat.ChatRequest.Message;
 import dev.tollgate.sidecar.chat.ChatRequest.Part;
 import dev.tollgate.sidecar.chat.ChatRequest.Role;
@@ -13,9 +14,12 @@ import dev.tollgate.sidecar.chat.ChatRequest.ToolChoice;
 import dev.tollgate.sidecar.chat.ChatRequest.ToolResult;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
+import dev.tollgate.sidecar.chat.MediaSource;
 import dev.tollgate.sidecar.chat.StreamEvent;
+import dev.tollgate.sidecar.chat.StructuredOutput;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.FieldCheck;
 import dev.tollgate.sidecar.wire.Json;
 import dev.tollgate.sidecar.wire.ProxyException;
 import dev.tollgate.sidecar.wire.StreamDecoder;
@@ -45,21 +49,36 @@ public final class AnthropicWire {
 
   // ---- caller side ----
 
+  private static final FieldCheck F = FieldCheck.ANTHROPIC;
+
+  /**
+   * Reads a caller's request into neutral form (only needed when another provider serves it),
+   * checking it as Anthropic does: what Anthropic would refuse with a 400 is refused here in its
+   * words ({@link FieldCheck}), before any translated call.
+   */
   public static ChatRequest parseRequest(JsonNode body) {
+    Integer maxTokens = F.optionalInt(body, "max_tokens", "max_tokens", 1, Integer.MAX_VALUE);
+    if (maxTokens == null) {
+      throw F.missing("max_tokens");
+    }
     JsonNode messages = body.get("messages");
-    if (messages == null || !messages.isArray() || messages.isEmpty()) {
-      throw invalid("'messages' must be a non-empty array");
+    if (messages == null || messages.isNull()) {
+      throw F.missing("messages");
+    }
+    if (!messages.isArray()) {
+      throw F.type("messages", "an array", messages);
+    }
+    if (messages.isEmpty()) {
+      throw F.length("messages", "at least one message is required");
     }
     List<Message> out = new ArrayList<>();
     for (int i = 0; i < messages.size(); i++) {
-      JsonNode m = messages.get(i);
-      String role = Json.text(m, "role");
+      JsonNode m = F.requireObject(messages.get(i), F.path("messages", i));
+      String role = F.requiredString(m, "role", F.path("messages", i, "role"));
+      F.oneOf(role, F.path("messages", i, "role"), List.of("user", "assistant"));
       JsonNode content = m.get("content");
-      if (!"user".equals(role) && !"assistant".equals(role)) {
-        throw invalid("messages[" + i + "].role must be user or assistant");
-      }
       if (content == null || content.isNull()) {
-        throw invalid("messages[" + i + "].content is required");
+        throw F.missing(F.path("messages", i, "content"));
       }
       if (content.isTextual()) {
         out.add(
@@ -68,27 +87,59 @@ public final class AnthropicWire {
                 List.of(new Text(content.asText()))));
         continue;
       }
+      if (!content.isArray()) {
+        throw F.type(F.path("messages", i, "content"), "a valid string or list", content);
+      }
       List<Part> texts = new ArrayList<>();
       List<Part> results = new ArrayList<>();
-      for (JsonNode block : content) {
-        String type = Json.text(block, "type");
+      for (int k = 0; k < content.size(); k++) {
+        String at = F.path("messages", i, "content", k);
+        JsonNode block = F.requireObject(content.get(k), at);
+        String type = F.requiredString(block, "type", at + ".type");
         if ("text".equals(type)) {
-          texts.add(new Text(block.path("text").asText()));
-        } else if ("tool_use".equals(type) && "assistant".equals(role)) {
+          texts.add(new Text(F.requiredString(block, "text", at + ".text")));
+        } else if ("thinking".equals(type) && "assistant".equals(role)) {
           texts.add(
-              new ToolCall(
-                  Json.text(block, "id"),
-                  Json.text(block, "name"),
-                  Json.write(
-                      block.path("input").isMissingNode() ? Json.object() : block.get("input"))));
+              new ChatRequest.Thinking(
+                  F.requiredString(block, "thinking", at + ".thinking"),
+                  F.requiredString(block, "signature", at + ".signature"),
+                  null));
+        } else if ("redacted_thinking".equals(type) && "assistant".equals(role)) {
+          texts.add(
+              new ChatRequest.Thinking(null, null, F.requiredString(block, "data", at + ".data")));
+        } else if (("image".equals(type) || "document".equals(type)) && "user".equals(role)) {
+          texts.add(media(block, type, at));
+        } else if ("tool_use".equals(type) && "assistant".equals(role)) {
+          String id = F.requiredString(block, "id", at + ".id");
+          String name = F.requiredString(block, "name", at + ".name");
+          JsonNode input = block.get("input");
+          if (input == null || input.isNull()) {
+            throw F.missing(at + ".input");
+          }
+          if (!input.isObject()) {
+            throw F.type(at + ".input", "an object", input);
+          }
+          texts.add(new ToolCall(id, name, Json.write(input)));
         } else if ("tool_result".equals(type) && "user".equals(role)) {
+          String id = F.requiredString(block, "tool_use_id", at + ".tool_use_id");
+          JsonNode isError = block.get("is_error");
+          if (isError != null && !isError.isNull() && !isError.isBoolean()) {
+            throw F.type(at + ".is_error", "a boolean", isError);
+          }
           results.add(
               new ToolResult(
-                  Json.text(block, "tool_use_id"),
-                  blockText(block.get("content"), i),
-                  block.path("is_error").asBoolean(false)));
+                  id, blockText(block.get("content"), i), isError != null && isError.asBoolean()));
+        } else if ("tool_use".equals(type) || "tool_result".equals(type)) {
+          throw F.value(
+              at + ".type",
+              "'"
+                  + type
+                  + "' blocks are only allowed in "
+                  + ("tool_use".equals(type) ? "assistant" : "user")
+                  + " messages");
         } else {
-          throw invalid(
+          throw F.unsupported(
+              at,
               "messages["
                   + i
                   + "] has a content block of type '"
@@ -104,38 +155,153 @@ public final class AnthropicWire {
       }
     }
     List<String> stop = new ArrayList<>();
-    body.path("stop_sequences").forEach(s -> stop.add(s.asText()));
+    JsonNode st = F.optionalArray(body, "stop_sequences", "stop_sequences");
+    for (int k = 0; k < st.size(); k++) {
+      if (!st.get(k).isTextual()) {
+        throw F.type(F.path("stop_sequences", k), "a string", st.get(k));
+      }
+      stop.add(st.get(k).asText());
+    }
     List<ChatRequest.Tool> tools = new ArrayList<>();
-    for (JsonNode t : body.path("tools")) {
-      if (Json.text(t, "name") == null) {
-        throw invalid("tools[].name is required");
+    JsonNode ts = F.optionalArray(body, "tools", "tools");
+    for (int k = 0; k < ts.size(); k++) {
+      JsonNode t = F.requireObject(ts.get(k), F.path("tools", k));
+      String type = F.optionalString(t, "type", F.path("tools", k, "type"));
+      if (type != null && !"custom".equals(type)) {
+        throw F.unsupported(
+            F.path("tools", k, "type"),
+            "the server tool '" + type + "' cannot be translated to this route's provider");
+      }
+      String name = F.requiredString(t, "name", F.path("tools", k, "name"));
+      JsonNode schema = t.get("input_schema");
+      if (schema == null || schema.isNull()) {
+        throw F.missing(F.path("tools", k, "input_schema"));
+      }
+      if (!schema.isObject()) {
+        throw F.type(F.path("tools", k, "input_schema"), "an object", schema);
       }
       tools.add(
           new ChatRequest.Tool(
-              Json.text(t, "name"), Json.text(t, "description"), t.get("input_schema")));
+              name, F.optionalString(t, "description", F.path("tools", k, "description")), schema));
     }
     ToolChoice choice = null;
     JsonNode tc = body.get("tool_choice");
-    if (tc != null && tc.isObject()) {
+    if (tc != null && !tc.isNull()) {
+      F.requireObject(tc, "tool_choice");
+      String type = F.requiredString(tc, "type", "tool_choice.type");
       choice =
-          switch (tc.path("type").asText()) {
+          switch (F.oneOf(type, "tool_choice.type", List.of("auto", "any", "tool", "none"))) {
             case "any" -> new ToolChoice(ToolChoice.Mode.ANY, null);
             case "none" -> new ToolChoice(ToolChoice.Mode.NONE, null);
-            case "tool" -> new ToolChoice(ToolChoice.Mode.NAMED, tc.path("name").asText());
+            case "tool" ->
+                new ToolChoice(
+                    ToolChoice.Mode.NAMED, F.requiredString(tc, "name", "tool_choice.name"));
             default -> new ToolChoice(ToolChoice.Mode.AUTO, null);
           };
+      String named = choice.name();
+      if (choice.mode() == ToolChoice.Mode.NAMED
+          && tools.stream().noneMatch(x -> x.name().equals(named))) {
+        throw F.value("tool_choice.name", "Tool '" + named + "' not found in the provided tools");
+      }
+      if ((choice.mode() == ToolChoice.Mode.ANY) && tools.isEmpty()) {
+        throw F.value("tool_choice", "tool_choice may only be specified while providing tools");
+      }
+    }
+    Boolean parallel = null;
+    if (tc != null && tc.isObject()) {
+      JsonNode d = tc.get("disable_parallel_tool_use");
+      if (d != null && !d.isNull()) {
+        if (!d.isBoolean()) {
+          throw F.type("tool_choice.disable_parallel_tool_use", "a boolean", d);
+        }
+        parallel = !d.asBoolean();
+      }
     }
     return new ChatRequest(
         Json.text(body, "model"),
         systemText(body.get("system")),
         out,
-        body.hasNonNull("max_tokens") ? Integer.valueOf(body.get("max_tokens").asInt()) : null,
-        Json.samplingParameter(body, "temperature"),
-        Json.samplingParameter(body, "top_p"),
+        maxTokens,
+        F.optionalNumber(body, "temperature", "temperature", 0, 1),
+        F.optionalNumber(body, "top_p", "top_p", 0, 1),
         stop,
         tools,
         choice,
-        body.path("stream").asBoolean(false));
+        F.optionalBoolean(body, "stream", "stream"),
+        outputFormat(body.get("output_format")),
+        null,
+        parallel,
+        thinkingBudget(body.get("thinking")));
+  }
+
+  /** {@code thinking: {type: enabled, budget_tokens}}: the budget; disabled or absent: null. */
+  private static Integer thinkingBudget(JsonNode t) {
+    if (t == null || t.isNull()) {
+      return null;
+    }
+    F.requireObject(t, "thinking");
+    String type = F.requiredString(t, "type", "thinking.type");
+    if ("disabled".equals(F.oneOf(type, "thinking.type", List.of("enabled", "disabled")))) {
+      return null;
+    }
+    Integer budget =
+        F.optionalInt(t, "budget_tokens", "thinking.budget_tokens", 1024, Integer.MAX_VALUE);
+    if (budget == null) {
+      throw F.missing("thinking.budget_tokens");
+    }
+    return budget;
+  }
+
+  /**
+   * Anthropic's native structured output ({@code output_format: {type: json_schema, schema}}, the
+   * structured-outputs beta).
+   */
+  private static ChatRequest.ResponseFormat outputFormat(JsonNode of) {
+    if (of == null || of.isNull()) {
+      return null;
+    }
+    F.requireObject(of, "output_format");
+    F.oneOf(
+        F.requiredString(of, "type", "output_format.type"),
+        "output_format.type",
+        List.of("json_schema"));
+    JsonNode schema = of.get("schema");
+    if (schema == null || schema.isNull()) {
+      throw F.missing("output_format.schema");
+    }
+    if (!schema.isObject()) {
+      throw F.type("output_format.schema", "an object", schema);
+    }
+    return new ChatRequest.ResponseFormat("response", schema, true);
+  }
+
+  /** An image or document block: base64 or URL source (a plain-text document becomes text). */
+  private static Part media(JsonNode block, String type, String at) {
+    Media.Kind kind = "image".equals(type) ? Media.Kind.IMAGE : Media.Kind.DOCUMENT;
+    JsonNode source = F.requireObject(block.get("source"), at + ".source");
+    String sourceType = F.requiredString(source, "type", at + ".source.type");
+    String name = F.optionalString(block, "title", at + ".title");
+    switch (F.oneOf(
+        sourceType,
+        at + ".source.type",
+        kind == Media.Kind.IMAGE ? List.of("base64", "url") : List.of("base64", "url", "text"))) {
+      case "base64" -> {
+        return MediaSource.inline(
+            kind,
+            F.requiredString(source, "media_type", at + ".source.media_type"),
+            F.requiredString(source, "data", at + ".source.data"),
+            name,
+            F,
+            at + ".source");
+      }
+      case "url" -> {
+        return MediaSource.byUrl(
+            kind, F.requiredString(source, "url", at + ".source.url"), F, at + ".source.url");
+      }
+      default -> {
+        return new Text(F.requiredString(source, "data", at + ".source.data"));
+      }
+    }
   }
 
   private static String systemText(JsonNode system) {
@@ -145,12 +311,16 @@ public final class AnthropicWire {
     if (system.isTextual()) {
       return system.asText();
     }
+    if (!system.isArray()) {
+      throw F.type("system", "a valid string or list", system);
+    }
     StringBuilder sb = new StringBuilder();
-    for (JsonNode b : system) {
+    for (int k = 0; k < system.size(); k++) {
+      JsonNode b = F.requireObject(system.get(k), F.path("system", k));
       if (!sb.isEmpty()) {
         sb.append("\n\n");
       }
-      sb.append(b.path("text").asText());
+      sb.append(F.requiredString(b, "text", F.path("system", k, "text")));
     }
     return sb.toString();
   }
@@ -180,7 +350,15 @@ public final class AnthropicWire {
     root.put("id", r.id()).put("type", "message").put("role", "assistant").put("model", r.model());
     ArrayNode content = root.putArray("content");
     for (Part p : r.content()) {
-      if (p instanceof Text t) {
+      if (p instanceof ChatRequest.Thinking th && th.redacted()) {
+        content.addObject().put("type", "redacted_thinking").put("data", th.redactedData());
+      } else if (p instanceof ChatRequest.Thinking th && th.signature() != null) {
+        content
+            .addObject()
+            .put("type", "thinking")
+            .put("thinking", th.text())
+            .put("signature", th.signature());
+      } else if (p instanceof Text t) {
         content.addObject().put("type", "text").put("text", t.text());
       } else if (p instanceof ToolCall c) {
         ObjectNode b =
@@ -238,6 +416,28 @@ public final class AnthropicWire {
           if (!t.text().isEmpty()) {
             blocks.addObject().put("type", "text").put("text", t.text());
           }
+        } else if (p instanceof ChatRequest.Thinking th) {
+          if (th.redacted()) {
+            blocks.addObject().put("type", "redacted_thinking").put("data", th.redactedData());
+          } else {
+            blocks
+                .addObject()
+                .put("type", "thinking")
+                .put("thinking", th.text())
+                .put("signature", th.signature());
+          }
+        } else if (p instanceof Media md) {
+          ObjectNode b =
+              blocks.addObject().put("type", md.kind() == Media.Kind.IMAGE ? "image" : "document");
+          ObjectNode src = b.putObject("source");
+          if (md.byUrl()) {
+            src.put("type", "url").put("url", md.url());
+          } else {
+            src.put("type", "base64").put("media_type", md.mediaType()).put("data", md.data());
+          }
+          if (md.kind() == Media.Kind.DOCUMENT && md.name() != null) {
+            b.put("title", md.name());
+          }
         } else if (p instanceof ToolCall c) {
           ObjectNode b =
               blocks.addObject().put("type", "tool_use").put("id", c.id()).put("name", c.name());
@@ -252,8 +452,11 @@ public final class AnthropicWire {
         }
       }
     }
+    if (r.thinkingBudget() != null) {
+      root.putObject("thinking").put("type", "enabled").put("budget_tokens", r.thinkingBudget());
+    }
     if (r.temperature() != null) {
-      root.put("temperature", r.temperature());
+      root.put("temperature", Math.min(1.0, r.temperature())); // Messages takes 0..1
     }
     if (r.topP() != null) {
       root.put("top_p", r.topP());
@@ -262,7 +465,8 @@ public final class AnthropicWire {
       ArrayNode s = root.putArray("stop_sequences");
       r.stop().forEach(s::add);
     }
-    if (!r.tools().isEmpty()) {
+    ChatRequest.ResponseFormat format = r.responseFormat();
+    if (!r.tools().isEmpty() || format != null) {
       ArrayNode tools = root.putArray("tools");
       for (ChatRequest.Tool t : r.tools()) {
         ObjectNode o = tools.addObject().put("name", t.name());
@@ -273,15 +477,39 @@ public final class AnthropicWire {
             "input_schema",
             t.parameters() != null ? t.parameters() : Json.object().put("type", "object"));
       }
+      if (format != null) {
+        // structured output through a forced tool (Messages has no JSON mode of its own here)
+        tools
+            .addObject()
+            .put("name", StructuredOutput.TOOL)
+            .put("description", StructuredOutput.description(format))
+            .set("input_schema", StructuredOutput.schema(format));
+      }
     }
-    if (r.toolChoice() != null) {
+    ToolChoice choice = r.toolChoice();
+    if (format != null
+        && (choice == null
+            || choice.mode() == ToolChoice.Mode.AUTO
+            || choice.mode() == ToolChoice.Mode.NONE)) {
+      // the answer must be the tool's input; with tools of the caller's own, any tool may come
+      choice =
+          r.tools().isEmpty() || choice != null && choice.mode() == ToolChoice.Mode.NONE
+              ? new ToolChoice(ToolChoice.Mode.NAMED, StructuredOutput.TOOL)
+              : new ToolChoice(ToolChoice.Mode.ANY, null);
+    }
+    if (choice != null) {
       ObjectNode tc = root.putObject("tool_choice");
-      switch (r.toolChoice().mode()) {
+      switch (choice.mode()) {
         case AUTO -> tc.put("type", "auto");
         case NONE -> tc.put("type", "none");
         case ANY -> tc.put("type", "any");
-        case NAMED -> tc.put("type", "tool").put("name", r.toolChoice().name());
+        case NAMED -> tc.put("type", "tool").put("name", choice.name());
       }
+      if (Boolean.FALSE.equals(r.parallelToolCalls()) && choice.mode() != ToolChoice.Mode.NONE) {
+        tc.put("disable_parallel_tool_use", true);
+      }
+    } else if (Boolean.FALSE.equals(r.parallelToolCalls()) && !r.tools().isEmpty()) {
+      root.putObject("tool_choice").put("type", "auto").put("disable_parallel_tool_use", true);
     }
     if (r.stream()) {
       root.put("stream", true);
@@ -299,16 +527,27 @@ public final class AnthropicWire {
       String type = Json.text(b, "type");
       if ("text".equals(type)) {
         parts.add(new Text(b.path("text").asText()));
+      } else if ("thinking".equals(type)) {
+        parts.add(
+            new ChatRequest.Thinking(b.path("thinking").asText(), Json.text(b, "signature"), null));
+      } else if ("redacted_thinking".equals(type)) {
+        parts.add(new ChatRequest.Thinking(null, null, b.path("data").asText()));
+      } else if ("tool_use".equals(type) && StructuredOutput.isAnswer(Json.text(b, "name"))) {
+        parts.add(new Text(Json.write(b.path("input")))); // the structured answer, as text
       } else if ("tool_use".equals(type)) {
         parts.add(
             new ToolCall(Json.text(b, "id"), Json.text(b, "name"), Json.write(b.path("input"))));
       }
     }
+    FinishReason finish = FinishReason.fromAnthropic(Json.text(body, "stop_reason"));
+    if (finish == FinishReason.TOOL_CALLS && parts.stream().noneMatch(ToolCall.class::isInstance)) {
+      finish = FinishReason.STOP;
+    }
     return new ChatResponse(
         body.path("id").asText("msg_tollgate"),
         body.path("model").asText(),
         parts,
-        FinishReason.fromAnthropic(Json.text(body, "stop_reason")),
+        finish,
         readUsage(body.get("usage")));
   }
 
@@ -333,6 +572,7 @@ public final class AnthropicWire {
   /** Decodes an Anthropic stream. */
   public static final class Decoder implements StreamDecoder {
     private final Map<Integer, Integer> toolIndexOfBlock = new HashMap<>();
+    private final java.util.Set<Integer> answerBlocks = new java.util.HashSet<>();
     private boolean ended;
 
     @Override
@@ -359,7 +599,10 @@ public final class AnthropicWire {
         }
         case "content_block_start" -> {
           JsonNode b = e.path("content_block");
-          if ("tool_use".equals(Json.text(b, "type"))) {
+          if ("tool_use".equals(Json.text(b, "type"))
+              && StructuredOutput.isAnswer(Json.text(b, "name"))) {
+            answerBlocks.add(e.path("index").asInt()); // the structured answer: its input is text
+          } else if ("tool_use".equals(Json.text(b, "type"))) {
             int toolIndex = toolIndexOfBlock.size();
             toolIndexOfBlock.put(e.path("index").asInt(), toolIndex);
             out.add(
@@ -373,6 +616,12 @@ public final class AnthropicWire {
           String type = Json.text(d, "type");
           if ("text_delta".equals(type)) {
             out.add(new StreamEvent.TextDelta(d.path("text").asText()));
+          } else if ("input_json_delta".equals(type)
+              && answerBlocks.contains(e.path("index").asInt())) {
+            String json = d.path("partial_json").asText();
+            if (!json.isEmpty()) {
+              out.add(new StreamEvent.TextDelta(json));
+            }
           } else if ("input_json_delta".equals(type)) {
             Integer tool = toolIndexOfBlock.get(e.path("index").asInt());
             String json = d.path("partial_json").asText();
@@ -384,7 +633,14 @@ public final class AnthropicWire {
         case "message_delta" -> {
           String stop = Json.text(e.path("delta"), "stop_reason");
           if (stop != null) {
-            out.add(new StreamEvent.Finish(FinishReason.fromAnthropic(stop)));
+            FinishReason f = FinishReason.fromAnthropic(stop);
+            out.add(
+                new StreamEvent.Finish(
+                    f == FinishReason.TOOL_CALLS
+                            && toolIndexOfBlock.isEmpty()
+                            && !answerBlocks.isEmpty()
+                        ? FinishReason.STOP
+                        : f));
           }
           JsonNode u = e.get("usage");
           if (u != null) {

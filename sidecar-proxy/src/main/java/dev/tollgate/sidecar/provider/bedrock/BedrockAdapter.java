@@ -3,6 +3,7 @@ package dev.tollgate.sidecar.provider.bedrock;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.cache.PromptCacheMarker;
+import dev.tollgate.sidecar.chat.Capabilities;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.config.CredentialAuth;
@@ -78,8 +79,13 @@ public final class BedrockAdapter implements ProviderAdapter {
   }
 
   @Override
+  public Capabilities capabilities(String model) {
+    return BedrockWire.CAPABILITIES;
+  }
+
+  @Override
   public ObjectNode encode(ChatRequest request, String model) {
-    return BedrockWire.encodeRequest(request);
+    return BedrockWire.encodeRequest(request, model);
   }
 
   @Override

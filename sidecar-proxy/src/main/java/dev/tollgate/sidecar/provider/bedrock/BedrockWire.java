@@ -3,7 +3,9 @@ package dev.tollgate.sidecar.provider.bedrock;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.chat.Capabilities;
 import dev.tollgate.sidecar.chat.ChatRequest;
+import dev.tollgate.sidecar.chat.ChatRequest.Media;
 import dev.tollgate.sidecar.chat.ChatRequest.Message;
 import dev.tollgate.sidecar.chat.ChatRequest.Part;
 import dev.tollgate.sidecar.chat.ChatRequest.Text;
@@ -12,6 +14,7 @@ import dev.tollgate.sidecar.chat.ChatRequest.ToolResult;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.StreamEvent;
+import dev.tollgate.sidecar.chat.StructuredOutput;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.Json;
@@ -38,11 +41,28 @@ public final class BedrockWire {
         + (stream ? "/converse-stream" : "/converse");
   }
 
+  /** Converse takes images and PDFs as bytes (or S3 locations), not by URL. */
+  public static final Capabilities CAPABILITIES = new Capabilities(true, false, true, false, true);
+
   public static ObjectNode encodeRequest(ChatRequest r) {
+    return encodeRequest(r, null);
+  }
+
+  /**
+   * Whether {@code model} is a Claude model, which takes extended thinking and its signed reasoning
+   * blocks (other Bedrock models get neither: the blocks are dropped).
+   */
+  static boolean claude(String model) {
+    return model == null || model.contains("anthropic.claude") || model.contains("claude");
+  }
+
+  public static ObjectNode encodeRequest(ChatRequest r, String model) {
+    boolean thinks = claude(model);
     ObjectNode root = Json.object();
     ArrayNode msgs = root.putArray("messages");
     ObjectNode last = null;
     String lastRole = null;
+    int documents = 0;
     for (Message m : r.messages()) {
       String role = m.role() == ChatRequest.Role.ASSISTANT ? "assistant" : "user";
       ArrayNode content;
@@ -58,6 +78,35 @@ public final class BedrockWire {
         if (p instanceof Text t) {
           if (!t.text().isEmpty()) {
             content.addObject().put("text", t.text());
+          }
+        } else if (p instanceof ChatRequest.Thinking th) {
+          if (thinks) {
+            ObjectNode rc = content.addObject().putObject("reasoningContent");
+            if (th.redacted()) {
+              rc.put("redactedContent", th.redactedData());
+            } else {
+              rc.putObject("reasoningText").put("text", th.text()).put("signature", th.signature());
+            }
+          }
+        } else if (p instanceof Media md) {
+          if (md.byUrl()) {
+            throw Capabilities.refused(md.feature(), "Bedrock takes only bytes or S3 locations");
+          }
+          if (md.kind() == Media.Kind.IMAGE) {
+            content
+                .addObject()
+                .putObject("image")
+                .put("format", md.format())
+                .putObject("source")
+                .put("bytes", md.data());
+          } else {
+            content
+                .addObject()
+                .putObject("document")
+                .put("format", "pdf")
+                .put("name", documentName(md.name(), ++documents))
+                .putObject("source")
+                .put("bytes", md.data());
           }
         } else if (p instanceof ToolCall c) {
           ObjectNode use =
@@ -98,7 +147,14 @@ public final class BedrockWire {
     if (!inference.isEmpty()) {
       root.set("inferenceConfig", inference);
     }
-    if (!r.tools().isEmpty()) {
+    if (r.thinkingBudget() != null && thinks) {
+      root.putObject("additionalModelRequestFields")
+          .putObject("thinking")
+          .put("type", "enabled")
+          .put("budget_tokens", r.thinkingBudget());
+    }
+    ChatRequest.ResponseFormat format = r.responseFormat();
+    if (!r.tools().isEmpty() || format != null) {
       ObjectNode toolConfig = root.putObject("toolConfig");
       ArrayNode tools = toolConfig.putArray("tools");
       for (ChatRequest.Tool t : r.tools()) {
@@ -111,15 +167,33 @@ public final class BedrockWire {
                 "json",
                 t.parameters() != null ? t.parameters() : Json.object().put("type", "object"));
       }
-      if (r.toolChoice() != null) {
-        switch (r.toolChoice().mode()) {
+      ChatRequest.ToolChoice choice = r.toolChoice();
+      if (format != null) {
+        // structured output through a forced tool, as for Anthropic (StructuredOutput)
+        ObjectNode spec =
+            tools
+                .addObject()
+                .putObject("toolSpec")
+                .put("name", StructuredOutput.TOOL)
+                .put("description", StructuredOutput.description(format));
+        spec.putObject("inputSchema").set("json", StructuredOutput.schema(format));
+        if (choice == null
+            || choice.mode() == ChatRequest.ToolChoice.Mode.AUTO
+            || choice.mode() == ChatRequest.ToolChoice.Mode.NONE) {
+          choice =
+              r.tools().isEmpty()
+                      || choice != null && choice.mode() == ChatRequest.ToolChoice.Mode.NONE
+                  ? new ChatRequest.ToolChoice(
+                      ChatRequest.ToolChoice.Mode.NAMED, StructuredOutput.TOOL)
+                  : new ChatRequest.ToolChoice(ChatRequest.ToolChoice.Mode.ANY, null);
+        }
+      }
+      if (choice != null) {
+        switch (choice.mode()) {
           case AUTO -> toolConfig.putObject("toolChoice").putObject("auto");
           case ANY -> toolConfig.putObject("toolChoice").putObject("any");
           case NAMED ->
-              toolConfig
-                  .putObject("toolChoice")
-                  .putObject("tool")
-                  .put("name", r.toolChoice().name());
+              toolConfig.putObject("toolChoice").putObject("tool").put("name", choice.name());
           case NONE -> {
             // Converse has no "none": the tools stay declared (earlier turns may use them)
           }
@@ -127,6 +201,19 @@ public final class BedrockWire {
       }
     }
     return root;
+  }
+
+  /**
+   * A document's name as Converse requires it: letters, digits, single spaces, hyphens, brackets
+   * and parentheses only, unique in the request (it is shown to the model).
+   */
+  static String documentName(String name, int n) {
+    String base = name == null ? "" : name.replaceAll("\\.[A-Za-z0-9]{1,5}$", "");
+    base = base.replaceAll("[^A-Za-z0-9\\-()\\[\\] ]", " ").replaceAll(" +", " ").trim();
+    if (base.length() > 100) {
+      base = base.substring(0, 100).trim();
+    }
+    return (base.isEmpty() ? "document" : base) + " " + n;
   }
 
   static FinishReason finish(String stopReason) {
@@ -151,8 +238,20 @@ public final class BedrockWire {
     }
     List<Part> parts = new ArrayList<>();
     for (JsonNode b : content) {
-      if (b.has("text")) {
+      if (b.has("reasoningContent")) {
+        JsonNode rc = b.get("reasoningContent");
+        if (rc.has("redactedContent")) {
+          parts.add(new ChatRequest.Thinking(null, null, rc.path("redactedContent").asText()));
+        } else {
+          JsonNode rt = rc.path("reasoningText");
+          parts.add(
+              new ChatRequest.Thinking(rt.path("text").asText(), Json.text(rt, "signature"), null));
+        }
+      } else if (b.has("text")) {
         parts.add(new Text(b.path("text").asText()));
+      } else if (b.has("toolUse")
+          && StructuredOutput.isAnswer(Json.text(b.get("toolUse"), "name"))) {
+        parts.add(new Text(Json.write(b.get("toolUse").path("input"))));
       } else if (b.has("toolUse")) {
         JsonNode u = b.get("toolUse");
         parts.add(
@@ -160,12 +259,11 @@ public final class BedrockWire {
                 Json.text(u, "toolUseId"), Json.text(u, "name"), Json.write(u.path("input"))));
       }
     }
-    return new ChatResponse(
-        "bedrock-tollgate",
-        model,
-        parts,
-        finish(Json.text(body, "stopReason")),
-        readUsage(body.get("usage")));
+    FinishReason finish = finish(Json.text(body, "stopReason"));
+    if (finish == FinishReason.TOOL_CALLS && parts.stream().noneMatch(ToolCall.class::isInstance)) {
+      finish = FinishReason.STOP;
+    }
+    return new ChatResponse("bedrock-tollgate", model, parts, finish, readUsage(body.get("usage")));
   }
 
   static Usage readUsage(JsonNode u) {
@@ -183,6 +281,7 @@ public final class BedrockWire {
   public static final class Decoder implements StreamDecoder {
     private final String model;
     private final Map<Integer, Integer> toolOfBlock = new HashMap<>();
+    private final java.util.Set<Integer> answerBlocks = new java.util.HashSet<>();
     private boolean started;
     private boolean stopped;
 
@@ -205,7 +304,9 @@ public final class BedrockWire {
       switch (event == null ? "" : event) {
         case "contentBlockStart" -> {
           JsonNode use = e.path("start").path("toolUse");
-          if (use.isObject()) {
+          if (use.isObject() && StructuredOutput.isAnswer(Json.text(use, "name"))) {
+            answerBlocks.add(e.path("contentBlockIndex").asInt());
+          } else if (use.isObject()) {
             int tool = toolOfBlock.size();
             toolOfBlock.put(e.path("contentBlockIndex").asInt(), tool);
             out.add(
@@ -217,6 +318,12 @@ public final class BedrockWire {
           JsonNode d = e.path("delta");
           if (d.has("text")) {
             out.add(new StreamEvent.TextDelta(d.path("text").asText()));
+          } else if (d.has("toolUse")
+              && answerBlocks.contains(e.path("contentBlockIndex").asInt())) {
+            String input = d.path("toolUse").path("input").asText("");
+            if (!input.isEmpty()) {
+              out.add(new StreamEvent.TextDelta(input));
+            }
           } else if (d.has("toolUse")) {
             Integer tool = toolOfBlock.get(e.path("contentBlockIndex").asInt());
             String input = d.path("toolUse").path("input").asText("");
@@ -227,7 +334,12 @@ public final class BedrockWire {
         }
         case "messageStop" -> {
           stopped = true;
-          out.add(new StreamEvent.Finish(finish(Json.text(e, "stopReason"))));
+          FinishReason f = finish(Json.text(e, "stopReason"));
+          out.add(
+              new StreamEvent.Finish(
+                  f == FinishReason.TOOL_CALLS && toolOfBlock.isEmpty() && !answerBlocks.isEmpty()
+                      ? FinishReason.STOP
+                      : f));
         }
         case "metadata" -> {
           Usage u = readUsage(e.get("usage"));

@@ -2,6 +2,7 @@ package dev.tollgate.sidecar.provider.gemini;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.chat.Capabilities;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.config.CredentialConfig;
@@ -33,6 +34,11 @@ public final class GeminiAdapter implements ProviderAdapter {
     if (apiKey != null) {
       h.set("x-goog-api-key", apiKey);
     }
+  }
+
+  @Override
+  public Capabilities capabilities(String model) {
+    return GeminiWire.CAPABILITIES;
   }
 
   @Override

@@ -3,7 +3,9 @@ package dev.tollgate.sidecar.provider.gemini;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.chat.Capabilities;
 import dev.tollgate.sidecar.chat.ChatRequest;
+import dev.tollgate.sidecar.chat.ChatRequest.Media;
 import dev.tollgate.sidecar.chat.ChatRequest.Message;
 import dev.tollgate.sidecar.chat.ChatRequest.Part;
 import dev.tollgate.sidecar.chat.ChatRequest.Text;
@@ -34,6 +36,9 @@ public final class GeminiWire {
         + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
   }
 
+  /** Gemini takes images and PDFs inline, not by URL. */
+  public static final Capabilities CAPABILITIES = new Capabilities(true, false, true, false, true);
+
   public static ObjectNode encodeRequest(ChatRequest r) {
     ObjectNode root = Json.object();
     ArrayNode contents = root.putArray("contents");
@@ -48,6 +53,17 @@ public final class GeminiWire {
       for (Part p : m.parts()) {
         if (p instanceof Text t) {
           parts.addObject().put("text", t.text());
+        } else if (p instanceof Media md) {
+          if (md.byUrl()) {
+            // fileData takes only files uploaded to Google (Files API, gs://): the sidecar never
+            // fetches a URL, so such requests go to a target that does (Capabilities)
+            throw Capabilities.refused(md.feature(), "Gemini takes only inline data here");
+          }
+          parts
+              .addObject()
+              .putObject("inlineData")
+              .put("mimeType", md.mediaType())
+              .put("data", md.data());
         } else if (p instanceof ToolCall tc) {
           nameOfCall.put(tc.id(), tc.name());
           ObjectNode fc = parts.addObject().putObject("functionCall").put("name", tc.name());
@@ -76,6 +92,15 @@ public final class GeminiWire {
     if (!r.stop().isEmpty()) {
       ArrayNode s = gen.putArray("stopSequences");
       r.stop().forEach(s::add);
+    }
+    if (r.seed() != null) {
+      gen.put("seed", r.seed());
+    }
+    if (r.responseFormat() != null) {
+      gen.put("responseMimeType", "application/json");
+      if (r.responseFormat().hasSchema()) {
+        gen.set("responseSchema", schema(r.responseFormat().schema().deepCopy()));
+      }
     }
     if (!gen.isEmpty()) {
       root.set("generationConfig", gen);

@@ -2,6 +2,7 @@ package dev.tollgate.sidecar.provider.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.chat.Capabilities;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.config.CredentialAuth;
@@ -86,6 +87,11 @@ public final class OpenAiAdapter implements ProviderAdapter {
     } else {
       h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + apiKey);
     }
+  }
+
+  @Override
+  public Capabilities capabilities(String model) {
+    return OpenAiWire.CAPABILITIES;
   }
 
   @Override

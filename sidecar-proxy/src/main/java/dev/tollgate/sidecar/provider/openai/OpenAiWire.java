@@ -3,7 +3,9 @@ package dev.tollgate.sidecar.provider.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.chat.Capabilities;
 import dev.tollgate.sidecar.chat.ChatRequest;
+import dev.tollgate.sidecar.chat.ChatRequest.Media;
 import dev.tollgate.sidecar.chat.ChatRequest.Message;
 import dev.tollgate.sidecar.chat.ChatRequest.Part;
 import dev.tollgate.sidecar.chat.ChatRequest.Role;
@@ -13,9 +15,11 @@ import dev.tollgate.sidecar.chat.ChatRequest.ToolChoice;
 import dev.tollgate.sidecar.chat.ChatRequest.ToolResult;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
+import dev.tollgate.sidecar.chat.MediaSource;
 import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.wire.ErrorKind;
+import dev.tollgate.sidecar.wire.FieldCheck;
 import dev.tollgate.sidecar.wire.Json;
 import dev.tollgate.sidecar.wire.ProxyException;
 import dev.tollgate.sidecar.wire.StreamDecoder;
@@ -40,151 +44,343 @@ public final class OpenAiWire {
     return root;
   }
 
-  /** Reads a caller's request into neutral form (only needed when another provider serves it). */
+  private static final FieldCheck F = FieldCheck.OPENAI;
+
+  /** OpenAI takes images inline and by URL, PDFs only inline ({@code file.file_data}). */
+  public static final Capabilities CAPABILITIES = new Capabilities(true, true, true, false, true);
+
+  /** OpenAI's maximum of stop sequences. */
+  static final int MAX_STOP = 4;
+
+  private static final java.util.regex.Pattern TOOL_NAME =
+      java.util.regex.Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+
+  /**
+   * Reads a caller's request into neutral form (only needed when another provider serves it),
+   * checking it as OpenAI does: what OpenAI would refuse with a 400 is refused here in its words
+   * ({@link FieldCheck}), before any translated call.
+   */
   public static ChatRequest parseRequest(JsonNode body) {
     // options whose meaning another provider cannot honour are refused, not silently dropped
-    if (body.path("n").asInt(1) > 1) {
-      throw invalid("n > 1 cannot be translated to this route's provider; ask once per answer");
+    Integer n = F.optionalInt(body, "n", "n", 1, 128);
+    if (n != null && n > 1) {
+      throw F.unsupported(
+          "n", "n > 1 cannot be translated to this route's provider; ask once per answer");
     }
-    String responseFormat = body.path("response_format").path("type").asText("text");
-    if (!"text".equals(responseFormat)) {
-      throw invalid(
-          "response_format '"
-              + responseFormat
-              + "' cannot be translated to this route's provider;"
-              + " describe the format in the prompt instead");
-    }
+    ChatRequest.ResponseFormat responseFormat = responseFormat(body.get("response_format"));
     JsonNode messages = body.get("messages");
-    if (messages == null || !messages.isArray() || messages.isEmpty()) {
-      throw invalid("'messages' must be a non-empty array");
+    if (messages == null || messages.isNull()) {
+      throw F.missing("messages");
+    }
+    if (!messages.isArray()) {
+      throw F.type("messages", "an array", messages);
+    }
+    if (messages.isEmpty()) {
+      throw F.length(
+          "messages",
+          "empty array. Expected an array with minimum length 1, but got an empty array instead.");
     }
     StringBuilder system = new StringBuilder();
     List<Message> out = new ArrayList<>();
     for (int i = 0; i < messages.size(); i++) {
-      JsonNode m = messages.get(i);
-      String role = Json.text(m, "role");
-      if (role == null) {
-        throw invalid("messages[" + i + "].role is required");
-      }
+      JsonNode m = F.requireObject(messages.get(i), F.path("messages", i));
+      String role = F.requiredString(m, "role", F.path("messages", i, "role"));
+      F.oneOf(
+          role,
+          F.path("messages", i, "role"),
+          List.of("system", "assistant", "user", "function", "tool", "developer"));
       switch (role) {
         case "system", "developer" -> {
           if (!system.isEmpty()) {
             system.append("\n\n");
           }
-          system.append(contentText(m.get("content"), i));
+          system.append(contentText(required(m, i), i));
         }
-        case "user" ->
-            out.add(new Message(Role.USER, List.of(new Text(contentText(m.get("content"), i)))));
+        case "user" -> out.add(new Message(Role.USER, userParts(required(m, i), i)));
         case "assistant" -> {
           List<Part> parts = new ArrayList<>();
           JsonNode content = m.get("content");
+          JsonNode calls = F.optionalArray(m, "tool_calls", F.path("messages", i, "tool_calls"));
+          if ((content == null || content.isNull()) && calls.isEmpty()) {
+            throw F.missing(F.path("messages", i, "content"));
+          }
           if (content != null && !content.isNull()) {
             String t = contentText(content, i);
             if (!t.isEmpty()) {
               parts.add(new Text(t));
             }
           }
-          JsonNode calls = m.get("tool_calls");
-          if (calls != null && calls.isArray()) {
-            for (JsonNode c : calls) {
-              JsonNode f = c.path("function");
-              parts.add(
-                  new ToolCall(
-                      Json.text(c, "id"), Json.text(f, "name"), f.path("arguments").asText("{}")));
-            }
+          for (int k = 0; k < calls.size(); k++) {
+            JsonNode c = F.requireObject(calls.get(k), F.path("messages", i, "tool_calls", k));
+            String id = F.requiredString(c, "id", F.path("messages", i, "tool_calls", k, "id"));
+            JsonNode f =
+                F.requireObject(
+                    c.get("function"), F.path("messages", i, "tool_calls", k, "function"));
+            String name =
+                F.requiredString(
+                    f, "name", F.path("messages", i, "tool_calls", k, "function", "name"));
+            String args =
+                F.requiredString(
+                    f,
+                    "arguments",
+                    F.path("messages", i, "tool_calls", k, "function", "arguments"));
+            parts.add(new ToolCall(id, name, args));
           }
           out.add(new Message(Role.ASSISTANT, parts));
         }
         case "tool" -> {
-          String id = Json.text(m, "tool_call_id");
-          if (id == null) {
-            throw invalid("messages[" + i + "].tool_call_id is required for role tool");
-          }
+          String id = F.requiredString(m, "tool_call_id", F.path("messages", i, "tool_call_id"));
           out.add(
               new Message(
-                  Role.TOOL, List.of(new ToolResult(id, contentText(m.get("content"), i), false))));
+                  Role.TOOL, List.of(new ToolResult(id, contentText(required(m, i), i), false))));
         }
-        default -> throw invalid("messages[" + i + "].role '" + role + "' is not supported");
+        default ->
+            throw F.unsupported(
+                F.path("messages", i, "role"),
+                "messages["
+                    + i
+                    + "].role '"
+                    + role
+                    + "' cannot be translated to this route's"
+                    + " provider; use tool messages");
       }
     }
     Integer maxTokens =
-        body.hasNonNull("max_completion_tokens")
-            ? Integer.valueOf(body.get("max_completion_tokens").asInt())
-            : body.hasNonNull("max_tokens")
-                ? Integer.valueOf(body.get("max_tokens").asInt())
-                : null;
+        F.optionalInt(body, "max_completion_tokens", "max_completion_tokens", 1, Integer.MAX_VALUE);
+    Integer legacyMax = F.optionalInt(body, "max_tokens", "max_tokens", 1, Integer.MAX_VALUE);
+    if (maxTokens == null) {
+      maxTokens = legacyMax;
+    }
     List<String> stop = new ArrayList<>();
     JsonNode s = body.get("stop");
     if (s != null && s.isTextual()) {
       stop.add(s.asText());
     } else if (s != null && s.isArray()) {
-      s.forEach(x -> stop.add(x.asText()));
+      if (s.size() > MAX_STOP) {
+        throw F.length(
+            "stop",
+            "array too long. Expected an array with maximum length "
+                + MAX_STOP
+                + ", but got an array with length "
+                + s.size()
+                + " instead.");
+      }
+      for (int k = 0; k < s.size(); k++) {
+        if (!s.get(k).isTextual()) {
+          throw F.type(F.path("stop", k), "a string", s.get(k));
+        }
+        stop.add(s.get(k).asText());
+      }
+    } else if (s != null && !s.isNull()) {
+      throw F.type("stop", "a string or an array of strings", s);
     }
     List<ChatRequest.Tool> tools = new ArrayList<>();
-    JsonNode t = body.get("tools");
-    if (t != null && t.isArray()) {
-      for (JsonNode tool : t) {
-        JsonNode f = tool.path("function");
-        if (Json.text(f, "name") == null) {
-          throw invalid("tools[].function.name is required");
-        }
-        tools.add(
-            new ChatRequest.Tool(
-                Json.text(f, "name"), Json.text(f, "description"), f.get("parameters")));
+    JsonNode t = F.optionalArray(body, "tools", "tools");
+    for (int k = 0; k < t.size(); k++) {
+      JsonNode tool = F.requireObject(t.get(k), F.path("tools", k));
+      String type = F.requiredString(tool, "type", F.path("tools", k, "type"));
+      if (!"function".equals(type)) {
+        throw F.unsupported(
+            F.path("tools", k, "type"),
+            "tools of type '" + type + "' cannot be translated to this route's provider");
       }
+      JsonNode f = F.requireObject(tool.get("function"), F.path("tools", k, "function"));
+      String name = F.requiredString(f, "name", F.path("tools", k, "function", "name"));
+      if (!TOOL_NAME.matcher(name).matches()) {
+        throw F.value(
+            F.path("tools", k, "function", "name"),
+            "string does not match pattern. Expected a string that matches the pattern"
+                + " '^[a-zA-Z0-9_-]{1,64}$'.");
+      }
+      JsonNode params = f.get("parameters");
+      if (params != null && !params.isNull() && !params.isObject()) {
+        throw F.type(F.path("tools", k, "function", "parameters"), "an object", params);
+      }
+      tools.add(
+          new ChatRequest.Tool(
+              name,
+              F.optionalString(f, "description", F.path("tools", k, "function", "description")),
+              params));
     }
     return new ChatRequest(
         Json.text(body, "model"),
         system.isEmpty() ? null : system.toString(),
         out,
         maxTokens,
-        Json.samplingParameter(body, "temperature"),
-        Json.samplingParameter(body, "top_p"),
+        F.optionalNumber(body, "temperature", "temperature", 0, 2),
+        F.optionalNumber(body, "top_p", "top_p", 0, 1),
         stop,
         tools,
-        toolChoice(body.get("tool_choice")),
-        body.path("stream").asBoolean(false));
+        toolChoice(body.get("tool_choice"), tools),
+        F.optionalBoolean(body, "stream", "stream"),
+        responseFormat,
+        F.optionalLong(body, "seed", "seed", Long.MIN_VALUE, Long.MAX_VALUE),
+        parallelToolCalls(body),
+        null);
   }
 
-  private static ToolChoice toolChoice(JsonNode tc) {
+  private static Boolean parallelToolCalls(JsonNode body) {
+    JsonNode v = body.get("parallel_tool_calls");
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isBoolean()) {
+      throw F.type("parallel_tool_calls", "a boolean", v);
+    }
+    return v.asBoolean();
+  }
+
+  /** {@code response_format}: text (null), {@code json_object}, or {@code json_schema}. */
+  private static ChatRequest.ResponseFormat responseFormat(JsonNode rf) {
+    if (rf == null || rf.isNull()) {
+      return null;
+    }
+    F.requireObject(rf, "response_format");
+    String type = F.requiredString(rf, "type", "response_format.type");
+    switch (F.oneOf(type, "response_format.type", List.of("text", "json_object", "json_schema"))) {
+      case "text" -> {
+        return null;
+      }
+      case "json_object" -> {
+        return ChatRequest.ResponseFormat.JSON_OBJECT;
+      }
+      default -> {
+        JsonNode js = F.requireObject(rf.get("json_schema"), "response_format.json_schema");
+        String name = F.requiredString(js, "name", "response_format.json_schema.name");
+        if (!TOOL_NAME.matcher(name).matches()) {
+          throw F.value(
+              "response_format.json_schema.name",
+              "string does not match pattern. Expected a string that matches the pattern"
+                  + " '^[a-zA-Z0-9_-]{1,64}$'.");
+        }
+        JsonNode schema = js.get("schema");
+        if (schema != null && !schema.isNull() && !schema.isObject()) {
+          throw F.type("response_format.json_schema.schema", "an object", schema);
+        }
+        JsonNode strict = js.get("strict");
+        return new ChatRequest.ResponseFormat(
+            name,
+            schema == null || schema.isNull() ? Json.object().put("type", "object") : schema,
+            strict != null && strict.asBoolean(false));
+      }
+    }
+  }
+
+  private static JsonNode required(JsonNode m, int i) {
+    JsonNode c = m.get("content");
+    if (c == null || c.isNull()) {
+      throw F.missing(F.path("messages", i, "content"));
+    }
+    return c;
+  }
+
+  private static ToolChoice toolChoice(JsonNode tc, List<ChatRequest.Tool> tools) {
     if (tc == null || tc.isNull()) {
       return null;
     }
+    ToolChoice choice;
     if (tc.isTextual()) {
-      return switch (tc.asText()) {
-        case "none" -> new ToolChoice(ToolChoice.Mode.NONE, null);
-        case "required" -> new ToolChoice(ToolChoice.Mode.ANY, null);
-        default -> new ToolChoice(ToolChoice.Mode.AUTO, null);
-      };
+      choice =
+          switch (F.oneOf(tc.asText(), "tool_choice", List.of("none", "auto", "required"))) {
+            case "none" -> new ToolChoice(ToolChoice.Mode.NONE, null);
+            case "required" -> new ToolChoice(ToolChoice.Mode.ANY, null);
+            default -> new ToolChoice(ToolChoice.Mode.AUTO, null);
+          };
+    } else if (tc.isObject()) {
+      String type = F.requiredString(tc, "type", "tool_choice.type");
+      F.oneOf(type, "tool_choice.type", List.of("function"));
+      JsonNode f = F.requireObject(tc.get("function"), "tool_choice.function");
+      String name = F.requiredString(f, "name", "tool_choice.function.name");
+      choice = new ToolChoice(ToolChoice.Mode.NAMED, name);
+    } else {
+      throw F.type("tool_choice", "a string or an object", tc);
     }
-    return new ToolChoice(ToolChoice.Mode.NAMED, tc.path("function").path("name").asText());
+    if (choice.mode() != ToolChoice.Mode.NONE && tools.isEmpty()) {
+      throw F.value("tool_choice", "'tool_choice' is only allowed when 'tools' are specified.");
+    }
+    if (choice.mode() == ToolChoice.Mode.NAMED
+        && tools.stream().noneMatch(x -> x.name().equals(choice.name()))) {
+      throw F.value(
+          "tool_choice",
+          "no function named '" + choice.name() + "' was specified in the 'tools' parameter.");
+    }
+    return choice;
+  }
+
+  /** A user message's content: text, images ({@code image_url}) and files ({@code file}). */
+  private static List<Part> userParts(JsonNode content, int i) {
+    if (!content.isArray()) {
+      return List.of(new Text(contentText(content, i)));
+    }
+    List<Part> parts = new ArrayList<>();
+    for (int k = 0; k < content.size(); k++) {
+      String at = F.path("messages", i, "content", k);
+      JsonNode part = F.requireObject(content.get(k), at);
+      String type = F.requiredString(part, "type", at + ".type");
+      switch (type) {
+        case "text" -> parts.add(new Text(F.requiredString(part, "text", at + ".text")));
+        case "image_url" -> {
+          JsonNode img = F.requireObject(part.get("image_url"), at + ".image_url");
+          String url = F.requiredString(img, "url", at + ".image_url.url");
+          parts.add(MediaSource.image(url, F, at + ".image_url.url"));
+        }
+        case "file" -> {
+          JsonNode file = F.requireObject(part.get("file"), at + ".file");
+          String data = F.optionalString(file, "file_data", at + ".file.file_data");
+          if (data == null) {
+            if (F.optionalString(file, "file_id", at + ".file.file_id") != null) {
+              throw F.unsupported(
+                  at + ".file.file_id",
+                  "a file_id names a file uploaded to OpenAI, which this route's provider cannot"
+                      + " read; send the file as file_data");
+            }
+            throw F.missing(at + ".file.file_data");
+          }
+          parts.add(
+              MediaSource.document(
+                  data,
+                  F.optionalString(file, "filename", at + ".file.filename"),
+                  F,
+                  at + ".file.file_data"));
+        }
+        default ->
+            throw F.unsupported(
+                at,
+                "messages["
+                    + i
+                    + "] has content of type '"
+                    + type
+                    + "', which cannot be translated to this route's provider");
+      }
+    }
+    return parts;
   }
 
   private static String contentText(JsonNode content, int i) {
-    if (content == null || content.isNull()) {
-      return "";
-    }
     if (content.isTextual()) {
       return content.asText();
     }
     if (content.isArray()) {
       StringBuilder sb = new StringBuilder();
-      for (JsonNode part : content) {
-        String type = Json.text(part, "type");
+      for (int k = 0; k < content.size(); k++) {
+        JsonNode part = F.requireObject(content.get(k), F.path("messages", i, "content", k));
+        String type = F.requiredString(part, "type", F.path("messages", i, "content", k, "type"));
         if ("text".equals(type)) {
-          sb.append(part.path("text").asText());
+          sb.append(F.requiredString(part, "text", F.path("messages", i, "content", k, "text")));
         } else {
-          throw invalid(
+          throw F.unsupported(
+              F.path("messages", i, "content", k),
               "messages["
                   + i
                   + "] has content of type '"
                   + type
-                  + "', which cannot be translated to this route's provider; only text is");
+                  + "', which cannot be translated here; only text is");
         }
       }
       return sb.toString();
     }
-    throw invalid("messages[" + i + "].content must be a string or an array of parts");
+    throw F.type(
+        F.path("messages", i, "content"), "a string or an array of content parts", content);
   }
 
   /** Renders a neutral answer as an OpenAI chat completion. */
@@ -240,7 +436,21 @@ public final class OpenAiWire {
     }
     for (Message m : r.messages()) {
       switch (m.role()) {
-        case USER -> msgs.addObject().put("role", "user").put("content", texts(m));
+        case USER -> {
+          ObjectNode o = msgs.addObject().put("role", "user");
+          if (m.parts().stream().anyMatch(Media.class::isInstance)) {
+            ArrayNode content = o.putArray("content");
+            for (Part p : m.parts()) {
+              if (p instanceof Text t) {
+                content.addObject().put("type", "text").put("text", t.text());
+              } else if (p instanceof Media md) {
+                encodeMedia(content, md);
+              }
+            }
+          } else {
+            o.put("content", texts(m));
+          }
+        }
         case ASSISTANT -> {
           ObjectNode o = msgs.addObject().put("role", "assistant");
           String t = texts(m);
@@ -312,11 +522,56 @@ public final class OpenAiWire {
                 .put("name", r.toolChoice().name());
       }
     }
+    if (r.responseFormat() != null) {
+      ChatRequest.ResponseFormat f = r.responseFormat();
+      ObjectNode rf = root.putObject("response_format");
+      if (f.hasSchema()) {
+        rf.put("type", "json_schema");
+        ObjectNode js = rf.putObject("json_schema");
+        js.put("name", f.name() != null ? f.name() : "response");
+        js.set("schema", f.schema());
+        if (f.strict()) {
+          js.put("strict", true);
+        }
+      } else {
+        rf.put("type", "json_object");
+      }
+    }
+    if (r.seed() != null) {
+      root.put("seed", r.seed());
+    }
+    if (r.parallelToolCalls() != null && !r.tools().isEmpty()) {
+      root.put("parallel_tool_calls", r.parallelToolCalls());
+    }
     if (r.stream()) {
       root.put("stream", true);
       root.putObject("stream_options").put("include_usage", true);
     }
     return root;
+  }
+
+  /**
+   * An image as {@code image_url} (by URL or as a data URL), a PDF as a {@code file} with its data:
+   * OpenAI takes documents only inline.
+   */
+  private static void encodeMedia(ArrayNode content, Media md) {
+    if (md.kind() == Media.Kind.IMAGE) {
+      content
+          .addObject()
+          .put("type", "image_url")
+          .putObject("image_url")
+          .put("url", md.byUrl() ? md.url() : md.dataUrl());
+    } else {
+      if (md.byUrl()) {
+        throw Capabilities.refused(md.feature(), "OpenAI takes documents only as file data");
+      }
+      content
+          .addObject()
+          .put("type", "file")
+          .putObject("file")
+          .put("filename", md.name() != null ? md.name() : "document.pdf")
+          .put("file_data", md.dataUrl());
+    }
   }
 
   private static String texts(Message m) {
@@ -540,9 +795,5 @@ public final class OpenAiWire {
     public String error(ErrorKind kind, String message) {
       return "data: " + Json.write(errorBody(kind, message)) + "\n\n";
     }
-  }
-
-  private static ProxyException invalid(String message) {
-    return new ProxyException(ErrorKind.INVALID_REQUEST, message);
   }
 }

@@ -3,6 +3,7 @@ package dev.tollgate.sidecar.provider.vertex;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.cache.PromptCacheMarker;
+import dev.tollgate.sidecar.chat.Capabilities;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.config.CredentialAuth;
@@ -89,6 +90,17 @@ public final class VertexAdapter implements ProviderAdapter {
     if (accessToken != null) {
       h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + accessToken);
     }
+  }
+
+  /**
+   * Gemini on Vertex as Gemini; Claude on Vertex takes images and PDFs inline only (no URL sources
+   * there).
+   */
+  @Override
+  public Capabilities capabilities(String model) {
+    return claude(model)
+        ? new Capabilities(true, false, true, false, true)
+        : GeminiWire.CAPABILITIES;
   }
 
   @Override
