@@ -221,6 +221,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
               BodyCopies.forAttempt(requestJson),
               px.secrets(),
               () -> px.metrics().promptCacheMarked(call.route, t.provider(), model));
+      relay.redacting(upstream.secret());
       RouteConfig.Timeouts timeouts = call.routeCfg.timeouts();
       // A non-streamed answer arrives whole, so its first byte is its last: only the total timeout
       // bounds it. Streams must start within the first-token timeout.
