@@ -81,10 +81,19 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
   }
 
   public void start(FullHttpRequest request) {
+    guarded(
+        () -> {
+          resolve(request);
+          gate();
+          RequestFacts facts = RequestFacts.of(requestJson, call.callerHeaders::get);
+          DispatchBarrier.afterNextPoll(
+              ctx.executor(), () -> guarded(() -> stage(() -> chooseTier(facts))));
+        });
+  }
+
+  private void guarded(Runnable stages) {
     try {
-      resolve(request);
-      gate();
-      chooseTier(RequestFacts.of(requestJson, call.callerHeaders::get));
+      stages.run();
     } catch (ProxyException e) {
       failBeforeHead(e);
     } catch (RuntimeException e) {
