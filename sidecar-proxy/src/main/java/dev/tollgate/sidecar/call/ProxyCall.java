@@ -416,6 +416,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
     }
     exit.warnIfUnpriced(record);
     exit.meter(record, call.caller);
+    px.budgetGate().release(call.budgetHold);
     onDone.run();
   }
 
