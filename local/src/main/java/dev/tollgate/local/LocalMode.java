@@ -87,7 +87,9 @@ public final class LocalMode implements AutoCloseable {
       System.err.println(e.getMessage());
       return 2;
     }
-    if (!options.verbose()) {
+    if (options.verbose()) {
+      CallLines.printTo(out);
+    } else {
       quietLogs();
     }
     try (LocalMode local = new LocalMode(options, out)) {

@@ -21,5 +21,10 @@ public enum Fault {
   /** Accept the request and never answer (timeouts). */
   STALL,
   /** 400 with the provider's error body: a request the provider rejects (never worth a retry). */
-  BAD_REQUEST
+  BAD_REQUEST,
+  /**
+   * 400 whose error message quotes the key and Authorization header the request presented, as some
+   * providers and gateways do: the sidecar must not pass the key on.
+   */
+  ECHO_KEY
 }

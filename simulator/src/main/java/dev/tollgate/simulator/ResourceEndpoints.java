@@ -42,6 +42,14 @@ final class ResourceEndpoints {
       sendJson(ctx, HttpResponseStatus.UNAUTHORIZED, error(401, "invalid api key"), keepAlive);
       return;
     }
+    if (sim.behavior().fault() == Fault.ECHO_KEY) {
+      sendJson(
+          ctx,
+          HttpResponseStatus.BAD_REQUEST,
+          error(400, "invalid request with api key " + key),
+          keepAlive);
+      return;
+    }
     HttpMethod m = req.method();
     String[] seg = path.substring(1).split("/");
     if (anthropic && path.equals("/v1/messages/batches") && m.equals(HttpMethod.GET)) {

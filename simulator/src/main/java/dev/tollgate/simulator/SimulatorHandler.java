@@ -129,6 +129,16 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
             ? b.fault()
             : Fault.NONE;
     long delay = b.timeToFirstToken().toMillis();
+    if (fault == Fault.ECHO_KEY) {
+      String echo =
+          "invalid request with api key "
+              + dialect.apiKey(req, qs)
+              + " (authorization: "
+              + req.headers().get("authorization")
+              + ")";
+      sendJson(ctx, HttpResponseStatus.BAD_REQUEST, dialect.error(400, echo), keepAlive);
+      return;
+    }
     ctx.executor()
         .schedule(() -> answer(ctx, call, fault, keepAlive), delay, TimeUnit.MILLISECONDS);
   }

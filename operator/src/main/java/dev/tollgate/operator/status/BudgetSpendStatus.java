@@ -99,13 +99,14 @@ public final class BudgetSpendStatus {
     return fresh;
   }
 
-  /** Dollars with cents, or more decimals when the amount is below a cent. */
+  /**
+   * Dollars as the API promises them: every decimal the ledger holds up to six (micro-dollars,
+   * rounded half up beyond), and at least cents: {@code 0.05326}, {@code 12.50}, {@code 0.000003}.
+   * Never rounded to cents, so that a status or Event near a small limit says what was spent.
+   */
   public static String money(BigDecimal usd) {
-    BigDecimal cents = usd.setScale(2, java.math.RoundingMode.HALF_UP);
-    if (usd.signum() != 0 && cents.signum() == 0) {
-      return usd.setScale(6, java.math.RoundingMode.HALF_UP).toPlainString();
-    }
-    return cents.toPlainString();
+    BigDecimal micro = usd.setScale(6, java.math.RoundingMode.HALF_UP).stripTrailingZeros();
+    return (micro.scale() < 2 ? micro.setScale(2) : micro).toPlainString();
   }
 
   static List<BudgetStatus.SpendItem> items(Map<String, SpendLedger.Item> items) {

@@ -29,11 +29,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Budget benchmark: three sidecars, each driven by several callers at full speed, against a Block
- * budget whose limit a few seconds of traffic exhaust. Measures the overshoot (spend beyond the
- * limit, from the operator's ledger after every sidecar delivered its last report) and how long
- * after the ledger reached the limit every sidecar was refusing calls. Run by {@code
- * bench/budget.sh}; numbers are reported, never asserted.
+ * Budget benchmark: three sidecars (or the fifth argument's count), each driven by several callers
+ * at full speed, against a Block budget whose limit a few seconds of traffic exhaust. Measures the
+ * overshoot (spend beyond the limit, from the operator's ledger after every sidecar delivered its
+ * last report) and how long after the ledger reached the limit every sidecar was refusing calls.
+ * Run by {@code bench/budget.sh}; numbers are reported, never asserted.
  */
 public final class BudgetBench {
   // gpt-4o at 5 / 15 USD per million tokens, 1000 input and 500 output tokens: 0.0125 USD a call
@@ -54,6 +54,7 @@ public final class BudgetBench {
     int callers = args.length > 1 ? Integer.parseInt(args[1]) : 4;
     Duration interval = Duration.parse("PT" + (args.length > 2 ? args[2] : "2s"));
     Path out = Path.of(args.length > 3 ? args[3] : "bench/out/budget-table.md");
+    int sidecarCount = args.length > 4 ? Integer.parseInt(args[4]) : 3;
     BenchCluster cluster = BenchCluster.start();
     KubernetesClient client = cluster.client;
     String ns = BenchCluster.NAMESPACE;
@@ -74,7 +75,7 @@ public final class BudgetBench {
             "monthly");
     MockApi.apply(client, route);
 
-    List<Sidecar> sidecars = cluster.startSidecars(3, "monthly", interval);
+    List<Sidecar> sidecars = cluster.startSidecars(sidecarCount, "monthly", interval);
     for (Sidecar s : sidecars) {
       while (s.reporter().acknowledged() < 1) {
         Thread.sleep(20);
@@ -161,8 +162,9 @@ public final class BudgetBench {
     md.append("|---|---|---|---|---|---|---|---|---|\n");
     md.append(
         String.format(
-            "| $%s | 3 sidecars × %d | %s | %d | %d | $%s | $%s | %s %% | $%s |%n",
+            "| $%s | %d sidecars × %d | %s | %d | %d | $%s | $%s | %s %% | $%s |%n",
             limit.toPlainString(),
+            sidecarCount,
             callers,
             interval,
             served,

@@ -187,13 +187,11 @@ class CallerQuotaIT {
               assertThat(s.getTopCallers().get(0).getRequests()).isEqualTo(8);
               assertThat(s.getTopCallers().get(1).getRequests()).isEqualTo(bobs);
               assertThat(s.getTopCallers().get(1).getSpent())
-                  .isEqualTo(bobSpent.setScale(2, java.math.RoundingMode.HALF_UP).toPlainString());
+                  .isEqualTo(dev.tollgate.operator.status.BudgetSpendStatus.money(bobSpent));
               assertThat(s.getSpent())
                   .isEqualTo(
-                      PER_CALL
-                          .multiply(BigDecimal.valueOf(served))
-                          .setScale(2, java.math.RoundingMode.HALF_UP)
-                          .toPlainString());
+                      dev.tollgate.operator.status.BudgetSpendStatus.money(
+                          PER_CALL.multiply(BigDecimal.valueOf(served))));
             });
     List<Event> events = client.v1().events().inNamespace(ns).list().getItems();
     assertThat(events)

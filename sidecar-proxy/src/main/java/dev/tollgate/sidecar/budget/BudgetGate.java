@@ -13,6 +13,7 @@ import dev.tollgate.sidecar.metering.CallRecord;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.ProxyException;
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -27,6 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class BudgetGate {
   private static final ObjectMapper JSON = SidecarConfigCodec.jsonMapper();
+  private static final BigDecimal DECAY = new BigDecimal("0.8");
 
   /** A budget as last heard from the operator; {@code mark} is our spend when that report left. */
   private record State(
@@ -37,13 +39,70 @@ public final class BudgetGate {
   private final CallerQuotas callers = new CallerQuotas();
   // cost per budget metered since this sidecar started; compared with the marks above
   private final ConcurrentHashMap<String, BigDecimal> spent = new ConcurrentHashMap<>();
+  // per budget: the expected cost of the calls admitted and not yet ended, and a call's typical
+  // cost (moving average of the priced calls), which is what each admitted call holds
+  private final ConcurrentHashMap<String, BigDecimal> held = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, BigDecimal> typical = new ConcurrentHashMap<>();
+
+  /**
+   * What an admitted call holds against its budget's allowance until it ends: the budget's typical
+   * call cost. Without it, every call admitted while the allowance was not yet used up would be
+   * served: with 8 concurrent callers a sidecar overshoots by up to 8 calls. With it, a sidecar
+   * stops admitting once its spend plus the calls in flight reach the allowance.
+   */
+  public static final class Hold {
+    private final String budget;
+    private final BigDecimal amount;
+    private boolean released;
+
+    private Hold(String budget, BigDecimal amount) {
+      this.budget = budget;
+      this.amount = amount;
+    }
+  }
 
   /** Meters a finished call against its route's budget. */
   public void recorded(CallRecord r, SidecarConfig cfg) {
     if (cfg == null || r.cost() == null || !r.cost().priced() || r.cost().usd().signum() == 0) {
       return;
     }
-    budgetOf(cfg, r.route()).ifPresent(b -> spent.merge(b, r.cost().usd(), BigDecimal::add));
+    budgetOf(cfg, r.route())
+        .ifPresent(
+            b -> {
+              spent.merge(b, r.cost().usd(), BigDecimal::add);
+              typical.merge(
+                  b,
+                  r.cost().usd(),
+                  (avg, cost) ->
+                      avg.multiply(DECAY)
+                          .add(cost.multiply(BigDecimal.ONE.subtract(DECAY)))
+                          .setScale(9, RoundingMode.HALF_UP));
+            });
+  }
+
+  /**
+   * Holds the typical call cost of {@code budget} for a call just admitted on it; null when there
+   * is nothing to hold (no budget, no reply yet, no priced call yet). Released by {@link #release}.
+   */
+  public Hold hold(String budget) {
+    if (budget == null || !states.containsKey(budget)) {
+      return null;
+    }
+    BigDecimal amount = typical.get(budget);
+    if (amount == null || amount.signum() == 0) {
+      return null;
+    }
+    held.merge(budget, amount, BigDecimal::add);
+    return new Hold(budget, amount);
+  }
+
+  /** The call of {@code h} ended (its real cost is metered through {@link #recorded}). */
+  public void release(Hold h) {
+    if (h == null || h.released) {
+      return;
+    }
+    h.released = true;
+    held.merge(h.budget, h.amount.negate(), BigDecimal::add);
   }
 
   /** Called (off the hot path's locks) when a call finds this pod's allowance used up. */
@@ -190,7 +249,8 @@ public final class BudgetGate {
       return true;
     }
     BigDecimal since = spent.getOrDefault(budget, BigDecimal.ZERO).subtract(s.mark());
-    return since.compareTo(s.allowance()) >= 0;
+    BigDecimal inFlight = held.getOrDefault(budget, BigDecimal.ZERO);
+    return since.add(inFlight).compareTo(s.allowance()) >= 0;
   }
 
   private static BigDecimal percent(String text) {

@@ -29,6 +29,9 @@ final class BudgetCheck {
       call.caller =
           CallerQuotas.callerOf(call.cfg, call.routeCfg.budget(), call.callerHeaders::get);
       gate.callers().admit(call.caller, call.cfg.namespace(), call.routeCfg.model());
+      if (call.routeCfg == resolved) {
+        call.budgetHold = gate.hold(resolved.budget());
+      }
       return null;
     } catch (ProxyException blocked) {
       if (!caches.caches(resolved) || resolved.classifier() != null) {

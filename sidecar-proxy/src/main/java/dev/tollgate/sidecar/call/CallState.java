@@ -34,6 +34,9 @@ final class CallState {
   /** The caller whose quota the call counts against, or null. */
   CallerQuotas.Caller caller;
 
+  /** What the call holds against its budget's allowance while in flight, or null. */
+  dev.tollgate.sidecar.budget.BudgetGate.Hold budgetHold;
+
   boolean stream;
 
   /** The caller asked for usage in the stream (OpenAI's {@code stream_options}). */

@@ -8,6 +8,7 @@ import dev.tollgate.sidecar.metering.CallRecord;
 import dev.tollgate.sidecar.metering.Cost;
 import dev.tollgate.sidecar.provider.ProviderAdapter;
 import dev.tollgate.sidecar.provider.ProviderAdapters;
+import dev.tollgate.sidecar.provider.SecretRedaction;
 import dev.tollgate.sidecar.server.ProxyContext;
 import dev.tollgate.sidecar.server.Responses;
 import dev.tollgate.sidecar.upstream.Exchange;
@@ -35,6 +36,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Set;
@@ -56,6 +58,7 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
   public static final String ROUTE = "_passthrough";
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration TOTAL_TIMEOUT = Duration.ofMinutes(10);
+  private static final int MAX_ERROR_BODY = 64 * 1024;
 
   /** Caller headers never sent on: hop-by-hop, the caller's own credentials, recomputed ones. */
   private static final Set<String> DROPPED_REQUEST_HEADERS =
@@ -108,6 +111,10 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
   // the answer copied aside to read its usage, while it may be priced and is small enough
   private boolean priceable;
   private java.io.ByteArrayOutputStream captured;
+  private String secret;
+  // an error answer is held whole (bounded) so that a key the provider quotes can be masked
+  private HttpResponse errorHead;
+  private ByteBuf errorBody;
 
   public PassthroughCall(
       ProxyContext px,
@@ -171,7 +178,7 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
 
   private void send(FullHttpRequest req, String path) {
     ProviderAdapter adapter = ProviderAdapters.forProvider(credential.provider());
-    String secret = adapter.secret(px.secrets(), credential);
+    secret = adapter.secret(px.secrets(), credential);
     int q = req.uri().indexOf('?');
     URI url = PassthroughTarget.url(credential, path + (q < 0 ? "" : req.uri().substring(q)));
     HttpHeaders headers = new DefaultHttpHeaders();
@@ -244,8 +251,56 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
       out.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
     }
     decorate(out.headers());
+    if (status >= 400) {
+      errorHead = out;
+      errorBody = ctx.alloc().buffer(512);
+      return;
+    }
     headSent = true;
     ctx.write(out);
+  }
+
+  /**
+   * The error answer in full, with secrets masked: whatever text the provider sent back may quote
+   * the key the sidecar presented, which its caller must never learn. Beyond {@link
+   * #MAX_ERROR_BODY} the answer is cut.
+   */
+  private boolean sendError() {
+    String encoding = errorHead.headers().get(HttpHeaderNames.CONTENT_ENCODING, "identity");
+    String text =
+        encoding.equalsIgnoreCase("identity")
+            ? SecretRedaction.redact(errorBody.toString(StandardCharsets.UTF_8), secret)
+            : null;
+    errorBody.release();
+    errorBody = null;
+    if (text == null) {
+      // a compressed body cannot be searched for the key: withheld, the status kept
+      FullHttpResponse r =
+          Responses.error(
+              format,
+              new ProxyException(
+                  ErrorKind.UPSTREAM_REJECTED,
+                  status,
+                  "provider "
+                      + credential.provider().wireName()
+                      + " answered HTTP "
+                      + status
+                      + " with a "
+                      + encoding
+                      + " error body, withheld",
+                  null));
+      decorate(r.headers());
+      headSent = true;
+      ctx.write(r);
+      return true;
+    }
+    ByteBuf content = Unpooled.copiedBuffer(text, StandardCharsets.UTF_8);
+    errorHead.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+    errorHead.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+    headSent = true;
+    ctx.write(errorHead);
+    ctx.write(new DefaultHttpContent(content));
+    return false;
   }
 
   @Override
@@ -255,6 +310,20 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
     }
     if (ttftNanos < 0) {
       ttftNanos = System.nanoTime() - startNanos;
+    }
+    if (errorBody != null) {
+      errorBody.writeBytes(
+          content, Math.min(content.readableBytes(), MAX_ERROR_BODY - errorBody.readableBytes()));
+      if (!last) {
+        return;
+      }
+      boolean whole = sendError();
+      end(status, ErrorKind.UPSTREAM_REJECTED);
+      var f = ctx.writeAndFlush(whole ? Unpooled.EMPTY_BUFFER : LastHttpContent.EMPTY_LAST_CONTENT);
+      if (!keepAlive) {
+        f.addListener(ChannelFutureListener.CLOSE);
+      }
+      return;
     }
     if (captured != null) {
       if (captured.size() + content.readableBytes() > PassthroughUsage.MAX_CAPTURED_BYTES) {
@@ -341,6 +410,10 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
     finished = true;
     if (deadline != null) {
       deadline.cancel(false);
+    }
+    if (errorBody != null) {
+      errorBody.release();
+      errorBody = null;
     }
     px.inFlight().decrementAndGet();
     Usage usage = null;

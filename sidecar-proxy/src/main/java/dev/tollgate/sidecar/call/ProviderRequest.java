@@ -31,6 +31,7 @@ final class ProviderRequest {
   private final URI url;
   private final byte[] body;
   private final HttpHeaders headers = new DefaultHttpHeaders();
+  private String secret;
 
   private ProviderRequest(URI url, byte[] body) {
     this.url = url;
@@ -117,7 +118,13 @@ final class ProviderRequest {
   ProviderRequest authenticated(
       ProviderAdapter adapter, CredentialConfig credential, String secret) {
     adapter.authenticate(headers, credential, secret);
+    this.secret = secret;
     return this;
+  }
+
+  /** The API key the request presents (null for a cloud identity): never shown back. */
+  String secret() {
+    return secret;
   }
 
   /** Signs the request as it now is, for providers that sign (Bedrock with IAM credentials). */

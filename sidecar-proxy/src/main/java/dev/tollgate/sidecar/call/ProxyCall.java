@@ -100,10 +100,20 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
 
   public void start(FullHttpRequest request) {
     trace = px.tracing().call(request.headers(), CallTrace.operation(call.callerFormat.label()));
+
+    guarded(
+        () -> {
+          resolve(request);
+          gate();
+          RequestFacts facts = RequestFacts.of(requestJson, call.callerHeaders::get);
+          DispatchBarrier.afterNextPoll(
+              ctx.executor(), () -> guarded(() -> stage(() -> chooseTier(facts))));
+        });
+  }
+
+  private void guarded(Runnable stages) {
     try {
-      resolve(request);
-      gate();
-      chooseTier(RequestFacts.of(requestJson, call.callerHeaders::get));
+      stages.run();
     } catch (ProxyException e) {
       failBeforeHead(e);
     } catch (RuntimeException e) {
@@ -264,6 +274,8 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
       trace.attemptStarted(
           attempts.number(), retried, t.provider(), credential.name(), model, upstream.url());
       upstream.traced(trace::inject);
+
+      relay.redacting(upstream.secret());
       RouteConfig.Timeouts timeouts = call.routeCfg.timeouts();
       // A non-streamed answer arrives whole, so its first byte is its last: only the total timeout
       // bounds it. Streams must start within the first-token timeout.
@@ -539,6 +551,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
       trace.end(
           record, tracedPrompt, tracedPrompt != null && relay != null ? relay.answerText() : null);
     }
+    px.budgetGate().release(call.budgetHold);
     onDone.run();
   }
 

@@ -9,6 +9,7 @@ import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.format.CallerFormat;
 import dev.tollgate.sidecar.provider.ProviderAdapter;
+import dev.tollgate.sidecar.provider.SecretRedaction;
 import dev.tollgate.sidecar.provider.StreamFraming;
 import dev.tollgate.sidecar.routing.Backoff;
 import dev.tollgate.sidecar.server.Responses;
@@ -93,6 +94,7 @@ final class ResponseRelay implements ExchangeListener {
   // the current attempt
   private ProviderAdapter adapter;
   private CredentialConfig credential;
+  private String secret;
   private String model;
   private boolean passthrough;
   private Exchange exchange;
@@ -149,6 +151,7 @@ final class ResponseRelay implements ExchangeListener {
   void attempt(Target t) {
     this.adapter = t.adapter();
     this.credential = t.credential();
+    this.secret = null;
     this.model = t.model();
     this.passthrough = t.passthrough();
     if (body != null) {
@@ -171,6 +174,16 @@ final class ResponseRelay implements ExchangeListener {
     if (cacheCollector != null) {
       cacheCollector = new AnswerCollector(cacheMaxChars);
     }
+  }
+
+  /** The secret the attempt presents: masked in whatever the provider says back. */
+  void redacting(String secret) {
+    this.secret = secret;
+  }
+
+  /** The attempt failed with {@code e}, whose message may quote the provider: secrets masked. */
+  private void fail(ProxyException e) {
+    outcome.failed(SecretRedaction.redact(e, secret));
   }
 
   /** The exchange the attempt's answer arrives on. */
@@ -228,10 +241,10 @@ final class ResponseRelay implements ExchangeListener {
       if (!last) {
         exchange.abort();
       }
-      outcome.failed(e);
+      fail(e);
     } catch (IllegalStateException e) {
       exchange.abort();
-      outcome.failed(new ProxyException(ErrorKind.UPSTREAM_BAD_RESPONSE, e.getMessage()));
+      fail(new ProxyException(ErrorKind.UPSTREAM_BAD_RESPONSE, e.getMessage()));
     }
     if (!last && !outcome.finished()) {
       requestMore();
@@ -243,7 +256,7 @@ final class ResponseRelay implements ExchangeListener {
     if (drained != null) {
       finishDrain();
     } else if (!outcome.finished()) {
-      outcome.failed(UpstreamErrors.ofTransport(cause, stream, credential));
+      fail(UpstreamErrors.ofTransport(cause, stream, credential));
     }
   }
 
@@ -259,7 +272,7 @@ final class ResponseRelay implements ExchangeListener {
             Math.min(content.readableBytes(), Math.max(0, MAX_ERROR_BODY - body.readableBytes())));
         if (last) {
           JsonNode json = Json.parseOrNull(ReadableBytes.copy(body));
-          outcome.failed(
+          fail(
               UpstreamErrors.ofStatus(
                   upstreamStatus, credential, adapter.errorMessage(json), upstreamRetryAfter));
         }

@@ -119,6 +119,54 @@ class BudgetGateTest {
     assertThat(gate.admit(ROUTE, cfg)).isSameAs(ROUTE);
   }
 
+  /**
+   * Eight callers arrive together when 0.0875 of a 0.10 allowance is spent, at 0.0125 a call.
+   * Without holds all eight were admitted (0.1875 spent: 88 % over the allowance); with each call
+   * holding the typical cost while in flight, one is, and the spend ends at the allowance.
+   */
+  @Test
+  void callsInFlightHoldTheirTypicalCostAgainstTheAllowance() {
+    BudgetGate gate = new BudgetGate();
+    SidecarConfig cfg = config(BudgetConfig.ExceededAction.BLOCK, null);
+    gate.update(reply("Warning", "Block", "0.10"), Map.of());
+    for (int i = 0; i < 7; i++) {
+      gate.recorded(call("0.0125"), cfg);
+    }
+    List<BudgetGate.Hold> inFlight = new java.util.ArrayList<>();
+    int refused = 0;
+    for (int caller = 0; caller < 8; caller++) {
+      try {
+        gate.admit(ROUTE, cfg);
+        inFlight.add(gate.hold("monthly"));
+      } catch (ProxyException e) {
+        refused++;
+      }
+    }
+    assertThat(inFlight).hasSize(1);
+    assertThat(refused).isEqualTo(7);
+
+    // the call ends: its hold goes, its real cost stays; the allowance is spent, not exceeded
+    gate.recorded(call("0.0125"), cfg);
+    inFlight.forEach(gate::release);
+    inFlight.forEach(gate::release); // twice is once
+    assertThat(gate.marks().get("monthly")).isEqualByComparingTo("0.1000");
+    assertThatThrownBy(() -> gate.admit(ROUTE, cfg)).isInstanceOf(ProxyException.class);
+
+    // a new share: holds are gone, calls are admitted again
+    gate.update(reply("Warning", "Block", "0.05"), gate.marks());
+    assertThat(gate.admit(ROUTE, cfg)).isSameAs(ROUTE);
+  }
+
+  @Test
+  void nothingIsHeldBeforeAReplyOrAPricedCall() {
+    BudgetGate gate = new BudgetGate();
+    assertThat(gate.hold("monthly")).isNull();
+    gate.update(reply("Ok", "Block", "1"), Map.of());
+    assertThat(gate.hold("monthly")).isNull();
+    assertThat(gate.hold(null)).isNull();
+    gate.release(null);
+  }
+
   @Test
   void downgradeNarrowsTheRouteToTheTierOrTarget() {
     BudgetGate gate = new BudgetGate();
