@@ -35,7 +35,8 @@ interface Dialect {
           new OpenAiEmbeddingsDialect(),
           new OpenAiResponsesDialect(),
           new OpenAiCompletionsDialect(),
-          new AnthropicCountTokensDialect());
+          new AnthropicCountTokensDialect(),
+          new BedrockCountTokensDialect());
 
   /** Whether the provider charges for the tokens of a call (not for token counting). */
   default boolean bills() {

@@ -86,7 +86,8 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
       return;
     }
     AwsSignatureCheck aws = sim.awsSignature();
-    if (aws != null && dialect instanceof BedrockDialect) {
+    if (aws != null
+        && (dialect instanceof BedrockDialect || dialect instanceof BedrockCountTokensDialect)) {
       byte[] raw = new byte[req.content().readableBytes()];
       req.content().getBytes(req.content().readerIndex(), raw);
       AwsSignatureCheck.Refusal refusal = aws.check(req, raw);

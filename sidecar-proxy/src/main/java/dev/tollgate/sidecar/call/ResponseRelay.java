@@ -508,7 +508,7 @@ final class ResponseRelay implements ExchangeListener {
     }
     cacheable = response;
     FullHttpResponse out;
-    if (passthrough) {
+    if (passthrough && !adapter.rewritesAnswer()) {
       out = Responses.of(200, body.retain(), "application/json");
     } else {
       ChatResponse named =

@@ -80,6 +80,16 @@ public interface ProviderAdapter {
   /** Adjusts a same-format request forwarded as sent (target model, usage reporting). */
   ObjectNode forward(ObjectNode callerBody, String model, boolean stream);
 
+  /**
+   * Whether a whole answer to a forwarded request is rewritten rather than relayed as sent: the
+   * caller then gets {@link #decode}'s answer rendered in its format. False by default; true for an
+   * endpoint a provider serves in a shape of its own (Bedrock's token counting, Gemini's
+   * embeddings), whose {@link #decode} keeps the caller-format JSON as the answer's text.
+   */
+  default boolean rewritesAnswer() {
+    return false;
+  }
+
   /** Reads a whole answer; {@code model} is the target model, for providers that do not echo it. */
   ChatResponse decode(JsonNode body, String model);
 

@@ -1,12 +1,16 @@
 package dev.tollgate.sidecar.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.anthropic.client.AnthropicClient;
 import com.anthropic.client.okhttp.AnthropicOkHttpClient;
+import com.anthropic.errors.BadRequestException;
 import com.anthropic.helpers.MessageAccumulator;
+import com.anthropic.models.messages.MessageCountTokensParams;
 import com.anthropic.models.messages.MessageCreateParams;
+import com.anthropic.models.messages.MessageTokensCount;
 import com.anthropic.models.messages.RawMessageStreamEvent;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -162,5 +166,50 @@ class VertexIT {
     assertThat(acc.message().content().get(0).text().orElseThrow().text())
         .isEqualTo("t0 t1 t2 t3 t4 t5 t6 t7");
     assertThat(sim.lastRequest().uri()).endsWith(":streamRawPredict");
+  }
+
+  @Test
+  void countTokensForClaudeOnVertexGoesToCountTokensRawPredict() {
+    MessageCountTokensParams p =
+        MessageCountTokensParams.builder()
+            .model("vc")
+            .system("Be brief.")
+            .addUserMessage("How many tokens?")
+            .build();
+    MessageTokensCount n =
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .ignoreExceptions()
+            .until(() -> anthropic.messages().countTokens(p), r -> r != null);
+
+    assertThat(n.inputTokens()).isPositive();
+    RecordedRequest up = sim.lastRequest();
+    assertThat(up.uri())
+        .isEqualTo(
+            "/v1/projects/shop-prod/locations/us-east5/publishers/anthropic/models/count-tokens:rawPredict");
+    assertThat(up.header("authorization")).isEqualTo("Bearer " + ProviderSimulator.VERTEX_TOKEN);
+    assertThat(up.body().path("model").asText()).isEqualTo("claude-3-5-sonnet@20240620");
+    assertThat(up.body().path("anthropic_version").asText()).isEqualTo("vertex-2023-10-16");
+    assertThat(up.body().path("system").asText()).isEqualTo("Be brief.");
+    assertThat(up.body().has("max_tokens")).isFalse();
+    assertThat(sidecar.ledger().total().costUsd()).as("counting is free").isNotNegative();
+  }
+
+  @Test
+  void countTokensForGeminiOnVertexIsAClear400NotAnEstimate() {
+    long before = sim.stats().requests();
+    assertThatThrownBy(
+            () ->
+                anthropic
+                    .messages()
+                    .countTokens(
+                        MessageCountTokensParams.builder()
+                            .model("vg")
+                            .addUserMessage("hi")
+                            .build()))
+        .isInstanceOf(BadRequestException.class)
+        .hasMessageContaining("count_tokens cannot be served by provider vertex-ai")
+        .hasMessageContaining("Claude models only");
+    assertThat(sim.stats().requests()).isEqualTo(before);
   }
 }
