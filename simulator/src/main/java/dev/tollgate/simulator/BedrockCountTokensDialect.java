@@ -27,6 +27,11 @@ final class BedrockCountTokensDialect implements Dialect {
   }
 
   @Override
+  public boolean signsWithAws() {
+    return true;
+  }
+
+  @Override
   public boolean speaks(String path) {
     return path.startsWith("/model/") && path.endsWith("/count-tokens");
   }

@@ -215,7 +215,9 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
       return;
     }
     sim.countOutput(call.output());
-    sendJson(ctx, HttpResponseStatus.OK, body, keepAlive);
+    FullHttpResponse r = Http.jsonResponse(HttpResponseStatus.OK, body);
+    call.dialect().headers(call, r.headers());
+    send(ctx, r, keepAlive);
   }
 
   private void stream(

@@ -23,6 +23,12 @@ public final class PriceCatalogue {
    * seeds give them. Embedding models are not in the seeds: their prices are OpenAI's list prices
    * (developers.openai.com/api/docs/models/text-embedding-3-large, "Embeddings, per 1M tokens":
    * 3-small $0.02, 3-large $0.13, ada-002 $0.10), input only: an embedding has no output tokens.
+   * The embedding models of the translated providers (the last block, kept together for the move to
+   * a catalogue file) are priced at their providers' on-demand list prices per million input
+   * tokens: Gemini/Vertex AI gemini-embedding-001 $0.15; Bedrock Titan Text Embeddings V2 $0.02
+   * (Bedrock lists $0.00002 per 1,000 tokens), V1 $0.10, Cohere Embed English and Multilingual v3
+   * $0.10. Vertex AI's text-embedding-00x models are billed per character, not per token, so they
+   * are left unpriced (counted; the operator flags them) until a credential's prices override.
    */
   private static final List<ModelPrice> BUILT_IN =
       List.of(
@@ -43,7 +49,13 @@ public final class PriceCatalogue {
           price("command-r-plus", "3.00", "15.00", null, null),
           price("text-embedding-3-small", "0.02", "0", null, null),
           price("text-embedding-3-large", "0.13", "0", null, null),
-          price("text-embedding-ada-002", "0.10", "0", null, null));
+          price("text-embedding-ada-002", "0.10", "0", null, null),
+          // embedding models of the translated providers (Gemini, Vertex AI, Bedrock)
+          price("gemini-embedding-001", "0.15", "0", null, null),
+          price("titan-embed-text-v2", "0.02", "0", null, null),
+          price("titan-embed-text-v1", "0.10", "0", null, null),
+          price("embed-english-v3", "0.10", "0", null, null),
+          price("embed-multilingual-v3", "0.10", "0", null, null));
 
   private final List<ModelPrice> entries;
 

@@ -1,7 +1,9 @@
 package dev.tollgate.sidecar.call;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.cache.AnswerCollector;
+import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.StreamEvent;
@@ -82,6 +84,7 @@ final class ResponseRelay implements ExchangeListener {
 
   private final ChannelHandlerContext ctx;
   private final CallerFormat format;
+  private final JsonNode callerBody;
   private final boolean stream;
   private final boolean callerWantsUsage;
   private final boolean keepAlive;
@@ -98,6 +101,7 @@ final class ResponseRelay implements ExchangeListener {
   private Exchange exchange;
   private Mode mode;
   private int upstreamStatus;
+  private HttpHeaders upstreamHeaders;
   private String upstreamRetryAfter;
   private Duration attemptWait;
   private ByteBuf body;
@@ -130,6 +134,7 @@ final class ResponseRelay implements ExchangeListener {
       Outcome outcome) {
     this.ctx = ctx;
     this.format = call.callerFormat;
+    this.callerBody = call.callerBody;
     this.stream = call.stream;
     this.callerWantsUsage = call.callerWantsUsage;
     this.keepAlive = keepAlive;
@@ -156,6 +161,7 @@ final class ResponseRelay implements ExchangeListener {
     }
     mode = null;
     upstreamStatus = 0;
+    upstreamHeaders = null;
     upstreamRetryAfter = null;
     attemptWait = null;
     framing = null;
@@ -189,6 +195,7 @@ final class ResponseRelay implements ExchangeListener {
       return;
     }
     upstreamStatus = head.status().code();
+    upstreamHeaders = head.headers();
     if (upstreamStatus != 200) {
       mode = Mode.ERROR;
       upstreamRetryAfter = head.headers().get(HttpHeaderNames.RETRY_AFTER);
@@ -496,7 +503,7 @@ final class ResponseRelay implements ExchangeListener {
               + credential.provider().wireName()
               + " answered 200 with a body that is not JSON");
     }
-    ChatResponse response = adapter.decode(json, model);
+    ChatResponse response = adapter.decode(json, model, upstreamHeaders);
     usage = response.usage();
     usageComplete = usage != null;
     finish = response.finish();
@@ -518,7 +525,18 @@ final class ResponseRelay implements ExchangeListener {
               response.content(),
               response.finish(),
               response.usage());
-      out = Responses.json(200, format.renderResponse(named));
+      ObjectNode rendered = format.renderResponse(named, callerBody);
+      if (adapter.rewritesAnswer()) {
+        // the answer as the caller got it (its encoding), for the response cache to replay as is
+        cacheable =
+            new ChatResponse(
+                named.id(),
+                named.model(),
+                List.of(new ChatRequest.Text(Json.write(rendered))),
+                named.finish(),
+                named.usage());
+      }
+      out = Responses.json(200, rendered);
     }
     sendWhole(out, outcome::complete);
   }

@@ -93,6 +93,15 @@ public interface ProviderAdapter {
   /** Reads a whole answer; {@code model} is the target model, for providers that do not echo it. */
   ChatResponse decode(JsonNode body, String model);
 
+  /**
+   * Reads a whole answer with its response headers, for providers that report usage in headers
+   * (Bedrock's InvokeModel: {@code X-Amzn-Bedrock-Input-Token-Count}); {@link #decode(JsonNode,
+   * String)} by default.
+   */
+  default ChatResponse decode(JsonNode body, String model, HttpHeaders headers) {
+    return decode(body, model);
+  }
+
   StreamDecoder streamDecoder(String model);
 
   /** How a streamed answer's body is cut into events: server-sent events unless overridden. */

@@ -19,15 +19,21 @@ import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.embeddings.CreateEmbeddingResponse;
+import com.openai.models.embeddings.EmbeddingCreateParams;
 import dev.tollgate.sidecar.Sidecar;
+import dev.tollgate.sidecar.metering.UsageLedger;
 import dev.tollgate.simulator.ProviderSimulator;
 import dev.tollgate.simulator.RecordedRequest;
+import dev.tollgate.simulator.SimulatorBehavior;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -68,6 +74,10 @@ class VertexIT {
             tiers: [{name: main, targets: [{credential: vertex, model: gemini-1.5-flash}]}]
           - model: vc
             tiers: [{name: main, targets: [{credential: vertex, model: "claude-3-5-sonnet@20240620"}]}]
+          - model: ve
+            tiers: [{name: main, targets: [{credential: vertex, model: gemini-embedding-001}]}]
+          - model: ve5
+            tiers: [{name: main, targets: [{credential: vertex, model: text-embedding-005}]}]
         credentials:
           - name: vertex
             provider: vertex-ai
@@ -211,5 +221,67 @@ class VertexIT {
         .hasMessageContaining("count_tokens cannot be served by provider vertex-ai")
         .hasMessageContaining("Claude models only");
     assertThat(sim.stats().requests()).isEqualTo(before);
+  }
+
+  @Test
+  void embeddingsOnVertexGoToPredictAndArePricedByTheirTokenCount() {
+    sim.behavior(SimulatorBehavior.defaults().withUsage(1000, 0, 0, 0));
+    try {
+      EmbeddingCreateParams p =
+          EmbeddingCreateParams.builder().model("ve").input("hello").dimensions(16).build();
+      CreateEmbeddingResponse r =
+          await()
+              .atMost(Duration.ofSeconds(10))
+              .ignoreExceptions()
+              .until(() -> openai.embeddings().create(p), x -> x != null);
+
+      assertThat(r.data()).hasSize(1);
+      assertThat(r.data().get(0).embedding()).hasSize(16).startsWith(1 / 2f);
+      assertThat(r.usage().promptTokens()).isEqualTo(1000);
+      RecordedRequest up = sim.lastRequest();
+      assertThat(up.uri())
+          .isEqualTo(
+              "/v1/projects/shop-prod/locations/us-east5/publishers/google/models/gemini-embedding-001:predict");
+      assertThat(up.header("authorization")).isEqualTo("Bearer " + ProviderSimulator.VERTEX_TOKEN);
+      assertThat(up.body().at("/instances/0/content").asText()).isEqualTo("hello");
+      assertThat(up.body().at("/parameters/outputDimensionality").asInt()).isEqualTo(16);
+      UsageLedger.Totals t =
+          sidecar
+              .ledger()
+              .snapshot()
+              .get(new UsageLedger.Key("ve", "main", "vertex", "gemini-embedding-001"));
+      // gemini-embedding-001: $0.15 per million input tokens, plus the credential's 10% markup
+      assertThat(t.costUsd()).isEqualByComparingTo(new BigDecimal("0.000165"));
+
+      // text-embedding-005 takes a batch; the usage is the sum of the instances' token counts
+      CreateEmbeddingResponse batch =
+          openai
+              .embeddings()
+              .create(
+                  EmbeddingCreateParams.builder()
+                      .model("ve5")
+                      .inputOfArrayOfStrings(List.of("a", "b", "c"))
+                      .build());
+      assertThat(batch.data()).hasSize(3);
+      assertThat(batch.usage().promptTokens()).isEqualTo(3000);
+      assertThat(sim.lastRequest().body().path("instances")).hasSize(3);
+    } finally {
+      sim.behavior(SimulatorBehavior.defaults());
+    }
+  }
+
+  @Test
+  void geminiEmbeddingOnVertexTakesOneInputPerRequest() {
+    assertThatThrownBy(
+            () ->
+                openai
+                    .embeddings()
+                    .create(
+                        EmbeddingCreateParams.builder()
+                            .model("ve")
+                            .inputOfArrayOfStrings(List.of("a", "b"))
+                            .build()))
+        .isInstanceOf(com.openai.errors.BadRequestException.class)
+        .hasMessageContaining("embeds at most 1 input per request");
   }
 }

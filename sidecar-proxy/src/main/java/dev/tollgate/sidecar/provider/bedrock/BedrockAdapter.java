@@ -34,9 +34,15 @@ public final class BedrockAdapter implements ProviderAdapter {
 
   private final ProviderAdapter countTokens = new BedrockCountTokensAdapter(this);
 
+  private final ProviderAdapter embeddings = new BedrockEmbeddingsAdapter(this);
+
   @Override
   public ProviderAdapter endpoint(ApiFormat format) {
-    return format == ApiFormat.ANTHROPIC_COUNT_TOKENS ? countTokens : null;
+    return switch (format) {
+      case ANTHROPIC_COUNT_TOKENS -> countTokens;
+      case OPENAI_EMBEDDINGS -> embeddings;
+      default -> null;
+    };
   }
 
   @Override

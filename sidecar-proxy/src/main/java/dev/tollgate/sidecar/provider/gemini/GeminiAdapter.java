@@ -16,6 +16,13 @@ import java.net.URI;
  * are always translated; it caches prompts on its own.
  */
 public final class GeminiAdapter implements ProviderAdapter {
+  private final ProviderAdapter embeddings = new GeminiEmbeddingsAdapter(this);
+
+  @Override
+  public ProviderAdapter endpoint(ApiFormat format) {
+    return format == ApiFormat.OPENAI_EMBEDDINGS ? embeddings : null;
+  }
+
   @Override
   public ApiFormat nativeFormat() {
     return null;

@@ -39,9 +39,15 @@ public final class VertexAdapter implements ProviderAdapter {
 
   private final ProviderAdapter countTokens = new VertexCountTokensAdapter(this);
 
+  private final ProviderAdapter embeddings = new VertexEmbeddingsAdapter(this);
+
   @Override
   public ProviderAdapter endpoint(ApiFormat format) {
-    return format == ApiFormat.ANTHROPIC_COUNT_TOKENS ? countTokens : null;
+    return switch (format) {
+      case ANTHROPIC_COUNT_TOKENS -> countTokens;
+      case OPENAI_EMBEDDINGS -> embeddings;
+      default -> null;
+    };
   }
 
   @Override
