@@ -125,6 +125,7 @@ final class ResponseRelay implements ExchangeListener {
   private FinishReason finish;
   private long ttftNanos = -1;
   private ChatResponse cacheable;
+  private String responseId;
 
   ResponseRelay(
       ChannelHandlerContext ctx,
@@ -162,6 +163,7 @@ final class ResponseRelay implements ExchangeListener {
     mode = null;
     upstreamStatus = 0;
     upstreamHeaders = null;
+    responseId = null;
     upstreamRetryAfter = null;
     attemptWait = null;
     framing = null;
@@ -439,6 +441,8 @@ final class ResponseRelay implements ExchangeListener {
         if (answer != null && answer.length() < MAX_LOGGED_TEXT) {
           answer.append(t.text());
         }
+      } else if (e instanceof StreamEvent.Start st) {
+        responseId = st.id();
       } else if (e instanceof StreamEvent.UsageUpdate u) {
         streamUsage.add(u);
       } else if (e instanceof StreamEvent.Finish f) {
@@ -504,6 +508,7 @@ final class ResponseRelay implements ExchangeListener {
               + " answered 200 with a body that is not JSON");
     }
     ChatResponse response = adapter.decode(json, model, upstreamHeaders);
+    responseId = response.id();
     usage = response.usage();
     usageComplete = usage != null;
     finish = response.finish();
@@ -539,6 +544,11 @@ final class ResponseRelay implements ExchangeListener {
       out = Responses.json(200, rendered);
     }
     sendWhole(out, outcome::complete);
+  }
+
+  /** The id the provider gave the answer (a Responses API response's), or null. */
+  String responseId() {
+    return responseId == null || responseId.isEmpty() ? null : responseId;
   }
 
   /** The call ends before its answer completed: what a broken stream reported is all there is. */
