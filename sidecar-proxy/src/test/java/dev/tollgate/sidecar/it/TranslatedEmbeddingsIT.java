@@ -45,6 +45,11 @@ class TranslatedEmbeddingsIT {
           retry: {attempts: 0}
           circuitBreaker: {minRequests: 100000}
           tiers: [{name: main, targets: [{credential: bedrock, model: cohere.embed-english-v3}]}]
+        - model: titan-cached
+          retry: {attempts: 0}
+          circuitBreaker: {minRequests: 100000}
+          cache: {response: {enabled: true, ttl: 1h}}
+          tiers: [{name: main, targets: [{credential: bedrock, model: "amazon.titan-embed-text-v2:0"}]}]
         - model: claude-embed
           retry: {attempts: 0}
           circuitBreaker: {minRequests: 100000}
@@ -252,5 +257,22 @@ class TranslatedEmbeddingsIT {
         .hasMessageContaining("POST /v1/embeddings cannot be served by provider bedrock")
         .hasMessageContaining("Titan");
     assertThat(bed.sim.stats().requests()).isZero();
+  }
+
+  @Test
+  void aCachedTranslatedAnswerIsReplayedInTheEncodingItWasAskedIn() throws Exception {
+    String body =
+        "{\"model\":\"titan-cached\",\"input\":\"same\",\"dimensions\":256,"
+            + "\"encoding_format\":\"base64\"}";
+    HttpResponse<String> first = bed.post("/v1/embeddings", body);
+    HttpResponse<String> second = bed.post("/v1/embeddings", body);
+
+    assertThat(first.headers().firstValue("x-tollgate-cache")).hasValue("miss");
+    assertThat(second.headers().firstValue("x-tollgate-cache")).hasValue("hit");
+    JsonNode a = Json.parseOrNull(first.body());
+    JsonNode b = Json.parseOrNull(second.body());
+    assertThat(b.at("/data/0/embedding").isTextual()).isTrue();
+    assertThat(b.path("data")).isEqualTo(a.path("data"));
+    assertThat(bed.sim.stats().requests()).isEqualTo(1);
   }
 }
