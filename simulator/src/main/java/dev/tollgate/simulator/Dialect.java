@@ -39,7 +39,8 @@ interface Dialect {
           new BedrockCountTokensDialect(),
           new EmbeddingsDialects.Gemini(),
           new EmbeddingsDialects.VertexPredict(),
-          new EmbeddingsDialects.BedrockInvoke());
+          new EmbeddingsDialects.BedrockInvoke(),
+          new EmbeddingsDialects.GeminiCountTokens());
 
   /** Whether requests are signed with SigV4 when the simulator checks AWS signatures (Bedrock). */
   default boolean signsWithAws() {

@@ -262,4 +262,59 @@ final class EmbeddingsDialects {
       return converse.error(status, message);
     }
   }
+
+  /**
+   * Gemini's {@code models/{m}:countTokens} (the Gemini API's and Vertex AI's): {@code contents},
+   * or a {@code generateContentRequest} naming the same model; answers {@code {"totalTokens": n}}
+   * (the behaviour's input count). Free.
+   */
+  static final class GeminiCountTokens extends Base {
+    private final GeminiDialect gemini = new GeminiDialect();
+
+    @Override
+    public boolean bills() {
+      return false;
+    }
+
+    @Override
+    public boolean speaks(String path) {
+      return path.endsWith(":countTokens");
+    }
+
+    @Override
+    public String apiKey(FullHttpRequest req, QueryStringDecoder qs) {
+      return gemini.apiKey(req, qs);
+    }
+
+    @Override
+    public String model(String path, JsonNode json) {
+      return path.substring(path.lastIndexOf('/') + 1, path.lastIndexOf(':'));
+    }
+
+    @Override
+    public String rejection(String model, JsonNode json) {
+      JsonNode g = json.path("generateContentRequest");
+      if (g.isObject()) {
+        if (!("models/" + model).equals(g.path("model").asText())) {
+          return "generateContentRequest.model must be models/" + model;
+        }
+        return g.path("contents").isArray() && !g.path("contents").isEmpty()
+            ? null
+            : "generateContentRequest.contents is required";
+      }
+      return json.path("contents").isArray() && !json.path("contents").isEmpty()
+          ? null
+          : "contents is required";
+    }
+
+    @Override
+    public ObjectNode full(Call c) {
+      return JSON.createObjectNode().put("totalTokens", c.input());
+    }
+
+    @Override
+    public ObjectNode error(int status, String message) {
+      return gemini.error(status, message);
+    }
+  }
 }

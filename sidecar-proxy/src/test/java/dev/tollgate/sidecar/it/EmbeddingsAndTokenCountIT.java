@@ -313,4 +313,30 @@ class EmbeddingsAndTokenCountIT {
         .contains("Claude models only");
     assertThat(bed.sim.stats().requests()).isZero();
   }
+
+  @Test
+  void countTokensOnAGeminiTargetIsGeminisOwnCount() {
+    bed.sim.behavior(SimulatorBehavior.defaults().withUsage(321, 0, 0, 0));
+    long inputBefore = bed.sidecar.ledger().total().inputTokens();
+
+    MessageTokensCount n =
+        anthropic
+            .messages()
+            .countTokens(
+                MessageCountTokensParams.builder()
+                    .model("ge")
+                    .system("You are terse.")
+                    .addUserMessage("How many tokens is this?")
+                    .build());
+
+    assertThat(n.inputTokens()).isEqualTo(321);
+    RecordedRequest up = bed.sim.lastRequest();
+    assertThat(up.uri()).isEqualTo("/v1beta/models/gemini-1.5-flash:countTokens");
+    assertThat(up.header("x-goog-api-key")).isEqualTo(TestBed.GEMINI_KEY);
+    JsonNode g = up.body().path("generateContentRequest");
+    assertThat(g.path("model").asText()).isEqualTo("models/gemini-1.5-flash");
+    assertThat(g.at("/systemInstruction/parts/0/text").asText()).isEqualTo("You are terse.");
+    assertThat(g.at("/contents/0/parts/0/text").asText()).isEqualTo("How many tokens is this?");
+    assertThat(bed.sidecar.ledger().total().inputTokens()).isEqualTo(inputBefore);
+  }
 }

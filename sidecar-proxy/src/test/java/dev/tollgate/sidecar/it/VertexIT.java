@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.anthropic.client.AnthropicClient;
 import com.anthropic.client.okhttp.AnthropicOkHttpClient;
-import com.anthropic.errors.BadRequestException;
 import com.anthropic.helpers.MessageAccumulator;
 import com.anthropic.models.messages.MessageCountTokensParams;
 import com.anthropic.models.messages.MessageCreateParams;
@@ -206,21 +205,24 @@ class VertexIT {
   }
 
   @Test
-  void countTokensForGeminiOnVertexIsAClear400NotAnEstimate() {
-    long before = sim.stats().requests();
-    assertThatThrownBy(
-            () ->
-                anthropic
-                    .messages()
-                    .countTokens(
-                        MessageCountTokensParams.builder()
-                            .model("vg")
-                            .addUserMessage("hi")
-                            .build()))
-        .isInstanceOf(BadRequestException.class)
-        .hasMessageContaining("count_tokens cannot be served by provider vertex-ai")
-        .hasMessageContaining("Claude models only");
-    assertThat(sim.stats().requests()).isEqualTo(before);
+  void countTokensForGeminiOnVertexIsTheModelsOwnCountTokens() {
+    MessageTokensCount n =
+        anthropic
+            .messages()
+            .countTokens(
+                MessageCountTokensParams.builder()
+                    .model("vg")
+                    .system("Be brief.")
+                    .addUserMessage("hi")
+                    .build());
+    assertThat(n.inputTokens()).isPositive();
+    RecordedRequest up = sim.lastRequest();
+    assertThat(up.uri())
+        .isEqualTo(
+            "/v1/projects/shop-prod/locations/us-east5/publishers/google/models/gemini-1.5-flash:countTokens");
+    assertThat(up.header("authorization")).isEqualTo("Bearer " + ProviderSimulator.VERTEX_TOKEN);
+    assertThat(up.body().at("/systemInstruction/parts/0/text").asText()).isEqualTo("Be brief.");
+    assertThat(up.body().at("/contents/0/parts/0/text").asText()).isEqualTo("hi");
   }
 
   @Test

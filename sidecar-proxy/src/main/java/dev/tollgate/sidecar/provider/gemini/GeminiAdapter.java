@@ -17,10 +17,15 @@ import java.net.URI;
  */
 public final class GeminiAdapter implements ProviderAdapter {
   private final ProviderAdapter embeddings = new GeminiEmbeddingsAdapter(this);
+  private final ProviderAdapter countTokens = new GeminiCountTokensAdapter(this);
 
   @Override
   public ProviderAdapter endpoint(ApiFormat format) {
-    return format == ApiFormat.OPENAI_EMBEDDINGS ? embeddings : null;
+    return switch (format) {
+      case OPENAI_EMBEDDINGS -> embeddings;
+      case ANTHROPIC_COUNT_TOKENS -> countTokens;
+      default -> null;
+    };
   }
 
   @Override

@@ -9,7 +9,7 @@ import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.provider.EndpointAdapter;
 import dev.tollgate.sidecar.provider.ProviderAdapter;
-import dev.tollgate.sidecar.provider.UnservedEndpoint;
+import dev.tollgate.sidecar.provider.gemini.GeminiCountTokens;
 import dev.tollgate.sidecar.wire.ApiFormat;
 import dev.tollgate.sidecar.wire.Json;
 import java.net.URI;
@@ -24,12 +24,6 @@ import java.util.List;
  * it.
  */
 final class VertexCountTokensAdapter extends EndpointAdapter {
-  private static final UnservedEndpoint NOT_CLAUDE =
-      new UnservedEndpoint(
-          "POST /v1/messages/count_tokens",
-          "Vertex AI counts tokens in Anthropic's format for Claude models only; route this model"
-              + " to a Claude model (claude-...@version) or an anthropic credential");
-
   VertexCountTokensAdapter(ProviderAdapter chat) {
     super(ApiFormat.ANTHROPIC_COUNT_TOKENS, chat);
   }
@@ -37,7 +31,7 @@ final class VertexCountTokensAdapter extends EndpointAdapter {
   @Override
   public URI url(CredentialConfig c, String model, boolean stream) {
     if (!VertexAdapter.isClaude(model)) {
-      return NOT_CLAUDE.url(c, model, stream); // throws the 400
+      return URI.create(VertexAdapter.publisher(c, "google") + "/models/" + model + ":countTokens");
     }
     return URI.create(VertexAdapter.publisher(c, "anthropic") + "/models/count-tokens:rawPredict");
   }
@@ -48,6 +42,9 @@ final class VertexCountTokensAdapter extends EndpointAdapter {
    */
   @Override
   public ObjectNode forward(ObjectNode callerBody, String model, boolean stream) {
+    if (!VertexAdapter.isClaude(model)) {
+      return GeminiCountTokens.contents(callerBody);
+    }
     callerBody.remove("max_tokens");
     callerBody.put("model", model);
     if (!callerBody.has("anthropic_version")) {
@@ -56,8 +53,17 @@ final class VertexCountTokensAdapter extends EndpointAdapter {
     return callerBody;
   }
 
+  /** Claude's answer is Anthropic's already; a Gemini model's is rewritten. */
+  @Override
+  public boolean rewritesAnswer() {
+    return true;
+  }
+
   @Override
   public ChatResponse decode(JsonNode body, String model) {
+    if (!VertexAdapter.isClaude(model)) {
+      return GeminiCountTokens.decode(body, model);
+    }
     return new ChatResponse(
         "", model, List.of(new ChatRequest.Text(Json.write(body))), FinishReason.STOP, Usage.ZERO);
   }
