@@ -667,10 +667,12 @@ public final class Reporter implements AutoCloseable {
       if (response.statusCode() != 200) {
         int code = response.statusCode();
         String why = "HTTP " + code + ": " + new String(response.body(), StandardCharsets.UTF_8);
-        if (code == 400 || code == 403 || code == 429) {
+        if (code == 400 || code == 403 || code == 413 || code == 429) {
           onRefused.accept(code);
         }
-        if (live && code == 400) {
+        // 413: over the operator's body limit (many lines, each with its usage by endpoint kind):
+        // split like a report over a validator cap
+        if (live && (code == 400 || code == 413)) {
           refusal = why;
           return Delivery.REFUSED;
         }
