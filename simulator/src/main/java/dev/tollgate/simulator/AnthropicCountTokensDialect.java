@@ -12,7 +12,8 @@ import java.util.List;
  * Anthropic's token counting ({@code POST /v1/messages/count_tokens}): answers {@code
  * {"input_tokens": n}} with the simulator's input count for the body (bytes / 4, or the behaviour's
  * fixed count), the number a {@code /v1/messages} call with the same body would report. Refuses
- * {@code max_tokens} and {@code stream} as Anthropic does (the endpoint takes neither).
+ * {@code max_tokens} and {@code stream} as Anthropic does (the endpoint takes neither). Also Claude
+ * on Vertex AI's {@code publishers/anthropic/models/count-tokens:rawPredict}, model in the body.
  */
 final class AnthropicCountTokensDialect implements Dialect {
   private final AnthropicDialect messages = new AnthropicDialect();
@@ -24,7 +25,12 @@ final class AnthropicCountTokensDialect implements Dialect {
 
   @Override
   public boolean speaks(String path) {
-    return path.endsWith("/v1/messages/count_tokens");
+    return path.endsWith("/v1/messages/count_tokens") || path.endsWith("/count-tokens:rawPredict");
+  }
+
+  @Override
+  public String model(String path, JsonNode json) {
+    return json.path("model").asText("unknown");
   }
 
   @Override
@@ -55,6 +61,11 @@ final class AnthropicCountTokensDialect implements Dialect {
 
   @Override
   public String rejection(String model, JsonNode json) {
+    return rejection(json);
+  }
+
+  /** Why Anthropic refuses a count_tokens body, or null. */
+  static String rejection(JsonNode json) {
     for (String field : List.of("max_tokens", "stream")) {
       if (json.has(field)) {
         return field + ": Extra inputs are not permitted";

@@ -19,7 +19,7 @@ final class AnthropicDialect implements Dialect {
   @Override
   public boolean speaks(String path) {
     return path.endsWith("/messages")
-        || path.contains(":rawPredict")
+        || (path.contains(":rawPredict") && !path.endsWith("/count-tokens:rawPredict"))
         || path.contains(":streamRawPredict");
   }
 

@@ -28,6 +28,11 @@ import software.amazon.eventstream.Message;
 final class BedrockDialect implements Dialect {
 
   @Override
+  public boolean signsWithAws() {
+    return true;
+  }
+
+  @Override
   public boolean speaks(String path) {
     return path.startsWith("/model/")
         && (path.endsWith("/converse") || path.endsWith("/converse-stream"));

@@ -35,7 +35,20 @@ interface Dialect {
           new OpenAiEmbeddingsDialect(),
           new OpenAiResponsesDialect(),
           new OpenAiCompletionsDialect(),
-          new AnthropicCountTokensDialect());
+          new AnthropicCountTokensDialect(),
+          new BedrockCountTokensDialect(),
+          new EmbeddingsDialects.Gemini(),
+          new EmbeddingsDialects.VertexPredict(),
+          new EmbeddingsDialects.BedrockInvoke(),
+          new EmbeddingsDialects.GeminiCountTokens());
+
+  /** Whether requests are signed with SigV4 when the simulator checks AWS signatures (Bedrock). */
+  default boolean signsWithAws() {
+    return false;
+  }
+
+  /** Headers a whole answer carries besides its content type (Bedrock's token counts). */
+  default void headers(Call call, io.netty.handler.codec.http.HttpHeaders headers) {}
 
   /** Whether the provider charges for the tokens of a call (not for token counting). */
   default boolean bills() {

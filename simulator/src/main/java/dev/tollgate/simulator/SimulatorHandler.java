@@ -86,7 +86,8 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
       return;
     }
     AwsSignatureCheck aws = sim.awsSignature();
-    if (aws != null && dialect instanceof BedrockDialect) {
+    if (aws != null
+        && (dialect instanceof BedrockDialect || dialect instanceof BedrockCountTokensDialect)) {
       byte[] raw = new byte[req.content().readableBytes()];
       req.content().getBytes(req.content().readerIndex(), raw);
       AwsSignatureCheck.Refusal refusal = aws.check(req, raw);
@@ -224,7 +225,9 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
       return;
     }
     sim.countOutput(call.output());
-    sendJson(ctx, HttpResponseStatus.OK, body, keepAlive);
+    FullHttpResponse r = Http.jsonResponse(HttpResponseStatus.OK, body);
+    call.dialect().headers(call, r.headers());
+    send(ctx, r, keepAlive);
   }
 
   private void stream(

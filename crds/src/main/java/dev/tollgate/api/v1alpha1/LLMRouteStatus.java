@@ -78,6 +78,27 @@ public class LLMRouteStatus {
      * absent until the route read or wrote a provider cache.
      */
     private String promptCacheHitRatePercent;
+
+    /**
+     * The same usage by endpoint kind: {@code chat}, {@code responses}, {@code embeddings}, {@code
+     * completions}, {@code count_tokens}, {@code passthrough}, {@code other} (a bounded set); only
+     * kinds with calls this period.
+     */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    private java.util.Map<String, EndpointUsage> byEndpoint;
+  }
+
+  /** The calls of one endpoint kind on a route this period. */
+  @Data
+  @NoArgsConstructor
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class EndpointUsage {
+    private Long requests;
+    private Long inputTokens;
+    private Long outputTokens;
+
+    /** USD spent, decimal string. */
+    private String spend;
   }
 
   /** How many sidecars run the current configuration. */

@@ -507,6 +507,15 @@ public final class Accounting implements AutoCloseable {
     u.failovers += line.failovers();
     u.errors += line.errors().values().stream().mapToLong(Long::longValue).sum();
     u.targets.merge(line.credential() + "/" + line.model(), line.requests(), Long::sum);
+    for (Map.Entry<String, UsageReport.EndpointUsage> e : line.byEndpoint().entrySet()) {
+      SpendLedger.EndpointItem item =
+          u.byEndpoint.computeIfAbsent(e.getKey(), k -> new SpendLedger.EndpointItem());
+      item.requests += e.getValue().requests();
+      item.inputTokens += e.getValue().inputTokens();
+      item.outputTokens += e.getValue().outputTokens();
+      item.spent =
+          new BigDecimal(item.spent).add(new BigDecimal(e.getValue().costUsd())).toPlainString();
+    }
     u.cacheHits += line.cacheHits();
     u.savedInputTokens += line.savedInputTokens();
     u.savedOutputTokens += line.savedOutputTokens();

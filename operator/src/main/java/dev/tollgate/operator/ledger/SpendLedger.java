@@ -80,6 +80,21 @@ public final class SpendLedger {
 
     /** Requests per target, {@code credential/model}. */
     public Map<String, Long> targets = new TreeMap<>();
+
+    /**
+     * The same usage by endpoint kind ({@code UsageReport.EndpointUsage.KINDS}, at most 7 keys);
+     * absent from ledgers written before it and for routes without such reports.
+     */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public Map<String, EndpointItem> byEndpoint = new TreeMap<>();
+  }
+
+  /** Calls of one endpoint kind on a route: requests, tokens and exact spend. */
+  public static final class EndpointItem {
+    public long requests;
+    public long inputTokens;
+    public long outputTokens;
+    public String spent = "0";
   }
 
   /** Recent calls and provider-side errors of one credential/model, by minute. */

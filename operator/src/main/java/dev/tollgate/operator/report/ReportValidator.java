@@ -128,6 +128,26 @@ public final class ReportValidator {
     count(at + ".savedInputTokens", l.savedInputTokens());
     count(at + ".savedOutputTokens", l.savedOutputTokens());
     money(at + ".savedCostUsd", l.savedCostUsd(), false);
+    if (l.byEndpoint().size() > UsageReport.EndpointUsage.KINDS.size()) {
+      throw new Invalid(
+          at + ".byEndpoint: more than " + UsageReport.EndpointUsage.KINDS.size() + " kinds");
+    }
+    for (Map.Entry<String, UsageReport.EndpointUsage> e : l.byEndpoint().entrySet()) {
+      String k = at + ".byEndpoint[" + q(e.getKey()) + "]";
+      if (e.getKey() == null || !UsageReport.EndpointUsage.KINDS.contains(e.getKey())) {
+        throw new Invalid(
+            k
+                + ": not an endpoint kind "
+                + new java.util.TreeSet<>(UsageReport.EndpointUsage.KINDS));
+      }
+      if (e.getValue() == null) {
+        throw new Invalid(k + ": must not be null");
+      }
+      count(k + ".requests", e.getValue().requests());
+      count(k + ".inputTokens", e.getValue().inputTokens());
+      count(k + ".outputTokens", e.getValue().outputTokens());
+      money(k + ".costUsd", e.getValue().costUsd(), true);
+    }
   }
 
   private static void target(String at, UsageReport.TargetState t) {

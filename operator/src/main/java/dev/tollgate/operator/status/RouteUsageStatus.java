@@ -123,6 +123,19 @@ public final class RouteUsageStatus {
                 .toPlainString());
     u.setCacheSavings(
         BudgetSpendStatus.money(new BigDecimal(usage.saved == null ? "0" : usage.saved)));
+    if (usage.byEndpoint != null && !usage.byEndpoint.isEmpty()) {
+      Map<String, LLMRouteStatus.EndpointUsage> byEndpoint = new java.util.TreeMap<>();
+      usage.byEndpoint.forEach(
+          (kind, e) -> {
+            LLMRouteStatus.EndpointUsage eu = new LLMRouteStatus.EndpointUsage();
+            eu.setRequests(e.requests);
+            eu.setInputTokens(e.inputTokens);
+            eu.setOutputTokens(e.outputTokens);
+            eu.setSpend(BudgetSpendStatus.money(new BigDecimal(e.spent)));
+            byEndpoint.put(kind, eu);
+          });
+      u.setByEndpoint(byEndpoint);
+    }
     status.setUsage(u);
     List<LLMRouteStatus.TargetStatus> targets = new ArrayList<>();
     for (Map.Entry<String, Long> e : usage.targets.entrySet()) {

@@ -160,6 +160,10 @@ class ReportingIT {
               assertThat(route.getStatus().getUsage().getRequests()).isEqualTo(80);
               assertThat(route.getStatus().getUsage().getSpend()).isEqualTo("1.00");
               assertThat(route.getStatus().getUsage().getInputTokens()).isEqualTo(80_000);
+              // by endpoint kind: the sidecars' chat calls (the hand-made report has none)
+              assertThat(route.getStatus().getUsage().getByEndpoint())
+                  .containsOnlyKeys("chat")
+                  .hasEntrySatisfying("chat", e -> assertThat(e.getRequests()).isEqualTo(72));
               assertThat(route.getStatus().getTargets())
                   .singleElement()
                   .satisfies(t -> assertThat(t.getSharePercent()).isEqualTo("100.0"));

@@ -1,5 +1,6 @@
 package dev.tollgate.sidecar.call;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.budget.CallerQuotas;
 import dev.tollgate.sidecar.config.RouteConfig;
@@ -39,6 +40,9 @@ final class CallState {
 
   boolean stream;
 
+  /** The caller's body as resolved (read-only: what a rewritten answer depends on). */
+  JsonNode callerBody;
+
   /** The caller asked for usage in the stream (OpenAI's {@code stream_options}). */
   boolean callerWantsUsage;
 
@@ -61,6 +65,7 @@ final class CallState {
 
   /** Reads what the call's body says about the call: streaming, usage, the logged prompt. */
   void read(ObjectNode body) {
+    callerBody = body;
     stream = body.path("stream").asBoolean(false);
     callerWantsUsage = callerFormat.wantsStreamUsage(body);
     if (cfg.server().logContent()) {

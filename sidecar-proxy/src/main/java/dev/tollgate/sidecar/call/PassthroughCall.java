@@ -143,7 +143,14 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
         throw new ProxyException(ErrorKind.NOT_READY, "the sidecar has no valid configuration yet");
       }
       model = modelOf(req);
-      credential = PassthroughTarget.choose(cfg, format, path, model.isEmpty() ? null : model);
+      String stored = StoredResponses.idInPath(path);
+      credential =
+          PassthroughTarget.choose(
+              cfg,
+              format,
+              path,
+              model.isEmpty() ? null : model,
+              stored == null ? null : px.storedResponses().credentialOf(stored));
       ProxyException blocked = px.budgetGate().blocksUnrouted(cfg);
       if (blocked != null) {
         throw blocked;

@@ -24,7 +24,34 @@ public final class PassthroughTarget {
   /** The credential for {@code path}, or a refusal in terms the platform team can act on. */
   public static CredentialConfig choose(
       SidecarConfig cfg, ApiFormat format, String path, String model) {
+    return choose(cfg, format, path, model, null);
+  }
+
+  /**
+   * The credential for {@code path}; {@code pinned}, when not null, names the credential that holds
+   * the stored response the path is about ({@link StoredResponses}): that one, or a refusal, never
+   * another account.
+   */
+  public static CredentialConfig choose(
+      SidecarConfig cfg, ApiFormat format, String path, String model, String pinned) {
     ProviderKind kind = kindOf(format);
+    if (pinned != null) {
+      return cfg.credentials().stream()
+          .filter(c -> c.name().equals(pinned) && c.provider() == kind)
+          .filter(c -> c.passthrough().allows(path))
+          .findFirst()
+          .orElseThrow(
+              () ->
+                  new ProxyException(
+                      ErrorKind.FORBIDDEN,
+                      path
+                          + " is not forwarded: the response is held by credential "
+                          + pinned
+                          + ", which passthrough does not reach (gone, not "
+                          + kind.wireName()
+                          + ", or passthrough off for this path); it is never sent to another"
+                          + " account"));
+    }
     List<CredentialConfig> ofFormat =
         cfg.credentials().stream().filter(c -> c.provider() == kind).toList();
     if (ofFormat.isEmpty()) {

@@ -1,5 +1,6 @@
 package dev.tollgate.sidecar.call;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.cache.CachedAnswer;
 import dev.tollgate.sidecar.chat.Capabilities;
@@ -27,6 +28,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.time.Duration;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -197,7 +199,61 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
     OutputLimit.apply(requestJson, t.maxTokens());
     attempts.restart(
         call.tier,
-        TierChoice.candidates(call.routeCfg, t, call.requestId, call.callerHeaders::get));
+        pinnedToStoredResponse(
+            TierChoice.candidates(call.routeCfg, t, call.requestId, call.callerHeaders::get)));
+  }
+
+  /**
+   * A Responses call that continues a stored response ({@code previous_response_id}) goes only to
+   * the targets at the credential that holds it; when this sidecar does not know the id (another
+   * pod's, a restart, expired), only to a tier whose targets are all at one credential. Otherwise a
+   * 400 in Responses format: the call must never reach another account.
+   */
+  private List<RouteConfig.TargetRef> pinnedToStoredResponse(List<RouteConfig.TargetRef> all) {
+    JsonNode prev = originalJson.path("previous_response_id");
+    if (call.format != ApiFormat.OPENAI_RESPONSES || !prev.isTextual()) {
+      return all;
+    }
+    String pinned = px.storedResponses().credentialOf(prev.asText());
+    if (pinned != null) {
+      List<RouteConfig.TargetRef> at =
+          all.stream().filter(r -> pinned.equals(r.credential())).toList();
+      if (at.isEmpty()) {
+        throw new ProxyException(
+            ErrorKind.INVALID_REQUEST,
+            "previous_response_id "
+                + prev.asText()
+                + " is held by credential "
+                + pinned
+                + ", which tier "
+                + call.tier
+                + " of route "
+                + call.route
+                + " does not target; a stored response can only be continued at the account"
+                + " that created it");
+      }
+      return at;
+    }
+    List<String> credentials =
+        all.stream().map(RouteConfig.TargetRef::credential).distinct().sorted().toList();
+    if (credentials.size() > 1) {
+      throw new ProxyException(
+          ErrorKind.INVALID_REQUEST,
+          "previous_response_id "
+              + prev.asText()
+              + " is unknown to this sidecar (created through another pod or before a restart, or"
+              + " older than "
+              + StoredResponses.TTL.toDays()
+              + " days) and tier "
+              + call.tier
+              + " of route "
+              + call.route
+              + " targets several credentials ("
+              + String.join(", ", credentials)
+              + "): it cannot tell which account holds it; send the follow-up through the pod"
+              + " that created the response, or route it to one credential");
+    }
+    return all;
   }
 
   /**
@@ -411,7 +467,25 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
 
   @Override
   public void complete() {
+    pinStoredResponse();
     end(200, null);
+  }
+
+  /**
+   * A Responses API answer from a provider that keeps it ({@code store} is on unless the caller
+   * turned it off): its id is pinned to the credential that holds it.
+   */
+  private void pinStoredResponse() {
+    Target t = call.target;
+    boolean notStored =
+        requestJson.path("store").isBoolean() && !requestJson.path("store").asBoolean();
+    if (call.format == ApiFormat.OPENAI_RESPONSES
+        && t != null
+        && t.passthrough()
+        && relay != null
+        && !notStored) {
+      px.storedResponses().pin(relay.responseId(), t.credential().name());
+    }
   }
 
   @Override

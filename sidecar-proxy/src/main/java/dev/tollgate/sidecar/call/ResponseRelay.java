@@ -1,7 +1,9 @@
 package dev.tollgate.sidecar.call;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.cache.AnswerCollector;
+import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.StreamEvent;
@@ -83,6 +85,7 @@ final class ResponseRelay implements ExchangeListener {
 
   private final ChannelHandlerContext ctx;
   private final CallerFormat format;
+  private final JsonNode callerBody;
   private final boolean stream;
   private final boolean callerWantsUsage;
   private final boolean keepAlive;
@@ -100,6 +103,7 @@ final class ResponseRelay implements ExchangeListener {
   private Exchange exchange;
   private Mode mode;
   private int upstreamStatus;
+  private HttpHeaders upstreamHeaders;
   private String upstreamRetryAfter;
   private Duration attemptWait;
   private ByteBuf body;
@@ -124,6 +128,7 @@ final class ResponseRelay implements ExchangeListener {
   private FinishReason finish;
   private long ttftNanos = -1;
   private ChatResponse cacheable;
+  private String responseId;
 
   ResponseRelay(
       ChannelHandlerContext ctx,
@@ -133,6 +138,7 @@ final class ResponseRelay implements ExchangeListener {
       Outcome outcome) {
     this.ctx = ctx;
     this.format = call.callerFormat;
+    this.callerBody = call.callerBody;
     this.stream = call.stream;
     this.callerWantsUsage = call.callerWantsUsage;
     this.keepAlive = keepAlive;
@@ -160,6 +166,8 @@ final class ResponseRelay implements ExchangeListener {
     }
     mode = null;
     upstreamStatus = 0;
+    upstreamHeaders = null;
+    responseId = null;
     upstreamRetryAfter = null;
     attemptWait = null;
     framing = null;
@@ -204,6 +212,7 @@ final class ResponseRelay implements ExchangeListener {
       return;
     }
     upstreamStatus = head.status().code();
+    upstreamHeaders = head.headers();
     if (upstreamStatus != 200) {
       mode = Mode.ERROR;
       upstreamRetryAfter = head.headers().get(HttpHeaderNames.RETRY_AFTER);
@@ -447,6 +456,8 @@ final class ResponseRelay implements ExchangeListener {
         if (answer != null && answer.length() < MAX_LOGGED_TEXT) {
           answer.append(t.text());
         }
+      } else if (e instanceof StreamEvent.Start st) {
+        responseId = st.id();
       } else if (e instanceof StreamEvent.UsageUpdate u) {
         streamUsage.add(u);
       } else if (e instanceof StreamEvent.Finish f) {
@@ -513,7 +524,8 @@ final class ResponseRelay implements ExchangeListener {
               + credential.provider().wireName()
               + " answered 200 with a body that is not JSON");
     }
-    ChatResponse response = adapter.decode(json, model);
+    ChatResponse response = adapter.decode(json, model, upstreamHeaders);
+    responseId = response.id();
     usage = response.usage();
     usageComplete = usage != null;
     finish = response.finish();
@@ -530,7 +542,7 @@ final class ResponseRelay implements ExchangeListener {
     }
     cacheable = response;
     FullHttpResponse out;
-    if (passthrough) {
+    if (passthrough && !adapter.rewritesAnswer()) {
       out = Responses.of(200, body.retain(), "application/json");
     } else {
       ChatResponse named =
@@ -540,9 +552,25 @@ final class ResponseRelay implements ExchangeListener {
               response.content(),
               response.finish(),
               response.usage());
-      out = Responses.json(200, format.renderResponse(named));
+      ObjectNode rendered = format.renderResponse(named, callerBody);
+      if (adapter.rewritesAnswer()) {
+        // the answer as the caller got it (its encoding), for the response cache to replay as is
+        cacheable =
+            new ChatResponse(
+                named.id(),
+                named.model(),
+                List.of(new ChatRequest.Text(Json.write(rendered))),
+                named.finish(),
+                named.usage());
+      }
+      out = Responses.json(200, rendered);
     }
     sendWhole(out, outcome::complete);
+  }
+
+  /** The id the provider gave the answer (a Responses API response's), or null. */
+  String responseId() {
+    return responseId == null || responseId.isEmpty() ? null : responseId;
   }
 
   /** The call ends before its answer completed: what a broken stream reported is all there is. */

@@ -35,6 +35,14 @@ public interface CallerFormat {
   ObjectNode renderResponse(ChatResponse response);
 
   /**
+   * A whole answer rewritten from a provider's own shape, for the caller's {@code request} (its
+   * encoding options); {@link #renderResponse(ChatResponse)} by default.
+   */
+  default ObjectNode renderResponse(ChatResponse response, JsonNode request) {
+    return renderResponse(response);
+  }
+
+  /**
    * A new encoder of neutral stream events as this format's SSE text (one per stream: it keeps the
    * stream's state).
    *

@@ -7,6 +7,7 @@ import dev.tollgate.sidecar.cache.PromptCacheMarker;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
+import dev.tollgate.sidecar.provider.EmbeddingTranslation;
 import dev.tollgate.sidecar.provider.ProviderAdapter;
 import dev.tollgate.sidecar.provider.UnservedEndpoint;
 import dev.tollgate.sidecar.provider.openai.OpenAiWire;
@@ -19,16 +20,18 @@ import dev.tollgate.sidecar.wire.StreamEncoder;
 /**
  * OpenAI's Embeddings ({@code POST /v1/embeddings}): routed by the route alias in {@code model}
  * like chat, forwarded as sent to providers that speak OpenAI's API (OpenAI, Azure OpenAI, the
- * OpenAI-compatible ones) and never translated; other providers refuse it with a 400. Metered as
- * input tokens only. A cached answer is the provider's JSON, replayed as it came.
+ * OpenAI-compatible ones); translated to Gemini's {@code batchEmbedContents}, Vertex AI's {@code
+ * predict} and Bedrock's InvokeModel (Titan, Cohere) by their adapters, whose answers come back as
+ * OpenAI's with the caller's {@code encoding_format}; other providers refuse it with a 400. Metered
+ * as input tokens only. A cached answer is the JSON the caller got, replayed as it came.
  */
 final class OpenAiEmbeddingsFormat implements CallerFormat {
   private static final UnservedEndpoint UNSERVED =
       new UnservedEndpoint(
           "POST /v1/embeddings",
-          "the sidecar serves embeddings from OpenAI-format providers only (openai, azure-openai,"
-              + " mistral, ollama, openai-compatible...); give the route's tiers embedding models"
-              + " of such a credential");
+          "the sidecar serves embeddings from OpenAI-format providers (openai, azure-openai,"
+              + " mistral, ollama, openai-compatible...), gemini, vertex-ai and bedrock (Titan,"
+              + " Cohere); give the route's tiers embedding models of such a credential");
 
   @Override
   public ApiFormat api() {
@@ -54,6 +57,16 @@ final class OpenAiEmbeddingsFormat implements CallerFormat {
       return o;
     }
     throw new ProxyException(ErrorKind.INTERNAL, "a cached embeddings answer is not JSON");
+  }
+
+  /** A translated answer (float vectors) in the caller's {@code encoding_format}. */
+  @Override
+  public ObjectNode renderResponse(ChatResponse response, JsonNode request) {
+    ObjectNode answer = renderResponse(response);
+    if (request != null && "base64".equals(request.path("encoding_format").asText())) {
+      EmbeddingTranslation.toBase64(answer);
+    }
+    return answer;
   }
 
   @Override

@@ -249,7 +249,7 @@ public final class ProxyMetrics {
     reportsRefused =
         counter(
             "tollgate_reports_refused_total",
-            "Usage reports the operator refused, by HTTP status: 400 (split or set aside), 403"
+            "Usage reports the operator refused, by HTTP status: 400 and 413 (split or set aside), 403"
                 + " (retried with backoff), 429 (retried after Retry-After).",
             "status");
     cacheRedisUnkeyed =

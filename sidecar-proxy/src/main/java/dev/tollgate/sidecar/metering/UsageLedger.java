@@ -1,6 +1,7 @@
 package dev.tollgate.sidecar.metering;
 
 import dev.tollgate.sidecar.chat.Usage;
+import dev.tollgate.sidecar.config.report.UsageReport;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import java.math.BigDecimal;
 import java.util.EnumMap;
@@ -31,7 +32,23 @@ public final class UsageLedger {
       long cacheHits,
       long savedInputTokens,
       long savedOutputTokens,
-      BigDecimal savedCostUsd) {}
+      BigDecimal savedCostUsd,
+      Map<String, EndpointTotals> byEndpoint) {}
+
+  /**
+   * The calls of one line by endpoint kind ({@code UsageReport.EndpointUsage#KINDS}, a bounded
+   * set).
+   */
+  public record EndpointTotals(
+      long requests, long inputTokens, long outputTokens, BigDecimal cost) {
+    EndpointTotals plus(EndpointTotals o) {
+      return new EndpointTotals(
+          requests + o.requests,
+          inputTokens + o.inputTokens,
+          outputTokens + o.outputTokens,
+          cost.add(o.cost));
+    }
+  }
 
   private static final class Line {
     long requests;
@@ -48,9 +65,18 @@ public final class UsageLedger {
     long savedInput;
     long savedOutput;
     BigDecimal savedCost = BigDecimal.ZERO;
+    final TreeMap<String, EndpointTotals> byEndpoint = new TreeMap<>();
 
     synchronized void add(CallRecord r) {
       requests++;
+      byEndpoint.merge(
+          UsageReport.EndpointUsage.kindOf(r.api()),
+          new EndpointTotals(
+              1,
+              r.usage() == null ? 0 : r.usage().inputTokens(),
+              r.usage() == null ? 0 : r.usage().outputTokens(),
+              r.cost().priced() ? r.cost().usd() : BigDecimal.ZERO),
+          EndpointTotals::plus);
       if (r.usage() != null) {
         input += r.usage().inputTokens();
         output += r.usage().outputTokens();
@@ -83,7 +109,8 @@ public final class UsageLedger {
           cacheHits,
           savedInput,
           savedOutput,
-          savedCost);
+          savedCost,
+          Map.copyOf(byEndpoint));
     }
 
     synchronized void cacheHit(Usage usage, BigDecimal cost) {
@@ -162,6 +189,7 @@ public final class UsageLedger {
       sum.savedInput += t.savedInputTokens();
       sum.savedOutput += t.savedOutputTokens();
       sum.savedCost = sum.savedCost.add(t.savedCostUsd());
+      t.byEndpoint().forEach((k, v) -> sum.byEndpoint.merge(k, v, EndpointTotals::plus));
     }
     return sum.totals();
   }

@@ -42,6 +42,17 @@ public abstract class EndpointAdapter implements ProviderAdapter {
     chat.authenticate(headers, credential, secret);
   }
 
+  /** Signed as the provider's chat calls are (Bedrock with IAM credentials: SigV4). */
+  @Override
+  public void sign(
+      HttpHeaders headers,
+      java.net.URI url,
+      byte[] body,
+      CredentialConfig credential,
+      CredentialSecrets secrets) {
+    chat.sign(headers, url, body, credential, secrets);
+  }
+
   /** Never called: an endpoint adapter serves its own format only, forwarded as sent. */
   @Override
   public ObjectNode encode(ChatRequest request, String model) {

@@ -89,8 +89,27 @@ public interface ProviderAdapter {
   /** Adjusts a same-format request forwarded as sent (target model, usage reporting). */
   ObjectNode forward(ObjectNode callerBody, String model, boolean stream);
 
+  /**
+   * Whether a whole answer to a forwarded request is rewritten rather than relayed as sent: the
+   * caller then gets {@link #decode}'s answer rendered in its format. False by default; true for an
+   * endpoint a provider serves in a shape of its own (Bedrock's token counting, Gemini's
+   * embeddings), whose {@link #decode} keeps the caller-format JSON as the answer's text.
+   */
+  default boolean rewritesAnswer() {
+    return false;
+  }
+
   /** Reads a whole answer; {@code model} is the target model, for providers that do not echo it. */
   ChatResponse decode(JsonNode body, String model);
+
+  /**
+   * Reads a whole answer with its response headers, for providers that report usage in headers
+   * (Bedrock's InvokeModel: {@code X-Amzn-Bedrock-Input-Token-Count}); {@link #decode(JsonNode,
+   * String)} by default.
+   */
+  default ChatResponse decode(JsonNode body, String model, HttpHeaders headers) {
+    return decode(body, model);
+  }
 
   StreamDecoder streamDecoder(String model);
 

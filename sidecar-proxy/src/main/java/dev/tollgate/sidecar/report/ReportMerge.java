@@ -73,7 +73,25 @@ final class ReportMerge {
         a.cacheHits() + b.cacheHits(),
         a.savedInputTokens() + b.savedInputTokens(),
         a.savedOutputTokens() + b.savedOutputTokens(),
-        money(a.savedCostUsd()).add(money(b.savedCostUsd())).toPlainString());
+        money(a.savedCostUsd()).add(money(b.savedCostUsd())).toPlainString(),
+        sumEndpoints(a.byEndpoint(), b.byEndpoint()));
+  }
+
+  private static Map<String, UsageReport.EndpointUsage> sumEndpoints(
+      Map<String, UsageReport.EndpointUsage> a, Map<String, UsageReport.EndpointUsage> b) {
+    Map<String, UsageReport.EndpointUsage> out = new java.util.TreeMap<>(a);
+    b.forEach(
+        (k, v) ->
+            out.merge(
+                k,
+                v,
+                (x, y) ->
+                    new UsageReport.EndpointUsage(
+                        x.requests() + y.requests(),
+                        x.inputTokens() + y.inputTokens(),
+                        x.outputTokens() + y.outputTokens(),
+                        money(x.costUsd()).add(money(y.costUsd())).toPlainString())));
+    return out;
   }
 
   private static Map<String, Long> sum(Map<String, Long> a, Map<String, Long> b) {

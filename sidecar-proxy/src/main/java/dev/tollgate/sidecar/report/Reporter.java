@@ -547,6 +547,27 @@ public final class Reporter implements AutoCloseable {
     return out;
   }
 
+  /** The growth of each endpoint kind's usage since {@code before}: kinds with new requests. */
+  static Map<String, UsageReport.EndpointUsage> endpointGrowth(
+      Map<String, UsageLedger.EndpointTotals> now, Map<String, UsageLedger.EndpointTotals> before) {
+    Map<String, UsageReport.EndpointUsage> out = new java.util.TreeMap<>();
+    now.forEach(
+        (kind, t) -> {
+          UsageLedger.EndpointTotals b = before == null ? null : before.get(kind);
+          long requests = t.requests() - (b == null ? 0 : b.requests());
+          if (requests > 0) {
+            out.put(
+                kind,
+                new UsageReport.EndpointUsage(
+                    requests,
+                    t.inputTokens() - (b == null ? 0 : b.inputTokens()),
+                    t.outputTokens() - (b == null ? 0 : b.outputTokens()),
+                    t.cost().subtract(b == null ? BigDecimal.ZERO : b.cost()).toPlainString()));
+          }
+        });
+    return out;
+  }
+
   /**
    * Builds a report of the usage since the last one and spools it; with no new usage, only when
    * {@code evenIfEmpty}.
@@ -592,7 +613,8 @@ public final class Reporter implements AutoCloseable {
               t.savedOutputTokens() - (before == null ? 0 : before.savedOutputTokens()),
               t.savedCostUsd()
                   .subtract(before == null ? BigDecimal.ZERO : before.savedCostUsd())
-                  .toPlainString()));
+                  .toPlainString(),
+              endpointGrowth(t.byEndpoint(), before == null ? null : before.byEndpoint())));
     }
     List<UsageReport.CallerSpend> callers = gate.callers().drain();
     if (lines.isEmpty() && callers.isEmpty() && !evenIfEmpty) {
@@ -645,10 +667,12 @@ public final class Reporter implements AutoCloseable {
       if (response.statusCode() != 200) {
         int code = response.statusCode();
         String why = "HTTP " + code + ": " + new String(response.body(), StandardCharsets.UTF_8);
-        if (code == 400 || code == 403 || code == 429) {
+        if (code == 400 || code == 403 || code == 413 || code == 429) {
           onRefused.accept(code);
         }
-        if (live && code == 400) {
+        // 413: over the operator's body limit (many lines, each with its usage by endpoint kind):
+        // split like a report over a validator cap
+        if (live && (code == 400 || code == 413)) {
           refusal = why;
           return Delivery.REFUSED;
         }

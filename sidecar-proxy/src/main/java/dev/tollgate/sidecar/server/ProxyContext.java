@@ -65,6 +65,13 @@ public final class ProxyContext {
       new dev.tollgate.sidecar.budget.BudgetGate();
 
   private final dev.tollgate.sidecar.cache.ResponseCaches responseCaches;
+  private final dev.tollgate.sidecar.call.StoredResponses storedResponses =
+      new dev.tollgate.sidecar.call.StoredResponses();
+
+  /** Which credential holds each stored Responses API response this sidecar created. */
+  public dev.tollgate.sidecar.call.StoredResponses storedResponses() {
+    return storedResponses;
+  }
 
   public ProxyContext(ConfigSource config, ProxyMetrics metrics, UsageLedger ledger) {
     this.config = config;

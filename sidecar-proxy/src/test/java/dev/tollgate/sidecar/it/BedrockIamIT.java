@@ -6,7 +6,9 @@ import static org.awaitility.Awaitility.await;
 import com.anthropic.client.AnthropicClient;
 import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.helpers.MessageAccumulator;
+import com.anthropic.models.messages.MessageCountTokensParams;
 import com.anthropic.models.messages.MessageCreateParams;
+import com.anthropic.models.messages.MessageTokensCount;
 import com.anthropic.models.messages.RawMessageStreamEvent;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
@@ -192,6 +194,23 @@ class BedrockIamIT {
     assertThat(acc.message().content().get(0).text().orElseThrow().text())
         .isEqualTo("t0 t1 t2 t3 t4 t5 t6 t7");
     assertThat(sim.lastRequest().header("authorization")).startsWith("AWS4-HMAC-SHA256 ");
+  }
+
+  @Test
+  void countTokensThroughAnInferenceProfileIsSignedForTheFoundationModelsPath() {
+    awaitServing();
+    MessageTokensCount n =
+        anthropic
+            .messages()
+            .countTokens(
+                MessageCountTokensParams.builder().model("br-us").addUserMessage("hi").build());
+
+    assertThat(n.inputTokens()).isPositive();
+    RecordedRequest up = sim.lastRequest();
+    // the simulator checked the SigV4 signature over this path and body
+    assertThat(up.uri())
+        .isEqualTo("/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/count-tokens");
+    assertThat(up.header("authorization")).startsWith("AWS4-HMAC-SHA256 Credential=ASIAFAKE");
   }
 
   @Test

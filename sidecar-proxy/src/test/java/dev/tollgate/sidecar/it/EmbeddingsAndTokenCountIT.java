@@ -19,6 +19,8 @@ import dev.tollgate.simulator.RecordedRequest;
 import dev.tollgate.simulator.SimulatorBehavior;
 import java.math.BigDecimal;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -61,6 +63,19 @@ class EmbeddingsAndTokenCountIT {
             - name: main
               maxTokens: 300
               targets: [{credential: anthropic, model: claude-3-5-sonnet-20241022}]
+        - model: claude-bedrock-profile
+          retry: {attempts: 0}
+          circuitBreaker: {minRequests: 100000}
+          tiers:
+            - name: main
+              maxTokens: 300
+              targets: [{credential: bedrock, model: "us.anthropic.claude-3-5-haiku-20241022-v1:0"}]
+        - model: nova
+          retry: {attempts: 0}
+          circuitBreaker: {minRequests: 100000}
+          tiers:
+            - name: main
+              targets: [{credential: bedrock, model: "amazon.nova-lite-v1:0"}]
       """;
 
   /** An OpenAI credential nothing listens for: connecting fails, the call fails over. */
@@ -228,5 +243,100 @@ class EmbeddingsAndTokenCountIT {
     assertThat(e.path("type").asText()).isEqualTo("error");
     assertThat(e.at("/error/message").asText())
         .contains("count_tokens cannot be served by provider openai");
+  }
+
+  @Test
+  void countTokensOnBedrockClaudeUsesCountTokensAndAnswersInAnthropicsShape() {
+    bed.sim.behavior(SimulatorBehavior.defaults().withUsage(777, 0, 0, 0));
+    BigDecimal before = cost(line("br", "bedrock", "anthropic.claude-3-haiku-20240307-v1:0"));
+    long inputBefore = bed.sidecar.ledger().total().inputTokens();
+
+    MessageTokensCount n =
+        anthropic
+            .messages()
+            .countTokens(
+                MessageCountTokensParams.builder()
+                    .model("br")
+                    .system("You are terse.")
+                    .addUserMessage("How many tokens is this?")
+                    .build());
+
+    assertThat(n.inputTokens()).isEqualTo(777);
+    RecordedRequest up = bed.sim.lastRequest();
+    assertThat(up.uri()).isEqualTo("/model/anthropic.claude-3-haiku-20240307-v1%3A0/count-tokens");
+    assertThat(up.header("authorization")).isEqualTo("Bearer " + TestBed.BEDROCK_KEY);
+    JsonNode invoke =
+        Json.parseOrNull(
+            new String(
+                Base64.getDecoder().decode(up.body().at("/input/invokeModel/body").asText()),
+                StandardCharsets.UTF_8));
+    assertThat(invoke.path("anthropic_version").asText()).isEqualTo("bedrock-2023-05-31");
+    assertThat(invoke.path("max_tokens").asLong()).isPositive();
+    assertThat(invoke.has("model")).isFalse();
+    assertThat(invoke.path("system").asText()).isEqualTo("You are terse.");
+    assertThat(invoke.at("/messages/0/content").asText()).isEqualTo("How many tokens is this?");
+    UsageLedger.Totals t = line("br", "bedrock", "anthropic.claude-3-haiku-20240307-v1:0");
+    assertThat(t.requests()).isGreaterThanOrEqualTo(1);
+    assertThat(t.costUsd()).isEqualByComparingTo(before);
+    assertThat(bed.sidecar.ledger().total().inputTokens()).isEqualTo(inputBefore);
+  }
+
+  @Test
+  void countTokensOnBedrockCountsTheFoundationModelOfAnInferenceProfile() {
+    bed.sim.behavior(SimulatorBehavior.defaults().withUsage(42, 0, 0, 0));
+
+    MessageTokensCount n =
+        anthropic
+            .messages()
+            .countTokens(
+                MessageCountTokensParams.builder()
+                    .model("claude-bedrock-profile")
+                    .addUserMessage("hi")
+                    .build());
+
+    assertThat(n.inputTokens()).isEqualTo(42);
+    assertThat(bed.sim.lastRequest().uri())
+        .isEqualTo("/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/count-tokens");
+  }
+
+  @Test
+  void countTokensOnABedrockModelOtherThanClaudeIsAClear400NotAnEstimate() throws Exception {
+    HttpResponse<String> r =
+        bed.post(
+            "/v1/messages/count_tokens",
+            "{\"model\":\"nova\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(r.statusCode()).isEqualTo(400);
+    JsonNode e = Json.parseOrNull(r.body());
+    assertThat(e.path("type").asText()).isEqualTo("error");
+    assertThat(e.at("/error/message").asText())
+        .contains("count_tokens cannot be served by provider bedrock")
+        .contains("Claude models only");
+    assertThat(bed.sim.stats().requests()).isZero();
+  }
+
+  @Test
+  void countTokensOnAGeminiTargetIsGeminisOwnCount() {
+    bed.sim.behavior(SimulatorBehavior.defaults().withUsage(321, 0, 0, 0));
+    long inputBefore = bed.sidecar.ledger().total().inputTokens();
+
+    MessageTokensCount n =
+        anthropic
+            .messages()
+            .countTokens(
+                MessageCountTokensParams.builder()
+                    .model("ge")
+                    .system("You are terse.")
+                    .addUserMessage("How many tokens is this?")
+                    .build());
+
+    assertThat(n.inputTokens()).isEqualTo(321);
+    RecordedRequest up = bed.sim.lastRequest();
+    assertThat(up.uri()).isEqualTo("/v1beta/models/gemini-1.5-flash:countTokens");
+    assertThat(up.header("x-goog-api-key")).isEqualTo(TestBed.GEMINI_KEY);
+    JsonNode g = up.body().path("generateContentRequest");
+    assertThat(g.path("model").asText()).isEqualTo("models/gemini-1.5-flash");
+    assertThat(g.at("/systemInstruction/parts/0/text").asText()).isEqualTo("You are terse.");
+    assertThat(g.at("/contents/0/parts/0/text").asText()).isEqualTo("How many tokens is this?");
+    assertThat(bed.sidecar.ledger().total().inputTokens()).isEqualTo(inputBefore);
   }
 }

@@ -48,4 +48,49 @@ class UsageLedgerTest {
     assertThat(total.failovers()).isEqualTo(1);
     assertThat(total.failedAttempts()).isEqualTo(Map.of(ErrorKind.UPSTREAM_ERROR, 1L));
   }
+
+  private static CallRecord call(String api, long input, String cost) {
+    return new CallRecord(
+        "r",
+        api,
+        "claude",
+        "main",
+        "anthropic",
+        "anthropic",
+        "claude",
+        false,
+        200,
+        null,
+        new Usage(input, 0, 0, 0),
+        true,
+        new Cost(new BigDecimal(cost), true),
+        0,
+        -1,
+        "stop",
+        1,
+        200,
+        null,
+        null);
+  }
+
+  @Test
+  void callsAreAlsoCountedByEndpointKind() {
+    UsageLedger ledger = new UsageLedger();
+    ledger.record(call("openai", 10, "0.01"));
+    ledger.record(call("anthropic", 5, "0.02"));
+    ledger.record(call("count_tokens", 0, "0"));
+    ledger.record(call("probe", 1, "0"));
+
+    Map<String, UsageLedger.EndpointTotals> by =
+        ledger
+            .snapshot()
+            .get(new UsageLedger.Key("claude", "main", "anthropic", "claude"))
+            .byEndpoint();
+    assertThat(by).containsOnlyKeys("chat", "count_tokens", "other");
+    assertThat(by.get("chat").requests()).isEqualTo(2);
+    assertThat(by.get("chat").inputTokens()).isEqualTo(15);
+    assertThat(by.get("chat").cost()).isEqualByComparingTo("0.03");
+    assertThat(by.get("count_tokens").requests()).isEqualTo(1);
+    assertThat(ledger.total().byEndpoint().get("chat").requests()).isEqualTo(2);
+  }
 }

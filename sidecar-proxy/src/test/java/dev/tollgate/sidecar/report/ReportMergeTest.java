@@ -64,4 +64,43 @@ class ReportMergeTest {
     assertThat(merged.callers())
         .containsExactly(new UsageReport.CallerSpend("b", "alice", 3, "0.15"));
   }
+
+  private static UsageReport.Line withEndpoints(Map<String, UsageReport.EndpointUsage> by) {
+    return new UsageReport.Line(
+        "r", "main", "openai", "m", null, 1, 10, 5, 0, 0, "0.1", 0, Map.of(), Map.of(), 0, 0, 0,
+        null, by);
+  }
+
+  @Test
+  void anAggregateSumsTheUsageByEndpointKind() {
+    UsageReport earlier =
+        new UsageReport(
+            "ns",
+            "pod",
+            "uid",
+            "boot",
+            1,
+            "v1",
+            List.of(
+                withEndpoints(
+                    Map.of(
+                        "chat", new UsageReport.EndpointUsage(1, 10, 5, "0.1"),
+                        "embeddings", new UsageReport.EndpointUsage(2, 7, 0, "0.01")))));
+    UsageReport later =
+        new UsageReport(
+            "ns",
+            "pod",
+            "uid",
+            "boot",
+            2,
+            "v1",
+            List.of(withEndpoints(Map.of("chat", new UsageReport.EndpointUsage(3, 30, 6, "0.2")))));
+
+    UsageReport.Line merged = ReportMerge.merge(earlier, later).lines().get(0);
+
+    assertThat(merged.byEndpoint().get("chat"))
+        .isEqualTo(new UsageReport.EndpointUsage(4, 40, 11, "0.3"));
+    assertThat(merged.byEndpoint().get("embeddings"))
+        .isEqualTo(new UsageReport.EndpointUsage(2, 7, 0, "0.01"));
+  }
 }

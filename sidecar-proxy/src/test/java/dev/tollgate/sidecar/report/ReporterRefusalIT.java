@@ -234,6 +234,19 @@ class ReporterRefusalIT {
   }
 
   @Test
+  void aReportOverTheOperatorsBodyLimitIsSplitToo() throws Exception {
+    java.util.function.Predicate<JsonNode> small = r -> r.path("lines").size() <= 1;
+    use("e");
+    use("f");
+    start(
+        r -> small.test(r) ? Answer.ok(r) : new Answer(413, "request body too large", null),
+        dir.resolve("spool-413"));
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(acceptedRoutes(small)).contains("e", "f"));
+  }
+
+  @Test
   void aReportThatCannotBeSplitIsSetAsideAndLaterUsageFlows() throws Exception {
     Path spool = dir.resolve("spool-aside");
     java.util.function.Predicate<JsonNode> fine =

@@ -139,6 +139,8 @@ public record UsageReport(
    * @param savedInputTokens input tokens (including cached input) those hits did not send
    * @param savedOutputTokens output tokens those hits did not generate
    * @param savedCostUsd what those hits would have cost, exact decimal string, or null
+   * @param byEndpoint the same calls by endpoint kind ({@link EndpointUsage#KINDS}); empty from a
+   *     sidecar that does not report it
    */
   public record Line(
       String route,
@@ -158,10 +160,54 @@ public record UsageReport(
       long cacheHits,
       long savedInputTokens,
       long savedOutputTokens,
-      String savedCostUsd) {
+      String savedCostUsd,
+      Map<String, EndpointUsage> byEndpoint) {
     public Line {
       errors = errors == null ? Map.of() : Map.copyOf(errors);
       failedAttempts = failedAttempts == null ? Map.of() : Map.copyOf(failedAttempts);
+      byEndpoint = byEndpoint == null ? Map.of() : Map.copyOf(byEndpoint);
+    }
+
+    /** A line without its usage by endpoint kind. */
+    public Line(
+        String route,
+        String tier,
+        String credential,
+        String model,
+        String budget,
+        long requests,
+        long inputTokens,
+        long outputTokens,
+        long cacheReadTokens,
+        long cacheWriteTokens,
+        String costUsd,
+        long failovers,
+        Map<String, Long> errors,
+        Map<String, Long> failedAttempts,
+        long cacheHits,
+        long savedInputTokens,
+        long savedOutputTokens,
+        String savedCostUsd) {
+      this(
+          route,
+          tier,
+          credential,
+          model,
+          budget,
+          requests,
+          inputTokens,
+          outputTokens,
+          cacheReadTokens,
+          cacheWriteTokens,
+          costUsd,
+          failovers,
+          errors,
+          failedAttempts,
+          cacheHits,
+          savedInputTokens,
+          savedOutputTokens,
+          savedCostUsd,
+          null);
     }
 
     /** A line without response cache hits. */
@@ -231,6 +277,39 @@ public record UsageReport(
           failovers,
           errors,
           null);
+    }
+  }
+
+  /**
+   * A line's calls of one endpoint kind: requests, tokens and exact spend.
+   *
+   * @param costUsd exact decimal string
+   */
+  public record EndpointUsage(long requests, long inputTokens, long outputTokens, String costUsd) {
+    /** The endpoint kinds, a bounded set: call records' {@code api} names map onto them. */
+    public static final java.util.Set<String> KINDS =
+        java.util.Set.of(
+            "chat",
+            "responses",
+            "embeddings",
+            "completions",
+            "count_tokens",
+            "passthrough",
+            "other");
+
+    /**
+     * The kind of a call record's {@code api} name: both chat APIs ({@code openai}, {@code
+     * anthropic}) are {@code chat}; an unknown name is {@code other}.
+     */
+    public static String kindOf(String api) {
+      if (api == null) {
+        return "other";
+      }
+      return switch (api) {
+        case "openai", "anthropic" -> "chat";
+        case "responses", "embeddings", "completions", "count_tokens", "passthrough" -> api;
+        default -> "other";
+      };
     }
   }
 }

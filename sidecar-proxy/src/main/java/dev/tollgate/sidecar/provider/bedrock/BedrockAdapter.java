@@ -33,18 +33,45 @@ public final class BedrockAdapter implements ProviderAdapter {
   private static final Set<String> PROFILE_PREFIXES =
       Set.of("us", "eu", "apac", "global", "us-gov", "ca", "jp", "au");
 
+  private final ProviderAdapter countTokens = new BedrockCountTokensAdapter(this);
+
+  private final ProviderAdapter embeddings = new BedrockEmbeddingsAdapter(this);
+
+  @Override
+  public ProviderAdapter endpoint(ApiFormat format) {
+    return switch (format) {
+      case ANTHROPIC_COUNT_TOKENS -> countTokens;
+      case OPENAI_EMBEDDINGS -> embeddings;
+      default -> null;
+    };
+  }
+
   @Override
   public ApiFormat nativeFormat() {
     return null;
   }
 
+  /** The runtime endpoint of the credential's region, or its configured endpoint. */
+  static String base(CredentialConfig c) {
+    return c.endpoint() != null
+        ? ProviderAdapter.trimSlash(c.endpoint())
+        : "https://bedrock-runtime." + c.bedrock().region() + ".amazonaws.com";
+  }
+
+  /**
+   * The foundation model under a cross-region inference profile id ({@code us.anthropic.claude-…} →
+   * {@code anthropic.claude-…}); other ids as they are.
+   */
+  static String foundationModel(String model) {
+    int dot = model.indexOf('.');
+    return dot > 0 && PROFILE_PREFIXES.contains(model.substring(0, dot))
+        ? model.substring(dot + 1)
+        : model;
+  }
+
   @Override
   public URI url(CredentialConfig c, String model, boolean stream) {
-    String base =
-        c.endpoint() != null
-            ? ProviderAdapter.trimSlash(c.endpoint())
-            : "https://bedrock-runtime." + c.bedrock().region() + ".amazonaws.com";
-    return URI.create(base + BedrockWire.path(inferenceProfile(c, model), stream));
+    return URI.create(base(c) + BedrockWire.path(inferenceProfile(c, model), stream));
   }
 
   /**

@@ -17,6 +17,18 @@ import java.net.URI;
  * are always translated; it caches prompts on its own.
  */
 public final class GeminiAdapter implements ProviderAdapter {
+  private final ProviderAdapter embeddings = new GeminiEmbeddingsAdapter(this);
+  private final ProviderAdapter countTokens = new GeminiCountTokensAdapter(this);
+
+  @Override
+  public ProviderAdapter endpoint(ApiFormat format) {
+    return switch (format) {
+      case OPENAI_EMBEDDINGS -> embeddings;
+      case ANTHROPIC_COUNT_TOKENS -> countTokens;
+      default -> null;
+    };
+  }
+
   @Override
   public ApiFormat nativeFormat() {
     return null;

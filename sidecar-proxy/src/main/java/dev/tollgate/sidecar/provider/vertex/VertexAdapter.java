@@ -38,8 +38,34 @@ public final class VertexAdapter implements ProviderAdapter {
     return null;
   }
 
+  private final ProviderAdapter countTokens = new VertexCountTokensAdapter(this);
+
+  private final ProviderAdapter embeddings = new VertexEmbeddingsAdapter(this);
+
+  @Override
+  public ProviderAdapter endpoint(ApiFormat format) {
+    return switch (format) {
+      case ANTHROPIC_COUNT_TOKENS -> countTokens;
+      case OPENAI_EMBEDDINGS -> embeddings;
+      default -> null;
+    };
+  }
+
   @Override
   public URI url(CredentialConfig c, String model, boolean stream) {
+    String verb =
+        claude(model)
+            ? (stream ? ":streamRawPredict" : ":rawPredict")
+            : (stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
+    return URI.create(
+        publisher(c, claude(model) ? "anthropic" : "google") + "/models/" + model + verb);
+  }
+
+  /**
+   * The URL of a publisher's models in the credential's project and location, e.g. {@code
+   * https://us-east5-aiplatform.googleapis.com/v1/projects/p/locations/us-east5/publishers/google}.
+   */
+  static String publisher(CredentialConfig c, String publisher) {
     String location = c.vertex().location();
     String base =
         c.endpoint() != null
@@ -47,21 +73,17 @@ public final class VertexAdapter implements ProviderAdapter {
             : "global".equals(location)
                 ? "https://aiplatform.googleapis.com"
                 : "https://" + location + "-aiplatform.googleapis.com";
-    String verb =
-        claude(model)
-            ? (stream ? ":streamRawPredict" : ":rawPredict")
-            : (stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
-    return URI.create(
-        base
-            + "/v1/projects/"
-            + c.vertex().project()
-            + "/locations/"
-            + location
-            + "/publishers/"
-            + (claude(model) ? "anthropic" : "google")
-            + "/models/"
-            + model
-            + verb);
+    return base
+        + "/v1/projects/"
+        + c.vertex().project()
+        + "/locations/"
+        + location
+        + "/publishers/"
+        + publisher;
+  }
+
+  static boolean isClaude(String model) {
+    return claude(model);
   }
 
   /**
