@@ -125,20 +125,23 @@ public final class TollgateOperator implements AutoCloseable {
         new SpendLedgers(config.operatorNamespace(), ConfigMapLedgerStore.DEFAULT_NAME);
     operator.register(
         new LLMRouteReconciler(
-            sync,
-            events,
-            clock,
-            config.configMapName(),
-            secrets,
-            config.secretRecheck(),
-            ledgers,
-            new CacheKeySecrets(client)),
+                sync,
+                events,
+                clock,
+                config.configMapName(),
+                secrets,
+                config.secretRecheck(),
+                ledgers,
+                new CacheKeySecrets(client))
+            .usageInterval(config.statusUsageInterval()),
         scope(config));
     operator.register(
         new ProviderCredentialReconciler(events, clock, secrets, config.secretRecheck(), ledgers),
         scope(config));
     operator.register(
-        new BudgetReconciler(events, clock, ledgers, metrics::budgetUsed), scope(config));
+        new BudgetReconciler(
+            events, clock, ledgers, metrics::budgetUsed, config.statusUsageInterval()),
+        scope(config));
   }
 
   private static <P extends HasMetadata> Consumer<ControllerConfigurationOverrider<P>> scope(

@@ -139,6 +139,8 @@ public final class Accounting implements AutoCloseable {
   private final ConcurrentHashMap<String, Integer> liveSidecars = new ConcurrentHashMap<>();
   private final ScheduledExecutorService timer;
   private final ExecutorService workers;
+  // ledger writes (folds), off the workers so that batches do not wait behind them
+  private final ExecutorService folders;
 
   /**
    * @param flushInterval how long reports gather before one ledger write applies them
@@ -200,6 +202,15 @@ public final class Accounting implements AutoCloseable {
               return t;
             });
     // the group-commit window: reports arriving within one tick share one journal batch
+    AtomicInteger f = new AtomicInteger();
+    this.folders =
+        Executors.newFixedThreadPool(
+            Math.max(2, Runtime.getRuntime().availableProcessors()),
+            r -> {
+              Thread t = new Thread(r, "tollgate-accounting-fold-" + f.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
     long tick = Math.max(10, Math.min(GROUP_WINDOW_MILLIS, flushInterval.toMillis() / 5));
     timer.scheduleWithFixedDelay(this::flushDue, tick, tick, TimeUnit.MILLISECONDS);
   }
@@ -264,7 +275,7 @@ public final class Accounting implements AutoCloseable {
       }
       Live live = lives.get(namespace);
       if (live != null && live.unfolded() && System.nanoTime() - cadence.nextFoldNanos >= 0) {
-        fold(namespace, live, cadence);
+        fold(namespace, live, cadence, true);
       }
     } catch (RuntimeException e) {
       LOG.warn("cannot write the spend ledger of namespace {}: {}", namespace, e.toString());
@@ -285,12 +296,17 @@ public final class Accounting implements AutoCloseable {
       return flushInterval;
     }
     long now = System.nanoTime();
+    // far from any limit the ledger is written for status only: at most once a second
+    Duration base =
+        flushInterval.compareTo(MIN_FOLD_INTERVAL) < 0 ? MIN_FOLD_INTERVAL : flushInterval;
     // the namespaces written lately share the budget; an idle namespace does not take a share
     long active =
         lastWrite.values().stream().filter(t -> now - t < ACTIVE_WITHIN.toNanos()).count();
-    return pace(
-        ledgerBytes.getOrDefault(namespace, 0L), active, writeBudgetBytesPerSecond, flushInterval);
+    return pace(ledgerBytes.getOrDefault(namespace, 0L), active, writeBudgetBytesPerSecond, base);
   }
+
+  /** The shortest pause between two writes of a ledger far from any limit. */
+  static final Duration MIN_FOLD_INTERVAL = Duration.ofSeconds(1);
 
   /** A namespace counts as active for the write budget while written within this. */
   static final Duration ACTIVE_WITHIN = Duration.ofMinutes(1);
@@ -310,8 +326,10 @@ public final class Accounting implements AutoCloseable {
   /** A namespace's ledger as committed: the stored one with its journal replayed. */
   private static final class Live {
     final SpendLedger ledger;
-    String ledgerVersion;
-    long folded;
+    // written by the fold in flight, read by the namespace's worker
+    volatile String ledgerVersion;
+    volatile long folded;
+    volatile boolean folding;
     LedgerStore.Head head;
 
     Live(SpendLedger ledger, String ledgerVersion, long folded, LedgerStore.Head head) {
@@ -482,19 +500,30 @@ public final class Accounting implements AutoCloseable {
    * #MAX_UNFOLDED} batches wait.
    */
   private void fold(String namespace, Live live, Cadence cadence) {
+    fold(namespace, live, cadence, false);
+  }
+
+  /**
+   * Prepares the ledger as of the journal's head on the namespace's worker (a consistent copy),
+   * then writes it, on {@link #folders} when {@code async} so the next batches do not wait for it.
+   */
+  private void fold(String namespace, Live live, Cadence cadence, boolean async) {
+    if (live.folding) {
+      return;
+    }
     long through = live.head.index();
     Instant now = clock.instant();
     forgetOldReporters(live.ledger, now);
     Long before = live.ledger.journal;
     live.ledger.journal = through;
-    String version;
+    byte[] prepared;
     try {
       try {
-        version = store.write(namespace, live.ledger, live.ledgerVersion);
+        prepared = store.prepare(namespace, live.ledger);
       } catch (ConfigMapLedgerStore.LedgerTooLargeException tooLarge) {
         // shed what only status displays, never a watermark or a total, and try once more
         compact(live.ledger);
-        version = store.write(namespace, live.ledger, live.ledgerVersion);
+        prepared = store.prepare(namespace, live.ledger);
       }
     } catch (ConfigMapLedgerStore.LedgerTooLargeException still) {
       live.ledger.journal = before;
@@ -502,18 +531,41 @@ public final class Accounting implements AutoCloseable {
       listener.tooLarge(namespace, still.getMessage());
       return;
     }
-    if (version == null) {
-      lives.remove(namespace); // another writer: load again before the next batch
-      return;
-    }
-    long from = live.folded + 1;
-    live.folded = through;
-    live.ledgerVersion = version;
-    ledgerBytes.put(namespace, store.storedBytes(namespace));
-    lastWrite.put(namespace, System.nanoTime());
+    live.folding = true;
     cadence.nextFoldNanos = System.nanoTime() + nextInterval(namespace, cadence).toNanos();
-    store.forget(namespace, from, through);
-    listener.applied(namespace);
+    String base = live.ledgerVersion;
+    byte[] bytes = prepared;
+    Runnable write =
+        () -> {
+          try {
+            String version = store.write(namespace, bytes, base);
+            if (version == null) {
+              lives.remove(namespace, live); // another writer: load again before the next batch
+              return;
+            }
+            long from = live.folded + 1;
+            live.ledgerVersion = version;
+            live.folded = through;
+            ledgerBytes.put(namespace, (long) bytes.length);
+            lastWrite.put(namespace, System.nanoTime());
+            store.forget(namespace, from, through);
+            listener.applied(namespace);
+          } catch (RuntimeException e) {
+            LOG.warn("cannot write the spend ledger of namespace {}: {}", namespace, e.toString());
+            lives.remove(namespace, live);
+          } finally {
+            live.folding = false;
+          }
+        };
+    if (async) {
+      try {
+        folders.execute(write);
+      } catch (java.util.concurrent.RejectedExecutionException stopped) {
+        live.folding = false;
+      }
+    } else {
+      write.run();
+    }
   }
 
   /** Below this many live sidecars (all namespaces) the sidecars report at their own interval. */
@@ -853,6 +905,13 @@ public final class Accounting implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     workers.shutdownNow();
+    folders.shutdown();
+    try {
+      folders.awaitTermination(3, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    folders.shutdownNow();
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
     for (Map.Entry<String, Live> e : lives.entrySet()) {
       if (System.nanoTime() - deadline > 0 || Thread.currentThread().isInterrupted()) {

@@ -234,7 +234,7 @@ public final class ConfigMapLedgerStore implements LedgerStore {
   }
 
   @Override
-  public String write(String namespace, SpendLedger ledger, String version) {
+  public byte[] prepare(String namespace, SpendLedger ledger) {
     byte[] json = serialize(ledger);
     if (json.length > MAX_BYTES) {
       throw new LedgerTooLargeException(
@@ -247,6 +247,11 @@ public final class ConfigMapLedgerStore implements LedgerStore {
               + " KiB the operator writes",
           json.length);
     }
+    return json;
+  }
+
+  @Override
+  public String write(String namespace, byte[] json, String version) {
     ConfigMap cm =
         new ConfigMapBuilder()
             .withNewMetadata()

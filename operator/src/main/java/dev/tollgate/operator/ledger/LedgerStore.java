@@ -46,7 +46,19 @@ public interface LedgerStore {
   }
 
   /** Like {@link #save}, returning the new version, or null on a conflict. */
-  String write(String namespace, SpendLedger ledger, String version);
+  default String write(String namespace, SpendLedger ledger, String version) {
+    return write(namespace, prepare(namespace, ledger), version);
+  }
+
+  /**
+   * The ledger as it would be stored.
+   *
+   * @throws ConfigMapLedgerStore.LedgerTooLargeException when it is too large to be written
+   */
+  byte[] prepare(String namespace, SpendLedger ledger);
+
+  /** Writes a ledger {@link #prepare}d before; the new version, or null on a conflict. */
+  String write(String namespace, byte[] prepared, String version);
 
   /** The size of the namespace's ledger as last written by this store, in bytes (0: unknown). */
   default long storedBytes(String namespace) {
