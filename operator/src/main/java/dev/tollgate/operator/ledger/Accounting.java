@@ -412,20 +412,16 @@ public final class Accounting implements AutoCloseable {
         Instant now = clock.instant();
         List<ReportReply> applied = new ArrayList<>();
         List<LedgerStore.Entry> entries = new ArrayList<>();
+        Roster roster = Roster.of(live.ledger, now, grantTtl);
         for (Pending p : batch) {
           UsageReport r = p.report();
-          applied.add(apply(live.ledger, r, budgets, credentials, now, grantTtl));
+          applied.add(apply(live.ledger, r, budgets, credentials, now, grantTtl, roster));
           entries.add(
               new LedgerStore.Entry(
                   withoutTargets(r), live.ledger.reporters.get(r.podUid() + "/" + r.bootId())));
         }
         boolean near = nearLimit(live.ledger, budgets);
-        int liveCount = 0;
-        for (SpendLedger.Reporter r : live.ledger.reporters.values()) {
-          if (r.live(now, grantTtl)) {
-            liveCount++;
-          }
-        }
+        int liveCount = roster.others();
         Long interval = reportInterval(liveElsewhere(namespace) + liveCount, near);
         LedgerStore.Head head;
         try {
@@ -656,9 +652,89 @@ public final class Accounting implements AutoCloseable {
       List<ProviderCredential> credentials,
       Instant now,
       Duration ttl) {
+    return apply(ledger, report, budgets, credentials, now, ttl, Roster.of(ledger, now, ttl));
+  }
+
+  /**
+   * The live sidecars of a ledger and the allowances they hold per budget, at one instant: counted
+   * once per batch and kept up to date report by report, so a report costs the same whatever the
+   * number of sidecars (instead of a pass over all of them per report and budget).
+   */
+  static final class Roster {
+    private final Instant now;
+    private final Duration ttl;
+    private int live;
+    private final Map<String, BigDecimal> granted = new java.util.HashMap<>();
+
+    private Roster(Instant now, Duration ttl) {
+      this.now = now;
+      this.ttl = ttl;
+    }
+
+    static Roster of(SpendLedger ledger, Instant now, Duration ttl) {
+      Roster r = new Roster(now, ttl);
+      for (SpendLedger.Reporter x : ledger.reporters.values()) {
+        r.join(x);
+      }
+      return r;
+    }
+
+    /** Counts {@code x} (if live) in. */
+    void join(SpendLedger.Reporter x) {
+      if (x.live(now, ttl)) {
+        live++;
+        x.grants.forEach((b, g) -> granted.merge(b, new BigDecimal(g), BigDecimal::add));
+      }
+    }
+
+    /** Counts {@code x} (if live) out, before it changes. */
+    void leave(SpendLedger.Reporter x) {
+      if (x.live(now, ttl)) {
+        live--;
+        x.grants.forEach((b, g) -> granted.merge(b, new BigDecimal(g).negate(), BigDecimal::add));
+      }
+    }
+
+    /** Live sidecars other than one counted out. */
+    int others() {
+      return live;
+    }
+
+    /** Allowances of {@code budget} the live sidecars hold, but one counted out. */
+    BigDecimal granted(String budget) {
+      return granted.getOrDefault(budget, BigDecimal.ZERO);
+    }
+  }
+
+  static ReportReply apply(
+      SpendLedger ledger,
+      UsageReport report,
+      List<Budget> budgets,
+      List<ProviderCredential> credentials,
+      Instant now,
+      Duration ttl,
+      Roster roster) {
     String key = report.podUid() + "/" + report.bootId();
     SpendLedger.Reporter reporter =
         ledger.reporters.computeIfAbsent(key, k -> new SpendLedger.Reporter());
+    roster.leave(reporter);
+    try {
+      return applyCounted(ledger, report, budgets, credentials, now, ttl, roster, key, reporter);
+    } finally {
+      roster.join(reporter);
+    }
+  }
+
+  private static ReportReply applyCounted(
+      SpendLedger ledger,
+      UsageReport report,
+      List<Budget> budgets,
+      List<ProviderCredential> credentials,
+      Instant now,
+      Duration ttl,
+      Roster roster,
+      String key,
+      SpendLedger.Reporter reporter) {
     reporter.namespaceAndPod = report.namespace() + "/" + report.pod();
     reporter.lastSeen = now.truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString();
     reporter.configVersion = report.configVersion();
@@ -695,8 +771,7 @@ public final class Accounting implements AutoCloseable {
     }
     for (Budget b : budgets) {
       states.add(
-          CallerAccounting.withCallers(
-              grant(ledger, key, reporter, b, now, ttl), ledger, b, report));
+          CallerAccounting.withCallers(grant(ledger, reporter, b, now, roster), ledger, b, report));
     }
     return new ReportReply(
         reporter.sequence, null, states, RateShares.grant(ledger, key, credentials, now, ttl));
@@ -821,11 +896,10 @@ public final class Accounting implements AutoCloseable {
 
   private static ReportReply.BudgetState grant(
       SpendLedger ledger,
-      String key,
       SpendLedger.Reporter reporter,
       Budget budget,
       Instant now,
-      Duration ttl) {
+      Roster roster) {
     String name = budget.getMetadata().getName();
     BudgetSpec spec = budget.getSpec();
     SpendLedger.BudgetSpend spend =
@@ -834,19 +908,9 @@ public final class Accounting implements AutoCloseable {
     BigDecimal limit = new BigDecimal(spec.getLimit());
     BigDecimal spent = spend.spentUsd();
     BigDecimal remaining = limit.subtract(spent).max(BigDecimal.ZERO);
-    BigDecimal others = BigDecimal.ZERO;
-    int live = 1;
-    for (Map.Entry<String, SpendLedger.Reporter> e : ledger.reporters.entrySet()) {
-      SpendLedger.Reporter other = e.getValue();
-      if (e.getKey().equals(key) || !other.live(now, ttl)) {
-        continue;
-      }
-      live++;
-      String g = other.grants.get(name);
-      if (g != null) {
-        others = others.add(new BigDecimal(g));
-      }
-    }
+    // the other live sidecars and what they hold (this one is counted out of the roster)
+    BigDecimal others = roster.granted(name);
+    int live = 1 + roster.others();
     BigDecimal allowance =
         remaining
             .subtract(others)
