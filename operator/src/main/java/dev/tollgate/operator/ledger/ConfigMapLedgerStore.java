@@ -317,7 +317,7 @@ public final class ConfigMapLedgerStore implements LedgerStore {
         .addToLabels("app.kubernetes.io/component", JOURNAL_COMPONENT)
         .addToLabels(NAMESPACE_LABEL, namespace)
         .endMetadata()
-        .withData(Map.of(key, value))
+        .withData(key == null ? null : Map.of(key, value))
         .build();
   }
 
@@ -358,19 +358,49 @@ public final class ConfigMapLedgerStore implements LedgerStore {
 
   static Batch parseBatch(long index, ConfigMap cm) {
     try {
-      BatchJson b = JSON.readValue(cm.getData().get(BATCH_KEY), BatchJson.class);
+      String gz = cm.getBinaryData() == null ? null : cm.getBinaryData().get(BATCH_GZ_KEY);
+      BatchJson b =
+          gz != null
+              ? JSON.readValue(gunzip(java.util.Base64.getDecoder().decode(gz)), BatchJson.class)
+              : JSON.readValue(cm.getData().get(BATCH_KEY), BatchJson.class);
       java.util.List<Entry> entries = new java.util.ArrayList<>();
       for (EntryJson e : b.entries) {
         entries.add(new Entry(e.report, e.reporter));
       }
       return new Batch(index, java.time.Instant.parse(b.at), entries);
-    } catch (JsonProcessingException | RuntimeException e) {
+    } catch (java.io.IOException | RuntimeException e) {
       throw new IllegalStateException(
           "ConfigMap "
               + cm.getMetadata().getName()
               + " does not hold a Tollgate spend journal batch; it is owned by the operator, do not"
               + " edit it",
           e);
+    }
+  }
+
+  /** Batches are stored gzipped (binaryData): their reports repeat the same names over and over. */
+  static final String BATCH_GZ_KEY = "batch.json.gz";
+
+  /** The largest batch read back, uncompressed: four times what a batch may hold stored. */
+  private static final int MAX_BATCH_JSON = 4 * MAX_BYTES;
+
+  static byte[] gzip(byte[] json) {
+    var out = new java.io.ByteArrayOutputStream(json.length / 4 + 64);
+    try (var gz = new java.util.zip.GZIPOutputStream(out)) {
+      gz.write(json);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return out.toByteArray();
+  }
+
+  static byte[] gunzip(byte[] gzipped) throws java.io.IOException {
+    try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gzipped))) {
+      byte[] json = in.readNBytes(MAX_BATCH_JSON + 1);
+      if (json.length > MAX_BATCH_JSON) {
+        throw new java.io.IOException("a journal batch larger than " + MAX_BATCH_JSON + " bytes");
+      }
+      return json;
     }
   }
 
@@ -393,29 +423,26 @@ public final class ConfigMapLedgerStore implements LedgerStore {
 
   @Override
   public Head append(String namespace, Head head, Batch batch) {
-    byte[] json = serialize(batch);
-    if (json.length > MAX_BYTES) {
+    byte[] json = gzip(serialize(batch));
+    int stored = (json.length + 2) / 3 * 4; // base64
+    if (stored > MAX_BYTES) {
       throw new LedgerTooLargeException(
           "a batch of reports of namespace "
               + namespace
               + " would be "
-              + json.length / 1024
+              + stored / 1024
               + " KiB, over the "
               + MAX_BYTES / 1024
               + " KiB the operator writes",
-          json.length);
+          stored);
     }
     var configMaps = client.configMaps().inNamespace(operatorNamespace);
     try {
-      configMaps
-          .resource(
-              journalObject(
-                  batchName(prefix, namespace, batch.index()),
-                  namespace,
-                  null,
-                  BATCH_KEY,
-                  new String(json, StandardCharsets.UTF_8)))
-          .create();
+      ConfigMap object =
+          journalObject(batchName(prefix, namespace, batch.index()), namespace, null, null, null);
+      object.setBinaryData(
+          Map.of(BATCH_GZ_KEY, java.util.Base64.getEncoder().encodeToString(json)));
+      configMaps.resource(object).create();
     } catch (KubernetesClientException e) {
       if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
         throw e;
