@@ -118,7 +118,9 @@ public final class LedgerScaleBench {
         // a create POSTs to the collection: the name is in the body
         ledgerBytes.addAndGet(size);
         ledgerWrites.incrementAndGet();
-        ledgerSizes.put(path + "#" + body.hashCode(), size);
+        java.util.regex.Matcher name =
+            java.util.regex.Pattern.compile("\"name\"\\s*:\\s*\"([^\"]+)\"").matcher(body);
+        ledgerSizes.put(name.find() ? path + "/" + name.group(1) : path, size);
       } else if (path.endsWith("/status") || path.contains("/status?")) {
         statusBytes.addAndGet(size);
       } else {
