@@ -16,8 +16,13 @@ LABEL=${LABEL:-current}
 mkdir -p bench/out bench/results
 
 echo "== build (package only; nothing is installed into ~/.m2)"
-mvn -B -o -q -pl operator -am package dependency:build-classpath -DskipTests \
-  -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/bench/out/classpath.txt"
+# The test classpath as the compiler saw it (the dependency plugin is not in the offline ~/.m2):
+# the operator's test-compile classpath from Maven's debug output.
+mvn -B -o -X -pl operator -am package -DskipTests -Dspotless.check.skip=true > bench/out/build.log 2>&1 \
+  || { tail -30 bench/out/build.log; exit 1; }
+grep -- '-d .*operator/target/test-classes -classpath ' bench/out/build.log | tail -1 \
+  | sed -E 's/.* -classpath ([^ ]+) .*/\1/' > bench/out/classpath.txt
+[ -s bench/out/classpath.txt ] || { echo "no test classpath in bench/out/build.log"; exit 1; }
 
 # a copy of the classes, so that a rebuild during the runs does not change what is measured
 CLASSES=bench/out/classes-$LABEL
@@ -45,8 +50,8 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), shared with other work; load average before / after: $LOAD_BEFORE / $LOAD_AFTER"
   echo "- command: \`LABEL=$LABEL SECONDS_PER_RUN=$RUN_SECONDS INTERVAL=$INTERVAL SCENARIOS=\"$SCENARIOS\" bench/ledger-scale.sh\`"
   echo
-  echo "| pods | namespaces | interval asked | reports/s | ledger objects | largest ledger KiB | mean ledger KiB | ledger writes/s | ledger KiB/s written | status KiB/s written | all KiB/s written | accounting CPU (one core = 100 %) | process CPU | TokenReviews/s uncached | TokenReviews/s with a 60 s cache | p50 ms | p99 ms | reports not answered | overshoot (worst namespace, % of limit) | bound (one call per sidecar) |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| pods | namespaces | interval asked | reports/s | ledger objects | largest ledger KiB | mean ledger KiB | ledger writes/s | ledger KiB/s written | status KiB/s written | all KiB/s written | accounting CPU (one core = 100 %) | process CPU | TokenReviews/s uncached | TokenReviews/s with a 60 s cache | p50 ms | p99 ms | reports not answered | overshoot (worst namespace, % of limit) | bound (one call per sidecar) | journal writes/s | journal KiB/s (in ledger KiB/s) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   cat "$ROWS"
   echo
 } > "bench/out/ledger-scale-$LABEL-section.md"

@@ -216,7 +216,9 @@ public final class LocalMode implements AutoCloseable {
             SidecarConfigMap.NAME,
             false, // the mock API server does not speak server-side apply
             Duration.ofMinutes(10),
-            2);
+            2,
+            OperatorConfig.DEFAULT_SECRET_RECHECK,
+            Duration.ZERO); // usage in status at once: the tables show it live
     operator =
         new TollgateOperator(
             config, client, new OperatorMetrics(new PrometheusRegistry()), Clock.systemUTC(), true);

@@ -8,7 +8,6 @@ import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.ledger.SpendLedger;
 import dev.tollgate.operator.status.BudgetSpendStatus;
 import dev.tollgate.sidecar.Sidecar;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.NamespacedKubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -45,8 +44,7 @@ final class StatusTables {
     }
     Instant deadline = Instant.now().plusSeconds(15);
     while (Instant.now().isBefore(deadline)) {
-      ConfigMap cm = ConfigMapLedgerStore.resource(client, namespace).get();
-      SpendLedger ledger = cm == null ? new SpendLedger() : ConfigMapLedgerStore.parse(cm);
+      SpendLedger ledger = ConfigMapLedgerStore.read(client, namespace);
       boolean current =
           client.resources(Budget.class).inNamespace(namespace).list().getItems().stream()
               .allMatch(

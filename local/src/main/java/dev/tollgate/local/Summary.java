@@ -10,7 +10,6 @@ import dev.tollgate.sidecar.Sidecar;
 import dev.tollgate.sidecar.metering.UsageLedger;
 import dev.tollgate.simulator.ProviderSimulator;
 import dev.tollgate.simulator.SimulatorStats;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.NamespacedKubernetesClient;
 import java.io.PrintStream;
 import java.math.BigDecimal;
@@ -162,9 +161,8 @@ final class Summary {
           st.getAlertsFired(),
           b.getSpec().getOnExceeded() == null ? "Block" : b.getSpec().getOnExceeded());
     }
-    ConfigMap ledgerMap = ConfigMapLedgerStore.resource(client, namespace).get();
-    if (ledgerMap != null) {
-      SpendLedger operatorLedger = ConfigMapLedgerStore.parse(ledgerMap);
+    if (ConfigMapLedgerStore.resource(client, namespace).get() != null) {
+      SpendLedger operatorLedger = ConfigMapLedgerStore.read(client, namespace);
       BigDecimal reported =
           operatorLedger.routes.values().stream()
               .map(r -> new BigDecimal(r.spent))

@@ -31,6 +31,9 @@ import java.util.function.Function;
  * @param reconcileThreads reconciler worker threads
  * @param secretRecheck how often a ProviderCredential's Secret is read again (the operator does not
  *     watch Secrets), and how long a read serves the routes
+ * @param statusUsageInterval a status change of usage figures only (spend, percent used, request
+ *     and token counts) is patched at most this often per Budget and LLMRoute; phase, condition,
+ *     threshold and health changes go out at once (0: every change at once)
  */
 public record OperatorConfig(
     Set<String> watchNamespaces,
@@ -44,7 +47,8 @@ public record OperatorConfig(
     boolean useSsaForStatus,
     Duration resyncInterval,
     int reconcileThreads,
-    Duration secretRecheck) {
+    Duration secretRecheck,
+    Duration statusUsageInterval) {
 
   /** One setting: flag name, environment variable, default and help. */
   private enum Setting {
@@ -82,7 +86,12 @@ public record OperatorConfig(
         "secret-recheck",
         "TOLLGATE_SECRET_RECHECK",
         "30s",
-        "how often referenced Secrets are read again (Secrets are not watched)");
+        "how often referenced Secrets are read again (Secrets are not watched)"),
+    STATUS_USAGE_INTERVAL(
+        "status-usage-interval",
+        "TOLLGATE_STATUS_USAGE_INTERVAL",
+        "15s",
+        "usage-only status patches at most this often per Budget/LLMRoute (0 to 5m)");
 
     final String flag;
     final String env;
@@ -109,6 +118,45 @@ public record OperatorConfig(
     if (secretRecheck.isNegative() || secretRecheck.isZero()) {
       throw new IllegalArgumentException("secret recheck interval must be positive");
     }
+    statusUsageInterval =
+        statusUsageInterval == null ? DEFAULT_STATUS_USAGE_INTERVAL : statusUsageInterval;
+    if (statusUsageInterval.isNegative()
+        || statusUsageInterval.compareTo(Duration.ofMinutes(5)) > 0) {
+      throw new IllegalArgumentException("status usage interval must be between 0 and 5m");
+    }
+  }
+
+  /** Default of {@link #statusUsageInterval}. */
+  public static final Duration DEFAULT_STATUS_USAGE_INTERVAL = Duration.ofSeconds(15);
+
+  /** The settings before {@code statusUsageInterval} existed; it takes its default. */
+  public OperatorConfig(
+      Set<String> watchNamespaces,
+      String operatorNamespace,
+      boolean leaderElection,
+      String leaseName,
+      Duration leaseDuration,
+      String identity,
+      int httpPort,
+      String configMapName,
+      boolean useSsaForStatus,
+      Duration resyncInterval,
+      int reconcileThreads,
+      Duration secretRecheck) {
+    this(
+        watchNamespaces,
+        operatorNamespace,
+        leaderElection,
+        leaseName,
+        leaseDuration,
+        identity,
+        httpPort,
+        configMapName,
+        useSsaForStatus,
+        resyncInterval,
+        reconcileThreads,
+        secretRecheck,
+        DEFAULT_STATUS_USAGE_INTERVAL);
   }
 
   /** Default of {@link #secretRecheck}. */
@@ -139,7 +187,8 @@ public record OperatorConfig(
         useSsaForStatus,
         resyncInterval,
         reconcileThreads,
-        DEFAULT_SECRET_RECHECK);
+        DEFAULT_SECRET_RECHECK,
+        DEFAULT_STATUS_USAGE_INTERVAL);
   }
 
   /** Whether every namespace is watched. */
@@ -181,7 +230,8 @@ public record OperatorConfig(
         bool(Setting.STATUS_SSA, get.apply(Setting.STATUS_SSA)),
         duration(Setting.RESYNC_INTERVAL, get.apply(Setting.RESYNC_INTERVAL)),
         integer(Setting.RECONCILE_THREADS, get.apply(Setting.RECONCILE_THREADS)),
-        duration(Setting.SECRET_RECHECK, get.apply(Setting.SECRET_RECHECK)));
+        duration(Setting.SECRET_RECHECK, get.apply(Setting.SECRET_RECHECK)),
+        duration(Setting.STATUS_USAGE_INTERVAL, get.apply(Setting.STATUS_USAGE_INTERVAL)));
   }
 
   /** Help text listing every flag and environment variable. */

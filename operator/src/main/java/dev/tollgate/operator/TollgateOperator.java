@@ -137,14 +137,17 @@ public final class TollgateOperator implements AutoCloseable {
                 config.secretRecheck(),
                 ledgers,
                 new CacheKeySecrets(client))
-            .withClusterPrices(prices),
+            .withClusterPrices(prices)
+            .usageInterval(config.statusUsageInterval()),
         scope(config));
     operator.register(
         new ProviderCredentialReconciler(events, clock, secrets, config.secretRecheck(), ledgers)
             .withClusterPrices(prices),
         scope(config));
     operator.register(
-        new BudgetReconciler(events, clock, ledgers, metrics::budgetUsed), scope(config));
+        new BudgetReconciler(
+            events, clock, ledgers, metrics::budgetUsed, config.statusUsageInterval()),
+        scope(config));
   }
 
   private static <P extends HasMetadata> Consumer<ControllerConfigurationOverrider<P>> scope(

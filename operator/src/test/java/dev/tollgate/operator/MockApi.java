@@ -55,6 +55,8 @@ public final class MockApi {
         Duration.ofMinutes(10),
         2,
         // Secrets are not watched: look again soon, so tests see a Secret change within seconds
-        Duration.ofSeconds(1));
+        Duration.ofSeconds(1),
+        // usage in status at once (StatusThrottleIT tests the throttle)
+        Duration.ZERO);
   }
 }

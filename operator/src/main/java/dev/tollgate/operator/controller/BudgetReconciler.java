@@ -2,6 +2,7 @@ package dev.tollgate.operator.controller;
 
 import dev.tollgate.api.status.Conditions;
 import dev.tollgate.api.v1alpha1.Budget;
+import dev.tollgate.api.v1alpha1.BudgetStatus;
 import dev.tollgate.api.v1alpha1.LLMRoute;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
@@ -24,6 +25,7 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -67,10 +69,39 @@ public final class BudgetReconciler implements Reconciler<Budget> {
    */
   public BudgetReconciler(
       EventRecorder events, Clock clock, SpendLedgers ledgerLocation, UsageGauge gauge) {
+    this(events, clock, ledgerLocation, gauge, Duration.ZERO);
+  }
+
+  /**
+   * @param usageInterval a status change of spend figures only is patched at most this often per
+   *     Budget; phase, conditions, thresholds and callers over quota go out at once
+   */
+  public BudgetReconciler(
+      EventRecorder events,
+      Clock clock,
+      SpendLedgers ledgerLocation,
+      UsageGauge gauge,
+      Duration usageInterval) {
     this.events = events;
     this.clock = clock;
     this.ledgerLocation = ledgerLocation;
     this.gauge = gauge;
+    this.throttle = new UsageThrottle(usageInterval, clock);
+  }
+
+  private final UsageThrottle throttle;
+
+  /** Whether {@code now} differs from {@code old} beyond the spend figures. */
+  static boolean significant(BudgetStatus old, BudgetStatus now) {
+    return old == null
+        || !Objects.equals(old.getObservedGeneration(), now.getObservedGeneration())
+        || !Objects.equals(old.getConditions(), now.getConditions())
+        || !Objects.equals(old.getPhase(), now.getPhase())
+        || !Objects.equals(old.getPeriodStart(), now.getPeriodStart())
+        || !Objects.equals(old.getPeriodEnd(), now.getPeriodEnd())
+        || !Objects.equals(old.getAlertsFired(), now.getAlertsFired())
+        || !Objects.equals(old.getCallersOverQuota(), now.getCallersOverQuota())
+        || !Objects.equals(old.getHistory(), now.getHistory());
   }
 
   @Override
@@ -121,6 +152,13 @@ public final class BudgetReconciler implements Reconciler<Budget> {
             writeSpend(budget, updated);
           }
           boolean changed = !Objects.equals(budget.getStatus(), updated.getStatus());
+          if (changed) {
+            Duration wait =
+                throttle.hold(budget, significant(budget.getStatus(), updated.getStatus()));
+            if (wait != null) {
+              return UpdateControl.<Budget>noUpdate().rescheduleAfter(wait);
+            }
+          }
           ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());
           return changed ? UpdateControl.patchStatus(updated) : UpdateControl.noUpdate();
         });

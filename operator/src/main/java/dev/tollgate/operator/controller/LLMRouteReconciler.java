@@ -3,6 +3,7 @@ package dev.tollgate.operator.controller;
 import dev.tollgate.api.status.Conditions;
 import dev.tollgate.api.v1alpha1.Budget;
 import dev.tollgate.api.v1alpha1.LLMRoute;
+import dev.tollgate.api.v1alpha1.LLMRouteStatus;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.operator.render.ConfigMapConflictException;
 import dev.tollgate.operator.render.SidecarConfigSync;
@@ -154,6 +155,44 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
     return List.of(credentials, budgets, peers, ledgers, prices);
   }
 
+  private UsageThrottle throttle = new UsageThrottle(java.time.Duration.ZERO, Clock.systemUTC());
+
+  /**
+   * Patches a status change of usage figures only (requests, tokens, spend, target shares) at most
+   * this often per route; conditions, tiers, rollout and target health go out at once.
+   */
+  public LLMRouteReconciler usageInterval(java.time.Duration interval) {
+    this.throttle = new UsageThrottle(interval, clock);
+    return this;
+  }
+
+  /** Whether {@code now} differs from {@code old} beyond usage figures. */
+  static boolean significant(LLMRouteStatus old, LLMRouteStatus now) {
+    if (old == null
+        || !Objects.equals(old.getObservedGeneration(), now.getObservedGeneration())
+        || !Objects.equals(old.getConditions(), now.getConditions())
+        || !Objects.equals(old.getTiers(), now.getTiers())
+        || !Objects.equals(old.getSidecars(), now.getSidecars())
+        || old.getTargets().size() != now.getTargets().size()
+        || (old.getUsage() == null) != (now.getUsage() == null)) {
+      return true;
+    }
+    for (int i = 0; i < now.getTargets().size(); i++) {
+      LLMRouteStatus.TargetStatus a = old.getTargets().get(i);
+      LLMRouteStatus.TargetStatus b = now.getTargets().get(i);
+      if (!Objects.equals(a.getTier(), b.getTier())
+          || !Objects.equals(a.getCredential(), b.getCredential())
+          || !Objects.equals(a.getModel(), b.getModel())
+          || !Objects.equals(a.getRole(), b.getRole())
+          || !Objects.equals(a.getHealth(), b.getHealth())
+          || !Objects.equals(a.getCircuit(), b.getCircuit())) {
+        return true;
+      }
+    }
+    return old.getUsage() != null
+        && !Objects.equals(old.getUsage().getPeriodStart(), now.getUsage().getPeriodStart());
+  }
+
   @Override
   public UpdateControl<LLMRoute> reconcile(LLMRoute route, Context<LLMRoute> context) {
     return ReconcileLog.in(
@@ -202,6 +241,13 @@ public final class LLMRouteReconciler implements Reconciler<LLMRoute>, Cleaner<L
           announceUnpriced(route, updated);
           LOG.debug("namespace configuration {}", result.version().orElse("none"));
           boolean changed = !Objects.equals(route.getStatus(), updated.getStatus());
+          if (changed) {
+            java.time.Duration wait =
+                throttle.hold(route, significant(route.getStatus(), updated.getStatus()));
+            if (wait != null) {
+              return UpdateControl.<LLMRoute>noUpdate().rescheduleAfter(wait);
+            }
+          }
           ReconcileLog.outcome(LOG, changed, updated.getStatus().getConditions());
           UpdateControl<LLMRoute> control =
               changed ? UpdateControl.patchStatus(updated) : UpdateControl.noUpdate();

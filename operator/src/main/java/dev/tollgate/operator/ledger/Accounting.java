@@ -104,7 +104,7 @@ public final class Accounting implements AutoCloseable {
 
   /** When a namespace's ledger is next written, and whether a budget of it is near its limit. */
   private static final class Cadence {
-    volatile long nextFlushNanos;
+    volatile long nextFoldNanos;
     volatile boolean nearLimit = true; // until the first write says otherwise
   }
 
@@ -114,8 +114,11 @@ public final class Accounting implements AutoCloseable {
    */
   static final BigDecimal NEAR_LIMIT_PERCENT = BigDecimal.valueOf(80);
 
-  /** The longest a report waits for its write; well under the sidecar's 5 s request timeout. */
-  static final Duration MAX_FLUSH_INTERVAL = Duration.ofSeconds(3);
+  /**
+   * The longest a namespace's ledger goes unwritten while its journal grows (far from any limit):
+   * status shows usage this late at most.
+   */
+  static final Duration MAX_FOLD_INTERVAL = Duration.ofSeconds(10);
 
   private final LedgerStore store;
   private final BudgetDirectory directory;
@@ -130,10 +133,14 @@ public final class Accounting implements AutoCloseable {
   private final Set<String> flushing = ConcurrentHashMap.newKeySet();
   private final ConcurrentHashMap<String, Long> ledgerBytes = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Long> lastWrite = new ConcurrentHashMap<>();
+  // the committed ledger of each namespace, touched only by the worker flushing that namespace
+  private final ConcurrentHashMap<String, Live> lives = new ConcurrentHashMap<>();
   // live sidecars per namespace as of its last write: their sum paces the reports
   private final ConcurrentHashMap<String, Integer> liveSidecars = new ConcurrentHashMap<>();
   private final ScheduledExecutorService timer;
   private final ExecutorService workers;
+  // ledger writes (folds), off the workers so that batches do not wait behind them
+  private final ExecutorService folders;
 
   /**
    * @param flushInterval how long reports gather before one ledger write applies them
@@ -149,6 +156,9 @@ public final class Accounting implements AutoCloseable {
       Listener listener) {
     this(store, directory, clock, flushInterval, grantTtl, listener, DEFAULT_WRITE_BUDGET);
   }
+
+  /** The longest a report waits for the next journal batch to start. */
+  static final long GROUP_WINDOW_MILLIS = 50;
 
   /** Ledger bytes a second the operator aims to write at most, all namespaces together. */
   public static final long DEFAULT_WRITE_BUDGET = 512 * 1024;
@@ -191,11 +201,21 @@ public final class Accounting implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    long tick = Math.max(10, Math.min(100, flushInterval.toMillis() / 5));
+    // the group-commit window: reports arriving within one tick share one journal batch
+    AtomicInteger f = new AtomicInteger();
+    this.folders =
+        Executors.newFixedThreadPool(
+            Math.max(2, Runtime.getRuntime().availableProcessors()),
+            r -> {
+              Thread t = new Thread(r, "tollgate-accounting-fold-" + f.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    long tick = Math.max(10, Math.min(GROUP_WINDOW_MILLIS, flushInterval.toMillis() / 5));
     timer.scheduleWithFixedDelay(this::flushDue, tick, tick, TimeUnit.MILLISECONDS);
   }
 
-  /** Queues a report for the next ledger write; completes once it is durably applied. */
+  /** Queues a report for the next journal batch; completes once it is durably applied. */
   public CompletableFuture<ReportReply> submit(UsageReport report) {
     CompletableFuture<ReportReply> reply = new CompletableFuture<>();
     queues
@@ -204,19 +224,38 @@ public final class Accounting implements AutoCloseable {
     return reply;
   }
 
+  /** The most reports one journal batch carries; the rest go in the next one right after. */
+  static final int MAX_BATCH = 500;
+
+  /**
+   * Batches committed but not yet folded into the ledger beyond which reports are refused: the
+   * ledger cannot be written (too large), and replaying an ever longer journal would not end.
+   */
+  static final int MAX_UNFOLDED = 512;
+
   private void flushDue() {
     long now = System.nanoTime();
+    Set<String> due = new java.util.HashSet<>();
     for (Map.Entry<String, ConcurrentLinkedQueue<Pending>> e : queues.entrySet()) {
-      String namespace = e.getKey();
-      if (e.getValue().isEmpty()) {
-        continue;
+      if (!e.getValue().isEmpty()) {
+        due.add(e.getKey()); // a waiting report is committed at once: never paced
       }
+    }
+    for (Map.Entry<String, Live> e : lives.entrySet()) {
+      Cadence cadence = cadences.computeIfAbsent(e.getKey(), ns -> new Cadence());
+      if (e.getValue().unfolded() && now - cadence.nextFoldNanos >= 0) {
+        due.add(e.getKey());
+      }
+    }
+    for (String namespace : due) {
       Cadence cadence = cadences.computeIfAbsent(namespace, ns -> new Cadence());
-      if (now - cadence.nextFlushNanos < 0 || !flushing.add(namespace)) {
+      if (!flushing.add(namespace)) {
         continue;
       }
+      ConcurrentLinkedQueue<Pending> queue =
+          queues.computeIfAbsent(namespace, ns -> new ConcurrentLinkedQueue<>());
       try {
-        workers.execute(() -> flushNamespace(namespace, e.getValue(), cadence));
+        workers.execute(() -> flushNamespace(namespace, queue, cadence));
       } catch (java.util.concurrent.RejectedExecutionException stopped) {
         flushing.remove(namespace);
       }
@@ -228,35 +267,46 @@ public final class Accounting implements AutoCloseable {
     try {
       List<Pending> batch = new ArrayList<>();
       Pending p;
-      while ((p = queue.poll()) != null) {
+      while (batch.size() < MAX_BATCH && (p = queue.poll()) != null) {
         batch.add(p);
       }
       if (!batch.isEmpty()) {
         flush(namespace, batch, cadence);
       }
-      cadence.nextFlushNanos = System.nanoTime() + nextInterval(namespace, cadence).toNanos();
+      Live live = lives.get(namespace);
+      if (live != null && live.unfolded() && System.nanoTime() - cadence.nextFoldNanos >= 0) {
+        fold(namespace, live, cadence, true);
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("cannot write the spend ledger of namespace {}: {}", namespace, e.toString());
+      lives.remove(namespace);
     } finally {
       flushing.remove(namespace);
     }
   }
 
   /**
-   * The pause before a namespace's next write: the flush interval near a limit; otherwise as long
-   * as it takes this namespace's share of the write budget to pay for its ledger's size, at most
-   * {@link #MAX_FLUSH_INTERVAL}. So the bytes written stay near the budget whatever the number of
-   * namespaces and pods, and a small namespace is written as often as before.
+   * The pause before a namespace's ledger is next written (its journal folded in): the flush
+   * interval near a limit; otherwise as long as it takes this namespace's share of the write budget
+   * to pay for its ledger's size, at most {@link #MAX_FOLD_INTERVAL}. Reports do not wait for it:
+   * they are acknowledged once their journal batch is stored.
    */
   Duration nextInterval(String namespace, Cadence cadence) {
     if (cadence.nearLimit) {
       return flushInterval;
     }
     long now = System.nanoTime();
+    // far from any limit the ledger is written for status only: at most once a second
+    Duration base =
+        flushInterval.compareTo(MIN_FOLD_INTERVAL) < 0 ? MIN_FOLD_INTERVAL : flushInterval;
     // the namespaces written lately share the budget; an idle namespace does not take a share
     long active =
         lastWrite.values().stream().filter(t -> now - t < ACTIVE_WITHIN.toNanos()).count();
-    return pace(
-        ledgerBytes.getOrDefault(namespace, 0L), active, writeBudgetBytesPerSecond, flushInterval);
+    return pace(ledgerBytes.getOrDefault(namespace, 0L), active, writeBudgetBytesPerSecond, base);
   }
+
+  /** The shortest pause between two writes of a ledger far from any limit. */
+  static final Duration MIN_FOLD_INTERVAL = Duration.ofSeconds(1);
 
   /** A namespace counts as active for the write budget while written within this. */
   static final Duration ACTIVE_WITHIN = Duration.ofMinutes(1);
@@ -264,13 +314,78 @@ public final class Accounting implements AutoCloseable {
   /**
    * How long a ledger of {@code bytes} waits between writes so that {@code activeNamespaces} such
    * ledgers together stay within {@code budgetBytesPerSecond}: between {@code base} and {@link
-   * #MAX_FLUSH_INTERVAL}.
+   * #MAX_FOLD_INTERVAL}.
    */
   static Duration pace(
       long bytes, long activeNamespaces, long budgetBytesPerSecond, Duration base) {
     long millis = bytes * 1000L * Math.max(1, activeNamespaces) / Math.max(1, budgetBytesPerSecond);
     return Duration.ofMillis(
-        Math.max(base.toMillis(), Math.min(MAX_FLUSH_INTERVAL.toMillis(), millis)));
+        Math.max(base.toMillis(), Math.min(MAX_FOLD_INTERVAL.toMillis(), millis)));
+  }
+
+  /** A namespace's ledger as committed: the stored one with its journal replayed. */
+  private static final class Live {
+    final SpendLedger ledger;
+    // written by the fold in flight, read by the namespace's worker
+    volatile String ledgerVersion;
+    volatile long folded;
+    volatile boolean folding;
+    LedgerStore.Head head;
+
+    Live(SpendLedger ledger, String ledgerVersion, long folded, LedgerStore.Head head) {
+      this.ledger = ledger;
+      this.ledgerVersion = ledgerVersion;
+      this.folded = folded;
+      this.head = head;
+    }
+
+    boolean unfolded() {
+      return head.index() > folded;
+    }
+  }
+
+  private Live load(String namespace, List<Budget> budgets, List<ProviderCredential> credentials) {
+    for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      LedgerStore.Versioned read = store.load(namespace);
+      long folded = read.ledger().journal == null ? 0 : read.ledger().journal;
+      LedgerStore.Head head = store.head(namespace);
+      if (head.index() < folded) {
+        head = new LedgerStore.Head(folded, head.version());
+      }
+      List<LedgerStore.Batch> batches;
+      try {
+        batches = store.batches(namespace, folded, head.index());
+      } catch (LedgerStore.MissingBatchException folding) {
+        continue; // another writer folded meanwhile: read the newer ledger
+      }
+      for (LedgerStore.Batch b : batches) {
+        for (LedgerStore.Entry e : b.entries()) {
+          replay(read.ledger(), e, budgets, credentials, b.at(), grantTtl);
+        }
+      }
+      store.sweep(namespace, folded);
+      return new Live(read.ledger(), read.version(), folded, head);
+    }
+    throw new IllegalStateException(
+        "the spend journal of namespace " + namespace + " kept changing while it was read");
+  }
+
+  /**
+   * Re-applies a committed report (once: above its watermark) and restores its reporter as the
+   * batch left it, so allowances and shares are those the reply gave.
+   */
+  static void replay(
+      SpendLedger ledger,
+      LedgerStore.Entry entry,
+      List<Budget> budgets,
+      List<ProviderCredential> credentials,
+      Instant at,
+      Duration ttl) {
+    UsageReport report = entry.report();
+    apply(ledger, report, budgets, credentials, at, ttl);
+    if (entry.reporter() != null) {
+      ledger.reporters.put(report.podUid() + "/" + report.bootId(), entry.reporter());
+    }
   }
 
   private void flush(String namespace, List<Pending> batch, Cadence cadence) {
@@ -280,57 +395,69 @@ public final class Accounting implements AutoCloseable {
       String configSha256 = directory.configSha256(namespace);
       List<ProviderCredential> credentials = directory.credentials(namespace);
       for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-        LedgerStore.Versioned read = store.load(namespace);
+        Live live = lives.get(namespace);
+        if (live == null) {
+          live = load(namespace, budgets, credentials);
+          lives.put(namespace, live);
+        }
+        if (live.head.index() - live.folded >= MAX_UNFOLDED) {
+          fold(namespace, live, cadence);
+          if (lives.get(namespace) != live || live.head.index() - live.folded >= MAX_UNFOLDED) {
+            throw new IllegalStateException(
+                "the spend ledger of namespace "
+                    + namespace
+                    + " cannot be written and its journal is full");
+          }
+        }
         Instant now = clock.instant();
         List<ReportReply> applied = new ArrayList<>();
+        List<LedgerStore.Entry> entries = new ArrayList<>();
+        Roster roster = Roster.of(live.ledger, now, grantTtl);
         for (Pending p : batch) {
-          applied.add(apply(read.ledger(), p.report(), budgets, credentials, now, grantTtl));
+          UsageReport r = p.report();
+          applied.add(apply(live.ledger, r, budgets, credentials, now, grantTtl, roster));
+          entries.add(
+              new LedgerStore.Entry(
+                  withoutTargets(r), live.ledger.reporters.get(r.podUid() + "/" + r.bootId())));
         }
-        forgetOldReporters(read.ledger(), now);
-        boolean near = nearLimit(read.ledger(), budgets);
-        int live =
-            (int)
-                read.ledger().reporters.values().stream()
-                    .filter(r -> r.live(now, grantTtl))
-                    .count();
-        Long interval = reportInterval(liveElsewhere(namespace) + live, near);
-        List<ReportReply> replies = new ArrayList<>();
-        for (ReportReply r : applied) {
-          replies.add(
-              new ReportReply(
-                  r.acknowledgedSequence(),
-                  configVersion,
-                  r.budgets(),
-                  r.credentialShares(),
-                  interval,
-                  configSha256));
-        }
-        boolean saved;
+        boolean near = nearLimit(live.ledger, budgets);
+        int liveCount = roster.others();
+        Long interval = reportInterval(liveElsewhere(namespace) + liveCount, near);
+        LedgerStore.Head head;
         try {
-          saved = store.save(namespace, read.ledger(), read.version());
-        } catch (ConfigMapLedgerStore.LedgerTooLargeException tooLarge) {
-          // shed what only status displays, never a watermark or a total, and try once more
-          compact(read.ledger());
-          try {
-            saved = store.save(namespace, read.ledger(), read.version());
-          } catch (ConfigMapLedgerStore.LedgerTooLargeException still) {
-            listener.tooLarge(namespace, still.getMessage());
-            throw still;
-          }
+          head =
+              store.append(
+                  namespace, live.head, new LedgerStore.Batch(live.head.index() + 1, now, entries));
+        } catch (RuntimeException e) {
+          lives.remove(namespace); // applied in memory, not stored
+          throw e;
         }
-        if (saved) {
-          ledgerBytes.put(namespace, store.storedBytes(namespace));
-          lastWrite.put(namespace, System.nanoTime());
-          liveSidecars.put(namespace, live);
+        if (head != null) {
+          live.head = head;
+          liveSidecars.put(namespace, liveCount);
+          if (near && !cadence.nearLimit) {
+            cadence.nextFoldNanos = System.nanoTime(); // status shows it at once
+          }
           cadence.nearLimit = near;
           for (int i = 0; i < batch.size(); i++) {
-            batch.get(i).reply().complete(replies.get(i));
+            ReportReply r = applied.get(i);
+            batch
+                .get(i)
+                .reply()
+                .complete(
+                    new ReportReply(
+                        r.acknowledgedSequence(),
+                        configVersion,
+                        r.budgets(),
+                        r.credentialShares(),
+                        interval,
+                        configSha256));
           }
-          listener.applied(namespace);
           return;
         }
+        lives.remove(namespace);
         LOG.debug(
-            "spend ledger of {} changed underneath (attempt {}), re-applying", namespace, attempt);
+            "spend journal of {} changed underneath (attempt {}), re-applying", namespace, attempt);
       }
       throw new IllegalStateException(
           "the spend ledger of namespace "
@@ -342,6 +469,98 @@ public final class Accounting implements AutoCloseable {
       LOG.warn(
           "cannot apply {} report(s) of namespace {}: {}", batch.size(), namespace, e.toString());
       batch.forEach(p -> p.reply().completeExceptionally(e));
+    }
+  }
+
+  /** The report without its target snapshot: the reporter recorded next to it holds that. */
+  private static UsageReport withoutTargets(UsageReport r) {
+    return r.targets().isEmpty()
+        ? r
+        : new UsageReport(
+            r.namespace(),
+            r.pod(),
+            r.podUid(),
+            r.bootId(),
+            r.sequence(),
+            r.configVersion(),
+            r.lines(),
+            List.of(),
+            r.last(),
+            r.callers());
+  }
+
+  /**
+   * Writes the namespace's ledger with its journal folded in, then removes the folded batches. A
+   * ledger too large is compacted once; if still too large it is not written ({@link
+   * Listener#tooLarge}), and reports go on being acknowledged from the journal until {@link
+   * #MAX_UNFOLDED} batches wait.
+   */
+  private void fold(String namespace, Live live, Cadence cadence) {
+    fold(namespace, live, cadence, false);
+  }
+
+  /**
+   * Prepares the ledger as of the journal's head on the namespace's worker (a consistent copy),
+   * then writes it, on {@link #folders} when {@code async} so the next batches do not wait for it.
+   */
+  private void fold(String namespace, Live live, Cadence cadence, boolean async) {
+    if (live.folding) {
+      return;
+    }
+    long through = live.head.index();
+    Instant now = clock.instant();
+    forgetOldReporters(live.ledger, now);
+    Long before = live.ledger.journal;
+    live.ledger.journal = through;
+    byte[] prepared;
+    try {
+      try {
+        prepared = store.prepare(namespace, live.ledger);
+      } catch (ConfigMapLedgerStore.LedgerTooLargeException tooLarge) {
+        // shed what only status displays, never a watermark or a total, and try once more
+        compact(live.ledger);
+        prepared = store.prepare(namespace, live.ledger);
+      }
+    } catch (ConfigMapLedgerStore.LedgerTooLargeException still) {
+      live.ledger.journal = before;
+      cadence.nextFoldNanos = System.nanoTime() + MAX_FOLD_INTERVAL.toNanos();
+      listener.tooLarge(namespace, still.getMessage());
+      return;
+    }
+    live.folding = true;
+    cadence.nextFoldNanos = System.nanoTime() + nextInterval(namespace, cadence).toNanos();
+    String base = live.ledgerVersion;
+    byte[] bytes = prepared;
+    Runnable write =
+        () -> {
+          try {
+            String version = store.write(namespace, bytes, base);
+            if (version == null) {
+              lives.remove(namespace, live); // another writer: load again before the next batch
+              return;
+            }
+            long from = live.folded + 1;
+            live.ledgerVersion = version;
+            live.folded = through;
+            ledgerBytes.put(namespace, (long) bytes.length);
+            lastWrite.put(namespace, System.nanoTime());
+            store.forget(namespace, from, through);
+            listener.applied(namespace);
+          } catch (RuntimeException e) {
+            LOG.warn("cannot write the spend ledger of namespace {}: {}", namespace, e.toString());
+            lives.remove(namespace, live);
+          } finally {
+            live.folding = false;
+          }
+        };
+    if (async) {
+      try {
+        folders.execute(write);
+      } catch (java.util.concurrent.RejectedExecutionException stopped) {
+        live.folding = false;
+      }
+    } else {
+      write.run();
     }
   }
 
@@ -433,9 +652,89 @@ public final class Accounting implements AutoCloseable {
       List<ProviderCredential> credentials,
       Instant now,
       Duration ttl) {
+    return apply(ledger, report, budgets, credentials, now, ttl, Roster.of(ledger, now, ttl));
+  }
+
+  /**
+   * The live sidecars of a ledger and the allowances they hold per budget, at one instant: counted
+   * once per batch and kept up to date report by report, so a report costs the same whatever the
+   * number of sidecars (instead of a pass over all of them per report and budget).
+   */
+  static final class Roster {
+    private final Instant now;
+    private final Duration ttl;
+    private int live;
+    private final Map<String, BigDecimal> granted = new java.util.HashMap<>();
+
+    private Roster(Instant now, Duration ttl) {
+      this.now = now;
+      this.ttl = ttl;
+    }
+
+    static Roster of(SpendLedger ledger, Instant now, Duration ttl) {
+      Roster r = new Roster(now, ttl);
+      for (SpendLedger.Reporter x : ledger.reporters.values()) {
+        r.join(x);
+      }
+      return r;
+    }
+
+    /** Counts {@code x} (if live) in. */
+    void join(SpendLedger.Reporter x) {
+      if (x.live(now, ttl)) {
+        live++;
+        x.grants.forEach((b, g) -> granted.merge(b, new BigDecimal(g), BigDecimal::add));
+      }
+    }
+
+    /** Counts {@code x} (if live) out, before it changes. */
+    void leave(SpendLedger.Reporter x) {
+      if (x.live(now, ttl)) {
+        live--;
+        x.grants.forEach((b, g) -> granted.merge(b, new BigDecimal(g).negate(), BigDecimal::add));
+      }
+    }
+
+    /** Live sidecars other than one counted out. */
+    int others() {
+      return live;
+    }
+
+    /** Allowances of {@code budget} the live sidecars hold, but one counted out. */
+    BigDecimal granted(String budget) {
+      return granted.getOrDefault(budget, BigDecimal.ZERO);
+    }
+  }
+
+  static ReportReply apply(
+      SpendLedger ledger,
+      UsageReport report,
+      List<Budget> budgets,
+      List<ProviderCredential> credentials,
+      Instant now,
+      Duration ttl,
+      Roster roster) {
     String key = report.podUid() + "/" + report.bootId();
     SpendLedger.Reporter reporter =
         ledger.reporters.computeIfAbsent(key, k -> new SpendLedger.Reporter());
+    roster.leave(reporter);
+    try {
+      return applyCounted(ledger, report, budgets, credentials, now, ttl, roster, key, reporter);
+    } finally {
+      roster.join(reporter);
+    }
+  }
+
+  private static ReportReply applyCounted(
+      SpendLedger ledger,
+      UsageReport report,
+      List<Budget> budgets,
+      List<ProviderCredential> credentials,
+      Instant now,
+      Duration ttl,
+      Roster roster,
+      String key,
+      SpendLedger.Reporter reporter) {
     reporter.namespaceAndPod = report.namespace() + "/" + report.pod();
     reporter.lastSeen = now.truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString();
     reporter.configVersion = report.configVersion();
@@ -472,8 +771,7 @@ public final class Accounting implements AutoCloseable {
     }
     for (Budget b : budgets) {
       states.add(
-          CallerAccounting.withCallers(
-              grant(ledger, key, reporter, b, now, ttl), ledger, b, report));
+          CallerAccounting.withCallers(grant(ledger, reporter, b, now, roster), ledger, b, report));
     }
     return new ReportReply(
         reporter.sequence, null, states, RateShares.grant(ledger, key, credentials, now, ttl));
@@ -607,11 +905,10 @@ public final class Accounting implements AutoCloseable {
 
   private static ReportReply.BudgetState grant(
       SpendLedger ledger,
-      String key,
       SpendLedger.Reporter reporter,
       Budget budget,
       Instant now,
-      Duration ttl) {
+      Roster roster) {
     String name = budget.getMetadata().getName();
     BudgetSpec spec = budget.getSpec();
     SpendLedger.BudgetSpend spend =
@@ -620,19 +917,9 @@ public final class Accounting implements AutoCloseable {
     BigDecimal limit = new BigDecimal(spec.getLimit());
     BigDecimal spent = spend.spentUsd();
     BigDecimal remaining = limit.subtract(spent).max(BigDecimal.ZERO);
-    BigDecimal others = BigDecimal.ZERO;
-    int live = 1;
-    for (Map.Entry<String, SpendLedger.Reporter> e : ledger.reporters.entrySet()) {
-      SpendLedger.Reporter other = e.getValue();
-      if (e.getKey().equals(key) || !other.live(now, ttl)) {
-        continue;
-      }
-      live++;
-      String g = other.grants.get(name);
-      if (g != null) {
-        others = others.add(new BigDecimal(g));
-      }
-    }
+    // the other live sidecars and what they hold (this one is counted out of the roster)
+    BigDecimal others = roster.granted(name);
+    int live = 1 + roster.others();
     BigDecimal allowance =
         remaining
             .subtract(others)
@@ -677,9 +964,39 @@ public final class Accounting implements AutoCloseable {
                         .isAfter(now));
   }
 
+  /**
+   * Stops; the ledgers of namespaces whose journal is not folded yet are written first (within a
+   * few seconds; what is not written is replayed by the next operator from the journal).
+   */
   @Override
   public void close() {
     timer.shutdownNow();
+    workers.shutdown();
+    try {
+      workers.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     workers.shutdownNow();
+    folders.shutdown();
+    try {
+      folders.awaitTermination(3, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    folders.shutdownNow();
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    for (Map.Entry<String, Live> e : lives.entrySet()) {
+      if (System.nanoTime() - deadline > 0 || Thread.currentThread().isInterrupted()) {
+        break;
+      }
+      if (e.getValue().unfolded() && !flushing.contains(e.getKey())) {
+        try {
+          fold(e.getKey(), e.getValue(), cadences.computeIfAbsent(e.getKey(), ns -> new Cadence()));
+        } catch (RuntimeException failed) {
+          LOG.debug("ledger of {} not written on close: {}", e.getKey(), failed.toString());
+        }
+      }
+    }
   }
 }

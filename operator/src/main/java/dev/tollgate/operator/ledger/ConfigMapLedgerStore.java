@@ -24,9 +24,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * a tenant who may edit its own namespace cannot touch it. Writes are conditional on the
  * resourceVersion read (optimistic concurrency).
  *
- * <p>Reads come from the copy this store last wrote, not from the API server: a flush costs one
- * write, no GET. When another replica wrote in between, the conditional write fails, the copy is
- * dropped and the next load reads the object afresh, so the copy can be stale but never wins.
+ * <p>The journal ({@link LedgerStore}): each committed batch of reports is its own small ConfigMap
+ * {@code <ledger name>.b-<index>}, and {@code <ledger name>.journal} holds the index of the last
+ * committed one (a namespace name has no dot, so these never collide with another namespace's
+ * ledger). An append creates the batch's object, then moves the head conditionally on its
+ * resourceVersion: only that conditional update commits. A batch object whose head move failed is
+ * either adopted by the next writer that finds it in its way (it was computed on the committed
+ * state, so applying it is safe: its reports were just not acknowledged yet) or lies below the
+ * folded position and is ignored and removed. Ledger loads always read the API server (the
+ * accounting keeps the live ledger in memory and loads only on start and after a conflict).
  *
  * <p>Size guard: an object larger than {@link #MAX_BYTES} is never sent (the API server refuses
  * objects over 1 MiB, and etcd pays for every byte of every write); {@link LedgerTooLargeException}
@@ -99,7 +105,6 @@ public final class ConfigMapLedgerStore implements LedgerStore {
   private final KubernetesClient client;
   private final String operatorNamespace;
   private final String prefix;
-  private final Map<String, Versioned> written = new ConcurrentHashMap<>();
   private final Map<String, Long> sizes = new ConcurrentHashMap<>();
 
   /**
@@ -125,10 +130,47 @@ public final class ConfigMapLedgerStore implements LedgerStore {
         .withName(objectName(DEFAULT_NAME, namespace));
   }
 
-  /** The ledger of {@code namespace} (empty if none) in the default operator namespace. */
+  /**
+   * The ledger of {@code namespace} as committed (empty if none), in the default operator
+   * namespace: the stored ledger with the journal batches not yet folded into it replayed (tests,
+   * tools; the ledger object alone may be a few seconds behind what the replies said).
+   */
   public static SpendLedger read(KubernetesClient client, String namespace) {
-    ConfigMap cm = resource(client, namespace).get();
-    return cm == null ? new SpendLedger() : parse(cm);
+    return new ConfigMapLedgerStore(client, DEFAULT_OPERATOR_NAMESPACE, DEFAULT_NAME)
+        .committed(namespace);
+  }
+
+  /** The ledger of {@code namespace} as committed: the stored one with its journal replayed. */
+  public SpendLedger committed(String namespace) {
+    java.util.List<dev.tollgate.api.v1alpha1.Budget> budgets =
+        client
+            .resources(dev.tollgate.api.v1alpha1.Budget.class)
+            .inNamespace(namespace)
+            .list()
+            .getItems();
+    java.util.List<dev.tollgate.api.v1alpha1.ProviderCredential> credentials =
+        client
+            .resources(dev.tollgate.api.v1alpha1.ProviderCredential.class)
+            .inNamespace(namespace)
+            .list()
+            .getItems();
+    for (int attempt = 1; ; attempt++) {
+      SpendLedger ledger = load(namespace).ledger();
+      long folded = ledger.journal == null ? 0 : ledger.journal;
+      try {
+        for (Batch b : batches(namespace, folded, Math.max(folded, head(namespace).index()))) {
+          for (Entry e : b.entries()) {
+            Accounting.replay(
+                ledger, e, budgets, credentials, b.at(), java.time.Duration.ofSeconds(30));
+          }
+        }
+        return ledger;
+      } catch (MissingBatchException folding) {
+        if (attempt >= 8) {
+          throw folding;
+        }
+      }
+    }
   }
 
   /** The tenant namespace a ledger object accounts for, or null when it is not one. */
@@ -139,10 +181,6 @@ public final class ConfigMapLedgerStore implements LedgerStore {
 
   @Override
   public Versioned load(String namespace) {
-    Versioned cached = written.remove(namespace);
-    if (cached != null) {
-      return cached;
-    }
     ConfigMap cm =
         client
             .configMaps()
@@ -196,9 +234,7 @@ public final class ConfigMapLedgerStore implements LedgerStore {
   }
 
   @Override
-  public boolean save(String namespace, SpendLedger ledger, String version) {
-    // whatever happens, the copy the caller changed is no longer what is stored
-    written.remove(namespace);
+  public byte[] prepare(String namespace, SpendLedger ledger) {
     byte[] json = serialize(ledger);
     if (json.length > MAX_BYTES) {
       throw new LedgerTooLargeException(
@@ -211,6 +247,11 @@ public final class ConfigMapLedgerStore implements LedgerStore {
               + " KiB the operator writes",
           json.length);
     }
+    return json;
+  }
+
+  @Override
+  public String write(String namespace, byte[] json, String version) {
     ConfigMap cm =
         new ConfigMapBuilder()
             .withNewMetadata()
@@ -228,14 +269,249 @@ public final class ConfigMapLedgerStore implements LedgerStore {
           version == null
               ? client.configMaps().inNamespace(operatorNamespace).resource(cm).create()
               : client.configMaps().inNamespace(operatorNamespace).resource(cm).update();
-      written.put(namespace, new Versioned(ledger, stored.getMetadata().getResourceVersion()));
       sizes.put(namespace, (long) json.length);
-      return true;
+      return stored.getMetadata().getResourceVersion();
     } catch (KubernetesClientException e) {
       if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
-        return false;
+        return null;
       }
       throw e;
+    }
+  }
+
+  // ---- the journal ----
+
+  static final String HEAD_KEY = "head";
+  static final String BATCH_KEY = "batch.json";
+  public static final String JOURNAL_COMPONENT = "spend-journal";
+
+  /** The name of the object holding the journal head of {@code namespace}. */
+  public static String headName(String prefix, String namespace) {
+    return objectName(prefix, namespace) + ".journal";
+  }
+
+  /** The name of the object holding batch {@code index} of {@code namespace}. */
+  public static String batchName(String prefix, String namespace, long index) {
+    return objectName(prefix, namespace) + ".b-" + index;
+  }
+
+  /** A batch as stored: when it was applied, and per report the reporter it left. */
+  static final class BatchJson {
+    public String at;
+    public java.util.List<EntryJson> entries = new java.util.ArrayList<>();
+  }
+
+  static final class EntryJson {
+    public UsageReport report;
+    public SpendLedger.Reporter reporter;
+  }
+
+  private ConfigMap journalObject(
+      String name, String namespace, String version, String key, String value) {
+    return new ConfigMapBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(operatorNamespace)
+        .withResourceVersion(version)
+        .addToLabels("app.kubernetes.io/managed-by", "tollgate-operator")
+        .addToLabels("app.kubernetes.io/component", JOURNAL_COMPONENT)
+        .addToLabels(NAMESPACE_LABEL, namespace)
+        .endMetadata()
+        .withData(key == null ? null : Map.of(key, value))
+        .build();
+  }
+
+  @Override
+  public Head head(String namespace) {
+    ConfigMap cm =
+        client
+            .configMaps()
+            .inNamespace(operatorNamespace)
+            .withName(headName(prefix, namespace))
+            .get();
+    if (cm == null) {
+      return new Head(0, null);
+    }
+    String head = cm.getData() == null ? null : cm.getData().get(HEAD_KEY);
+    return new Head(
+        head == null ? 0 : Long.parseLong(head.trim()), cm.getMetadata().getResourceVersion());
+  }
+
+  @Override
+  public java.util.List<Batch> batches(String namespace, long after, long through) {
+    java.util.List<Batch> out = new java.util.ArrayList<>();
+    for (long i = after + 1; i <= through; i++) {
+      ConfigMap cm =
+          client
+              .configMaps()
+              .inNamespace(operatorNamespace)
+              .withName(batchName(prefix, namespace, i))
+              .get();
+      if (cm == null) {
+        throw new MissingBatchException(
+            "batch " + i + " of the spend journal of namespace " + namespace + " is gone");
+      }
+      out.add(parseBatch(i, cm));
+    }
+    return out;
+  }
+
+  static Batch parseBatch(long index, ConfigMap cm) {
+    try {
+      String gz = cm.getBinaryData() == null ? null : cm.getBinaryData().get(BATCH_GZ_KEY);
+      BatchJson b =
+          gz != null
+              ? JSON.readValue(gunzip(java.util.Base64.getDecoder().decode(gz)), BatchJson.class)
+              : JSON.readValue(cm.getData().get(BATCH_KEY), BatchJson.class);
+      java.util.List<Entry> entries = new java.util.ArrayList<>();
+      for (EntryJson e : b.entries) {
+        entries.add(new Entry(e.report, e.reporter));
+      }
+      return new Batch(index, java.time.Instant.parse(b.at), entries);
+    } catch (java.io.IOException | RuntimeException e) {
+      throw new IllegalStateException(
+          "ConfigMap "
+              + cm.getMetadata().getName()
+              + " does not hold a Tollgate spend journal batch; it is owned by the operator, do not"
+              + " edit it",
+          e);
+    }
+  }
+
+  /** Batches are stored gzipped (binaryData): their reports repeat the same names over and over. */
+  static final String BATCH_GZ_KEY = "batch.json.gz";
+
+  /** The largest batch read back, uncompressed: four times what a batch may hold stored. */
+  private static final int MAX_BATCH_JSON = 4 * MAX_BYTES;
+
+  static byte[] gzip(byte[] json) {
+    var out = new java.io.ByteArrayOutputStream(json.length / 4 + 64);
+    try (var gz = new java.util.zip.GZIPOutputStream(out)) {
+      gz.write(json);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return out.toByteArray();
+  }
+
+  static byte[] gunzip(byte[] gzipped) throws java.io.IOException {
+    try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gzipped))) {
+      byte[] json = in.readNBytes(MAX_BATCH_JSON + 1);
+      if (json.length > MAX_BATCH_JSON) {
+        throw new java.io.IOException("a journal batch larger than " + MAX_BATCH_JSON + " bytes");
+      }
+      return json;
+    }
+  }
+
+  /** A batch as stored, in bytes of UTF-8 JSON. */
+  static byte[] serialize(Batch batch) {
+    BatchJson b = new BatchJson();
+    b.at = batch.at().toString();
+    for (Entry e : batch.entries()) {
+      EntryJson j = new EntryJson();
+      j.report = e.report();
+      j.reporter = e.reporter();
+      b.entries.add(j);
+    }
+    try {
+      return JSON.writeValueAsBytes(b);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write a spend journal batch", e);
+    }
+  }
+
+  @Override
+  public Head append(String namespace, Head head, Batch batch) {
+    byte[] json = gzip(serialize(batch));
+    int stored = (json.length + 2) / 3 * 4; // base64
+    if (stored > MAX_BYTES) {
+      throw new LedgerTooLargeException(
+          "a batch of reports of namespace "
+              + namespace
+              + " would be "
+              + stored / 1024
+              + " KiB, over the "
+              + MAX_BYTES / 1024
+              + " KiB the operator writes",
+          stored);
+    }
+    var configMaps = client.configMaps().inNamespace(operatorNamespace);
+    try {
+      ConfigMap object =
+          journalObject(batchName(prefix, namespace, batch.index()), namespace, null, null, null);
+      object.setBinaryData(
+          Map.of(BATCH_GZ_KEY, java.util.Base64.getEncoder().encodeToString(json)));
+      configMaps.resource(object).create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+        throw e;
+      }
+      // A batch of this index exists: committed by someone else (our head is stale), or left by a
+      // writer that failed between its two steps; adopt that one (it was computed on the
+      // committed state), then let the caller load again.
+      Head now = head(namespace);
+      if (now.index() == head.index() && java.util.Objects.equals(now.version(), head.version())) {
+        moveHead(namespace, head, batch.index());
+      }
+      return null;
+    }
+    return moveHead(namespace, head, batch.index());
+  }
+
+  private Head moveHead(String namespace, Head head, long index) {
+    ConfigMap cm =
+        journalObject(
+            headName(prefix, namespace), namespace, head.version(), HEAD_KEY, Long.toString(index));
+    var configMaps = client.configMaps().inNamespace(operatorNamespace);
+    try {
+      ConfigMap stored =
+          head.version() == null
+              ? configMaps.resource(cm).create()
+              : configMaps.resource(cm).update();
+      return new Head(index, stored.getMetadata().getResourceVersion());
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public void forget(String namespace, long from, long through) {
+    var configMaps = client.configMaps().inNamespace(operatorNamespace);
+    for (long i = from; i <= through; i++) {
+      try {
+        configMaps.withName(batchName(prefix, namespace, i)).delete();
+      } catch (KubernetesClientException e) {
+        // left for the next load's clean-up
+        return;
+      }
+    }
+  }
+
+  @Override
+  public void sweep(String namespace, long folded) {
+    var configMaps = client.configMaps().inNamespace(operatorNamespace);
+    String batchPrefix = objectName(prefix, namespace) + ".b-";
+    for (ConfigMap cm :
+        configMaps
+            .withLabel("app.kubernetes.io/component", JOURNAL_COMPONENT)
+            .withLabel(NAMESPACE_LABEL, namespace)
+            .list()
+            .getItems()) {
+      String name = cm.getMetadata().getName();
+      if (!name.startsWith(batchPrefix)) {
+        continue;
+      }
+      try {
+        if (Long.parseLong(name.substring(batchPrefix.length())) <= folded) {
+          configMaps.withName(name).delete();
+        }
+      } catch (NumberFormatException | KubernetesClientException e) {
+        // not ours to judge, or the next sweep's
+      }
     }
   }
 }

@@ -22,6 +22,12 @@ public final class SpendLedger {
   /** Per {@code credential/model}: calls and provider errors per UTC minute, the last 5 minutes. */
   public Map<String, TargetHealth> health = new TreeMap<>();
 
+  /**
+   * The index of the last journal batch this object includes ({@link LedgerStore}); the batches
+   * after it are replayed on load. Null (0) for a ledger written before the journal.
+   */
+  public Long journal;
+
   /** Spend of one Budget in its current period, and the totals of the last few periods. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static final class BudgetSpend {

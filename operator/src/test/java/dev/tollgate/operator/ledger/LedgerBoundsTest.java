@@ -138,8 +138,10 @@ class LedgerBoundsTest {
     long budget = 512 * 1024;
     // a small namespace alone: written at the flush interval, as before
     assertThat(Accounting.pace(30 * 1024, 1, budget, base)).isEqualTo(base);
-    // 100 namespaces of 30 KiB: 5.9 s would keep them within 512 KiB/s; capped at 3 s
-    assertThat(Accounting.pace(30 * 1024, 100, budget, base)).isEqualTo(Duration.ofSeconds(3));
+    // 100 namespaces of 30 KiB: 5.9 s keeps them within 512 KiB/s (reports do not wait for it)
+    assertThat(Accounting.pace(30 * 1024, 100, budget, base)).isEqualTo(Duration.ofMillis(5859));
+    // 100 of 100 KiB: capped at 10 s, so status is at most that late
+    assertThat(Accounting.pace(100 * 1024, 100, budget, base)).isEqualTo(Duration.ofSeconds(10));
     // 10 of 100 KiB: one write each ~2 s
     assertThat(Accounting.pace(100 * 1024, 10, budget, base)).isEqualTo(Duration.ofMillis(1953));
     // no namespace written lately yet: counted as one

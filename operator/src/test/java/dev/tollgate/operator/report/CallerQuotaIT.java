@@ -309,8 +309,9 @@ class CallerQuotaIT {
         .statusCode();
   }
 
+  /** The ledger as committed (the ledger object and its journal not yet folded in). */
   private static SpendLedger ledger(String ns) {
-    return ConfigMapLedgerStore.parse(ConfigMapLedgerStore.resource(client, ns).get());
+    return ConfigMapLedgerStore.read(client, ns);
   }
 
   private static Budget budget(String ns) {

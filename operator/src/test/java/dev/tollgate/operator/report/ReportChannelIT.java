@@ -66,12 +66,8 @@ class ReportChannelIT {
           .satisfies(b -> assertThat(b.percentUsed()).isEqualTo("5.00"));
       assertThat(client.configMaps().inNamespace("team-a").list().getItems()).isEmpty();
       assertThat(
-              ConfigMapLedgerStore.parse(
-                      client
-                          .configMaps()
-                          .inNamespace("tollgate-ops")
-                          .withName("tollgate-spend-team-a")
-                          .get())
+              new ConfigMapLedgerStore(client, "tollgate-ops", "tollgate-spend")
+                  .committed("team-a")
                   .budgets
                   .get("monthly")
                   .spent)

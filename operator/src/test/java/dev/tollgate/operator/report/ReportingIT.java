@@ -23,7 +23,6 @@ import dev.tollgate.sidecar.report.ReporterSettings;
 import dev.tollgate.simulator.ProviderSimulator;
 import dev.tollgate.simulator.SimulatorBehavior;
 import dev.tollgate.simulator.SimulatorStats;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -566,14 +565,13 @@ class ReportingIT {
 
   /** Requests the operator's ledger counts for route chat; 0 before the first report. */
   private static long routeRequests(String ns) {
-    ConfigMap cm = ConfigMapLedgerStore.resource(client, ns).get();
-    SpendLedger.RouteUsage u =
-        cm == null ? null : ConfigMapLedgerStore.parse(cm).routes.get("chat");
+    SpendLedger.RouteUsage u = ConfigMapLedgerStore.read(client, ns).routes.get("chat");
     return u == null ? 0 : u.requests;
   }
 
+  /** The ledger as committed (the ledger object and its journal not yet folded in). */
   private static SpendLedger ledger(String ns) {
-    return ConfigMapLedgerStore.parse(ConfigMapLedgerStore.resource(client, ns).get());
+    return ConfigMapLedgerStore.read(client, ns);
   }
 
   private static String spent(String ns) {

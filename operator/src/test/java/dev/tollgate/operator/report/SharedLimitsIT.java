@@ -13,7 +13,6 @@ import dev.tollgate.operator.ledger.SpendLedger;
 import dev.tollgate.sidecar.Sidecar;
 import dev.tollgate.simulator.ProviderSimulator;
 import dev.tollgate.simulator.SimulatorBehavior;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.net.URI;
@@ -194,12 +193,8 @@ class SharedLimitsIT {
 
   /** Pod → requests per minute it holds, of the reporters live now. */
   private static Map<String, Long> liveShares(String ns) {
-    ConfigMap cm = ConfigMapLedgerStore.resource(client, ns).get();
     Map<String, Long> out = new TreeMap<>();
-    if (cm == null) {
-      return out;
-    }
-    SpendLedger ledger = ConfigMapLedgerStore.parse(cm);
+    SpendLedger ledger = ConfigMapLedgerStore.read(client, ns);
     java.time.Instant now = java.time.Instant.now();
     ledger.reporters.forEach(
         (key, r) -> {
