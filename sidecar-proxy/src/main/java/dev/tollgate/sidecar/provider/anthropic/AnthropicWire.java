@@ -57,8 +57,20 @@ public final class AnthropicWire {
    * words ({@link FieldCheck}), before any translated call.
    */
   public static ChatRequest parseRequest(JsonNode body) {
+    return parseRequest(body, true);
+  }
+
+  /**
+   * Reads a {@code /v1/messages/count_tokens} body: checked like a request, except that it has no
+   * {@code max_tokens} (Anthropic's token counting takes none).
+   */
+  public static ChatRequest parseCountTokensRequest(JsonNode body) {
+    return parseRequest(body, false);
+  }
+
+  private static ChatRequest parseRequest(JsonNode body, boolean requireMaxTokens) {
     Integer maxTokens = F.optionalInt(body, "max_tokens", "max_tokens", 1, Integer.MAX_VALUE);
-    if (maxTokens == null) {
+    if (maxTokens == null && requireMaxTokens) {
       throw F.missing("max_tokens");
     }
     JsonNode messages = body.get("messages");

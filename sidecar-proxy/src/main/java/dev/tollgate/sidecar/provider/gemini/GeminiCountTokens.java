@@ -23,7 +23,7 @@ public final class GeminiCountTokens {
 
   /** The request as {@code generateContent} would take it, without generation settings. */
   public static ObjectNode contents(ObjectNode anthropicBody) {
-    ChatRequest r = AnthropicWire.parseRequest(anthropicBody);
+    ChatRequest r = AnthropicWire.parseCountTokensRequest(anthropicBody);
     ObjectNode g = GeminiWire.encodeRequest(r);
     g.remove("generationConfig");
     return g;

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Memory after large bodies and large answers (#18): the sidecar with the container's JVM options
+# (sidecar-proxy/src/main/jvm/jvm.options) takes the request shapes that once killed it or pushed
+# its RSS over the 192 MiB memory limit the webhook injects:
+#   1. bodies of 60,000 tiny messages (2 MB each) and single 3.5 MB prompts, 4 at a time;
+#   2. large answers (20,000 output tokens each), whole and streamed, 8 at a time;
+#   3. both at once;
+# then idles, and reports the RSS after each phase, its maximum, and whether the sidecar lived.
+# Loopback only (two provider simulators), bounded, stops by itself.
+#
+# usage: bench/large-bodies-rss.sh [rounds per phase (default 20)]
+# writes bench/results/large-bodies-rss.md
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROUNDS=${1:-20}
+SIM_PORT=${SIM_PORT:-19291}
+BIG_SIM_PORT=${BIG_SIM_PORT:-19292}
+SIDECAR_PORT=${SIDECAR_PORT:-14291}
+JAR="$ROOT/sidecar-proxy/target/tollgate-sidecar.jar"
+SIM_JAR="$ROOT/simulator/target/tollgate-simulator.jar"
+OUT="$ROOT/bench/results/large-bodies-rss.md"
+LIMIT_MIB=192
+
+if [ ! -f "$JAR" ] || [ ! -f "$SIM_JAR" ]; then
+  (cd "$ROOT" && mvn -B -q -pl sidecar-proxy,simulator -am package -DskipTests)
+fi
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+wait_for() { # url, max seconds
+  for _ in $(seq 1 $(($2 * 20))); do
+    curl -fs -o /dev/null "$1" && return 0
+    sleep 0.05
+  done
+  echo "timed out waiting for $1" >&2
+  return 1
+}
+
+echo "starting two simulators (8 and 20,000 output tokens)"
+java -XX:+UseSerialGC -Xmx256m -jar "$SIM_JAR" --port "$SIM_PORT" --threads 1 --output-tokens 8 \
+  >"$WORK/sim.log" 2>&1 &
+PIDS+=($!)
+java -XX:+UseSerialGC -Xmx512m -jar "$SIM_JAR" --port "$BIG_SIM_PORT" --threads 1 \
+  --output-tokens 20000 >"$WORK/big-sim.log" 2>&1 &
+PIDS+=($!)
+wait_for "http://127.0.0.1:$SIM_PORT/v1/models" 20 || true
+wait_for "http://127.0.0.1:$BIG_SIM_PORT/v1/models" 20 || true
+
+echo "bench-key" >"$WORK/api-key"
+cat >"$WORK/config.yaml" <<YAML
+namespace: bench
+server:
+  port: $SIDECAR_PORT
+routes:
+  - model: small-answers
+    tiers:
+      - name: main
+        targets: [{credential: sim, model: gpt-4o-mini}]
+  - model: large-answers
+    tiers:
+      - name: main
+        targets: [{credential: big, model: gpt-4o-mini}]
+credentials:
+  - {name: sim, provider: openai, endpoint: "http://127.0.0.1:$SIM_PORT/v1", apiKeyFile: "$WORK/api-key"}
+  - {name: big, provider: openai, endpoint: "http://127.0.0.1:$BIG_SIM_PORT/v1", apiKeyFile: "$WORK/api-key"}
+YAML
+
+mapfile -t JVM_OPTS < <(grep -v '^\s*#' "$ROOT/sidecar-proxy/src/main/jvm/jvm.options" | grep -v '^\s*$')
+echo "starting the sidecar on :$SIDECAR_PORT with ${JVM_OPTS[*]}"
+TOLLGATE_LOG_LEVEL=WARN java "${JVM_OPTS[@]}" -jar "$JAR" --config "$WORK/config.yaml" \
+  >"$WORK/sidecar.log" 2>&1 &
+SIDECAR_PID=$!
+PIDS+=($SIDECAR_PID)
+wait_for "http://127.0.0.1:$SIDECAR_PORT/readyz" 30
+
+rss_mib() { awk '/VmRSS/ {printf "%.1f\n", $2 / 1024}' "/proc/$SIDECAR_PID/status" 2>/dev/null || echo "-"; }
+alive() { kill -0 "$SIDECAR_PID" 2>/dev/null; }
+
+python3 - "$WORK" <<'PY'
+import json, sys
+work = sys.argv[1]
+many = {"model": "small-answers", "max_tokens": 8,
+        "messages": [{"role": "user", "content": "hi"} for _ in range(60000)]}
+open(f"{work}/many.json", "w").write(json.dumps(many))
+big = {"model": "small-answers", "max_tokens": 8,
+       "messages": [{"role": "user", "content": "lorem ipsum " * 300000}]}
+open(f"{work}/big.json", "w").write(json.dumps(big))
+for stream in (False, True):
+    a = {"model": "large-answers", "stream": stream, "max_tokens": 20000,
+         "messages": [{"role": "user", "content": "Tell me a long story."}]}
+    open(f"{work}/answer-{'stream' if stream else 'whole'}.json", "w").write(json.dumps(a))
+PY
+echo "bodies: $(du -h "$WORK/many.json" | cut -f1) (60,000 messages), $(du -h "$WORK/big.json" | cut -f1) (one prompt)"
+
+post() { # body file -> HTTP status
+  curl -s -o /dev/null -w '%{http_code}\n' -m 120 -H 'content-type: application/json' \
+    --data-binary "@$1" "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" || echo 000
+}
+: >"$WORK/statuses"
+: >"$WORK/phases"
+sampler() {
+  while alive; do
+    rss_mib >>"$WORK/rss"
+    sleep 0.2
+  done
+}
+: >"$WORK/rss"
+sampler &
+PIDS+=($!)
+
+phase() { # name, then the body files sent together each round
+  local name=$1
+  shift
+  echo "phase: $name ($ROUNDS rounds)"
+  for r in $(seq 1 "$ROUNDS"); do
+    alive || break
+    local pids=()
+    for f in "$@"; do
+      post "$f" >>"$WORK/statuses" &
+      pids+=($!)
+    done
+    wait "${pids[@]}" || true
+    if [ $((r % 5)) -eq 0 ]; then echo "  round $r/$ROUNDS, RSS $(rss_mib) MiB"; fi
+  done
+  echo -e "$name\t$(rss_mib)" >>"$WORK/phases"
+}
+RSS_START=$(rss_mib)
+phase "large bodies" "$WORK/many.json" "$WORK/many.json" "$WORK/big.json" "$WORK/big.json"
+phase "large answers" "$WORK/answer-whole.json" "$WORK/answer-whole.json" "$WORK/answer-whole.json" \
+  "$WORK/answer-whole.json" "$WORK/answer-stream.json" "$WORK/answer-stream.json" \
+  "$WORK/answer-stream.json" "$WORK/answer-stream.json"
+phase "both at once" "$WORK/many.json" "$WORK/big.json" "$WORK/answer-whole.json" \
+  "$WORK/answer-stream.json" "$WORK/answer-stream.json"
+echo "idle 20 s"
+sleep 20
+echo -e "idle 20 s after\t$(rss_mib)" >>"$WORK/phases"
+ALIVE=$(alive && echo yes || echo "no (see its log)")
+RSS_MAX=$(awk 'BEGIN {m = 0} $1 != "-" && $1 > m {m = $1} END {print m}' "$WORK/rss")
+STATUSES=$(sort "$WORK/statuses" | uniq -c | awk '{printf "%s× %s, ", $1, $2}' | sed 's/, $//')
+VERDICT=$(awk -v m="$RSS_MAX" -v l=$LIMIT_MIB 'BEGIN {print (m < l) ? "under" : "OVER"}')
+
+{
+  echo "# RSS after large bodies and large answers"
+  echo
+  echo "Run \`bench/large-bodies-rss.sh $ROUNDS\` on $(date -u +%Y-%m-%d), $(nproc) cores shared with other work (load average before: $LOAD_BEFORE)."
+  echo
+  echo "- sidecar: \`sidecar-proxy/target/tollgate-sidecar.jar\` with \`src/main/jvm/jvm.options\` (${JVM_OPTS[*]})"
+  echo "- bodies: 60,000 tiny messages (about 2 MB) and one 3.5 MB prompt, 4 at a time; answers of 20,000 output tokens, whole and streamed, 8 at a time; then both at once"
+  echo
+  echo "| measure | value |"
+  echo "|---|---|"
+  echo "| RSS at start | $RSS_START MiB |"
+  awk -F'\t' '{printf "| RSS after %s | %s MiB |\n", $1, $2}' "$WORK/phases"
+  echo "| RSS maximum (sampled every 0.2 s) | $RSS_MAX MiB: $VERDICT the $LIMIT_MIB MiB limit |"
+  echo "| answers (HTTP status) | $STATUSES |"
+  echo "| sidecar alive at the end | $ALIVE |"
+  echo
+  echo "413 or 503 answers are the memory bounds at work (a body over the limit, or the in-flight"
+  echo "body budget taken); 000 would be a transport failure."
+} >"$OUT"
+cat "$OUT"
