@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tollgate.api.v1alpha1.Provider;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
+import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
 import dev.tollgate.operator.Fixtures;
 import dev.tollgate.operator.MockApi;
 import dev.tollgate.operator.TollgateOperator;
@@ -85,13 +86,22 @@ final class ReportingCluster implements AutoCloseable {
 
   /**
    * Applies Secret {@code openai-key} to {@code ns} and returns ProviderCredential {@code openai}
-   * with the simulator as its endpoint, for the test to complete and apply.
+   * with the simulator as its endpoint, for the test to complete and apply. Its gpt-4o is priced at
+   * $5 / $15 per million tokens (a credential override), so the tests' arithmetic (0.0125 per call
+   * of 1,000 + 500 tokens) does not move when the release's price catalogue does.
    */
   ProviderCredential simulatedCredential(String ns) {
     MockApi.apply(client, Fixtures.secret(ns, "openai-key", "api-key"));
     ProviderCredential credential =
         Fixtures.credential(ns, "openai", Provider.OPENAI, "openai-key", "api-key");
     credential.getSpec().setEndpoint(sim.baseUrl() + "/v1");
+    ProviderCredentialSpec.ModelPrice gpt4o = new ProviderCredentialSpec.ModelPrice();
+    gpt4o.setModel("gpt-4o");
+    gpt4o.setInput("5.00");
+    gpt4o.setOutput("15.00");
+    ProviderCredentialSpec.Pricing pricing = new ProviderCredentialSpec.Pricing();
+    pricing.getModels().add(gpt4o);
+    credential.getSpec().setPricing(pricing);
     return credential;
   }
 
