@@ -36,6 +36,7 @@ public final class ProxyMetrics {
   private final Histogram latency;
   private final Histogram ttft;
   private final Gauge inFlight;
+  private final Counter inFlightRejected;
   private final Counter configReloads;
   private final Counter configIntegrityFailures;
   private final Counter failovers;
@@ -243,6 +244,13 @@ public final class ProxyMetrics {
             "Usage reports the operator refused, by HTTP status: 400 (split or set aside), 403"
                 + " (retried with backoff), 429 (retried after Retry-After).",
             "status");
+    inFlightRejected =
+        counter(
+            "tollgate_in_flight_rejected_total",
+            "Calls answered 429 by a route's maxInFlight cap, by reason (queue_full: the cap and"
+                + " its queue were full; queue_timeout: no slot freed within maxQueueWait).",
+            "route",
+            "reason");
     cacheRedisUnkeyed =
         counter(
             "tollgate_response_cache_redis_unkeyed_total",
@@ -254,6 +262,11 @@ public final class ProxyMetrics {
   /** A counter registered on this sidecar's registry. */
   private Counter counter(String name, String help, String... labels) {
     return Counter.builder().name(name).help(help).labelNames(labels).register(registry);
+  }
+
+  /** A call refused by its route's in-flight cap ({@code queue_full}, {@code queue_timeout}). */
+  public void inFlightRejected(String route, String reason) {
+    inFlightRejected.labelValues(route, reason).inc();
   }
 
   /** Where the count of dropped spans comes from (the tracer's export queue). */

@@ -17,6 +17,7 @@ public final class RateLimits {
   private final Map<String, Limiter> routes = new ConcurrentHashMap<>();
   private final Map<String, Limiter> credentials = new ConcurrentHashMap<>();
   private final Map<String, Long[]> shares = new ConcurrentHashMap<>();
+  private final Map<String, InFlightLimit> inFlight = new ConcurrentHashMap<>();
   private volatile boolean withholdUnshared;
   // Callers come and go; idle ones are forgotten so the map stays bounded.
   private final Cache<String, Limiter> callers =
@@ -30,6 +31,27 @@ public final class RateLimits {
     }
     Long rpm = rl.requestsPerMinute() == null ? null : rl.requestsPerMinute().longValue();
     return current(routes, r.model(), rpm, rl.tokensPerMinute());
+  }
+
+  /** The route's cap on calls in flight in this sidecar, or null when it sets none. */
+  public InFlightLimit inFlight(RouteConfig r) {
+    RouteConfig.RateLimit rl = r.rateLimit();
+    if (rl == null || rl.maxInFlight() == null) {
+      return null;
+    }
+    int max = rl.maxInFlight();
+    int queue = rl.maxQueue();
+    return inFlight.compute(
+        r.model(),
+        (k, g) -> {
+          if (g == null) {
+            return new InFlightLimit(max, queue);
+          }
+          if (!g.sameAs(max, queue)) {
+            g.resize(max, queue);
+          }
+          return g;
+        });
   }
 
   /** The caller's limiter on this route, or null when the route has no per-caller limit. */
