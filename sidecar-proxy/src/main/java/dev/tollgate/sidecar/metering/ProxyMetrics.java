@@ -331,6 +331,25 @@ public final class ProxyMetrics {
     failovers.labelValues(route, label(provider), label(model)).inc();
   }
 
+  /** Today's use of a tokens-per-day limit: {@code scope} is route or credential. */
+  public record DailySample(String scope, String name, double usedRatio) {}
+
+  /**
+   * Exports {@code tollgate_tokens_per_day_used_ratio{scope,name}}, read from {@code samples} at
+   * each scrape: the fraction of this sidecar's tokens-per-day limit (its share, for a credential)
+   * used since 00:00 UTC. Labels are route and credential names from the configuration.
+   */
+  public void tokensPerDayUsed(Supplier<List<DailySample>> samples) {
+    GaugeWithCallback.builder()
+        .name("tollgate_tokens_per_day_used_ratio")
+        .help(
+            "Fraction of this sidecar's tokens-per-day limit (or credential share) used since"
+                + " 00:00 UTC, by scope (route, credential) and name.")
+        .labelNames("scope", "name")
+        .callback(cb -> samples.get().forEach(d -> cb.call(d.usedRatio(), d.scope(), d.name())))
+        .register(registry);
+  }
+
   /** One route target's circuit state: 0 closed, 1 open, 2 half-open. */
   public record CircuitSample(String route, String provider, String model, int state) {}
 
