@@ -141,7 +141,12 @@ class ChartRenderTest {
             "TollgateBudgetWarning",
             "TollgateBudgetCritical",
             "TollgateUserHourlySpend",
-            "TollgateSlowFirstToken");
+            "TollgateSlowFirstToken",
+            "TollgateTokensPerDayEarly");
+    assertThat(exprByAlert.get("TollgateTokensPerDayEarly"))
+        .contains("max by (namespace, scope, name) (tollgate_tokens_per_day_used_ratio)")
+        .contains("> 0.8")
+        .contains("and on() hour() < 12");
     assertThat(exprByAlert.get("TollgateCostSpike")).contains("> 2 * (").contains("[7d])) / 168");
     assertThat(exprByAlert.get("TollgateHighErrorRate")).containsPattern(">\\s+0\\.05\\s*$");
     assertThat(exprByAlert.get("TollgateSlowResponses")).containsPattern(">\\s+10\\s*$");

@@ -293,12 +293,34 @@ public class LLMRouteSpec {
   @Data
   @NoArgsConstructor
   @JsonInclude(JsonInclude.Include.NON_NULL)
+  @ValidationRule(
+      value = "!has(self.maxQueue) || has(self.maxInFlight)",
+      message = "maxQueue needs maxInFlight")
   public static class RateLimit {
     @Min(1)
     private Integer requestsPerMinute;
 
     @Min(1)
     private Long tokensPerMinute;
+
+    @Min(1)
+    @JsonPropertyDescription(
+        "Tokens (input + output) per UTC day, in each sidecar; the day starts at 00:00 UTC.")
+    private Long tokensPerDay;
+
+    @Min(1)
+    @Max(100000)
+    @JsonPropertyDescription(
+        "Calls of this route served at once by each sidecar (pod); further calls queue (maxQueue)"
+            + " or get 429.")
+    private Integer maxInFlight;
+
+    @Min(0)
+    @Max(100000)
+    @JsonPropertyDescription(
+        "Calls waiting for one of the maxInFlight slots, each for up to maxQueueWait, per sidecar;"
+            + " beyond, 429 at once. Default 0.")
+    private Integer maxQueue;
 
     @Pattern(ApiFormats.HEADER_NAME)
     @JsonPropertyDescription("Apply perCaller limits to each value of this header.")

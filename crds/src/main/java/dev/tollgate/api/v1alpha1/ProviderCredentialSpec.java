@@ -158,7 +158,7 @@ public class ProviderCredentialSpec {
     private String apiVersion;
   }
 
-  /** Requests and tokens per minute allowed to the account. */
+  /** Requests and tokens per minute, and tokens per UTC day, allowed to the account. */
   @Data
   @NoArgsConstructor
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -168,6 +168,12 @@ public class ProviderCredentialSpec {
 
     @Min(1)
     private Long tokensPerMinute;
+
+    @Min(1)
+    @JsonPropertyDescription(
+        "Tokens (input + output) per UTC day, divided among the namespace's live sidecars like"
+            + " the per-minute limits; the day starts at 00:00 UTC.")
+    private Long tokensPerDay;
   }
 
   /** Price overrides; USD per million tokens, as decimal strings. */

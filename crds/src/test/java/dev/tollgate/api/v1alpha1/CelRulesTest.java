@@ -111,6 +111,19 @@ class CelRulesTest {
             """),
         "tier names must be unique within a route");
     invalid.put(
+        yaml(
+            """
+            apiVersion: tollgate.dev/v1alpha1
+            kind: LLMRoute
+            metadata: {name: r, namespace: ns}
+            spec:
+              model: chat
+              rateLimit: {maxQueue: 10, maxQueueWait: 5s}
+              tiers:
+                - {name: simple, targets: [{credential: groq, model: llama}]}
+            """),
+        "maxQueue needs maxInFlight");
+    invalid.put(
         credential("provider: openai"),
         "secretRef is required for every provider except ollama, unless auth uses an identity");
     invalid.put(

@@ -66,8 +66,10 @@ final class RateShares {
       ProviderCredentialSpec.AccountLimits limits =
           c.getSpec() == null ? null : c.getSpec().getLimits();
       if (limits == null
-          || (limits.getRequestsPerMinute() == null && limits.getTokensPerMinute() == null)) {
-        continue;
+          || (limits.getRequestsPerMinute() == null
+              && limits.getTokensPerMinute() == null
+              && limits.getTokensPerDay() == null)) {
+        continue; // tokensPerDay alone: the sidecar divides it by the live count in the reply
       }
       String name = c.getMetadata().getName();
       long[] others = new long[2];
@@ -103,7 +105,9 @@ final class RateShares {
     ProviderCredentialSpec.AccountLimits limits =
         c.getSpec() == null ? null : c.getSpec().getLimits();
     return limits != null
-        && (limits.getRequestsPerMinute() != null || limits.getTokensPerMinute() != null);
+        && (limits.getRequestsPerMinute() != null
+            || limits.getTokensPerMinute() != null
+            || limits.getTokensPerDay() != null);
   }
 
   /** The fair share of the {@code index}-th of {@code n}, as far as {@code others} leave room. */

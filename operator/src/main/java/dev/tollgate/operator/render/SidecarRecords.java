@@ -84,7 +84,9 @@ public final class SidecarRecords {
         // reports (the write-back issue), which will hand each sidecar its share as live state.
         map(
             s.getLimits(),
-            l -> new CredentialConfig.Limits(l.getRequestsPerMinute(), l.getTokensPerMinute())),
+            l ->
+                new CredentialConfig.Limits(
+                    l.getRequestsPerMinute(), l.getTokensPerMinute(), l.getTokensPerDay())),
         pricing == null
             ? List.of()
             : pricing.getModels().stream()
@@ -220,7 +222,10 @@ public final class SidecarRecords {
             r.getPerCaller(),
             p -> new RouteConfig.CallerLimit(p.getRequestsPerMinute(), p.getTokensPerMinute())),
         duration(r.getMaxQueueWait()),
-        r.getFailoverWhenLimited());
+        r.getFailoverWhenLimited(),
+        r.getTokensPerDay(),
+        r.getMaxInFlight(),
+        r.getMaxQueue());
   }
 
   private RouteConfig.Cache cache(LLMRouteSpec.Cache c) {

@@ -62,6 +62,32 @@ class RateSharesTest {
   }
 
   @Test
+  void aCredentialLimitedOnlyPerDayIsNamedWithTheLiveCountForTheSidecarsToDivide() {
+    ProviderCredential daily = limited("daily", null, null);
+    daily.getSpec().getLimits().setTokensPerDay(1_000_000L);
+    SpendLedger l = new SpendLedger();
+    for (String pod : List.of("a", "b")) {
+      Accounting.apply(
+          l,
+          new UsageReport("ns", pod, "uid-" + pod, "boot", 1, null, List.of()),
+          List.of(),
+          List.of(daily),
+          T0,
+          TTL);
+    }
+    ReportReply reply =
+        Accounting.apply(
+            l,
+            new UsageReport("ns", "a", "uid-a", "boot", 2, null, List.of()),
+            List.of(),
+            List.of(daily),
+            T0.plusSeconds(1),
+            TTL);
+    assertThat(reply.credentialShares())
+        .containsExactly(new ReportReply.CredentialShare("daily", null, null, 2));
+  }
+
+  @Test
   void threeSidecarsSplitTheLimitExactly() {
     report("a", T0);
     report("b", T0);

@@ -41,6 +41,31 @@ class SidecarRecordsTest {
   }
 
   @Test
+  void tokensPerDayAndTheInFlightCapAreRendered() {
+    dev.tollgate.api.v1alpha1.LLMRoute route =
+        dev.tollgate.operator.Fixtures.route(
+            "ns", "r", "chat", dev.tollgate.operator.Fixtures.tier("main", "oa", "gpt-4o-mini"));
+    dev.tollgate.api.v1alpha1.LLMRouteSpec.RateLimit rl =
+        new dev.tollgate.api.v1alpha1.LLMRouteSpec.RateLimit();
+    rl.setTokensPerDay(1_000_000L);
+    rl.setMaxInFlight(8);
+    rl.setMaxQueue(16);
+    rl.setMaxQueueWait("2s");
+    route.getSpec().setRateLimit(rl);
+    dev.tollgate.sidecar.config.RouteConfig.RateLimit rendered =
+        records.route(route, null).rateLimit();
+    assertThat(rendered.tokensPerDay()).isEqualTo(1_000_000L);
+    assertThat(rendered.maxInFlight()).isEqualTo(8);
+    assertThat(rendered.maxQueue()).isEqualTo(16);
+
+    ProviderCredential openai = credential("ns", "oa", Provider.OPENAI, "k", "api-key");
+    ProviderCredentialSpec.AccountLimits limits = new ProviderCredentialSpec.AccountLimits();
+    limits.setTokensPerDay(5_000_000L);
+    openai.getSpec().setLimits(limits);
+    assertThat(records.credential(openai).limits().tokensPerDay()).isEqualTo(5_000_000L);
+  }
+
+  @Test
   void passthroughIsRenderedAndOnByDefault() {
     ProviderCredential openai = credential("ns", "oa", Provider.OPENAI, "k", "api-key");
     assertThat(records.credential(openai).passthrough().allows("/v1/files")).isTrue();

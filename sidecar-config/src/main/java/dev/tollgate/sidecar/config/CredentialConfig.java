@@ -188,8 +188,13 @@ public record CredentialConfig(
   /** Google Vertex AI project and location. */
   public record Vertex(String project, String location) {}
 
-  /** Requests and tokens per minute (null: unlimited). */
-  public record Limits(Integer requestsPerMinute, Long tokensPerMinute) {}
+  /** Requests and tokens per minute, tokens per UTC day (null: unlimited). */
+  public record Limits(Integer requestsPerMinute, Long tokensPerMinute, Long tokensPerDay) {
+    /** Per-minute limits only. */
+    public Limits(Integer requestsPerMinute, Long tokensPerMinute) {
+      this(requestsPerMinute, tokensPerMinute, null);
+    }
+  }
 
   /**
    * Governed passthrough: the provider's endpoints the sidecar does not route (files, batches,

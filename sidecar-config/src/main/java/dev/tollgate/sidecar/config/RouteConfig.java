@@ -163,17 +163,47 @@ public record RouteConfig(
     }
   }
 
-  /** Route limits (null: unlimited), optionally per caller keyed by a header. */
+  /**
+   * Route limits (null: unlimited), optionally per caller keyed by a header.
+   *
+   * @param tokensPerDay tokens per UTC day in this sidecar
+   * @param maxInFlight calls of the route served at once by this sidecar
+   * @param maxQueue calls waiting for an in-flight slot (each up to {@code maxQueueWait})
+   */
   public record RateLimit(
       Integer requestsPerMinute,
       Long tokensPerMinute,
       String callerHeader,
       CallerLimit perCaller,
       Duration maxQueueWait,
-      Boolean failoverWhenLimited) {
+      Boolean failoverWhenLimited,
+      Long tokensPerDay,
+      Integer maxInFlight,
+      Integer maxQueue) {
     public RateLimit {
       maxQueueWait = Defaults.or(maxQueueWait, Duration.ZERO);
       failoverWhenLimited = Defaults.or(failoverWhenLimited, true);
+      maxQueue = Defaults.or(maxQueue, 0);
+    }
+
+    /** Limits without a daily or in-flight cap (configuration older than those fields). */
+    public RateLimit(
+        Integer requestsPerMinute,
+        Long tokensPerMinute,
+        String callerHeader,
+        CallerLimit perCaller,
+        Duration maxQueueWait,
+        Boolean failoverWhenLimited) {
+      this(
+          requestsPerMinute,
+          tokensPerMinute,
+          callerHeader,
+          perCaller,
+          maxQueueWait,
+          failoverWhenLimited,
+          null,
+          null,
+          null);
     }
   }
 

@@ -153,6 +153,7 @@ public final class SidecarConfigValidator {
     if (c.limits() != null) {
       atLeastOne(path + ".limits.requestsPerMinute", c.limits().requestsPerMinute());
       atLeastOne(path + ".limits.tokensPerMinute", c.limits().tokensPerMinute());
+      atLeastOne(path + ".limits.tokensPerDay", c.limits().tokensPerDay());
     }
     notNegative(path + ".markupPercent", c.markupPercent());
     Set<String> priced = new HashSet<>();
@@ -288,6 +289,14 @@ public final class SidecarConfigValidator {
         problem(path + ".rateLimit.perCaller", "needs callerHeader to tell callers apart");
       }
       notNegative(path + ".rateLimit.maxQueueWait", rl.maxQueueWait());
+      atLeastOne(path + ".rateLimit.tokensPerDay", rl.tokensPerDay());
+      atLeastOne(path + ".rateLimit.maxInFlight", rl.maxInFlight());
+      if (rl.maxQueue() < 0) {
+        problem(path + ".rateLimit.maxQueue", "must not be negative");
+      }
+      if (rl.maxQueue() > 0 && rl.maxInFlight() == null) {
+        problem(path + ".rateLimit.maxQueue", "needs maxInFlight");
+      }
     }
     RouteConfig.ResponseCache rc = r.cache().response();
     if (rc.enabled()) {

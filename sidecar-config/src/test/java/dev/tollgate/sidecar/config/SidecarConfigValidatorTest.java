@@ -57,6 +57,37 @@ class SidecarConfigValidatorTest {
   }
 
   @Test
+  void checksTheDailyAndInFlightLimits() throws Exception {
+    List<String> problems =
+        problems(
+            """
+            namespace: shop
+            routes:
+              - model: chat
+                rateLimit: {tokensPerDay: 0, maxInFlight: 0, maxQueue: -1}
+                tiers:
+                  - name: main
+                    targets: [{credential: openai, model: gpt-4o}]
+              - model: queued
+                rateLimit: {maxQueue: 5}
+                tiers:
+                  - name: main
+                    targets: [{credential: openai, model: gpt-4o}]
+            credentials:
+              - name: openai
+                provider: openai
+                apiKeyFile: /keys/openai
+                limits: {tokensPerDay: 0}
+            """);
+    assertThat(problems)
+        .anyMatch(p -> p.startsWith("routes[chat].rateLimit.tokensPerDay"))
+        .anyMatch(p -> p.startsWith("routes[chat].rateLimit.maxInFlight"))
+        .anyMatch(p -> p.startsWith("routes[chat].rateLimit.maxQueue: must not be negative"))
+        .anyMatch(p -> p.equals("routes[queued].rateLimit.maxQueue: needs maxInFlight"))
+        .anyMatch(p -> p.contains(".limits.tokensPerDay"));
+  }
+
+  @Test
   void checksValuesAndUniqueness() throws Exception {
     List<String> problems =
         problems(

@@ -34,8 +34,10 @@ public final class CredentialShares implements Consumer<ReportReply> {
       ReportReply.CredentialShare before = last.put(s.credential(), s);
       if (before == null
           || !java.util.Objects.equals(before.requestsPerMinute(), s.requestsPerMinute())
-          || !java.util.Objects.equals(before.tokensPerMinute(), s.tokensPerMinute())) {
-        limits.shareCredential(s.credential(), s.requestsPerMinute(), s.tokensPerMinute());
+          || !java.util.Objects.equals(before.tokensPerMinute(), s.tokensPerMinute())
+          || before.liveSidecars() != s.liveSidecars()) {
+        limits.shareCredential(
+            s.credential(), s.requestsPerMinute(), s.tokensPerMinute(), s.liveSidecars());
         LOG.info(
             "credential {}: this pod's share is {} requests/min, {} tokens/min ({} live sidecars)",
             s.credential(),

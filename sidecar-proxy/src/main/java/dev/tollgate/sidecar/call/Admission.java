@@ -2,11 +2,13 @@ package dev.tollgate.sidecar.call;
 
 import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.config.RouteConfig;
+import dev.tollgate.sidecar.routing.InFlightLimit;
 import dev.tollgate.sidecar.routing.Limiter;
 import dev.tollgate.sidecar.routing.RateLimits;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.ProxyException;
 import java.time.Duration;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 
 /**
@@ -24,6 +26,7 @@ final class Admission {
   private Limiter routeLimiter;
   private Limiter callerLimiter;
   private Limiter credentialLimiter;
+  private InFlightLimit.Ticket slot;
 
   Admission(RateLimits limits, RouteConfig route, Function<String, String> headers) {
     this.limits = limits;
@@ -77,6 +80,50 @@ final class Admission {
     return true;
   }
 
+  /**
+   * Takes one of the route's in-flight slots ({@code maxInFlight}), else a place in its queue when
+   * some of {@code maxQueueWait} is left: then {@code onAdmitted} runs on {@code executor} once a
+   * slot passes to the call, and {@link #abandonWait} ends the wait. The slot or place is freed by
+   * {@link #settle}, however the call ends.
+   */
+  InFlightLimit.Entry enterInFlight(Executor executor, Runnable onAdmitted) {
+    InFlightLimit gate = limits.inFlight(route);
+    if (gate == null) {
+      return InFlightLimit.Entry.ADMITTED;
+    }
+    slot = gate.ticket(executor, onAdmitted);
+    InFlightLimit.Entry e = gate.enter(slot);
+    if (e == InFlightLimit.Entry.QUEUED && queueLeft().isZero() && slot.abandonWait()) {
+      return InFlightLimit.Entry.REFUSED;
+    }
+    return e;
+  }
+
+  /** What is left of the route's {@code maxQueueWait} (zero when none). */
+  Duration queueLeft() {
+    RouteConfig.RateLimit rl = route.rateLimit();
+    Duration allowed = rl == null ? Duration.ZERO : rl.maxQueueWait();
+    return Duration.ofNanos(Math.max(0, allowed.toNanos() - queuedNanos));
+  }
+
+  /** The wait for an in-flight slot is over: true when the call was still waiting (then: 429). */
+  boolean abandonWait() {
+    return slot != null && slot.abandonWait();
+  }
+
+  /** The route's in-flight cap and queue are full, or the wait ran out: the 429 it ends with. */
+  ProxyException inFlightRefused(String routeName, boolean waited) {
+    RouteConfig.RateLimit rl = route.rateLimit();
+    return limited(
+        "route "
+            + routeName
+            + " has its maxInFlight of "
+            + rl.maxInFlight()
+            + " calls in flight"
+            + (waited ? " and no slot freed within maxQueueWait" : " and its queue is full"),
+        Duration.ofSeconds(1));
+  }
+
   /** Whether a credential at its limit sends the call to the next candidate (else a 429). */
   boolean failoverWhenLimited() {
     RouteConfig.RateLimit rl = route.rateLimit();
@@ -113,9 +160,12 @@ final class Admission {
 
   /**
    * Settles the reservations on what the provider reported; a call that produced no usage gives its
-   * tokens back (its request still counts).
+   * tokens back (its request still counts). Frees the call's in-flight slot or place in the queue.
    */
   void settle(long actualTokens) {
+    if (slot != null) {
+      slot.release();
+    }
     for (Limiter l : new Limiter[] {routeLimiter, callerLimiter, credentialLimiter}) {
       if (l != null) {
         l.settle(reservedTokens, actualTokens);

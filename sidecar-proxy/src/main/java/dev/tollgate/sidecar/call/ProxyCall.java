@@ -303,11 +303,34 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
     }
     Duration wait = admission.tryAdmit();
     if (wait.isZero()) {
-      attempts.next();
+      enterInFlight();
     } else if (admission.queue(wait)) {
       timers.schedule(wait, this::admit);
     } else {
       finalFail(admission.refused(call.route, wait));
+    }
+  }
+
+  /**
+   * The route's in-flight cap: a slot, else wait in its queue for what is left of {@code
+   * maxQueueWait}, else 429 with Retry-After. The slot is freed when the call ends ({@link #end}).
+   */
+  private void enterInFlight() {
+    switch (admission.enterInFlight(ctx.executor(), () -> stage(attempts::next))) {
+      case ADMITTED -> attempts.next();
+      case QUEUED ->
+          timers.schedule(
+              admission.queueLeft(),
+              () -> {
+                if (!finished && admission.abandonWait()) {
+                  px.metrics().inFlightRejected(call.route, "queue_timeout");
+                  finalFail(admission.inFlightRefused(call.route, true));
+                }
+              });
+      case REFUSED -> {
+        px.metrics().inFlightRejected(call.route, "queue_full");
+        finalFail(admission.inFlightRefused(call.route, false));
+      }
     }
   }
 

@@ -36,6 +36,7 @@ public final class ProxyMetrics {
   private final Histogram latency;
   private final Histogram ttft;
   private final Gauge inFlight;
+  private final Counter inFlightRejected;
   private final Counter configReloads;
   private final Counter configIntegrityFailures;
   private final Counter failovers;
@@ -252,6 +253,13 @@ public final class ProxyMetrics {
             "Usage reports the operator refused, by HTTP status: 400 and 413 (split or set aside), 403"
                 + " (retried with backoff), 429 (retried after Retry-After).",
             "status");
+    inFlightRejected =
+        counter(
+            "tollgate_in_flight_rejected_total",
+            "Calls answered 429 by a route's maxInFlight cap, by reason (queue_full: the cap and"
+                + " its queue were full; queue_timeout: no slot freed within maxQueueWait).",
+            "route",
+            "reason");
     cacheRedisUnkeyed =
         counter(
             "tollgate_response_cache_redis_unkeyed_total",
@@ -263,6 +271,11 @@ public final class ProxyMetrics {
   /** A counter registered on this sidecar's registry. */
   private Counter counter(String name, String help, String... labels) {
     return Counter.builder().name(name).help(help).labelNames(labels).register(registry);
+  }
+
+  /** A call refused by its route's in-flight cap ({@code queue_full}, {@code queue_timeout}). */
+  public void inFlightRejected(String route, String reason) {
+    inFlightRejected.labelValues(route, reason).inc();
   }
 
   /** Where the count of dropped spans comes from (the tracer's export queue). */
@@ -333,6 +346,25 @@ public final class ProxyMetrics {
    */
   public void translationSkip(String route, String provider, String feature) {
     translationSkips.labelValues(route, label(provider), label(feature)).inc();
+  }
+
+  /** Today's use of a tokens-per-day limit: {@code scope} is route or credential. */
+  public record DailySample(String scope, String name, double usedRatio) {}
+
+  /**
+   * Exports {@code tollgate_tokens_per_day_used_ratio{scope,name}}, read from {@code samples} at
+   * each scrape: the fraction of this sidecar's tokens-per-day limit (its share, for a credential)
+   * used since 00:00 UTC. Labels are route and credential names from the configuration.
+   */
+  public void tokensPerDayUsed(Supplier<List<DailySample>> samples) {
+    GaugeWithCallback.builder()
+        .name("tollgate_tokens_per_day_used_ratio")
+        .help(
+            "Fraction of this sidecar's tokens-per-day limit (or credential share) used since"
+                + " 00:00 UTC, by scope (route, credential) and name.")
+        .labelNames("scope", "name")
+        .callback(cb -> samples.get().forEach(d -> cb.call(d.usedRatio(), d.scope(), d.name())))
+        .register(registry);
   }
 
   /** One route target's circuit state: 0 closed, 1 open, 2 half-open. */

@@ -80,6 +80,11 @@ public final class ProxyContext {
     this.responseCaches = new dev.tollgate.sidecar.cache.ResponseCaches(metrics, ledger);
     this.upstream = new UpstreamClient(Duration.ofSeconds(55));
     this.costs = new CostCalculator(PriceCatalogue.builtIn());
+    metrics.tokensPerDayUsed(
+        () ->
+            limits.dailyUse().stream()
+                .map(d -> new ProxyMetrics.DailySample(d.scope(), d.name(), d.usedRatio()))
+                .toList());
     metrics.circuitStates(
         () ->
             health.snapshot().stream()

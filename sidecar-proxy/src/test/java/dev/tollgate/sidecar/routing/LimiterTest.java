@@ -31,6 +31,52 @@ class LimiterTest {
   }
 
   @Test
+  void tokensPerDayRunOutUntilMidnightUtcAndReportTheFractionUsed() {
+    Limiter l = new Limiter(null, null, 1000L);
+    assertThat(l.dailyUsedRatio()).isZero();
+    assertThat(l.tryTake(600)).isZero();
+    l.settle(600, 850); // the answer was longer than reserved
+    assertThat(l.dailyUsedRatio()).isEqualTo(0.85);
+    java.time.Duration wait = l.tryTake(200);
+    java.time.Duration untilMidnight =
+        java.time.Duration.between(
+            java.time.Instant.now(),
+            java.time.LocalDate.now(java.time.ZoneOffset.UTC)
+                .plusDays(1)
+                .atStartOfDay(java.time.ZoneOffset.UTC)
+                .toInstant());
+    assertThat(wait).isBetween(untilMidnight.minusSeconds(5), untilMidnight.plusSeconds(5));
+    assertThat(l.tryTake(100)).isZero(); // what is left still admits a smaller call
+    assertThat(new Limiter(null, 1000L).dailyUsedRatio()).isNaN();
+  }
+
+  @Test
+  void aCredentialsTokensPerDayAreDividedAmongTheLiveSidecars() {
+    RateLimits limits = new RateLimits();
+    CredentialConfig c =
+        new CredentialConfig(
+            "acct",
+            ProviderKind.OPENAI,
+            null,
+            "/k",
+            null,
+            null,
+            null,
+            new CredentialConfig.Limits(null, null, 3000L),
+            null,
+            null,
+            null);
+    limits.withholdUnsharedCredentials();
+    assertThat(limits.credential(c).tryTake(1)).isPositive(); // no share before the first reply
+    limits.shareCredential("acct", null, null, 3);
+    Limiter l = limits.credential(c);
+    assertThat(l.tryTake(1000)).isZero();
+    assertThat(l.tryTake(1)).isPositive(); // 3000 / 3 sidecars
+    assertThat(limits.dailyUse())
+        .containsExactly(new RateLimits.DailyUse("credential", "acct", 1.0));
+  }
+
+  @Test
   void credentialShareReplacesTheConfiguredLimitAtRuntime() {
     RateLimits limits = new RateLimits();
     CredentialConfig c =
