@@ -144,6 +144,8 @@ echo "idle 20 s"
 sleep 20
 echo -e "idle 20 s after\t$(rss_mib)" >>"$WORK/phases"
 ALIVE=$(alive && echo yes || echo "no (see its log)")
+ERRORS=$(curl -s "http://127.0.0.1:$SIDECAR_PORT/metrics" | grep '^tollgate_errors_total{' |
+  sed -E 's/.*kind="([^"]*)".*route="([^"]*)".* ([0-9.eE+]+)$/\2 \1: \3/' | tr '\n' ';' | sed 's/;$//')
 RSS_MAX=$(awk 'BEGIN {m = 0} $1 != "-" && $1 > m {m = $1} END {print m}' "$WORK/rss")
 STATUSES=$(sort "$WORK/statuses" | uniq -c | awk '{printf "%s× %s, ", $1, $2}' | sed 's/, $//')
 VERDICT=$(awk -v m="$RSS_MAX" -v l=$LIMIT_MIB 'BEGIN {print (m < l) ? "under" : "OVER"}')
@@ -162,6 +164,7 @@ VERDICT=$(awk -v m="$RSS_MAX" -v l=$LIMIT_MIB 'BEGIN {print (m < l) ? "under" : 
   awk -F'\t' '{printf "| RSS after %s | %s MiB |\n", $1, $2}' "$WORK/phases"
   echo "| RSS maximum (sampled every 0.2 s) | $RSS_MAX MiB: $VERDICT the $LIMIT_MIB MiB limit |"
   echo "| answers (HTTP status) | $STATUSES |"
+  echo "| errors by route and kind (\`tollgate_errors_total\`) | ${ERRORS:-none} |"
   echo "| sidecar alive at the end | $ALIVE |"
   echo
   echo "413 or 503 answers are the memory bounds at work (a body over the limit, or the in-flight"
