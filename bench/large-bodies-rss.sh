@@ -9,6 +9,8 @@
 # Loopback only (two provider simulators), bounded, stops by itself.
 #
 # usage: bench/large-bodies-rss.sh [rounds per phase (default 20)]
+# JVM_OPTIONS_FILE=other.options tries other JVM options; with -XX:NativeMemoryTracking=summary in
+# them, the JVM's own account of its memory is written to NMT_OUT (default /tmp/large-bodies-nmt.txt).
 # writes bench/results/large-bodies-rss.md
 set -euo pipefail
 
@@ -74,7 +76,7 @@ credentials:
   - {name: big, provider: openai, endpoint: "http://127.0.0.1:$BIG_SIM_PORT/v1", apiKeyFile: "$WORK/api-key"}
 YAML
 
-mapfile -t JVM_OPTS < <(grep -v '^\s*#' "$ROOT/sidecar-proxy/src/main/jvm/jvm.options" | grep -v '^\s*$')
+mapfile -t JVM_OPTS < <(grep -v '^\s*#' "${JVM_OPTIONS_FILE:-$ROOT/sidecar-proxy/src/main/jvm/jvm.options}" | grep -v '^\s*$')
 echo "starting the sidecar on :$SIDECAR_PORT with ${JVM_OPTS[*]}"
 TOLLGATE_LOG_LEVEL=WARN java "${JVM_OPTS[@]}" -jar "$JAR" --config "$WORK/config.yaml" \
   >"$WORK/sidecar.log" 2>&1 &
@@ -144,6 +146,9 @@ echo "idle 20 s"
 sleep 20
 echo -e "idle 20 s after\t$(rss_mib)" >>"$WORK/phases"
 ALIVE=$(alive && echo yes || echo "no (see its log)")
+if [[ " ${JVM_OPTS[*]} " == *NativeMemoryTracking* ]] && alive; then
+  jcmd "$SIDECAR_PID" VM.native_memory summary >"${NMT_OUT:-/tmp/large-bodies-nmt.txt}" 2>&1 || true
+fi
 ERRORS=$(curl -s "http://127.0.0.1:$SIDECAR_PORT/metrics" | grep '^tollgate_errors_total{' |
   sed -E 's/.*kind="([^"]*)".*route="([^"]*)".* ([0-9.eE+]+)$/\2 \1: \3/' | tr '\n' ';' | sed 's/;$//')
 RSS_MAX=$(awk 'BEGIN {m = 0} $1 != "-" && $1 > m {m = $1} END {print m}' "$WORK/rss")
