@@ -117,6 +117,9 @@ class MetricNamesTest {
     // a response cache hit, and what it saved
     metrics.cacheResult("support-chat", "hit");
     metrics.cacheSaved("support-chat", new Usage(1200, 150, 0, 0), new BigDecimal("0.004"));
+    // a route with a tokens-per-day limit (the gauge is read at each scrape)
+    metrics.tokensPerDayUsed(
+        () -> java.util.List.of(new ProxyMetrics.DailySample("route", "support-chat", 0.42)));
     String text = new String(metrics.scrape(), StandardCharsets.UTF_8);
     Set<String> names = new TreeSet<>();
     Matcher type = Pattern.compile("(?m)^# TYPE (\\S+) (\\S+)$").matcher(text);
