@@ -14,6 +14,22 @@ public sealed interface StreamEvent {
   /** More JSON text of a tool call's arguments. */
   record ToolArgsDelta(int index, String json) implements StreamEvent {}
 
+  /**
+   * More of the model's extended thinking (Anthropic {@code thinking_delta}, Bedrock {@code
+   * reasoningContent.text}). Only Claude-family sources emit it, so that every thinking block a
+   * caller receives ends with the {@link ThinkingSignature} that lets Claude verify it next turn.
+   */
+  record ThinkingDelta(String text) implements StreamEvent {}
+
+  /**
+   * The signature closing the current thinking block (Anthropic {@code signature_delta}, Bedrock
+   * {@code reasoningContent.signature}); thinking after it is a new block.
+   */
+  record ThinkingSignature(String signature) implements StreamEvent {}
+
+  /** A whole redacted thinking block: encrypted {@code data} only (Claude family). */
+  record RedactedThinking(String data) implements StreamEvent {}
+
   /** The model stopped. */
   record Finish(FinishReason reason) implements StreamEvent {}
 

@@ -10,6 +10,7 @@ import dev.tollgate.sidecar.provider.bedrock.BedrockWire;
 import dev.tollgate.sidecar.provider.gemini.GeminiWire;
 import dev.tollgate.sidecar.provider.openai.OpenAiWire;
 import dev.tollgate.sidecar.wire.Json;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -91,5 +92,31 @@ class ThinkingTranslationTest {
     assertThat(a.at("/content/1/text").asText()).isEqualTo("It is 18C.");
     JsonNode o = OpenAiWire.renderResponse(answer);
     assertThat(o.at("/choices/0/message/content").asText()).isEqualTo("It is 18C.");
+  }
+
+  @Test
+  void gemini3GetsGooglesStandInSignatureOnAFailedOverToolCallAndGemini25None() {
+    // the tool call came from Claude (the turn failed over): Gemini 3 refuses a model turn's
+    // function call without a thought signature, so the first call of the turn gets Google's
+    // documented stand-in; parallel calls after it need none
+    String twoCalls =
+        TURN.replace(
+            "{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"get_weather\",\"input\":{\"city\":\"Paris\"}}]}",
+            "{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"get_weather\",\"input\":{\"city\":\"Paris\"}},"
+                + "{\"type\":\"tool_use\",\"id\":\"toolu_2\",\"name\":\"get_weather\",\"input\":{\"city\":\"Rome\"}}]}");
+    ChatRequest r = AnthropicWire.parseRequest(Json.parseOrNull(twoCalls));
+    for (String model : List.of("gemini-3-pro-preview", "gemini-3.1-flash", "gemini-4-argon")) {
+      JsonNode g = GeminiWire.encodeRequest(r, model);
+      assertThat(g.at("/contents/1/parts/0/thoughtSignature").asText())
+          .as(model)
+          .isEqualTo("skip_thought_signature_validator");
+      assertThat(g.at("/contents/1/parts/1/functionCall/args/city").asText()).isEqualTo("Rome");
+      assertThat(g.at("/contents/1/parts/1/thoughtSignature").isMissingNode()).isTrue();
+    }
+    for (String model : List.of("gemini-2.5-flash", "gemini-2.0-flash-001")) {
+      assertThat(GeminiWire.encodeRequest(r, model).toString())
+          .as(model)
+          .doesNotContain("thoughtSignature");
+    }
   }
 }

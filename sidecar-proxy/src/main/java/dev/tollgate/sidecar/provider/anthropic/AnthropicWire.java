@@ -621,6 +621,11 @@ public final class AnthropicWire {
                 new StreamEvent.ToolCallStart(toolIndex, Json.text(b, "id"), Json.text(b, "name")));
           } else if ("text".equals(Json.text(b, "type")) && !b.path("text").asText().isEmpty()) {
             out.add(new StreamEvent.TextDelta(b.path("text").asText()));
+          } else if ("thinking".equals(Json.text(b, "type"))
+              && !b.path("thinking").asText().isEmpty()) {
+            out.add(new StreamEvent.ThinkingDelta(b.path("thinking").asText()));
+          } else if ("redacted_thinking".equals(Json.text(b, "type"))) {
+            out.add(new StreamEvent.RedactedThinking(b.path("data").asText()));
           }
         }
         case "content_block_delta" -> {
@@ -628,6 +633,10 @@ public final class AnthropicWire {
           String type = Json.text(d, "type");
           if ("text_delta".equals(type)) {
             out.add(new StreamEvent.TextDelta(d.path("text").asText()));
+          } else if ("thinking_delta".equals(type)) {
+            out.add(new StreamEvent.ThinkingDelta(d.path("thinking").asText()));
+          } else if ("signature_delta".equals(type)) {
+            out.add(new StreamEvent.ThinkingSignature(d.path("signature").asText()));
           } else if ("input_json_delta".equals(type)
               && answerBlocks.contains(e.path("index").asInt())) {
             String json = d.path("partial_json").asText();
@@ -696,7 +705,13 @@ public final class AnthropicWire {
     private boolean started;
     private int nextBlock;
     private int openBlock = -1;
-    private boolean openIsText;
+
+    /** The open block's type: {@code text}, {@code tool_use} or {@code thinking}. */
+    private String openType = "";
+
+    /** Whether the open thinking block already has its signature (more thinking is a new block). */
+    private boolean openSigned;
+
     private final Map<Integer, Integer> blockOfTool = new HashMap<>();
     private FinishReason finish = FinishReason.STOP;
     private final UsageAccumulator usage = new UsageAccumulator();
@@ -727,7 +742,29 @@ public final class AnthropicWire {
                 "content_block_stop",
                 Json.object().put("type", "content_block_stop").put("index", openBlock)));
         openBlock = -1;
+        openType = "";
       }
+    }
+
+    /** Opens a block of {@code type} unless one that more content can join is open. */
+    private void open(StringBuilder sb, ObjectNode contentBlock) {
+      String type = contentBlock.path("type").asText();
+      if (openBlock >= 0 && openType.equals(type) && !("thinking".equals(type) && openSigned)) {
+        return;
+      }
+      closeOpen(sb);
+      openBlock = nextBlock++;
+      openType = type;
+      openSigned = false;
+      ObjectNode e = Json.object().put("type", "content_block_start").put("index", openBlock);
+      e.set("content_block", contentBlock);
+      sb.append(sse("content_block_start", e));
+    }
+
+    private void delta(StringBuilder sb, ObjectNode delta) {
+      ObjectNode d = Json.object().put("type", "content_block_delta").put("index", openBlock);
+      d.set("delta", delta);
+      sb.append(sse("content_block_delta", d));
     }
 
     @Override
@@ -745,30 +782,27 @@ public final class AnthropicWire {
       }
       start(sb);
       if (event instanceof StreamEvent.TextDelta t) {
-        if (openBlock < 0 || !openIsText) {
-          closeOpen(sb);
-          openBlock = nextBlock++;
-          openIsText = true;
-          ObjectNode e = Json.object().put("type", "content_block_start").put("index", openBlock);
-          e.putObject("content_block").put("type", "text").put("text", "");
-          sb.append(sse("content_block_start", e));
-        }
-        ObjectNode d = Json.object().put("type", "content_block_delta").put("index", openBlock);
-        d.putObject("delta").put("type", "text_delta").put("text", t.text());
-        sb.append(sse("content_block_delta", d));
+        open(sb, Json.object().put("type", "text").put("text", ""));
+        delta(sb, Json.object().put("type", "text_delta").put("text", t.text()));
+      } else if (event instanceof StreamEvent.ThinkingDelta t) {
+        // the SDKs' accumulators read the signature off the start block: it starts empty
+        open(sb, Json.object().put("type", "thinking").put("thinking", "").put("signature", ""));
+        delta(sb, Json.object().put("type", "thinking_delta").put("thinking", t.text()));
+      } else if (event instanceof StreamEvent.ThinkingSignature sig) {
+        open(sb, Json.object().put("type", "thinking").put("thinking", "").put("signature", ""));
+        delta(sb, Json.object().put("type", "signature_delta").put("signature", sig.signature()));
+        openSigned = true;
+      } else if (event instanceof StreamEvent.RedactedThinking r) {
+        closeOpen(sb);
+        open(sb, Json.object().put("type", "redacted_thinking").put("data", r.data()));
+        closeOpen(sb);
       } else if (event instanceof StreamEvent.ToolCallStart tc) {
         closeOpen(sb);
-        openBlock = nextBlock++;
-        openIsText = false;
-        blockOfTool.put(tc.index(), openBlock);
-        ObjectNode e = Json.object().put("type", "content_block_start").put("index", openBlock);
         ObjectNode b =
-            e.putObject("content_block")
-                .put("type", "tool_use")
-                .put("id", tc.id())
-                .put("name", tc.name());
+            Json.object().put("type", "tool_use").put("id", tc.id()).put("name", tc.name());
         b.putObject("input");
-        sb.append(sse("content_block_start", e));
+        open(sb, b);
+        blockOfTool.put(tc.index(), openBlock);
       } else if (event instanceof StreamEvent.ToolArgsDelta a) {
         Integer block = blockOfTool.get(a.index());
         if (block != null) {

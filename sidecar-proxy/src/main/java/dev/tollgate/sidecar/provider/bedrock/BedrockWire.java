@@ -285,8 +285,11 @@ public final class BedrockWire {
     private boolean started;
     private boolean stopped;
 
+    private final boolean claude;
+
     public Decoder(String model) {
       this.model = model;
+      this.claude = claude(model);
     }
 
     @Override
@@ -318,6 +321,8 @@ public final class BedrockWire {
           JsonNode d = e.path("delta");
           if (d.has("text")) {
             out.add(new StreamEvent.TextDelta(d.path("text").asText()));
+          } else if (d.has("reasoningContent")) {
+            reasoning(d.get("reasoningContent"), out);
           } else if (d.has("toolUse")
               && answerBlocks.contains(e.path("contentBlockIndex").asInt())) {
             String input = d.path("toolUse").path("input").asText("");
@@ -354,6 +359,24 @@ public final class BedrockWire {
         }
       }
       return out;
+    }
+
+    /**
+     * A {@code reasoningContent} delta (one of {@code text}, {@code signature}, {@code
+     * redactedContent}): passed on for Claude models only, whose signed blocks a caller can send
+     * back; other models' reasoning (no signature) has no place in the caller's formats.
+     */
+    private void reasoning(JsonNode rc, List<StreamEvent> out) {
+      if (!claude) {
+        return;
+      }
+      if (rc.hasNonNull("text")) {
+        out.add(new StreamEvent.ThinkingDelta(rc.get("text").asText()));
+      } else if (rc.hasNonNull("signature")) {
+        out.add(new StreamEvent.ThinkingSignature(rc.get("signature").asText()));
+      } else if (rc.hasNonNull("redactedContent")) {
+        out.add(new StreamEvent.RedactedThinking(rc.get("redactedContent").asText()));
+      }
     }
 
     @Override

@@ -55,7 +55,7 @@ public final class GeminiAdapter implements ProviderAdapter {
 
   @Override
   public ObjectNode encode(ChatRequest request, String model) {
-    return GeminiWire.encodeRequest(request);
+    return GeminiWire.encodeRequest(request, model);
   }
 
   @Override

@@ -40,6 +40,40 @@ public final class GeminiWire {
   public static final Capabilities CAPABILITIES = new Capabilities(true, false, true, false, true);
 
   public static ObjectNode encodeRequest(ChatRequest r) {
+    return encodeRequest(r, null);
+  }
+
+  /**
+   * Google's documented stand-in for a thought signature the request cannot have: a function call
+   * that another provider made (a conversation that failed over) or whose signature the caller's
+   * format had no place for. Gemini 3 models refuse a model turn's function call without one (400
+   * "Function call is missing a thought_signature"); see the thought-signatures guide.
+   */
+  static final String SKIP_SIGNATURE = "skip_thought_signature_validator";
+
+  /** Gemini 3 and later check thought signatures on earlier turns' function calls. */
+  static boolean checksSignatures(String model) {
+    if (model == null) {
+      return false;
+    }
+    String m = model.toLowerCase(java.util.Locale.ROOT);
+    int at = m.lastIndexOf('/');
+    m = at < 0 ? m : m.substring(at + 1);
+    if (!m.startsWith("gemini-")) {
+      return false;
+    }
+    int dot = m.indexOf('.', 7);
+    int dash = m.indexOf('-', 7);
+    int end = dot < 0 ? dash : dash < 0 ? dot : Math.min(dot, dash);
+    try {
+      return Integer.parseInt(end < 0 ? m.substring(7) : m.substring(7, end)) >= 3;
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
+  public static ObjectNode encodeRequest(ChatRequest r, String model) {
+    boolean signatures = checksSignatures(model);
     ObjectNode root = Json.object();
     ArrayNode contents = root.putArray("contents");
     // functionResponse names the function, tool results only name the call: remember the calls
@@ -50,6 +84,7 @@ public final class GeminiWire {
               .addObject()
               .put("role", m.role() == ChatRequest.Role.ASSISTANT ? "model" : "user");
       ArrayNode parts = c.putArray("parts");
+      boolean signed = false; // of parallel calls, the first carries the turn's signature
       for (Part p : m.parts()) {
         if (p instanceof Text t) {
           parts.addObject().put("text", t.text());
@@ -66,9 +101,14 @@ public final class GeminiWire {
               .put("data", md.data());
         } else if (p instanceof ToolCall tc) {
           nameOfCall.put(tc.id(), tc.name());
-          ObjectNode fc = parts.addObject().putObject("functionCall").put("name", tc.name());
+          ObjectNode part = parts.addObject();
+          ObjectNode fc = part.putObject("functionCall").put("name", tc.name());
           JsonNode args = Json.parseOrNull(tc.argumentsJson());
           fc.set("args", args != null && args.isObject() ? args : Json.object());
+          if (signatures && !signed) {
+            part.put("thoughtSignature", SKIP_SIGNATURE);
+            signed = true;
+          }
         } else if (p instanceof ToolResult tr) {
           ObjectNode fr = parts.addObject().putObject("functionResponse");
           fr.put("name", nameOfCall.getOrDefault(tr.toolCallId(), tr.toolCallId()));
@@ -156,7 +196,9 @@ public final class GeminiWire {
     List<Part> parts = new ArrayList<>();
     int calls = 0;
     for (JsonNode p : cand.path("content").path("parts")) {
-      if (p.has("text")) {
+      if (thought(p)) {
+        continue; // a thought summary: no caller format can carry Gemini's thoughts (see README)
+      } else if (p.has("text")) {
         parts.add(new Text(p.path("text").asText()));
       } else if (p.has("functionCall")) {
         JsonNode fc = p.get("functionCall");
@@ -174,6 +216,11 @@ public final class GeminiWire {
         parts,
         finish,
         readUsage(body.get("usageMetadata")));
+  }
+
+  /** A part of the model's thinking ({@code thought: true}, sent with {@code includeThoughts}). */
+  private static boolean thought(JsonNode part) {
+    return part.path("thought").asBoolean(false);
   }
 
   static Usage readUsage(JsonNode u) {
@@ -217,7 +264,9 @@ public final class GeminiWire {
       }
       JsonNode cand = chunk.path("candidates").path(0);
       for (JsonNode p : cand.path("content").path("parts")) {
-        if (p.has("text") && !p.path("text").asText().isEmpty()) {
+        if (thought(p)) {
+          continue;
+        } else if (p.has("text") && !p.path("text").asText().isEmpty()) {
           out.add(new StreamEvent.TextDelta(p.path("text").asText()));
         } else if (p.has("functionCall")) {
           JsonNode fc = p.get("functionCall");

@@ -781,6 +781,9 @@ public final class OpenAiWire {
         usage.add(u);
         return "";
       }
+      if (!(event instanceof StreamEvent.End)) {
+        return ""; // thinking: chat completions have no place for it
+      }
       StringBuilder sb = new StringBuilder();
       if (includeUsage && usage.known()) {
         ObjectNode c = chunk();

@@ -128,7 +128,7 @@ public final class VertexAdapter implements ProviderAdapter {
   @Override
   public ObjectNode encode(ChatRequest request, String model) {
     if (!claude(model)) {
-      return GeminiWire.encodeRequest(request);
+      return GeminiWire.encodeRequest(request, model);
     }
     ObjectNode body = AnthropicWire.encodeRequest(request, model);
     body.remove("model");
