@@ -18,6 +18,9 @@ import java.util.List;
  * @param seed sampling seed, or null
  * @param parallelToolCalls false when the model must call at most one tool per turn, or null
  * @param thinkingBudget extended thinking's token budget (Anthropic {@code thinking}), or null
+ * @param reasoningEffort OpenAI's {@code reasoning_effort} ({@link Reasoning#EFFORTS}), or null
+ * @param topLogprobs with OpenAI's {@code logprobs: true}, how many alternatives per token (0 to
+ *     20); null when the caller asked for no log probabilities
  */
 public record ChatRequest(
     String model,
@@ -33,12 +36,54 @@ public record ChatRequest(
     ResponseFormat responseFormat,
     Long seed,
     Boolean parallelToolCalls,
-    Integer thinkingBudget) {
+    Integer thinkingBudget,
+    String reasoningEffort,
+    Integer topLogprobs) {
 
   public ChatRequest {
     messages = List.copyOf(messages);
     stop = stop == null ? List.of() : List.copyOf(stop);
     tools = tools == null ? List.of() : List.copyOf(tools);
+  }
+
+  /** A request without reasoning effort or log probabilities. */
+  public ChatRequest(
+      String model,
+      String system,
+      List<Message> messages,
+      Integer maxTokens,
+      Double temperature,
+      Double topP,
+      List<String> stop,
+      List<Tool> tools,
+      ToolChoice toolChoice,
+      boolean stream,
+      ResponseFormat responseFormat,
+      Long seed,
+      Boolean parallelToolCalls,
+      Integer thinkingBudget) {
+    this(
+        model,
+        system,
+        messages,
+        maxTokens,
+        temperature,
+        topP,
+        stop,
+        tools,
+        toolChoice,
+        stream,
+        responseFormat,
+        seed,
+        parallelToolCalls,
+        thinkingBudget,
+        null,
+        null);
+  }
+
+  /** Whether the caller asked for log probabilities of the answer's tokens. */
+  public boolean logprobs() {
+    return topLogprobs != null;
   }
 
   /** A request without structured output, seed or parallel-call preference. */

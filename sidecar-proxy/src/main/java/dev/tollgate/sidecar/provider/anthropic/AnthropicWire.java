@@ -15,6 +15,7 @@ import dev.tollgate.sidecar.chat.ChatRequest.ToolResult;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.MediaSource;
+import dev.tollgate.sidecar.chat.Reasoning;
 import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.chat.StructuredOutput;
 import dev.tollgate.sidecar.chat.Usage;
@@ -404,7 +405,7 @@ public final class AnthropicWire {
   public static ObjectNode encodeRequest(ChatRequest r, String model) {
     ObjectNode root = Json.object();
     root.put("model", model);
-    root.put("max_tokens", r.maxTokens() != null ? r.maxTokens() : DEFAULT_MAX_TOKENS);
+    root.put("max_tokens", Reasoning.claudeMaxTokens(r, DEFAULT_MAX_TOKENS));
     if (r.system() != null) {
       root.put("system", r.system());
     }
@@ -464,13 +465,17 @@ public final class AnthropicWire {
         }
       }
     }
-    if (r.thinkingBudget() != null) {
-      root.putObject("thinking").put("type", "enabled").put("budget_tokens", r.thinkingBudget());
+    Integer budget = Reasoning.claudeBudget(r);
+    if (budget != null) {
+      root.putObject("thinking").put("type", "enabled").put("budget_tokens", budget);
     }
-    if (r.temperature() != null) {
+    // thinking switched on from an OpenAI effort: Claude refuses sampling changes with thinking
+    // (and OpenAI's reasoning models take none), so they are left out
+    boolean derived = Reasoning.derivedThinking(r);
+    if (r.temperature() != null && !derived) {
       root.put("temperature", Math.min(1.0, r.temperature())); // Messages takes 0..1
     }
-    if (r.topP() != null) {
+    if (r.topP() != null && !derived) {
       root.put("top_p", r.topP());
     }
     if (!r.stop().isEmpty()) {

@@ -13,6 +13,7 @@ import dev.tollgate.sidecar.chat.ChatRequest.ToolCall;
 import dev.tollgate.sidecar.chat.ChatRequest.ToolResult;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
+import dev.tollgate.sidecar.chat.Reasoning;
 import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.chat.StructuredOutput;
 import dev.tollgate.sidecar.chat.Usage;
@@ -47,6 +48,9 @@ public final class BedrockWire {
   public static ObjectNode encodeRequest(ChatRequest r) {
     return encodeRequest(r, null);
   }
+
+  /** Room for the answer beside a thinking budget when the caller set no cap (as for Messages). */
+  static final int DEFAULT_MAX_TOKENS = 4096;
 
   /**
    * Whether {@code model} is a Claude model, which takes extended thinking and its signed reasoning
@@ -131,13 +135,15 @@ public final class BedrockWire {
       root.putArray("system").addObject().put("text", r.system());
     }
     ObjectNode inference = Json.object();
-    if (r.maxTokens() != null) {
-      inference.put("maxTokens", r.maxTokens());
+    Integer budget = thinks ? Reasoning.claudeBudget(r) : null;
+    boolean derived = thinks && Reasoning.derivedThinking(r);
+    if (r.maxTokens() != null || derived) {
+      inference.put("maxTokens", Reasoning.claudeMaxTokens(r, DEFAULT_MAX_TOKENS));
     }
-    if (r.temperature() != null) {
+    if (r.temperature() != null && !derived) {
       inference.put("temperature", r.temperature());
     }
-    if (r.topP() != null) {
+    if (r.topP() != null && !derived) {
       inference.put("topP", r.topP());
     }
     if (!r.stop().isEmpty()) {
@@ -147,11 +153,11 @@ public final class BedrockWire {
     if (!inference.isEmpty()) {
       root.set("inferenceConfig", inference);
     }
-    if (r.thinkingBudget() != null && thinks) {
+    if (budget != null) {
       root.putObject("additionalModelRequestFields")
           .putObject("thinking")
           .put("type", "enabled")
-          .put("budget_tokens", r.thinkingBudget());
+          .put("budget_tokens", budget);
     }
     ChatRequest.ResponseFormat format = r.responseFormat();
     if (!r.tools().isEmpty() || format != null) {

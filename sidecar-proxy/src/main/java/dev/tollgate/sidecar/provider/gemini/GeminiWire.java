@@ -13,6 +13,7 @@ import dev.tollgate.sidecar.chat.ChatRequest.ToolCall;
 import dev.tollgate.sidecar.chat.ChatRequest.ToolResult;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
+import dev.tollgate.sidecar.chat.Reasoning;
 import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.wire.ErrorKind;
@@ -51,25 +52,63 @@ public final class GeminiWire {
    */
   static final String SKIP_SIGNATURE = "skip_thought_signature_validator";
 
-  /** Gemini 3 and later check thought signatures on earlier turns' function calls. */
-  static boolean checksSignatures(String model) {
+  /**
+   * A Gemini model's version as major * 10 + minor ({@code gemini-2.5-flash}: 25, {@code
+   * gemini-3-pro-preview}: 30), or -1 when the name says none.
+   */
+  static int version(String model) {
     if (model == null) {
-      return false;
+      return -1;
     }
     String m = model.toLowerCase(java.util.Locale.ROOT);
-    int at = m.lastIndexOf('/');
-    m = at < 0 ? m : m.substring(at + 1);
-    if (!m.startsWith("gemini-")) {
-      return false;
+    m = m.substring(m.lastIndexOf('/') + 1);
+    java.util.regex.Matcher v = VERSION.matcher(m);
+    return v.lookingAt()
+        ? Integer.parseInt(v.group(1)) * 10
+            + (v.group(2) == null ? 0 : Integer.parseInt(v.group(2)))
+        : -1;
+  }
+
+  private static final java.util.regex.Pattern VERSION =
+      java.util.regex.Pattern.compile("gemini-(\\d+)(?:\\.(\\d))?");
+
+  /** Gemini 3 and later check thought signatures on earlier turns' function calls. */
+  static boolean checksSignatures(String model) {
+    return version(model) >= 30;
+  }
+
+  /**
+   * {@code generationConfig.thinkingConfig} for the request's thinking ({@code reasoning_effort} or
+   * a Claude thinking budget, see {@link Reasoning}), as the model family takes it: Gemini 3 and
+   * later a {@code thinkingLevel} (Pro models only {@code low} and {@code high}), Gemini 2.5 a
+   * {@code thinkingBudget} within the model's range (Flash up to 24,576 and off at 0; Pro 128 to
+   * 32,768, never off); older models have no thinking and get none.
+   */
+  static ObjectNode thinkingConfig(ChatRequest r, String model) {
+    String effort =
+        r.reasoningEffort() != null
+            ? r.reasoningEffort()
+            : r.thinkingBudget() != null ? Reasoning.effort(r.thinkingBudget()) : null;
+    int version = version(model);
+    if (effort == null || version < 25) {
+      return null;
     }
-    int dot = m.indexOf('.', 7);
-    int dash = m.indexOf('-', 7);
-    int end = dot < 0 ? dash : dash < 0 ? dot : Math.min(dot, dash);
-    try {
-      return Integer.parseInt(end < 0 ? m.substring(7) : m.substring(7, end)) >= 3;
-    } catch (NumberFormatException e) {
-      return false;
+    boolean pro = model.toLowerCase(java.util.Locale.ROOT).contains("pro");
+    ObjectNode tc = Json.object();
+    if (version >= 30) {
+      String level =
+          switch (effort) {
+            case "none", "minimal" -> pro ? "low" : "minimal";
+            case "low" -> "low";
+            case "medium" -> pro ? "high" : "medium";
+            default -> "high";
+          };
+      return tc.put("thinkingLevel", level);
     }
+    int budget =
+        r.reasoningEffort() == null ? r.thinkingBudget() : Reasoning.budget(r.reasoningEffort());
+    budget = pro ? Math.max(128, Math.min(32768, budget)) : Math.min(24576, budget);
+    return tc.put("thinkingBudget", budget);
   }
 
   public static ObjectNode encodeRequest(ChatRequest r, String model) {
@@ -141,6 +180,10 @@ public final class GeminiWire {
       if (r.responseFormat().hasSchema()) {
         gen.set("responseSchema", schema(r.responseFormat().schema().deepCopy()));
       }
+    }
+    ObjectNode thinking = thinkingConfig(r, model);
+    if (thinking != null) {
+      gen.set("thinkingConfig", thinking);
     }
     if (!gen.isEmpty()) {
       root.set("generationConfig", gen);

@@ -16,6 +16,7 @@ import dev.tollgate.sidecar.chat.ChatRequest.ToolResult;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.MediaSource;
+import dev.tollgate.sidecar.chat.Reasoning;
 import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.wire.ErrorKind;
@@ -216,7 +217,27 @@ public final class OpenAiWire {
         responseFormat,
         F.optionalLong(body, "seed", "seed", Long.MIN_VALUE, Long.MAX_VALUE),
         parallelToolCalls(body),
-        null);
+        null,
+        reasoningEffort(body),
+        topLogprobs(body));
+  }
+
+  private static String reasoningEffort(JsonNode body) {
+    String effort = F.optionalString(body, "reasoning_effort", "reasoning_effort");
+    return effort == null ? null : F.oneOf(effort, "reasoning_effort", Reasoning.EFFORTS);
+  }
+
+  /**
+   * {@code logprobs} / {@code top_logprobs}: how many alternatives per token (0 when only the
+   * chosen tokens'), or null when none are wanted.
+   */
+  private static Integer topLogprobs(JsonNode body) {
+    boolean wanted = F.optionalBoolean(body, "logprobs", "logprobs");
+    Integer top = F.optionalInt(body, "top_logprobs", "top_logprobs", 0, 20);
+    if (top != null && !wanted) {
+      throw F.value("top_logprobs", "logprobs must be set to true if top_logprobs is used");
+    }
+    return wanted ? (top == null ? 0 : top) : null;
   }
 
   private static Boolean parallelToolCalls(JsonNode body) {
@@ -484,8 +505,20 @@ public final class OpenAiWire {
         }
       }
     }
+    boolean reasoning = Reasoning.openAiReasoningModel(model);
     if (r.maxTokens() != null) {
-      root.put("max_tokens", r.maxTokens());
+      // reasoning models refuse max_tokens: their cap counts reasoning tokens too
+      root.put(reasoning ? "max_completion_tokens" : "max_tokens", r.maxTokens());
+    }
+    String effort = reasoning ? Reasoning.openAiEffort(r) : null;
+    if (effort != null) {
+      root.put("reasoning_effort", effort);
+    }
+    if (r.topLogprobs() != null) {
+      root.put("logprobs", true);
+      if (r.topLogprobs() > 0) {
+        root.put("top_logprobs", r.topLogprobs());
+      }
     }
     if (r.temperature() != null) {
       root.put("temperature", r.temperature());
