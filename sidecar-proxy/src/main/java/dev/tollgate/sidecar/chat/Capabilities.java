@@ -14,23 +14,41 @@ import dev.tollgate.sidecar.wire.InvalidRequest;
  * @param documentData PDF documents as inline bytes
  * @param documentUrl PDF documents by URL, fetched by the provider
  * @param jsonSchema structured output (JSON object or JSON schema)
+ * @param logprobs log probabilities of the answer's tokens (OpenAI {@code logprobs})
  */
 public record Capabilities(
     boolean imageData,
     boolean imageUrl,
     boolean documentData,
     boolean documentUrl,
-    boolean jsonSchema) {
+    boolean jsonSchema,
+    boolean logprobs) {
+
+  /** An API without log probabilities (Anthropic Messages, Bedrock Converse). */
+  public Capabilities(
+      boolean imageData,
+      boolean imageUrl,
+      boolean documentData,
+      boolean documentUrl,
+      boolean jsonSchema) {
+    this(imageData, imageUrl, documentData, documentUrl, jsonSchema, false);
+  }
 
   /** Every feature name {@link #missing} returns. */
   public static final java.util.List<String> FEATURES =
       java.util.List.of(
-          "image", "image_url", "document", "document_url", "response_format", "untranslatable");
+          "image",
+          "image_url",
+          "document",
+          "document_url",
+          "response_format",
+          "logprobs",
+          "untranslatable");
 
   /** A feature only a target speaking the caller's format can serve ({@code n > 1}, audio, ...). */
   public static final String UNTRANSLATABLE = "untranslatable";
 
-  public static final Capabilities ALL = new Capabilities(true, true, true, true, true);
+  public static final Capabilities ALL = new Capabilities(true, true, true, true, true, true);
 
   /** The first feature {@code r} needs that this provider lacks, or null when it can serve it. */
   public String missing(ChatRequest r) {
@@ -45,6 +63,9 @@ public record Capabilities(
     }
     if (r.responseFormat() != null && !jsonSchema) {
       return "response_format";
+    }
+    if (r.logprobs() && !logprobs) {
+      return "logprobs";
     }
     return null;
   }
@@ -67,6 +88,7 @@ public record Capabilities(
       case "document" -> "a PDF document";
       case "document_url" -> "a PDF document by URL";
       case "response_format" -> "structured output (response_format)";
+      case "logprobs" -> "log probabilities (logprobs)";
       default -> feature;
     };
   }

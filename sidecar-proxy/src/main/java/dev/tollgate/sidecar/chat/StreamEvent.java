@@ -30,6 +30,9 @@ public sealed interface StreamEvent {
   /** A whole redacted thinking block: encrypted {@code data} only (Claude family). */
   record RedactedThinking(String data) implements StreamEvent {}
 
+  /** Log probabilities of the tokens of the text that follows (or that came in the same chunk). */
+  record Logprobs(java.util.List<TokenLogprob> tokens) implements StreamEvent {}
+
   /** The model stopped. */
   record Finish(FinishReason reason) implements StreamEvent {}
 

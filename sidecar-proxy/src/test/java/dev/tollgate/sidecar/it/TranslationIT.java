@@ -91,6 +91,23 @@ class TranslationIT {
   }
 
   @Test
+  void aRequestForLogprobsSkipsAnthropicForATargetThatHasThem() throws Exception {
+    HttpResponse<String> r =
+        bed.post(
+            CHAT,
+            "{\"model\":\"multi\",\"logprobs\":true,\"top_logprobs\":2,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("x-tollgate-provider")).hasValue("openai");
+    assertThat(bed.sim.stats().requests()).as("Anthropic is not even called").isEqualTo(1);
+    assertThat(bed.sim.lastRequest().body().path("top_logprobs").asInt()).isEqualTo(2);
+    assertThat(
+            bed.metric(
+                "tollgate_translation_skips_total{feature=\"logprobs\",provider=\"anthropic\",route=\"multi\"}"))
+        .isEqualTo(1);
+  }
+
+  @Test
   void whatOnlyTheCallersOwnFormatCarriesGoesToATargetSpeakingIt() throws Exception {
     HttpResponse<String> r =
         bed.post(

@@ -3,6 +3,7 @@ package dev.tollgate.sidecar.provider.anthropic;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.cache.PromptCacheMarker;
+import dev.tollgate.sidecar.chat.Capabilities;
 import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.config.CredentialConfig;
@@ -40,6 +41,12 @@ public final class AnthropicAdapter implements ProviderAdapter {
     if (!h.contains("anthropic-version")) {
       h.set("anthropic-version", AnthropicWire.API_VERSION);
     }
+  }
+
+  /** Messages takes media inline and by URL and has no log probabilities. */
+  @Override
+  public Capabilities capabilities(String model) {
+    return AnthropicWire.CAPABILITIES;
   }
 
   @Override

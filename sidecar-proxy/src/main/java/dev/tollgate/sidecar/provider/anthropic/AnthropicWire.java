@@ -46,6 +46,10 @@ public final class AnthropicWire {
 
   public static final String API_VERSION = "2023-06-01";
 
+  /** Messages takes images and PDFs inline and by URL; it has no log probabilities. */
+  public static final dev.tollgate.sidecar.chat.Capabilities CAPABILITIES =
+      new dev.tollgate.sidecar.chat.Capabilities(true, true, true, true, true, false);
+
   private AnthropicWire() {}
 
   // ---- caller side ----

@@ -15,6 +15,7 @@ import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.Reasoning;
 import dev.tollgate.sidecar.chat.StreamEvent;
+import dev.tollgate.sidecar.chat.TokenLogprob;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.Json;
@@ -38,7 +39,8 @@ public final class GeminiWire {
   }
 
   /** Gemini takes images and PDFs inline, not by URL. */
-  public static final Capabilities CAPABILITIES = new Capabilities(true, false, true, false, true);
+  public static final Capabilities CAPABILITIES =
+      new Capabilities(true, false, true, false, true, true);
 
   public static ObjectNode encodeRequest(ChatRequest r) {
     return encodeRequest(r, null);
@@ -181,6 +183,12 @@ public final class GeminiWire {
         gen.set("responseSchema", schema(r.responseFormat().schema().deepCopy()));
       }
     }
+    if (r.topLogprobs() != null) {
+      gen.put("responseLogprobs", true);
+      if (r.topLogprobs() > 0) {
+        gen.put("logprobs", r.topLogprobs());
+      }
+    }
     ObjectNode thinking = thinkingConfig(r, model);
     if (thinking != null) {
       gen.set("thinkingConfig", thinking);
@@ -258,7 +266,32 @@ public final class GeminiWire {
         body.path("modelVersion").asText(),
         parts,
         finish,
-        readUsage(body.get("usageMetadata")));
+        readUsage(body.get("usageMetadata")),
+        readLogprobs(cand.get("logprobsResult")));
+  }
+
+  /**
+   * Gemini's {@code logprobsResult}: {@code chosenCandidates[i]} ({@code token}, {@code
+   * logProbability}) with the alternatives {@code topCandidates[i].candidates}; null when absent.
+   */
+  static List<TokenLogprob> readLogprobs(JsonNode result) {
+    JsonNode chosen = result == null ? null : result.get("chosenCandidates");
+    if (chosen == null || !chosen.isArray()) {
+      return null;
+    }
+    JsonNode tops = result.path("topCandidates");
+    List<TokenLogprob> out = new ArrayList<>(chosen.size());
+    for (int i = 0; i < chosen.size(); i++) {
+      List<TokenLogprob> top = new ArrayList<>();
+      for (JsonNode alt : tops.path(i).path("candidates")) {
+        top.add(
+            new TokenLogprob(
+                alt.path("token").asText(), alt.path("logProbability").asDouble(), null));
+      }
+      JsonNode c = chosen.get(i);
+      out.add(new TokenLogprob(c.path("token").asText(), c.path("logProbability").asDouble(), top));
+    }
+    return out;
   }
 
   /** A part of the model's thinking ({@code thought: true}, sent with {@code includeThoughts}). */
@@ -306,6 +339,10 @@ public final class GeminiWire {
                 chunk.path("modelVersion").asText()));
       }
       JsonNode cand = chunk.path("candidates").path(0);
+      List<TokenLogprob> logprobs = readLogprobs(cand.get("logprobsResult"));
+      if (logprobs != null && !logprobs.isEmpty()) {
+        out.add(new StreamEvent.Logprobs(logprobs)); // of this chunk's text
+      }
       for (JsonNode p : cand.path("content").path("parts")) {
         if (thought(p)) {
           continue;

@@ -18,6 +18,7 @@ import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.MediaSource;
 import dev.tollgate.sidecar.chat.Reasoning;
 import dev.tollgate.sidecar.chat.StreamEvent;
+import dev.tollgate.sidecar.chat.TokenLogprob;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.FieldCheck;
@@ -48,7 +49,8 @@ public final class OpenAiWire {
   private static final FieldCheck F = FieldCheck.OPENAI;
 
   /** OpenAI takes images inline and by URL, PDFs only inline ({@code file.file_data}). */
-  public static final Capabilities CAPABILITIES = new Capabilities(true, true, true, false, true);
+  public static final Capabilities CAPABILITIES =
+      new Capabilities(true, true, true, false, true, true);
 
   /** OpenAI's maximum of stop sequences. */
   static final int MAX_STOP = 4;
@@ -428,12 +430,55 @@ public final class OpenAiWire {
         o.putObject("function").put("name", c.name()).put("arguments", c.argumentsJson());
       }
     }
-    choice.putNull("logprobs");
+    if (r.logprobs() == null) {
+      choice.putNull("logprobs");
+    } else {
+      choice.set("logprobs", logprobs(r.logprobs()));
+    }
     choice.put("finish_reason", r.finish().openAi());
     if (r.usage() != null) {
       root.set("usage", usage(r.usage()));
     }
     return root;
+  }
+
+  /** {@code {"content": [{token, logprob, bytes, top_logprobs}], "refusal": null}}. */
+  static ObjectNode logprobs(List<TokenLogprob> tokens) {
+    ObjectNode o = Json.object();
+    ArrayNode content = o.putArray("content");
+    for (TokenLogprob t : tokens) {
+      ObjectNode c = token(content.addObject(), t);
+      ArrayNode top = c.putArray("top_logprobs");
+      t.top().forEach(alt -> token(top.addObject(), alt));
+    }
+    o.putNull("refusal");
+    return o;
+  }
+
+  private static ObjectNode token(ObjectNode o, TokenLogprob t) {
+    o.put("token", t.token()).put("logprob", t.logprob());
+    ArrayNode bytes = o.putArray("bytes");
+    for (byte b : t.token().getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      bytes.add(b & 0xff);
+    }
+    return o;
+  }
+
+  /** OpenAI's {@code logprobs.content}, or null when absent. */
+  static List<TokenLogprob> readLogprobs(JsonNode logprobs) {
+    JsonNode content = logprobs == null ? null : logprobs.get("content");
+    if (content == null || !content.isArray()) {
+      return null;
+    }
+    List<TokenLogprob> out = new ArrayList<>(content.size());
+    for (JsonNode c : content) {
+      List<TokenLogprob> top = new ArrayList<>();
+      for (JsonNode alt : c.path("top_logprobs")) {
+        top.add(new TokenLogprob(alt.path("token").asText(), alt.path("logprob").asDouble(), null));
+      }
+      out.add(new TokenLogprob(c.path("token").asText(), c.path("logprob").asDouble(), top));
+    }
+    return out;
   }
 
   static ObjectNode usage(Usage u) {
@@ -640,7 +685,8 @@ public final class OpenAiWire {
         body.path("model").asText(),
         parts,
         FinishReason.fromOpenAi(Json.text(choice, "finish_reason")),
-        readUsage(body.get("usage")));
+        readUsage(body.get("usage")),
+        readLogprobs(choice.get("logprobs")));
   }
 
   public static Usage readUsage(JsonNode u) {
@@ -689,6 +735,10 @@ public final class OpenAiWire {
       JsonNode choice = chunk.path("choices").path(0);
       if (!choice.isMissingNode()) {
         JsonNode delta = choice.path("delta");
+        List<TokenLogprob> logprobs = readLogprobs(choice.get("logprobs"));
+        if (logprobs != null && !logprobs.isEmpty()) {
+          out.add(new StreamEvent.Logprobs(logprobs));
+        }
         String content = Json.text(delta, "content");
         if (content != null && !content.isEmpty()) {
           out.add(new StreamEvent.TextDelta(content));
@@ -741,6 +791,7 @@ public final class OpenAiWire {
     private String id = "chatcmpl-tollgate";
     private String model = "";
     private final UsageAccumulator usage = new UsageAccumulator();
+    private final List<TokenLogprob> pendingLogprobs = new ArrayList<>();
 
     public Encoder(boolean includeUsage) {
       this.includeUsage = includeUsage;
@@ -771,10 +822,18 @@ public final class OpenAiWire {
         ch.putNull("finish_reason");
         return sse(c);
       }
+      if (event instanceof StreamEvent.Logprobs l) {
+        pendingLogprobs.addAll(l.tokens()); // sent with the text they belong to
+        return "";
+      }
       if (event instanceof StreamEvent.TextDelta t) {
         ObjectNode c = chunk();
         ObjectNode ch = c.putArray("choices").addObject().put("index", 0);
         ch.putObject("delta").put("content", t.text());
+        if (!pendingLogprobs.isEmpty()) {
+          ch.set("logprobs", logprobs(pendingLogprobs));
+          pendingLogprobs.clear();
+        }
         ch.putNull("finish_reason");
         return sse(c);
       }
