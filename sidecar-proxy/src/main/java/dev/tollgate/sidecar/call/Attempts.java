@@ -78,6 +78,12 @@ final class Attempts {
   private TargetHealth health;
   private long attemptStartNanos;
 
+  /** Why targets were passed over, for the call-log line ({@link #skipped()}). */
+  private final List<String> skipped = new java.util.ArrayList<>(2);
+
+  /** At most this many skip reasons are kept for one call (retry rounds repeat them). */
+  static final int MAX_SKIPS_LOGGED = 16;
+
   /**
    * The loop of {@code call} (its route and configuration resolved), reading what {@code relay}
    * received.
@@ -111,6 +117,22 @@ final class Attempts {
 
   int failovers() {
     return failovers;
+  }
+
+  /**
+   * Targets passed over without a call, each as {@code credential/model: reason}: the feature the
+   * target cannot carry ({@code image_url}, {@code logprobs}, ..., as in {@code
+   * tollgate_translation_skips_total}), {@code probe_down}, {@code rate_limited} or {@code
+   * circuit_open}.
+   */
+  List<String> skipped() {
+    return skipped;
+  }
+
+  private void skip(CredentialConfig cred, String model, String reason) {
+    if (skipped.size() < MAX_SKIPS_LOGGED) {
+      skipped.add(cred.name() + "/" + model + ": " + reason);
+    }
   }
 
   /** Rounds of retries started so far (each after trying every candidate once). */
@@ -201,9 +223,11 @@ final class Attempts {
       // call without counting against it; a capable candidate serves it
       unfitFeature = unfit;
       px.metrics().translationSkip(route.model(), cred.provider().wireName(), unfit);
+      skip(cred, c.model(), unfit);
       return false;
     }
     if (px.activeHealth().isDown(cred.name()) && next < candidates.size()) {
+      skip(cred, c.model(), "probe_down");
       return false; // its probes fail; an alternative remains (the last candidate is still tried)
     }
     TargetHealth h = px.health().of(route, tier, cred, c.model());
@@ -220,6 +244,7 @@ final class Attempts {
         if (!admission.failoverWhenLimited()) {
           throw Admission.limited("credential " + cred.name() + " is at its rate limit", wait);
         }
+        skip(cred, c.model(), "rate_limited");
         return false;
       }
     }
@@ -230,6 +255,7 @@ final class Attempts {
       if (ejected == null) {
         ejected = c;
       }
+      skip(cred, c.model(), "circuit_open");
       return false;
     }
     if (previousFailed) {

@@ -11,6 +11,7 @@ import dev.tollgate.sidecar.metering.Cost;
 import dev.tollgate.sidecar.wire.ApiFormat;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import io.netty.handler.codec.http.HttpHeaders;
+import java.util.List;
 
 /**
  * What one call has resolved so far, filled in by its stages in order (route, budget, tier,
@@ -93,6 +94,17 @@ final class CallState {
 
   /** What is known about this call (or its current attempt) for the log, metrics and ledger. */
   CallRecord record(int status, ErrorKind kind, Cost cost, ResponseRelay relay, int failovers) {
+    return record(status, kind, cost, relay, failovers, List.of());
+  }
+
+  /** The call's record, naming the targets passed over and why ({@link Attempts#skipped()}). */
+  CallRecord record(
+      int status,
+      ErrorKind kind,
+      Cost cost,
+      ResponseRelay relay,
+      int failovers,
+      List<String> skipped) {
     boolean relayed = relay != null;
     return CallRecord.builder()
         .requestId(requestId)
@@ -111,6 +123,7 @@ final class CallState {
         .finishReason(
             relayed && relay.finish() != null ? callerFormat.finishReason(relay.finish()) : null)
         .failovers(failovers)
+        .skipped(skipped)
         .upstreamStatus(relayed ? relay.upstreamStatus() : 0)
         .content(prompt, relayed && cfg.server().logContent() ? relay.answerText() : null)
         .attribution(attribution, relayed ? relay.toolCalls() : 0)

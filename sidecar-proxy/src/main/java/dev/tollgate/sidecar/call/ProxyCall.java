@@ -480,7 +480,8 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
     Target t = call.target;
     Cost cost = exit.cost(t.credential(), t.model(), relay.usage());
     px.metrics().started(call.route); // the cheap call counts as a call of its own
-    exit.meter(call.record(200, null, cost, relay, attempts.failovers()), call.caller);
+    exit.meter(
+        call.record(200, null, cost, relay, attempts.failovers(), attempts.skipped()), call.caller);
     relay.forgetAnswer();
     attempts.forgetFailure();
     switchTier(stronger);
@@ -632,7 +633,13 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
             ? CACHE_HIT
             : t == null ? Cost.UNPRICED : exit.cost(t.credential(), t.model(), usage);
     CallRecord record =
-        call.record(status, kind, cost, relay, attempts == null ? 0 : attempts.failovers());
+        call.record(
+            status,
+            kind,
+            cost,
+            relay,
+            attempts == null ? 0 : attempts.failovers(),
+            attempts == null ? List.of() : attempts.skipped());
     if (!started) {
       px.metrics().started(call.route);
     } else {

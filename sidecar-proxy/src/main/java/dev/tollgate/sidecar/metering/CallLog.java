@@ -45,6 +45,9 @@ public final class CallLog {
     f.put("ttft_ms", r.ttftNanos() < 0 ? null : r.ttftNanos() / 1_000_000.0);
     f.put("finish_reason", r.finishReason());
     f.put("failovers", r.failovers());
+    if (!r.skipped().isEmpty()) {
+      f.put("skipped", r.skipped());
+    }
     if (r.upstreamStatus() != 0) {
       f.put("upstream_status", r.upstreamStatus());
     }

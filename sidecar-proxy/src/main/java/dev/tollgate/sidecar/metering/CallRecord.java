@@ -2,6 +2,7 @@ package dev.tollgate.sidecar.metering;
 
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.wire.ErrorKind;
+import java.util.List;
 
 /**
  * Everything known about one call once it ended: the single source of its log line, its metrics and
@@ -42,9 +43,64 @@ public record CallRecord(
     String prompt,
     String answer,
     Attribution attribution,
-    int toolCalls) {
+    int toolCalls,
+    List<String> skipped) {
 
   public static final String UNKNOWN = "_unknown";
+
+  public CallRecord {
+    skipped = skipped == null ? List.of() : List.copyOf(skipped);
+  }
+
+  /** A record without skipped targets. */
+  public CallRecord(
+      String requestId,
+      String api,
+      String route,
+      String tier,
+      String provider,
+      String credential,
+      String model,
+      boolean stream,
+      int status,
+      ErrorKind errorKind,
+      Usage usage,
+      boolean usageComplete,
+      Cost cost,
+      long latencyNanos,
+      long ttftNanos,
+      String finishReason,
+      int failovers,
+      int upstreamStatus,
+      String prompt,
+      String answer,
+      Attribution attribution,
+      int toolCalls) {
+    this(
+        requestId,
+        api,
+        route,
+        tier,
+        provider,
+        credential,
+        model,
+        stream,
+        status,
+        errorKind,
+        usage,
+        usageComplete,
+        cost,
+        latencyNanos,
+        ttftNanos,
+        finishReason,
+        failovers,
+        upstreamStatus,
+        prompt,
+        answer,
+        attribution,
+        toolCalls,
+        null);
+  }
 
   /** A record without attribution (the sidecar's own calls, tests). */
   public CallRecord(
@@ -90,7 +146,8 @@ public record CallRecord(
         prompt,
         answer,
         null,
-        0);
+        0,
+        null);
   }
 
   /** A record built field by field, by name; unset fields are null, 0 or false, TTFT -1. */
@@ -122,8 +179,15 @@ public record CallRecord(
     private String answer;
     private Attribution attribution;
     private int toolCalls;
+    private List<String> skipped;
 
     private Builder() {}
+
+    /** Targets passed over without a call, with why ({@code credential/model: reason}). */
+    public Builder skipped(List<String> v) {
+      skipped = v;
+      return this;
+    }
 
     /** Who the call was for and what it asked, and the tool calls in its answer. */
     public Builder attribution(Attribution a, int toolCalls) {
@@ -235,7 +299,8 @@ public record CallRecord(
           prompt,
           answer,
           attribution,
-          toolCalls);
+          toolCalls,
+          skipped);
     }
   }
 }

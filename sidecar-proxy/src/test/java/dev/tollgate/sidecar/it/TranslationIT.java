@@ -92,6 +92,15 @@ class TranslationIT {
 
   @Test
   void aRequestForLogprobsSkipsAnthropicForATargetThatHasThem() throws Exception {
+    ch.qos.logback.classic.Logger callLog =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("tollgate.call");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    callLog.addAppender(lines);
+    net.logstash.logback.encoder.LogstashEncoder encoder =
+        new net.logstash.logback.encoder.LogstashEncoder();
+    encoder.start();
     HttpResponse<String> r =
         bed.post(
             CHAT,
@@ -105,6 +114,18 @@ class TranslationIT {
             bed.metric(
                 "tollgate_translation_skips_total{feature=\"logprobs\",provider=\"anthropic\",route=\"multi\"}"))
         .isEqualTo(1);
+    // the call's log line says which target was passed over and why
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(5))
+        .until(() -> !lines.list.isEmpty());
+    callLog.detachAppender(lines);
+    String line =
+        new String(
+            encoder.encode(lines.list.get(lines.list.size() - 1)),
+            java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(line)
+        .contains("\"skipped\":[\"anthropic/claude-3-5-sonnet-20241022: logprobs\"]")
+        .contains("\"provider\":\"openai\"");
   }
 
   @Test
