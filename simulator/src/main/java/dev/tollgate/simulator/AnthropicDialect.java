@@ -107,6 +107,13 @@ final class AnthropicDialect implements Dialect {
       t.put("name", c.b().toolCallName());
       t.set("input", Http.parse(c.b().toolCallArguments()));
     } else {
+      if (c.thinks()) {
+        content
+            .addObject()
+            .put("type", "thinking")
+            .put("thinking", Call.THOUGHT)
+            .put("signature", Call.THOUGHT_SIGNATURE);
+      }
       content.addObject().put("type", "text").put("text", Call.text(c.output()));
     }
     r.put("stop_reason", stop(c));
@@ -133,8 +140,29 @@ final class AnthropicDialect implements Dialect {
       msg.set("usage", usage(c, 1));
     }
     frames.add(new Frame("message_start", start.toString(), 0));
+    int index = 0;
+    if (c.thinks()) {
+      // a thinking block first, as Claude streams it: thinking_delta, then its signature_delta
+      frames.add(
+          new Frame(
+              "content_block_start",
+              "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
+                  + "{\"type\":\"thinking\",\"thinking\":\"\"}}",
+              0));
+      ObjectNode t = JSON.createObjectNode().put("type", "content_block_delta").put("index", 0);
+      t.putObject("delta").put("type", "thinking_delta").put("thinking", Call.THOUGHT);
+      frames.add(new Frame("content_block_delta", t.toString(), 0));
+      ObjectNode sig = JSON.createObjectNode().put("type", "content_block_delta").put("index", 0);
+      sig.putObject("delta")
+          .put("type", "signature_delta")
+          .put("signature", Call.THOUGHT_SIGNATURE);
+      frames.add(new Frame("content_block_delta", sig.toString(), 0));
+      frames.add(
+          new Frame("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}", 0));
+      index = 1;
+    }
     ObjectNode blockStart =
-        JSON.createObjectNode().put("type", "content_block_start").put("index", 0);
+        JSON.createObjectNode().put("type", "content_block_start").put("index", index);
     if (c.toolCall()) {
       ObjectNode cb = blockStart.putObject("content_block").put("type", "tool_use");
       cb.put("id", "toolu_sim_1").put("name", c.b().toolCallName());
@@ -149,19 +177,23 @@ final class AnthropicDialect implements Dialect {
       int half = args.length() / 2;
       boolean first = true;
       for (String part : List.of(args.substring(0, half), args.substring(half))) {
-        ObjectNode d = JSON.createObjectNode().put("type", "content_block_delta").put("index", 0);
+        ObjectNode d =
+            JSON.createObjectNode().put("type", "content_block_delta").put("index", index);
         d.putObject("delta").put("type", "input_json_delta").put("partial_json", part);
         frames.add(new Frame("content_block_delta", d.toString(), first ? c.output() : 0));
         first = false;
       }
     } else {
       for (int i = 0; i < c.output(); i++) {
-        ObjectNode d = JSON.createObjectNode().put("type", "content_block_delta").put("index", 0);
+        ObjectNode d =
+            JSON.createObjectNode().put("type", "content_block_delta").put("index", index);
         d.putObject("delta").put("type", "text_delta").put("text", Call.token(i));
         frames.add(new Frame("content_block_delta", d.toString(), 1));
       }
     }
-    frames.add(new Frame("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}", 0));
+    frames.add(
+        new Frame(
+            "content_block_stop", "{\"type\":\"content_block_stop\",\"index\":" + index + "}", 0));
     ObjectNode delta = JSON.createObjectNode().put("type", "message_delta");
     delta.putObject("delta").put("stop_reason", stop(c)).putNull("stop_sequence");
     if (!c.b().omitUsage()) {

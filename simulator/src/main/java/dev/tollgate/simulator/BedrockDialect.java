@@ -126,6 +126,14 @@ final class BedrockDialect implements Dialect {
       use.put("name", c.b().toolCallName());
       use.set("input", Http.parse(c.b().toolCallArguments()));
     } else {
+      if (c.thinks()) {
+        content
+            .addObject()
+            .putObject("reasoningContent")
+            .putObject("reasoningText")
+            .put("text", Call.THOUGHT)
+            .put("signature", Call.THOUGHT_SIGNATURE);
+      }
       content.addObject().put("text", Call.text(c.output()));
     }
     r.put("stopReason", AnthropicDialect.stop(c));
@@ -151,14 +159,29 @@ final class BedrockDialect implements Dialect {
       ObjectNode d = JSON.createObjectNode().put("contentBlockIndex", 0);
       d.putObject("delta").putObject("toolUse").put("input", c.b().toolCallArguments());
       frames.add(new Frame("contentBlockDelta", d.toString(), 0));
+      frames.add(new Frame("contentBlockStop", "{\"contentBlockIndex\":0}", 0));
     } else {
+      int index = 0;
+      if (c.thinks()) {
+        // reasoning first, as ConverseStream sends it: text deltas, then the signature delta
+        ObjectNode t = JSON.createObjectNode().put("contentBlockIndex", 0);
+        t.putObject("delta").putObject("reasoningContent").put("text", Call.THOUGHT);
+        frames.add(new Frame("contentBlockDelta", t.toString(), 0));
+        ObjectNode sig = JSON.createObjectNode().put("contentBlockIndex", 0);
+        sig.putObject("delta")
+            .putObject("reasoningContent")
+            .put("signature", Call.THOUGHT_SIGNATURE);
+        frames.add(new Frame("contentBlockDelta", sig.toString(), 0));
+        frames.add(new Frame("contentBlockStop", "{\"contentBlockIndex\":0}", 0));
+        index = 1;
+      }
       for (int i = 0; i < c.output(); i++) {
-        ObjectNode d = JSON.createObjectNode().put("contentBlockIndex", 0);
+        ObjectNode d = JSON.createObjectNode().put("contentBlockIndex", index);
         d.putObject("delta").put("text", Call.token(i));
         frames.add(new Frame("contentBlockDelta", d.toString(), 1));
       }
+      frames.add(new Frame("contentBlockStop", "{\"contentBlockIndex\":" + index + "}", 0));
     }
-    frames.add(new Frame("contentBlockStop", "{\"contentBlockIndex\":0}", 0));
     frames.add(
         new Frame(
             "messageStop",

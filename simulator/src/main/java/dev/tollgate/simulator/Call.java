@@ -17,6 +17,34 @@ record Call(
     int cacheWrite,
     JsonNode request) {
 
+  /** The thinking the simulated Claude does when asked to think. */
+  static final String THOUGHT = "Let me think this through.";
+
+  /** The signature of {@link #THOUGHT}, as Claude signs a thinking block. */
+  static final String THOUGHT_SIGNATURE = "EqoBCkgIARABGAIiQL2sim";
+
+  /**
+   * Whether the request asks a Claude model to think: Messages {@code thinking.type: enabled}, or
+   * on Bedrock the same object in {@code additionalModelRequestFields} for a Claude model.
+   */
+  boolean thinks() {
+    if (request == null || toolCall) {
+      return false;
+    }
+    if ("enabled".equals(request.path("thinking").path("type").asText())) {
+      return true;
+    }
+    return model != null
+        && model.contains("claude")
+        && "enabled"
+            .equals(
+                request
+                    .path("additionalModelRequestFields")
+                    .path("thinking")
+                    .path("type")
+                    .asText());
+  }
+
   /**
    * Decodes a request.
    *
