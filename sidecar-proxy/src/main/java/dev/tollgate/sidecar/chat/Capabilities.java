@@ -15,6 +15,7 @@ import dev.tollgate.sidecar.wire.InvalidRequest;
  * @param documentUrl PDF documents by URL, fetched by the provider
  * @param jsonSchema structured output (JSON object or JSON schema)
  * @param logprobs log probabilities of the answer's tokens (OpenAI {@code logprobs})
+ * @param toolResultMedia images and documents inside tool results
  */
 public record Capabilities(
     boolean imageData,
@@ -22,7 +23,19 @@ public record Capabilities(
     boolean documentData,
     boolean documentUrl,
     boolean jsonSchema,
-    boolean logprobs) {
+    boolean logprobs,
+    boolean toolResultMedia) {
+
+  /** An API that takes media in tool results when it takes them at all (Messages, Converse). */
+  public Capabilities(
+      boolean imageData,
+      boolean imageUrl,
+      boolean documentData,
+      boolean documentUrl,
+      boolean jsonSchema,
+      boolean logprobs) {
+    this(imageData, imageUrl, documentData, documentUrl, jsonSchema, logprobs, true);
+  }
 
   /** An API without log probabilities (Anthropic Messages, Bedrock Converse). */
   public Capabilities(
@@ -43,12 +56,13 @@ public record Capabilities(
           "document_url",
           "response_format",
           "logprobs",
+          "tool_result_media",
           "untranslatable");
 
   /** A feature only a target speaking the caller's format can serve ({@code n > 1}, audio, ...). */
   public static final String UNTRANSLATABLE = "untranslatable";
 
-  public static final Capabilities ALL = new Capabilities(true, true, true, true, true, true);
+  public static final Capabilities ALL = new Capabilities(true, true, true, true, true, true, true);
 
   /** The first feature {@code r} needs that this provider lacks, or null when it can serve it. */
   public String missing(ChatRequest r) {
@@ -66,6 +80,9 @@ public record Capabilities(
     }
     if (r.logprobs() && !logprobs) {
       return "logprobs";
+    }
+    if (!toolResultMedia && r.toolResultMedia()) {
+      return "tool_result_media";
     }
     return null;
   }
@@ -89,6 +106,7 @@ public record Capabilities(
       case "document_url" -> "a PDF document by URL";
       case "response_format" -> "structured output (response_format)";
       case "logprobs" -> "log probabilities (logprobs)";
+      case "tool_result_media" -> "images or documents inside a tool result";
       default -> feature;
     };
   }

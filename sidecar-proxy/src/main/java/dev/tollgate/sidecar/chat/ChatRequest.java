@@ -120,13 +120,25 @@ public record ChatRequest(
     return messages.stream().flatMap(m -> m.parts().stream()).anyMatch(type::isInstance);
   }
 
-  /** Every media part of the request. */
+  /** Every media part of the request, those inside tool results too. */
   public List<Media> media() {
     return messages.stream()
         .flatMap(m -> m.parts().stream())
-        .filter(Media.class::isInstance)
-        .map(Media.class::cast)
+        .flatMap(
+            p ->
+                p instanceof Media md
+                    ? java.util.stream.Stream.of(md)
+                    : p instanceof ToolResult tr
+                        ? tr.media().stream()
+                        : java.util.stream.Stream.empty())
         .toList();
+  }
+
+  /** Whether a tool result carries images or documents. */
+  public boolean toolResultMedia() {
+    return messages.stream()
+        .flatMap(m -> m.parts().stream())
+        .anyMatch(p -> p instanceof ToolResult tr && !tr.media().isEmpty());
   }
 
   /**
@@ -154,8 +166,21 @@ public record ChatRequest(
   /** The model asks for a tool; {@code argumentsJson} is a JSON object as text. */
   public record ToolCall(String id, String name, String argumentsJson) implements Part {}
 
-  /** The caller answers a tool call. */
-  public record ToolResult(String toolCallId, String content, boolean isError) implements Part {}
+  /**
+   * The caller answers a tool call: {@code content} is its text, {@code media} the images and
+   * documents the tool returned (Anthropic {@code tool_result} content blocks), empty when none.
+   */
+  public record ToolResult(String toolCallId, String content, boolean isError, List<Media> media)
+      implements Part {
+    public ToolResult {
+      media = media == null ? List.of() : List.copyOf(media);
+    }
+
+    /** A text-only result. */
+    public ToolResult(String toolCallId, String content, boolean isError) {
+      this(toolCallId, content, isError, List.of());
+    }
+  }
 
   /**
    * An image or a document the caller attached: either inline ({@code data} is base64, with its

@@ -143,9 +143,13 @@ public final class AnthropicWire {
           if (isError != null && !isError.isNull() && !isError.isBoolean()) {
             throw F.type(at + ".is_error", "a boolean", isError);
           }
+          List<Media> media = new ArrayList<>();
           results.add(
               new ToolResult(
-                  id, blockText(block.get("content"), i), isError != null && isError.asBoolean()));
+                  id,
+                  blockText(block.get("content"), at + ".content", media),
+                  isError != null && isError.asBoolean(),
+                  media));
         } else if ("tool_use".equals(type) || "tool_result".equals(type)) {
           throw F.value(
               at + ".type",
@@ -342,22 +346,42 @@ public final class AnthropicWire {
     return sb.toString();
   }
 
-  private static String blockText(JsonNode content, int i) {
+  /**
+   * A tool result's content: its text blocks as one text; its image and document blocks go to
+   * {@code media} (checked as the message's own media are).
+   */
+  private static String blockText(JsonNode content, String at, List<Media> media) {
     if (content == null || content.isNull()) {
       return "";
     }
     if (content.isTextual()) {
       return content.asText();
     }
+    if (!content.isArray()) {
+      throw F.type(at, "a valid string or list", content);
+    }
     StringBuilder sb = new StringBuilder();
-    for (JsonNode b : content) {
-      if (!"text".equals(Json.text(b, "type"))) {
-        throw invalid(
-            "messages["
-                + i
-                + "] has a tool_result with non-text content, which cannot be translated");
+    for (int k = 0; k < content.size(); k++) {
+      String bat = at + "." + k;
+      JsonNode b = F.requireObject(content.get(k), bat);
+      String type = F.requiredString(b, "type", bat + ".type");
+      switch (type) {
+        case "text" -> sb.append(F.requiredString(b, "text", bat + ".text"));
+        case "image", "document" -> {
+          Part p = media(b, type, bat);
+          if (p instanceof Media md) {
+            media.add(md);
+          } else if (p instanceof Text t) {
+            sb.append(t.text()); // a plain-text document
+          }
+        }
+        default ->
+            throw F.unsupported(
+                bat,
+                "a tool_result has a content block of type '"
+                    + type
+                    + "', which cannot be translated to this route's provider");
       }
-      sb.append(b.path("text").asText());
     }
     return sb.toString();
   }
@@ -444,17 +468,7 @@ public final class AnthropicWire {
                 .put("signature", th.signature());
           }
         } else if (p instanceof Media md) {
-          ObjectNode b =
-              blocks.addObject().put("type", md.kind() == Media.Kind.IMAGE ? "image" : "document");
-          ObjectNode src = b.putObject("source");
-          if (md.byUrl()) {
-            src.put("type", "url").put("url", md.url());
-          } else {
-            src.put("type", "base64").put("media_type", md.mediaType()).put("data", md.data());
-          }
-          if (md.kind() == Media.Kind.DOCUMENT && md.name() != null) {
-            b.put("title", md.name());
-          }
+          mediaBlock(blocks, md);
         } else if (p instanceof ToolCall c) {
           ObjectNode b =
               blocks.addObject().put("type", "tool_use").put("id", c.id()).put("name", c.name());
@@ -462,7 +476,15 @@ public final class AnthropicWire {
         } else if (p instanceof ToolResult tr) {
           ObjectNode b =
               blocks.addObject().put("type", "tool_result").put("tool_use_id", tr.toolCallId());
-          b.put("content", tr.content());
+          if (tr.media().isEmpty()) {
+            b.put("content", tr.content());
+          } else {
+            ArrayNode content = b.putArray("content");
+            if (!tr.content().isEmpty()) {
+              content.addObject().put("type", "text").put("text", tr.content());
+            }
+            tr.media().forEach(md -> mediaBlock(content, md));
+          }
           if (tr.isError()) {
             b.put("is_error", true);
           }
@@ -536,6 +558,21 @@ public final class AnthropicWire {
       root.put("stream", true);
     }
     return root;
+  }
+
+  /** An image or document block, inline or by URL. */
+  private static void mediaBlock(ArrayNode blocks, Media md) {
+    ObjectNode b =
+        blocks.addObject().put("type", md.kind() == Media.Kind.IMAGE ? "image" : "document");
+    ObjectNode src = b.putObject("source");
+    if (md.byUrl()) {
+      src.put("type", "url").put("url", md.url());
+    } else {
+      src.put("type", "base64").put("media_type", md.mediaType()).put("data", md.data());
+    }
+    if (md.kind() == Media.Kind.DOCUMENT && md.name() != null) {
+      b.put("title", md.name());
+    }
   }
 
   public static ChatResponse decodeResponse(JsonNode body) {

@@ -66,7 +66,7 @@ public final class BedrockWire {
     ArrayNode msgs = root.putArray("messages");
     ObjectNode last = null;
     String lastRole = null;
-    int documents = 0;
+    int[] documents = {0}; // documents are numbered for their names
     for (Message m : r.messages()) {
       String role = m.role() == ChatRequest.Role.ASSISTANT ? "assistant" : "user";
       ArrayNode content;
@@ -93,25 +93,7 @@ public final class BedrockWire {
             }
           }
         } else if (p instanceof Media md) {
-          if (md.byUrl()) {
-            throw Capabilities.refused(md.feature(), "Bedrock takes only bytes or S3 locations");
-          }
-          if (md.kind() == Media.Kind.IMAGE) {
-            content
-                .addObject()
-                .putObject("image")
-                .put("format", md.format())
-                .putObject("source")
-                .put("bytes", md.data());
-          } else {
-            content
-                .addObject()
-                .putObject("document")
-                .put("format", "pdf")
-                .put("name", documentName(md.name(), ++documents))
-                .putObject("source")
-                .put("bytes", md.data());
-          }
+          media(content, md, documents);
         } else if (p instanceof ToolCall c) {
           ObjectNode use =
               content
@@ -124,7 +106,13 @@ public final class BedrockWire {
         } else if (p instanceof ToolResult tr) {
           ObjectNode res =
               content.addObject().putObject("toolResult").put("toolUseId", tr.toolCallId());
-          res.putArray("content").addObject().put("text", tr.content());
+          ArrayNode rc = res.putArray("content");
+          if (!tr.content().isEmpty() || tr.media().isEmpty()) {
+            rc.addObject().put("text", tr.content());
+          }
+          for (Media md : tr.media()) {
+            media(rc, md, documents); // Converse's ToolResultContentBlock takes both
+          }
           if (tr.isError()) {
             res.put("status", "error");
           }
@@ -207,6 +195,29 @@ public final class BedrockWire {
       }
     }
     return root;
+  }
+
+  /** An image or PDF as a Converse content block; {@code documents} counts documents so far. */
+  private static void media(ArrayNode content, Media md, int[] documents) {
+    if (md.byUrl()) {
+      throw Capabilities.refused(md.feature(), "Bedrock takes only bytes or S3 locations");
+    }
+    if (md.kind() == Media.Kind.IMAGE) {
+      content
+          .addObject()
+          .putObject("image")
+          .put("format", md.format())
+          .putObject("source")
+          .put("bytes", md.data());
+    } else {
+      content
+          .addObject()
+          .putObject("document")
+          .put("format", "pdf")
+          .put("name", documentName(md.name(), ++documents[0]))
+          .putObject("source")
+          .put("bytes", md.data());
+    }
   }
 
   /**

@@ -50,7 +50,7 @@ public final class GeminiAdapter implements ProviderAdapter {
 
   @Override
   public Capabilities capabilities(String model) {
-    return GeminiWire.CAPABILITIES;
+    return GeminiWire.capabilities(model);
   }
 
   @Override

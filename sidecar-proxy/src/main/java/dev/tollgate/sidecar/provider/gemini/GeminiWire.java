@@ -40,7 +40,16 @@ public final class GeminiWire {
 
   /** Gemini takes images and PDFs inline, not by URL. */
   public static final Capabilities CAPABILITIES =
-      new Capabilities(true, false, true, false, true, true);
+      new Capabilities(true, false, true, false, true, true, false);
+
+  /** Gemini 3 and later also take images and PDFs inside function responses. */
+  private static final Capabilities MULTIMODAL_FUNCTION_RESPONSES =
+      new Capabilities(true, false, true, false, true, true, true);
+
+  /** What {@code model} can take: function responses with media from Gemini 3 on. */
+  public static Capabilities capabilities(String model) {
+    return version(model) >= 30 ? MULTIMODAL_FUNCTION_RESPONSES : CAPABILITIES;
+  }
 
   public static ObjectNode encodeRequest(ChatRequest r) {
     return encodeRequest(r, null);
@@ -154,6 +163,20 @@ public final class GeminiWire {
           ObjectNode fr = parts.addObject().putObject("functionResponse");
           fr.put("name", nameOfCall.getOrDefault(tr.toolCallId(), tr.toolCallId()));
           fr.putObject("response").put("content", tr.content());
+          if (!tr.media().isEmpty()) {
+            // Gemini 3's multimodal function responses: the images and PDFs go inside it
+            ArrayNode frParts = fr.putArray("parts");
+            for (Media md : tr.media()) {
+              if (md.byUrl()) {
+                throw Capabilities.refused(md.feature(), "Gemini takes only inline data here");
+              }
+              frParts
+                  .addObject()
+                  .putObject("inlineData")
+                  .put("mimeType", md.mediaType())
+                  .put("data", md.data());
+            }
+          }
         }
       }
     }

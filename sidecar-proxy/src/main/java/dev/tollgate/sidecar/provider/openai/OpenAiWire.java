@@ -50,7 +50,7 @@ public final class OpenAiWire {
 
   /** OpenAI takes images inline and by URL, PDFs only inline ({@code file.file_data}). */
   public static final Capabilities CAPABILITIES =
-      new Capabilities(true, true, true, false, true, true);
+      new Capabilities(true, true, true, false, true, true, false);
 
   /** OpenAI's maximum of stop sequences. */
   static final int MAX_STOP = 4;
@@ -539,6 +539,10 @@ public final class OpenAiWire {
         case TOOL -> {
           for (Part p : m.parts()) {
             if (p instanceof ToolResult tr) {
+              if (!tr.media().isEmpty()) {
+                throw Capabilities.refused(
+                    "tool_result_media", "OpenAI's tool messages take only text");
+              }
               msgs.addObject()
                   .put("role", "tool")
                   .put("tool_call_id", tr.toolCallId())

@@ -122,7 +122,7 @@ public final class VertexAdapter implements ProviderAdapter {
   public Capabilities capabilities(String model) {
     return claude(model)
         ? new Capabilities(true, false, true, false, true)
-        : GeminiWire.CAPABILITIES;
+        : GeminiWire.capabilities(model);
   }
 
   @Override
