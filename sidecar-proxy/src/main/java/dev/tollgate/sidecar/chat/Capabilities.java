@@ -16,6 +16,7 @@ import dev.tollgate.sidecar.wire.InvalidRequest;
  * @param jsonSchema structured output (JSON object or JSON schema)
  * @param logprobs log probabilities of the answer's tokens (OpenAI {@code logprobs})
  * @param toolResultMedia images and documents inside tool results
+ * @param citations Anthropic citations on documents and in the answer (Messages only)
  */
 public record Capabilities(
     boolean imageData,
@@ -24,7 +25,28 @@ public record Capabilities(
     boolean documentUrl,
     boolean jsonSchema,
     boolean logprobs,
-    boolean toolResultMedia) {
+    boolean toolResultMedia,
+    boolean citations) {
+
+  /** An API without Anthropic's document citations. */
+  public Capabilities(
+      boolean imageData,
+      boolean imageUrl,
+      boolean documentData,
+      boolean documentUrl,
+      boolean jsonSchema,
+      boolean logprobs,
+      boolean toolResultMedia) {
+    this(
+        imageData,
+        imageUrl,
+        documentData,
+        documentUrl,
+        jsonSchema,
+        logprobs,
+        toolResultMedia,
+        false);
+  }
 
   /** An API that takes media in tool results when it takes them at all (Messages, Converse). */
   public Capabilities(
@@ -57,6 +79,7 @@ public record Capabilities(
           "response_format",
           "logprobs",
           "tool_result_media",
+          "citations",
           "untranslatable");
 
   /** A feature only a target speaking the caller's format can serve ({@code n > 1}, audio, ...). */
@@ -84,6 +107,9 @@ public record Capabilities(
     if (!toolResultMedia && r.toolResultMedia()) {
       return "tool_result_media";
     }
+    if (!citations && r.media().stream().anyMatch(Media::citations)) {
+      return "citations";
+    }
     return null;
   }
 
@@ -107,6 +133,7 @@ public record Capabilities(
       case "response_format" -> "structured output (response_format)";
       case "logprobs" -> "log probabilities (logprobs)";
       case "tool_result_media" -> "images or documents inside a tool result";
+      case "citations" -> "citations on documents";
       default -> feature;
     };
   }

@@ -161,7 +161,15 @@ public record ChatRequest(
   /** A piece of a message. */
   public sealed interface Part permits Text, ToolCall, ToolResult, Media, Thinking {}
 
-  public record Text(String text) implements Part {}
+  /**
+   * Text; in an answer, {@code citations} are the Anthropic citations of its claims (the {@code
+   * citations} array of a text block, kept as sent), null when none.
+   */
+  public record Text(String text, JsonNode citations) implements Part {
+    public Text(String text) {
+      this(text, null);
+    }
+  }
 
   /** The model asks for a tool; {@code argumentsJson} is a JSON object as text. */
   public record ToolCall(String id, String name, String argumentsJson) implements Part {}
@@ -187,8 +195,19 @@ public record ChatRequest(
    * {@code mediaType}) or by {@code url} (the provider fetches it; the sidecar never does). A
    * plain-text document has {@code text} instead.
    */
-  public record Media(Kind kind, String mediaType, String data, String url, String name)
+  public record Media(
+      Kind kind, String mediaType, String data, String url, String name, boolean citations)
       implements Part {
+    /** Media without citations. */
+    public Media(Kind kind, String mediaType, String data, String url, String name) {
+      this(kind, mediaType, data, url, name, false);
+    }
+
+    /** This document with Anthropic citations enabled ({@code citations: {enabled: true}}). */
+    public Media withCitations() {
+      return new Media(kind, mediaType, data, url, name, true);
+    }
+
     public enum Kind {
       IMAGE,
       DOCUMENT

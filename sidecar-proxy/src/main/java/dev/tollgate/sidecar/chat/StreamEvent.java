@@ -33,6 +33,12 @@ public sealed interface StreamEvent {
   /** Log probabilities of the tokens of the text that follows (or that came in the same chunk). */
   record Logprobs(java.util.List<TokenLogprob> tokens) implements StreamEvent {}
 
+  /**
+   * One Anthropic citation of the text block being streamed ({@code citations_delta}), kept as
+   * sent: only Messages callers and targets carry citations.
+   */
+  record Citation(com.fasterxml.jackson.databind.JsonNode citation) implements StreamEvent {}
+
   /** The model stopped. */
   record Finish(FinishReason reason) implements StreamEvent {}
 

@@ -48,7 +48,7 @@ public final class AnthropicWire {
 
   /** Messages takes images and PDFs inline and by URL; it has no log probabilities. */
   public static final dev.tollgate.sidecar.chat.Capabilities CAPABILITIES =
-      new dev.tollgate.sidecar.chat.Capabilities(true, true, true, true, true, false);
+      new dev.tollgate.sidecar.chat.Capabilities(true, true, true, true, true, false, true, true);
 
   private AnthropicWire() {}
 
@@ -298,6 +298,24 @@ public final class AnthropicWire {
 
   /** An image or document block: base64 or URL source (a plain-text document becomes text). */
   private static Part media(JsonNode block, String type, String at) {
+    Part p = source(block, type, at);
+    JsonNode c = block.get("citations");
+    if (c != null && !c.isNull()) {
+      F.requireObject(c, at + ".citations");
+      boolean on = F.optionalBoolean(c, "enabled", at + ".citations.enabled");
+      if (on && p instanceof Media md) {
+        return md.withCitations();
+      }
+      if (on) {
+        throw F.unsupported(
+            at + ".citations",
+            "citations on a plain-text document cannot be translated to this route's provider");
+      }
+    }
+    return p;
+  }
+
+  private static Part source(JsonNode block, String type, String at) {
     Media.Kind kind = "image".equals(type) ? Media.Kind.IMAGE : Media.Kind.DOCUMENT;
     JsonNode source = F.requireObject(block.get("source"), at + ".source");
     String sourceType = F.requiredString(source, "type", at + ".source.type");
@@ -400,7 +418,10 @@ public final class AnthropicWire {
             .put("thinking", th.text())
             .put("signature", th.signature());
       } else if (p instanceof Text t) {
-        content.addObject().put("type", "text").put("text", t.text());
+        ObjectNode b = content.addObject().put("type", "text").put("text", t.text());
+        if (t.citations() != null) {
+          b.set("citations", t.citations());
+        }
       } else if (p instanceof ToolCall c) {
         ObjectNode b =
             content.addObject().put("type", "tool_use").put("id", c.id()).put("name", c.name());
@@ -573,6 +594,9 @@ public final class AnthropicWire {
     if (md.kind() == Media.Kind.DOCUMENT && md.name() != null) {
       b.put("title", md.name());
     }
+    if (md.citations()) {
+      b.putObject("citations").put("enabled", true);
+    }
   }
 
   public static ChatResponse decodeResponse(JsonNode body) {
@@ -584,7 +608,13 @@ public final class AnthropicWire {
     for (JsonNode b : body.path("content")) {
       String type = Json.text(b, "type");
       if ("text".equals(type)) {
-        parts.add(new Text(b.path("text").asText()));
+        JsonNode citations = b.get("citations");
+        parts.add(
+            new Text(
+                b.path("text").asText(),
+                citations != null && citations.isArray() && !citations.isEmpty()
+                    ? citations
+                    : null));
       } else if ("thinking".equals(type)) {
         parts.add(
             new ChatRequest.Thinking(b.path("thinking").asText(), Json.text(b, "signature"), null));
@@ -683,6 +713,8 @@ public final class AnthropicWire {
             out.add(new StreamEvent.ThinkingDelta(d.path("thinking").asText()));
           } else if ("signature_delta".equals(type)) {
             out.add(new StreamEvent.ThinkingSignature(d.path("signature").asText()));
+          } else if ("citations_delta".equals(type) && d.path("citation").isObject()) {
+            out.add(new StreamEvent.Citation(d.get("citation")));
           } else if ("input_json_delta".equals(type)
               && answerBlocks.contains(e.path("index").asInt())) {
             String json = d.path("partial_json").asText();
@@ -830,6 +862,11 @@ public final class AnthropicWire {
       if (event instanceof StreamEvent.TextDelta t) {
         open(sb, Json.object().put("type", "text").put("text", ""));
         delta(sb, Json.object().put("type", "text_delta").put("text", t.text()));
+      } else if (event instanceof StreamEvent.Citation c) {
+        open(sb, Json.object().put("type", "text").put("text", ""));
+        ObjectNode d = Json.object().put("type", "citations_delta");
+        d.set("citation", c.citation());
+        delta(sb, d);
       } else if (event instanceof StreamEvent.ThinkingDelta t) {
         // the SDKs' accumulators read the signature off the start block: it starts empty
         open(sb, Json.object().put("type", "thinking").put("thinking", "").put("signature", ""));

@@ -121,7 +121,7 @@ public final class VertexAdapter implements ProviderAdapter {
   @Override
   public Capabilities capabilities(String model) {
     return claude(model)
-        ? new Capabilities(true, false, true, false, true)
+        ? new Capabilities(true, false, true, false, true, false, true, true)
         : GeminiWire.capabilities(model);
   }
 
