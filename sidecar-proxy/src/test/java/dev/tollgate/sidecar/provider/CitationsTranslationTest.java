@@ -3,9 +3,7 @@ package dev.tollgate.sidecar.provider;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.anthropic.core.ObjectMappers;
-import com.anthropic.helpers.MessageAccumulator;
 import com.anthropic.models.messages.Message;
-import com.anthropic.models.messages.RawMessageStreamEvent;
 import com.anthropic.models.messages.TextBlock;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.sidecar.chat.ChatRequest;
@@ -102,21 +100,12 @@ class CitationsTranslationTest {
     AnthropicWire.Encoder enc = new AnthropicWire.Encoder();
     StringBuilder sse = new StringBuilder();
     events.forEach(e -> sse.append(enc.encode(e)));
-    MessageAccumulator acc = MessageAccumulator.create();
-    sse.toString()
-        .lines()
-        .filter(l -> l.startsWith("data: "))
-        .forEach(
-            l -> {
-              try {
-                acc.accumulate(
-                    ObjectMappers.jsonMapper()
-                        .readValue(l.substring(6), RawMessageStreamEvent.class));
-              } catch (Exception e) {
-                throw new AssertionError(l, e);
-              }
-            });
-    TextBlock t = acc.message().content().get(0).text().orElseThrow();
+    TextBlock t =
+        ThinkingStreamTranslationTest.sdkMessage(sse.toString())
+            .content()
+            .get(0)
+            .text()
+            .orElseThrow();
     assertThat(t.text()).isEqualTo("the grass is green");
     assertThat(t.citations().orElseThrow()).hasSize(1);
     assertThat(t.citations().orElseThrow().get(0).pageLocation().orElseThrow().startPageNumber())

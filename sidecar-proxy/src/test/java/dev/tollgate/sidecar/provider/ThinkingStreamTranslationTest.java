@@ -111,7 +111,7 @@ class ThinkingStreamTranslationTest {
   }
 
   /** What the official Anthropic SDK assembles from the SSE text the caller receives. */
-  private static Message sdkMessage(String sse) {
+  static Message sdkMessage(String sse) {
     MessageAccumulator acc = MessageAccumulator.create();
     sse.lines()
         .filter(l -> l.startsWith("data: "))
