@@ -45,6 +45,9 @@ public final class BudgetReconciler implements Reconciler<Budget> {
   /** Receives percent used per budget (the {@code tollgate_budget_used_percent} gauge). */
   public interface UsageGauge {
     void set(String namespace, String budget, double percentUsed);
+
+    /** USD ended provider batches cost this period ({@code tollgate_budget_batch_spent_usd}). */
+    default void batchSpent(String namespace, String budget, double usd) {}
   }
 
   private final EventRecorder events;
@@ -208,5 +211,7 @@ public final class BudgetReconciler implements Reconciler<Budget> {
               + " or until the quota is raised");
     }
     gauge.set(namespace, name, Double.parseDouble(updated.getStatus().getPercentUsed()));
+    String batch = updated.getStatus().getBatchSpent();
+    gauge.batchSpent(namespace, name, batch == null ? 0 : Double.parseDouble(batch));
   }
 }

@@ -186,6 +186,21 @@ class BatchMeteringIT {
       assertThat(spend.byModel).containsKey("anthropic/" + MODEL + Accounting.BATCH_MARK);
       assertThat(spend.byModel.get("anthropic/" + MODEL + Accounting.BATCH_MARK).requests)
           .isEqualTo(6);
+      // Budget status: batch spend on its own, its model marked, and the gauge
+      await()
+          .untilAsserted(
+              () -> {
+                Budget b = client.resources(Budget.class).inNamespace(ns).withName("monthly").get();
+                assertThat(b.getStatus().getSpent()).isEqualTo("0.0008");
+                assertThat(b.getStatus().getBatchSpent()).isEqualTo("0.0006");
+                assertThat(b.getStatus().getByModel())
+                    .anySatisfy(
+                        m -> {
+                          assertThat(m.getName()).isEqualTo("anthropic/" + MODEL + " (batch)");
+                          assertThat(m.getSpent()).isEqualTo("0.0006");
+                        });
+                assertThat(batchGauge(ns)).isEqualTo(0.0006);
+              });
       await().until(() -> books.read(ns).open.isEmpty());
       assertThat(books.read(ns).done.get(id)).startsWith("metered ");
       assertThat(channel.batches().held(ns)).isEmpty();
@@ -226,6 +241,19 @@ class BatchMeteringIT {
               .build());
     }
     return params.build();
+  }
+
+  private static double batchGauge(String ns) {
+    return cluster.metrics.registry().scrape().stream()
+        .filter(m -> m.getMetadata().getPrometheusName().equals("tollgate_budget_batch_spent_usd"))
+        .flatMap(m -> m.getDataPoints().stream())
+        .filter(d -> ns.equals(d.getLabels().get("namespace")))
+        .mapToDouble(
+            d ->
+                ((io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot) d)
+                    .getValue())
+        .findFirst()
+        .orElse(-1);
   }
 
   private static SpendLedger ledger(String ns) {
