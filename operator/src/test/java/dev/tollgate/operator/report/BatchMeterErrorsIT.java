@@ -3,14 +3,7 @@ package dev.tollgate.operator.report;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.tollgate.api.v1alpha1.Budget;
-import dev.tollgate.api.v1alpha1.BudgetSpec;
-import dev.tollgate.api.v1alpha1.LLMRoute;
-import dev.tollgate.api.v1alpha1.Provider;
-import dev.tollgate.api.v1alpha1.ProviderCredential;
-import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
 import dev.tollgate.operator.Fixtures;
-import dev.tollgate.operator.MockApi;
 import dev.tollgate.operator.batch.BatchMeter;
 import dev.tollgate.operator.batch.OpenBatches;
 import dev.tollgate.operator.batch.ProviderBatches;
@@ -65,27 +58,7 @@ class BatchMeterErrorsIT {
   @Test
   void refusedGoneAndPartlyUnreadableBatchesEachSayWhatHappened() throws Exception {
     String ns = "batch-errors";
-    MockApi.apply(client, Fixtures.secret(ns, "anthropic-key", "api-key"));
-    ProviderCredential credential =
-        Fixtures.credential(ns, "anthropic", Provider.ANTHROPIC, "anthropic-key", "api-key");
-    credential.getSpec().setEndpoint(cluster.sim.baseUrl());
-    ProviderCredentialSpec.ModelPrice price = new ProviderCredentialSpec.ModelPrice();
-    price.setModel(MODEL);
-    price.setInput("1.00");
-    price.setOutput("5.00");
-    ProviderCredentialSpec.Pricing pricing = new ProviderCredentialSpec.Pricing();
-    pricing.getModels().add(price);
-    credential.getSpec().setPricing(pricing);
-    MockApi.apply(client, credential);
-    Budget budget = Fixtures.budget(ns, "monthly", "10.00");
-    budget.getSpec().setOnExceeded(BudgetSpec.ExceededAction.BLOCK);
-    MockApi.apply(client, budget);
-    LLMRoute route =
-        Fixtures.withBudget(
-            Fixtures.route(ns, "support", "support", Fixtures.tier("main", "anthropic", MODEL)),
-            "monthly");
-    MockApi.apply(client, route);
-    cluster.mountConfig(ns, "monthly", dir);
+    cluster.anthropicNamespace(ns, MODEL, "10.00", dir);
 
     ProviderBatches fake =
         (c, key, id, prices) -> {

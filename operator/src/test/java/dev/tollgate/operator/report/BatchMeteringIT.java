@@ -10,20 +10,12 @@ import com.anthropic.errors.RateLimitException;
 import com.anthropic.models.messages.batches.BatchCreateParams;
 import com.anthropic.models.messages.batches.MessageBatch;
 import dev.tollgate.api.v1alpha1.Budget;
-import dev.tollgate.api.v1alpha1.BudgetSpec;
-import dev.tollgate.api.v1alpha1.LLMRoute;
-import dev.tollgate.api.v1alpha1.Provider;
-import dev.tollgate.api.v1alpha1.ProviderCredential;
-import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
-import dev.tollgate.operator.Fixtures;
-import dev.tollgate.operator.MockApi;
 import dev.tollgate.operator.batch.BatchMeter;
 import dev.tollgate.operator.batch.OpenBatches;
 import dev.tollgate.operator.ledger.Accounting;
 import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.ledger.SpendLedger;
 import dev.tollgate.sidecar.Sidecar;
-import dev.tollgate.sidecar.config.SecretMounts;
 import dev.tollgate.simulator.ProviderSimulator;
 import dev.tollgate.simulator.SimulatorBehavior;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -88,34 +80,7 @@ class BatchMeteringIT {
     sim.reset();
     sim.behavior(SimulatorBehavior.defaults().withUsage(100, 20, 0, 0));
     sim.batchDelay(Duration.ofSeconds(4));
-    MockApi.apply(client, Fixtures.secret(ns, "anthropic-key", "api-key"));
-    ProviderCredential credential =
-        Fixtures.credential(ns, "anthropic", Provider.ANTHROPIC, "anthropic-key", "api-key");
-    credential.getSpec().setEndpoint(sim.baseUrl());
-    // pinned, so that the arithmetic does not move with the catalogue: $1 / $5 per million, and
-    // Anthropic's 50% batch discount on top
-    ProviderCredentialSpec.ModelPrice price = new ProviderCredentialSpec.ModelPrice();
-    price.setModel(MODEL);
-    price.setInput("1.00");
-    price.setOutput("5.00");
-    ProviderCredentialSpec.Pricing pricing = new ProviderCredentialSpec.Pricing();
-    pricing.getModels().add(price);
-    credential.getSpec().setPricing(pricing);
-    MockApi.apply(client, credential);
-    Budget budget = Fixtures.budget(ns, "monthly", "0.004");
-    budget.getSpec().setOnExceeded(BudgetSpec.ExceededAction.BLOCK);
-    MockApi.apply(client, budget);
-    LLMRoute route =
-        Fixtures.withBudget(
-            Fixtures.route(ns, "support", "support", Fixtures.tier("main", "anthropic", MODEL)),
-            "monthly");
-    MockApi.apply(client, route);
-    cluster.mountConfig(ns, "monthly", dir);
-    Path key =
-        Path.of(
-            SecretMounts.keyFile(dir.resolve("secrets").toString(), "anthropic-key", "api-key"));
-    Files.createDirectories(key.getParent());
-    Files.writeString(key, Fixtures.API_KEY_VALUE);
+    cluster.anthropicNamespace(ns, MODEL, "0.004", dir);
 
     ReportChannel channel = channel(0);
     int port = channel.port();
