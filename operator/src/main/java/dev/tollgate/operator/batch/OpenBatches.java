@@ -30,6 +30,7 @@ public final class OpenBatches {
   public static final String PREFIX = "tollgate-batches";
   public static final String COMPONENT = "open-batches";
   public static final String NAMESPACE_LABEL = "tollgate.dev/namespace";
+  public static final String LABEL_SELECTOR = "app.kubernetes.io/component=" + COMPONENT;
   static final String KEY = "batches.json";
 
   /** Open batches a namespace may hold; beyond, a new one is not tracked (an Event says so). */
@@ -138,7 +139,8 @@ public final class OpenBatches {
     return parse(cm);
   }
 
-  private static Book parse(ConfigMap cm) {
+  /** The book an object holds (empty for null). */
+  public static Book parse(ConfigMap cm) {
     String text = cm == null || cm.getData() == null ? null : cm.getData().get(KEY);
     if (text == null) {
       return new Book();

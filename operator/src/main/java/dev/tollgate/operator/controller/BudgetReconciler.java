@@ -57,6 +57,7 @@ public final class BudgetReconciler implements Reconciler<Budget> {
   // Built from this controller's informers in prepareEventSources, before the first reconcile.
   private ClusterView view;
   private InformerEventSource<ConfigMap, Budget> ledgers;
+  private InformerEventSource<ConfigMap, Budget> openBatches;
 
   public BudgetReconciler(EventRecorder events, Clock clock) {
     this(
@@ -128,8 +129,11 @@ public final class BudgetReconciler implements Reconciler<Budget> {
     ledgers =
         ledgerLocation.informer(
             Budget.class, context, ns -> EventSources.ids(budgets.list(ns).toList()));
+    openBatches =
+        ledgerLocation.batchesInformer(
+            Budget.class, context, ns -> EventSources.ids(budgets.list(ns).toList()));
     view = new InformerClusterView(routes, credentials, null, budgets);
-    return List.of(routes, credentials, ledgers);
+    return List.of(routes, credentials, ledgers, openBatches);
   }
 
   @Override
@@ -171,6 +175,11 @@ public final class BudgetReconciler implements Reconciler<Budget> {
     String namespace = budget.getMetadata().getNamespace();
     String name = budget.getMetadata().getName();
     SpendLedger ledger = ledgerLocation.of(ledgers, namespace).orElseGet(SpendLedger::new);
+    dev.tollgate.operator.status.BatchesCondition.apply(
+        budget,
+        updated.getStatus(),
+        ledgerLocation.batchesOf(openBatches, namespace),
+        clock.instant());
     List<Integer> fresh =
         BudgetSpendStatus.apply(
             budget, updated.getStatus(), ledger.budgets.get(name), clock.instant());

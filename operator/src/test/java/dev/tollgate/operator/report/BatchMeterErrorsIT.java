@@ -3,6 +3,7 @@ package dev.tollgate.operator.report;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tollgate.api.v1alpha1.Budget;
 import dev.tollgate.operator.Fixtures;
 import dev.tollgate.operator.batch.BatchMeter;
 import dev.tollgate.operator.batch.OpenBatches;
@@ -155,6 +156,22 @@ class BatchMeterErrorsIT {
           .anyMatch(m -> m.contains("2 result lines could not be read"));
       assertThat(messages(ns, "BatchMetered"))
           .anyMatch(m -> m.contains("1 items succeeded, 3 errored, canceled or expired"));
+      // the Budget says so too: a condition names the failing batch's reason
+      await()
+          .untilAsserted(
+              () -> {
+                Budget b = client.resources(Budget.class).inNamespace(ns).withName("monthly").get();
+                var c =
+                    dev.tollgate.api.status.Conditions.find(
+                            b.getStatus().getConditions(),
+                            dev.tollgate.api.status.Conditions.BATCHES_METERED)
+                        .orElseThrow();
+                assertThat(c.getStatus()).isEqualTo("False");
+                assertThat(c.getReason()).isEqualTo("ProviderRefusedKey");
+                assertThat(c.getMessage())
+                    .contains("batch refused")
+                    .doesNotContain(Fixtures.API_KEY_VALUE);
+              });
       // no Event or status carries the key
       assertThat(client.v1().events().inNamespace(ns).list().getItems())
           .noneMatch(e -> e.getMessage().contains(Fixtures.API_KEY_VALUE));
