@@ -146,7 +146,7 @@ public final class TollgateOperator implements AutoCloseable {
         scope(config));
     operator.register(
         new BudgetReconciler(
-            events, clock, ledgers, metrics::budgetUsed, config.statusUsageInterval()),
+            events, clock, ledgers, metrics.budgetGauges(), config.statusUsageInterval()),
         scope(config));
   }
 

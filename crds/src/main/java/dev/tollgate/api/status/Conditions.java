@@ -43,6 +43,12 @@ public final class Conditions {
    */
   public static final String PRICED = "Priced";
 
+  /**
+   * On a Budget with provider batches: False while the operator cannot meter one of them (the
+   * reason of its last failure, e.g. {@code ProviderRefusedKey}), True while they run normally.
+   */
+  public static final String BATCHES_METERED = "BatchesMetered";
+
   private static final Pattern REASON = Pattern.compile("^[A-Z][A-Za-z0-9]*$");
   private static final DateTimeFormatter RFC3339 = DateTimeFormatter.ISO_INSTANT;
 

@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Spent", jsonPath = ".status.spent", priority = 0)
 @AdditionalPrinterColumn(name = "Percent", jsonPath = ".status.percentUsed", priority = 0)
 @AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", priority = 0)
+@AdditionalPrinterColumn(name = "Batch", jsonPath = ".status.batchSpent", priority = 0)
 @AdditionalPrinterColumn(name = "Action", jsonPath = ".spec.onExceeded", priority = 1)
 @AdditionalPrinterColumn(name = "Projected", jsonPath = ".status.projected", priority = 1)
 @AdditionalPrinterColumn(

@@ -32,6 +32,13 @@ public class BudgetStatus {
 
   private Phase phase;
 
+  /**
+   * USD of {@code spent} that ended provider batches cost this period, at batch prices (metered by
+   * the operator when each batch ends); their models appear in {@code byModel} as {@code
+   * <credential>/<model> (batch)}.
+   */
+  private String batchSpent;
+
   /** Linear projection of spend at period end from the period so far. */
   private String projected;
 

@@ -45,6 +45,9 @@ public final class BudgetReconciler implements Reconciler<Budget> {
   /** Receives percent used per budget (the {@code tollgate_budget_used_percent} gauge). */
   public interface UsageGauge {
     void set(String namespace, String budget, double percentUsed);
+
+    /** USD ended provider batches cost this period ({@code tollgate_budget_batch_spent_usd}). */
+    default void batchSpent(String namespace, String budget, double usd) {}
   }
 
   private final EventRecorder events;
@@ -54,6 +57,7 @@ public final class BudgetReconciler implements Reconciler<Budget> {
   // Built from this controller's informers in prepareEventSources, before the first reconcile.
   private ClusterView view;
   private InformerEventSource<ConfigMap, Budget> ledgers;
+  private InformerEventSource<ConfigMap, Budget> openBatches;
 
   public BudgetReconciler(EventRecorder events, Clock clock) {
     this(
@@ -125,8 +129,11 @@ public final class BudgetReconciler implements Reconciler<Budget> {
     ledgers =
         ledgerLocation.informer(
             Budget.class, context, ns -> EventSources.ids(budgets.list(ns).toList()));
+    openBatches =
+        ledgerLocation.batchesInformer(
+            Budget.class, context, ns -> EventSources.ids(budgets.list(ns).toList()));
     view = new InformerClusterView(routes, credentials, null, budgets);
-    return List.of(routes, credentials, ledgers);
+    return List.of(routes, credentials, ledgers, openBatches);
   }
 
   @Override
@@ -168,6 +175,11 @@ public final class BudgetReconciler implements Reconciler<Budget> {
     String namespace = budget.getMetadata().getNamespace();
     String name = budget.getMetadata().getName();
     SpendLedger ledger = ledgerLocation.of(ledgers, namespace).orElseGet(SpendLedger::new);
+    dev.tollgate.operator.status.BatchesCondition.apply(
+        budget,
+        updated.getStatus(),
+        ledgerLocation.batchesOf(openBatches, namespace),
+        clock.instant());
     List<Integer> fresh =
         BudgetSpendStatus.apply(
             budget, updated.getStatus(), ledger.budgets.get(name), clock.instant());
@@ -208,5 +220,7 @@ public final class BudgetReconciler implements Reconciler<Budget> {
               + " or until the quota is raised");
     }
     gauge.set(namespace, name, Double.parseDouble(updated.getStatus().getPercentUsed()));
+    String batch = updated.getStatus().getBatchSpent();
+    gauge.batchSpent(namespace, name, batch == null ? 0 : Double.parseDouble(batch));
   }
 }

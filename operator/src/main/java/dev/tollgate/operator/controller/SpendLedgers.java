@@ -41,6 +41,43 @@ public record SpendLedgers(String operatorNamespace, String prefix) {
         context);
   }
 
+  /**
+   * An informer of the open provider batches that wakes the primaries {@code ofNamespace} returns.
+   */
+  public <P extends HasMetadata> InformerEventSource<ConfigMap, P> batchesInformer(
+      Class<P> primary,
+      EventSourceContext<P> context,
+      Function<String, Set<ResourceID>> ofNamespace) {
+    return new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(ConfigMap.class, primary)
+            .withName("open-batches")
+            .withNamespaces(Set.of(operatorNamespace))
+            .withFollowControllerNamespacesChanges(false)
+            .withLabelSelector(dev.tollgate.operator.batch.OpenBatches.LABEL_SELECTOR)
+            .withSecondaryToPrimaryMapper(
+                cm -> {
+                  var labels = cm.getMetadata().getLabels();
+                  String tenant =
+                      labels == null
+                          ? null
+                          : labels.get(dev.tollgate.operator.batch.OpenBatches.NAMESPACE_LABEL);
+                  return tenant == null ? Set.of() : ofNamespace.apply(tenant);
+                })
+            .build(),
+        context);
+  }
+
+  /** The open batches of {@code namespace} as the informer last saw them. */
+  public dev.tollgate.operator.batch.OpenBatches.Book batchesOf(
+      InformerEventSource<ConfigMap, ?> informer, String namespace) {
+    return informer
+        .get(
+            new ResourceID(
+                dev.tollgate.operator.batch.OpenBatches.objectName(namespace), operatorNamespace))
+        .map(dev.tollgate.operator.batch.OpenBatches::parse)
+        .orElseGet(dev.tollgate.operator.batch.OpenBatches.Book::new);
+  }
+
   /** The ledger of {@code namespace} as the informer last saw it. */
   public Optional<SpendLedger> of(InformerEventSource<ConfigMap, ?> informer, String namespace) {
     return informer

@@ -87,7 +87,25 @@ public final class Accounting implements AutoCloseable {
     default List<ProviderCredential> credentials(String namespace) {
       return List.of();
     }
+
+    /**
+     * USD per budget of the namespace held for provider batches that have not ended (their
+     * estimates): allowances leave it out, and replies count it as used.
+     */
+    default Map<String, BigDecimal> held(String namespace) {
+      return Map.of();
+    }
   }
+
+  /**
+   * The tier of the lines the operator's batch meter applies for an ended provider batch: their
+   * spend is also counted in the budget's {@code batchSpent}, their models marked {@link
+   * #BATCH_MARK} in {@code byModel}, and they say nothing about target health.
+   */
+  public static final String BATCH_TIER = "_batch";
+
+  /** Appended to a model's key in a budget's {@code byModel} for its batch spend. */
+  public static final String BATCH_MARK = " (batch)";
 
   /** Called after a namespace's ledger changed, e.g. to reconcile its Budgets soon. */
   public interface Listener {
@@ -413,6 +431,7 @@ public final class Accounting implements AutoCloseable {
         List<ReportReply> applied = new ArrayList<>();
         List<LedgerStore.Entry> entries = new ArrayList<>();
         Roster roster = Roster.of(live.ledger, now, grantTtl);
+        roster.held.putAll(directory.held(namespace));
         for (Pending p : batch) {
           UsageReport r = p.report();
           applied.add(apply(live.ledger, r, budgets, credentials, now, grantTtl, roster));
@@ -665,6 +684,8 @@ public final class Accounting implements AutoCloseable {
     private final Duration ttl;
     private int live;
     private final Map<String, BigDecimal> granted = new java.util.HashMap<>();
+    // held for provider batches still running, per budget
+    private final Map<String, BigDecimal> held = new java.util.HashMap<>();
 
     private Roster(Instant now, Duration ttl) {
       this.now = now;
@@ -754,7 +775,9 @@ public final class Accounting implements AutoCloseable {
       reporter.sequence = report.sequence();
       for (UsageReport.Line line : report.lines()) {
         addRoute(ledger, line, now);
-        addHealth(ledger, reporter, line, now);
+        if (!BATCH_TIER.equals(line.tier())) {
+          addHealth(ledger, reporter, line, now);
+        }
         Budget budget = find(budgets, line.budget());
         if (budget != null) {
           addBudget(ledger, budget, line, now);
@@ -893,10 +916,19 @@ public final class Accounting implements AutoCloseable {
         .byRoute
         .computeIfAbsent(line.route(), r -> new SpendLedger.Item())
         .add(cost, line.requests());
+    boolean batch = BATCH_TIER.equals(line.tier());
     spend
         .byModel
-        .computeIfAbsent(line.credential() + "/" + line.model(), m -> new SpendLedger.Item())
+        .computeIfAbsent(
+            line.credential() + "/" + line.model() + (batch ? BATCH_MARK : ""),
+            m -> new SpendLedger.Item())
         .add(cost, line.requests());
+    if (batch) {
+      spend.batchSpent =
+          new BigDecimal(spend.batchSpent == null ? "0" : spend.batchSpent)
+              .add(cost)
+              .toPlainString();
+    }
   }
 
   private static BigDecimal cost(UsageReport.Line line) {
@@ -916,7 +948,9 @@ public final class Accounting implements AutoCloseable {
     BudgetPeriods.roll(spend, spec.getPeriod(), now);
     BigDecimal limit = new BigDecimal(spec.getLimit());
     BigDecimal spent = spend.spentUsd();
-    BigDecimal remaining = limit.subtract(spent).max(BigDecimal.ZERO);
+    // running batches' estimates are as good as spent for what is left to grant
+    BigDecimal held = roster.held.getOrDefault(name, BigDecimal.ZERO);
+    BigDecimal remaining = limit.subtract(spent).subtract(held).max(BigDecimal.ZERO);
     // the other live sidecars and what they hold (this one is counted out of the roster)
     BigDecimal others = roster.granted(name);
     int live = 1 + roster.others();
@@ -947,7 +981,7 @@ public final class Accounting implements AutoCloseable {
         phase,
         action,
         allowance.toPlainString(),
-        BudgetPeriods.percent(spent, limit).toPlainString());
+        BudgetPeriods.percent(spent.add(held), limit).toPlainString());
   }
 
   static void forgetOldReporters(SpendLedger ledger, Instant now) {

@@ -120,5 +120,6 @@ public final class BudgetPeriods {
     spend.byRoute.clear();
     spend.byModel.clear();
     spend.byCaller.clear();
+    spend.batchSpent = null;
   }
 }

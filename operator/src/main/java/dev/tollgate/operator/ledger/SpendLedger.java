@@ -44,6 +44,12 @@ public final class SpendLedger {
      */
     public Map<String, Item> byCaller = new TreeMap<>();
 
+    /**
+     * The part of {@code spent} that ended provider batches cost this period (operator-metered,
+     * {@code tier} {@link Accounting#BATCH_TIER}); null when none.
+     */
+    public String batchSpent;
+
     public BigDecimal spentUsd() {
       return new BigDecimal(spent);
     }

@@ -19,6 +19,7 @@ public final class OperatorMetrics implements Metrics, SidecarConfigSync.WriteLi
   private final Histogram duration;
   private final Counter configMapWrites;
   private final Gauge budgetUsed;
+  private final Gauge budgetBatchSpent;
 
   public OperatorMetrics(PrometheusRegistry registry) {
     this.registry = registry;
@@ -55,6 +56,29 @@ public final class OperatorMetrics implements Metrics, SidecarConfigSync.WriteLi
                 "Spend this period over the Budget's limit, in percent, as last written to status")
             .labelNames("namespace", "budget")
             .register(registry);
+    budgetBatchSpent =
+        Gauge.builder()
+            .name("tollgate_budget_batch_spent_usd")
+            .help(
+                "USD that ended provider batches cost this period (part of the Budget's spend), as"
+                    + " last written to status")
+            .labelNames("namespace", "budget")
+            .register(registry);
+  }
+
+  /** The Budget gauges, as the budget controller feeds them. */
+  public dev.tollgate.operator.controller.BudgetReconciler.UsageGauge budgetGauges() {
+    return new dev.tollgate.operator.controller.BudgetReconciler.UsageGauge() {
+      @Override
+      public void set(String namespace, String budget, double percentUsed) {
+        budgetUsed(namespace, budget, percentUsed);
+      }
+
+      @Override
+      public void batchSpent(String namespace, String budget, double usd) {
+        budgetBatchSpent.labelValues(namespace, budget).set(usd);
+      }
+    };
   }
 
   /** Sets {@code tollgate_budget_used_percent} of one Budget. */

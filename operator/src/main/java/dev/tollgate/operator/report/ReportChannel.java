@@ -2,6 +2,8 @@ package dev.tollgate.operator.report;
 
 import dev.tollgate.api.v1alpha1.Budget;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
+import dev.tollgate.operator.batch.BatchMeter;
+import dev.tollgate.operator.batch.OpenBatches;
 import dev.tollgate.operator.ledger.Accounting;
 import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.render.RenderedConfigs;
@@ -133,11 +135,14 @@ public final class ReportChannel implements AutoCloseable {
   private final Accounting accounting;
   private final ReportServer server;
   private final Directory directory;
+  private final BatchMeter batches;
 
-  private ReportChannel(Accounting accounting, ReportServer server, Directory directory) {
+  private ReportChannel(
+      Accounting accounting, ReportServer server, Directory directory, BatchMeter batches) {
     this.accounting = accounting;
     this.server = server;
     this.directory = directory;
+    this.batches = batches;
   }
 
   /**
@@ -168,11 +173,44 @@ public final class ReportChannel implements AutoCloseable {
       Clock clock,
       RenderedConfigs rendered)
       throws IOException {
+    return start(
+        settings,
+        client,
+        tls,
+        reviewer,
+        clock,
+        rendered,
+        BatchMeter.Settings.fromEnv(System.getenv()));
+  }
+
+  /**
+   * As {@link #start(Settings, KubernetesClient, SSLContext, TokenReviewer, Clock,
+   * RenderedConfigs)}, metering provider batches as {@code batchSettings} say.
+   */
+  public static ReportChannel start(
+      Settings settings,
+      KubernetesClient client,
+      SSLContext tls,
+      TokenReviewer reviewer,
+      Clock clock,
+      RenderedConfigs rendered,
+      BatchMeter.Settings batchSettings)
+      throws IOException {
     // What every flush needs about a namespace comes from informer caches: no LIST or GET per
     // flush (at 100 namespaces and a write every half second that was 800 requests a second).
     Directory directory = Directory.start(client, settings, rendered);
     KubernetesEventRecorder events =
         new KubernetesEventRecorder(client, "tollgate-report-channel", clock);
+    BatchMeter batches =
+        new BatchMeter(
+            new OpenBatches(client, settings.operatorNamespace()),
+            directory,
+            rendered,
+            client,
+            events,
+            clock,
+            batchSettings);
+    directory.batches = batches;
     Accounting accounting =
         new Accounting(
             new ConfigMapLedgerStore(client, settings.operatorNamespace(), settings.ledgerName()),
@@ -204,12 +242,23 @@ public final class ReportChannel implements AutoCloseable {
               }
             });
     try {
-      return new ReportChannel(
-          accounting,
-          ReportServer.start(
-              settings.port(), tls, reviewer, accounting, rendered::get, settings.capacity()),
-          directory);
+      ReportChannel channel =
+          new ReportChannel(
+              accounting,
+              ReportServer.start(
+                  settings.port(),
+                  tls,
+                  reviewer,
+                  accounting,
+                  rendered::get,
+                  settings.capacity(),
+                  batches),
+              directory,
+              batches);
+      batches.start(accounting);
+      return channel;
     } catch (IOException | RuntimeException e) {
+      batches.close();
       accounting.close();
       directory.close();
       throw e;
@@ -220,7 +269,9 @@ public final class ReportChannel implements AutoCloseable {
    * Budgets and ProviderCredentials from informers (over all namespaces, or one per watched
    * namespace), and the configurations this operator rendered, for the accounting.
    */
-  private static final class Directory implements Accounting.BudgetDirectory, AutoCloseable {
+  private static final class Directory
+      implements Accounting.BudgetDirectory, BatchMeter.Directory, AutoCloseable {
+    private volatile BatchMeter batches;
     private final List<SharedIndexInformer<Budget>> budgets = new ArrayList<>();
     private final List<SharedIndexInformer<ProviderCredential>> credentials = new ArrayList<>();
     private final RenderedConfigs rendered;
@@ -280,6 +331,12 @@ public final class ReportChannel implements AutoCloseable {
     }
 
     @Override
+    public Map<String, java.math.BigDecimal> held(String ns) {
+      BatchMeter b = batches;
+      return b == null ? Map.of() : b.held(ns);
+    }
+
+    @Override
     public void close() {
       budgets.forEach(SharedIndexInformer::close);
       credentials.forEach(SharedIndexInformer::close);
@@ -295,9 +352,15 @@ public final class ReportChannel implements AutoCloseable {
     return accounting;
   }
 
+  /** The batch meter of this channel. */
+  public BatchMeter batches() {
+    return batches;
+  }
+
   @Override
   public void close() {
     server.close();
+    batches.close();
     accounting.close();
     directory.close();
   }

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * untrusted (any pod in the cluster can obtain a token and reach this port), so a report passes, in
  * order: a bearer token (TokenReview, cached by token hash: {@link CachingTokenReviewer}) that is
  * bound to a pod; a per-pod rate limit; every field checked ({@link ReportValidator}, 400 naming
- * the field); the report must be the token's own namespace, pod and pod UID (403). Only then is it
+ * the field); the report must be the token's own namespace, pod and pod UID (403). The provider
+ * batches it names are stored ({@link dev.tollgate.operator.batch.BatchMeter#record}), then it is
  * handed to {@link Accounting}; the answer goes out once it is applied, without a thread waiting
  * for it. Every replica serves it; the ledger's optimistic concurrency keeps two replicas from
  * applying the same report twice. The server itself bounds connections, handshakes and slow senders
@@ -125,6 +126,7 @@ public final class ReportServer implements AutoCloseable {
   private final GuardedHttpsServer server;
   private final TokenReviewer reviewer;
   private final Accounting accounting;
+  private final dev.tollgate.operator.batch.BatchMeter batches;
   private final ReporterRateLimit rateLimit = new ReporterRateLimit(20, 5);
 
   private ReportServer(
@@ -133,10 +135,12 @@ public final class ReportServer implements AutoCloseable {
       TokenReviewer reviewer,
       Accounting accounting,
       ConfigEndpoint.ConfigLookup configs,
-      Capacity capacity)
+      Capacity capacity,
+      dev.tollgate.operator.batch.BatchMeter batches)
       throws IOException {
     this.reviewer = new CachingTokenReviewer(reviewer);
     this.accounting = accounting;
+    this.batches = batches;
     Map<String, GuardedHttpsServer.Handler> routes = new LinkedHashMap<>();
     routes.put(PATH, this::handle);
     if (configs != null) {
@@ -169,7 +173,23 @@ public final class ReportServer implements AutoCloseable {
       ConfigEndpoint.ConfigLookup configs,
       Capacity capacity)
       throws IOException {
-    return new ReportServer(port, tls, reviewer, accounting, configs, capacity);
+    return new ReportServer(port, tls, reviewer, accounting, configs, capacity, null);
+  }
+
+  /**
+   * As {@link #start(int, SSLContext, TokenReviewer, Accounting, ConfigEndpoint.ConfigLookup,
+   * Capacity)}, opening the batches reports carry in {@code batches} before their usage is applied.
+   */
+  static ReportServer start(
+      int port,
+      SSLContext tls,
+      TokenReviewer reviewer,
+      Accounting accounting,
+      ConfigEndpoint.ConfigLookup configs,
+      Capacity capacity,
+      dev.tollgate.operator.batch.BatchMeter batches)
+      throws IOException {
+    return new ReportServer(port, tls, reviewer, accounting, configs, capacity, batches);
   }
 
   public int port() {
@@ -239,6 +259,25 @@ public final class ReportServer implements AutoCloseable {
     if (problem != null) {
       LOG.warn("rejected report: {}", problem);
       return done(json(403, problem));
+    }
+    if (!report.batches().isEmpty()) {
+      // the batches are stored before the report is acknowledged, or the report is not
+      if (batches == null) {
+        LOG.error(
+            "a report of pod {} names {} batches and this endpoint meters none; they are not"
+                + " metered",
+            report.pod(),
+            report.batches().size());
+      } else {
+        try {
+          batches.record(report.namespace(), report.pod(), report.batches());
+        } catch (RuntimeException e) {
+          LOG.warn("cannot store the batches of pod {}: {}", report.pod(), e.toString());
+          return done(
+              json(503, "the report's batches could not be stored yet; resend it unchanged")
+                  .withHeader("Retry-After", "1"));
+        }
+      }
     }
     return accounting
         .submit(report)

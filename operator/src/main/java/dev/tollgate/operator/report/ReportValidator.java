@@ -33,6 +33,18 @@ public final class ReportValidator {
   public static final int MAX_BUDGETS_WITH_CALLERS = 64;
   public static final int MAX_ERROR_KINDS = 64;
 
+  /** Admitted batches in one report (a sidecar sends at most 100 a report and keeps the rest). */
+  public static final int MAX_BATCHES = 100;
+
+  /** Requests in one batch: Anthropic's own limit is 100,000. */
+  public static final long MAX_BATCH_ITEMS = 100_000;
+
+  /** Budgets one batch's estimate names. */
+  public static final int MAX_BATCH_BUDGETS = 64;
+
+  private static final java.util.regex.Pattern BATCH_ID =
+      java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,128}");
+
   /** Object names (DNS subdomains), pod names, UIDs, boot ids. */
   public static final int MAX_NAME = 253;
 
@@ -103,6 +115,49 @@ public final class ReportValidator {
       if (perBudget.size() > MAX_BUDGETS_WITH_CALLERS) {
         throw new Invalid(at + ": callers of more than " + MAX_BUDGETS_WITH_CALLERS + " budgets");
       }
+    }
+    size("batches", r.batches(), MAX_BATCHES);
+    for (int i = 0; i < r.batches().size(); i++) {
+      batch("batches[" + i + "]", r.batches().get(i));
+    }
+  }
+
+  private static void batch(String at, UsageReport.AdmittedBatch b) {
+    if (b == null) {
+      throw new Invalid(at + ": must not be null");
+    }
+    if (b.id() == null || !BATCH_ID.matcher(b.id()).matches()) {
+      throw new Invalid(at + ".id: must be 1 to 128 letters, digits, '_' or '-', got " + q(b.id()));
+    }
+    name(at + ".credential", b.credential(), MAX_NAME, true);
+    if (!UsageReport.AdmittedBatch.ANTHROPIC_MESSAGES.equals(b.api())) {
+      throw new Invalid(
+          at
+              + ".api: must be "
+              + UsageReport.AdmittedBatch.ANTHROPIC_MESSAGES
+              + " (the one batch API metered), got "
+              + q(b.api()));
+    }
+    if (b.items() < 1 || b.items() > MAX_BATCH_ITEMS) {
+      throw new Invalid(at + ".items: must be from 1 to " + MAX_BATCH_ITEMS + ", got " + b.items());
+    }
+    if (b.estimates().size() > MAX_BATCH_BUDGETS) {
+      throw new Invalid(at + ".estimates: more than " + MAX_BATCH_BUDGETS + " budgets");
+    }
+    for (Map.Entry<String, String> e : b.estimates().entrySet()) {
+      name(at + ".estimates key", e.getKey(), MAX_NAME, true);
+      money(at + ".estimates[" + q(e.getKey()) + "]", e.getValue(), true);
+    }
+    size(at + ".routes", b.routes(), UsageReport.AdmittedBatch.MAX_ROUTES);
+    for (int i = 0; i < b.routes().size(); i++) {
+      String r = at + ".routes[" + i + "]";
+      UsageReport.BatchRoute route = b.routes().get(i);
+      if (route == null) {
+        throw new Invalid(r + ": must not be null");
+      }
+      name(r + ".route", route.route(), MAX_NAME, true);
+      name(r + ".model", route.model(), MAX_MODEL, true);
+      name(r + ".budget", route.budget(), MAX_NAME, false);
     }
   }
 

@@ -56,6 +56,7 @@ public final class BudgetSpendStatus {
     status.setAlertsFired(fired);
     status.setByRoute(items(spend.byRoute));
     status.setByModel(items(spend.byModel));
+    status.setBatchSpent(spend.batchSpent == null ? null : money(new BigDecimal(spend.batchSpent)));
     CallerQuotaStatus.apply(budget, status, spend);
     status.setHistory(
         spend.history.stream()
@@ -136,6 +137,7 @@ public final class BudgetSpendStatus {
     c.periodStart = s.periodStart;
     c.periodEnd = s.periodEnd;
     c.spent = s.spent;
+    c.batchSpent = s.batchSpent;
     c.byRoute = new java.util.TreeMap<>(s.byRoute);
     c.byModel = new java.util.TreeMap<>(s.byModel);
     c.byCaller = new java.util.TreeMap<>(s.byCaller);

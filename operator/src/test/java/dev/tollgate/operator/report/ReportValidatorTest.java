@@ -75,4 +75,52 @@ class ReportValidatorTest {
         .asString()
         .startsWith("targets[0].errorRatePercent");
   }
+
+  private static UsageReport withBatches(UsageReport.AdmittedBatch... batches) {
+    return report(List.of()).withBatches(List.of(batches));
+  }
+
+  private static UsageReport.AdmittedBatch batch(
+      String id, String api, long items, Map<String, String> estimates) {
+    return new UsageReport.AdmittedBatch(
+        id,
+        "anthropic",
+        api,
+        items,
+        estimates,
+        List.of(new UsageReport.BatchRoute("support", "claude-3-5-haiku-20241022", "monthly")));
+  }
+
+  @Test
+  void admittedBatchesAreChecked() {
+    String api = UsageReport.AdmittedBatch.ANTHROPIC_MESSAGES;
+    assertThat(
+            ReportValidator.problem(
+                withBatches(batch("msgbatch_01abc", api, 8, Map.of("monthly", "0.0042")))))
+        .isEmpty();
+    assertThat(ReportValidator.problem(withBatches(batch("../x", api, 1, Map.of()))))
+        .get()
+        .asString()
+        .startsWith("batches[0].id:");
+    assertThat(ReportValidator.problem(withBatches(batch("b1", "openai-batch", 1, Map.of()))))
+        .get()
+        .asString()
+        .startsWith("batches[0].api:");
+    assertThat(ReportValidator.problem(withBatches(batch("b1", api, -1, Map.of()))))
+        .get()
+        .asString()
+        .startsWith("batches[0].items:");
+    assertThat(ReportValidator.problem(withBatches(batch("b1", api, 1, Map.of("monthly", "-1")))))
+        .get()
+        .asString()
+        .startsWith("batches[0].estimates[\"monthly\"]:");
+    List<UsageReport.AdmittedBatch> many = new ArrayList<>();
+    for (int i = 0; i <= ReportValidator.MAX_BATCHES; i++) {
+      many.add(batch("b" + i, api, 1, Map.of()));
+    }
+    assertThat(ReportValidator.problem(report(List.of()).withBatches(many)))
+        .get()
+        .asString()
+        .startsWith("batches:");
+  }
 }

@@ -106,6 +106,43 @@ final class ReportingCluster implements AutoCloseable {
   }
 
   /**
+   * Sets up namespace {@code ns} for Anthropic batches against the simulator: Secret {@code
+   * anthropic-key}, ProviderCredential {@code anthropic} with {@code model} pinned at $1 / $5 per
+   * million (a credential override, so the tests' arithmetic does not move with the catalogue;
+   * Anthropic's 50% batch discount applies on top), Budget {@code monthly} of {@code limit} that
+   * blocks, and route {@code support} on {@code model} drawing from it; then mounts the rendered
+   * configuration and the key under {@code dir} as the kubelet would.
+   */
+  void anthropicNamespace(String ns, String model, String limit, Path dir) throws IOException {
+    MockApi.apply(client, Fixtures.secret(ns, "anthropic-key", "api-key"));
+    ProviderCredential credential =
+        Fixtures.credential(ns, "anthropic", Provider.ANTHROPIC, "anthropic-key", "api-key");
+    credential.getSpec().setEndpoint(sim.baseUrl());
+    ProviderCredentialSpec.ModelPrice price = new ProviderCredentialSpec.ModelPrice();
+    price.setModel(model);
+    price.setInput("1.00");
+    price.setOutput("5.00");
+    ProviderCredentialSpec.Pricing pricing = new ProviderCredentialSpec.Pricing();
+    pricing.getModels().add(price);
+    credential.getSpec().setPricing(pricing);
+    MockApi.apply(client, credential);
+    dev.tollgate.api.v1alpha1.Budget budget = Fixtures.budget(ns, "monthly", limit);
+    budget.getSpec().setOnExceeded(dev.tollgate.api.v1alpha1.BudgetSpec.ExceededAction.BLOCK);
+    MockApi.apply(client, budget);
+    MockApi.apply(
+        client,
+        Fixtures.withBudget(
+            Fixtures.route(ns, "support", "support", Fixtures.tier("main", "anthropic", model)),
+            "monthly"));
+    mountConfig(ns, "monthly", dir);
+    Path key =
+        Path.of(
+            SecretMounts.keyFile(dir.resolve("secrets").toString(), "anthropic-key", "api-key"));
+    Files.createDirectories(key.getParent());
+    Files.writeString(key, Fixtures.API_KEY_VALUE);
+  }
+
+  /**
    * Writes the API key file under {@code dir/secrets}, where {@link #sidecar} sidecars read the
    * Secrets the configuration names.
    *

@@ -8,11 +8,14 @@ import dev.tollgate.sidecar.config.Price;
 import dev.tollgate.sidecar.config.PriceCatalogue;
 import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.config.report.UsageReport;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.Json;
 import dev.tollgate.sidecar.wire.ProxyException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -29,9 +32,15 @@ import java.util.TreeMap;
  * @param estimates estimated USD per budget name of the routes the items named
  * @param unpricedItems items whose model has no price (not in the estimate)
  * @param items how many items the batch holds
+ * @param routes the routes the items named (at most {@link UsageReport.AdmittedBatch#MAX_ROUTES}),
+ *     with the model each resolved to and its budget: the operator attributes results by them
  */
 public record BatchSubmission(
-    byte[] body, Map<String, BigDecimal> estimates, int unpricedItems, int items) {
+    byte[] body,
+    Map<String, BigDecimal> estimates,
+    int unpricedItems,
+    int items,
+    List<UsageReport.BatchRoute> routes) {
   private static final BigDecimal MILLION = BigDecimal.valueOf(1_000_000);
 
   /** Resolves and estimates {@code raw}; a 400 in the caller's format when it cannot. */
@@ -42,6 +51,7 @@ public record BatchSubmission(
       throw invalid("a message batch is a JSON object with a \"requests\" array");
     }
     Map<String, BigDecimal> estimates = new TreeMap<>();
+    Map<String, UsageReport.BatchRoute> routes = new LinkedHashMap<>();
     int unpriced = 0;
     int i = 0;
     for (JsonNode item : root.get("requests")) {
@@ -67,6 +77,9 @@ public record BatchSubmission(
                                 + "'; a batch runs at one provider and cannot fail over, so"
                                 + " its items must name routes with a target there"));
         ((ObjectNode) params).put("model", model);
+        if (routes.size() < UsageReport.AdmittedBatch.MAX_ROUTES) {
+          routes.putIfAbsent(asked, new UsageReport.BatchRoute(asked, model, route.get().budget()));
+        }
       }
       long inputEstimate = Math.max(1, params.toString().length() / 4);
       long maxTokens = Math.max(0, params.path("max_tokens").asLong(0));
@@ -89,7 +102,22 @@ public record BatchSubmission(
       i++;
     }
     return new BatchSubmission(
-        root.toString().getBytes(StandardCharsets.UTF_8), Map.copyOf(estimates), unpriced, i);
+        root.toString().getBytes(StandardCharsets.UTF_8),
+        Map.copyOf(estimates),
+        unpriced,
+        i,
+        List.copyOf(routes.values()));
+  }
+
+  /**
+   * What the next usage report tells the operator of this batch, which the provider took as {@code
+   * id}.
+   */
+  public UsageReport.AdmittedBatch admitted(String id, String credential) {
+    Map<String, String> usd = new TreeMap<>();
+    estimates.forEach((budget, e) -> usd.put(budget, e.toPlainString()));
+    return new UsageReport.AdmittedBatch(
+        id, credential, UsageReport.AdmittedBatch.ANTHROPIC_MESSAGES, items, usd, routes);
   }
 
   private static Optional<String> targetOn(RouteConfig route, String credential) {

@@ -112,6 +112,8 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
   private boolean priceable;
   private java.io.ByteArrayOutputStream captured;
   private String secret;
+  // an Anthropic message batch being submitted: the provider's answer names its id
+  private BatchSubmission batch;
   // an error answer is held whole (bounded) so that a key the provider quotes can be masked
   private HttpResponse errorHead;
   private ByteBuf errorBody;
@@ -171,7 +173,7 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
    * its estimated cost admitted against the budgets of those routes.
    */
   private FullHttpRequest submitBatch(SidecarConfig cfg, FullHttpRequest req) {
-    BatchSubmission batch =
+    batch =
         BatchSubmission.prepare(
             cfg, credential, ByteBufUtil.getBytes(req.content()), px.costs().catalogue());
     for (var e : batch.estimates().entrySet()) {
@@ -248,7 +250,7 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
             });
     String type = head.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
     String encoding = head.headers().get(HttpHeaderNames.CONTENT_ENCODING, "identity");
-    if (priceable
+    if ((priceable || batch != null)
         && status == 200
         && type.toLowerCase(Locale.ROOT).contains("json")
         && "identity".equalsIgnoreCase(encoding)) {
@@ -425,7 +427,9 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
     px.inFlight().decrementAndGet();
     Usage usage = null;
     Cost cost = Cost.UNPRICED;
-    if (captured != null && kind == null && credential != null) {
+    if (batch != null && captured != null && kind == null) {
+      admitted(Json.parseOrNull(captured.toByteArray()));
+    } else if (captured != null && kind == null && credential != null) {
       JsonNode answer = Json.parseOrNull(captured.toByteArray());
       usage = PassthroughUsage.read(format, answer);
       if (usage != null) {
@@ -455,6 +459,28 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
     CallEnd.of(px).meter(r, null);
     onDone.run();
   }
+
+  /**
+   * The provider accepted the batch: its id goes to the operator in the next usage report, which
+   * meters the batch when it ends, whether or not this pod is still there.
+   */
+  private void admitted(JsonNode answer) {
+    String id = answer == null ? "" : answer.path("id").asText("");
+    if (!BATCH_ID.matcher(id).matches()) {
+      LOG.error(
+          "the provider accepted a message batch on credential {} but its answer names no usable"
+              + " id; the batch's spend will not be metered",
+          credential.name());
+      return;
+    }
+    px.ledger().batches().admitted(batch.admitted(id, credential.name()));
+  }
+
+  private static final java.util.regex.Pattern BATCH_ID =
+      java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,128}");
+
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(PassthroughCall.class);
 
   /** The request's {@code model} when its body is a JSON object that names one, else "". */
   private static String modelOf(FullHttpRequest req) {

@@ -14,9 +14,6 @@ import java.util.Optional;
  * credential's markup. Exact decimal arithmetic; never a double.
  */
 public final class CostCalculator {
-  private static final BigDecimal MILLION = BigDecimal.valueOf(1_000_000);
-  private static final BigDecimal HUNDRED = BigDecimal.valueOf(100);
-
   private final PriceCatalogue catalogue;
 
   public CostCalculator(PriceCatalogue catalogue) {
@@ -39,17 +36,13 @@ public final class CostCalculator {
       return Cost.UNPRICED;
     }
     ModelPrice p = price.get().rates(usage.promptTokens(), batch);
-    BigDecimal perMillion =
-        p.input()
-            .multiply(BigDecimal.valueOf(usage.inputTokens()))
-            .add(p.output().multiply(BigDecimal.valueOf(usage.outputTokens())))
-            .add(p.cacheRead().multiply(BigDecimal.valueOf(usage.cacheReadTokens())))
-            .add(p.cacheWrite().multiply(BigDecimal.valueOf(usage.cacheWriteTokens())));
-    BigDecimal usd = perMillion.divide(MILLION);
-    BigDecimal markup = credential == null ? BigDecimal.ZERO : credential.markupPercent();
-    if (markup.signum() != 0) {
-      usd = usd.add(usd.multiply(markup).divide(HUNDRED));
-    }
+    BigDecimal usd =
+        p.costUsd(
+            usage.inputTokens(),
+            usage.outputTokens(),
+            usage.cacheReadTokens(),
+            usage.cacheWriteTokens(),
+            credential == null ? BigDecimal.ZERO : credential.markupPercent());
     return new Cost(usd, true);
   }
 }

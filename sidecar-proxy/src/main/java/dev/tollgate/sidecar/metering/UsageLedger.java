@@ -14,6 +14,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * will collect (spend and health write-back). Cost is summed exactly.
  */
 public final class UsageLedger {
+  private final AdmittedBatches batches = new AdmittedBatches();
+
+  /** Provider batches admitted since the last report, which the next report carries. */
+  public AdmittedBatches batches() {
+    return batches;
+  }
+
   /** What a ledger line is about. */
   public record Key(String route, String tier, String credential, String model) {}
 

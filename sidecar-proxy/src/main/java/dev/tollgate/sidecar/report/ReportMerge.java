@@ -11,8 +11,8 @@ import java.util.Map;
 /**
  * Folds two consecutive reports of one process into one aggregate report, so that the spool stays
  * bounded while the operator is away without dropping usage: every count and amount is summed per
- * line (route, tier, credential, model, budget) and per caller; the aggregate takes the later
- * report's sequence, configuration version and target health.
+ * line (route, tier, credential, model, budget) and per caller, admitted batches are kept; the
+ * aggregate takes the later report's sequence, configuration version and target health.
  */
 final class ReportMerge {
   private ReportMerge() {}
@@ -51,7 +51,14 @@ final class ReportMerge {
         new ArrayList<>(lines.values()),
         later.targets(),
         later.last(),
-        new ArrayList<>(callers.values()));
+        new ArrayList<>(callers.values()),
+        concat(earlier.batches(), later.batches()));
+  }
+
+  private static <T> List<T> concat(List<T> a, List<T> b) {
+    List<T> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
   }
 
   private static UsageReport.Line add(UsageReport.Line a, UsageReport.Line b) {

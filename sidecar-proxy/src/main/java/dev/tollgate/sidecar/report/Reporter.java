@@ -350,7 +350,8 @@ public final class Reporter implements AutoCloseable {
               left.lines(),
               List.of(),
               true,
-              left.callers());
+              left.callers(),
+              left.batches());
       Delivery d = send(r, null, false);
       if (d == Delivery.UNREACHABLE) {
         return;
@@ -436,7 +437,8 @@ public final class Reporter implements AutoCloseable {
             r.lines(),
             r.targets(),
             r.last(),
-            r.callers());
+            r.callers(),
+            r.batches());
     if (spool != null) {
       spool.save(next);
       if (r.sequence() != next.sequence()) {
@@ -476,7 +478,9 @@ public final class Reporter implements AutoCloseable {
       c1 = List.of();
       c2 = callers;
     }
-    return List.of(part(r, l1, r.targets(), c1), part(r, l2, List.of(), c2));
+    // the admitted batches travel with the first half
+    return List.of(
+        part(r, l1, r.targets(), c1).withBatches(r.batches()), part(r, l2, List.of(), c2));
   }
 
   private UsageReport part(
@@ -617,7 +621,8 @@ public final class Reporter implements AutoCloseable {
               endpointGrowth(t.byEndpoint(), before == null ? null : before.byEndpoint())));
     }
     List<UsageReport.CallerSpend> callers = gate.callers().drain();
-    if (lines.isEmpty() && callers.isEmpty() && !evenIfEmpty) {
+    List<UsageReport.AdmittedBatch> batches = ledger.batches().drain();
+    if (lines.isEmpty() && callers.isEmpty() && batches.isEmpty() && !evenIfEmpty) {
       return;
     }
     baseline = now;
@@ -640,7 +645,8 @@ public final class Reporter implements AutoCloseable {
             lines,
             health,
             finishing,
-            callers);
+            callers,
+            batches);
     pending.add(new Pending(report, marks));
     if (spool != null) {
       spool.save(report);

@@ -247,16 +247,30 @@ class PassthroughIT {
     // the results, read through the sidecar (with the credential's key) and priced
     var results = bed.get("/v1/messages/batches/" + created.id() + "/results");
     assertThat(results.statusCode()).isEqualTo(200);
-    dev.tollgate.sidecar.metering.BatchResults.Summary s =
-        dev.tollgate.sidecar.metering.BatchResults.price(
+    dev.tollgate.sidecar.config.batch.BatchResults.Summary s =
+        dev.tollgate.sidecar.config.batch.BatchResults.price(
             new java.io.StringReader(results.body()),
             bed.sidecar.context().config().current().credential("anthropic").orElseThrow(),
-            bed.sidecar.context().costs());
+            bed.sidecar.context().costs().catalogue());
     assertThat(s.succeeded()).isEqualTo(6);
     assertThat(s.failed()).isEqualTo(2);
     // six items of Sonnet 3.5 in a batch: (100 × $1.50 + 20 × $7.50) per million each
     assertThat(s.costUsd()).isEqualByComparingTo("0.0018");
     assertThat(s.byModel()).containsOnlyKeys("claude-3-5-sonnet-20241022");
+    assertThat(s.byModel().get("claude-3-5-sonnet-20241022").items()).isEqualTo(6);
+
+    // the sidecar hands the accepted batch to its next usage report, for the operator to meter
+    assertThat(bed.sidecar.ledger().batches().drain())
+        .filteredOn(b -> b.id().equals(created.id()))
+        .singleElement()
+        .satisfies(
+            b -> {
+              assertThat(b.credential()).isEqualTo("anthropic");
+              assertThat(b.items()).isEqualTo(8);
+              assertThat(b.routes())
+                  .extracting(dev.tollgate.sidecar.config.report.UsageReport.BatchRoute::model)
+                  .containsExactly("claude-3-5-sonnet-20241022");
+            });
   }
 
   @Test

@@ -23,6 +23,9 @@ import java.util.Map;
  * @param callers spend per Budget and caller since the previous report, for Budgets with per-caller
  *     quotas (at most {@link CallerSpend#MAX_PER_BUDGET} callers per budget, the rest summed into
  *     {@link CallerSpend#OTHER})
+ * @param batches provider batches this sidecar submitted and the provider accepted since the
+ *     previous report, for the operator to meter once they end (empty from a sidecar that submitted
+ *     none, or from one before batch metering)
  */
 public record UsageReport(
     String namespace,
@@ -34,13 +37,96 @@ public record UsageReport(
     List<Line> lines,
     List<TargetState> targets,
     boolean last,
-    List<CallerSpend> callers) {
+    List<CallerSpend> callers,
+    List<AdmittedBatch> batches) {
 
   public UsageReport {
     lines = lines == null ? List.of() : List.copyOf(lines);
     targets = targets == null ? List.of() : List.copyOf(targets);
     callers = callers == null ? List.of() : List.copyOf(callers);
+    batches = batches == null ? List.of() : List.copyOf(batches);
   }
+
+  /** A report without admitted batches. */
+  public UsageReport(
+      String namespace,
+      String pod,
+      String podUid,
+      String bootId,
+      long sequence,
+      String configVersion,
+      List<Line> lines,
+      List<TargetState> targets,
+      boolean last,
+      List<CallerSpend> callers) {
+    this(
+        namespace,
+        pod,
+        podUid,
+        bootId,
+        sequence,
+        configVersion,
+        lines,
+        targets,
+        last,
+        callers,
+        null);
+  }
+
+  /** This report with {@code other} batches (a split or merge of reports carries them on). */
+  public UsageReport withBatches(List<AdmittedBatch> other) {
+    return new UsageReport(
+        namespace,
+        pod,
+        podUid,
+        bootId,
+        sequence,
+        configVersion,
+        lines,
+        targets,
+        last,
+        callers,
+        other);
+  }
+
+  /**
+   * A provider batch the sidecar submitted and the provider accepted (its answer named the id): the
+   * operator holds {@code estimates} against the budgets until the batch ends, then reads its
+   * results with the credential's key and applies their spend once, keyed by {@code id}.
+   *
+   * @param id the provider's batch id, e.g. {@code msgbatch_...}
+   * @param credential the ProviderCredential the batch was sent with
+   * @param api {@link #ANTHROPIC_MESSAGES} (the one batch API metered so far)
+   * @param items how many requests the batch holds
+   * @param estimates estimated USD per budget name at batch prices, exact decimal strings
+   * @param routes the routes the items named, with the model each resolved to on this credential
+   *     and the route's budget: the results' models are attributed to them
+   */
+  public record AdmittedBatch(
+      String id,
+      String credential,
+      String api,
+      long items,
+      Map<String, String> estimates,
+      List<BatchRoute> routes) {
+    public static final String ANTHROPIC_MESSAGES = "anthropic-messages";
+
+    /** Routes one batch names, at most; a sidecar keeps the first ones. */
+    public static final int MAX_ROUTES = 64;
+
+    public AdmittedBatch {
+      estimates = estimates == null ? Map.of() : Map.copyOf(estimates);
+      routes = routes == null ? List.of() : List.copyOf(routes);
+    }
+  }
+
+  /**
+   * A route a batch's items named.
+   *
+   * @param model the model the route resolved to on the batch's credential
+   * @param budget the route's Budget, or null
+   */
+  public record BatchRoute(String route, String model, String budget) {}
 
   /** A report with target health but without caller spend. */
   public UsageReport(
