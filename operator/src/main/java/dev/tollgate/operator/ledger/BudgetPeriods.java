@@ -120,5 +120,8 @@ public final class BudgetPeriods {
     spend.byRoute.clear();
     spend.byModel.clear();
     spend.byCaller.clear();
+    spend.byUser.clear();
+    spend.byFeature.clear();
+    spend.byWorkload.clear();
   }
 }

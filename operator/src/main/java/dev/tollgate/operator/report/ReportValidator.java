@@ -33,6 +33,9 @@ public final class ReportValidator {
   public static final int MAX_BUDGETS_WITH_CALLERS = 64;
   public static final int MAX_ERROR_KINDS = 64;
 
+  /** Entries of {@code attribution.users} and of {@code attribution.features}. */
+  public static final int MAX_ATTRIBUTED = 20_000;
+
   /** Object names (DNS subdomains), pod names, UIDs, boot ids. */
   public static final int MAX_NAME = 253;
 
@@ -102,6 +105,80 @@ public final class ReportValidator {
       }
       if (perBudget.size() > MAX_BUDGETS_WITH_CALLERS) {
         throw new Invalid(at + ": callers of more than " + MAX_BUDGETS_WITH_CALLERS + " budgets");
+      }
+    }
+    attribution(r.attribution());
+  }
+
+  /** Attribution keys: a short id, {@code sha256:<hex>}, a feature tag or {@code _other}. */
+  private static final java.util.regex.Pattern ATTRIBUTION_KEY =
+      java.util.regex.Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._@+=:/-]{0,127}");
+
+  /** Workload names: DNS subdomains. */
+  private static final java.util.regex.Pattern WORKLOAD_NAME =
+      java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
+
+  private static void attribution(UsageReport.Attribution a) {
+    if (a == null) {
+      return;
+    }
+    UsageReport.Workload w = a.workload();
+    if (w != null) {
+      if (w.kind() == null || !UsageReport.Workload.KINDS.contains(w.kind())) {
+        throw new Invalid(
+            "attribution.workload.kind: not one of "
+                + new java.util.TreeSet<>(UsageReport.Workload.KINDS)
+                + ", got "
+                + q(w.kind()));
+      }
+      if (w.name() == null || !WORKLOAD_NAME.matcher(w.name()).matches()) {
+        throw new Invalid(
+            "attribution.workload.name: not a Kubernetes object name: " + q(w.name()));
+      }
+      if (w.serviceAccount() != null && !WORKLOAD_NAME.matcher(w.serviceAccount()).matches()) {
+        throw new Invalid(
+            "attribution.workload.serviceAccount: not a Kubernetes object name: "
+                + q(w.serviceAccount()));
+      }
+      if (w.source() != null && !UsageReport.Workload.SOURCES.contains(w.source())) {
+        throw new Invalid(
+            "attribution.workload.source: not one of "
+                + new java.util.TreeSet<>(UsageReport.Workload.SOURCES)
+                + ", got "
+                + q(w.source()));
+      }
+    }
+    keySpend("attribution.users", a.users(), UsageReport.Attribution.MAX_USERS_PER_ROUTE);
+    keySpend("attribution.features", a.features(), UsageReport.Attribution.MAX_FEATURES_PER_ROUTE);
+  }
+
+  private static void keySpend(String at, List<UsageReport.KeySpend> spend, int perRoute) {
+    size(at, spend, MAX_ATTRIBUTED);
+    Map<String, Integer> routes = new HashMap<>();
+    for (int i = 0; i < spend.size(); i++) {
+      String k = at + "[" + i + "]";
+      UsageReport.KeySpend s = spend.get(i);
+      if (s == null) {
+        throw new Invalid(k + ": must not be null");
+      }
+      name(k + ".route", s.route(), MAX_NAME, true);
+      name(k + ".budget", s.budget(), MAX_NAME, false);
+      if (s.key() == null || !ATTRIBUTION_KEY.matcher(s.key()).matches()) {
+        throw new Invalid(
+            k + ".key: not an identifier of at most 128 characters (the sidecar hashes others)");
+      }
+      count(k + ".requests", s.requests());
+      money(k + ".costUsd", s.costUsd(), true);
+      if (routes.merge(s.route(), 1, Integer::sum) > perRoute + 1) {
+        throw new Invalid(
+            k
+                + ": more than "
+                + (perRoute + 1)
+                + " keys for route "
+                + s.route()
+                + " (sidecars sum the rest into "
+                + UsageReport.Attribution.OTHER
+                + ")");
       }
     }
   }

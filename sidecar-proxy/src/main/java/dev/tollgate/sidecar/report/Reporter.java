@@ -7,6 +7,7 @@ import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.config.report.ReportReply;
 import dev.tollgate.sidecar.config.report.UsageReport;
+import dev.tollgate.sidecar.metering.AttributedSpend;
 import dev.tollgate.sidecar.metering.UsageLedger;
 import dev.tollgate.sidecar.runtime.ConfigSource;
 import dev.tollgate.sidecar.wire.ErrorKind;
@@ -67,6 +68,9 @@ public final class Reporter implements AutoCloseable {
   /** Reports not yet acknowledged, oldest first; only the first may have reached the operator. */
   private final List<Pending> pending = new ArrayList<>();
 
+  /** The pod's workload as the webhook resolved it (its environment), or null. */
+  private volatile UsageReport.Workload workload;
+
   private long compacted;
   private int failuresInARow;
   // refused reports (issue #16): 400 splits or sets aside, 403 backs off, 429 waits Retry-After
@@ -99,6 +103,12 @@ public final class Reporter implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+  }
+
+  /** Names {@code w} (null: none) as the workload of every report from now on. */
+  public Reporter withWorkload(UsageReport.Workload w) {
+    this.workload = w;
+    return this;
   }
 
   /**
@@ -350,7 +360,8 @@ public final class Reporter implements AutoCloseable {
               left.lines(),
               List.of(),
               true,
-              left.callers());
+              left.callers(),
+              left.attribution());
       Delivery d = send(r, null, false);
       if (d == Delivery.UNREACHABLE) {
         return;
@@ -436,7 +447,8 @@ public final class Reporter implements AutoCloseable {
             r.lines(),
             r.targets(),
             r.last(),
-            r.callers());
+            r.callers(),
+            r.attribution());
     if (spool != null) {
       spool.save(next);
       if (r.sequence() != next.sequence()) {
@@ -476,14 +488,19 @@ public final class Reporter implements AutoCloseable {
       c1 = List.of();
       c2 = callers;
     }
-    return List.of(part(r, l1, r.targets(), c1), part(r, l2, List.of(), c2));
+    // the spend by user and feature stays whole, in the first half; both halves name the workload
+    return List.of(
+        part(r, l1, r.targets(), c1, r.attribution()),
+        part(
+            r, l2, List.of(), c2, r.attribution() == null ? null : r.attribution().workloadOnly()));
   }
 
   private UsageReport part(
       UsageReport r,
       List<UsageReport.Line> lines,
       List<UsageReport.TargetState> targets,
-      List<UsageReport.CallerSpend> callers) {
+      List<UsageReport.CallerSpend> callers,
+      UsageReport.Attribution attribution) {
     return new UsageReport(
         r.namespace(),
         r.pod(),
@@ -494,7 +511,8 @@ public final class Reporter implements AutoCloseable {
         lines,
         targets,
         r.last(),
-        callers);
+        callers,
+        attribution);
   }
 
   /** 403 (a token being rotated, say): retried with a growing pause, logged once a minute. */
@@ -622,6 +640,16 @@ public final class Reporter implements AutoCloseable {
     }
     baseline = now;
     sequence++;
+    AttributedSpend.Drained spend =
+        ledger
+            .attributed()
+            .drain(
+                route ->
+                    cfg == null ? null : cfg.route(route).map(RouteConfig::budget).orElse(null));
+    UsageReport.Attribution attribution =
+        workload == null && spend.isEmpty()
+            ? null
+            : new UsageReport.Attribution(workload, spend.users(), spend.features());
     List<UsageReport.TargetState> health;
     try {
       health = targets.get();
@@ -640,7 +668,8 @@ public final class Reporter implements AutoCloseable {
             lines,
             health,
             finishing,
-            callers);
+            callers,
+            attribution);
     pending.add(new Pending(report, marks));
     if (spool != null) {
       spool.save(report);
