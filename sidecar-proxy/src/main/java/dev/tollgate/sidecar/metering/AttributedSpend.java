@@ -72,16 +72,35 @@ public final class AttributedSpend {
    * Takes everything metered since the last drain, capped per route, with each route's budget from
    * {@code budgetOf} (null: none).
    */
-  public synchronized Drained drain(Function<String, String> budgetOf) {
+  public Drained drain(Function<String, String> budgetOf) {
+    return drain(budgetOf, (route, user) -> user);
+  }
+
+  /**
+   * As {@link #drain(Function)}, each user reported as {@code userKey(route, user)}: a pseudonym
+   * where the route's Budget hashes caller keys, so that no raw id reaches the operator's ledger or
+   * status there.
+   */
+  public synchronized Drained drain(
+      Function<String, String> budgetOf, java.util.function.BinaryOperator<String> userKey) {
     Map<Key, Sum> taken = pending;
     pending = new HashMap<>();
     return new Drained(
-        capped(taken, true, UsageReport.Attribution.MAX_USERS_PER_ROUTE, budgetOf),
-        capped(taken, false, UsageReport.Attribution.MAX_FEATURES_PER_ROUTE, budgetOf));
+        capped(taken, true, UsageReport.Attribution.MAX_USERS_PER_ROUTE, budgetOf, userKey),
+        capped(
+            taken,
+            false,
+            UsageReport.Attribution.MAX_FEATURES_PER_ROUTE,
+            budgetOf,
+            (route, feature) -> feature));
   }
 
   private static List<UsageReport.KeySpend> capped(
-      Map<Key, Sum> taken, boolean users, int max, Function<String, String> budgetOf) {
+      Map<Key, Sum> taken,
+      boolean users,
+      int max,
+      Function<String, String> budgetOf,
+      java.util.function.BinaryOperator<String> keyOf) {
     Map<String, List<Map.Entry<Key, Sum>>> byRoute = new TreeMap<>();
     taken.entrySet().stream()
         .filter(e -> e.getKey().user() == users)
@@ -103,7 +122,7 @@ public final class AttributedSpend {
                   new UsageReport.KeySpend(
                       route,
                       budget,
-                      e.getKey().key(),
+                      keyOf.apply(route, e.getKey().key()),
                       e.getValue().requests,
                       e.getValue().cost.toPlainString()));
             } else {

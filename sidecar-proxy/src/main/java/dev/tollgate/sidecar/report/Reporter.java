@@ -645,7 +645,8 @@ public final class Reporter implements AutoCloseable {
             .attributed()
             .drain(
                 route ->
-                    cfg == null ? null : cfg.route(route).map(RouteConfig::budget).orElse(null));
+                    cfg == null ? null : cfg.route(route).map(RouteConfig::budget).orElse(null),
+                (route, user) -> userKey(cfg, route, user));
     UsageReport.Attribution attribution =
         workload == null && spend.isEmpty()
             ? null
@@ -675,6 +676,25 @@ public final class Reporter implements AutoCloseable {
       spool.save(report);
     }
     compact();
+  }
+
+  /**
+   * The key {@code user} is reported under on {@code route}: the per-caller quota's pseudonym when
+   * the route's Budget hashes caller keys ({@code perCaller.hashKeys}), else as attributed.
+   */
+  private String userKey(SidecarConfig cfg, String route, String user) {
+    if (cfg == null) {
+      return user;
+    }
+    dev.tollgate.sidecar.config.BudgetConfig budget =
+        cfg.route(route).map(RouteConfig::budget).flatMap(cfg::budget).orElse(null);
+    if (budget == null
+        || budget.perCaller() == null
+        || !Boolean.TRUE.equals(budget.perCaller().hashKeys())) {
+      return user;
+    }
+    return dev.tollgate.sidecar.budget.CallerKeys.of(
+        budget.perCaller(), settings.namespace(), budget.name(), user);
   }
 
   /**
