@@ -142,7 +142,25 @@ class ChartRenderTest {
             "TollgateBudgetCritical",
             "TollgateUserHourlySpend",
             "TollgateSlowFirstToken",
-            "TollgateTokensPerDayEarly");
+            "TollgateTokensPerDayEarly",
+            "TollgateConversationCost");
+    assertThat(exprByAlert.get("TollgateConversationCost"))
+        .contains("increase(tollgate_conversations_over_cost_total[1h])")
+        .containsPattern(">\\s+0\\s*$");
+    JsonNode conversation = null;
+    for (JsonNode r : rules) {
+      if (r.get("alert").asText().equals("TollgateConversationCost")) {
+        conversation = r;
+      }
+    }
+    assertThat(conversation.at("/labels/threshold_usd").asText()).isEqualTo("2");
+    // the threshold the alert names is the one the sidecars count with
+    assertThat(
+            HelmChart.template()
+                .one("Deployment")
+                .at("/spec/template/spec/containers/0/env")
+                .toString())
+        .contains("{\"name\":\"TOLLGATE_SIDECAR_TOLLGATE_CONVERSATION_COST_USD\",\"value\":\"2\"}");
     assertThat(exprByAlert.get("TollgateTokensPerDayEarly"))
         .contains("max by (namespace, scope, name) (tollgate_tokens_per_day_used_ratio)")
         .contains("> 0.8")

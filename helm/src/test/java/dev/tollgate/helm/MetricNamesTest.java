@@ -97,7 +97,10 @@ class MetricNamesTest {
             500,
             null,
             null));
-    // a call naming its end user and feature (the bounded attribution series)
+    // a call naming its end user and feature (the bounded attribution series), and a conversation
+    // that reaches the cost threshold with it
+    metrics.conversationCosts(
+        new dev.tollgate.sidecar.metering.ConversationCosts(new BigDecimal("0.001")));
     metrics.started("support-chat");
     metrics.ended(
         CallRecord.builder()
@@ -110,7 +113,7 @@ class MetricNamesTest {
             .timing(500_000_000L, 200_000_000L)
             .attribution(
                 new dev.tollgate.sidecar.metering.Attribution(
-                    "alice", "faq", null, null, null, null, 0),
+                    "alice", "faq", "conv-1", null, null, null, 0),
                 0)
             .build());
     metrics.failover("support-chat", "groq", "llama-3.1-70b-versatile");

@@ -41,6 +41,25 @@ class RbacTest {
   }
 
   @Test
+  void theWebhookMayGetReplicaSetsAndJobsToNameWorkloadsAndNothingMore() throws Exception {
+    HelmChart.Manifests m = HelmChart.template();
+    List<String> grants = new ArrayList<>();
+    for (JsonNode role : roles(m)) {
+      if (!role.at("/metadata/name").asText().endsWith("-webhook")) {
+        continue;
+      }
+      for (JsonNode rule : role.path("rules")) {
+        for (String resource : texts(rule.path("resources"))) {
+          if (resource.equals("replicasets") || resource.equals("jobs")) {
+            grants.add(texts(rule.path("apiGroups")) + resource + texts(rule.path("verbs")));
+          }
+        }
+      }
+    }
+    assertThat(grants).containsExactlyInAnyOrder("[apps]replicasets[get]", "[batch]jobs[get]");
+  }
+
+  @Test
   void noRuleHasAWildcard() throws Exception {
     for (HelmChart.Manifests m : renders()) {
       for (JsonNode role : roles(m)) {

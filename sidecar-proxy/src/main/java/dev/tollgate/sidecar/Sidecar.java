@@ -83,7 +83,8 @@ public final class Sidecar implements AutoCloseable {
       reporter =
           new Reporter(reporting, ledger, config, px.budgetGate())
               .withTargetHealth(px.health()::snapshot)
-              .withRefusalCounter(metrics::reportRefused);
+              .withRefusalCounter(metrics::reportRefused)
+              .withWorkload(ReporterSettings.workloadFromEnv(System.getenv()));
       if (spoolDir != null) {
         reporter.withSpool(new dev.tollgate.sidecar.report.ReportSpool(spoolDir));
       }

@@ -46,6 +46,15 @@ public final class SidecarMain {
       System.err.println("attribution headers are misconfigured: " + e.getMessage());
       System.exit(2);
     }
+    try {
+      sidecar
+          .context()
+          .metrics()
+          .conversationCosts(
+              dev.tollgate.sidecar.metering.ConversationCosts.fromEnv(System.getenv()));
+    } catch (IllegalArgumentException e) {
+      LOG.error("{}; conversations are counted over the default threshold", e.getMessage());
+    }
     sidecar.serveHealth(health());
     Runtime.getRuntime()
         .addShutdownHook(

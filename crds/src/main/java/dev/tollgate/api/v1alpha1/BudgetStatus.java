@@ -60,6 +60,22 @@ public class BudgetStatus {
    */
   private List<String> callersOverQuota = new ArrayList<>();
 
+  /**
+   * Biggest end users this period (at most 10; the user header, OpenAI {@code user} or Anthropic
+   * {@code metadata.user_id}; pseudonymised {@code sha256:...} unless a short id). Unlike
+   * topCallers these need no perCaller quota and are not enforced.
+   */
+  private List<SpendItem> topUsers = new ArrayList<>();
+
+  /** Biggest feature tags this period (at most 10). */
+  private List<SpendItem> topFeatures = new ArrayList<>();
+
+  /**
+   * Spend and requests by the workload the calling pods belong to, {@code Kind/name} (at most 10),
+   * resolved by the injection webhook with no app change.
+   */
+  private List<SpendItem> byWorkload = new ArrayList<>();
+
   /** Totals of the last few periods. */
   private List<PeriodTotal> history = new ArrayList<>();
 

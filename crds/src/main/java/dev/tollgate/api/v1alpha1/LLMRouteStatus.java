@@ -86,6 +86,18 @@ public class LLMRouteStatus {
      */
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
     private java.util.Map<String, EndpointUsage> byEndpoint;
+
+    /** Biggest end users of the route this month (at most 10), as in Budget status. */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    private List<BudgetStatus.SpendItem> topUsers;
+
+    /** Biggest feature tags of the route this month (at most 10). */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    private List<BudgetStatus.SpendItem> topFeatures;
+
+    /** Spend and requests by calling workload, {@code Kind/name} (at most 10). */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    private List<BudgetStatus.SpendItem> byWorkload;
   }
 
   /** The calls of one endpoint kind on a route this period. */

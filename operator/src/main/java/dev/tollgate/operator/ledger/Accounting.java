@@ -505,7 +505,8 @@ public final class Accounting implements AutoCloseable {
             r.lines(),
             List.of(),
             r.last(),
-            r.callers());
+            r.callers(),
+            r.attribution());
   }
 
   /**
@@ -636,6 +637,7 @@ public final class Accounting implements AutoCloseable {
     for (SpendLedger.BudgetSpend b : ledger.budgets.values()) {
       CallerAccounting.cap(b.byCaller, COMPACT_CALLERS);
     }
+    AttributionAccounting.compact(ledger);
   }
 
   /** Whether a budget of the ledger is at or above {@link #NEAR_LIMIT_PERCENT} of its limit. */
@@ -784,6 +786,7 @@ public final class Accounting implements AutoCloseable {
         }
       }
       CallerAccounting.fold(ledger, budgets, report, now);
+      AttributionAccounting.fold(ledger, budgets, report, now);
     }
     List<ReportReply.BudgetState> states = new ArrayList<>();
     if (Boolean.TRUE.equals(reporter.ended)) {

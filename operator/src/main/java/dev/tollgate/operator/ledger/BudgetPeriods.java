@@ -121,5 +121,8 @@ public final class BudgetPeriods {
     spend.byModel.clear();
     spend.byCaller.clear();
     spend.batchSpent = null;
+    spend.byUser.clear();
+    spend.byFeature.clear();
+    spend.byWorkload.clear();
   }
 }

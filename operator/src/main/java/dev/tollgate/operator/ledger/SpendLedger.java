@@ -50,6 +50,19 @@ public final class SpendLedger {
      */
     public String batchSpent;
 
+    /**
+     * Spend per end user, feature tag and workload this period ({@link AttributionAccounting}),
+     * bounded, smaller spenders folded into {@code _other}.
+     */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public Map<String, Item> byUser = new TreeMap<>();
+
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public Map<String, Item> byFeature = new TreeMap<>();
+
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public Map<String, Item> byWorkload = new TreeMap<>();
+
     public BigDecimal spentUsd() {
       return new BigDecimal(spent);
     }
@@ -99,6 +112,19 @@ public final class SpendLedger {
      */
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
     public Map<String, EndpointItem> byEndpoint = new TreeMap<>();
+
+    /**
+     * Spend per end user, feature tag and workload this month ({@link AttributionAccounting}),
+     * bounded, smaller spenders folded into {@code _other}.
+     */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public Map<String, Item> byUser = new TreeMap<>();
+
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public Map<String, Item> byFeature = new TreeMap<>();
+
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public Map<String, Item> byWorkload = new TreeMap<>();
   }
 
   /** Calls of one endpoint kind on a route: requests, tokens and exact spend. */

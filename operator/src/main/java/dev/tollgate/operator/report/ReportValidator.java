@@ -45,6 +45,9 @@ public final class ReportValidator {
   private static final java.util.regex.Pattern BATCH_ID =
       java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,128}");
 
+  /** Entries of {@code attribution.users} and of {@code attribution.features}. */
+  public static final int MAX_ATTRIBUTED = 20_000;
+
   /** Object names (DNS subdomains), pod names, UIDs, boot ids. */
   public static final int MAX_NAME = 253;
 
@@ -120,6 +123,7 @@ public final class ReportValidator {
     for (int i = 0; i < r.batches().size(); i++) {
       batch("batches[" + i + "]", r.batches().get(i));
     }
+    attribution(r.attribution());
   }
 
   private static void batch(String at, UsageReport.AdmittedBatch b) {
@@ -158,6 +162,79 @@ public final class ReportValidator {
       name(r + ".route", route.route(), MAX_NAME, true);
       name(r + ".model", route.model(), MAX_MODEL, true);
       name(r + ".budget", route.budget(), MAX_NAME, false);
+    }
+  }
+
+  /** Attribution keys: a short id, {@code sha256:<hex>}, a feature tag or {@code _other}. */
+  private static final java.util.regex.Pattern ATTRIBUTION_KEY =
+      java.util.regex.Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._@+=:/-]{0,127}");
+
+  /** Workload names: DNS subdomains. */
+  private static final java.util.regex.Pattern WORKLOAD_NAME =
+      java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
+
+  private static void attribution(UsageReport.Attribution a) {
+    if (a == null) {
+      return;
+    }
+    UsageReport.Workload w = a.workload();
+    if (w != null) {
+      if (w.kind() == null || !UsageReport.Workload.KINDS.contains(w.kind())) {
+        throw new Invalid(
+            "attribution.workload.kind: not one of "
+                + new java.util.TreeSet<>(UsageReport.Workload.KINDS)
+                + ", got "
+                + q(w.kind()));
+      }
+      if (w.name() == null || !WORKLOAD_NAME.matcher(w.name()).matches()) {
+        throw new Invalid(
+            "attribution.workload.name: not a Kubernetes object name: " + q(w.name()));
+      }
+      if (w.serviceAccount() != null && !WORKLOAD_NAME.matcher(w.serviceAccount()).matches()) {
+        throw new Invalid(
+            "attribution.workload.serviceAccount: not a Kubernetes object name: "
+                + q(w.serviceAccount()));
+      }
+      if (w.source() != null && !UsageReport.Workload.SOURCES.contains(w.source())) {
+        throw new Invalid(
+            "attribution.workload.source: not one of "
+                + new java.util.TreeSet<>(UsageReport.Workload.SOURCES)
+                + ", got "
+                + q(w.source()));
+      }
+    }
+    keySpend("attribution.users", a.users(), UsageReport.Attribution.MAX_USERS_PER_ROUTE);
+    keySpend("attribution.features", a.features(), UsageReport.Attribution.MAX_FEATURES_PER_ROUTE);
+  }
+
+  private static void keySpend(String at, List<UsageReport.KeySpend> spend, int perRoute) {
+    size(at, spend, MAX_ATTRIBUTED);
+    Map<String, Integer> routes = new HashMap<>();
+    for (int i = 0; i < spend.size(); i++) {
+      String k = at + "[" + i + "]";
+      UsageReport.KeySpend s = spend.get(i);
+      if (s == null) {
+        throw new Invalid(k + ": must not be null");
+      }
+      name(k + ".route", s.route(), MAX_NAME, true);
+      name(k + ".budget", s.budget(), MAX_NAME, false);
+      if (s.key() == null || !ATTRIBUTION_KEY.matcher(s.key()).matches()) {
+        throw new Invalid(
+            k + ".key: not an identifier of at most 128 characters (the sidecar hashes others)");
+      }
+      count(k + ".requests", s.requests());
+      money(k + ".costUsd", s.costUsd(), true);
+      if (routes.merge(s.route(), 1, Integer::sum) > perRoute + 1) {
+        throw new Invalid(
+            k
+                + ": more than "
+                + (perRoute + 1)
+                + " keys for route "
+                + s.route()
+                + " (sidecars sum the rest into "
+                + UsageReport.Attribution.OTHER
+                + ")");
+      }
     }
   }
 

@@ -58,6 +58,9 @@ public final class BudgetSpendStatus {
     status.setByModel(items(spend.byModel));
     status.setBatchSpent(spend.batchSpent == null ? null : money(new BigDecimal(spend.batchSpent)));
     CallerQuotaStatus.apply(budget, status, spend);
+    status.setTopUsers(top(spend.byUser));
+    status.setTopFeatures(top(spend.byFeature));
+    status.setByWorkload(top(spend.byWorkload));
     status.setHistory(
         spend.history.stream()
             .map(
@@ -129,6 +132,19 @@ public final class BudgetSpendStatus {
         .toList();
   }
 
+  /**
+   * The 10 biggest of {@code items} (null: none), without {@code _other}: the keys folded into it
+   * are not one user, feature or workload.
+   */
+  static List<BudgetStatus.SpendItem> top(Map<String, SpendLedger.Item> items) {
+    if (items == null || items.isEmpty()) {
+      return List.of();
+    }
+    Map<String, SpendLedger.Item> named = new java.util.TreeMap<>(items);
+    named.remove(dev.tollgate.sidecar.config.report.UsageReport.Attribution.OTHER);
+    return items(named);
+  }
+
   private static SpendLedger.BudgetSpend copy(SpendLedger.BudgetSpend s) {
     SpendLedger.BudgetSpend c = new SpendLedger.BudgetSpend();
     if (s == null) {
@@ -141,6 +157,9 @@ public final class BudgetSpendStatus {
     c.byRoute = new java.util.TreeMap<>(s.byRoute);
     c.byModel = new java.util.TreeMap<>(s.byModel);
     c.byCaller = new java.util.TreeMap<>(s.byCaller);
+    c.byUser = new java.util.TreeMap<>(s.byUser);
+    c.byFeature = new java.util.TreeMap<>(s.byFeature);
+    c.byWorkload = new java.util.TreeMap<>(s.byWorkload);
     c.history = new ArrayList<>(s.history);
     return c;
   }

@@ -136,6 +136,9 @@ public final class RouteUsageStatus {
           });
       u.setByEndpoint(byEndpoint);
     }
+    u.setTopUsers(BudgetSpendStatus.top(usage.byUser));
+    u.setTopFeatures(BudgetSpendStatus.top(usage.byFeature));
+    u.setByWorkload(BudgetSpendStatus.top(usage.byWorkload));
     status.setUsage(u);
     List<LLMRouteStatus.TargetStatus> targets = new ArrayList<>();
     for (Map.Entry<String, Long> e : usage.targets.entrySet()) {

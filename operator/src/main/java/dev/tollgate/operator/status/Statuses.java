@@ -367,6 +367,9 @@ public final class Statuses {
     s.setByRoute(old.getByRoute());
     s.setByModel(old.getByModel());
     s.setTopCallers(old.getTopCallers());
+    s.setTopUsers(old.getTopUsers());
+    s.setTopFeatures(old.getTopFeatures());
+    s.setByWorkload(old.getByWorkload());
     s.setHistory(old.getHistory());
     return s;
   }

@@ -65,7 +65,9 @@ public record InjectionSettings(
           java.util.Map.entry(
               "TOLLGATE_SIDECAR_TOLLGATE_FEATURE_HEADER", "TOLLGATE_FEATURE_HEADER"),
           java.util.Map.entry(
-              "TOLLGATE_SIDECAR_TOLLGATE_CONVERSATION_HEADER", "TOLLGATE_CONVERSATION_HEADER"));
+              "TOLLGATE_SIDECAR_TOLLGATE_CONVERSATION_HEADER", "TOLLGATE_CONVERSATION_HEADER"),
+          java.util.Map.entry(
+              "TOLLGATE_SIDECAR_TOLLGATE_CONVERSATION_COST_USD", "TOLLGATE_CONVERSATION_COST_USD"));
 
   /** Settings without extra sidecar environment. */
   public InjectionSettings(

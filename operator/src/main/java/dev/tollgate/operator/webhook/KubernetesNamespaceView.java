@@ -10,6 +10,7 @@ import dev.tollgate.sidecar.config.SidecarConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -80,6 +81,64 @@ public final class KubernetesNamespaceView implements NamespaceView {
     } catch (SidecarConfigException e) {
       return false; // referencedSecrets reports the unreadable configuration
     }
+  }
+
+  /** How long the webhook waits for a ReplicaSet or Job before falling back to its name. */
+  static final java.time.Duration OWNER_TIMEOUT = java.time.Duration.ofSeconds(1);
+
+  /**
+   * Owner lookups run here, so that a slow API server costs an admission at most {@link
+   * #OWNER_TIMEOUT}: two threads, a short queue; beyond it a lookup is refused at once (naming
+   * convention).
+   */
+  private static final java.util.concurrent.ExecutorService OWNER_LOOKUPS =
+      new java.util.concurrent.ThreadPoolExecutor(
+          0,
+          2,
+          30,
+          java.util.concurrent.TimeUnit.SECONDS,
+          new java.util.concurrent.ArrayBlockingQueue<>(32),
+          r -> {
+            Thread t = new Thread(r, "tollgate-webhook-owner-lookup");
+            t.setDaemon(true);
+            return t;
+          });
+
+  @Override
+  public Optional<io.fabric8.kubernetes.api.model.OwnerReference> controllerOf(
+      String namespace, String kind, String name) {
+    java.util.concurrent.Future<io.fabric8.kubernetes.api.model.HasMetadata> f =
+        OWNER_LOOKUPS.submit(
+            () ->
+                switch (kind) {
+                  case "ReplicaSet" ->
+                      client.apps().replicaSets().inNamespace(namespace).withName(name).get();
+                  case "Job" ->
+                      client.batch().v1().jobs().inNamespace(namespace).withName(name).get();
+                  default -> throw new IllegalArgumentException("not an owner kind: " + kind);
+                });
+    io.fabric8.kubernetes.api.model.HasMetadata owner;
+    try {
+      owner = f.get(OWNER_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      f.cancel(true);
+      throw new IllegalStateException(
+          "reading " + kind + " " + namespace + "/" + name + " timed out");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(
+          "reading " + kind + " " + namespace + "/" + name + " failed: " + e.getCause(), e);
+    }
+    if (owner == null) {
+      throw new IllegalStateException(kind + " " + namespace + "/" + name + " not found");
+    }
+    List<io.fabric8.kubernetes.api.model.OwnerReference> refs =
+        owner.getMetadata().getOwnerReferences();
+    return refs == null
+        ? Optional.empty()
+        : refs.stream().filter(r -> Boolean.TRUE.equals(r.getController())).findFirst();
   }
 
   /** Secrets whose key files the configuration names (Redis: its password and the cache key). */

@@ -18,4 +18,14 @@ public interface NamespaceView {
   default boolean usesPodIdentity(String namespace) {
     return false;
   }
+
+  /**
+   * The controller reference of a ReplicaSet or Job of the namespace, for {@link WorkloadResolver};
+   * throws when it cannot be read (then the naming convention stands in), which is what a view
+   * without API access does.
+   */
+  default java.util.Optional<io.fabric8.kubernetes.api.model.OwnerReference> controllerOf(
+      String namespace, String kind, String name) {
+    throw new UnsupportedOperationException("no API access to read " + kind + " " + name);
+  }
 }

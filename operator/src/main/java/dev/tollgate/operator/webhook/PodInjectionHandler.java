@@ -73,11 +73,14 @@ public final class PodInjectionHandler implements AdmissionRequestHandler {
       }
       Set<String> secrets = namespaces.referencedSecrets(namespace);
       Pod mutated = Serialization.clone(original);
-      injector.inject(mutated, secrets, namespaces.usesPodIdentity(namespace));
+      dev.tollgate.sidecar.config.report.UsageReport.Workload workload =
+          WorkloadResolver.resolve(original, namespace, namespaces::controllerOf);
+      injector.inject(mutated, secrets, namespaces.usesPodIdentity(namespace), workload);
       LOG.info(
-          "injected the Tollgate sidecar into pod {}/{} with {} secret(s) mounted",
+          "injected the Tollgate sidecar into pod {}/{} of {} with {} secret(s) mounted",
           namespace,
           podName(original),
+          workload == null ? "no named workload" : workload.key() + " (" + workload.source() + ")",
           secrets.size());
       return AdmissionUtils.admissionResponseFromMutation(original, mutated);
     } catch (RuntimeException e) {

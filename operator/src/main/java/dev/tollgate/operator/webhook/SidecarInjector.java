@@ -123,6 +123,24 @@ public final class SidecarInjector {
    * containers have ({@link CloudIdentityEnv}).
    */
   public void inject(Pod pod, Set<String> secretNames, boolean podIdentity) {
+    inject(pod, secretNames, podIdentity, null);
+  }
+
+  /** Workload annotation: {@code Kind/name} of the pod's controller ({@link WorkloadResolver}). */
+  public static final String WORKLOAD_ANNOTATION = "tollgate.dev/workload";
+
+  /** How the webhook knew the workload: {@code api}, {@code naming}, {@code ownerReference}... */
+  public static final String WORKLOAD_SOURCE_ANNOTATION = "tollgate.dev/workload-source";
+
+  /**
+   * As {@link #inject(Pod, Set, boolean)}; the sidecar also learns the pod's {@code workload}
+   * (null: none), which its reports name, and the pod is annotated with it.
+   */
+  public void inject(
+      Pod pod,
+      Set<String> secretNames,
+      boolean podIdentity,
+      dev.tollgate.sidecar.config.report.UsageReport.Workload workload) {
     PodSpec spec = pod.getSpec();
     Set<String> secrets = new TreeSet<>(secretNames);
 
@@ -145,6 +163,15 @@ public final class SidecarInjector {
     List<Container> initContainers = new ArrayList<>(nullToEmpty(spec.getInitContainers()));
     // First, so the proxy is ready before any other init container or app container needs it.
     Container sidecar = sidecar(secrets);
+    if (workload != null) {
+      List<EnvVar> env = new ArrayList<>(sidecar.getEnv());
+      env.add(env("TOLLGATE_WORKLOAD_KIND", workload.kind()));
+      env.add(env("TOLLGATE_WORKLOAD_NAME", workload.name()));
+      if (workload.source() != null) {
+        env.add(env("TOLLGATE_WORKLOAD_SOURCE", workload.source()));
+      }
+      sidecar.setEnv(env);
+    }
     if (podIdentity) {
       CloudIdentityEnv.share(nullToEmpty(spec.getContainers()), sidecar);
     }
@@ -157,6 +184,12 @@ public final class SidecarInjector {
 
     Map<String, String> annotations = new LinkedHashMap<>(annotations(pod));
     annotations.put(InjectionSettings.INJECTED_ANNOTATION, "true");
+    if (workload != null) {
+      annotations.put(WORKLOAD_ANNOTATION, workload.key());
+      if (workload.source() != null) {
+        annotations.put(WORKLOAD_SOURCE_ANNOTATION, workload.source());
+      }
+    }
     pod.getMetadata().setAnnotations(annotations);
     Map<String, String> labels =
         new LinkedHashMap<>(
@@ -260,6 +293,7 @@ public final class SidecarInjector {
     env.add(fieldRef("TOLLGATE_POD_NAME", "metadata.name"));
     env.add(fieldRef("TOLLGATE_POD_NAMESPACE", "metadata.namespace"));
     env.add(fieldRef("TOLLGATE_POD_UID", "metadata.uid"));
+    env.add(fieldRef("TOLLGATE_SERVICE_ACCOUNT", "spec.serviceAccountName"));
     settings.sidecarEnv().forEach((k, v) -> env.add(env(k, v)));
     return env;
   }

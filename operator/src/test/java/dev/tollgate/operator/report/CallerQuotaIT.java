@@ -184,6 +184,10 @@ class CallerQuotaIT {
                   .extracting(BudgetStatus.SpendItem::getName)
                   .containsExactly(alice, bob);
               assertThat(s.getTopCallers().get(0).getSpent()).isEqualTo("0.10");
+              // the end users of a budget that hashes caller keys are shown as the same pseudonyms
+              assertThat(s.getTopUsers())
+                  .extracting(BudgetStatus.SpendItem::getName)
+                  .containsExactly(alice, bob);
               assertThat(s.getTopCallers().get(0).getRequests()).isEqualTo(8);
               assertThat(s.getTopCallers().get(1).getRequests()).isEqualTo(bobs);
               assertThat(s.getTopCallers().get(1).getSpent())

@@ -68,6 +68,9 @@ public final class ProxyMetrics {
   private final Counter featureRequests;
   private final Counter featureCost;
   private final Histogram featureTtft;
+  private final Counter conversationsOverCost;
+  private volatile ConversationCosts conversations =
+      new ConversationCosts(ConversationCosts.DEFAULT_THRESHOLD);
 
   public ProxyMetrics() {
     userRequests =
@@ -101,6 +104,13 @@ public final class ProxyMetrics {
             .classicOnly()
             .labelNames("model", "feature")
             .register(registry);
+    conversationsOverCost =
+        counter(
+            "tollgate_conversations_over_cost_total",
+            "Conversations (x-tollgate-conversation) whose cost in this sidecar reached the"
+                + " threshold (TOLLGATE_CONVERSATION_COST_USD, default 2), counted once each, by"
+                + " the route of the call that crossed it; no conversation label.",
+            "route");
     io.prometheus.metrics.core.metrics.CounterWithCallback.builder()
         .name("tollgate_trace_spans_dropped_total")
         .help(
@@ -453,6 +463,11 @@ public final class ProxyMetrics {
         userCost.labelValues(u).inc(usd);
       }
     }
+    if (a.conversation() != null
+        && usd > 0
+        && conversations.add(a.conversation(), r.cost().usd())) {
+      conversationsOverCost.labelValues(r.route()).inc();
+    }
     if (a.feature() != null) {
       String f = features.of(a.feature());
       featureRequests.labelValues(r.route(), f).inc();
@@ -463,6 +478,11 @@ public final class ProxyMetrics {
         featureTtft.labelValues(model, f).observe(r.ttftNanos() / 1e9);
       }
     }
+  }
+
+  /** Counts conversations over {@code c}'s threshold from now on. */
+  public void conversationCosts(ConversationCosts c) {
+    conversations = c;
   }
 
   public void configReload(boolean applied) {

@@ -135,12 +135,19 @@ public final class UsageLedger {
   }
 
   private final ConcurrentHashMap<Key, Line> lines = new ConcurrentHashMap<>();
+  private final AttributedSpend attributed = new AttributedSpend();
   private volatile java.util.function.Consumer<CallRecord> listener = r -> {};
 
   public void record(CallRecord r) {
     Key key = new Key(r.route(), r.tier(), r.credential(), r.model());
     lines.computeIfAbsent(key, k -> new Line()).add(r);
+    attributed.record(r);
     listener.accept(r);
+  }
+
+  /** Spend by end user and feature since the last report (drained by the reporter). */
+  public AttributedSpend attributed() {
+    return attributed;
   }
 
   /**

@@ -52,13 +52,79 @@ final class ReportMerge {
         later.targets(),
         later.last(),
         new ArrayList<>(callers.values()),
-        concat(earlier.batches(), later.batches()));
+        concat(earlier.batches(), later.batches()),
+        attribution(earlier.attribution(), later.attribution()));
   }
 
   private static <T> List<T> concat(List<T> a, List<T> b) {
     List<T> all = new ArrayList<>(a);
     all.addAll(b);
     return all;
+  }
+
+  /** Spend by user and feature summed per route and key; the later report's workload. */
+  private static UsageReport.Attribution attribution(
+      UsageReport.Attribution a, UsageReport.Attribution b) {
+    if (a == null || b == null) {
+      return a == null ? b : new UsageReport.Attribution(a.workload(), a.users(), a.features());
+    }
+    return new UsageReport.Attribution(
+        b.workload() != null ? b.workload() : a.workload(),
+        keys(a.users(), b.users(), UsageReport.Attribution.MAX_USERS_PER_ROUTE),
+        keys(a.features(), b.features(), UsageReport.Attribution.MAX_FEATURES_PER_ROUTE));
+  }
+
+  /** The sums per route and key, at most {@code max} keys per route (the rest in _other). */
+  private static List<UsageReport.KeySpend> keys(
+      List<UsageReport.KeySpend> a, List<UsageReport.KeySpend> b, int max) {
+    Map<List<String>, UsageReport.KeySpend> out = new LinkedHashMap<>();
+    for (UsageReport.KeySpend k : a) {
+      out.put(java.util.Arrays.asList(k.route(), k.key()), k);
+    }
+    for (UsageReport.KeySpend k : b) {
+      out.merge(
+          java.util.Arrays.asList(k.route(), k.key()),
+          k,
+          (x, y) ->
+              new UsageReport.KeySpend(
+                  y.route(),
+                  y.budget(),
+                  y.key(),
+                  x.requests() + y.requests(),
+                  money(x.costUsd()).add(money(y.costUsd())).toPlainString()));
+    }
+    Map<String, List<UsageReport.KeySpend>> byRoute = new LinkedHashMap<>();
+    out.values().forEach(k -> byRoute.computeIfAbsent(k.route(), r -> new ArrayList<>()).add(k));
+    List<UsageReport.KeySpend> capped = new ArrayList<>();
+    byRoute.forEach(
+        (route, keys) -> {
+          keys.sort(
+              java.util.Comparator.comparing((UsageReport.KeySpend k) -> money(k.costUsd()))
+                  .reversed()
+                  .thenComparing(UsageReport.KeySpend::key));
+          long otherRequests = 0;
+          BigDecimal otherCost = BigDecimal.ZERO;
+          int kept = 0;
+          for (UsageReport.KeySpend k : keys) {
+            if (!k.key().equals(UsageReport.Attribution.OTHER) && kept < max) {
+              kept++;
+              capped.add(k);
+            } else {
+              otherRequests += k.requests();
+              otherCost = otherCost.add(money(k.costUsd()));
+            }
+          }
+          if (otherRequests > 0) {
+            capped.add(
+                new UsageReport.KeySpend(
+                    route,
+                    keys.get(0).budget(),
+                    UsageReport.Attribution.OTHER,
+                    otherRequests,
+                    otherCost.toPlainString()));
+          }
+        });
+    return capped;
   }
 
   private static UsageReport.Line add(UsageReport.Line a, UsageReport.Line b) {

@@ -7,6 +7,7 @@ import dev.tollgate.sidecar.config.RouteConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
 import dev.tollgate.sidecar.config.report.ReportReply;
 import dev.tollgate.sidecar.config.report.UsageReport;
+import dev.tollgate.sidecar.metering.AttributedSpend;
 import dev.tollgate.sidecar.metering.UsageLedger;
 import dev.tollgate.sidecar.runtime.ConfigSource;
 import dev.tollgate.sidecar.wire.ErrorKind;
@@ -67,6 +68,9 @@ public final class Reporter implements AutoCloseable {
   /** Reports not yet acknowledged, oldest first; only the first may have reached the operator. */
   private final List<Pending> pending = new ArrayList<>();
 
+  /** The pod's workload as the webhook resolved it (its environment), or null. */
+  private volatile UsageReport.Workload workload;
+
   private long compacted;
   private int failuresInARow;
   // refused reports (issue #16): 400 splits or sets aside, 403 backs off, 429 waits Retry-After
@@ -99,6 +103,12 @@ public final class Reporter implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+  }
+
+  /** Names {@code w} (null: none) as the workload of every report from now on. */
+  public Reporter withWorkload(UsageReport.Workload w) {
+    this.workload = w;
+    return this;
   }
 
   /**
@@ -351,7 +361,8 @@ public final class Reporter implements AutoCloseable {
               List.of(),
               true,
               left.callers(),
-              left.batches());
+              left.batches(),
+              left.attribution());
       Delivery d = send(r, null, false);
       if (d == Delivery.UNREACHABLE) {
         return;
@@ -438,7 +449,8 @@ public final class Reporter implements AutoCloseable {
             r.targets(),
             r.last(),
             r.callers(),
-            r.batches());
+            r.batches(),
+            r.attribution());
     if (spool != null) {
       spool.save(next);
       if (r.sequence() != next.sequence()) {
@@ -478,16 +490,20 @@ public final class Reporter implements AutoCloseable {
       c1 = List.of();
       c2 = callers;
     }
-    // the admitted batches travel with the first half
+    // the admitted batches and the spend by user and feature stay whole, in the first half; both
+    // halves name the workload
     return List.of(
-        part(r, l1, r.targets(), c1).withBatches(r.batches()), part(r, l2, List.of(), c2));
+        part(r, l1, r.targets(), c1, r.attribution()).withBatches(r.batches()),
+        part(
+            r, l2, List.of(), c2, r.attribution() == null ? null : r.attribution().workloadOnly()));
   }
 
   private UsageReport part(
       UsageReport r,
       List<UsageReport.Line> lines,
       List<UsageReport.TargetState> targets,
-      List<UsageReport.CallerSpend> callers) {
+      List<UsageReport.CallerSpend> callers,
+      UsageReport.Attribution attribution) {
     return new UsageReport(
         r.namespace(),
         r.pod(),
@@ -498,7 +514,8 @@ public final class Reporter implements AutoCloseable {
         lines,
         targets,
         r.last(),
-        callers);
+        callers,
+        attribution);
   }
 
   /** 403 (a token being rotated, say): retried with a growing pause, logged once a minute. */
@@ -627,6 +644,17 @@ public final class Reporter implements AutoCloseable {
     }
     baseline = now;
     sequence++;
+    AttributedSpend.Drained spend =
+        ledger
+            .attributed()
+            .drain(
+                route ->
+                    cfg == null ? null : cfg.route(route).map(RouteConfig::budget).orElse(null),
+                (route, user) -> userKey(cfg, route, user));
+    UsageReport.Attribution attribution =
+        workload == null && spend.isEmpty()
+            ? null
+            : new UsageReport.Attribution(workload, spend.users(), spend.features());
     List<UsageReport.TargetState> health;
     try {
       health = targets.get();
@@ -646,12 +674,32 @@ public final class Reporter implements AutoCloseable {
             health,
             finishing,
             callers,
-            batches);
+            batches,
+            attribution);
     pending.add(new Pending(report, marks));
     if (spool != null) {
       spool.save(report);
     }
     compact();
+  }
+
+  /**
+   * The key {@code user} is reported under on {@code route}: the per-caller quota's pseudonym when
+   * the route's Budget hashes caller keys ({@code perCaller.hashKeys}), else as attributed.
+   */
+  private String userKey(SidecarConfig cfg, String route, String user) {
+    if (cfg == null) {
+      return user;
+    }
+    dev.tollgate.sidecar.config.BudgetConfig budget =
+        cfg.route(route).map(RouteConfig::budget).flatMap(cfg::budget).orElse(null);
+    if (budget == null
+        || budget.perCaller() == null
+        || !Boolean.TRUE.equals(budget.perCaller().hashKeys())) {
+      return user;
+    }
+    return dev.tollgate.sidecar.budget.CallerKeys.of(
+        budget.perCaller(), settings.namespace(), budget.name(), user);
   }
 
   /**

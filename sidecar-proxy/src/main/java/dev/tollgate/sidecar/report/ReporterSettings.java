@@ -115,4 +115,32 @@ public record ReporterSettings(
         grace == null || grace.isBlank() ? null : Duration.parse("PT" + grace.trim()),
         caFile == null || caFile.isBlank() ? null : Path.of(caFile.trim()));
   }
+
+  /**
+   * The pod's workload from the environment the webhook sets ({@code TOLLGATE_WORKLOAD_KIND},
+   * {@code TOLLGATE_WORKLOAD_NAME}, {@code TOLLGATE_WORKLOAD_SOURCE}, {@code
+   * TOLLGATE_SERVICE_ACCOUNT}), or null when it names none or an unknown kind.
+   */
+  public static dev.tollgate.sidecar.config.report.UsageReport.Workload workloadFromEnv(
+      Map<String, String> env) {
+    String kind = env.get("TOLLGATE_WORKLOAD_KIND");
+    String name = env.get("TOLLGATE_WORKLOAD_NAME");
+    if (kind == null
+        || name == null
+        || !dev.tollgate.sidecar.config.report.UsageReport.Workload.KINDS.contains(kind.strip())
+        || !name.strip().matches("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")) {
+      return null;
+    }
+    String source = env.get("TOLLGATE_WORKLOAD_SOURCE");
+    String sa = env.get("TOLLGATE_SERVICE_ACCOUNT");
+    return new dev.tollgate.sidecar.config.report.UsageReport.Workload(
+        kind.strip(),
+        name.strip(),
+        sa == null || sa.isBlank() ? null : sa.strip(),
+        source != null
+                && dev.tollgate.sidecar.config.report.UsageReport.Workload.SOURCES.contains(
+                    source.strip())
+            ? source.strip()
+            : null);
+  }
 }

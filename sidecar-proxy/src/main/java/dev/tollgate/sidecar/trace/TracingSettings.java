@@ -160,6 +160,18 @@ public record TracingSettings(
     putIfPresent(resource, "k8s.namespace.name", env.get("TOLLGATE_POD_NAMESPACE"));
     putIfPresent(resource, "k8s.pod.name", env.get("TOLLGATE_POD_NAME"));
     putIfPresent(resource, "k8s.pod.uid", env.get("TOLLGATE_POD_UID"));
+    // the pod's workload as the webhook resolved it, per the OTel k8s semantic conventions
+    // (k8s.deployment.name, k8s.statefulset.name, k8s.daemonset.name, k8s.replicaset.name,
+    // k8s.job.name, k8s.cronjob.name)
+    String kind = trim(env.get("TOLLGATE_WORKLOAD_KIND"));
+    if (kind != null
+        && !kind.equals("Pod")
+        && dev.tollgate.sidecar.config.report.UsageReport.Workload.KINDS.contains(kind)) {
+      putIfPresent(
+          resource,
+          "k8s." + kind.toLowerCase(Locale.ROOT) + ".name",
+          env.get("TOLLGATE_WORKLOAD_NAME"));
+    }
     String service = trim(env.get("OTEL_SERVICE_NAME"));
     if (service != null) {
       resource.put("service.name", service);

@@ -103,4 +103,58 @@ class ReportMergeTest {
     assertThat(merged.byEndpoint().get("embeddings"))
         .isEqualTo(new UsageReport.EndpointUsage(2, 7, 0, "0.01"));
   }
+
+  @Test
+  void anAggregateSumsSpendByUserAndFeatureWithinTheCapAndKeepsTheWorkload() {
+    UsageReport.Workload w = new UsageReport.Workload("Deployment", "checkout", "sa", "api");
+    List<UsageReport.KeySpend> many = new java.util.ArrayList<>();
+    for (int i = 0; i < UsageReport.Attribution.MAX_USERS_PER_ROUTE; i++) {
+      many.add(new UsageReport.KeySpend("r", "b", "u" + i, 1, "0.01"));
+    }
+    UsageReport earlier =
+        new UsageReport(
+            "ns",
+            "p",
+            "uid",
+            "boot",
+            1,
+            "v1",
+            List.of(line("gpt-4o", 1, "0.01")),
+            null,
+            false,
+            null,
+            new UsageReport.Attribution(w, many, List.of()));
+    UsageReport later =
+        new UsageReport(
+            "ns",
+            "p",
+            "uid",
+            "boot",
+            2,
+            "v1",
+            List.of(line("gpt-4o", 1, "0.5")),
+            null,
+            false,
+            null,
+            new UsageReport.Attribution(
+                w,
+                List.of(
+                    new UsageReport.KeySpend("r", "b", "u0", 1, "0.2"),
+                    new UsageReport.KeySpend("r", "b", "new", 1, "0.3")),
+                List.of(new UsageReport.KeySpend("r", "b", "search", 2, "0.5"))));
+    UsageReport.Attribution merged = ReportMerge.merge(earlier, later).attribution();
+    assertThat(merged.workload()).isEqualTo(w);
+    assertThat(merged.users()).hasSize(UsageReport.Attribution.MAX_USERS_PER_ROUTE + 1);
+    assertThat(merged.users().get(0))
+        .isEqualTo(new UsageReport.KeySpend("r", "b", "new", 1, "0.3"));
+    assertThat(merged.users().get(1))
+        .isEqualTo(new UsageReport.KeySpend("r", "b", "u0", 2, "0.21"));
+    UsageReport.KeySpend other = merged.users().get(merged.users().size() - 1);
+    assertThat(other.key()).isEqualTo(UsageReport.Attribution.OTHER);
+    assertThat(other.requests()).isEqualTo(1);
+    assertThat(merged.users().stream().mapToLong(UsageReport.KeySpend::requests).sum())
+        .isEqualTo(102);
+    assertThat(merged.features())
+        .containsExactly(new UsageReport.KeySpend("r", "b", "search", 2, "0.5"));
+  }
 }

@@ -58,4 +58,29 @@ class ReporterSettingsTest {
                     null))
         .hasMessageContaining("TOLLGATE_POD_NAME");
   }
+
+  @Test
+  void theWorkloadComesFromTheWebhooksEnvironmentAndOnlyWhenWellFormed() {
+    assertThat(
+            ReporterSettings.workloadFromEnv(
+                java.util.Map.of(
+                    "TOLLGATE_WORKLOAD_KIND", "Deployment",
+                    "TOLLGATE_WORKLOAD_NAME", "checkout",
+                    "TOLLGATE_WORKLOAD_SOURCE", "naming",
+                    "TOLLGATE_SERVICE_ACCOUNT", "checkout-sa")))
+        .isEqualTo(
+            new dev.tollgate.sidecar.config.report.UsageReport.Workload(
+                "Deployment", "checkout", "checkout-sa", "naming"));
+    assertThat(ReporterSettings.workloadFromEnv(java.util.Map.of())).isNull();
+    assertThat(
+            ReporterSettings.workloadFromEnv(
+                java.util.Map.of(
+                    "TOLLGATE_WORKLOAD_KIND", "Secret", "TOLLGATE_WORKLOAD_NAME", "x")))
+        .isNull();
+    assertThat(
+            ReporterSettings.workloadFromEnv(
+                java.util.Map.of(
+                    "TOLLGATE_WORKLOAD_KIND", "Deployment", "TOLLGATE_WORKLOAD_NAME", "Bad Name")))
+        .isNull();
+  }
 }

@@ -128,4 +128,27 @@ class TracingSettingsTest {
     out.put(k, v);
     return out;
   }
+
+  @Test
+  void theWorkloadTheWebhookResolvedIsAResourceAttributeByTheK8sConventions() {
+    TracingSettings s =
+        TracingSettings.fromEnv(
+            Map.of(
+                "OTEL_EXPORTER_OTLP_ENDPOINT", "http://otel:4318",
+                "TOLLGATE_WORKLOAD_KIND", "Deployment",
+                "TOLLGATE_WORKLOAD_NAME", "checkout"));
+    assertThat(s.resource()).containsEntry("k8s.deployment.name", "checkout");
+    assertThat(
+            TracingSettings.fromEnv(
+                    Map.of(
+                        "TOLLGATE_WORKLOAD_KIND", "CronJob", "TOLLGATE_WORKLOAD_NAME", "nightly"))
+                .resource())
+        .containsEntry("k8s.cronjob.name", "nightly");
+    // a kind outside the known set names no attribute
+    assertThat(
+            TracingSettings.fromEnv(
+                    Map.of("TOLLGATE_WORKLOAD_KIND", "Evil", "TOLLGATE_WORKLOAD_NAME", "x"))
+                .resource())
+        .doesNotContainKey("k8s.evil.name");
+  }
 }

@@ -26,6 +26,8 @@ import java.util.Map;
  * @param batches provider batches this sidecar submitted and the provider accepted since the
  *     previous report, for the operator to meter once they end (empty from a sidecar that submitted
  *     none, or from one before batch metering)
+ * @param attribution the pod's workload and spend by end user and feature, or null (an older
+ *     sidecar)
  */
 public record UsageReport(
     String namespace,
@@ -38,7 +40,8 @@ public record UsageReport(
     List<TargetState> targets,
     boolean last,
     List<CallerSpend> callers,
-    List<AdmittedBatch> batches) {
+    List<AdmittedBatch> batches,
+    Attribution attribution) {
 
   public UsageReport {
     lines = lines == null ? List.of() : List.copyOf(lines);
@@ -70,7 +73,64 @@ public record UsageReport(
         targets,
         last,
         callers,
-        null);
+        (List<AdmittedBatch>) null,
+        (Attribution) null);
+  }
+
+  /** A report with admitted batches, without attribution. */
+  public UsageReport(
+      String namespace,
+      String pod,
+      String podUid,
+      String bootId,
+      long sequence,
+      String configVersion,
+      List<Line> lines,
+      List<TargetState> targets,
+      boolean last,
+      List<CallerSpend> callers,
+      List<AdmittedBatch> batches) {
+    this(
+        namespace,
+        pod,
+        podUid,
+        bootId,
+        sequence,
+        configVersion,
+        lines,
+        targets,
+        last,
+        callers,
+        batches,
+        (Attribution) null);
+  }
+
+  /** A report with attribution, without admitted batches. */
+  public UsageReport(
+      String namespace,
+      String pod,
+      String podUid,
+      String bootId,
+      long sequence,
+      String configVersion,
+      List<Line> lines,
+      List<TargetState> targets,
+      boolean last,
+      List<CallerSpend> callers,
+      Attribution attribution) {
+    this(
+        namespace,
+        pod,
+        podUid,
+        bootId,
+        sequence,
+        configVersion,
+        lines,
+        targets,
+        last,
+        callers,
+        (List<AdmittedBatch>) null,
+        attribution);
   }
 
   /** This report with {@code other} batches (a split or merge of reports carries them on). */
@@ -86,6 +146,24 @@ public record UsageReport(
         targets,
         last,
         callers,
+        other,
+        attribution);
+  }
+
+  /** This report with {@code other} attribution (a split or merge of reports carries it on). */
+  public UsageReport withAttribution(Attribution other) {
+    return new UsageReport(
+        namespace,
+        pod,
+        podUid,
+        bootId,
+        sequence,
+        configVersion,
+        lines,
+        targets,
+        last,
+        callers,
+        batches,
         other);
   }
 
@@ -127,6 +205,65 @@ public record UsageReport(
    * @param budget the route's Budget, or null
    */
   public record BatchRoute(String route, String model, String budget) {}
+
+  /**
+   * Who this report's usage was for: the workload the pod belongs to (its lines' usage counts for
+   * it), and spend by end user and by feature tag since the previous report.
+   *
+   * @param workload the pod's owner as the admission webhook resolved it, or null
+   * @param users spend per route and end-user key, at most {@link #MAX_USERS_PER_ROUTE} per route
+   *     (the rest in {@link #OTHER})
+   * @param features spend per route and feature tag, at most {@link #MAX_FEATURES_PER_ROUTE} per
+   *     route (the rest in {@link #OTHER})
+   */
+  public record Attribution(Workload workload, List<KeySpend> users, List<KeySpend> features) {
+    public static final String OTHER = "_other";
+    public static final int MAX_USERS_PER_ROUTE = 100;
+    public static final int MAX_FEATURES_PER_ROUTE = 20;
+
+    public Attribution {
+      users = users == null ? List.of() : List.copyOf(users);
+      features = features == null ? List.of() : List.copyOf(features);
+    }
+
+    /** The same workload without the spend by user and feature (the second half of a split). */
+    public Attribution workloadOnly() {
+      return new Attribution(workload, null, null);
+    }
+  }
+
+  /**
+   * The workload a pod belongs to: its controller, resolved through ReplicaSets (to Deployments)
+   * and Jobs (to CronJobs).
+   *
+   * @param kind one of {@link #KINDS}
+   * @param name the controller's name
+   * @param serviceAccount the pod's service account, or null
+   * @param source how the webhook knew: {@code api} (it read the ReplicaSet or Job), {@code naming}
+   *     (the API read failed; from the naming convention), {@code ownerReference} (the pod's own
+   *     owner reference), {@code pod} (no owner)
+   */
+  public record Workload(String kind, String name, String serviceAccount, String source) {
+    public static final java.util.Set<String> KINDS =
+        java.util.Set.of(
+            "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod");
+    public static final java.util.Set<String> SOURCES =
+        java.util.Set.of("api", "naming", "ownerReference", "pod");
+
+    /** {@code Kind/name}, the key spend is kept under. */
+    public String key() {
+      return kind + "/" + name;
+    }
+  }
+
+  /**
+   * Spend of one end user or feature on one route since the previous report.
+   *
+   * @param budget the Budget the route draws from, or null
+   * @param key the user's key (a short id or {@code sha256:<16 hex>}) or the feature tag
+   * @param costUsd exact decimal string
+   */
+  public record KeySpend(String route, String budget, String key, long requests, String costUsd) {}
 
   /** A report with target health but without caller spend. */
   public UsageReport(
