@@ -246,10 +246,28 @@ public final class Accounting implements AutoCloseable {
   static final int MAX_BATCH = 500;
 
   /**
-   * Batches committed but not yet folded into the ledger beyond which reports are refused: the
-   * ledger cannot be written (too large), and replaying an ever longer journal would not end.
+   * Batches committed but not yet folded into the ledger: the journal's slots ({@link
+   * LedgerStore#journalSlots}). A batch is written only into a slot whose batch is folded; when
+   * none is free the ledger is written first, and reports are refused (503) while it cannot be.
    */
-  static final int MAX_UNFOLDED = 512;
+  private int maxUnfolded() {
+    return store.journalSlots();
+  }
+
+  /**
+   * From this many unfolded batches the ledger is written at once, whatever its pace, so that the
+   * journal's slots do not run out (a report would then wait for that write).
+   */
+  private int foldEarlyAt() {
+    return Math.max(1, store.journalSlots() / 2);
+  }
+
+  /** Whether the namespace's ledger is due to be written (folded). */
+  private boolean foldDue(Live live, Cadence cadence) {
+    return live.unfolded()
+        && (System.nanoTime() - cadence.nextFoldNanos >= 0
+            || live.head.index() - live.folded >= foldEarlyAt());
+  }
 
   private void flushDue() {
     long now = System.nanoTime();
@@ -261,7 +279,7 @@ public final class Accounting implements AutoCloseable {
     }
     for (Map.Entry<String, Live> e : lives.entrySet()) {
       Cadence cadence = cadences.computeIfAbsent(e.getKey(), ns -> new Cadence());
-      if (e.getValue().unfolded() && now - cadence.nextFoldNanos >= 0) {
+      if (foldDue(e.getValue(), cadence)) {
         due.add(e.getKey());
       }
     }
@@ -292,7 +310,7 @@ public final class Accounting implements AutoCloseable {
         flush(namespace, batch, cadence);
       }
       Live live = lives.get(namespace);
-      if (live != null && live.unfolded() && System.nanoTime() - cadence.nextFoldNanos >= 0) {
+      if (live != null && foldDue(live, cadence)) {
         fold(namespace, live, cadence, true);
       }
     } catch (RuntimeException e) {
@@ -366,23 +384,18 @@ public final class Accounting implements AutoCloseable {
     for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       LedgerStore.Versioned read = store.load(namespace);
       long folded = read.ledger().journal == null ? 0 : read.ledger().journal;
-      LedgerStore.Head head = store.head(namespace);
-      if (head.index() < folded) {
-        head = new LedgerStore.Head(folded, head.version());
-      }
-      List<LedgerStore.Batch> batches;
+      LedgerStore.Journal journal;
       try {
-        batches = store.batches(namespace, folded, head.index());
+        journal = store.journal(namespace, folded);
       } catch (LedgerStore.MissingBatchException folding) {
         continue; // another writer folded meanwhile: read the newer ledger
       }
-      for (LedgerStore.Batch b : batches) {
+      for (LedgerStore.Batch b : journal.batches()) {
         for (LedgerStore.Entry e : b.entries()) {
           replay(read.ledger(), e, budgets, credentials, b.at(), grantTtl);
         }
       }
-      store.sweep(namespace, folded);
-      return new Live(read.ledger(), read.version(), folded, head);
+      return new Live(read.ledger(), read.version(), folded, journal.head());
     }
     throw new IllegalStateException(
         "the spend journal of namespace " + namespace + " kept changing while it was read");
@@ -418,9 +431,11 @@ public final class Accounting implements AutoCloseable {
           live = load(namespace, budgets, credentials);
           lives.put(namespace, live);
         }
-        if (live.head.index() - live.folded >= MAX_UNFOLDED) {
+        if (live.head.index() - live.folded >= maxUnfolded()) {
+          // every slot holds a batch not folded yet: the ledger must be written first
+          awaitFold(live);
           fold(namespace, live, cadence);
-          if (lives.get(namespace) != live || live.head.index() - live.folded >= MAX_UNFOLDED) {
+          if (lives.get(namespace) != live || live.head.index() - live.folded >= maxUnfolded()) {
             throw new IllegalStateException(
                 "the spend ledger of namespace "
                     + namespace
@@ -510,10 +525,10 @@ public final class Accounting implements AutoCloseable {
   }
 
   /**
-   * Writes the namespace's ledger with its journal folded in, then removes the folded batches. A
+   * Writes the namespace's ledger with its journal folded in (their slots may then be reused). A
    * ledger too large is compacted once; if still too large it is not written ({@link
    * Listener#tooLarge}), and reports go on being acknowledged from the journal until {@link
-   * #MAX_UNFOLDED} batches wait.
+   * #maxUnfolded} batches wait.
    */
   private void fold(String namespace, Live live, Cadence cadence) {
     fold(namespace, live, cadence, false);
@@ -559,12 +574,10 @@ public final class Accounting implements AutoCloseable {
               lives.remove(namespace, live); // another writer: load again before the next batch
               return;
             }
-            long from = live.folded + 1;
             live.ledgerVersion = version;
             live.folded = through;
             ledgerBytes.put(namespace, (long) bytes.length);
             lastWrite.put(namespace, System.nanoTime());
-            store.forget(namespace, from, through);
             listener.applied(namespace);
           } catch (RuntimeException e) {
             LOG.warn("cannot write the spend ledger of namespace {}: {}", namespace, e.toString());
@@ -581,6 +594,19 @@ public final class Accounting implements AutoCloseable {
       }
     } else {
       write.run();
+    }
+  }
+
+  /** Waits (a few seconds at most) for the ledger write in flight of {@code live} to end. */
+  private static void awaitFold(Live live) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (live.folding && System.nanoTime() - deadline < 0) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 

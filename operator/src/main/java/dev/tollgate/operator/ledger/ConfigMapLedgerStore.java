@@ -24,15 +24,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * a tenant who may edit its own namespace cannot touch it. Writes are conditional on the
  * resourceVersion read (optimistic concurrency).
  *
- * <p>The journal ({@link LedgerStore}): each committed batch of reports is its own small ConfigMap
- * {@code <ledger name>.b-<index>}, and {@code <ledger name>.journal} holds the index of the last
- * committed one (a namespace name has no dot, so these never collide with another namespace's
- * ledger). An append creates the batch's object, then moves the head conditionally on its
- * resourceVersion: only that conditional update commits. A batch object whose head move failed is
- * either adopted by the next writer that finds it in its way (it was computed on the committed
- * state, so applying it is safe: its reports were just not acknowledged yet) or lies below the
- * folded position and is ignored and removed. Ledger loads always read the API server (the
- * accounting keeps the live ledger in memory and loads only on start and after a conflict).
+ * <p>The journal ({@link LedgerStore}): a ring of {@link #JOURNAL_SLOTS} small ConfigMaps {@code
+ * <ledger name>.j-<slot>} (a namespace name has no dot, so these never collide with another
+ * namespace's ledger); batch {@code n} is stored in slot {@code n mod JOURNAL_SLOTS}, labelled with
+ * its index. An append is one write: the slot's create (it never existed) or its update conditional
+ * on the resourceVersion the writer knows, the one it had when it held batch {@code n -
+ * JOURNAL_SLOTS}, folded by then. That write commits: a writer whose view is stale (another
+ * committed this index, or a later one in this slot) gets a conflict, and since a slot is never
+ * deleted and a resourceVersion never comes back, a stale leader cannot write into a slot that was
+ * reused meanwhile. Nothing is deleted: a folded batch stays until its slot is reused. Ledger loads
+ * always read the API server (the accounting keeps the live ledger in memory and loads only on
+ * start and after a conflict), the journal with one LIST.
  *
  * <p>Size guard: an object larger than {@link #MAX_BYTES} is never sent (the API server refuses
  * objects over 1 MiB, and etcd pays for every byte of every write); {@link LedgerTooLargeException}
@@ -158,7 +160,7 @@ public final class ConfigMapLedgerStore implements LedgerStore {
       SpendLedger ledger = load(namespace).ledger();
       long folded = ledger.journal == null ? 0 : ledger.journal;
       try {
-        for (Batch b : batches(namespace, folded, Math.max(folded, head(namespace).index()))) {
+        for (Batch b : journal(namespace, folded).batches()) {
           for (Entry e : b.entries()) {
             Accounting.replay(
                 ledger, e, budgets, credentials, b.at(), java.time.Duration.ofSeconds(30));
@@ -281,18 +283,26 @@ public final class ConfigMapLedgerStore implements LedgerStore {
 
   // ---- the journal ----
 
-  static final String HEAD_KEY = "head";
   static final String BATCH_KEY = "batch.json";
   public static final String JOURNAL_COMPONENT = "spend-journal";
 
-  /** The name of the object holding the journal head of {@code namespace}. */
-  public static String headName(String prefix, String namespace) {
-    return objectName(prefix, namespace) + ".journal";
+  /** Label of a journal slot: the index of the batch it holds. */
+  public static final String INDEX_LABEL = "tollgate.dev/journal-index";
+
+  /**
+   * Slots of a namespace's journal ring: batch {@code n} is stored in slot {@code n mod
+   * JOURNAL_SLOTS}, overwritten once folded. At most this many small objects per namespace stay.
+   */
+  public static final int JOURNAL_SLOTS = 128;
+
+  /** The name of the object holding journal slot {@code slot} of {@code namespace}. */
+  public static String slotName(String prefix, String namespace, int slot) {
+    return objectName(prefix, namespace) + ".j-" + slot;
   }
 
-  /** The name of the object holding batch {@code index} of {@code namespace}. */
-  public static String batchName(String prefix, String namespace, long index) {
-    return objectName(prefix, namespace) + ".b-" + index;
+  /** The slot batch {@code index} is stored in. */
+  public static int slotOf(long index) {
+    return (int) (index % JOURNAL_SLOTS);
   }
 
   /** A batch as stored: when it was applied, and per report the reporter it left. */
@@ -306,54 +316,66 @@ public final class ConfigMapLedgerStore implements LedgerStore {
     public SpendLedger.Reporter reporter;
   }
 
-  private ConfigMap journalObject(
-      String name, String namespace, String version, String key, String value) {
-    return new ConfigMapBuilder()
-        .withNewMetadata()
-        .withName(name)
-        .withNamespace(operatorNamespace)
-        .withResourceVersion(version)
-        .addToLabels("app.kubernetes.io/managed-by", "tollgate-operator")
-        .addToLabels("app.kubernetes.io/component", JOURNAL_COMPONENT)
-        .addToLabels(NAMESPACE_LABEL, namespace)
-        .endMetadata()
-        .withData(key == null ? null : Map.of(key, value))
-        .build();
+  @Override
+  public int journalSlots() {
+    return JOURNAL_SLOTS;
   }
 
+  /**
+   * One LIST of the namespace's journal slots (label-selected): the versions of all of them, and
+   * the batches above {@code folded}, which must be {@code folded + 1, folded + 2, ...} without a
+   * gap (a batch is written only after the one before it committed, and a slot is reused only once
+   * its batch is folded: a gap means the ledger was folded further since it was read).
+   */
   @Override
-  public Head head(String namespace) {
-    ConfigMap cm =
+  public Journal journal(String namespace, long folded) {
+    String slotPrefix = objectName(prefix, namespace) + ".j-";
+    Map<Integer, String> versions = new java.util.HashMap<>();
+    java.util.TreeMap<Long, ConfigMap> after = new java.util.TreeMap<>();
+    for (ConfigMap cm :
         client
             .configMaps()
             .inNamespace(operatorNamespace)
-            .withName(headName(prefix, namespace))
-            .get();
-    if (cm == null) {
-      return new Head(0, null);
-    }
-    String head = cm.getData() == null ? null : cm.getData().get(HEAD_KEY);
-    return new Head(
-        head == null ? 0 : Long.parseLong(head.trim()), cm.getMetadata().getResourceVersion());
-  }
-
-  @Override
-  public java.util.List<Batch> batches(String namespace, long after, long through) {
-    java.util.List<Batch> out = new java.util.ArrayList<>();
-    for (long i = after + 1; i <= through; i++) {
-      ConfigMap cm =
-          client
-              .configMaps()
-              .inNamespace(operatorNamespace)
-              .withName(batchName(prefix, namespace, i))
-              .get();
-      if (cm == null) {
-        throw new MissingBatchException(
-            "batch " + i + " of the spend journal of namespace " + namespace + " is gone");
+            .withLabel("app.kubernetes.io/component", JOURNAL_COMPONENT)
+            .withLabel(NAMESPACE_LABEL, namespace)
+            .list()
+            .getItems()) {
+      String name = cm.getMetadata().getName();
+      Map<String, String> labels = cm.getMetadata().getLabels();
+      if (!name.startsWith(slotPrefix) || labels == null || labels.get(INDEX_LABEL) == null) {
+        continue;
       }
-      out.add(parseBatch(i, cm));
+      int slot;
+      long index;
+      try {
+        slot = Integer.parseInt(name.substring(slotPrefix.length()));
+        index = Long.parseLong(labels.get(INDEX_LABEL));
+      } catch (NumberFormatException notOurs) {
+        continue;
+      }
+      if (slot < 0 || slot >= JOURNAL_SLOTS || slotOf(index) != slot) {
+        continue;
+      }
+      versions.put(slot, cm.getMetadata().getResourceVersion());
+      if (index > folded) {
+        after.put(index, cm);
+      }
     }
-    return out;
+    java.util.List<Batch> batches = new java.util.ArrayList<>();
+    long expected = folded + 1;
+    for (Map.Entry<Long, ConfigMap> e : after.entrySet()) {
+      if (e.getKey() != expected) {
+        throw new MissingBatchException(
+            "batch "
+                + expected
+                + " of the spend journal of namespace "
+                + namespace
+                + " is gone (folded meanwhile)");
+      }
+      batches.add(parseBatch(e.getKey(), e.getValue()));
+      expected++;
+    }
+    return new Journal(new Head(expected - 1, versions), batches);
   }
 
   static Batch parseBatch(long index, ConfigMap cm) {
@@ -436,82 +458,37 @@ public final class ConfigMapLedgerStore implements LedgerStore {
               + " KiB the operator writes",
           stored);
     }
+    int slot = slotOf(batch.index());
+    String version = head.slots().get(slot);
+    ConfigMap object =
+        new ConfigMapBuilder()
+            .withNewMetadata()
+            .withName(slotName(prefix, namespace, slot))
+            .withNamespace(operatorNamespace)
+            .withResourceVersion(version)
+            .addToLabels("app.kubernetes.io/managed-by", "tollgate-operator")
+            .addToLabels("app.kubernetes.io/component", JOURNAL_COMPONENT)
+            .addToLabels(NAMESPACE_LABEL, namespace)
+            .addToLabels(INDEX_LABEL, Long.toString(batch.index()))
+            .endMetadata()
+            .withBinaryData(
+                Map.of(BATCH_GZ_KEY, java.util.Base64.getEncoder().encodeToString(json)))
+            .build();
     var configMaps = client.configMaps().inNamespace(operatorNamespace);
     try {
-      ConfigMap object =
-          journalObject(batchName(prefix, namespace, batch.index()), namespace, null, null, null);
-      object.setBinaryData(
-          Map.of(BATCH_GZ_KEY, java.util.Base64.getEncoder().encodeToString(json)));
-      configMaps.resource(object).create();
+      // The one write that commits: a create fails if the slot exists, an update if the slot
+      // changed since this writer knew it (another writer committed this index, or a later one).
+      ConfigMap written =
+          version == null
+              ? configMaps.resource(object).create()
+              : configMaps.resource(object).update();
+      return head.next(batch.index(), slot, written.getMetadata().getResourceVersion());
     } catch (KubernetesClientException e) {
-      if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
-        throw e;
-      }
-      // A batch of this index exists: committed by someone else (our head is stale), or left by a
-      // writer that failed between its two steps; adopt that one (it was computed on the
-      // committed state), then let the caller load again.
-      Head now = head(namespace);
-      if (now.index() == head.index() && java.util.Objects.equals(now.version(), head.version())) {
-        moveHead(namespace, head, batch.index());
-      }
-      return null;
-    }
-    return moveHead(namespace, head, batch.index());
-  }
-
-  private Head moveHead(String namespace, Head head, long index) {
-    ConfigMap cm =
-        journalObject(
-            headName(prefix, namespace), namespace, head.version(), HEAD_KEY, Long.toString(index));
-    var configMaps = client.configMaps().inNamespace(operatorNamespace);
-    try {
-      ConfigMap stored =
-          head.version() == null
-              ? configMaps.resource(cm).create()
-              : configMaps.resource(cm).update();
-      return new Head(index, stored.getMetadata().getResourceVersion());
-    } catch (KubernetesClientException e) {
-      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
-        return null;
+      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT
+          || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+        return null; // not committed: load again
       }
       throw e;
-    }
-  }
-
-  @Override
-  public void forget(String namespace, long from, long through) {
-    var configMaps = client.configMaps().inNamespace(operatorNamespace);
-    for (long i = from; i <= through; i++) {
-      try {
-        configMaps.withName(batchName(prefix, namespace, i)).delete();
-      } catch (KubernetesClientException e) {
-        // left for the next load's clean-up
-        return;
-      }
-    }
-  }
-
-  @Override
-  public void sweep(String namespace, long folded) {
-    var configMaps = client.configMaps().inNamespace(operatorNamespace);
-    String batchPrefix = objectName(prefix, namespace) + ".b-";
-    for (ConfigMap cm :
-        configMaps
-            .withLabel("app.kubernetes.io/component", JOURNAL_COMPONENT)
-            .withLabel(NAMESPACE_LABEL, namespace)
-            .list()
-            .getItems()) {
-      String name = cm.getMetadata().getName();
-      if (!name.startsWith(batchPrefix)) {
-        continue;
-      }
-      try {
-        if (Long.parseLong(name.substring(batchPrefix.length())) <= folded) {
-          configMaps.withName(name).delete();
-        }
-      } catch (NumberFormatException | KubernetesClientException e) {
-        // not ours to judge, or the next sweep's
-      }
     }
   }
 }

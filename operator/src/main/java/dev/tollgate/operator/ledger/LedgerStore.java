@@ -9,21 +9,41 @@ import java.util.List;
  * reports committed since the ledger was last written.
  *
  * <p>Saves of the ledger are conditional on the version read, and so is every journal append (on
- * the journal's head), so two operator replicas (or an old leader and a new one) can never both
- * apply the same report. A batch is durable once {@link #append} returned its new head: reports are
- * acknowledged then, without waiting for the (much larger) ledger to be rewritten. The ledger is
- * written now and then with the journal position it includes ({@link SpendLedger#journal}); loading
- * replays the batches after that position.
+ * the version of the journal slot it writes: the write itself commits), so two operator replicas
+ * (or an old leader and a new one) can never both apply the same report. A batch is durable once
+ * {@link #append} returned its new head: reports are acknowledged then, without waiting for the
+ * (much larger) ledger to be rewritten. The ledger is written now and then with the journal
+ * position it includes ({@link SpendLedger#journal}); loading replays the batches after that
+ * position.
  */
 public interface LedgerStore {
   /** The ledger and the version it was read at (null: none stored yet). */
   record Versioned(SpendLedger ledger, String version) {}
 
   /**
-   * The journal's head: the index of the last committed batch (0: none) and the version of the
-   * object holding it (null: none stored yet).
+   * What a writer knows of the namespace's journal: the index of the last committed batch (0:
+   * none), and the version of each journal slot it knows of (a slot it does not know of did not
+   * exist when it last read the journal). Batch {@code n} lives in slot {@code n mod }{@link
+   * #journalSlots()}; appending writes that slot conditionally on the version it had when it held
+   * batch {@code n - slots}, which must be folded into the ledger by then.
    */
-  record Head(long index, String version) {}
+  record Head(long index, java.util.Map<Integer, String> slots) {
+    public Head {
+      slots = java.util.Map.copyOf(slots);
+    }
+
+    /** A journal with nothing known of its slots (a first write creates them). */
+    public Head(long index) {
+      this(index, java.util.Map.of());
+    }
+
+    /** This head moved to {@code index}, its slot {@code slot} now at {@code version}. */
+    Head next(long index, int slot, String version) {
+      java.util.Map<Integer, String> copy = new java.util.HashMap<>(slots);
+      copy.put(slot, version);
+      return new Head(index, copy);
+    }
+  }
 
   /**
    * One committed batch: the reports applied at {@code at}, each with its reporter as the batch
@@ -33,6 +53,9 @@ public interface LedgerStore {
 
   /** A report of a batch and its reporter after it was applied (null when none was recorded). */
   record Entry(UsageReport report, SpendLedger.Reporter reporter) {}
+
+  /** The journal after a folded position: its head and the batches to replay, in order. */
+  record Journal(Head head, List<Batch> batches) {}
 
   Versioned load(String namespace);
 
@@ -65,33 +88,30 @@ public interface LedgerStore {
     return 0;
   }
 
-  /** The namespace's journal head (index 0, version null when it has none). */
-  Head head(String namespace);
-
   /**
-   * The committed batches with index {@code after + 1} to {@code through}, in order.
-   *
-   * @throws MissingBatchException when one is gone (folded into the ledger by another writer
-   *     meanwhile): load again
+   * How many batches the journal holds: batch {@code n} may be appended only once batch {@code n -
+   * journalSlots()} is folded into the ledger.
    */
-  List<Batch> batches(String namespace, long after, long through);
+  int journalSlots();
 
   /**
-   * Commits {@code batch} (whose index must be {@code head.index() + 1}) if the journal's head is
-   * still {@code head}.
+   * The namespace's journal after the ledger's position {@code folded}: its head and the committed
+   * batches {@code folded + 1} to the head, in order.
+   *
+   * @throws MissingBatchException when the journal does not continue the ledger (folded further by
+   *     another writer meanwhile, its slots reused): load the ledger again
+   */
+  Journal journal(String namespace, long folded);
+
+  /**
+   * Commits {@code batch} (whose index must be {@code head.index() + 1}, and batch {@code index -
+   * journalSlots()} folded) in one write: the batch's slot, conditional on the version {@code head}
+   * knows. A writer whose head is stale (another committed this index, or a later one in this slot)
+   * gets a conflict: its batch is not committed.
    *
    * @return the new head, or null on a conflict: someone else committed in between; load again
    */
   Head append(String namespace, Head head, Batch batch);
-
-  /** Removes the batches {@code from} to {@code through}, folded into the ledger (best effort). */
-  void forget(String namespace, long from, long through);
-
-  /**
-   * Removes batch objects at or below {@code folded} left behind (by a writer that lost a race, or
-   * a clean-up cut short): they are in the ledger or were never committed.
-   */
-  default void sweep(String namespace, long folded) {}
 
   /** A batch the head says was committed is not there (folded meanwhile). */
   final class MissingBatchException extends IllegalStateException {

@@ -104,15 +104,16 @@ class LedgerJournalIT {
       // acknowledged while the ledger object still holds only the first report: the journal has it
       assertThat(storedSpend(ns)).isEqualByComparingTo("1.00");
       assertThat(committedSpend(ns)).isEqualByComparingTo("3.00");
-      assertThat(
-              client
-                  .configMaps()
-                  .inNamespace(OPS)
-                  .withName(ConfigMapLedgerStore.batchName("tollgate-spend", ns, 2))
-                  .get())
-          .isNotNull();
+      ConfigMap slot =
+          client
+              .configMaps()
+              .inNamespace(OPS)
+              .withName(ConfigMapLedgerStore.slotName("tollgate-spend", ns, 2))
+              .get();
+      assertThat(slot.getMetadata().getLabels())
+          .containsEntry(ConfigMapLedgerStore.INDEX_LABEL, "2");
     }
-    // closing writes the ledger with its journal folded in, and removes the folded batches
+    // closing writes the ledger with its journal folded in; the slots stay, to be reused
     assertThat(storedSpend(ns)).isEqualByComparingTo("3.00");
     assertThat(
             ConfigMapLedgerStore.parse(
@@ -128,7 +129,8 @@ class LedgerJournalIT {
                 .list()
                 .getItems())
         .extracting(c -> c.getMetadata().getName())
-        .containsExactly("tollgate-spend-" + ns + ".journal");
+        .containsExactlyInAnyOrder(
+            "tollgate-spend-" + ns + ".j-1", "tollgate-spend-" + ns + ".j-2");
   }
 
   @Test
@@ -162,26 +164,71 @@ class LedgerJournalIT {
   }
 
   @Test
-  void aBatchLeftByAWriterThatFailedBetweenItsTwoStepsIsAdoptedNotLost() throws Exception {
-    String ns = "journal-orphan";
+  void aStaleWriterCannotCommitAnIndexAnotherCommittedNorWriteIntoAReusedSlot() {
+    String ns = "journal-fence";
     createBudget(ns);
     ConfigMapLedgerStore store = new ConfigMapLedgerStore(client, OPS, "tollgate-spend");
-    LedgerStore.Head head = store.append(ns, new LedgerStore.Head(0, null), batch(1, ns, "c", 1));
-    assertThat(head.index()).isEqualTo(1);
-    // a writer stored batch 2 and died before moving the head
-    var twoSteps = new ConfigMapLedgerStore(client, OPS, "tollgate-spend");
-    LedgerStore.Head stale = new LedgerStore.Head(1, "stale-version");
-    assertThat(twoSteps.append(ns, stale, batch(2, ns, "c", 2))).isNull();
-    assertThat(store.head(ns).index()).isEqualTo(1);
-
-    try (Accounting a = accounting(ns, Duration.ofSeconds(30))) {
-      // c's reply for sequence 2 never went out: it resends, and it counts once
-      assertThat(send(a, report(ns, "c", 2, "1.00")).acknowledgedSequence()).isEqualTo(2);
-      send(a, report(ns, "c", 3, "1.00"));
-      assertThat(committedSpend(ns)).isEqualByComparingTo("3.00");
-      // batch 2 adopted, the resend (its reporter seen again) in 3, sequence 3 in 4
-      assertThat(store.head(ns).index()).isEqualTo(4);
+    int slots = store.journalSlots();
+    // the old leader commits batches 1 to slots + 1: slot 1 went round once, slot 2 holds batch 2
+    LedgerStore.Head old = store.journal(ns, 0).head();
+    for (long i = 1; i <= slots + 1; i++) {
+      old = store.append(ns, old, batch(i, ns, "d", 1));
+      assertThat(old).isNotNull();
     }
+    // a new leader (the ledger folded through slots) commits the next index into slot 2
+    LedgerStore.Journal journal = store.journal(ns, slots);
+    assertThat(journal.head().index()).isEqualTo(slots + 1L);
+    assertThat(journal.batches()).hasSize(1);
+    LedgerStore.Head next = store.append(ns, journal.head(), batch(slots + 2, ns, "d", 2));
+    assertThat(next).isNotNull();
+    // the old leader, cut off, tries the same index: its view of slot 2 is stale, nothing commits
+    assertThat(store.append(ns, old, batch(slots + 2, ns, "e", 1))).isNull();
+    // a writer that never saw slot 3 and believes it free cannot create it over a batch either
+    LedgerStore.Head blind =
+        store.append(ns, next, batch(slots + 3, ns, "d", 3)); // slot 3, written by next
+    assertThat(blind).isNotNull();
+    assertThat(
+            store.append(
+                ns,
+                new LedgerStore.Head(slots + 2L, java.util.Map.of()),
+                batch(slots + 3, ns, "e", 1)))
+        .isNull();
+    assertThat(store.journal(ns, slots).batches())
+        .extracting(LedgerStore.Batch::index)
+        .containsExactly(slots + 1L, slots + 2L, slots + 3L);
+  }
+
+  @Test
+  void theJournalGoesRoundItsSlotsAndANewLeaderStillCountsEveryReportOnce() throws Exception {
+    String ns = "journal-ring";
+    createBudget(ns);
+    int slots = ConfigMapLedgerStore.JOURNAL_SLOTS;
+    int reports = slots * 2 + 10;
+    Accounting old = accounting(ns, Duration.ofMillis(50));
+    for (int seq = 1; seq <= reports; seq++) {
+      send(old, report(ns, "r", seq, "0.01"));
+    }
+    assertThat(committedSpend(ns))
+        .isEqualByComparingTo(new BigDecimal("0.01").multiply(BigDecimal.valueOf(reports)));
+    // cut off without close; the new leader gets a resend of the last report and one more
+    try (Accounting next = accounting(ns, Duration.ofSeconds(30))) {
+      assertThat(send(next, report(ns, "r", reports, "0.01")).acknowledgedSequence())
+          .isEqualTo(reports);
+      send(next, report(ns, "r", reports + 1, "0.01"));
+      assertThat(committedSpend(ns))
+          .isEqualByComparingTo(new BigDecimal("0.01").multiply(BigDecimal.valueOf(reports + 1)));
+    } finally {
+      old.close();
+    }
+    assertThat(
+            client
+                .configMaps()
+                .inNamespace(OPS)
+                .withLabel("app.kubernetes.io/component", ConfigMapLedgerStore.JOURNAL_COMPONENT)
+                .withLabel(ConfigMapLedgerStore.NAMESPACE_LABEL, ns)
+                .list()
+                .getItems())
+        .hasSizeLessThanOrEqualTo(slots);
   }
 
   private static LedgerStore.Batch batch(long index, String ns, String pod, long seq) {
