@@ -15,9 +15,10 @@
 #
 # usage: bench/footprint.sh [rounds (default 3)] [set ...]
 #   sets: 17 (Java 17, jvm.options), 17-cds (+ AppCDS), 25 (Temurin 25, jvm.options),
-#         25-aot (+ AOT cache), 25-aot-coh (+ -XX:+UseCompactObjectHeaders), or
+#         25-aot (+ AOT cache), 25-coh (jvm.options + jvm-25.options: compact object headers),
+#         25-image (jvm.options + jvm-25.options + AOT cache: what the container image runs), or
 #         NAME=JAVA_HOME:OPTIONS_FILE[:cds|aot] for any other combination.
-#   default: 17 17-cds 25 25-aot 25-aot-coh
+#   default: 17 17-cds 25 25-aot 25-coh 25-image
 # env: JAVA17 (default /usr/lib/jvm/java-17-openjdk-amd64), JAVA25 (default
 #   /usr/lib/jvm/temurin-25-jdk-amd64), OUT (default bench/results/footprint.md)
 # writes bench/results/footprint.md
@@ -27,7 +28,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROUNDS=${1:-3}
 shift || true
 SETS=("$@")
-[ ${#SETS[@]} -gt 0 ] || SETS=(17 17-cds 25 25-aot 25-aot-coh)
+[ ${#SETS[@]} -gt 0 ] || SETS=(17 17-cds 25 25-aot 25-coh 25-image)
 JAVA17=${JAVA17:-/usr/lib/jvm/java-17-openjdk-amd64}
 JAVA25=${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64}
 SIM_PORT=${SIM_PORT:-19391}
@@ -37,6 +38,7 @@ HEALTH_PORT=${HEALTH_PORT:-14392}
 JAR="$ROOT/sidecar-proxy/target/tollgate-sidecar.jar"
 SIM_JAR="$ROOT/simulator/target/tollgate-simulator.jar"
 OPTIONS="$ROOT/sidecar-proxy/src/main/jvm/jvm.options"
+OPTIONS_25="$OPTIONS $ROOT/sidecar-proxy/src/main/jvm/jvm-25.options"
 OUT=${OUT:-$ROOT/bench/results/footprint.md}
 
 if [ ! -f "$JAR" ] || [ ! -f "$SIM_JAR" ]; then
@@ -63,7 +65,8 @@ wait_for() { # url, max seconds
   return 1
 }
 rss_mib() { awk '/VmRSS/ {printf "%.1f\n", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
-options_of() { grep -v '^\s*#' "$1" | grep -v '^\s*$'; }
+# shellcheck disable=SC2086
+options_of() { cat $1 | grep -v '^\s*#' | grep -v '^\s*$'; } # one or more files
 
 echo "starting two simulators (8 tokens at once; 100 tokens at 20 tokens/s)"
 java -XX:+UseSerialGC -Xmx256m -jar "$SIM_JAR" --port "$SIM_PORT" --threads 1 --output-tokens 8 \
@@ -112,7 +115,8 @@ describe() {
     17-cds) echo "$JAVA17/bin/java|$OPTIONS|cds|" ;;
     25) echo "$JAVA25/bin/java|$OPTIONS|none|" ;;
     25-aot) echo "$JAVA25/bin/java|$OPTIONS|aot|" ;;
-    25-aot-coh) echo "$JAVA25/bin/java|$OPTIONS|aot|-XX:+UseCompactObjectHeaders" ;;
+    25-coh) echo "$JAVA25/bin/java|$OPTIONS_25|none|" ;;
+    25-image) echo "$JAVA25/bin/java|$OPTIONS_25|aot|" ;;
     *=*)
       local spec=${1#*=}
       IFS=: read -r home file kind <<<"$spec"
