@@ -10,7 +10,10 @@
 #
 # usage: bench/large-bodies-rss.sh [rounds per phase (default 20)]
 # JVM_OPTIONS_FILE=other.options tries other JVM options; with -XX:NativeMemoryTracking=summary in
-# them, the JVM's own account of its memory is written to NMT_OUT (default /tmp/large-bodies-nmt.txt).
+# them, the JVM's own account of its memory is written to NMT_OUT (default /tmp/large-bodies-nmt.txt),
+# with `pmap -x` and the RSS before and after `jcmd System.trim_native_heap` (what glibc holds freed).
+# JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java runs another runtime (default: java on the PATH);
+# JVM_OPTIONS_FILE may name several files, separated by spaces (e.g. jvm.options jvm-25.options).
 # writes bench/results/large-bodies-rss.md
 set -euo pipefail
 
@@ -22,7 +25,7 @@ SIDECAR_PORT=${SIDECAR_PORT:-14291}
 JAR="$ROOT/sidecar-proxy/target/tollgate-sidecar.jar"
 SIM_JAR="$ROOT/simulator/target/tollgate-simulator.jar"
 OUT="$ROOT/bench/results/large-bodies-rss.md"
-LIMIT_MIB=192
+LIMIT_MIB=${LIMIT_MIB:-192} # the memory limit the webhook injects (InjectionSettings)
 
 if [ ! -f "$JAR" ] || [ ! -f "$SIM_JAR" ]; then
   (cd "$ROOT" && mvn -B -q -pl sidecar-proxy,simulator -am package -DskipTests)
@@ -76,9 +79,11 @@ credentials:
   - {name: big, provider: openai, endpoint: "http://127.0.0.1:$BIG_SIM_PORT/v1", apiKeyFile: "$WORK/api-key"}
 YAML
 
-mapfile -t JVM_OPTS < <(grep -v '^\s*#' "${JVM_OPTIONS_FILE:-$ROOT/sidecar-proxy/src/main/jvm/jvm.options}" | grep -v '^\s*$')
+# shellcheck disable=SC2086
+mapfile -t JVM_OPTS < <(cat ${JVM_OPTIONS_FILE:-$ROOT/sidecar-proxy/src/main/jvm/jvm.options} | grep -v '^\s*#' | grep -v '^\s*$')
+JAVA=${JAVA:-java}
 echo "starting the sidecar on :$SIDECAR_PORT with ${JVM_OPTS[*]}"
-TOLLGATE_LOG_LEVEL=WARN java "${JVM_OPTS[@]}" -jar "$JAR" --config "$WORK/config.yaml" \
+TOLLGATE_LOG_LEVEL=WARN "$JAVA" "${JVM_OPTS[@]}" -jar "$JAR" --config "$WORK/config.yaml" \
   >"$WORK/sidecar.log" 2>&1 &
 SIDECAR_PID=$!
 PIDS+=($SIDECAR_PID)
@@ -147,7 +152,17 @@ sleep 20
 echo -e "idle 20 s after\t$(rss_mib)" >>"$WORK/phases"
 ALIVE=$(alive && echo yes || echo "no (see its log)")
 if [[ " ${JVM_OPTS[*]} " == *NativeMemoryTracking* ]] && alive; then
-  jcmd "$SIDECAR_PID" VM.native_memory summary >"${NMT_OUT:-/tmp/large-bodies-nmt.txt}" 2>&1 || true
+  NMT_FILE=${NMT_OUT:-/tmp/large-bodies-nmt.txt}
+  {
+    echo "RSS $(rss_mib) MiB"
+    jcmd "$SIDECAR_PID" VM.native_memory summary 2>&1 || true
+    echo "## pmap -x (largest RSS first)"
+    pmap -x "$SIDECAR_PID" | sort -k3 -n -r | head -40
+    echo "## glibc's free memory given back (jcmd System.trim_native_heap)"
+    jcmd "$SIDECAR_PID" System.trim_native_heap 2>&1 | tail -1
+    sleep 1
+    echo "RSS after trim $(rss_mib) MiB"
+  } >"$NMT_FILE" 2>&1
 fi
 ERRORS=$(curl -s "http://127.0.0.1:$SIDECAR_PORT/metrics" | grep '^tollgate_errors_total{' |
   sed -E 's/.*kind="([^"]*)".*route="([^"]*)".* ([0-9.eE+]+)$/\2 \1: \3/' | tr '\n' ';' | sed 's/;$//')
@@ -160,7 +175,7 @@ VERDICT=$(awk -v m="$RSS_MAX" -v l=$LIMIT_MIB 'BEGIN {print (m < l) ? "under" : 
   echo
   echo "Run \`bench/large-bodies-rss.sh $ROUNDS\` on $(date -u +%Y-%m-%d), $(nproc) cores shared with other work (load average before: $LOAD_BEFORE)."
   echo
-  echo "- sidecar: \`sidecar-proxy/target/tollgate-sidecar.jar\` with \`src/main/jvm/jvm.options\` (${JVM_OPTS[*]})"
+  echo "- sidecar: \`sidecar-proxy/target/tollgate-sidecar.jar\` on $("$JAVA" -version 2>&1 | head -1 | tr -d '"') with \`${JVM_OPTIONS_FILE:-src/main/jvm/jvm.options}\` (${JVM_OPTS[*]})" | sed "s|$ROOT/||g"
   echo "- bodies: 60,000 tiny messages (about 2 MB) and one 3.5 MB prompt, 4 at a time; answers of 20,000 output tokens, whole and streamed, 8 at a time; then both at once"
   echo
   echo "| measure | value |"

@@ -18,17 +18,30 @@ public final class SidecarMain {
   public static void main(String[] args) throws Exception {
     String config = System.getenv().getOrDefault("TOLLGATE_CONFIG", "/etc/tollgate/config.yaml");
     String port = System.getenv("TOLLGATE_PORT");
+    if (args.length == 1 && args[0].equals("--train")) {
+      // the image build's training run: see Training
+      Training.run(20);
+      System.exit(0);
+    }
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--config" -> config = args[i + 1];
         case "--port" -> port = args[i + 1];
         default -> {
-          System.err.println("unknown option " + args[i] + "; usage: --config FILE [--port N]");
+          System.err.println(
+              "unknown option " + args[i] + "; usage: --config FILE [--port N] | --train");
           System.exit(2);
         }
       }
     }
-    int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+    int threads;
+    try {
+      threads = eventLoops(System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
+    }
     Sidecar sidecar =
         Sidecar.start(
             Path.of(config),
@@ -70,6 +83,37 @@ public final class SidecarMain {
                 },
                 "tollgate-shutdown"));
     Thread.currentThread().join();
+  }
+
+  /**
+   * Event-loop threads when {@value #EVENT_LOOPS_ENV} is not set (fewer when the JVM sees fewer
+   * CPUs).
+   */
+  static final int DEFAULT_EVENT_LOOPS = 2;
+
+  static final String EVENT_LOOPS_ENV = "TOLLGATE_EVENT_LOOPS";
+
+  /**
+   * The event-loop threads that serve calls: {@value #EVENT_LOOPS_ENV} (1 to 64), else {@value
+   * #DEFAULT_EVENT_LOOPS} or the CPUs the JVM sees if fewer. Not the CPU count by default: with a
+   * CPU request and no limit the JVM sees the node's cores, and a sidecar on a 64-core node would
+   * otherwise run 64 event loops (each with its own upstream connection pools) for one application.
+   */
+  static int eventLoops(java.util.Map<String, String> env) {
+    String v = env.get(EVENT_LOOPS_ENV);
+    if (v == null || v.isBlank()) {
+      return Math.max(1, Math.min(DEFAULT_EVENT_LOOPS, Runtime.getRuntime().availableProcessors()));
+    }
+    try {
+      int n = Integer.parseInt(v.trim());
+      if (n >= 1 && n <= 64) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // below
+    }
+    throw new IllegalArgumentException(
+        EVENT_LOOPS_ENV + " must be a whole number from 1 to 64, not " + v);
   }
 
   /**

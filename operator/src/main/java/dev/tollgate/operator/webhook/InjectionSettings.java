@@ -17,8 +17,13 @@ import java.util.Set;
  * @param reportUrl the operator's reporting endpoint (https URL inside the cluster); null until the
  *     reporting channel exists
  * @param cpuRequest CPU request of the sidecar, e.g. {@code 50m}
- * @param memoryRequest memory request of the sidecar, e.g. {@code 96Mi}
- * @param memoryLimit memory limit of the sidecar, e.g. {@code 192Mi}
+ * @param memoryRequest memory request of the sidecar, default {@value #DEFAULT_MEMORY_REQUEST}: its
+ *     RSS after traffic (idle 118-136 MiB, 133-148 MiB with 200 open streams in
+ *     bench/results/footprint.md; the heap, once grown, is not given back)
+ * @param memoryLimit memory limit of the sidecar, default {@value #DEFAULT_MEMORY_LIMIT}: above the
+ *     highest RSS seen after large bodies and answers (bench/results/large-bodies-rss.md, 213 MiB
+ *     with a C2 compilation's 30 MiB arena on top of the full 96 MiB heap), so the kubelet never
+ *     kills a healthy sidecar; bodies are bounded by the heap, not by this limit
  * @param protectedNamespaces namespaces never injected: kube-system and the operator's own
  * @param sidecarEnv extra environment of the sidecar: its OpenTelemetry and attribution settings
  *     ({@link #PASSED_ENV}), never secrets
@@ -35,6 +40,11 @@ public record InjectionSettings(
     String memoryLimit,
     Set<String> protectedNamespaces,
     java.util.Map<String, String> sidecarEnv) {
+  /** The sidecar's memory request when none is configured (the chart sets the same). */
+  public static final String DEFAULT_MEMORY_REQUEST = "160Mi";
+
+  /** The sidecar's memory limit when none is configured (the chart sets the same). */
+  public static final String DEFAULT_MEMORY_LIMIT = "256Mi";
 
   /**
    * Sidecar variables (values) the operator passes on from its own (keys): where traces go and how
@@ -173,8 +183,8 @@ public record InjectionSettings(
     }
     imagePullPolicy = imagePullPolicy == null ? "IfNotPresent" : imagePullPolicy;
     cpuRequest = cpuRequest == null ? "50m" : cpuRequest;
-    memoryRequest = memoryRequest == null ? "96Mi" : memoryRequest;
-    memoryLimit = memoryLimit == null ? "192Mi" : memoryLimit;
+    memoryRequest = memoryRequest == null ? DEFAULT_MEMORY_REQUEST : memoryRequest;
+    memoryLimit = memoryLimit == null ? DEFAULT_MEMORY_LIMIT : memoryLimit;
     protectedNamespaces = Set.copyOf(protectedNamespaces);
   }
 

@@ -48,6 +48,17 @@ class WebhookConfigTest {
     assertThat(config.injection().memoryLimit()).isEqualTo("256Mi");
   }
 
+  /**
+   * Memory derived from bench/results/footprint.md and large-bodies-rss.md: the request covers the
+   * RSS after traffic, the limit the highest RSS seen (213 MiB), which the old 96Mi/192Mi did not.
+   */
+  @Test
+  void defaultMemoryCoversTheMeasuredSidecar() {
+    WebhookConfig config = WebhookConfig.fromEnv(Map.of(), "tollgate-system", "cm");
+    assertThat(config.injection().memoryRequest()).isEqualTo("160Mi");
+    assertThat(config.injection().memoryLimit()).isEqualTo("256Mi");
+  }
+
   @Test
   void tracingAndAttributionSettingsReachTheInjectedSidecar() {
     WebhookConfig config =

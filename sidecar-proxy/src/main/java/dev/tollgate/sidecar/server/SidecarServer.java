@@ -41,12 +41,14 @@ public final class SidecarServer implements AutoCloseable {
 
   private final ProxyContext px;
   private final EventLoopGroup group;
+  private final int threads;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private Channel listener;
   private HealthProber prober;
 
   public SidecarServer(ProxyContext px, int threads) {
     this.px = px;
+    this.threads = threads;
     this.group = new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory());
   }
 
@@ -89,7 +91,7 @@ public final class SidecarServer implements AutoCloseable {
             .sync()
             .channel();
     prober = HealthProber.start(px, group.next());
-    LOG.info("sidecar listening on {}", listener.localAddress());
+    LOG.info("sidecar listening on {} ({} event loops)", listener.localAddress(), threads);
     return this;
   }
 
