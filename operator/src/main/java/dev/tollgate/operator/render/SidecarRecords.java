@@ -111,7 +111,9 @@ public final class SidecarRecords {
         null,
         map(
             s.getPassthrough(),
-            p -> new CredentialConfig.Passthrough(p.getEnabled(), p.getPaths(), p.getIsDefault())),
+            p ->
+                new CredentialConfig.Passthrough(
+                    p.getEnabled(), p.getPaths(), p.getIsDefault(), p.getMaxBodyBytes())),
         auth);
   }
 
