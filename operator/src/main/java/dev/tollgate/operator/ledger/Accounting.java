@@ -897,6 +897,12 @@ public final class Accounting implements AutoCloseable {
         .byModel
         .computeIfAbsent(line.credential() + "/" + line.model(), m -> new SpendLedger.Item())
         .add(cost, line.requests());
+    for (Map.Entry<String, UsageReport.EndpointUsage> e : line.byEndpoint().entrySet()) {
+      spend
+          .byEndpoint
+          .computeIfAbsent(e.getKey(), k -> new SpendLedger.Item())
+          .add(new BigDecimal(e.getValue().costUsd()), e.getValue().requests());
+    }
   }
 
   private static BigDecimal cost(UsageReport.Line line) {

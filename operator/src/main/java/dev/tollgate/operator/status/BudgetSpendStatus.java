@@ -56,6 +56,7 @@ public final class BudgetSpendStatus {
     status.setAlertsFired(fired);
     status.setByRoute(items(spend.byRoute));
     status.setByModel(items(spend.byModel));
+    status.setByEndpoint(items(spend.byEndpoint));
     CallerQuotaStatus.apply(budget, status, spend);
     status.setHistory(
         spend.history.stream()
@@ -138,6 +139,7 @@ public final class BudgetSpendStatus {
     c.spent = s.spent;
     c.byRoute = new java.util.TreeMap<>(s.byRoute);
     c.byModel = new java.util.TreeMap<>(s.byModel);
+    c.byEndpoint = new java.util.TreeMap<>(s.byEndpoint);
     c.byCaller = new java.util.TreeMap<>(s.byCaller);
     c.history = new ArrayList<>(s.history);
     return c;
