@@ -10,7 +10,6 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
@@ -78,6 +77,7 @@ public final class ProviderSimulator implements AutoCloseable {
                     }
                     ch.pipeline()
                         .addLast("http-codec", new HttpServerCodec())
+                        .addLast("uploads", new StreamedFileUploads(ProviderSimulator.this))
                         .addLast("aggregator", new HttpObjectAggregator(16 * 1024 * 1024))
                         .addLast("simulator", new SimulatorHandler(ProviderSimulator.this));
                   }
@@ -214,7 +214,7 @@ public final class ProviderSimulator implements AutoCloseable {
   // ---- for SimulatorHandler ----
 
   /** Counts a request and keeps it for {@link #lastRequest()} (the most recent few). */
-  void countRequest(FullHttpRequest req, JsonNode json) {
+  void countRequest(io.netty.handler.codec.http.HttpRequest req, JsonNode json) {
     requests.incrementAndGet();
     Map<String, String> headers = new LinkedHashMap<>();
     req.headers().forEach(e -> headers.put(e.getKey().toLowerCase(Locale.ROOT), e.getValue()));

@@ -36,7 +36,8 @@ final class ResourceEndpoints {
       FullHttpRequest req,
       String path,
       boolean keepAlive) {
-    boolean anthropic = path.startsWith("/v1/messages/");
+    boolean anthropic =
+        path.startsWith("/v1/messages/") || AnthropicResources.isAnthropic(req.headers());
     String key = anthropic ? req.headers().get("x-api-key") : Dialect.bearer(req);
     if (!sim.accepts(key)) {
       sendJson(ctx, HttpResponseStatus.UNAUTHORIZED, error(401, "invalid api key"), keepAlive);
@@ -51,6 +52,9 @@ final class ResourceEndpoints {
       return;
     }
     HttpMethod m = req.method();
+    if (anthropic && AnthropicResources.answer(ctx, m, req.headers(), path, keepAlive)) {
+      return;
+    }
     String[] seg = path.substring(1).split("/");
     if (anthropic && path.equals("/v1/messages/batches") && m.equals(HttpMethod.GET)) {
       ObjectNode list = JSON.createObjectNode().put("has_more", false);

@@ -49,6 +49,12 @@ public final class Conditions {
    */
   public static final String BATCHES_METERED = "BatchesMetered";
 
+  /**
+   * LLMRoute, when its targets declare embedding dimensions: False when a tier mixes models of
+   * different dimensions (the sidecar never fails over between them).
+   */
+  public static final String EMBEDDING_DIMENSIONS = "EmbeddingDimensions";
+
   private static final Pattern REASON = Pattern.compile("^[A-Z][A-Za-z0-9]*$");
   private static final DateTimeFormatter RFC3339 = DateTimeFormatter.ISO_INSTANT;
 

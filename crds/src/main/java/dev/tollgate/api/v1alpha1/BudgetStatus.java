@@ -49,6 +49,12 @@ public class BudgetStatus {
   private List<SpendItem> byModel = new ArrayList<>();
 
   /**
+   * Spend and requests this period by endpoint kind (chat, responses, embeddings, completions,
+   * count_tokens, passthrough, other), as LLMRoute status.usage.byEndpoint.
+   */
+  private List<SpendItem> byEndpoint = new ArrayList<>();
+
+  /**
    * Biggest callers this period when spec.perCaller is set (at most 10, keys hashed when
    * spec.perCaller.hashKeys is true).
    */

@@ -76,7 +76,7 @@ public class LLMRouteSpec {
 
     @Size(max = 8)
     @JsonPropertyDescription("Used in this order when the targets fail or are unhealthy.")
-    private List<TargetRef> fallbacks = new ArrayList<>();
+    private List<Fallback> fallbacks = new ArrayList<>();
 
     @Min(1)
     @JsonPropertyDescription(
@@ -143,6 +143,15 @@ public class LLMRouteSpec {
     @Max(100)
     @JsonPropertyDescription("Relative share of the tier's traffic; default 100.")
     private Integer weight;
+
+    @Min(1)
+    @Max(65536)
+    @JsonPropertyDescription(
+        "For an embedding model: the length of its vectors, e.g. 1536. Embedding calls never fail"
+            + " over to a target or fallback of other declared dimensions than the tier's first"
+            + " target (their vectors could not be compared); the operator sets"
+            + " EmbeddingDimensions=False on a route that mixes them.")
+    private Integer dimensions;
   }
 
   /** A fallback target. */
@@ -157,6 +166,23 @@ public class LLMRouteSpec {
     @Required
     @Pattern(ApiFormats.MODEL_NAME)
     private String model;
+  }
+
+  /** A fallback target, with the embedding dimensions it may declare. */
+  @Data
+  @NoArgsConstructor
+  @lombok.EqualsAndHashCode(callSuper = true)
+  @lombok.ToString(callSuper = true)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class Fallback extends TargetRef {
+    @Min(1)
+    @Max(65536)
+    @JsonPropertyDescription(
+        "For an embedding model: the length of its vectors, e.g. 1536. Embedding calls never fail"
+            + " over to a target or fallback of other declared dimensions than the tier's first"
+            + " target (their vectors could not be compared); the operator sets"
+            + " EmbeddingDimensions=False on a route that mixes them.")
+    private Integer dimensions;
   }
 
   /** Small-model call that labels a request before tier selection (seed "Pattern 2"). */

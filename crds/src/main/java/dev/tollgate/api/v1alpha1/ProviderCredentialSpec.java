@@ -110,6 +110,15 @@ public class ProviderCredentialSpec {
         "This credential serves passthrough calls when the namespace has several of the same API"
             + " format and the request names no route.")
     private Boolean isDefault;
+
+    @Min(1)
+    @Max(5368709120L)
+    @JsonPropertyDescription(
+        "Largest request body a passthrough call may stream to the provider (multipart uploads,"
+            + " audio), in bytes; default 536870912 (512 MiB, OpenAI's limit for one file). A"
+            + " larger declared body is answered 413 before anything is sent; one that grows past"
+            + " it while streaming is cut off at the provider and answered 413.")
+    private Long maxBodyBytes;
   }
 
   /** AWS Bedrock settings. */

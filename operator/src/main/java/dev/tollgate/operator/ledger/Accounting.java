@@ -958,6 +958,12 @@ public final class Accounting implements AutoCloseable {
               .add(cost)
               .toPlainString();
     }
+    for (Map.Entry<String, UsageReport.EndpointUsage> e : line.byEndpoint().entrySet()) {
+      spend
+          .byEndpoint
+          .computeIfAbsent(e.getKey(), k -> new SpendLedger.Item())
+          .add(new BigDecimal(e.getValue().costUsd()), e.getValue().requests());
+    }
   }
 
   private static BigDecimal cost(UsageReport.Line line) {

@@ -119,6 +119,7 @@ public final class BudgetPeriods {
     spend.spent = "0";
     spend.byRoute.clear();
     spend.byModel.clear();
+    spend.byEndpoint.clear();
     spend.byCaller.clear();
     spend.batchSpent = null;
     spend.byUser.clear();

@@ -36,6 +36,14 @@ public final class SpendLedger {
     public String spent = "0";
     public Map<String, Item> byRoute = new TreeMap<>();
     public Map<String, Item> byModel = new TreeMap<>();
+
+    /**
+     * Spend by endpoint kind ({@code UsageReport.EndpointUsage.KINDS}, at most 7 keys); absent from
+     * ledgers written before it.
+     */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public Map<String, Item> byEndpoint = new TreeMap<>();
+
     public List<PeriodTotal> history = new ArrayList<>();
 
     /**

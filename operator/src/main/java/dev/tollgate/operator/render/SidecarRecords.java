@@ -60,7 +60,30 @@ public final class SidecarRecords {
         map(s.getRateLimit(), SidecarRecords::rateLimit),
         map(s.getCache(), this::cache),
         map(s.getAffinity(), a -> new RouteConfig.Affinity(a.getHeader())),
-        budget);
+        budget,
+        embeddingDimensions(s));
+  }
+
+  /** The embedding dimensions the route's targets and fallbacks declare, once per model. */
+  private static List<RouteConfig.Dimensions> embeddingDimensions(LLMRouteSpec s) {
+    java.util.Map<String, RouteConfig.Dimensions> out = new java.util.LinkedHashMap<>();
+    for (LLMRouteSpec.Tier t : s.getTiers()) {
+      for (LLMRouteSpec.Target x : t.getTargets()) {
+        if (x.getDimensions() != null) {
+          out.putIfAbsent(
+              x.getCredential() + "/" + x.getModel(),
+              new RouteConfig.Dimensions(x.getCredential(), x.getModel(), x.getDimensions()));
+        }
+      }
+      for (LLMRouteSpec.Fallback f : t.getFallbacks()) {
+        if (f.getDimensions() != null) {
+          out.putIfAbsent(
+              f.getCredential() + "/" + f.getModel(),
+              new RouteConfig.Dimensions(f.getCredential(), f.getModel(), f.getDimensions()));
+        }
+      }
+    }
+    return List.copyOf(out.values());
   }
 
   /** The credential as the sidecar sees it: endpoint, key file path, limits, prices. */
@@ -111,7 +134,9 @@ public final class SidecarRecords {
         null,
         map(
             s.getPassthrough(),
-            p -> new CredentialConfig.Passthrough(p.getEnabled(), p.getPaths(), p.getIsDefault())),
+            p ->
+                new CredentialConfig.Passthrough(
+                    p.getEnabled(), p.getPaths(), p.getIsDefault(), p.getMaxBodyBytes())),
         auth);
   }
 

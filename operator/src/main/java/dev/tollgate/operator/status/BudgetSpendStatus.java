@@ -57,6 +57,7 @@ public final class BudgetSpendStatus {
     status.setByRoute(items(spend.byRoute));
     status.setByModel(items(spend.byModel));
     status.setBatchSpent(spend.batchSpent == null ? null : money(new BigDecimal(spend.batchSpent)));
+    status.setByEndpoint(items(spend.byEndpoint));
     CallerQuotaStatus.apply(budget, status, spend);
     status.setTopUsers(top(spend.byUser));
     status.setTopFeatures(top(spend.byFeature));
@@ -156,6 +157,7 @@ public final class BudgetSpendStatus {
     c.batchSpent = s.batchSpent;
     c.byRoute = new java.util.TreeMap<>(s.byRoute);
     c.byModel = new java.util.TreeMap<>(s.byModel);
+    c.byEndpoint = new java.util.TreeMap<>(s.byEndpoint);
     c.byCaller = new java.util.TreeMap<>(s.byCaller);
     c.byUser = new java.util.TreeMap<>(s.byUser);
     c.byFeature = new java.util.TreeMap<>(s.byFeature);

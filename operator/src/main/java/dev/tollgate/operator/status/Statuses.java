@@ -9,6 +9,7 @@ import dev.tollgate.api.v1alpha1.LLMRouteStatus;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.api.v1alpha1.ProviderCredentialStatus;
 import dev.tollgate.operator.validation.CredentialValidator;
+import dev.tollgate.operator.validation.EmbeddingDimensions;
 import dev.tollgate.operator.validation.Problem;
 import dev.tollgate.operator.validation.RouteValidator;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -79,6 +80,7 @@ public final class Statuses {
                       + " ConfigMap",
                   generation,
                   now);
+      conditions = embeddingDimensions(conditions, current.getSpec(), generation, now);
       conditions =
           Conditions.set(
               conditions,
@@ -106,6 +108,38 @@ public final class Statuses {
     fresh.setMetadata(identity(current));
     fresh.setStatus(status);
     return fresh;
+  }
+
+  /**
+   * EmbeddingDimensions on a route whose targets declare dimensions: False when a tier mixes models
+   * of different dimensions, naming them; left out on routes that declare none.
+   */
+  private static List<Condition> embeddingDimensions(
+      List<Condition> conditions, LLMRouteSpec spec, Long generation, Instant now) {
+    Optional<List<String>> mixed = EmbeddingDimensions.mixed(spec);
+    if (mixed.isEmpty()) {
+      return conditions;
+    }
+    return mixed.get().isEmpty()
+        ? Conditions.set(
+            conditions,
+            Conditions.EMBEDDING_DIMENSIONS,
+            true,
+            "SameDimensions",
+            "Every tier's embedding targets and fallbacks declare the same dimensions",
+            generation,
+            now)
+        : Conditions.set(
+            conditions,
+            Conditions.EMBEDDING_DIMENSIONS,
+            false,
+            "MixedDimensions",
+            String.join("; ", mixed.get())
+                + ": embedding calls never fail over to a model of other dimensions than the"
+                + " tier's first target, so those fallbacks are never used; give each"
+                + " dimension its own route",
+            generation,
+            now);
   }
 
   /**

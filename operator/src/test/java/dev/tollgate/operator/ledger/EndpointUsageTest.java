@@ -93,6 +93,58 @@ class EndpointUsageTest {
   }
 
   @Test
+  void aBudgetsSpendIsSplitByEndpointAndProjectedOntoItsStatus() throws Exception {
+    SpendLedger ledger = new SpendLedger();
+    dev.tollgate.api.v1alpha1.Budget budget =
+        dev.tollgate.operator.Fixtures.budget("ns", "monthly", "100");
+    UsageReport r =
+        new UsageReport(
+            "ns",
+            "a",
+            "uid-a",
+            "boot",
+            1,
+            null,
+            List.of(
+                new UsageReport.Line(
+                    "claude",
+                    "main",
+                    "anthropic",
+                    "claude-3-5-sonnet",
+                    "monthly",
+                    3,
+                    300,
+                    20,
+                    0,
+                    0,
+                    "0.0012",
+                    0,
+                    Map.of(),
+                    Map.of(),
+                    0,
+                    0,
+                    0,
+                    null,
+                    Map.of(
+                        "chat", new UsageReport.EndpointUsage(1, 100, 20, "0.0012"),
+                        "count_tokens", new UsageReport.EndpointUsage(2, 0, 0, "0")))));
+    Accounting.apply(ledger, r, List.of(budget), NOW, Duration.ofSeconds(30));
+
+    SpendLedger stored = JSON.readValue(JSON.writeValueAsString(ledger), SpendLedger.class);
+    SpendLedger.BudgetSpend spend = stored.budgets.get("monthly");
+    assertThat(spend.byEndpoint).containsOnlyKeys("chat", "count_tokens");
+    dev.tollgate.api.v1alpha1.BudgetStatus status = new dev.tollgate.api.v1alpha1.BudgetStatus();
+    dev.tollgate.operator.status.BudgetSpendStatus.apply(budget, status, spend, NOW);
+    assertThat(status.getByEndpoint())
+        .extracting(
+            dev.tollgate.api.v1alpha1.BudgetStatus.SpendItem::getName,
+            dev.tollgate.api.v1alpha1.BudgetStatus.SpendItem::getRequests)
+        .containsExactlyInAnyOrder(
+            org.assertj.core.groups.Tuple.tuple("chat", 1L),
+            org.assertj.core.groups.Tuple.tuple("count_tokens", 2L));
+  }
+
+  @Test
   void aLedgerWrittenBeforeByEndpointReadsAsNone() throws Exception {
     SpendLedger old =
         JSON.readValue("{\"routes\":{\"r\":{\"requests\":2,\"spent\":\"1\"}}}", SpendLedger.class);

@@ -77,8 +77,59 @@ class SidecarRecordsTest {
     assertThat(rendered.isDefault()).isTrue();
     assertThat(rendered.allows("/v1/files/f1/content")).isTrue();
     assertThat(rendered.allows("/v1/audio/speech")).isFalse();
+    assertThat(rendered.maxBodyBytes()).isEqualTo(512L * 1024 * 1024);
+    p.setMaxBodyBytes(100_000_000L);
+    assertThat(records.credential(openai).passthrough().maxBodyBytes()).isEqualTo(100_000_000L);
     p.setEnabled(false);
     assertThat(records.credential(openai).passthrough().allows("/v1/files")).isFalse();
+  }
+
+  @Test
+  void embeddingDimensionsAreRenderedAndAMixIsACondition() {
+    dev.tollgate.api.v1alpha1.LLMRoute route =
+        dev.tollgate.operator.Fixtures.route(
+            "ns",
+            "r",
+            "embed",
+            dev.tollgate.operator.Fixtures.tier("main", "oa", "text-embedding-3-small"));
+    dev.tollgate.api.v1alpha1.LLMRouteSpec.Tier tier = route.getSpec().getTiers().get(0);
+    tier.getTargets().get(0).setDimensions(1536);
+    dev.tollgate.api.v1alpha1.LLMRouteSpec.Fallback large =
+        new dev.tollgate.api.v1alpha1.LLMRouteSpec.Fallback();
+    large.setCredential("oa");
+    large.setModel("text-embedding-3-large");
+    large.setDimensions(3072);
+    tier.setFallbacks(new java.util.ArrayList<>(List.of(large)));
+
+    dev.tollgate.sidecar.config.RouteConfig rendered = records.route(route, null);
+    assertThat(rendered.dimensionsOf("oa", "text-embedding-3-small")).isEqualTo(1536);
+    assertThat(rendered.dimensionsOf("oa", "text-embedding-3-large")).isEqualTo(3072);
+    assertThat(rendered.dimensionsOf("oa", "gpt-4o")).isNull();
+
+    var status =
+        dev.tollgate.operator.status.Statuses.route(
+                route,
+                new dev.tollgate.operator.validation.RouteValidator.Result(List.of(), List.of()),
+                "tollgate-sidecar",
+                java.time.Instant.EPOCH)
+            .getStatus();
+    var c =
+        dev.tollgate.api.status.Conditions.find(
+                status.getConditions(), dev.tollgate.api.status.Conditions.EMBEDDING_DIMENSIONS)
+            .orElseThrow();
+    assertThat(c.getStatus()).isEqualTo("False");
+    assertThat(c.getReason()).isEqualTo("MixedDimensions");
+    assertThat(c.getMessage()).contains("oa/text-embedding-3-large 3072");
+
+    large.setDimensions(1536);
+    assertThat(
+            dev.tollgate.operator.validation.EmbeddingDimensions.mixed(route.getSpec())
+                .orElseThrow())
+        .isEmpty();
+    tier.getTargets().get(0).setDimensions(null);
+    large.setDimensions(null);
+    assertThat(dev.tollgate.operator.validation.EmbeddingDimensions.mixed(route.getSpec()))
+        .isEmpty();
   }
 
   @Test

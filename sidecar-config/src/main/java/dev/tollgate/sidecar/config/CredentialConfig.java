@@ -49,7 +49,7 @@ public record CredentialConfig(
         CredentialAuth auth) {
 
   public CredentialConfig {
-    passthrough = Defaults.or(passthrough, new Passthrough(null, null, null));
+    passthrough = Defaults.or(passthrough, new Passthrough(null, null, null, null));
     auth = Defaults.or(auth, CredentialAuth.API_KEY);
     prices = Defaults.list(prices);
     markupPercent = Defaults.or(markupPercent, BigDecimal.ZERO);
@@ -200,14 +200,27 @@ public record CredentialConfig(
    * Governed passthrough: the provider's endpoints the sidecar does not route (files, batches,
    * audio, images, moderations...) are forwarded with this credential's key. On by default for
    * every path; {@code paths} allow-lists path prefixes (e.g. {@code /v1/files}); {@code isDefault}
-   * names this credential when several of the same API format could serve.
+   * names this credential when several of the same API format could serve; {@code maxBodyBytes}
+   * bounds a streamed request body (multipart uploads, audio), default 512 MiB: OpenAI's limit for
+   * one file.
    */
   public record Passthrough(
-      Boolean enabled, List<String> paths, @JsonProperty("default") Boolean isDefault) {
+      Boolean enabled,
+      List<String> paths,
+      @JsonProperty("default") Boolean isDefault,
+      Long maxBodyBytes) {
+    /** OpenAI's limit for one uploaded file (Anthropic's Files API takes up to 500 MB). */
+    public static final long DEFAULT_MAX_BODY_BYTES = 512L * 1024 * 1024;
+
     public Passthrough {
       enabled = Defaults.or(enabled, true);
       paths = Defaults.list(paths);
       isDefault = Defaults.or(isDefault, false);
+      maxBodyBytes = Defaults.or(maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
+    }
+
+    public Passthrough(Boolean enabled, List<String> paths, Boolean isDefault) {
+      this(enabled, paths, isDefault, null);
     }
 
     /** Whether requests to {@code path} may be forwarded. */

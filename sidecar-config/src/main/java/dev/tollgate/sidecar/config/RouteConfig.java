@@ -14,6 +14,8 @@ import java.util.List;
  * @param defaultRoute serves model names that no route declares
  * @param tiers ordered; the first whose {@code when} matches serves the request
  * @param budget name of the Budget this route draws from, or null
+ * @param embeddingDimensions the vector length declared for embedding models of the route's targets
+ *     and fallbacks (only those that declare one)
  */
 public record RouteConfig(
     String model,
@@ -27,9 +29,11 @@ public record RouteConfig(
     RateLimit rateLimit,
     Cache cache,
     Affinity affinity,
-    String budget) {
+    String budget,
+    List<Dimensions> embeddingDimensions) {
 
   public RouteConfig {
+    embeddingDimensions = Defaults.list(embeddingDimensions);
     defaultRoute = Defaults.or(defaultRoute, false);
     tiers = Defaults.list(tiers);
     retry = Defaults.or(retry, Retry.defaults());
@@ -37,6 +41,48 @@ public record RouteConfig(
     circuitBreaker = Defaults.or(circuitBreaker, CircuitBreaker.defaults());
     cache = Defaults.or(cache, new Cache(null, null));
   }
+
+  public RouteConfig(
+      String model,
+      Boolean defaultRoute,
+      List<Tier> tiers,
+      Classifier classifier,
+      Escalation escalation,
+      Retry retry,
+      Timeouts timeouts,
+      CircuitBreaker circuitBreaker,
+      RateLimit rateLimit,
+      Cache cache,
+      Affinity affinity,
+      String budget) {
+    this(
+        model,
+        defaultRoute,
+        tiers,
+        classifier,
+        escalation,
+        retry,
+        timeouts,
+        circuitBreaker,
+        rateLimit,
+        cache,
+        affinity,
+        budget,
+        null);
+  }
+
+  /** The declared vector length of {@code model} at {@code credential}, or null when undeclared. */
+  public Integer dimensionsOf(String credential, String model) {
+    for (Dimensions d : embeddingDimensions) {
+      if (d.credential().equals(credential) && d.model().equals(model)) {
+        return d.dimensions();
+      }
+    }
+    return null;
+  }
+
+  /** An embedding model's declared vector length. */
+  public record Dimensions(String credential, String model, Integer dimensions) {}
 
   /** One tier: when it applies, where it sends requests, what it falls back to. */
   public record Tier(

@@ -138,6 +138,9 @@ public final class SidecarConfigValidator {
         problem(path + ".passthrough.paths", "each path must start with /v1/, got '" + p + "'");
       }
     }
+    if (c.passthrough().maxBodyBytes() < 1) {
+      problem(path + ".passthrough.maxBodyBytes", "must be at least 1");
+    }
     if (c.provider() == ProviderKind.AZURE_OPENAI
         && (c.azure() == null || blank(c.azure().deployment()))) {
       problem(path + ".azure.deployment", "is required for provider azure-openai");

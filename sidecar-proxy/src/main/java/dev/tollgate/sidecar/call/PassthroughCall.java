@@ -23,15 +23,21 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -47,12 +53,15 @@ import java.util.concurrent.TimeUnit;
  * (files, batches, audio, images, moderations, stored responses...) goes to the namespace's
  * credential of the caller's API format ({@link PassthroughTarget}), with that credential's key in
  * place of whatever the caller sent, the budget applied first, and the answer streamed back as it
- * arrives (read only while the caller's connection drains). The request body is the one the server
- * already holds (bounded by {@code server.maxRequestBodyBytes}). It ends through the same metering
- * exit as every call, on route {@code _passthrough} with the path's first segment as the tier. A
- * generating POST whose JSON answer carries usage ({@link PassthroughUsage}) is priced from it, the
- * answer being copied aside up to {@link PassthroughUsage#MAX_CAPTURED_BYTES} while it streams;
- * other calls are counted without tokens.
+ * arrives (read only while the caller's connection drains). A JSON request body is the one the
+ * server already holds (bounded by {@code server.maxRequestBodyBytes}); any other body (multipart
+ * uploads, audio) is streamed to the provider as it arrives ({@link #startStreamed}), the caller
+ * read only while the provider's connection takes more, up to the credential's {@code
+ * passthrough.maxBodyBytes}. It ends through the same metering exit as every call, on route {@code
+ * _passthrough} with the path's first segment as the tier. A generating POST whose JSON answer
+ * carries usage ({@link PassthroughUsage}) is priced from it, the answer being copied aside up to
+ * {@link PassthroughUsage#MAX_CAPTURED_BYTES} while it streams; other calls are counted without
+ * tokens.
  */
 public final class PassthroughCall implements ExchangeListener, ActiveCall {
   public static final String ROUTE = "_passthrough";
@@ -78,6 +87,7 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
           "api-key",
           "x-goog-api-key",
           "cookie",
+          "expect",
           "http2-settings");
 
   private static final Set<String> DROPPED_RESPONSE_HEADERS =
@@ -117,6 +127,11 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
   // an error answer is held whole (bounded) so that a key the provider quotes can be masked
   private HttpResponse errorHead;
   private ByteBuf errorBody;
+  // a streamed request body: its bytes so far, their cap, whether its last piece arrived
+  private boolean streamedBody;
+  private long bodyBytes;
+  private long maxBodyBytes = Long.MAX_VALUE;
+  private boolean uploadDone;
 
   public PassthroughCall(
       ProxyContext px,
@@ -162,10 +177,111 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
           && "/v1/messages/batches".equals(path)) {
         req = submitBatch(cfg, req);
       }
-      send(req, path);
+      send(req, req.content(), path);
     } catch (ProxyException e) {
       failBeforeHead(e);
     }
+  }
+
+  /**
+   * Starts a call whose body is not in hand: it arrives in {@link #bodyPiece}s, each sent on to the
+   * provider as it comes. The caller is read only while the provider's connection takes more. A
+   * body declared larger than the credential's {@code passthrough.maxBodyBytes} is refused with 413
+   * before anything is sent.
+   */
+  public void startStreamed(HttpRequest head, String path) {
+    px.metrics().started(ROUTE);
+    px.inFlight().incrementAndGet();
+    streamedBody = true;
+    keepReadingCaller(false);
+    tier = firstSegment(path);
+    priceable = PassthroughUsage.priceable(head.method().name(), path);
+    try {
+      SidecarConfig cfg = px.config().current();
+      if (cfg == null) {
+        throw new ProxyException(ErrorKind.NOT_READY, "the sidecar has no valid configuration yet");
+      }
+      credential = PassthroughTarget.choose(cfg, format, path, null, null);
+      maxBodyBytes = credential.passthrough().maxBodyBytes();
+      long declared = HttpUtil.getContentLength(head, -1L);
+      if (declared > maxBodyBytes) {
+        throw tooLarge();
+      }
+      ProxyException blocked = px.budgetGate().blocksUnrouted(cfg);
+      if (blocked != null) {
+        throw blocked;
+      }
+      if (HttpUtil.is100ContinueExpected(head)) {
+        ctx.writeAndFlush(
+            new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+      }
+      send(head, null, path);
+    } catch (ProxyException e) {
+      failBeforeHead(e);
+    }
+  }
+
+  private ProxyException tooLarge() {
+    return new ProxyException(
+        ErrorKind.TOO_LARGE,
+        "the request body is larger than the "
+            + maxBodyBytes
+            + " bytes that passthrough streams through credential "
+            + credential.name()
+            + " (spec.passthrough.maxBodyBytes)");
+  }
+
+  /**
+   * The next piece of a streamed body (the call owns it): counted against the cap and sent on. Past
+   * the cap the provider's request is abandoned and the caller answered 413 (or cut off, when the
+   * provider's answer had begun).
+   */
+  public void bodyPiece(HttpContent piece) {
+    boolean last = piece instanceof LastHttpContent;
+    if (last) {
+      uploadDone = true;
+    }
+    if (finished || exchange == null) {
+      piece.release();
+      return;
+    }
+    bodyBytes += piece.content().readableBytes();
+    if (bodyBytes > maxBodyBytes) {
+      piece.release();
+      fail(tooLarge());
+      return;
+    }
+    exchange.writeBody(piece);
+    if (!last && !exchange.bodyWritable()) {
+      keepReadingCaller(false);
+    }
+  }
+
+  @Override
+  public void onUpstreamWritable() {
+    if (!finished && !uploadDone) {
+      keepReadingCaller(true);
+    }
+  }
+
+  /** The caller stopped sending its streamed body: 408, as for a request that never completes. */
+  public void callerStalled() {
+    fail(
+        new ProxyException(
+            ErrorKind.CLIENT_TIMEOUT,
+            "the request body stopped arriving; the sidecar closed the connection"));
+  }
+
+  private void keepReadingCaller(boolean read) {
+    if (ctx.channel().config().isAutoRead() != read) {
+      ctx.channel().config().setAutoRead(read);
+    }
+  }
+
+  /** Whether the caller's connection is closed after the answer. */
+  private boolean closeAfterAnswer() {
+    // an answer before the whole streamed body arrived: the rest of it is still on the wire
+    return !keepAlive || (streamedBody && !uploadDone);
   }
 
   /**
@@ -185,7 +301,8 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
     return req.replace(Unpooled.wrappedBuffer(batch.body()));
   }
 
-  private void send(FullHttpRequest req, String path) {
+  /** Sends the request on: with {@code body} when the server holds it, else as a streamed head. */
+  private void send(HttpRequest req, ByteBuf held, String path) {
     ProviderAdapter adapter = ProviderAdapters.forProvider(credential.provider());
     secret = adapter.secret(px.secrets(), credential);
     int q = req.uri().indexOf('?');
@@ -203,8 +320,14 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
         url.getPort() > 0 ? url.getHost() + ":" + url.getPort() : url.getHost());
     headers.set("x-request-id", requestId);
     adapter.authenticate(headers, credential, secret);
-    byte[] body = ByteBufUtil.getBytes(req.content());
-    headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+    byte[] body = held == null ? null : ByteBufUtil.getBytes(held);
+    if (body != null) {
+      headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+    } else if (HttpUtil.getContentLength(req, -1L) >= 0) {
+      headers.set(HttpHeaderNames.CONTENT_LENGTH, HttpUtil.getContentLength(req, -1L));
+    } else {
+      headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    }
     String target = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
     deadline =
         ctx.executor()
@@ -223,13 +346,16 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
                 url,
                 credential.caFile(),
                 () ->
-                    new DefaultFullHttpRequest(
-                        HttpVersion.HTTP_1_1,
-                        req.method(),
-                        target,
-                        Unpooled.wrappedBuffer(body),
-                        headers.copy(),
-                        new DefaultHttpHeaders()),
+                    body == null
+                        ? new DefaultHttpRequest(
+                            HttpVersion.HTTP_1_1, req.method(), target, headers.copy())
+                        : new DefaultFullHttpRequest(
+                            HttpVersion.HTTP_1_1,
+                            req.method(),
+                            target,
+                            Unpooled.wrappedBuffer(body),
+                            headers.copy(),
+                            new DefaultHttpHeaders()),
                 CONNECT_TIMEOUT,
                 this);
   }
@@ -327,9 +453,10 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
         return;
       }
       boolean whole = sendError();
+      boolean close = closeAfterAnswer();
       end(status, ErrorKind.UPSTREAM_REJECTED);
       var f = ctx.writeAndFlush(whole ? Unpooled.EMPTY_BUFFER : LastHttpContent.EMPTY_LAST_CONTENT);
-      if (!keepAlive) {
+      if (close) {
         f.addListener(ChannelFutureListener.CLOSE);
       }
       return;
@@ -343,9 +470,10 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
     }
     if (last) {
       ctx.write(new DefaultHttpContent(content.retain()));
+      boolean close = closeAfterAnswer();
       end(status, status >= 400 ? ErrorKind.UPSTREAM_REJECTED : null);
       var f = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
-      if (!keepAlive) {
+      if (close) {
         f.addListener(ChannelFutureListener.CLOSE);
       }
       return;
@@ -381,8 +509,9 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
   private void failBeforeHead(ProxyException e) {
     FullHttpResponse r = Responses.error(format, e);
     decorate(r.headers());
+    boolean close = closeAfterAnswer();
     end(e.status(), e.kind());
-    Responses.send(ctx, r, keepAlive);
+    Responses.send(ctx, r, !close);
   }
 
   private void decorate(HttpHeaders h) {

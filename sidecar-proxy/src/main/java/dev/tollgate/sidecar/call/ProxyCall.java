@@ -200,7 +200,16 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
     attempts.restart(
         call.tier,
         pinnedToStoredResponse(
-            TierChoice.candidates(call.routeCfg, t, call.requestId, call.callerHeaders::get)));
+            embeddingsOfOneSize(
+                t,
+                TierChoice.candidates(call.routeCfg, t, call.requestId, call.callerHeaders::get))));
+  }
+
+  private List<RouteConfig.TargetRef> embeddingsOfOneSize(
+      RouteConfig.Tier t, List<RouteConfig.TargetRef> all) {
+    return call.format == ApiFormat.OPENAI_EMBEDDINGS
+        ? TierChoice.sameDimensions(call.routeCfg, t, all)
+        : all;
   }
 
   /**

@@ -528,6 +528,18 @@ final class ResponseRelay implements ExchangeListener {
     responseId = response.id();
     usage = response.usage();
     usageComplete = usage != null;
+    if (usage == null && format.api() == dev.tollgate.sidecar.wire.ApiFormat.OPENAI_EMBEDDINGS) {
+      // an embedding answer without a count (the Gemini API's batchEmbedContents): priced from
+      // the inputs' characters / 4, Google's own rule of thumb for Gemini tokens, and marked as
+      // incomplete usage; never left at $0
+      usage =
+          new Usage(
+              dev.tollgate.sidecar.routing.RequestFacts.of(callerBody, h -> null)
+                  .estimatedInputTokens(),
+              0,
+              0,
+              0);
+    }
     finish = response.finish();
     toolCalls =
         (int)

@@ -58,4 +58,29 @@ final class TierChoice {
     }
     return out;
   }
+
+  /**
+   * An embeddings call's candidates: those whose declared dimensions are the tier's first target's,
+   * so that failover never answers with vectors of another length than the index the caller
+   * searches was built with. Candidates that declare none stay (nothing to compare); when the first
+   * target declares none, all stay.
+   */
+  static List<RouteConfig.TargetRef> sameDimensions(
+      RouteConfig route, RouteConfig.Tier t, List<RouteConfig.TargetRef> candidates) {
+    if (t.targets().isEmpty()) {
+      return candidates;
+    }
+    RouteConfig.Target first = t.targets().get(0);
+    Integer dims = route.dimensionsOf(first.credential(), first.model());
+    if (dims == null) {
+      return candidates;
+    }
+    return candidates.stream()
+        .filter(
+            c -> {
+              Integer d = route.dimensionsOf(c.credential(), c.model());
+              return d == null || d.equals(dims);
+            })
+        .toList();
+  }
 }

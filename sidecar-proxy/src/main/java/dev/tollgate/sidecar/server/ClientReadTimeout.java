@@ -16,7 +16,9 @@ import java.util.concurrent.TimeUnit;
  * disconnected. Silence while the sidecar itself is answering (a long stream) is not the caller's
  * fault and is ignored. An idle keep-alive connection between requests is kept much longer ({@link
  * #KEEP_ALIVE_IDLE}) than the read timeout: closing it while the application's HTTP client still
- * pools it would make that client's next request fail.
+ * pools it would make that client's next request fail. A streamed upload ({@link StreamedUploads})
+ * may take longer than the timeout as a whole; it is cut off (408) only when it stops arriving for
+ * the timeout while the sidecar is reading it.
  */
 final class ClientReadTimeout extends IdleStateHandler {
   static final long KEEP_ALIVE_IDLE_NANOS = TimeUnit.MINUTES.toNanos(10);
@@ -77,11 +79,18 @@ final class ClientReadTimeout extends IdleStateHandler {
 
   private void expire(ChannelHandlerContext ctx) {
     requestDeadline = null;
+    if (streaming(ctx)) {
+      return;
+    }
     if (partialRequestUri != null && ctx.channel().isActive()) {
       String uri = partialRequestUri;
       partialRequestUri = null;
       endpoints.clientTimeout(ctx, uri);
     }
+  }
+
+  private static boolean streaming(ChannelHandlerContext ctx) {
+    return Boolean.TRUE.equals(ctx.channel().attr(StreamedUploads.STREAMING).get());
   }
 
   @Override
@@ -110,6 +119,11 @@ final class ClientReadTimeout extends IdleStateHandler {
     }
     if (Boolean.TRUE.equals(ctx.channel().attr(EndpointHandler.CALL_ACTIVE).get())) {
       lastActivity = System.nanoTime();
+      // silence while the sidecar holds the upload back (the provider is slow to take it) is not
+      // the caller's
+      if (streaming(ctx) && ctx.channel().config().isAutoRead()) {
+        endpoints.uploadStalled();
+      }
       return;
     }
     if (partialRequestUri != null) {

@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AttributeKey;
@@ -64,7 +65,7 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
 
   private void handle(ChannelHandlerContext ctx, FullHttpRequest req) {
     String path = pathOf(req.uri());
-    ApiFormat format = ApiFormat.forPath(path);
+    ApiFormat format = formatOf(req, path);
     boolean keepAlive = HttpUtil.isKeepAlive(req) && !px.shuttingDown();
     if (!req.decoderResult().isSuccess()) {
       reject(
@@ -218,8 +219,62 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
     return body;
   }
 
+  /**
+   * A passthrough request whose body is streamed rather than held ({@link StreamedUploads}): the
+   * call that takes the body's pieces as they arrive.
+   */
+  PassthroughCall streamedPassthrough(ChannelHandlerContext ctx, HttpRequest head) {
+    String path = pathOf(head.uri());
+    boolean keepAlive = HttpUtil.isKeepAlive(head) && !px.shuttingDown();
+    ctx.channel().attr(CALL_ACTIVE).set(true);
+    PassthroughCall c =
+        new PassthroughCall(
+            px, ctx, formatOf(head, path), requestId(head), keepAlive, () -> callEnded(ctx, null));
+    call = c;
+    c.startStreamed(head, path);
+    return c;
+  }
+
+  /**
+   * The API a request speaks, for the paths OpenAI and Anthropic share ({@code /v1/files}, {@code
+   * /v1/models/{id}}, ...): Anthropic's when it carries {@code anthropic-version}, which every
+   * Anthropic SDK sends and Anthropic's API requires, else the path's.
+   */
+  static ApiFormat formatOf(HttpRequest req, String path) {
+    ApiFormat byPath = ApiFormat.forPath(path);
+    return byPath == ApiFormat.OPENAI && req.headers().contains("anthropic-version")
+        ? ApiFormat.ANTHROPIC
+        : byPath;
+  }
+
+  /** Whether {@code path} is passed through (no endpoint of the sidecar's own serves it). */
+  static boolean passthroughPath(String path) {
+    return path.startsWith("/v1/")
+        && !ROUTED_PATHS.contains(path)
+        && !path.equals("/v1/models")
+        && !path.startsWith("/v1/models/");
+  }
+
+  private static final java.util.Set<String> ROUTED_PATHS =
+      java.util.Set.of(
+          "/v1/chat/completions",
+          "/v1/messages",
+          "/v1/completions",
+          "/v1/embeddings",
+          "/v1/responses",
+          "/v1/messages/count_tokens");
+
+  /** The caller of a streamed upload stopped sending (seen by {@link ClientReadTimeout}). */
+  void uploadStalled() {
+    if (call instanceof PassthroughCall p) {
+      p.callerStalled();
+    }
+  }
+
   private void callEnded(ChannelHandlerContext ctx, RequestMemory.Lease body) {
-    body.release();
+    if (body != null) {
+      body.release();
+    }
     call = null;
     ctx.channel().attr(CALL_ACTIVE).set(false);
     FullHttpRequest next = pipelined.poll();
@@ -401,7 +456,7 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
     ctx.close();
   }
 
-  private static String requestId(FullHttpRequest req) {
+  private static String requestId(HttpRequest req) {
     String given = req.headers().get("x-request-id");
     return given != null && SAFE_REQUEST_ID.matcher(given).matches() ? given : newRequestId();
   }

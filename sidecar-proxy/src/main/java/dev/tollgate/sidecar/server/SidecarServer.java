@@ -83,6 +83,7 @@ public final class SidecarServer implements AutoCloseable {
                         .addLast("request-start", new RequestStartWatch())
                         .addLast("h2c", h2c(http1, maxBody, readTimeout, memory, endpoints))
                         .addLast("client-timeout", new ClientReadTimeout(readTimeout, endpoints))
+                        .addLast("uploads", new StreamedUploads(endpoints))
                         .addLast("aggregator", new BoundedRequestAggregator(maxBody, endpoints))
                         .addLast("endpoints", endpoints);
                   }
@@ -115,6 +116,7 @@ public final class SidecarServer implements AutoCloseable {
                 .pipeline()
                 .addLast("h2-to-http", new Http2StreamFrameToHttpObjectCodec(true))
                 .addLast("client-timeout", new ClientReadTimeout(readTimeout, endpoints))
+                .addLast("uploads", new StreamedUploads(endpoints))
                 .addLast("aggregator", new BoundedRequestAggregator(maxBody, endpoints))
                 .addLast("endpoints", endpoints);
           }
@@ -127,7 +129,9 @@ public final class SidecarServer implements AutoCloseable {
                 .addAfter(ch.pipeline().context(this).name(), "h2-frames", frameCodec())
                 .addAfter("h2-frames", "h2-streams", new Http2MultiplexHandler(stream));
             for (String http1Step :
-                new String[] {"request-start", "client-timeout", "aggregator", "endpoints"}) {
+                new String[] {
+                  "request-start", "client-timeout", "uploads", "aggregator", "endpoints"
+                }) {
               if (ch.pipeline().get(http1Step) != null) {
                 ch.pipeline().remove(http1Step);
               }
@@ -185,7 +189,7 @@ public final class SidecarServer implements AutoCloseable {
     @Override
     public void handlerAdded(io.netty.channel.ChannelHandlerContext ctx) {
       for (String http1Step :
-          new String[] {"request-start", "client-timeout", "aggregator", "endpoints"}) {
+          new String[] {"request-start", "client-timeout", "uploads", "aggregator", "endpoints"}) {
         if (ctx.pipeline().get(http1Step) != null) {
           ctx.pipeline().remove(http1Step);
         }

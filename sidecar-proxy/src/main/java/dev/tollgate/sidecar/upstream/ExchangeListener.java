@@ -15,4 +15,9 @@ public interface ExchangeListener {
 
   /** The exchange failed; {@code afterHead} tells whether {@link #onHead} was already called. */
   void onFailure(Throwable cause, boolean afterHead);
+
+  /**
+   * The provider's connection takes a streamed request body again ({@link Exchange#bodyWritable}).
+   */
+  default void onUpstreamWritable() {}
 }

@@ -15,6 +15,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -33,6 +34,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -47,7 +49,9 @@ import org.slf4j.LoggerFactory;
  * HTTP/1.1 client for provider APIs. Connections are pooled per event loop and per origin, kept
  * alive between requests, and always used on the event loop of the caller's channel, so a call
  * never crosses threads. Responses are not aggregated: the listener gets each piece as it arrives
- * and pauses the connection while the caller's connection cannot take more (backpressure).
+ * and pauses the connection while the caller's connection cannot take more (backpressure). A
+ * request may also be sent as a head alone, its body streamed after it piece by piece ({@link
+ * Exchange#writeBody}), the sender reading its source only while the connection is writable.
  */
 public final class UpstreamClient {
   private static final Logger LOG = LoggerFactory.getLogger(UpstreamClient.class);
@@ -100,13 +104,14 @@ public final class UpstreamClient {
 
   /**
    * Sends a request made by {@code request} (called once per attempt) to {@code origin} on {@code
-   * loop}. The connect timeout covers acquiring a connection, pooled or new.
+   * loop}. The connect timeout covers acquiring a connection, pooled or new. A request that is not
+   * a {@link FullHttpRequest} is a head whose body follows through {@link Exchange#writeBody}.
    */
   public Exchange send(
       EventLoop loop,
       URI origin,
       String caFile,
-      Supplier<FullHttpRequest> request,
+      Supplier<? extends HttpRequest> request,
       Duration connectTimeout,
       ExchangeListener listener) {
     CallExchange exchange = new CallExchange(loop, request, listener, connectTimeout);
@@ -237,8 +242,14 @@ public final class UpstreamClient {
   private static final class CallExchange extends ChannelInboundHandlerAdapter implements Exchange {
     private final EventLoop loop;
     private SimpleChannelPool pool;
-    private final Supplier<FullHttpRequest> request;
+    private final Supplier<? extends HttpRequest> request;
     private final ExchangeListener listener;
+    // a streamed request body: pieces given before the connection was ready, whether any piece
+    // went out (then the request cannot be sent again), whether the whole request went out (else
+    // the connection cannot be reused)
+    private final ArrayDeque<HttpContent> pendingBody = new ArrayDeque<>();
+    private boolean bodyStarted;
+    private boolean requestComplete;
     private final Duration connectTimeout;
     private Channel channel;
     private int attempt;
@@ -250,7 +261,7 @@ public final class UpstreamClient {
 
     CallExchange(
         EventLoop loop,
-        Supplier<FullHttpRequest> request,
+        Supplier<? extends HttpRequest> request,
         ExchangeListener listener,
         Duration connectTimeout) {
       this.loop = loop;
@@ -312,13 +323,56 @@ public final class UpstreamClient {
       ch.attr(USES).set(uses + 1);
       ch.attr(BUSY).set(true);
       ch.pipeline().addLast(EXCHANGE, this);
-      ch.writeAndFlush(request.get())
-          .addListener(
-              w -> {
-                if (!w.isSuccess()) {
-                  onBrokenConnection(w.cause());
-                }
-              });
+      HttpRequest head = request.get();
+      requestComplete = head instanceof FullHttpRequest;
+      ch.write(head).addListener(this::onWritten);
+      HttpContent piece;
+      while ((piece = pendingBody.poll()) != null) {
+        writePiece(ch, piece);
+      }
+      ch.flush();
+      if (!requestComplete && ch.isWritable()) {
+        listener.onUpstreamWritable();
+      }
+    }
+
+    private void onWritten(Future<? super Void> w) {
+      if (!w.isSuccess()) {
+        onBrokenConnection(w.cause());
+      }
+    }
+
+    private void writePiece(Channel ch, HttpContent piece) {
+      bodyStarted = true;
+      if (piece instanceof LastHttpContent) {
+        requestComplete = true;
+      }
+      ch.write(piece).addListener(this::onWritten);
+    }
+
+    @Override
+    public void writeBody(HttpContent piece) {
+      if (done) {
+        piece.release();
+      } else if (channel == null) {
+        pendingBody.add(piece);
+      } else {
+        writePiece(channel, piece);
+        channel.flush();
+      }
+    }
+
+    @Override
+    public boolean bodyWritable() {
+      return channel != null && !done && channel.isWritable();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      if (!done && !requestComplete && ctx.channel().isWritable()) {
+        listener.onUpstreamWritable();
+      }
+      ctx.fireChannelWritabilityChanged();
     }
 
     /**
@@ -329,7 +383,7 @@ public final class UpstreamClient {
       if (done) {
         return;
       }
-      if (reused && !gotHead && attempt == 0) {
+      if (reused && !gotHead && attempt == 0 && !bodyStarted) {
         attempt++;
         detach(false);
         start();
@@ -363,7 +417,9 @@ public final class UpstreamClient {
           boolean last = msg instanceof LastHttpContent;
           if (last) {
             done = true;
-            detach(keepAlive);
+            // an answer before the whole request went out (e.g. the provider refused an upload
+            // early): the rest of the body was never sent, so the connection cannot be reused
+            detach(keepAlive && requestComplete);
           }
           listener.onContent(content.content(), last);
         }
@@ -441,6 +497,10 @@ public final class UpstreamClient {
 
     /** Hands the connection back to the pool: reusable only when the exchange ended cleanly. */
     private void detach(boolean reusable) {
+      HttpContent unsent;
+      while ((unsent = pendingBody.poll()) != null) {
+        unsent.release();
+      }
       Channel ch = channel;
       if (ch == null) {
         return;

@@ -38,6 +38,56 @@ class TierChoiceTest {
   }
 
   @Test
+  void embeddingCandidatesKeepTheFirstTargetsDimensionsAndUndeclaredOnes() {
+    RouteConfig.Tier t =
+        new RouteConfig.Tier(
+            "main",
+            null,
+            List.of(new RouteConfig.Target("a", "small", null)),
+            List.of(ref("b", "large"), ref("c", "unknown"), ref("d", "small-too")),
+            null);
+    RouteConfig route =
+        new RouteConfig(
+            "embed",
+            null,
+            List.of(t),
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            List.of(
+                new RouteConfig.Dimensions("a", "small", 1536),
+                new RouteConfig.Dimensions("b", "large", 3072),
+                new RouteConfig.Dimensions("d", "small-too", 1536)));
+    List<RouteConfig.TargetRef> all = TierChoice.candidates(route, t, "r1", h -> null);
+    assertThat(TierChoice.sameDimensions(route, t, all))
+        .containsExactly(ref("a", "small"), ref("c", "unknown"), ref("d", "small-too"));
+
+    // the first target declares nothing: nothing to compare, every candidate stays
+    RouteConfig undeclared =
+        new RouteConfig(
+            "embed",
+            null,
+            List.of(t),
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            List.of(new RouteConfig.Dimensions("b", "large", 3072)));
+    assertThat(TierChoice.sameDimensions(undeclared, t, all)).isEqualTo(all);
+  }
+
+  @Test
   void aDeclaredTierInTheHeaderSkipsTheClassifier() {
     RouteConfig classified = CallTestConfigs.route("classified");
     assertThat(TierChoice.tierAsked(classified, Map.of("x-tollgate-tier", " hard ")::get)).isTrue();

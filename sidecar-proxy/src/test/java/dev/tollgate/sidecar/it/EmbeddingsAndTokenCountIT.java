@@ -49,6 +49,19 @@ class EmbeddingsAndTokenCountIT {
             - name: main
               targets: [{credential: dead, model: text-embedding-3-small}]
               fallbacks: [{credential: azure, model: text-embedding-3-large}]
+        - model: embed-dims
+          retry: {attempts: 0}
+          circuitBreaker: {minRequests: 100000}
+          tiers:
+            - name: main
+              targets: [{credential: dead, model: text-embedding-3-small}]
+              fallbacks:
+                - {credential: azure, model: text-embedding-3-large}
+                - {credential: openai, model: text-embedding-3-small}
+          embeddingDimensions:
+            - {credential: dead, model: text-embedding-3-small, dimensions: 1536}
+            - {credential: azure, model: text-embedding-3-large, dimensions: 3072}
+            - {credential: openai, model: text-embedding-3-small, dimensions: 1536}
         - model: embed-cached
           retry: {attempts: 0}
           circuitBreaker: {minRequests: 100000}
@@ -171,6 +184,29 @@ class EmbeddingsAndTokenCountIT {
     // text-embedding-3-large: $0.13 per million input tokens
     assertThat(t.costUsd().subtract(before)).isEqualByComparingTo(new BigDecimal("0.000065"));
     assertThat(t.failovers()).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void embeddingsNeverFailOverToAModelOfOtherDimensions() {
+    bed.sim.behavior(SimulatorBehavior.defaults().withUsage(500, 0, 0, 0));
+    CreateEmbeddingResponse r = openai.embeddings().create(embed("embed-dims", List.of("hello")));
+
+    assertThat(r.data()).hasSize(1);
+    // the 3072-dimension fallback is skipped for the next one of the first target's 1536
+    assertThat(bed.sim.lastRequest().uri()).isEqualTo("/v1/embeddings");
+    assertThat(line("embed-dims", "azure", "text-embedding-3-large")).isNull();
+    assertThat(line("embed-dims", "openai", "text-embedding-3-small").requests()).isEqualTo(1);
+
+    // read from the configuration, as the operator renders the targets' declared dimensions
+    assertThat(
+            bed.sidecar
+                .context()
+                .config()
+                .current()
+                .route("embed-dims")
+                .orElseThrow()
+                .dimensionsOf("azure", "text-embedding-3-large"))
+        .isEqualTo(3072);
   }
 
   @Test

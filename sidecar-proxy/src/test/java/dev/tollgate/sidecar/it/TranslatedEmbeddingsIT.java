@@ -118,6 +118,11 @@ class TranslatedEmbeddingsIT {
     assertThat(up.body().at("/requests/0/outputDimensionality").asInt()).isEqualTo(4);
     UsageLedger.Totals t = line("gemini-embed", "gemini", "gemini-embedding-001");
     assertThat(t.requests()).isEqualTo(1);
+    // no count in Gemini's answer: "a" and "b" are 2 characters, ceil(2 / 4) = 1 token at
+    // gemini-embedding-001's $0.15 per million input tokens
+    assertThat(t.inputTokens()).isEqualTo(1);
+    assertThat(t.costUsd()).isEqualByComparingTo("0.00000015");
+    assertThat(t.unpricedRequests()).isZero();
   }
 
   @Test

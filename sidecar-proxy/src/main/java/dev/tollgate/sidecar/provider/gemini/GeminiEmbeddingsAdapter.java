@@ -19,7 +19,8 @@ import java.util.List;
  * request per input text (at most {@link #MAX_INPUTS}), {@code dimensions} as {@code
  * outputDimensionality}; the answer's {@code embeddings[].values} become OpenAI's {@code data}. The
  * Gemini API's answer carries no token count unless it has {@code usageMetadata.promptTokenCount}:
- * without one the call is counted but not priced (the sidecar logs it once), never guessed.
+ * without one the call is priced from the input texts' characters / 4 (the relay's estimate for an
+ * embedding answer without a count), marked as incomplete usage.
  */
 final class GeminiEmbeddingsAdapter extends EndpointAdapter {
   static final int MAX_INPUTS = 100;
