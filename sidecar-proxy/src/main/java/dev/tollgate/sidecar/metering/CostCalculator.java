@@ -14,9 +14,6 @@ import java.util.Optional;
  * credential's markup. Exact decimal arithmetic; never a double.
  */
 public final class CostCalculator {
-  private static final BigDecimal MILLION = BigDecimal.valueOf(1_000_000);
-  private static final BigDecimal HUNDRED = BigDecimal.valueOf(100);
-
   private final PriceCatalogue catalogue;
 
   public CostCalculator(PriceCatalogue catalogue) {
@@ -45,11 +42,26 @@ public final class CostCalculator {
             .add(p.output().multiply(BigDecimal.valueOf(usage.outputTokens())))
             .add(p.cacheRead().multiply(BigDecimal.valueOf(usage.cacheReadTokens())))
             .add(p.cacheWrite().multiply(BigDecimal.valueOf(usage.cacheWriteTokens())));
-    BigDecimal usd = perMillion.divide(MILLION);
+    BigDecimal usd = dividedByPowerOfTen(perMillion, 6);
     BigDecimal markup = credential == null ? BigDecimal.ZERO : credential.markupPercent();
     if (markup.signum() != 0) {
-      usd = usd.add(usd.multiply(markup).divide(HUNDRED));
+      usd = usd.add(dividedByPowerOfTen(usd.multiply(markup), 2));
     }
     return new Cost(usd, true);
+  }
+
+  /**
+   * {@code v.divide(BigDecimal.TEN.pow(n))}, the same value and scale, without a division: moving
+   * the decimal point is exact, and the quotient's scale is then trimmed to what {@link
+   * BigDecimal#divide(BigDecimal)} returns (the smallest exact scale, but not below {@code
+   * v.scale()}). The divide allocated most of what pricing a call did (issue #24's profile).
+   */
+  static BigDecimal dividedByPowerOfTen(BigDecimal v, int n) {
+    BigDecimal shifted = v.movePointLeft(n);
+    if (shifted.scale() <= v.scale()) {
+      return shifted;
+    }
+    BigDecimal r = shifted.stripTrailingZeros();
+    return r.scale() < v.scale() ? r.setScale(v.scale()) : r;
   }
 }
