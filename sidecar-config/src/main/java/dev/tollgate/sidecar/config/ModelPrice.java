@@ -14,8 +14,6 @@ public record ModelPrice(
     BigDecimal output,
     BigDecimal cacheRead,
     BigDecimal cacheWrite) {
-  private static final BigDecimal MILLION = BigDecimal.valueOf(1_000_000);
-  private static final BigDecimal HUNDRED = BigDecimal.valueOf(100);
 
   /**
    * The exact USD of these tokens at these (resolved, non-null) rates, plus {@code markupPercent}:
@@ -32,11 +30,26 @@ public record ModelPrice(
             .multiply(BigDecimal.valueOf(inputTokens))
             .add(output.multiply(BigDecimal.valueOf(outputTokens)))
             .add(cacheRead.multiply(BigDecimal.valueOf(cacheReadTokens)))
-            .add(cacheWrite.multiply(BigDecimal.valueOf(cacheWriteTokens)))
-            .divide(MILLION);
+            .add(cacheWrite.multiply(BigDecimal.valueOf(cacheWriteTokens)));
+    usd = dividedByPowerOfTen(usd, 6);
     if (markupPercent != null && markupPercent.signum() != 0) {
-      usd = usd.add(usd.multiply(markupPercent).divide(HUNDRED));
+      usd = usd.add(dividedByPowerOfTen(usd.multiply(markupPercent), 2));
     }
     return usd;
+  }
+
+  /**
+   * {@code v.divide(BigDecimal.TEN.pow(n))}, the same value and scale, without a division: moving
+   * the decimal point is exact, and the quotient's scale is then trimmed to what {@link
+   * BigDecimal#divide(BigDecimal)} returns (the smallest exact scale, but not below {@code
+   * v.scale()}). The divide allocated most of what pricing a call did (issue #24's profile).
+   */
+  public static BigDecimal dividedByPowerOfTen(BigDecimal v, int n) {
+    BigDecimal shifted = v.movePointLeft(n);
+    if (shifted.scale() <= v.scale()) {
+      return shifted;
+    }
+    BigDecimal r = shifted.stripTrailingZeros();
+    return r.scale() < v.scale() ? r.setScale(v.scale()) : r;
   }
 }

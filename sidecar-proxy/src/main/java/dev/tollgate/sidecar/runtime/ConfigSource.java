@@ -325,4 +325,19 @@ public final class ConfigSource {
     }
     return List.copyOf(dirs);
   }
+
+  /** The files this source reads (the configuration and the API key files), absolute. */
+  public java.util.Set<Path> watchedFiles() {
+    SidecarConfig c = current;
+    java.util.Set<Path> files = new java.util.HashSet<>();
+    files.add(file.toAbsolutePath().normalize());
+    if (c != null) {
+      for (CredentialConfig cred : c.credentials()) {
+        if (cred.apiKeyFile() != null) {
+          files.add(Path.of(cred.apiKeyFile()).toAbsolutePath().normalize());
+        }
+      }
+    }
+    return files;
+  }
 }

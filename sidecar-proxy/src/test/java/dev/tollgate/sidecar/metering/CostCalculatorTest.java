@@ -8,7 +8,9 @@ import dev.tollgate.sidecar.config.ModelPrice;
 import dev.tollgate.sidecar.config.PriceCatalogue;
 import dev.tollgate.sidecar.config.ProviderKind;
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class CostCalculatorTest {
@@ -122,5 +124,36 @@ class CostCalculatorTest {
     Cost cost = calc.cost(credential(null, List.of()), "my-finetune", new Usage(10, 10, 0, 0));
     assertThat(cost.priced()).isFalse();
     assertThat(cost.usdText()).isNull();
+  }
+
+  @Test
+  void shiftingThePointGivesTheSameValueAndScaleAsTheDivideItReplaces() {
+    Random random = new Random(24);
+    List<BigDecimal> values =
+        new java.util.ArrayList<>(
+            List.of(
+                BigDecimal.ZERO,
+                new BigDecimal("0.00"),
+                new BigDecimal("150"),
+                new BigDecimal("2000000.00"),
+                new BigDecimal("3000000"),
+                new BigDecimal("1E+7"),
+                new BigDecimal("-12.5"),
+                new BigDecimal("0.000000000001")));
+    for (int i = 0; i < 20_000; i++) {
+      BigInteger unscaled =
+          i % 10 == 0
+              ? new BigInteger(100, random)
+              : BigInteger.valueOf(random.nextLong() % 10_000_000_000L);
+      values.add(new BigDecimal(unscaled, random.nextInt(14) - 2));
+    }
+    for (BigDecimal v : values) {
+      for (int n : new int[] {2, 6}) {
+        BigDecimal expected = v.divide(BigDecimal.TEN.pow(n));
+        BigDecimal actual = CostCalculator.dividedByPowerOfTen(v, n);
+        assertThat(actual).as("%s / 10^%d", v, n).isEqualTo(expected);
+        assertThat(actual.scale()).as("scale of %s / 10^%d", v, n).isEqualTo(expected.scale());
+      }
+    }
   }
 }

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Top frames of a JFR recording, from `jfr print --json` files in a directory (see bench/profile.sh)."""
+import collections
+import json
+import os
+import sys
+
+TOP = 25
+
+
+def frames(ev):
+    st = ev["values"].get("stackTrace") or {}
+    out = []
+    for f in st.get("frames") or []:
+        m = f.get("method") or {}
+        cls = ((m.get("type") or {}).get("name") or "?").replace("/", ".")
+        out.append(cls + "." + (m.get("name") or "?"))
+    return out
+
+
+def load(d, name):
+    p = os.path.join(d, name + ".json")
+    if not os.path.exists(p):
+        return []
+    with open(p) as fh:
+        return json.load(fh)["recording"]["events"]
+
+
+def table(title, evs, weight, what):
+    total = sum(weight(e) for e in evs) or 1
+    self_w, incl_w = collections.Counter(), collections.Counter()
+    for e in evs:
+        w = weight(e)
+        fs = frames(e)
+        if fs:
+            self_w[fs[0]] += w
+        for f in set(fs):
+            incl_w[f] += w
+    print(f"### {title}\n")
+    print(f"{len(evs)} samples. Self = the sample's top frame; inclusive = anywhere on the stack.\n")
+    print(f"| # | self % | top frame | | inclusive % | frame |")
+    print("|---|---|---|---|---|---|")
+    s = self_w.most_common(TOP)
+    i = [kv for kv in incl_w.most_common() if not kv[0].startswith(("java.lang.Thread.run", "io.netty.util.concurrent.FastThreadLocalRunnable", "io.netty.util.internal.ThreadExecutorMap", "io.netty.util.concurrent.SingleThreadEventExecutor$4", "io.netty.channel.nio.NioEventLoop.run"))][:TOP]
+    for n in range(TOP):
+        a = s[n] if n < len(s) else ("", 0)
+        b = i[n] if n < len(i) else ("", 0)
+        print(f"| {n+1} | {100*a[1]/total:.1f} | `{a[0]}` | | {100*b[1]/total:.1f} | `{b[0]}` |")
+    print()
+
+
+def main(d):
+    cpu = load(d, "jdk.ExecutionSample")
+    table("CPU (jdk.ExecutionSample, Java code running)", cpu, lambda e: 1, "samples")
+    nat = load(d, "jdk.NativeMethodSample")
+    table("Threads in native code (jdk.NativeMethodSample: waiting in epoll/park or writing)", nat, lambda e: 1, "samples")
+    alloc = load(d, "jdk.ObjectAllocationSample")
+    table("Allocation (jdk.ObjectAllocationSample, by sampled weight)", alloc, lambda e: e["values"].get("weight") or 0, "bytes")
+    bycls = collections.Counter()
+    for e in alloc:
+        bycls[((e["values"].get("objectClass") or {}).get("name") or "?")] += e["values"].get("weight") or 0
+    tot = sum(bycls.values()) or 1
+    print("Allocated classes: " + ", ".join(f"`{c}` {100*w/tot:.1f}%" for c, w in bycls.most_common(12)) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
