@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
@@ -43,8 +42,7 @@ final class BedrockCountTokensDialect implements Dialect {
 
   @Override
   public String model(String path, JsonNode json) {
-    return URLDecoder.decode(
-        path.substring("/model/".length(), path.lastIndexOf('/')), StandardCharsets.UTF_8);
+    return Dialect.bedrockModel(path);
   }
 
   @Override

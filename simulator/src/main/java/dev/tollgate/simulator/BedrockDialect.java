@@ -10,7 +10,6 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import java.net.URLDecoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -45,8 +44,7 @@ final class BedrockDialect implements Dialect {
 
   @Override
   public String model(String path, JsonNode json) {
-    return URLDecoder.decode(
-        path.substring("/model/".length(), path.lastIndexOf('/')), StandardCharsets.UTF_8);
+    return Dialect.bedrockModel(path);
   }
 
   @Override

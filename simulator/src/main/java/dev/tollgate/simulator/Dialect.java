@@ -131,6 +131,13 @@ interface Dialect {
   }
 
   /** A bearer token, or null. */
+  /** The model id of a Bedrock runtime path {@code /model/{id}/<operation>}, URL-decoded. */
+  static String bedrockModel(String path) {
+    return java.net.URLDecoder.decode(
+        path.substring("/model/".length(), path.lastIndexOf('/')),
+        java.nio.charset.StandardCharsets.UTF_8);
+  }
+
   static String bearer(FullHttpRequest req) {
     String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
     return auth != null && auth.startsWith("Bearer ") ? auth.substring(7) : null;

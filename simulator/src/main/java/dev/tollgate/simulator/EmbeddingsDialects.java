@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -206,8 +204,7 @@ final class EmbeddingsDialects {
 
     @Override
     public String model(String path, JsonNode json) {
-      return URLDecoder.decode(
-          path.substring("/model/".length(), path.lastIndexOf('/')), StandardCharsets.UTF_8);
+      return Dialect.bedrockModel(path);
     }
 
     @Override
