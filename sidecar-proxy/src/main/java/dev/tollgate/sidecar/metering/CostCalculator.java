@@ -45,15 +45,4 @@ public final class CostCalculator {
             credential == null ? BigDecimal.ZERO : credential.markupPercent());
     return new Cost(usd, true);
   }
-
-  /**
-   * {@code v.divide(BigDecimal.TEN.pow(n))}, the same value and scale, without a division: moving
-   * the decimal point is exact, and the quotient's scale is then trimmed to what {@link
-   * BigDecimal#divide(BigDecimal)} returns (the smallest exact scale, but not below {@code
-   * v.scale()}). The divide allocated most of what pricing a call did (issue #24's profile); the
-   * formula lives in {@link ModelPrice#costUsd}, shared with the operator's batch pricing.
-   */
-  static BigDecimal dividedByPowerOfTen(BigDecimal v, int n) {
-    return ModelPrice.dividedByPowerOfTen(v, n);
-  }
 }

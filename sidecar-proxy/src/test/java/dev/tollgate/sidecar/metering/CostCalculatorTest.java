@@ -150,7 +150,7 @@ class CostCalculatorTest {
     for (BigDecimal v : values) {
       for (int n : new int[] {2, 6}) {
         BigDecimal expected = v.divide(BigDecimal.TEN.pow(n));
-        BigDecimal actual = CostCalculator.dividedByPowerOfTen(v, n);
+        BigDecimal actual = dev.tollgate.sidecar.config.ModelPrice.dividedByPowerOfTen(v, n);
         assertThat(actual).as("%s / 10^%d", v, n).isEqualTo(expected);
         assertThat(actual.scale()).as("scale of %s / 10^%d", v, n).isEqualTo(expected.scale());
       }
