@@ -401,23 +401,24 @@ public final class BatchMeter implements AutoCloseable {
       UsageReport.BatchRoute route =
           batch.routes.stream().filter(r -> model.equals(r.model())).findFirst().orElse(null);
       lines.add(
-          new UsageReport.Line(
-              route == null ? "_passthrough" : route.route(),
-              Accounting.BATCH_TIER,
-              batch.credential,
-              model,
-              route == null ? null : route.budget(),
-              t.items(),
-              t.inputTokens(),
-              t.outputTokens(),
-              t.cacheReadTokens(),
-              t.cacheWriteTokens(),
-              t.costUsd() == null ? null : t.costUsd().toPlainString(),
-              0,
-              Map.of()));
+          UsageReport.Line.builder(
+                  route == null ? "_passthrough" : route.route(),
+                  Accounting.BATCH_TIER,
+                  batch.credential,
+                  model,
+                  route == null ? null : route.budget())
+              .requests(t.items())
+              .inputTokens(t.inputTokens())
+              .outputTokens(t.outputTokens())
+              .cacheReadTokens(t.cacheReadTokens())
+              .cacheWriteTokens(t.cacheWriteTokens())
+              .costUsd(t.costUsd() == null ? null : t.costUsd().toPlainString())
+              .build());
     }
-    return new UsageReport(
-        ns, "batch-" + id, "batch:" + id, "batch", 1, null, lines, List.of(), true, List.of());
+    return UsageReport.builder(ns, "batch-" + id, "batch:" + id, "batch", 1, null)
+        .lines(lines)
+        .last(true)
+        .build();
   }
 
   private void failed(

@@ -506,22 +506,12 @@ public final class Accounting implements AutoCloseable {
     }
   }
 
-  /** The report without its target snapshot: the reporter recorded next to it holds that. */
+  /**
+   * The report without its target snapshot (the reporter recorded next to it holds that) and
+   * without admitted batches (the batch meter stored them before the report was acknowledged).
+   */
   private static UsageReport withoutTargets(UsageReport r) {
-    return r.targets().isEmpty()
-        ? r
-        : new UsageReport(
-            r.namespace(),
-            r.pod(),
-            r.podUid(),
-            r.bootId(),
-            r.sequence(),
-            r.configVersion(),
-            r.lines(),
-            List.of(),
-            r.last(),
-            r.callers(),
-            r.attribution());
+    return r.targets().isEmpty() ? r : r.toBuilder().targets(null).batches(null).build();
   }
 
   /**

@@ -496,20 +496,12 @@ public final class LedgerScaleBench {
         calls == 0
             ? List.of()
             : List.of(
-                new UsageReport.Line(
-                    "chat",
-                    "main",
-                    "openai",
-                    "gpt-4o",
-                    "monthly",
-                    calls,
-                    calls * 1000,
-                    calls * 300,
-                    0,
-                    0,
-                    PER_CALL.multiply(BigDecimal.valueOf(calls)).toPlainString(),
-                    0,
-                    Map.of()));
+                UsageReport.Line.builder("chat", "main", "openai", "gpt-4o", "monthly")
+                    .requests(calls)
+                    .inputTokens(calls * 1000)
+                    .outputTokens(calls * 300)
+                    .costUsd(PER_CALL.multiply(BigDecimal.valueOf(calls)).toPlainString())
+                    .build());
     List<UsageReport.TargetState> targets =
         List.of(
             new UsageReport.TargetState(
@@ -524,16 +516,12 @@ public final class LedgerScaleBench {
                 900,
                 null,
                 null));
-    return new UsageReport(
-        p.namespace,
-        p.name,
-        p.uid,
-        p.boot,
-        p.sequence,
-        "sha256:0123456789abcdef",
-        lines,
-        targets,
-        last);
+    return UsageReport.builder(
+            p.namespace, p.name, p.uid, p.boot, p.sequence, "sha256:0123456789abcdef")
+        .lines(lines)
+        .targets(targets)
+        .last(last)
+        .build();
   }
 
   private static BigDecimal spent(KubernetesClient client, String ns) {

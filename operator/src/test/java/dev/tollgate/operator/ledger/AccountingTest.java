@@ -19,16 +19,16 @@ class AccountingTest {
   private static final Duration TTL = Duration.ofSeconds(30);
 
   private static UsageReport report(String pod, long seq, String cost) {
-    return new UsageReport(
-        "ns",
-        pod,
-        "uid-" + pod,
-        "boot",
-        seq,
-        null,
-        List.of(
-            new UsageReport.Line(
-                "chat", "main", "openai", "gpt-4o", "monthly", 1, 10, 5, 0, 0, cost, 0, Map.of())));
+    return UsageReport.builder("ns", pod, "uid-" + pod, "boot", seq, null)
+        .lines(
+            List.of(
+                UsageReport.Line.builder("chat", "main", "openai", "gpt-4o", "monthly")
+                    .requests(1)
+                    .inputTokens(10)
+                    .outputTokens(5)
+                    .costUsd(cost)
+                    .build()))
+        .build();
   }
 
   private static List<Budget> budgets(String limit) {
@@ -55,29 +55,15 @@ class AccountingTest {
     SpendLedger ledger = new SpendLedger();
     // a Bedrock role denied at STS: every attempt failed before reaching the provider
     UsageReport report =
-        new UsageReport(
-            "ns",
-            "a",
-            "uid-a",
-            "boot",
-            1,
-            null,
-            List.of(
-                new UsageReport.Line(
-                    "chat",
-                    "main",
-                    "bedrock",
-                    "anthropic.claude",
-                    "monthly",
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    "0",
-                    0,
-                    Map.of(),
-                    Map.of("missing_credential", 4L))));
+        UsageReport.builder("ns", "a", "uid-a", "boot", 1, null)
+            .lines(
+                List.of(
+                    UsageReport.Line.builder(
+                            "chat", "main", "bedrock", "anthropic.claude", "monthly")
+                        .costUsd("0")
+                        .failedAttempts(Map.of("missing_credential", 4L))
+                        .build()))
+            .build();
 
     Accounting.apply(ledger, report, budgets("10"), NOW, TTL);
 
@@ -91,44 +77,21 @@ class AccountingTest {
     SpendLedger ledger = new SpendLedger();
     // 10 calls served by the fallback; 6 attempts on the primary failed before they moved on.
     UsageReport report =
-        new UsageReport(
-            "ns",
-            "a",
-            "uid-a",
-            "boot",
-            1,
-            null,
-            List.of(
-                new UsageReport.Line(
-                    "chat",
-                    "main",
-                    "anthropic",
-                    "claude",
-                    "monthly",
-                    10,
-                    100,
-                    50,
-                    0,
-                    0,
-                    "0.10",
-                    6,
-                    Map.of(),
-                    Map.of()),
-                new UsageReport.Line(
-                    "chat",
-                    "main",
-                    "groq",
-                    "llama",
-                    "monthly",
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    "0",
-                    0,
-                    Map.of(),
-                    Map.of("upstream_error", 6L))));
+        UsageReport.builder("ns", "a", "uid-a", "boot", 1, null)
+            .lines(
+                List.of(
+                    UsageReport.Line.builder("chat", "main", "anthropic", "claude", "monthly")
+                        .requests(10)
+                        .inputTokens(100)
+                        .outputTokens(50)
+                        .costUsd("0.10")
+                        .failovers(6)
+                        .build(),
+                    UsageReport.Line.builder("chat", "main", "groq", "llama", "monthly")
+                        .costUsd("0")
+                        .failedAttempts(Map.of("upstream_error", 6L))
+                        .build()))
+            .build();
 
     Accounting.apply(ledger, report, budgets("10"), NOW, TTL);
 
@@ -206,8 +169,10 @@ class AccountingTest {
 
   private static UsageReport ending(String pod, String boot, long seq, String cost) {
     UsageReport r = report(pod, seq, cost);
-    return new UsageReport(
-        r.namespace(), pod, r.podUid(), boot, seq, null, r.lines(), List.of(), true);
+    return UsageReport.builder(r.namespace(), pod, r.podUid(), boot, seq, null)
+        .lines(r.lines())
+        .last(true)
+        .build();
   }
 
   @Test
@@ -248,8 +213,10 @@ class AccountingTest {
     UsageReport r = report("a", 1, "0");
     Accounting.apply(
         ledger,
-        new UsageReport(
-            "ns", "a", "uid-a", "boot", 1, null, r.lines(), List.of(called, idle, open), false),
+        UsageReport.builder("ns", "a", "uid-a", "boot", 1, null)
+            .lines(r.lines())
+            .targets(List.of(called, idle, open))
+            .build(),
         budgets("10"),
         NOW,
         TTL);
@@ -257,7 +224,7 @@ class AccountingTest {
 
     Accounting.apply(
         ledger,
-        new UsageReport("ns", "a", "uid-a", "boot", 2, null, List.of(), List.of(called), false),
+        UsageReport.builder("ns", "a", "uid-a", "boot", 2, null).targets(List.of(called)).build(),
         budgets("10"),
         NOW,
         TTL);

@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class AttributionAccountingTest {
@@ -32,21 +31,17 @@ class AttributionAccountingTest {
 
   private static UsageReport report(
       long seq, String usd, long requests, UsageReport.Attribution attribution) {
-    return new UsageReport(
-        "ns",
-        "checkout-7d9f8b6c5d-x2x4q",
-        "uid-a",
-        "boot",
-        seq,
-        null,
-        List.of(
-            new UsageReport.Line(
-                "chat", "main", "openai", "gpt-4o", "monthly", requests, 10, 5, 0, 0, usd, 0,
-                Map.of())),
-        null,
-        false,
-        null,
-        attribution);
+    return UsageReport.builder("ns", "checkout-7d9f8b6c5d-x2x4q", "uid-a", "boot", seq, null)
+        .lines(
+            List.of(
+                UsageReport.Line.builder("chat", "main", "openai", "gpt-4o", "monthly")
+                    .requests(requests)
+                    .inputTokens(10)
+                    .outputTokens(5)
+                    .costUsd(usd)
+                    .build()))
+        .attribution(attribution)
+        .build();
   }
 
   @Test

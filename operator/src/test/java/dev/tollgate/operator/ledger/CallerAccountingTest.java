@@ -35,29 +35,17 @@ class CallerAccountingTest {
     for (UsageReport.CallerSpend c : callers) {
       total = total.add(new BigDecimal(c.costUsd()));
     }
-    return new UsageReport(
-        "ns",
-        "a",
-        "uid-a",
-        "boot",
-        seq,
-        null,
-        List.of(
-            new UsageReport.Line(
-                "chat",
-                "main",
-                "openai",
-                "gpt-4o",
-                "monthly",
-                callers.length,
-                10,
-                5,
-                0,
-                0,
-                total.toPlainString(),
-                0,
-                Map.of())),
-        List.of(callers));
+    return UsageReport.builder("ns", "a", "uid-a", "boot", seq, null)
+        .lines(
+            List.of(
+                UsageReport.Line.builder("chat", "main", "openai", "gpt-4o", "monthly")
+                    .requests(callers.length)
+                    .inputTokens(10)
+                    .outputTokens(5)
+                    .costUsd(total.toPlainString())
+                    .build()))
+        .callers(List.of(callers))
+        .build();
   }
 
   private static UsageReport.CallerSpend spend(String caller, String usd) {
@@ -137,7 +125,7 @@ class CallerAccountingTest {
     }
     Accounting.apply(
         ledger,
-        new UsageReport("ns", "a", "uid-a", "boot", 1, null, List.of(), callers),
+        UsageReport.builder("ns", "a", "uid-a", "boot", 1, null).callers(callers).build(),
         budgets(),
         NOW,
         TTL);
@@ -169,7 +157,7 @@ class CallerAccountingTest {
     callers.add(spend(UsageReport.CallerSpend.OTHER, "5"));
     Accounting.apply(
         ledger,
-        new UsageReport("ns", "a", "uid-a", "boot", 1, null, List.of(), callers),
+        UsageReport.builder("ns", "a", "uid-a", "boot", 1, null).callers(callers).build(),
         budgets(),
         NOW,
         TTL);
@@ -190,8 +178,9 @@ class CallerAccountingTest {
     // the next status of the same period announces only callers that are new over quota
     Accounting.apply(
         ledger,
-        new UsageReport(
-            "ns", "a", "uid-a", "boot", 2, null, List.of(), List.of(spend("user-9", "0.1"))),
+        UsageReport.builder("ns", "a", "uid-a", "boot", 2, null)
+            .callers(List.of(spend("user-9", "0.1")))
+            .build(),
         budgets(),
         NOW,
         TTL);

@@ -24,34 +24,17 @@ class EndpointUsageTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static UsageReport report(long seq, Map<String, UsageReport.EndpointUsage> byEndpoint) {
-    return new UsageReport(
-        "ns",
-        "a",
-        "uid-a",
-        "boot",
-        seq,
-        null,
-        List.of(
-            new UsageReport.Line(
-                "claude",
-                "main",
-                "anthropic",
-                "claude-3-5-sonnet",
-                null,
-                3,
-                300,
-                20,
-                0,
-                0,
-                "0.0012",
-                0,
-                Map.of(),
-                Map.of(),
-                0,
-                0,
-                0,
-                null,
-                byEndpoint)));
+    return UsageReport.builder("ns", "a", "uid-a", "boot", seq, null)
+        .lines(
+            List.of(
+                UsageReport.Line.builder("claude", "main", "anthropic", "claude-3-5-sonnet", null)
+                    .requests(3)
+                    .inputTokens(300)
+                    .outputTokens(20)
+                    .costUsd("0.0012")
+                    .byEndpoint(byEndpoint)
+                    .build()))
+        .build();
   }
 
   @Test
@@ -98,36 +81,21 @@ class EndpointUsageTest {
     dev.tollgate.api.v1alpha1.Budget budget =
         dev.tollgate.operator.Fixtures.budget("ns", "monthly", "100");
     UsageReport r =
-        new UsageReport(
-            "ns",
-            "a",
-            "uid-a",
-            "boot",
-            1,
-            null,
-            List.of(
-                new UsageReport.Line(
-                    "claude",
-                    "main",
-                    "anthropic",
-                    "claude-3-5-sonnet",
-                    "monthly",
-                    3,
-                    300,
-                    20,
-                    0,
-                    0,
-                    "0.0012",
-                    0,
-                    Map.of(),
-                    Map.of(),
-                    0,
-                    0,
-                    0,
-                    null,
-                    Map.of(
-                        "chat", new UsageReport.EndpointUsage(1, 100, 20, "0.0012"),
-                        "count_tokens", new UsageReport.EndpointUsage(2, 0, 0, "0")))));
+        UsageReport.builder("ns", "a", "uid-a", "boot", 1, null)
+            .lines(
+                List.of(
+                    UsageReport.Line.builder(
+                            "claude", "main", "anthropic", "claude-3-5-sonnet", "monthly")
+                        .requests(3)
+                        .inputTokens(300)
+                        .outputTokens(20)
+                        .costUsd("0.0012")
+                        .byEndpoint(
+                            Map.of(
+                                "chat", new UsageReport.EndpointUsage(1, 100, 20, "0.0012"),
+                                "count_tokens", new UsageReport.EndpointUsage(2, 0, 0, "0")))
+                        .build()))
+            .build();
     Accounting.apply(ledger, r, List.of(budget), NOW, Duration.ofSeconds(30));
 
     SpendLedger stored = JSON.readValue(JSON.writeValueAsString(ledger), SpendLedger.class);

@@ -13,7 +13,6 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** A sidecar's final report ({@code leaving}) ends its liveness at once, not after the TTL. */
@@ -22,18 +21,17 @@ class LeavingReporterTest {
   private static final Duration TTL = Duration.ofSeconds(30);
 
   private static UsageReport report(String pod, long seq, String cost, boolean leaving) {
-    return new UsageReport(
-        "ns",
-        pod,
-        "uid-" + pod,
-        "boot",
-        seq,
-        "v1",
-        List.of(
-            new UsageReport.Line(
-                "chat", "main", "openai", "gpt-4o", "monthly", 1, 10, 5, 0, 0, cost, 0, Map.of())),
-        List.of(),
-        leaving);
+    return UsageReport.builder("ns", pod, "uid-" + pod, "boot", seq, "v1")
+        .lines(
+            List.of(
+                UsageReport.Line.builder("chat", "main", "openai", "gpt-4o", "monthly")
+                    .requests(1)
+                    .inputTokens(10)
+                    .outputTokens(5)
+                    .costUsd(cost)
+                    .build()))
+        .last(leaving)
+        .build();
   }
 
   private static List<Budget> budgets() {

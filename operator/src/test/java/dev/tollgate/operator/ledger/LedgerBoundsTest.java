@@ -9,7 +9,6 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,21 +22,21 @@ class LedgerBoundsTest {
   private static final List<Budget> BUDGETS = List.of(Fixtures.budget("ns", "monthly", "1000"));
 
   private static UsageReport report(String pod, long seq, boolean last) {
-    return new UsageReport(
-        "ns",
-        pod,
-        "uid-" + pod,
-        "boot",
-        seq,
-        "v1",
-        List.of(
-            new UsageReport.Line(
-                "chat", "main", "openai", "gpt-4o", "monthly", 1, 10, 5, 0, 0, "1.00", 0,
-                Map.of())),
-        List.of(
-            new UsageReport.TargetState(
-                "chat", "main", "openai", "gpt-4o", "Closed", 1, 0f, 300, 600, null, null)),
-        last);
+    return UsageReport.builder("ns", pod, "uid-" + pod, "boot", seq, "v1")
+        .lines(
+            List.of(
+                UsageReport.Line.builder("chat", "main", "openai", "gpt-4o", "monthly")
+                    .requests(1)
+                    .inputTokens(10)
+                    .outputTokens(5)
+                    .costUsd("1.00")
+                    .build()))
+        .targets(
+            List.of(
+                new UsageReport.TargetState(
+                    "chat", "main", "openai", "gpt-4o", "Closed", 1, 0f, 300, 600, null, null)))
+        .last(last)
+        .build();
   }
 
   private static String spent(SpendLedger ledger) {

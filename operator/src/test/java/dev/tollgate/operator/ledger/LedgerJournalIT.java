@@ -15,7 +15,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -31,16 +30,16 @@ class LedgerJournalIT {
   private static final String OPS = "tollgate-system";
 
   private static UsageReport report(String ns, String pod, long seq, String cost) {
-    return new UsageReport(
-        ns,
-        pod,
-        "uid-" + pod,
-        "boot",
-        seq,
-        "v1",
-        List.of(
-            new UsageReport.Line(
-                "chat", "main", "openai", "gpt-4o", "monthly", 1, 10, 5, 0, 0, cost, 0, Map.of())));
+    return UsageReport.builder(ns, pod, "uid-" + pod, "boot", seq, "v1")
+        .lines(
+            List.of(
+                UsageReport.Line.builder("chat", "main", "openai", "gpt-4o", "monthly")
+                    .requests(1)
+                    .inputTokens(10)
+                    .outputTokens(5)
+                    .costUsd(cost)
+                    .build()))
+        .build();
   }
 
   private static Accounting.BudgetDirectory budgets(String ns) {

@@ -37,7 +37,7 @@ class RateSharesTest {
     ReportReply reply =
         Accounting.apply(
             ledger,
-            new UsageReport("ns", pod, "uid-" + pod, boot, seq, null, List.of()),
+            UsageReport.builder("ns", pod, "uid-" + pod, boot, seq, null).build(),
             List.of(),
             credentials,
             at,
@@ -69,7 +69,7 @@ class RateSharesTest {
     for (String pod : List.of("a", "b")) {
       Accounting.apply(
           l,
-          new UsageReport("ns", pod, "uid-" + pod, "boot", 1, null, List.of()),
+          UsageReport.builder("ns", pod, "uid-" + pod, "boot", 1, null).build(),
           List.of(),
           List.of(daily),
           T0,
@@ -78,7 +78,7 @@ class RateSharesTest {
     ReportReply reply =
         Accounting.apply(
             l,
-            new UsageReport("ns", "a", "uid-a", "boot", 2, null, List.of()),
+            UsageReport.builder("ns", "a", "uid-a", "boot", 2, null).build(),
             List.of(),
             List.of(daily),
             T0.plusSeconds(1),
@@ -156,7 +156,7 @@ class RateSharesTest {
     ReportReply last =
         Accounting.apply(
             ledger,
-            new UsageReport("ns", "c", "uid-c", "boot", seq, null, List.of(), List.of(), true),
+            UsageReport.builder("ns", "c", "uid-c", "boot", seq, null).last(true).build(),
             List.of(),
             credentials,
             T0.plusSeconds(2),
@@ -186,7 +186,7 @@ class RateSharesTest {
     ReportReply reply =
         Accounting.apply(
             l,
-            new UsageReport("ns", "a", "uid-a", "boot", 1, null, List.of()),
+            UsageReport.builder("ns", "a", "uid-a", "boot", 1, null).build(),
             List.of(),
             List.of(
                 limited("tokens-only", null, 90_000L),

@@ -12,7 +12,6 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Response cache hits in reports: counted and their savings summed, never spent. */
@@ -26,7 +25,7 @@ class ResponseCacheAccountingTest {
   }
 
   private static UsageReport report(long seq, UsageReport.Line... lines) {
-    return new UsageReport("ns", "a", "uid-a", "boot", seq, null, List.of(lines));
+    return UsageReport.builder("ns", "a", "uid-a", "boot", seq, null).lines(List.of(lines)).build();
   }
 
   @Test
@@ -34,13 +33,21 @@ class ResponseCacheAccountingTest {
     SpendLedger ledger = new SpendLedger();
     // 3 calls reached the provider for 0.30; 1 hit replayed an answer that had cost 0.10
     UsageReport.Line served =
-        new UsageReport.Line(
-            "faq", "main", "openai", "gpt-4o", "monthly", 3, 300, 150, 0, 0, "0.30", 0, Map.of());
+        UsageReport.Line.builder("faq", "main", "openai", "gpt-4o", "monthly")
+            .requests(3)
+            .inputTokens(300)
+            .outputTokens(150)
+            .costUsd("0.30")
+            .build();
     Accounting.apply(ledger, report(1, served), budgets(), NOW, Duration.ofSeconds(30));
     UsageReport.Line hit =
-        new UsageReport.Line(
-            "faq", "main", "openai", "gpt-4o", "monthly", 0, 0, 0, 0, 0, "0", 0, Map.of(), Map.of(),
-            1, 100, 50, "0.10");
+        UsageReport.Line.builder("faq", "main", "openai", "gpt-4o", "monthly")
+            .costUsd("0")
+            .cacheHits(1)
+            .savedInputTokens(100)
+            .savedOutputTokens(50)
+            .savedCostUsd("0.10")
+            .build();
     Accounting.apply(ledger, report(2, hit), budgets(), NOW, Duration.ofSeconds(30));
     // the same report retried is applied once
     Accounting.apply(ledger, report(2, hit), budgets(), NOW, Duration.ofSeconds(30));

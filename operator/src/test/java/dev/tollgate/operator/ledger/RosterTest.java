@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -23,18 +22,17 @@ class RosterTest {
   private static final Duration TTL = Duration.ofSeconds(30);
 
   private static UsageReport report(int pod, long seq, String cost, boolean last) {
-    return new UsageReport(
-        "ns",
-        "pod-" + pod,
-        "uid-" + pod,
-        "boot",
-        seq,
-        "v1",
-        List.of(
-            new UsageReport.Line(
-                "chat", "main", "openai", "gpt-4o", "monthly", 1, 10, 5, 0, 0, cost, 0, Map.of())),
-        List.of(),
-        last);
+    return UsageReport.builder("ns", "pod-" + pod, "uid-" + pod, "boot", seq, "v1")
+        .lines(
+            List.of(
+                UsageReport.Line.builder("chat", "main", "openai", "gpt-4o", "monthly")
+                    .requests(1)
+                    .inputTokens(10)
+                    .outputTokens(5)
+                    .costUsd(cost)
+                    .build()))
+        .last(last)
+        .build();
   }
 
   @Test

@@ -25,7 +25,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -161,24 +160,21 @@ class AttributionReportIT {
     String ns = "resent-attribution";
     try (ReportChannel channel = setUp(ns)) {
       UsageReport report =
-          new UsageReport(
-              ns,
-              "pod-c",
-              "uid-c",
-              "boot-1",
-              1,
-              null,
-              List.of(
-                  new UsageReport.Line(
-                      "chat", "main", "openai", "gpt-4o", "monthly", 2, 2000, 1000, 0, 0, "0.0250",
-                      0, Map.of())),
-              null,
-              false,
-              null,
-              new UsageReport.Attribution(
-                  new UsageReport.Workload("StatefulSet", "ledger", null, "ownerReference"),
-                  List.of(new UsageReport.KeySpend("chat", "monthly", "carol", 2, "0.0250")),
-                  List.of(new UsageReport.KeySpend("chat", "monthly", "search", 2, "0.0250"))));
+          UsageReport.builder(ns, "pod-c", "uid-c", "boot-1", 1, null)
+              .lines(
+                  List.of(
+                      UsageReport.Line.builder("chat", "main", "openai", "gpt-4o", "monthly")
+                          .requests(2)
+                          .inputTokens(2000)
+                          .outputTokens(1000)
+                          .costUsd("0.0250")
+                          .build()))
+              .attribution(
+                  new UsageReport.Attribution(
+                      new UsageReport.Workload("StatefulSet", "ledger", null, "ownerReference"),
+                      List.of(new UsageReport.KeySpend("chat", "monthly", "carol", 2, "0.0250")),
+                      List.of(new UsageReport.KeySpend("chat", "monthly", "search", 2, "0.0250"))))
+              .build();
       assertThat(post(channel, report)).isEqualTo(200);
       assertThat(post(channel, report)).isEqualTo(200);
       SpendLedger ledger = ConfigMapLedgerStore.read(client, ns);
@@ -191,21 +187,13 @@ class AttributionReportIT {
 
       // a report with a key that is no identifier is refused whole, with the field named
       UsageReport bad =
-          new UsageReport(
-              ns,
-              "pod-c",
-              "uid-c",
-              "boot-1",
-              2,
-              null,
-              List.of(),
-              null,
-              false,
-              null,
-              new UsageReport.Attribution(
-                  null,
-                  List.of(new UsageReport.KeySpend("chat", "monthly", "carol smith", 1, "0")),
-                  null));
+          UsageReport.builder(ns, "pod-c", "uid-c", "boot-1", 2, null)
+              .attribution(
+                  new UsageReport.Attribution(
+                      null,
+                      List.of(new UsageReport.KeySpend("chat", "monthly", "carol smith", 1, "0")),
+                      null))
+              .build();
       assertThat(post(channel, bad)).isEqualTo(400);
     }
   }

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /** The report's attribution is checked at the operator's edge like every other field. */
 class AttributionValidationTest {
   private static UsageReport report(UsageReport.Attribution a) {
-    return new UsageReport("ns", "pod", "uid", "boot", 1, null, List.of(), null, false, null, a);
+    return UsageReport.builder("ns", "pod", "uid", "boot", 1, null).attribution(a).build();
   }
 
   private static UsageReport.KeySpend key(String key) {

@@ -31,7 +31,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -214,18 +213,17 @@ class CallerQuotaIT {
     String ns = "resent";
     setUp(ns);
     UsageReport report =
-        new UsageReport(
-            ns,
-            "pod-c",
-            "uid-c",
-            "boot-1",
-            1,
-            null,
-            List.of(
-                new UsageReport.Line(
-                    "chat", "main", "openai", "gpt-4o", "monthly", 2, 2000, 1000, 0, 0, "0.0250", 0,
-                    Map.of())),
-            List.of(new UsageReport.CallerSpend("monthly", "carol", 2, "0.0250")));
+        UsageReport.builder(ns, "pod-c", "uid-c", "boot-1", 1, null)
+            .lines(
+                List.of(
+                    UsageReport.Line.builder("chat", "main", "openai", "gpt-4o", "monthly")
+                        .requests(2)
+                        .inputTokens(2000)
+                        .outputTokens(1000)
+                        .costUsd("0.0250")
+                        .build()))
+            .callers(List.of(new UsageReport.CallerSpend("monthly", "carol", 2, "0.0250")))
+            .build();
     assertThat(post(report)).isEqualTo(200);
     assertThat(post(report)).isEqualTo(200);
     assertThat(ledger(ns).budgets.get("monthly").byCaller.get("carol").spent).isEqualTo("0.0250");

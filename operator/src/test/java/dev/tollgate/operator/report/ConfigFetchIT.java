@@ -22,7 +22,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -193,7 +192,7 @@ class ConfigFetchIT {
   /** A report from a pod that runs {@code version} (no usage). */
   private void postReport(String ns, String pod, String version) throws Exception {
     UsageReport report =
-        new UsageReport(ns, pod, "uid-" + pod, "boot", ++sequence, version, List.of());
+        UsageReport.builder(ns, pod, "uid-" + pod, "boot", ++sequence, version).build();
     HttpClient https = cluster.https();
     HttpResponse<String> r =
         https.send(

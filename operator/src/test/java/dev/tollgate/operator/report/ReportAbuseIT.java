@@ -91,12 +91,16 @@ class ReportAbuseIT {
   }
 
   private static UsageReport.Line line(String cost, long requests) {
-    return new UsageReport.Line(
-        "chat", "main", "openai", "gpt-4o", "monthly", requests, 10, 5, 0, 0, cost, 0, Map.of());
+    return UsageReport.Line.builder("chat", "main", "openai", "gpt-4o", "monthly")
+        .requests(requests)
+        .inputTokens(10)
+        .outputTokens(5)
+        .costUsd(cost)
+        .build();
   }
 
   private UsageReport report(String pod, String uid, long seq, UsageReport.Line... lines) {
-    return new UsageReport(ns, pod, uid, "boot-1", seq, null, List.of(lines));
+    return UsageReport.builder(ns, pod, uid, "boot-1", seq, null).lines(List.of(lines)).build();
   }
 
   private HttpResponse<String> post(String token, Object report) throws Exception {
@@ -149,8 +153,9 @@ class ReportAbuseIT {
     HttpResponse<String> caller =
         post(
             token,
-            new UsageReport(
-                ns, "pod-a", "uid-a", "boot-1", 1, null, List.of(), List.of(negativeCaller)));
+            UsageReport.builder(ns, "pod-a", "uid-a", "boot-1", 1, null)
+                .callers(List.of(negativeCaller))
+                .build());
     assertThat(caller.statusCode()).isEqualTo(400);
     assertThat(caller.body()).contains("callers[0].costUsd");
     String bigNumber =

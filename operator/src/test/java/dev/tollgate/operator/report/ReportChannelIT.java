@@ -14,7 +14,6 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -46,17 +45,16 @@ class ReportChannelIT {
     try (ReportChannel channel =
         ReportChannel.start(settings, client, tls.serverContext(), nobody, Clock.systemUTC())) {
       UsageReport report =
-          new UsageReport(
-              "team-a",
-              "pod-a",
-              "uid-a",
-              "boot",
-              1,
-              null,
-              List.of(
-                  new UsageReport.Line(
-                      "chat", "main", "openai", "gpt-4o", "monthly", 2, 10, 5, 0, 0, "0.50", 0,
-                      Map.of())));
+          UsageReport.builder("team-a", "pod-a", "uid-a", "boot", 1, null)
+              .lines(
+                  List.of(
+                      UsageReport.Line.builder("chat", "main", "openai", "gpt-4o", "monthly")
+                          .requests(2)
+                          .inputTokens(10)
+                          .outputTokens(5)
+                          .costUsd("0.50")
+                          .build()))
+              .build();
 
       ReportReply reply = channel.accounting().submit(report).get(30, TimeUnit.SECONDS);
 

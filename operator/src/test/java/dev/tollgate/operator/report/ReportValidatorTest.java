@@ -11,12 +11,16 @@ import org.junit.jupiter.api.Test;
 
 class ReportValidatorTest {
   private static UsageReport.Line line(String cost) {
-    return new UsageReport.Line(
-        "chat", "main", "openai", "gpt-4o", "monthly", 1, 10, 5, 0, 0, cost, 0, Map.of());
+    return UsageReport.Line.builder("chat", "main", "openai", "gpt-4o", "monthly")
+        .requests(1)
+        .inputTokens(10)
+        .outputTokens(5)
+        .costUsd(cost)
+        .build();
   }
 
   private static UsageReport report(List<UsageReport.Line> lines) {
-    return new UsageReport("ns", "pod", "uid", "boot", 1, "v1", lines);
+    return UsageReport.builder("ns", "pod", "uid", "boot", 1, "v1").lines(lines).build();
   }
 
   @Test
@@ -33,13 +37,13 @@ class ReportValidatorTest {
         .startsWith("lines[1].costUsd: \"1E+100000\"");
     assertThat(
             ReportValidator.problem(
-                new UsageReport("ns", "pod", "uid", "boot", 0, null, List.of())))
+                UsageReport.builder("ns", "pod", "uid", "boot", 0, null).build()))
         .get()
         .asString()
         .startsWith("sequence");
     assertThat(
             ReportValidator.problem(
-                new UsageReport("ns", "p".repeat(300), "uid", "boot", 1, null, List.of())))
+                UsageReport.builder("ns", "p".repeat(300), "uid", "boot", 1, null).build()))
         .get()
         .asString()
         .startsWith("pod: longer than");
@@ -56,7 +60,7 @@ class ReportValidatorTest {
     }
     assertThat(
             ReportValidator.problem(
-                new UsageReport("ns", "pod", "uid", "boot", 1, null, List.of(), callers)))
+                UsageReport.builder("ns", "pod", "uid", "boot", 1, null).callers(callers).build()))
         .get()
         .asString()
         .contains("callers for budget monthly");
@@ -69,8 +73,9 @@ class ReportValidatorTest {
             "chat", "main", "openai", "gpt-4o", "Closed", 3, Float.NaN, -1, -1, null, null);
     assertThat(
             ReportValidator.problem(
-                new UsageReport(
-                    "ns", "pod", "uid", "boot", 1, null, List.of(), List.of(bad), false)))
+                UsageReport.builder("ns", "pod", "uid", "boot", 1, null)
+                    .targets(List.of(bad))
+                    .build()))
         .get()
         .asString()
         .startsWith("targets[0].errorRatePercent");

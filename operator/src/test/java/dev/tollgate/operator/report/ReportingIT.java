@@ -36,7 +36,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -128,17 +127,16 @@ class ReportingIT {
 
     // a report resent with the same sequence (its acknowledgement was lost) counts once
     UsageReport report =
-        new UsageReport(
-            ns,
-            "pod-c",
-            "uid-c",
-            "boot-1",
-            1,
-            null,
-            List.of(
-                new UsageReport.Line(
-                    "chat", "main", "openai", "gpt-4o", "monthly", 8, 8000, 4000, 0, 0, "0.1000", 0,
-                    Map.of())));
+        UsageReport.builder(ns, "pod-c", "uid-c", "boot-1", 1, null)
+            .lines(
+                List.of(
+                    UsageReport.Line.builder("chat", "main", "openai", "gpt-4o", "monthly")
+                        .requests(8)
+                        .inputTokens(8000)
+                        .outputTokens(4000)
+                        .costUsd("0.1000")
+                        .build()))
+            .build();
     assertThat(post(report, FakeTokenReviewer.token(ns, "pod-c")).statusCode()).isEqualTo(200);
     assertThat(post(report, FakeTokenReviewer.token(ns, "pod-c")).statusCode()).isEqualTo(200);
     await().until(() -> "0.975".equals(spent(ns)));
@@ -201,17 +199,16 @@ class ReportingIT {
     call(b, 20);
     // the same report delivered to both replicas at once (a retry that went elsewhere)
     UsageReport report =
-        new UsageReport(
-            ns,
-            "pod-c",
-            "uid-c",
-            "boot-1",
-            1,
-            null,
-            List.of(
-                new UsageReport.Line(
-                    "chat", "main", "openai", "gpt-4o", "monthly", 4, 4000, 2000, 0, 0, "0.0500", 0,
-                    Map.of())));
+        UsageReport.builder(ns, "pod-c", "uid-c", "boot-1", 1, null)
+            .lines(
+                List.of(
+                    UsageReport.Line.builder("chat", "main", "openai", "gpt-4o", "monthly")
+                        .requests(4)
+                        .inputTokens(4000)
+                        .outputTokens(2000)
+                        .costUsd("0.0500")
+                        .build()))
+            .build();
     var first =
         java.util.concurrent.CompletableFuture.supplyAsync(
             () -> postUnchecked(report, channel.port()));
@@ -329,7 +326,7 @@ class ReportingIT {
     String ns = "tenant-a";
     setUp(ns, "1.00", BudgetSpec.ExceededAction.BLOCK, null);
     UsageReport forOther =
-        new UsageReport("tenant-b", "pod-x", "uid-x", "boot", 1, null, List.of());
+        UsageReport.builder("tenant-b", "pod-x", "uid-x", "boot", 1, null).build();
     HttpResponse<String> r = post(forOther, FakeTokenReviewer.token(ns, "pod-x"));
     assertThat(r.statusCode()).isEqualTo(403);
     assertThat(r.body()).contains("may only report for namespace tenant-a");

@@ -41,19 +41,12 @@ final class ReportMerge {
                     money(a.costUsd()).add(money(b.costUsd())).toPlainString()));
       }
     }
-    return new UsageReport(
-        later.namespace(),
-        later.pod(),
-        later.podUid(),
-        later.bootId(),
-        later.sequence(),
-        later.configVersion(),
-        new ArrayList<>(lines.values()),
-        later.targets(),
-        later.last(),
-        new ArrayList<>(callers.values()),
-        concat(earlier.batches(), later.batches()),
-        attribution(earlier.attribution(), later.attribution()));
+    return later.toBuilder()
+        .lines(new ArrayList<>(lines.values()))
+        .callers(new ArrayList<>(callers.values()))
+        .batches(concat(earlier.batches(), later.batches()))
+        .attribution(attribution(earlier.attribution(), later.attribution()))
+        .build();
   }
 
   private static <T> List<T> concat(List<T> a, List<T> b) {
@@ -128,26 +121,22 @@ final class ReportMerge {
   }
 
   private static UsageReport.Line add(UsageReport.Line a, UsageReport.Line b) {
-    return new UsageReport.Line(
-        a.route(),
-        a.tier(),
-        a.credential(),
-        a.model(),
-        a.budget(),
-        a.requests() + b.requests(),
-        a.inputTokens() + b.inputTokens(),
-        a.outputTokens() + b.outputTokens(),
-        a.cacheReadTokens() + b.cacheReadTokens(),
-        a.cacheWriteTokens() + b.cacheWriteTokens(),
-        money(a.costUsd()).add(money(b.costUsd())).toPlainString(),
-        a.failovers() + b.failovers(),
-        sum(a.errors(), b.errors()),
-        sum(a.failedAttempts(), b.failedAttempts()),
-        a.cacheHits() + b.cacheHits(),
-        a.savedInputTokens() + b.savedInputTokens(),
-        a.savedOutputTokens() + b.savedOutputTokens(),
-        money(a.savedCostUsd()).add(money(b.savedCostUsd())).toPlainString(),
-        sumEndpoints(a.byEndpoint(), b.byEndpoint()));
+    return UsageReport.Line.builder(a.route(), a.tier(), a.credential(), a.model(), a.budget())
+        .requests(a.requests() + b.requests())
+        .inputTokens(a.inputTokens() + b.inputTokens())
+        .outputTokens(a.outputTokens() + b.outputTokens())
+        .cacheReadTokens(a.cacheReadTokens() + b.cacheReadTokens())
+        .cacheWriteTokens(a.cacheWriteTokens() + b.cacheWriteTokens())
+        .costUsd(money(a.costUsd()).add(money(b.costUsd())).toPlainString())
+        .failovers(a.failovers() + b.failovers())
+        .errors(sum(a.errors(), b.errors()))
+        .failedAttempts(sum(a.failedAttempts(), b.failedAttempts()))
+        .cacheHits(a.cacheHits() + b.cacheHits())
+        .savedInputTokens(a.savedInputTokens() + b.savedInputTokens())
+        .savedOutputTokens(a.savedOutputTokens() + b.savedOutputTokens())
+        .savedCostUsd(money(a.savedCostUsd()).add(money(b.savedCostUsd())).toPlainString())
+        .byEndpoint(sumEndpoints(a.byEndpoint(), b.byEndpoint()))
+        .build();
   }
 
   private static Map<String, UsageReport.EndpointUsage> sumEndpoints(

@@ -349,20 +349,7 @@ public final class Reporter implements AutoCloseable {
     while (!leftovers.isEmpty()) {
       UsageReport left = leftovers.peek();
       // that process has ended: the operator can release what it granted it at once
-      UsageReport r =
-          new UsageReport(
-              left.namespace(),
-              left.pod(),
-              left.podUid(),
-              left.bootId(),
-              left.sequence(),
-              left.configVersion(),
-              left.lines(),
-              List.of(),
-              true,
-              left.callers(),
-              left.batches(),
-              left.attribution());
+      UsageReport r = left.toBuilder().targets(null).last(true).build();
       Delivery d = send(r, null, false);
       if (d == Delivery.UNREACHABLE) {
         return;
@@ -437,20 +424,7 @@ public final class Reporter implements AutoCloseable {
    */
   private Pending renumbered(Pending p) {
     UsageReport r = p.report();
-    UsageReport next =
-        new UsageReport(
-            r.namespace(),
-            r.pod(),
-            r.podUid(),
-            r.bootId(),
-            ++sequence,
-            r.configVersion(),
-            r.lines(),
-            r.targets(),
-            r.last(),
-            r.callers(),
-            r.batches(),
-            r.attribution());
+    UsageReport next = r.toBuilder().sequence(++sequence).build();
     if (spool != null) {
       spool.save(next);
       if (r.sequence() != next.sequence()) {
@@ -504,18 +478,13 @@ public final class Reporter implements AutoCloseable {
       List<UsageReport.TargetState> targets,
       List<UsageReport.CallerSpend> callers,
       UsageReport.Attribution attribution) {
-    return new UsageReport(
-        r.namespace(),
-        r.pod(),
-        r.podUid(),
-        r.bootId(),
-        r.sequence(),
-        r.configVersion(),
-        lines,
-        targets,
-        r.last(),
-        callers,
-        attribution);
+    return r.toBuilder()
+        .lines(lines)
+        .targets(targets)
+        .callers(callers)
+        .batches(null)
+        .attribution(attribution)
+        .build();
   }
 
   /** 403 (a token being rotated, say): retried with a growing pause, logged once a minute. */
@@ -612,30 +581,38 @@ public final class Reporter implements AutoCloseable {
       }
       UsageLedger.Key k = e.getKey();
       lines.add(
-          new UsageReport.Line(
-              k.route(),
-              k.tier(),
-              k.credential(),
-              k.model(),
-              cfg == null ? null : cfg.route(k.route()).map(RouteConfig::budget).orElse(null),
-              requests,
-              t.inputTokens() - (before == null ? 0 : before.inputTokens()),
-              t.outputTokens() - (before == null ? 0 : before.outputTokens()),
-              t.cacheReadTokens() - (before == null ? 0 : before.cacheReadTokens()),
-              t.cacheWriteTokens() - (before == null ? 0 : before.cacheWriteTokens()),
-              t.costUsd()
-                  .subtract(before == null ? BigDecimal.ZERO : before.costUsd())
-                  .toPlainString(),
-              t.failovers() - (before == null ? 0 : before.failovers()),
-              errors,
-              failedAttempts,
-              hits,
-              t.savedInputTokens() - (before == null ? 0 : before.savedInputTokens()),
-              t.savedOutputTokens() - (before == null ? 0 : before.savedOutputTokens()),
-              t.savedCostUsd()
-                  .subtract(before == null ? BigDecimal.ZERO : before.savedCostUsd())
-                  .toPlainString(),
-              endpointGrowth(t.byEndpoint(), before == null ? null : before.byEndpoint())));
+          UsageReport.Line.builder(
+                  k.route(),
+                  k.tier(),
+                  k.credential(),
+                  k.model(),
+                  cfg == null ? null : cfg.route(k.route()).map(RouteConfig::budget).orElse(null))
+              .requests(requests)
+              .inputTokens(t.inputTokens() - (before == null ? 0 : before.inputTokens()))
+              .outputTokens(t.outputTokens() - (before == null ? 0 : before.outputTokens()))
+              .cacheReadTokens(
+                  t.cacheReadTokens() - (before == null ? 0 : before.cacheReadTokens()))
+              .cacheWriteTokens(
+                  t.cacheWriteTokens() - (before == null ? 0 : before.cacheWriteTokens()))
+              .costUsd(
+                  t.costUsd()
+                      .subtract(before == null ? BigDecimal.ZERO : before.costUsd())
+                      .toPlainString())
+              .failovers(t.failovers() - (before == null ? 0 : before.failovers()))
+              .errors(errors)
+              .failedAttempts(failedAttempts)
+              .cacheHits(hits)
+              .savedInputTokens(
+                  t.savedInputTokens() - (before == null ? 0 : before.savedInputTokens()))
+              .savedOutputTokens(
+                  t.savedOutputTokens() - (before == null ? 0 : before.savedOutputTokens()))
+              .savedCostUsd(
+                  t.savedCostUsd()
+                      .subtract(before == null ? BigDecimal.ZERO : before.savedCostUsd())
+                      .toPlainString())
+              .byEndpoint(
+                  endpointGrowth(t.byEndpoint(), before == null ? null : before.byEndpoint()))
+              .build());
     }
     List<UsageReport.CallerSpend> callers = gate.callers().drain();
     List<UsageReport.AdmittedBatch> batches = ledger.batches().drain();
@@ -663,19 +640,20 @@ public final class Reporter implements AutoCloseable {
       health = List.of();
     }
     UsageReport report =
-        new UsageReport(
-            settings.namespace(),
-            settings.pod(),
-            settings.podUid(),
-            bootId,
-            sequence,
-            cfg == null ? null : cfg.version(),
-            lines,
-            health,
-            finishing,
-            callers,
-            batches,
-            attribution);
+        UsageReport.builder(
+                settings.namespace(),
+                settings.pod(),
+                settings.podUid(),
+                bootId,
+                sequence,
+                cfg == null ? null : cfg.version())
+            .lines(lines)
+            .targets(health)
+            .last(finishing)
+            .callers(callers)
+            .batches(batches)
+            .attribution(attribution)
+            .build();
     pending.add(new Pending(report, marks));
     if (spool != null) {
       spool.save(report);

@@ -9,45 +9,28 @@ import org.junit.jupiter.api.Test;
 
 class ReportMergeTest {
   private static UsageReport.Line line(String model, long requests, String cost) {
-    return new UsageReport.Line(
-        "r",
-        "main",
-        "openai",
-        model,
-        "b",
-        requests,
-        10 * requests,
-        5 * requests,
-        0,
-        0,
-        cost,
-        1,
-        Map.of("upstream_error", 1L),
-        Map.of());
+    return UsageReport.Line.builder("r", "main", "openai", model, "b")
+        .requests(requests)
+        .inputTokens(10 * requests)
+        .outputTokens(5 * requests)
+        .costUsd(cost)
+        .failovers(1)
+        .errors(Map.of("upstream_error", 1L))
+        .build();
   }
 
   @Test
   void anAggregateKeepsEveryCallAndCentUnderTheLaterSequence() {
     UsageReport earlier =
-        new UsageReport(
-            "ns",
-            "pod",
-            "uid",
-            "boot",
-            7,
-            "v1",
-            List.of(line("gpt-4o", 2, "0.000123"), line("gpt-4o-mini", 1, "0.5")),
-            List.of(new UsageReport.CallerSpend("b", "alice", 2, "0.1")));
+        UsageReport.builder("ns", "pod", "uid", "boot", 7, "v1")
+            .lines(List.of(line("gpt-4o", 2, "0.000123"), line("gpt-4o-mini", 1, "0.5")))
+            .callers(List.of(new UsageReport.CallerSpend("b", "alice", 2, "0.1")))
+            .build();
     UsageReport later =
-        new UsageReport(
-            "ns",
-            "pod",
-            "uid",
-            "boot",
-            8,
-            "v2",
-            List.of(line("gpt-4o", 3, "0.000001")),
-            List.of(new UsageReport.CallerSpend("b", "alice", 1, "0.05")));
+        UsageReport.builder("ns", "pod", "uid", "boot", 8, "v2")
+            .lines(List.of(line("gpt-4o", 3, "0.000001")))
+            .callers(List.of(new UsageReport.CallerSpend("b", "alice", 1, "0.05")))
+            .build();
 
     UsageReport merged = ReportMerge.merge(earlier, later);
 
@@ -66,35 +49,32 @@ class ReportMergeTest {
   }
 
   private static UsageReport.Line withEndpoints(Map<String, UsageReport.EndpointUsage> by) {
-    return new UsageReport.Line(
-        "r", "main", "openai", "m", null, 1, 10, 5, 0, 0, "0.1", 0, Map.of(), Map.of(), 0, 0, 0,
-        null, by);
+    return UsageReport.Line.builder("r", "main", "openai", "m", null)
+        .requests(1)
+        .inputTokens(10)
+        .outputTokens(5)
+        .costUsd("0.1")
+        .byEndpoint(by)
+        .build();
   }
 
   @Test
   void anAggregateSumsTheUsageByEndpointKind() {
     UsageReport earlier =
-        new UsageReport(
-            "ns",
-            "pod",
-            "uid",
-            "boot",
-            1,
-            "v1",
-            List.of(
-                withEndpoints(
-                    Map.of(
-                        "chat", new UsageReport.EndpointUsage(1, 10, 5, "0.1"),
-                        "embeddings", new UsageReport.EndpointUsage(2, 7, 0, "0.01")))));
+        UsageReport.builder("ns", "pod", "uid", "boot", 1, "v1")
+            .lines(
+                List.of(
+                    withEndpoints(
+                        Map.of(
+                            "chat", new UsageReport.EndpointUsage(1, 10, 5, "0.1"),
+                            "embeddings", new UsageReport.EndpointUsage(2, 7, 0, "0.01")))))
+            .build();
     UsageReport later =
-        new UsageReport(
-            "ns",
-            "pod",
-            "uid",
-            "boot",
-            2,
-            "v1",
-            List.of(withEndpoints(Map.of("chat", new UsageReport.EndpointUsage(3, 30, 6, "0.2")))));
+        UsageReport.builder("ns", "pod", "uid", "boot", 2, "v1")
+            .lines(
+                List.of(
+                    withEndpoints(Map.of("chat", new UsageReport.EndpointUsage(3, 30, 6, "0.2")))))
+            .build();
 
     UsageReport.Line merged = ReportMerge.merge(earlier, later).lines().get(0);
 
@@ -112,36 +92,21 @@ class ReportMergeTest {
       many.add(new UsageReport.KeySpend("r", "b", "u" + i, 1, "0.01"));
     }
     UsageReport earlier =
-        new UsageReport(
-            "ns",
-            "p",
-            "uid",
-            "boot",
-            1,
-            "v1",
-            List.of(line("gpt-4o", 1, "0.01")),
-            null,
-            false,
-            null,
-            new UsageReport.Attribution(w, many, List.of()));
+        UsageReport.builder("ns", "p", "uid", "boot", 1, "v1")
+            .lines(List.of(line("gpt-4o", 1, "0.01")))
+            .attribution(new UsageReport.Attribution(w, many, List.of()))
+            .build();
     UsageReport later =
-        new UsageReport(
-            "ns",
-            "p",
-            "uid",
-            "boot",
-            2,
-            "v1",
-            List.of(line("gpt-4o", 1, "0.5")),
-            null,
-            false,
-            null,
-            new UsageReport.Attribution(
-                w,
-                List.of(
-                    new UsageReport.KeySpend("r", "b", "u0", 1, "0.2"),
-                    new UsageReport.KeySpend("r", "b", "new", 1, "0.3")),
-                List.of(new UsageReport.KeySpend("r", "b", "search", 2, "0.5"))));
+        UsageReport.builder("ns", "p", "uid", "boot", 2, "v1")
+            .lines(List.of(line("gpt-4o", 1, "0.5")))
+            .attribution(
+                new UsageReport.Attribution(
+                    w,
+                    List.of(
+                        new UsageReport.KeySpend("r", "b", "u0", 1, "0.2"),
+                        new UsageReport.KeySpend("r", "b", "new", 1, "0.3")),
+                    List.of(new UsageReport.KeySpend("r", "b", "search", 2, "0.5"))))
+            .build();
     UsageReport.Attribution merged = ReportMerge.merge(earlier, later).attribution();
     assertThat(merged.workload()).isEqualTo(w);
     assertThat(merged.users()).hasSize(UsageReport.Attribution.MAX_USERS_PER_ROUTE + 1);

@@ -6,7 +6,6 @@ import dev.tollgate.sidecar.config.report.UsageReport;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,20 +13,20 @@ class ReportSpoolTest {
   @TempDir Path dir;
 
   private static UsageReport report(String uid, String boot, long seq, String cost) {
-    return new UsageReport(
-        "ns",
-        "pod",
-        uid,
-        boot,
-        seq,
-        "v1",
-        List.of(
-            new UsageReport.Line(
-                "chat", "main", "openai", "gpt-4o", "monthly", 3, 30, 15, 0, 0, cost, 0, Map.of())),
-        List.of(
-            new UsageReport.TargetState(
-                "chat", "main", "openai", "gpt-4o", "Open", 4, 50f, 120, 300, "timeout", null)),
-        false);
+    return UsageReport.builder("ns", "pod", uid, boot, seq, "v1")
+        .lines(
+            List.of(
+                UsageReport.Line.builder("chat", "main", "openai", "gpt-4o", "monthly")
+                    .requests(3)
+                    .inputTokens(30)
+                    .outputTokens(15)
+                    .costUsd(cost)
+                    .build()))
+        .targets(
+            List.of(
+                new UsageReport.TargetState(
+                    "chat", "main", "openai", "gpt-4o", "Open", 4, 50f, 120, 300, "timeout", null)))
+        .build();
   }
 
   @Test

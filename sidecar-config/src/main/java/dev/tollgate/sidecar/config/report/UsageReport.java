@@ -50,121 +50,122 @@ public record UsageReport(
     batches = batches == null ? List.of() : List.copyOf(batches);
   }
 
-  /** A report without admitted batches. */
-  public UsageReport(
+  /**
+   * A report of one sidecar boot's {@code sequence}-th delivery; the rest (lines, health, caller
+   * spend, batches, attribution) is set by name and defaults to none.
+   */
+  public static Builder builder(
       String namespace,
       String pod,
       String podUid,
       String bootId,
       long sequence,
-      String configVersion,
-      List<Line> lines,
-      List<TargetState> targets,
-      boolean last,
-      List<CallerSpend> callers) {
-    this(
-        namespace,
-        pod,
-        podUid,
-        bootId,
-        sequence,
-        configVersion,
-        lines,
-        targets,
-        last,
-        callers,
-        (List<AdmittedBatch>) null,
-        (Attribution) null);
+      String configVersion) {
+    return new Builder(namespace, pod, podUid, bootId, sequence, configVersion);
   }
 
-  /** A report with admitted batches, without attribution. */
-  public UsageReport(
-      String namespace,
-      String pod,
-      String podUid,
-      String bootId,
-      long sequence,
-      String configVersion,
-      List<Line> lines,
-      List<TargetState> targets,
-      boolean last,
-      List<CallerSpend> callers,
-      List<AdmittedBatch> batches) {
-    this(
-        namespace,
-        pod,
-        podUid,
-        bootId,
-        sequence,
-        configVersion,
-        lines,
-        targets,
-        last,
-        callers,
-        batches,
-        (Attribution) null);
-  }
-
-  /** A report with attribution, without admitted batches. */
-  public UsageReport(
-      String namespace,
-      String pod,
-      String podUid,
-      String bootId,
-      long sequence,
-      String configVersion,
-      List<Line> lines,
-      List<TargetState> targets,
-      boolean last,
-      List<CallerSpend> callers,
-      Attribution attribution) {
-    this(
-        namespace,
-        pod,
-        podUid,
-        bootId,
-        sequence,
-        configVersion,
-        lines,
-        targets,
-        last,
-        callers,
-        (List<AdmittedBatch>) null,
-        attribution);
+  /** A builder holding every field of this report, to change a few. */
+  public Builder toBuilder() {
+    return new Builder(namespace, pod, podUid, bootId, sequence, configVersion)
+        .lines(lines)
+        .targets(targets)
+        .last(last)
+        .callers(callers)
+        .batches(batches)
+        .attribution(attribution);
   }
 
   /** This report with {@code other} batches (a split or merge of reports carries them on). */
   public UsageReport withBatches(List<AdmittedBatch> other) {
-    return new UsageReport(
-        namespace,
-        pod,
-        podUid,
-        bootId,
-        sequence,
-        configVersion,
-        lines,
-        targets,
-        last,
-        callers,
-        other,
-        attribution);
+    return toBuilder().batches(other).build();
   }
 
   /** This report with {@code other} attribution (a split or merge of reports carries it on). */
   public UsageReport withAttribution(Attribution other) {
-    return new UsageReport(
-        namespace,
-        pod,
-        podUid,
-        bootId,
-        sequence,
-        configVersion,
-        lines,
-        targets,
-        last,
-        callers,
-        batches,
-        other);
+    return toBuilder().attribution(other).build();
+  }
+
+  /** Builds a {@link UsageReport}; what is not set is empty (null lists read as none). */
+  public static final class Builder {
+    private final String namespace;
+    private final String pod;
+    private final String podUid;
+    private final String bootId;
+    private long sequence;
+    private final String configVersion;
+    private List<Line> lines;
+    private List<TargetState> targets;
+    private boolean last;
+    private List<CallerSpend> callers;
+    private List<AdmittedBatch> batches;
+    private Attribution attribution;
+
+    private Builder(
+        String namespace,
+        String pod,
+        String podUid,
+        String bootId,
+        long sequence,
+        String configVersion) {
+      this.namespace = namespace;
+      this.pod = pod;
+      this.podUid = podUid;
+      this.bootId = bootId;
+      this.sequence = sequence;
+      this.configVersion = configVersion;
+    }
+
+    /** Another delivery number (a report renumbered after a split). */
+    public Builder sequence(long sequence) {
+      this.sequence = sequence;
+      return this;
+    }
+
+    public Builder lines(List<Line> lines) {
+      this.lines = lines;
+      return this;
+    }
+
+    public Builder targets(List<TargetState> targets) {
+      this.targets = targets;
+      return this;
+    }
+
+    public Builder last(boolean last) {
+      this.last = last;
+      return this;
+    }
+
+    public Builder callers(List<CallerSpend> callers) {
+      this.callers = callers;
+      return this;
+    }
+
+    public Builder batches(List<AdmittedBatch> batches) {
+      this.batches = batches;
+      return this;
+    }
+
+    public Builder attribution(Attribution attribution) {
+      this.attribution = attribution;
+      return this;
+    }
+
+    public UsageReport build() {
+      return new UsageReport(
+          namespace,
+          pod,
+          podUid,
+          bootId,
+          sequence,
+          configVersion,
+          lines,
+          targets,
+          last,
+          callers,
+          batches,
+          attribution);
+    }
   }
 
   /**
@@ -265,33 +266,6 @@ public record UsageReport(
    */
   public record KeySpend(String route, String budget, String key, long requests, String costUsd) {}
 
-  /** A report with target health but without caller spend. */
-  public UsageReport(
-      String namespace,
-      String pod,
-      String podUid,
-      String bootId,
-      long sequence,
-      String configVersion,
-      List<Line> lines,
-      List<TargetState> targets,
-      boolean last) {
-    this(namespace, pod, podUid, bootId, sequence, configVersion, lines, targets, last, null);
-  }
-
-  /** A report with caller spend but without target health. */
-  public UsageReport(
-      String namespace,
-      String pod,
-      String podUid,
-      String bootId,
-      long sequence,
-      String configVersion,
-      List<Line> lines,
-      List<CallerSpend> callers) {
-    this(namespace, pod, podUid, bootId, sequence, configVersion, lines, null, false, callers);
-  }
-
   /**
    * Spend of one caller of a Budget with {@code perCaller} since the previous report: every call
    * the caller made on any route of the budget (classifier and escalation calls included).
@@ -308,22 +282,6 @@ public record UsageReport(
 
     /** Callers per budget in one report; the smaller spenders beyond go into {@link #OTHER}. */
     public static final int MAX_PER_BUDGET = 256;
-  }
-
-  /**
-   * A report with usage lines only. (Wire compatibility does not rest on these shorter
-   * constructors: JSON binds to the canonical one, and a field an older sidecar does not send reads
-   * as empty.)
-   */
-  public UsageReport(
-      String namespace,
-      String pod,
-      String podUid,
-      String bootId,
-      long sequence,
-      String configVersion,
-      List<Line> lines) {
-    this(namespace, pod, podUid, bootId, sequence, configVersion, lines, null, false);
   }
 
   /**
@@ -391,115 +349,137 @@ public record UsageReport(
       byEndpoint = byEndpoint == null ? Map.of() : Map.copyOf(byEndpoint);
     }
 
-    /** A line without its usage by endpoint kind. */
-    public Line(
-        String route,
-        String tier,
-        String credential,
-        String model,
-        String budget,
-        long requests,
-        long inputTokens,
-        long outputTokens,
-        long cacheReadTokens,
-        long cacheWriteTokens,
-        String costUsd,
-        long failovers,
-        Map<String, Long> errors,
-        Map<String, Long> failedAttempts,
-        long cacheHits,
-        long savedInputTokens,
-        long savedOutputTokens,
-        String savedCostUsd) {
-      this(
-          route,
-          tier,
-          credential,
-          model,
-          budget,
-          requests,
-          inputTokens,
-          outputTokens,
-          cacheReadTokens,
-          cacheWriteTokens,
-          costUsd,
-          failovers,
-          errors,
-          failedAttempts,
-          cacheHits,
-          savedInputTokens,
-          savedOutputTokens,
-          savedCostUsd,
-          null);
+    /**
+     * A line of one route, tier, credential, model and budget (null when the route has none); the
+     * counts are set by name and default to zero or none.
+     */
+    public static Builder builder(
+        String route, String tier, String credential, String model, String budget) {
+      return new Builder(route, tier, credential, model, budget);
     }
 
-    /** A line without response cache hits. */
-    public Line(
-        String route,
-        String tier,
-        String credential,
-        String model,
-        String budget,
-        long requests,
-        long inputTokens,
-        long outputTokens,
-        long cacheReadTokens,
-        long cacheWriteTokens,
-        String costUsd,
-        long failovers,
-        Map<String, Long> errors,
-        Map<String, Long> failedAttempts) {
-      this(
-          route,
-          tier,
-          credential,
-          model,
-          budget,
-          requests,
-          inputTokens,
-          outputTokens,
-          cacheReadTokens,
-          cacheWriteTokens,
-          costUsd,
-          failovers,
-          errors,
-          failedAttempts,
-          0,
-          0,
-          0,
-          null);
-    }
+    /** Builds a {@link Line}. */
+    public static final class Builder {
+      private final String route;
+      private final String tier;
+      private final String credential;
+      private final String model;
+      private final String budget;
+      private long requests;
+      private long inputTokens;
+      private long outputTokens;
+      private long cacheReadTokens;
+      private long cacheWriteTokens;
+      private String costUsd;
+      private long failovers;
+      private Map<String, Long> errors;
+      private Map<String, Long> failedAttempts;
+      private long cacheHits;
+      private long savedInputTokens;
+      private long savedOutputTokens;
+      private String savedCostUsd;
+      private Map<String, EndpointUsage> byEndpoint;
 
-    /** A line without failed attempts or response cache hits. */
-    public Line(
-        String route,
-        String tier,
-        String credential,
-        String model,
-        String budget,
-        long requests,
-        long inputTokens,
-        long outputTokens,
-        long cacheReadTokens,
-        long cacheWriteTokens,
-        String costUsd,
-        long failovers,
-        Map<String, Long> errors) {
-      this(
-          route,
-          tier,
-          credential,
-          model,
-          budget,
-          requests,
-          inputTokens,
-          outputTokens,
-          cacheReadTokens,
-          cacheWriteTokens,
-          costUsd,
-          failovers,
-          errors,
-          null);
+      private Builder(String route, String tier, String credential, String model, String budget) {
+        this.route = route;
+        this.tier = tier;
+        this.credential = credential;
+        this.model = model;
+        this.budget = budget;
+      }
+
+      public Builder requests(long requests) {
+        this.requests = requests;
+        return this;
+      }
+
+      public Builder inputTokens(long inputTokens) {
+        this.inputTokens = inputTokens;
+        return this;
+      }
+
+      public Builder outputTokens(long outputTokens) {
+        this.outputTokens = outputTokens;
+        return this;
+      }
+
+      public Builder cacheReadTokens(long cacheReadTokens) {
+        this.cacheReadTokens = cacheReadTokens;
+        return this;
+      }
+
+      public Builder cacheWriteTokens(long cacheWriteTokens) {
+        this.cacheWriteTokens = cacheWriteTokens;
+        return this;
+      }
+
+      public Builder costUsd(String costUsd) {
+        this.costUsd = costUsd;
+        return this;
+      }
+
+      public Builder failovers(long failovers) {
+        this.failovers = failovers;
+        return this;
+      }
+
+      public Builder errors(Map<String, Long> errors) {
+        this.errors = errors;
+        return this;
+      }
+
+      public Builder failedAttempts(Map<String, Long> failedAttempts) {
+        this.failedAttempts = failedAttempts;
+        return this;
+      }
+
+      public Builder cacheHits(long cacheHits) {
+        this.cacheHits = cacheHits;
+        return this;
+      }
+
+      public Builder savedInputTokens(long savedInputTokens) {
+        this.savedInputTokens = savedInputTokens;
+        return this;
+      }
+
+      public Builder savedOutputTokens(long savedOutputTokens) {
+        this.savedOutputTokens = savedOutputTokens;
+        return this;
+      }
+
+      public Builder savedCostUsd(String savedCostUsd) {
+        this.savedCostUsd = savedCostUsd;
+        return this;
+      }
+
+      public Builder byEndpoint(Map<String, EndpointUsage> byEndpoint) {
+        this.byEndpoint = byEndpoint;
+        return this;
+      }
+
+      public Line build() {
+        return new Line(
+            route,
+            tier,
+            credential,
+            model,
+            budget,
+            requests,
+            inputTokens,
+            outputTokens,
+            cacheReadTokens,
+            cacheWriteTokens,
+            costUsd,
+            failovers,
+            errors,
+            failedAttempts,
+            cacheHits,
+            savedInputTokens,
+            savedOutputTokens,
+            savedCostUsd,
+            byEndpoint);
+      }
     }
   }
 

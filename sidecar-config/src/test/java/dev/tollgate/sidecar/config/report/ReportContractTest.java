@@ -30,7 +30,7 @@ class ReportContractTest {
     assertThat(JSON.readValue(JSON.writeValueAsBytes(reply), ReportReply.class)).isEqualTo(reply);
 
     UsageReport leaving =
-        new UsageReport("ns", "pod", "uid", "boot", 9, "v2", List.of(), List.of(), true);
+        UsageReport.builder("ns", "pod", "uid", "boot", 9, "v2").last(true).build();
     assertThat(JSON.readValue(JSON.writeValueAsBytes(leaving), UsageReport.class).last()).isTrue();
     UsageReport older =
         JSON.readValue(
