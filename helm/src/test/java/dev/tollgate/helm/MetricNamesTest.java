@@ -53,50 +53,34 @@ class MetricNamesTest {
     ProxyMetrics metrics = new ProxyMetrics();
     metrics.started("support-chat");
     metrics.ended(
-        new CallRecord(
-            "req-1",
-            "openai",
-            "support-chat",
-            "chat",
-            "anthropic",
-            "anthropic",
-            "claude-3-5-sonnet-20241022",
-            false,
-            200,
-            null,
-            new Usage(1200, 150, 800, 100),
-            true,
-            new Cost(new BigDecimal("0.004"), true),
-            1_000_000_000L,
-            300_000_000L,
-            "stop",
-            0,
-            200,
-            null,
-            null));
+        CallRecord.builder()
+            .requestId("req-1")
+            .api("openai")
+            .route("support-chat")
+            .tier("chat")
+            .target("anthropic", "anthropic", "claude-3-5-sonnet-20241022")
+            .outcome(200, null)
+            .usage(new Usage(1200, 150, 800, 100), true)
+            .cost(new Cost(new BigDecimal("0.004"), true))
+            .timing(1_000_000_000L, 300_000_000L)
+            .finishReason("stop")
+            .upstreamStatus(200)
+            .build());
     metrics.started("support-chat");
     metrics.ended(
-        new CallRecord(
-            "req-2",
-            "openai",
-            "support-chat",
-            "chat",
-            "groq",
-            "groq",
-            "llama-3.1-70b-versatile",
-            true,
-            502,
-            ErrorKind.UPSTREAM_ERROR,
-            null,
-            false,
-            new Cost(BigDecimal.ZERO, true),
-            2_000_000L,
-            -1L,
-            null,
-            0,
-            500,
-            null,
-            null));
+        CallRecord.builder()
+            .requestId("req-2")
+            .api("openai")
+            .route("support-chat")
+            .tier("chat")
+            .target("groq", "groq", "llama-3.1-70b-versatile")
+            .stream(true)
+            .outcome(502, ErrorKind.UPSTREAM_ERROR)
+            .usage(null, false)
+            .cost(new Cost(BigDecimal.ZERO, true))
+            .timing(2_000_000L, -1L)
+            .upstreamStatus(500)
+            .build());
     // a call naming its end user and feature (the bounded attribution series), and a conversation
     // that reaches the cost threshold with it
     metrics.conversationCosts(

@@ -60,27 +60,18 @@ class BudgetGateTest {
   }
 
   private static CallRecord call(String cost) {
-    return new CallRecord(
-        "r",
-        "openai",
-        "chat",
-        "main",
-        "openai",
-        "openai",
-        "gpt-4o",
-        false,
-        200,
-        null,
-        null,
-        true,
-        new Cost(new BigDecimal(cost), true),
-        0,
-        0,
-        null,
-        0,
-        200,
-        null,
-        null);
+    return CallRecord.builder()
+        .requestId("r")
+        .api("openai")
+        .route("chat")
+        .tier("main")
+        .target("openai", "openai", "gpt-4o")
+        .outcome(200, null)
+        .usage(null, true)
+        .cost(new Cost(new BigDecimal(cost), true))
+        .timing(0, 0)
+        .upstreamStatus(200)
+        .build();
   }
 
   @Test

@@ -17,27 +17,20 @@ class UsageLedgerTest {
 
     ledger.recordFailedAttempt(primary, ErrorKind.UPSTREAM_ERROR);
     ledger.record(
-        new CallRecord(
-            "r1",
-            "openai",
-            "chat",
-            "main",
-            "anthropic",
-            "anthropic",
-            "claude",
-            false,
-            200,
-            null,
-            new Usage(10, 5, 0, 0),
-            true,
-            new Cost(new BigDecimal("0.01"), true),
-            1,
-            -1,
-            "stop",
-            1,
-            200,
-            null,
-            null));
+        CallRecord.builder()
+            .requestId("r1")
+            .api("openai")
+            .route("chat")
+            .tier("main")
+            .target("anthropic", "anthropic", "claude")
+            .outcome(200, null)
+            .usage(new Usage(10, 5, 0, 0), true)
+            .cost(new Cost(new BigDecimal("0.01"), true))
+            .timing(1, -1)
+            .finishReason("stop")
+            .failovers(1)
+            .upstreamStatus(200)
+            .build());
 
     UsageLedger.Totals failed = ledger.snapshot().get(primary);
     assertThat(failed.requests()).isZero();
@@ -50,27 +43,20 @@ class UsageLedgerTest {
   }
 
   private static CallRecord call(String api, long input, String cost) {
-    return new CallRecord(
-        "r",
-        api,
-        "claude",
-        "main",
-        "anthropic",
-        "anthropic",
-        "claude",
-        false,
-        200,
-        null,
-        new Usage(input, 0, 0, 0),
-        true,
-        new Cost(new BigDecimal(cost), true),
-        0,
-        -1,
-        "stop",
-        1,
-        200,
-        null,
-        null);
+    return CallRecord.builder()
+        .requestId("r")
+        .api(api)
+        .route("claude")
+        .tier("main")
+        .target("anthropic", "anthropic", "claude")
+        .outcome(200, null)
+        .usage(new Usage(input, 0, 0, 0), true)
+        .cost(new Cost(new BigDecimal(cost), true))
+        .timing(0, -1)
+        .finishReason("stop")
+        .failovers(1)
+        .upstreamStatus(200)
+        .build();
   }
 
   @Test
