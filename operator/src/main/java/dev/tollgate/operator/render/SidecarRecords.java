@@ -93,51 +93,57 @@ public final class SidecarRecords {
     CredentialAuth auth = auth(s.getAuth());
     SecretKeyRef ref = auth.usesSecret() ? s.getSecretRef() : null;
     ProviderCredentialSpec.Pricing pricing = s.getPricing();
-    return new CredentialConfig(
-        credential.getMetadata().getName(),
-        kind,
-        endpoint(s),
-        ref == null ? null : SecretMounts.keyFile(ref.getName(), ref.getKey()),
-        map(s.getAzure(), a -> new CredentialConfig.Azure(a.getDeployment(), a.getApiVersion())),
-        map(
-            s.getBedrock(),
-            b -> new CredentialConfig.Bedrock(b.getRegion(), b.getInferenceProfile())),
-        map(s.getVertex(), v -> new CredentialConfig.Vertex(v.getProject(), v.getLocation())),
-        // The account's whole limits for now; dividing them among live sidecars needs their
-        // reports (the write-back issue), which will hand each sidecar its share as live state.
-        map(
-            s.getLimits(),
-            l ->
-                new CredentialConfig.Limits(
-                    l.getRequestsPerMinute(), l.getTokensPerMinute(), l.getTokensPerDay())),
-        pricing == null
-            ? List.of()
-            : pricing.getModels().stream()
-                .map(
-                    p ->
-                        new ModelPrice(
-                            p.getModel(),
-                            money(p.getInput()),
-                            money(p.getOutput()),
-                            money(p.getCacheRead()),
-                            money(p.getCacheWrite())))
-                .toList(),
-        pricing == null ? null : money(pricing.getMarkupPercent()),
-        map(
-            s.getHealthCheck(),
-            h ->
-                new CredentialConfig.HealthCheck(
-                    h.getEnabled(),
-                    duration(h.getInterval()),
-                    h.getModel(),
-                    h.getFailureThreshold())),
-        null,
-        map(
-            s.getPassthrough(),
-            p ->
-                new CredentialConfig.Passthrough(
-                    p.getEnabled(), p.getPaths(), p.getIsDefault(), p.getMaxBodyBytes())),
-        auth);
+    return CredentialConfig.builder(credential.getMetadata().getName(), kind)
+        .endpoint(endpoint(s))
+        .apiKeyFile(ref == null ? null : SecretMounts.keyFile(ref.getName(), ref.getKey()))
+        .azure(
+            map(
+                s.getAzure(),
+                a -> new CredentialConfig.Azure(a.getDeployment(), a.getApiVersion())))
+        .bedrock(
+            map(
+                s.getBedrock(),
+                b -> new CredentialConfig.Bedrock(b.getRegion(), b.getInferenceProfile())))
+        .vertex(
+            map(s.getVertex(), v -> new CredentialConfig.Vertex(v.getProject(), v.getLocation())))
+        // the account's whole limits: each sidecar's share of them comes with the report replies
+        .limits(
+            map(
+                s.getLimits(),
+                l ->
+                    new CredentialConfig.Limits(
+                        l.getRequestsPerMinute(), l.getTokensPerMinute(), l.getTokensPerDay())))
+        .prices(
+            pricing == null
+                ? List.of()
+                : pricing.getModels().stream()
+                    .map(
+                        p ->
+                            new ModelPrice(
+                                p.getModel(),
+                                money(p.getInput()),
+                                money(p.getOutput()),
+                                money(p.getCacheRead()),
+                                money(p.getCacheWrite())))
+                    .toList())
+        .markupPercent(pricing == null ? null : money(pricing.getMarkupPercent()))
+        .healthCheck(
+            map(
+                s.getHealthCheck(),
+                h ->
+                    new CredentialConfig.HealthCheck(
+                        h.getEnabled(),
+                        duration(h.getInterval()),
+                        h.getModel(),
+                        h.getFailureThreshold())))
+        .passthrough(
+            map(
+                s.getPassthrough(),
+                p ->
+                    new CredentialConfig.Passthrough(
+                        p.getEnabled(), p.getPaths(), p.getIsDefault(), p.getMaxBodyBytes())))
+        .auth(auth)
+        .build();
   }
 
   /** The credential's auth for the sidecar; none given means an API key. */

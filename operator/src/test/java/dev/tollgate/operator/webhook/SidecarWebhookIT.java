@@ -72,18 +72,9 @@ class SidecarWebhookIT {
             null,
             List.of(),
             List.of(
-                new CredentialConfig(
-                    "openai",
-                    ProviderKind.OPENAI,
-                    null,
-                    SecretMounts.keyFile("openai-api-key", "api-key"),
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null)),
+                CredentialConfig.builder("openai", ProviderKind.OPENAI)
+                    .apiKeyFile(SecretMounts.keyFile("openai-api-key", "api-key"))
+                    .build()),
             List.of());
     client
         .configMaps()

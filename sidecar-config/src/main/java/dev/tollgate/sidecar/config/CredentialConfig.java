@@ -56,97 +56,112 @@ public record CredentialConfig(
     healthCheck = Defaults.or(healthCheck, new HealthCheck(null, null, null, null));
   }
 
-  /** The constructor before {@code auth}: an API-key credential. */
-  public CredentialConfig(
-      String name,
-      ProviderKind provider,
-      String endpoint,
-      String apiKeyFile,
-      Azure azure,
-      Bedrock bedrock,
-      Vertex vertex,
-      Limits limits,
-      List<ModelPrice> prices,
-      BigDecimal markupPercent,
-      HealthCheck healthCheck,
-      String caFile,
-      Passthrough passthrough) {
-    this(
-        name,
-        provider,
-        endpoint,
-        apiKeyFile,
-        azure,
-        bedrock,
-        vertex,
-        limits,
-        prices,
-        markupPercent,
-        healthCheck,
-        caFile,
-        passthrough,
-        null);
+  /**
+   * A credential named {@code name} for {@code provider}; the rest is set by name (null: default).
+   */
+  public static Builder builder(String name, ProviderKind provider) {
+    return new Builder(name, provider);
   }
 
-  /** The constructor before {@code passthrough}, kept so that code written against it compiles. */
-  public CredentialConfig(
-      String name,
-      ProviderKind provider,
-      String endpoint,
-      String apiKeyFile,
-      Azure azure,
-      Bedrock bedrock,
-      Vertex vertex,
-      Limits limits,
-      List<ModelPrice> prices,
-      BigDecimal markupPercent,
-      HealthCheck healthCheck,
-      String caFile) {
-    this(
-        name,
-        provider,
-        endpoint,
-        apiKeyFile,
-        azure,
-        bedrock,
-        vertex,
-        limits,
-        prices,
-        markupPercent,
-        healthCheck,
-        caFile,
-        null,
-        null);
-  }
+  /** Builds a {@link CredentialConfig}; unset fields take the record's defaults. */
+  public static final class Builder {
+    private final String name;
+    private final ProviderKind provider;
+    private String endpoint;
+    private String apiKeyFile;
+    private Azure azure;
+    private Bedrock bedrock;
+    private Vertex vertex;
+    private Limits limits;
+    private List<ModelPrice> prices;
+    private BigDecimal markupPercent;
+    private HealthCheck healthCheck;
+    private String caFile;
+    private Passthrough passthrough;
+    private CredentialAuth auth;
 
-  /** The first version's constructor, kept so that code written against it still compiles. */
-  public CredentialConfig(
-      String name,
-      ProviderKind provider,
-      String endpoint,
-      String apiKeyFile,
-      Azure azure,
-      Bedrock bedrock,
-      Vertex vertex,
-      Limits limits,
-      List<ModelPrice> prices,
-      BigDecimal markupPercent,
-      HealthCheck healthCheck) {
-    this(
-        name,
-        provider,
-        endpoint,
-        apiKeyFile,
-        azure,
-        bedrock,
-        vertex,
-        limits,
-        prices,
-        markupPercent,
-        healthCheck,
-        null,
-        null,
-        null);
+    private Builder(String name, ProviderKind provider) {
+      this.name = name;
+      this.provider = provider;
+    }
+
+    public Builder endpoint(String endpoint) {
+      this.endpoint = endpoint;
+      return this;
+    }
+
+    public Builder apiKeyFile(String apiKeyFile) {
+      this.apiKeyFile = apiKeyFile;
+      return this;
+    }
+
+    public Builder azure(Azure azure) {
+      this.azure = azure;
+      return this;
+    }
+
+    public Builder bedrock(Bedrock bedrock) {
+      this.bedrock = bedrock;
+      return this;
+    }
+
+    public Builder vertex(Vertex vertex) {
+      this.vertex = vertex;
+      return this;
+    }
+
+    public Builder limits(Limits limits) {
+      this.limits = limits;
+      return this;
+    }
+
+    public Builder prices(List<ModelPrice> prices) {
+      this.prices = prices;
+      return this;
+    }
+
+    public Builder markupPercent(BigDecimal markupPercent) {
+      this.markupPercent = markupPercent;
+      return this;
+    }
+
+    public Builder healthCheck(HealthCheck healthCheck) {
+      this.healthCheck = healthCheck;
+      return this;
+    }
+
+    public Builder caFile(String caFile) {
+      this.caFile = caFile;
+      return this;
+    }
+
+    public Builder passthrough(Passthrough passthrough) {
+      this.passthrough = passthrough;
+      return this;
+    }
+
+    public Builder auth(CredentialAuth auth) {
+      this.auth = auth;
+      return this;
+    }
+
+    public CredentialConfig build() {
+      return new CredentialConfig(
+          name,
+          provider,
+          endpoint,
+          apiKeyFile,
+          azure,
+          bedrock,
+          vertex,
+          limits,
+          prices,
+          markupPercent,
+          healthCheck,
+          caFile,
+          passthrough,
+          auth);
+    }
   }
 
   /** Whether calls present an API key from a mounted Secret (rather than a cloud identity). */

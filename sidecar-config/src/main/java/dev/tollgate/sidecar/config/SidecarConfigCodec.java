@@ -209,21 +209,20 @@ public final class SidecarConfigCodec {
             .sorted(
                 Comparator.comparing(ModelPrice::model, Comparator.nullsFirst(String::compareTo)))
             .toList();
-    return new CredentialConfig(
-        c.name(),
-        c.provider(),
-        c.endpoint(),
-        c.apiKeyFile(),
-        c.azure(),
-        c.bedrock(),
-        c.vertex(),
-        c.limits(),
-        prices,
-        c.markupPercent(),
-        c.healthCheck(),
-        c.caFile(),
-        c.passthrough(),
-        c.auth());
+    return CredentialConfig.builder(c.name(), c.provider())
+        .endpoint(c.endpoint())
+        .apiKeyFile(c.apiKeyFile())
+        .azure(c.azure())
+        .bedrock(c.bedrock())
+        .vertex(c.vertex())
+        .limits(c.limits())
+        .prices(prices)
+        .markupPercent(c.markupPercent())
+        .healthCheck(c.healthCheck())
+        .caFile(c.caFile())
+        .passthrough(c.passthrough())
+        .auth(c.auth())
+        .build();
   }
 
   private static String describe(JsonMappingException e) {

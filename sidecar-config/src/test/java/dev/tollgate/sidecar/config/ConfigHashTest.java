@@ -107,18 +107,17 @@ class ConfigHashTest {
   }
 
   private static CredentialConfig withPrices(CredentialConfig c, List<ModelPrice> prices) {
-    return new CredentialConfig(
-        c.name(),
-        c.provider(),
-        c.endpoint(),
-        c.apiKeyFile(),
-        c.azure(),
-        c.bedrock(),
-        c.vertex(),
-        c.limits(),
-        prices,
-        c.markupPercent(),
-        c.healthCheck(),
-        c.caFile());
+    return CredentialConfig.builder(c.name(), c.provider())
+        .endpoint(c.endpoint())
+        .apiKeyFile(c.apiKeyFile())
+        .azure(c.azure())
+        .bedrock(c.bedrock())
+        .vertex(c.vertex())
+        .limits(c.limits())
+        .prices(prices)
+        .markupPercent(c.markupPercent())
+        .healthCheck(c.healthCheck())
+        .caFile(c.caFile())
+        .build();
   }
 }

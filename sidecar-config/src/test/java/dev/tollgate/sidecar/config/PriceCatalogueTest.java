@@ -11,8 +11,10 @@ class PriceCatalogueTest {
   private final PriceCatalogue catalogue = PriceCatalogue.builtIn();
 
   private static CredentialConfig credential(List<ModelPrice> prices) {
-    return new CredentialConfig(
-        "c", ProviderKind.ANTHROPIC, null, "/k", null, null, null, null, prices, null, null);
+    return CredentialConfig.builder("c", ProviderKind.ANTHROPIC)
+        .apiKeyFile("/k")
+        .prices(prices)
+        .build();
   }
 
   private static ModelPrice price(String model, String input, String output) {

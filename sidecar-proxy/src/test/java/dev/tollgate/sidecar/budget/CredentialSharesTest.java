@@ -12,18 +12,10 @@ import org.junit.jupiter.api.Test;
 
 class CredentialSharesTest {
   private static CredentialConfig limited(String name, int rpm) {
-    return new CredentialConfig(
-        name,
-        ProviderKind.OPENAI,
-        null,
-        "/k",
-        null,
-        null,
-        null,
-        new CredentialConfig.Limits(rpm, null),
-        null,
-        null,
-        null);
+    return CredentialConfig.builder(name, ProviderKind.OPENAI)
+        .apiKeyFile("/k")
+        .limits(new CredentialConfig.Limits(rpm, null))
+        .build();
   }
 
   private static int take(Limiter l, int tries) {

@@ -106,33 +106,15 @@ class PassthroughTargetTest {
   @Test
   void openAiEndpointsAlreadyEndInV1() {
     CredentialConfig openai =
-        new CredentialConfig(
-            "o",
-            dev.tollgate.sidecar.config.ProviderKind.OPENAI,
-            null,
-            "/k",
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null);
+        CredentialConfig.builder("o", dev.tollgate.sidecar.config.ProviderKind.OPENAI)
+            .apiKeyFile("/k")
+            .build();
     assertThat(PassthroughTarget.url(openai, "/v1/files?limit=2").toString())
         .isEqualTo("https://api.openai.com/v1/files?limit=2");
     CredentialConfig claude =
-        new CredentialConfig(
-            "c",
-            dev.tollgate.sidecar.config.ProviderKind.ANTHROPIC,
-            null,
-            "/k",
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null);
+        CredentialConfig.builder("c", dev.tollgate.sidecar.config.ProviderKind.ANTHROPIC)
+            .apiKeyFile("/k")
+            .build();
     assertThat(PassthroughTarget.url(claude, "/v1/messages/batches").toString())
         .isEqualTo("https://api.anthropic.com/v1/messages/batches");
   }

@@ -17,18 +17,11 @@ class CostCalculatorTest {
   private final CostCalculator calc = new CostCalculator(PriceCatalogue.builtIn());
 
   private static CredentialConfig credential(String markup, List<ModelPrice> prices) {
-    return new CredentialConfig(
-        "c",
-        ProviderKind.ANTHROPIC,
-        null,
-        "/k",
-        null,
-        null,
-        null,
-        null,
-        prices,
-        markup == null ? null : new BigDecimal(markup),
-        null);
+    return CredentialConfig.builder("c", ProviderKind.ANTHROPIC)
+        .apiKeyFile("/k")
+        .prices(prices)
+        .markupPercent(markup == null ? null : new BigDecimal(markup))
+        .build();
   }
 
   @Test

@@ -24,7 +24,7 @@ class PromptCacheCostTest {
   private final CostCalculator calc = new CostCalculator(PriceCatalogue.builtIn());
 
   private static CredentialConfig credential(ProviderKind kind, List<ModelPrice> prices) {
-    return new CredentialConfig("c", kind, null, "/k", null, null, null, null, prices, null, null);
+    return CredentialConfig.builder("c", kind).apiKeyFile("/k").prices(prices).build();
   }
 
   private static final CredentialConfig ANTHROPIC = credential(ProviderKind.ANTHROPIC, List.of());

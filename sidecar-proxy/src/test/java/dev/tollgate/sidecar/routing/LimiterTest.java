@@ -54,18 +54,10 @@ class LimiterTest {
   void aCredentialsTokensPerDayAreDividedAmongTheLiveSidecars() {
     RateLimits limits = new RateLimits();
     CredentialConfig c =
-        new CredentialConfig(
-            "acct",
-            ProviderKind.OPENAI,
-            null,
-            "/k",
-            null,
-            null,
-            null,
-            new CredentialConfig.Limits(null, null, 3000L),
-            null,
-            null,
-            null);
+        CredentialConfig.builder("acct", ProviderKind.OPENAI)
+            .apiKeyFile("/k")
+            .limits(new CredentialConfig.Limits(null, null, 3000L))
+            .build();
     limits.withholdUnsharedCredentials();
     assertThat(limits.credential(c).tryTake(1)).isPositive(); // no share before the first reply
     limits.shareCredential("acct", null, null, 3);
@@ -80,18 +72,10 @@ class LimiterTest {
   void credentialShareReplacesTheConfiguredLimitAtRuntime() {
     RateLimits limits = new RateLimits();
     CredentialConfig c =
-        new CredentialConfig(
-            "acct",
-            ProviderKind.OPENAI,
-            null,
-            "/k",
-            null,
-            null,
-            null,
-            new CredentialConfig.Limits(100, null),
-            null,
-            null,
-            null);
+        CredentialConfig.builder("acct", ProviderKind.OPENAI)
+            .apiKeyFile("/k")
+            .limits(new CredentialConfig.Limits(100, null))
+            .build();
     Limiter before = limits.credential(c);
     limits.shareCredential("acct", 10, 0);
     Limiter after = limits.credential(c);
@@ -106,18 +90,10 @@ class LimiterTest {
   }
 
   private static CredentialConfig limited(String name, Integer rpm, Long tpm) {
-    return new CredentialConfig(
-        name,
-        ProviderKind.OPENAI,
-        null,
-        "/k",
-        null,
-        null,
-        null,
-        new CredentialConfig.Limits(rpm, tpm),
-        null,
-        null,
-        null);
+    return CredentialConfig.builder(name, ProviderKind.OPENAI)
+        .apiKeyFile("/k")
+        .limits(new CredentialConfig.Limits(rpm, tpm))
+        .build();
   }
 
   private static int take(Limiter l, int tries, long tokens) {
