@@ -129,67 +129,8 @@ public record OperatorConfig(
   /** Default of {@link #statusUsageInterval}. */
   public static final Duration DEFAULT_STATUS_USAGE_INTERVAL = Duration.ofSeconds(15);
 
-  /** The settings before {@code statusUsageInterval} existed; it takes its default. */
-  public OperatorConfig(
-      Set<String> watchNamespaces,
-      String operatorNamespace,
-      boolean leaderElection,
-      String leaseName,
-      Duration leaseDuration,
-      String identity,
-      int httpPort,
-      String configMapName,
-      boolean useSsaForStatus,
-      Duration resyncInterval,
-      int reconcileThreads,
-      Duration secretRecheck) {
-    this(
-        watchNamespaces,
-        operatorNamespace,
-        leaderElection,
-        leaseName,
-        leaseDuration,
-        identity,
-        httpPort,
-        configMapName,
-        useSsaForStatus,
-        resyncInterval,
-        reconcileThreads,
-        secretRecheck,
-        DEFAULT_STATUS_USAGE_INTERVAL);
-  }
-
   /** Default of {@link #secretRecheck}. */
   public static final Duration DEFAULT_SECRET_RECHECK = Duration.ofSeconds(30);
-
-  /** The settings before {@code secretRecheck} existed; it takes its default. */
-  public OperatorConfig(
-      Set<String> watchNamespaces,
-      String operatorNamespace,
-      boolean leaderElection,
-      String leaseName,
-      Duration leaseDuration,
-      String identity,
-      int httpPort,
-      String configMapName,
-      boolean useSsaForStatus,
-      Duration resyncInterval,
-      int reconcileThreads) {
-    this(
-        watchNamespaces,
-        operatorNamespace,
-        leaderElection,
-        leaseName,
-        leaseDuration,
-        identity,
-        httpPort,
-        configMapName,
-        useSsaForStatus,
-        resyncInterval,
-        reconcileThreads,
-        DEFAULT_SECRET_RECHECK,
-        DEFAULT_STATUS_USAGE_INTERVAL);
-  }
 
   /** Whether every namespace is watched. */
   public boolean watchesAllNamespaces() {

@@ -17,8 +17,7 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Clock;
-import java.time.Duration;
-import java.util.Set;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** With a configured namespace list, resources elsewhere are left alone. */
@@ -30,20 +29,13 @@ class WatchedNamespacesIT {
   @Test
   void onlyTheConfiguredNamespacesAreReconciled() {
     MockApi.patientAwaits();
-    OperatorConfig defaults = MockApi.config(false, "it");
     OperatorConfig config =
-        new OperatorConfig(
-            Set.of("watched"),
-            defaults.operatorNamespace(),
-            false,
-            defaults.leaseName(),
-            defaults.leaseDuration(),
-            defaults.identity(),
-            0,
-            defaults.configMapName(),
-            false,
-            Duration.ofMinutes(10),
-            2);
+        OperatorConfig.from(
+            Map.of(),
+            "--watch-namespaces=watched",
+            "--leader-election=false",
+            "--http-port=0",
+            "--reconcile-threads=2");
     try (TollgateOperator operator =
         new TollgateOperator(
             config,

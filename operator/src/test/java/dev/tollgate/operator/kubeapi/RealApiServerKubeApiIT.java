@@ -31,7 +31,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -194,19 +194,16 @@ class RealApiServerKubeApiIT {
     String ns = "ssa";
     namespace(ns);
     OperatorConfig ssa =
-        new OperatorConfig(
-            Set.of(ns),
-            "default",
-            false,
-            "tollgate-operator",
-            Duration.ofSeconds(15),
-            "kube-api-it",
-            0,
-            "tollgate-sidecar-config",
-            true,
-            Duration.ofMinutes(10),
-            2,
-            Duration.ofSeconds(1));
+        OperatorConfig.from(
+            Map.of(),
+            "--watch-namespaces=" + ns,
+            "--operator-namespace=default",
+            "--leader-election=false",
+            "--identity=kube-api-it",
+            "--http-port=0",
+            "--status-ssa=true",
+            "--reconcile-threads=2",
+            "--secret-recheck=1s");
     try (TollgateOperator operator =
         new TollgateOperator(
             ssa, client, new OperatorMetrics(new PrometheusRegistry()), Clock.systemUTC(), false)) {
