@@ -2,6 +2,12 @@ package dev.tollgate.sidecar.chat;
 
 import dev.tollgate.sidecar.chat.ChatRequest.Media;
 import dev.tollgate.sidecar.wire.InvalidRequest;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * What a provider's API can take of a translated request beyond text and tools. A target that
@@ -9,105 +15,87 @@ import dev.tollgate.sidecar.wire.InvalidRequest;
  * when none can, the call is refused with a 400 naming the feature. The feature names are a small
  * fixed set ({@link #FEATURES}), so they can label metrics.
  *
- * @param imageData images as inline bytes
- * @param imageUrl images by URL, fetched by the provider
- * @param documentData PDF documents as inline bytes
- * @param documentUrl PDF documents by URL, fetched by the provider
- * @param jsonSchema structured output (JSON object or JSON schema)
- * @param logprobs log probabilities of the answer's tokens (OpenAI {@code logprobs})
- * @param toolResultMedia images and documents inside tool results
- * @param citations Anthropic citations on documents and in the answer (Messages only)
+ * @param features what the API takes, a fixed set of {@link Feature}s
  */
-public record Capabilities(
-    boolean imageData,
-    boolean imageUrl,
-    boolean documentData,
-    boolean documentUrl,
-    boolean jsonSchema,
-    boolean logprobs,
-    boolean toolResultMedia,
-    boolean citations) {
+public record Capabilities(Set<Feature> features) {
 
-  /** An API without Anthropic's document citations. */
-  public Capabilities(
-      boolean imageData,
-      boolean imageUrl,
-      boolean documentData,
-      boolean documentUrl,
-      boolean jsonSchema,
-      boolean logprobs,
-      boolean toolResultMedia) {
-    this(
-        imageData,
-        imageUrl,
-        documentData,
-        documentUrl,
-        jsonSchema,
-        logprobs,
-        toolResultMedia,
-        false);
+  /** A feature beyond text and tools; its wire name labels metrics and refusals. */
+  public enum Feature {
+    /** Images as inline bytes. */
+    IMAGE("image"),
+    /** Images by URL, fetched by the provider. */
+    IMAGE_URL("image_url"),
+    /** PDF documents as inline bytes. */
+    DOCUMENT("document"),
+    /** PDF documents by URL, fetched by the provider. */
+    DOCUMENT_URL("document_url"),
+    /** Structured output (JSON object or JSON schema). */
+    RESPONSE_FORMAT("response_format"),
+    /** Log probabilities of the answer's tokens (OpenAI {@code logprobs}). */
+    LOGPROBS("logprobs"),
+    /** Images and documents inside tool results. */
+    TOOL_RESULT_MEDIA("tool_result_media"),
+    /** Anthropic citations on documents and in the answer (Messages only). */
+    CITATIONS("citations");
+
+    private final String wireName;
+
+    Feature(String wireName) {
+      this.wireName = wireName;
+    }
+
+    public String wireName() {
+      return wireName;
+    }
   }
 
-  /** An API that takes media in tool results when it takes them at all (Messages, Converse). */
-  public Capabilities(
-      boolean imageData,
-      boolean imageUrl,
-      boolean documentData,
-      boolean documentUrl,
-      boolean jsonSchema,
-      boolean logprobs) {
-    this(imageData, imageUrl, documentData, documentUrl, jsonSchema, logprobs, true);
+  public Capabilities {
+    features =
+        features.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(features));
   }
 
-  /** An API without log probabilities (Anthropic Messages, Bedrock Converse). */
-  public Capabilities(
-      boolean imageData,
-      boolean imageUrl,
-      boolean documentData,
-      boolean documentUrl,
-      boolean jsonSchema) {
-    this(imageData, imageUrl, documentData, documentUrl, jsonSchema, false);
+  /** An API that takes exactly {@code features}. */
+  public static Capabilities of(Feature... features) {
+    return new Capabilities(features.length == 0 ? Set.of() : EnumSet.of(features[0], features));
+  }
+
+  /** Whether the API takes {@code feature}. */
+  public boolean has(Feature feature) {
+    return features.contains(feature);
   }
 
   /** Every feature name {@link #missing} returns. */
-  public static final java.util.List<String> FEATURES =
-      java.util.List.of(
-          "image",
-          "image_url",
-          "document",
-          "document_url",
-          "response_format",
-          "logprobs",
-          "tool_result_media",
-          "citations",
-          "untranslatable");
+  public static final List<String> FEATURES =
+      Stream.concat(
+              Arrays.stream(Feature.values()).map(Feature::wireName), Stream.of("untranslatable"))
+          .toList();
 
   /** A feature only a target speaking the caller's format can serve ({@code n > 1}, audio, ...). */
   public static final String UNTRANSLATABLE = "untranslatable";
 
-  public static final Capabilities ALL = new Capabilities(true, true, true, true, true, true, true);
+  public static final Capabilities ALL = new Capabilities(EnumSet.allOf(Feature.class));
 
   /** The first feature {@code r} needs that this provider lacks, or null when it can serve it. */
   public String missing(ChatRequest r) {
     for (Media m : r.media()) {
       boolean ok =
           m.kind() == Media.Kind.IMAGE
-              ? (m.byUrl() ? imageUrl : imageData)
-              : (m.byUrl() ? documentUrl : documentData);
+              ? has(m.byUrl() ? Feature.IMAGE_URL : Feature.IMAGE)
+              : has(m.byUrl() ? Feature.DOCUMENT_URL : Feature.DOCUMENT);
       if (!ok) {
         return m.feature();
       }
     }
-    if (r.responseFormat() != null && !jsonSchema) {
+    if (r.responseFormat() != null && !has(Feature.RESPONSE_FORMAT)) {
       return "response_format";
     }
-    if (r.logprobs() && !logprobs) {
+    if (r.logprobs() && !has(Feature.LOGPROBS)) {
       return "logprobs";
     }
-    if (!toolResultMedia && r.toolResultMedia()) {
+    if (!has(Feature.TOOL_RESULT_MEDIA) && r.toolResultMedia()) {
       return "tool_result_media";
     }
-    if (!citations && r.media().stream().anyMatch(Media::citations)) {
+    if (!has(Feature.CITATIONS) && r.media().stream().anyMatch(Media::citations)) {
       return "citations";
     }
     return null;

@@ -1,5 +1,13 @@
 package dev.tollgate.sidecar.provider.anthropic;
 
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.CITATIONS;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.DOCUMENT;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.DOCUMENT_URL;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.IMAGE;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.IMAGE_URL;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.RESPONSE_FORMAT;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.TOOL_RESULT_MEDIA;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -48,7 +56,8 @@ public final class AnthropicWire {
 
   /** Messages takes images and PDFs inline and by URL; it has no log probabilities. */
   public static final dev.tollgate.sidecar.chat.Capabilities CAPABILITIES =
-      new dev.tollgate.sidecar.chat.Capabilities(true, true, true, true, true, false, true, true);
+      dev.tollgate.sidecar.chat.Capabilities.of(
+          IMAGE, IMAGE_URL, DOCUMENT, DOCUMENT_URL, RESPONSE_FORMAT, TOOL_RESULT_MEDIA, CITATIONS);
 
   private AnthropicWire() {}
 

@@ -1,5 +1,10 @@
 package dev.tollgate.sidecar.provider.bedrock;
 
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.DOCUMENT;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.IMAGE;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.RESPONSE_FORMAT;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.TOOL_RESULT_MEDIA;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -43,7 +48,8 @@ public final class BedrockWire {
   }
 
   /** Converse takes images and PDFs as bytes (or S3 locations), not by URL. */
-  public static final Capabilities CAPABILITIES = new Capabilities(true, false, true, false, true);
+  public static final Capabilities CAPABILITIES =
+      Capabilities.of(IMAGE, DOCUMENT, RESPONSE_FORMAT, TOOL_RESULT_MEDIA);
 
   public static ObjectNode encodeRequest(ChatRequest r) {
     return encodeRequest(r, null);

@@ -1,5 +1,11 @@
 package dev.tollgate.sidecar.provider.gemini;
 
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.DOCUMENT;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.IMAGE;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.LOGPROBS;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.RESPONSE_FORMAT;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.TOOL_RESULT_MEDIA;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -40,11 +46,11 @@ public final class GeminiWire {
 
   /** Gemini takes images and PDFs inline, not by URL. */
   public static final Capabilities CAPABILITIES =
-      new Capabilities(true, false, true, false, true, true, false);
+      Capabilities.of(IMAGE, DOCUMENT, RESPONSE_FORMAT, LOGPROBS);
 
   /** Gemini 3 and later also take images and PDFs inside function responses. */
   private static final Capabilities MULTIMODAL_FUNCTION_RESPONSES =
-      new Capabilities(true, false, true, false, true, true, true);
+      Capabilities.of(IMAGE, DOCUMENT, RESPONSE_FORMAT, LOGPROBS, TOOL_RESULT_MEDIA);
 
   /** What {@code model} can take: function responses with media from Gemini 3 on. */
   public static Capabilities capabilities(String model) {

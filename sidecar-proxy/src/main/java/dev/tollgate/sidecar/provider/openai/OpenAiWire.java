@@ -1,5 +1,11 @@
 package dev.tollgate.sidecar.provider.openai;
 
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.DOCUMENT;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.IMAGE;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.IMAGE_URL;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.LOGPROBS;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.RESPONSE_FORMAT;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -50,7 +56,7 @@ public final class OpenAiWire {
 
   /** OpenAI takes images inline and by URL, PDFs only inline ({@code file.file_data}). */
   public static final Capabilities CAPABILITIES =
-      new Capabilities(true, true, true, false, true, true, false);
+      Capabilities.of(IMAGE, IMAGE_URL, DOCUMENT, RESPONSE_FORMAT, LOGPROBS);
 
   /** OpenAI's maximum of stop sequences. */
   static final int MAX_STOP = 4;

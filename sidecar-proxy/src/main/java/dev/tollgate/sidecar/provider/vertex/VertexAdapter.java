@@ -1,5 +1,11 @@
 package dev.tollgate.sidecar.provider.vertex;
 
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.CITATIONS;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.DOCUMENT;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.IMAGE;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.RESPONSE_FORMAT;
+import static dev.tollgate.sidecar.chat.Capabilities.Feature.TOOL_RESULT_MEDIA;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.cache.PromptCacheMarker;
@@ -121,7 +127,7 @@ public final class VertexAdapter implements ProviderAdapter {
   @Override
   public Capabilities capabilities(String model) {
     return claude(model)
-        ? new Capabilities(true, false, true, false, true, false, true, true)
+        ? Capabilities.of(IMAGE, DOCUMENT, RESPONSE_FORMAT, TOOL_RESULT_MEDIA, CITATIONS)
         : GeminiWire.capabilities(model);
   }
 
