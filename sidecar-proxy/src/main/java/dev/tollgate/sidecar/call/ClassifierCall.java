@@ -70,18 +70,15 @@ final class ClassifierCall {
             + "\nAnswer with exactly one of these labels and nothing else: "
             + String.join(", ", c.labels());
     String clipped = text.length() > MAX_INPUT_CHARS ? text.substring(0, MAX_INPUT_CHARS) : text;
-    return new ChatRequest(
-        c.target().model(),
-        system,
-        List.of(
-            new ChatRequest.Message(ChatRequest.Role.USER, List.of(new ChatRequest.Text(clipped)))),
-        16,
-        0.0,
-        null,
-        null,
-        null,
-        null,
-        false);
+    return ChatRequest.builder(
+            c.target().model(),
+            List.of(
+                new ChatRequest.Message(
+                    ChatRequest.Role.USER, List.of(new ChatRequest.Text(clipped)))))
+        .system(system)
+        .maxTokens(16)
+        .temperature(0.0)
+        .build();
   }
 
   /** The declared label the answer starts with (case and punctuation aside), or null. */

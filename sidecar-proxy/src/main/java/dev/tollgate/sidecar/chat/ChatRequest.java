@@ -46,73 +46,129 @@ public record ChatRequest(
     tools = tools == null ? List.of() : List.copyOf(tools);
   }
 
-  /** A request without reasoning effort or log probabilities. */
-  public ChatRequest(
-      String model,
-      String system,
-      List<Message> messages,
-      Integer maxTokens,
-      Double temperature,
-      Double topP,
-      List<String> stop,
-      List<Tool> tools,
-      ToolChoice toolChoice,
-      boolean stream,
-      ResponseFormat responseFormat,
-      Long seed,
-      Boolean parallelToolCalls,
-      Integer thinkingBudget) {
-    this(
-        model,
-        system,
-        messages,
-        maxTokens,
-        temperature,
-        topP,
-        stop,
-        tools,
-        toolChoice,
-        stream,
-        responseFormat,
-        seed,
-        parallelToolCalls,
-        thinkingBudget,
-        null,
-        null);
-  }
-
   /** Whether the caller asked for log probabilities of the answer's tokens. */
   public boolean logprobs() {
     return topLogprobs != null;
   }
 
-  /** A request without structured output, seed or parallel-call preference. */
-  public ChatRequest(
-      String model,
-      String system,
-      List<Message> messages,
-      Integer maxTokens,
-      Double temperature,
-      Double topP,
-      List<String> stop,
-      List<Tool> tools,
-      ToolChoice toolChoice,
-      boolean stream) {
-    this(
-        model,
-        system,
-        messages,
-        maxTokens,
-        temperature,
-        topP,
-        stop,
-        tools,
-        toolChoice,
-        stream,
-        null,
-        null,
-        null,
-        null);
+  /** A request for {@code model} of {@code messages}; the rest is set by name (null: not asked). */
+  public static Builder builder(String model, List<Message> messages) {
+    return new Builder(model, messages);
+  }
+
+  /** Builds a {@link ChatRequest}. */
+  public static final class Builder {
+    private final String model;
+    private final List<Message> messages;
+    private String system;
+    private Integer maxTokens;
+    private Double temperature;
+    private Double topP;
+    private List<String> stop;
+    private List<Tool> tools;
+    private ToolChoice toolChoice;
+    private boolean stream;
+    private ResponseFormat responseFormat;
+    private Long seed;
+    private Boolean parallelToolCalls;
+    private Integer thinkingBudget;
+    private String reasoningEffort;
+    private Integer topLogprobs;
+
+    private Builder(String model, List<Message> messages) {
+      this.model = model;
+      this.messages = messages;
+    }
+
+    public Builder system(String system) {
+      this.system = system;
+      return this;
+    }
+
+    public Builder maxTokens(Integer maxTokens) {
+      this.maxTokens = maxTokens;
+      return this;
+    }
+
+    public Builder temperature(Double temperature) {
+      this.temperature = temperature;
+      return this;
+    }
+
+    public Builder topP(Double topP) {
+      this.topP = topP;
+      return this;
+    }
+
+    public Builder stop(List<String> stop) {
+      this.stop = stop;
+      return this;
+    }
+
+    public Builder tools(List<Tool> tools) {
+      this.tools = tools;
+      return this;
+    }
+
+    public Builder toolChoice(ToolChoice toolChoice) {
+      this.toolChoice = toolChoice;
+      return this;
+    }
+
+    public Builder stream(boolean stream) {
+      this.stream = stream;
+      return this;
+    }
+
+    public Builder responseFormat(ResponseFormat responseFormat) {
+      this.responseFormat = responseFormat;
+      return this;
+    }
+
+    public Builder seed(Long seed) {
+      this.seed = seed;
+      return this;
+    }
+
+    public Builder parallelToolCalls(Boolean parallelToolCalls) {
+      this.parallelToolCalls = parallelToolCalls;
+      return this;
+    }
+
+    public Builder thinkingBudget(Integer thinkingBudget) {
+      this.thinkingBudget = thinkingBudget;
+      return this;
+    }
+
+    public Builder reasoningEffort(String reasoningEffort) {
+      this.reasoningEffort = reasoningEffort;
+      return this;
+    }
+
+    public Builder topLogprobs(Integer topLogprobs) {
+      this.topLogprobs = topLogprobs;
+      return this;
+    }
+
+    public ChatRequest build() {
+      return new ChatRequest(
+          model,
+          system,
+          messages,
+          maxTokens,
+          temperature,
+          topP,
+          stop,
+          tools,
+          toolChoice,
+          stream,
+          responseFormat,
+          seed,
+          parallelToolCalls,
+          thinkingBudget,
+          reasoningEffort,
+          topLogprobs);
+    }
   }
 
   /** Whether any message holds a part of {@code type}. */

@@ -75,19 +75,14 @@ final class HealthProber {
 
   private void probe(SidecarConfig cfg, CredentialConfig c, CredentialConfig.HealthCheck hc) {
     ChatRequest ping =
-        new ChatRequest(
-            hc.model(),
-            null,
-            List.of(
-                new ChatRequest.Message(
-                    ChatRequest.Role.USER, List.of(new ChatRequest.Text("ping")))),
-            1,
-            0.0,
-            null,
-            null,
-            null,
-            null,
-            false);
+        ChatRequest.builder(
+                hc.model(),
+                List.of(
+                    new ChatRequest.Message(
+                        ChatRequest.Role.USER, List.of(new ChatRequest.Text("ping")))))
+            .maxTokens(1)
+            .temperature(0.0)
+            .build();
     ShortCall.to(px, cfg, loop, new RouteConfig.TargetRef(c.name(), hc.model()))
         .requestId("health-" + c.name() + "-" + System.currentTimeMillis())
         .api("probe")

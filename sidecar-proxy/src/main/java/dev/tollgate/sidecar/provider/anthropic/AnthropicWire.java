@@ -247,21 +247,19 @@ public final class AnthropicWire {
         parallel = !d.asBoolean();
       }
     }
-    return new ChatRequest(
-        Json.text(body, "model"),
-        systemText(body.get("system")),
-        out,
-        maxTokens,
-        F.optionalNumber(body, "temperature", "temperature", 0, 1),
-        F.optionalNumber(body, "top_p", "top_p", 0, 1),
-        stop,
-        tools,
-        choice,
-        F.optionalBoolean(body, "stream", "stream"),
-        outputFormat(body.get("output_format")),
-        null,
-        parallel,
-        thinkingBudget(body.get("thinking")));
+    return ChatRequest.builder(Json.text(body, "model"), out)
+        .system(systemText(body.get("system")))
+        .maxTokens(maxTokens)
+        .temperature(F.optionalNumber(body, "temperature", "temperature", 0, 1))
+        .topP(F.optionalNumber(body, "top_p", "top_p", 0, 1))
+        .stop(stop)
+        .tools(tools)
+        .toolChoice(choice)
+        .stream(F.optionalBoolean(body, "stream", "stream"))
+        .responseFormat(outputFormat(body.get("output_format")))
+        .parallelToolCalls(parallel)
+        .thinkingBudget(thinkingBudget(body.get("thinking")))
+        .build();
   }
 
   /** {@code thinking: {type: enabled, budget_tokens}}: the budget; disabled or absent: null. */

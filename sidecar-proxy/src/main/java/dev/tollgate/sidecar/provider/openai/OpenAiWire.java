@@ -211,23 +211,21 @@ public final class OpenAiWire {
               F.optionalString(f, "description", F.path("tools", k, "function", "description")),
               params));
     }
-    return new ChatRequest(
-        Json.text(body, "model"),
-        system.isEmpty() ? null : system.toString(),
-        out,
-        maxTokens,
-        F.optionalNumber(body, "temperature", "temperature", 0, 2),
-        F.optionalNumber(body, "top_p", "top_p", 0, 1),
-        stop,
-        tools,
-        toolChoice(body.get("tool_choice"), tools),
-        F.optionalBoolean(body, "stream", "stream"),
-        responseFormat,
-        F.optionalLong(body, "seed", "seed", Long.MIN_VALUE, Long.MAX_VALUE),
-        parallelToolCalls(body),
-        null,
-        reasoningEffort(body),
-        topLogprobs(body));
+    return ChatRequest.builder(Json.text(body, "model"), out)
+        .system(system.isEmpty() ? null : system.toString())
+        .maxTokens(maxTokens)
+        .temperature(F.optionalNumber(body, "temperature", "temperature", 0, 2))
+        .topP(F.optionalNumber(body, "top_p", "top_p", 0, 1))
+        .stop(stop)
+        .tools(tools)
+        .toolChoice(toolChoice(body.get("tool_choice"), tools))
+        .stream(F.optionalBoolean(body, "stream", "stream"))
+        .responseFormat(responseFormat)
+        .seed(F.optionalLong(body, "seed", "seed", Long.MIN_VALUE, Long.MAX_VALUE))
+        .parallelToolCalls(parallelToolCalls(body))
+        .reasoningEffort(reasoningEffort(body))
+        .topLogprobs(topLogprobs(body))
+        .build();
   }
 
   private static String reasoningEffort(JsonNode body) {

@@ -87,17 +87,15 @@ public final class ResponsesWire {
             : body.hasNonNull("max_tokens")
                 ? Integer.valueOf(body.get("max_tokens").asInt())
                 : null;
-    return new ChatRequest(
-        Json.text(body, "model"),
-        system.isEmpty() ? null : system.toString(),
-        messages,
-        maxTokens,
-        body.hasNonNull("temperature") ? body.get("temperature").asDouble() : null,
-        body.hasNonNull("top_p") ? body.get("top_p").asDouble() : null,
-        List.of(),
-        tools,
-        toolChoice(body.get("tool_choice")),
-        body.path("stream").asBoolean(false));
+    return ChatRequest.builder(Json.text(body, "model"), messages)
+        .system(system.isEmpty() ? null : system.toString())
+        .maxTokens(maxTokens)
+        .temperature(body.hasNonNull("temperature") ? body.get("temperature").asDouble() : null)
+        .topP(body.hasNonNull("top_p") ? body.get("top_p").asDouble() : null)
+        .tools(tools)
+        .toolChoice(toolChoice(body.get("tool_choice")))
+        .stream(body.path("stream").asBoolean(false))
+        .build();
   }
 
   private static void readItem(JsonNode item, int i, StringBuilder system, List<Message> messages) {
