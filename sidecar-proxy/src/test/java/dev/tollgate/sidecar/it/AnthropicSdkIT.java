@@ -3,7 +3,6 @@ package dev.tollgate.sidecar.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.anthropic.client.AnthropicClient;
-import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.core.JsonValue;
 import com.anthropic.core.http.StreamResponse;
 import com.anthropic.helpers.MessageAccumulator;
@@ -31,12 +30,7 @@ class AnthropicSdkIT {
   @BeforeAll
   static void start() throws Exception {
     bed = TestBed.start();
-    client =
-        AnthropicOkHttpClient.builder()
-            .baseUrl(bed.sidecar.baseUrl())
-            .apiKey("app-key-ignored")
-            .maxRetries(0)
-            .build();
+    client = SdkClients.anthropic(bed.sidecar.baseUrl(), "app-key-ignored");
   }
 
   @AfterAll

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.anthropic.client.AnthropicClient;
-import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.core.http.HttpResponse;
 import com.anthropic.errors.NotFoundException;
 import com.anthropic.models.beta.AnthropicBeta;
@@ -16,7 +15,6 @@ import com.anthropic.models.beta.files.FileListParams;
 import com.anthropic.models.beta.files.FileRetrieveMetadataParams;
 import com.anthropic.models.models.ModelInfo;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import dev.tollgate.simulator.RecordedRequest;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -40,18 +38,8 @@ class AnthropicSharedPathsIT {
   @BeforeAll
   static void start() throws Exception {
     bed = TestBed.start();
-    anthropic =
-        AnthropicOkHttpClient.builder()
-            .baseUrl(bed.sidecar.baseUrl())
-            .apiKey(APP_KEY)
-            .maxRetries(0)
-            .build();
-    openai =
-        OpenAIOkHttpClient.builder()
-            .baseUrl(bed.sidecar.baseUrl() + "/v1")
-            .apiKey(APP_KEY)
-            .maxRetries(0)
-            .build();
+    anthropic = SdkClients.anthropic(bed.sidecar.baseUrl(), APP_KEY);
+    openai = SdkClients.openAi(bed.sidecar.baseUrl(), APP_KEY);
   }
 
   @AfterAll

@@ -4,14 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.anthropic.client.AnthropicClient;
-import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.helpers.MessageAccumulator;
 import com.anthropic.models.messages.MessageCountTokensParams;
 import com.anthropic.models.messages.MessageCreateParams;
 import com.anthropic.models.messages.MessageTokensCount;
 import com.anthropic.models.messages.RawMessageStreamEvent;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.errors.OpenAIServiceException;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
@@ -81,18 +79,8 @@ class BedrockIamIT {
     sim = ProviderSimulator.start();
     sim.requireAwsSignature(new AwsSignatureCheck(sts::issued, "us-east-1"));
     sidecar = startSidecar("iam");
-    openai =
-        OpenAIOkHttpClient.builder()
-            .baseUrl(sidecar.baseUrl() + "/v1")
-            .apiKey("x")
-            .maxRetries(0)
-            .build();
-    anthropic =
-        AnthropicOkHttpClient.builder()
-            .baseUrl(sidecar.baseUrl())
-            .apiKey("x")
-            .maxRetries(0)
-            .build();
+    openai = SdkClients.openAi(sidecar.baseUrl(), "x");
+    anthropic = SdkClients.anthropic(sidecar.baseUrl(), "x");
     await().atMost(Duration.ofSeconds(20)).until(() -> sts.exchanges() > 0);
   }
 
@@ -241,12 +229,7 @@ class BedrockIamIT {
   void aDeniedRoleIsA503ThatSaysWhy() throws Exception {
     sts.deny = true;
     Sidecar denied = startSidecar("denied");
-    OpenAIClient client =
-        OpenAIOkHttpClient.builder()
-            .baseUrl(denied.baseUrl() + "/v1")
-            .apiKey("x")
-            .maxRetries(0)
-            .build();
+    OpenAIClient client = SdkClients.openAi(denied.baseUrl(), "x");
     try {
       OpenAIServiceException e =
           org.junit.jupiter.api.Assertions.assertThrows(

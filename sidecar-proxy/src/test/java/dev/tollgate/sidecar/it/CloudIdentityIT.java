@@ -4,14 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.anthropic.client.AnthropicClient;
-import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.helpers.MessageAccumulator;
 import com.anthropic.models.messages.MessageCreateParams;
 import com.anthropic.models.messages.RawMessageStreamEvent;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import dev.tollgate.sidecar.Sidecar;
@@ -112,18 +110,8 @@ class CloudIdentityIT {
         """
             .formatted(vertexSim.baseUrl(), azureSim.baseUrl()));
     sidecar = Sidecar.start(dir.resolve("config.yaml"), 0, 1, Duration.ofMillis(200));
-    openai =
-        OpenAIOkHttpClient.builder()
-            .baseUrl(sidecar.baseUrl() + "/v1")
-            .apiKey("x")
-            .maxRetries(0)
-            .build();
-    anthropic =
-        AnthropicOkHttpClient.builder()
-            .baseUrl(sidecar.baseUrl())
-            .apiKey("x")
-            .maxRetries(0)
-            .build();
+    openai = SdkClients.openAi(sidecar.baseUrl(), "x");
+    anthropic = SdkClients.anthropic(sidecar.baseUrl(), "x");
     await()
         .atMost(Duration.ofSeconds(20))
         .until(() -> googleSts.exchanges() > 0 && entra.exchanges() > 0);

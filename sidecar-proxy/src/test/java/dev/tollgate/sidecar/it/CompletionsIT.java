@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
 import com.openai.models.completions.Completion;
@@ -26,12 +25,7 @@ class CompletionsIT {
   @BeforeAll
   static void start() throws Exception {
     bed = TestBed.start();
-    client =
-        OpenAIOkHttpClient.builder()
-            .baseUrl(bed.sidecar.baseUrl() + "/v1")
-            .apiKey("app-key-never-forwarded")
-            .maxRetries(0)
-            .build();
+    client = SdkClients.openAi(bed.sidecar.baseUrl(), "app-key-never-forwarded");
   }
 
   @AfterAll

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.models.FunctionDefinition;
@@ -38,12 +37,7 @@ class OpenAiSdkIT {
   @BeforeAll
   static void start() throws Exception {
     bed = TestBed.start();
-    client =
-        OpenAIOkHttpClient.builder()
-            .baseUrl(bed.sidecar.baseUrl() + "/v1")
-            .apiKey("app-key-ignored")
-            .maxRetries(0)
-            .build();
+    client = SdkClients.openAi(bed.sidecar.baseUrl(), "app-key-ignored");
   }
 
   @AfterAll

@@ -4,14 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.anthropic.client.AnthropicClient;
-import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.helpers.MessageAccumulator;
 import com.anthropic.models.messages.Message;
 import com.anthropic.models.messages.MessageCreateParams;
 import com.anthropic.models.messages.RawMessageStreamEvent;
 import com.anthropic.models.messages.StopReason;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
 import com.openai.core.http.HttpResponseFor;
 import com.openai.core.http.StreamResponse;
@@ -75,18 +73,8 @@ class ResponseCacheIT {
   @BeforeAll
   static void start() throws Exception {
     bed = TestBed.start(ROUTES);
-    openai =
-        OpenAIOkHttpClient.builder()
-            .baseUrl(bed.sidecar.baseUrl() + "/v1")
-            .apiKey("app-key-ignored")
-            .maxRetries(0)
-            .build();
-    anthropic =
-        AnthropicOkHttpClient.builder()
-            .baseUrl(bed.sidecar.baseUrl())
-            .apiKey("app-key-ignored")
-            .maxRetries(0)
-            .build();
+    openai = SdkClients.openAi(bed.sidecar.baseUrl(), "app-key-ignored");
+    anthropic = SdkClients.anthropic(bed.sidecar.baseUrl(), "app-key-ignored");
   }
 
   @AfterAll

@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import dev.tollgate.sidecar.Sidecar;
@@ -321,12 +320,7 @@ class RoutingIT {
   @Test
   void officialSdkSeesNoFailureWhenThePrimaryIsDown() {
     simA.behavior(SimulatorBehavior.defaults().withFault(Fault.SERVER_ERROR));
-    OpenAIClient client =
-        OpenAIOkHttpClient.builder()
-            .baseUrl(sidecar.baseUrl() + "/v1")
-            .apiKey("ignored")
-            .maxRetries(0)
-            .build();
+    OpenAIClient client = SdkClients.openAi(sidecar.baseUrl(), "ignored");
     try {
       for (int i = 0; i < 5; i++) {
         ChatCompletion c =

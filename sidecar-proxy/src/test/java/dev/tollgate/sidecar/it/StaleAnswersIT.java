@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.HttpResponseFor;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.InternalServerException;
@@ -50,12 +49,7 @@ class StaleAnswersIT {
   @BeforeAll
   static void start() throws Exception {
     bed = TestBed.start(ROUTES);
-    openai =
-        OpenAIOkHttpClient.builder()
-            .baseUrl(bed.sidecar.baseUrl() + "/v1")
-            .apiKey("app-key-ignored")
-            .maxRetries(0)
-            .build();
+    openai = SdkClients.openAi(bed.sidecar.baseUrl(), "app-key-ignored");
   }
 
   @AfterAll

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.errors.BadRequestException;
 import com.openai.models.responses.Response;
 import com.openai.models.responses.ResponseCreateParams;
@@ -52,12 +51,7 @@ class StoredResponsesIT {
   @BeforeAll
   static void start() throws Exception {
     bed = TestBed.start(ROUTES, SECOND);
-    client =
-        OpenAIOkHttpClient.builder()
-            .baseUrl(bed.sidecar.baseUrl() + "/v1")
-            .apiKey("app-key-never-forwarded")
-            .maxRetries(0)
-            .build();
+    client = SdkClients.openAi(bed.sidecar.baseUrl(), "app-key-never-forwarded");
   }
 
   @AfterAll

@@ -3,12 +3,10 @@ package dev.tollgate.sidecar.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.anthropic.client.AnthropicClient;
-import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.models.beta.files.BetaFileMetadata;
 import com.anthropic.models.beta.files.FileUploadParams;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.files.FileCreateParams;
 import com.openai.models.files.FileObject;
 import com.openai.models.files.FilePurpose;
@@ -53,18 +51,8 @@ class StreamedUploadIT {
                 passthrough: {default: true, maxBodyBytes: %3$d}
             """
                 .formatted("%1$s", "%2$s", CAP));
-    openai =
-        OpenAIOkHttpClient.builder()
-            .baseUrl(bed.sidecar.baseUrl() + "/v1")
-            .apiKey("app-key")
-            .maxRetries(0)
-            .build();
-    anthropic =
-        AnthropicOkHttpClient.builder()
-            .baseUrl(bed.sidecar.baseUrl())
-            .apiKey("app-key")
-            .maxRetries(0)
-            .build();
+    openai = SdkClients.openAi(bed.sidecar.baseUrl(), "app-key");
+    anthropic = SdkClients.anthropic(bed.sidecar.baseUrl(), "app-key");
   }
 
   @AfterAll

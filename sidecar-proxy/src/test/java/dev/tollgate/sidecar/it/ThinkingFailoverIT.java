@@ -3,7 +3,6 @@ package dev.tollgate.sidecar.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.anthropic.client.AnthropicClient;
-import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.core.http.StreamResponse;
 import com.anthropic.helpers.MessageAccumulator;
 import com.anthropic.models.messages.Message;
@@ -12,7 +11,6 @@ import com.anthropic.models.messages.RawMessageStreamEvent;
 import com.anthropic.models.messages.ThinkingBlock;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.helpers.ChatCompletionAccumulator;
 import com.openai.models.ReasoningEffort;
 import com.openai.models.chat.completions.ChatCompletion;
@@ -60,18 +58,8 @@ class ThinkingFailoverIT {
                 apiKeyFile: "%%2$s/anthropic.key"
             """
                 .formatted(down.baseUrl()));
-    anthropic =
-        AnthropicOkHttpClient.builder()
-            .baseUrl(bed.sidecar.baseUrl())
-            .apiKey("app-key-ignored")
-            .maxRetries(0)
-            .build();
-    openai =
-        OpenAIOkHttpClient.builder()
-            .baseUrl(bed.sidecar.baseUrl() + "/v1")
-            .apiKey("app-key-ignored")
-            .maxRetries(0)
-            .build();
+    anthropic = SdkClients.anthropic(bed.sidecar.baseUrl(), "app-key-ignored");
+    openai = SdkClients.openAi(bed.sidecar.baseUrl(), "app-key-ignored");
   }
 
   @AfterAll

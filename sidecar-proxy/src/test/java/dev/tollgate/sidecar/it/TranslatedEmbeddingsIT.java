@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.errors.BadRequestException;
 import com.openai.models.embeddings.CreateEmbeddingResponse;
 import com.openai.models.embeddings.EmbeddingCreateParams;
@@ -62,12 +61,7 @@ class TranslatedEmbeddingsIT {
   @BeforeAll
   static void start() throws Exception {
     bed = TestBed.start(ROUTES);
-    openai =
-        OpenAIOkHttpClient.builder()
-            .baseUrl(bed.sidecar.baseUrl() + "/v1")
-            .apiKey("app-key-never-forwarded")
-            .maxRetries(0)
-            .build();
+    openai = SdkClients.openAi(bed.sidecar.baseUrl(), "app-key-never-forwarded");
   }
 
   @AfterAll

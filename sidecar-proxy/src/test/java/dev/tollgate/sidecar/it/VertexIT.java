@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.anthropic.client.AnthropicClient;
-import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.helpers.MessageAccumulator;
 import com.anthropic.models.messages.MessageCountTokensParams;
 import com.anthropic.models.messages.MessageCreateParams;
@@ -14,7 +13,6 @@ import com.anthropic.models.messages.RawMessageStreamEvent;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
@@ -87,18 +85,8 @@ class VertexIT {
         """
             .formatted(sim.baseUrl(), dir));
     sidecar = Sidecar.start(dir.resolve("config.yaml"), 0, 1, Duration.ofMillis(200));
-    openai =
-        OpenAIOkHttpClient.builder()
-            .baseUrl(sidecar.baseUrl() + "/v1")
-            .apiKey("x")
-            .maxRetries(0)
-            .build();
-    anthropic =
-        AnthropicOkHttpClient.builder()
-            .baseUrl(sidecar.baseUrl())
-            .apiKey("x")
-            .maxRetries(0)
-            .build();
+    openai = SdkClients.openAi(sidecar.baseUrl(), "x");
+    anthropic = SdkClients.anthropic(sidecar.baseUrl(), "x");
     await().atMost(Duration.ofSeconds(20)).until(() -> sim.tokenRequests() > 0);
   }
 
