@@ -116,6 +116,19 @@ class MetricNamesTest {
                     "alice", "faq", "conv-1", null, null, null, 0),
                 0)
             .build());
+    // the pod's own workload, as the webhook's environment names it, and a call under it
+    metrics.workload("Deployment", "support", "support-sa");
+    metrics.started("support-chat");
+    metrics.ended(
+        CallRecord.builder()
+            .requestId("req-4")
+            .route("support-chat")
+            .target("openai", "openai", "gpt-4o-mini")
+            .outcome(200, null)
+            .usage(new Usage(100, 10, 0, 0), true)
+            .cost(new Cost(new BigDecimal("0.001"), true))
+            .timing(500_000_000L, 200_000_000L)
+            .build());
     metrics.failover("support-chat", "groq", "llama-3.1-70b-versatile");
     // a response cache hit, and what it saved
     metrics.cacheResult("support-chat", "hit");
