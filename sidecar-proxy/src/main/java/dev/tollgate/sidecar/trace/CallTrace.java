@@ -397,6 +397,11 @@ public class CallTrace {
     return list.toString();
   }
 
+  /** The conventions' {@code server.port}: the URL's, else the scheme's default. */
+  static int port(URI url) {
+    return url.getPort() > 0 ? url.getPort() : "https".equals(url.getScheme()) ? 443 : 80;
+  }
+
   /** The conventions' {@code gen_ai.provider.name} for a provider's wire name. */
   static String providerName(String wireName) {
     return switch (wireName) {
@@ -435,10 +440,7 @@ public class CallTrace {
       this.credential = credential;
       this.model = model;
       this.host = url == null ? null : url.getHost();
-      this.port =
-          url == null
-              ? 0
-              : url.getPort() > 0 ? url.getPort() : "https".equals(url.getScheme()) ? 443 : 80;
+      this.port = url == null ? 0 : port(url);
       this.start = CLOCK.now();
     }
 

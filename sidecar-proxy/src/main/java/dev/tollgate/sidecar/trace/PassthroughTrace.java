@@ -71,9 +71,7 @@ public final class PassthroughTrace {
   public void sending(URI url, HttpHeaders h) {
     if (span.isRecording() && url != null && url.getHost() != null) {
       span.setAttribute(CallTrace.SERVER_ADDRESS, url.getHost());
-      span.setAttribute(
-          CallTrace.SERVER_PORT,
-          url.getPort() > 0 ? url.getPort() : "https".equals(url.getScheme()) ? 443 : 80);
+      span.setAttribute(CallTrace.SERVER_PORT, CallTrace.port(url));
     }
     W3CTraceContextPropagator.getInstance().inject(context, h, SETTER);
   }
