@@ -98,7 +98,8 @@ class MetricNamesTest {
             null,
             null));
     // a call naming its end user and feature (the bounded attribution series), and a conversation
-    // that reaches the cost threshold with it
+    // that reaches the cost threshold with it, from a pod whose workload the webhook named
+    metrics.workload("Deployment", "support", "support-sa");
     metrics.conversationCosts(
         new dev.tollgate.sidecar.metering.ConversationCosts(new BigDecimal("0.001")));
     metrics.started("support-chat");
@@ -115,19 +116,6 @@ class MetricNamesTest {
                 new dev.tollgate.sidecar.metering.Attribution(
                     "alice", "faq", "conv-1", null, null, null, 0),
                 0)
-            .build());
-    // the pod's own workload, as the webhook's environment names it, and a call under it
-    metrics.workload("Deployment", "support", "support-sa");
-    metrics.started("support-chat");
-    metrics.ended(
-        CallRecord.builder()
-            .requestId("req-4")
-            .route("support-chat")
-            .target("openai", "openai", "gpt-4o-mini")
-            .outcome(200, null)
-            .usage(new Usage(100, 10, 0, 0), true)
-            .cost(new Cost(new BigDecimal("0.001"), true))
-            .timing(500_000_000L, 200_000_000L)
             .build());
     metrics.failover("support-chat", "groq", "llama-3.1-70b-versatile");
     // a response cache hit, and what it saved
