@@ -5,7 +5,8 @@
 # top frames (self and inclusive CPU samples, sampled allocation weight by site) as Markdown.
 #
 # usage: bench/profile.sh [rate (default 2000)] [warm-up seconds (default 30)] [recorded seconds (default 20)] [out.md]
-# JAR=path/to/tollgate-sidecar.jar profiles another build (e.g. the one before a change).
+# JAR=path/to/tollgate-sidecar.jar profiles another build (e.g. the one before a change); KEEP_JFR=path
+# keeps the recording; the sidecar inherits the environment (e.g. OTEL_EXPORTER_OTLP_ENDPOINT).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,6 +71,7 @@ jcmd "$SIDECAR_PID" JFR.start name=p settings=profile filename="$WORK/p.jfr" >/d
 echo "recording for ${SECS}s at $RATE req/s" >&2
 load "$SECS" >"$WORK/hey.txt"
 jcmd "$SIDECAR_PID" JFR.stop name=p >/dev/null
+[ -n "${KEEP_JFR:-}" ] && cp "$WORK/p.jfr" "$KEEP_JFR"
 CPU1=$(awk '{print $14+$15}' "/proc/$SIDECAR_PID/stat")
 TICKS=$(getconf CLK_TCK)
 N=$(awk '/\[200\]/ {print $2}' "$WORK/hey.txt")

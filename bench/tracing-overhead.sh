@@ -2,27 +2,34 @@
 # CPU and latency cost of OpenTelemetry tracing in the sidecar: the same load (non-streamed small
 # chat completions at a fixed rate) through a sidecar without tracing and through one exporting
 # every call (100% sampling, always_on) over OTLP/HTTP to a local sink that accepts and discards
-# the spans. CPU per request is the sidecar process's user+system CPU time over the measured
-# window (from /proc/<pid>/stat) divided by the requests it answered. Runs alternate off/on
-# ROUNDS times so that drift on a shared machine hits both sides. Everything runs on loopback and
-# stops by itself.
+# the spans.
 #
-# usage: bench/tracing-overhead.sh [seconds (default 10)] [rate (default 2000)] [rounds (default 2)]
-# writes bench/results/tracing-overhead.md
+# Fair by construction: both sidecars start once and live for the whole run; each is warmed up
+# under the same load for WARMUP seconds (default 30, so the JIT has compiled the hot path of each
+# before anything is counted), then measured windows alternate off/on ROUNDS times, so that drift
+# on a shared machine hits both sides. CPU per request is the sidecar process's user+system CPU
+# time over the measured window only (from /proc/<pid>/stat) divided by the requests it answered.
+# With BASE_JAR=path/to/other/tollgate-sidecar.jar a third sidecar ("on-base": that jar, tracing
+# on) joins the rotation, so a change's before and after are measured side by side in one run.
+# Everything runs on loopback and stops by itself.
+#
+# usage: [WARMUP=30] [BASE_JAR=...] bench/tracing-overhead.sh [seconds per window (default 10)] [rate (default 2000)] [rounds (default 3)]
+# appends the run to bench/results/tracing-overhead.md
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${1:-10}
 RATE=${2:-2000}
-ROUNDS=${3:-2}
+ROUNDS=${3:-3}
+WARMUP=${WARMUP:-30}
+BASE_JAR=${BASE_JAR:-}
 WORKERS=20
 SIM_PORT=${SIM_PORT:-19091}
-SIDECAR_PORT=${SIDECAR_PORT:-14091}
-HEALTH_PORT=${HEALTH_PORT:-14092}
+PORT_BASE=${PORT_BASE:-14091}
 SINK_PORT=${SINK_PORT:-14318}
-JAR="$ROOT/sidecar-proxy/target/tollgate-sidecar.jar"
+JAR=${JAR:-"$ROOT/sidecar-proxy/target/tollgate-sidecar.jar"}
 SIM_JAR="$ROOT/simulator/target/tollgate-simulator.jar"
-OUT="$ROOT/bench/results/tracing-overhead.md"
+OUT=${OUT:-"$ROOT/bench/results/tracing-overhead.md"}
 
 if ! command -v hey >/dev/null; then
   apt-get install -y hey >/dev/null || { apt-get update -qq && apt-get install -y hey >/dev/null; }
@@ -85,10 +92,18 @@ PIDS+=($!)
 wait_for "http://127.0.0.1:$SINK_PORT/" 10
 
 echo "bench-key" >"$WORK/api-key"
-cat >"$WORK/config.yaml" <<YAML
+BODY='{"model":"bench","messages":[{"role":"user","content":"hi"}],"max_tokens":8}'
+JVM_OPTIONS="$ROOT/sidecar-proxy/src/main/jvm/jvm.options"
+MODES=(off on)
+[ -n "$BASE_JAR" ] && MODES+=(on-base)
+declare -A PID PORT HPORT CPU_SUM REQ_SUM US
+i=0
+for mode in "${MODES[@]}"; do
+  PORT[$mode]=$(( PORT_BASE + 2 * i )); HPORT[$mode]=$(( PORT_BASE + 2 * i + 1 )); i=$(( i + 1 ))
+  cat >"$WORK/config-$mode.yaml" <<YAML
 namespace: bench
 server:
-  port: $SIDECAR_PORT
+  port: ${PORT[$mode]}
 routes:
   - model: bench
     tiers:
@@ -97,66 +112,86 @@ routes:
 credentials:
   - {name: sim, provider: openai, endpoint: "http://127.0.0.1:$SIM_PORT/v1", apiKeyFile: "$WORK/api-key"}
 YAML
-BODY='{"model":"bench","messages":[{"role":"user","content":"hi"}],"max_tokens":8}'
-JVM_OPTIONS="$ROOT/sidecar-proxy/src/main/jvm/jvm.options"
-
-ROWS=""
-declare -A CPU_SUM REQ_SUM
-one() { # mode round
-  local mode=$1 round=$2 env=()
-  if [ "$mode" = on ]; then
+  env=() jar=$JAR
+  if [ "$mode" != off ]; then
     env=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT" OTEL_TRACES_SAMPLER=always_on)
   fi
-  env "${env[@]}" TOLLGATE_HEALTH_PORT=$HEALTH_PORT java "@$JVM_OPTIONS" -jar "$JAR" \
-    --config "$WORK/config.yaml" >"$WORK/sidecar-$mode-$round.log" 2>&1 &
-  local pid=$!
-  PIDS+=($pid)
-  wait_for "http://127.0.0.1:$HEALTH_PORT/readyz" 30
-  echo "tracing $mode, round $round: warm-up 5 s, then $DURATION s at $RATE req/s"
-  hey -z 5s -c $WORKERS -q $(( RATE / WORKERS )) -m POST -T application/json -d "$BODY" \
-    "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" >/dev/null
+  [ "$mode" = on-base ] && jar=$BASE_JAR
+  env "${env[@]}" TOLLGATE_HEALTH_PORT=${HPORT[$mode]} java "@$JVM_OPTIONS" -jar "$jar" \
+    --config "$WORK/config-$mode.yaml" >"$WORK/sidecar-$mode.log" 2>&1 &
+  PID[$mode]=$!
+  PIDS+=(${PID[$mode]})
+  wait_for "http://127.0.0.1:${HPORT[$mode]}/readyz" 30
+done
+
+load() { # mode seconds
+  hey -z "$2s" -c $WORKERS -q $(( RATE / WORKERS )) -m POST -T application/json -d "$BODY" \
+    "http://127.0.0.1:${PORT[$1]}/v1/chat/completions"
+}
+for mode in "${MODES[@]}"; do
+  echo "tracing $mode: warm-up ${WARMUP} s at $RATE req/s (not counted)"
+  load "$mode" "$WARMUP" >/dev/null
+done
+
+ROWS=""
+one() { # mode round
+  local mode=$1 round=$2 pid=${PID[$1]}
+  echo "tracing $mode, round $round: $DURATION s at $RATE req/s"
   local t0 t1 f="$WORK/$mode-$round.txt"
-  t0=$(cpu_ticks $pid)
-  hey -z "${DURATION}s" -c $WORKERS -q $(( RATE / WORKERS )) -m POST -T application/json -d "$BODY" \
-    "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" >"$f"
-  t1=$(cpu_ticks $pid)
-  local n cpu_ms us dropped rss
+  t0=$(cpu_ticks "$pid")
+  load "$mode" "$DURATION" >"$f"
+  t1=$(cpu_ticks "$pid")
+  local n cpu_ms us dropped
   n=$(ok "$f"); n=${n:-0}
   cpu_ms=$(( (t1 - t0) * 1000 / $(getconf CLK_TCK) ))
   us=$(awk -v c="$cpu_ms" -v n="$n" 'BEGIN{printf (n>0)?"%.1f":"n/a", c*1000/n}')
-  dropped=$(curl -fs "http://127.0.0.1:$HEALTH_PORT/metrics" | awk '/^tollgate_trace_spans_dropped_total / {print $2}')
-  rss=$(rss_mib $pid)
+  dropped=$(curl -fs "http://127.0.0.1:${HPORT[$mode]}/metrics" | awk '/^tollgate_trace_spans_dropped_total / {print $2}')
+  US[$mode,$round]=$us
   CPU_SUM[$mode]=$(( ${CPU_SUM[$mode]:-0} + cpu_ms ))
   REQ_SUM[$mode]=$(( ${REQ_SUM[$mode]:-0} + n ))
-  ROWS+="| $mode | $round | $n | $(errors "$f") | $cpu_ms | **$us** | $(pct 50 "$f") / $(pct 99 "$f") | ${dropped:-0} | $rss |"$'\n'
-  kill $pid; wait $pid 2>/dev/null || true
+  ROWS+="| $mode | $round | $n | $(errors "$f") | $cpu_ms | **$us** | $(pct 50 "$f") / $(pct 99 "$f") | ${dropped:-0} | $(rss_mib "$pid") |"$'\n'
 }
 
 for round in $(seq 1 "$ROUNDS"); do
-  one off "$round"
-  one on "$round"
+  # rotate the order each round, so no configuration always runs right after the same other one
+  for k in $(seq 0 $(( ${#MODES[@]} - 1 ))); do
+    one "${MODES[$(( (k + round - 1) % ${#MODES[@]} ))]}" "$round"
+  done
 done
 SINK=$(curl -fs "http://127.0.0.1:$SINK_PORT/")
 
 per() { awk -v c="${CPU_SUM[$1]}" -v n="${REQ_SUM[$1]}" 'BEGIN{printf "%.1f", c*1000/n}'; }
-OFF=$(per off); ON=$(per on)
-DELTA=$(awk -v a="$ON" -v b="$OFF" 'BEGIN{printf "%+.1f%%", (a-b)*100/b}')
+delta() { awk -v a="$(per "$1")" -v b="$(per off)" 'BEGIN{printf "%+.1f%%", (a-b)*100/b}'; }
+# the median over rounds of (mode / off within the same round): load that drifts between rounds
+# (a shared machine) cancels out, which the pooled totals above do not
+paired() {
+  for r in $(seq 1 "$ROUNDS"); do
+    awk -v a="${US[$1,$r]}" -v b="${US[off,$r]}" 'BEGIN{if (b+0>0) printf "%.4f\n", (a-b)/b}'
+  done | sort -g | awk '{v[NR]=$1} END{if (NR==0) {print "n/a"; exit} m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%+.1f%%", m*100}'
+}
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 {
-  echo "# Tracing overhead"
   echo
-  echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "## Run of $(date -u +%Y-%m-%dT%H:%M:%SZ) (long-lived sidecars, ${WARMUP} s warm-up each)"
+  echo
   echo "- machine: $(nproc) cores ($CPU), $(uname -sr); $(java -version 2>&1 | head -1)"
-  echo "- command: \`bench/tracing-overhead.sh $DURATION $RATE $ROUNDS\`"
-  echo "- load: \`hey -z ${DURATION}s -c $WORKERS -q $(( RATE / WORKERS ))\` (target $RATE req/s) of a small non-streamed chat completion, after 5 s of warm-up, per run; runs alternate off/on"
-  echo "- tracing on: \`OTEL_EXPORTER_OTLP_ENDPOINT\` at a local sink (Python, accepts and discards), \`OTEL_TRACES_SAMPLER=always_on\`: every call exports a call span and an attempt span"
-  echo "- load average (1/5/15 min) before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg). The simulator, the sink, hey and the sidecar share these cores with other work on the machine: treat differences of a few percent as noise"
+  echo "- command: \`${BASE_JAR:+BASE_JAR=<previous build> }WARMUP=$WARMUP bench/tracing-overhead.sh $DURATION $RATE $ROUNDS\` at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+  echo "- load: \`hey -z ${DURATION}s -c $WORKERS -q $(( RATE / WORKERS ))\` (target $RATE req/s) of a small non-streamed chat completion per measured window; each sidecar started once and warmed up ${WARMUP} s under the same load before the first window; windows rotate between the configurations; only the windows' CPU counts"
+  echo "- tracing on: \`OTEL_EXPORTER_OTLP_ENDPOINT\` at a local sink (Python, accepts and discards), \`OTEL_TRACES_SAMPLER=always_on\`${BASE_JAR:+; on-base: the same with the build before the change}"
+  echo "- load average (1/5/15 min) before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg). The simulator, the sink, hey and the sidecars share these cores: treat differences of a few percent as noise"
   echo "- OTLP sink received (posts, bytes): $SINK"
   echo
-  echo "| tracing | round | requests answered | errors | sidecar CPU (ms) | CPU per request (µs) | latency p50 / p99 (ms) | spans dropped | RSS after (MiB) |"
+  echo "| tracing | round | requests answered | errors | sidecar CPU (ms) | CPU per request (µs) | latency p50 / p99 (ms) | spans dropped | RSS (MiB) |"
   echo "|---|---|---|---|---|---|---|---|---|"
   printf "%s" "$ROWS"
   echo
-  echo "**CPU per request: off $OFF µs, on $ON µs ($DELTA)**; the target is at most +10% with 100% sampling."
-} >"$OUT"
-cat "$OUT"
+  printf "**CPU per request: off %s µs, on %s µs (%s)**" "$(per off)" "$(per on)" "$(delta on)"
+  [ -n "$BASE_JAR" ] && printf "; on with the previous build %s µs (%s)" "$(per on-base)" "$(delta on-base)"
+  echo "; the target is at most +10% with 100% sampling."
+  echo
+  printf "Median over rounds of the same round's on/off ratio: on %s" "$(paired on)"
+  [ -n "$BASE_JAR" ] && printf ", on with the previous build %s" "$(paired on-base)"
+  echo "."
+} >"$WORK/run.md"
+cat "$WORK/run.md" >>"$OUT"
+cat "$WORK/run.md"

@@ -206,6 +206,20 @@ class ChartRenderTest {
         .contains("tollgate_feature_time_to_first_token_seconds_bucket")
         .contains("topk(10, sum by (user) (increase(tollgate_user_cost_usd_total")
         .contains("tollgate_feature_cost_usd_total");
+    List<String> titles = new ArrayList<>();
+    dashboard.get("panels").forEach(p -> titles.add(p.get("title").asText()));
+    JsonNode byWorkload =
+        dashboard.get("panels").get(titles.indexOf("Spend by workload (USD per hour)"));
+    assertThat(byWorkload).as("the spend-by-workload panel (titles: %s)", titles).isNotNull();
+    assertThat(byWorkload.at("/targets/0/expr").asText())
+        .isEqualTo(
+            "topk(10, sum by (workload_kind, workload)"
+                + " (increase(tollgate_workload_cost_usd_total{namespace=~\"$namespace\"}[1h])))");
+    JsonNode bySa =
+        dashboard.get("panels").get(titles.indexOf("Spend by service account (USD per hour)"));
+    assertThat(bySa).isNotNull();
+    assertThat(bySa.at("/targets/0/expr").asText())
+        .contains("sum by (service_account) (increase(tollgate_workload_cost_usd_total");
     assertThat(configMap.at("/metadata/labels/grafana_dashboard").asText()).isEqualTo("1");
   }
 

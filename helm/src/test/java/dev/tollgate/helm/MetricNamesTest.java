@@ -82,7 +82,8 @@ class MetricNamesTest {
             .upstreamStatus(500)
             .build());
     // a call naming its end user and feature (the bounded attribution series), and a conversation
-    // that reaches the cost threshold with it
+    // that reaches the cost threshold with it, from a pod whose workload the webhook named
+    metrics.workload("Deployment", "support", "support-sa");
     metrics.conversationCosts(
         new dev.tollgate.sidecar.metering.ConversationCosts(new BigDecimal("0.001")));
     metrics.started("support-chat");

@@ -359,7 +359,7 @@ public final class LocalMode implements AutoCloseable {
     out.println(
         options.otlp() == null
             ? "      traces: off; with --otlp http://localhost:4318 each call's OpenTelemetry span"
-                + " (gen_ai.* attributes, cost, an attempt span per provider try) goes to that"
+                + " (gen_ai.* attributes, cost, an attempt span per try when it fails over) goes to that"
                 + " collector"
             : "      traces: " + first.describe());
     for (int i = 0; i < options.sidecars(); i++) {

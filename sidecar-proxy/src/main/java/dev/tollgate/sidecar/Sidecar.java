@@ -79,12 +79,16 @@ public final class Sidecar implements AutoCloseable {
     watcher = new ConfigWatcher(config, pollInterval);
     watcher.start();
     ledger.onRecord(r -> px.budgetGate().recorded(r, config.current()));
+    var workload = ReporterSettings.workloadFromEnv(System.getenv());
+    if (workload != null) {
+      metrics.workload(workload.kind(), workload.name(), workload.serviceAccount());
+    }
     if (reporting != null) {
       reporter =
           new Reporter(reporting, ledger, config, px.budgetGate())
               .withTargetHealth(px.health()::snapshot)
               .withRefusalCounter(metrics::reportRefused)
-              .withWorkload(ReporterSettings.workloadFromEnv(System.getenv()));
+              .withWorkload(workload);
       if (spoolDir != null) {
         reporter.withSpool(new dev.tollgate.sidecar.report.ReportSpool(spoolDir));
       }

@@ -132,6 +132,9 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
   private long bodyBytes;
   private long maxBodyBytes = Long.MAX_VALUE;
   private boolean uploadDone;
+  private dev.tollgate.sidecar.trace.PassthroughTrace trace =
+      dev.tollgate.sidecar.trace.PassthroughTrace.NONE;
+  private long answerBytes;
 
   public PassthroughCall(
       ProxyContext px,
@@ -153,6 +156,7 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
     px.metrics().started(ROUTE);
     px.inFlight().incrementAndGet();
     tier = firstSegment(path);
+    trace = px.tracing().passthrough(req.headers(), req.method().name(), tier, path);
     priceable = PassthroughUsage.priceable(req.method().name(), path);
     try {
       SidecarConfig cfg = px.config().current();
@@ -195,6 +199,7 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
     streamedBody = true;
     keepReadingCaller(false);
     tier = firstSegment(path);
+    trace = px.tracing().passthrough(head.headers(), head.method().name(), tier, path);
     priceable = PassthroughUsage.priceable(head.method().name(), path);
     try {
       SidecarConfig cfg = px.config().current();
@@ -320,8 +325,10 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
         url.getPort() > 0 ? url.getHost() + ":" + url.getPort() : url.getHost());
     headers.set("x-request-id", requestId);
     adapter.authenticate(headers, credential, secret);
+    trace.sending(url, headers);
     byte[] body = held == null ? null : ByteBufUtil.getBytes(held);
     if (body != null) {
+      bodyBytes = body.length;
       headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
     } else if (HttpUtil.getContentLength(req, -1L) >= 0) {
       headers.set(HttpHeaderNames.CONTENT_LENGTH, HttpUtil.getContentLength(req, -1L));
@@ -446,6 +453,7 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
     if (ttftNanos < 0) {
       ttftNanos = System.nanoTime() - startNanos;
     }
+    answerBytes += content.readableBytes();
     if (errorBody != null) {
       errorBody.writeBytes(
           content, Math.min(content.readableBytes(), MAX_ERROR_BODY - errorBody.readableBytes()));
@@ -586,6 +594,7 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
             .upstreamStatus(exchange == null ? 0 : this.status)
             .build();
     CallEnd.of(px).meter(r, null);
+    trace.end(r, bodyBytes, answerBytes);
     onDone.run();
   }
 

@@ -69,6 +69,10 @@ public final class ProxyMetrics {
   private final Counter featureCost;
   private final Histogram featureTtft;
   private final Counter conversationsOverCost;
+  private final Counter workloadRequests;
+  private final Counter workloadCost;
+  // the pod's own workload {kind, name, service account}: one series per sidecar; null when unknown
+  private volatile String[] workload;
   private volatile ConversationCosts conversations =
       new ConversationCosts(ConversationCosts.DEFAULT_THRESHOLD);
 
@@ -111,6 +115,22 @@ public final class ProxyMetrics {
                 + " threshold (TOLLGATE_CONVERSATION_COST_USD, default 2), counted once each, by"
                 + " the route of the call that crossed it; no conversation label.",
             "route");
+    workloadRequests =
+        counter(
+            "tollgate_workload_requests_total",
+            "Calls of the pod's own workload as the webhook resolved it (one series per sidecar,"
+                + " so bounded): sum by workload or service_account across pods.",
+            "workload_kind",
+            "workload",
+            "service_account");
+    workloadCost =
+        counter(
+            "tollgate_workload_cost_usd_total",
+            "Cost of the pod's own workload in US dollars (one series per sidecar, as"
+                + " tollgate_workload_requests_total).",
+            "workload_kind",
+            "workload",
+            "service_account");
     io.prometheus.metrics.core.metrics.CounterWithCallback.builder()
         .name("tollgate_trace_spans_dropped_total")
         .help(
@@ -288,6 +308,15 @@ public final class ProxyMetrics {
     inFlightRejected.labelValues(route, reason).inc();
   }
 
+  /**
+   * The pod's own workload (Deployment, StatefulSet... as the webhook resolved it) and service
+   * account (empty when unknown): from now on every call also counts under {@code
+   * tollgate_workload_*}. Without it those metrics have no series.
+   */
+  public void workload(String kind, String name, String serviceAccount) {
+    workload = new String[] {kind, name, serviceAccount == null ? "" : serviceAccount};
+  }
+
   /** Where the count of dropped spans comes from (the tracer's export queue). */
   public void droppedSpans(java.util.function.LongSupplier source) {
     droppedSpans = source;
@@ -447,6 +476,13 @@ public final class ProxyMetrics {
       ttft.labelValues(r.route(), p, m).observe(r.ttftNanos() / 1e9);
     }
     attributed(r, m);
+    String[] w = workload;
+    if (w != null) {
+      workloadRequests.labelValues(w).inc();
+      if (r.cost().priced() && r.cost().usd().signum() > 0) {
+        workloadCost.labelValues(w).inc(r.cost().usd().doubleValue());
+      }
+    }
   }
 
   /** The bounded per-user and per-feature series of a call that named them. */

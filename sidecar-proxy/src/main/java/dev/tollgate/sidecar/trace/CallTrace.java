@@ -11,22 +11,30 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapSetter;
+import io.opentelemetry.sdk.common.Clock;
 import java.net.URI;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The spans of one call, following the OpenTelemetry GenAI semantic conventions: the call's span
  * ({@code {operation} {requested model}}, kind CLIENT) covers the whole logical operation with its
  * retries and carries the request parameters, usage, finish reasons and Tollgate's cost; its
- * children are the steps (classifier, response-cache lookup) and each attempt at a provider ({@code
- * tollgate.attempt}: first, failover, retry or escalation), whose W3C trace context the provider
- * receives. Everything runs on the call's event loop; nothing here waits on the export.
+ * children are the steps (classifier, response-cache lookup) and, when the call took more than one
+ * attempt, each attempt at a provider ({@code tollgate.attempt}: first, failover, retry or
+ * escalation). A call answered by its first attempt has no attempt span: the attempt's server
+ * address and port go on the call's span, which is the CLIENT span of the provider request and the
+ * parent the provider receives in its W3C trace context. The first attempt is therefore held as
+ * data ({@link FirstAttempt}) and becomes a span, with its own start and end times, only when a
+ * second attempt follows; later attempts are spans from the start, and their providers receive
+ * their own context. Everything runs on the call's event loop; nothing here waits on the export.
  */
 public class CallTrace {
   static final AttributeKey<String> OPERATION = AttributeKey.stringKey("gen_ai.operation.name");
@@ -72,6 +80,10 @@ public class CallTrace {
   static final AttributeKey<String> OUTPUT_MESSAGES =
       AttributeKey.stringKey("gen_ai.output.messages");
 
+  private static final String[] MAX_TOKENS_FIELDS = {
+    "max_completion_tokens", "max_tokens", "max_output_tokens"
+  };
+
   /** The event that carries captured content (only when capture is enabled). */
   static final String CONTENT_EVENT = "gen_ai.client.inference.operation.details";
 
@@ -84,6 +96,9 @@ public class CallTrace {
   private final TracingSettings settings;
   private final String operation;
   private Span attempt;
+  // the first attempt until another one follows (then it becomes a span); null before it starts
+  private FirstAttempt first;
+  private boolean firstMaterialized;
   private String nextAttemptKind;
   private java.util.List<Step> openSteps;
 
@@ -166,7 +181,7 @@ public class CallTrace {
     if (p != null && p.isNumber()) {
       span.setAttribute(TOP_P, p.asDouble());
     }
-    for (String f : List.of("max_completion_tokens", "max_tokens", "max_output_tokens")) {
+    for (String f : MAX_TOKENS_FIELDS) {
       JsonNode m = body.get(f);
       if (m != null && m.canConvertToLong()) {
         span.setAttribute(MAX_TOKENS, m.asLong());
@@ -243,22 +258,17 @@ public class CallTrace {
             ? nextAttemptKind
             : number <= 1 ? "first" : retried ? "retry" : "failover";
     nextAttemptKind = null;
-    var b =
-        tracer
-            .spanBuilder("tollgate.attempt")
-            .setParent(callContext)
-            .setSpanKind(SpanKind.CLIENT)
-            .setAttribute(ATTEMPT, number)
-            .setAttribute(ATTEMPT_KIND, kind)
-            .setAttribute(PROVIDER, providerName(provider))
-            .setAttribute(CREDENTIAL, credential)
-            .setAttribute(REQUEST_MODEL, model);
-    if (url != null && url.getHost() != null) {
-      b.setAttribute(SERVER_ADDRESS, url.getHost());
-      int port = url.getPort() > 0 ? url.getPort() : "https".equals(url.getScheme()) ? 443 : 80;
-      b.setAttribute(SERVER_PORT, port);
+    FirstAttempt a = new FirstAttempt(number, kind, provider, credential, model, url);
+    if (first == null) {
+      // maybe the only attempt: a span only if another follows
+      first = a;
+      return;
     }
-    attempt = b.startSpan();
+    if (!firstMaterialized) {
+      firstMaterialized = true;
+      first.span(tracer, callContext);
+    }
+    attempt = a.builder(tracer, callContext).startSpan();
   }
 
   /**
@@ -279,6 +289,9 @@ public class CallTrace {
   private void endAttempt(ErrorKind kind, int upstreamStatus) {
     Span a = attempt;
     if (a == null) {
+      if (first != null && !firstMaterialized) {
+        first.ended(kind, upstreamStatus);
+      }
       return;
     }
     attempt = null;
@@ -320,6 +333,11 @@ public class CallTrace {
     }
     if (r.credential() != null) {
       span.setAttribute(CREDENTIAL, r.credential());
+    }
+    if (first != null && !firstMaterialized && first.host != null) {
+      // the only attempt: the call's span is its CLIENT span
+      span.setAttribute(SERVER_ADDRESS, first.host);
+      span.setAttribute(SERVER_PORT, first.port);
     }
     Usage u = r.usage();
     if (u != null) {
@@ -379,6 +397,11 @@ public class CallTrace {
     return list.toString();
   }
 
+  /** The conventions' {@code server.port}: the URL's, else the scheme's default. */
+  static int port(URI url) {
+    return url.getPort() > 0 ? url.getPort() : "https".equals(url.getScheme()) ? 443 : 80;
+  }
+
   /** The conventions' {@code gen_ai.provider.name} for a provider's wire name. */
   static String providerName(String wireName) {
     return switch (wireName) {
@@ -389,6 +412,77 @@ public class CallTrace {
       case "mistral" -> "mistral_ai";
       default -> wireName;
     };
+  }
+
+  /**
+   * An attempt as data: what its span carries, and when it started and ended (epoch nanoseconds of
+   * the SDK's clock), so that the first attempt can become a span after the fact.
+   */
+  private static final class FirstAttempt {
+    private static final Clock CLOCK = Clock.getDefault();
+    final long number;
+    final String kind;
+    final String provider;
+    final String credential;
+    final String model;
+    final String host;
+    final long port;
+    final long start;
+    long end = -1;
+    ErrorKind error;
+    int status;
+
+    FirstAttempt(
+        int number, String kind, String provider, String credential, String model, URI url) {
+      this.number = number;
+      this.kind = kind;
+      this.provider = provider;
+      this.credential = credential;
+      this.model = model;
+      this.host = url == null ? null : url.getHost();
+      this.port = url == null ? 0 : port(url);
+      this.start = CLOCK.now();
+    }
+
+    void ended(ErrorKind kind, int upstreamStatus) {
+      if (end < 0) {
+        end = CLOCK.now();
+        error = kind;
+        status = upstreamStatus;
+      }
+    }
+
+    SpanBuilder builder(Tracer tracer, Context callContext) {
+      SpanBuilder b =
+          tracer
+              .spanBuilder("tollgate.attempt")
+              .setParent(callContext)
+              .setSpanKind(SpanKind.CLIENT)
+              .setAttribute(ATTEMPT, number)
+              .setAttribute(ATTEMPT_KIND, kind)
+              .setAttribute(PROVIDER, providerName(provider))
+              .setAttribute(CREDENTIAL, credential)
+              .setAttribute(REQUEST_MODEL, model);
+      if (host != null) {
+        b.setAttribute(SERVER_ADDRESS, host);
+        b.setAttribute(SERVER_PORT, port);
+      }
+      return b;
+    }
+
+    /** The attempt's span, started and ended at the recorded times. */
+    void span(Tracer tracer, Context callContext) {
+      Span s =
+          builder(tracer, callContext).setStartTimestamp(start, TimeUnit.NANOSECONDS).startSpan();
+      if (status > 0) {
+        s.setAttribute(HTTP_STATUS, status);
+      }
+      if (error != null) {
+        s.setAttribute(ERROR_TYPE, error.label());
+        s.setStatus(StatusCode.ERROR);
+      }
+      s.end(end < 0 ? CLOCK.now() : end, TimeUnit.NANOSECONDS);
+    }
   }
 
   /** A step's span; {@link #NONE} records nothing. */

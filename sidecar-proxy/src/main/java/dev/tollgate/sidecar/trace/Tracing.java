@@ -143,14 +143,28 @@ public final class Tracing implements AutoCloseable {
    * trace context when it sent one.
    */
   public CallTrace call(HttpHeaders incoming, String operation) {
-    Context parent =
-        incoming != null && incoming.contains("traceparent")
-            ? W3CTraceContextPropagator.getInstance().extract(Context.root(), incoming, HEADERS)
-            : Context.root();
+    Context parent = parent(incoming);
     if (tracer == null) {
       return CallTrace.untraced(parent);
     }
     return new CallTrace(tracer, parent, operation, settings);
+  }
+
+  /**
+   * The trace of a passthrough call ({@code method} to {@code path}, whose first segment after the
+   * version is {@code operation}) whose application sent {@code incoming}.
+   */
+  public PassthroughTrace passthrough(
+      HttpHeaders incoming, String method, String operation, String path) {
+    int q = path.indexOf('?');
+    return PassthroughTrace.start(
+        tracer, parent(incoming), method, operation, q < 0 ? path : path.substring(0, q));
+  }
+
+  private static Context parent(HttpHeaders incoming) {
+    return incoming != null && incoming.contains("traceparent")
+        ? W3CTraceContextPropagator.getInstance().extract(Context.root(), incoming, HEADERS)
+        : Context.root();
   }
 
   /** Spans dropped because the export queue was full, since the sidecar started. */

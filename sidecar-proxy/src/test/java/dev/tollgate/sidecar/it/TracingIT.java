@@ -217,9 +217,12 @@ class TracingIT {
     assertThat(str(second, "gen_ai.provider.name")).isEqualTo("anthropic");
     assertThat(str(second, "error.type")).isNull();
 
-    // each provider got the trace context of its own attempt
+    // the first attempt's span is recorded after the fact (a call answered at once has none), so
+    // its provider got the call span's context; every later provider got its own attempt's
+    assertThat(first.getStartEpochNanos()).isGreaterThanOrEqualTo(call.getStartEpochNanos());
+    assertThat(first.getEndEpochNanos()).isLessThanOrEqualTo(second.getStartEpochNanos());
     assertThat(simA.lastRequest().header("traceparent"))
-        .isEqualTo("00-" + TRACE_ID + "-" + first.getSpanId() + "-01");
+        .isEqualTo("00-" + TRACE_ID + "-" + call.getSpanId() + "-01");
     assertThat(simB.lastRequest().header("traceparent"))
         .isEqualTo("00-" + TRACE_ID + "-" + second.getSpanId() + "-01");
     assertThat(simB.lastRequest().header("tracestate")).isEqualTo("vendor=1");
@@ -278,6 +281,77 @@ class TracingIT {
     assertThat(lookups)
         .extracting(s -> s.getAttributes().get(AttributeKey.booleanKey("tollgate.cache.hit")))
         .contains(true);
+  }
+
+  @Test
+  void aCallAnsweredByItsFirstAttemptIsOneSpanThatTheProviderSeesAsItsParent() throws Exception {
+    assertThat(chat("fo", false, "traceparent", TRACEPARENT).statusCode()).isEqualTo(200);
+    SpanData call = callSpan("chat fo");
+    assertThat(children(call, "tollgate.attempt")).isEmpty();
+    assertThat(spans.getFinishedSpanItems()).hasSize(1);
+    assertThat(str(call, "gen_ai.provider.name")).isEqualTo("openai");
+    assertThat(str(call, "server.address")).isEqualTo("127.0.0.1");
+    assertThat(num(call, "server.port")).isPositive();
+    assertThat(num(call, "http.response.status_code")).isEqualTo(200);
+    assertThat(num(call, "tollgate.failovers")).isZero();
+    assertThat(simA.lastRequest().header("traceparent"))
+        .isEqualTo("00-" + TRACE_ID + "-" + call.getSpanId() + "-01");
+  }
+
+  @Test
+  void aPassthroughCallIsASpanWithItsOperationProviderStatusAndBytes() throws Exception {
+    com.openai.client.OpenAIClient openai =
+        com.openai.client.okhttp.OpenAIOkHttpClient.builder()
+            .baseUrl(sidecar.baseUrl() + "/v1")
+            .apiKey("app-key")
+            .putHeader("traceparent", TRACEPARENT)
+            .maxRetries(0)
+            .build();
+    try {
+      byte[] jsonl = "{\"custom_id\":\"1\"}\n".getBytes(StandardCharsets.UTF_8);
+      openai
+          .files()
+          .create(
+              com.openai.models.files.FileCreateParams.builder()
+                  .file(jsonl)
+                  .purpose(com.openai.models.files.FilePurpose.BATCH)
+                  .build());
+      SpanData upload = callSpan("POST files");
+      assertThat(upload.getKind()).isEqualTo(SpanKind.CLIENT);
+      assertThat(upload.getTraceId()).isEqualTo(TRACE_ID);
+      assertThat(upload.getParentSpanId()).isEqualTo(APP_SPAN);
+      assertThat(str(upload, "tollgate.passthrough.operation")).isEqualTo("files");
+      assertThat(str(upload, "http.request.method")).isEqualTo("POST");
+      assertThat(str(upload, "url.path")).isEqualTo("/v1/files");
+      assertThat(str(upload, "tollgate.route")).isEqualTo("_passthrough");
+      assertThat(str(upload, "gen_ai.provider.name")).isEqualTo("openai");
+      assertThat(str(upload, "tollgate.credential")).isEqualTo("a");
+      assertThat(str(upload, "server.address")).isEqualTo("127.0.0.1");
+      assertThat(num(upload, "http.response.status_code")).isEqualTo(200);
+      assertThat(num(upload, "http.request.body.size")).isGreaterThan((long) jsonl.length);
+      assertThat(num(upload, "http.response.body.size")).isPositive();
+      assertThat(upload.getStatus().getStatusCode()).isNotEqualTo(StatusCode.ERROR);
+      assertThat(simA.lastRequest().header("traceparent"))
+          .isEqualTo("00-" + TRACE_ID + "-" + upload.getSpanId() + "-01");
+
+      assertThat(openai.files().list().data()).isEmpty();
+      SpanData list = callSpan("GET files");
+      assertThat(num(list, "http.request.body.size")).isZero();
+      assertThat(num(list, "http.response.body.size")).isPositive();
+
+      assertThat(
+              org.junit.jupiter.api.Assertions.assertThrows(
+                  com.openai.errors.NotFoundException.class,
+                  () -> openai.files().retrieve("file-missing")))
+          .isNotNull();
+      SpanData missing = callSpan("GET files");
+      assertThat(str(missing, "url.path")).isEqualTo("/v1/files/file-missing");
+      assertThat(num(missing, "http.response.status_code")).isEqualTo(404);
+      assertThat(str(missing, "error.type")).isEqualTo("upstream_rejected");
+      assertThat(missing.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    } finally {
+      openai.close();
+    }
   }
 
   @Test
@@ -409,7 +483,7 @@ class TracingIT {
           .contains("tollgate-it")
           .contains("chat fo")
           .contains("gen_ai.usage.output_tokens")
-          .contains("tollgate.attempt");
+          .contains("server.address");
     } finally {
       receiver.stop(0);
     }
