@@ -3,16 +3,11 @@ package dev.tollgate.sidecar.format;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.cache.PromptCacheMarker;
-import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
-import dev.tollgate.sidecar.provider.ProviderAdapter;
-import dev.tollgate.sidecar.provider.UnservedEndpoint;
 import dev.tollgate.sidecar.provider.anthropic.AnthropicWire;
 import dev.tollgate.sidecar.wire.ApiFormat;
 import dev.tollgate.sidecar.wire.ErrorKind;
-import dev.tollgate.sidecar.wire.Json;
-import dev.tollgate.sidecar.wire.ProxyException;
 import dev.tollgate.sidecar.wire.StreamEncoder;
 import java.util.List;
 
@@ -22,39 +17,22 @@ import java.util.List;
  * one of the model that would serve the call, and forwarded as sent to Anthropic. Free: the call is
  * metered with zero tokens and never counts as spend. Other providers refuse it with a 400.
  */
-final class AnthropicCountTokensFormat implements CallerFormat {
-  private static final UnservedEndpoint UNSERVED =
-      new UnservedEndpoint(
-          "POST /v1/messages/count_tokens",
-          "the sidecar counts tokens at Anthropic credentials only; route this model to an"
-              + " anthropic credential");
-
+final class AnthropicCountTokensFormat extends EndpointFormat {
   private final AnthropicMessagesFormat messages = new AnthropicMessagesFormat();
 
-  @Override
-  public ApiFormat api() {
-    return ApiFormat.ANTHROPIC_COUNT_TOKENS;
-  }
-
-  @Override
-  public ProviderAdapter adapterFor(ProviderAdapter provider) {
-    ProviderAdapter a = provider.endpoint(api());
-    return a != null ? a : UNSERVED;
-  }
-
-  @Override
-  public ChatRequest parseRequest(JsonNode body) {
-    throw new ProxyException(ErrorKind.INTERNAL, "token counting requests are never translated");
+  AnthropicCountTokensFormat() {
+    super(
+        ApiFormat.ANTHROPIC_COUNT_TOKENS,
+        "POST /v1/messages/count_tokens",
+        "the sidecar counts tokens at Anthropic credentials only; route this model to an"
+            + " anthropic credential",
+        "token counting");
   }
 
   /** The provider's JSON, kept whole as the answer's text (a response-cache hit). */
   @Override
   public ObjectNode renderResponse(ChatResponse response) {
-    JsonNode n = Json.parseOrNull(response.text());
-    if (n instanceof ObjectNode o) {
-      return o;
-    }
-    throw new ProxyException(ErrorKind.INTERNAL, "a cached token count is not JSON");
+    return cachedJson(response, "token count");
   }
 
   @Override

@@ -4,18 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.cache.PromptCacheMarker;
-import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.chat.StreamEvent;
 import dev.tollgate.sidecar.chat.Usage;
-import dev.tollgate.sidecar.provider.ProviderAdapter;
-import dev.tollgate.sidecar.provider.UnservedEndpoint;
 import dev.tollgate.sidecar.provider.openai.OpenAiWire;
 import dev.tollgate.sidecar.wire.ApiFormat;
 import dev.tollgate.sidecar.wire.ErrorKind;
 import dev.tollgate.sidecar.wire.Json;
-import dev.tollgate.sidecar.wire.ProxyException;
 import dev.tollgate.sidecar.wire.StreamEncoder;
 import dev.tollgate.sidecar.wire.UsageAccumulator;
 import java.util.List;
@@ -26,27 +22,14 @@ import java.util.List;
  * it with a 400 (a prompt without messages is not translated). Answers are written here only when
  * the response cache replays them.
  */
-final class OpenAiCompletionsFormat implements CallerFormat {
-  private static final UnservedEndpoint UNSERVED =
-      new UnservedEndpoint(
-          "POST /v1/completions",
-          "legacy completions are served by OpenAI-format providers only; route this model to"
-              + " one, or call /v1/chat/completions");
-
-  @Override
-  public ApiFormat api() {
-    return ApiFormat.OPENAI_COMPLETIONS;
-  }
-
-  @Override
-  public ProviderAdapter adapterFor(ProviderAdapter provider) {
-    ProviderAdapter a = provider.endpoint(api());
-    return a != null ? a : UNSERVED;
-  }
-
-  @Override
-  public ChatRequest parseRequest(JsonNode body) {
-    throw new ProxyException(ErrorKind.INTERNAL, "legacy completions are never translated");
+final class OpenAiCompletionsFormat extends EndpointFormat {
+  OpenAiCompletionsFormat() {
+    super(
+        ApiFormat.OPENAI_COMPLETIONS,
+        "POST /v1/completions",
+        "legacy completions are served by OpenAI-format providers only; route this model to"
+            + " one, or call /v1/chat/completions",
+        "legacy completions");
   }
 
   @Override

@@ -4,17 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.sidecar.cache.PromptCacheMarker;
-import dev.tollgate.sidecar.chat.ChatRequest;
 import dev.tollgate.sidecar.chat.ChatResponse;
 import dev.tollgate.sidecar.chat.FinishReason;
 import dev.tollgate.sidecar.provider.EmbeddingTranslation;
-import dev.tollgate.sidecar.provider.ProviderAdapter;
-import dev.tollgate.sidecar.provider.UnservedEndpoint;
 import dev.tollgate.sidecar.provider.openai.OpenAiWire;
 import dev.tollgate.sidecar.wire.ApiFormat;
 import dev.tollgate.sidecar.wire.ErrorKind;
-import dev.tollgate.sidecar.wire.Json;
-import dev.tollgate.sidecar.wire.ProxyException;
 import dev.tollgate.sidecar.wire.StreamEncoder;
 
 /**
@@ -25,38 +20,21 @@ import dev.tollgate.sidecar.wire.StreamEncoder;
  * OpenAI's with the caller's {@code encoding_format}; other providers refuse it with a 400. Metered
  * as input tokens only. A cached answer is the JSON the caller got, replayed as it came.
  */
-final class OpenAiEmbeddingsFormat implements CallerFormat {
-  private static final UnservedEndpoint UNSERVED =
-      new UnservedEndpoint(
-          "POST /v1/embeddings",
-          "the sidecar serves embeddings from OpenAI-format providers (openai, azure-openai,"
-              + " mistral, ollama, openai-compatible...), gemini, vertex-ai and bedrock (Titan,"
-              + " Cohere); give the route's tiers embedding models of such a credential");
-
-  @Override
-  public ApiFormat api() {
-    return ApiFormat.OPENAI_EMBEDDINGS;
-  }
-
-  @Override
-  public ProviderAdapter adapterFor(ProviderAdapter provider) {
-    ProviderAdapter a = provider.endpoint(api());
-    return a != null ? a : UNSERVED;
-  }
-
-  @Override
-  public ChatRequest parseRequest(JsonNode body) {
-    throw new ProxyException(ErrorKind.INTERNAL, "embeddings requests are never translated");
+final class OpenAiEmbeddingsFormat extends EndpointFormat {
+  OpenAiEmbeddingsFormat() {
+    super(
+        ApiFormat.OPENAI_EMBEDDINGS,
+        "POST /v1/embeddings",
+        "the sidecar serves embeddings from OpenAI-format providers (openai, azure-openai,"
+            + " mistral, ollama, openai-compatible...), gemini, vertex-ai and bedrock (Titan,"
+            + " Cohere); give the route's tiers embedding models of such a credential",
+        "embeddings");
   }
 
   /** The provider's JSON, kept whole as the answer's text (a response-cache hit). */
   @Override
   public ObjectNode renderResponse(ChatResponse response) {
-    JsonNode n = Json.parseOrNull(response.text());
-    if (n instanceof ObjectNode o) {
-      return o;
-    }
-    throw new ProxyException(ErrorKind.INTERNAL, "a cached embeddings answer is not JSON");
+    return cachedJson(response, "embeddings answer");
   }
 
   /** A translated answer (float vectors) in the caller's {@code encoding_format}. */
