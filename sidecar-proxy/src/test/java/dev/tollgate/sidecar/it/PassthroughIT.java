@@ -84,7 +84,10 @@ class PassthroughIT {
     assertThat(list.uri()).isEqualTo("/v1/files");
     assertCarriesTheCredentialsKeyOnly(list, "authorization", "Bearer " + TestBed.OPENAI_KEY);
 
-    byte[] jsonl = "{\"custom_id\":\"1\"}\n".getBytes(StandardCharsets.UTF_8);
+    byte[] jsonl =
+        ("{\"custom_id\":\"1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                + "\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[]}}\n")
+            .getBytes(StandardCharsets.UTF_8);
     FileObject f =
         openai
             .files()
