@@ -367,9 +367,12 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
               deadline.cancel(false);
               try {
                 if (!finished) {
-                  if (estimate != null) {
-                    admitOpenAiBatch(cfg, estimate);
-                  }
+                  // no such file: OpenAI answers the create itself; reported should it accept
+                  admitOpenAiBatch(
+                      cfg,
+                      estimate != null
+                          ? estimate
+                          : new OpenAiBatchEstimate(java.util.Map.of(), 0, 0, java.util.List.of()));
                   send(copy, copy.content(), path);
                 }
               } catch (ProxyException e) {
