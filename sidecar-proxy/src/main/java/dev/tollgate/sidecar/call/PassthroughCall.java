@@ -386,16 +386,7 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
               copy.release();
               fail(e);
             });
-    deadline =
-        ctx.executor()
-            .schedule(
-                () ->
-                    fail(
-                        new ProxyException(
-                            ErrorKind.UPSTREAM_TIMEOUT,
-                            "the batch input file could not be read back within " + TOTAL_TIMEOUT)),
-                TOTAL_TIMEOUT.toMillis(),
-                TimeUnit.MILLISECONDS);
+    deadline = failAfterTotalTimeout("the batch input file could not be read back");
     exchange =
         px.upstream()
             .send(
@@ -412,6 +403,18 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
                         new DefaultHttpHeaders()),
                 CONNECT_TIMEOUT,
                 read);
+  }
+
+  /** Fails the call with 504 unless it has ended within {@link #TOTAL_TIMEOUT}. */
+  private ScheduledFuture<?> failAfterTotalTimeout(String what) {
+    return ctx.executor()
+        .schedule(
+            () ->
+                fail(
+                    new ProxyException(
+                        ErrorKind.UPSTREAM_TIMEOUT, what + " within " + TOTAL_TIMEOUT)),
+            TOTAL_TIMEOUT.toMillis(),
+            TimeUnit.MILLISECONDS);
   }
 
   private void admitOpenAiBatch(SidecarConfig cfg, OpenAiBatchEstimate estimate) {
@@ -452,16 +455,7 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
       headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
     }
     String target = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
-    deadline =
-        ctx.executor()
-            .schedule(
-                () ->
-                    fail(
-                        new ProxyException(
-                            ErrorKind.UPSTREAM_TIMEOUT,
-                            "the provider did not finish answering within " + TOTAL_TIMEOUT)),
-                TOTAL_TIMEOUT.toMillis(),
-                TimeUnit.MILLISECONDS);
+    deadline = failAfterTotalTimeout("the provider did not finish answering");
     exchange =
         px.upstream()
             .send(
