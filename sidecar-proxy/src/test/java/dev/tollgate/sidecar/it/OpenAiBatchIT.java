@@ -177,6 +177,18 @@ class OpenAiBatchIT {
   }
 
   @Test
+  void anUploadForAnotherPurposeIsHeldButGoesOnAsItCame() {
+    byte[] notJsonl = "ob ob ob, not a batch\n{\"model\":\"ob\"}".getBytes(StandardCharsets.UTF_8);
+    FileObject f =
+        openai
+            .files()
+            .create(
+                FileCreateParams.builder().file(notJsonl).purpose(FilePurpose.USER_DATA).build());
+    assertThat(bed.sim.storedFile(f.id())).isEqualTo(notJsonl);
+    assertThat(f.purpose().asString()).isEqualTo("user_data");
+  }
+
+  @Test
   void aLineThatIsNoBatchRequestIsRefusedWithItsNumber() {
     String jsonl = line("a", "ob") + "{\"custom_id\":\"b\",\"body\":{\"model\":\"ob\"}}\n";
     assertThatThrownBy(() -> upload(jsonl))
