@@ -14,6 +14,9 @@ import java.time.Duration;
  * @param shutdownGrace how long in-flight requests and streams may run after SIGTERM (default 30s)
  * @param logContent put prompt and answer text in the per-call log line; off by default because it
  *     may hold personal data
+ * @param maxBatchUploadBytes an OpenAI file upload ({@code POST /v1/files}, multipart) up to this
+ *     size is held whole, so that a batch input file's lines can be resolved and estimated; larger
+ *     ones stream to the provider unread (default 100 MiB, never more than the heap allows)
  */
 public record ServerSettings(
     String bindAddress,
@@ -21,7 +24,8 @@ public record ServerSettings(
     Long maxRequestBodyBytes,
     Duration clientReadTimeout,
     Duration shutdownGrace,
-    Boolean logContent) {
+    Boolean logContent,
+    Long maxBatchUploadBytes) {
 
   public static final int DEFAULT_PORT = 4000;
 
@@ -32,9 +36,10 @@ public record ServerSettings(
     clientReadTimeout = Defaults.or(clientReadTimeout, Duration.ofSeconds(60));
     shutdownGrace = Defaults.or(shutdownGrace, Duration.ofSeconds(30));
     logContent = Defaults.or(logContent, false);
+    maxBatchUploadBytes = Defaults.or(maxBatchUploadBytes, 100L * 1024 * 1024);
   }
 
   public static ServerSettings defaults() {
-    return new ServerSettings(null, null, null, null, null, null);
+    return new ServerSettings(null, null, null, null, null, null, null);
   }
 }

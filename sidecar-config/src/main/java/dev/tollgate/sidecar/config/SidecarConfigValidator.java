@@ -98,6 +98,9 @@ public final class SidecarConfigValidator {
     if (s.maxRequestBodyBytes() < 1) {
       problem("server.maxRequestBodyBytes", "must be at least 1");
     }
+    if (s.maxBatchUploadBytes() < 1) {
+      problem("server.maxBatchUploadBytes", "must be at least 1");
+    }
     positive("server.clientReadTimeout", s.clientReadTimeout());
     notNegative("server.shutdownGrace", s.shutdownGrace());
   }

@@ -87,17 +87,10 @@ public record BatchSubmission(
       if (price.isEmpty()) {
         unpriced++;
       } else if (route.isPresent() && route.get().budget() != null) {
-        ModelPrice p = price.get().rates(inputEstimate, true);
-        BigDecimal usd =
-            p.input()
-                .multiply(BigDecimal.valueOf(inputEstimate))
-                .add(p.output().multiply(BigDecimal.valueOf(maxTokens)))
-                .divide(MILLION);
-        BigDecimal markup = credential.markupPercent();
-        if (markup.signum() != 0) {
-          usd = usd.add(usd.multiply(markup).divide(BigDecimal.valueOf(100)));
-        }
-        estimates.merge(route.get().budget(), usd, BigDecimal::add);
+        estimates.merge(
+            route.get().budget(),
+            batchUsd(credential, price.get(), inputEstimate, maxTokens),
+            BigDecimal::add);
       }
       i++;
     }
@@ -120,7 +113,26 @@ public record BatchSubmission(
         id, credential, UsageReport.AdmittedBatch.ANTHROPIC_MESSAGES, items, usd, routes);
   }
 
-  private static Optional<String> targetOn(RouteConfig route, String credential) {
+  /**
+   * The estimated USD of one batch item: {@code input} and {@code output} tokens at the model's
+   * batch price, plus the credential's markup.
+   */
+  static BigDecimal batchUsd(CredentialConfig credential, Price price, long input, long output) {
+    ModelPrice p = price.rates(input, true);
+    BigDecimal usd =
+        p.input()
+            .multiply(BigDecimal.valueOf(input))
+            .add(p.output().multiply(BigDecimal.valueOf(output)))
+            .divide(MILLION);
+    BigDecimal markup = credential.markupPercent();
+    if (markup.signum() != 0) {
+      usd = usd.add(usd.multiply(markup).divide(BigDecimal.valueOf(100)));
+    }
+    return usd;
+  }
+
+  /** The model the first target on {@code credential} of {@code route}'s tiers names. */
+  static Optional<String> targetOn(RouteConfig route, String credential) {
     return route.tiers().stream()
         .flatMap(t -> t.targets().stream())
         .filter(t -> credential.equals(t.credential()))

@@ -124,6 +124,9 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
   private String secret;
   // an Anthropic message batch being submitted: the provider's answer names its id
   private BatchSubmission batch;
+  // an OpenAI batch input file being uploaded, or an OpenAI batch being created: its estimate
+  private OpenAiBatchEstimate openAiUpload;
+  private OpenAiBatchEstimate openAiBatch;
   // an error answer is held whole (bounded) so that a key the provider quotes can be masked
   private HttpResponse errorHead;
   private ByteBuf errorBody;
@@ -180,6 +183,11 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
           && "POST".equals(req.method().name())
           && "/v1/messages/batches".equals(path)) {
         req = submitBatch(cfg, req);
+      } else if (OpenAiBatchUpload.applies(format, req, path)) {
+        req = uploadOpenAiBatchFile(cfg, req);
+      } else if (OpenAiBatchSubmission.applies(format, req, path)) {
+        submitOpenAiBatch(cfg, req, path);
+        return;
       }
       send(req, req.content(), path);
     } catch (ProxyException e) {
@@ -306,6 +314,124 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
     return req.replace(Unpooled.wrappedBuffer(batch.body()));
   }
 
+  /**
+   * An OpenAI batch input file: its lines' route aliases resolved to this credential's models and
+   * the file estimated, the estimate remembered under the id the provider gives it ({@link #end}).
+   * Other uploads go on as they came.
+   */
+  private FullHttpRequest uploadOpenAiBatchFile(SidecarConfig cfg, FullHttpRequest req) {
+    maxBodyBytes = credential.passthrough().maxBodyBytes();
+    if (req.content().readableBytes() > maxBodyBytes) {
+      throw tooLarge();
+    }
+    OpenAiBatchUpload prepared = OpenAiBatchUpload.prepare(req, openAiBatchLines(cfg));
+    if (prepared == null) {
+      return req;
+    }
+    openAiUpload = prepared.estimate();
+    FullHttpRequest out = req.replace(Unpooled.wrappedBuffer(prepared.body()));
+    out.headers().set(HttpHeaderNames.CONTENT_TYPE, prepared.contentType());
+    return out;
+  }
+
+  private OpenAiBatchLines openAiBatchLines(SidecarConfig cfg) {
+    return new OpenAiBatchLines(
+        cfg, credential, px.costs().catalogue(), px.openAiBatchFiles().maxLineBytes());
+  }
+
+  /**
+   * {@code POST /v1/batches}: admitted against the budgets with the estimate of its input file,
+   * remembered from the upload or, when this sidecar does not remember it, read back from the
+   * provider first; sent on once admitted.
+   */
+  private void submitOpenAiBatch(SidecarConfig cfg, FullHttpRequest req, String path) {
+    String fileId = OpenAiBatchSubmission.inputFileId(req);
+    OpenAiBatchEstimate known = px.openAiBatchFiles().estimate(credential.name(), fileId);
+    if (known != null) {
+      admitOpenAiBatch(cfg, known);
+      send(req, req.content(), path);
+      return;
+    }
+    // the server releases req when this returns: keep what is sent after the read
+    FullHttpRequest copy = req.copy();
+    ProviderAdapter adapter = ProviderAdapters.forProvider(credential.provider());
+    String key = adapter.secret(px.secrets(), credential);
+    URI url = PassthroughTarget.url(credential, "/v1/files/" + fileId + "/content");
+    HttpHeaders headers = new DefaultHttpHeaders();
+    headers.set(
+        HttpHeaderNames.HOST,
+        url.getPort() > 0 ? url.getHost() + ":" + url.getPort() : url.getHost());
+    headers.set("x-request-id", requestId);
+    adapter.authenticate(headers, credential, key);
+    OpenAiBatchInputRead read =
+        new OpenAiBatchInputRead(
+            openAiBatchLines(cfg),
+            px.openAiBatchFiles().maxLineBytes(),
+            estimate -> {
+              exchange = null;
+              deadline.cancel(false);
+              try {
+                if (!finished) {
+                  // no such file: OpenAI answers the create itself; reported should it accept
+                  admitOpenAiBatch(
+                      cfg,
+                      estimate != null
+                          ? estimate
+                          : new OpenAiBatchEstimate(java.util.Map.of(), 0, 0, java.util.List.of()));
+                  send(copy, copy.content(), path);
+                }
+              } catch (ProxyException e) {
+                fail(e);
+              } finally {
+                copy.release();
+              }
+            },
+            e -> {
+              exchange = null;
+              copy.release();
+              fail(e);
+            });
+    deadline = failAfterTotalTimeout("the batch input file could not be read back");
+    exchange =
+        px.upstream()
+            .send(
+                ctx.channel().eventLoop(),
+                url,
+                credential.caFile(),
+                () ->
+                    new DefaultFullHttpRequest(
+                        HttpVersion.HTTP_1_1,
+                        io.netty.handler.codec.http.HttpMethod.GET,
+                        url.getRawPath(),
+                        Unpooled.EMPTY_BUFFER,
+                        headers.copy(),
+                        new DefaultHttpHeaders()),
+                CONNECT_TIMEOUT,
+                read);
+  }
+
+  /** Fails the call with 504 unless it has ended within {@link #TOTAL_TIMEOUT}. */
+  private ScheduledFuture<?> failAfterTotalTimeout(String what) {
+    return ctx.executor()
+        .schedule(
+            () ->
+                fail(
+                    new ProxyException(
+                        ErrorKind.UPSTREAM_TIMEOUT, what + " within " + TOTAL_TIMEOUT)),
+            TOTAL_TIMEOUT.toMillis(),
+            TimeUnit.MILLISECONDS);
+  }
+
+  private void admitOpenAiBatch(SidecarConfig cfg, OpenAiBatchEstimate estimate) {
+    for (var e : estimate.estimates().entrySet()) {
+      ProxyException refused = px.budgetGate().admitsBatch(cfg, e.getKey(), e.getValue());
+      if (refused != null) {
+        throw refused;
+      }
+    }
+    openAiBatch = estimate;
+  }
+
   /** Sends the request on: with {@code body} when the server holds it, else as a streamed head. */
   private void send(HttpRequest req, ByteBuf held, String path) {
     ProviderAdapter adapter = ProviderAdapters.forProvider(credential.provider());
@@ -336,16 +462,7 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
       headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
     }
     String target = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
-    deadline =
-        ctx.executor()
-            .schedule(
-                () ->
-                    fail(
-                        new ProxyException(
-                            ErrorKind.UPSTREAM_TIMEOUT,
-                            "the provider did not finish answering within " + TOTAL_TIMEOUT)),
-                TOTAL_TIMEOUT.toMillis(),
-                TimeUnit.MILLISECONDS);
+    deadline = failAfterTotalTimeout("the provider did not finish answering");
     exchange =
         px.upstream()
             .send(
@@ -383,7 +500,7 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
             });
     String type = head.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
     String encoding = head.headers().get(HttpHeaderNames.CONTENT_ENCODING, "identity");
-    if ((priceable || batch != null)
+    if ((priceable || batch != null || openAiUpload != null || openAiBatch != null)
         && status == 200
         && type.toLowerCase(Locale.ROOT).contains("json")
         && "identity".equalsIgnoreCase(encoding)) {
@@ -566,6 +683,8 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
     Cost cost = Cost.UNPRICED;
     if (batch != null && captured != null && kind == null) {
       admitted(Json.parseOrNull(captured.toByteArray()));
+    } else if ((openAiUpload != null || openAiBatch != null) && captured != null && kind == null) {
+      openAiAnswered(Json.parseOrNull(captured.toByteArray()));
     } else if (captured != null && kind == null && credential != null) {
       JsonNode answer = Json.parseOrNull(captured.toByteArray());
       usage = PassthroughUsage.read(format, answer);
@@ -612,6 +731,29 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
       return;
     }
     px.ledger().batches().admitted(batch.admitted(id, credential.name()));
+  }
+
+  /**
+   * OpenAI took the batch input file (its estimate kept under the file's id until a batch names it)
+   * or the batch (reported to the operator, which meters it when it ends).
+   */
+  private void openAiAnswered(JsonNode answer) {
+    String id = answer == null ? "" : answer.path("id").asText("");
+    if (!BATCH_ID.matcher(id).matches()) {
+      LOG.error(
+          "OpenAI accepted a batch {} on credential {} but its answer names no usable id; {}",
+          openAiBatch != null ? "" : "input file",
+          credential.name(),
+          openAiBatch != null
+              ? "the batch's spend will not be metered"
+              : "a batch of it is estimated by reading it back");
+      return;
+    }
+    if (openAiBatch != null) {
+      px.ledger().batches().admitted(openAiBatch.admitted(id, credential.name()));
+    } else {
+      px.openAiBatchFiles().remember(credential.name(), id, openAiUpload);
+    }
   }
 
   private static final java.util.regex.Pattern BATCH_ID =

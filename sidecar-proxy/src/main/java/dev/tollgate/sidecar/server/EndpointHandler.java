@@ -204,7 +204,12 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
    */
   private RequestMemory.Lease reserve(
       ChannelHandlerContext ctx, FullHttpRequest req, ApiFormat format, boolean keepAlive) {
-    RequestMemory.Lease body = memory.reserve(req.content().readableBytes());
+    RequestMemory.Lease body =
+        memory.reserve(
+            req.content().readableBytes(),
+            StreamedUploads.held(req)
+                ? RequestMemory.HELD_UPLOAD_EXPANSION
+                : RequestMemory.EXPANSION);
     if (body == null) {
       reject(
           ctx,
@@ -217,6 +222,11 @@ final class EndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
           keepAlive);
     }
     return body;
+  }
+
+  /** The largest OpenAI file upload held whole ({@link StreamedUploads}). */
+  long maxHeldUploadBytes() {
+    return px.openAiBatchFiles().maxUploadBytes();
   }
 
   /**

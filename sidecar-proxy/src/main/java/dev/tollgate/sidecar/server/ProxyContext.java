@@ -68,6 +68,14 @@ public final class ProxyContext {
   private final dev.tollgate.sidecar.call.StoredResponses storedResponses =
       new dev.tollgate.sidecar.call.StoredResponses();
 
+  private final dev.tollgate.sidecar.call.OpenAiBatchFiles openAiBatchFiles =
+      new dev.tollgate.sidecar.call.OpenAiBatchFiles(java.time.Clock.systemUTC());
+
+  /** The estimates of the OpenAI batch input files this sidecar uploaded. */
+  public dev.tollgate.sidecar.call.OpenAiBatchFiles openAiBatchFiles() {
+    return openAiBatchFiles;
+  }
+
   /** Which credential holds each stored Responses API response this sidecar created. */
   public dev.tollgate.sidecar.call.StoredResponses storedResponses() {
     return storedResponses;

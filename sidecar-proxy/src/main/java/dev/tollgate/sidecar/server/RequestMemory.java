@@ -37,9 +37,27 @@ public final class RequestMemory {
     return budget / EXPANSION;
   }
 
+  /**
+   * Heap bytes charged per byte of a held upload (an OpenAI batch input file): the body, Netty's
+   * decoder's copy of the body and of its file, the file with its lines resolved, the body encoded
+   * again and its copy on the way out. Its lines are parsed one at a time, each no larger than a
+   * request body.
+   */
+  static final int HELD_UPLOAD_EXPANSION = 6;
+
+  /** The largest upload held whole: the whole budget charged for it. */
+  long maxHeldUploadBytes() {
+    return budget / HELD_UPLOAD_EXPANSION;
+  }
+
   /** Charges a body of {@code bodyBytes}; null when the budget cannot take it now. */
   Lease reserve(long bodyBytes) {
-    long cost = Math.max(0, bodyBytes) * EXPANSION;
+    return reserve(bodyBytes, EXPANSION);
+  }
+
+  /** Charges a body of {@code bodyBytes}, {@code expansion} heap bytes per byte. */
+  Lease reserve(long bodyBytes, int expansion) {
+    long cost = Math.max(0, bodyBytes) * expansion;
     while (true) {
       long now = used.get();
       // a body is always admitted when nothing else is in flight: maxBodyBytes bounds it alone

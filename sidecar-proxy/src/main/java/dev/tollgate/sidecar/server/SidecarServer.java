@@ -65,6 +65,15 @@ public final class SidecarServer implements AutoCloseable {
           settings.maxRequestBodyBytes(),
           Runtime.getRuntime().maxMemory() >> 20);
     }
+    long heldUpload = Math.min(settings.maxBatchUploadBytes(), memory.maxHeldUploadBytes());
+    if (heldUpload < settings.maxBatchUploadBytes()) {
+      LOG.info(
+          "OpenAI batch uploads held up to {} bytes (server.maxBatchUploadBytes {}): what this"
+              + " heap can hold",
+          heldUpload,
+          settings.maxBatchUploadBytes());
+    }
+    px.openAiBatchFiles().limits(heldUpload, maxBody);
     Duration readTimeout = settings.clientReadTimeout();
     listener =
         new ServerBootstrap()

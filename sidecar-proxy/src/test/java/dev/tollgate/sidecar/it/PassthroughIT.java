@@ -72,15 +72,18 @@ class PassthroughIT {
     assertThat(list.uri()).isEqualTo("/v1/files");
     assertCarriesTheCredentialsKeyOnly(list, "authorization", "Bearer " + TestBed.OPENAI_KEY);
 
-    byte[] jsonl = "{\"custom_id\":\"1\"}\n".getBytes(StandardCharsets.UTF_8);
+    byte[] jsonl =
+        ("{\"custom_id\":\"1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                + "\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[]}}\n")
+            .getBytes(StandardCharsets.UTF_8);
     FileObject f =
         openai
             .files()
             .create(FileCreateParams.builder().file(jsonl).purpose(FilePurpose.BATCH).build());
-    assertThat(f.id()).isEqualTo("file-sim");
+    assertThat(f.id()).startsWith("file-sim-");
     RecordedRequest upload = bed.sim.lastRequest();
     assertThat(upload.header("content-type")).startsWith("multipart/form-data");
-    assertThat(f.bytes()).isGreaterThan(jsonl.length); // the whole multipart body went through
+    assertThat(bed.sim.storedFile(f.id())).isEqualTo(jsonl); // the whole file went through
     assertCarriesTheCredentialsKeyOnly(upload, "authorization", "Bearer " + TestBed.OPENAI_KEY);
 
     UsageLedger.Totals t =

@@ -74,6 +74,7 @@ final class TestBed implements AutoCloseable {
         namespace: it
         server:
           maxRequestBodyBytes: 65536
+          maxBatchUploadBytes: 262144
           clientReadTimeout: 500ms
           shutdownGrace: 5s
         routes:
