@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.errors.BadRequestException;
 import com.openai.errors.RateLimitException;
 import com.openai.models.batches.Batch;
@@ -50,12 +49,7 @@ class OpenAiBatchIT {
   @BeforeAll
   static void start() throws Exception {
     bed = TestBed.start(ROUTES);
-    openai =
-        OpenAIOkHttpClient.builder()
-            .baseUrl(bed.sidecar.baseUrl() + "/v1")
-            .apiKey("app-key")
-            .maxRetries(0)
-            .build();
+    openai = SdkClients.openAi(bed.sidecar.baseUrl(), "app-key");
   }
 
   @AfterAll
