@@ -188,6 +188,7 @@ public record UsageReport(
       Map<String, String> estimates,
       List<BatchRoute> routes) {
     public static final String ANTHROPIC_MESSAGES = "anthropic-messages";
+    public static final String OPENAI_BATCH = "openai-batch";
 
     /** Routes one batch names, at most; a sidecar keeps the first ones. */
     public static final int MAX_ROUTES = 64;
