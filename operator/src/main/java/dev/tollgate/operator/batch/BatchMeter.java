@@ -64,21 +64,50 @@ public final class BatchMeter implements AutoCloseable {
    * @param maxBackoff the longest pause after failures
    * @param giveUpAfter a batch that cannot be metered this long after it was admitted is dropped,
    *     with an Event, and its hold released
+   * @param apis the provider batch API of each {@link UsageReport.AdmittedBatch#api()}
    */
   public record Settings(
-      Duration pollInterval, Duration maxBackoff, Duration giveUpAfter, ProviderBatches api) {
+      Duration pollInterval,
+      Duration maxBackoff,
+      Duration giveUpAfter,
+      Map<String, ProviderBatches> apis) {
+    public Settings {
+      apis = Map.copyOf(apis);
+    }
+
+    /** One {@link ProviderBatches} for every batch API (a test's fake). */
+    public Settings(
+        Duration pollInterval, Duration maxBackoff, Duration giveUpAfter, ProviderBatches api) {
+      this(
+          pollInterval,
+          maxBackoff,
+          giveUpAfter,
+          Map.of(
+              UsageReport.AdmittedBatch.ANTHROPIC_MESSAGES,
+              api,
+              UsageReport.AdmittedBatch.OPENAI_BATCH,
+              api));
+    }
+
     public static Settings fromEnv(Map<String, String> env) {
       return new Settings(
           Duration.parse("PT" + env.getOrDefault("TOLLGATE_BATCH_POLL_INTERVAL", "30s").trim()),
           Duration.ofHours(1),
           Duration.ofDays(7),
-          new AnthropicBatches());
+          providers());
     }
 
     /** Polling every {@code interval}, against the real providers. */
     public static Settings every(Duration interval) {
-      return new Settings(
-          interval, Duration.ofHours(1), Duration.ofDays(7), new AnthropicBatches());
+      return new Settings(interval, Duration.ofHours(1), Duration.ofDays(7), providers());
+    }
+
+    private static Map<String, ProviderBatches> providers() {
+      return Map.of(
+          UsageReport.AdmittedBatch.ANTHROPIC_MESSAGES,
+          new AnthropicBatches(),
+          UsageReport.AdmittedBatch.OPENAI_BATCH,
+          new OpenAiBatches());
     }
   }
 
@@ -275,11 +304,20 @@ public final class BatchMeter implements AutoCloseable {
               + " operator does not hold)",
           true);
     }
+    // books written before OpenAI batches name no api: they are Anthropic's
+    String api = batch.api == null ? UsageReport.AdmittedBatch.ANTHROPIC_MESSAGES : batch.api;
+    ProviderBatches provider = settings.apis().get(api);
+    if (provider == null) {
+      return new ProviderBatches.Failed(
+          "UnknownBatchApi",
+          "batch " + id + " names batch api " + api + ", which is not metered",
+          true);
+    }
     PriceCatalogue prices = PriceCatalogue.builtIn();
     if (cfg.get().prices() != null) {
       prices = prices.withOverrides(cfg.get().prices());
     }
-    return settings.api().poll(credential.get(), key.get(), id, prices);
+    return provider.poll(credential.get(), key.get(), id, prices);
   }
 
   private Optional<SidecarConfig> config(String ns) {
