@@ -2,22 +2,13 @@ package dev.tollgate.operator.batch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.config.ModelPrice;
 import dev.tollgate.sidecar.config.PriceCatalogue;
 import dev.tollgate.sidecar.config.ProviderKind;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.math.BigDecimal;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,59 +19,25 @@ import org.junit.jupiter.api.Test;
  * error_file_id}, {@code request_counts}) and file contents as JSONL request-output lines.
  */
 class OpenAiBatchesIT {
-  private HttpServer server;
-  private final Map<String, Answer> answers = new ConcurrentHashMap<>();
-  private final List<String> seen = new CopyOnWriteArrayList<>();
+  private static final String OK_LINE = OpenAiStub.OK_LINE;
+  private static final String EXPIRED_LINE = OpenAiStub.EXPIRED_LINE;
+  private OpenAiStub stub;
+  private List<String> seen;
   private final OpenAiBatches batches = new OpenAiBatches();
-
-  record Answer(int code, String body) {}
-
-  static final String OK_LINE =
-      "{\"id\":\"batch_req_1\",\"custom_id\":\"request-1\",\"response\":{\"status_code\":200,"
-          + "\"request_id\":\"req_1\",\"body\":{\"object\":\"chat.completion\",\"model\":\"gpt-4o\","
-          + "\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":500,\"total_tokens\":1500}}},"
-          + "\"error\":null}\n";
-  static final String EXPIRED_LINE =
-      "{\"id\":\"batch_req_2\",\"custom_id\":\"request-2\",\"response\":null,"
-          + "\"error\":{\"code\":\"batch_expired\",\"message\":\"This request could not be executed"
-          + " before the completion window expired.\"}}\n";
 
   @BeforeEach
   void start() throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext(
-        "/",
-        ex -> {
-          seen.add(
-              ex.getRequestMethod()
-                  + " "
-                  + ex.getRequestURI()
-                  + " "
-                  + header(ex, "Authorization")
-                  + " "
-                  + header(ex, "api-key"));
-          String path = ex.getRequestURI().getPath();
-          Answer a = answers.getOrDefault(path, new Answer(404, "{\"error\":{}}"));
-          byte[] body = a.body().getBytes(StandardCharsets.UTF_8);
-          ex.sendResponseHeaders(a.code(), body.length);
-          try (OutputStream out = ex.getResponseBody()) {
-            out.write(body);
-          }
-        });
-    server.start();
+    stub = OpenAiStub.start();
+    seen = stub.seen();
   }
 
   @AfterEach
   void stop() {
-    server.stop(0);
-  }
-
-  private static String header(HttpExchange ex, String name) {
-    return String.valueOf(ex.getRequestHeaders().getFirst(name));
+    stub.close();
   }
 
   private String base() {
-    return "http://127.0.0.1:" + server.getAddress().getPort();
+    return stub.base();
   }
 
   /** gpt-4o pinned at $5 / $15 per million by the credential; OpenAI's batch discount is 50%. */
@@ -106,16 +63,7 @@ class OpenAiBatchesIT {
   }
 
   private static String batch(String status, String output, String error) {
-    return "{\"id\":\"batch_abc123\",\"object\":\"batch\",\"endpoint\":\"/v1/chat/completions\","
-        + "\"errors\":null,\"input_file_id\":\"file-in\",\"completion_window\":\"24h\","
-        + "\"status\":\""
-        + status
-        + "\",\"output_file_id\":"
-        + (output == null ? "null" : "\"" + output + "\"")
-        + ",\"error_file_id\":"
-        + (error == null ? "null" : "\"" + error + "\"")
-        + ",\"created_at\":1711471533,\"request_counts\":{\"total\":4,\"completed\":2,"
-        + "\"failed\":2},\"metadata\":null}";
+    return OpenAiStub.batch("batch_abc123", status, output, error);
   }
 
   private ProviderBatches.Poll poll(CredentialConfig c) {
@@ -125,7 +73,7 @@ class OpenAiBatchesIT {
   @Test
   void runningStatesArePolledAgain() {
     for (String s : List.of("validating", "in_progress", "finalizing", "cancelling")) {
-      answers.put("/v1/batches/batch_abc123", new Answer(200, batch(s, null, null)));
+      stub.answer("/v1/batches/batch_abc123", 200, batch(s, null, null));
       assertThat(poll(openai())).isEqualTo(new ProviderBatches.Running(s));
     }
     assertThat(seen).allMatch(r -> r.startsWith("GET /v1/batches/batch_abc123 Bearer sk-operator"));
@@ -133,12 +81,12 @@ class OpenAiBatchesIT {
 
   @Test
   void aCompletedBatchIsPricedFromItsOutputFileAndItsErrorFileCounted() {
-    answers.put(
-        "/v1/batches/batch_abc123", new Answer(200, batch("completed", "file-out", "file-err")));
-    answers.put("/v1/files/file-out/content", new Answer(200, OK_LINE + OK_LINE));
-    answers.put(
+    stub.answer("/v1/batches/batch_abc123", 200, batch("completed", "file-out", "file-err"));
+    stub.answer("/v1/files/file-out/content", 200, OK_LINE + OK_LINE);
+    stub.answer(
         "/v1/files/file-err/content",
-        new Answer(200, EXPIRED_LINE.replace("batch_expired", "request_timeout") + "garbage\n"));
+        200,
+        EXPIRED_LINE.replace("batch_expired", "request_timeout") + "garbage\n");
     ProviderBatches.Poll poll = poll(openai());
     assertThat(poll).isInstanceOf(ProviderBatches.Ended.class);
     var s = ((ProviderBatches.Ended) poll).results();
@@ -156,10 +104,11 @@ class OpenAiBatchesIT {
   @Test
   void expiredAndCancelledBatchesPayForTheRequestsThatCompleted() {
     for (String s : List.of("expired", "cancelled")) {
-      answers.put("/v1/batches/batch_abc123", new Answer(200, batch(s, "file-out", null)));
-      answers.put(
+      stub.answer("/v1/batches/batch_abc123", 200, batch(s, "file-out", null));
+      stub.answer(
           "/v1/files/file-out/content",
-          new Answer(200, OK_LINE + EXPIRED_LINE.replace("batch_expired", "batch_" + s)));
+          200,
+          OK_LINE + EXPIRED_LINE.replace("batch_expired", "batch_" + s));
       var r = ((ProviderBatches.Ended) poll(openai())).results();
       assertThat(r.costUsd()).as(s).isEqualByComparingTo("0.00625");
       assertThat(r.failed()).as(s).isEqualTo(1);
@@ -168,7 +117,7 @@ class OpenAiBatchesIT {
 
   @Test
   void aFailedBatchWithoutOutputEndsAtNothing() {
-    answers.put("/v1/batches/batch_abc123", new Answer(200, batch("failed", null, null)));
+    stub.answer("/v1/batches/batch_abc123", 200, batch("failed", null, null));
     var r = ((ProviderBatches.Ended) poll(openai())).results();
     assertThat(r.costUsd()).isEqualByComparingTo("0");
     assertThat(r.succeeded()).isZero();
@@ -177,7 +126,7 @@ class OpenAiBatchesIT {
 
   @Test
   void refusalsAndGoneBatchesAreTold() {
-    answers.put("/v1/batches/batch_abc123", new Answer(401, "{\"error\":{}}"));
+    stub.answer("/v1/batches/batch_abc123", 401, "{\"error\":{}}");
     assertThat(poll(openai()))
         .isInstanceOfSatisfying(
             ProviderBatches.Failed.class,
@@ -186,13 +135,13 @@ class OpenAiBatchesIT {
               assertThat(f.permanent()).isTrue();
               assertThat(f.message()).doesNotContain("sk-operator");
             });
-    answers.put("/v1/batches/batch_abc123", new Answer(503, "{}"));
+    stub.answer("/v1/batches/batch_abc123", 503, "{}");
     assertThat(poll(openai()))
         .isInstanceOfSatisfying(
             ProviderBatches.Failed.class, f -> assertThat(f.permanent()).isFalse());
-    answers.remove("/v1/batches/batch_abc123");
+    stub.forget("/v1/batches/batch_abc123");
     assertThat(poll(openai())).isInstanceOf(ProviderBatches.Gone.class);
-    answers.put("/v1/batches/batch_abc123", new Answer(200, "{\"status\":\"on_holiday\"}"));
+    stub.answer("/v1/batches/batch_abc123", 200, "{\"status\":\"on_holiday\"}");
     assertThat(poll(openai()))
         .isInstanceOfSatisfying(
             ProviderBatches.Failed.class, f -> assertThat(f.reason()).isEqualTo("UnreadableBatch"));
@@ -200,7 +149,7 @@ class OpenAiBatchesIT {
 
   @Test
   void anOutputFileDeletedBeforeItWasReadKeepsTheHoldInsteadOfErasingTheSpend() {
-    answers.put("/v1/batches/batch_abc123", new Answer(200, batch("completed", "file-out", null)));
+    stub.answer("/v1/batches/batch_abc123", 200, batch("completed", "file-out", null));
     assertThat(poll(openai()))
         .isInstanceOfSatisfying(
             ProviderBatches.Failed.class,
@@ -212,8 +161,7 @@ class OpenAiBatchesIT {
 
   @Test
   void aFileIdThatIsNotOneNeverReachesAUrl() {
-    answers.put(
-        "/v1/batches/batch_abc123", new Answer(200, batch("completed", "../../admin", null)));
+    stub.answer("/v1/batches/batch_abc123", 200, batch("completed", "../../admin", null));
     assertThat(poll(openai()))
         .isInstanceOfSatisfying(
             ProviderBatches.Failed.class, f -> assertThat(f.reason()).isEqualTo("UnreadableBatch"));
@@ -225,9 +173,8 @@ class OpenAiBatchesIT {
     CredentialConfig azure =
         credential(
             ProviderKind.AZURE_OPENAI, base() + "/", new CredentialConfig.Azure("gpt4o", null));
-    answers.put(
-        "/openai/batches/batch_abc123", new Answer(200, batch("completed", "file-out", null)));
-    answers.put("/openai/files/file-out/content", new Answer(200, OK_LINE));
+    stub.answer("/openai/batches/batch_abc123", 200, batch("completed", "file-out", null));
+    stub.answer("/openai/files/file-out/content", 200, OK_LINE);
     var r = ((ProviderBatches.Ended) poll(azure)).results();
     assertThat(r.costUsd()).isEqualByComparingTo("0.00625");
     assertThat(seen)
