@@ -158,6 +158,8 @@ public final class ProviderSimulator implements AutoCloseable {
   }
 
   private final SimulatedBatches batches = new SimulatedBatches();
+  private final SimulatedFiles files = new SimulatedFiles();
+  private final SimulatedOpenAiBatches openAiBatches = new SimulatedOpenAiBatches(files);
 
   public SimulatorStats stats() {
     return new SimulatorStats(
@@ -179,9 +181,29 @@ public final class ProviderSimulator implements AutoCloseable {
     return batches;
   }
 
-  /** How long a created Message Batch stays in progress before it ends (default: at once). */
+  /** OpenAI Files kept by this simulator. */
+  SimulatedFiles files() {
+    return files;
+  }
+
+  /** OpenAI Batches kept by this simulator. */
+  SimulatedOpenAiBatches openAiBatches() {
+    return openAiBatches;
+  }
+
+  /**
+   * How long a created Anthropic Message Batch or OpenAI Batch stays in progress before it ends
+   * (default: at once).
+   */
   public void batchDelay(java.time.Duration delay) {
     batches.delay(delay);
+    openAiBatches.delay(delay);
+  }
+
+  /** The content of the stored OpenAI file {@code id} as uploaded (or as written), or null. */
+  public byte[] storedFile(String id) {
+    SimulatedFiles.StoredFile f = files.get(id);
+    return f == null ? null : f.content().clone();
   }
 
   /** The most recent request, or null. */
@@ -203,6 +225,8 @@ public final class ProviderSimulator implements AutoCloseable {
     promptCaching = false;
     promptCache.clear();
     batches.reset();
+    openAiBatches.reset();
+    files.reset();
   }
 
   @Override

@@ -5,6 +5,7 @@ import static dev.tollgate.simulator.Http.send;
 import static dev.tollgate.simulator.Http.sendJson;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -15,10 +16,13 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.List;
 
 /**
  * The providers' endpoints that are not calls to a model, as far as the tests of the sidecar's
- * passthrough need them: OpenAI's files (list, upload, content), stored responses (retrieve,
+ * passthrough need them: OpenAI's files (list, upload, retrieve, content, delete: {@link
+ * SimulatedFiles}) and batches ({@link SimulatedOpenAiBatches}), stored responses (retrieve,
  * delete, cancel), moderations and models by id, Anthropic's message batches. Everything else
  * answers OpenAI's 404 for an unknown URL, as OpenAI does; an unknown model its {@code
  * model_not_found}.
@@ -100,20 +104,31 @@ final class ResourceEndpoints {
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/binary");
         send(ctx, r, keepAlive);
       }
+    } else if (!anthropic && seg.length >= 2 && seg[1].equals("batches")) {
+      openAiBatch(sim, ctx, req, m, seg, keepAlive);
     } else if (path.equals("/v1/files") && m.equals(HttpMethod.GET)) {
       ObjectNode list = JSON.createObjectNode().put("object", "list").put("has_more", false);
-      list.putArray("data");
+      ArrayNode data = list.putArray("data");
+      sim.files().list().forEach(f -> data.add(f.object()));
       sendJson(ctx, HttpResponseStatus.OK, list, keepAlive);
+    } else if (seg.length == 3 && seg[1].equals("files")) {
+      storedFile(sim, ctx, m, seg[2], keepAlive);
     } else if (path.equals("/v1/files") && m.equals(HttpMethod.POST)) {
       ObjectNode file = JSON.createObjectNode().put("id", "file-sim").put("object", "file");
       file.put("bytes", req.content().readableBytes()).put("created_at", 1_700_000_000L);
       file.put("filename", "upload.jsonl").put("purpose", "batch").put("status", "processed");
       sendJson(ctx, HttpResponseStatus.OK, file, keepAlive);
     } else if (seg.length == 4 && seg[1].equals("files") && seg[3].equals("content")) {
-      byte[] bytes = new byte[FILE_CONTENT_BYTES];
-      for (int i = 0; i < bytes.length; i++) {
-        bytes[i] = (byte) ('a' + i % 26);
+      SimulatedFiles.StoredFile stored = sim.files().get(seg[2]);
+      if (stored == null && seg[2].startsWith(SimulatedFiles.STORED_PREFIX)) {
+        sendJson(
+            ctx,
+            HttpResponseStatus.NOT_FOUND,
+            error(404, "No such File object: " + seg[2]),
+            keepAlive);
+        return;
       }
+      byte[] bytes = stored == null ? syntheticContent() : stored.content();
       FullHttpResponse r =
           new DefaultFullHttpResponse(
               HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.wrappedBuffer(bytes));
@@ -143,6 +158,94 @@ final class ResourceEndpoints {
           HttpResponseStatus.NOT_FOUND,
           error(404, "Invalid URL (" + m + " " + path + ")"),
           keepAlive);
+    }
+  }
+
+  /** Ids the simulator never stored answer {@value #FILE_CONTENT_BYTES} bytes of a-z. */
+  private static byte[] syntheticContent() {
+    byte[] bytes = new byte[FILE_CONTENT_BYTES];
+    for (int i = 0; i < bytes.length; i++) {
+      bytes[i] = (byte) ('a' + i % 26);
+    }
+    return bytes;
+  }
+
+  private static void storedFile(
+      ProviderSimulator sim,
+      ChannelHandlerContext ctx,
+      HttpMethod m,
+      String id,
+      boolean keepAlive) {
+    SimulatedFiles.StoredFile f = sim.files().get(id);
+    if (f == null || !(m.equals(HttpMethod.GET) || m.equals(HttpMethod.DELETE))) {
+      sendJson(
+          ctx,
+          HttpResponseStatus.NOT_FOUND,
+          error(404, f == null ? "No such File object: " + id : "Invalid URL (" + m + ")"),
+          keepAlive);
+    } else if (m.equals(HttpMethod.DELETE)) {
+      sim.files().delete(id);
+      ObjectNode r = JSON.createObjectNode().put("id", id).put("object", "file");
+      sendJson(ctx, HttpResponseStatus.OK, r.put("deleted", true), keepAlive);
+    } else {
+      sendJson(ctx, HttpResponseStatus.OK, f.object(), keepAlive);
+    }
+  }
+
+  /** {@code /v1/batches}: create, list, retrieve, cancel (see {@link SimulatedOpenAiBatches}). */
+  private static void openAiBatch(
+      ProviderSimulator sim,
+      ChannelHandlerContext ctx,
+      FullHttpRequest req,
+      HttpMethod m,
+      String[] seg,
+      boolean keepAlive) {
+    SimulatedOpenAiBatches batches = sim.openAiBatches();
+    Object answer;
+    if (seg.length == 2 && m.equals(HttpMethod.POST)) {
+      answer =
+          batches.create(
+              Http.parse(req.content().toString(java.nio.charset.StandardCharsets.UTF_8)));
+    } else if (seg.length == 2 && m.equals(HttpMethod.GET)) {
+      String limit =
+          new QueryStringDecoder(req.uri())
+              .parameters()
+              .getOrDefault("limit", List.of("20"))
+              .get(0);
+      int n;
+      try {
+        n = Math.max(1, Math.min(100, Integer.parseInt(limit)));
+      } catch (NumberFormatException e) {
+        n = 20;
+      }
+      List<ObjectNode> page = batches.list(n);
+      ObjectNode list = JSON.createObjectNode().put("object", "list");
+      list.putArray("data").addAll(page);
+      if (page.isEmpty()) {
+        list.putNull("first_id").putNull("last_id");
+      } else {
+        list.put("first_id", page.get(0).get("id").asText());
+        list.put("last_id", page.get(page.size() - 1).get("id").asText());
+      }
+      answer = list.put("has_more", false);
+    } else if (seg.length == 3 && m.equals(HttpMethod.GET)) {
+      answer = batches.retrieve(seg[2]);
+    } else if (seg.length == 4 && seg[3].equals("cancel") && m.equals(HttpMethod.POST)) {
+      answer = batches.cancel(seg[2]);
+    } else {
+      sendJson(ctx, HttpResponseStatus.NOT_FOUND, error(404, "Invalid URL (" + m + ")"), keepAlive);
+      return;
+    }
+    if (answer == null) {
+      sendJson(
+          ctx,
+          HttpResponseStatus.NOT_FOUND,
+          error(404, "No such Batch object: " + seg[2]),
+          keepAlive);
+    } else if (answer instanceof SimulatedOpenAiBatches.Refusal r) {
+      sendJson(ctx, HttpResponseStatus.valueOf(r.status()), r.body(), keepAlive);
+    } else {
+      sendJson(ctx, HttpResponseStatus.OK, (ObjectNode) answer, keepAlive);
     }
   }
 

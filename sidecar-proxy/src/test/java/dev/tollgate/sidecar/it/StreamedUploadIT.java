@@ -93,9 +93,10 @@ class StreamedUploadIT {
     FileObject f =
         openai
             .files()
-            .create(FileCreateParams.builder().file(file).purpose(FilePurpose.BATCH).build());
+            .create(FileCreateParams.builder().file(file).purpose(FilePurpose.USER_DATA).build());
 
-    assertThat(f.bytes()).isGreaterThan(file.length).isLessThan(CAP);
+    assertThat(f.bytes()).isEqualTo(file.length);
+    assertThat(bed.sim.storedFile(f.id())).isEqualTo(file); // the whole file went through
     RecordedRequest up = bed.sim.lastRequest();
     assertThat(up.uri()).isEqualTo("/v1/files");
     assertThat(up.header("content-type")).startsWith("multipart/form-data");
