@@ -254,6 +254,120 @@ class OpenAiBatchMeteringIT {
     }
   }
 
+  /**
+   * With the simulator's OpenAI Files and Batches: a batch created with the official OpenAI SDK
+   * (the JSONL uploaded with {@code purpose=batch}, then {@code POST /v1/batches}) and reported by
+   * its id is metered from the output file the simulator writes once it completes: 6 of 8 items
+   * succeed (every fourth fails with a 500, in the error file), each 100 prompt and 20 completion
+   * tokens of gpt-4o at half of $5 / $15 per million.
+   */
+  @Test
+  void aBatchCreatedWithTheOfficialSdkIsMeteredFromTheSimulatorsOutputFile() throws Exception {
+    String ns = "openai-sdk-batches";
+    MockApi.apply(client, cluster.simulatedCredential(ns));
+    MockApi.apply(client, Fixtures.budget(ns, "monthly", "1.00"));
+    MockApi.apply(
+        client,
+        Fixtures.withBudget(
+            Fixtures.route(ns, "support", "support", Fixtures.tier("main", "openai", "gpt-4o")),
+            "monthly"));
+    cluster.mountConfig(ns, "monthly", dir);
+    cluster.sim.reset();
+    cluster.sim.batchDelay(Duration.ofSeconds(8));
+
+    StringBuilder jsonl = new StringBuilder();
+    for (int i = 0; i < 8; i++) {
+      jsonl.append(
+          "{\"custom_id\":\"item-"
+              + i
+              + "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":"
+              + "\"gpt-4o\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":"
+              + "\"Classify: where is my parcel?\"}]}}\n");
+    }
+    Path input = java.nio.file.Files.writeString(dir.resolve("in.jsonl"), jsonl);
+    com.openai.client.OpenAIClient sdk =
+        com.openai.client.okhttp.OpenAIOkHttpClient.builder()
+            .baseUrl(cluster.sim.baseUrl() + "/v1")
+            .apiKey("sk-app")
+            .maxRetries(0)
+            .build();
+    String id;
+    try {
+      com.openai.models.files.FileObject file =
+          sdk.files()
+              .create(
+                  com.openai.models.files.FileCreateParams.builder()
+                      .file(input)
+                      .purpose(com.openai.models.files.FilePurpose.BATCH)
+                      .build());
+      com.openai.models.batches.Batch batch =
+          sdk.batches()
+              .create(
+                  com.openai.models.batches.BatchCreateParams.builder()
+                      .inputFileId(file.id())
+                      .endpoint(
+                          com.openai.models.batches.BatchCreateParams.Endpoint.V1_CHAT_COMPLETIONS)
+                      .completionWindow(
+                          com.openai.models.batches.BatchCreateParams.CompletionWindow._24H)
+                      .build());
+      id = batch.id();
+    } finally {
+      sdk.close();
+    }
+
+    ReportChannel channel = channel(0);
+    try {
+      UsageReport report =
+          new UsageReport(
+              ns,
+              "app-0",
+              "uid-app-0",
+              "boot-1",
+              1,
+              null,
+              List.of(),
+              List.of(),
+              false,
+              List.of(),
+              List.of(
+                  new UsageReport.AdmittedBatch(
+                      id,
+                      "openai",
+                      UsageReport.AdmittedBatch.OPENAI_BATCH,
+                      8,
+                      Map.of("monthly", "0.0100"),
+                      List.of(new UsageReport.BatchRoute("support", "gpt-4o", "monthly")))));
+      assertThat(post(channel.port(), report).statusCode()).isEqualTo(200);
+      assertThat(channel.batches().held(ns).get("monthly")).isEqualByComparingTo("0.01");
+      // 6 × (100 × $2.50 + 20 × $7.50) per million
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () -> {
+                SpendLedger.BudgetSpend s = ledger(ns).budgets.get("monthly");
+                assertThat(s).isNotNull();
+                assertThat(s.batchSpent).isNotNull();
+                assertThat(new BigDecimal(s.batchSpent)).isEqualByComparingTo("0.0024");
+              });
+      OpenBatches books = new OpenBatches(client, ConfigMapLedgerStore.DEFAULT_OPERATOR_NAMESPACE);
+      await().until(() -> books.read(ns).open.isEmpty());
+      assertThat(channel.batches().held(ns)).isEmpty();
+      await()
+          .untilAsserted(
+              () ->
+                  assertThat(messages(ns, "BatchMetered"))
+                      .anyMatch(
+                          m ->
+                              m.contains(
+                                  "batch "
+                                      + id
+                                      + " ended: 6 items succeeded, 2 errored, canceled or"
+                                      + " expired")));
+    } finally {
+      channel.close();
+    }
+  }
+
   private static UsageReport report(String ns) {
     List<UsageReport.AdmittedBatch> batches = new ArrayList<>();
     for (String id : IDS) {
