@@ -23,7 +23,6 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.AfterAll;
@@ -60,18 +59,7 @@ class BatchMeteringIT {
   private static final String MODEL = "claude-3-5-haiku-20241022";
 
   private ReportChannel channel(int port) throws Exception {
-    return ReportChannel.start(
-        new ReportChannel.Settings(
-            port,
-            Duration.ofMillis(100),
-            Duration.ofSeconds(30),
-            ConfigMapLedgerStore.DEFAULT_NAME),
-        client,
-        cluster.tls.serverContext(),
-        new FakeTokenReviewer(),
-        Clock.systemUTC(),
-        cluster.operator.renderedConfigs(),
-        BatchMeter.Settings.every(Duration.ofMillis(200)));
+    return cluster.batchChannel(port, BatchMeter.Settings.every(Duration.ofMillis(200)));
   }
 
   @Test

@@ -17,7 +17,6 @@ import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.ledger.SpendLedger;
 import dev.tollgate.sidecar.config.report.ReportReply;
 import dev.tollgate.sidecar.config.report.UsageReport;
-import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.math.BigDecimal;
@@ -25,7 +24,6 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -68,18 +66,7 @@ class OpenAiBatchMeteringIT {
   }
 
   private ReportChannel channel(int port) throws Exception {
-    return ReportChannel.start(
-        new ReportChannel.Settings(
-            port,
-            Duration.ofMillis(100),
-            Duration.ofSeconds(30),
-            ConfigMapLedgerStore.DEFAULT_NAME),
-        client,
-        cluster.tls.serverContext(),
-        new FakeTokenReviewer(),
-        Clock.systemUTC(),
-        cluster.operator.renderedConfigs(),
-        BatchMeter.Settings.every(Duration.ofMillis(200)));
+    return cluster.batchChannel(port, BatchMeter.Settings.every(Duration.ofMillis(200)));
   }
 
   private static final List<String> IDS =
@@ -113,7 +100,7 @@ class OpenAiBatchMeteringIT {
     ReportChannel channel = channel(0);
     int port = channel.port();
     OpenBatches books = new OpenBatches(client, ConfigMapLedgerStore.DEFAULT_OPERATOR_NAMESPACE);
-    UsageReport report = report(ns);
+    UsageReport report = report(ns, IDS, 4, "0.05");
     try {
       HttpResponse<String> r = post(port, report);
       assertThat(r.statusCode()).isEqualTo(200);
@@ -216,14 +203,15 @@ class OpenAiBatchMeteringIT {
       await()
           .untilAsserted(
               () ->
-                  assertThat(reasons(ns)).contains("BatchMetered", "BatchGone", "BatchPollFailed"));
-      assertThat(messages(ns, "BatchMetered"))
+                  assertThat(cluster.eventReasons(ns))
+                      .contains("BatchMetered", "BatchGone", "BatchPollFailed"));
+      assertThat(cluster.eventMessages(ns, "BatchMetered"))
           .anyMatch(
               m ->
                   m.contains("batch batch_completed ended: 2 items succeeded, 1 errored")
                       && m.contains("0.01250 USD"))
           .anyMatch(m -> m.contains("batch batch_failed ended: 0 items succeeded"));
-      assertThat(messages(ns, "BatchGone")).anyMatch(m -> m.contains("batch_gone"));
+      assertThat(cluster.eventMessages(ns, "BatchGone")).anyMatch(m -> m.contains("batch_gone"));
       assertThat(client.v1().events().inNamespace(ns).list().getItems())
           .noneMatch(e -> e.getMessage().contains(Fixtures.API_KEY_VALUE));
 
@@ -317,26 +305,7 @@ class OpenAiBatchMeteringIT {
 
     ReportChannel channel = channel(0);
     try {
-      UsageReport report =
-          new UsageReport(
-              ns,
-              "app-0",
-              "uid-app-0",
-              "boot-1",
-              1,
-              null,
-              List.of(),
-              List.of(),
-              false,
-              List.of(),
-              List.of(
-                  new UsageReport.AdmittedBatch(
-                      id,
-                      "openai",
-                      UsageReport.AdmittedBatch.OPENAI_BATCH,
-                      8,
-                      Map.of("monthly", "0.0100"),
-                      List.of(new UsageReport.BatchRoute("support", "gpt-4o", "monthly")))));
+      UsageReport report = report(ns, List.of(id), 8, "0.0100");
       assertThat(post(channel.port(), report).statusCode()).isEqualTo(200);
       assertThat(channel.batches().held(ns).get("monthly")).isEqualByComparingTo("0.01");
       // 6 × (100 × $2.50 + 20 × $7.50) per million
@@ -355,7 +324,7 @@ class OpenAiBatchMeteringIT {
       await()
           .untilAsserted(
               () ->
-                  assertThat(messages(ns, "BatchMetered"))
+                  assertThat(cluster.eventMessages(ns, "BatchMetered"))
                       .anyMatch(
                           m ->
                               m.contains(
@@ -368,16 +337,17 @@ class OpenAiBatchMeteringIT {
     }
   }
 
-  private static UsageReport report(String ns) {
+  /** A sidecar's report naming OpenAI batches {@code ids} of route support on gpt-4o. */
+  private static UsageReport report(String ns, List<String> ids, long items, String estimate) {
     List<UsageReport.AdmittedBatch> batches = new ArrayList<>();
-    for (String id : IDS) {
+    for (String id : ids) {
       batches.add(
           new UsageReport.AdmittedBatch(
               id,
               "openai",
               UsageReport.AdmittedBatch.OPENAI_BATCH,
-              4,
-              Map.of("monthly", "0.05"),
+              items,
+              Map.of("monthly", estimate),
               List.of(new UsageReport.BatchRoute("support", "gpt-4o", "monthly"))));
     }
     return new UsageReport(
@@ -412,18 +382,5 @@ class OpenAiBatchMeteringIT {
 
   private static SpendLedger ledger(String ns) {
     return ConfigMapLedgerStore.read(client, ns);
-  }
-
-  private static List<String> reasons(String ns) {
-    return client.v1().events().inNamespace(ns).list().getItems().stream()
-        .map(Event::getReason)
-        .toList();
-  }
-
-  private static List<String> messages(String ns, String reason) {
-    return client.v1().events().inNamespace(ns).list().getItems().stream()
-        .filter(e -> reason.equals(e.getReason()))
-        .map(Event::getMessage)
-        .toList();
   }
 }
