@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
  * failed}) its output file ({@code GET /v1/files/{output_file_id}/content}, JSONL) is streamed line
  * by line through {@link BatchResults}, and its error file only counted. An expired or cancelled
  * batch still has an output file for the requests that completed, and OpenAI bills those; a {@code
- * failed} batch (its input did not validate) has none and costs nothing. Files are always read from
+ * failed} batch (its input did not validate) has none and costs nothing. An output file deleted
+ * before it was read ({@link ResultsGone}) is charged from the estimate. Files are always read from
  * the credential's own endpoint.
  *
  * <p>Credentials: {@code openai} (endpoint with its {@code /v1}, {@code Authorization: Bearer}) and
@@ -101,13 +102,15 @@ public final class OpenAiBatches implements ProviderBatches {
                     BatchResults.price(
                         UsageReport.AdmittedBatch.OPENAI_BATCH, in, credential, prices));
         if (priced.refused() instanceof Gone gone) {
-          // the batch ended but its output is gone (the app deleted the file): its spend cannot
-          // be read, and releasing the hold would let a deletion erase it
-          return new Failed(
-              "OutputFileGone",
-              gone.message()
-                  + " (deleted before the operator read it); the batch's estimate stays held",
-              true);
+          // the batch ended but its output is gone (the app deleted the file): its usage cannot
+          // be read, and releasing the hold would let a deletion erase the spend
+          JsonNode counts = batch.path("request_counts");
+          return new ResultsGone(
+              counts.path("completed").canConvertToLong()
+                  ? counts.path("completed").asLong(-1)
+                  : -1,
+              counts.path("total").canConvertToLong() ? counts.path("total").asLong(0) : 0,
+              gone.message() + " (deleted before the operator read it)");
         }
         if (priced.refused() != null) {
           return priced.refused();

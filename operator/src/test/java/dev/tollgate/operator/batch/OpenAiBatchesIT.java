@@ -148,14 +148,15 @@ class OpenAiBatchesIT {
   }
 
   @Test
-  void anOutputFileDeletedBeforeItWasReadKeepsTheHoldInsteadOfErasingTheSpend() {
+  void anOutputFileDeletedBeforeItWasReadIsChargedFromTheEstimateNotErased() {
     stub.answer("/v1/batches/batch_abc123", 200, batch("completed", "file-out", null));
     assertThat(poll(openai()))
         .isInstanceOfSatisfying(
-            ProviderBatches.Failed.class,
-            f -> {
-              assertThat(f.reason()).isEqualTo("OutputFileGone");
-              assertThat(f.permanent()).isTrue();
+            ProviderBatches.ResultsGone.class,
+            g -> {
+              assertThat(g.completed()).isEqualTo(2);
+              assertThat(g.total()).isEqualTo(4);
+              assertThat(g.message()).contains("file-out");
             });
   }
 

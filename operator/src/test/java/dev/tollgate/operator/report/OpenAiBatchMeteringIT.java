@@ -41,9 +41,9 @@ import org.junit.jupiter.api.io.TempDir;
  * once at the batch price: a completed one from its output file (its error file only counted), an
  * expired and a cancelled one for the requests that completed before, a {@code failed} one at
  * nothing, a 404 one released with {@code BatchGone}, and one whose output file the app deleted
- * keeps its hold with the condition {@code OutputFileGone}. A resent report and a replayed apply
- * count nothing twice. OpenAI is a loopback stand-in ({@link OpenAiStub}) with the API reference's
- * shapes; gpt-4o is pinned at $5 / $15 per million by the credential.
+ * charged from its estimate for the requests OpenAI counts as completed. A resent report and a
+ * replayed apply count nothing twice. OpenAI is a loopback stand-in ({@link OpenAiStub}) with the
+ * API reference's shapes; gpt-4o is pinned at $5 / $15 per million by the credential.
  */
 @EnableKubernetesMockClient(crud = true)
 class OpenAiBatchMeteringIT {
@@ -169,7 +169,8 @@ class OpenAiBatchMeteringIT {
           .untilAsserted(
               () -> {
                 OpenBatches.Book book = books.read(ns);
-                assertThat(book.open).containsOnlyKeys("batch_deleted");
+                assertThat(book.open).isEmpty();
+                assertThat(book.done.get("batch_deleted")).startsWith("estimated ");
                 assertThat(book.done.get("batch_gone")).startsWith("gone ");
                 for (String id :
                     List.of(
@@ -178,33 +179,32 @@ class OpenAiBatchMeteringIT {
                 }
               });
       SpendLedger.BudgetSpend spend = ledger(ns).budgets.get("monthly");
-      assertThat(new BigDecimal(spend.spent)).isEqualByComparingTo("0.025");
-      assertThat(new BigDecimal(spend.batchSpent)).isEqualByComparingTo("0.025");
-      assertThat(spend.byModel.get("openai/gpt-4o" + Accounting.BATCH_MARK).requests).isEqualTo(4);
-      // the deleted output file: its estimate stays held, the Budget says why
-      assertThat(channel.batches().held(ns).get("monthly")).isEqualByComparingTo("0.05");
-      assertThat(books.read(ns).open.get("batch_deleted").lastError).startsWith("OutputFileGone");
+      // the deleted output file: 2 of 4 requests completed, half of its $0.05 estimate
+      assertThat(new BigDecimal(spend.spent)).isEqualByComparingTo("0.05");
+      assertThat(new BigDecimal(spend.batchSpent)).isEqualByComparingTo("0.05");
+      assertThat(spend.byModel.get("openai/gpt-4o" + Accounting.BATCH_MARK).requests).isEqualTo(6);
+      assertThat(channel.batches().held(ns)).isEmpty();
       await()
           .untilAsserted(
               () -> {
                 Budget b = client.resources(Budget.class).inNamespace(ns).withName("monthly").get();
-                assertThat(new BigDecimal(b.getStatus().getSpent())).isEqualByComparingTo("0.025");
+                assertThat(new BigDecimal(b.getStatus().getSpent())).isEqualByComparingTo("0.05");
                 assertThat(new BigDecimal(b.getStatus().getBatchSpent()))
-                    .isEqualByComparingTo("0.025");
+                    .isEqualByComparingTo("0.05");
                 assertThat(b.getStatus().getByModel())
                     .anySatisfy(m -> assertThat(m.getName()).isEqualTo("openai/gpt-4o (batch)"));
                 var c =
                     Conditions.find(b.getStatus().getConditions(), Conditions.BATCHES_METERED)
                         .orElseThrow();
-                assertThat(c.getStatus()).isEqualTo("False");
-                assertThat(c.getReason()).isEqualTo("OutputFileGone");
-                assertThat(c.getMessage()).contains("batch_deleted");
+                assertThat(c.getStatus()).isEqualTo("True");
+                assertThat(c.getReason()).isEqualTo("NoneOpen");
+                assertThat(c.getMessage()).contains("released as its Event");
               });
       await()
           .untilAsserted(
               () ->
                   assertThat(cluster.eventReasons(ns))
-                      .contains("BatchMetered", "BatchGone", "BatchPollFailed"));
+                      .contains("BatchMetered", "BatchGone", "BatchChargedFromEstimate"));
       assertThat(cluster.eventMessages(ns, "BatchMetered"))
           .anyMatch(
               m ->
@@ -212,6 +212,8 @@ class OpenAiBatchMeteringIT {
                       && m.contains("0.01250 USD"))
           .anyMatch(m -> m.contains("batch batch_failed ended: 0 items succeeded"));
       assertThat(cluster.eventMessages(ns, "BatchGone")).anyMatch(m -> m.contains("batch_gone"));
+      assertThat(cluster.eventMessages(ns, "BatchChargedFromEstimate"))
+          .anyMatch(m -> m.contains("batch_deleted is charged 0.025 USD") && m.contains("2 of 4"));
       assertThat(client.v1().events().inNamespace(ns).list().getItems())
           .noneMatch(e -> e.getMessage().contains(Fixtures.API_KEY_VALUE));
 
@@ -234,9 +236,9 @@ class OpenAiBatchMeteringIT {
           });
       await().until(() -> books.read(ns).done.containsKey("batch_completed"));
       Thread.sleep(1_000);
-      assertThat(books.read(ns).open).containsOnlyKeys("batch_deleted");
+      assertThat(books.read(ns).open).isEmpty();
       assertThat(new BigDecimal(ledger(ns).budgets.get("monthly").batchSpent))
-          .isEqualByComparingTo("0.025");
+          .isEqualByComparingTo("0.05");
     } finally {
       channel.close();
     }
