@@ -152,7 +152,7 @@ class BatchMeteringIT {
                           assertThat(m.getName()).isEqualTo("anthropic/" + MODEL + " (batch)");
                           assertThat(m.getSpent()).isEqualTo("0.0006");
                         });
-                assertThat(batchGauge(ns)).isEqualTo(0.0006);
+                assertThat(cluster.batchGauge(ns)).isEqualTo(0.0006);
               });
       await().until(() -> books.read(ns).open.isEmpty());
       assertThat(books.read(ns).done.get(id)).startsWith("metered ");
@@ -194,19 +194,6 @@ class BatchMeteringIT {
               .build());
     }
     return params.build();
-  }
-
-  private static double batchGauge(String ns) {
-    return cluster.metrics.registry().scrape().stream()
-        .filter(m -> m.getMetadata().getPrometheusName().equals("tollgate_budget_batch_spent_usd"))
-        .flatMap(m -> m.getDataPoints().stream())
-        .filter(d -> ns.equals(d.getLabels().get("namespace")))
-        .mapToDouble(
-            d ->
-                ((io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot) d)
-                    .getValue())
-        .findFirst()
-        .orElse(-1);
   }
 
   private static SpendLedger ledger(String ns) {

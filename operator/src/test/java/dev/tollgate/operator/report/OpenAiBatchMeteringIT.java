@@ -193,6 +193,7 @@ class OpenAiBatchMeteringIT {
                     .isEqualByComparingTo("0.05");
                 assertThat(b.getStatus().getByModel())
                     .anySatisfy(m -> assertThat(m.getName()).isEqualTo("openai/gpt-4o (batch)"));
+                assertThat(cluster.batchGauge(ns)).isEqualTo(0.05);
                 var c =
                     Conditions.find(b.getStatus().getConditions(), Conditions.BATCHES_METERED)
                         .orElseThrow();

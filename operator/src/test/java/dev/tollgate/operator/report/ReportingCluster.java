@@ -101,6 +101,20 @@ final class ReportingCluster implements AutoCloseable {
         batches);
   }
 
+  /** The gauge {@code tollgate_budget_batch_spent_usd} of {@code ns}, -1 when it has none. */
+  double batchGauge(String ns) {
+    return metrics.registry().scrape().stream()
+        .filter(m -> m.getMetadata().getPrometheusName().equals("tollgate_budget_batch_spent_usd"))
+        .flatMap(m -> m.getDataPoints().stream())
+        .filter(d -> ns.equals(d.getLabels().get("namespace")))
+        .mapToDouble(
+            d ->
+                ((io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot) d)
+                    .getValue())
+        .findFirst()
+        .orElse(-1);
+  }
+
   /** The reasons of the Events in {@code ns}. */
   List<String> eventReasons(String ns) {
     return client.v1().events().inNamespace(ns).list().getItems().stream()
