@@ -64,21 +64,50 @@ public final class BatchMeter implements AutoCloseable {
    * @param maxBackoff the longest pause after failures
    * @param giveUpAfter a batch that cannot be metered this long after it was admitted is dropped,
    *     with an Event, and its hold released
+   * @param apis the provider batch API of each {@link UsageReport.AdmittedBatch#api()}
    */
   public record Settings(
-      Duration pollInterval, Duration maxBackoff, Duration giveUpAfter, ProviderBatches api) {
+      Duration pollInterval,
+      Duration maxBackoff,
+      Duration giveUpAfter,
+      Map<String, ProviderBatches> apis) {
+    public Settings {
+      apis = Map.copyOf(apis);
+    }
+
+    /** One {@link ProviderBatches} for every batch API (a test's fake). */
+    public Settings(
+        Duration pollInterval, Duration maxBackoff, Duration giveUpAfter, ProviderBatches api) {
+      this(
+          pollInterval,
+          maxBackoff,
+          giveUpAfter,
+          Map.of(
+              UsageReport.AdmittedBatch.ANTHROPIC_MESSAGES,
+              api,
+              UsageReport.AdmittedBatch.OPENAI_BATCH,
+              api));
+    }
+
     public static Settings fromEnv(Map<String, String> env) {
       return new Settings(
           Duration.parse("PT" + env.getOrDefault("TOLLGATE_BATCH_POLL_INTERVAL", "30s").trim()),
           Duration.ofHours(1),
           Duration.ofDays(7),
-          new AnthropicBatches());
+          providers());
     }
 
     /** Polling every {@code interval}, against the real providers. */
     public static Settings every(Duration interval) {
-      return new Settings(
-          interval, Duration.ofHours(1), Duration.ofDays(7), new AnthropicBatches());
+      return new Settings(interval, Duration.ofHours(1), Duration.ofDays(7), providers());
+    }
+
+    private static Map<String, ProviderBatches> providers() {
+      return Map.of(
+          UsageReport.AdmittedBatch.ANTHROPIC_MESSAGES,
+          new AnthropicBatches(),
+          UsageReport.AdmittedBatch.OPENAI_BATCH,
+          new OpenAiBatches());
     }
   }
 
@@ -237,6 +266,8 @@ public final class BatchMeter implements AutoCloseable {
       schedule(ns, id, now.plus(settings.pollInterval()), 0, null);
     } else if (poll instanceof ProviderBatches.Ended ended) {
       apply(ns, id, batch, ended.results(), budgets);
+    } else if (poll instanceof ProviderBatches.ResultsGone gone) {
+      chargeEstimate(ns, id, batch, gone, budgets);
     } else if (poll instanceof ProviderBatches.Gone gone) {
       finish(ns, id, "gone");
       warn(
@@ -275,11 +306,20 @@ public final class BatchMeter implements AutoCloseable {
               + " operator does not hold)",
           true);
     }
+    // books written before OpenAI batches name no api: they are Anthropic's
+    String api = batch.api == null ? UsageReport.AdmittedBatch.ANTHROPIC_MESSAGES : batch.api;
+    ProviderBatches provider = settings.apis().get(api);
+    if (provider == null) {
+      return new ProviderBatches.Failed(
+          "UnknownBatchApi",
+          "batch " + id + " names batch api " + api + ", which is not metered",
+          true);
+    }
     PriceCatalogue prices = PriceCatalogue.builtIn();
     if (cfg.get().prices() != null) {
       prices = prices.withOverrides(cfg.get().prices());
     }
-    return settings.api().poll(credential.get(), key.get(), id, prices);
+    return provider.poll(credential.get(), key.get(), id, prices);
   }
 
   private Optional<SidecarConfig> config(String ns) {
@@ -389,6 +429,84 @@ public final class BatchMeter implements AutoCloseable {
               + " succeeded items have no price; they are not in the spend (add a price with"
               + " spec.pricing of the ProviderCredential)");
     }
+  }
+
+  /**
+   * Charges an ended batch whose results cannot be read from its estimate: each budget's estimate
+   * times the share of requests that completed (all of it when the provider does not say), applied
+   * once like any batch, on the first route of that budget the batch named.
+   */
+  private void chargeEstimate(
+      String ns,
+      String id,
+      OpenBatches.Open batch,
+      ProviderBatches.ResultsGone gone,
+      List<Budget> budgets) {
+    UsageReport report = estimateReport(ns, id, batch, gone.completed(), gone.total());
+    try {
+      accounting.submit(report).get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    } catch (Exception e) {
+      LOG.warn("the estimate of batch {} of {} could not be applied yet: {}", id, ns, e.toString());
+      return;
+    }
+    finish(ns, id, "estimated");
+    BigDecimal usd = BigDecimal.ZERO;
+    for (UsageReport.Line l : report.lines()) {
+      usd = usd.add(new BigDecimal(l.costUsd()));
+    }
+    warn(
+        ns,
+        budgets,
+        "batch-estimated:" + id,
+        "BatchChargedFromEstimate",
+        gone.message()
+            + "; batch "
+            + id
+            + " is charged "
+            + usd.toPlainString()
+            + " USD from its estimate for "
+            + (gone.completed() < 0 ? "all" : String.valueOf(gone.completed()))
+            + " of "
+            + (gone.total() > 0 ? String.valueOf(gone.total()) : "its")
+            + " requests completed");
+  }
+
+  /** The ledger report of a batch charged from its estimate: one line per budget. */
+  static UsageReport estimateReport(
+      String ns, String id, OpenBatches.Open batch, long completed, long total) {
+    List<UsageReport.Line> lines = new ArrayList<>();
+    boolean share = completed >= 0 && total > 0 && completed <= total;
+    for (Map.Entry<String, String> e : batch.estimates.entrySet()) {
+      BigDecimal usd = new BigDecimal(e.getValue());
+      if (share) {
+        usd =
+            usd.multiply(BigDecimal.valueOf(completed))
+                .divide(BigDecimal.valueOf(total), 9, java.math.RoundingMode.UP)
+                .stripTrailingZeros();
+      }
+      UsageReport.BatchRoute route =
+          batch.routes.stream().filter(r -> e.getKey().equals(r.budget())).findFirst().orElse(null);
+      lines.add(
+          new UsageReport.Line(
+              route == null ? "_passthrough" : route.route(),
+              Accounting.BATCH_TIER,
+              batch.credential,
+              route == null ? "_estimate" : route.model(),
+              e.getKey(),
+              share ? completed : batch.items,
+              0,
+              0,
+              0,
+              0,
+              usd.toPlainString(),
+              0,
+              Map.of()));
+    }
+    return new UsageReport(
+        ns, "batch-" + id, "batch:" + id, "batch", 1, null, lines, List.of(), true, List.of());
   }
 
   /** The ledger report of an ended batch: one line per model of its succeeded items. */

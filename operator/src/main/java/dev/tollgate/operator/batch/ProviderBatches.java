@@ -11,13 +11,22 @@ import dev.tollgate.sidecar.config.batch.BatchResults;
  */
 public interface ProviderBatches {
   /** Where one batch stands. */
-  sealed interface Poll permits Running, Ended, Gone, Failed {}
+  sealed interface Poll permits Running, Ended, ResultsGone, Gone, Failed {}
 
   /** Still being processed (or canceling): poll again later. */
   record Running(String status) implements Poll {}
 
   /** Ended (all items succeeded, errored, canceled or expired): its results, priced. */
   record Ended(BatchResults.Summary results) implements Poll {}
+
+  /**
+   * Ended, but its results can no longer be read (an OpenAI output file the app deleted before the
+   * operator read it): charged from the batch's estimate for the share of requests that completed.
+   *
+   * @param completed requests that completed, as the provider counts them (-1: unknown, charge all)
+   * @param total requests in the batch (0 or less: unknown)
+   */
+  record ResultsGone(long completed, long total, String message) implements Poll {}
 
   /** The provider does not know the batch (404): deleted, or never existed. */
   record Gone(String message) implements Poll {}

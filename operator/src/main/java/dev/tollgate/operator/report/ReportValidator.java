@@ -134,12 +134,15 @@ public final class ReportValidator {
       throw new Invalid(at + ".id: must be 1 to 128 letters, digits, '_' or '-', got " + q(b.id()));
     }
     name(at + ".credential", b.credential(), MAX_NAME, true);
-    if (!UsageReport.AdmittedBatch.ANTHROPIC_MESSAGES.equals(b.api())) {
+    if (!UsageReport.AdmittedBatch.ANTHROPIC_MESSAGES.equals(b.api())
+        && !UsageReport.AdmittedBatch.OPENAI_BATCH.equals(b.api())) {
       throw new Invalid(
           at
               + ".api: must be "
               + UsageReport.AdmittedBatch.ANTHROPIC_MESSAGES
-              + " (the one batch API metered), got "
+              + " or "
+              + UsageReport.AdmittedBatch.OPENAI_BATCH
+              + " (the batch APIs metered), got "
               + q(b.api()));
     }
     if (b.items() < 1 || b.items() > MAX_BATCH_ITEMS) {

@@ -63,7 +63,8 @@ public final class BatchesCondition {
             true,
             open == 0 ? "NoneOpen" : "Running",
             open == 0
-                ? "every batch of this budget has been metered"
+                ? "no batch of this budget is open: each was metered, or released as its Event"
+                    + " (BatchGone, BatchNotMetered) says"
                 : open + " batches running, " + held.toPlainString() + " USD of estimates held",
             generation,
             now));

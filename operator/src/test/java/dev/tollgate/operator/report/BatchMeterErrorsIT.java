@@ -12,13 +12,11 @@ import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.ledger.SpendLedger;
 import dev.tollgate.sidecar.config.batch.BatchResults;
 import dev.tollgate.sidecar.config.report.UsageReport;
-import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.io.StringReader;
 import java.math.BigDecimal;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -68,17 +66,8 @@ class BatchMeterErrorsIT {
           return ANSWERS.get(id).get();
         };
     ReportChannel channel =
-        ReportChannel.start(
-            new ReportChannel.Settings(
-                0,
-                Duration.ofMillis(100),
-                Duration.ofSeconds(30),
-                ConfigMapLedgerStore.DEFAULT_NAME),
-            client,
-            cluster.tls.serverContext(),
-            new FakeTokenReviewer(),
-            Clock.systemUTC(),
-            cluster.operator.renderedConfigs(),
+        cluster.batchChannel(
+            0,
             new BatchMeter.Settings(
                 Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ofDays(7), fake));
     try {
@@ -146,15 +135,15 @@ class BatchMeterErrorsIT {
       await()
           .untilAsserted(
               () ->
-                  assertThat(reasons(ns))
+                  assertThat(cluster.eventReasons(ns))
                       .contains(
                           "BatchPollFailed",
                           "BatchGone",
                           "BatchMetered",
                           "BatchResultsUnreadable"));
-      assertThat(messages(ns, "BatchResultsUnreadable"))
+      assertThat(cluster.eventMessages(ns, "BatchResultsUnreadable"))
           .anyMatch(m -> m.contains("2 result lines could not be read"));
-      assertThat(messages(ns, "BatchMetered"))
+      assertThat(cluster.eventMessages(ns, "BatchMetered"))
           .anyMatch(m -> m.contains("1 items succeeded, 3 errored, canceled or expired"));
       // the Budget says so too: a condition names the failing batch's reason
       await()
@@ -196,18 +185,5 @@ class BatchMeterErrorsIT {
         4,
         Map.of("monthly", "0.002"),
         List.of(new UsageReport.BatchRoute("support", MODEL, "monthly")));
-  }
-
-  private static List<String> reasons(String ns) {
-    return client.v1().events().inNamespace(ns).list().getItems().stream()
-        .map(Event::getReason)
-        .toList();
-  }
-
-  private static List<String> messages(String ns, String reason) {
-    return client.v1().events().inNamespace(ns).list().getItems().stream()
-        .filter(e -> reason.equals(e.getReason()))
-        .map(Event::getMessage)
-        .toList();
   }
 }

@@ -23,7 +23,6 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.AfterAll;
@@ -60,18 +59,7 @@ class BatchMeteringIT {
   private static final String MODEL = "claude-3-5-haiku-20241022";
 
   private ReportChannel channel(int port) throws Exception {
-    return ReportChannel.start(
-        new ReportChannel.Settings(
-            port,
-            Duration.ofMillis(100),
-            Duration.ofSeconds(30),
-            ConfigMapLedgerStore.DEFAULT_NAME),
-        client,
-        cluster.tls.serverContext(),
-        new FakeTokenReviewer(),
-        Clock.systemUTC(),
-        cluster.operator.renderedConfigs(),
-        BatchMeter.Settings.every(Duration.ofMillis(200)));
+    return cluster.batchChannel(port, BatchMeter.Settings.every(Duration.ofMillis(200)));
   }
 
   @Test
@@ -164,7 +152,7 @@ class BatchMeteringIT {
                           assertThat(m.getName()).isEqualTo("anthropic/" + MODEL + " (batch)");
                           assertThat(m.getSpent()).isEqualTo("0.0006");
                         });
-                assertThat(batchGauge(ns)).isEqualTo(0.0006);
+                assertThat(cluster.batchGauge(ns)).isEqualTo(0.0006);
               });
       await().until(() -> books.read(ns).open.isEmpty());
       assertThat(books.read(ns).done.get(id)).startsWith("metered ");
@@ -206,19 +194,6 @@ class BatchMeteringIT {
               .build());
     }
     return params.build();
-  }
-
-  private static double batchGauge(String ns) {
-    return cluster.metrics.registry().scrape().stream()
-        .filter(m -> m.getMetadata().getPrometheusName().equals("tollgate_budget_batch_spent_usd"))
-        .flatMap(m -> m.getDataPoints().stream())
-        .filter(d -> ns.equals(d.getLabels().get("namespace")))
-        .mapToDouble(
-            d ->
-                ((io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot) d)
-                    .getValue())
-        .findFirst()
-        .orElse(-1);
   }
 
   private static SpendLedger ledger(String ns) {

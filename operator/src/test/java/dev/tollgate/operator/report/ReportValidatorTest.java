@@ -107,7 +107,16 @@ class ReportValidatorTest {
         .get()
         .asString()
         .startsWith("batches[0].id:");
-    assertThat(ReportValidator.problem(withBatches(batch("b1", "openai-batch", 1, Map.of()))))
+    assertThat(
+            ReportValidator.problem(
+                withBatches(
+                    batch(
+                        "batch_abc123",
+                        UsageReport.AdmittedBatch.OPENAI_BATCH,
+                        8,
+                        Map.of("monthly", "0.0042")))))
+        .isEmpty();
+    assertThat(ReportValidator.problem(withBatches(batch("b1", "gemini-batch", 1, Map.of()))))
         .get()
         .asString()
         .startsWith("batches[0].api:");

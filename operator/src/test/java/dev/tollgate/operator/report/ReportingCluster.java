@@ -79,6 +79,57 @@ final class ReportingCluster implements AutoCloseable {
         operator.renderedConfigs());
   }
 
+  /**
+   * A report endpoint that meters provider batches as {@code batches} say (poll interval, the
+   * provider clients or a fake), sidecars live for 30 s without a report.
+   *
+   * @param port 0 for any free port
+   */
+  ReportChannel batchChannel(int port, dev.tollgate.operator.batch.BatchMeter.Settings batches)
+      throws IOException {
+    return ReportChannel.start(
+        new ReportChannel.Settings(
+            port,
+            Duration.ofMillis(100),
+            Duration.ofSeconds(30),
+            ConfigMapLedgerStore.DEFAULT_NAME),
+        client,
+        tls.serverContext(),
+        new FakeTokenReviewer(),
+        Clock.systemUTC(),
+        operator.renderedConfigs(),
+        batches);
+  }
+
+  /** The gauge {@code tollgate_budget_batch_spent_usd} of {@code ns}, -1 when it has none. */
+  double batchGauge(String ns) {
+    return metrics.registry().scrape().stream()
+        .filter(m -> m.getMetadata().getPrometheusName().equals("tollgate_budget_batch_spent_usd"))
+        .flatMap(m -> m.getDataPoints().stream())
+        .filter(d -> ns.equals(d.getLabels().get("namespace")))
+        .mapToDouble(
+            d ->
+                ((io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot) d)
+                    .getValue())
+        .findFirst()
+        .orElse(-1);
+  }
+
+  /** The reasons of the Events in {@code ns}. */
+  List<String> eventReasons(String ns) {
+    return client.v1().events().inNamespace(ns).list().getItems().stream()
+        .map(io.fabric8.kubernetes.api.model.Event::getReason)
+        .toList();
+  }
+
+  /** The messages of the Events in {@code ns} with {@code reason}. */
+  List<String> eventMessages(String ns, String reason) {
+    return client.v1().events().inNamespace(ns).list().getItems().stream()
+        .filter(e -> reason.equals(e.getReason()))
+        .map(io.fabric8.kubernetes.api.model.Event::getMessage)
+        .toList();
+  }
+
   /** {@link #channel(int, Duration)} on a free port, sidecars live for 30 s without a report. */
   ReportChannel channel() throws IOException {
     return channel(0, Duration.ofSeconds(30));
