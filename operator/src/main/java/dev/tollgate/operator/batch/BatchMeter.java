@@ -490,23 +490,20 @@ public final class BatchMeter implements AutoCloseable {
       UsageReport.BatchRoute route =
           batch.routes.stream().filter(r -> e.getKey().equals(r.budget())).findFirst().orElse(null);
       lines.add(
-          new UsageReport.Line(
-              route == null ? "_passthrough" : route.route(),
-              Accounting.BATCH_TIER,
-              batch.credential,
-              route == null ? "_estimate" : route.model(),
-              e.getKey(),
-              share ? completed : batch.items,
-              0,
-              0,
-              0,
-              0,
-              usd.toPlainString(),
-              0,
-              Map.of()));
+          UsageReport.Line.builder(
+                  route == null ? "_passthrough" : route.route(),
+                  Accounting.BATCH_TIER,
+                  batch.credential,
+                  route == null ? "_estimate" : route.model(),
+                  e.getKey())
+              .requests(share ? completed : batch.items)
+              .costUsd(usd.toPlainString())
+              .build());
     }
-    return new UsageReport(
-        ns, "batch-" + id, "batch:" + id, "batch", 1, null, lines, List.of(), true, List.of());
+    return UsageReport.builder(ns, "batch-" + id, "batch:" + id, "batch", 1, null)
+        .lines(lines)
+        .last(true)
+        .build();
   }
 
   /** The ledger report of an ended batch: one line per model of its succeeded items. */

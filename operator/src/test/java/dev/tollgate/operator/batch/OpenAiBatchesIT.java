@@ -47,19 +47,15 @@ class OpenAiBatchesIT {
 
   private static CredentialConfig credential(
       ProviderKind kind, String endpoint, CredentialConfig.Azure azure) {
-    return new CredentialConfig(
-        "openai",
-        kind,
-        endpoint,
-        "/k",
-        azure,
-        null,
-        null,
-        null,
-        List.of(
-            new ModelPrice("gpt-4o", new BigDecimal("5.00"), new BigDecimal("15.00"), null, null)),
-        null,
-        null);
+    return CredentialConfig.builder("openai", kind)
+        .endpoint(endpoint)
+        .apiKeyFile("/k")
+        .azure(azure)
+        .prices(
+            List.of(
+                new ModelPrice(
+                    "gpt-4o", new BigDecimal("5.00"), new BigDecimal("15.00"), null, null)))
+        .build();
   }
 
   private static String batch(String status, String output, String error) {

@@ -353,18 +353,9 @@ class OpenAiBatchMeteringIT {
               Map.of("monthly", estimate),
               List.of(new UsageReport.BatchRoute("support", "gpt-4o", "monthly"))));
     }
-    return new UsageReport(
-        ns,
-        "app-0",
-        "uid-app-0",
-        "boot-1",
-        1,
-        null,
-        List.of(),
-        List.of(),
-        false,
-        List.of(),
-        batches);
+    return UsageReport.builder(ns, "app-0", "uid-app-0", "boot-1", 1, null)
+        .batches(batches)
+        .build();
   }
 
   private static HttpResponse<String> post(int port, UsageReport report) throws Exception {

@@ -27,24 +27,17 @@ class BatchResultsTest {
 
   /** gpt-4o-mini pinned at $0.15 / $0.60, cached input $0.075 per million; OpenAI's 50% off. */
   private static CredentialConfig credential() {
-    return new CredentialConfig(
-        "openai",
-        ProviderKind.OPENAI,
-        null,
-        "/k",
-        null,
-        null,
-        null,
-        null,
-        List.of(
-            new ModelPrice(
-                "gpt-4o-mini",
-                new BigDecimal("0.15"),
-                new BigDecimal("0.60"),
-                new BigDecimal("0.075"),
-                null)),
-        null,
-        null);
+    return CredentialConfig.builder("openai", ProviderKind.OPENAI)
+        .apiKeyFile("/k")
+        .prices(
+            List.of(
+                new ModelPrice(
+                    "gpt-4o-mini",
+                    new BigDecimal("0.15"),
+                    new BigDecimal("0.60"),
+                    new BigDecimal("0.075"),
+                    null)))
+        .build();
   }
 
   /** The API reference's example line, verbatim. */
