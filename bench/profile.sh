@@ -5,7 +5,8 @@
 # top frames (self and inclusive CPU samples, sampled allocation weight by site) as Markdown.
 #
 # usage: bench/profile.sh [rate (default 2000)] [warm-up seconds (default 30)] [recorded seconds (default 20)] [out.md]
-# JAR=path/to/tollgate-sidecar.jar profiles another build (e.g. the one before a change).
+# JAR=path/to/tollgate-sidecar.jar profiles another build (e.g. the one before a change);
+# KEEP=dir keeps the recording and its JSON event files there.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -74,7 +75,7 @@ CPU1=$(awk '{print $14+$15}' "/proc/$SIDECAR_PID/stat")
 TICKS=$(getconf CLK_TCK)
 N=$(awk '/\[200\]/ {print $2}' "$WORK/hey.txt")
 for ev in jdk.ExecutionSample jdk.NativeMethodSample jdk.ObjectAllocationSample; do
-  "$JFR_TOOL" print --json --events "$ev" "$WORK/p.jfr" >"$WORK/$ev.json"
+  "$JFR_TOOL" print --stack-depth 64 --json --events "$ev" "$WORK/p.jfr" >"$WORK/$ev.json"
 done
 {
   echo "Command: \`bench/profile.sh $RATE $WARM $SECS\` (JFR settings=profile, -XX:+DebugNonSafepoints;"
@@ -88,3 +89,4 @@ done
   echo
   python3 "$ROOT/bench/jfr-top.py" "$WORK"
 } >"$OUT"
+if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$WORK"/*.json "$WORK/p.jfr" "$WORK/hey.txt" "$KEEP/"; fi
