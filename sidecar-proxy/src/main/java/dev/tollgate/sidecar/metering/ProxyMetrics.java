@@ -479,23 +479,32 @@ public final class ProxyMetrics {
   /** Bound children of the per-call metrics for one route, provider and model. */
   private final class Series {
     private static final String[] TOKEN_TYPES = {"input", "output", "cache_read", "cache_write"};
-    private final String route;
-    private final String provider;
-    private final String model;
     private final CounterDataPoint requests;
     private final DistributionDataPoint latency;
-    private volatile CounterDataPoint[] tokens;
-    private volatile CounterDataPoint cost;
-    private volatile CounterDataPoint unpriced;
-    private volatile CounterDataPoint usageMissing;
-    private volatile DistributionDataPoint ttft;
+    private final Lazy<CounterDataPoint[]> tokens;
+    private final Lazy<CounterDataPoint> cost;
+    private final Lazy<CounterDataPoint> unpriced;
+    private final Lazy<CounterDataPoint> usageMissing;
+    private final Lazy<DistributionDataPoint> ttft;
 
     Series(String route, String provider, String model) {
-      this.route = route;
-      this.provider = provider;
-      this.model = model;
-      this.requests = ProxyMetrics.this.requests.labelValues(route, provider, model);
-      this.latency = ProxyMetrics.this.latency.labelValues(route, provider, model);
+      requests = ProxyMetrics.this.requests.labelValues(route, provider, model);
+      latency = ProxyMetrics.this.latency.labelValues(route, provider, model);
+      tokens =
+          new Lazy<>(
+              () -> {
+                CounterDataPoint[] t = new CounterDataPoint[TOKEN_TYPES.length];
+                for (int i = 0; i < t.length; i++) {
+                  t[i] =
+                      ProxyMetrics.this.tokens.labelValues(route, provider, model, TOKEN_TYPES[i]);
+                }
+                return t;
+              });
+      cost = new Lazy<>(() -> ProxyMetrics.this.cost.labelValues(route, provider, model));
+      unpriced = new Lazy<>(() -> ProxyMetrics.this.unpriced.labelValues(route, provider, model));
+      usageMissing =
+          new Lazy<>(() -> ProxyMetrics.this.usageMissing.labelValues(route, provider, model));
+      ttft = new Lazy<>(() -> ProxyMetrics.this.ttft.labelValues(route, provider, model));
     }
 
     CounterDataPoint requests() {
@@ -508,52 +517,45 @@ public final class ProxyMetrics {
 
     /** The token counter of {@code type} (0 input, 1 output, 2 cache read, 3 cache write). */
     CounterDataPoint tokens(int type) {
-      CounterDataPoint[] t = tokens;
-      if (t == null) {
-        // a benign race: labelValues gives every thread the same children
-        t = new CounterDataPoint[TOKEN_TYPES.length];
-        for (int i = 0; i < t.length; i++) {
-          t[i] = ProxyMetrics.this.tokens.labelValues(route, provider, model, TOKEN_TYPES[i]);
-        }
-        tokens = t;
-      }
-      return t[type];
+      return tokens.get()[type];
     }
 
     CounterDataPoint cost() {
-      CounterDataPoint c = cost;
-      if (c == null) {
-        c = ProxyMetrics.this.cost.labelValues(route, provider, model);
-        cost = c;
-      }
-      return c;
+      return cost.get();
     }
 
     CounterDataPoint unpriced() {
-      CounterDataPoint c = unpriced;
-      if (c == null) {
-        c = ProxyMetrics.this.unpriced.labelValues(route, provider, model);
-        unpriced = c;
-      }
-      return c;
+      return unpriced.get();
     }
 
     CounterDataPoint usageMissing() {
-      CounterDataPoint c = usageMissing;
-      if (c == null) {
-        c = ProxyMetrics.this.usageMissing.labelValues(route, provider, model);
-        usageMissing = c;
-      }
-      return c;
+      return usageMissing.get();
     }
 
     DistributionDataPoint ttft() {
-      DistributionDataPoint d = ttft;
-      if (d == null) {
-        d = ProxyMetrics.this.ttft.labelValues(route, provider, model);
-        ttft = d;
+      return ttft.get();
+    }
+  }
+
+  /**
+   * A child bound when first used. Two threads may both bind it: labelValues gives them the same
+   * child.
+   */
+  private static final class Lazy<T> {
+    private final Supplier<T> bind;
+    private volatile T value;
+
+    Lazy(Supplier<T> bind) {
+      this.bind = bind;
+    }
+
+    T get() {
+      T v = value;
+      if (v == null) {
+        v = bind.get();
+        value = v;
       }
-      return d;
+      return v;
     }
   }
 
