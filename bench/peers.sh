@@ -18,7 +18,7 @@
 #
 # usage: bench/peers.sh [seconds per run (default 10)] [rates (default "500 1000 2000")] [rounds (default 3)]
 # env: WARMUP (sidecar warm-up seconds, default 40), PEERS (default "direct nginx tollgate portkey"),
-#      JAR (another sidecar build), OUT (default bench/results/peers.md)
+#      JAR (another sidecar build), OUT (default bench/results/peers.md), RAW (keep the raw runs there)
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
@@ -97,6 +97,8 @@ hey_run() { # peer mode rate seconds out
     -H "Authorization: Bearer bench-key" "${args[@]}" -d "$body" "${URL[$p]}" >"$5"
 }
 
+one() { "$@" 2>/dev/null | head -1 | tr -d '\t\r\n'; } # one field of a results line
+
 echo "warming up: the sidecar ${WARMUP}s non-streamed at $TOP req/s and 10s streamed; the others 10s"
 for p in $PEERS; do
   case $p in
@@ -128,8 +130,9 @@ for round in $(seq 1 "$ROUNDS"); do
         r=$(rss_mib "${PID[$p]}")
         RSS_MAX[$p]=$(awk -v a="$r" -v b="${RSS_MAX[$p]}" 'BEGIN{print (a>b)?a:b}')
         printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$mode" "$rate" "$p" \
-          "$(rps "$f")" "$(pct 50 "$f")" "$(pct 99 "$f")" "$(ok "$f")" "$(errors "$f")" \
-          $((t1 - t0)) "$load1" >>"$RESULTS"
+          "$(one rps "$f")" "$(one pct 50 "$f")" "$(one pct 99 "$f")" "$(one ok "$f")" \
+          "$(one errors "$f")" $((t1 - t0)) "$load1" >>"$RESULTS"
+        [ -z "${RAW:-}" ] || cp "$RESULTS" "$RAW"
       done
     done
   done
@@ -156,6 +159,10 @@ CPU_NAME=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   python3 - "$RESULTS" "$RSS_TSV" "$TICKS" <<'PY'
 import collections, statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+bad_rows = [r for r in rows if len(r) != 11]
+rows = [r for r in rows if len(r) == 11]
+if bad_rows:
+    print(f"{len(bad_rows)} run line(s) could not be read and are left out: {bad_rows}\n")
 rss = {l.split("\t")[0]: l.rstrip("\n").split("\t")[1:] for l in open(sys.argv[2]) if l.strip()}
 ticks = float(sys.argv[3])
 runs = {}
@@ -207,12 +214,13 @@ print()
 top = rates[-1]
 if "nginx" in peers and "tollgate" in peers:
     print(f"## Done-when of issue #24 at {top} req/s (this run)\n")
-    print("| mode | Tollgate added p99 / nginx's | target | Tollgate CPU per request / nginx's | target | per round (added p99 ratio; CPU ratio) |")
+    print("| mode | Tollgate added p99 / nginx's | target | Tollgate CPU per request / nginx's | target | per round (added p99 ratio / CPU ratio) |")
     print("|---|---|---|---|---|---|")
     for mode in modes:
         t, n = stats(mode, top, "tollgate"), stats(mode, top, "nginx")
-        per = "; ".join(
-            f"{ratio(a, b)}; {ratio(c, d)}" for a, b, c, d in zip(t["a99s"], n["a99s"], t["cpus"], n["cpus"]))
+        per = ", ".join(
+            f"round {i + 1}: {ratio(a, b)} / {ratio(c, d)}"
+            for i, (a, b, c, d) in enumerate(zip(t["a99s"], n["a99s"], t["cpus"], n["cpus"])))
         print(f"| {mode} | {ratio(t['a99'], n['a99'])} | ≤ 1.5 | {ratio(t['cpu'], n['cpu'])} | ≤ 2 | {per} |")
     print()
 if any(runs[k]["bad"] for k in runs if k[3] == "portkey" and k[1] == "streamed"):
