@@ -5,11 +5,12 @@
 # top frames (self and inclusive CPU samples, sampled allocation weight by site) as Markdown.
 #
 # usage: bench/profile.sh [rate (default 2000)] [warm-up seconds (default 30)] [recorded seconds (default 20)] [out.md]
-# JAR=path/to/tollgate-sidecar.jar profiles another build (e.g. the one before a change); KEEP_JFR=path
-# keeps the recording; the sidecar inherits the environment (e.g. OTEL_EXPORTER_OTLP_ENDPOINT).
+# JAR=path/to/tollgate-sidecar.jar profiles another build (e.g. the one before a change);
+# KEEP=dir keeps the recording and its JSON event files there, KEEP_JFR=path the recording alone;
+# the sidecar inherits the environment (e.g. OTEL_EXPORTER_OTLP_ENDPOINT).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 RATE=${1:-2000}
 WARM=${2:-30}
 SECS=${3:-20}
@@ -17,47 +18,11 @@ OUT=${4:-/dev/stdout}
 WORKERS=20
 SIM_PORT=${SIM_PORT:-19181}
 SIDECAR_PORT=${SIDECAR_PORT:-14181}
-JAR=${JAR:-"$ROOT/sidecar-proxy/target/tollgate-sidecar.jar"}
-SIM_JAR="$ROOT/simulator/target/tollgate-simulator.jar"
 JFR_TOOL=${JFR_TOOL:-$(ls -d /usr/lib/jvm/temurin-25*/bin/jfr 2>/dev/null | head -1 || command -v jfr)}
 
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-wait_for() {
-  for _ in $(seq 1 $(( $2 * 20 ))); do curl -fs -o /dev/null "$1" && return 0; sleep 0.05; done
-  echo "timed out waiting for $1" >&2; return 1
-}
-
-java -XX:+UseSerialGC -Xmx256m -jar "$SIM_JAR" --port "$SIM_PORT" --threads 1 --output-tokens 8 \
-  >"$WORK/sim.log" 2>&1 &
-PIDS+=($!)
-wait_for "http://127.0.0.1:$SIM_PORT/v1/models" 20
-echo "bench-key" >"$WORK/api-key"
-mkdir -p "$WORK/config" "$WORK/logs"
-cat >"$WORK/config/config.yaml" <<YAML
-namespace: bench
-server:
-  port: $SIDECAR_PORT
-routes:
-  - model: bench
-    tiers:
-      - name: main
-        targets: [{credential: sim, model: gpt-4o-mini}]
-credentials:
-  - {name: sim, provider: openai, endpoint: "http://127.0.0.1:$SIM_PORT/v1", apiKeyFile: "$WORK/api-key"}
-YAML
-JVM_OPTIONS="$ROOT/sidecar-proxy/src/main/jvm/jvm.options"
-java "@$JVM_OPTIONS" -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints \
-  -jar "$JAR" --config "$WORK/config/config.yaml" >"$WORK/logs/sidecar.log" 2>&1 &
-SIDECAR_PID=$!
-PIDS+=($SIDECAR_PID)
-wait_for "http://127.0.0.1:$SIDECAR_PORT/readyz" 30
+bench_init
+start_simulator "$SIM_PORT"
+start_sidecar "$SIDECAR_PORT" "$SIM_PORT" "$JAR" -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints
 
 BODY='{"model":"bench","messages":[{"role":"user","content":"hi"}],"max_tokens":8}'
 load() { # seconds
@@ -66,17 +31,16 @@ load() { # seconds
 }
 echo "warming up for ${WARM}s at $RATE req/s" >&2
 load "$WARM" >/dev/null
-CPU0=$(awk '{print $14+$15}' "/proc/$SIDECAR_PID/stat")
+CPU0=$(cpu_ticks "$SIDECAR_PID")
 jcmd "$SIDECAR_PID" JFR.start name=p settings=profile filename="$WORK/p.jfr" >/dev/null
 echo "recording for ${SECS}s at $RATE req/s" >&2
 load "$SECS" >"$WORK/hey.txt"
 jcmd "$SIDECAR_PID" JFR.stop name=p >/dev/null
-[ -n "${KEEP_JFR:-}" ] && cp "$WORK/p.jfr" "$KEEP_JFR"
-CPU1=$(awk '{print $14+$15}' "/proc/$SIDECAR_PID/stat")
-TICKS=$(getconf CLK_TCK)
+if [ -n "${KEEP_JFR:-}" ]; then cp "$WORK/p.jfr" "$KEEP_JFR"; fi
+CPU1=$(cpu_ticks "$SIDECAR_PID")
 N=$(awk '/\[200\]/ {print $2}' "$WORK/hey.txt")
 for ev in jdk.ExecutionSample jdk.NativeMethodSample jdk.ObjectAllocationSample; do
-  "$JFR_TOOL" print --json --events "$ev" "$WORK/p.jfr" >"$WORK/$ev.json"
+  "$JFR_TOOL" print --stack-depth 64 --json --events "$ev" "$WORK/p.jfr" >"$WORK/$ev.json"
 done
 {
   echo "Command: \`bench/profile.sh $RATE $WARM $SECS\` (JFR settings=profile, -XX:+DebugNonSafepoints;"
@@ -90,3 +54,4 @@ done
   echo
   python3 "$ROOT/bench/jfr-top.py" "$WORK"
 } >"$OUT"
+if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$WORK"/*.json "$WORK/p.jfr" "$WORK/hey.txt" "$KEEP/"; fi

@@ -3,10 +3,10 @@
 # on loopback only, with bounded load, and stops by itself. Not part of the tests: numbers here
 # are reported, never asserted. Takes about 9 minutes on 2 cores.
 #   bench/run-all.sh                 # everything
-#   bench/run-all.sh sidecar-overhead # one of: sidecar-overhead operator-scale failover budget shared-limits tracing-overhead
+#   bench/run-all.sh sidecar-overhead # one of: sidecar-overhead operator-scale failover budget shared-limits tracing-overhead peers
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ALL=(sidecar-overhead operator-scale failover budget shared-limits tracing-overhead)
+ALL=(sidecar-overhead operator-scale failover budget shared-limits tracing-overhead peers)
 SELECTED=("${@:-${ALL[@]}}")
 
 echo "== build"

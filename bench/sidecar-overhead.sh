@@ -4,113 +4,33 @@
 # 200 concurrent streams, and its time to ready. Everything runs on loopback and stops by itself.
 #
 # usage: bench/sidecar-overhead.sh [seconds-per-rate (default 10)] [rates (default "500 1000 2000")]
+# env: WARMUP (sidecar warm-up seconds at 2,000 req/s, default 30); shared setup in bench/lib.sh
 # writes bench/results/sidecar-overhead.md
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 DURATION=${1:-10}
 RATES=${2:-"500 1000 2000"}
 WORKERS=20
 SIM_PORT=${SIM_PORT:-19081}
 SIDECAR_PORT=${SIDECAR_PORT:-14081}
-JAR="$ROOT/sidecar-proxy/target/tollgate-sidecar.jar"
-SIM_JAR="$ROOT/simulator/target/tollgate-simulator.jar"
+NGINX_PORT=${NGINX_PORT:-15081}
 OUT="$ROOT/bench/results/sidecar-overhead.md"
 
-NGINX_PORT=${NGINX_PORT:-15081}
-if ! command -v nginx >/dev/null; then
-  apt-get install -y nginx-light >/dev/null 2>&1 || apt-get install -y nginx >/dev/null 2>&1 || \
-    { apt-get update -qq && apt-get install -y nginx >/dev/null; }
-fi
-if ! command -v hey >/dev/null; then
-  apt-get install -y hey >/dev/null || { apt-get update -qq && apt-get install -y hey >/dev/null; }
-fi
-if [ ! -f "$JAR" ] || [ ! -f "$SIM_JAR" ]; then
-  (cd "$ROOT" && mvn -B -q -pl sidecar-proxy,simulator -am package -DskipTests)
-fi
-
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-rss_mib() { awk '{printf "%.1f", $1/1024}' <(ps -o rss= -p "$1"); }
-
-wait_for() { # url, max seconds
-  for _ in $(seq 1 $(( $2 * 20 ))); do
-    curl -fs -o /dev/null "$1" && return 0
-    sleep 0.05
-  done
-  echo "timed out waiting for $1" >&2; return 1
-}
+bench_init
+need_nginx
 
 echo "starting simulator on :$SIM_PORT"
-java -XX:+UseSerialGC -Xmx256m -jar "$SIM_JAR" \
-  --port "$SIM_PORT" --threads 1 --output-tokens 8 >"$WORK/sim.log" 2>&1 &
-PIDS+=($!)
-wait_for "http://127.0.0.1:$SIM_PORT/v1/models" 20 || true
+start_simulator "$SIM_PORT" || true
 
 echo "starting nginx on :$NGINX_PORT (the baseline: a keep-alive reverse proxy to the simulator)"
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<NGINX
-worker_processes auto;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx/body;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
-  upstream simulator { server 127.0.0.1:$SIM_PORT; keepalive 64; }
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location / {
-      proxy_pass http://simulator;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_buffering off;
-    }
-  }
-}
-NGINX
-nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
-PIDS+=($!)
-wait_for "http://127.0.0.1:$NGINX_PORT/v1/models" 20
-
-echo "bench-key" >"$WORK/api-key"
-cat >"$WORK/config.yaml" <<YAML
-namespace: bench
-server:
-  port: $SIDECAR_PORT
-routes:
-  - model: bench
-    tiers:
-      - name: main
-        targets: [{credential: sim, model: gpt-4o-mini}]
-credentials:
-  - {name: sim, provider: openai, endpoint: "http://127.0.0.1:$SIM_PORT/v1", apiKeyFile: "$WORK/api-key"}
-YAML
+start_nginx "$NGINX_PORT" "$SIM_PORT"
 
 echo "starting sidecar on :$SIDECAR_PORT"
-START_NS=$(date +%s%N)
-# the sidecar logs its JSON line per call at INFO, as in production (to a file here)
-# The same JVM options as the container image (sidecar-proxy/Dockerfile).
-JVM_OPTIONS="$ROOT/sidecar-proxy/src/main/jvm/jvm.options"
+# the sidecar logs its JSON line per call at INFO, as in production (to a file here), with the
+# same JVM options as the container image
 SIDECAR_JVM=$(grep -v '^#' "$JVM_OPTIONS" | tr '\n' ' ')
-java "@$JVM_OPTIONS" -jar "$JAR" --config "$WORK/config.yaml" >"$WORK/sidecar.log" 2>&1 &
-SIDECAR_PID=$!
-PIDS+=($SIDECAR_PID)
-wait_for "http://127.0.0.1:$SIDECAR_PORT/readyz" 30
-READY_MS=$(( ($(date +%s%N) - START_NS) / 1000000 ))
+start_sidecar "$SIDECAR_PORT" "$SIM_PORT"
 sleep 1
 RSS_IDLE=$(rss_mib $SIDECAR_PID)
 
@@ -121,10 +41,6 @@ BODY_SIDECAR='{"model":"bench","messages":[{"role":"user","content":"hi"}],"max_
 STREAM_DIRECT='{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}],"max_tokens":8}'
 STREAM_SIDECAR='{"model":"bench","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}],"max_tokens":8}'
 
-# hey prints "  50% in 0.0004 secs"; returns the value in ms
-pct() { awk -v p="$1%" '$1==p && $2=="in" {printf "%.3f", $3*1000}' "$2"; }
-rps() { awk '/Requests\/sec:/ {printf "%.0f", $2}' "$1"; }
-errors() { awk '/Status code distribution:/{f=1;next} f && /\[/ {if ($1!="[200]") s+=$2} END {print s+0}' "$1"; }
 # hey's "resp wait" line: the average time from request sent to the first response byte, in ms
 ttfb() { awk '/resp wait:/ {printf "%.3f", $3*1000}' "$1"; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", a-b}'; }
@@ -141,9 +57,10 @@ seq_run() { # name url body
     "$2" >"$WORK/$1.txt"
 }
 
-echo "warming up (JIT) for 10s"
-run warm "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" "$BODY_SIDECAR" 2000 5
-run warm-s "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" "$STREAM_SIDECAR" 1000 5
+WARMUP=${WARMUP:-30}
+echo "warming up (JIT: 20-30 s at 2,000 req/s) for ${WARMUP}s + 10s streamed"
+run warm "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" "$BODY_SIDECAR" 2000 "$WARMUP"
+run warm-s "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" "$STREAM_SIDECAR" 2000 10
 run warm-direct "http://127.0.0.1:$SIM_PORT/v1/chat/completions" "$BODY_DIRECT" 2000 5
 
 ROWS=""
@@ -177,11 +94,8 @@ for mode in non-streamed streamed; do
 done
 
 echo "200 concurrent streams (100 tokens at 20 tokens/s each)"
-kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
-java -XX:+UseSerialGC -Xmx256m -jar "$SIM_JAR" \
-  --port "$SIM_PORT" --threads 1 --output-tokens 100 --tps 20 >"$WORK/sim2.log" 2>&1 &
-PIDS+=($!)
-wait_for "http://127.0.0.1:$SIM_PORT/v1/models" 20 || true
+kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true
+start_simulator "$SIM_PORT" --threads 1 --output-tokens 100 --tps 20 || true
 STREAM_BODY='{"model":"bench","stream":true,"messages":[{"role":"user","content":"hi"}]}'
 hey -n 200 -c 200 -t 60 -m POST -T application/json -d "$STREAM_BODY" \
   "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" >"$WORK/streams.txt" &
@@ -199,7 +113,7 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo
   echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "- machine: $(nproc) cores ($CPU), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(java -version 2>&1 | head -1)"
-  echo "- command: \`bench/sidecar-overhead.sh $DURATION \"$RATES\"\`"
+  echo "- command: \`WARMUP=$WARMUP bench/sidecar-overhead.sh $DURATION \"$RATES\"\`"
   echo "- load: \`hey -z ${DURATION}s -c $WORKERS -q <rate/$WORKERS>\` per rate, and \`hey -n 5000 -c 1\` for one connection; POST of a small chat completion (8 output tokens), non-streamed and streamed, keep-alive"
   echo "- load average (1/5/15 min) before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the numbers)"
   echo "- the simulator, the sidecar and hey share the same $(nproc) cores, so absolute numbers include their contention;"

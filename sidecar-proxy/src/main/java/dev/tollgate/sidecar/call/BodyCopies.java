@@ -2,6 +2,7 @@ package dev.tollgate.sidecar.call;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.sidecar.routing.OutputLimit;
 import dev.tollgate.sidecar.wire.Json;
 
 /**
@@ -18,9 +19,18 @@ final class BodyCopies {
 
   private BodyCopies() {}
 
-  /** A body a tier may change at the top level (its output limit). */
-  static ObjectNode forTier(ObjectNode caller) {
-    return shallow(caller);
+  /**
+   * The body of a tier with output limit {@code tierMax}: the caller's own when the tier sets no
+   * limit (nothing changes it then: each attempt copies what it changes), else a top-level copy
+   * with the limit applied.
+   */
+  static ObjectNode forTier(ObjectNode caller, Integer tierMax) {
+    if (tierMax == null || tierMax <= 0) {
+      return caller;
+    }
+    ObjectNode copy = shallow(caller);
+    OutputLimit.apply(copy, tierMax);
+    return copy;
   }
 
   /** A body one attempt may forward or translate and mark, leaving {@code body} as it was. */

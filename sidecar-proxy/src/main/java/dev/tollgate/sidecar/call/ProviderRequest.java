@@ -12,6 +12,7 @@ import dev.tollgate.sidecar.wire.ProxyException;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -140,6 +141,11 @@ final class ProviderRequest {
     return this;
   }
 
+  /**
+   * The request, once per connection it is written to. The headers are complete by now and only
+   * read from here on (the encoder writes them as they are), so every copy shares them; there are
+   * no trailers.
+   */
   Supplier<FullHttpRequest> build() {
     String target = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
     return () ->
@@ -148,7 +154,7 @@ final class ProviderRequest {
             HttpMethod.POST,
             target,
             Unpooled.wrappedBuffer(body),
-            headers.copy(),
-            new DefaultHttpHeaders());
+            headers,
+            EmptyHttpHeaders.INSTANCE);
   }
 }

@@ -195,8 +195,7 @@ public final class ProxyCall implements Attempts.Driver, ResponseRelay.Outcome, 
 
   private void switchTier(RouteConfig.Tier t) {
     call.tier = t.name();
-    requestJson = BodyCopies.forTier(originalJson);
-    OutputLimit.apply(requestJson, t.maxTokens());
+    requestJson = BodyCopies.forTier(originalJson, t.maxTokens());
     attempts.restart(
         call.tier,
         pinnedToStoredResponse(

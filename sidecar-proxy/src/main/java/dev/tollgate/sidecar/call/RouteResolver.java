@@ -34,7 +34,9 @@ final class RouteResolver {
     }
     call.cfg = cfg;
     ObjectNode body = body(request.content());
-    call.callerHeaders = request.headers().copy();
+    // the decoder's own headers, not a copy: nothing writes to them, and they outlive the request's
+    // body (only the content is reference-counted)
+    call.callerHeaders = request.headers();
     call.routeCfg = route(cfg, body);
     call.route = call.routeCfg.model();
     return body;

@@ -1,5 +1,7 @@
 package dev.tollgate.sidecar.metering;
 
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -445,15 +447,16 @@ public final class ProxyMetrics {
     inFlight.labelValues(r.route()).dec();
     String p = label(r.provider());
     String m = label(r.model());
-    requests.labelValues(r.route(), p, m).inc();
+    Series s = series(r.route(), p, m);
+    s.requests().inc();
     if (r.errorKind() != null) {
       errors.labelValues(r.route(), p, m, r.errorKind().label()).inc();
     }
     if (r.usage() != null) {
-      tokens.labelValues(r.route(), p, m, "input").inc(r.usage().inputTokens());
-      tokens.labelValues(r.route(), p, m, "output").inc(r.usage().outputTokens());
-      tokens.labelValues(r.route(), p, m, "cache_read").inc(r.usage().cacheReadTokens());
-      tokens.labelValues(r.route(), p, m, "cache_write").inc(r.usage().cacheWriteTokens());
+      s.tokens(0).inc(r.usage().inputTokens());
+      s.tokens(1).inc(r.usage().outputTokens());
+      s.tokens(2).inc(r.usage().cacheReadTokens());
+      s.tokens(3).inc(r.usage().cacheWriteTokens());
       if (r.usage().cacheReadTokens() + r.usage().cacheWriteTokens() > 0) {
         LongAdder[] rw =
             promptCacheTokens.computeIfAbsent(
@@ -463,17 +466,17 @@ public final class ProxyMetrics {
       }
       if (r.cost().priced()) {
         // a metric sample is a double by nature; the ledger and the log keep the exact value
-        cost.labelValues(r.route(), p, m).inc(r.cost().usd().doubleValue());
+        s.cost().inc(r.cost().usd().doubleValue());
       } else {
-        unpriced.labelValues(r.route(), p, m).inc();
+        s.unpriced().inc();
       }
     }
     if (!r.usageComplete() && r.upstreamStatus() == 200) {
-      usageMissing.labelValues(r.route(), p, m).inc();
+      s.usageMissing().inc();
     }
-    latency.labelValues(r.route(), p, m).observe(r.latencyNanos() / 1e9);
+    s.latency().observe(r.latencyNanos() / 1e9);
     if (r.ttftNanos() >= 0) {
-      ttft.labelValues(r.route(), p, m).observe(r.ttftNanos() / 1e9);
+      s.ttft().observe(r.ttftNanos() / 1e9);
     }
     attributed(r, m);
     String[] w = workload;
@@ -482,6 +485,113 @@ public final class ProxyMetrics {
       if (r.cost().priced() && r.cost().usd().signum() > 0) {
         workloadCost.labelValues(w).inc(r.cost().usd().doubleValue());
       }
+    }
+  }
+
+  /** Most series a call's end keeps bound; past it, the children are looked up on each call. */
+  static final int MAX_BOUND_SERIES = 1024;
+
+  private final Map<List<String>, Series> bound = new ConcurrentHashMap<>();
+
+  /**
+   * The per-call series of {@code route}, {@code provider} and {@code model}, bound once: a
+   * labelled child is otherwise looked up by its label values ten times a call. Each child is bound
+   * when first used, so a call that never, say, went unpriced shows no unpriced series. The labels
+   * are bounded by the configuration; the map is capped at {@link #MAX_BOUND_SERIES} anyway.
+   */
+  private Series series(String route, String provider, String model) {
+    List<String> key = List.of(route, provider, model);
+    Series s = bound.get(key);
+    if (s == null) {
+      s = new Series(route, provider, model);
+      if (bound.size() < MAX_BOUND_SERIES) {
+        Series raced = bound.putIfAbsent(key, s);
+        s = raced == null ? s : raced;
+      }
+    }
+    return s;
+  }
+
+  /** Bound children of the per-call metrics for one route, provider and model. */
+  private final class Series {
+    private static final String[] TOKEN_TYPES = {"input", "output", "cache_read", "cache_write"};
+    private final CounterDataPoint requests;
+    private final DistributionDataPoint latency;
+    private final Lazy<CounterDataPoint[]> tokens;
+    private final Lazy<CounterDataPoint> cost;
+    private final Lazy<CounterDataPoint> unpriced;
+    private final Lazy<CounterDataPoint> usageMissing;
+    private final Lazy<DistributionDataPoint> ttft;
+
+    Series(String route, String provider, String model) {
+      requests = ProxyMetrics.this.requests.labelValues(route, provider, model);
+      latency = ProxyMetrics.this.latency.labelValues(route, provider, model);
+      tokens =
+          new Lazy<>(
+              () -> {
+                CounterDataPoint[] t = new CounterDataPoint[TOKEN_TYPES.length];
+                for (int i = 0; i < t.length; i++) {
+                  t[i] =
+                      ProxyMetrics.this.tokens.labelValues(route, provider, model, TOKEN_TYPES[i]);
+                }
+                return t;
+              });
+      cost = new Lazy<>(() -> ProxyMetrics.this.cost.labelValues(route, provider, model));
+      unpriced = new Lazy<>(() -> ProxyMetrics.this.unpriced.labelValues(route, provider, model));
+      usageMissing =
+          new Lazy<>(() -> ProxyMetrics.this.usageMissing.labelValues(route, provider, model));
+      ttft = new Lazy<>(() -> ProxyMetrics.this.ttft.labelValues(route, provider, model));
+    }
+
+    CounterDataPoint requests() {
+      return requests;
+    }
+
+    DistributionDataPoint latency() {
+      return latency;
+    }
+
+    /** The token counter of {@code type} (0 input, 1 output, 2 cache read, 3 cache write). */
+    CounterDataPoint tokens(int type) {
+      return tokens.get()[type];
+    }
+
+    CounterDataPoint cost() {
+      return cost.get();
+    }
+
+    CounterDataPoint unpriced() {
+      return unpriced.get();
+    }
+
+    CounterDataPoint usageMissing() {
+      return usageMissing.get();
+    }
+
+    DistributionDataPoint ttft() {
+      return ttft.get();
+    }
+  }
+
+  /**
+   * A child bound when first used. Two threads may both bind it: labelValues gives them the same
+   * child.
+   */
+  private static final class Lazy<T> {
+    private final Supplier<T> bind;
+    private volatile T value;
+
+    Lazy(Supplier<T> bind) {
+      this.bind = bind;
+    }
+
+    T get() {
+      T v = value;
+      if (v == null) {
+        v = bind.get();
+        value = v;
+      }
+      return v;
     }
   }
 

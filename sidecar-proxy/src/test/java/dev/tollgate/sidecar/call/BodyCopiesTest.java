@@ -34,13 +34,22 @@ class BodyCopiesTest {
   void theMessagesAreSharedNotCopied() {
     ObjectNode original = body();
     assertThat(BodyCopies.forAttempt(original).get("messages")).isSameAs(original.get("messages"));
-    assertThat(BodyCopies.forTier(original).get("messages")).isSameAs(original.get("messages"));
+    assertThat(BodyCopies.forTier(original, 100).get("messages"))
+        .isSameAs(original.get("messages"));
+  }
+
+  @Test
+  void aTierWithoutAnOutputLimitUsesTheCallersBodyAsIs() {
+    ObjectNode original = body();
+    assertThat(BodyCopies.forTier(original, null)).isSameAs(original);
+    assertThat(BodyCopies.forTier(original, 0)).isSameAs(original);
   }
 
   @Test
   void aTierChangesOnlyItsCopy() {
     ObjectNode original = body();
-    BodyCopies.forTier(original).put("max_tokens", 10);
+    ObjectNode tier = BodyCopies.forTier(original, 10);
+    assertThat(tier.get("max_tokens").asInt()).isEqualTo(10);
     assertThat(original.get("max_tokens").asInt()).isEqualTo(900);
   }
 }

@@ -39,6 +39,22 @@ class CostCalculatorTest {
   }
 
   @Test
+  void aReloadedCredentialIsPricedByItsNewOverrideNotTheRememberedPrice() {
+    Usage usage = new Usage(1_000_000, 0, 0, 0);
+    CredentialConfig before =
+        credential(
+            null, List.of(new ModelPrice("my-model", BigDecimal.ONE, BigDecimal.ONE, null, null)));
+    assertThat(calc.cost(before, "my-model", usage).usd()).isEqualByComparingTo("1");
+    assertThat(calc.cost(before, "my-model", usage).usd()).isEqualByComparingTo("1");
+    CredentialConfig reloaded =
+        credential(
+            null,
+            List.of(new ModelPrice("my-model", new BigDecimal("2"), BigDecimal.ONE, null, null)));
+    assertThat(calc.cost(reloaded, "my-model", usage).usd()).isEqualByComparingTo("2");
+    assertThat(calc.cost(before, "other-model", usage).priced()).isFalse();
+  }
+
+  @Test
   void cacheWritesUseTheirOwnPrice() {
     // Haiku: 350 in * 0.25 + 120 out * 1.25 + 800 read * 0.03 + 200 write * 0.30 per million
     Cost cost =
