@@ -52,6 +52,14 @@ public final class Sidecar implements AutoCloseable {
         reporting == null ? null : new dev.tollgate.sidecar.budget.CredentialShares(px.limits());
     config.onApplied(
         c -> {
+          // the JDK's TLS stack loads only for a credential that trusts the system's CAs over https
+          if (c.credentials().stream()
+              .anyMatch(
+                  cred ->
+                      cred.caFile() == null
+                          && (cred.endpoint() == null || !cred.endpoint().startsWith("http://")))) {
+            px.upstream().prepareSystemTrust();
+          }
           px.upstream()
               .prepareTrust(
                   c.credentials().stream()
