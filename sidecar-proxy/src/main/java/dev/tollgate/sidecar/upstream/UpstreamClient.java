@@ -97,6 +97,11 @@ public final class UpstreamClient {
     systemTrust();
   }
 
+  /** Whether the system-trust TLS context has been asked for (diagnostics and tests). */
+  public boolean systemTrustRequested() {
+    return ssl != null;
+  }
+
   private CompletableFuture<SslContext> systemTrust() {
     CompletableFuture<SslContext> s = ssl;
     if (s == null) {
