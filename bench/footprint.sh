@@ -21,7 +21,7 @@
 #   default: 17 25-image (Java 17 with jvm.options, and what the container image runs)
 # env: JAVA17 (default /usr/lib/jvm/java-17-openjdk-amd64), JAVA25 (default
 #   /usr/lib/jvm/temurin-25-jdk-amd64), OUT (default bench/results/footprint.md)
-# writes bench/results/footprint.md
+# appends the run to bench/results/footprint.md (earlier runs and their readings stay above it)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -323,5 +323,9 @@ col() { awk -F'\t' -v n="$1" -v c="$2" '$1 == n {print $c}' "$WORK/results.tsv";
       awk '{printf "%s %s %s %s\n", $2, $3, $4, $NF}' || true
     echo '```'
   done
-} >"$OUT"
-cat "$OUT"
+} >"$WORK/run.md"
+if [ -s "$OUT" ]; then
+  printf '\n---\n\n' >>"$OUT"
+fi
+cat "$WORK/run.md" >>"$OUT"
+cat "$WORK/run.md"
