@@ -18,17 +18,17 @@
 #         25-aot (+ AOT cache), 25-coh (jvm.options + jvm-25.options: compact object headers),
 #         25-image (jvm.options + jvm-25.options + AOT cache: what the container image runs), or
 #         NAME=JAVA_HOME:OPTIONS_FILE[:cds|aot] for any other combination.
-#   default: 17 17-cds 25 25-aot 25-coh 25-image
+#   default: 17 25-image (Java 17 with jvm.options, and what the container image runs)
 # env: JAVA17 (default /usr/lib/jvm/java-17-openjdk-amd64), JAVA25 (default
 #   /usr/lib/jvm/temurin-25-jdk-amd64), OUT (default bench/results/footprint.md)
-# writes bench/results/footprint.md
+# appends the run to bench/results/footprint.md (earlier runs and their readings stay above it)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROUNDS=${1:-3}
 shift || true
 SETS=("$@")
-[ ${#SETS[@]} -gt 0 ] || SETS=(17 17-cds 25 25-aot 25-coh 25-image)
+[ ${#SETS[@]} -gt 0 ] || SETS=(17 25-image)
 JAVA17=${JAVA17:-/usr/lib/jvm/java-17-openjdk-amd64}
 JAVA25=${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64}
 SIM_PORT=${SIM_PORT:-19391}
@@ -246,6 +246,7 @@ diagnose() { # set: NMT summary and classes by library, in $WORK/<name>.nmt and 
   echo "RSS $(rss_mib "$SIDECAR_PID") MiB (with NMT)" >"$WORK/$name.nmt"
   jcmd "$SIDECAR_PID" VM.native_memory summary >>"$WORK/$name.nmt" 2>&1 || true
   pmap -x "$SIDECAR_PID" >"$WORK/$name.pmap" 2>&1 || true
+  jcmd "$SIDECAR_PID" Thread.print 2>/dev/null | grep -o '^"[^"]*"' | tr -d '"' >"$WORK/$name.threads" || true
   stop_sidecar
   {
     echo "total $(wc -l <"$WORK/$name.cl")"
@@ -314,6 +315,7 @@ col() { awk -F'\t' -v n="$1" -v c="$2" '$1 == n {print $c}' "$WORK/results.tsv";
     echo '```'
     cat "$WORK/$n.classes" 2>/dev/null || true
     echo
+    echo "threads $(wc -l <"$WORK/$n.threads" 2>/dev/null): $(tr '\n' ' ' <"$WORK/$n.threads" 2>/dev/null)"
     grep -E '^RSS|^Total|^ *malloc:|^ *mmap:|^-|classes #|thread #|\(stack:' "$WORK/$n.nmt" 2>/dev/null | sed 's/  */ /g' || true
     echo
     echo "largest mappings (pmap -x: size, RSS, dirty KiB)"
@@ -321,5 +323,9 @@ col() { awk -F'\t' -v n="$1" -v c="$2" '$1 == n {print $c}' "$WORK/results.tsv";
       awk '{printf "%s %s %s %s\n", $2, $3, $4, $NF}' || true
     echo '```'
   done
-} >"$OUT"
-cat "$OUT"
+} >"$WORK/run.md"
+if [ -s "$OUT" ]; then
+  printf '\n---\n\n' >>"$OUT"
+fi
+cat "$WORK/run.md" >>"$OUT"
+cat "$WORK/run.md"

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Soak: the sidecar with the container's JVM options (sidecar-proxy/src/main/jvm/jvm.options) under
 # steady load while the provider fails 5% of calls with HTTP 500 and the route retries. Reports the
-# failed-call rate, the sidecar's RSS over time (against the 192 MiB memory limit the webhook
+# failed-call rate, the sidecar's RSS over time (against the 256 MiB memory limit the webhook
 # injects), and unmetered calls (answers the sidecar gave that its own metering did not count).
 # One provider simulator on loopback, bounded load, stops by itself.
 #
 # usage: bench/soak.sh [seconds (default 600)] [rate req/s (default 300)] [fault rate (default 0.05)]
+# env: JAVA (default java), JVM_OPTIONS (option files, default src/main/jvm/jvm.options; the image's
+#   set is "jvm.options jvm-25.options" with JAVA=.../temurin-25-jdk-amd64/bin/java), EXTRA_OPTS
+#   (e.g. -XX:AOTCache=FILE from a --train run with the same options), OUT
 # writes bench/results/soak.md
 set -euo pipefail
 
@@ -18,7 +21,9 @@ SIM_PORT=${SIM_PORT:-19191}
 SIDECAR_PORT=${SIDECAR_PORT:-14191}
 JAR="$ROOT/sidecar-proxy/target/tollgate-sidecar.jar"
 SIM_JAR="$ROOT/simulator/target/tollgate-simulator.jar"
-OUT="$ROOT/bench/results/soak.md"
+OUT=${OUT:-$ROOT/bench/results/soak.md}
+JAVA=${JAVA:-java}
+JVM_OPTIONS=${JVM_OPTIONS:-$ROOT/sidecar-proxy/src/main/jvm/jvm.options}
 
 if ! command -v hey >/dev/null; then
   apt-get install -y hey >/dev/null || { apt-get update -qq && apt-get install -y hey >/dev/null; }
@@ -66,9 +71,12 @@ credentials:
   - {name: sim, provider: openai, endpoint: "http://127.0.0.1:$SIM_PORT/v1", apiKeyFile: "$WORK/api-key"}
 YAML
 
-mapfile -t JVM_OPTS < <(grep -v '^\s*#' "$ROOT/sidecar-proxy/src/main/jvm/jvm.options" | grep -v '^\s*$')
+# shellcheck disable=SC2086
+mapfile -t JVM_OPTS < <(cat $JVM_OPTIONS | grep -v '^\s*#' | grep -v '^\s*$')
+# shellcheck disable=SC2206
+[ -z "${EXTRA_OPTS:-}" ] || JVM_OPTS+=($EXTRA_OPTS)
 echo "starting the sidecar on :$SIDECAR_PORT with ${JVM_OPTS[*]}"
-TOLLGATE_LOG_LEVEL=WARN java "${JVM_OPTS[@]}" -jar "$JAR" --config "$WORK/config.yaml" \
+TOLLGATE_LOG_LEVEL=WARN "$JAVA" "${JVM_OPTS[@]}" -jar "$JAR" --config "$WORK/config.yaml" \
   >"$WORK/sidecar.log" 2>&1 &
 SIDECAR_PID=$!
 PIDS+=($SIDECAR_PID)
@@ -117,7 +125,7 @@ RSS_MAX=$(awk 'BEGIN {m = 0} $2 > m {m = $2} END {print m}' "$WORK/rss.tsv")
   echo
   echo "Run \`bench/soak.sh $DURATION $RATE $FAULT_RATE\` on $(date -u +%Y-%m-%d), $(nproc) cores shared with other work (load average before: $LOAD_BEFORE)."
   echo
-  echo "- sidecar: \`sidecar-proxy/target/tollgate-sidecar.jar\` with \`src/main/jvm/jvm.options\` (${JVM_OPTS[*]})"
+  echo "- sidecar: \`sidecar-proxy/target/tollgate-sidecar.jar\` on \`$("$JAVA" -version 2>&1 | head -1)\` with \`${JVM_OPTS[*]}\`"
   echo "- provider: one simulator answering HTTP 500 to ${FAULT_RATE} of calls at random, 8 output tokens otherwise"
   echo "- route: one target, \`retry: {attempts: 3, backoffBase: 10ms, backoffCap: 200ms}\`, default circuit breaker (its only target: when it opens, calls are still tried and retried)"
   echo "- load: \`hey -z ${DURATION}s -c $WORKERS -q $(( RATE / WORKERS ))\` (about $RATE req/s), a small non-streamed chat completion, keep-alive"
@@ -132,7 +140,7 @@ RSS_MAX=$(awk 'BEGIN {m = 0} $2 > m {m = $2} END {print m}' "$WORK/rss.tsv")
   echo "| calls metered by the sidecar (\`tollgate_requests_total\`) | $METERED |"
   echo "| unmetered calls (requests sent − metered) | $(( TOTAL - METERED )) |"
   echo "| calls with incomplete usage (\`tollgate_usage_incomplete_total\`) | $INCOMPLETE |"
-  echo "| RSS at start / max / end | $RSS_START / $RSS_MAX / $RSS_END MiB (limit 192 MiB) |"
+  echo "| RSS at start / max / end | $RSS_START / $RSS_MAX / $RSS_END MiB (limit 256 MiB) |"
   echo "| sidecar alive at the end | $ALIVE |"
   echo
   echo "RSS every 10 s (seconds, MiB):"

@@ -20,6 +20,8 @@ import java.time.Duration;
  * hand. {@link SidecarMain} runs one per process; tests run one per test class.
  */
 public final class Sidecar implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Sidecar.class);
+
   private final ConfigSource config;
   private final ConfigWatcher watcher;
   private final UsageLedger ledger;
@@ -39,12 +41,14 @@ public final class Sidecar implements AutoCloseable {
       Path spoolDir,
       Path secretsRoot)
       throws InterruptedException {
+    long t0 = System.nanoTime();
     metrics = new ProxyMetrics();
     ledger = new UsageLedger();
     config = new ConfigSource(configFile, new ApiKeyStore(), metrics);
     config.secretsRoot(secretsRoot);
     config.reload();
     SidecarConfig initial = config.current();
+    long tConfig = System.nanoTime();
     settings = initial == null ? ServerSettings.defaults() : initial.server();
     px = new ProxyContext(config, metrics, ledger);
     // credential limits are shared with the namespace's other pods: none before the first reply
@@ -52,6 +56,14 @@ public final class Sidecar implements AutoCloseable {
         reporting == null ? null : new dev.tollgate.sidecar.budget.CredentialShares(px.limits());
     config.onApplied(
         c -> {
+          // the JDK's TLS stack loads only for a credential that trusts the system's CAs over https
+          if (c.credentials().stream()
+              .anyMatch(
+                  cred ->
+                      cred.caFile() == null
+                          && (cred.endpoint() == null || !cred.endpoint().startsWith("http://")))) {
+            px.upstream().prepareSystemTrust();
+          }
           px.upstream()
               .prepareTrust(
                   c.credentials().stream()
@@ -73,9 +85,11 @@ public final class Sidecar implements AutoCloseable {
                       .filter(java.util.Objects::nonNull)
                       .toList());
         });
+    long tContext = System.nanoTime();
     server = new SidecarServer(px, threads);
     server.start(
         settings.bindAddress(), portOverride != null ? portOverride : settings.port(), settings);
+    long tServer = System.nanoTime();
     watcher = new ConfigWatcher(config, pollInterval);
     watcher.start();
     ledger.onRecord(r -> px.budgetGate().recorded(r, config.current()));
@@ -98,6 +112,19 @@ public final class Sidecar implements AutoCloseable {
     } else {
       reporter = null;
     }
+    // where the start's time goes (issue #24: ready within a second)
+    LOG.debug(
+        "sidecar started in {} ms: metrics and configuration {} ms, call context {} ms, proxy"
+            + " listener {} ms, watcher and reporter {} ms",
+        ms(System.nanoTime() - t0),
+        ms(tConfig - t0),
+        ms(tContext - tConfig),
+        ms(tServer - tContext),
+        ms(System.nanoTime() - tServer));
+  }
+
+  private static long ms(long nanos) {
+    return nanos / 1_000_000;
   }
 
   /**

@@ -76,6 +76,14 @@ public final class SidecarMain {
       LOG.error("{}; conversations are counted over the default threshold", e.getMessage());
     }
     sidecar.serveHealth(health());
+    // from the process's start (as the kernel counts it) to the probes answering
+    LOG.info(
+        "ready {} ms after the process started",
+        ProcessHandle.current()
+            .info()
+            .startInstant()
+            .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis())
+            .orElse(-1L));
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(

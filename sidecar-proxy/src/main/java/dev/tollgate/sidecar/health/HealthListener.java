@@ -58,8 +58,8 @@ public final class HealthListener implements AutoCloseable {
    */
   public static HealthListener start(HealthSettings settings, ProxyContext px, int proxyPort)
       throws InterruptedException {
-    ProxyLiveness liveness = new ProxyLiveness(proxyPort);
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    ProxyLiveness liveness = new ProxyLiveness(group, proxyPort);
     try {
       Channel channel =
           new ServerBootstrap()

@@ -60,11 +60,13 @@ public final class UpstreamClient {
   private static final String EXCHANGE = "exchange";
 
   /**
-   * The system-trust TLS context. Building it initialises the JDK's TLS stack (about a second on a
-   * small machine), so it is built on a background thread and does not delay readiness; a call to
-   * an https provider that arrives before it is ready waits for it without blocking its event loop.
+   * The system-trust TLS context, or null until something needs it. Building it initialises the
+   * JDK's TLS stack (about a second and ~400 classes on a small machine), so it is built on a
+   * background thread, once a configuration names an https endpoint without a CA file of its own
+   * ({@link #prepareSystemTrust()}) or a call needs it, and does not delay readiness; a call to an
+   * https provider that arrives before it is ready waits for it without blocking its event loop.
    */
-  private final CompletableFuture<SslContext> ssl;
+  private volatile CompletableFuture<SslContext> ssl;
 
   private final Duration idleTimeout;
 
@@ -84,22 +86,49 @@ public final class UpstreamClient {
 
   public UpstreamClient(Duration idleTimeout) {
     this.idleTimeout = idleTimeout;
-    this.ssl =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return SslContextBuilder.forClient()
-                    .endpointIdentificationAlgorithm("HTTPS")
-                    .build();
-              } catch (SSLException e) {
-                throw new IllegalStateException("cannot create the TLS client context", e);
-              }
-            },
-            r -> {
-              Thread t = new Thread(r, "tollgate-tls-init");
-              t.setDaemon(true);
-              t.start();
-            });
+  }
+
+  /**
+   * Starts building the system-trust TLS context in the background if it is not built yet: called
+   * when a configuration with an https endpoint that trusts the system's CAs is applied, so that
+   * the first call does not wait for it.
+   */
+  public void prepareSystemTrust() {
+    systemTrust();
+  }
+
+  /** Whether the system-trust TLS context has been asked for (diagnostics and tests). */
+  public boolean systemTrustRequested() {
+    return ssl != null;
+  }
+
+  private CompletableFuture<SslContext> systemTrust() {
+    CompletableFuture<SslContext> s = ssl;
+    if (s == null) {
+      synchronized (this) {
+        s = ssl;
+        if (s == null) {
+          s =
+              CompletableFuture.supplyAsync(
+                  () -> {
+                    try {
+                      return SslContextBuilder.forClient()
+                          .endpointIdentificationAlgorithm("HTTPS")
+                          .build();
+                    } catch (SSLException e) {
+                      throw new IllegalStateException("cannot create the TLS client context", e);
+                    }
+                  },
+                  r -> {
+                    Thread t = new Thread(r, "tollgate-tls-init");
+                    t.setDaemon(true);
+                    t.start();
+                  });
+          ssl = s;
+        }
+      }
+    }
+    return s;
   }
 
   /**
@@ -116,8 +145,9 @@ public final class UpstreamClient {
       ExchangeListener listener) {
     CallExchange exchange = new CallExchange(loop, request, listener, connectTimeout);
     boolean needsDefaultTls = "https".equals(origin.getScheme()) && caFile == null;
-    if (needsDefaultTls && !ssl.isDone()) {
-      ssl.whenComplete((c, e) -> loop.execute(() -> begin(exchange, loop, origin, caFile)));
+    if (needsDefaultTls && !systemTrust().isDone()) {
+      systemTrust()
+          .whenComplete((c, e) -> loop.execute(() -> begin(exchange, loop, origin, caFile)));
     } else {
       begin(exchange, loop, origin, caFile);
     }
@@ -166,7 +196,7 @@ public final class UpstreamClient {
 
   private SslContext sslFor(String caFile) {
     if (caFile == null) {
-      return ssl.join(); // completed: send() waits for it before building an https pool
+      return systemTrust().join(); // completed: send() waits for it before an https pool
     }
     SslContext c = trustByCaFile.get(caFile);
     if (c == null) {
