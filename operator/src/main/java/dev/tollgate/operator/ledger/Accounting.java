@@ -163,6 +163,9 @@ public final class Accounting implements AutoCloseable {
   private final ConcurrentHashMap<String, Live> lives = new ConcurrentHashMap<>();
   // live sidecars per namespace as of its last write: their sum paces the reports
   private final ConcurrentHashMap<String, Integer> liveSidecars = new ConcurrentHashMap<>();
+  // their sum, kept current per batch: a batch's pacing costs the same whatever the namespaces
+  private final java.util.concurrent.atomic.AtomicLong liveTotal =
+      new java.util.concurrent.atomic.AtomicLong();
   // ledger writes by what made them due: the pace (or a crossing), the journal ring filling up
   private final java.util.concurrent.atomic.AtomicLong pacedFolds =
       new java.util.concurrent.atomic.AtomicLong();
@@ -507,7 +510,8 @@ public final class Accounting implements AutoCloseable {
         }
         if (head != null) {
           live.head = head;
-          liveSidecars.put(namespace, liveCount);
+          Integer before = liveSidecars.put(namespace, liveCount);
+          liveTotal.addAndGet(liveCount - (before == null ? 0 : before));
           if ((near && !cadence.nearLimit) || !crossed.equals(cadence.crossed)) {
             // a budget got near its limit or crossed an alert threshold (or a period rolled
             // over): status and its Events show it at once; the pace starts again from this write
@@ -681,13 +685,7 @@ public final class Accounting implements AutoCloseable {
   }
 
   private long liveElsewhere(String namespace) {
-    long n = 0;
-    for (Map.Entry<String, Integer> e : liveSidecars.entrySet()) {
-      if (!e.getKey().equals(namespace)) {
-        n += e.getValue();
-      }
-    }
-    return n;
+    return Math.max(0, liveTotal.get() - liveSidecars.getOrDefault(namespace, 0));
   }
 
   /** Callers a budget keeps per period when its ledger had to be compacted. */
