@@ -191,6 +191,13 @@ public final class Accounting implements AutoCloseable {
     this(store, directory, clock, flushInterval, grantTtl, listener, DEFAULT_WRITE_BUDGET);
   }
 
+  /**
+   * Namespaces whose batches are written at the same time: each worker mostly waits for one API
+   * write (a few milliseconds on a real API server), so this is about how many round trips may be
+   * in flight, not about cores.
+   */
+  static final int WORKERS = 32;
+
   /** The longest a report waits for the next journal batch to start. */
   static final long GROUP_WINDOW_MILLIS = 50;
 
@@ -225,11 +232,13 @@ public final class Accounting implements AutoCloseable {
               return t;
             });
     // Namespaces are independent ledgers: each is applied on one worker at a time (its reports in
-    // order), different namespaces in parallel. Most of a flush waits for the API server.
+    // order), different namespaces in parallel. Most of a flush waits for the API server (one
+    // conditional write per batch): with many namespaces a batch would otherwise wait for a
+    // worker behind the others' round trips, so the pool is sized for waiting, not for the cores.
     AtomicInteger n = new AtomicInteger();
     this.workers =
         Executors.newFixedThreadPool(
-            Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
+            Math.max(WORKERS, 2 * Runtime.getRuntime().availableProcessors()),
             r -> {
               Thread t = new Thread(r, "tollgate-accounting-" + n.incrementAndGet());
               t.setDaemon(true);
