@@ -124,13 +124,21 @@ public final class Accounting implements AutoCloseable {
   private static final class Cadence {
     volatile long nextFoldNanos;
     volatile boolean nearLimit = true; // until the first write says otherwise
+    // per Budget, the alert thresholds its spend has crossed, as of the last batch (status and
+    // Events show a crossing: the ledger is written at once when one happens)
+    volatile List<Integer> crossed = List.of();
   }
 
   /**
-   * A budget at or above this share of its limit is written at the base flush interval, whatever
-   * the write budget says: replies carry fresh allowances exactly when they matter.
+   * A budget at or above this share of its limit weighs {@link #NEAR_LIMIT_WEIGHT} times as much as
+   * the others in the split of the write budget (its status is fresher), and its sidecars report at
+   * their own interval. Replies do not depend on the ledger writes: they come from the ledger in
+   * memory once their journal batch is stored.
    */
   static final BigDecimal NEAR_LIMIT_PERCENT = BigDecimal.valueOf(80);
+
+  /** The share of the write budget of a namespace near a limit, against 1 for the others. */
+  static final int NEAR_LIMIT_WEIGHT = 4;
 
   /**
    * The longest a namespace's ledger goes unwritten while its journal grows (far from any limit):
@@ -155,6 +163,14 @@ public final class Accounting implements AutoCloseable {
   private final ConcurrentHashMap<String, Live> lives = new ConcurrentHashMap<>();
   // live sidecars per namespace as of its last write: their sum paces the reports
   private final ConcurrentHashMap<String, Integer> liveSidecars = new ConcurrentHashMap<>();
+  // their sum, kept current per batch: a batch's pacing costs the same whatever the namespaces
+  private final java.util.concurrent.atomic.AtomicLong liveTotal =
+      new java.util.concurrent.atomic.AtomicLong();
+  // ledger writes by what made them due: the pace (or a crossing), the journal ring filling up
+  private final java.util.concurrent.atomic.AtomicLong pacedFolds =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong ringFolds =
+      new java.util.concurrent.atomic.AtomicLong();
   private final ScheduledExecutorService timer;
   private final ExecutorService workers;
   // ledger writes (folds), off the workers so that batches do not wait behind them
@@ -174,6 +190,13 @@ public final class Accounting implements AutoCloseable {
       Listener listener) {
     this(store, directory, clock, flushInterval, grantTtl, listener, DEFAULT_WRITE_BUDGET);
   }
+
+  /**
+   * Namespaces whose batches are written at the same time: each worker mostly waits for one API
+   * write (a few milliseconds on a real API server), so this is about how many round trips may be
+   * in flight, not about cores.
+   */
+  static final int WORKERS = 32;
 
   /** The longest a report waits for the next journal batch to start. */
   static final long GROUP_WINDOW_MILLIS = 50;
@@ -209,11 +232,13 @@ public final class Accounting implements AutoCloseable {
               return t;
             });
     // Namespaces are independent ledgers: each is applied on one worker at a time (its reports in
-    // order), different namespaces in parallel. Most of a flush waits for the API server.
+    // order), different namespaces in parallel. Most of a flush waits for the API server (one
+    // conditional write per batch): with many namespaces a batch would otherwise wait for a
+    // worker behind the others' round trips, so the pool is sized for waiting, not for the cores.
     AtomicInteger n = new AtomicInteger();
     this.workers =
         Executors.newFixedThreadPool(
-            Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
+            Math.max(WORKERS, 2 * Runtime.getRuntime().availableProcessors()),
             r -> {
               Thread t = new Thread(r, "tollgate-accounting-" + n.incrementAndGet());
               t.setDaemon(true);
@@ -264,9 +289,23 @@ public final class Accounting implements AutoCloseable {
 
   /** Whether the namespace's ledger is due to be written (folded). */
   private boolean foldDue(Live live, Cadence cadence) {
-    return live.unfolded()
-        && (System.nanoTime() - cadence.nextFoldNanos >= 0
-            || live.head.index() - live.folded >= foldEarlyAt());
+    return live.unfolded() && (System.nanoTime() - cadence.nextFoldNanos >= 0 || ringFilling(live));
+  }
+
+  /**
+   * Whether half the journal's slots hold batches not folded yet: the ledger is written at once.
+   */
+  private boolean ringFilling(Live live) {
+    return live.head.index() - live.folded >= foldEarlyAt();
+  }
+
+  /**
+   * Ledger writes so far: {@code [paced, forced]}, those due by the namespace's pace (or a budget
+   * crossing a threshold) and those forced by its journal ring filling up (half its slots
+   * unfolded).
+   */
+  public long[] folds() {
+    return new long[] {pacedFolds.get(), ringFolds.get()};
   }
 
   private void flushDue() {
@@ -310,7 +349,8 @@ public final class Accounting implements AutoCloseable {
         flush(namespace, batch, cadence);
       }
       Live live = lives.get(namespace);
-      if (live != null && foldDue(live, cadence)) {
+      if (live != null && foldDue(live, cadence) && !live.folding) {
+        (ringFilling(live) ? ringFolds : pacedFolds).incrementAndGet();
         fold(namespace, live, cadence, true);
       }
     } catch (RuntimeException e) {
@@ -322,23 +362,34 @@ public final class Accounting implements AutoCloseable {
   }
 
   /**
-   * The pause before a namespace's ledger is next written (its journal folded in): the flush
-   * interval near a limit; otherwise as long as it takes this namespace's share of the write budget
-   * to pay for its ledger's size, at most {@link #MAX_FOLD_INTERVAL}. Reports do not wait for it:
-   * they are acknowledged once their journal batch is stored.
+   * The pause before a namespace's ledger is next written (its journal folded in): as long as it
+   * takes this namespace's share of the write budget to pay for its ledger's size, between a base
+   * (the flush interval near a limit, else at least {@link #MIN_FOLD_INTERVAL}) and {@link
+   * #MAX_FOLD_INTERVAL}. The namespaces written within {@link #ACTIVE_WITHIN} share the budget, one
+   * near a limit with {@link #NEAR_LIMIT_WEIGHT} times the weight of the others: writes stay within
+   * the budget whatever the budgets' state (up to the 10 s cap), and status is fresher where it
+   * matters. Reports do not wait for it: they are acknowledged once their journal batch is stored.
    */
   Duration nextInterval(String namespace, Cadence cadence) {
-    if (cadence.nearLimit) {
-      return flushInterval;
-    }
     long now = System.nanoTime();
-    // far from any limit the ledger is written for status only: at most once a second
     Duration base =
-        flushInterval.compareTo(MIN_FOLD_INTERVAL) < 0 ? MIN_FOLD_INTERVAL : flushInterval;
+        cadence.nearLimit || flushInterval.compareTo(MIN_FOLD_INTERVAL) >= 0
+            ? flushInterval
+            : MIN_FOLD_INTERVAL;
+    int own = cadence.nearLimit ? NEAR_LIMIT_WEIGHT : 1;
     // the namespaces written lately share the budget; an idle namespace does not take a share
-    long active =
-        lastWrite.values().stream().filter(t -> now - t < ACTIVE_WITHIN.toNanos()).count();
-    return pace(ledgerBytes.getOrDefault(namespace, 0L), active, writeBudgetBytesPerSecond, base);
+    long weights = own;
+    for (Map.Entry<String, Long> e : lastWrite.entrySet()) {
+      if (!e.getKey().equals(namespace) && now - e.getValue() < ACTIVE_WITHIN.toNanos()) {
+        Cadence other = cadences.get(e.getKey());
+        weights += other != null && other.nearLimit ? NEAR_LIMIT_WEIGHT : 1;
+      }
+    }
+    return pace(
+        ledgerBytes.getOrDefault(namespace, 0L),
+        (double) weights / own,
+        writeBudgetBytesPerSecond,
+        base);
   }
 
   /** The shortest pause between two writes of a ledger far from any limit. */
@@ -348,13 +399,12 @@ public final class Accounting implements AutoCloseable {
   static final Duration ACTIVE_WITHIN = Duration.ofMinutes(1);
 
   /**
-   * How long a ledger of {@code bytes} waits between writes so that {@code activeNamespaces} such
-   * ledgers together stay within {@code budgetBytesPerSecond}: between {@code base} and {@link
-   * #MAX_FOLD_INTERVAL}.
+   * How long a ledger of {@code bytes} waits between writes so that it takes one of {@code shares}
+   * equal shares of {@code budgetBytesPerSecond} (e.g. one of that many active namespaces'
+   * ledgers): between {@code base} and {@link #MAX_FOLD_INTERVAL}.
    */
-  static Duration pace(
-      long bytes, long activeNamespaces, long budgetBytesPerSecond, Duration base) {
-    long millis = bytes * 1000L * Math.max(1, activeNamespaces) / Math.max(1, budgetBytesPerSecond);
+  static Duration pace(long bytes, double shares, long budgetBytesPerSecond, Duration base) {
+    long millis = (long) (bytes * 1000.0 * Math.max(1, shares) / Math.max(1, budgetBytesPerSecond));
     return Duration.ofMillis(
         Math.max(base.toMillis(), Math.min(MAX_FOLD_INTERVAL.toMillis(), millis)));
   }
@@ -455,6 +505,7 @@ public final class Accounting implements AutoCloseable {
                   withoutTargets(r), live.ledger.reporters.get(r.podUid() + "/" + r.bootId())));
         }
         boolean near = nearLimit(live.ledger, budgets);
+        List<Integer> crossed = crossed(live.ledger, budgets);
         int liveCount = roster.others();
         Long interval = reportInterval(liveElsewhere(namespace) + liveCount, near);
         LedgerStore.Head head;
@@ -468,11 +519,15 @@ public final class Accounting implements AutoCloseable {
         }
         if (head != null) {
           live.head = head;
-          liveSidecars.put(namespace, liveCount);
-          if (near && !cadence.nearLimit) {
-            cadence.nextFoldNanos = System.nanoTime(); // status shows it at once
+          Integer before = liveSidecars.put(namespace, liveCount);
+          liveTotal.addAndGet(liveCount - (before == null ? 0 : before));
+          if ((near && !cadence.nearLimit) || !crossed.equals(cadence.crossed)) {
+            // a budget got near its limit or crossed an alert threshold (or a period rolled
+            // over): status and its Events show it at once; the pace starts again from this write
+            cadence.nextFoldNanos = System.nanoTime();
           }
           cadence.nearLimit = near;
+          cadence.crossed = crossed;
           for (int i = 0; i < batch.size(); i++) {
             ReportReply r = applied.get(i);
             batch
@@ -553,6 +608,7 @@ public final class Accounting implements AutoCloseable {
       return;
     }
     live.folding = true;
+    ledgerBytes.put(namespace, (long) prepared.length); // the pace is for the size now written
     cadence.nextFoldNanos = System.nanoTime() + nextInterval(namespace, cadence).toNanos();
     String base = live.ledgerVersion;
     byte[] bytes = prepared;
@@ -628,13 +684,7 @@ public final class Accounting implements AutoCloseable {
   }
 
   private long liveElsewhere(String namespace) {
-    long n = 0;
-    for (Map.Entry<String, Integer> e : liveSidecars.entrySet()) {
-      if (!e.getKey().equals(namespace)) {
-        n += e.getValue();
-      }
-    }
-    return n;
+    return Math.max(0, liveTotal.get() - liveSidecars.getOrDefault(namespace, 0));
   }
 
   /** Callers a budget keeps per period when its ledger had to be compacted. */
@@ -654,6 +704,24 @@ public final class Accounting implements AutoCloseable {
       CallerAccounting.cap(b.byCaller, COMPACT_CALLERS);
     }
     AttributionAccounting.compact(ledger);
+  }
+
+  /** Per Budget (in order), how many of its alert thresholds (and 100 %) its spend has crossed. */
+  static List<Integer> crossed(SpendLedger ledger, List<Budget> budgets) {
+    List<Integer> out = new ArrayList<>(budgets.size());
+    for (Budget b : budgets) {
+      SpendLedger.BudgetSpend spend = ledger.budgets.get(b.getMetadata().getName());
+      if (spend == null || b.getSpec() == null || b.getSpec().getLimit() == null) {
+        out.add(0);
+        continue;
+      }
+      BigDecimal limit = new BigDecimal(b.getSpec().getLimit());
+      BigDecimal spent = spend.spentUsd();
+      out.add(
+          BudgetPeriods.crossed(spent, limit, BudgetPeriods.alerts(b.getSpec())).size()
+              + (spent.compareTo(limit) >= 0 ? 1 : 0));
+    }
+    return out;
   }
 
   /** Whether a budget of the ledger is at or above {@link #NEAR_LIMIT_PERCENT} of its limit. */

@@ -30,6 +30,7 @@ import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -68,6 +69,115 @@ public final class LedgerScaleBench {
 
   private LedgerScaleBench() {}
 
+  /** How a simulated sidecar's report reaches the accounting. */
+  interface Sender {
+    java.util.concurrent.CompletableFuture<ReportReply> send(Pod p, UsageReport report);
+  }
+
+  private static volatile Sender SENDER;
+
+  /**
+   * Posts reports as a sidecar does: {@code POST /v1/reports} over HTTPS (HTTP/1.1, connections
+   * kept alive and shared by the simulated pods: far fewer than one per pod) with the pod's bearer
+   * token; a reply other than 200 fails the report (the pod resends it at its next tick).
+   */
+  static final class HttpsSender implements Sender {
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .configure(
+                com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES,
+                false);
+    private final java.net.http.HttpClient http;
+    private final java.net.URI uri;
+    // Requests in flight at most, so connections at most (kept alive and reused): a TLS handshake
+    // per simulated pod, client and server ends in this one process on 2 cores, did not complete
+    // within the connect timeout at 1,000 pods (each retry a new handshake), and 10,000
+    // connections are 20,000 file descriptors, the limit. A report waiting for a permit counts in
+    // its latency. -Dbench.https.connections=N to change.
+    private static final int MAX_IN_FLIGHT = Integer.getInteger("bench.https.connections", 64);
+    private final java.util.concurrent.Semaphore permits =
+        new java.util.concurrent.Semaphore(MAX_IN_FLIGHT);
+    private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> waiting =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    HttpsSender(int port, javax.net.ssl.SSLContext tls) {
+      this.http =
+          java.net.http.HttpClient.newBuilder()
+              .version(java.net.http.HttpClient.Version.HTTP_1_1)
+              .sslContext(tls)
+              .connectTimeout(Duration.ofSeconds(30))
+              .build();
+      this.uri = java.net.URI.create("https://localhost:" + port + "/v1/reports");
+    }
+
+    @Override
+    public java.util.concurrent.CompletableFuture<ReportReply> send(Pod p, UsageReport report) {
+      var out = new java.util.concurrent.CompletableFuture<ReportReply>();
+      Runnable go =
+          () ->
+              post(p, report)
+                  .whenComplete(
+                      (r, e) -> {
+                        next();
+                        if (e != null) {
+                          out.completeExceptionally(e);
+                        } else {
+                          out.complete(r);
+                        }
+                      });
+      if (permits.tryAcquire()) {
+        go.run();
+      } else {
+        waiting.add(go);
+        if (permits.tryAcquire()) {
+          next();
+        }
+      }
+      return out;
+    }
+
+    /** Hands a freed permit to the next waiting report. */
+    private void next() {
+      Runnable r = waiting.poll();
+      if (r != null) {
+        r.run();
+        return;
+      }
+      permits.release();
+      if (!waiting.isEmpty() && permits.tryAcquire()) {
+        next();
+      }
+    }
+
+    private java.util.concurrent.CompletableFuture<ReportReply> post(Pod p, UsageReport report) {
+      byte[] body;
+      try {
+        body = JSON.writeValueAsBytes(report);
+      } catch (java.io.IOException e) {
+        return java.util.concurrent.CompletableFuture.failedFuture(e);
+      }
+      return http.sendAsync(
+              java.net.http.HttpRequest.newBuilder(uri)
+                  .timeout(Duration.ofSeconds(10))
+                  .header("Authorization", "Bearer " + p.token)
+                  .header("Content-Type", "application/json")
+                  .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofByteArray())
+          .thenApply(
+              r -> {
+                if (r.statusCode() != 200) {
+                  throw new IllegalStateException("report answered " + r.statusCode());
+                }
+                try {
+                  return JSON.readValue(r.body(), ReportReply.class);
+                } catch (java.io.IOException e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+    }
+  }
+
   /** Counts the bytes of every object the mock API server stores on a write. */
   static final class CountingDispatcher extends KubernetesCrudDispatcher {
     final AtomicLong ledgerBytes = new AtomicLong();
@@ -82,8 +192,14 @@ public final class LedgerScaleBench {
     // apart from the mock's, which shares the cores with everything else
     final AtomicLongArray writeMillis = new AtomicLongArray(LATENCY_BUCKETS + 1);
 
+    /** TokenReviews the API server was asked for (HTTPS mode: through the report server). */
+    final AtomicLong tokenReviews = new AtomicLong();
+
     @Override
     public MockResponse handleCreate(RecordedRequest request) {
+      if (request.getPath().startsWith("/apis/authentication.k8s.io/v1/tokenreviews")) {
+        return tokenReview(request);
+      }
       long t = System.nanoTime();
       return timed(t, count(request, super.handleCreate(request)));
     }
@@ -98,6 +214,35 @@ public final class LedgerScaleBench {
     public MockResponse handlePatch(RecordedRequest request) {
       long t = System.nanoTime();
       return timed(t, count(request, super.handlePatch(request)));
+    }
+
+    /**
+     * Answers a TokenReview as the API server does for a pod-bound projected token: the bench's
+     * tokens are {@code header.base64url(namespace/pod/uid).signature}.
+     */
+    private MockResponse tokenReview(RecordedRequest request) {
+      tokenReviews.incrementAndGet();
+      io.fabric8.kubernetes.api.model.authentication.TokenReview review =
+          io.fabric8.kubernetes.client.utils.Serialization.unmarshal(
+              request.getUtf8Body(),
+              io.fabric8.kubernetes.api.model.authentication.TokenReview.class);
+      String[] parts = review.getSpec().getToken().split("\\.");
+      String[] who =
+          new String(java.util.Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8)
+              .split("/");
+      review.setStatus(
+          new io.fabric8.kubernetes.api.model.authentication.TokenReviewStatusBuilder()
+              .withAuthenticated(true)
+              .withAudiences(TokenReviewer.AUDIENCE)
+              .withNewUser()
+              .withUsername("system:serviceaccount:" + who[0] + ":default")
+              .addToExtra("authentication.kubernetes.io/pod-name", List.of(who[1]))
+              .addToExtra("authentication.kubernetes.io/pod-uid", List.of(who[2]))
+              .endUser()
+              .build());
+      return new MockResponse()
+          .setResponseCode(201)
+          .setBody(io.fabric8.kubernetes.client.utils.Serialization.asJson(review));
     }
 
     private MockResponse timed(long start, MockResponse response) {
@@ -159,10 +304,20 @@ public final class LedgerScaleBench {
     volatile boolean inFlight;
     volatile long nextIntervalMillis;
 
+    final String token;
+
     Pod(String namespace, int i) {
       this.namespace = namespace;
       this.name = namespace + "-pod-" + i;
       this.uid = java.util.UUID.nameUUIDFromBytes(name.getBytes()).toString();
+      // shaped like a projected token (a JWS); the mock API server's TokenReview reads the middle
+      var b64 = java.util.Base64.getUrlEncoder().withoutPadding();
+      this.token =
+          b64.encodeToString("{\"alg\":\"RS256\"}".getBytes(StandardCharsets.UTF_8))
+              + "."
+              + b64.encodeToString(
+                  (namespace + "/" + name + "/" + uid).getBytes(StandardCharsets.UTF_8))
+              + ".c2ln";
     }
   }
 
@@ -172,6 +327,9 @@ public final class LedgerScaleBench {
     int seconds = Integer.parseInt(args[2]);
     Duration interval = Duration.parse("PT" + args[3]);
     Path out = Path.of(args[4]);
+    // "https": the simulated sidecars POST their reports to the report server over HTTPS with
+    // their token, and the server's cached TokenReviewer asks the mock API server
+    boolean https = args.length > 5 && "https".equals(args[5]);
     int warmup = Math.max(10, (int) (interval.toSeconds() * 3));
 
     java.util.logging.Logger.getLogger("io.fabric8.mockwebserver")
@@ -217,10 +375,12 @@ public final class LedgerScaleBench {
 
     AtomicLong tokenReviews = new AtomicLong();
     TokenReviewer reviewer =
-        t -> {
-          tokenReviews.incrementAndGet();
-          return Optional.of(new TokenReviewer.Identity(t, "default", "bench-pod", null));
-        };
+        https
+            ? new dev.tollgate.operator.report.KubernetesTokenReviewer(client)
+            : t -> {
+              tokenReviews.incrementAndGet();
+              return Optional.of(new TokenReviewer.Identity(t, "default", "bench-pod", null));
+            };
     WebhookTls tls = WebhookTls.generate(List.of("localhost"), Duration.ofDays(1));
     ReportChannel channel =
         ReportChannel.start(
@@ -230,6 +390,13 @@ public final class LedgerScaleBench {
             reviewer,
             Clock.systemUTC());
     Accounting accounting = channel.accounting();
+    Sender sender =
+        https
+            ? new HttpsSender(channel.port(), tls.clientContextTrustingCa())
+            : (p, report) -> {
+              reviewer.review(p.namespace); // the report endpoint reviews every report's token
+              return accounting.submit(report);
+            };
 
     List<Pod> all = new ArrayList<>();
     for (String ns : nsNames) {
@@ -240,6 +407,7 @@ public final class LedgerScaleBench {
     AtomicLongArray latency = new AtomicLongArray(LATENCY_BUCKETS + 1);
     AtomicLong answered = new AtomicLong();
     AtomicLong failed = new AtomicLong();
+    AtomicLong timedOut = new AtomicLong();
     AtomicLong submitted = new AtomicLong();
     ScheduledExecutorService clients =
         Executors.newScheduledThreadPool(
@@ -249,6 +417,7 @@ public final class LedgerScaleBench {
               t.setDaemon(true);
               return t;
             });
+    SENDER = sender;
     long intervalMs = interval.toMillis();
     for (Pod p : all) {
       p.nextIntervalMillis = intervalMs;
@@ -261,6 +430,7 @@ public final class LedgerScaleBench {
           latency,
           answered,
           failed,
+          timedOut,
           submitted);
     }
 
@@ -276,7 +446,11 @@ public final class LedgerScaleBench {
     long status0 = dispatcher.statusBytes.get();
     long other0 = dispatcher.otherBytes.get();
     long reviews0 = tokenReviews.get();
+    long apiReviews0 = dispatcher.tokenReviews.get();
     long answered0 = answered.get();
+    long failed0 = failed.get();
+    long timedOut0 = timedOut.get();
+    long[] folds0 = accounting.folds();
     for (int i = 0; i < LATENCY_BUCKETS + 1; i++) {
       latency.set(i, 0);
       dispatcher.writeMillis.set(i, 0);
@@ -293,8 +467,13 @@ public final class LedgerScaleBench {
     long statusBytes = dispatcher.statusBytes.get() - status0;
     long otherBytes = dispatcher.otherBytes.get() - other0;
     long reviews = tokenReviews.get() - reviews0;
+    long apiReviews = dispatcher.tokenReviews.get() - apiReviews0;
     long answeredInWindow = answered.get() - answered0;
-    long backlog = submitted.get() - answered.get() - failed.get();
+    long failedInWindow = failed.get() - failed0;
+    long timedOutInWindow = timedOut.get() - timedOut0;
+    long[] folds = accounting.folds();
+    // in flight when the window closed: answered later (or counted in failed), not lost
+    long inFlight = submitted.get() - answered.get() - failed.get();
     clients.shutdownNow();
     clients.awaitTermination(5, TimeUnit.SECONDS);
 
@@ -318,18 +497,38 @@ public final class LedgerScaleBench {
           spent.subtract(limit).multiply(BigDecimal.valueOf(100)).divide(limit, 3, RoundingMode.UP);
       worst = worst.max(over);
     }
+    // every request to fabric8's mock costs a scan over all the objects it stores (one event-loop
+    // thread): the journal slots are most of them
+    int stored =
+        client
+            .configMaps()
+            .inNamespace(ConfigMapLedgerStore.DEFAULT_OPERATOR_NAMESPACE)
+            .list()
+            .getItems()
+            .size();
     long maxLedger =
         dispatcher.ledgerSizes.values().stream().mapToLong(Long::longValue).max().orElse(0);
     double meanLedger =
         dispatcher.ledgerSizes.values().stream().mapToLong(Long::longValue).average().orElse(0);
-    // The security branch caches TokenReviews per token for 60 s: at most one per pod a minute.
-    double cachedReviews = Math.min(reviews / elapsed, pods / 60.0);
+    // Without HTTPS: one review per report is what an uncached server would ask, and the cache by
+    // token hash allows one per pod a minute (an estimate, shown with "~"). With HTTPS: every
+    // report goes through the server's CachingTokenReviewer, and the TokenReviews the mock API
+    // server answered are counted.
+    String uncachedReviews =
+        https
+            ? String.format("%.0f", answeredInWindow / elapsed)
+            : String.format("%.0f", reviews / elapsed);
+    String cachedReviews =
+        https
+            ? String.format("%.1f (measured)", apiReviews / elapsed)
+            : String.format("~%.0f", Math.min(reviews / elapsed, pods / 60.0));
     String row =
         String.format(
-            "| %,d | %d | %s | %.0f | %d | %,.1f | %,.1f | %.1f | %,.0f | %,.0f | %,.0f | %.0f %% | %.0f %% | %.0f | %.0f | %s | %s | %d | %s | %s | %.1f | %,.0f | %s / %s / %s |%n",
+            "| %,d | %d | %s%s | %.0f | %d | %,.1f | %,.1f | %.1f | %,.0f | %,.0f | %,.0f | %.0f %% | %.0f %% | %s | %s | %s | %s | %d (%d timed out) / %d / %d | %s | %s | %.1f | %,.0f | %s / %s / %s | %d / %d | %,d |%n",
             pods,
             namespaces,
             args[3],
+            https ? " (HTTPS)" : "",
             answeredInWindow / elapsed,
             dispatcher.ledgerSizes.size(),
             maxLedger / 1024.0,
@@ -340,11 +539,14 @@ public final class LedgerScaleBench {
             (ledgerBytes + statusBytes + otherBytes) / elapsed / 1024,
             cpu / 1e9 / elapsed * 100,
             process / 1e9 / elapsed * 100,
-            reviews / elapsed,
+            uncachedReviews,
             cachedReviews,
             percentile(latency, 0.50),
             percentile(latency, 0.99),
-            backlog + undelivered,
+            failedInWindow,
+            timedOutInWindow,
+            inFlight,
+            undelivered,
             worst.toPlainString() + " %",
             // the documented bound: one call in flight per sidecar when its allowance ran out
             PER_CALL
@@ -356,7 +558,10 @@ public final class LedgerScaleBench {
             journalBytes / elapsed / 1024,
             percentile(dispatcher.writeMillis, 0.50),
             percentile(dispatcher.writeMillis, 0.99),
-            percentile(dispatcher.writeMillis, 0.999));
+            percentile(dispatcher.writeMillis, 0.999),
+            folds[0] - folds0[0],
+            folds[1] - folds0[1],
+            stored);
     System.out.print(row);
     Files.writeString(out, row, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     channel.close();
@@ -375,11 +580,12 @@ public final class LedgerScaleBench {
       AtomicLongArray latency,
       AtomicLong answered,
       AtomicLong failed,
+      AtomicLong timedOut,
       AtomicLong submitted) {
     try {
       clients.schedule(
           () -> {
-            tick(p, accounting, reviewer, latency, answered, failed, submitted);
+            tick(p, accounting, reviewer, latency, answered, failed, timedOut, submitted);
             scheduleNext(
                 clients,
                 p,
@@ -389,6 +595,7 @@ public final class LedgerScaleBench {
                 latency,
                 answered,
                 failed,
+                timedOut,
                 submitted);
           },
           delayMs,
@@ -420,6 +627,7 @@ public final class LedgerScaleBench {
       AtomicLongArray latency,
       AtomicLong answered,
       AtomicLong failed,
+      AtomicLong timedOut,
       AtomicLong submitted) {
     if (p.inFlight) {
       return;
@@ -436,11 +644,10 @@ public final class LedgerScaleBench {
       report = p.unanswered;
       p.inFlight = true;
     }
-    reviewer.review(p.namespace); // the report endpoint reviews the token of every report
     long start = System.nanoTime();
     submitted.incrementAndGet();
-    accounting
-        .submit(report)
+    SENDER
+        .send(p, report)
         .orTimeout(10, TimeUnit.SECONDS)
         .whenComplete(
             (reply, error) -> {
@@ -449,7 +656,12 @@ public final class LedgerScaleBench {
               synchronized (p) {
                 p.inFlight = false;
                 if (error != null) {
-                  failed.incrementAndGet();
+                  if (failed.incrementAndGet() <= 3) {
+                    System.out.println("a report failed: " + error); // the first few, to see why
+                  }
+                  if (error instanceof java.util.concurrent.TimeoutException) {
+                    timedOut.incrementAndGet();
+                  }
                   return;
                 }
                 answered.incrementAndGet();

@@ -230,6 +230,106 @@ class LedgerJournalIT {
         .hasSizeLessThanOrEqualTo(slots);
   }
 
+  /** The store, counting the ledger object's writes. */
+  private static final class CountingStore implements LedgerStore {
+    final ConfigMapLedgerStore store = new ConfigMapLedgerStore(client, OPS, "tollgate-spend");
+    final java.util.concurrent.atomic.AtomicInteger ledgerWrites =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public Versioned load(String namespace) {
+      return store.load(namespace);
+    }
+
+    @Override
+    public byte[] prepare(String namespace, SpendLedger ledger) {
+      return store.prepare(namespace, ledger);
+    }
+
+    @Override
+    public String write(String namespace, byte[] prepared, String version) {
+      ledgerWrites.incrementAndGet();
+      return store.write(namespace, prepared, version);
+    }
+
+    @Override
+    public int journalSlots() {
+      return store.journalSlots();
+    }
+
+    @Override
+    public Journal journal(String namespace, long folded) {
+      return store.journal(namespace, folded);
+    }
+
+    @Override
+    public Head append(String namespace, Head head, Batch batch) {
+      return store.append(namespace, head, batch);
+    }
+  }
+
+  @Test
+  void aBudgetNearItsLimitIsWrittenWithinTheWriteBudgetNotAtEveryFlush() throws Exception {
+    String ns = "journal-near";
+    Budget b = Fixtures.budget(ns, "monthly", "1.00");
+    b.getSpec().setOnExceeded(BudgetSpec.ExceededAction.BLOCK);
+    CountingStore store = new CountingStore();
+    // a write budget of 100 bytes a second: a ledger of ~1 KiB is written every 10 s at most,
+    // near its limit too (replies come from memory; only status waits for the ledger object)
+    try (Accounting a =
+        new Accounting(
+            store,
+            namespace -> List.of(b),
+            Clock.systemUTC(),
+            Duration.ofMillis(50),
+            Duration.ofSeconds(30),
+            namespace -> {},
+            100)) {
+      send(a, report(ns, "a", 1, "0.85")); // at 85 %: near the limit from the first batch
+      org.awaitility.Awaitility.await().until(() -> store.ledgerWrites.get() >= 1);
+      long end = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+      for (long seq = 2; System.nanoTime() < end; seq++) {
+        send(a, report(ns, "a", seq, "0.00"));
+        Thread.sleep(20);
+      }
+      // at the 50 ms flush interval this was ~40 writes of the ledger object
+      assertThat(store.ledgerWrites.get()).isLessThanOrEqualTo(2);
+      assertThat(a.folds()[1]).isZero();
+    }
+  }
+
+  @Test
+  void theRingAboutToWrapForcesALedgerWriteWhateverThePace() throws Exception {
+    String ns = "journal-wrap";
+    createBudget(ns);
+    CountingStore store = new CountingStore();
+    int slots = store.journalSlots();
+    // paced far beyond the test (30 s flush interval): only the ring can make it write
+    try (Accounting a =
+        new Accounting(
+            store,
+            budgets(ns),
+            Clock.systemUTC(),
+            Duration.ofSeconds(30),
+            Duration.ofSeconds(30),
+            namespace -> {})) {
+      send(a, report(ns, "r", 1, "0.01")); // the first batch is written at once
+      org.awaitility.Awaitility.await().until(() -> store.ledgerWrites.get() == 1);
+      for (int seq = 2; seq <= slots + 10; seq++) { // one batch each: past the ring's size
+        send(a, report(ns, "r", seq, "0.01"));
+      }
+      // half the slots unfolded forced a write (no report waited for a full ring)
+      assertThat(a.folds()[1]).isGreaterThanOrEqualTo(1);
+      assertThat(
+              ConfigMapLedgerStore.parse(
+                      client.configMaps().inNamespace(OPS).withName("tollgate-spend-" + ns).get())
+                  .journal)
+          .isGreaterThanOrEqualTo(slots / 2L);
+      assertThat(committedSpend(ns))
+          .isEqualByComparingTo(new BigDecimal("0.01").multiply(BigDecimal.valueOf(slots + 10)));
+    }
+  }
+
   private static LedgerStore.Batch batch(long index, String ns, String pod, long seq) {
     SpendLedger ledger = new SpendLedger();
     UsageReport r = report(ns, pod, seq, "1.00");
