@@ -10,7 +10,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -91,17 +90,16 @@ class AccountingConcurrencyTest {
         String ns = "ns-" + i;
         replies.add(
             a.submit(
-                new UsageReport(
-                    ns,
-                    "pod",
-                    "uid",
-                    "boot",
-                    1,
-                    "v1",
-                    List.of(
-                        new UsageReport.Line(
-                            "chat", "main", "openai", "gpt-4o", "monthly", 1, 10, 5, 0, 0, "0.01",
-                            0, Map.of())))));
+                UsageReport.builder(ns, "pod", "uid", "boot", 1, "v1")
+                    .lines(
+                        List.of(
+                            UsageReport.Line.builder("chat", "main", "openai", "gpt-4o", "monthly")
+                                .requests(1)
+                                .inputTokens(10)
+                                .outputTokens(5)
+                                .costUsd("0.01")
+                                .build()))
+                    .build()));
       }
       for (CompletableFuture<ReportReply> r : replies) {
         assertThat(r.get(20, TimeUnit.SECONDS).acknowledgedSequence()).isEqualTo(1);
