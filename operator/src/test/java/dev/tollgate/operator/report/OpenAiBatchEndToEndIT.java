@@ -112,6 +112,7 @@ class OpenAiBatchEndToEndIT {
     OpenBatches books = new OpenBatches(client, ConfigMapLedgerStore.DEFAULT_OPERATOR_NAMESPACE);
     String id;
     OpenBatches.Open open;
+    BigDecimal estimate;
     try {
       // one ordinary call first: $5 × 100 + $15 × 20 per million = 0.0008, and the operator's
       // first reply, which admission waits for
@@ -141,8 +142,9 @@ class OpenAiBatchEndToEndIT {
       assertThat(open.items).isEqualTo(8);
       assertThat(open.routes)
           .containsExactly(new UsageReport.BatchRoute("support", "gpt-4o", "monthly"));
-      BigDecimal estimate = new BigDecimal(open.estimates.get("monthly"));
+      estimate = new BigDecimal(open.estimates.get("monthly"));
       assertThat(estimate).isBetween(new BigDecimal("0.006"), new BigDecimal("0.007"));
+      assertThat(channel.batches().held(ns).get("monthly")).isEqualByComparingTo(estimate);
 
       // the first batch's estimate is held: once the sidecar has the operator's reply saying so,
       // a second batch does not fit what is left of $0.010 under Block
@@ -175,6 +177,8 @@ class OpenAiBatchEndToEndIT {
     assertThat(books.read(ns).open).containsKey(id); // not metered before the restart
     channel = channel(port);
     try {
+      // the restarted operator holds the running batch's estimate from its books
+      assertThat(channel.batches().held(ns).get("monthly")).isEqualByComparingTo(estimate);
       // 6 of 8 items succeed (every fourth errors): 6 × (100 × $2.50 + 20 × $7.50) per million
       await().atMost(Duration.ofSeconds(30)).until(() -> "0.0032".equals(spent(ns)));
       SpendLedger.BudgetSpend spend = ledger(ns).budgets.get("monthly");
