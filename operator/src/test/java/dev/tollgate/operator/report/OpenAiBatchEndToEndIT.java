@@ -13,10 +13,6 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.files.FileCreateParams;
 import com.openai.models.files.FileObject;
 import com.openai.models.files.FilePurpose;
-import dev.tollgate.api.v1alpha1.Budget;
-import dev.tollgate.api.v1alpha1.BudgetSpec;
-import dev.tollgate.operator.Fixtures;
-import dev.tollgate.operator.MockApi;
 import dev.tollgate.operator.batch.BatchMeter;
 import dev.tollgate.operator.batch.OpenBatches;
 import dev.tollgate.operator.ledger.Accounting;
@@ -33,7 +29,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -79,16 +74,7 @@ class OpenAiBatchEndToEndIT {
     sim.behavior(SimulatorBehavior.defaults().withUsage(100, 20, 0, 0));
     // long enough that the batch is still running when the operator restarts (checked below)
     sim.batchDelay(Duration.ofSeconds(8));
-    MockApi.apply(client, cluster.simulatedCredential(ns));
-    Budget budget = Fixtures.budget(ns, "monthly", "0.010");
-    budget.getSpec().setOnExceeded(BudgetSpec.ExceededAction.BLOCK);
-    MockApi.apply(client, budget);
-    MockApi.apply(
-        client,
-        Fixtures.withBudget(
-            Fixtures.route(ns, "support", "support", Fixtures.tier("main", "openai", "gpt-4o")),
-            "monthly"));
-    cluster.mountConfig(ns, "monthly", dir);
+    cluster.openAiNamespace(ns, "0.010", dir);
 
     ReportChannel channel = channel(0);
     int port = channel.port();
@@ -186,37 +172,14 @@ class OpenAiBatchEndToEndIT {
       String marked = "openai/gpt-4o" + Accounting.BATCH_MARK;
       assertThat(spend.byModel).containsKey(marked);
       assertThat(spend.byModel.get(marked).requests).isEqualTo(6);
-      await()
-          .untilAsserted(
-              () -> {
-                Budget b = client.resources(Budget.class).inNamespace(ns).withName("monthly").get();
-                assertThat(b.getStatus().getSpent()).isEqualTo("0.0032");
-                assertThat(b.getStatus().getBatchSpent()).isEqualTo("0.0024");
-                assertThat(b.getStatus().getByModel())
-                    .anySatisfy(
-                        m -> {
-                          assertThat(m.getName()).isEqualTo("openai/gpt-4o (batch)");
-                          assertThat(m.getSpent()).isEqualTo("0.0024");
-                        });
-                assertThat(cluster.batchGauge(ns)).isEqualTo(0.0024);
-              });
+      cluster.awaitBatchStatus(ns, "0.0032", "0.0024", "openai/gpt-4o");
       await().until(() -> books.read(ns).open.isEmpty());
       assertThat(books.read(ns).done.get(id)).startsWith("metered ");
       assertThat(channel.batches().held(ns)).isEmpty();
 
       // a crash between the apply and the close: the batch is open again, is applied again, and
       // the ledger's watermark counts it once
-      OpenBatches.Open reopened = open;
-      books.update(
-          ns,
-          b -> {
-            b.done.remove(id);
-            reopened.nextPollAt = Instant.now().toString();
-            b.open.put(id, reopened);
-            return b;
-          });
-      await().until(() -> books.read(ns).done.containsKey(id));
-      Thread.sleep(1_000);
+      ReportingCluster.replayMetered(books, ns, id, open);
       assertThat(books.read(ns).open).isEmpty();
       assertThat(ledger(ns).budgets.get("monthly").spent).isEqualTo("0.0032");
       assertThat(new BigDecimal(ledger(ns).budgets.get("monthly").batchSpent))
