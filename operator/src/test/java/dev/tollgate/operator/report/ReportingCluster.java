@@ -180,15 +180,7 @@ final class ReportingCluster implements AutoCloseable {
     pricing.getModels().add(price);
     credential.getSpec().setPricing(pricing);
     MockApi.apply(client, credential);
-    dev.tollgate.api.v1alpha1.Budget budget = Fixtures.budget(ns, "monthly", limit);
-    budget.getSpec().setOnExceeded(dev.tollgate.api.v1alpha1.BudgetSpec.ExceededAction.BLOCK);
-    MockApi.apply(client, budget);
-    MockApi.apply(
-        client,
-        Fixtures.withBudget(
-            Fixtures.route(ns, "support", "support", Fixtures.tier("main", "anthropic", model)),
-            "monthly"));
-    mountConfig(ns, "monthly", dir);
+    blockingRoute(ns, limit, "anthropic", model, dir);
     Path key =
         Path.of(
             SecretMounts.keyFile(dir.resolve("secrets").toString(), "anthropic-key", "api-key"));
@@ -204,13 +196,22 @@ final class ReportingCluster implements AutoCloseable {
    */
   void openAiNamespace(String ns, String limit, Path dir) throws IOException {
     MockApi.apply(client, simulatedCredential(ns));
+    blockingRoute(ns, limit, "openai", "gpt-4o", dir);
+  }
+
+  /**
+   * Budget {@code monthly} of {@code limit} that blocks and route {@code support} on {@code model}
+   * of {@code credential} drawing from it, the rendered configuration mounted under {@code dir}.
+   */
+  private void blockingRoute(String ns, String limit, String credential, String model, Path dir)
+      throws IOException {
     dev.tollgate.api.v1alpha1.Budget budget = Fixtures.budget(ns, "monthly", limit);
     budget.getSpec().setOnExceeded(dev.tollgate.api.v1alpha1.BudgetSpec.ExceededAction.BLOCK);
     MockApi.apply(client, budget);
     MockApi.apply(
         client,
         Fixtures.withBudget(
-            Fixtures.route(ns, "support", "support", Fixtures.tier("main", "openai", "gpt-4o")),
+            Fixtures.route(ns, "support", "support", Fixtures.tier("main", credential, model)),
             "monthly"));
     mountConfig(ns, "monthly", dir);
   }
