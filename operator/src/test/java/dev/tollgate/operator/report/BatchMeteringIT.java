@@ -9,7 +9,6 @@ import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.errors.RateLimitException;
 import com.anthropic.models.messages.batches.BatchCreateParams;
 import com.anthropic.models.messages.batches.MessageBatch;
-import dev.tollgate.api.v1alpha1.Budget;
 import dev.tollgate.operator.batch.BatchMeter;
 import dev.tollgate.operator.batch.OpenBatches;
 import dev.tollgate.operator.ledger.Accounting;
@@ -24,7 +23,6 @@ import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -140,37 +138,14 @@ class BatchMeteringIT {
       assertThat(spend.byModel.get("anthropic/" + MODEL + Accounting.BATCH_MARK).requests)
           .isEqualTo(6);
       // Budget status: batch spend on its own, its model marked, and the gauge
-      await()
-          .untilAsserted(
-              () -> {
-                Budget b = client.resources(Budget.class).inNamespace(ns).withName("monthly").get();
-                assertThat(b.getStatus().getSpent()).isEqualTo("0.0008");
-                assertThat(b.getStatus().getBatchSpent()).isEqualTo("0.0006");
-                assertThat(b.getStatus().getByModel())
-                    .anySatisfy(
-                        m -> {
-                          assertThat(m.getName()).isEqualTo("anthropic/" + MODEL + " (batch)");
-                          assertThat(m.getSpent()).isEqualTo("0.0006");
-                        });
-                assertThat(cluster.batchGauge(ns)).isEqualTo(0.0006);
-              });
+      cluster.awaitBatchStatus(ns, "0.0008", "0.0006", "anthropic/" + MODEL);
       await().until(() -> books.read(ns).open.isEmpty());
       assertThat(books.read(ns).done.get(id)).startsWith("metered ");
       assertThat(channel.batches().held(ns)).isEmpty();
 
-      OpenBatches.Open reopened = open;
       // a crash between the apply and the close: the batch is open again, is applied again, and
       // the ledger's watermark counts it once
-      books.update(
-          ns,
-          b -> {
-            b.done.remove(id);
-            reopened.nextPollAt = Instant.now().toString();
-            b.open.put(id, reopened);
-            return b;
-          });
-      await().until(() -> books.read(ns).done.containsKey(id));
-      Thread.sleep(1_000);
+      ReportingCluster.replayMetered(books, ns, id, open);
       assertThat(ledger(ns).budgets.get("monthly").spent).isEqualTo("0.0008");
       assertThat(new BigDecimal(ledger(ns).budgets.get("monthly").batchSpent))
           .isEqualByComparingTo("0.0006");

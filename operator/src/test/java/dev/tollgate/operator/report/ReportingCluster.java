@@ -1,5 +1,6 @@
 package dev.tollgate.operator.report;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tollgate.api.v1alpha1.Provider;
@@ -8,6 +9,7 @@ import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
 import dev.tollgate.operator.Fixtures;
 import dev.tollgate.operator.MockApi;
 import dev.tollgate.operator.TollgateOperator;
+import dev.tollgate.operator.batch.OpenBatches;
 import dev.tollgate.operator.ledger.ConfigMapLedgerStore;
 import dev.tollgate.operator.ops.OperatorMetrics;
 import dev.tollgate.operator.webhook.WebhookTls;
@@ -26,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -177,20 +180,86 @@ final class ReportingCluster implements AutoCloseable {
     pricing.getModels().add(price);
     credential.getSpec().setPricing(pricing);
     MockApi.apply(client, credential);
+    blockingRoute(ns, limit, "anthropic", model, dir);
+    Path key =
+        Path.of(
+            SecretMounts.keyFile(dir.resolve("secrets").toString(), "anthropic-key", "api-key"));
+    Files.createDirectories(key.getParent());
+    Files.writeString(key, Fixtures.API_KEY_VALUE);
+  }
+
+  /**
+   * Sets up namespace {@code ns} for OpenAI calls and batches against the simulator: {@link
+   * #simulatedCredential} (gpt-4o pinned at $5 / $15 per million, so $2.50 / $7.50 in a batch),
+   * Budget {@code monthly} of {@code limit} that blocks, and route {@code support} on gpt-4o
+   * drawing from it; then mounts the rendered configuration and the key under {@code dir}.
+   */
+  void openAiNamespace(String ns, String limit, Path dir) throws IOException {
+    MockApi.apply(client, simulatedCredential(ns));
+    blockingRoute(ns, limit, "openai", "gpt-4o", dir);
+  }
+
+  /**
+   * Budget {@code monthly} of {@code limit} that blocks and route {@code support} on {@code model}
+   * of {@code credential} drawing from it, the rendered configuration mounted under {@code dir}.
+   */
+  private void blockingRoute(String ns, String limit, String credential, String model, Path dir)
+      throws IOException {
     dev.tollgate.api.v1alpha1.Budget budget = Fixtures.budget(ns, "monthly", limit);
     budget.getSpec().setOnExceeded(dev.tollgate.api.v1alpha1.BudgetSpec.ExceededAction.BLOCK);
     MockApi.apply(client, budget);
     MockApi.apply(
         client,
         Fixtures.withBudget(
-            Fixtures.route(ns, "support", "support", Fixtures.tier("main", "anthropic", model)),
+            Fixtures.route(ns, "support", "support", Fixtures.tier("main", credential, model)),
             "monthly"));
     mountConfig(ns, "monthly", dir);
-    Path key =
-        Path.of(
-            SecretMounts.keyFile(dir.resolve("secrets").toString(), "anthropic-key", "api-key"));
-    Files.createDirectories(key.getParent());
-    Files.writeString(key, Fixtures.API_KEY_VALUE);
+  }
+
+  /**
+   * Waits until Budget {@code monthly} of {@code ns} shows {@code spent} with {@code batchSpent} of
+   * it from batches, on {@code model} marked {@code (batch)} in {@code byModel}, and the batch
+   * spend gauge says the same.
+   */
+  void awaitBatchStatus(String ns, String spent, String batchSpent, String model) {
+    await()
+        .untilAsserted(
+            () -> {
+              dev.tollgate.api.v1alpha1.Budget b =
+                  client
+                      .resources(dev.tollgate.api.v1alpha1.Budget.class)
+                      .inNamespace(ns)
+                      .withName("monthly")
+                      .get();
+              assertThat(b.getStatus().getSpent()).isEqualTo(spent);
+              assertThat(b.getStatus().getBatchSpent()).isEqualTo(batchSpent);
+              assertThat(b.getStatus().getByModel())
+                  .anySatisfy(
+                      m -> {
+                        assertThat(m.getName()).isEqualTo(model + " (batch)");
+                        assertThat(m.getSpent()).isEqualTo(batchSpent);
+                      });
+              assertThat(batchGauge(ns)).isEqualTo(Double.parseDouble(batchSpent));
+            });
+  }
+
+  /**
+   * A crash between a batch's apply and its close, replayed: metered batch {@code id} of {@code ns}
+   * is open again as {@code open} was, due now; waits until the meter has closed it again (and a
+   * second longer, for a second apply to show).
+   */
+  static void replayMetered(OpenBatches books, String ns, String id, OpenBatches.Open open)
+      throws InterruptedException {
+    books.update(
+        ns,
+        b -> {
+          b.done.remove(id);
+          open.nextPollAt = Instant.now().toString();
+          b.open.put(id, open);
+          return b;
+        });
+    await().until(() -> books.read(ns).done.containsKey(id));
+    Thread.sleep(1_000);
   }
 
   /**
