@@ -32,13 +32,25 @@ public final class BudgetGate {
 
   /** A budget as last heard from the operator; {@code mark} is our spend when that report left. */
   private record State(
-      String phase, String action, BigDecimal allowance, BigDecimal mark, BigDecimal percentUsed) {}
+      String phase,
+      String action,
+      BigDecimal allowance,
+      BigDecimal mark,
+      BigDecimal percentUsed,
+      BigDecimal batchMark) {}
+
+  /** The key under which {@link #marks} carries a budget's admitted batch estimates. */
+  private static final String BATCH_MARK = "batch/";
 
   private volatile Map<String, State> states = Map.of();
   private volatile Runnable onAllowanceSpent = () -> {};
   private final CallerQuotas callers = new CallerQuotas();
   // cost per budget metered since this sidecar started; compared with the marks above
   private final ConcurrentHashMap<String, BigDecimal> spent = new ConcurrentHashMap<>();
+  // estimates of the provider batches this sidecar admitted, per budget, since it started: the
+  // operator holds each from the report that carries it, so until its reply to that report the
+  // sidecar counts them itself (two batches submitted back to back must not both fit)
+  private final ConcurrentHashMap<String, BigDecimal> batches = new ConcurrentHashMap<>();
   // per budget: the expected cost of the calls admitted and not yet ended, and a call's typical
   // cost (moving average of the priced calls), which is what each admitted call holds
   private final ConcurrentHashMap<String, BigDecimal> held = new ConcurrentHashMap<>();
@@ -116,9 +128,26 @@ public final class BudgetGate {
     return callers;
   }
 
-  /** Our spend per budget so far; taken when a report is built. */
+  /** A provider accepted a batch this sidecar admitted with {@code estimates} (USD per budget). */
+  public void batchAdmitted(Map<String, String> estimates) {
+    estimates.forEach(
+        (budget, usd) -> {
+          try {
+            BigDecimal v = new BigDecimal(usd);
+            if (v.signum() > 0) {
+              batches.merge(budget, v, BigDecimal::add);
+            }
+          } catch (NumberFormatException e) {
+            // estimates are written by this sidecar; an unreadable one counts nothing
+          }
+        });
+  }
+
+  /** Our spend (and admitted batch estimates) per budget so far; taken when a report is built. */
   public Map<String, BigDecimal> marks() {
-    return new HashMap<>(spent);
+    Map<String, BigDecimal> marks = new HashMap<>(spent);
+    batches.forEach((b, v) -> marks.put(BATCH_MARK + b, v));
+    return marks;
   }
 
   /** Takes the live state of a reply to a report built when spend stood at {@code marks}. */
@@ -133,7 +162,8 @@ public final class BudgetGate {
               b.action(),
               new BigDecimal(b.allowanceUsd()),
               marks.getOrDefault(b.name(), BigDecimal.ZERO),
-              percent(b.percentUsed())));
+              percent(b.percentUsed()),
+              marks.getOrDefault(BATCH_MARK + b.name(), BigDecimal.ZERO)));
     }
     states = Map.copyOf(next);
     callers.update(reply);
@@ -212,7 +242,9 @@ public final class BudgetGate {
    * Admission of a provider batch estimated at {@code estimate} USD against {@code budget}: refused
    * (BUDGET_EXCEEDED) when the budget blocks and the estimate exceeds what is left of it, as the
    * operator last reported its use ({@code percentUsed} of the limit) less what this sidecar has
-   * metered since. Before the first reply, or for a budget that does not block, it is admitted.
+   * metered since and the estimates of the batches it admitted since (the operator holds those only
+   * from its next reply). Before the first reply, or for a budget that does not block, it is
+   * admitted.
    */
   public ProxyException admitsBatch(SidecarConfig cfg, String budget, BigDecimal estimate) {
     State s = states.get(budget);
@@ -226,7 +258,10 @@ public final class BudgetGate {
             ? BigDecimal.ZERO
             : limit.multiply(s.percentUsed()).divide(BigDecimal.valueOf(100));
     BigDecimal since = spent.getOrDefault(budget, BigDecimal.ZERO).subtract(s.mark());
-    BigDecimal left = limit.subtract(used).subtract(since.max(BigDecimal.ZERO));
+    BigDecimal batchesSince =
+        batches.getOrDefault(budget, BigDecimal.ZERO).subtract(s.batchMark()).max(BigDecimal.ZERO);
+    BigDecimal left =
+        limit.subtract(used).subtract(since.max(BigDecimal.ZERO)).subtract(batchesSince);
     if (!exhausted(budget, s) && estimate.compareTo(left) <= 0) {
       return null;
     }

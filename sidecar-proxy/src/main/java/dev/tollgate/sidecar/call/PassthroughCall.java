@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.sidecar.chat.Usage;
 import dev.tollgate.sidecar.config.CredentialConfig;
 import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.config.report.UsageReport;
 import dev.tollgate.sidecar.metering.CallRecord;
 import dev.tollgate.sidecar.metering.Cost;
 import dev.tollgate.sidecar.provider.ProviderAdapter;
@@ -730,7 +731,9 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
           credential.name());
       return;
     }
-    px.ledger().batches().admitted(batch.admitted(id, credential.name()));
+    UsageReport.AdmittedBatch admitted = batch.admitted(id, credential.name());
+    px.ledger().batches().admitted(admitted);
+    px.budgetGate().batchAdmitted(admitted.estimates());
   }
 
   /**
@@ -750,7 +753,9 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
       return;
     }
     if (openAiBatch != null) {
-      px.ledger().batches().admitted(openAiBatch.admitted(id, credential.name()));
+      UsageReport.AdmittedBatch admitted = openAiBatch.admitted(id, credential.name());
+      px.ledger().batches().admitted(admitted);
+      px.budgetGate().batchAdmitted(admitted.estimates());
     } else {
       px.openAiBatchFiles().remember(credential.name(), id, openAiUpload);
     }

@@ -93,6 +93,31 @@ class BudgetGateTest {
         .hasMessageContaining("passthrough calls are blocked");
   }
 
+  /**
+   * Two batches submitted back to back, before the operator's reply to the report carrying the
+   * first: the first one's estimate counts until that reply holds it, so the second does not fit.
+   */
+  @Test
+  void anAdmittedBatchCountsAgainstTheBudgetUntilTheOperatorHoldsIt() {
+    BudgetGate gate = new BudgetGate();
+    SidecarConfig cfg = config(BudgetConfig.ExceededAction.BLOCK, null);
+    gate.update(reply("Ok", "Block", "0.30"), Map.of());
+    assertThat(gate.admitsBatch(cfg, "monthly", new BigDecimal("0.60"))).isNull();
+    gate.batchAdmitted(Map.of("monthly", "0.60"));
+    assertThat(gate.admitsBatch(cfg, "monthly", new BigDecimal("0.60")))
+        .isNotNull()
+        .hasMessageContaining("about 0.400000 USD left");
+    Map<String, BigDecimal> marks = gate.marks(); // the report carrying the batch is built
+    // the operator's reply holds the estimate: 60 % of the limit used, the sidecar counts it no
+    // more
+    gate.update(
+        new ReportReply(
+            1, null, List.of(new ReportReply.BudgetState("monthly", "Ok", "Block", "0.30", "60"))),
+        marks);
+    assertThat(gate.admitsBatch(cfg, "monthly", new BigDecimal("0.40"))).isNull();
+    assertThat(gate.admitsBatch(cfg, "monthly", new BigDecimal("0.41"))).isNotNull();
+  }
+
   @Test
   void blockOnceThisPodsAllowanceIsSpent() {
     BudgetGate gate = new BudgetGate();
