@@ -32,36 +32,41 @@ public final class SidecarRecords {
   /** The route as the sidecar sees it, drawing from the named budget (or none). */
   public RouteConfig route(LLMRoute route, String budget) {
     LLMRouteSpec s = route.getSpec();
-    return new RouteConfig(
-        s.getModel(),
-        s.getDefaultRoute(),
-        s.getTiers().stream().map(SidecarRecords::tier).toList(),
-        map(s.getClassifier(), SidecarRecords::classifier),
-        map(
-            s.getEscalation(),
-            e ->
-                new RouteConfig.Escalation(
-                    e.getFromTier(), e.getToTier(), e.getLowConfidenceMarker())),
-        map(s.getRetry(), SidecarRecords::retry),
-        map(
-            s.getTimeouts(),
-            t ->
-                new RouteConfig.Timeouts(
-                    duration(t.getConnect()), duration(t.getFirstToken()), duration(t.getTotal()))),
-        map(
-            s.getCircuitBreaker(),
-            c ->
-                new RouteConfig.CircuitBreaker(
-                    c.getErrorRatePercent(),
-                    duration(c.getSlowFirstToken()),
-                    duration(c.getWindow()),
-                    c.getMinRequests(),
-                    duration(c.getCooldown()))),
-        map(s.getRateLimit(), SidecarRecords::rateLimit),
-        map(s.getCache(), this::cache),
-        map(s.getAffinity(), a -> new RouteConfig.Affinity(a.getHeader())),
-        budget,
-        embeddingDimensions(s));
+    return RouteConfig.builder(
+            s.getModel(), s.getTiers().stream().map(SidecarRecords::tier).toList())
+        .defaultRoute(s.getDefaultRoute())
+        .classifier(map(s.getClassifier(), SidecarRecords::classifier))
+        .escalation(
+            map(
+                s.getEscalation(),
+                e ->
+                    new RouteConfig.Escalation(
+                        e.getFromTier(), e.getToTier(), e.getLowConfidenceMarker())))
+        .retry(map(s.getRetry(), SidecarRecords::retry))
+        .timeouts(
+            map(
+                s.getTimeouts(),
+                t ->
+                    new RouteConfig.Timeouts(
+                        duration(t.getConnect()),
+                        duration(t.getFirstToken()),
+                        duration(t.getTotal()))))
+        .circuitBreaker(
+            map(
+                s.getCircuitBreaker(),
+                c ->
+                    new RouteConfig.CircuitBreaker(
+                        c.getErrorRatePercent(),
+                        duration(c.getSlowFirstToken()),
+                        duration(c.getWindow()),
+                        c.getMinRequests(),
+                        duration(c.getCooldown()))))
+        .rateLimit(map(s.getRateLimit(), SidecarRecords::rateLimit))
+        .cache(map(s.getCache(), this::cache))
+        .affinity(map(s.getAffinity(), a -> new RouteConfig.Affinity(a.getHeader())))
+        .budget(budget)
+        .embeddingDimensions(embeddingDimensions(s))
+        .build();
   }
 
   /** The embedding dimensions the route's targets and fallbacks declare, once per model. */

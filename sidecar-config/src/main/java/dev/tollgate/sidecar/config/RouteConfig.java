@@ -42,33 +42,103 @@ public record RouteConfig(
     cache = Defaults.or(cache, new Cache(null, null));
   }
 
-  public RouteConfig(
-      String model,
-      Boolean defaultRoute,
-      List<Tier> tiers,
-      Classifier classifier,
-      Escalation escalation,
-      Retry retry,
-      Timeouts timeouts,
-      CircuitBreaker circuitBreaker,
-      RateLimit rateLimit,
-      Cache cache,
-      Affinity affinity,
-      String budget) {
-    this(
-        model,
-        defaultRoute,
-        tiers,
-        classifier,
-        escalation,
-        retry,
-        timeouts,
-        circuitBreaker,
-        rateLimit,
-        cache,
-        affinity,
-        budget,
-        null);
+  /** A route named {@code model} with {@code tiers}; the rest is set by name (null: default). */
+  public static Builder builder(String model, List<Tier> tiers) {
+    return new Builder(model, tiers);
+  }
+
+  /** Builds a {@link RouteConfig}; unset fields take the record's defaults. */
+  public static final class Builder {
+    private final String model;
+    private final List<Tier> tiers;
+    private Boolean defaultRoute;
+    private Classifier classifier;
+    private Escalation escalation;
+    private Retry retry;
+    private Timeouts timeouts;
+    private CircuitBreaker circuitBreaker;
+    private RateLimit rateLimit;
+    private Cache cache;
+    private Affinity affinity;
+    private String budget;
+    private List<Dimensions> embeddingDimensions;
+
+    private Builder(String model, List<Tier> tiers) {
+      this.model = model;
+      this.tiers = tiers;
+    }
+
+    public Builder defaultRoute(Boolean defaultRoute) {
+      this.defaultRoute = defaultRoute;
+      return this;
+    }
+
+    public Builder classifier(Classifier classifier) {
+      this.classifier = classifier;
+      return this;
+    }
+
+    public Builder escalation(Escalation escalation) {
+      this.escalation = escalation;
+      return this;
+    }
+
+    public Builder retry(Retry retry) {
+      this.retry = retry;
+      return this;
+    }
+
+    public Builder timeouts(Timeouts timeouts) {
+      this.timeouts = timeouts;
+      return this;
+    }
+
+    public Builder circuitBreaker(CircuitBreaker circuitBreaker) {
+      this.circuitBreaker = circuitBreaker;
+      return this;
+    }
+
+    public Builder rateLimit(RateLimit rateLimit) {
+      this.rateLimit = rateLimit;
+      return this;
+    }
+
+    public Builder cache(Cache cache) {
+      this.cache = cache;
+      return this;
+    }
+
+    public Builder affinity(Affinity affinity) {
+      this.affinity = affinity;
+      return this;
+    }
+
+    public Builder budget(String budget) {
+      this.budget = budget;
+      return this;
+    }
+
+    public Builder embeddingDimensions(List<Dimensions> embeddingDimensions) {
+      this.embeddingDimensions = embeddingDimensions;
+      return this;
+    }
+
+    public RouteConfig build() {
+      return new RouteConfig(
+          model,
+          defaultRoute,
+          tiers,
+          classifier,
+          escalation,
+          retry,
+          timeouts,
+          circuitBreaker,
+          rateLimit,
+          cache,
+          affinity,
+          budget,
+          embeddingDimensions);
+    }
   }
 
   /** The declared vector length of {@code model} at {@code credential}, or null when undeclared. */

@@ -28,19 +28,7 @@ class BudgetGateTest {
           List.of(new RouteConfig.TargetRef("groq", "llama")),
           null);
   private static final RouteConfig ROUTE =
-      new RouteConfig(
-          "chat",
-          null,
-          List.of(MAIN, CHEAP),
-          null,
-          null,
-          null,
-          null,
-          null,
-          null,
-          null,
-          null,
-          "monthly");
+      RouteConfig.builder("chat", List.of(MAIN, CHEAP)).budget("monthly").build();
 
   private static SidecarConfig config(
       BudgetConfig.ExceededAction action, BudgetConfig.Downgrade d) {

@@ -47,43 +47,22 @@ class TierChoiceTest {
             List.of(ref("b", "large"), ref("c", "unknown"), ref("d", "small-too")),
             null);
     RouteConfig route =
-        new RouteConfig(
-            "embed",
-            null,
-            List.of(t),
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            List.of(
-                new RouteConfig.Dimensions("a", "small", 1536),
-                new RouteConfig.Dimensions("b", "large", 3072),
-                new RouteConfig.Dimensions("d", "small-too", 1536)));
+        RouteConfig.builder("embed", List.of(t))
+            .embeddingDimensions(
+                List.of(
+                    new RouteConfig.Dimensions("a", "small", 1536),
+                    new RouteConfig.Dimensions("b", "large", 3072),
+                    new RouteConfig.Dimensions("d", "small-too", 1536)))
+            .build();
     List<RouteConfig.TargetRef> all = TierChoice.candidates(route, t, "r1", h -> null);
     assertThat(TierChoice.sameDimensions(route, t, all))
         .containsExactly(ref("a", "small"), ref("c", "unknown"), ref("d", "small-too"));
 
     // the first target declares nothing: nothing to compare, every candidate stays
     RouteConfig undeclared =
-        new RouteConfig(
-            "embed",
-            null,
-            List.of(t),
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            List.of(new RouteConfig.Dimensions("b", "large", 3072)));
+        RouteConfig.builder("embed", List.of(t))
+            .embeddingDimensions(List.of(new RouteConfig.Dimensions("b", "large", 3072)))
+            .build();
     assertThat(TierChoice.sameDimensions(undeclared, t, all)).isEqualTo(all);
   }
 

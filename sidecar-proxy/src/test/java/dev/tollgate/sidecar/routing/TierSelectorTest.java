@@ -16,38 +16,31 @@ class TierSelectorTest {
   }
 
   private static final RouteConfig ROUTE =
-      new RouteConfig(
-          "r",
-          null,
-          List.of(
-              tier(
-                  "vip",
-                  new RouteConfig.Match(
-                      null,
-                      null,
-                      null,
-                      null,
-                      List.of(new RouteConfig.HeaderMatch("x-plan", List.of("gold"))),
-                      null)),
-              tier(
-                  "legal",
-                  new RouteConfig.Match(null, null, List.of("Contract"), null, null, null)),
-              tier(
-                  "code",
-                  new RouteConfig.Match(
-                      null, null, null, List.of("```|\\bstack trace\\b"), null, null)),
-              tier("hard", new RouteConfig.Match(null, null, null, null, null, List.of("complex"))),
-              tier("long", new RouteConfig.Match(100, null, null, null, null, null)),
-              tier("cheap", null)),
-          null,
-          null,
-          null,
-          null,
-          null,
-          null,
-          null,
-          null,
-          null);
+      RouteConfig.builder(
+              "r",
+              List.of(
+                  tier(
+                      "vip",
+                      new RouteConfig.Match(
+                          null,
+                          null,
+                          null,
+                          null,
+                          List.of(new RouteConfig.HeaderMatch("x-plan", List.of("gold"))),
+                          null)),
+                  tier(
+                      "legal",
+                      new RouteConfig.Match(null, null, List.of("Contract"), null, null, null)),
+                  tier(
+                      "code",
+                      new RouteConfig.Match(
+                          null, null, null, List.of("```|\\bstack trace\\b"), null, null)),
+                  tier(
+                      "hard",
+                      new RouteConfig.Match(null, null, null, null, null, List.of("complex"))),
+                  tier("long", new RouteConfig.Match(100, null, null, null, null, null)),
+                  tier("cheap", null)))
+          .build();
 
   private static String select(String userText, Map<String, String> headers, String label) {
     ObjectNode body = Json.MAPPER.createObjectNode();
