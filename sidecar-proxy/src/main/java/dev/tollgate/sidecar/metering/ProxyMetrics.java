@@ -73,8 +73,9 @@ public final class ProxyMetrics {
   private final Counter conversationsOverCost;
   private final Counter workloadRequests;
   private final Counter workloadCost;
-  // the pod's own workload {kind, name, service account}: one series per sidecar; null when unknown
-  private volatile String[] workload;
+  // the pod's own workload's {requests, cost} series, bound once: one per sidecar; null when
+  // unknown
+  private volatile CounterDataPoint[] workload;
   private volatile ConversationCosts conversations =
       new ConversationCosts(ConversationCosts.DEFAULT_THRESHOLD);
 
@@ -316,7 +317,11 @@ public final class ProxyMetrics {
    * tollgate_workload_*}. Without it those metrics have no series.
    */
   public void workload(String kind, String name, String serviceAccount) {
-    workload = new String[] {kind, name, serviceAccount == null ? "" : serviceAccount};
+    String[] labels = {kind, name, serviceAccount == null ? "" : serviceAccount};
+    workload =
+        new CounterDataPoint[] {
+          workloadRequests.labelValues(labels), workloadCost.labelValues(labels)
+        };
   }
 
   /** Where the count of dropped spans comes from (the tracer's export queue). */
@@ -479,11 +484,11 @@ public final class ProxyMetrics {
       s.ttft().observe(r.ttftNanos() / 1e9);
     }
     attributed(r, m);
-    String[] w = workload;
+    CounterDataPoint[] w = workload;
     if (w != null) {
-      workloadRequests.labelValues(w).inc();
+      w[0].inc();
       if (r.cost().priced() && r.cost().usd().signum() > 0) {
-        workloadCost.labelValues(w).inc(r.cost().usd().doubleValue());
+        w[1].inc(r.cost().usd().doubleValue());
       }
     }
   }
