@@ -239,6 +239,20 @@ public final class BudgetGate {
   }
 
   /**
+   * Admission of a provider batch estimated at {@code estimates} (USD per budget): the refusal of
+   * the first budget it does not fit ({@link #admitsBatch(SidecarConfig, String, BigDecimal)}),
+   * thrown.
+   */
+  public void admitBatch(SidecarConfig cfg, Map<String, BigDecimal> estimates) {
+    for (Map.Entry<String, BigDecimal> e : estimates.entrySet()) {
+      ProxyException refused = admitsBatch(cfg, e.getKey(), e.getValue());
+      if (refused != null) {
+        throw refused;
+      }
+    }
+  }
+
+  /**
    * Admission of a provider batch estimated at {@code estimate} USD against {@code budget}: refused
    * (BUDGET_EXCEEDED) when the budget blocks and the estimate exceeds what is left of it, as the
    * operator last reported its use ({@code percentUsed} of the limit) less what this sidecar has

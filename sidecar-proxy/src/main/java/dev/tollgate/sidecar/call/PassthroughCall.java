@@ -306,12 +306,7 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
     batch =
         BatchSubmission.prepare(
             cfg, credential, ByteBufUtil.getBytes(req.content()), px.costs().catalogue());
-    for (var e : batch.estimates().entrySet()) {
-      ProxyException refused = px.budgetGate().admitsBatch(cfg, e.getKey(), e.getValue());
-      if (refused != null) {
-        throw refused;
-      }
-    }
+    px.budgetGate().admitBatch(cfg, batch.estimates());
     return req.replace(Unpooled.wrappedBuffer(batch.body()));
   }
 
@@ -359,11 +354,7 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
     String key = adapter.secret(px.secrets(), credential);
     URI url = PassthroughTarget.url(credential, "/v1/files/" + fileId + "/content");
     HttpHeaders headers = new DefaultHttpHeaders();
-    headers.set(
-        HttpHeaderNames.HOST,
-        url.getPort() > 0 ? url.getHost() + ":" + url.getPort() : url.getHost());
-    headers.set("x-request-id", requestId);
-    adapter.authenticate(headers, credential, key);
+    addressed(headers, url, adapter, key);
     OpenAiBatchInputRead read =
         new OpenAiBatchInputRead(
             openAiBatchLines(cfg),
@@ -424,13 +415,17 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
   }
 
   private void admitOpenAiBatch(SidecarConfig cfg, OpenAiBatchEstimate estimate) {
-    for (var e : estimate.estimates().entrySet()) {
-      ProxyException refused = px.budgetGate().admitsBatch(cfg, e.getKey(), e.getValue());
-      if (refused != null) {
-        throw refused;
-      }
-    }
+    px.budgetGate().admitBatch(cfg, estimate.estimates());
     openAiBatch = estimate;
+  }
+
+  /** The provider's host, this call's request id and the credential's key on {@code headers}. */
+  private void addressed(HttpHeaders headers, URI url, ProviderAdapter adapter, String key) {
+    headers.set(
+        HttpHeaderNames.HOST,
+        url.getPort() > 0 ? url.getHost() + ":" + url.getPort() : url.getHost());
+    headers.set("x-request-id", requestId);
+    adapter.authenticate(headers, credential, key);
   }
 
   /** Sends the request on: with {@code body} when the server holds it, else as a streamed head. */
@@ -447,11 +442,7 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
                 headers.add(h.getKey(), h.getValue());
               }
             });
-    headers.set(
-        HttpHeaderNames.HOST,
-        url.getPort() > 0 ? url.getHost() + ":" + url.getPort() : url.getHost());
-    headers.set("x-request-id", requestId);
-    adapter.authenticate(headers, credential, secret);
+    addressed(headers, url, adapter, secret);
     trace.sending(url, headers);
     byte[] body = held == null ? null : ByteBufUtil.getBytes(held);
     if (body != null) {
