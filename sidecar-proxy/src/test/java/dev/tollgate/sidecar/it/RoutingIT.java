@@ -92,6 +92,11 @@ class RoutingIT {
         %3$s
           - model: cb
             retry: {attempts: 0}
+            circuitBreaker: {minRequests: 4, errorRatePercent: 50, window: 30s, cooldown: 1h}
+            tiers:
+        %3$s
+          - model: cbprobe
+            retry: {attempts: 0}
             circuitBreaker: {minRequests: 4, errorRatePercent: 50, window: 30s, cooldown: 300ms}
             tiers:
         %3$s
@@ -375,29 +380,51 @@ class RoutingIT {
     assertThat(simA.stats().requests()).as("no retry sooner than Retry-After").isEqualTo(1);
   }
 
-  @Test
-  void circuitOpensOnErrorsSkipsTheDeadTargetThenClosesWhenItRecovers() throws Exception {
-    String state = "tollgate_circuit_state{model=\"gpt-4o-mini\",provider=\"openai\",route=\"cb\"}";
+  /** The circuit's gauge for the primary target of {@code route}. */
+  private static String circuitState(String route) {
+    return "tollgate_circuit_state{model=\"gpt-4o-mini\",provider=\"openai\",route=\"%s\"}"
+        .formatted(route);
+  }
+
+  /** Four calls whose primary fails, each served by the fallback: enough to open the circuit. */
+  private static void failThePrimaryFourTimes(String route) throws Exception {
     simA.behavior(SimulatorBehavior.defaults().withFault(Fault.SERVER_ERROR));
     for (int i = 0; i < 4; i++) {
-      HttpResponse<String> r = chat("cb", "hi", false);
+      HttpResponse<String> r = chat(route, "hi", false);
       assertThat(r.statusCode()).isEqualTo(200);
       assertThat(header(r, "x-tollgate-failovers")).isEqualTo("1");
     }
-    assertThat(metric(state)).as("open").isEqualTo(1);
+    assertThat(metric(circuitState(route))).as("open").isEqualTo(1);
+  }
+
+  /**
+   * The cooldown is an hour, so that the next call cannot be the half-open probe however slowly the
+   * machine gets to it (with a short cooldown a pause of that length here sent it to the dead
+   * target); the probe is {@link #anOpenCircuitIsProbedAfterItsCooldownAndClosesOnSuccess}'s.
+   */
+  @Test
+  void circuitOpensOnErrorsAndTheNextCallSkipsTheDeadTarget() throws Exception {
+    failThePrimaryFourTimes("cb");
     HttpResponse<String> skipped = chat("cb", "hi", false);
     assertThat(skipped.statusCode()).isEqualTo(200);
+    assertThat(header(skipped, "x-tollgate-provider")).isEqualTo("anthropic");
     assertThat(header(skipped, "x-tollgate-failovers"))
         .as("the dead target is not even tried")
         .isEqualTo("0");
     assertThat(simA.stats().requests()).isEqualTo(4);
+    assertThat(metric(circuitState("cb"))).as("still open").isEqualTo(1);
+  }
 
+  @Test
+  void anOpenCircuitIsProbedAfterItsCooldownAndClosesOnSuccess() throws Exception {
+    failThePrimaryFourTimes("cbprobe");
     simA.behavior(SimulatorBehavior.defaults());
     await()
         .atMost(Duration.ofSeconds(10))
         .pollInterval(Duration.ofMillis(100))
-        .until(() -> "openai".equals(header(chat("cb", "hi", false), "x-tollgate-provider")));
-    assertThat(metric(state)).as("closed after a successful probe").isZero();
+        .until(() -> "openai".equals(header(chat("cbprobe", "hi", false), "x-tollgate-provider")));
+    assertThat(simA.stats().requests()).as("the four failures and one probe").isEqualTo(5);
+    assertThat(metric(circuitState("cbprobe"))).as("closed after a successful probe").isZero();
   }
 
   @Test
@@ -567,13 +594,11 @@ class RoutingIT {
 
   @Test
   void aRoutesOnlyTargetIsStillTriedWhenItsCircuitIsOpen() throws Exception {
-    String state =
-        "tollgate_circuit_state{model=\"gpt-4o-mini\",provider=\"openai\",route=\"lonely\"}";
     simA.behavior(SimulatorBehavior.defaults().withFault(Fault.SERVER_ERROR));
     for (int i = 0; i < 4; i++) {
       assertThat(chat("lonely", "hi", false).statusCode()).isEqualTo(502);
     }
-    assertThat(metric(state)).as("open, for an hour").isEqualTo(1);
+    assertThat(metric(circuitState("lonely"))).as("open, for an hour").isEqualTo(1);
     simA.behavior(SimulatorBehavior.defaults());
     HttpResponse<String> r = chat("lonely", "hi", false);
     assertThat(r.statusCode()).as("ejection does not take the route down").isEqualTo(200);
