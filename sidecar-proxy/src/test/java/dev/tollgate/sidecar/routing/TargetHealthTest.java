@@ -8,6 +8,10 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class TargetHealthTest {
+  /**
+   * A cooldown of 1 s: long enough that the refusal right after the circuit opens is not the
+   * half-open probe on a loaded machine (200 ms was), short enough for the probe to come soon.
+   */
   private static TargetHealth health() {
     return new TargetHealth(
         "r",
@@ -16,7 +20,7 @@ class TargetHealthTest {
         "openai",
         "m",
         new RouteConfig.CircuitBreaker(
-            10, Duration.ofSeconds(2), Duration.ofSeconds(60), 10, Duration.ofMillis(200)));
+            10, Duration.ofSeconds(2), Duration.ofSeconds(60), 10, Duration.ofSeconds(1)));
   }
 
   @Test
