@@ -12,12 +12,7 @@ import dev.tollgate.sidecar.wire.Json;
 import dev.tollgate.simulator.Fault;
 import dev.tollgate.simulator.ProviderSimulator;
 import dev.tollgate.simulator.SimulatorBehavior;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -37,26 +32,29 @@ class RoutingIT {
   private static final String PRIMARY = "gpt-4o-mini";
   private static final String FALLBACK = "claude-3-5-haiku-20241022";
 
+  private static TwoProviders bed;
   private static ProviderSimulator simA;
   private static ProviderSimulator simB;
-  private static Path dir;
   private static Sidecar sidecar;
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @BeforeAll
   static void start() throws Exception {
-    simA = ProviderSimulator.start();
-    simB = ProviderSimulator.start();
-    dir = Files.createTempDirectory("tollgate-routing-it");
-    Files.writeString(dir.resolve("a.key"), "sk-a");
-    Files.writeString(dir.resolve("b.key"), "sk-b");
-    Path config = dir.resolve("config.yaml");
-    Files.writeString(config, config());
-    sidecar = Sidecar.start(config, 0, 2, Duration.ofMillis(200));
+    bed =
+        TwoProviders.start(
+            routes(),
+            """
+              - name: c
+                provider: openai
+                endpoint: "%1$s/v1"
+                apiKeyFile: "%2$s/a.key"
+                limits: {requestsPerMinute: 3}
+            """);
+    simA = bed.simA;
+    simB = bed.simB;
+    sidecar = bed.sidecar;
   }
 
-  private static String config() {
+  private static String routes() {
     String primaryThenFallback =
         """
               - name: main
@@ -65,8 +63,6 @@ class RoutingIT {
         """
             .formatted(PRIMARY, FALLBACK);
     return """
-        namespace: it
-        routes:
           - model: tiered
             tiers:
               - name: vip
@@ -185,45 +181,23 @@ class RoutingIT {
             tiers:
               - name: main
                 targets: [{credential: a, model: %1$s}]
-        credentials:
-          - name: c
-            provider: openai
-            endpoint: "%4$s/v1"
-            apiKeyFile: "%6$s/a.key"
-            limits: {requestsPerMinute: 3}
-          - {name: a, provider: openai, endpoint: "%4$s/v1", apiKeyFile: "%6$s/a.key"}
-          - {name: b, provider: anthropic, endpoint: "%5$s", apiKeyFile: "%6$s/b.key"}
         """
-        .formatted(PRIMARY, FALLBACK, primaryThenFallback, simA.baseUrl(), simB.baseUrl(), dir);
+        .formatted(PRIMARY, FALLBACK, primaryThenFallback);
   }
 
   @AfterAll
   static void stop() throws Exception {
-    sidecar.shutdown(Duration.ZERO);
-    simA.close();
-    simB.close();
-    try (var files = Files.walk(dir)) {
-      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    bed.close();
   }
 
   @BeforeEach
   void reset() {
-    simA.reset();
-    simB.reset();
+    bed.reset();
   }
 
   private static HttpResponse<String> post(String path, String body, String... headers)
       throws Exception {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(sidecar.baseUrl() + path))
-            .timeout(Duration.ofSeconds(20))
-            .header("content-type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body));
-    if (headers.length > 0) {
-      b.headers(headers);
-    }
-    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return bed.post(path, body, headers);
   }
 
   private static HttpResponse<String> chat(String route, String text, boolean stream)
@@ -248,16 +222,7 @@ class RoutingIT {
   }
 
   private static double metric(String sample) throws Exception {
-    String text =
-        HTTP.send(
-                HttpRequest.newBuilder(URI.create(sidecar.baseUrl() + "/metrics")).GET().build(),
-                HttpResponse.BodyHandlers.ofString())
-            .body();
-    return text.lines()
-        .filter(l -> l.startsWith(sample + " "))
-        .mapToDouble(l -> Double.parseDouble(l.substring(sample.length() + 1).trim()))
-        .findFirst()
-        .orElse(0);
+    return bed.metric(sample);
   }
 
   @Test

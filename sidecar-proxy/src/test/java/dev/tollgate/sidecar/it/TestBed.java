@@ -3,9 +3,7 @@ package dev.tollgate.sidecar.it;
 import dev.tollgate.sidecar.Sidecar;
 import dev.tollgate.simulator.ProviderSimulator;
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,13 +25,16 @@ final class TestBed implements AutoCloseable {
   final Path dir;
   final Path configFile;
   final Sidecar sidecar;
-  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  final HttpClient http;
+  private final SidecarHttp client;
 
   private TestBed(ProviderSimulator sim, Path dir, Path configFile, Sidecar sidecar) {
     this.sim = sim;
     this.dir = dir;
     this.configFile = configFile;
     this.sidecar = sidecar;
+    this.client = new SidecarHttp(sidecar.baseUrl());
+    this.http = client.http;
   }
 
   static TestBed start() throws Exception {
@@ -155,31 +156,16 @@ final class TestBed implements AutoCloseable {
   }
 
   HttpResponse<String> post(String path, String body, String... headers) throws Exception {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(url(path)))
-            .timeout(Duration.ofSeconds(20))
-            .header("content-type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body));
-    if (headers.length > 0) {
-      b.headers(headers);
-    }
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return client.post(path, body, headers);
   }
 
   HttpResponse<String> get(String path) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(20)).GET().build(),
-        HttpResponse.BodyHandlers.ofString());
+    return client.get(path);
   }
 
   /** The value of a metric sample in the Prometheus text, or 0 when absent. */
   double metric(String sample) throws Exception {
-    String text = get("/metrics").body();
-    return text.lines()
-        .filter(l -> l.startsWith(sample + " "))
-        .mapToDouble(l -> Double.parseDouble(l.substring(sample.length() + 1).trim()))
-        .findFirst()
-        .orElse(0);
+    return client.metric(sample);
   }
 
   @Override

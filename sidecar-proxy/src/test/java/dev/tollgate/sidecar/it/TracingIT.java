@@ -22,12 +22,8 @@ import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -51,27 +47,17 @@ class TracingIT {
   private static final String APP_SPAN = "00f067aa0ba902b7";
   private static final String TRACEPARENT = "00-" + TRACE_ID + "-" + APP_SPAN + "-01";
 
+  private static TwoProviders bed;
   private static ProviderSimulator simA;
   private static ProviderSimulator simB;
-  private static Path dir;
   private static Sidecar sidecar;
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private InMemorySpanExporter spans;
 
   @BeforeAll
   static void start() throws Exception {
-    simA = ProviderSimulator.start();
-    simB = ProviderSimulator.start();
-    dir = Files.createTempDirectory("tollgate-tracing-it");
-    Files.writeString(dir.resolve("a.key"), "sk-a");
-    Files.writeString(dir.resolve("b.key"), "sk-b");
-    Path config = dir.resolve("config.yaml");
-    Files.writeString(
-        config,
-        """
-        namespace: it
-        routes:
+    bed =
+        TwoProviders.start(
+            """
           - model: fo
             retry: {attempts: 0}
             circuitBreaker: {minRequests: 100000}
@@ -109,18 +95,17 @@ class TracingIT {
             tiers:
               - name: main
                 targets: [{credential: a, model: %1$s}]
-        credentials:
-          - {name: a, provider: openai, endpoint: "%3$s/v1", apiKeyFile: "%5$s/a.key"}
-          - {name: b, provider: anthropic, endpoint: "%4$s", apiKeyFile: "%5$s/b.key"}
         """
-            .formatted(PRIMARY, FALLBACK, simA.baseUrl(), simB.baseUrl(), dir));
-    sidecar = Sidecar.start(config, 0, 2, Duration.ofMillis(200));
+                .formatted(PRIMARY, FALLBACK),
+            "");
+    simA = bed.simA;
+    simB = bed.simB;
+    sidecar = bed.sidecar;
   }
 
   @BeforeEach
   void traced() {
-    simA.reset();
-    simB.reset();
+    bed.reset();
     spans = InMemorySpanExporter.create();
     sidecar.traced(Tracing.with(spans, settings()));
   }
@@ -133,9 +118,7 @@ class TracingIT {
 
   @AfterAll
   static void stop() throws Exception {
-    sidecar.shutdown(Duration.ZERO);
-    simA.close();
-    simB.close();
+    bed.close();
   }
 
   /** Every span exported at once (a short schedule delay, and a flush before reading). */
@@ -533,27 +516,10 @@ class TracingIT {
   }
 
   private static HttpResponse<String> post(String body, String... headers) throws Exception {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(sidecar.baseUrl() + "/v1/chat/completions"))
-            .timeout(Duration.ofSeconds(20))
-            .header("content-type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body));
-    if (headers.length > 0) {
-      b.headers(headers);
-    }
-    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return bed.post("/v1/chat/completions", body, headers);
   }
 
   private static double metric(String sample) throws Exception {
-    String text =
-        HTTP.send(
-                HttpRequest.newBuilder(URI.create(sidecar.baseUrl() + "/metrics")).GET().build(),
-                HttpResponse.BodyHandlers.ofString())
-            .body();
-    return text.lines()
-        .filter(l -> l.startsWith(sample + " "))
-        .mapToDouble(l -> Double.parseDouble(l.substring(sample.length() + 1).trim()))
-        .findFirst()
-        .orElse(0);
+    return bed.metric(sample);
   }
 }
