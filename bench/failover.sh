@@ -16,48 +16,18 @@ GOOD_PORT=${GOOD_PORT:-19181}
 BAD_PORT=${BAD_PORT:-19182}
 DEAD_PORT=${DEAD_PORT:-19183} # nothing listens here
 SIDECAR_PORT=${SIDECAR_PORT:-14181}
-JAR="$ROOT/sidecar-proxy/target/tollgate-sidecar.jar"
-SIM_JAR="$ROOT/simulator/target/tollgate-simulator.jar"
 OUT="$ROOT/bench/results/failover.md"
-
-if ! command -v hey >/dev/null; then
-  apt-get install -y hey >/dev/null || { apt-get update -qq && apt-get install -y hey >/dev/null; }
-fi
-if [ ! -f "$JAR" ] || [ ! -f "$SIM_JAR" ]; then
-  (cd "$ROOT" && mvn -B -q -pl sidecar-proxy,simulator -am package -DskipTests)
-fi
-
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-wait_for() { # url, max seconds
-  for _ in $(seq 1 $(( $2 * 20 ))); do
-    curl -fs -o /dev/null "$1" && return 0
-    sleep 0.05
-  done
-  echo "timed out waiting for $1" >&2; return 1
-}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+bench_init
 
 if curl -s -o /dev/null "http://127.0.0.1:$DEAD_PORT/"; then
   echo "port $DEAD_PORT must have no listener (it plays the dead provider)" >&2; exit 2
 fi
 
 echo "starting the healthy simulator on :$GOOD_PORT and the failing one (HTTP 500) on :$BAD_PORT"
-java -XX:+UseSerialGC -Xmx256m -jar "$SIM_JAR" \
-  --port "$GOOD_PORT" --threads 1 --output-tokens 8 >"$WORK/good.log" 2>&1 &
-PIDS+=($!)
-java -XX:+UseSerialGC -Xmx256m -jar "$SIM_JAR" \
-  --port "$BAD_PORT" --threads 1 --output-tokens 8 --fault SERVER_ERROR >"$WORK/bad.log" 2>&1 &
-PIDS+=($!)
-wait_for "http://127.0.0.1:$GOOD_PORT/v1/models" 20 || true
-sleep 1
+start_simulator "$GOOD_PORT"
+start_simulator "$BAD_PORT" --threads 1 --output-tokens 8 --fault SERVER_ERROR
 
 echo "bench-key" >"$WORK/api-key"
 cat >"$WORK/config.yaml" <<YAML
@@ -90,17 +60,10 @@ credentials:
 YAML
 
 echo "starting sidecar on :$SIDECAR_PORT"
-JVM_OPTIONS="$ROOT/sidecar-proxy/src/main/jvm/jvm.options"
-SIDECAR_JVM=$(grep -v '^#' "$JVM_OPTIONS" | tr '\n' ' ')
-java "@$JVM_OPTIONS" -jar "$JAR" --config "$WORK/config.yaml" >"$WORK/sidecar.log" 2>&1 &
-PIDS+=($!)
-wait_for "http://127.0.0.1:$SIDECAR_PORT/readyz" 30
+SIDECAR_JVM=$(jvm_flags)
+start_sidecar_with "$SIDECAR_PORT" "$WORK/config.yaml"
 
 body() { echo "{\"model\":\"$1\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":8}"; }
-pct() { awk -v p="$1%" '$1==p && $2=="in" {printf "%.3f", $3*1000}' "$2"; }
-rps() { awk '/Requests\/sec:/ {printf "%.0f", $2}' "$1"; }
-count() { awk -v c="[$1]" '$1==c {print $2}' "$2" | head -1; }
-errors() { awk '/Status code distribution:/{f=1;next} f && /\[/ {if ($1!="[200]") s+=$2} END {print s+0}' "$1"; }
 run() { # name route seconds
   hey -z "$3s" -c $WORKERS -q $(( RATE / WORKERS )) -m POST -T application/json \
     -d "$(body "$2")" "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" >"$WORK/$1.txt"
@@ -143,7 +106,7 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo
   echo "| requests | 200 | non-200 | failovers counted | p50 (ms) | p99 (ms) |"
   echo "|---|---|---|---|---|---|"
-  echo "| $(awk '/\[/ && /responses/ {s+=$2} END {print s+0}' "$WORK/failing.txt") | $(count 200 "$WORK/failing.txt") | **$(errors "$WORK/failing.txt")** | ${FAILOVERS:-0} (whole run incl. warm-up) | $(pct 50 "$WORK/failing.txt") | $(pct 99 "$WORK/failing.txt") |"
+  echo "| $(awk '/\[/ && /responses/ {s+=$2} END {print s+0}' "$WORK/failing.txt") | $(ok "$WORK/failing.txt") | **$(errors "$WORK/failing.txt")** | ${FAILOVERS:-0} (whole run incl. warm-up) | $(pct 50 "$WORK/failing.txt") | $(pct 99 "$WORK/failing.txt") |"
   echo
   echo "## Dead primary with its circuit open, against a healthy primary"
   echo

@@ -22,43 +22,15 @@ ROUNDS=${1:-20}
 SIM_PORT=${SIM_PORT:-19291}
 BIG_SIM_PORT=${BIG_SIM_PORT:-19292}
 SIDECAR_PORT=${SIDECAR_PORT:-14291}
-JAR="$ROOT/sidecar-proxy/target/tollgate-sidecar.jar"
-SIM_JAR="$ROOT/simulator/target/tollgate-simulator.jar"
 OUT="$ROOT/bench/results/large-bodies-rss.md"
 LIMIT_MIB=${LIMIT_MIB:-192} # the memory limit the webhook injects (InjectionSettings)
-
-if [ ! -f "$JAR" ] || [ ! -f "$SIM_JAR" ]; then
-  (cd "$ROOT" && mvn -B -q -pl sidecar-proxy,simulator -am package -DskipTests)
-fi
-
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-wait_for() { # url, max seconds
-  for _ in $(seq 1 $(($2 * 20))); do
-    curl -fs -o /dev/null "$1" && return 0
-    sleep 0.05
-  done
-  echo "timed out waiting for $1" >&2
-  return 1
-}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+bench_init
 
 echo "starting two simulators (8 and 20,000 output tokens)"
-java -XX:+UseSerialGC -Xmx256m -jar "$SIM_JAR" --port "$SIM_PORT" --threads 1 --output-tokens 8 \
-  >"$WORK/sim.log" 2>&1 &
-PIDS+=($!)
-java -XX:+UseSerialGC -Xmx512m -jar "$SIM_JAR" --port "$BIG_SIM_PORT" --threads 1 \
-  --output-tokens 20000 >"$WORK/big-sim.log" 2>&1 &
-PIDS+=($!)
-wait_for "http://127.0.0.1:$SIM_PORT/v1/models" 20 || true
-wait_for "http://127.0.0.1:$BIG_SIM_PORT/v1/models" 20 || true
+start_simulator "$SIM_PORT"
+start_simulator "$BIG_SIM_PORT" --threads 1 --output-tokens 20000
 
 echo "bench-key" >"$WORK/api-key"
 cat >"$WORK/config.yaml" <<YAML
@@ -79,18 +51,16 @@ credentials:
   - {name: big, provider: openai, endpoint: "http://127.0.0.1:$BIG_SIM_PORT/v1", apiKeyFile: "$WORK/api-key"}
 YAML
 
-# shellcheck disable=SC2086
-mapfile -t JVM_OPTS < <(cat ${JVM_OPTIONS_FILE:-$ROOT/sidecar-proxy/src/main/jvm/jvm.options} | grep -v '^\s*#' | grep -v '^\s*$')
+JVM_OPTIONS=${JVM_OPTIONS_FILE:-$JVM_OPTIONS}
 JAVA=${JAVA:-java}
-echo "starting the sidecar on :$SIDECAR_PORT with ${JVM_OPTS[*]}"
-TOLLGATE_LOG_LEVEL=WARN "$JAVA" "${JVM_OPTS[@]}" -jar "$JAR" --config "$WORK/config.yaml" \
-  >"$WORK/sidecar.log" 2>&1 &
-SIDECAR_PID=$!
-PIDS+=($SIDECAR_PID)
-wait_for "http://127.0.0.1:$SIDECAR_PORT/readyz" 30
+echo "starting the sidecar on :$SIDECAR_PORT with $(jvm_flags)"
+export TOLLGATE_LOG_LEVEL=WARN
+start_sidecar_with "$SIDECAR_PORT" "$WORK/config.yaml"
 
-rss_mib() { awk '/VmRSS/ {printf "%.1f\n", $2 / 1024}' "/proc/$SIDECAR_PID/status" 2>/dev/null || echo "-"; }
 alive() { kill -0 "$SIDECAR_PID" 2>/dev/null; }
+rss() { # the sidecar's RSS in MiB and a newline, or "-" once it is gone
+  if alive; then echo "$(rss_mib "$SIDECAR_PID")"; else echo "-"; fi
+}
 
 python3 - "$WORK" <<'PY'
 import json, sys
@@ -116,7 +86,7 @@ post() { # body file -> HTTP status
 : >"$WORK/phases"
 sampler() {
   while alive; do
-    rss_mib >>"$WORK/rss"
+    rss >>"$WORK/rss"
     sleep 0.2
   done
 }
@@ -136,11 +106,11 @@ phase() { # name, then the body files sent together each round
       pids+=($!)
     done
     wait "${pids[@]}" || true
-    if [ $((r % 5)) -eq 0 ]; then echo "  round $r/$ROUNDS, RSS $(rss_mib) MiB"; fi
+    if [ $((r % 5)) -eq 0 ]; then echo "  round $r/$ROUNDS, RSS $(rss) MiB"; fi
   done
-  echo -e "$name\t$(rss_mib)" >>"$WORK/phases"
+  echo -e "$name\t$(rss)" >>"$WORK/phases"
 }
-RSS_START=$(rss_mib)
+RSS_START=$(rss)
 phase "large bodies" "$WORK/many.json" "$WORK/many.json" "$WORK/big.json" "$WORK/big.json"
 phase "large answers" "$WORK/answer-whole.json" "$WORK/answer-whole.json" "$WORK/answer-whole.json" \
   "$WORK/answer-whole.json" "$WORK/answer-stream.json" "$WORK/answer-stream.json" \
@@ -149,19 +119,19 @@ phase "both at once" "$WORK/many.json" "$WORK/big.json" "$WORK/answer-whole.json
   "$WORK/answer-stream.json" "$WORK/answer-stream.json"
 echo "idle 20 s"
 sleep 20
-echo -e "idle 20 s after\t$(rss_mib)" >>"$WORK/phases"
+echo -e "idle 20 s after\t$(rss)" >>"$WORK/phases"
 ALIVE=$(alive && echo yes || echo "no (see its log)")
-if [[ " ${JVM_OPTS[*]} " == *NativeMemoryTracking* ]] && alive; then
+if [[ " $(jvm_flags) " == *NativeMemoryTracking* ]] && alive; then
   NMT_FILE=${NMT_OUT:-/tmp/large-bodies-nmt.txt}
   {
-    echo "RSS $(rss_mib) MiB"
+    echo "RSS $(rss) MiB"
     jcmd "$SIDECAR_PID" VM.native_memory summary 2>&1 || true
     echo "## pmap -x (largest RSS first)"
     pmap -x "$SIDECAR_PID" | sort -k3 -n -r | head -40
     echo "## glibc's free memory given back (jcmd System.trim_native_heap)"
     jcmd "$SIDECAR_PID" System.trim_native_heap 2>&1 | tail -1
     sleep 1
-    echo "RSS after trim $(rss_mib) MiB"
+    echo "RSS after trim $(rss) MiB"
   } >"$NMT_FILE" 2>&1
 fi
 ERRORS=$(curl -s "http://127.0.0.1:$SIDECAR_PORT/metrics" | grep '^tollgate_errors_total{' |
@@ -175,7 +145,7 @@ VERDICT=$(awk -v m="$RSS_MAX" -v l=$LIMIT_MIB 'BEGIN {print (m < l) ? "under" : 
   echo
   echo "Run \`bench/large-bodies-rss.sh $ROUNDS\` on $(date -u +%Y-%m-%d), $(nproc) cores shared with other work (load average before: $LOAD_BEFORE)."
   echo
-  echo "- sidecar: \`sidecar-proxy/target/tollgate-sidecar.jar\` on $("$JAVA" -version 2>&1 | head -1 | tr -d '"') with \`${JVM_OPTIONS_FILE:-src/main/jvm/jvm.options}\` (${JVM_OPTS[*]})" | sed "s|$ROOT/||g"
+  echo "- sidecar: \`sidecar-proxy/target/tollgate-sidecar.jar\` on $("$JAVA" -version 2>&1 | head -1 | tr -d '"') with \`${JVM_OPTIONS_FILE:-src/main/jvm/jvm.options}\` ($(jvm_flags))" | sed "s|$ROOT/||g"
   echo "- bodies: 60,000 tiny messages (about 2 MB) and one 3.5 MB prompt, 4 at a time; answers of 20,000 output tokens, whole and streamed, 8 at a time; then both at once"
   echo
   echo "| measure | value |"

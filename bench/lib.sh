@@ -6,6 +6,8 @@
 #   bench_init                          # ROOT, WORK, PIDS, cleanup trap, LOAD_BEFORE
 #   start_simulator PORT [args...]      # SIM_PID (default args: --threads 1 --output-tokens 8)
 #   start_sidecar PORT SIM_PORT [jar] [java args...]   # SIDECAR_PID, READY_MS
+#   start_sidecar_with PORT CONFIG [jar] [java args...] # the same on a configuration of one's own
+#   jvm_flags                           # the sidecar's JVM options ($JVM_OPTIONS) on one line
 #   start_nginx PORT UPSTREAM_PORT      # NGINX_PID (the master; workers are its children)
 #   cpu_ticks PID                       # user+system ticks of PID and its children now
 #   rss_mib PID                         # resident set of PID and its children, MiB
@@ -112,6 +114,29 @@ YAML
   PIDS+=($SIDECAR_PID)
   wait_for "http://127.0.0.1:$port/readyz" 30
   READY_MS=$((($(date +%s%N) - start) / 1000000))
+}
+
+# The sidecar on a configuration file of the benchmark's own (its routes and credentials; its
+# server.port must be PORT), for failover.sh, large-bodies-rss.sh and streamed-upload-rss.sh.
+# JVM_OPTIONS may name several option files, separated by spaces (a later one wins); JAVA picks
+# another runtime; TOLLGATE_LOG_LEVEL, when exported, sets the log level.
+start_sidecar_with() { # port config-file [jar] [extra java args]
+  local port=$1 config=$2 jar=${3:-$JAR} f start
+  shift $(($# < 3 ? $# : 3))
+  local opts=()
+  for f in $JVM_OPTIONS; do opts+=("@$f"); done
+  start=$(date +%s%N)
+  "${JAVA:-java}" "${opts[@]}" "$@" -jar "$jar" --config "$config" >"$WORK/sidecar-$port.log" 2>&1 &
+  SIDECAR_PID=$!
+  PIDS+=($SIDECAR_PID)
+  wait_for "http://127.0.0.1:$port/readyz" 30
+  READY_MS=$((($(date +%s%N) - start) / 1000000))
+}
+
+jvm_flags() { # the options in the JVM_OPTIONS file(s), comments and blank lines left out, one line
+  local f
+  for f in $JVM_OPTIONS; do grep -v '^\s*#' "$f" | grep -v '^\s*$' || true; done | tr '\n' ' ' |
+    sed 's/ $//'
 }
 
 # nginx as the baseline: a keep-alive reverse proxy (64 idle upstream connections), no buffering,

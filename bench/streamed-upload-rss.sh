@@ -17,38 +17,13 @@ ROUNDS=${1:-3}
 SIZES=${SIZES:-20 200}
 SIM_PORT=${SIM_PORT:-19391}
 SIDECAR_PORT=${SIDECAR_PORT:-14391}
-JAR="$ROOT/sidecar-proxy/target/tollgate-sidecar.jar"
-SIM_JAR="$ROOT/simulator/target/tollgate-simulator.jar"
 OUT="$ROOT/bench/results/streamed-upload-rss.md"
 LIMIT_MIB=192
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+bench_init
 
-if [ ! -f "$JAR" ] || [ ! -f "$SIM_JAR" ]; then
-  (cd "$ROOT" && mvn -B -q -pl sidecar-proxy,simulator -am package -DskipTests)
-fi
-
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-wait_for() { # url, max seconds
-  for _ in $(seq 1 $(($2 * 20))); do
-    curl -fs -o /dev/null "$1" && return 0
-    sleep 0.05
-  done
-  echo "timed out waiting for $1" >&2
-  return 1
-}
-
-java -XX:+UseSerialGC -Xmx128m -jar "$SIM_JAR" --port "$SIM_PORT" --threads 1 \
-  >"$WORK/sim.log" 2>&1 &
-PIDS+=($!)
-wait_for "http://127.0.0.1:$SIM_PORT/v1/models" 20 || true
+start_simulator "$SIM_PORT" --threads 1
 
 echo "bench-key" >"$WORK/api-key"
 cat >"$WORK/config.yaml" <<YAML
@@ -64,16 +39,14 @@ credentials:
   - {name: sim, provider: openai, endpoint: "http://127.0.0.1:$SIM_PORT/v1", apiKeyFile: "$WORK/api-key"}
 YAML
 
-mapfile -t JVM_OPTS < <(grep -v '^\s*#' "$ROOT/sidecar-proxy/src/main/jvm/jvm.options" | grep -v '^\s*$')
-echo "starting the sidecar on :$SIDECAR_PORT with ${JVM_OPTS[*]}"
-TOLLGATE_LOG_LEVEL=WARN java "${JVM_OPTS[@]}" -jar "$JAR" --config "$WORK/config.yaml" \
-  >"$WORK/sidecar.log" 2>&1 &
-SIDECAR_PID=$!
-PIDS+=($SIDECAR_PID)
-wait_for "http://127.0.0.1:$SIDECAR_PORT/readyz" 30
+echo "starting the sidecar on :$SIDECAR_PORT with $(jvm_flags)"
+export TOLLGATE_LOG_LEVEL=WARN
+start_sidecar_with "$SIDECAR_PORT" "$WORK/config.yaml"
 
-rss_mib() { awk '/VmRSS/ {printf "%.1f\n", $2 / 1024}' "/proc/$SIDECAR_PID/status" 2>/dev/null || echo "-"; }
 alive() { kill -0 "$SIDECAR_PID" 2>/dev/null; }
+rss() { # the sidecar's RSS in MiB and a newline, or "-" once it is gone
+  if alive; then echo "$(rss_mib "$SIDECAR_PID")"; else echo "-"; fi
+}
 
 upload() { # base url, label -> "label seconds http bytes-received"
   curl -s -m 600 -o "$WORK/answer-$2.json" -w "$2 %{time_total} %{http_code} %{size_upload}\n" \
@@ -87,11 +60,11 @@ upload() { # base url, label -> "label seconds http bytes-received"
 : >"$WORK/received"
 sampler() {
   while alive; do
-    rss_mib >>"$WORK/rss"
+    rss >>"$WORK/rss"
     sleep 0.1
   done
 }
-RSS_START=$(rss_mib)
+RSS_START=$(rss)
 sampler &
 PIDS+=($!)
 
@@ -102,7 +75,7 @@ for MB in $SIZES; do
   echo "$MB MB: straight to the simulator (no sidecar)"
   upload "http://127.0.0.1:$SIM_PORT" "${MB}MB-direct" >>"$WORK/times"
   for r in $(seq 1 "$ROUNDS"); do
-    echo "$MB MB: upload $r/$ROUNDS through the sidecar, RSS $(rss_mib) MiB"
+    echo "$MB MB: upload $r/$ROUNDS through the sidecar, RSS $(rss) MiB"
     upload "http://127.0.0.1:$SIDECAR_PORT" "${MB}MB-one-$r" >>"$WORK/times"
   done
   echo "$MB MB: 2 uploads at once through the sidecar"
@@ -113,9 +86,9 @@ for MB in $SIZES; do
   wait $A $B || true
   sleep 1
   PHASE_MAX=$(tail -n +"$((FROM + 1))" "$WORK/rss" | awk 'BEGIN {m = 0} $1 != "-" && $1 > m {m = $1} END {print m}')
-  echo -e "$MB MB uploads\t$PHASE_MAX\t$(rss_mib)" >>"$WORK/phases"
+  echo -e "$MB MB uploads\t$PHASE_MAX\t$(rss)" >>"$WORK/phases"
 done
-RSS_END=$(rss_mib)
+RSS_END=$(rss)
 ALIVE=$(alive && echo yes || echo "no (see its log)")
 RSS_MAX=$(awk 'BEGIN {m = 0} $1 != "-" && $1 > m {m = $1} END {print m}' "$WORK/rss")
 SAMPLES=$(wc -l <"$WORK/rss")
@@ -128,7 +101,7 @@ ERRORS=$(curl -s "http://127.0.0.1:$SIDECAR_PORT/metrics" | grep '^tollgate_erro
   echo
   echo "Run \`bench/streamed-upload-rss.sh $ROUNDS\` (SIZES=\"$SIZES\" MB) on $(date -u +%Y-%m-%d), $(nproc) cores shared with other work (load average before: $LOAD_BEFORE)."
   echo
-  echo "- sidecar: \`sidecar-proxy/target/tollgate-sidecar.jar\` with \`src/main/jvm/jvm.options\` (${JVM_OPTS[*]}); request-body limit 4 MiB (default), passthrough cap 512 MiB (default)"
+  echo "- sidecar: \`sidecar-proxy/target/tollgate-sidecar.jar\` with \`src/main/jvm/jvm.options\` ($(jvm_flags)); request-body limit 4 MiB (default), passthrough cap 512 MiB (default)"
   echo "- each upload: \`curl -F file=@upload.bin\` of SIZE MiB of random data to \`POST /v1/files\` (multipart), forwarded to the simulator, which counts the bytes and drops them"
   echo
   echo "| upload | seconds | HTTP | multipart bytes sent by curl | bytes the provider got (its answer) |"
