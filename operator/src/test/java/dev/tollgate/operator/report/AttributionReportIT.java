@@ -3,7 +3,6 @@ package dev.tollgate.operator.report;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
@@ -20,9 +19,6 @@ import dev.tollgate.sidecar.config.report.UsageReport;
 import dev.tollgate.simulator.SimulatorBehavior;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
-import java.net.URI;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -39,7 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @EnableKubernetesMockClient(crud = true)
 class AttributionReportIT {
-  private static final ObjectMapper JSON = new ObjectMapper();
   static KubernetesClient client;
   static ReportingCluster cluster;
 
@@ -199,17 +194,6 @@ class AttributionReportIT {
   }
 
   private int post(ReportChannel channel, UsageReport report) throws Exception {
-    return cluster
-        .https()
-        .send(
-            HttpRequest.newBuilder(
-                    URI.create("https://localhost:" + channel.port() + ReportServer.PATH))
-                .header(
-                    "Authorization",
-                    "Bearer " + FakeTokenReviewer.token(report.namespace(), report.pod()))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(report)))
-                .build(),
-            HttpResponse.BodyHandlers.discarding())
-        .statusCode();
+    return cluster.postReport(channel.port(), report);
   }
 }

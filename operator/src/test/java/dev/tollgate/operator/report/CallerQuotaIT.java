@@ -297,18 +297,7 @@ class CallerQuotaIT {
   }
 
   private int post(UsageReport report) throws Exception {
-    HttpClient https = cluster.https();
-    return https
-        .send(
-            HttpRequest.newBuilder(
-                    URI.create("https://localhost:" + channel.port() + ReportServer.PATH))
-                .header(
-                    "Authorization",
-                    "Bearer " + FakeTokenReviewer.token(report.namespace(), report.pod()))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(report)))
-                .build(),
-            HttpResponse.BodyHandlers.discarding())
-        .statusCode();
+    return cluster.postReport(channel.port(), report);
   }
 
   /** The ledger as committed (the ledger object and its journal not yet folded in). */

@@ -3,6 +3,7 @@ package dev.tollgate.operator.report;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.api.v1alpha1.Provider;
 import dev.tollgate.api.v1alpha1.ProviderCredential;
 import dev.tollgate.api.v1alpha1.ProviderCredentialSpec;
@@ -16,6 +17,7 @@ import dev.tollgate.operator.webhook.WebhookTls;
 import dev.tollgate.sidecar.Sidecar;
 import dev.tollgate.sidecar.config.SecretMounts;
 import dev.tollgate.sidecar.config.SidecarConfigMap;
+import dev.tollgate.sidecar.config.report.UsageReport;
 import dev.tollgate.sidecar.report.ReporterSettings;
 import dev.tollgate.simulator.ProviderSimulator;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -24,6 +26,8 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -38,6 +42,8 @@ import java.util.List;
  * Start it in {@code @BeforeAll} on the test class's mock client, close it in {@code @AfterAll}.
  */
 final class ReportingCluster implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   /** The value of the tests' API key ({@code Secret openai-key}, key {@code api-key}). */
   static final String API_KEY = "sk-test";
 
@@ -343,6 +349,25 @@ final class ReportingCluster implements AutoCloseable {
   /** An HTTPS client that trusts this cluster's CA, for posting to a report endpoint directly. */
   HttpClient https() {
     return HttpClient.newBuilder().sslContext(tls.clientContextTrustingCa()).build();
+  }
+
+  /**
+   * Posts {@code report} to the report endpoint on {@code port}, as a pod holding {@code token}.
+   */
+  HttpResponse<String> postReport(int port, UsageReport report, String token) throws Exception {
+    return https()
+        .send(
+            HttpRequest.newBuilder(URI.create("https://localhost:" + port + ReportServer.PATH))
+                .header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(report)))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Posts {@code report} as the pod it names would (with that pod's token); the status code. */
+  int postReport(int port, UsageReport report) throws Exception {
+    return postReport(port, report, FakeTokenReviewer.token(report.namespace(), report.pod()))
+        .statusCode();
   }
 
   @Override

@@ -527,31 +527,14 @@ class ReportingIT {
 
   private int postUnchecked(UsageReport report, int port) {
     try {
-      HttpClient https = cluster.https();
-      return https
-          .send(
-              HttpRequest.newBuilder(URI.create("https://localhost:" + port + ReportServer.PATH))
-                  .header(
-                      "Authorization",
-                      "Bearer " + FakeTokenReviewer.token(report.namespace(), report.pod()))
-                  .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(report)))
-                  .build(),
-              HttpResponse.BodyHandlers.discarding())
-          .statusCode();
+      return cluster.postReport(port, report);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
   }
 
   private HttpResponse<String> post(UsageReport report, String token) throws Exception {
-    HttpClient https = cluster.https();
-    return https.send(
-        HttpRequest.newBuilder(
-                URI.create("https://localhost:" + channel.port() + ReportServer.PATH))
-            .header("Authorization", "Bearer " + token)
-            .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(report)))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    return cluster.postReport(channel.port(), report, token);
   }
 
   private static BigDecimal simulatorCost(SimulatorStats stats) {
