@@ -122,7 +122,9 @@ class OpenAiBatchesIT {
     assertThat(send("GET", "/v1/files/" + fileId + "/content", null, null).body())
         .isEqualTo(jsonl.toString());
 
-    sim.batchDelay(Duration.ofMillis(300));
+    // in progress until the test ends the wait (the delay is read at each look), so that no slow
+    // moment between creating the batch and reading it can find it already completed
+    sim.batchDelay(Duration.ofHours(1));
     JsonNode created = json(createBatch(fileId, "/v1/chat/completions"));
     assertThat(created.get("object").asText()).isEqualTo("batch");
     assertThat(created.get("status").asText()).isEqualTo("validating");
@@ -132,7 +134,7 @@ class OpenAiBatchesIT {
     assertThat(running.get("status").asText()).isEqualTo("in_progress");
     assertThat(running.get("output_file_id").isNull()).isTrue();
 
-    Thread.sleep(350);
+    sim.batchDelay(Duration.ZERO);
     JsonNode done = json(send("GET", "/v1/batches/" + id, null, null));
     assertThat(done.get("status").asText()).isEqualTo("completed");
     assertThat(done.at("/request_counts/total").asInt()).isEqualTo(8);

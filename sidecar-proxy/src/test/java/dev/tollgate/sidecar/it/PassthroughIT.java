@@ -219,13 +219,14 @@ class PassthroughIT {
 
   @Test
   void aBatchsResultsArePricedAtBatchPricesWithPartialFailures() throws Exception {
-    bed.sim.batchDelay(java.time.Duration.ofMillis(300));
+    bed.sim.batchDelay(java.time.Duration.ofHours(1)); // in progress until the test ends the wait
     BatchCreateParams.Builder params = BatchCreateParams.builder();
     for (int i = 0; i < 8; i++) {
       params.addRequest(item(String.valueOf(i), "an"));
     }
     MessageBatch created = anthropic.messages().batches().create(params.build());
     assertThat(created.processingStatus().asString()).isEqualTo("in_progress");
+    bed.sim.batchDelay(java.time.Duration.ZERO);
 
     MessageBatch ended = created;
     for (int i = 0; i < 100 && !ended.processingStatus().asString().equals("ended"); i++) {
