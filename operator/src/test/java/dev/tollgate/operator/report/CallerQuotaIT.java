@@ -29,13 +29,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -60,7 +60,7 @@ class CallerQuotaIT {
 
   @TempDir Path dir;
   private ReportChannel channel;
-  private final List<AutoCloseable> toClose = new ArrayList<>();
+  @RegisterExtension final ClosedAfterTest toClose = new ClosedAfterTest();
   private final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
@@ -75,10 +75,7 @@ class CallerQuotaIT {
   }
 
   @AfterEach
-  void closeAll() throws Exception {
-    for (int i = toClose.size() - 1; i >= 0; i--) {
-      toClose.get(i).close();
-    }
+  void closeChannel() {
     if (channel != null) {
       channel.close();
     }

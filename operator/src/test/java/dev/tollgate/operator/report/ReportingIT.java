@@ -34,13 +34,13 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -63,7 +63,7 @@ class ReportingIT {
 
   @TempDir Path dir;
   private ReportChannel channel;
-  private final List<AutoCloseable> toClose = new ArrayList<>();
+  @RegisterExtension final ClosedAfterTest toClose = new ClosedAfterTest();
   private final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
@@ -79,10 +79,7 @@ class ReportingIT {
   }
 
   @AfterEach
-  void closeAll() throws Exception {
-    for (int i = toClose.size() - 1; i >= 0; i--) {
-      toClose.get(i).close();
-    }
+  void closeChannel() {
     if (channel != null) {
       channel.close();
     }

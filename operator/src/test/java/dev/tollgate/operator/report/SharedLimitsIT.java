@@ -31,9 +31,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -57,7 +57,7 @@ class SharedLimitsIT {
   static ProviderSimulator sim;
 
   @TempDir Path dir;
-  private final List<AutoCloseable> toClose = new ArrayList<>();
+  @RegisterExtension final ClosedAfterTest toClose = new ClosedAfterTest();
   private final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
@@ -69,13 +69,6 @@ class SharedLimitsIT {
   @AfterAll
   static void stop() {
     cluster.close();
-  }
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = toClose.size() - 1; i >= 0; i--) {
-      toClose.get(i).close();
-    }
   }
 
   @Test
