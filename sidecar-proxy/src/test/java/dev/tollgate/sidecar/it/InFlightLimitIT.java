@@ -58,9 +58,11 @@ class InFlightLimitIT {
   @BeforeEach
   void slowStreams() {
     bed.sim.reset();
-    // 40 output tokens at 40/s: each answer takes about a second
+    // 80 output tokens at 40/s: each answer holds its slot about 2 s, so that a loaded machine
+    // reaches the next request while the slots are still taken (with 1 s, a pause of that length
+    // between the awaits and the next request would have freed a slot and failed the test)
     bed.sim.behavior(
-        SimulatorBehavior.defaults().withTiming(Duration.ZERO, 40).withUsage(12, 40, 0, 0));
+        SimulatorBehavior.defaults().withTiming(Duration.ZERO, 40).withUsage(12, 80, 0, 0));
   }
 
   private static String body(String route, boolean stream) {
