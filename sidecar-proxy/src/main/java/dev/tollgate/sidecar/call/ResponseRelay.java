@@ -418,15 +418,19 @@ final class ResponseRelay implements ExchangeListener {
   }
 
   private void onStreamEvent(String event, String data) {
-    List<StreamEvent> events = decoder.onEvent(event, data);
     if (passthrough) {
+      // forwarded as sent: only what metering reads is decoded, unless the answer's text is kept
+      List<StreamEvent> events =
+          cacheCollector == null && answer == null
+              ? decoder.onMeteredEvent(event, data)
+              : decoder.onEvent(event, data);
       track(events);
       if (format.hidesForwarded(events, callerWantsUsage)) {
         return; // the usage chunk the sidecar asked for on its own behalf
       }
       write((event == null ? "" : "event: " + event + "\n") + "data: " + data + "\n\n");
     } else {
-      emit(events);
+      emit(decoder.onEvent(event, data));
     }
   }
 
@@ -455,6 +459,10 @@ final class ResponseRelay implements ExchangeListener {
         }
         if (answer != null && answer.length() < MAX_LOGGED_TEXT) {
           answer.append(t.text());
+        }
+      } else if (e instanceof StreamEvent.Delivered d) {
+        if (drained == null) {
+          deliveredChars += d.chars();
         }
       } else if (e instanceof StreamEvent.Start st) {
         responseId = st.id();

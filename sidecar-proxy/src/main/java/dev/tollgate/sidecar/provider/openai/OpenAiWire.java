@@ -32,6 +32,7 @@ import dev.tollgate.sidecar.wire.Json;
 import dev.tollgate.sidecar.wire.ProxyException;
 import dev.tollgate.sidecar.wire.StreamDecoder;
 import dev.tollgate.sidecar.wire.StreamEncoder;
+import dev.tollgate.sidecar.wire.StreamScan;
 import dev.tollgate.sidecar.wire.UsageAccumulator;
 import java.util.ArrayList;
 import java.util.List;
@@ -775,6 +776,27 @@ public final class OpenAiWire {
                 u.inputTokens(), u.outputTokens(), u.cacheReadTokens(), -1));
       }
       return out;
+    }
+
+    /**
+     * A chunk after the first whose usage, finish reason and error are null or absent and that has
+     * no tool calls carries only text for metering (its {@code delta.content}, counted unparsed).
+     */
+    @Override
+    public List<StreamEvent> onMeteredEvent(String event, String data) {
+      if (!started
+          || !StreamScan.isObject(data)
+          || !StreamScan.nullOrAbsent(data, "usage")
+          || !StreamScan.nullOrAbsent(data, "finish_reason")
+          || !StreamScan.nullOrAbsent(data, "error")
+          || !StreamScan.nullOrAbsent(data, "tool_calls")) {
+        return onEvent(event, data);
+      }
+      int chars = StreamScan.textLength(data, "content");
+      if (chars < 0) {
+        return onEvent(event, data);
+      }
+      return chars == 0 ? List.of() : List.of(new StreamEvent.Delivered(chars));
     }
 
     @Override
