@@ -24,7 +24,7 @@ import dev.tollgate.sidecar.wire.StreamDecoder;
 import dev.tollgate.sidecar.wire.StreamEncoder;
 import dev.tollgate.sidecar.wire.UsageAccumulator;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -55,6 +55,9 @@ final class ResponseRelay implements ExchangeListener {
   private static final int MAX_ERROR_BODY = 64 * 1024;
   private static final int MAX_SSE_EVENT = 4 * 1024 * 1024;
   static final int MAX_LOGGED_TEXT = 4000;
+  private static final byte[] SSE_EVENT = "event: ".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] SSE_DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] SSE_END = "\n\n".getBytes(StandardCharsets.US_ASCII);
 
   /** What the relay tells its call. */
   interface Outcome {
@@ -428,7 +431,7 @@ final class ResponseRelay implements ExchangeListener {
       if (format.hidesForwarded(events, callerWantsUsage)) {
         return; // the usage chunk the sidecar asked for on its own behalf
       }
-      write((event == null ? "" : "event: " + event + "\n") + "data: " + data + "\n\n");
+      forward(event, data);
     } else {
       emit(decoder.onEvent(event, data));
     }
@@ -481,6 +484,35 @@ final class ResponseRelay implements ExchangeListener {
     if (drained != null) {
       return; // the caller is gone
     }
+    head();
+    ByteBuf out = ctx.alloc().buffer(ByteBufUtil.utf8MaxBytes(text));
+    ByteBufUtil.writeUtf8(out, text);
+    ctx.write(new DefaultHttpContent(out));
+  }
+
+  /** Writes a provider's event to the caller as it came (one SSE event, encoded once). */
+  private void forward(String event, String data) {
+    if (drained != null) {
+      return; // the caller is gone
+    }
+    head();
+    int size =
+        (event == null ? 0 : ByteBufUtil.utf8MaxBytes(event) + 8)
+            + ByteBufUtil.utf8MaxBytes(data)
+            + 8;
+    ByteBuf out = ctx.alloc().buffer(size);
+    if (event != null) {
+      out.writeBytes(SSE_EVENT);
+      ByteBufUtil.writeUtf8(out, event);
+      out.writeByte('\n');
+    }
+    out.writeBytes(SSE_DATA);
+    ByteBufUtil.writeUtf8(out, data);
+    out.writeBytes(SSE_END);
+    ctx.write(new DefaultHttpContent(out));
+  }
+
+  private void head() {
     if (!headersSent) {
       headersSent = true;
       HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
@@ -491,7 +523,6 @@ final class ResponseRelay implements ExchangeListener {
       outcome.decorate(head.headers());
       ctx.write(head);
     }
-    ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8)));
   }
 
   /** Ends the stream to the caller. */

@@ -14,6 +14,13 @@ package dev.tollgate.sidecar.wire;
 public final class StreamScan {
   private StreamScan() {}
 
+  /** A key to look for, quoted once (scans run for every streamed chunk). */
+  public record Key(String quoted) {}
+
+  public static Key key(String name) {
+    return new Key('"' + name + '"');
+  }
+
   /** Whether {@code data} looks like one JSON object (its first and last non-blank characters). */
   public static boolean isObject(String data) {
     int a = 0;
@@ -30,8 +37,8 @@ public final class StreamScan {
   /**
    * Whether every occurrence of {@code key} in {@code data} has the value null (or there is none).
    */
-  public static boolean nullOrAbsent(String data, String key) {
-    String quoted = '"' + key + '"';
+  public static boolean nullOrAbsent(String data, Key key) {
+    String quoted = key.quoted();
     for (int i = data.indexOf(quoted); i >= 0; i = data.indexOf(quoted, i + 1)) {
       int v = valueAt(data, i + quoted.length());
       if (v >= 0 && !data.startsWith("null", v)) {
@@ -46,8 +53,8 @@ public final class StreamScan {
    * of the first {@code key} in {@code data}: 0 when the key is absent or null, -1 when its value
    * is something else or the string is not well formed.
    */
-  public static int textLength(String data, String key) {
-    String quoted = '"' + key + '"';
+  public static int textLength(String data, Key key) {
+    String quoted = key.quoted();
     for (int i = data.indexOf(quoted); i >= 0; i = data.indexOf(quoted, i + 1)) {
       int v = valueAt(data, i + quoted.length());
       if (v < 0) {

@@ -667,6 +667,7 @@ public final class AnthropicWire {
 
   /** Decodes an Anthropic stream. */
   public static final class Decoder implements StreamDecoder {
+    private static final StreamScan.Key TEXT = StreamScan.key("text");
     private final Map<Integer, Integer> toolIndexOfBlock = new HashMap<>();
     private final java.util.Set<Integer> answerBlocks = new java.util.HashSet<>();
     private boolean ended;
@@ -786,7 +787,7 @@ public final class AnthropicWire {
         if (delta > 0) {
           int type = delta + "\"delta\":{\"type\":\"".length();
           if (data.startsWith("text_delta\"", type)) {
-            int chars = StreamScan.textLength(data, "text");
+            int chars = StreamScan.textLength(data, TEXT);
             if (chars >= 0) {
               return chars == 0 ? List.of() : List.of(new StreamEvent.Delivered(chars));
             }

@@ -713,6 +713,11 @@ public final class OpenAiWire {
 
   /** Decodes an OpenAI-compatible provider's stream. */
   public static final class Decoder implements StreamDecoder {
+    private static final StreamScan.Key USAGE = StreamScan.key("usage");
+    private static final StreamScan.Key FINISH_REASON = StreamScan.key("finish_reason");
+    private static final StreamScan.Key ERROR = StreamScan.key("error");
+    private static final StreamScan.Key TOOL_CALLS = StreamScan.key("tool_calls");
+    private static final StreamScan.Key CONTENT = StreamScan.key("content");
     private boolean started;
     private boolean ended;
 
@@ -786,13 +791,13 @@ public final class OpenAiWire {
     public List<StreamEvent> onMeteredEvent(String event, String data) {
       if (!started
           || !StreamScan.isObject(data)
-          || !StreamScan.nullOrAbsent(data, "usage")
-          || !StreamScan.nullOrAbsent(data, "finish_reason")
-          || !StreamScan.nullOrAbsent(data, "error")
-          || !StreamScan.nullOrAbsent(data, "tool_calls")) {
+          || !StreamScan.nullOrAbsent(data, USAGE)
+          || !StreamScan.nullOrAbsent(data, FINISH_REASON)
+          || !StreamScan.nullOrAbsent(data, ERROR)
+          || !StreamScan.nullOrAbsent(data, TOOL_CALLS)) {
         return onEvent(event, data);
       }
-      int chars = StreamScan.textLength(data, "content");
+      int chars = StreamScan.textLength(data, CONTENT);
       if (chars < 0) {
         return onEvent(event, data);
       }

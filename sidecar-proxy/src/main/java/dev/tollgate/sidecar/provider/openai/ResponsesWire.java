@@ -372,6 +372,7 @@ public final class ResponsesWire {
 
   /** Reads OpenAI's Responses stream (relayed as sent) for metering and the response cache. */
   public static final class Decoder implements StreamDecoder {
+    private static final StreamScan.Key DELTA = StreamScan.key("delta");
     private final Map<String, Integer> toolIndex = new HashMap<>();
     private boolean calls;
     private boolean ended;
@@ -443,7 +444,7 @@ public final class ResponsesWire {
       if (data.startsWith("{\"type\":\"response.") && StreamScan.isObject(data)) {
         int type = "{\"type\":\"".length();
         if (data.startsWith("response.output_text.delta\"", type)) {
-          int chars = StreamScan.textLength(data, "delta");
+          int chars = StreamScan.textLength(data, DELTA);
           if (chars >= 0) {
             return chars == 0 ? List.of() : List.of(new StreamEvent.Delivered(chars));
           }
