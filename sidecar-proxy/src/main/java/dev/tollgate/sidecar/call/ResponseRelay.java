@@ -555,7 +555,7 @@ final class ResponseRelay implements ExchangeListener {
   }
 
   private void completeWhole() {
-    JsonNode json = Json.parseOrNull(ReadableBytes.copy(body));
+    JsonNode json = Json.parseOrNull(body);
     if (json == null) {
       throw new ProxyException(
           ErrorKind.UPSTREAM_BAD_RESPONSE,
