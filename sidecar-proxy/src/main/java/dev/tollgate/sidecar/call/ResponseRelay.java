@@ -487,7 +487,7 @@ final class ResponseRelay implements ExchangeListener {
     head();
     ByteBuf out = ctx.alloc().buffer(ByteBufUtil.utf8MaxBytes(text));
     ByteBufUtil.writeUtf8(out, text);
-    ctx.write(new DefaultHttpContent(out));
+    writeEvent(out);
   }
 
   /** Writes a provider's event to the caller as it came (one SSE event, encoded once). */
@@ -509,7 +509,17 @@ final class ResponseRelay implements ExchangeListener {
     out.writeBytes(SSE_DATA);
     ByteBufUtil.writeUtf8(out, data);
     out.writeBytes(SSE_END);
-    ctx.write(new DefaultHttpContent(out));
+    writeEvent(out);
+  }
+
+  /**
+   * Writes one event of the stream with the channel's void promise: nothing waits on a single
+   * event's write (a failed write reaches the pipeline's exceptionCaught, which closes the caller's
+   * connection, and the call ends as abandoned), and with a void promise Netty's HTTP encoder
+   * writes the chunk's pieces without a promise and a promise combiner each.
+   */
+  private void writeEvent(ByteBuf out) {
+    ctx.write(new DefaultHttpContent(out), ctx.voidPromise());
   }
 
   private void head() {
