@@ -65,12 +65,16 @@ def without_first_per_thread(evs):
     return out
 
 
-def main(d):
+def main(d, answered=None):
     cpu = load(d, "jdk.ExecutionSample")
     table("CPU (jdk.ExecutionSample, Java code running)", cpu, lambda e: 1, "samples")
     nat = load(d, "jdk.NativeMethodSample")
     table("Threads in native code (jdk.NativeMethodSample: waiting in epoll/park or writing)", nat, lambda e: 1, "samples")
     alloc = without_first_per_thread(load(d, "jdk.ObjectAllocationSample"))
+    if answered:
+        total = sum(e["values"].get("weight") or 0 for e in alloc)
+        print(f"Allocated while recording (sum of the sampled weights): {total / 2**20:.0f} MiB, "
+              f"**{total / int(answered) / 1024:.1f} KiB per request**.\n")
     table("Allocation (jdk.ObjectAllocationSample, by sampled weight)", alloc, lambda e: e["values"].get("weight") or 0, "bytes")
     bycls = collections.Counter()
     for e in alloc:
@@ -79,5 +83,38 @@ def main(d):
     print("Allocated classes: " + ", ".join(f"`{c}` {100*w/tot:.1f}%" for c, w in bycls.most_common(12)) + "\n")
 
 
+def collapsed(path, title, answered=None):
+    """Top frames of an async-profiler `collapsed` output (one `frame;frame;...;top count` a line)."""
+    self_w, incl_w, total = collections.Counter(), collections.Counter(), 0
+    with open(path) as fh:
+        for line in fh:
+            stack, _, n = line.rstrip("\n").rpartition(" ")
+            if not stack or not n.isdigit():
+                continue
+            w = int(n)
+            fs = [f.replace("/", ".").removesuffix("_[j]").removesuffix("_[i]").removesuffix("_[k]") for f in stack.split(";")]
+            total += w
+            self_w[fs[-1]] += w
+            for f in set(fs):
+                incl_w[f] += w
+    print(f"### {title}\n")
+    per = f", {total / int(answered):.0f} per request ({answered} answered)" if answered else ""
+    print(f"{total} in all{per}. Self = the top frame; inclusive = anywhere on the stack.\n")
+    print("| # | self % | top frame | | inclusive % | frame |")
+    print("|---|---|---|---|---|---|")
+    t = total or 1
+    s = self_w.most_common(TOP)
+    skip = ("java.lang.Thread.run", "io.netty.util.concurrent.FastThreadLocalRunnable", "io.netty.util.internal.ThreadExecutorMap", "io.netty.util.concurrent.SingleThreadEventExecutor$")
+    i = [kv for kv in incl_w.most_common() if not kv[0].startswith(skip)][:TOP]
+    for n in range(TOP):
+        a = s[n] if n < len(s) else ("", 0)
+        b = i[n] if n < len(i) else ("", 0)
+        print(f"| {n+1} | {100*a[1]/t:.1f} | `{a[0]}` | | {100*b[1]/t:.1f} | `{b[0]}` |")
+    print()
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--collapsed":
+        collapsed(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None)
+    else:
+        main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)

@@ -49,7 +49,12 @@ public record SidecarConfig(
 
   /** The route applications name with {@code model}. */
   public Optional<RouteConfig> route(String model) {
-    return routes.stream().filter(r -> r.model().equals(model)).findFirst();
+    for (RouteConfig r : routes) { // once per call: a loop, not a stream pipeline
+      if (r.model().equals(model)) {
+        return Optional.of(r);
+      }
+    }
+    return Optional.empty();
   }
 
   /** The route that serves model names no route declares, if one says {@code default: true}. */

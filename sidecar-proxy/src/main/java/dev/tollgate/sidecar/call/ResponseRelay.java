@@ -24,7 +24,7 @@ import dev.tollgate.sidecar.wire.StreamDecoder;
 import dev.tollgate.sidecar.wire.StreamEncoder;
 import dev.tollgate.sidecar.wire.UsageAccumulator;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -55,6 +55,9 @@ final class ResponseRelay implements ExchangeListener {
   private static final int MAX_ERROR_BODY = 64 * 1024;
   private static final int MAX_SSE_EVENT = 4 * 1024 * 1024;
   static final int MAX_LOGGED_TEXT = 4000;
+  private static final byte[] SSE_EVENT = "event: ".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] SSE_DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] SSE_END = "\n\n".getBytes(StandardCharsets.US_ASCII);
 
   /** What the relay tells its call. */
   interface Outcome {
@@ -418,15 +421,19 @@ final class ResponseRelay implements ExchangeListener {
   }
 
   private void onStreamEvent(String event, String data) {
-    List<StreamEvent> events = decoder.onEvent(event, data);
     if (passthrough) {
+      // forwarded as sent: only what metering reads is decoded, unless the answer's text is kept
+      List<StreamEvent> events =
+          cacheCollector == null && answer == null
+              ? decoder.onMeteredEvent(event, data)
+              : decoder.onEvent(event, data);
       track(events);
       if (format.hidesForwarded(events, callerWantsUsage)) {
         return; // the usage chunk the sidecar asked for on its own behalf
       }
-      write((event == null ? "" : "event: " + event + "\n") + "data: " + data + "\n\n");
+      forward(event, data);
     } else {
-      emit(events);
+      emit(decoder.onEvent(event, data));
     }
   }
 
@@ -456,6 +463,10 @@ final class ResponseRelay implements ExchangeListener {
         if (answer != null && answer.length() < MAX_LOGGED_TEXT) {
           answer.append(t.text());
         }
+      } else if (e instanceof StreamEvent.Delivered d) {
+        if (drained == null) {
+          deliveredChars += d.chars();
+        }
       } else if (e instanceof StreamEvent.Start st) {
         responseId = st.id();
       } else if (e instanceof StreamEvent.UsageUpdate u) {
@@ -473,6 +484,45 @@ final class ResponseRelay implements ExchangeListener {
     if (drained != null) {
       return; // the caller is gone
     }
+    head();
+    ByteBuf out = ctx.alloc().buffer(ByteBufUtil.utf8MaxBytes(text));
+    ByteBufUtil.writeUtf8(out, text);
+    writeEvent(out);
+  }
+
+  /** Writes a provider's event to the caller as it came (one SSE event, encoded once). */
+  private void forward(String event, String data) {
+    if (drained != null) {
+      return; // the caller is gone
+    }
+    head();
+    int size =
+        (event == null ? 0 : ByteBufUtil.utf8MaxBytes(event) + 8)
+            + ByteBufUtil.utf8MaxBytes(data)
+            + 8;
+    ByteBuf out = ctx.alloc().buffer(size);
+    if (event != null) {
+      out.writeBytes(SSE_EVENT);
+      ByteBufUtil.writeUtf8(out, event);
+      out.writeByte('\n');
+    }
+    out.writeBytes(SSE_DATA);
+    ByteBufUtil.writeUtf8(out, data);
+    out.writeBytes(SSE_END);
+    writeEvent(out);
+  }
+
+  /**
+   * Writes one event of the stream with the channel's void promise: nothing waits on a single
+   * event's write (a failed write reaches the pipeline's exceptionCaught, which closes the caller's
+   * connection, and the call ends as abandoned), and with a void promise Netty's HTTP encoder
+   * writes the chunk's pieces without a promise and a promise combiner each.
+   */
+  private void writeEvent(ByteBuf out) {
+    ctx.write(new DefaultHttpContent(out), ctx.voidPromise());
+  }
+
+  private void head() {
     if (!headersSent) {
       headersSent = true;
       HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
@@ -483,7 +533,6 @@ final class ResponseRelay implements ExchangeListener {
       outcome.decorate(head.headers());
       ctx.write(head);
     }
-    ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8)));
   }
 
   /** Ends the stream to the caller. */
@@ -516,7 +565,7 @@ final class ResponseRelay implements ExchangeListener {
   }
 
   private void completeWhole() {
-    JsonNode json = Json.parseOrNull(ReadableBytes.copy(body));
+    JsonNode json = Json.parseOrNull(body);
     if (json == null) {
       throw new ProxyException(
           ErrorKind.UPSTREAM_BAD_RESPONSE,

@@ -8,6 +8,12 @@ public sealed interface StreamEvent {
   /** More text. */
   record TextDelta(String text) implements StreamEvent {}
 
+  /**
+   * Answer text known only by its length in chars: what {@link
+   * dev.tollgate.sidecar.wire.StreamDecoder#onMeteredEvent} reports for text it relays unparsed.
+   */
+  record Delivered(int chars) implements StreamEvent {}
+
   /** A tool call begins; {@code index} numbers the calls of this answer from 0. */
   record ToolCallStart(int index, String id, String name) implements StreamEvent {}
 

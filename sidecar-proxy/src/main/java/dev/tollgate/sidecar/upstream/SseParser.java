@@ -1,8 +1,8 @@
 package dev.tollgate.sidecar.upstream;
 
 import io.netty.buffer.ByteBuf;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Incremental parser of {@code text/event-stream} bodies: feed it the bytes as they arrive, in any
@@ -15,10 +15,15 @@ public final class SseParser {
     void onEvent(String event, String data);
   }
 
+  private static final byte[] DATA = "data".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] EVENT = "event".getBytes(StandardCharsets.US_ASCII);
+
   private final int maxEventBytes;
-  private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
+  private byte[] line = new byte[256];
+  private int lineLength;
   private String event;
-  private StringBuilder data;
+  private String data;
+  private StringBuilder moreData;
   private int eventBytes;
 
   public SseParser(int maxEventBytes) {
@@ -32,16 +37,22 @@ public final class SseParser {
    */
   public void feed(ByteBuf buf, Handler handler) {
     int end = buf.writerIndex();
-    for (int i = buf.readerIndex(); i < end; i++) {
-      byte b = buf.getByte(i);
-      if (b == '\n') {
-        endOfLine(handler);
+    int i = buf.readerIndex();
+    while (i < end) {
+      int newline = buf.indexOf(i, end, (byte) '\n');
+      int stop = newline < 0 ? end : newline;
+      int n = stop - i;
+      if (n > maxEventBytes - eventBytes) {
+        throw new IllegalStateException(
+            "an event of the provider's stream exceeds " + maxEventBytes + " bytes");
+      }
+      eventBytes += n;
+      append(buf, i, n);
+      if (newline < 0) {
+        i = end;
       } else {
-        line.write(b);
-        if (++eventBytes > maxEventBytes) {
-          throw new IllegalStateException(
-              "an event of the provider's stream exceeds " + maxEventBytes + " bytes");
-        }
+        endOfLine(handler);
+        i = newline + 1;
       }
     }
     buf.readerIndex(end);
@@ -49,51 +60,70 @@ public final class SseParser {
 
   /** Dispatches an event the stream ended without a blank line after. */
   public void finish(Handler handler) {
-    if (line.size() > 0) {
+    if (lineLength > 0) {
       endOfLine(handler);
     }
     dispatch(handler);
   }
 
+  private void append(ByteBuf buf, int index, int n) {
+    if (n == 0) {
+      return;
+    }
+    if (lineLength + n > line.length) {
+      line = Arrays.copyOf(line, Math.max(lineLength + n, line.length * 2));
+    }
+    buf.getBytes(index, line, lineLength, n);
+    lineLength += n;
+  }
+
   private void endOfLine(Handler handler) {
-    byte[] bytes = line.toByteArray();
-    int len = bytes.length;
-    if (len > 0 && bytes[len - 1] == '\r') {
+    int len = lineLength;
+    if (len > 0 && line[len - 1] == '\r') {
       len--;
     }
-    line.reset();
+    lineLength = 0;
     if (len == 0) {
       dispatch(handler);
       return;
     }
-    String text = new String(bytes, 0, len, StandardCharsets.UTF_8);
-    int colon = text.indexOf(':');
-    String field = colon < 0 ? text : text.substring(0, colon);
-    String value = colon < 0 ? "" : text.substring(colon + 1);
-    if (value.startsWith(" ")) {
-      value = value.substring(1);
+    // the field name is ASCII: compared on bytes, and only a value the proxy reads is decoded
+    int colon = 0;
+    while (colon < len && line[colon] != ':') {
+      colon++;
     }
-    switch (field) {
-      case "event" -> event = value;
-      case "data" -> {
-        if (data == null) {
-          data = new StringBuilder(value);
-        } else {
-          data.append('\n').append(value);
+    int from = colon + 1;
+    if (from < len && line[from] == ' ') {
+      from++;
+    }
+    from = Math.min(from, len);
+    if (isField(DATA, colon)) {
+      String value = new String(line, from, len - from, StandardCharsets.UTF_8);
+      if (data == null) {
+        data = value;
+      } else {
+        if (moreData == null) {
+          moreData = new StringBuilder(data);
         }
+        moreData.append('\n').append(value);
       }
-      default -> {
-        // comments (":" lines), id and retry fields carry nothing the proxy needs
-      }
+    } else if (isField(EVENT, colon)) {
+      event = new String(line, from, len - from, StandardCharsets.UTF_8);
     }
+    // comments (":" lines), id and retry fields carry nothing the proxy needs
+  }
+
+  private boolean isField(byte[] name, int length) {
+    return length == name.length && Arrays.equals(line, 0, length, name, 0, length);
   }
 
   private void dispatch(Handler handler) {
     if (data != null) {
       String e = event;
-      String d = data.toString();
+      String d = moreData != null ? moreData.toString() : data;
       event = null;
       data = null;
+      moreData = null;
       eventBytes = 0;
       handler.onEvent(e, d);
     } else {

@@ -25,6 +25,18 @@ public final class Json {
     }
   }
 
+  /**
+   * Parses the readable bytes of {@code buf} in place (its reader index unmoved); null when not
+   * JSON.
+   */
+  public static JsonNode parseOrNull(io.netty.buffer.ByteBuf buf) {
+    try (java.io.InputStream in = new io.netty.buffer.ByteBufInputStream(buf.duplicate())) {
+      return MAPPER.readTree(in);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
   public static JsonNode parseOrNull(String text) {
     try {
       return text == null ? null : MAPPER.readTree(text);

@@ -38,6 +38,17 @@ class SseParserTest {
   }
 
   @Test
+  void fieldsWithoutSpaceOrValueLongLinesAndIgnoredFieldsAreReadAsTheSpecSays() {
+    SseParser p = new SseParser(4096);
+    String longData = "y".repeat(1000);
+    feed(
+        p,
+        ("id: 7\nretry: 10\nevent:e\ndata:" + longData + "\n\ndata\n\nevents: x\ndata: z\n\n")
+            .getBytes(StandardCharsets.UTF_8));
+    assertThat(events).containsExactly("e|" + longData, "null|", "null|z");
+  }
+
+  @Test
   void oversizedEventIsRefused() {
     SseParser p = new SseParser(16);
     assertThatThrownBy(() -> feed(p, ("data: " + "x".repeat(40)).getBytes(StandardCharsets.UTF_8)))

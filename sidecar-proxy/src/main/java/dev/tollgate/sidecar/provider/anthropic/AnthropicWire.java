@@ -33,6 +33,7 @@ import dev.tollgate.sidecar.wire.Json;
 import dev.tollgate.sidecar.wire.ProxyException;
 import dev.tollgate.sidecar.wire.StreamDecoder;
 import dev.tollgate.sidecar.wire.StreamEncoder;
+import dev.tollgate.sidecar.wire.StreamScan;
 import dev.tollgate.sidecar.wire.UsageAccumulator;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -666,6 +667,7 @@ public final class AnthropicWire {
 
   /** Decodes an Anthropic stream. */
   public static final class Decoder implements StreamDecoder {
+    private static final StreamScan.Key TEXT = StreamScan.key("text");
     private final Map<Integer, Integer> toolIndexOfBlock = new HashMap<>();
     private final java.util.Set<Integer> answerBlocks = new java.util.HashSet<>();
     private boolean ended;
@@ -771,6 +773,34 @@ public final class AnthropicWire {
         }
       }
       return out;
+    }
+
+    /**
+     * Text, thinking and signature deltas, pings and block ends carry nothing metering reads but
+     * the text's length: they are recognised by their leading {@code type} (as Anthropic writes it)
+     * and the delta's type, and a text delta's text is counted unparsed.
+     */
+    @Override
+    public List<StreamEvent> onMeteredEvent(String event, String data) {
+      if (data.startsWith("{\"type\":\"content_block_delta\"") && StreamScan.isObject(data)) {
+        int delta = data.indexOf("\"delta\":{\"type\":\"");
+        if (delta > 0) {
+          int type = delta + "\"delta\":{\"type\":\"".length();
+          if (data.startsWith("text_delta\"", type)) {
+            int chars = StreamScan.textLength(data, TEXT);
+            if (chars >= 0) {
+              return chars == 0 ? List.of() : List.of(new StreamEvent.Delivered(chars));
+            }
+          } else if (data.startsWith("thinking_delta\"", type)
+              || data.startsWith("signature_delta\"", type)) {
+            return List.of();
+          }
+        }
+      } else if (data.startsWith("{\"type\":\"ping\"")
+          || data.startsWith("{\"type\":\"content_block_stop\"")) {
+        return List.of();
+      }
+      return onEvent(event, data);
     }
 
     @Override

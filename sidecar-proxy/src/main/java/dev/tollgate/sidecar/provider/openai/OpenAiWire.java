@@ -32,6 +32,7 @@ import dev.tollgate.sidecar.wire.Json;
 import dev.tollgate.sidecar.wire.ProxyException;
 import dev.tollgate.sidecar.wire.StreamDecoder;
 import dev.tollgate.sidecar.wire.StreamEncoder;
+import dev.tollgate.sidecar.wire.StreamScan;
 import dev.tollgate.sidecar.wire.UsageAccumulator;
 import java.util.ArrayList;
 import java.util.List;
@@ -712,6 +713,11 @@ public final class OpenAiWire {
 
   /** Decodes an OpenAI-compatible provider's stream. */
   public static final class Decoder implements StreamDecoder {
+    private static final StreamScan.Key USAGE = StreamScan.key("usage");
+    private static final StreamScan.Key FINISH_REASON = StreamScan.key("finish_reason");
+    private static final StreamScan.Key ERROR = StreamScan.key("error");
+    private static final StreamScan.Key TOOL_CALLS = StreamScan.key("tool_calls");
+    private static final StreamScan.Key CONTENT = StreamScan.key("content");
     private boolean started;
     private boolean ended;
 
@@ -775,6 +781,27 @@ public final class OpenAiWire {
                 u.inputTokens(), u.outputTokens(), u.cacheReadTokens(), -1));
       }
       return out;
+    }
+
+    /**
+     * A chunk after the first whose usage, finish reason and error are null or absent and that has
+     * no tool calls carries only text for metering (its {@code delta.content}, counted unparsed).
+     */
+    @Override
+    public List<StreamEvent> onMeteredEvent(String event, String data) {
+      if (!started
+          || !StreamScan.isObject(data)
+          || !StreamScan.nullOrAbsent(data, USAGE)
+          || !StreamScan.nullOrAbsent(data, FINISH_REASON)
+          || !StreamScan.nullOrAbsent(data, ERROR)
+          || !StreamScan.nullOrAbsent(data, TOOL_CALLS)) {
+        return onEvent(event, data);
+      }
+      int chars = StreamScan.textLength(data, CONTENT);
+      if (chars < 0) {
+        return onEvent(event, data);
+      }
+      return chars == 0 ? List.of() : List.of(new StreamEvent.Delivered(chars));
     }
 
     @Override

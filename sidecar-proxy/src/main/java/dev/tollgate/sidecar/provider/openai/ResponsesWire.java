@@ -19,6 +19,7 @@ import dev.tollgate.sidecar.wire.Json;
 import dev.tollgate.sidecar.wire.ProxyException;
 import dev.tollgate.sidecar.wire.StreamDecoder;
 import dev.tollgate.sidecar.wire.StreamEncoder;
+import dev.tollgate.sidecar.wire.StreamScan;
 import dev.tollgate.sidecar.wire.UsageAccumulator;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -358,8 +359,20 @@ public final class ResponsesWire {
 
   // ---- streams ----
 
+  /** Stream events whose decoding yields nothing (see {@link Decoder#onMeteredEvent}). */
+  private static final List<String> METERING_SKIPS =
+      List.of(
+          "response.in_progress\"",
+          "response.content_part.added\"",
+          "response.content_part.done\"",
+          "response.output_text.done\"",
+          "response.output_item.done\"",
+          "response.function_call_arguments.delta\"",
+          "response.function_call_arguments.done\"");
+
   /** Reads OpenAI's Responses stream (relayed as sent) for metering and the response cache. */
   public static final class Decoder implements StreamDecoder {
+    private static final StreamScan.Key DELTA = StreamScan.key("delta");
     private final Map<String, Integer> toolIndex = new HashMap<>();
     private boolean calls;
     private boolean ended;
@@ -418,6 +431,32 @@ public final class ResponsesWire {
         }
       }
       return out;
+    }
+
+    /**
+     * Text deltas (counted unparsed) and the events that only mark progress or repeat what was
+     * streamed ({@code response.in_progress}, part and text ends, item ends, argument deltas) are
+     * recognised by their leading {@code type}, as OpenAI writes it; the events that start, end or
+     * add a tool call, and anything else, are decoded.
+     */
+    @Override
+    public List<StreamEvent> onMeteredEvent(String event, String data) {
+      if (data.startsWith("{\"type\":\"response.") && StreamScan.isObject(data)) {
+        int type = "{\"type\":\"".length();
+        if (data.startsWith("response.output_text.delta\"", type)) {
+          int chars = StreamScan.textLength(data, DELTA);
+          if (chars >= 0) {
+            return chars == 0 ? List.of() : List.of(new StreamEvent.Delivered(chars));
+          }
+        } else {
+          for (String skipped : METERING_SKIPS) {
+            if (data.startsWith(skipped, type)) {
+              return List.of();
+            }
+          }
+        }
+      }
+      return onEvent(event, data);
     }
 
     @Override
