@@ -512,7 +512,9 @@ public final class Accounting implements AutoCloseable {
         try {
           head =
               store.append(
-                  namespace, live.head, new LedgerStore.Batch(live.head.index() + 1, now, entries));
+                  namespace,
+                  live.head,
+                  new LedgerStore.Batch(live.head.index() + 1, now, entries, live.folded));
         } catch (RuntimeException e) {
           lives.remove(namespace); // applied in memory, not stored
           throw e;
@@ -624,6 +626,7 @@ public final class Accounting implements AutoCloseable {
             live.folded = through;
             ledgerBytes.put(namespace, (long) bytes.length);
             lastWrite.put(namespace, System.nanoTime());
+            store.retire(namespace, through); // slots of an earlier, larger ring: once
             listener.applied(namespace);
           } catch (RuntimeException e) {
             LOG.warn("cannot write the spend ledger of namespace {}: {}", namespace, e.toString());
