@@ -195,6 +195,65 @@ public final class LedgerScaleBench {
     /** TokenReviews the API server was asked for (HTTPS mode: through the report server). */
     final AtomicLong tokenReviews = new AtomicLong();
 
+    /**
+     * Every request the mock API server was sent, by kind ("PUT configmaps tollgate-system/
+     * journal", "GET budgets list", ...): what a batch costs in round trips, conflicts included.
+     */
+    final Map<String, java.util.concurrent.atomic.LongAdder> requests = new ConcurrentHashMap<>();
+
+    @Override
+    public MockResponse dispatch(RecordedRequest request) {
+      String kind = kind(request.getMethod(), request.getPath());
+      if ("POST configmaps (create)".equals(kind)) {
+        // a create names its object in the body: the operator's journal slots and ledgers apart
+        // (getBytes, not getUtf8Body: reading the body empties it for the handler)
+        String body =
+            request.getBody() == null
+                ? ""
+                : new String(request.getBody().getBytes(), StandardCharsets.UTF_8);
+        if (body.contains("\"spend-journal\"")) {
+          kind = "POST configmaps journal slot (create)";
+        } else if (body.contains("\"spend-ledger\"")) {
+          kind = "POST configmaps ledger (create)";
+        }
+      }
+      requests.computeIfAbsent(kind, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+      return super.dispatch(request);
+    }
+
+    /**
+     * A request's kind: method, resource, named or not (a LIST or a create), subresource; the
+     * operator's ConfigMaps by what they hold (ledger, journal slot), watches apart.
+     */
+    static String kind(String method, String path) {
+      String[] pathAndQuery = path.split("\\?", 2);
+      String query = pathAndQuery.length > 1 ? pathAndQuery[1] : "";
+      String[] parts = pathAndQuery[0].split("/");
+      int ns = java.util.Arrays.asList(parts).indexOf("namespaces");
+      // /api/v1/namespaces/<ns>/<resource>[/<name>[/<sub>]] or /apis/<g>/<v>/namespaces/...
+      int resource = ns > 0 && parts.length > ns + 2 ? ns + 2 : parts.length - 1;
+      String what = parts[resource];
+      String name = parts.length > resource + 1 ? parts[resource + 1] : null;
+      String sub = parts.length > resource + 2 ? "/" + parts[resource + 2] : "";
+      if (query.contains("watch=true")) {
+        return "WATCH " + what;
+      }
+      if (name == null) {
+        return method + " " + what + ("GET".equals(method) ? " (list)" : " (create)");
+      }
+      if ("configmaps".equals(what) && name.startsWith("tollgate-spend-")) {
+        return method + " configmaps " + (name.contains(".j-") ? "journal slot" : "ledger") + sub;
+      }
+      return method + " " + what + sub;
+    }
+
+    /** The requests counted so far, by kind. */
+    Map<String, Long> requestCounts() {
+      Map<String, Long> out = new java.util.TreeMap<>();
+      requests.forEach((k, v) -> out.put(k, v.sum()));
+      return out;
+    }
+
     @Override
     public MockResponse handleCreate(RecordedRequest request) {
       if (request.getPath().startsWith("/apis/authentication.k8s.io/v1/tokenreviews")) {
@@ -451,6 +510,7 @@ public final class LedgerScaleBench {
     long failed0 = failed.get();
     long timedOut0 = timedOut.get();
     long[] folds0 = accounting.folds();
+    Map<String, Long> requests0 = dispatcher.requestCounts();
     for (int i = 0; i < LATENCY_BUCKETS + 1; i++) {
       latency.set(i, 0);
       dispatcher.writeMillis.set(i, 0);
@@ -472,6 +532,16 @@ public final class LedgerScaleBench {
     long failedInWindow = failed.get() - failed0;
     long timedOutInWindow = timedOut.get() - timedOut0;
     long[] folds = accounting.folds();
+    Map<String, Long> requestsInWindow = new java.util.TreeMap<>();
+    dispatcher
+        .requestCounts()
+        .forEach((k, v) -> requestsInWindow.put(k, v - requests0.getOrDefault(k, 0L)));
+    requestsInWindow.values().removeIf(v -> v == 0);
+    long allRequests = requestsInWindow.values().stream().mapToLong(Long::longValue).sum();
+    System.out.printf("API requests in the %.0f s window, by kind (a second):%n", elapsed);
+    requestsInWindow.entrySet().stream()
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .forEach(e -> System.out.printf("  %8.1f  %s%n", e.getValue() / elapsed, e.getKey()));
     // in flight when the window closed: answered later (or counted in failed), not lost
     long inFlight = submitted.get() - answered.get() - failed.get();
     clients.shutdownNow();
@@ -524,7 +594,7 @@ public final class LedgerScaleBench {
             : String.format("~%.0f", Math.min(reviews / elapsed, pods / 60.0));
     String row =
         String.format(
-            "| %,d | %d | %s%s | %.0f | %d | %,.1f | %,.1f | %.1f | %,.0f | %,.0f | %,.0f | %.0f %% | %.0f %% | %s | %s | %s | %s | %d (%d timed out) / %d / %d | %s | %s | %.1f | %,.0f | %s / %s / %s | %d / %d | %,d |%n",
+            "| %,d | %d | %s%s | %.0f | %d | %,.1f | %,.1f | %.1f | %,.0f | %,.0f | %,.0f | %.0f %% | %.0f %% | %s | %s | %s | %s | %d (%d timed out) / %d / %d | %s | %s | %.1f | %,.0f | %s / %s / %s | %d / %d | %,d | %s |%n",
             pods,
             namespaces,
             args[3],
@@ -561,7 +631,8 @@ public final class LedgerScaleBench {
             percentile(dispatcher.writeMillis, 0.999),
             folds[0] - folds0[0],
             folds[1] - folds0[1],
-            stored);
+            stored,
+            requestSummary(requestsInWindow, allRequests, elapsed));
     System.out.print(row);
     Files.writeString(out, row, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     channel.close();
@@ -739,6 +810,50 @@ public final class LedgerScaleBench {
   private static BigDecimal spent(KubernetesClient client, String ns) {
     SpendLedger.BudgetSpend b = ConfigMapLedgerStore.read(client, ns).budgets.get("monthly");
     return b == null ? BigDecimal.ZERO : b.spentUsd();
+  }
+
+  /**
+   * Requests a second to the API server: all, then the journal slot writes, ledger writes, status
+   * writes, other writes (incl. deletes and TokenReviews), GETs and LISTs (watches are opened once
+   * and not counted).
+   */
+  static String requestSummary(Map<String, Long> requests, long all, double elapsed) {
+    long journal = 0;
+    long ledger = 0;
+    long status = 0;
+    long otherWrites = 0;
+    long gets = 0;
+    long lists = 0;
+    for (Map.Entry<String, Long> e : requests.entrySet()) {
+      String k = e.getKey();
+      long v = e.getValue();
+      if (k.startsWith("WATCH")) {
+        all -= v;
+      } else if (k.startsWith("GET")) {
+        if (k.endsWith("(list)")) {
+          lists += v;
+        } else {
+          gets += v;
+        }
+      } else if (k.contains("journal slot")) {
+        journal += v;
+      } else if (k.contains("configmaps ledger")) {
+        ledger += v;
+      } else if (k.endsWith("/status")) {
+        status += v;
+      } else {
+        otherWrites += v;
+      }
+    }
+    return String.format(
+        "%.0f (%.0f / %.1f / %.1f / %.1f / %.1f / %.1f)",
+        all / elapsed,
+        journal / elapsed,
+        ledger / elapsed,
+        status / elapsed,
+        otherWrites / elapsed,
+        gets / elapsed,
+        lists / elapsed);
   }
 
   private static long accountingCpu(ThreadMXBean threads) {
