@@ -117,6 +117,8 @@ public final class ConfigMapLedgerStore implements LedgerStore {
   private final String operatorNamespace;
   private final String prefix;
   private final Map<String, Long> sizes = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong journalBytes =
+      new java.util.concurrent.atomic.AtomicLong();
 
   /**
    * @param operatorNamespace where the ledgers live
@@ -444,6 +446,11 @@ public final class ConfigMapLedgerStore implements LedgerStore {
   }
 
   @Override
+  public long journalBytesWritten() {
+    return journalBytes.get();
+  }
+
+  @Override
   public void retire(String namespace, long folded) {
     Map<Integer, Long> old = retired.get(namespace);
     if (old == null) {
@@ -572,6 +579,7 @@ public final class ConfigMapLedgerStore implements LedgerStore {
           version == null
               ? configMaps.resource(object).create()
               : configMaps.resource(object).update();
+      journalBytes.addAndGet(stored);
       return head.next(
           batch.index(), slot, written.getMetadata().getResourceVersion(), batch.folded());
     } catch (KubernetesClientException e) {

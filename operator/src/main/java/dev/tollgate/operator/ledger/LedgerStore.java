@@ -138,6 +138,11 @@ public interface LedgerStore {
    */
   Head append(String namespace, Head head, Batch batch);
 
+  /** Bytes of journal batches this store has written so far, all namespaces (0: not counted). */
+  default long journalBytesWritten() {
+    return 0;
+  }
+
   /**
    * The ledger is committed through {@code folded}: journal objects no longer used (the slots of a
    * larger ring an earlier version wrote) whose batches are folded may be deleted. Costs nothing
