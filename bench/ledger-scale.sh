@@ -10,6 +10,8 @@
 #   SECONDS_PER_RUN=20 SCENARIOS="100x1 1000x1" bench/ledger-scale.sh
 #   LABEL=before bench/ledger-scale.sh          # the label heads the table in the results file
 #   SCENARIOS="1000x10:https" bench/ledger-scale.sh  # sidecars POST over HTTPS (TokenReviews measured)
+#   SCENARIOS="10000x100:keyed" bench/ledger-scale.sh # an extra yardstick: the mock finds the object
+#     a write replaces by name instead of scanning all it stores (rows marked "mock keyed by name")
 #   JAVA_OPTS="-XX:StartFlightRecording=filename=bench/out/x.jfr" SCENARIOS=10000x100 bench/ledger-scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -179,7 +179,7 @@ public final class LedgerScaleBench {
   }
 
   /** Counts the bytes of every object the mock API server stores on a write. */
-  static final class CountingDispatcher extends KubernetesCrudDispatcher {
+  static class CountingDispatcher extends KubernetesCrudDispatcher {
     final AtomicLong ledgerBytes = new AtomicLong();
     final AtomicLong ledgerWrites = new AtomicLong();
     final AtomicLong journalBytes = new AtomicLong();
@@ -347,6 +347,89 @@ public final class LedgerScaleBench {
     }
   }
 
+  /**
+   * Scenario mode "keyed" (an extra yardstick, never the stock one): fabric8's mock API server
+   * finds the object a write replaces (or a create collides with) by scanning every object it
+   * stores; this one looks it up by name first, as a real API server looks an object up by key, so
+   * the rows separate the operator's latency from the mock's scan. GETs and LISTs still scan.
+   */
+  static final class KeyedDispatcher extends CountingDispatcher {
+    /** The mock's store, indexed by the objects' name attribute as it is written. */
+    private static final class Indexed
+        extends java.util.LinkedHashMap<io.fabric8.mockwebserver.crud.AttributeSet, String> {
+      final Map<String, java.util.Set<io.fabric8.mockwebserver.crud.AttributeSet>> byName =
+          new java.util.HashMap<>();
+
+      static String name(io.fabric8.mockwebserver.crud.AttributeSet a) {
+        io.fabric8.mockwebserver.crud.Attribute name = a.getAttribute("name");
+        return name == null ? null : name.toString();
+      }
+
+      @Override
+      public String put(io.fabric8.mockwebserver.crud.AttributeSet key, String value) {
+        String name = name(key);
+        if (name != null) {
+          byName.computeIfAbsent(name, n -> new java.util.HashSet<>()).add(key);
+        }
+        return super.put(key, value);
+      }
+
+      @Override
+      public String remove(Object key) {
+        if (key instanceof io.fabric8.mockwebserver.crud.AttributeSet a && name(a) != null) {
+          var same = byName.get(name(a));
+          if (same != null) {
+            same.remove(a);
+          }
+        }
+        return super.remove(key);
+      }
+
+      @Override
+      public void clear() {
+        byName.clear();
+        super.clear();
+      }
+    }
+
+    private final Indexed index = new Indexed();
+
+    KeyedDispatcher() {
+      try {
+        java.lang.reflect.Field map =
+            io.fabric8.mockwebserver.crud.CrudDispatcher.class.getDeclaredField("map");
+        map.setAccessible(true);
+        map.set(this, index);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("fabric8's mock changed: no keyed lookup", e);
+      }
+    }
+
+    @Override
+    public Map.Entry<io.fabric8.mockwebserver.crud.AttributeSet, String> findResource(
+        io.fabric8.mockwebserver.crud.AttributeSet key) {
+      String name = Indexed.name(key);
+      if (name == null) {
+        return super.findResource(key);
+      }
+      var same = index.byName.get(name);
+      if (same != null) {
+        for (var candidate : same) {
+          if (candidate.matches(key) && index.containsKey(candidate)) {
+            found.increment();
+            return Map.entry(candidate, index.get(candidate));
+          }
+        }
+      }
+      scanned.increment(); // not by name (a create, mostly): the stock scan
+      return super.findResource(key);
+    }
+
+    final java.util.concurrent.atomic.LongAdder found = new java.util.concurrent.atomic.LongAdder();
+    final java.util.concurrent.atomic.LongAdder scanned =
+        new java.util.concurrent.atomic.LongAdder();
+  }
+
   /** One simulated sidecar. */
   private static final class Pod {
     final String namespace;
@@ -393,7 +476,9 @@ public final class LedgerScaleBench {
 
     java.util.logging.Logger.getLogger("io.fabric8.mockwebserver")
         .setLevel(java.util.logging.Level.WARNING);
-    CountingDispatcher dispatcher = new CountingDispatcher();
+    // "keyed": writes find their object by name (an extra yardstick; the stock mock scans)
+    boolean keyed = args.length > 5 && "keyed".equals(args[5]);
+    CountingDispatcher dispatcher = keyed ? new KeyedDispatcher() : new CountingDispatcher();
     KubernetesMockServer server =
         new KubernetesMockServer(
             new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
@@ -542,6 +627,11 @@ public final class LedgerScaleBench {
     requestsInWindow.entrySet().stream()
         .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
         .forEach(e -> System.out.printf("  %8.1f  %s%n", e.getValue() / elapsed, e.getKey()));
+    if (dispatcher instanceof KeyedDispatcher k) {
+      System.out.printf(
+          "keyed mock: %d writes found their object by name, %d scanned%n",
+          k.found.sum(), k.scanned.sum());
+    }
     // in flight when the window closed: answered later (or counted in failed), not lost
     long inFlight = submitted.get() - answered.get() - failed.get();
     clients.shutdownNow();
@@ -598,7 +688,7 @@ public final class LedgerScaleBench {
             pods,
             namespaces,
             args[3],
-            https ? " (HTTPS)" : "",
+            https ? " (HTTPS)" : keyed ? " (mock keyed by name)" : "",
             answeredInWindow / elapsed,
             dispatcher.ledgerSizes.size(),
             maxLedger / 1024.0,
