@@ -10,6 +10,8 @@
 #   SECONDS_PER_RUN=20 SCENARIOS="100x1 1000x1" bench/ledger-scale.sh
 #   LABEL=before bench/ledger-scale.sh          # the label heads the table in the results file
 #   SCENARIOS="1000x10:https" bench/ledger-scale.sh  # sidecars POST over HTTPS (TokenReviews measured)
+#   SCENARIOS="10000x100:keyed" bench/ledger-scale.sh # an extra yardstick: the mock finds the object
+#     a write replaces by name instead of scanning all it stores (rows marked "mock keyed by name")
 #   JAVA_OPTS="-XX:StartFlightRecording=filename=bench/out/x.jfr" SCENARIOS=10000x100 bench/ledger-scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,8 +59,8 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), shared with other work; load average before / after: $LOAD_BEFORE / $LOAD_AFTER"
   echo "- command: \`LABEL=$LABEL SECONDS_PER_RUN=$RUN_SECONDS INTERVAL=$INTERVAL SCENARIOS=\"$SCENARIOS\" bench/ledger-scale.sh\`"
   echo
-  echo "| pods | namespaces | interval asked | reports/s | ledger objects | largest ledger KiB | mean ledger KiB | ledger writes/s | ledger KiB/s written | status KiB/s written | all KiB/s written | accounting CPU (one core = 100 %) | process CPU | TokenReviews/s uncached | TokenReviews/s with a 60 s cache | p50 ms | p99 ms | reports failed in window (of which timed out at 10 s) / in flight at its end / final reports undelivered | overshoot (worst namespace, % of limit) | bound (one call per sidecar) | journal writes/s | journal KiB/s (in ledger KiB/s) | mock API server's own time per write p50 / p99 / p99.9 ms | ledger writes paced / forced by the ring | ConfigMaps in the operator namespace at the end (the mock scans them all per request) |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| pods | namespaces | interval asked | reports/s | ledger objects | largest ledger KiB | mean ledger KiB | ledger writes/s | ledger KiB/s written | status KiB/s written | all KiB/s written | accounting CPU (one core = 100 %) | process CPU | TokenReviews/s uncached | TokenReviews/s with a 60 s cache | p50 ms | p99 ms | reports failed in window (of which timed out at 10 s) / in flight at its end / final reports undelivered | overshoot (worst namespace, % of limit) | bound (one call per sidecar) | journal writes/s | journal KiB/s (in ledger KiB/s) | mock API server's own time per write p50 / p99 / p99.9 ms | ledger writes paced / forced by the ring | ConfigMaps in the operator namespace at the end (the mock scans them all per request) | API requests/s: all (journal slot writes / ledger writes / status writes / other writes / GETs / LISTs) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   cat "$ROWS"
   echo
 } > "bench/out/ledger-scale-$LABEL-section.md"

@@ -201,7 +201,11 @@ public final class Accounting implements AutoCloseable {
   /** The longest a report waits for the next journal batch to start. */
   static final long GROUP_WINDOW_MILLIS = 50;
 
-  /** Ledger bytes a second the operator aims to write at most, all namespaces together. */
+  /**
+   * Bytes a second the operator aims to write at most, all namespaces together: the journal's
+   * batches (written as they come) and the ledgers (paced to what the journal leaves, at least a
+   * quarter of this).
+   */
   public static final long DEFAULT_WRITE_BUDGET = 512 * 1024;
 
   /**
@@ -310,6 +314,7 @@ public final class Accounting implements AutoCloseable {
 
   private void flushDue() {
     long now = System.nanoTime();
+    measureJournal(now);
     Set<String> due = new java.util.HashSet<>();
     for (Map.Entry<String, ConcurrentLinkedQueue<Pending>> e : queues.entrySet()) {
       if (!e.getValue().isEmpty()) {
@@ -388,8 +393,35 @@ public final class Accounting implements AutoCloseable {
     return pace(
         ledgerBytes.getOrDefault(namespace, 0L),
         (double) weights / own,
-        writeBudgetBytesPerSecond,
+        ledgerBudget(writeBudgetBytesPerSecond, journalBytesPerSecond),
         base);
+  }
+
+  // journal bytes a second, all namespaces, measured on the timer thread about once a second
+  private volatile long journalBytesPerSecond;
+  private long journalBytesSeen;
+  private long journalSeenNanos = System.nanoTime();
+
+  /** Updates {@link #journalBytesPerSecond} from the store's count (timer thread). */
+  private void measureJournal(long now) {
+    long elapsed = now - journalSeenNanos;
+    if (elapsed < TimeUnit.SECONDS.toNanos(1)) {
+      return;
+    }
+    long bytes = store.journalBytesWritten();
+    long rate = (bytes - journalBytesSeen) * 1_000_000_000L / elapsed;
+    // smoothed over a few seconds: a burst of batches does not swing the ledgers' pace
+    journalBytesPerSecond = (journalBytesPerSecond + rate) / 2;
+    journalBytesSeen = bytes;
+    journalSeenNanos = now;
+  }
+
+  /**
+   * The ledger bytes a second the namespaces share: the write budget less what the journal writes
+   * (every batch is written at once, the ledgers can wait), at least a quarter of the budget.
+   */
+  static long ledgerBudget(long budgetBytesPerSecond, long journalBytesPerSecond) {
+    return Math.max(budgetBytesPerSecond / 4, budgetBytesPerSecond - journalBytesPerSecond);
   }
 
   /** The shortest pause between two writes of a ledger far from any limit. */
@@ -512,7 +544,9 @@ public final class Accounting implements AutoCloseable {
         try {
           head =
               store.append(
-                  namespace, live.head, new LedgerStore.Batch(live.head.index() + 1, now, entries));
+                  namespace,
+                  live.head,
+                  new LedgerStore.Batch(live.head.index() + 1, now, entries, live.folded));
         } catch (RuntimeException e) {
           lives.remove(namespace); // applied in memory, not stored
           throw e;
@@ -624,6 +658,7 @@ public final class Accounting implements AutoCloseable {
             live.folded = through;
             ledgerBytes.put(namespace, (long) bytes.length);
             lastWrite.put(namespace, System.nanoTime());
+            store.retire(namespace, through); // slots of an earlier, larger ring: once
             listener.applied(namespace);
           } catch (RuntimeException e) {
             LOG.warn("cannot write the spend ledger of namespace {}: {}", namespace, e.toString());

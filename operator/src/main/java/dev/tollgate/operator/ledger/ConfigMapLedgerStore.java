@@ -24,17 +24,26 @@ import java.util.concurrent.ConcurrentHashMap;
  * a tenant who may edit its own namespace cannot touch it. Writes are conditional on the
  * resourceVersion read (optimistic concurrency).
  *
- * <p>The journal ({@link LedgerStore}): a ring of {@link #JOURNAL_SLOTS} small ConfigMaps {@code
+ * <p>The journal ({@link LedgerStore}): up to {@link #JOURNAL_SLOTS} small ConfigMaps {@code
  * <ledger name>.j-<slot>} (a namespace name has no dot, so these never collide with another
- * namespace's ledger); batch {@code n} is stored in slot {@code n mod JOURNAL_SLOTS}, labelled with
- * its index. An append is one write: the slot's create (it never existed) or its update conditional
- * on the resourceVersion the writer knows, the one it had when it held batch {@code n -
- * JOURNAL_SLOTS}, folded by then. That write commits: a writer whose view is stale (another
- * committed this index, or a later one in this slot) gets a conflict, and since a slot is never
- * deleted and a resourceVersion never comes back, a stale leader cannot write into a slot that was
- * reused meanwhile. Nothing is deleted: a folded batch stays until its slot is reused. Ledger loads
- * always read the API server (the accounting keeps the live ledger in memory and loads only on
- * start and after a conflict), the journal with one LIST.
+ * namespace's ledger), each labelled with the index of the batch it holds and the fold position its
+ * writer knew committed. A batch goes to the lowest slot whose batch is folded (by the position the
+ * head batch recorded) or that does not exist yet, so a namespace folded every few batches keeps a
+ * few slots; when none is free, to the slot of the oldest batch, which the accounting folds first.
+ * The slot is a function of what the head batch's writer left, so every writer that knows the same
+ * head picks the same slot. An append is one write: the slot's create (it never existed) or its
+ * update conditional on the resourceVersion the writer knows. That write commits: a writer whose
+ * view is stale (another committed this index, or a later one in this slot) gets a conflict, and
+ * since a slot below {@link #JOURNAL_SLOTS} is never deleted and a resourceVersion never comes
+ * back, a stale leader cannot write into a slot that was reused meanwhile. Ledger loads always read
+ * the API server (the accounting keeps the live ledger in memory and loads only on start and after
+ * a conflict), the journal with one LIST.
+ *
+ * <p>Upgrade from the 128-slot ring of earlier versions (batch {@code n} in slot {@code n mod 128},
+ * no fold label): its batches are read and replayed like any other; the first batch after a head
+ * written so goes to a low slot whose batch is at least 128 behind the head (the old ring's
+ * guarantee that such a batch is folded); slots {@link #JOURNAL_SLOTS} and above are never written
+ * again and are deleted once the ledger is committed past their batches, one delete each, once.
  *
  * <p>Size guard: an object larger than {@link #MAX_BYTES} is never sent (the API server refuses
  * objects over 1 MiB, and etcd pays for every byte of every write); {@link LedgerTooLargeException}
@@ -108,6 +117,8 @@ public final class ConfigMapLedgerStore implements LedgerStore {
   private final String operatorNamespace;
   private final String prefix;
   private final Map<String, Long> sizes = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong journalBytes =
+      new java.util.concurrent.atomic.AtomicLong();
 
   /**
    * @param operatorNamespace where the ledgers live
@@ -290,20 +301,45 @@ public final class ConfigMapLedgerStore implements LedgerStore {
   public static final String INDEX_LABEL = "tollgate.dev/journal-index";
 
   /**
-   * Slots of a namespace's journal ring: batch {@code n} is stored in slot {@code n mod
-   * JOURNAL_SLOTS}, overwritten once folded. At most this many small objects per namespace stay.
+   * The most slots of a namespace's journal: at most this many batches wait unfolded (the ledger is
+   * folded early at half). Slots are taken as needed, so most namespaces have a few.
    */
-  public static final int JOURNAL_SLOTS = 128;
+  public static final int JOURNAL_SLOTS = 64;
+
+  /** The ring of earlier versions: batch {@code n} in slot {@code n mod 128}, read on upgrade. */
+  static final int LEGACY_SLOTS = 128;
+
+  /** Label of a journal slot: the journal position its writer knew the ledger committed at. */
+  public static final String FOLDED_LABEL = "tollgate.dev/journal-folded";
 
   /** The name of the object holding journal slot {@code slot} of {@code namespace}. */
   public static String slotName(String prefix, String namespace, int slot) {
     return objectName(prefix, namespace) + ".j-" + slot;
   }
 
-  /** The slot batch {@code index} is stored in. */
-  public static int slotOf(long index) {
-    return (int) (index % JOURNAL_SLOTS);
+  /**
+   * The slot the batch after {@code head} goes to: the lowest one not known to exist or holding a
+   * batch at or below {@code head.reusable()}; when none, the one holding the oldest batch (folded
+   * by then: at most {@code slots} batches wait unfolded).
+   */
+  static int nextSlot(Head head, int slots) {
+    int oldest = 0;
+    long oldestIndex = Long.MAX_VALUE;
+    for (int slot = 0; slot < slots; slot++) {
+      Long held = head.held().get(slot);
+      if (held == null || held <= head.reusable()) {
+        return slot;
+      }
+      if (held < oldestIndex) {
+        oldest = slot;
+        oldestIndex = held;
+      }
+    }
+    return oldest;
   }
+
+  // per namespace, slots of the earlier, larger ring (JOURNAL_SLOTS and above) and their batches
+  private final Map<String, Map<Integer, Long>> retired = new ConcurrentHashMap<>();
 
   /** A batch as stored: when it was applied, and per report the reporter it left. */
   static final class BatchJson {
@@ -322,15 +358,19 @@ public final class ConfigMapLedgerStore implements LedgerStore {
   }
 
   /**
-   * One LIST of the namespace's journal slots (label-selected): the versions of all of them, and
-   * the batches above {@code folded}, which must be {@code folded + 1, folded + 2, ...} without a
-   * gap (a batch is written only after the one before it committed, and a slot is reused only once
-   * its batch is folded: a gap means the ledger was folded further since it was read).
+   * One LIST of the namespace's journal slots (label-selected): the versions of all of them and the
+   * batches they hold, and the batches above {@code folded}, which must be {@code folded + 1,
+   * folded + 2, ...} without a gap (a batch is written only after the one before it committed, and
+   * a slot is reused only once its batch is folded: a gap means the ledger was folded further since
+   * it was read).
    */
   @Override
   public Journal journal(String namespace, long folded) {
     String slotPrefix = objectName(prefix, namespace) + ".j-";
     Map<Integer, String> versions = new java.util.HashMap<>();
+    Map<Integer, Long> held = new java.util.HashMap<>();
+    Map<Long, Long> foldedBy = new java.util.HashMap<>(); // index -> its fold label (or null)
+    Map<Integer, Long> old = new java.util.HashMap<>();
     java.util.TreeMap<Long, ConfigMap> after = new java.util.TreeMap<>();
     for (ConfigMap cm :
         client
@@ -347,19 +387,35 @@ public final class ConfigMapLedgerStore implements LedgerStore {
       }
       int slot;
       long index;
+      Long by;
       try {
         slot = Integer.parseInt(name.substring(slotPrefix.length()));
         index = Long.parseLong(labels.get(INDEX_LABEL));
+        by = labels.get(FOLDED_LABEL) == null ? null : Long.parseLong(labels.get(FOLDED_LABEL));
       } catch (NumberFormatException notOurs) {
         continue;
       }
-      if (slot < 0 || slot >= JOURNAL_SLOTS || slotOf(index) != slot) {
+      if (slot < 0
+          || slot >= LEGACY_SLOTS
+          || index < 1
+          || (by == null && slot != index % LEGACY_SLOTS)) {
         continue;
       }
-      versions.put(slot, cm.getMetadata().getResourceVersion());
+      if (slot < JOURNAL_SLOTS) {
+        versions.put(slot, cm.getMetadata().getResourceVersion());
+        held.put(slot, index);
+      } else {
+        old.put(slot, index);
+      }
+      foldedBy.put(index, by);
       if (index > folded) {
         after.put(index, cm);
       }
+    }
+    if (old.isEmpty()) {
+      retired.remove(namespace);
+    } else {
+      retired.put(namespace, new ConcurrentHashMap<>(old));
     }
     java.util.List<Batch> batches = new java.util.ArrayList<>();
     long expected = folded + 1;
@@ -375,7 +431,45 @@ public final class ConfigMapLedgerStore implements LedgerStore {
       batches.add(parseBatch(e.getKey(), e.getValue()));
       expected++;
     }
-    return new Journal(new Head(expected - 1, versions), batches);
+    long head = expected - 1;
+    // what the head batch's writer knew committed; a head from the 128-slot ring: its writer
+    // appended it only once the batch 128 before was folded; no head batch: all is folded
+    long reusable;
+    if (!foldedBy.containsKey(head)) {
+      reusable = head;
+    } else if (foldedBy.get(head) == null) {
+      reusable = head - LEGACY_SLOTS;
+    } else {
+      reusable = Math.min(head, foldedBy.get(head));
+    }
+    return new Journal(new Head(head, versions, held, reusable), batches);
+  }
+
+  @Override
+  public long journalBytesWritten() {
+    return journalBytes.get();
+  }
+
+  @Override
+  public void retire(String namespace, long folded) {
+    Map<Integer, Long> old = retired.get(namespace);
+    if (old == null) {
+      return;
+    }
+    for (Map.Entry<Integer, Long> e : Map.copyOf(old).entrySet()) {
+      if (e.getValue() <= folded) {
+        // a slot of the earlier ring, its batch folded: never written again, gone in one delete
+        client
+            .configMaps()
+            .inNamespace(operatorNamespace)
+            .withName(slotName(prefix, namespace, e.getKey()))
+            .delete();
+        old.remove(e.getKey());
+      }
+    }
+    if (old.isEmpty()) {
+      retired.remove(namespace, old);
+    }
   }
 
   static Batch parseBatch(long index, ConfigMap cm) {
@@ -389,7 +483,9 @@ public final class ConfigMapLedgerStore implements LedgerStore {
       for (EntryJson e : b.entries) {
         entries.add(new Entry(e.report, e.reporter));
       }
-      return new Batch(index, java.time.Instant.parse(b.at), entries);
+      String by = cm.getMetadata().getLabels().get(FOLDED_LABEL);
+      return new Batch(
+          index, java.time.Instant.parse(b.at), entries, by == null ? 0 : Long.parseLong(by));
     } catch (java.io.IOException | RuntimeException e) {
       throw new IllegalStateException(
           "ConfigMap "
@@ -458,7 +554,7 @@ public final class ConfigMapLedgerStore implements LedgerStore {
               + " KiB the operator writes",
           stored);
     }
-    int slot = slotOf(batch.index());
+    int slot = nextSlot(head, JOURNAL_SLOTS);
     String version = head.slots().get(slot);
     ConfigMap object =
         new ConfigMapBuilder()
@@ -470,6 +566,7 @@ public final class ConfigMapLedgerStore implements LedgerStore {
             .addToLabels("app.kubernetes.io/component", JOURNAL_COMPONENT)
             .addToLabels(NAMESPACE_LABEL, namespace)
             .addToLabels(INDEX_LABEL, Long.toString(batch.index()))
+            .addToLabels(FOLDED_LABEL, Long.toString(batch.folded()))
             .endMetadata()
             .withBinaryData(
                 Map.of(BATCH_GZ_KEY, java.util.Base64.getEncoder().encodeToString(json)))
@@ -482,7 +579,9 @@ public final class ConfigMapLedgerStore implements LedgerStore {
           version == null
               ? configMaps.resource(object).create()
               : configMaps.resource(object).update();
-      return head.next(batch.index(), slot, written.getMetadata().getResourceVersion());
+      journalBytes.addAndGet(stored);
+      return head.next(
+          batch.index(), slot, written.getMetadata().getResourceVersion(), batch.folded());
     } catch (KubernetesClientException e) {
       if (e.getCode() == HttpURLConnection.HTTP_CONFLICT
           || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {

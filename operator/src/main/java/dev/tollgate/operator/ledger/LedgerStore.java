@@ -22,34 +22,58 @@ public interface LedgerStore {
 
   /**
    * What a writer knows of the namespace's journal: the index of the last committed batch (0:
-   * none), and the version of each journal slot it knows of (a slot it does not know of did not
-   * exist when it last read the journal). Batch {@code n} lives in slot {@code n mod }{@link
-   * #journalSlots()}; appending writes that slot conditionally on the version it had when it held
-   * batch {@code n - slots}, which must be folded into the ledger by then.
+   * none), and for each journal slot it knows of the version and the index of the batch it holds (a
+   * slot it does not know of did not exist when it last read the journal), and {@code reusable}:
+   * slots holding a batch at or below it may take the next batch (the fold position the head
+   * batch's writer knew to be committed). Which slot the next batch goes to is a function of this
+   * alone, so every writer that knows the same head picks the same slot, and appending writes it
+   * conditionally on the version known: of two writers of one index only one commits.
    */
-  record Head(long index, java.util.Map<Integer, String> slots) {
+  record Head(
+      long index,
+      java.util.Map<Integer, String> slots,
+      java.util.Map<Integer, Long> held,
+      long reusable) {
     public Head {
       slots = java.util.Map.copyOf(slots);
+      held = java.util.Map.copyOf(held);
     }
 
     /** A journal with nothing known of its slots (a first write creates them). */
     public Head(long index) {
-      this(index, java.util.Map.of());
+      this(index, java.util.Map.of(), java.util.Map.of(), index);
     }
 
-    /** This head moved to {@code index}, its slot {@code slot} now at {@code version}. */
-    Head next(long index, int slot, String version) {
-      java.util.Map<Integer, String> copy = new java.util.HashMap<>(slots);
-      copy.put(slot, version);
-      return new Head(index, copy);
+    /** A head with the versions of its slots known but not what they hold (tests). */
+    public Head(long index, java.util.Map<Integer, String> slots) {
+      this(index, slots, java.util.Map.of(), index);
+    }
+
+    /**
+     * This head moved to {@code index}, stored in slot {@code slot} (now at {@code version}) by a
+     * writer that knew the ledger committed through {@code folded}.
+     */
+    public Head next(long index, int slot, String version, long folded) {
+      java.util.Map<Integer, String> versions = new java.util.HashMap<>(slots);
+      versions.put(slot, version);
+      java.util.Map<Integer, Long> indices = new java.util.HashMap<>(held);
+      indices.put(slot, index);
+      return new Head(index, versions, indices, folded);
     }
   }
 
   /**
    * One committed batch: the reports applied at {@code at}, each with its reporter as the batch
-   * left it (watermark, grants, shares), so that replaying it restores what the replies said.
+   * left it (watermark, grants, shares), so that replaying it restores what the replies said; and
+   * {@code folded}, the journal position its writer knew the ledger object to be committed at (the
+   * slots of batches up to there may be reused after it).
    */
-  record Batch(long index, Instant at, List<Entry> entries) {}
+  record Batch(long index, Instant at, List<Entry> entries, long folded) {
+    /** A batch written by a writer that knows of no fold (tests). */
+    public Batch(long index, Instant at, List<Entry> entries) {
+      this(index, at, entries, 0);
+    }
+  }
 
   /** A report of a batch and its reporter after it was applied (null when none was recorded). */
   record Entry(UsageReport report, SpendLedger.Reporter reporter) {}
@@ -89,8 +113,9 @@ public interface LedgerStore {
   }
 
   /**
-   * How many batches the journal holds: batch {@code n} may be appended only once batch {@code n -
-   * journalSlots()} is folded into the ledger.
+   * The most slots the journal has: batch {@code n} may be appended only once batch {@code n -
+   * journalSlots()} is folded into the ledger. Slots are taken as needed, the lowest free one
+   * first, so a namespace whose ledger is folded every few batches keeps only a few.
    */
   int journalSlots();
 
@@ -105,13 +130,25 @@ public interface LedgerStore {
 
   /**
    * Commits {@code batch} (whose index must be {@code head.index() + 1}, and batch {@code index -
-   * journalSlots()} folded) in one write: the batch's slot, conditional on the version {@code head}
-   * knows. A writer whose head is stale (another committed this index, or a later one in this slot)
-   * gets a conflict: its batch is not committed.
+   * journalSlots()} folded) in one write: the slot {@code head} picks, conditional on the version
+   * {@code head} knows. A writer whose head is stale (another committed this index, or a later one
+   * in this slot) gets a conflict: its batch is not committed.
    *
    * @return the new head, or null on a conflict: someone else committed in between; load again
    */
   Head append(String namespace, Head head, Batch batch);
+
+  /** Bytes of journal batches this store has written so far, all namespaces (0: not counted). */
+  default long journalBytesWritten() {
+    return 0;
+  }
+
+  /**
+   * The ledger is committed through {@code folded}: journal objects no longer used (the slots of a
+   * larger ring an earlier version wrote) whose batches are folded may be deleted. Costs nothing
+   * when there are none.
+   */
+  default void retire(String namespace, long folded) {}
 
   /** A batch the head says was committed is not there (folded meanwhile). */
   final class MissingBatchException extends IllegalStateException {

@@ -179,7 +179,7 @@ public final class LedgerScaleBench {
   }
 
   /** Counts the bytes of every object the mock API server stores on a write. */
-  static final class CountingDispatcher extends KubernetesCrudDispatcher {
+  static class CountingDispatcher extends KubernetesCrudDispatcher {
     final AtomicLong ledgerBytes = new AtomicLong();
     final AtomicLong ledgerWrites = new AtomicLong();
     final AtomicLong journalBytes = new AtomicLong();
@@ -194,6 +194,65 @@ public final class LedgerScaleBench {
 
     /** TokenReviews the API server was asked for (HTTPS mode: through the report server). */
     final AtomicLong tokenReviews = new AtomicLong();
+
+    /**
+     * Every request the mock API server was sent, by kind ("PUT configmaps tollgate-system/
+     * journal", "GET budgets list", ...): what a batch costs in round trips, conflicts included.
+     */
+    final Map<String, java.util.concurrent.atomic.LongAdder> requests = new ConcurrentHashMap<>();
+
+    @Override
+    public MockResponse dispatch(RecordedRequest request) {
+      String kind = kind(request.getMethod(), request.getPath());
+      if ("POST configmaps (create)".equals(kind)) {
+        // a create names its object in the body: the operator's journal slots and ledgers apart
+        // (getBytes, not getUtf8Body: reading the body empties it for the handler)
+        String body =
+            request.getBody() == null
+                ? ""
+                : new String(request.getBody().getBytes(), StandardCharsets.UTF_8);
+        if (body.contains("\"spend-journal\"")) {
+          kind = "POST configmaps journal slot (create)";
+        } else if (body.contains("\"spend-ledger\"")) {
+          kind = "POST configmaps ledger (create)";
+        }
+      }
+      requests.computeIfAbsent(kind, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+      return super.dispatch(request);
+    }
+
+    /**
+     * A request's kind: method, resource, named or not (a LIST or a create), subresource; the
+     * operator's ConfigMaps by what they hold (ledger, journal slot), watches apart.
+     */
+    static String kind(String method, String path) {
+      String[] pathAndQuery = path.split("\\?", 2);
+      String query = pathAndQuery.length > 1 ? pathAndQuery[1] : "";
+      String[] parts = pathAndQuery[0].split("/");
+      int ns = java.util.Arrays.asList(parts).indexOf("namespaces");
+      // /api/v1/namespaces/<ns>/<resource>[/<name>[/<sub>]] or /apis/<g>/<v>/namespaces/...
+      int resource = ns > 0 && parts.length > ns + 2 ? ns + 2 : parts.length - 1;
+      String what = parts[resource];
+      String name = parts.length > resource + 1 ? parts[resource + 1] : null;
+      String sub = parts.length > resource + 2 ? "/" + parts[resource + 2] : "";
+      if (query.contains("watch=true")) {
+        return "WATCH " + what;
+      }
+      if (name == null) {
+        return method + " " + what + ("GET".equals(method) ? " (list)" : " (create)");
+      }
+      if ("configmaps".equals(what) && name.startsWith("tollgate-spend-")) {
+        return method + " configmaps " + (name.contains(".j-") ? "journal slot" : "ledger") + sub;
+      }
+      return method + " " + what + sub;
+    }
+
+    /** The requests counted so far, by kind. */
+    Map<String, Long> requestCounts() {
+      Map<String, Long> out = new java.util.TreeMap<>();
+      requests.forEach((k, v) -> out.put(k, v.sum()));
+      return out;
+    }
 
     @Override
     public MockResponse handleCreate(RecordedRequest request) {
@@ -288,6 +347,89 @@ public final class LedgerScaleBench {
     }
   }
 
+  /**
+   * Scenario mode "keyed" (an extra yardstick, never the stock one): fabric8's mock API server
+   * finds the object a write replaces (or a create collides with) by scanning every object it
+   * stores; this one looks it up by name first, as a real API server looks an object up by key, so
+   * the rows separate the operator's latency from the mock's scan. GETs and LISTs still scan.
+   */
+  static final class KeyedDispatcher extends CountingDispatcher {
+    /** The mock's store, indexed by the objects' name attribute as it is written. */
+    private static final class Indexed
+        extends java.util.LinkedHashMap<io.fabric8.mockwebserver.crud.AttributeSet, String> {
+      final Map<String, java.util.Set<io.fabric8.mockwebserver.crud.AttributeSet>> byName =
+          new java.util.HashMap<>();
+
+      static String name(io.fabric8.mockwebserver.crud.AttributeSet a) {
+        io.fabric8.mockwebserver.crud.Attribute name = a.getAttribute("name");
+        return name == null ? null : name.toString();
+      }
+
+      @Override
+      public String put(io.fabric8.mockwebserver.crud.AttributeSet key, String value) {
+        String name = name(key);
+        if (name != null) {
+          byName.computeIfAbsent(name, n -> new java.util.HashSet<>()).add(key);
+        }
+        return super.put(key, value);
+      }
+
+      @Override
+      public String remove(Object key) {
+        if (key instanceof io.fabric8.mockwebserver.crud.AttributeSet a && name(a) != null) {
+          var same = byName.get(name(a));
+          if (same != null) {
+            same.remove(a);
+          }
+        }
+        return super.remove(key);
+      }
+
+      @Override
+      public void clear() {
+        byName.clear();
+        super.clear();
+      }
+    }
+
+    private final Indexed index = new Indexed();
+
+    KeyedDispatcher() {
+      try {
+        java.lang.reflect.Field map =
+            io.fabric8.mockwebserver.crud.CrudDispatcher.class.getDeclaredField("map");
+        map.setAccessible(true);
+        map.set(this, index);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("fabric8's mock changed: no keyed lookup", e);
+      }
+    }
+
+    @Override
+    public Map.Entry<io.fabric8.mockwebserver.crud.AttributeSet, String> findResource(
+        io.fabric8.mockwebserver.crud.AttributeSet key) {
+      String name = Indexed.name(key);
+      if (name == null) {
+        return super.findResource(key);
+      }
+      var same = index.byName.get(name);
+      if (same != null) {
+        for (var candidate : same) {
+          if (candidate.matches(key) && index.containsKey(candidate)) {
+            found.increment();
+            return Map.entry(candidate, index.get(candidate));
+          }
+        }
+      }
+      scanned.increment(); // not by name (a create, mostly): the stock scan
+      return super.findResource(key);
+    }
+
+    final java.util.concurrent.atomic.LongAdder found = new java.util.concurrent.atomic.LongAdder();
+    final java.util.concurrent.atomic.LongAdder scanned =
+        new java.util.concurrent.atomic.LongAdder();
+  }
+
   /** One simulated sidecar. */
   private static final class Pod {
     final String namespace;
@@ -334,7 +476,9 @@ public final class LedgerScaleBench {
 
     java.util.logging.Logger.getLogger("io.fabric8.mockwebserver")
         .setLevel(java.util.logging.Level.WARNING);
-    CountingDispatcher dispatcher = new CountingDispatcher();
+    // "keyed": writes find their object by name (an extra yardstick; the stock mock scans)
+    boolean keyed = args.length > 5 && "keyed".equals(args[5]);
+    CountingDispatcher dispatcher = keyed ? new KeyedDispatcher() : new CountingDispatcher();
     KubernetesMockServer server =
         new KubernetesMockServer(
             new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
@@ -451,6 +595,7 @@ public final class LedgerScaleBench {
     long failed0 = failed.get();
     long timedOut0 = timedOut.get();
     long[] folds0 = accounting.folds();
+    Map<String, Long> requests0 = dispatcher.requestCounts();
     for (int i = 0; i < LATENCY_BUCKETS + 1; i++) {
       latency.set(i, 0);
       dispatcher.writeMillis.set(i, 0);
@@ -472,6 +617,21 @@ public final class LedgerScaleBench {
     long failedInWindow = failed.get() - failed0;
     long timedOutInWindow = timedOut.get() - timedOut0;
     long[] folds = accounting.folds();
+    Map<String, Long> requestsInWindow = new java.util.TreeMap<>();
+    dispatcher
+        .requestCounts()
+        .forEach((k, v) -> requestsInWindow.put(k, v - requests0.getOrDefault(k, 0L)));
+    requestsInWindow.values().removeIf(v -> v == 0);
+    long allRequests = requestsInWindow.values().stream().mapToLong(Long::longValue).sum();
+    System.out.printf("API requests in the %.0f s window, by kind (a second):%n", elapsed);
+    requestsInWindow.entrySet().stream()
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .forEach(e -> System.out.printf("  %8.1f  %s%n", e.getValue() / elapsed, e.getKey()));
+    if (dispatcher instanceof KeyedDispatcher k) {
+      System.out.printf(
+          "keyed mock: %d writes found their object by name, %d scanned%n",
+          k.found.sum(), k.scanned.sum());
+    }
     // in flight when the window closed: answered later (or counted in failed), not lost
     long inFlight = submitted.get() - answered.get() - failed.get();
     clients.shutdownNow();
@@ -524,11 +684,11 @@ public final class LedgerScaleBench {
             : String.format("~%.0f", Math.min(reviews / elapsed, pods / 60.0));
     String row =
         String.format(
-            "| %,d | %d | %s%s | %.0f | %d | %,.1f | %,.1f | %.1f | %,.0f | %,.0f | %,.0f | %.0f %% | %.0f %% | %s | %s | %s | %s | %d (%d timed out) / %d / %d | %s | %s | %.1f | %,.0f | %s / %s / %s | %d / %d | %,d |%n",
+            "| %,d | %d | %s%s | %.0f | %d | %,.1f | %,.1f | %.1f | %,.0f | %,.0f | %,.0f | %.0f %% | %.0f %% | %s | %s | %s | %s | %d (%d timed out) / %d / %d | %s | %s | %.1f | %,.0f | %s / %s / %s | %d / %d | %,d | %s |%n",
             pods,
             namespaces,
             args[3],
-            https ? " (HTTPS)" : "",
+            https ? " (HTTPS)" : keyed ? " (mock keyed by name)" : "",
             answeredInWindow / elapsed,
             dispatcher.ledgerSizes.size(),
             maxLedger / 1024.0,
@@ -561,7 +721,8 @@ public final class LedgerScaleBench {
             percentile(dispatcher.writeMillis, 0.999),
             folds[0] - folds0[0],
             folds[1] - folds0[1],
-            stored);
+            stored,
+            requestSummary(requestsInWindow, allRequests, elapsed));
     System.out.print(row);
     Files.writeString(out, row, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     channel.close();
@@ -739,6 +900,50 @@ public final class LedgerScaleBench {
   private static BigDecimal spent(KubernetesClient client, String ns) {
     SpendLedger.BudgetSpend b = ConfigMapLedgerStore.read(client, ns).budgets.get("monthly");
     return b == null ? BigDecimal.ZERO : b.spentUsd();
+  }
+
+  /**
+   * Requests a second to the API server: all, then the journal slot writes, ledger writes, status
+   * writes, other writes (incl. deletes and TokenReviews), GETs and LISTs (watches are opened once
+   * and not counted).
+   */
+  static String requestSummary(Map<String, Long> requests, long all, double elapsed) {
+    long journal = 0;
+    long ledger = 0;
+    long status = 0;
+    long otherWrites = 0;
+    long gets = 0;
+    long lists = 0;
+    for (Map.Entry<String, Long> e : requests.entrySet()) {
+      String k = e.getKey();
+      long v = e.getValue();
+      if (k.startsWith("WATCH")) {
+        all -= v;
+      } else if (k.startsWith("GET")) {
+        if (k.endsWith("(list)")) {
+          lists += v;
+        } else {
+          gets += v;
+        }
+      } else if (k.contains("journal slot")) {
+        journal += v;
+      } else if (k.contains("configmaps ledger")) {
+        ledger += v;
+      } else if (k.endsWith("/status")) {
+        status += v;
+      } else {
+        otherWrites += v;
+      }
+    }
+    return String.format(
+        "%.0f (%.0f / %.1f / %.1f / %.1f / %.1f / %.1f)",
+        all / elapsed,
+        journal / elapsed,
+        ledger / elapsed,
+        status / elapsed,
+        otherWrites / elapsed,
+        gets / elapsed,
+        lists / elapsed);
   }
 
   private static long accountingCpu(ThreadMXBean threads) {

@@ -69,7 +69,7 @@ class AccountingConcurrencyTest {
       } finally {
         inFlight.decrementAndGet();
       }
-      return head.next(batch.index(), ConfigMapLedgerStore.slotOf(batch.index()), "v");
+      return head.next(batch.index(), 0, "v", batch.folded());
     }
   }
 

@@ -146,4 +146,19 @@ class LedgerBoundsTest {
     // no namespace written lately yet: counted as one
     assertThat(Accounting.pace(100 * 1024, 0, budget, base)).isEqualTo(base);
   }
+
+  @Test
+  void theLedgersShareWhatTheJournalLeavesOfTheWriteBudget() {
+    long budget = 512 * 1024;
+    // 100 namespaces' batches at 319 KiB/s (scale5, 100 x 100): the ledgers get the other 193
+    assertThat(Accounting.ledgerBudget(budget, 319 * 1024)).isEqualTo(193 * 1024);
+    // so 100 ledgers of 20 KiB are written every ~10 s instead of every 4 s
+    assertThat(
+            Accounting.pace(
+                20 * 1024, 100, Accounting.ledgerBudget(budget, 319 * 1024), Duration.ofSeconds(1)))
+        .isEqualTo(Duration.ofMillis(10000));
+    // a journal at or over the budget leaves the ledgers a quarter of it, never nothing
+    assertThat(Accounting.ledgerBudget(budget, 600 * 1024)).isEqualTo(128 * 1024);
+    assertThat(Accounting.ledgerBudget(budget, 0)).isEqualTo(budget);
+  }
 }

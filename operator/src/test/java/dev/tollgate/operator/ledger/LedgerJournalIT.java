@@ -107,7 +107,8 @@ class LedgerJournalIT {
           client
               .configMaps()
               .inNamespace(OPS)
-              .withName(ConfigMapLedgerStore.slotName("tollgate-spend", ns, 2))
+              // batch 1 took slot 0; its writer knew nothing folded, so batch 2 took slot 1
+              .withName(ConfigMapLedgerStore.slotName("tollgate-spend", ns, 1))
               .get();
       assertThat(slot.getMetadata().getLabels())
           .containsEntry(ConfigMapLedgerStore.INDEX_LABEL, "2");
@@ -129,7 +130,7 @@ class LedgerJournalIT {
                 .getItems())
         .extracting(c -> c.getMetadata().getName())
         .containsExactlyInAnyOrder(
-            "tollgate-spend-" + ns + ".j-1", "tollgate-spend-" + ns + ".j-2");
+            "tollgate-spend-" + ns + ".j-0", "tollgate-spend-" + ns + ".j-1");
   }
 
   @Test
@@ -168,23 +169,25 @@ class LedgerJournalIT {
     createBudget(ns);
     ConfigMapLedgerStore store = new ConfigMapLedgerStore(client, OPS, "tollgate-spend");
     int slots = store.journalSlots();
-    // the old leader commits batches 1 to slots + 1: slot 1 went round once, slot 2 holds batch 2
+    // the old leader commits batches 1 to slots + 1 knowing no fold: they fill slots 0 to slots - 1
+    // and batch slots + 1 takes the oldest batch's slot, 0; slot 1 holds batch 2
     LedgerStore.Head old = store.journal(ns, 0).head();
     for (long i = 1; i <= slots + 1; i++) {
       old = store.append(ns, old, batch(i, ns, "d", 1));
       assertThat(old).isNotNull();
     }
-    // a new leader (the ledger folded through slots) commits the next index into slot 2
+    // a new leader (the ledger folded through slots) commits the next index into slot 1
     LedgerStore.Journal journal = store.journal(ns, slots);
     assertThat(journal.head().index()).isEqualTo(slots + 1L);
     assertThat(journal.batches()).hasSize(1);
     LedgerStore.Head next = store.append(ns, journal.head(), batch(slots + 2, ns, "d", 2));
     assertThat(next).isNotNull();
-    // the old leader, cut off, tries the same index: its view of slot 2 is stale, nothing commits
+    // the old leader, cut off, tries the same index: it picks slot 1 too (the same head), and its
+    // view of slot 1 is stale: nothing commits
     assertThat(store.append(ns, old, batch(slots + 2, ns, "e", 1))).isNull();
-    // a writer that never saw slot 3 and believes it free cannot create it over a batch either
+    // a writer that knows no slot and believes slot 0 free cannot create it over a batch either
     LedgerStore.Head blind =
-        store.append(ns, next, batch(slots + 3, ns, "d", 3)); // slot 3, written by next
+        store.append(ns, next, batch(slots + 3, ns, "d", 3)); // slot 2, written by next
     assertThat(blind).isNotNull();
     assertThat(
             store.append(
@@ -328,6 +331,133 @@ class LedgerJournalIT {
           .isGreaterThanOrEqualTo(slots / 2L);
       assertThat(committedSpend(ns))
           .isEqualByComparingTo(new BigDecimal("0.01").multiply(BigDecimal.valueOf(slots + 10)));
+    }
+  }
+
+  private static List<String> journalObjects(String ns) {
+    return client
+        .configMaps()
+        .inNamespace(OPS)
+        .withLabel("app.kubernetes.io/component", ConfigMapLedgerStore.JOURNAL_COMPONENT)
+        .withLabel(ConfigMapLedgerStore.NAMESPACE_LABEL, ns)
+        .list()
+        .getItems()
+        .stream()
+        .map(c -> c.getMetadata().getName())
+        .toList();
+  }
+
+  @Test
+  void batchesReuseTheLowestFoldedSlotsAndTheSmallRingWrapsOnlyWhenNothingIsFolded() {
+    String ns = "journal-reuse";
+    createBudget(ns);
+    ConfigMapLedgerStore store = new ConfigMapLedgerStore(client, OPS, "tollgate-spend");
+    // 200 batches, each writer knowing the ledger committed three batches behind it: four slots
+    // serve them all (three unfolded batches and the new one; the 128-slot ring made 128 objects)
+    LedgerStore.Head head = store.journal(ns, 0).head();
+    for (long i = 1; i <= 200; i++) {
+      LedgerStore.Batch b = batch(i, ns, "r", i);
+      head =
+          store.append(ns, head, new LedgerStore.Batch(i, b.at(), b.entries(), Math.max(0, i - 3)));
+      assertThat(head).isNotNull();
+    }
+    assertThat(journalObjects(ns)).hasSize(4);
+    assertThat(store.journal(ns, 197).batches())
+        .extracting(LedgerStore.Batch::index)
+        .containsExactly(198L, 199L, 200L);
+    // a new writer (loaded from the API server) picks the slot the old one would have
+    LedgerStore.Head loaded = store.journal(ns, 197).head();
+    assertThat(ConfigMapLedgerStore.nextSlot(loaded, store.journalSlots()))
+        .isEqualTo(ConfigMapLedgerStore.nextSlot(head, store.journalSlots()));
+
+    // nothing folded: the batches take all the slots, then wrap onto the oldest
+    String full = "journal-full";
+    createBudget(full);
+    int slots = store.journalSlots();
+    LedgerStore.Head h = store.journal(full, 0).head();
+    for (long i = 1; i <= slots + 2; i++) {
+      h = store.append(full, h, batch(i, full, "r", i));
+      assertThat(h).isNotNull();
+    }
+    assertThat(journalObjects(full)).hasSize(slots);
+    assertThat(store.journal(full, slots).batches())
+        .extracting(LedgerStore.Batch::index)
+        .containsExactly(slots + 1L, slots + 2L);
+    assertThat(h.held()).containsEntry(0, slots + 1L).containsEntry(1, slots + 2L);
+  }
+
+  /** Writes batch {@code index} as the 128-slot ring of earlier versions did: no fold label. */
+  private static void legacySlot(String ns, LedgerStore.Batch b) {
+    int slot = (int) (b.index() % 128);
+    client
+        .configMaps()
+        .inNamespace(OPS)
+        .resource(
+            new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                .withNewMetadata()
+                .withName(ConfigMapLedgerStore.slotName("tollgate-spend", ns, slot))
+                .addToLabels("app.kubernetes.io/component", ConfigMapLedgerStore.JOURNAL_COMPONENT)
+                .addToLabels(ConfigMapLedgerStore.NAMESPACE_LABEL, ns)
+                .addToLabels(ConfigMapLedgerStore.INDEX_LABEL, Long.toString(b.index()))
+                .endMetadata()
+                .withBinaryData(
+                    java.util.Map.of(
+                        "batch.json.gz",
+                        java.util.Base64.getEncoder()
+                            .encodeToString(
+                                ConfigMapLedgerStore.gzip(ConfigMapLedgerStore.serialize(b)))))
+                .build())
+        .createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update);
+  }
+
+  @Test
+  void anUpgradeReadsThe128SlotRingCountsEachBatchOnceAndRetiresItsHighSlots() throws Exception {
+    String ns = "journal-upgrade";
+    createBudget(ns);
+    // an earlier operator: 150 batches of one report each (0.01), the ledger folded through 80,
+    // batch n in slot n mod 128 (batches 129 to 150 went round into slots 1 to 22)
+    SpendLedger ledger = new SpendLedger();
+    List<Budget> list = budgets(ns).budgets(ns);
+    for (long n = 1; n <= 150; n++) {
+      UsageReport r = report(ns, "p", n, "0.01");
+      Accounting.apply(ledger, r, list, Instant.now(), Duration.ofSeconds(30));
+      legacySlot(
+          ns,
+          new LedgerStore.Batch(
+              n,
+              Instant.now(),
+              List.of(new LedgerStore.Entry(r, ledger.reporters.get("uid-p/boot")))));
+      if (n == 80) {
+        ledger.journal = 80L;
+        new ConfigMapLedgerStore(client, OPS, "tollgate-spend")
+            .write(ns, ConfigMapLedgerStore.serialize(ledger), null);
+      }
+    }
+    assertThat(journalObjects(ns)).hasSize(128);
+    assertThat(committedSpend(ns)).isEqualByComparingTo("1.50");
+    // the new operator: 70 batches wait unfolded, more than its ring holds: it folds first; the
+    // reply to report 150 was lost and it is resent (counts once), then report 151
+    try (Accounting a = accounting(ns, Duration.ofSeconds(30))) {
+      assertThat(send(a, report(ns, "p", 150, "0.01")).acknowledgedSequence()).isEqualTo(150);
+      assertThat(send(a, report(ns, "p", 151, "0.01")).acknowledgedSequence()).isEqualTo(151);
+      assertThat(committedSpend(ns)).isEqualByComparingTo("1.51");
+      // the ledger was folded through 150: the slots above the new ring's are deleted, once
+      org.awaitility.Awaitility.await()
+          .untilAsserted(
+              () ->
+                  assertThat(journalObjects(ns))
+                      .allSatisfy(
+                          name ->
+                              assertThat(
+                                      Integer.parseInt(name.substring(name.lastIndexOf('-') + 1)))
+                                  .isLessThan(ConfigMapLedgerStore.JOURNAL_SLOTS)));
+    }
+    assertThat(storedSpend(ns)).isEqualByComparingTo("1.51");
+    // a later leader loads what is left and still counts each report once
+    try (Accounting next = accounting(ns, Duration.ofSeconds(30))) {
+      assertThat(send(next, report(ns, "p", 151, "0.01")).acknowledgedSequence()).isEqualTo(151);
+      send(next, report(ns, "p", 152, "0.01"));
+      assertThat(committedSpend(ns)).isEqualByComparingTo("1.52");
     }
   }
 
