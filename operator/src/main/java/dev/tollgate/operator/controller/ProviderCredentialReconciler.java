@@ -94,8 +94,9 @@ public final class ProviderCredentialReconciler implements Reconciler<ProviderCr
             ProviderCredential.class,
             context,
             ns -> EventSources.ids(credentials.list(ns).toList()));
-    // Secrets are read fresh on every reconcile (no Secret informer: see ReferencedSecrets)
-    view = new InformerClusterView(routes, credentials, secrets::read, null);
+    // No Secret informer (see ReferencedSecrets): a Secret is read again once it is older than the
+    // recheck interval, or on every reconcile while it is missing
+    view = new InformerClusterView(routes, credentials, secrets::unlessMissing, null);
     if (clusterPrices == null) {
       return List.of(routes, ledgers);
     }

@@ -66,6 +66,23 @@ class ReferencedSecretsTest {
   }
 
   @Test
+  void aCredentialsSecretIsReadAgainOnlyWhenMissingOrOlderThanTheTtl() {
+    MutableClock clock = new MutableClock();
+    ReferencedSecrets secrets = new ReferencedSecrets(client, Duration.ofSeconds(30), 10, clock);
+    assertThat(secrets.unlessMissing("um", "key")).as("not created yet").isEmpty();
+
+    MockApi.apply(client, Fixtures.secret("um", "key", "api-key"));
+    assertThat(secrets.unlessMissing("um", "key")).as("created: seen at once").isPresent();
+
+    client.secrets().inNamespace("um").withName("key").delete();
+    clock.now = clock.now.plusSeconds(29);
+    assertThat(secrets.unlessMissing("um", "key")).as("found within the TTL: no read").isPresent();
+
+    clock.now = clock.now.plusSeconds(2);
+    assertThat(secrets.unlessMissing("um", "key")).as("deleted: seen after the TTL").isEmpty();
+  }
+
+  @Test
   void holdsAtMostItsBoundOfEntries() {
     ReferencedSecrets secrets =
         new ReferencedSecrets(client, Duration.ofSeconds(30), 3, Clock.systemUTC());
