@@ -3,8 +3,13 @@
 # interleaved (round 1: every set, round 2: every set, ...), against the provider simulator:
 #   - spawn -> first 200: from starting `java` until a chat completion through the sidecar answers
 #     200 (polled every 20 ms), and that first call's own time (the warm-up penalty);
+#   - the CPU the process used until that first 200, and the JIT compiler threads' part of it;
 #   - RSS idle: after the first 200, 200 more calls (OpenAI and Anthropic, whole and streamed) and
-#     3 s of idle;
+#     3 s of idle; split into anonymous memory (RssAnon: private, never reclaimed without swap, what
+#     a pod is always charged for) and file-backed pages (RssFile: libjvm, the JDK's modules file and
+#     the clean pages of the class-data archive; page cache, shared by the pods of a node that run
+#     the same image, reclaimable), and the archive mapping's private dirty part (pages the JVM
+#     wrote, e.g. when it relocates the archive to a random address);
 #   - RSS with 200 open streams: 200 concurrent streams held open by a slow simulator (100 tokens at
 #     20 tokens/s, 5 s each), the highest RSS sampled every 0.2 s, and how many answered 200;
 #   - then, once per set, a diagnostic run with Native Memory Tracking and -Xlog:class+load: the
@@ -16,7 +21,9 @@
 # usage: bench/footprint.sh [rounds (default 3)] [set ...]
 #   sets: 17 (Java 17, jvm.options), 17-cds (+ AppCDS), 25 (Temurin 25, jvm.options),
 #         25-aot (+ AOT cache), 25-coh (jvm.options + jvm-25.options: compact object headers),
-#         25-image (jvm.options + jvm-25.options + AOT cache: what the container image runs), or
+#         25-image (jvm.options + jvm-25.options + AOT cache: what the container image runs),
+#         25-fixed (25-image with the AOT cache mapped at its fixed address, no relocation:
+#         -XX:ArchiveRelocationMode=0), or
 #         NAME=JAVA_HOME:OPTIONS_FILE[:cds|aot] for any other combination.
 #   default: 17 25-image (Java 17 with jvm.options, and what the container image runs)
 # env: JAVA17 (default /usr/lib/jvm/java-17-openjdk-amd64), JAVA25 (default
@@ -65,6 +72,27 @@ wait_for() { # url, max seconds
   return 1
 }
 rss_mib() { awk '/VmRSS/ {printf "%.1f\n", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
+status_mib() { awk -v k="$2:" '$1 == k {printf "%.1f\n", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# private dirty MiB of the class-data archive's mappings (.jsa or .aot)
+archive_dirty_mib() {
+  awk '/^[0-9a-f]+-/ {m = ($NF ~ /\.(jsa|aot)$/)} m && $1 == "Private_Dirty:" {s += $2}
+    END {printf "%.1f\n", s / 1024}' "/proc/$1/smaps" 2>/dev/null || echo 0
+}
+# CPU ms used by the process so far, and by its JIT compiler threads ("total compilers")
+cpu_ms() {
+  local total=0 jit=0 t c v
+  total=$(awk '{print ($14 + $15) * 1000 / '"$(getconf CLK_TCK)"'}' "/proc/$1/stat" 2>/dev/null || echo 0)
+  for t in /proc/"$1"/task/*; do
+    c=$(cat "$t/comm" 2>/dev/null) || continue
+    case "$c" in
+      C1\ Compiler* | C2\ Compiler*)
+        v=$(awk '{print ($14 + $15) * 1000 / '"$(getconf CLK_TCK)"'}' "$t/stat" 2>/dev/null || echo 0)
+        jit=$((jit + ${v%.*}))
+        ;;
+    esac
+  done
+  echo "${total%.*} $jit"
+}
 # shellcheck disable=SC2086
 options_of() { cat $1 | grep -v '^\s*#' | grep -v '^\s*$'; } # one or more files
 
@@ -117,6 +145,7 @@ describe() {
     25-aot) echo "$JAVA25/bin/java|$OPTIONS|aot|" ;;
     25-coh) echo "$JAVA25/bin/java|$OPTIONS_25|none|" ;;
     25-image) echo "$JAVA25/bin/java|$OPTIONS_25|aot|" ;;
+    25-fixed) echo "$JAVA25/bin/java|$OPTIONS_25|aot|-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0" ;;
     *=*)
       local spec=${1#*=}
       IFS=: read -r home file kind <<<"$spec"
@@ -181,7 +210,7 @@ stop_sidecar() {
 }
 
 measure() { # set, round -> one line of results
-  local s=$1 round=$2 t0 first status secs
+  local s=$1 round=$2 t0 first status secs cpu=0 jit=0
   t0=$(now_ms)
   start_sidecar "$s"
   first=""
@@ -189,6 +218,7 @@ measure() { # set, round -> one line of results
     read -r status secs <<<"$(chat "$CHAT")"
     if [ "$status" = 200 ]; then
       first=$(($(now_ms) - t0))
+      read -r cpu jit <<<"$(cpu_ms "$SIDECAR_PID")"
       break
     fi
     sleep 0.02
@@ -211,8 +241,11 @@ measure() { # set, round -> one line of results
     chat "$MESSAGES_STREAM" /v1/messages >/dev/null
   done
   sleep 3
-  local idle
+  local idle anon file dirty
   idle=$(rss_mib "$SIDECAR_PID")
+  anon=$(status_mib "$SIDECAR_PID" RssAnon)
+  file=$(status_mib "$SIDECAR_PID" RssFile)
+  dirty=$(archive_dirty_mib "$SIDECAR_PID")
   hey -n 200 -c 200 -t 60 -m POST -T application/json -d "$SLOW_STREAM" \
     "http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions" >"$WORK/streams.txt" 2>&1 &
   local hey_pid=$! peak=0 r
@@ -227,8 +260,9 @@ measure() { # set, round -> one line of results
   local after
   after=$(rss_mib "$SIDECAR_PID")
   stop_sidecar
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(set_name "$s")" "$round" "$first" \
-    "$first_call_ms" "$second_ms" "$idle" "$peak" "${ok:-0}" "$after"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(set_name "$s")" "$round" \
+    "$first" "$first_call_ms" "$second_ms" "$idle" "$peak" "${ok:-0}" "$after" "$anon" "$file" \
+    "$dirty" "$cpu" "$jit"
 }
 
 diagnose() { # set: NMT summary and classes by library, in $WORK/<name>.nmt and .classes
@@ -301,10 +335,24 @@ col() { awk -F'\t' -v n="$1" -v c="$2" '$1 == n {print $c}' "$WORK/results.tsv";
   echo
   echo "Targets (DESIGN.md): ready ≤ 1 s; RSS ≤ 64 MiB idle, ≤ 128 MiB with 200 streams."
   echo
+  echo "RSS idle split (medians; /proc/<pid>/status and smaps) and the CPU of the start:"
+  echo
+  echo "| set | RSS idle (MiB) | anonymous: RssAnon (MiB) | file-backed: RssFile (MiB) | archive private dirty (MiB) | CPU to first 200 (ms) | of it JIT compiler threads (ms) |"
+  echo "|---|---|---|---|---|---|---|"
+  for s in "${SETS[@]}"; do
+    n=$(set_name "$s")
+    echo "| $n | $(col "$n" 6 | median) | $(col "$n" 10 | median) ($(col "$n" 10 | range)) | $(col "$n" 11 | median) | $(col "$n" 12 | median) | $(col "$n" 13 | median) ($(col "$n" 13 | range)) | $(col "$n" 14 | median) |"
+  done
+  echo
+  echo "What the kubelet counts (the container's working set: cgroup memory less inactive page cache)"
+  echo "is at least RssAnon: anonymous pages are private and stay (no swap). RssFile is page cache:"
+  echo "charged to the first container on the node that read it, shared with the other pods running"
+  echo "the same image layer, and dropped under memory pressure once inactive."
+  echo
   echo "## Each run"
   echo
   echo '```'
-  printf 'set\tround\tfirst200_ms\tfirst_call_ms\tsecond_call_ms\trss_idle\trss_streams\tstreams_ok\trss_after\n'
+  printf 'set\tround\tfirst200_ms\tfirst_call_ms\tsecond_call_ms\trss_idle\trss_streams\tstreams_ok\trss_after\trss_anon\trss_file\tarchive_dirty\tcpu_ms\tjit_ms\n'
   cat "$WORK/results.tsv"
   echo '```'
   for s in "${SETS[@]}"; do

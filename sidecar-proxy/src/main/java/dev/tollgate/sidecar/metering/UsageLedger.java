@@ -22,7 +22,27 @@ public final class UsageLedger {
   }
 
   /** What a ledger line is about. */
-  public record Key(String route, String tier, String credential, String model) {}
+  public record Key(String route, String tier, String credential, String model) {
+    // written out: the generated ones link an invokedynamic call site on first use, which the AOT
+    // cache cannot keep, and the first metered call paid for it (issue #24; as UpstreamClient's
+    // PoolKey)
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k
+          && java.util.Objects.equals(route, k.route)
+          && java.util.Objects.equals(tier, k.tier)
+          && java.util.Objects.equals(credential, k.credential)
+          && java.util.Objects.equals(model, k.model);
+    }
+
+    @Override
+    public int hashCode() {
+      int h = java.util.Objects.hashCode(route);
+      h = 31 * h + java.util.Objects.hashCode(tier);
+      h = 31 * h + java.util.Objects.hashCode(credential);
+      return 31 * h + java.util.Objects.hashCode(model);
+    }
+  }
 
   /** Totals of one line; an immutable snapshot. */
   public record Totals(

@@ -37,6 +37,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -79,7 +80,29 @@ public final class UpstreamClient {
 
   private final Map<PoolKey, SimpleChannelPool> pools = new ConcurrentHashMap<>();
 
-  private record PoolKey(EventLoop loop, String scheme, String host, int port, String caFile) {}
+  private record PoolKey(EventLoop loop, String scheme, String host, int port, String caFile) {
+    // written out: a record's generated equals/hashCode link an invokedynamic call site on first
+    // use (ObjectMethods.bootstrap spins 5 method-handle classes, 17 ms at load ~13),
+    // which the AOT cache cannot keep, so the first calls paid it (issue #24; footprint.md)
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof PoolKey k
+          && loop == k.loop
+          && port == k.port
+          && Objects.equals(scheme, k.scheme)
+          && Objects.equals(host, k.host)
+          && Objects.equals(caFile, k.caFile);
+    }
+
+    @Override
+    public int hashCode() {
+      int h = System.identityHashCode(loop);
+      h = 31 * h + Objects.hashCode(scheme);
+      h = 31 * h + Objects.hashCode(host);
+      h = 31 * h + port;
+      return 31 * h + Objects.hashCode(caFile);
+    }
+  }
 
   /** Client TLS contexts trusting a credential's own CA file, built off the event loops. */
   private final Map<String, SslContext> trustByCaFile = new ConcurrentHashMap<>();
