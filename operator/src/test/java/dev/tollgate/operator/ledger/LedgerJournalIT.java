@@ -267,7 +267,15 @@ class LedgerJournalIT {
 
     @Override
     public Head append(String namespace, Head head, Batch batch) {
+      journalAppends.incrementAndGet();
       return store.append(namespace, head, batch);
+    }
+
+    private final java.util.concurrent.atomic.AtomicInteger journalAppends =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    int journalWrites() {
+      return journalAppends.get();
     }
   }
 
@@ -295,10 +303,16 @@ class LedgerJournalIT {
         send(a, report(ns, "a", seq, "0.00"));
         Thread.sleep(20);
       }
-      // at the 50 ms flush interval this was ~40 writes of the ledger object
-      // (whether one of those writes was forced by the ring filling up depends on how the machine
-      // groups reports into batches; the bound on writes is what this test is about)
-      assertThat(store.ledgerWrites.get()).isLessThanOrEqualTo(2);
+      // at the 50 ms flush interval this was ~40 writes of the ledger object. Writes forced by
+      // the journal ring filling up (half its slots unfolded: 32 batches of the 64-slot ring) are
+      // another mechanism, and how many batches 2 s of reports make depends on the machine's load
+      // (one to three such folds): the pace is what this test bounds
+      long forcedByTheRing = a.folds()[1];
+      assertThat(a.folds()[0]).as("writes due by the pace").isLessThanOrEqualTo(2);
+      assertThat((long) store.ledgerWrites.get()).isLessThanOrEqualTo(2 + forcedByTheRing);
+      assertThat(forcedByTheRing)
+          .as("at most one forced write per half ring of batches")
+          .isLessThanOrEqualTo((long) store.journalWrites() / (store.journalSlots() / 2));
     }
   }
 
