@@ -43,19 +43,17 @@ public record TracingSettings(
   static final int MAX_QUEUE_LIMIT = 65_536;
 
   /**
-   * Spans per export, above the SDK's 512: each OTLP/HTTP request costs the sidecar about 2 ms of
+   * Spans per export, twice the SDK's 512: each OTLP/HTTP request costs the sidecar about 2 ms of
    * CPU whatever it carries (the JDK HTTP client's exchange, the batch processor's round), so at
-   * 2,000 calls/s a batch of 2048 (one request a second, about 1.4 MB) costs some 5 µs less per
-   * span than four of 512 ({@code bench/TraceCost.java}, {@code
-   * bench/results/tracing-overhead.md}). Below about 400 calls/s the 5 s schedule delay sends
+   * 2,000 calls/s batches of 1024 cost about 3 µs less per span than batches of 512 ({@code
+   * bench/TraceCost.java}). Batches of 2048 saved another 1.5 µs but held 11 MiB more RSS ({@code
+   * bench/results/tracing-overhead.md}). Below about 200 calls/s the 5 s schedule delay sends
    * first.
    */
-  static final int DEFAULT_BATCH = 2048;
+  static final int DEFAULT_BATCH = 1024;
 
-  /**
-   * Twice a batch: a second of slack at 2,000 calls/s while one batch is exported (~6 MiB full).
-   */
-  static final int DEFAULT_QUEUE = 4096;
+  /** The SDK's default queue (a few MiB full); two batches of slack. */
+  static final int DEFAULT_QUEUE = 2048;
 
   /**
    * With content capture a span may hold two texts of up to {@code contentMaxChars}: a smaller
