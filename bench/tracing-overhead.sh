@@ -74,6 +74,9 @@ from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 stats = {"posts": 0, "bytes": 0}
 lock = threading.Lock()
 class H(BaseHTTPRequestHandler):
+    # keep-alive, as an OpenTelemetry Collector's OTLP/HTTP receiver (Go net/http) does; the
+    # default HTTP/1.0 would make the exporter open a connection per batch
+    protocol_version = "HTTP/1.1"
     def do_POST(self):
         n = int(self.headers.get("content-length", "0"))
         self.rfile.read(n)

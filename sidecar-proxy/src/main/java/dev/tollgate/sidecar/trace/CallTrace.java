@@ -165,7 +165,10 @@ public class CallTrace {
       return;
     }
     span.setAttribute(REQUEST_ID, requestId);
-    span.setAttribute(ROUTE, route);
+    if (route != null && !route.equals(requestModel)) {
+      // the route is the requested model unless a default route or an alias took the call
+      span.setAttribute(ROUTE, route);
+    }
     if (requestModel != null) {
       span.setAttribute(REQUEST_MODEL, requestModel);
       span.updateName(operation + " " + requestModel);
@@ -188,7 +191,9 @@ public class CallTrace {
         break;
       }
     }
-    span.setAttribute(STREAM, body.path("stream").asBoolean(false));
+    if (body.path("stream").asBoolean(false)) {
+      span.setAttribute(STREAM, true);
+    }
   }
 
   /** Who the call is for: {@code user.id}, the feature tag and the conversation. */
@@ -353,12 +358,19 @@ public class CallTrace {
     if (r.finishReason() != null) {
       span.setAttribute(FINISH_REASONS, List.of(r.finishReason()));
     }
+    // what holds for most calls is left out (every attribute is encoded and sent with each span):
+    // tollgate.cost_priced only when false, tollgate.failovers only when some, tollgate.stream
+    // only when true, and the time to first token only of a streamed answer
     if (r.cost() != null) {
       span.setAttribute(COST, r.cost().usd().doubleValue());
-      span.setAttribute(PRICED, r.cost().priced());
+      if (!r.cost().priced()) {
+        span.setAttribute(PRICED, false);
+      }
     }
-    span.setAttribute(FAILOVERS, r.failovers());
-    if (r.ttftNanos() >= 0) {
+    if (r.failovers() > 0) {
+      span.setAttribute(FAILOVERS, r.failovers());
+    }
+    if (r.stream() && r.ttftNanos() >= 0) {
       span.setAttribute(TTFT, r.ttftNanos() / 1e9);
     }
     span.setAttribute(HTTP_STATUS, r.status());

@@ -41,6 +41,27 @@ public record TracingSettings(
 
   public static final String DEFAULT_SERVICE_NAME = "tollgate-sidecar";
   static final int MAX_QUEUE_LIMIT = 65_536;
+
+  /**
+   * Spans per export, twice the SDK's 512: each OTLP/HTTP request costs the sidecar about 2 ms of
+   * CPU whatever it carries (the JDK HTTP client's exchange, the batch processor's round), so at
+   * 2,000 calls/s batches of 1024 cost about 3 µs less per span than batches of 512 ({@code
+   * bench/TraceCost.java}). Batches of 2048 saved another 1.5 µs but held 11 MiB more RSS ({@code
+   * bench/results/tracing-overhead.md}). Below about 200 calls/s the 5 s schedule delay sends
+   * first.
+   */
+  static final int DEFAULT_BATCH = 1024;
+
+  /** The SDK's default queue (a few MiB full); two batches of slack. */
+  static final int DEFAULT_QUEUE = 2048;
+
+  /**
+   * With content capture a span may hold two texts of up to {@code contentMaxChars}: a smaller
+   * queue and batch keep a full queue within a few MiB of the sidecar's 96 MiB heap.
+   */
+  static final int CONTENT_QUEUE = 1024;
+
+  static final int CONTENT_BATCH = 512;
   static final int MAX_CONTENT_CHARS = 65_536;
 
   public TracingSettings {
@@ -57,8 +78,8 @@ public record TracingSettings(
         "parentbased_always_on",
         1.0,
         Map.of("service.name", DEFAULT_SERVICE_NAME),
-        2048,
-        512,
+        DEFAULT_QUEUE,
+        DEFAULT_BATCH,
         Duration.ofSeconds(5),
         false,
         2000);
@@ -177,10 +198,15 @@ public record TracingSettings(
       resource.put("service.name", service);
     }
     resource.putIfAbsent("service.name", DEFAULT_SERVICE_NAME);
+    boolean content =
+        "true".equalsIgnoreCase(trim(env.get("TOLLGATE_TRACE_CONTENT")))
+            || "true"
+                .equalsIgnoreCase(
+                    trim(env.get("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT")));
     int queue =
         count(
             env.get("OTEL_BSP_MAX_QUEUE_SIZE"),
-            d.maxQueueSize,
+            content ? CONTENT_QUEUE : d.maxQueueSize,
             MAX_QUEUE_LIMIT,
             "OTEL_BSP_MAX_QUEUE_SIZE");
     int batch =
@@ -188,16 +214,11 @@ public record TracingSettings(
             queue,
             count(
                 env.get("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
-                d.maxExportBatchSize,
+                content ? CONTENT_BATCH : d.maxExportBatchSize,
                 MAX_QUEUE_LIMIT,
                 "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"));
     Duration delay =
         millis(env.get("OTEL_BSP_SCHEDULE_DELAY"), d.scheduleDelay, "OTEL_BSP_SCHEDULE_DELAY");
-    boolean content =
-        "true".equalsIgnoreCase(trim(env.get("TOLLGATE_TRACE_CONTENT")))
-            || "true"
-                .equalsIgnoreCase(
-                    trim(env.get("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT")));
     int contentMax =
         count(
             env.get("TOLLGATE_TRACE_CONTENT_MAX_CHARS"),

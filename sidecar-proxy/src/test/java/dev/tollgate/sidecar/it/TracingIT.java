@@ -176,9 +176,17 @@ class TracingIT {
         .isEqualTo(0.3);
     assertThat(num(call, "gen_ai.request.max_tokens")).isEqualTo(50);
     assertThat(call.getAttributes().get(AttributeKey.doubleKey("tollgate.cost_usd"))).isPositive();
-    assertThat(call.getAttributes().get(AttributeKey.booleanKey("tollgate.cost_priced"))).isTrue();
+    assertThat(call.getAttributes().get(AttributeKey.booleanKey("tollgate.cost_priced")))
+        .as("set only when the cost is not priced")
+        .isNull();
     assertThat(num(call, "tollgate.failovers")).isEqualTo(1);
-    assertThat(str(call, "tollgate.route")).isEqualTo("fo");
+    assertThat(str(call, "tollgate.route"))
+        .as("the route is gen_ai.request.model: not repeated")
+        .isNull();
+    assertThat(call.getAttributes().get(AttributeKey.booleanKey("tollgate.stream"))).isNull();
+    assertThat(call.getAttributes().get(AttributeKey.doubleKey("tollgate.ttft_seconds")))
+        .as("only of a streamed answer")
+        .isNull();
     assertThat(str(call, "user.id")).isEqualTo("alice");
     assertThat(str(call, "tollgate.feature")).isEqualTo("faq");
     assertThat(str(call, "gen_ai.conversation.id")).isEqualTo("c-42");
@@ -276,9 +284,19 @@ class TracingIT {
     assertThat(str(call, "server.address")).isEqualTo("127.0.0.1");
     assertThat(num(call, "server.port")).isPositive();
     assertThat(num(call, "http.response.status_code")).isEqualTo(200);
-    assertThat(num(call, "tollgate.failovers")).isZero();
+    assertThat(num(call, "tollgate.failovers")).as("set only when there were some").isNull();
+    assertThat(call.getAttributes().size())
+        .as("16 attributes or fewer: the SDK's attribute map does not grow")
+        .isLessThanOrEqualTo(16);
     assertThat(simA.lastRequest().header("traceparent"))
         .isEqualTo("00-" + TRACE_ID + "-" + call.getSpanId() + "-01");
+
+    spans.reset();
+    assertThat(chat("fo", true).statusCode()).isEqualTo(200);
+    SpanData streamed = callSpan("chat fo");
+    assertThat(streamed.getAttributes().get(AttributeKey.booleanKey("tollgate.stream"))).isTrue();
+    assertThat(streamed.getAttributes().get(AttributeKey.doubleKey("tollgate.ttft_seconds")))
+        .isPositive();
   }
 
   @Test

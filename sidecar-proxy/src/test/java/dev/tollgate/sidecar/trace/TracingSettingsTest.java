@@ -18,6 +18,28 @@ class TracingSettingsTest {
   }
 
   @Test
+  void batchesAreLargeByDefaultAndNeverLargerThanTheQueue() {
+    TracingSettings d =
+        TracingSettings.fromEnv(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "http://o:4318"));
+    // two export requests a second at 2,000 calls/s: each costs about the same CPU whatever its
+    // size
+    assertThat(d.maxExportBatchSize()).isEqualTo(1024);
+    assertThat(d.maxQueueSize()).isEqualTo(2048);
+    TracingSettings small =
+        TracingSettings.fromEnv(
+            Map.of(
+                "OTEL_EXPORTER_OTLP_ENDPOINT", "http://o:4318", "OTEL_BSP_MAX_QUEUE_SIZE", "1000"));
+    assertThat(small.maxExportBatchSize()).isEqualTo(1000);
+    TracingSettings content =
+        TracingSettings.fromEnv(
+            Map.of(
+                "OTEL_EXPORTER_OTLP_ENDPOINT", "http://o:4318", "TOLLGATE_TRACE_CONTENT", "true"));
+    // spans with texts: a smaller default queue for the heap
+    assertThat(content.maxQueueSize()).isEqualTo(1024);
+    assertThat(content.maxExportBatchSize()).isEqualTo(512);
+  }
+
+  @Test
   void theBaseEndpointGetsTheTracesPathAndTheSignalEndpointIsTakenAsIs() {
     assertThat(
             TracingSettings.fromEnv(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "http://otel:4318/"))
