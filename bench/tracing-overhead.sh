@@ -5,23 +5,25 @@
 # the spans.
 #
 # Fair by construction: both sidecars start once and live for the whole run; each is warmed up
-# under the same load for WARMUP seconds (default 30, so the JIT has compiled the hot path of each
-# before anything is counted), then measured windows alternate off/on ROUNDS times, so that drift
-# on a shared machine hits both sides. CPU per request is the sidecar process's user+system CPU
+# under the same load for WARMUP seconds (default 60, so the JIT has compiled the hot path of each
+# before anything is counted), then measured windows alternate off/on ROUNDS times (default 8: with 3
+# or 4 rounds one window's drift of up to 2x moved the verdict by 10 points), so that drift on a
+# shared machine hits both sides. CPU per request is the sidecar process's user+system CPU
 # time over the measured window only (from /proc/<pid>/stat) divided by the requests it answered.
 # With BASE_JAR=path/to/other/tollgate-sidecar.jar a third sidecar ("on-base": that jar, tracing
 # on) joins the rotation, so a change's before and after are measured side by side in one run.
 # Everything runs on loopback and stops by itself.
 #
-# usage: [WARMUP=30] [BASE_JAR=...] bench/tracing-overhead.sh [seconds per window (default 10)] [rate (default 2000)] [rounds (default 3)]
+# usage: [WARMUP=60] [BASE_JAR=...] bench/tracing-overhead.sh [seconds per window (default 10)] [rate (default 2000)] [rounds (default 8)]
+# (about 5 minutes at the defaults)
 # appends the run to bench/results/tracing-overhead.md
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${1:-10}
 RATE=${2:-2000}
-ROUNDS=${3:-3}
-WARMUP=${WARMUP:-30}
+ROUNDS=${3:-8}
+WARMUP=${WARMUP:-60}
 BASE_JAR=${BASE_JAR:-}
 WORKERS=20
 SIM_PORT=${SIM_PORT:-19091}
