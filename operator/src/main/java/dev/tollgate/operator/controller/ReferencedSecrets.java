@@ -52,14 +52,8 @@ public final class ReferencedSecrets {
 
   /** The Secret, key names only, as last read within the TTL, else read now. */
   public Optional<Secret> cached(String namespace, String name) {
-    String key = namespace + "/" + name;
-    synchronized (entries) {
-      Entry e = entries.get(key);
-      if (e != null && e.readAt().plus(ttl).isAfter(clock.instant())) {
-        return e.secret();
-      }
-    }
-    return read(namespace, name);
+    Entry e = fresh(namespace, name, true);
+    return e != null ? e.secret() : read(namespace, name);
   }
 
   /**
@@ -70,13 +64,21 @@ public final class ReferencedSecrets {
    * created to fix a credential is seen on its next reconcile.
    */
   public Optional<Secret> unlessMissing(String namespace, String name) {
+    Entry e = fresh(namespace, name, false);
+    return e != null ? e.secret() : read(namespace, name);
+  }
+
+  /** The entry read within the TTL, or null (one recording a missing Secret only if asked). */
+  private Entry fresh(String namespace, String name, boolean missingToo) {
     synchronized (entries) {
       Entry e = entries.get(namespace + "/" + name);
-      if (e != null && e.secret().isPresent() && e.readAt().plus(ttl).isAfter(clock.instant())) {
-        return e.secret();
+      if (e != null
+          && (missingToo || e.secret().isPresent())
+          && e.readAt().plus(ttl).isAfter(clock.instant())) {
+        return e;
       }
     }
-    return read(namespace, name);
+    return null;
   }
 
   /**
