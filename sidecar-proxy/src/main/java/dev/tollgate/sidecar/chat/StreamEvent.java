@@ -12,7 +12,12 @@ public sealed interface StreamEvent {
    * Answer text known only by its length in chars: what {@link
    * dev.tollgate.sidecar.wire.StreamDecoder#onMeteredEvent} reports for text it relays unparsed.
    */
-  record Delivered(int chars) implements StreamEvent {}
+  record Delivered(int chars) implements StreamEvent {
+    /** The events for {@code chars} of relayed text: none for none. */
+    public static java.util.List<StreamEvent> of(int chars) {
+      return chars == 0 ? java.util.List.of() : java.util.List.of(new Delivered(chars));
+    }
+  }
 
   /** A tool call begins; {@code index} numbers the calls of this answer from 0. */
   record ToolCallStart(int index, String id, String name) implements StreamEvent {}

@@ -789,7 +789,7 @@ public final class AnthropicWire {
           if (data.startsWith("text_delta\"", type)) {
             int chars = StreamScan.textLength(data, TEXT);
             if (chars >= 0) {
-              return chars == 0 ? List.of() : List.of(new StreamEvent.Delivered(chars));
+              return StreamEvent.Delivered.of(chars);
             }
           } else if (data.startsWith("thinking_delta\"", type)
               || data.startsWith("signature_delta\"", type)) {

@@ -801,7 +801,7 @@ public final class OpenAiWire {
       if (chars < 0) {
         return onEvent(event, data);
       }
-      return chars == 0 ? List.of() : List.of(new StreamEvent.Delivered(chars));
+      return StreamEvent.Delivered.of(chars);
     }
 
     @Override

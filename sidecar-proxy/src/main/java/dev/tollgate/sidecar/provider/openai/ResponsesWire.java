@@ -446,7 +446,7 @@ public final class ResponsesWire {
         if (data.startsWith("response.output_text.delta\"", type)) {
           int chars = StreamScan.textLength(data, DELTA);
           if (chars >= 0) {
-            return chars == 0 ? List.of() : List.of(new StreamEvent.Delivered(chars));
+            return StreamEvent.Delivered.of(chars);
           }
         } else {
           for (String skipped : METERING_SKIPS) {
