@@ -56,6 +56,24 @@ public record CredentialConfig(
     healthCheck = Defaults.or(healthCheck, new HealthCheck(null, null, null, null));
   }
 
+  /** This credential with {@code prices} in place of its own, every other field kept. */
+  public CredentialConfig withPrices(List<ModelPrice> prices) {
+    return builder(name, provider)
+        .endpoint(endpoint)
+        .apiKeyFile(apiKeyFile)
+        .azure(azure)
+        .bedrock(bedrock)
+        .vertex(vertex)
+        .limits(limits)
+        .prices(prices)
+        .markupPercent(markupPercent)
+        .healthCheck(healthCheck)
+        .caFile(caFile)
+        .passthrough(passthrough)
+        .auth(auth)
+        .build();
+  }
+
   /**
    * A credential named {@code name} for {@code provider}; the rest is set by name (null: default).
    */

@@ -209,20 +209,7 @@ public final class SidecarConfigCodec {
             .sorted(
                 Comparator.comparing(ModelPrice::model, Comparator.nullsFirst(String::compareTo)))
             .toList();
-    return CredentialConfig.builder(c.name(), c.provider())
-        .endpoint(c.endpoint())
-        .apiKeyFile(c.apiKeyFile())
-        .azure(c.azure())
-        .bedrock(c.bedrock())
-        .vertex(c.vertex())
-        .limits(c.limits())
-        .prices(prices)
-        .markupPercent(c.markupPercent())
-        .healthCheck(c.healthCheck())
-        .caFile(c.caFile())
-        .passthrough(c.passthrough())
-        .auth(c.auth())
-        .build();
+    return c.withPrices(prices);
   }
 
   private static String describe(JsonMappingException e) {

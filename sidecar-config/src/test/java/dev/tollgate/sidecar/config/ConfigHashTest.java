@@ -69,7 +69,7 @@ class ConfigHashTest {
             reversed(config.routes()),
             reversed(
                 config.credentials().stream()
-                    .map(c -> withPrices(c, reversed(c.prices())))
+                    .map(c -> c.withPrices(reversed(c.prices())))
                     .toList()),
             reversed(config.budgets()));
     assertThat(SidecarConfigCodec.write(shuffled)).isEqualTo(SidecarConfigCodec.write(config));
@@ -104,20 +104,5 @@ class ConfigHashTest {
     List<T> copy = new ArrayList<>(list);
     Collections.reverse(copy);
     return copy;
-  }
-
-  private static CredentialConfig withPrices(CredentialConfig c, List<ModelPrice> prices) {
-    return CredentialConfig.builder(c.name(), c.provider())
-        .endpoint(c.endpoint())
-        .apiKeyFile(c.apiKeyFile())
-        .azure(c.azure())
-        .bedrock(c.bedrock())
-        .vertex(c.vertex())
-        .limits(c.limits())
-        .prices(prices)
-        .markupPercent(c.markupPercent())
-        .healthCheck(c.healthCheck())
-        .caFile(c.caFile())
-        .build();
   }
 }
