@@ -13,9 +13,6 @@ import java.util.Collection;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,18 +27,14 @@ public final class CloudIdentities implements AutoCloseable {
 
   private final Map<String, CloudIdentity<?>> byCredential = new ConcurrentHashMap<>();
   private final Clock clock;
-  private final ScheduledExecutorService refresher =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "tollgate-cloud-identities");
-            t.setDaemon(true);
-            return t;
-          });
+  private final dev.tollgate.sidecar.runtime.Refresher refresher;
 
   public CloudIdentities(Duration checkEvery, Clock clock) {
     this.clock = clock;
-    refresher.scheduleWithFixedDelay(
-        this::refreshDue, checkEvery.toMillis(), checkEvery.toMillis(), TimeUnit.MILLISECONDS);
+    // the thread starts with the first identity to fetch: none for API keys only
+    this.refresher =
+        new dev.tollgate.sidecar.runtime.Refresher(
+            "tollgate-cloud-identities", checkEvery, this::refreshDue);
   }
 
   /**
@@ -165,6 +158,6 @@ public final class CloudIdentities implements AutoCloseable {
 
   @Override
   public void close() {
-    refresher.shutdownNow();
+    refresher.close();
   }
 }

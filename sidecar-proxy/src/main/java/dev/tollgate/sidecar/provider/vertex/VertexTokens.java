@@ -13,9 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,17 +32,13 @@ public final class VertexTokens implements AutoCloseable {
       String fileContent, GoogleCredentials credentials, String token, Instant expiry) {}
 
   private final Map<String, Entry> byKeyFile = new ConcurrentHashMap<>();
-  private final ScheduledExecutorService refresher =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "tollgate-vertex-tokens");
-            t.setDaemon(true);
-            return t;
-          });
+  private final dev.tollgate.sidecar.runtime.Refresher refresher;
 
   public VertexTokens(Duration checkEvery) {
-    refresher.scheduleWithFixedDelay(
-        this::refreshDue, checkEvery.toMillis(), checkEvery.toMillis(), TimeUnit.MILLISECONDS);
+    // the thread starts with the first key file to mint from: none without Vertex AI keys
+    this.refresher =
+        new dev.tollgate.sidecar.runtime.Refresher(
+            "tollgate-vertex-tokens", checkEvery, this::refreshDue);
   }
 
   /** The current token for the key in {@code keyFile}, or null when none could be minted yet. */
@@ -119,6 +112,6 @@ public final class VertexTokens implements AutoCloseable {
 
   @Override
   public void close() {
-    refresher.shutdownNow();
+    refresher.close();
   }
 }
