@@ -39,6 +39,15 @@ class ContainerImageTest {
       String source = copies.group(1);
       if (!source.startsWith("target/")) {
         assertThat(moduleDir.resolve(source)).as("COPY source %s", source).isRegularFile();
+      } else if (source.equals("target/native/")) {
+        // the sidecar's epoll library: unpacked by its build, on the image's java.library.path
+        assertThat(pom)
+            .as("the build unpacks the native libraries the Dockerfile copies")
+            .contains("<outputDirectory>${project.build.directory}/native</outputDirectory>");
+        String dir = copies.group(2).replaceAll("/$", "");
+        assertThat(Files.readString(moduleDir.resolve("src/main/jvm/jvm-25.options")))
+            .as("the image's JVM options load native libraries from %s", dir)
+            .containsPattern("(?m)^-Djava\\.library\\.path=" + Pattern.quote(dir) + "$");
       } else {
         assertThat(source).isEqualTo("target/" + jar);
       }

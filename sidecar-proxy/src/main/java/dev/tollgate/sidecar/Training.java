@@ -7,7 +7,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -92,8 +91,7 @@ final class Training {
   /** Runs the training calls {@code rounds} times; throws when a call does not answer 200. */
   static void run(int rounds) throws Exception {
     Path dir = Files.createTempDirectory("tollgate-train");
-    EventLoopGroup group =
-        new MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
+    EventLoopGroup group = dev.tollgate.sidecar.runtime.Transport.current().newGroup(1);
     Sidecar sidecar = null;
     try {
       Channel provider = cannedProvider(group);
@@ -206,7 +204,7 @@ final class Training {
   private static Channel cannedProvider(EventLoopGroup group) throws InterruptedException {
     return new ServerBootstrap()
         .group(group)
-        .channel(io.netty.channel.socket.nio.NioServerSocketChannel.class)
+        .channel(dev.tollgate.sidecar.runtime.Transport.current().serverChannel())
         .childHandler(
             new ChannelInitializer<SocketChannel>() {
               @Override

@@ -10,6 +10,7 @@ import dev.tollgate.sidecar.metering.Cost;
 import dev.tollgate.sidecar.provider.ProviderAdapter;
 import dev.tollgate.sidecar.provider.ProviderAdapters;
 import dev.tollgate.sidecar.provider.SecretRedaction;
+import dev.tollgate.sidecar.server.LingeringClose;
 import dev.tollgate.sidecar.server.ProxyContext;
 import dev.tollgate.sidecar.server.Responses;
 import dev.tollgate.sidecar.upstream.Exchange;
@@ -21,6 +22,7 @@ import dev.tollgate.sidecar.wire.ProxyException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -574,7 +576,7 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
       end(status, ErrorKind.UPSTREAM_REJECTED);
       var f = ctx.writeAndFlush(whole ? Unpooled.EMPTY_BUFFER : LastHttpContent.EMPTY_LAST_CONTENT);
       if (close) {
-        f.addListener(ChannelFutureListener.CLOSE);
+        closeAfter(f);
       }
       return;
     }
@@ -591,7 +593,7 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
       end(status, status >= 400 ? ErrorKind.UPSTREAM_REJECTED : null);
       var f = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
       if (close) {
-        f.addListener(ChannelFutureListener.CLOSE);
+        closeAfter(f);
       }
       return;
     }
@@ -628,7 +630,24 @@ public final class PassthroughCall implements ExchangeListener, ActiveCall {
     decorate(r.headers());
     boolean close = closeAfterAnswer();
     end(e.status(), e.kind());
-    Responses.send(ctx, r, !close);
+    if (close && streamedBody && !uploadDone) {
+      HttpUtil.setKeepAlive(r, false);
+      LingeringClose.after(ctx.writeAndFlush(r));
+    } else {
+      Responses.send(ctx, r, !close);
+    }
+  }
+
+  /**
+   * Closes the caller's connection once {@code answered} is written: lingering while the rest of a
+   * streamed body is still on its way, so that the caller reads the answer instead of a reset.
+   */
+  private void closeAfter(ChannelFuture answered) {
+    if (streamedBody && !uploadDone) {
+      LingeringClose.after(answered);
+    } else {
+      answered.addListener(ChannelFutureListener.CLOSE);
+    }
   }
 
   private void decorate(HttpHeaders h) {

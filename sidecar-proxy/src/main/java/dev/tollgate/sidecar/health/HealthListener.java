@@ -2,6 +2,7 @@ package dev.tollgate.sidecar.health;
 
 import dev.tollgate.sidecar.config.HealthSettings;
 import dev.tollgate.sidecar.config.SidecarConfig;
+import dev.tollgate.sidecar.runtime.Transport;
 import dev.tollgate.sidecar.server.ProxyContext;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -10,11 +11,8 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -58,13 +56,13 @@ public final class HealthListener implements AutoCloseable {
    */
   public static HealthListener start(HealthSettings settings, ProxyContext px, int proxyPort)
       throws InterruptedException {
-    EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    EventLoopGroup group = Transport.current().newGroup(1);
     ProxyLiveness liveness = new ProxyLiveness(group, proxyPort);
     try {
       Channel channel =
           new ServerBootstrap()
               .group(group)
-              .channel(NioServerSocketChannel.class)
+              .channel(Transport.current().serverChannel())
               .childHandler(
                   new ChannelInitializer<SocketChannel>() {
                     @Override

@@ -1,17 +1,15 @@
 package dev.tollgate.sidecar.server;
 
 import dev.tollgate.sidecar.config.ServerSettings;
+import dev.tollgate.sidecar.runtime.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
@@ -49,7 +47,7 @@ public final class SidecarServer implements AutoCloseable {
   public SidecarServer(ProxyContext px, int threads) {
     this.px = px;
     this.threads = threads;
-    this.group = new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory());
+    this.group = Transport.current().newGroup(threads);
   }
 
   /** Binds; {@code port} 0 picks a free port. */
@@ -78,7 +76,7 @@ public final class SidecarServer implements AutoCloseable {
     listener =
         new ServerBootstrap()
             .group(group)
-            .channel(NioServerSocketChannel.class)
+            .channel(Transport.current().serverChannel())
             .option(ChannelOption.SO_BACKLOG, 1024)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childHandler(
@@ -101,7 +99,11 @@ public final class SidecarServer implements AutoCloseable {
             .sync()
             .channel();
     prober = HealthProber.start(px, group.next());
-    LOG.info("sidecar listening on {} ({} event loops)", listener.localAddress(), threads);
+    LOG.info(
+        "sidecar listening on {} ({} event loops, {})",
+        listener.localAddress(),
+        threads,
+        Transport.current());
     return this;
   }
 

@@ -1,5 +1,6 @@
 package dev.tollgate.sidecar.upstream;
 
+import dev.tollgate.sidecar.runtime.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -10,8 +11,6 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.pool.AbstractChannelPoolHandler;
 import io.netty.channel.pool.ChannelHealthChecker;
 import io.netty.channel.pool.SimpleChannelPool;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
@@ -75,8 +74,8 @@ public final class UpstreamClient {
   private final DnsAddressResolverGroup resolver =
       new DnsAddressResolverGroup(
           new DnsNameResolverBuilder()
-              .datagramChannelType(NioDatagramChannel.class)
-              .socketChannelType(NioSocketChannel.class));
+              .datagramChannelType(Transport.current().datagramChannel())
+              .socketChannelType(Transport.current().socketChannel()));
 
   private final Map<PoolKey, SimpleChannelPool> pools = new ConcurrentHashMap<>();
 
@@ -242,7 +241,7 @@ public final class UpstreamClient {
     Bootstrap b =
         new Bootstrap()
             .group(key.loop())
-            .channel(NioSocketChannel.class)
+            .channel(Transport.current().socketChannel())
             .option(ChannelOption.TCP_NODELAY, true)
             .resolver(resolver)
             .remoteAddress(InetSocketAddress.createUnresolved(key.host(), key.port()));

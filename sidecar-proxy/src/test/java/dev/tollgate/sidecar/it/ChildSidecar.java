@@ -31,6 +31,12 @@ final class ChildSidecar implements AutoCloseable {
 
   /** Starts a sidecar on {@code config} with the extra environment {@code env}; waits for ready. */
   static ChildSidecar start(Path config, Map<String, String> env) throws Exception {
+    return start(config, env, List.of());
+  }
+
+  /** As {@link #start(Path, Map)}, with {@code jvmArgs} after the container's JVM options. */
+  static ChildSidecar start(Path config, Map<String, String> env, List<String> jvmArgs)
+      throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -42,6 +48,7 @@ final class ChildSidecar implements AutoCloseable {
         cmd.add(line.trim());
       }
     }
+    cmd.addAll(jvmArgs);
     cmd.addAll(
         List.of(
             "-cp",
@@ -54,6 +61,8 @@ final class ChildSidecar implements AutoCloseable {
     Path log = Files.createTempFile("tollgate-child-sidecar", ".log");
     ProcessBuilder pb =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    // any free health port unless the test names one: 4001 may be taken by another sidecar
+    pb.environment().put("TOLLGATE_HEALTH_PORT", "0");
     pb.environment().putAll(env);
     ChildSidecar child = new ChildSidecar(pb.start(), port, log);
     child.awaitReady();

@@ -60,6 +60,39 @@ class ClientEdgeIT {
     }
   }
 
+  /**
+   * A caller that sends its whole body, over the limit, without waiting (as the SDKs do): it reads
+   * the 413, not a reset, although the sidecar answers before the body has arrived.
+   */
+  @Test
+  void aBodyOverTheLimitStillBeingSentGetsThe413NotAReset() throws Exception {
+    int length = 8 * 1024 * 1024;
+    try (Socket s = connect()) {
+      OutputStream out = s.getOutputStream();
+      out.write(
+          ("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  + "Content-Length: "
+                  + length
+                  + "\r\n\r\n{\"model\":\"oa\",\"messages\":[{\"role\":\"user\",\"content\":\"")
+              .getBytes(StandardCharsets.US_ASCII));
+      byte[] piece = new byte[16 * 1024];
+      java.util.Arrays.fill(piece, (byte) 'a');
+      try {
+        for (int sent = 0; sent < length; sent += piece.length) {
+          out.write(piece);
+        }
+        out.flush();
+      } catch (java.io.IOException closedWhileSending) {
+        // the sidecar answered and stopped reading: read its answer
+      }
+      String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+      assertThat(response)
+          .startsWith("HTTP/1.1 413")
+          .contains("the request body is larger than the sidecar's limit");
+    }
+  }
+
   @Test
   void anExpectContinueUnderTheLimitIsServed() throws Exception {
     String body = "{\"model\":\"oa\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
