@@ -88,7 +88,8 @@ start_simulator() { # port [simulator args (default: --threads 1 --output-tokens
 }
 
 # The sidecar with one route "bench" to the simulator's gpt-4o-mini, its call log at INFO to a file
-# (as in production, where it goes to stdout).
+# (as in production, where it goes to stdout). JAVA picks another runtime; JVM_OPTIONS may name
+# several option files, separated by spaces.
 start_sidecar() { # port sim-port [jar] [extra java args]
   local port=$1 sim=$2 jar=${3:-$JAR}
   shift $(($# < 3 ? $# : 3))
@@ -106,9 +107,10 @@ routes:
 credentials:
   - {name: sim, provider: openai, endpoint: "http://127.0.0.1:$sim/v1", apiKeyFile: "$WORK/sidecar-$port/api-key"}
 YAML
-  local start
+  local start f opts=()
+  for f in $JVM_OPTIONS; do opts+=("@$f"); done
   start=$(date +%s%N)
-  java "@$JVM_OPTIONS" "$@" -jar "$jar" --config "$WORK/sidecar-$port/config.yaml" \
+  "${JAVA:-java}" "${opts[@]}" "$@" -jar "$jar" --config "$WORK/sidecar-$port/config.yaml" \
     >"$WORK/sidecar-$port.log" 2>&1 &
   SIDECAR_PID=$!
   PIDS+=($SIDECAR_PID)

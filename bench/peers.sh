@@ -18,7 +18,11 @@
 #
 # usage: bench/peers.sh [seconds per run (default 10)] [rates (default "500 1000 2000")] [rounds (default 3)]
 # env: WARMUP (sidecar warm-up seconds, default 40), PEERS (default "direct nginx tollgate portkey"),
-#      JAR (another sidecar build), OUT (default bench/results/peers.md), RAW (keep the raw runs there)
+#      JAR (another sidecar build), OUT (default bench/results/peers.md), RAW (keep the raw runs there),
+#      SIDECAR_RUNTIME (image, the default: Java 25 with jvm.options + jvm-25.options and an AOT cache
+#      from a training run, as sidecar-proxy/Dockerfile runs it; 17: Java 17 with jvm.options),
+#      JAVA25 (default /usr/lib/jvm/temurin-25-jdk-amd64/bin/java), SIDECAR_AOT (0: no AOT cache),
+#      SIDECAR_OPTS (more JVM options for the sidecar, e.g. -XX:-UseCompactObjectHeaders)
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
@@ -27,6 +31,12 @@ RATES=${2:-"500 1000 2000"}
 ROUNDS=${3:-3}
 WARMUP=${WARMUP:-40}
 PEERS=${PEERS:-"direct nginx tollgate portkey"}
+# image (default): the sidecar as its container runs it (Java 25, jvm.options + jvm-25.options, an
+# AOT cache from a training run); 17: the build's Java 17 with jvm.options alone
+SIDECAR_RUNTIME=${SIDECAR_RUNTIME:-image}
+JAVA25=${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
+SIDECAR_AOT=${SIDECAR_AOT:-1}   # 0: the image's runtime and options without the AOT cache
+SIDECAR_OPTS=${SIDECAR_OPTS:-}  # more JVM options for the sidecar, after the option files
 OUT=${OUT:-"$ROOT/bench/results/peers.md"}
 WORKERS=20
 SIM_PORT=${SIM_PORT:-19281}
@@ -54,8 +64,26 @@ if has nginx; then
   URL[nginx]="http://127.0.0.1:$NGINX_PORT/v1/chat/completions"
 fi
 if has tollgate; then
-  echo "starting the sidecar on :$SIDECAR_PORT"
-  start_sidecar "$SIDECAR_PORT" "$SIM_PORT"
+  SIDECAR_EXTRA=()
+  if [ "$SIDECAR_RUNTIME" = image ]; then
+    # as the container runs it (sidecar-proxy/Dockerfile): Java 25, both option files, and an AOT
+    # cache written by a training run with the same runtime, options and jar
+    [ -x "$JAVA25" ] || { echo "no Java 25 at $JAVA25: set JAVA25, or SIDECAR_RUNTIME=17" >&2; exit 1; }
+    JAVA=$JAVA25
+    JVM_OPTIONS="$ROOT/sidecar-proxy/src/main/jvm/jvm.options $ROOT/sidecar-proxy/src/main/jvm/jvm-25.options"
+    echo "training run for the sidecar's AOT cache"
+    train_opts=()
+    for f in $JVM_OPTIONS; do train_opts+=("@$f"); done
+    train_opts+=($SIDECAR_OPTS)
+    if [ "$SIDECAR_AOT" = 1 ]; then
+      TOLLGATE_LOG_LEVEL=WARN "$JAVA" "${train_opts[@]}" -XX:AOTCacheOutput="$WORK/sidecar.aot" \
+        -jar "$JAR" --train >"$WORK/train.log" 2>&1 || { cat "$WORK/train.log" >&2; exit 1; }
+      SIDECAR_EXTRA=(-XX:AOTCache="$WORK/sidecar.aot")
+    fi
+  fi
+  SIDECAR_EXTRA+=($SIDECAR_OPTS)
+  echo "starting the sidecar on :$SIDECAR_PORT ($("${JAVA:-java}" -version 2>&1 | head -1))"
+  start_sidecar "$SIDECAR_PORT" "$SIM_PORT" "$JAR" "${SIDECAR_EXTRA[@]}"
   PID[tollgate]=$SIDECAR_PID
   URL[tollgate]="http://127.0.0.1:$SIDECAR_PORT/v1/chat/completions"
   BODY[tollgate]=${BODY_PLAIN/gpt-4o-mini/bench}
@@ -152,7 +180,7 @@ CPU_NAME=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo "- load average (1/5/15 min) before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg); the simulator, the peers and hey share these cores"
   echo "- load: \`hey -z ${DURATION}s -c $WORKERS -q <rate/$WORKERS>\`, keep-alive, POST of a small chat completion (8 output tokens), non-streamed and streamed (8 chunks, the usage chunk, [DONE], unpaced)"
   echo "- peers: nginx $(nginx -v 2>&1 | sed 's/.*nginx\///') (\`worker_processes auto\`, keep-alive upstream, no buffering, no access log);"
-  echo "  Tollgate sidecar (\`$(grep -v '^#' "$JVM_OPTIONS" | tr '\n' ' ')\`, ready in ${SIDECAR_READY_MS:-?} ms, call log at INFO to a file);"
+  echo "  Tollgate sidecar ($("${JAVA:-java}" -version 2>&1 | head -1); \`$(jvm_flags)$([ "$SIDECAR_RUNTIME" = image ] && [ "$SIDECAR_AOT" = 1 ] && echo " -XX:AOTCache=<training run>")${SIDECAR_OPTS:+ $SIDECAR_OPTS}\`, ready in ${SIDECAR_READY_MS:-?} ms, call log at INFO to a file);"
   echo "  Portkey gateway ${PORTKEY_VERSION:-not run} (node $(node --version 2>/dev/null), NODE_ENV=production, --headless, x-portkey-custom-host to the simulator)"
   echo "- warm-up before measuring: the sidecar ${WARMUP} s non-streamed at $TOP req/s and 10 s streamed; the others 5 s each"
   echo

@@ -198,6 +198,7 @@ public final class Sidecar implements AutoCloseable {
   public HealthListener serveHealth(dev.tollgate.sidecar.config.HealthSettings settings)
       throws InterruptedException {
     health = HealthListener.start(settings, px, server.port());
+    server.prepareFirstCalls();
     return health;
   }
 

@@ -108,6 +108,14 @@ public final class SidecarServer implements AutoCloseable {
   }
 
   /**
+   * Prepares, in the background on each event loop, what the first call through it would otherwise
+   * set up itself (its DNS resolver). Called once the sidecar answers its probes.
+   */
+  public void prepareFirstCalls() {
+    px.upstream().prepareResolvers(group);
+  }
+
+  /**
    * HTTP/1.1 by default; HTTP/2 cleartext by upgrade or prior knowledge. Each HTTP/2 stream gets
    * the same request handling as an HTTP/1.1 connection (its own aggregator and endpoints) in a
    * child channel on the connection's event loop; the HTTP/1.1 steps of the connection are removed.

@@ -187,6 +187,27 @@ public final class UpstreamClient {
     exchange.start(pool);
   }
 
+  /**
+   * Creates the DNS resolver of each event loop now, on that loop, instead of at its first upstream
+   * connection: Netty's {@link DnsAddressResolverGroup} makes one per event loop (a UDP channel
+   * registered and bound, even for a literal address), which was about a fifth of the first call's
+   * time (bench/results/footprint.md). Called once the sidecar is ready, so readiness does not wait
+   * for it; a call that comes first simply creates its loop's resolver itself, as before.
+   */
+  public void prepareResolvers(Iterable<? extends io.netty.util.concurrent.EventExecutor> loops) {
+    for (io.netty.util.concurrent.EventExecutor loop : loops) {
+      loop.execute(
+          () -> {
+            try {
+              resolver.getResolver(loop);
+            } catch (RuntimeException e) {
+              // the first call through this loop creates it (and reports a failure) instead
+              LOG.debug("DNS resolver not prepared: {}", e.toString());
+            }
+          });
+    }
+  }
+
   /** Closes every pooled connection. */
   public void close() {
     pools.values().forEach(SimpleChannelPool::close);
