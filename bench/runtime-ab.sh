@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The image's runtime against the build's (issue #24) in one interleaved run: one simulator, two
+# sidecars of the same jar, "17" (Java 17, jvm.options) and "25-image" (Java 25, jvm.options +
+# jvm-25.options, an AOT cache from a --train run), each warmed WARM seconds at RATE, then ROUNDS
+# rounds of one 10 s window per sidecar (hey -c 20, keep-alive), the order alternating each round.
+# Per window: answers (200), the sidecar process's user+system CPU over them (µs per request, the
+# JIT's threads included), p50 and p99 (s), load average.
+#
+# usage: bench/runtime-ab.sh
+# env: JAR, RATE (default 2000), ROUNDS (default 4), WARM (default 90), JAVA25, B_OPTS (more JVM
+#      options for the 25-image sidecar, e.g. -XX:-UseCompactObjectHeaders)
+set -euo pipefail
+
+. "$(dirname "$0")/lib.sh"
+RATE=${RATE:-2000}
+ROUNDS=${ROUNDS:-4}
+WARM=${WARM:-90}
+JAVA25=${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
+B_OPTS=${B_OPTS:-}
+SIM_PORT=${SIM_PORT:-19781}
+BASE=${SIDECAR_PORT:-14781}
+export TOLLGATE_HEALTH_PORT=0
+bench_init
+start_simulator "$SIM_PORT"
+NAME=(17 25-image)
+P=()
+JAVA=java JVM_OPTIONS="$ROOT/sidecar-proxy/src/main/jvm/jvm.options" start_sidecar "$BASE" "$SIM_PORT" "$JAR"
+P[0]=$SIDECAR_PID
+OPTS25="$ROOT/sidecar-proxy/src/main/jvm/jvm.options $ROOT/sidecar-proxy/src/main/jvm/jvm-25.options"
+train=()
+for f in $OPTS25; do train+=("@$f"); done
+TOLLGATE_LOG_LEVEL=WARN "$JAVA25" "${train[@]}" $B_OPTS -XX:AOTCacheOutput="$WORK/b.aot" -jar "$JAR" --train \
+  >"$WORK/train.log" 2>&1 || { cat "$WORK/train.log" >&2; exit 1; }
+JAVA=$JAVA25 JVM_OPTIONS="$OPTS25" start_sidecar $((BASE + 1)) "$SIM_PORT" "$JAR" $B_OPTS -XX:AOTCache="$WORK/b.aot"
+P[1]=$SIDECAR_PID
+BODY='{"model":"bench","messages":[{"role":"user","content":"hi"}],"max_tokens":8}'
+ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+run() { # index seconds
+  local t0 t1 ok p50 p99
+  t0=$(ticks "${P[$1]}")
+  hey -z "$2s" -c 20 -q $((RATE / 20)) -m POST -T application/json -H "Authorization: Bearer bench-key" \
+    -d "$BODY" "http://127.0.0.1:$((BASE + $1))/v1/chat/completions" >"$WORK/hey.txt"
+  t1=$(ticks "${P[$1]}")
+  ok=$(awk '/^ +\[200\]/ {print $2}' "$WORK/hey.txt")
+  ok=${ok:-0}
+  p50=$(awk '/ 50% in/ {print $3}' "$WORK/hey.txt")
+  p99=$(awk '/ 99% in/ {print $3}' "$WORK/hey.txt")
+  echo "${NAME[$1]} answered=$ok cpu_us_per_request=$(((t1 - t0) * 1000000 / TICKS / (ok > 0 ? ok : 1))) p50=$p50 p99=$p99 load=$(cut -d' ' -f1 /proc/loadavg)"
+}
+echo "load before: $LOAD_BEFORE; rate $RATE; 25-image extra options: ${B_OPTS:-none}"
+run 0 "$WARM" >/dev/null
+run 1 "$WARM" >/dev/null
+for r in $(seq 1 "$ROUNDS"); do
+  if [ $((r % 2)) = 1 ]; then run 0 10; run 1 10; else run 1 10; run 0 10; fi
+done
