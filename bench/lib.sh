@@ -11,6 +11,7 @@
 #   start_nginx PORT UPSTREAM_PORT      # NGINX_PID (the master; workers are its children)
 #   cpu_ticks PID                       # user+system ticks of PID and its children now
 #   rss_mib PID                         # resident set of PID and its children, MiB
+#   ab_window NAME PID PORT SECONDS BODY RATE  # one measured window of an A/B bench
 
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 JAR=${JAR:-"$ROOT/sidecar-proxy/target/tollgate-sidecar.jar"}
@@ -176,6 +177,22 @@ NGINX
   NGINX_PID=$!
   PIDS+=($NGINX_PID)
   wait_for "http://127.0.0.1:$1/v1/models" 20
+}
+
+# One measured window of an A/B bench (transport-ab.sh, runtime-ab.sh): hey at RATE for SECONDS
+# against a sidecar on PORT with BODY; prints the answers, the process's CPU per answer (µs, the
+# JIT's threads included), p50 and p99 (s) and the load average, labelled NAME.
+ab_window() { # name pid port seconds body rate
+  local t0 t1 ok p50 p99
+  t0=$(awk '{print $14+$15}' "/proc/$2/stat")
+  hey -z "$4s" -c 20 -q $(($6 / 20)) -m POST -T application/json -H "Authorization: Bearer bench-key" \
+    -d "$5" "http://127.0.0.1:$3/v1/chat/completions" >"$WORK/hey.txt"
+  t1=$(awk '{print $14+$15}' "/proc/$2/stat")
+  ok=$(awk '/^ +\[200\]/ {print $2}' "$WORK/hey.txt")
+  ok=${ok:-0}
+  p50=$(awk '/ 50% in/ {print $3}' "$WORK/hey.txt")
+  p99=$(awk '/ 99% in/ {print $3}' "$WORK/hey.txt")
+  echo "$1 answered=$ok cpu_us_per_request=$(((t1 - t0) * 1000000 / TICKS / (ok > 0 ? ok : 1))) p50=$p50 p99=$p99 load=$(cut -d' ' -f1 /proc/loadavg)"
 }
 
 # hey's output: "  50% in 0.0004 secs" -> ms; requests per second; answers 200; answers not 200

@@ -31,19 +31,7 @@ if [ "$MODE" = stream ]; then
 else
   BODY='{"model":"bench","messages":[{"role":"user","content":"hi"}],"max_tokens":8}'
 fi
-ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-run() { # index seconds
-  local t0 t1 ok p50 p99
-  t0=$(ticks "${P[$1]}")
-  hey -z "$2s" -c 20 -q $((RATE / 20)) -m POST -T application/json -H "Authorization: Bearer bench-key" \
-    -d "$BODY" "http://127.0.0.1:$((BASE + $1))/v1/chat/completions" >"$WORK/hey.txt"
-  t1=$(ticks "${P[$1]}")
-  ok=$(awk '/^ +\[200\]/ {print $2}' "$WORK/hey.txt")
-  ok=${ok:-0}
-  p50=$(awk '/ 50% in/ {print $3}' "$WORK/hey.txt")
-  p99=$(awk '/ 99% in/ {print $3}' "$WORK/hey.txt")
-  echo "${NAME[$1]} answered=$ok cpu_us_per_request=$(((t1 - t0) * 1000000 / TICKS / (ok > 0 ? ok : 1))) p50=$p50 p99=$p99 load=$(cut -d' ' -f1 /proc/loadavg)"
-}
+run() { ab_window "${NAME[$1]}" "${P[$1]}" $((BASE + $1)) "$2" "$BODY" "$RATE"; } # index seconds
 echo "load before: $LOAD_BEFORE; mode $MODE; rate $RATE"
 run 0 "$WARM" >/dev/null
 run 1 "$WARM" >/dev/null
