@@ -195,6 +195,27 @@ ab_window() { # name pid port seconds body rate
   echo "$1 answered=$ok cpu_us_per_request=$(((t1 - t0) * 1000000 / TICKS / (ok > 0 ? ok : 1))) p50=$p50 p99=$p99 load=$(cut -d' ' -f1 /proc/loadavg)"
 }
 
+# The A/B benches' schedule: each side warmed WARM seconds, then ROUNDS rounds of one 10 s window
+# per side, the order alternating each round; needs a run() { index seconds } of the caller's.
+ab_rounds() {
+  run 0 "$WARM" >/dev/null
+  run 1 "$WARM" >/dev/null
+  local r
+  for r in $(seq 1 "$ROUNDS"); do
+    if [ $((r % 2)) = 1 ]; then run 0 10; run 1 10; else run 1 10; run 0 10; fi
+  done
+}
+
+# An AOT cache from a training run (--train) of $JAR on JAVA with the option files in
+# JVM_OPTIONS and any further options, as sidecar-proxy/Dockerfile builds it.
+train_aot() { # cache-file [java args...]
+  local out=$1 f opts=()
+  shift
+  for f in $JVM_OPTIONS; do opts+=("@$f"); done
+  TOLLGATE_LOG_LEVEL=WARN "${JAVA:-java}" "${opts[@]}" "$@" -XX:AOTCacheOutput="$out" -jar "$JAR" \
+    --train >"$WORK/train.log" 2>&1 || { cat "$WORK/train.log" >&2; exit 1; }
+}
+
 # hey's output: "  50% in 0.0004 secs" -> ms; requests per second; answers 200; answers not 200
 pct() { awk -v p="$1%" '$1==p && $2=="in" {printf "%.3f", $3*1000}' "$2"; }
 rps() { awk '/Requests\/sec:/ {printf "%.0f", $2}' "$1"; }

@@ -72,12 +72,8 @@ if has tollgate; then
     JAVA=$JAVA25
     JVM_OPTIONS="$ROOT/sidecar-proxy/src/main/jvm/jvm.options $ROOT/sidecar-proxy/src/main/jvm/jvm-25.options"
     echo "training run for the sidecar's AOT cache"
-    train_opts=()
-    for f in $JVM_OPTIONS; do train_opts+=("@$f"); done
-    train_opts+=($SIDECAR_OPTS)
     if [ "$SIDECAR_AOT" = 1 ]; then
-      TOLLGATE_LOG_LEVEL=WARN "$JAVA" "${train_opts[@]}" -XX:AOTCacheOutput="$WORK/sidecar.aot" \
-        -jar "$JAR" --train >"$WORK/train.log" 2>&1 || { cat "$WORK/train.log" >&2; exit 1; }
+      train_aot "$WORK/sidecar.aot" $SIDECAR_OPTS
       SIDECAR_EXTRA=(-XX:AOTCache="$WORK/sidecar.aot")
     fi
   fi

@@ -27,17 +27,10 @@ P=()
 JAVA=java JVM_OPTIONS="$ROOT/sidecar-proxy/src/main/jvm/jvm.options" start_sidecar "$BASE" "$SIM_PORT" "$JAR"
 P[0]=$SIDECAR_PID
 OPTS25="$ROOT/sidecar-proxy/src/main/jvm/jvm.options $ROOT/sidecar-proxy/src/main/jvm/jvm-25.options"
-train=()
-for f in $OPTS25; do train+=("@$f"); done
-TOLLGATE_LOG_LEVEL=WARN "$JAVA25" "${train[@]}" $B_OPTS -XX:AOTCacheOutput="$WORK/b.aot" -jar "$JAR" --train \
-  >"$WORK/train.log" 2>&1 || { cat "$WORK/train.log" >&2; exit 1; }
+JAVA=$JAVA25 JVM_OPTIONS="$OPTS25" train_aot "$WORK/b.aot" $B_OPTS
 JAVA=$JAVA25 JVM_OPTIONS="$OPTS25" start_sidecar $((BASE + 1)) "$SIM_PORT" "$JAR" $B_OPTS -XX:AOTCache="$WORK/b.aot"
 P[1]=$SIDECAR_PID
 BODY='{"model":"bench","messages":[{"role":"user","content":"hi"}],"max_tokens":8}'
 run() { ab_window "${NAME[$1]}" "${P[$1]}" $((BASE + $1)) "$2" "$BODY" "$RATE"; } # index seconds
 echo "load before: $LOAD_BEFORE; rate $RATE; 25-image extra options: ${B_OPTS:-none}"
-run 0 "$WARM" >/dev/null
-run 1 "$WARM" >/dev/null
-for r in $(seq 1 "$ROUNDS"); do
-  if [ $((r % 2)) = 1 ]; then run 0 10; run 1 10; else run 1 10; run 0 10; fi
-done
+ab_rounds

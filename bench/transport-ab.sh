@@ -33,9 +33,5 @@ else
 fi
 run() { ab_window "${NAME[$1]}" "${P[$1]}" $((BASE + $1)) "$2" "$BODY" "$RATE"; } # index seconds
 echo "load before: $LOAD_BEFORE; mode $MODE; rate $RATE"
-run 0 "$WARM" >/dev/null
-run 1 "$WARM" >/dev/null
-for r in $(seq 1 "$ROUNDS"); do
-  if [ $((r % 2)) = 1 ]; then run 0 10; run 1 10; else run 1 10; run 0 10; fi
-done
+ab_rounds
 grep -h "network transport" "$WORK"/sidecar-*.log | sed 's/.*"message":"\([^"]*\)".*/\1/'
