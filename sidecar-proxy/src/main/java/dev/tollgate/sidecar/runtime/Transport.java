@@ -75,11 +75,28 @@ public final class Transport {
         t = current;
         if (t == null) {
           t = choose(System.getProperty(PROPERTY, System.getenv(VARIABLE)));
+          logBufferAccess();
           current = t;
         }
       }
     }
     return t;
+  }
+
+  /**
+   * Says how Netty reaches its buffers' memory: through {@code sun.misc.Unsafe}, or (Netty's
+   * default on Java 25+, costlier per call; the image's {@code jvm-25.options} turns it back on)
+   * through {@code ByteBuffer} and {@code MemorySegment}.
+   */
+  private static void logBufferAccess() {
+    if (io.netty.util.internal.PlatformDependent.hasUnsafe()) {
+      LOG.info("netty buffers: sun.misc.Unsafe");
+    } else {
+      Throwable why = io.netty.util.internal.PlatformDependent.getUnsafeUnavailabilityCause();
+      LOG.info(
+          "netty buffers: without sun.misc.Unsafe ({})",
+          why == null ? "unavailable" : why.getMessage());
+    }
   }
 
   /**

@@ -37,22 +37,28 @@ final class ChildSidecar implements AutoCloseable {
   /** As {@link #start(Path, Map)}, with {@code jvmArgs} after the container's JVM options. */
   static ChildSidecar start(Path config, Map<String, String> env, List<String> jvmArgs)
       throws Exception {
+    List<String> java = new ArrayList<>();
+    java.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    java.addAll(options(Path.of("src/main/jvm/jvm.options")));
+    java.addAll(jvmArgs);
+    return start(java, System.getProperty("java.class.path"), config, env);
+  }
+
+  /**
+   * The sidecar started by the command {@code java} (the runtime and its options) on {@code
+   * classpath}, with the extra environment {@code env}; waits for ready.
+   */
+  static ChildSidecar start(
+      List<String> java, String classpath, Path config, Map<String, String> env) throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    for (String line : Files.readAllLines(Path.of("src/main/jvm/jvm.options"))) {
-      if (!line.isBlank() && !line.startsWith("#")) {
-        cmd.add(line.trim());
-      }
-    }
-    cmd.addAll(jvmArgs);
+    List<String> cmd = new ArrayList<>(java);
     cmd.addAll(
         List.of(
             "-cp",
-            System.getProperty("java.class.path"),
+            classpath,
             "dev.tollgate.sidecar.SidecarMain",
             "--config",
             config.toString(),
@@ -67,6 +73,17 @@ final class ChildSidecar implements AutoCloseable {
     ChildSidecar child = new ChildSidecar(pb.start(), port, log);
     child.awaitReady();
     return child;
+  }
+
+  /** The options of a JVM options file (one per line; comments and blank lines left out). */
+  static List<String> options(Path file) throws IOException {
+    List<String> out = new ArrayList<>();
+    for (String line : Files.readAllLines(file)) {
+      if (!line.isBlank() && !line.trim().startsWith("#")) {
+        out.add(line.trim());
+      }
+    }
+    return out;
   }
 
   private void awaitReady() throws Exception {
